@@ -1,0 +1,70 @@
+#pragma once
+// Timing primitives shared by every model. Time is kept as integer picoseconds so results are
+// bit-identical across runs; SystemC only sees it at the single wait per instruction or window.
+#include <systemc>
+#include <tlm>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace npusim::models {
+
+using ps_t = uint64_t;
+
+inline ps_t now_ps() { return sc_core::sc_time_stamp().value(); }  // resolution is 1 ps
+inline sc_core::sc_time ps_to_time(ps_t ps) { return sc_core::sc_time::from_value(ps); }
+inline ps_t time_to_ps(const sc_core::sc_time& t) { return t.value(); }
+
+/// @brief Clock period in ps for a frequency in Hz (rounded to the nearest ps).
+inline ps_t period_ps(double hz) { return static_cast<ps_t>(std::llround(1e12 / hz)); }
+
+/// @brief ceil(bytes / rate) in ps for a rate in bytes/s.
+inline ps_t bytes_to_ps(uint64_t bytes, double bytes_per_s) {
+    return static_cast<ps_t>(std::ceil(static_cast<double>(bytes) * 1e12 / bytes_per_s - 1e-6));
+}
+
+/// @brief A shared resource that serves requests one after another in order of arrival.
+///
+/// A burst reserves an interval [start, start + occupancy) with start = max(arrival, next free).
+/// This is how contention emerges without per-cycle work: nobody waits in SystemC, the delay is
+/// returned to the caller as annotated time.
+class serial_resource {
+public:
+    /// @brief Reserves the resource; returns the start of the granted interval.
+    ps_t reserve(ps_t arrival, ps_t occupancy) {
+        const ps_t start = std::max(arrival, m_next_free);
+        m_next_free = start + occupancy;
+        m_busy_ps += occupancy;
+        return start;
+    }
+    ps_t next_free() const { return m_next_free; }
+    ps_t busy_ps() const { return m_busy_ps; }
+
+private:
+    ps_t m_next_free = 0;
+    ps_t m_busy_ps = 0;
+};
+
+/// @brief Timing carried through a burst's path, next to the TLM annotated delay.
+///
+/// Convention for b_transport on every npusim target: the delay passed in is the earliest time
+/// (relative to now) the burst can start at this stage; the delay returned is when the burst is
+/// complete, latencies included. `release` is when the last stage stops being occupied (without
+/// latencies): an engine issues its next window of bursts then, so latency overlaps with
+/// transfer as in a DMA with many outstanding requests.
+struct burst_timing : tlm::tlm_extension<burst_timing> {
+    ps_t release = 0;
+    tlm::tlm_extension_base* clone() const override { return new burst_timing(*this); }
+    void copy_from(const tlm::tlm_extension_base& other) override {
+        release = static_cast<const burst_timing&>(other).release;
+    }
+    void note(ps_t end) { release = std::max(release, end); }
+};
+
+/// @brief Records a stage's occupancy end in the payload's burst_timing, if it has one.
+inline void note_release(tlm::tlm_generic_payload& trans, ps_t end) {
+    if (auto* bt = trans.get_extension<burst_timing>()) bt->note(end);
+}
+
+}  // namespace npusim::models

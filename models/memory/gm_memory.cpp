@@ -1,0 +1,128 @@
+#include "models/memory/gm_memory.h"
+
+#include <cstring>
+#include <string>
+
+#include "models/memory/tlm_checks.h"
+
+namespace npusim::models {
+
+gm_memory::gm_memory(const sc_core::sc_module_name& nm, const gm_params& p)
+    : model_base(nm), target_socket("target_socket"), m_p(p), m_channels(p.channels) {
+    target_socket.register_b_transport(this, &gm_memory::b_transport);
+    target_socket.register_transport_dbg(this, &gm_memory::transport_dbg);
+    target_socket.register_get_direct_mem_ptr(this, &gm_memory::get_direct_mem_ptr);
+}
+
+uint8_t* gm_memory::page(uint64_t index) {
+    auto& slot = m_pages[index];
+    if (!slot) slot.reset(new uint8_t[page_bytes]());  // zero-filled
+    return slot.get();
+}
+
+const uint8_t* gm_memory::page_or_null(uint64_t index) const {
+    auto it = m_pages.find(index);
+    return it == m_pages.end() ? nullptr : it->second.get();
+}
+
+void gm_memory::copy(uint64_t addr, uint8_t* data, uint64_t len, bool to_memory) {
+    while (len > 0) {
+        const uint64_t off = addr % page_bytes;
+        const uint64_t n = std::min(len, page_bytes - off);
+        if (to_memory) {
+            std::memcpy(page(addr / page_bytes) + off, data, n);
+        } else if (const uint8_t* pg = page_or_null(addr / page_bytes)) {
+            std::memcpy(data, pg + off, n);
+        } else {
+            std::memset(data, 0, n);
+        }
+        addr += n;
+        data += n;
+        len -= n;
+    }
+}
+
+void gm_memory::read(uint64_t addr, void* dst, uint64_t len) const {
+    const_cast<gm_memory*>(this)->copy(addr, static_cast<uint8_t*>(dst), len, false);
+}
+
+void gm_memory::write(uint64_t addr, const void* src, uint64_t len) {
+    copy(addr, static_cast<uint8_t*>(const_cast<void*>(src)), len, true);
+}
+
+void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    if (!check_access(trans, m_p.capacity)) return;
+    const uint64_t addr = trans.get_address();
+    const uint64_t len = trans.get_data_length();
+    const bool is_write = trans.is_write();
+
+    // A partial granule costs a whole one: this is what makes misaligned bursts expensive.
+    const uint64_t g = m_p.access_granule;
+    const uint64_t first = addr / g * g;
+    const uint64_t last = (addr + len + g - 1) / g * g;
+    const unsigned ch = static_cast<unsigned>((addr / m_p.interleave_bytes) % m_p.channels);
+    const ps_t occ = bytes_to_ps(last - first, m_p.bandwidth / m_p.channels);
+    const ps_t now = now_ps();
+    const ps_t start = m_channels[ch].reserve(now + time_to_ps(delay), occ);
+    note_release(trans, start + occ);
+    const ps_t done = start + occ + m_p.latency_ps;
+    delay = ps_to_time(done - now);
+
+    copy(addr, trans.get_data_ptr(), len, is_write);
+    if (is_write) {
+        m_write_bytes += len;
+        ++m_writes;
+        m_write_inflight.add(start, static_cast<int64_t>(len));
+        m_write_inflight.add(done, -static_cast<int64_t>(len));
+    } else {
+        m_read_bytes += len;
+        ++m_reads;
+        m_read_inflight.add(start, static_cast<int64_t>(len));
+        m_read_inflight.add(done, -static_cast<int64_t>(len));
+    }
+    trans.set_dmi_allowed(true);
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned int gm_memory::transport_dbg(tlm::tlm_generic_payload& trans) {
+    const uint64_t addr = trans.get_address();
+    uint64_t len = trans.get_data_length();
+    if (addr >= m_p.capacity) return 0;
+    len = std::min(len, m_p.capacity - addr);
+    if (trans.is_write())
+        copy(addr, trans.get_data_ptr(), len, true);
+    else if (trans.is_read())
+        copy(addr, trans.get_data_ptr(), len, false);
+    else
+        return 0;
+    return static_cast<unsigned int>(len);
+}
+
+bool gm_memory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+    const uint64_t addr = trans.get_address();
+    if (addr >= m_p.capacity) return false;
+    const uint64_t base = addr / page_bytes * page_bytes;
+    dmi.set_dmi_ptr(page(addr / page_bytes));
+    dmi.set_start_address(base);
+    dmi.set_end_address(std::min(base + page_bytes, m_p.capacity) - 1);
+    dmi.allow_read_write();
+    dmi.set_read_latency(sc_core::SC_ZERO_TIME);
+    dmi.set_write_latency(sc_core::SC_ZERO_TIME);
+    return true;
+}
+
+void gm_memory::on_trace_attached() {
+    m_read_inflight.bind(m_trace, signal_path("read_bytes_in_flight"), 32, true);
+    m_write_inflight.bind(m_trace, signal_path("write_bytes_in_flight"), 32, true);
+}
+
+void gm_memory::visit_stats(const stats_fn& fn) const {
+    fn("read_bytes", static_cast<double>(m_read_bytes));
+    fn("write_bytes", static_cast<double>(m_write_bytes));
+    fn("reads", static_cast<double>(m_reads));
+    fn("writes", static_cast<double>(m_writes));
+    for (size_t i = 0; i < m_channels.size(); ++i)
+        fn("channel" + std::to_string(i) + ".busy_ns", m_channels[i].busy_ps() / 1000.0);
+}
+
+}  // namespace npusim::models

@@ -1,0 +1,57 @@
+#pragma once
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "models/common/model_base.h"
+#include "models/common/timing.h"
+#include "models/params.h"
+
+namespace npusim::models {
+
+/// @brief Global memory (HBM/DDR) target: sparse backing store, interleaved channels, each a
+/// serial resource with its share of the bandwidth, plus a fixed access latency.
+///
+/// Storage is allocated in 64 KiB pages on first write (or DMI request), so a 64 GiB preset
+/// costs host memory only for what a workload touches. Unwritten bytes read as zero.
+class gm_memory : public model_base {
+public:
+    tlm_utils::simple_target_socket<gm_memory> target_socket;
+
+    gm_memory(const sc_core::sc_module_name& nm, const gm_params& p);
+
+    /// @brief Backdoor copies for loading inputs and checking results (no timing).
+    void read(uint64_t addr, void* dst, uint64_t len) const;
+    void write(uint64_t addr, const void* src, uint64_t len);
+
+    uint64_t read_bytes() const { return m_read_bytes; }
+    uint64_t write_bytes() const { return m_write_bytes; }
+    uint64_t pages_allocated() const { return m_pages.size(); }
+    const gm_params& params() const { return m_p; }
+    void visit_stats(const stats_fn& fn) const override;
+
+    static constexpr uint64_t page_bytes = 64 * 1024;
+
+private:
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+    void on_trace_attached() override;
+
+    uint8_t* page(uint64_t index);  // allocates
+    const uint8_t* page_or_null(uint64_t index) const;
+    void copy(uint64_t addr, uint8_t* data, uint64_t len, bool to_memory);
+
+    gm_params m_p;
+    std::vector<serial_resource> m_channels;
+    std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> m_pages;
+    uint64_t m_read_bytes = 0, m_write_bytes = 0, m_reads = 0, m_writes = 0;
+    traced_signal m_read_inflight, m_write_inflight;
+};
+
+}  // namespace npusim::models

@@ -1,0 +1,46 @@
+#pragma once
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <cstdint>
+
+#include "models/common/model_base.h"
+#include "models/common/timing.h"
+#include "models/params.h"
+
+namespace npusim::models {
+
+/// @brief PCIe-like link for host<->device copies: an initiator into the interconnect with its
+/// own bandwidth and latency. Copies block the calling (simulated host) thread.
+class host_link : public model_base {
+public:
+    tlm_utils::simple_initiator_socket<host_link> socket;
+
+    host_link(const sc_core::sc_module_name& nm, const host_link_params& p, uint32_t window_bursts);
+    ~host_link() override { m_trans.clear_extension(&m_timing); }  // not heap-owned
+
+    /// @brief Copies host memory to GM; call from a SystemC thread.
+    /// @throws model_fault if GM rejects an access.
+    void to_device(uint64_t gm_addr, const void* src, uint64_t len);
+    /// @brief Copies GM to host memory; call from a SystemC thread.
+    void to_host(void* dst, uint64_t gm_addr, uint64_t len);
+
+    uint64_t h2d_bytes() const { return m_h2d; }
+    uint64_t d2h_bytes() const { return m_d2h; }
+    void visit_stats(const stats_fn& fn) const override;
+
+private:
+    void copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len);
+    void on_trace_attached() override;
+
+    host_link_params m_p;
+    uint32_t m_window;
+    serial_resource m_link;
+    tlm::tlm_generic_payload m_trans;
+    burst_timing m_timing;
+    uint64_t m_h2d = 0, m_d2h = 0;
+    traced_signal m_inflight;
+};
+
+}  // namespace npusim::models

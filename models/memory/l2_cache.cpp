@@ -1,0 +1,100 @@
+#include "models/memory/l2_cache.h"
+
+namespace npusim::models {
+
+l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p)
+    : model_base(nm), target_socket("target_socket"), gm_socket("gm_socket"), m_p(p) {
+    m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
+    m_ways.resize(m_sets * p.ways);
+    target_socket.register_b_transport(this, &l2_cache::b_transport);
+    target_socket.register_transport_dbg(this, &l2_cache::transport_dbg);
+    target_socket.register_get_direct_mem_ptr(this, &l2_cache::get_direct_mem_ptr);
+    gm_socket.register_invalidate_direct_mem_ptr(this, &l2_cache::invalidate_dmi);
+}
+
+bool l2_cache::touch(uint64_t line) {
+    const uint64_t set = line % m_sets;
+    way* w = &m_ways[set * m_p.ways];
+    way* victim = w;
+    ++m_use_clock;
+    for (uint32_t i = 0; i < m_p.ways; ++i) {
+        if (w[i].tag == line) {
+            w[i].last_use = m_use_clock;
+            return true;
+        }
+        if (w[i].last_use < victim->last_use) victim = &w[i];
+    }
+    victim->tag = line;
+    victim->last_use = m_use_clock;
+    return false;
+}
+
+void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    const uint64_t addr = trans.get_address();
+    const uint64_t len = trans.get_data_length();
+    const bool is_write = trans.is_write();
+    bool all_hit = true;
+    uint64_t hits = 0, misses = 0;
+    if (len > 0 && (trans.is_read() || is_write)) {
+        for (uint64_t line = addr / m_p.line_bytes; line <= (addr + len - 1) / m_p.line_bytes;
+             ++line) {
+            const bool hit = touch(line);
+            hit ? ++hits : ++misses;
+            all_hit &= hit;
+        }
+    }
+    m_hits += hits;
+    m_misses += misses;
+    const ps_t now = now_ps();
+    const ps_t arrival = now + time_to_ps(delay);
+    const ps_t occ = bytes_to_ps(len, m_p.bandwidth);
+    const ps_t start = m_port.reserve(arrival, occ);
+    note_release(trans, start + occ);
+
+    if (all_hit && !is_write) {
+        // Data comes from GM functionally, time from L2 only.
+        if (gm_socket->transport_dbg(trans) != len) {
+            trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+            return;
+        }
+        trans.set_response_status(tlm::TLM_OK_RESPONSE);
+        delay = ps_to_time(start + occ + m_p.hit_latency_ps - now);
+    } else {
+        // Misses and write-through go to GM; the burst streams through L2 as it returns.
+        sc_core::sc_time gm_delay = ps_to_time(arrival - now);
+        gm_socket->b_transport(trans, gm_delay);
+        if (trans.is_response_error()) return;
+        const ps_t gm_done = now + time_to_ps(gm_delay);
+        delay = ps_to_time(std::max(gm_done, start + occ) + m_p.miss_latency_ps - now);
+    }
+    m_hit_count.add(start, static_cast<int64_t>(hits));
+    m_miss_count.add(start, static_cast<int64_t>(misses));
+    (is_write ? m_write_bytes : m_read_bytes) += len;
+}
+
+unsigned int l2_cache::transport_dbg(tlm::tlm_generic_payload& trans) {
+    return gm_socket->transport_dbg(trans);
+}
+
+bool l2_cache::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+    return gm_socket->get_direct_mem_ptr(trans, dmi);
+}
+
+void l2_cache::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
+    target_socket->invalidate_direct_mem_ptr(start, end);
+}
+
+void l2_cache::on_trace_attached() {
+    m_hit_count.bind(m_trace, signal_path("hits"), 32, true);
+    m_miss_count.bind(m_trace, signal_path("misses"), 32, true);
+}
+
+void l2_cache::visit_stats(const stats_fn& fn) const {
+    fn("hits", static_cast<double>(m_hits));
+    fn("misses", static_cast<double>(m_misses));
+    fn("read_bytes", static_cast<double>(m_read_bytes));
+    fn("write_bytes", static_cast<double>(m_write_bytes));
+    fn("busy_ns", m_port.busy_ps() / 1000.0);
+}
+
+}  // namespace npusim::models

@@ -1,0 +1,52 @@
+#pragma once
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "models/common/model_base.h"
+#include "models/common/timing.h"
+#include "models/params.h"
+
+namespace npusim::models {
+
+/// @brief Shared set-associative L2 in front of GM, LRU replacement, write-through with
+/// allocate. It keeps tags only: data always lives in GM, so a hit is fetched from GM through
+/// the debug interface and costs only L2 time.
+class l2_cache : public model_base {
+public:
+    tlm_utils::simple_target_socket<l2_cache> target_socket;
+    tlm_utils::simple_initiator_socket<l2_cache> gm_socket;
+
+    l2_cache(const sc_core::sc_module_name& nm, const l2_params& p);
+
+    uint64_t hits() const { return m_hits; }
+    uint64_t misses() const { return m_misses; }
+    void visit_stats(const stats_fn& fn) const override;
+
+private:
+    struct way {
+        uint64_t tag = ~0ull;
+        uint64_t last_use = 0;
+    };
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+    void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
+    /// Looks a line up, allocating it on a miss (LRU victim). Returns true on a hit.
+    bool touch(uint64_t line);
+    void on_trace_attached() override;
+
+    l2_params m_p;
+    uint64_t m_sets;
+    std::vector<way> m_ways;  // m_sets x ways
+    uint64_t m_use_clock = 0;
+    serial_resource m_port;
+    uint64_t m_hits = 0, m_misses = 0, m_read_bytes = 0, m_write_bytes = 0;
+    traced_signal m_hit_count, m_miss_count;
+};
+
+}  // namespace npusim::models

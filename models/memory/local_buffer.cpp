@@ -1,0 +1,84 @@
+#include "models/memory/local_buffer.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "models/memory/tlm_checks.h"
+
+namespace npusim::models {
+
+local_buffer::local_buffer(const sc_core::sc_module_name& nm, mem_space space,
+                           const buffer_params& p, ps_t clock_period_ps)
+    : model_base(nm),
+      target_socket("target_socket"),
+      m_space(space),
+      m_p(p),
+      m_period(clock_period_ps),
+      m_bank_bytes(std::max<uint64_t>(1, p.size / std::max<uint32_t>(1, p.banks))),
+      m_data(p.size),
+      m_banks(std::max<uint32_t>(1, p.banks)) {
+    target_socket.register_b_transport(this, &local_buffer::b_transport);
+    target_socket.register_transport_dbg(this, &local_buffer::transport_dbg);
+    target_socket.register_get_direct_mem_ptr(this, &local_buffer::get_direct_mem_ptr);
+}
+
+void local_buffer::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    if (!check_access(trans, m_p.size)) return;
+    const uint64_t addr = trans.get_address();
+    const uint64_t len = trans.get_data_length();
+
+    const ps_t now = now_ps();
+    const ps_t arrival = now + time_to_ps(delay);
+    const uint64_t b0 = addr / m_bank_bytes, b1 = (addr + len - 1) / m_bank_bytes;
+    const uint64_t touched = b1 - b0 + 1;
+    ps_t start = arrival;
+    for (uint64_t b = b0; b <= b1; ++b) start = std::max(start, m_banks[b].next_free());
+    if (start > arrival) ++m_conflicts;
+    const double cycles = std::ceil(static_cast<double>(len) /
+                                    (m_p.bank_bytes_per_cycle * static_cast<double>(touched)));
+    const ps_t occ = static_cast<ps_t>(cycles) * m_period;
+    for (uint64_t b = b0; b <= b1; ++b) m_banks[b].reserve(start, occ);
+    delay = ps_to_time(start + occ - now);
+
+    if (trans.is_write()) {
+        std::memcpy(m_data.data() + addr, trans.get_data_ptr(), len);
+        m_write_bytes += len;
+    } else {
+        std::memcpy(trans.get_data_ptr(), m_data.data() + addr, len);
+        m_read_bytes += len;
+    }
+    trans.set_dmi_allowed(true);
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned int local_buffer::transport_dbg(tlm::tlm_generic_payload& trans) {
+    const uint64_t addr = trans.get_address();
+    if (addr >= m_p.size) return 0;
+    const uint64_t len = std::min<uint64_t>(trans.get_data_length(), m_p.size - addr);
+    if (trans.is_write())
+        std::memcpy(m_data.data() + addr, trans.get_data_ptr(), len);
+    else if (trans.is_read())
+        std::memcpy(trans.get_data_ptr(), m_data.data() + addr, len);
+    else
+        return 0;
+    return static_cast<unsigned int>(len);
+}
+
+bool local_buffer::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) {
+    if (m_p.size == 0) return false;
+    dmi.set_dmi_ptr(m_data.data());
+    dmi.set_start_address(0);
+    dmi.set_end_address(m_p.size - 1);
+    dmi.allow_read_write();
+    dmi.set_read_latency(sc_core::SC_ZERO_TIME);
+    dmi.set_write_latency(sc_core::SC_ZERO_TIME);
+    return true;
+}
+
+void local_buffer::visit_stats(const stats_fn& fn) const {
+    fn("read_bytes", static_cast<double>(m_read_bytes));
+    fn("write_bytes", static_cast<double>(m_write_bytes));
+    fn("bank_conflicts", static_cast<double>(m_conflicts));
+}
+
+}  // namespace npusim::models

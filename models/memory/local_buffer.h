@@ -1,0 +1,46 @@
+#pragma once
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "models/common/model_base.h"
+#include "models/common/timing.h"
+#include "models/params.h"
+
+namespace npusim::models {
+
+/// @brief An on-core buffer (L1, L0A, L0B, L0C, UB, BT, FB): a byte array with capacity and
+/// banks. Each bank is a serial resource; a burst occupies every bank it touches, so two engines
+/// touching the same bank at once serialise (a bank conflict) while disjoint banks proceed.
+class local_buffer : public model_base {
+public:
+    tlm_utils::simple_target_socket<local_buffer> target_socket;
+
+    local_buffer(const sc_core::sc_module_name& nm, mem_space space, const buffer_params& p,
+                 ps_t clock_period_ps);
+
+    mem_space space() const { return m_space; }
+    const buffer_params& params() const { return m_p; }
+    uint8_t* data() { return m_data.data(); }
+    uint64_t size() const { return m_p.size; }
+    uint64_t bank_conflicts() const { return m_conflicts; }
+    void visit_stats(const stats_fn& fn) const override;
+
+private:
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+
+    mem_space m_space;
+    buffer_params m_p;
+    ps_t m_period;
+    uint64_t m_bank_bytes;
+    std::vector<uint8_t> m_data;
+    std::vector<serial_resource> m_banks;
+    uint64_t m_read_bytes = 0, m_write_bytes = 0, m_conflicts = 0;
+};
+
+}  // namespace npusim::models

@@ -1,0 +1,95 @@
+#include "models/memory/router.h"
+
+namespace npusim::models {
+
+router::router(const sc_core::sc_module_name& nm, double bandwidth, ps_t latency_ps)
+    : model_base(nm),
+      target_socket("target_socket"),
+      initiator_socket("initiator_socket"),
+      m_bandwidth(bandwidth),
+      m_latency_ps(latency_ps) {
+    target_socket.register_b_transport(this, &router::b_transport);
+    target_socket.register_transport_dbg(this, &router::transport_dbg);
+    target_socket.register_get_direct_mem_ptr(this, &router::get_direct_mem_ptr);
+    initiator_socket.register_invalidate_direct_mem_ptr(this, &router::invalidate_dmi);
+}
+
+void router::map(uint64_t base, uint64_t size, const std::string& target_name) {
+    m_map.push_back({base, size, target_name});
+}
+
+const router::region* router::decode(uint64_t addr, unsigned& port) const {
+    for (unsigned i = 0; i < m_map.size(); ++i) {
+        if (addr >= m_map[i].base && addr - m_map[i].base < m_map[i].size) {
+            port = i;
+            return &m_map[i];
+        }
+    }
+    return nullptr;
+}
+
+void router::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    const uint64_t addr = trans.get_address();
+    unsigned port = 0;
+    const region* r = decode(addr, port);
+    if (!r || trans.get_data_length() > r->size - (addr - r->base)) {
+        trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
+    const ps_t now = now_ps();
+    ps_t start = now + time_to_ps(delay);
+    ps_t link_end = start;
+    if (m_bandwidth > 0) {
+        const ps_t occ = bytes_to_ps(trans.get_data_length(), m_bandwidth);
+        start = m_link.reserve(start, occ);
+        link_end = start + occ;
+        note_release(trans, link_end);
+    }
+    m_bytes += trans.get_data_length();
+    ++m_transactions;
+
+    trans.set_address(addr - r->base);
+    sc_core::sc_time d = ps_to_time(start - now);
+    initiator_socket[port]->b_transport(trans, d);
+    trans.set_address(addr);
+    delay = ps_to_time(std::max(now + time_to_ps(d), link_end) + m_latency_ps - now);
+}
+
+unsigned int router::transport_dbg(int, tlm::tlm_generic_payload& trans) {
+    const uint64_t addr = trans.get_address();
+    unsigned port = 0;
+    const region* r = decode(addr, port);
+    if (!r) return 0;
+    trans.set_address(addr - r->base);
+    const unsigned int n = initiator_socket[port]->transport_dbg(trans);
+    trans.set_address(addr);
+    return n;
+}
+
+bool router::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+    const uint64_t addr = trans.get_address();
+    unsigned port = 0;
+    const region* r = decode(addr, port);
+    if (!r) return false;
+    trans.set_address(addr - r->base);
+    const bool ok = initiator_socket[port]->get_direct_mem_ptr(trans, dmi);
+    trans.set_address(addr);
+    // Back to the initiator's address view, clipped to the region.
+    dmi.set_start_address(dmi.get_start_address() + r->base);
+    dmi.set_end_address(std::min<uint64_t>(dmi.get_end_address() + r->base, r->base + r->size - 1));
+    return ok;
+}
+
+void router::invalidate_dmi(int port, sc_dt::uint64 start, sc_dt::uint64 end) {
+    const region& r = m_map.at(static_cast<size_t>(port));
+    for (unsigned i = 0; i < target_socket.size(); ++i)
+        target_socket[i]->invalidate_direct_mem_ptr(start + r.base, end + r.base);
+}
+
+void router::visit_stats(const stats_fn& fn) const {
+    fn("bytes", static_cast<double>(m_bytes));
+    fn("transactions", static_cast<double>(m_transactions));
+    if (m_bandwidth > 0) fn("busy_ns", m_link.busy_ps() / 1000.0);
+}
+
+}  // namespace npusim::models

@@ -1,0 +1,52 @@
+#pragma once
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/multi_passthrough_initiator_socket.h>
+#include <tlm_utils/multi_passthrough_target_socket.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/common/model_base.h"
+#include "models/common/timing.h"
+
+namespace npusim::models {
+
+/// @brief Address-map router used as the chip interconnect and as each core's local bus.
+///
+/// Initiators bind to `target_socket`, targets to `initiator_socket` in the order of
+/// `map()` calls. Addresses are translated to target-relative offsets. An optional bandwidth
+/// makes the router a shared serial resource (the NoC); 0 = free (a core's local bus).
+class router : public model_base {
+public:
+    tlm_utils::multi_passthrough_target_socket<router> target_socket;
+    tlm_utils::multi_passthrough_initiator_socket<router> initiator_socket;
+
+    router(const sc_core::sc_module_name& nm, double bandwidth = 0, ps_t latency_ps = 0);
+
+    /// @brief Maps [base, base+size) to the next bound target, which sees offsets from base.
+    void map(uint64_t base, uint64_t size, const std::string& target_name);
+
+    uint64_t bytes() const { return m_bytes; }
+    void visit_stats(const stats_fn& fn) const override;
+
+private:
+    struct region {
+        uint64_t base, size;
+        std::string name;
+    };
+    const region* decode(uint64_t addr, unsigned& port) const;
+    void b_transport(int id, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    unsigned int transport_dbg(int id, tlm::tlm_generic_payload& trans);
+    bool get_direct_mem_ptr(int id, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+    void invalidate_dmi(int id, sc_dt::uint64 start, sc_dt::uint64 end);
+
+    std::vector<region> m_map;
+    double m_bandwidth;
+    ps_t m_latency_ps;
+    serial_resource m_link;
+    uint64_t m_bytes = 0, m_transactions = 0;
+};
+
+}  // namespace npusim::models

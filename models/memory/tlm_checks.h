@@ -1,0 +1,34 @@
+#pragma once
+// The TLM-2.0 target contract checks shared by every memory-like target.
+#include <tlm>
+
+#include <cstdint>
+
+namespace npusim::models {
+
+/// @brief Validates command, byte enables and streaming width, and that [addr, addr+len) lies in
+/// [0, size). Sets the response status and returns false on any violation.
+inline bool check_access(tlm::tlm_generic_payload& trans, uint64_t size) {
+    const tlm::tlm_command cmd = trans.get_command();
+    if (cmd != tlm::TLM_READ_COMMAND && cmd != tlm::TLM_WRITE_COMMAND) {
+        trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return false;
+    }
+    const uint64_t addr = trans.get_address();
+    const uint64_t len = trans.get_data_length();
+    if (len == 0 || addr >= size || len > size - addr) {
+        trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return false;
+    }
+    if (trans.get_byte_enable_ptr() != nullptr) {
+        trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+        return false;
+    }
+    if (trans.get_streaming_width() < len) {
+        trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace npusim::models

@@ -1,0 +1,105 @@
+#pragma once
+// Plain parameter structs for the hardware models. They carry resolved numbers only (no units, no
+// YAML); the platform layer fills them from the validated config.
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace npusim::models {
+
+/// @brief Local memories of one core; the index doubles as the local address-map slot.
+enum class mem_space : uint8_t { gm, l1, l0a, l0b, l0c, ub, bt, fb, count };
+const char* to_string(mem_space s);
+
+/// @brief One data path between two memories, as moved by a DMA engine.
+struct path_params {
+    double bytes_per_cycle = 0;      ///< engine port throughput; 0 = the path does not exist
+    uint32_t latency_cycles = 0;     ///< fixed pipeline latency added to every transfer
+    uint32_t burst_bytes = 512;      ///< transfers split at multiples of this address boundary
+    uint32_t setup_cycles = 0;       ///< per-instruction set-up before the first burst
+    uint32_t burst_overhead_cycles = 0;  ///< per-burst command cost on the engine port
+    bool present() const { return bytes_per_cycle > 0; }
+};
+
+/// @brief One on-core buffer (L1, L0A, ...). size 0 = the core has no such buffer.
+struct buffer_params {
+    uint64_t size = 0;
+    uint32_t alignment = 32;
+    uint32_t banks = 1;
+    double bank_bytes_per_cycle = 256;  ///< throughput of one bank; conflicting bursts serialise
+};
+
+/// @brief Global memory (HBM/DDR).
+struct gm_params {
+    uint64_t capacity = 0;
+    uint32_t channels = 1;
+    double bandwidth = 0;          ///< bytes/s summed over all channels
+    uint64_t latency_ps = 0;
+    uint32_t interleave_bytes = 512;  ///< address interleave between channels
+    uint32_t access_granule = 32;     ///< smallest access; partial granules cost a whole one
+};
+
+/// @brief Shared L2 cache stage in front of GM (tags only; data lives in GM).
+struct l2_params {
+    bool enabled = true;
+    uint64_t size = 0;
+    uint32_t line_bytes = 512;
+    uint32_t ways = 16;
+    uint64_t hit_latency_ps = 0;
+    uint64_t miss_latency_ps = 0;
+    double bandwidth = 0;  ///< bytes/s
+};
+
+/// @brief Chip interconnect between cores and L2/GM.
+struct noc_params {
+    double bandwidth = 0;  ///< bytes/s, shared by all cores
+    uint64_t latency_ps = 0;
+};
+
+/// @brief PCIe-like link for host<->device copies.
+struct host_link_params {
+    double bandwidth = 0;  ///< bytes/s
+    uint64_t latency_ps = 0;
+    uint32_t burst_bytes = 4096;
+};
+
+/// @brief DMA engine behaviour shared by all engines of a core.
+struct dma_params {
+    /// Bursts issued per simulator wait. Larger = faster simulation, coarser interleaving of
+    /// engines that contend for the same resource.
+    uint32_t window_bursts = 16;
+    uint32_t queue_depth = 32;  ///< per-pipe instruction queue depth
+};
+
+}  // namespace npusim::models
+
+namespace npusim::models {
+
+/// @brief Base of a local buffer in a core's local address map (its offset sits below).
+inline uint64_t local_base(mem_space s) { return static_cast<uint64_t>(s) << 36; }
+
+/// @brief Hardware instruction queues, numbered as the CCE intrinsic ABI numbers them.
+enum class pipe_id : uint8_t { S = 0, V = 1, M = 2, MTE1 = 3, MTE2 = 4, MTE3 = 5, ALL = 6, FIX = 10 };
+const char* to_string(pipe_id p);
+
+/// @brief Kind of core: coupled AI core, or the cube / vector core of a split chip.
+enum class core_kind : uint8_t { aicore, aic, aiv };
+const char* to_string(core_kind k);
+
+/// @brief Everything one core needs to be built.
+struct core_params {
+    core_kind kind = core_kind::aicore;
+    double clock_hz = 1e9;
+    std::array<buffer_params, static_cast<size_t>(mem_space::count)> buffers{};
+    /// paths[src][dst]; absent paths have bytes_per_cycle 0.
+    std::array<std::array<path_params, static_cast<size_t>(mem_space::count)>,
+               static_cast<size_t>(mem_space::count)>
+        paths{};
+    dma_params dma;
+    const buffer_params& buffer(mem_space s) const { return buffers[static_cast<size_t>(s)]; }
+    const path_params& path(mem_space src, mem_space dst) const {
+        return paths[static_cast<size_t>(src)][static_cast<size_t>(dst)];
+    }
+};
+
+}  // namespace npusim::models

@@ -1,0 +1,38 @@
+#include "platform/chip.h"
+
+#include <string>
+
+namespace npusim::platform {
+
+chip::chip(const sc_core::sc_module_name& nm, const platform_config& cfg)
+    : sc_core::sc_module(nm), m_cfg(cfg) {
+    m_gm = std::make_unique<models::gm_memory>("gm", cfg.gm);
+    m_noc = std::make_unique<models::router>("noc", cfg.noc.bandwidth, cfg.noc.latency_ps);
+    if (cfg.l2.enabled) {
+        m_l2 = std::make_unique<models::l2_cache>("l2", cfg.l2);
+        m_noc->map(0, cfg.gm.capacity, "l2");
+        m_noc->initiator_socket.bind(m_l2->target_socket);
+        m_l2->gm_socket.bind(m_gm->target_socket);
+    } else {
+        m_noc->map(0, cfg.gm.capacity, "gm");
+        m_noc->initiator_socket.bind(m_gm->target_socket);
+    }
+    const auto list = cfg.core_list();
+    for (unsigned i = 0; i < list.size(); ++i) {
+        m_cores.push_back(
+            std::make_unique<models::ai_core>(("core" + std::to_string(i)).c_str(), i, list[i]));
+        for (auto& e : m_cores.back()->engines()) e->global_socket.bind(m_noc->target_socket);
+    }
+    m_host = std::make_unique<models::host_link>("host_link", cfg.host_link,
+                                                 cfg.aicore.dma.window_bursts);
+    m_host->socket.bind(m_noc->target_socket);
+}
+
+void chip::attach_trace(models::trace_sink* sink) {
+    m_gm->attach_trace(sink);
+    if (m_l2) m_l2->attach_trace(sink);
+    m_host->attach_trace(sink);
+    for (auto& c : m_cores) c->attach_trace_all(sink);
+}
+
+}  // namespace npusim::platform

@@ -1,0 +1,43 @@
+#pragma once
+#include <systemc>
+
+#include <memory>
+#include <vector>
+
+#include "models/common/trace_sink.h"
+#include "models/core/ai_core.h"
+#include "models/memory/gm_memory.h"
+#include "models/memory/host_link.h"
+#include "models/memory/l2_cache.h"
+#include "models/memory/router.h"
+#include "platform/config/platform_config.h"
+
+namespace npusim::platform {
+
+/// @brief The chip assembled from a validated config: cores, interconnect, L2, GM and the host
+/// link, with every engine's global socket bound to the interconnect.
+class chip : public sc_core::sc_module {
+public:
+    chip(const sc_core::sc_module_name& nm, const platform_config& cfg);
+
+    const platform_config& config() const { return m_cfg; }
+    models::gm_memory& gm() { return *m_gm; }
+    models::l2_cache* l2() { return m_l2.get(); }
+    models::router& noc() { return *m_noc; }
+    models::host_link& host() { return *m_host; }
+    std::vector<std::unique_ptr<models::ai_core>>& cores() { return m_cores; }
+    models::ai_core& core(unsigned i) { return *m_cores.at(i); }
+
+    /// @brief Connects every model to a waveform sink (nullptr = off).
+    void attach_trace(models::trace_sink* sink);
+
+private:
+    platform_config m_cfg;
+    std::unique_ptr<models::gm_memory> m_gm;
+    std::unique_ptr<models::l2_cache> m_l2;
+    std::unique_ptr<models::router> m_noc;
+    std::unique_ptr<models::host_link> m_host;
+    std::vector<std::unique_ptr<models::ai_core>> m_cores;
+};
+
+}  // namespace npusim::platform

@@ -1,0 +1,53 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "models/common/timing.h"
+#include "models/params.h"
+
+namespace npusim::platform {
+
+/// @brief Cube fractal shape for one dtype (M0 x K0 x N0 per cycle).
+struct fractal_shape {
+    uint32_t m = 16, k = 16, n = 16;
+};
+
+/// @brief Host API costs in simulated time.
+struct host_api_params {
+    models::ps_t launch_ps = 0, memcpy_setup_ps = 0, sync_wakeup_ps = 0, callback_ps = 0,
+                 event_record_ps = 0, malloc_ps = 0, free_ps = 0;
+};
+
+/// @brief A validated platform: the resolved values of every schema key plus the model
+/// parameter structs built from them.
+struct platform_config {
+    std::string source;  ///< file or preset it came from
+    std::string name, description;
+    bool split = false;
+    uint32_t cores = 1, vector_cores = 0;
+    double cube_clock_hz = 1e9, vector_clock_hz = 1e9;
+
+    models::core_params aicore, aic, aiv;
+    fractal_shape fp16, bf16, int8;
+    uint32_t cube_overhead_cycles = 0;
+    uint32_t vector_repeat_bytes = 256, vector_overhead_cycles = 0;
+    std::map<std::string, double> vector_cycles_per_repeat;
+    models::gm_params gm;
+    models::l2_params l2;
+    models::noc_params noc;
+    models::host_link_params host_link;
+    host_api_params host_api;
+
+    /// Every schema key's resolved value: numbers in base units, texts as written.
+    std::map<std::string, double> numbers;
+    std::map<std::string, std::string> texts;
+
+    /// @brief The cores of the chip in id order: AI/cube cores first, then vector cores.
+    std::vector<models::core_params> core_list() const;
+    /// @brief Peak fp16 cube throughput in FLOP/s over all cube-capable cores.
+    double peak_fp16_flops() const;
+};
+
+}  // namespace npusim::platform

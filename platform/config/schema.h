@@ -1,0 +1,38 @@
+#pragma once
+// The platform schema (npusim.platform/1): every key, its kind, default, range and meaning.
+// Loader, validation, --set and the generated docs/config-reference.md all read this table.
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "platform/config/units.h"
+
+namespace npusim::platform {
+
+inline constexpr const char* platform_schema_id = "npusim.platform/1";
+
+/// @brief One leaf key of the platform schema.
+struct key_spec {
+    std::string path;          ///< dotted path, e.g. "gm.bandwidth"
+    value_kind kind;
+    std::string default_text;  ///< as it would be written in YAML
+    double min = 0;
+    double max = std::numeric_limits<double>::infinity();
+    std::vector<std::string> choices;  ///< for value_kind::choice
+    std::string doc;
+};
+
+/// @brief All keys, in documentation order.
+const std::vector<key_spec>& platform_schema();
+/// @brief The spec of a dotted path, or nullptr.
+const key_spec* find_key(const std::string& path);
+/// @brief True if some key lies below this dotted prefix (i.e. it names a section).
+bool is_section(const std::string& prefix);
+/// @brief The valid names directly below a section ("" = top level).
+std::vector<std::string> children_of(const std::string& prefix);
+/// @brief The candidate closest to `word` by edit distance, or "" if none is close.
+std::string closest(const std::string& word, const std::vector<std::string>& candidates);
+/// @brief Markdown reference of every key (generated into docs/config-reference.md).
+std::string config_reference_markdown();
+
+}  // namespace npusim::platform

@@ -1,0 +1,39 @@
+#include "platform/simulation.h"
+
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+#include <systemc>
+
+namespace npusim::platform {
+
+simulation::simulation(const platform_config& cfg, std::optional<vcd_options> vcd) {
+    m_chip = std::make_unique<chip>("chip", cfg);
+    if (vcd) {
+        m_vcd = std::make_unique<vcd_writer>(*vcd);
+        m_chip->attach_trace(m_vcd.get());
+    }
+}
+
+simulation::~simulation() = default;
+
+bool simulation::run(const host_program& program) {
+    bool finished = false;
+    sc_core::sc_spawn(
+        [&] {
+            try {
+                program(*m_chip, m_ops);
+            } catch (const std::exception& e) {
+                m_error = e.what();
+            }
+            finished = true;  // the run ends when no event remains
+        },
+        "host");
+    sc_core::sc_start();
+    if (!finished && m_error.empty())
+        m_error = "deadlock: the host program is still waiting but no simulation event is pending";
+    if (m_vcd) m_vcd->close();
+    return m_error.empty();
+}
+
+nlohmann::json simulation::stats() { return collect_stats(*m_chip, m_ops); }
+
+}  // namespace npusim::platform

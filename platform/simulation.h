@@ -1,0 +1,42 @@
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "platform/chip.h"
+#include "platform/config/platform_config.h"
+#include "platform/stats.h"
+#include "platform/vcd_writer.h"
+
+namespace npusim::platform {
+
+/// @brief One simulation run: elaborates the chip, runs a host program on a simulated host
+/// thread, and collects stats. SystemC elaborates once per process, so make one per process.
+class simulation {
+public:
+    /// @brief The host program; it records the ops it runs. Throwing fails the run.
+    using host_program = std::function<void(chip&, std::vector<op_record>&)>;
+
+    explicit simulation(const platform_config& cfg, std::optional<vcd_options> vcd = {});
+    ~simulation();
+
+    chip& get_chip() { return *m_chip; }
+
+    /// @brief Runs to completion. Returns false (see error()) if the host program threw or
+    /// was left waiting when no more events remained (a deadlock).
+    bool run(const host_program& program);
+    const std::string& error() const { return m_error; }
+    nlohmann::json stats();
+
+private:
+    std::unique_ptr<chip> m_chip;
+    std::unique_ptr<vcd_writer> m_vcd;
+    std::vector<op_record> m_ops;
+    std::string m_error;
+};
+
+}  // namespace npusim::platform

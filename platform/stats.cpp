@@ -1,0 +1,167 @@
+#include "platform/stats.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "platform/chip.h"
+
+namespace npusim::platform {
+
+using nlohmann::json;
+
+namespace {
+
+json model_stats(const models::model_base& m) {
+    json j = json::object();
+    m.visit_stats([&](std::string_view k, double v) { j[std::string(k)] = v; });
+    return j;
+}
+
+}  // namespace
+
+json collect_stats(chip& c, const std::vector<op_record>& ops) {
+    const platform_config& cfg = c.config();
+    json j;
+    j["schema"] = "npusim.stats/1";
+    j["sim_time_ns"] = models::now_ps() / 1000.0;
+    json params = json::object();
+    for (auto& [k, v] : cfg.numbers) params[k] = v;
+    for (auto& [k, v] : cfg.texts) params[k] = v;
+    j["platform"] = {{"name", cfg.name}, {"source", cfg.source}, {"parameters", params}};
+
+    json cores = json::array();
+    for (auto& core : c.cores()) {
+        json pipes = json::object();
+        for (const char* p : {"MTE1", "MTE2", "MTE3", "M", "V", "FIX"})
+            pipes[p] = {{"busy_ns", 0.0}, {"instructions", 0}};
+        for (auto& p : core->pipes())
+            pipes[models::to_string(p->id())] = {{"busy_ns", p->busy_ps() / 1000.0},
+                                                 {"instructions", p->instructions()}};
+        json engines = json::object();
+        for (auto& e : core->engines()) engines[e->basename()] = model_stats(*e);
+        json buffers = json::object();
+        for (size_t s = 1; s < size_t(models::mem_space::count); ++s)
+            if (auto* b = core->buffer(models::mem_space(s)))
+                buffers[models::to_string(models::mem_space(s))] = model_stats(*b);
+        cores.push_back({{"id", core->id()},
+                         {"kind", models::to_string(core->core_type())},
+                         {"pipes", pipes},
+                         {"engines", engines},
+                         {"buffers", buffers}});
+    }
+    j["cores"] = cores;
+
+    json mem;
+    mem["gm"] = model_stats(c.gm());
+    mem["gm"]["peak_bandwidth"] = cfg.gm.bandwidth;
+    mem["l2"] = c.l2() ? model_stats(*c.l2()) : json::object();
+    mem["noc"] = model_stats(c.noc());
+    mem["host_link"] = model_stats(c.host());
+    j["memory"] = mem;
+
+    json jops = json::array();
+    for (auto& o : ops)
+        jops.push_back({{"name", o.name},
+                        {"type", o.type},
+                        {"start_ns", o.start_ps / 1000.0},
+                        {"end_ns", o.end_ps / 1000.0},
+                        {"flops", o.flops},
+                        {"bytes", o.bytes}});
+    j["ops"] = jops;
+    j["peak_fp16_flops"] = cfg.peak_fp16_flops();
+    return j;
+}
+
+std::string format_report(const json& s) {
+    std::string out;
+    auto line = [&](const std::string& t) { out += t + "\n"; };
+    const double t_ns = s["sim_time_ns"].get<double>();
+    const json& params = s["platform"]["parameters"];
+    line(fmt::format("platform   {} ({})", s["platform"]["name"].get<std::string>(),
+                     s["platform"]["source"].get<std::string>()));
+    line(fmt::format("sim time   {:.3f} us", t_ns / 1000.0));
+
+    const json& gm = s["memory"]["gm"];
+    const double gm_bytes = gm["read_bytes"].get<double>() + gm["write_bytes"].get<double>();
+    const double peak_bw = gm["peak_bandwidth"].get<double>();
+    const double bw = t_ns > 0 ? gm_bytes / (t_ns * 1e-9) : 0;
+    line(fmt::format("GM         read {:.2f} MiB, write {:.2f} MiB; {:.1f} GB/s of {:.1f} GB/s peak ({:.1f}%)",
+                     gm["read_bytes"].get<double>() / 1048576, gm["write_bytes"].get<double>() / 1048576,
+                     bw / 1e9, peak_bw / 1e9, peak_bw > 0 ? 100 * bw / peak_bw : 0.0));
+    const json& l2 = s["memory"]["l2"];
+    if (!l2.empty()) {
+        const double h = l2["hits"].get<double>(), m = l2["misses"].get<double>();
+        line(fmt::format("L2         {:.0f} line hits, {:.0f} misses ({:.1f}% hit rate)", h, m,
+                         h + m > 0 ? 100 * h / (h + m) : 0.0));
+    }
+    const json& host = s["memory"]["host_link"];
+    line(fmt::format("host link  H2D {:.2f} MiB, D2H {:.2f} MiB", host["h2d_bytes"].get<double>() / 1048576,
+                     host["d2h_bytes"].get<double>() / 1048576));
+    double flops = 0;
+    for (auto& o : s["ops"]) flops += o["flops"].get<double>();
+    line(fmt::format("compute    {:.3g} FLOP; {:.2f} TFLOP/s of {:.2f} TFLOP/s fp16 peak", flops,
+                     t_ns > 0 ? flops / (t_ns * 1e-9) / 1e12 : 0.0,
+                     s["peak_fp16_flops"].get<double>() / 1e12));
+    (void)params;
+
+    // Busy % per pipe, averaged and maximum over the cores of each kind.
+    std::map<std::string, std::map<std::string, std::pair<double, double>>> busy;  // kind->pipe->(sum,max)
+    std::map<std::string, int> count;
+    std::map<std::string, double> path_bytes;
+    for (auto& c : s["cores"]) {
+        const std::string kind = c["kind"].get<std::string>();
+        ++count[kind];
+        for (auto& [p, v] : c["pipes"].items()) {
+            const double pct = t_ns > 0 ? 100 * v["busy_ns"].get<double>() / t_ns : 0;
+            auto& e = busy[kind][p];
+            e.first += pct;
+            e.second = std::max(e.second, pct);
+        }
+        for (auto& [eng, st] : c["engines"].items()) {
+            (void)eng;
+            for (auto& [k, v] : st.items())
+                if (k.rfind("path.", 0) == 0) path_bytes[k.substr(5, k.size() - 11)] += v.get<double>();
+        }
+    }
+    line("");
+    line("busy %     avg/max over cores");
+    std::string hdr = fmt::format("  {:<8} {:>5}", "kind", "cores");
+    for (const char* p : {"MTE1", "MTE2", "MTE3", "M", "V", "FIX"}) hdr += fmt::format(" {:>11}", p);
+    line(hdr);
+    for (auto& [kind, pipes] : busy) {
+        std::string row = fmt::format("  {:<8} {:>5}", kind, count[kind]);
+        for (const char* p : {"MTE1", "MTE2", "MTE3", "M", "V", "FIX"}) {
+            auto& e = pipes[p];
+            row += fmt::format(" {:>5.1f}/{:<5.1f}", e.first / count[kind], e.second);
+        }
+        line(row);
+    }
+    if (!path_bytes.empty()) {
+        line("");
+        line("bytes per path");
+        for (auto& [p, b] : path_bytes) line(fmt::format("  {:<12} {:>12.2f} MiB", p, b / 1048576));
+    }
+    const json& ops = s["ops"];
+    if (!ops.empty()) {
+        line("");
+        line(fmt::format("  {:<24} {:<12} {:>12} {:>12} {:>12} {:>10}", "op", "type", "start us",
+                         "time us", "MiB", "GB/s"));
+        size_t shown = 0;
+        for (auto& o : ops) {
+            if (++shown > 16) {
+                line(fmt::format("  ... {} more ops (see --stats)", ops.size() - 16));
+                break;
+            }
+            const double dt = o["end_ns"].get<double>() - o["start_ns"].get<double>();
+            const double b = o["bytes"].get<double>();
+            line(fmt::format("  {:<24} {:<12} {:>12.3f} {:>12.3f} {:>12.3f} {:>10.1f}",
+                             o["name"].get<std::string>(), o["type"].get<std::string>(),
+                             o["start_ns"].get<double>() / 1000, dt / 1000, b / 1048576,
+                             dt > 0 ? b / dt : 0.0));
+        }
+    }
+    return out;
+}
+
+}  // namespace npusim::platform

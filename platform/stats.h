@@ -1,0 +1,29 @@
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/common/timing.h"
+
+namespace npusim::platform {
+
+class chip;
+
+/// @brief One operation of a workload, as it appears in stats `ops[]` and the report.
+struct op_record {
+    std::string name, type;
+    models::ps_t start_ps = 0, end_ps = 0;
+    double flops = 0;
+    uint64_t bytes = 0;
+};
+
+/// @brief Builds the npusim.stats/1 document (DESIGN §7) from a finished simulation.
+/// Deterministic: nothing in it depends on the host machine or wall clock.
+nlohmann::json collect_stats(chip& c, const std::vector<op_record>& ops);
+
+/// @brief The readable report printed by `npusim run`, made from a stats document.
+std::string format_report(const nlohmann::json& stats);
+
+}  // namespace npusim::platform

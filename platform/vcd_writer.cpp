@@ -1,0 +1,169 @@
+#include "platform/vcd_writer.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <regex>
+#include <stdexcept>
+
+#include "platform/config/units.h"
+
+namespace npusim::platform {
+
+vcd_writer::vcd_writer(vcd_options opt) : m_opt(std::move(opt)) {}
+
+bool vcd_writer::wanted(const std::string& path) const {
+    if (!m_opt.cores.empty()) {
+        static const std::regex core_re(R"((^|\.)core(\d+)(\.|$))");
+        std::smatch m;
+        if (std::regex_search(path, m, core_re) &&
+            !m_opt.cores.count(static_cast<unsigned>(std::stoul(m[2].str()))))
+            return false;
+    }
+    if (m_opt.signals.empty()) return true;
+    for (auto& pat : m_opt.signals)
+        if (fnmatch(pat.c_str(), path.c_str(), 0) == 0 ||
+            fnmatch(("*" + pat).c_str(), path.c_str(), 0) == 0)
+            return true;
+    return false;
+}
+
+int vcd_writer::declare(const std::string& path, unsigned width, bool counter) {
+    if (!wanted(path)) return -1;
+    std::string code;
+    for (size_t n = m_signals.size();; n = n / 94 - 1) {
+        code += static_cast<char>('!' + n % 94);
+        if (n < 94) break;
+    }
+    m_signals.push_back({path, width, counter, code});
+    return static_cast<int>(m_signals.size() - 1);
+}
+
+void vcd_writer::set(int id, uint64_t time_ps, int64_t value) {
+    m_changes.push_back({time_ps, static_cast<uint32_t>(m_changes.size()), id, value, false});
+}
+
+void vcd_writer::add(int id, uint64_t time_ps, int64_t delta) {
+    m_changes.push_back({time_ps, static_cast<uint32_t>(m_changes.size()), id, delta, true});
+}
+
+size_t vcd_writer::close() {
+    std::ofstream out(m_opt.path);
+    if (!out) throw std::runtime_error("cannot write VCD file " + m_opt.path);
+    out << "$date npusim $end\n$version npusim VCD writer $end\n$timescale 1ns $end\n";
+
+    // Scopes from the dotted hierarchy; signals sorted so each scope is opened once.
+    std::vector<size_t> order(m_signals.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return m_signals[a].path < m_signals[b].path; });
+    std::vector<std::string> open;
+    for (size_t i : order) {
+        std::vector<std::string> parts;
+        const std::string& p = m_signals[i].path;
+        for (size_t s = 0, e; s <= p.size(); s = e + 1) {
+            e = p.find('.', s);
+            if (e == std::string::npos) e = p.size();
+            parts.push_back(p.substr(s, e - s));
+        }
+        const std::string leaf = parts.back();
+        parts.pop_back();
+        size_t common = 0;
+        while (common < open.size() && common < parts.size() && open[common] == parts[common]) ++common;
+        while (open.size() > common) {
+            out << "$upscope $end\n";
+            open.pop_back();
+        }
+        for (size_t k = common; k < parts.size(); ++k) {
+            out << "$scope module " << parts[k] << " $end\n";
+            open.push_back(parts[k]);
+        }
+        out << "$var wire " << m_signals[i].width << " " << m_signals[i].code << " " << leaf
+            << " $end\n";
+    }
+    while (!open.empty()) {
+        out << "$upscope $end\n";
+        open.pop_back();
+    }
+    out << "$enddefinitions $end\n";
+
+    std::sort(m_changes.begin(), m_changes.end(), [](const change& a, const change& b) {
+        return a.t != b.t ? a.t < b.t : a.seq < b.seq;
+    });
+    std::vector<int64_t> value(m_signals.size(), 0), written(m_signals.size(), -1);
+    auto emit = [&](size_t id) {
+        const signal& s = m_signals[id];
+        const int64_t v = std::max<int64_t>(0, value[id]);
+        if (written[id] == v) return;
+        written[id] = v;
+        if (s.width == 1) {
+            out << (v ? '1' : '0') << s.code << "\n";
+        } else {
+            std::string bits;
+            for (uint64_t u = static_cast<uint64_t>(v); u; u >>= 1) bits.insert(bits.begin(), char('0' + (u & 1)));
+            out << 'b' << (bits.empty() ? "0" : bits) << ' ' << s.code << "\n";
+        }
+    };
+    const uint64_t from_ns = m_opt.from_ps / 1000;
+    out << "#" << from_ns << "\n$dumpvars\n";
+    size_t i = 0;
+    for (; i < m_changes.size() && m_changes[i].t / 1000 <= from_ns; ++i)
+        value[m_changes[i].id] = m_changes[i].delta ? value[m_changes[i].id] + m_changes[i].v : m_changes[i].v;
+    for (size_t id = 0; id < m_signals.size(); ++id) emit(id);
+    out << "$end\n";
+    while (i < m_changes.size()) {
+        const uint64_t t_ns = m_changes[i].t / 1000;
+        if (m_changes[i].t > m_opt.to_ps) break;
+        std::vector<size_t> touched;
+        for (; i < m_changes.size() && m_changes[i].t / 1000 == t_ns; ++i) {
+            const change& c = m_changes[i];
+            value[c.id] = c.delta ? value[c.id] + c.v : c.v;
+            touched.push_back(static_cast<size_t>(c.id));
+        }
+        bool header = false;
+        for (size_t id : touched) {
+            if (written[id] == std::max<int64_t>(0, value[id])) continue;
+            if (!header) out << "#" << t_ns << "\n";
+            header = true;
+            emit(id);
+        }
+    }
+    return m_signals.size();
+}
+
+std::set<unsigned> parse_core_list(const std::string& text) {
+    std::set<unsigned> out;
+    static const std::regex item(R"(^\s*(\d+)\s*(?:-\s*(\d+))?\s*$)");
+    size_t s = 0;
+    while (s <= text.size()) {
+        size_t e = text.find(',', s);
+        if (e == std::string::npos) e = text.size();
+        const std::string part = text.substr(s, e - s);
+        std::smatch m;
+        if (!std::regex_match(part, m, item))
+            throw std::invalid_argument("bad core list item '" + part + "' (use e.g. 0,2,4-7)");
+        const unsigned a = static_cast<unsigned>(std::stoul(m[1].str()));
+        const unsigned b = m[2].matched ? static_cast<unsigned>(std::stoul(m[2].str())) : a;
+        for (unsigned c = a; c <= b; ++c) out.insert(c);
+        s = e + 1;
+    }
+    return out;
+}
+
+std::pair<uint64_t, uint64_t> parse_time_window(const std::string& text) {
+    const auto colon = text.find(':');
+    if (colon == std::string::npos)
+        throw std::invalid_argument("time window '" + text + "' needs FROM:TO, e.g. 0ns:10us");
+    auto side = [&](const std::string& s, uint64_t dflt) -> uint64_t {
+        if (s.empty()) return dflt;
+        const auto v = parse_value(value_kind::time, s);
+        if (!v) throw std::invalid_argument("bad time '" + s + "' in window (" + unit_help(value_kind::time) + ")");
+        return static_cast<uint64_t>(*v);
+    };
+    const uint64_t from = side(text.substr(0, colon), 0);
+    const uint64_t to = side(text.substr(colon + 1), UINT64_MAX);
+    if (to < from) throw std::invalid_argument("time window '" + text + "' ends before it starts");
+    return {from, to};
+}
+
+}  // namespace npusim::platform

@@ -1,0 +1,113 @@
+#include "tools/npusim/commands.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include "models/common/model_fault.h"
+#include "platform/config/config_loader.h"
+#include "platform/config/schema.h"
+#include "platform/dma_stream_workload.h"
+#include "platform/presets.h"
+#include "platform/simulation.h"
+
+namespace npusim::tools {
+
+using namespace npusim::platform;
+
+int cmd_run(const run_args& a) {
+    platform_config cfg;
+    std::optional<vcd_options> vcd;
+    dma_stream_options ds;
+    try {
+        cfg = load_platform(a.platform, a.sets);
+        if (a.workload != "dma_stream")
+            throw config_error(a.workload, "--workload", "unknown workload",
+                               "the built-in workload is 'dma_stream' (workload files come with the "
+                               "operator library)");
+        const auto bytes = parse_value(value_kind::size, a.stream_bytes);
+        if (!bytes || *bytes <= 0)
+            throw config_error("--stream-bytes " + a.stream_bytes, "--stream-bytes",
+                               "not a positive size", unit_help(value_kind::size));
+        ds.bytes_per_core = static_cast<uint64_t>(*bytes);
+        if (!a.vcd_file.empty()) {
+            vcd_options v;
+            v.path = a.vcd_file;
+            v.signals = a.vcd_signals;
+            if (!a.vcd_cores.empty()) v.cores = parse_core_list(a.vcd_cores);
+            if (!a.vcd_window.empty()) std::tie(v.from_ps, v.to_ps) = parse_time_window(a.vcd_window);
+            vcd = v;
+        }
+    } catch (const std::exception& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    }
+
+    const auto wall0 = std::chrono::steady_clock::now();
+    simulation sim(cfg, vcd);
+    std::string mismatch;
+    const bool ok = sim.run([&](chip& c, std::vector<op_record>& ops) {
+        mismatch = run_dma_stream(c, ds, ops);
+    });
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    const nlohmann::json stats = sim.stats();
+    if (!a.stats_file.empty()) {
+        std::ofstream out(a.stats_file);
+        if (!out) {
+            std::cerr << "error: cannot write stats file " << a.stats_file << "\n";
+            return 2;
+        }
+        out << stats.dump(2) << "\n";
+    }
+    if (!a.quiet) {
+        std::cout << "npusim run: workload " << a.workload << " ("
+                  << fmt::format("{} KiB per core", ds.bytes_per_core / 1024) << ")\n";
+        std::cout << format_report(stats);
+        std::cout << fmt::format("\nwall time  {:.3f} s\n", wall);
+    }
+    if (!ok) {
+        std::cerr << "error: " << sim.error() << "\n";
+        return 1;
+    }
+    if (!mismatch.empty()) {
+        std::cerr << "check failed: " << mismatch << "\n";
+        return 1;
+    }
+    if (!a.quiet) std::cout << "check      all bytes match\n";
+    return 0;
+}
+
+int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets,
+                 bool reference) {
+    if (reference) {
+        std::cout << config_reference_markdown();
+        return 0;
+    }
+    int rc = 0;
+    for (auto& f : files) {
+        try {
+            const platform_config cfg = load_platform(f, sets);
+            std::cout << f << ": ok (" << cfg.name << ", " << (cfg.split ? "split" : "coupled") << ", "
+                      << cfg.cores << " cores)\n";
+        } catch (const std::exception& e) {
+            std::cerr << e.what() << "\n";
+            rc = 2;
+        }
+    }
+    return rc;
+}
+
+int cmd_presets() {
+    for (auto& p : presets()) {
+        const platform_config cfg = load_platform_text(p.yaml, p.file);
+        std::cout << fmt::format("{:<14} {:<8} {:>3} + {:<3} cores  {:>6.2f} GHz  {:>7.1f} TFLOP/s fp16  {}\n",
+                                 p.name, cfg.split ? "split" : "coupled", cfg.cores, cfg.vector_cores,
+                                 cfg.cube_clock_hz / 1e9, cfg.peak_fp16_flops() / 1e12, cfg.description);
+    }
+    std::cout << "default: " << default_preset << "\n";
+    return 0;
+}
+
+}  // namespace npusim::tools

@@ -1,0 +1,24 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace npusim::tools {
+
+/// @brief Options of `npusim run` (DESIGN §7).
+struct run_args {
+    std::string platform = "ascend910";
+    std::string workload = "dma_stream";
+    std::vector<std::string> sets;
+    std::string stats_file, vcd_file, vcd_cores, vcd_window;
+    std::vector<std::string> vcd_signals;
+    std::string stream_bytes = "256KiB";
+    bool quiet = false;
+};
+
+/// Exit codes: 0 success, 1 failed run or check, 2 bad usage or bad input.
+int cmd_run(const run_args& a);
+int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets,
+                 bool reference);
+int cmd_presets();
+
+}  // namespace npusim::tools

@@ -30,7 +30,7 @@ struct dma_engine::transfer {
     uint64_t primary_base, primary_pitch, secondary_base, secondary_pitch;
     ps_t arrival;        // when the current window's bursts may start
     ps_t done;           // latest completion seen
-    ps_t window_release; // when the current window stops occupying its resources
+    ps_t window_release; // when the current window's first burst stops occupying resources
 };
 
 dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core)
@@ -63,7 +63,7 @@ void dma_engine::check(const dma_request& r, const path_params& path) const {
     if (r.conv != layout_conv::none &&
         (r.elem_bytes == 0 || r.row_bytes % r.elem_bytes != 0 || (r.c0() * r.elem_bytes) == 0))
         fail(0, "row_bytes must be a whole number of elements for a layout conversion");
-    auto check_side = [&](mem_space s, uint64_t addr, uint64_t pitch) {
+    auto check_side = [&](mem_space s, uint64_t addr, uint64_t pitch, bool nz_side) {
         if (s == mem_space::gm) return;
         const buffer_params& b = m_core.buffer(s);
         char what[160];
@@ -72,14 +72,14 @@ void dma_engine::check(const dma_request& r, const path_params& path) const {
                           to_string(s), static_cast<unsigned long long>(addr), b.alignment);
             fail(addr, what);
         }
-        if (r.rows > 1 && pitch % b.alignment != 0) {
+        if (r.rows > 1 && !nz_side && pitch % b.alignment != 0) {
             std::snprintf(what, sizeof what, "%s row stride %llu is not a multiple of %u bytes",
                           to_string(s), static_cast<unsigned long long>(pitch), b.alignment);
             fail(addr, what);
         }
     };
-    check_side(r.src_space, r.src, r.src_pitch());
-    check_side(r.dst_space, r.dst, r.dst_pitch());
+    check_side(r.src_space, r.src, r.src_pitch(), r.conv == layout_conv::nz2nd);
+    check_side(r.dst_space, r.dst, r.dst_pitch(), r.conv == layout_conv::nd2nz);
 }
 
 ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
@@ -149,7 +149,7 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
     m_inflight.add(start, static_cast<int64_t>(len));
     m_inflight.add(done, -static_cast<int64_t>(len));
     t.done = std::max(t.done, done);
-    t.window_release = std::max(t.window_release, m_timing.release);
+    if (t.window_release == 0) t.window_release = m_timing.release;  // first burst of the window
     ++m_bursts;
 }
 
@@ -201,19 +201,21 @@ void dma_engine::execute(const dma_request& r) {
     t.done = t.arrival;
     if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
 
+    // Bursts of burst_bytes from the start of each row: a start off the GM granule makes every
+    // burst straddle one more granule, which is what misalignment costs.
     uint32_t in_window = 0;
     for (uint32_t row = 0; row < r.rows; ++row) {
-        const uint64_t row_addr = t.primary_base + row * t.primary_pitch;
         for (uint64_t off = 0; off < r.row_bytes;) {
-            // Bursts end at burst-size boundaries of the primary address: a misaligned start
-            // costs an extra, partial burst.
-            const uint64_t a = row_addr + off;
-            const uint64_t n = std::min(r.row_bytes - off, (a / path.burst_bytes + 1) * path.burst_bytes - a);
+            const uint64_t n = std::min<uint64_t>(r.row_bytes - off, path.burst_bytes);
             burst(t, row, off, n);
             off += n;
             if (++in_window == m_core.dma.window_bursts) {
+                // Issue the next window once this one's first burst is through, so about one
+                // window stays reserved ahead: no idle gap for a lone engine, and engines that
+                // share a resource interleave window by window.
                 sc_core::wait(ps_to_time(std::max(t.window_release, now_ps()) - now_ps()));
                 t.arrival = now_ps();
+                t.window_release = 0;
                 in_window = 0;
             }
         }

@@ -47,14 +47,15 @@ void host_link::copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len) 
                           static_cast<unsigned long long>(n), m_trans.get_response_string().c_str());
             throw model_fault(name(), gm_addr + off, write ? "memcpy H2D" : "memcpy D2H", what);
         }
-        const ps_t end = now + time_to_ps(delay) + m_p.latency_ps;
+        // Done when both the link and everything behind it are done, then the link's latency.
+        const ps_t end = std::max(now + time_to_ps(delay), start + occ) + m_p.latency_ps;
         m_inflight.add(start, static_cast<int64_t>(n));
         m_inflight.add(end, -static_cast<int64_t>(n));
         done = std::max(done, end);
-        release = std::max(release, m_timing.release);
+        if (in_window == 0) release = m_timing.release;  // first burst: see dma_engine
         off += n;
         if (++in_window == m_window) {
-            sc_core::wait(ps_to_time(release - now_ps()));
+            sc_core::wait(ps_to_time(std::max(release, now_ps()) - now_ps()));
             arrival = now_ps();
             in_window = 0;
         }

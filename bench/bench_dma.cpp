@@ -1,1 +1,88 @@
-int main(){return 0;}
+// DMA simulation speed: simulated bytes, bursts and TLM transactions per wall second on the
+// ascend910 preset, one core streaming and all 32 streaming. Prints figures; never fails on time.
+// Each case runs in its own process (SystemC elaborates once per process).
+#include <systemc>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+#include "platform/config/config_loader.h"
+#include "platform/simulation.h"
+
+using namespace npusim;
+using models::mem_space;
+
+static int run_case(unsigned active_cores, uint64_t bytes_per_core) {
+    const auto cfg = platform::load_platform("ascend910");
+    platform::simulation sim(cfg);
+    const auto wall0 = std::chrono::steady_clock::now();
+    const bool ok = sim.run([&](platform::chip& c, auto&) {
+        sc_core::sc_event done;
+        unsigned left = active_cores;
+        for (unsigned i = 0; i < active_cores; ++i)
+            sc_core::sc_spawn([&, i] {
+                auto& core = c.core(i);
+                const uint64_t chunk = 64 * 1024, base = uint64_t(i) * bytes_per_core;
+                for (uint64_t off = 0; off < bytes_per_core; off += chunk) {
+                    models::dma_request in;
+                    in.src_space = mem_space::gm;
+                    in.src = base + off;
+                    in.dst_space = mem_space::ub;
+                    in.dst = (off / chunk % 2) * chunk;
+                    in.row_bytes = chunk;
+                    core.issue_copy(in);
+                    models::dma_request out = in;
+                    out.src_space = mem_space::ub;
+                    out.src = in.dst;
+                    out.dst_space = mem_space::gm;
+                    out.dst = (1ull << 34) + base + off;
+                    core.issue_copy(out);
+                }
+                core.wait_idle();
+                if (--left == 0) done.notify();
+            });
+        sc_core::wait(done);
+    });
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    if (!ok) {
+        std::fprintf(stderr, "run failed: %s\n", sim.error().c_str());
+        return 1;
+    }
+    const auto s = sim.stats();
+    double bursts = 0, bytes = 0;
+    for (auto& core : s["cores"])
+        for (auto& [name, e] : core["engines"].items()) {
+            (void)name;
+            bursts += e["bursts"].get<double>();
+            bytes += e["bytes"].get<double>();
+        }
+    const double noc = s["memory"]["noc"]["transactions"].get<double>();
+    const double l2_miss = s["memory"]["l2"]["misses"].get<double>();
+    std::printf("%-10s cores=%-3u bytes=%7.1f MiB  sim=%9.2f us  wall=%6.3f s  %6.2f M bursts/s  "
+                "%6.2f M NoC transactions/s  %7.1f GiB simulated/s  (L2 misses %.0f)\n",
+                active_cores == 1 ? "single" : "all", active_cores, bytes / 1048576,
+                s["sim_time_ns"].get<double>() / 1000, wall, bursts / wall / 1e6, noc / wall / 1e6,
+                bytes / wall / 1073741824.0, l2_miss);
+    return 0;
+}
+
+int sc_main(int argc, char* argv[]) {
+    if (argc == 3 && std::string(argv[1]) == "--case") {
+        const bool all = std::string(argv[2]) == "all";
+        return run_case(all ? 32 : 1, all ? 8ull << 20 : 64ull << 20);
+    }
+    std::printf("bench_dma: DMA traffic on ascend910 (target: at least 2 M bursts per wall second)\n");
+    std::fflush(stdout);
+    int rc = 0;
+    for (const char* c : {"single", "all"})
+        rc |= std::system((std::string("\"") + argv[0] + "\" --case " + c).c_str());
+    return rc != 0;
+}
+
+int main(int argc, char* argv[]) {
+    setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+    return sc_core::sc_elab_and_sim(argc, argv);
+}

@@ -78,6 +78,7 @@ public:
     double num(const std::string& p) const { return m_numbers.at(p); }
     const std::string& text(const std::string& p) const { return m_texts.at(p); }
     const std::string& where(const std::string& p) const { return m_where.at(p); }
+    bool is_default(const std::string& p) const { return m_where.at(p) == m_source + " (default)"; }
     const std::string& source() const { return m_source; }
     std::map<std::string, double> m_numbers;
     std::map<std::string, std::string> m_texts;
@@ -88,11 +89,20 @@ private:
 };
 
 void walk(const YAML::Node& map, const std::string& prefix, value_table& vt) {
+    std::map<std::string, YAML::Mark> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
-        const std::string key = it->first.as<std::string>();
+        const YAML::Node key_node = it->first;  // copies: the iterator's pair is a temporary
+        const YAML::Node val = it->second;
+        const std::string key = key_node.as<std::string>();
         const std::string path = prefix.empty() ? key : prefix + "." + key;
-        const std::string where = where_of(vt.source(), it->first.Mark());
-        const YAML::Node& val = it->second;
+        const std::string where = where_of(vt.source(), key_node.Mark());
+        if (const auto [first, fresh] = seen.emplace(key, key_node.Mark()); !fresh)
+            throw config_error(where, path,
+                               "key given twice (first at line " + std::to_string(first->second.line + 1) + ")",
+                               "keep one of them");
+        if (key.find('.') != std::string::npos)
+            throw config_error(where, path, "dotted key '" + key + "' in a file",
+                               "write nested mappings (dotted keys are for --set)");
         if (const key_spec* k = find_key(path)) {
             if (!val.IsScalar()) {
                 throw config_error(where, path,
@@ -138,8 +148,19 @@ void apply_override(const std::string& ov, value_table& vt) {
 }
 
 void cross_check(const value_table& vt) {
-    auto fail = [&](const std::string& key, const std::string& what, const std::string& hint) {
-        throw config_error(vt.where(key), key, what, hint);
+    // A check may blame a key left at its default: point at the related key the file did set.
+    auto fail = [&](const std::string& key, const std::string& what, const std::string& hint,
+                    const std::vector<std::string>& related = {}) {
+        std::string where = vt.where(key);
+        if (vt.is_default(key)) {
+            where = vt.source() + ":1:1";
+            for (auto& r : related)
+                if (!vt.is_default(r)) {
+                    where = vt.where(r);
+                    break;
+                }
+        }
+        throw config_error(where, key, what, hint);
     };
     if (vt.text("schema") != platform_schema_id)
         fail("schema", "unsupported schema '" + vt.text("schema") + "'",
@@ -152,18 +173,22 @@ void cross_check(const value_table& vt) {
                                        " is not a power of two", "use e.g. 32 or 512");
         if (std::fmod(size, align) != 0)
             fail(p + ".size", "size is not a multiple of the alignment " +
-                                  format_value(value_kind::size, align), "round the size");
+                                  format_value(value_kind::size, align), "round the size",
+                 {p + ".alignment"});
         if (std::fmod(size, vt.num(p + ".banks")) != 0)
-            fail(p + ".banks", "banks do not divide the size evenly", "use a divisor of the size");
+            fail(p + ".banks", "banks do not divide the size evenly", "use a divisor of the size",
+                 {p + ".size"});
     }
     const double line = vt.num("l2.line"), ways = vt.num("l2.ways");
     if (!power_of_two(line)) fail("l2.line", "line size is not a power of two", "use e.g. 512");
     if (std::fmod(vt.num("l2.size"), line * ways) != 0)
-        fail("l2.size", "size is not a multiple of line x ways", "make size = sets x line x ways");
+        fail("l2.size", "size is not a multiple of line x ways", "make size = sets x line x ways",
+             {"l2.ways", "l2.line"});
     if (!power_of_two(vt.num("gm.granule")))
         fail("gm.granule", "granule is not a power of two", "use e.g. 32");
     if (vt.text("chip.architecture") == "split" && vt.num("chip.vector_cores") < 1)
-        fail("chip.vector_cores", "a split chip needs vector cores", "set it to 2 x chip.cores");
+        fail("chip.vector_cores", "a split chip needs vector cores", "set it to 2 x chip.cores",
+             {"chip.architecture", "chip.cores"});
     for (auto& k : platform_schema())
         if (k.path.rfind("paths.", 0) == 0 && k.path.size() > 6 &&
             k.path.compare(k.path.size() - 6, 6, ".burst") == 0 &&

@@ -1,1 +1,212 @@
+// End-to-end tests of the npusim command (DESIGN §7): exit codes, messages, stats JSON, VCD.
 #include <boost/test/unit_test.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A file name in the temp directory, unique to this process; removed on destruction.
+struct temp_file {
+    explicit temp_file(const std::string& stem, const std::string& ext = ".txt") {
+        static int counter = 0;
+        path = fs::temp_directory_path() /
+               ("npusim_cli_" + stem + "_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + ext);
+    }
+    ~temp_file() {
+        std::error_code ec;
+        fs::remove(path, ec);
+    }
+    std::string str() const { return path.string(); }
+    fs::path path;
+};
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+struct cli_result {
+    int rc = -1;
+    std::string out;  ///< stdout and stderr together
+};
+
+/// Runs `npusim ARGS` and captures its exit code and output.
+cli_result run_cli(const std::string& args) {
+    temp_file out("out");
+    const std::string cmd = std::string("'") + NPUSIM_BINARY + "' " + args + " > '" + out.str() + "' 2>&1";
+    const int status = std::system(cmd.c_str());
+    cli_result r;
+    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = read_file(out.str());
+    BOOST_TEST_MESSAGE("npusim " << args << " -> " << r.rc << "\n" << r.out);
+    return r;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli)
+
+BOOST_AUTO_TEST_CASE(run_tiny_writes_stats) {
+    temp_file stats("stats", ".json");
+    const cli_result r = run_cli("run --platform tiny --stats '" + stats.str() + "'");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    BOOST_CHECK_MESSAGE(contains(r.out, "all bytes match"), r.out);
+
+    nlohmann::json j;
+    BOOST_REQUIRE_NO_THROW(j = nlohmann::json::parse(read_file(stats.str())));
+    BOOST_CHECK_EQUAL(j.value("schema", ""), "npusim.stats/1");
+    BOOST_REQUIRE(j.contains("sim_time_ns"));
+    BOOST_CHECK_GT(j["sim_time_ns"].get<double>(), 0.0);
+    BOOST_REQUIRE(j.contains("platform"));
+    BOOST_CHECK_EQUAL(j["platform"].value("name", ""), "tiny");
+
+    BOOST_REQUIRE(j.contains("cores") && j["cores"].is_array());
+    BOOST_REQUIRE_EQUAL(j["cores"].size(), 2u);
+    for (size_t i = 0; i < j["cores"].size(); ++i) {
+        const auto& c = j["cores"][i];
+        BOOST_CHECK(c.contains("id"));
+        BOOST_CHECK(c.contains("id") && c["id"].get<int>() == static_cast<int>(i));
+        BOOST_CHECK(c.contains("kind") && c["kind"].is_string());
+        BOOST_REQUIRE(c.contains("pipes"));
+        for (const char* p : {"MTE1", "MTE2", "MTE3", "M", "V", "FIX"}) {
+            BOOST_REQUIRE_MESSAGE(c["pipes"].contains(p), "core " << i << " lacks pipes." << p);
+            BOOST_CHECK_MESSAGE(c["pipes"][p].contains("busy_ns") && c["pipes"][p]["busy_ns"].is_number(),
+                                "core " << i << " pipes." << p << ".busy_ns");
+            BOOST_CHECK_MESSAGE(c["pipes"][p].contains("instructions") &&
+                                    c["pipes"][p]["instructions"].is_number(),
+                                "core " << i << " pipes." << p << ".instructions");
+        }
+        // The dma_stream workload keeps MTE2 and MTE3 busy on every core.
+        BOOST_CHECK_GT(c["pipes"]["MTE2"]["busy_ns"].get<double>(), 0.0);
+        BOOST_CHECK_GT(c["pipes"]["MTE3"]["busy_ns"].get<double>(), 0.0);
+    }
+
+    BOOST_REQUIRE(j.contains("memory") && j["memory"].contains("gm"));
+    const auto& gm = j["memory"]["gm"];
+    BOOST_REQUIRE(gm.contains("read_bytes") && gm.contains("write_bytes"));
+    BOOST_CHECK_GT(gm["read_bytes"].get<double>(), 0.0);
+    BOOST_CHECK_GT(gm["write_bytes"].get<double>(), 0.0);
+
+    BOOST_REQUIRE(j.contains("ops") && j["ops"].is_array());
+    BOOST_CHECK(!j["ops"].empty());
+    for (const auto& op : j["ops"]) {
+        for (const char* k : {"name", "type", "start_ns", "end_ns", "flops", "bytes"})
+            BOOST_CHECK_MESSAGE(op.contains(k), "op lacks " << k << ": " << op.dump());
+        if (op.contains("start_ns") && op.contains("end_ns"))
+            BOOST_CHECK_LE(op["start_ns"].get<double>(), op["end_ns"].get<double>());
+        if (op.contains("end_ns"))
+            BOOST_CHECK_LE(op["end_ns"].get<double>(), j["sim_time_ns"].get<double>());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(run_is_deterministic) {
+    temp_file a("det_a", ".json"), b("det_b", ".json");
+    BOOST_CHECK_EQUAL(run_cli("run --platform tiny --quiet --stats '" + a.str() + "'").rc, 0);
+    BOOST_CHECK_EQUAL(run_cli("run --platform tiny --quiet --stats '" + b.str() + "'").rc, 0);
+    const std::string sa = read_file(a.str()), sb = read_file(b.str());
+    BOOST_CHECK(!sa.empty());
+    BOOST_CHECK_MESSAGE(sa == sb, "two identical runs wrote different stats files");
+}
+
+BOOST_AUTO_TEST_CASE(run_unknown_platform) {
+    const cli_result r = run_cli("run --platform nosuch");
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(r.out, "nosuch: error: no such platform file or preset"), r.out);
+    BOOST_CHECK_MESSAGE(contains(r.out, "tiny") && contains(r.out, "ascend910"), r.out);
+    const cli_result near = run_cli("run --platform tiyn");
+    BOOST_CHECK_EQUAL(near.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(near.out, "did you mean 'tiny'?"), near.out);
+}
+
+BOOST_AUTO_TEST_CASE(run_set_unknown_key) {
+    const cli_result r = run_cli("run --platform tiny --set gm.bandwdth=1GB/s");
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(r.out, "--set gm.bandwdth=1GB/s"), r.out);
+    BOOST_CHECK_MESSAGE(contains(r.out, "did you mean 'gm.bandwidth'"), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(run_set_takes_effect) {
+    temp_file stats("set", ".json");
+    const cli_result r = run_cli("run --platform tiny --quiet --set chip.cores=3 --stats '" + stats.str() + "'");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    nlohmann::json j;
+    BOOST_REQUIRE_NO_THROW(j = nlohmann::json::parse(read_file(stats.str())));
+    BOOST_CHECK_EQUAL(j["cores"].size(), 3u);
+}
+
+BOOST_AUTO_TEST_CASE(validate_bad_file) {
+    temp_file bad("bad", ".yaml");
+    {
+        std::ofstream out(bad.path);
+        out << "schema: npusim.platform/1\nchip:\n  name: x\n  corse: 4\n";
+    }
+    const cli_result r = run_cli("validate '" + bad.str() + "'");
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(r.out, bad.str() + ":4:3: error: chip.corse"), r.out);
+    BOOST_CHECK_MESSAGE(contains(r.out, "did you mean 'chip.cores'?"), r.out);
+    // A good file next to a bad one still fails the command.
+    const cli_result mixed = run_cli("validate tiny '" + bad.str() + "'");
+    BOOST_CHECK_EQUAL(mixed.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(mixed.out, "tiny: ok"), mixed.out);
+}
+
+BOOST_AUTO_TEST_CASE(validate_presets_ok) {
+    const cli_result r = run_cli("validate tiny ascend910");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    BOOST_CHECK_MESSAGE(contains(r.out, "tiny: ok"), r.out);
+    BOOST_CHECK_MESSAGE(contains(r.out, "ascend910: ok"), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(validate_reference_prints_markdown) {
+    const cli_result r = run_cli("validate --reference");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    BOOST_CHECK_MESSAGE(contains(r.out, "# Platform config reference (npusim.platform/1)"), r.out);
+    BOOST_CHECK(contains(r.out, "`gm.bandwidth`"));
+}
+
+BOOST_AUTO_TEST_CASE(presets_lists_all) {
+    const cli_result r = run_cli("presets");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    for (const char* name : {"ascend910", "ascend910b1", "ascend310p3", "tiny"})
+        BOOST_CHECK_MESSAGE(contains(r.out, std::string("\n") + name + " ") ||
+                                r.out.compare(0, std::string(name).size() + 1, std::string(name) + " ") == 0,
+                            "presets output lacks " << name << ":\n" << r.out);
+    BOOST_CHECK_MESSAGE(contains(r.out, "default: ascend910"), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(bad_usage_exits_2) {
+    BOOST_CHECK_EQUAL(run_cli("frobnicate").rc, 2);
+    BOOST_CHECK_EQUAL(run_cli("run --no-such-option").rc, 2);
+    BOOST_CHECK_EQUAL(run_cli("validate").rc, 2);
+    BOOST_CHECK_EQUAL(run_cli("run --platform tiny --set chip.cores").rc, 2);
+    BOOST_CHECK_EQUAL(run_cli("run --platform tiny --stream-bytes 12parsecs").rc, 2);
+}
+
+BOOST_AUTO_TEST_CASE(vcd_core_filter) {
+    temp_file vcd("trace", ".vcd");
+    const cli_result r = run_cli("run --platform tiny --quiet --vcd '" + vcd.str() + "' --vcd-cores 0");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    const std::string text = read_file(vcd.str());
+    BOOST_REQUIRE(!text.empty());
+    BOOST_CHECK(contains(text, "$timescale 1ns"));
+    BOOST_CHECK(contains(text, "$scope module core0 $end"));
+    BOOST_CHECK(contains(text, "$enddefinitions"));
+    BOOST_CHECK_MESSAGE(!contains(text, "core1"), "--vcd-cores 0 still traced core1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -46,7 +46,8 @@ static int run_case(unsigned active_cores, uint64_t bytes_per_core) {
             });
         sc_core::wait(done);
     });
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     if (!ok) {
         std::fprintf(stderr, "run failed: %s\n", sim.error().c_str());
         return 1;
@@ -61,11 +62,12 @@ static int run_case(unsigned active_cores, uint64_t bytes_per_core) {
         }
     const double noc = s["memory"]["noc"]["transactions"].get<double>();
     const double l2_miss = s["memory"]["l2"]["misses"].get<double>();
-    std::printf("%-10s cores=%-3u bytes=%7.1f MiB  sim=%9.2f us  wall=%6.3f s  %6.2f M bursts/s  "
-                "%6.2f M NoC transactions/s  %7.1f GiB simulated/s  (L2 misses %.0f)\n",
-                active_cores == 1 ? "single" : "all", active_cores, bytes / 1048576,
-                s["sim_time_ns"].get<double>() / 1000, wall, bursts / wall / 1e6, noc / wall / 1e6,
-                bytes / wall / 1073741824.0, l2_miss);
+    std::printf(
+        "%-10s cores=%-3u bytes=%7.1f MiB  sim=%9.2f us  wall=%6.3f s  %6.2f M bursts/s  "
+        "%6.2f M NoC transactions/s  %7.1f GiB simulated/s  (L2 misses %.0f)\n",
+        active_cores == 1 ? "single" : "all", active_cores, bytes / 1048576,
+        s["sim_time_ns"].get<double>() / 1000, wall, bursts / wall / 1e6, noc / wall / 1e6,
+        bytes / wall / 1073741824.0, l2_miss);
     return 0;
 }
 
@@ -74,7 +76,8 @@ int sc_main(int argc, char* argv[]) {
         const bool all = std::string(argv[2]) == "all";
         return run_case(all ? 32 : 1, all ? 8ull << 20 : 64ull << 20);
     }
-    std::printf("bench_dma: DMA traffic on ascend910 (target: at least 2 M bursts per wall second)\n");
+    std::printf(
+        "bench_dma: DMA traffic on ascend910 (target: at least 2 M bursts per wall second)\n");
     std::fflush(stdout);
     int rc = 0;
     for (const char* c : {"single", "all"})

@@ -4,15 +4,24 @@ namespace npusim::models {
 
 const char* to_string(mem_space s) {
     switch (s) {
-        case mem_space::gm: return "GM";
-        case mem_space::l1: return "L1";
-        case mem_space::l0a: return "L0A";
-        case mem_space::l0b: return "L0B";
-        case mem_space::l0c: return "L0C";
-        case mem_space::ub: return "UB";
-        case mem_space::bt: return "BT";
-        case mem_space::fb: return "FB";
-        default: return "?";
+        case mem_space::gm:
+            return "GM";
+        case mem_space::l1:
+            return "L1";
+        case mem_space::l0a:
+            return "L0A";
+        case mem_space::l0b:
+            return "L0B";
+        case mem_space::l0c:
+            return "L0C";
+        case mem_space::ub:
+            return "UB";
+        case mem_space::bt:
+            return "BT";
+        case mem_space::fb:
+            return "FB";
+        default:
+            return "?";
     }
 }
 
@@ -22,23 +31,34 @@ namespace npusim::models {
 
 const char* to_string(pipe_id p) {
     switch (p) {
-        case pipe_id::S: return "S";
-        case pipe_id::V: return "V";
-        case pipe_id::M: return "M";
-        case pipe_id::MTE1: return "MTE1";
-        case pipe_id::MTE2: return "MTE2";
-        case pipe_id::MTE3: return "MTE3";
-        case pipe_id::ALL: return "ALL";
-        case pipe_id::FIX: return "FIX";
+        case pipe_id::S:
+            return "S";
+        case pipe_id::V:
+            return "V";
+        case pipe_id::M:
+            return "M";
+        case pipe_id::MTE1:
+            return "MTE1";
+        case pipe_id::MTE2:
+            return "MTE2";
+        case pipe_id::MTE3:
+            return "MTE3";
+        case pipe_id::ALL:
+            return "ALL";
+        case pipe_id::FIX:
+            return "FIX";
     }
     return "?";
 }
 
 const char* to_string(core_kind k) {
     switch (k) {
-        case core_kind::aicore: return "aicore";
-        case core_kind::aic: return "aic";
-        case core_kind::aiv: return "aiv";
+        case core_kind::aicore:
+            return "aicore";
+        case core_kind::aic:
+            return "aic";
+        case core_kind::aiv:
+            return "aiv";
     }
     return "?";
 }

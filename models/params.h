@@ -13,10 +13,10 @@ const char* to_string(mem_space s);
 
 /// @brief One data path between two memories, as moved by a DMA engine.
 struct path_params {
-    double bytes_per_cycle = 0;      ///< engine port throughput; 0 = the path does not exist
-    uint32_t latency_cycles = 0;     ///< fixed pipeline latency added to every transfer
-    uint32_t burst_bytes = 512;      ///< transfers split at multiples of this address boundary
-    uint32_t setup_cycles = 0;       ///< per-instruction set-up before the first burst
+    double bytes_per_cycle = 0;          ///< engine port throughput; 0 = the path does not exist
+    uint32_t latency_cycles = 0;         ///< fixed pipeline latency added to every transfer
+    uint32_t burst_bytes = 512;          ///< transfers split at multiples of this address boundary
+    uint32_t setup_cycles = 0;           ///< per-instruction set-up before the first burst
     uint32_t burst_overhead_cycles = 0;  ///< per-burst command cost on the engine port
     bool present() const { return bytes_per_cycle > 0; }
 };
@@ -33,7 +33,7 @@ struct buffer_params {
 struct gm_params {
     uint64_t capacity = 0;
     uint32_t channels = 1;
-    double bandwidth = 0;          ///< bytes/s summed over all channels
+    double bandwidth = 0;  ///< bytes/s summed over all channels
     uint64_t latency_ps = 0;
     uint32_t interleave_bytes = 512;  ///< address interleave between channels
     uint32_t access_granule = 32;     ///< smallest access; partial granules cost a whole one
@@ -76,10 +76,21 @@ struct dma_params {
 namespace npusim::models {
 
 /// @brief Base of a local buffer in a core's local address map (its offset sits below).
-inline uint64_t local_base(mem_space s) { return static_cast<uint64_t>(s) << 36; }
+inline uint64_t local_base(mem_space s) {
+    return static_cast<uint64_t>(s) << 36;
+}
 
 /// @brief Hardware instruction queues, numbered as the CCE intrinsic ABI numbers them.
-enum class pipe_id : uint8_t { S = 0, V = 1, M = 2, MTE1 = 3, MTE2 = 4, MTE3 = 5, ALL = 6, FIX = 10 };
+enum class pipe_id : uint8_t {
+    S = 0,
+    V = 1,
+    M = 2,
+    MTE1 = 3,
+    MTE2 = 4,
+    MTE3 = 5,
+    ALL = 6,
+    FIX = 10
+};
 const char* to_string(pipe_id p);
 
 /// @brief Kind of core: coupled AI core, or the cube / vector core of a split chip.

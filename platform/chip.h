@@ -17,7 +17,7 @@ namespace npusim::platform {
 /// @brief The chip assembled from a validated config: cores, interconnect, L2, GM and the host
 /// link, with every engine's global socket bound to the interconnect.
 class chip : public sc_core::sc_module {
-public:
+  public:
     chip(const sc_core::sc_module_name& nm, const platform_config& cfg);
 
     const platform_config& config() const { return m_cfg; }
@@ -31,7 +31,7 @@ public:
     /// @brief Connects every model to a waveform sink (nullptr = off).
     void attach_trace(models::trace_sink* sink);
 
-private:
+  private:
     platform_config m_cfg;
     std::unique_ptr<models::gm_memory> m_gm;
     std::unique_ptr<models::l2_cache> m_l2;

@@ -53,8 +53,9 @@ std::string run_dma_stream(chip& c, const dma_stream_options& opt, std::vector<o
     const uint64_t region = (3 * n + 4095) / 4096 * 4096;
     const auto ncores = static_cast<unsigned>(c.cores().size());
     if (uint64_t(ncores) * region > c.config().gm.capacity)
-        throw std::invalid_argument(fmt::format("dma_stream needs {} bytes of GM but the chip has {}",
-                                                uint64_t(ncores) * region, c.config().gm.capacity));
+        throw std::invalid_argument(
+            fmt::format("dma_stream needs {} bytes of GM but the chip has {}",
+                        uint64_t(ncores) * region, c.config().gm.capacity));
 
     // Inputs: a deterministic pattern per core, sent over the host link.
     std::vector<uint8_t> input(uint64_t(ncores) * region, 0);
@@ -83,7 +84,8 @@ std::string run_dma_stream(chip& c, const dma_stream_options& opt, std::vector<o
             auto* b = core.buffer(buf);
             auto* ein = core.engine(models::engine_for_path(mem_space::gm, buf));
             auto* eout = core.engine(models::engine_for_path(buf, mem_space::gm));
-            if (b && ein && eout && ein->has_path(mem_space::gm, buf) && eout->has_path(buf, mem_space::gm))
+            if (b && ein && eout && ein->has_path(mem_space::gm, buf) &&
+                eout->has_path(buf, mem_space::gm))
                 phases.push_back({buf, i * region + (phases.empty() ? n : 2 * n)});
         }
         phase_count[i] = static_cast<unsigned>(phases.size());
@@ -93,7 +95,8 @@ std::string run_dma_stream(chip& c, const dma_stream_options& opt, std::vector<o
             models::ai_core& core = c.core(i);
             for (const phase& p : phases) {
                 const uint64_t cap = core.buffer(p.buf)->size() / 2;
-                uint64_t chunk = opt.chunk_bytes ? opt.chunk_bytes : std::min<uint64_t>(cap, 32 * 1024);
+                uint64_t chunk =
+                    opt.chunk_bytes ? opt.chunk_bytes : std::min<uint64_t>(cap, 32 * 1024);
                 chunk = std::min(chunk, cap) / 512 * 512;
                 const models::ps_t t0 = models::now_ps();
                 stream(core, p.buf, i * region, p.dst, n, chunk);
@@ -119,8 +122,8 @@ std::string run_dma_stream(chip& c, const dma_stream_options& opt, std::vector<o
             const uint8_t* got = output.data() + i * region + (ph + 1) * n;
             for (uint64_t b = 0; b < n; ++b)
                 if (got[b] != want[b])
-                    return fmt::format("core {} phase {}: byte {} is 0x{:02x}, expected 0x{:02x}", i,
-                                       ph, b, got[b], want[b]);
+                    return fmt::format("core {} phase {}: byte {} is 0x{:02x}, expected 0x{:02x}",
+                                       i, ph, b, got[b], want[b]);
         }
     }
     return {};

@@ -34,6 +34,8 @@ bool simulation::run(const host_program& program) {
     return m_error.empty();
 }
 
-nlohmann::json simulation::stats() { return collect_stats(*m_chip, m_ops); }
+nlohmann::json simulation::stats() {
+    return collect_stats(*m_chip, m_ops);
+}
 
 }  // namespace npusim::platform

@@ -17,7 +17,7 @@ namespace npusim::platform {
 /// @brief One simulation run: elaborates the chip, runs a host program on a simulated host
 /// thread, and collects stats. SystemC elaborates once per process, so make one per process.
 class simulation {
-public:
+  public:
     /// @brief The host program; it records the ops it runs. Throwing fails the run.
     using host_program = std::function<void(chip&, std::vector<op_record>&)>;
 
@@ -32,7 +32,7 @@ public:
     const std::string& error() const { return m_error; }
     nlohmann::json stats();
 
-private:
+  private:
     std::unique_ptr<chip> m_chip;
     std::unique_ptr<vcd_writer> m_vcd;
     std::vector<op_record> m_ops;

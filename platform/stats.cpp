@@ -86,9 +86,10 @@ std::string format_report(const json& s) {
     const double gm_bytes = gm["read_bytes"].get<double>() + gm["write_bytes"].get<double>();
     const double peak_bw = gm["peak_bandwidth"].get<double>();
     const double bw = t_ns > 0 ? gm_bytes / (t_ns * 1e-9) : 0;
-    line(fmt::format("GM         read {:.2f} MiB, write {:.2f} MiB; {:.1f} GB/s of {:.1f} GB/s peak ({:.1f}%)",
-                     gm["read_bytes"].get<double>() / 1048576, gm["write_bytes"].get<double>() / 1048576,
-                     bw / 1e9, peak_bw / 1e9, peak_bw > 0 ? 100 * bw / peak_bw : 0.0));
+    line(fmt::format(
+        "GM         read {:.2f} MiB, write {:.2f} MiB; {:.1f} GB/s of {:.1f} GB/s peak ({:.1f}%)",
+        gm["read_bytes"].get<double>() / 1048576, gm["write_bytes"].get<double>() / 1048576,
+        bw / 1e9, peak_bw / 1e9, peak_bw > 0 ? 100 * bw / peak_bw : 0.0));
     const json& l2 = s["memory"]["l2"];
     if (!l2.empty()) {
         const double h = l2["hits"].get<double>(), m = l2["misses"].get<double>();
@@ -96,7 +97,8 @@ std::string format_report(const json& s) {
                          h + m > 0 ? 100 * h / (h + m) : 0.0));
     }
     const json& host = s["memory"]["host_link"];
-    line(fmt::format("host link  H2D {:.2f} MiB, D2H {:.2f} MiB", host["h2d_bytes"].get<double>() / 1048576,
+    line(fmt::format("host link  H2D {:.2f} MiB, D2H {:.2f} MiB",
+                     host["h2d_bytes"].get<double>() / 1048576,
                      host["d2h_bytes"].get<double>() / 1048576));
     double flops = 0;
     for (auto& o : s["ops"]) flops += o["flops"].get<double>();
@@ -106,7 +108,8 @@ std::string format_report(const json& s) {
     (void)params;
 
     // Busy % per pipe, averaged and maximum over the cores of each kind.
-    std::map<std::string, std::map<std::string, std::pair<double, double>>> busy;  // kind->pipe->(sum,max)
+    std::map<std::string, std::map<std::string, std::pair<double, double>>>
+        busy;  // kind->pipe->(sum,max)
     std::map<std::string, int> count;
     std::map<std::string, double> path_bytes;
     for (auto& c : s["cores"]) {
@@ -121,13 +124,15 @@ std::string format_report(const json& s) {
         for (auto& [eng, st] : c["engines"].items()) {
             (void)eng;
             for (auto& [k, v] : st.items())
-                if (k.rfind("path.", 0) == 0) path_bytes[k.substr(5, k.size() - 11)] += v.get<double>();
+                if (k.rfind("path.", 0) == 0)
+                    path_bytes[k.substr(5, k.size() - 11)] += v.get<double>();
         }
     }
     line("");
     line("busy %     avg/max over cores");
     std::string hdr = fmt::format("  {:<8} {:>5}", "kind", "cores");
-    for (const char* p : {"MTE1", "MTE2", "MTE3", "M", "V", "FIX"}) hdr += fmt::format(" {:>11}", p);
+    for (const char* p : {"MTE1", "MTE2", "MTE3", "M", "V", "FIX"})
+        hdr += fmt::format(" {:>11}", p);
     line(hdr);
     for (auto& [kind, pipes] : busy) {
         std::string row = fmt::format("  {:<8} {:>5}", kind, count[kind]);

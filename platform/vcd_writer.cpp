@@ -69,7 +69,8 @@ size_t vcd_writer::close() {
         const std::string leaf = parts.back();
         parts.pop_back();
         size_t common = 0;
-        while (common < open.size() && common < parts.size() && open[common] == parts[common]) ++common;
+        while (common < open.size() && common < parts.size() && open[common] == parts[common])
+            ++common;
         while (open.size() > common) {
             out << "$upscope $end\n";
             open.pop_back();
@@ -100,7 +101,8 @@ size_t vcd_writer::close() {
             out << (v ? '1' : '0') << s.code << "\n";
         } else {
             std::string bits;
-            for (uint64_t u = static_cast<uint64_t>(v); u; u >>= 1) bits.insert(bits.begin(), char('0' + (u & 1)));
+            for (uint64_t u = static_cast<uint64_t>(v); u; u >>= 1)
+                bits.insert(bits.begin(), char('0' + (u & 1)));
             out << 'b' << (bits.empty() ? "0" : bits) << ' ' << s.code << "\n";
         }
     };
@@ -108,7 +110,8 @@ size_t vcd_writer::close() {
     out << "#" << from_ns << "\n$dumpvars\n";
     size_t i = 0;
     for (; i < m_changes.size() && m_changes[i].t / 1000 <= from_ns; ++i)
-        value[m_changes[i].id] = m_changes[i].delta ? value[m_changes[i].id] + m_changes[i].v : m_changes[i].v;
+        value[m_changes[i].id] =
+            m_changes[i].delta ? value[m_changes[i].id] + m_changes[i].v : m_changes[i].v;
     for (size_t id = 0; id < m_signals.size(); ++id) emit(id);
     out << "$end\n";
     while (i < m_changes.size()) {
@@ -157,7 +160,9 @@ std::pair<uint64_t, uint64_t> parse_time_window(const std::string& text) {
     auto side = [&](const std::string& s, uint64_t dflt) -> uint64_t {
         if (s.empty()) return dflt;
         const auto v = parse_value(value_kind::time, s);
-        if (!v) throw std::invalid_argument("bad time '" + s + "' in window (" + unit_help(value_kind::time) + ")");
+        if (!v)
+            throw std::invalid_argument("bad time '" + s + "' in window (" +
+                                        unit_help(value_kind::time) + ")");
         return static_cast<uint64_t>(*v);
     };
     const uint64_t from = side(text.substr(0, colon), 0);

@@ -12,8 +12,8 @@ namespace npusim::platform {
 /// @brief What goes into a VCD file.
 struct vcd_options {
     std::string path;
-    std::set<unsigned> cores;            ///< empty = every core
-    std::vector<std::string> signals;    ///< glob patterns on the full signal path; empty = all
+    std::set<unsigned> cores;          ///< empty = every core
+    std::vector<std::string> signals;  ///< glob patterns on the full signal path; empty = all
     uint64_t from_ps = 0;
     uint64_t to_ps = UINT64_MAX;
 };
@@ -23,7 +23,7 @@ struct vcd_options {
 /// Models report changes with times that may be ahead of simulation time, so changes are
 /// buffered and written, time-ordered, by close(). Counter signals accumulate deltas.
 class vcd_writer : public models::trace_sink {
-public:
+  public:
     explicit vcd_writer(vcd_options opt);
     int declare(const std::string& path, unsigned width, bool counter) override;
     void set(int id, uint64_t time_ps, int64_t value) override;
@@ -31,7 +31,7 @@ public:
     /// @brief Writes the file; returns the number of signals written.
     size_t close();
 
-private:
+  private:
     struct signal {
         std::string path;
         unsigned width;

@@ -16,7 +16,7 @@ using stats_fn = std::function<void(std::string_view key, double value)>;
 
 /// @brief Base of all npusim SystemC modules.
 class model_base : public sc_core::sc_module {
-public:
+  public:
     explicit model_base(const sc_core::sc_module_name& nm) : sc_core::sc_module(nm) {}
 
     /// @brief Reports the model's statistics, one call per value.
@@ -28,7 +28,7 @@ public:
         on_trace_attached();
     }
 
-protected:
+  protected:
     /// @brief Hook for models to declare their signals once the sink is known.
     virtual void on_trace_attached() {}
     /// @brief Full hierarchical path of a signal of this model, e.g. "chip.core0.mte2.busy".

@@ -8,7 +8,7 @@ namespace npusim::models {
 /// @brief A modelled hardware fault (bad address, misalignment, missing path, ...). It stops the
 /// kernel that caused it; the message names unit, address and instruction.
 class model_fault : public std::runtime_error {
-public:
+  public:
     model_fault(std::string unit, uint64_t address, std::string instruction, std::string what)
         : std::runtime_error(unit + ": " + what + " (instruction: " + instruction + ")"),
           m_unit(std::move(unit)),
@@ -18,7 +18,7 @@ public:
     uint64_t address() const { return m_address; }
     const std::string& instruction() const { return m_instruction; }
 
-private:
+  private:
     std::string m_unit;
     uint64_t m_address;
     std::string m_instruction;

@@ -12,12 +12,20 @@ namespace npusim::models {
 
 using ps_t = uint64_t;
 
-inline ps_t now_ps() { return sc_core::sc_time_stamp().value(); }  // resolution is 1 ps
-inline sc_core::sc_time ps_to_time(ps_t ps) { return sc_core::sc_time::from_value(ps); }
-inline ps_t time_to_ps(const sc_core::sc_time& t) { return t.value(); }
+inline ps_t now_ps() {
+    return sc_core::sc_time_stamp().value();
+}  // resolution is 1 ps
+inline sc_core::sc_time ps_to_time(ps_t ps) {
+    return sc_core::sc_time::from_value(ps);
+}
+inline ps_t time_to_ps(const sc_core::sc_time& t) {
+    return t.value();
+}
 
 /// @brief Clock period in ps for a frequency in Hz (rounded to the nearest ps).
-inline ps_t period_ps(double hz) { return static_cast<ps_t>(std::llround(1e12 / hz)); }
+inline ps_t period_ps(double hz) {
+    return static_cast<ps_t>(std::llround(1e12 / hz));
+}
 
 /// @brief ceil(bytes / rate) in ps for a rate in bytes/s.
 inline ps_t bytes_to_ps(uint64_t bytes, double bytes_per_s) {
@@ -30,7 +38,7 @@ inline ps_t bytes_to_ps(uint64_t bytes, double bytes_per_s) {
 /// This is how contention emerges without per-cycle work: nobody waits in SystemC, the delay is
 /// returned to the caller as annotated time.
 class serial_resource {
-public:
+  public:
     /// @brief Reserves the resource; returns the start of the granted interval.
     ps_t reserve(ps_t arrival, ps_t occupancy) {
         const ps_t start = std::max(arrival, m_next_free);
@@ -41,7 +49,7 @@ public:
     ps_t next_free() const { return m_next_free; }
     ps_t busy_ps() const { return m_busy_ps; }
 
-private:
+  private:
     ps_t m_next_free = 0;
     ps_t m_busy_ps = 0;
 };

@@ -8,7 +8,7 @@ namespace npusim::models {
 /// @brief Receives value changes of named signals. Times may lie in the future of the current
 /// simulation time (reservations are computed ahead), so a sink must order them itself.
 class trace_sink {
-public:
+  public:
     virtual ~trace_sink() = default;
     /// @brief Declares a signal; returns its id, or -1 when the sink filters it out.
     /// A `counter` signal is driven by deltas (e.g. bytes in flight), a level one by values.
@@ -19,7 +19,7 @@ public:
 
 /// @brief A declared signal: cheap to call when tracing is off or the signal filtered out.
 class traced_signal {
-public:
+  public:
     void bind(trace_sink* sink, const std::string& path, unsigned width, bool counter) {
         m_sink = sink;
         m_id = sink ? sink->declare(path, width, counter) : -1;
@@ -32,7 +32,7 @@ public:
         if (m_id >= 0) m_sink->add(m_id, t, d);
     }
 
-private:
+  private:
     trace_sink* m_sink = nullptr;
     int m_id = -1;
 };

@@ -20,9 +20,12 @@ std::vector<pipe_id> pipes_of(core_kind kind) {
 
 static bool kind_has_buffer(core_kind kind, mem_space s) {
     switch (kind) {
-        case core_kind::aicore: return s != mem_space::bt && s != mem_space::fb;
-        case core_kind::aic: return s != mem_space::ub;
-        case core_kind::aiv: return s == mem_space::ub;
+        case core_kind::aicore:
+            return s != mem_space::bt && s != mem_space::fb;
+        case core_kind::aic:
+            return s != mem_space::ub;
+        case core_kind::aiv:
+            return s == mem_space::ub;
     }
     return false;
 }

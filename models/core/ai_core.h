@@ -20,7 +20,7 @@ namespace npusim::models {
 /// a split chip's cube core (aic) has L1/L0A/L0B/L0C/BT/FB with MTE1, MTE2, MTE3 (L1->GM), M and
 /// FIX; its vector core (aiv) has UB with MTE2, MTE3 and V.
 class ai_core : public model_base {
-public:
+  public:
     ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_params& p);
 
     unsigned id() const { return m_id; }
@@ -46,7 +46,7 @@ public:
 
     void attach_trace_all(trace_sink* sink);
 
-private:
+  private:
     unsigned m_id;
     core_params m_p;
     router m_local_bus;

@@ -16,7 +16,7 @@ namespace npusim::models {
 /// process. An instruction is a blocking function run on the pipe's thread; it waits once for
 /// its own duration. The queue is bounded: push() stalls the issuer while it is full.
 class pipe : public model_base {
-public:
+  public:
     struct instruction {
         std::string text;
         std::function<void()> run;
@@ -37,7 +37,7 @@ public:
     uint64_t instructions() const { return m_instructions; }
     void visit_stats(const stats_fn& fn) const override;
 
-private:
+  private:
     void run();
     void on_trace_attached() override;
 

@@ -28,9 +28,9 @@ struct dma_engine::transfer {
     bool primary_is_src;
     mem_space primary, secondary;
     uint64_t primary_base, primary_pitch, secondary_base, secondary_pitch;
-    ps_t arrival;        // when the current window's bursts may start
-    ps_t done;           // latest completion seen
-    ps_t window_release; // when the current window's first burst stops occupying resources
+    ps_t arrival;         // when the current window's bursts may start
+    ps_t done;            // latest completion seen
+    ps_t window_release;  // when the current window's first burst stops occupying resources
 };
 
 dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core)
@@ -68,8 +68,9 @@ void dma_engine::check(const dma_request& r, const path_params& path) const {
         const buffer_params& b = m_core.buffer(s);
         char what[160];
         if (addr % b.alignment != 0) {
-            std::snprintf(what, sizeof what, "misaligned %s address 0x%llx (needs %u-byte alignment)",
-                          to_string(s), static_cast<unsigned long long>(addr), b.alignment);
+            std::snprintf(what, sizeof what,
+                          "misaligned %s address 0x%llx (needs %u-byte alignment)", to_string(s),
+                          static_cast<unsigned long long>(addr), b.alignment);
             fail(addr, what);
         }
         if (r.rows > 1 && !nz_side && pitch % b.alignment != 0) {
@@ -109,9 +110,9 @@ ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr,
 void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len) {
     const dma_request& r = t.r;
     // The engine port: throughput of the path plus a fixed command cost per burst.
-    const auto cycles = static_cast<ps_t>(std::ceil(static_cast<double>(len) /
-                                                    t.path.bytes_per_cycle)) +
-                        t.path.burst_overhead_cycles;
+    const auto cycles =
+        static_cast<ps_t>(std::ceil(static_cast<double>(len) / t.path.bytes_per_cycle)) +
+        t.path.burst_overhead_cycles;
     const ps_t occ = cycles * m_period;
     const ps_t start = m_port.reserve(t.arrival, occ);
     m_timing.release = start + occ;
@@ -164,8 +165,8 @@ void dma_engine::pad_nz(transfer& t) {
     auto zero = [&](uint64_t addr, uint64_t len) {
         while (len > 0) {
             const uint64_t n = std::min<uint64_t>(len, m_staging.size());
-            t.done = std::max(t.done, access(t, t.secondary, true, addr, m_staging.data(), n,
-                                             t.arrival));
+            t.done = std::max(t.done,
+                              access(t, t.secondary, true, addr, m_staging.data(), n, t.arrival));
             addr += n;
             len -= n;
         }
@@ -183,9 +184,9 @@ void dma_engine::pad_nz(transfer& t) {
 void dma_engine::execute(const dma_request& r) {
     const path_params& path = m_core.path(r.src_space, r.dst_space);
     check(r, path);
-    const bool primary_is_src =
-        r.conv == layout_conv::nd2nz ||
-        (r.conv == layout_conv::none && (r.src_space == mem_space::gm || r.dst_space != mem_space::gm));
+    const bool primary_is_src = r.conv == layout_conv::nd2nz ||
+                                (r.conv == layout_conv::none &&
+                                 (r.src_space == mem_space::gm || r.dst_space != mem_space::gm));
     transfer t{r,
                path,
                primary_is_src,
@@ -239,8 +240,8 @@ void dma_engine::visit_stats(const stats_fn& fn) const {
     for (size_t s = 0; s < m_path_bytes.size(); ++s)
         for (size_t d = 0; d < m_path_bytes[s].size(); ++d)
             if (m_path_bytes[s][d] != 0)
-                fn(std::string("path.") + to_string(mem_space(s)) + "_to_" + to_string(mem_space(d)) +
-                       ".bytes",
+                fn(std::string("path.") + to_string(mem_space(s)) + "_to_" +
+                       to_string(mem_space(d)) + ".bytes",
                    static_cast<double>(m_path_bytes[s][d]));
 }
 

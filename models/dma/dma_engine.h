@@ -1,7 +1,7 @@
 #pragma once
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include <array>
 #include <cstdint>
@@ -25,7 +25,7 @@ pipe_id engine_for_path(mem_space src, mem_space dst);
 /// crosses adds its own reservation through b_transport. The engine waits once per window of
 /// bursts, so engines that share GM interleave fairly, and once at the end for the latency.
 class dma_engine : public model_base {
-public:
+  public:
     tlm_utils::simple_initiator_socket<dma_engine> global_socket;  ///< to the interconnect
     tlm_utils::simple_initiator_socket<dma_engine> local_socket;   ///< to the core's local bus
 
@@ -42,7 +42,7 @@ public:
     uint64_t bursts() const { return m_bursts; }
     void visit_stats(const stats_fn& fn) const override;
 
-private:
+  private:
     struct transfer;  // per-instruction state, see the .cpp
     void check(const dma_request& r, const path_params& path) const;
     void burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len);

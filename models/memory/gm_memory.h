@@ -1,7 +1,7 @@
 #pragma once
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
 #include <memory>
@@ -20,7 +20,7 @@ namespace npusim::models {
 /// Storage is allocated in 64 KiB pages on first write (or DMI request), so a 64 GiB preset
 /// costs host memory only for what a workload touches. Unwritten bytes read as zero.
 class gm_memory : public model_base {
-public:
+  public:
     tlm_utils::simple_target_socket<gm_memory> target_socket;
 
     gm_memory(const sc_core::sc_module_name& nm, const gm_params& p);
@@ -37,7 +37,7 @@ public:
 
     static constexpr uint64_t page_bytes = 64 * 1024;
 
-private:
+  private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);

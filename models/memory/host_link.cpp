@@ -44,7 +44,8 @@ void host_link::copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len) 
             char what[160];
             std::snprintf(what, sizeof what, "host copy to GM[0x%llx] of %llu bytes rejected: %s",
                           static_cast<unsigned long long>(gm_addr + off),
-                          static_cast<unsigned long long>(n), m_trans.get_response_string().c_str());
+                          static_cast<unsigned long long>(n),
+                          m_trans.get_response_string().c_str());
             throw model_fault(name(), gm_addr + off, write ? "memcpy H2D" : "memcpy D2H", what);
         }
         // Done when both the link and everything behind it are done, then the link's latency.

@@ -1,7 +1,7 @@
 #pragma once
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include <cstdint>
 
@@ -14,7 +14,7 @@ namespace npusim::models {
 /// @brief PCIe-like link for host<->device copies: an initiator into the interconnect with its
 /// own bandwidth and latency. Copies block the calling (simulated host) thread.
 class host_link : public model_base {
-public:
+  public:
     tlm_utils::simple_initiator_socket<host_link> socket;
 
     host_link(const sc_core::sc_module_name& nm, const host_link_params& p, uint32_t window_bursts);
@@ -30,7 +30,7 @@ public:
     uint64_t d2h_bytes() const { return m_d2h; }
     void visit_stats(const stats_fn& fn) const override;
 
-private:
+  private:
     void copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len);
     void on_trace_attached() override;
 

@@ -1,8 +1,8 @@
 #pragma once
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include <cstdint>
 #include <vector>
@@ -17,7 +17,7 @@ namespace npusim::models {
 /// allocate. It keeps tags only: data always lives in GM, so a hit is fetched from GM through
 /// the debug interface and costs only L2 time.
 class l2_cache : public model_base {
-public:
+  public:
     tlm_utils::simple_target_socket<l2_cache> target_socket;
     tlm_utils::simple_initiator_socket<l2_cache> gm_socket;
 
@@ -27,7 +27,7 @@ public:
     uint64_t misses() const { return m_misses; }
     void visit_stats(const stats_fn& fn) const override;
 
-private:
+  private:
     struct way {
         uint64_t tag = ~0ull;
         uint64_t last_use = 0;

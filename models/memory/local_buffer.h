@@ -1,7 +1,7 @@
 #pragma once
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
 #include <vector>
@@ -16,7 +16,7 @@ namespace npusim::models {
 /// banks. Each bank is a serial resource; a burst occupies every bank it touches, so two engines
 /// touching the same bank at once serialise (a bank conflict) while disjoint banks proceed.
 class local_buffer : public model_base {
-public:
+  public:
     tlm_utils::simple_target_socket<local_buffer> target_socket;
 
     local_buffer(const sc_core::sc_module_name& nm, mem_space space, const buffer_params& p,
@@ -29,7 +29,7 @@ public:
     uint64_t bank_conflicts() const { return m_conflicts; }
     void visit_stats(const stats_fn& fn) const override;
 
-private:
+  private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);

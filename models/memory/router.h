@@ -1,8 +1,8 @@
 #pragma once
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/multi_passthrough_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include <cstdint>
 #include <string>
@@ -19,7 +19,7 @@ namespace npusim::models {
 /// `map()` calls. Addresses are translated to target-relative offsets. An optional bandwidth
 /// makes the router a shared serial resource (the NoC); 0 = free (a core's local bus).
 class router : public model_base {
-public:
+  public:
     tlm_utils::multi_passthrough_target_socket<router> target_socket;
     tlm_utils::multi_passthrough_initiator_socket<router> initiator_socket;
 
@@ -31,7 +31,7 @@ public:
     uint64_t bytes() const { return m_bytes; }
     void visit_stats(const stats_fn& fn) const override;
 
-private:
+  private:
     struct region {
         uint64_t base, size;
         std::string name;

@@ -30,7 +30,7 @@ bool power_of_two(double v) {
 
 /// Collects validated values and where each came from.
 class value_table {
-public:
+  public:
     explicit value_table(std::string source) : m_source(std::move(source)) {
         for (auto& k : platform_schema()) {
             m_where[k.path] = m_source + " (default)";
@@ -54,23 +54,23 @@ public:
                     return;
                 }
             const std::string near = closest(text, k.choices);
-            throw config_error(where, k.path, "'" + text + "' is not one of " + join(k.choices),
-                               near.empty() ? "use one of " + join(k.choices)
-                                            : "did you mean '" + near + "'?");
+            throw config_error(
+                where, k.path, "'" + text + "' is not one of " + join(k.choices),
+                near.empty() ? "use one of " + join(k.choices) : "did you mean '" + near + "'?");
         }
         const auto v = parse_value(k.kind, text);
         if (!v) {
-            const std::string what = k.kind == value_kind::integer
-                                         ? "'" + text + "' is not a whole number"
-                                         : "'" + text + "' is not a valid " +
-                                               std::string(base_unit(k.kind)) + " value";
+            const std::string what =
+                k.kind == value_kind::integer
+                    ? "'" + text + "' is not a whole number"
+                    : "'" + text + "' is not a valid " + std::string(base_unit(k.kind)) + " value";
             throw config_error(where, k.path, what, unit_help(k.kind));
         }
         if (*v < k.min || *v > k.max) {
-            throw config_error(where, k.path,
-                               "value " + text + " is out of range",
-                               "use a value from " + format_value(k.kind, k.min) + " to " +
-                                   (std::isinf(k.max) ? std::string("any") : format_value(k.kind, k.max)));
+            throw config_error(
+                where, k.path, "value " + text + " is out of range",
+                "use a value from " + format_value(k.kind, k.min) + " to " +
+                    (std::isinf(k.max) ? std::string("any") : format_value(k.kind, k.max)));
         }
         m_numbers[k.path] = *v;
     }
@@ -83,7 +83,7 @@ public:
     std::map<std::string, double> m_numbers;
     std::map<std::string, std::string> m_texts;
 
-private:
+  private:
     std::string m_source;
     std::map<std::string, std::string> m_where;
 };
@@ -97,20 +97,24 @@ void walk(const YAML::Node& map, const std::string& prefix, value_table& vt) {
         const std::string path = prefix.empty() ? key : prefix + "." + key;
         const std::string where = where_of(vt.source(), key_node.Mark());
         if (const auto [first, fresh] = seen.emplace(key, key_node.Mark()); !fresh)
-            throw config_error(where, path,
-                               "key given twice (first at line " + std::to_string(first->second.line + 1) + ")",
-                               "keep one of them");
+            throw config_error(
+                where, path,
+                "key given twice (first at line " + std::to_string(first->second.line + 1) + ")",
+                "keep one of them");
         if (key.find('.') != std::string::npos)
             throw config_error(where, path, "dotted key '" + key + "' in a file",
                                "write nested mappings (dotted keys are for --set)");
         if (const key_spec* k = find_key(path)) {
             if (!val.IsScalar()) {
-                throw config_error(where, path,
-                                   std::string("expected a ") + base_unit(k->kind) + " value, got " +
-                                       (val.IsMap() ? "a mapping" : val.IsSequence() ? "a list" : "nothing"),
-                                   k->kind == value_kind::text ? "write some text"
-                                   : k->kind == value_kind::choice ? "use one of " + join(k->choices)
-                                                                   : unit_help(k->kind));
+                throw config_error(
+                    where, path,
+                    std::string("expected a ") + base_unit(k->kind) + " value, got " +
+                        (val.IsMap()        ? "a mapping"
+                         : val.IsSequence() ? "a list"
+                                            : "nothing"),
+                    k->kind == value_kind::text     ? "write some text"
+                    : k->kind == value_kind::choice ? "use one of " + join(k->choices)
+                                                    : unit_help(k->kind));
             }
             vt.set(*k, val.Scalar(), where_of(vt.source(), val.Mark()));
         } else if (is_section(path)) {
@@ -122,9 +126,11 @@ void walk(const YAML::Node& map, const std::string& prefix, value_table& vt) {
             const std::string near = closest(key, children_of(prefix));
             throw config_error(
                 where, path, "unknown key '" + key + "'",
-                near.empty() ? "valid keys " + (prefix.empty() ? std::string("at the top") : "in " + prefix) +
-                                   ": " + join(children_of(prefix))
-                             : "did you mean '" + (prefix.empty() ? near : prefix + "." + near) + "'?");
+                near.empty()
+                    ? "valid keys " +
+                          (prefix.empty() ? std::string("at the top") : "in " + prefix) + ": " +
+                          join(children_of(prefix))
+                    : "did you mean '" + (prefix.empty() ? near : prefix + "." + near) + "'?");
         }
     }
 }
@@ -169,12 +175,13 @@ void cross_check(const value_table& vt) {
         const std::string p = std::string("buffers.") + b;
         const double size = vt.num(p + ".size"), align = vt.num(p + ".alignment");
         if (!power_of_two(align))
-            fail(p + ".alignment", "alignment " + format_value(value_kind::size, align) +
-                                       " is not a power of two", "use e.g. 32 or 512");
+            fail(p + ".alignment",
+                 "alignment " + format_value(value_kind::size, align) + " is not a power of two",
+                 "use e.g. 32 or 512");
         if (std::fmod(size, align) != 0)
-            fail(p + ".size", "size is not a multiple of the alignment " +
-                                  format_value(value_kind::size, align), "round the size",
-                 {p + ".alignment"});
+            fail(p + ".size",
+                 "size is not a multiple of the alignment " + format_value(value_kind::size, align),
+                 "round the size", {p + ".alignment"});
         if (std::fmod(size, vt.num(p + ".banks")) != 0)
             fail(p + ".banks", "banks do not divide the size evenly", "use a divisor of the size",
                  {p + ".size"});
@@ -211,11 +218,14 @@ models::core_params core_from(const value_table& vt, models::core_kind kind, dou
     }
     using m = models::mem_space;
     const std::pair<const char*, std::pair<m, m>> paths[] = {
-        {"gm_to_l1", {m::gm, m::l1}},   {"gm_to_l0a", {m::gm, m::l0a}}, {"gm_to_l0b", {m::gm, m::l0b}},
-        {"gm_to_ub", {m::gm, m::ub}},   {"l1_to_l0a", {m::l1, m::l0a}}, {"l1_to_l0b", {m::l1, m::l0b}},
-        {"l1_to_ub", {m::l1, m::ub}},   {"l1_to_bt", {m::l1, m::bt}},   {"l1_to_fb", {m::l1, m::fb}},
-        {"l1_to_gm", {m::l1, m::gm}},   {"ub_to_gm", {m::ub, m::gm}},   {"ub_to_l1", {m::ub, m::l1}},
-        {"l0c_to_gm", {m::l0c, m::gm}}, {"l0c_to_l1", {m::l0c, m::l1}}, {"l0c_to_ub", {m::l0c, m::ub}},
+        {"gm_to_l1", {m::gm, m::l1}},   {"gm_to_l0a", {m::gm, m::l0a}},
+        {"gm_to_l0b", {m::gm, m::l0b}}, {"gm_to_ub", {m::gm, m::ub}},
+        {"l1_to_l0a", {m::l1, m::l0a}}, {"l1_to_l0b", {m::l1, m::l0b}},
+        {"l1_to_ub", {m::l1, m::ub}},   {"l1_to_bt", {m::l1, m::bt}},
+        {"l1_to_fb", {m::l1, m::fb}},   {"l1_to_gm", {m::l1, m::gm}},
+        {"ub_to_gm", {m::ub, m::gm}},   {"ub_to_l1", {m::ub, m::l1}},
+        {"l0c_to_gm", {m::l0c, m::gm}}, {"l0c_to_l1", {m::l0c, m::l1}},
+        {"l0c_to_ub", {m::l0c, m::ub}},
     };
     for (auto& [name, sd] : paths) {
         const std::string p = std::string("paths.") + name;
@@ -246,7 +256,8 @@ platform_config build(const value_table& vt) {
     c.aiv = core_from(vt, models::core_kind::aiv, c.vector_clock_hz);
     auto frac = [&](const char* dt) {
         const std::string p = std::string("cube.fractal.") + dt;
-        return fractal_shape{static_cast<uint32_t>(vt.num(p + ".m")), static_cast<uint32_t>(vt.num(p + ".k")),
+        return fractal_shape{static_cast<uint32_t>(vt.num(p + ".m")),
+                             static_cast<uint32_t>(vt.num(p + ".k")),
                              static_cast<uint32_t>(vt.num(p + ".n"))};
     };
     c.fp16 = frac("fp16");
@@ -257,19 +268,28 @@ platform_config build(const value_table& vt) {
     c.vector_overhead_cycles = static_cast<uint32_t>(vt.num("vector.overhead_cycles"));
     for (const char* cls : {"simple", "activation", "transcendental", "reduction", "cast"})
         c.vector_cycles_per_repeat[cls] = vt.num(std::string("vector.cycles_per_repeat.") + cls);
-    c.gm = {static_cast<uint64_t>(vt.num("gm.capacity")), static_cast<uint32_t>(vt.num("gm.channels")),
-            vt.num("gm.bandwidth"), static_cast<models::ps_t>(vt.num("gm.latency")),
-            static_cast<uint32_t>(vt.num("gm.interleave")), static_cast<uint32_t>(vt.num("gm.granule"))};
-    c.l2 = {vt.num("l2.enabled") != 0, static_cast<uint64_t>(vt.num("l2.size")),
-            static_cast<uint32_t>(vt.num("l2.line")), static_cast<uint32_t>(vt.num("l2.ways")),
+    c.gm = {static_cast<uint64_t>(vt.num("gm.capacity")),
+            static_cast<uint32_t>(vt.num("gm.channels")),
+            vt.num("gm.bandwidth"),
+            static_cast<models::ps_t>(vt.num("gm.latency")),
+            static_cast<uint32_t>(vt.num("gm.interleave")),
+            static_cast<uint32_t>(vt.num("gm.granule"))};
+    c.l2 = {vt.num("l2.enabled") != 0,
+            static_cast<uint64_t>(vt.num("l2.size")),
+            static_cast<uint32_t>(vt.num("l2.line")),
+            static_cast<uint32_t>(vt.num("l2.ways")),
             static_cast<models::ps_t>(vt.num("l2.hit_latency")),
-            static_cast<models::ps_t>(vt.num("l2.miss_latency")), vt.num("l2.bandwidth")};
+            static_cast<models::ps_t>(vt.num("l2.miss_latency")),
+            vt.num("l2.bandwidth")};
     c.noc = {vt.num("noc.bandwidth"), static_cast<models::ps_t>(vt.num("noc.latency"))};
-    c.host_link = {vt.num("host_link.bandwidth"), static_cast<models::ps_t>(vt.num("host_link.latency")),
+    c.host_link = {vt.num("host_link.bandwidth"),
+                   static_cast<models::ps_t>(vt.num("host_link.latency")),
                    static_cast<uint32_t>(vt.num("host_link.burst"))};
-    auto t = [&](const char* k) { return static_cast<models::ps_t>(vt.num(std::string("host_api.") + k)); };
-    c.host_api = {t("launch"), t("memcpy_setup"), t("sync_wakeup"), t("callback"),
-                  t("event_record"), t("malloc"), t("free")};
+    auto t = [&](const char* k) {
+        return static_cast<models::ps_t>(vt.num(std::string("host_api.") + k));
+    };
+    c.host_api = {t("launch"),       t("memcpy_setup"), t("sync_wakeup"), t("callback"),
+                  t("event_record"), t("malloc"),       t("free")};
     c.numbers = vt.m_numbers;
     c.texts = vt.m_texts;
     return c;

@@ -57,14 +57,16 @@ std::vector<key_spec> build() {
     std::vector<key_spec> v;
     auto add = [&](std::string path, value_kind k, std::string def, double lo, double hi,
                    std::string doc, std::vector<std::string> choices = {}) {
-        v.push_back({std::move(path), k, std::move(def), lo, hi, std::move(choices), std::move(doc)});
+        v.push_back(
+            {std::move(path), k, std::move(def), lo, hi, std::move(choices), std::move(doc)});
     };
     using vk = value_kind;
     add("schema", vk::text, platform_schema_id, 0, 0, "schema id; must be npusim.platform/1");
     add("chip.name", vk::text, "custom", 0, 0, "chip name shown in reports");
     add("chip.description", vk::text, "", 0, 0, "free text");
     add("chip.architecture", vk::choice, "coupled", 0, 0,
-        "coupled: cube and vector share one AI core; split: cube cores (AIC) and vector cores (AIV)",
+        "coupled: cube and vector share one AI core; split: cube cores (AIC) and vector cores "
+        "(AIV)",
         {"coupled", "split"});
     add("chip.cores", vk::integer, "32", 1, 256, "AI cores (coupled) or cube cores (split)");
     add("chip.vector_cores", vk::integer, "0", 0, 512,
@@ -73,8 +75,10 @@ std::vector<key_spec> build() {
     add("chip.clock.vector", vk::frequency, "1GHz", 1e6, 10e9, "clock of stand-alone vector cores");
     for (auto& b : k_buffers) {
         const std::string p = std::string("buffers.") + b.name;
-        add(p + ".size", vk::size, b.size, 0, 64.0 * 1024 * 1024, std::string(b.doc) + "; capacity");
-        add(p + ".alignment", vk::size, b.align, 1, 4096, "required start alignment (power of two)");
+        add(p + ".size", vk::size, b.size, 0, 64.0 * 1024 * 1024,
+            std::string(b.doc) + "; capacity");
+        add(p + ".alignment", vk::size, b.align, 1, 4096,
+            "required start alignment (power of two)");
         add(p + ".banks", vk::integer, "1", 1, 1024, "number of banks (must divide the size)");
         add(p + ".bank_bytes_per_cycle", vk::bytes_per_cycle, "256", 1, 65536,
             "throughput of one bank; bursts on the same bank serialise");
@@ -83,14 +87,19 @@ std::vector<key_spec> build() {
         const bool i8 = std::string(dt) == "int8";
         const std::string p = std::string("cube.fractal.") + dt;
         add(p + ".m", vk::integer, "16", 1, 256, std::string(dt) + " fractal rows per cycle (M0)");
-        add(p + ".k", vk::integer, i8 ? "32" : "16", 1, 256, std::string(dt) + " fractal depth (K0)");
+        add(p + ".k", vk::integer, i8 ? "32" : "16", 1, 256,
+            std::string(dt) + " fractal depth (K0)");
         add(p + ".n", vk::integer, "16", 1, 256, std::string(dt) + " fractal columns (N0)");
     }
     add("cube.overhead_cycles", vk::cycles, "8", 0, 1e6, "fixed cost of every mmad");
     add("vector.repeat_bytes", vk::size, "256", 32, 4096, "bytes processed per repeat");
-    add("vector.overhead_cycles", vk::cycles, "4", 0, 1e6, "fixed cost of every vector instruction");
-    for (auto [cls, def] : {std::pair{"simple", "1"}, {"activation", "2"}, {"transcendental", "4"},
-                            {"reduction", "2"}, {"cast", "1"}})
+    add("vector.overhead_cycles", vk::cycles, "4", 0, 1e6,
+        "fixed cost of every vector instruction");
+    for (auto [cls, def] : {std::pair{"simple", "1"},
+                            {"activation", "2"},
+                            {"transcendental", "4"},
+                            {"reduction", "2"},
+                            {"cast", "1"}})
         add(std::string("vector.cycles_per_repeat.") + cls, vk::real, def, 0.01, 1e4,
             std::string("cycles per repeat for ") + cls + " instructions");
     for (auto& p : k_paths) {
@@ -98,14 +107,17 @@ std::vector<key_spec> build() {
         add(k + ".bytes_per_cycle", vk::bytes_per_cycle, p.bpc, 0, 65536,
             std::string(p.doc) + "; 0 = path absent");
         add(k + ".latency", vk::cycles, "20", 0, 1e6, "fixed latency of every transfer");
-        add(k + ".burst", vk::size, "512", 32, 1 << 20, "burst size; bursts end at multiples of it");
-        add(k + ".setup", vk::cycles, "10", 0, 1e6, "per-instruction set-up before the first burst");
+        add(k + ".burst", vk::size, "512", 32, 1 << 20,
+            "burst size; bursts end at multiples of it");
+        add(k + ".setup", vk::cycles, "10", 0, 1e6,
+            "per-instruction set-up before the first burst");
         add(k + ".burst_overhead", vk::cycles, "1", 0, 1e6, "per-burst command cost on the engine");
     }
     add("dma.window_bursts", vk::integer, "16", 1, 4096,
         "bursts an engine issues per simulator wait (fairness vs. simulation speed)");
     add("dma.queue_depth", vk::integer, "32", 1, 4096, "instruction queue depth per pipe");
-    add("noc.bandwidth", vk::bandwidth, "4TB/s", 1e6, inf, "interconnect bandwidth shared by all cores");
+    add("noc.bandwidth", vk::bandwidth, "4TB/s", 1e6, inf,
+        "interconnect bandwidth shared by all cores");
     add("noc.latency", vk::time, "10ns", 0, 1e9, "interconnect latency");
     add("l2.enabled", vk::boolean, "true", 0, 1, "route GM traffic through the L2 cache");
     add("l2.size", vk::size, "32MiB", 4096, 64.0 * 1024 * 1024 * 1024, "L2 capacity");
@@ -144,8 +156,9 @@ size_t edit_distance(const std::string& a, const std::string& b) {
     for (size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
         for (size_t j = 1; j <= b.size(); ++j)
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1,
-                               prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
+            cur[j] = std::min(
+                {prev[j] + 1, cur[j - 1] + 1,
+                 prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
         std::swap(prev, cur);
     }
     return prev[b.size()];

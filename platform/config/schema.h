@@ -13,7 +13,7 @@ inline constexpr const char* platform_schema_id = "npusim.platform/1";
 
 /// @brief One leaf key of the platform schema.
 struct key_spec {
-    std::string path;          ///< dotted path, e.g. "gm.bandwidth"
+    std::string path;  ///< dotted path, e.g. "gm.bandwidth"
     value_kind kind;
     std::string default_text;  ///< as it would be written in YAML
     double min = 0;

@@ -22,16 +22,19 @@ BOOST_AUTO_TEST_CASE(idle_transfer_matches_closed_form) {
     const uint64_t bytes = 24 * 1024;
     ps_t measured = 0;
     BOOST_REQUIRE(sim.run([&](platform::chip& c, auto&) {
-        measured = test::timed_copy(c.core(0), test::copy(mem_space::gm, 0, mem_space::ub, 0, bytes));
+        measured =
+            test::timed_copy(c.core(0), test::copy(mem_space::gm, 0, mem_space::ub, 0, bytes));
     }));
     const auto& p = cfg.aicore.path(mem_space::gm, mem_space::ub);
     const double period = 1e12 / cfg.cube_clock_hz;
     const uint64_t bursts = bytes / p.burst_bytes;
-    const double engine = (std::ceil(p.burst_bytes / p.bytes_per_cycle) + p.burst_overhead_cycles) * period;
+    const double engine =
+        (std::ceil(p.burst_bytes / p.bytes_per_cycle) + p.burst_overhead_cycles) * period;
     const double gm = p.burst_bytes * 1e12 / cfg.gm.bandwidth;
     const double noc = p.burst_bytes * 1e12 / cfg.noc.bandwidth;
     const double burst_time = std::max({engine, gm, noc});
-    const double latency = (p.setup_cycles + p.latency_cycles) * period + cfg.noc.latency_ps + cfg.gm.latency_ps;
+    const double latency =
+        (p.setup_cycles + p.latency_cycles) * period + cfg.noc.latency_ps + cfg.gm.latency_ps;
     BOOST_TEST_MESSAGE("burst time " << burst_time << " ps, latency " << latency << " ps");
     BOOST_CHECK_EQUAL(measured, static_cast<ps_t>(latency + bursts * burst_time));
     // The figures of the tiny preset: 8 ns per 512 B burst at 64 GB/s, 85 ns of latency.
@@ -52,7 +55,8 @@ BOOST_AUTO_TEST_CASE(cores_share_gm_bandwidth) {
             for (unsigned i = 0; i < n; ++i)
                 sc_core::sc_spawn([&, i] {
                     took[i] = test::timed_copy(
-                        c.core(i), test::copy(mem_space::gm, uint64_t(i) * bytes, mem_space::l1, 0, bytes));
+                        c.core(i),
+                        test::copy(mem_space::gm, uint64_t(i) * bytes, mem_space::l1, 0, bytes));
                     if (--left == 0) done.notify();
                 });
             sc_core::wait(done);
@@ -82,20 +86,26 @@ BOOST_AUTO_TEST_CASE(misaligned_transfer_costs_more) {
         auto* mte2 = core.engine(models::pipe_id::MTE2);
         aligned = test::timed_copy(core, test::copy(mem_space::gm, 4096, mem_space::ub, 0, bytes));
         bursts_aligned = mte2->bursts();
-        misaligned = test::timed_copy(core, test::copy(mem_space::gm, 65536 + 16, mem_space::ub, 0, bytes));
+        misaligned =
+            test::timed_copy(core, test::copy(mem_space::gm, 65536 + 16, mem_space::ub, 0, bytes));
         bursts_misaligned = mte2->bursts() - bursts_aligned;
     }));
     const auto& p = cfg.aicore.path(mem_space::gm, mem_space::ub);
     const double period = 1e12 / cfg.cube_clock_hz;
-    const double latency = (p.setup_cycles + p.latency_cycles) * period + cfg.noc.latency_ps + cfg.gm.latency_ps;
+    const double latency =
+        (p.setup_cycles + p.latency_cycles) * period + cfg.noc.latency_ps + cfg.gm.latency_ps;
     const uint64_t n = bytes / p.burst_bytes;
     BOOST_CHECK_EQUAL(bursts_aligned, n);
     BOOST_CHECK_EQUAL(bursts_misaligned, n);
-    BOOST_CHECK_EQUAL(aligned, static_cast<ps_t>(latency + n * (p.burst_bytes * 1e12 / cfg.gm.bandwidth)));
-    BOOST_CHECK_EQUAL(misaligned, static_cast<ps_t>(latency + n * ((p.burst_bytes + cfg.gm.access_granule) *
-                                                                  1e12 / cfg.gm.bandwidth)));
-    const double bw_aligned = bytes / (aligned * 1e-12), bw_misaligned = bytes / (misaligned * 1e-12);
-    BOOST_TEST_MESSAGE("aligned " << bw_aligned / 1e9 << " GB/s, misaligned " << bw_misaligned / 1e9 << " GB/s");
+    BOOST_CHECK_EQUAL(aligned,
+                      static_cast<ps_t>(latency + n * (p.burst_bytes * 1e12 / cfg.gm.bandwidth)));
+    BOOST_CHECK_EQUAL(misaligned,
+                      static_cast<ps_t>(latency + n * ((p.burst_bytes + cfg.gm.access_granule) *
+                                                       1e12 / cfg.gm.bandwidth)));
+    const double bw_aligned = bytes / (aligned * 1e-12),
+                 bw_misaligned = bytes / (misaligned * 1e-12);
+    BOOST_TEST_MESSAGE("aligned " << bw_aligned / 1e9 << " GB/s, misaligned " << bw_misaligned / 1e9
+                                  << " GB/s");
     BOOST_CHECK_GT(bw_aligned / bw_misaligned, 1.03);
 }
 
@@ -114,7 +124,8 @@ BOOST_AUTO_TEST_CASE(contending_engines_interleave) {
             if (--left == 0) done.notify();
         });
         sc_core::sc_spawn([&] {
-            t1 = test::timed_copy(c.core(1), test::copy(mem_space::gm, 1 << 20, mem_space::l1, 0, bytes));
+            t1 = test::timed_copy(c.core(1),
+                                  test::copy(mem_space::gm, 1 << 20, mem_space::l1, 0, bytes));
             if (--left == 0) done.notify();
         });
         sc_core::wait(done);

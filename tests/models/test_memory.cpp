@@ -1,9 +1,9 @@
 // Memory targets: the TLM-2.0 contract, sparse GM, the L2 cache's hit/miss pattern, local
 // buffer checks and DMA faults.
+#include <tlm_utils/simple_initiator_socket.h>
 #include <boost/test/unit_test.hpp>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "models/common/model_fault.h"
 #include "models/memory/gm_memory.h"
@@ -20,8 +20,8 @@ namespace {
 struct probe : sc_core::sc_module {
     tlm_utils::simple_initiator_socket<probe> socket;
     explicit probe(const sc_core::sc_module_name& nm) : sc_core::sc_module(nm), socket("socket") {}
-    tlm::tlm_response_status access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, unsigned len,
-                                    unsigned char* be = nullptr) {
+    tlm::tlm_response_status access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
+                                    unsigned len, unsigned char* be = nullptr) {
         tlm::tlm_generic_payload t;
         t.set_command(cmd);
         t.set_address(addr);
@@ -73,9 +73,11 @@ BOOST_AUTO_TEST_CASE(gm_keeps_the_tlm_contract) {
     BOOST_CHECK_EQUAL(p.access(tlm::TLM_WRITE_COMMAND, 128, buf, 64), tlm::TLM_OK_RESPONSE);
     BOOST_CHECK_EQUAL(p.access(tlm::TLM_READ_COMMAND, (64ull << 30) - 32, buf, 64),
                       tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    BOOST_CHECK_EQUAL(p.access(tlm::TLM_IGNORE_COMMAND, 0, buf, 64), tlm::TLM_COMMAND_ERROR_RESPONSE);
+    BOOST_CHECK_EQUAL(p.access(tlm::TLM_IGNORE_COMMAND, 0, buf, 64),
+                      tlm::TLM_COMMAND_ERROR_RESPONSE);
     unsigned char be[64] = {0xff};
-    BOOST_CHECK_EQUAL(p.access(tlm::TLM_READ_COMMAND, 0, buf, 64, be), tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    BOOST_CHECK_EQUAL(p.access(tlm::TLM_READ_COMMAND, 0, buf, 64, be),
+                      tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
 
     // Debug transport and DMI see the bytes written by b_transport.
     tlm::tlm_generic_payload t;
@@ -132,14 +134,16 @@ BOOST_AUTO_TEST_CASE(l2_hits_and_misses_follow_the_access_pattern) {
         const uint64_t h0 = l2->hits(), m0 = l2->misses();
         for (int round = 0; round < 3; ++round)
             for (int w = 0; w < 8; ++w)
-                test::timed_copy(core, test::copy(mem_space::gm, base + w * set_stride, mem_space::ub, 0, 512));
+                test::timed_copy(
+                    core, test::copy(mem_space::gm, base + w * set_stride, mem_space::ub, 0, 512));
         ways_hit = l2->hits() - h0;
         BOOST_CHECK_EQUAL(l2->misses() - m0, 8u);
         // 9 lines of one set cycled in order: LRU evicts each just before its reuse.
         const uint64_t m1 = l2->misses(), base2 = 2 << 20;
         for (int round = 0; round < 3; ++round)
             for (int w = 0; w < 9; ++w)
-                test::timed_copy(core, test::copy(mem_space::gm, base2 + w * set_stride, mem_space::ub, 0, 512));
+                test::timed_copy(
+                    core, test::copy(mem_space::gm, base2 + w * set_stride, mem_space::ub, 0, 512));
         thrash_miss = l2->misses() - m1;
     }));
     BOOST_CHECK_EQUAL(cold_miss, 32u);
@@ -168,10 +172,12 @@ BOOST_AUTO_TEST_CASE(dma_faults_name_unit_address_and_instruction) {
     }));
     BOOST_TEST_MESSAGE(misaligned << "\n" << out_of_range << "\n" << no_path);
     BOOST_CHECK(misaligned.find("chip.core0.mte2_dma") != std::string::npos);
-    BOOST_CHECK(misaligned.find("misaligned UB address 0x10 (needs 32-byte alignment)") != std::string::npos);
+    BOOST_CHECK(misaligned.find("misaligned UB address 0x10 (needs 32-byte alignment)") !=
+                std::string::npos);
     BOOST_CHECK(misaligned.find("copy GM[0x0]->UB[0x10] 1x512B") != std::string::npos);
     BOOST_CHECK(out_of_range.find("chip.core1.mte2_dma") != std::string::npos);
-    BOOST_CHECK(out_of_range.find("write of 512 bytes at UB[0x7f00] rejected") != std::string::npos);
+    BOOST_CHECK(out_of_range.find("write of 512 bytes at UB[0x7f00] rejected") !=
+                std::string::npos);
     BOOST_CHECK(out_of_range.find("ADDRESS_ERROR") != std::string::npos);
     BOOST_CHECK(no_path.find("no engine for path GM->L0C") != std::string::npos);
 }

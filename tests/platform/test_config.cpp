@@ -46,13 +46,15 @@ void check_error(const std::string& yaml, std::initializer_list<const char*> par
     const std::string msg = error_of(yaml, overrides);
     BOOST_CHECK_MESSAGE(!msg.empty(), "expected a config_error, but this loaded:\n" << yaml);
     for (const char* p : parts)
-        BOOST_CHECK_MESSAGE(msg.find(p) != std::string::npos,
-                            "error text lacks \"" << p << "\"; the text was:\n" << msg);
+        BOOST_CHECK_MESSAGE(msg.find(p) != std::string::npos, "error text lacks \""
+                                                                  << p << "\"; the text was:\n"
+                                                                  << msg);
 }
 
 void check_lacks(const std::string& msg, const char* part) {
-    BOOST_CHECK_MESSAGE(msg.find(part) == std::string::npos,
-                        "error text should not contain \"" << part << "\"; the text was:\n" << msg);
+    BOOST_CHECK_MESSAGE(msg.find(part) == std::string::npos, "error text should not contain \""
+                                                                 << part << "\"; the text was:\n"
+                                                                 << msg);
 }
 
 const std::string header = "schema: npusim.platform/1\n";
@@ -65,28 +67,32 @@ BOOST_AUTO_TEST_SUITE(config)
 
 BOOST_AUTO_TEST_CASE(unknown_key_suggests_closest) {
     check_error(header + "chip: {corse: 4}\n",
-                {"test.yaml:2:", "error: chip.corse: unknown key 'corse'", "hint: did you mean 'chip.cores'?"});
+                {"test.yaml:2:", "error: chip.corse: unknown key 'corse'",
+                 "hint: did you mean 'chip.cores'?"});
     // Block style, deeper: the line of the misspelt key itself.
     check_error(header + "chip:\n  name: x\n  clock:\n    cub: 1GHz\n",
                 {"test.yaml:5:5:", "chip.clock.cub", "did you mean 'chip.clock.cube'?"});
-    check_error(header + "gm:\n  bandwith: 1TB/s\n", {"test.yaml:3:3:", "did you mean 'gm.bandwidth'?"});
+    check_error(header + "gm:\n  bandwith: 1TB/s\n",
+                {"test.yaml:3:3:", "did you mean 'gm.bandwidth'?"});
 }
 
 BOOST_AUTO_TEST_CASE(unknown_top_level_section) {
     // Close to a section name: suggested.
-    check_error(header + "chp:\n  cores: 4\n", {"test.yaml:2:1:", "unknown key 'chp'", "did you mean 'chip'?"});
+    check_error(header + "chp:\n  cores: 4\n",
+                {"test.yaml:2:1:", "unknown key 'chp'", "did you mean 'chip'?"});
     // Nothing close: every top-level name is listed.
     check_error(header + "\nfrobnicator: {x: 1}\n",
-                {"test.yaml:3:1:", "unknown key 'frobnicator'", "valid keys at the top:", "schema", "chip",
-                 "buffers", "gm", "l2", "host_link"});
+                {"test.yaml:3:1:", "unknown key 'frobnicator'", "valid keys at the top:", "schema",
+                 "chip", "buffers", "gm", "l2", "host_link"});
 }
 
 BOOST_AUTO_TEST_CASE(misspelt_key_without_close_match_lists_valid_keys) {
     const std::string msg = error_of(header + "gm:\n  bandwidth: 1TB/s\n  speediness: 3\n");
     BOOST_CHECK(msg.find("test.yaml:4:3:") != std::string::npos);
     BOOST_CHECK(msg.find("gm.speediness: unknown key 'speediness'") != std::string::npos);
-    BOOST_CHECK(msg.find("valid keys in gm: capacity, channels, bandwidth, latency, interleave, granule") !=
-                std::string::npos);
+    BOOST_CHECK(
+        msg.find("valid keys in gm: capacity, channels, bandwidth, latency, interleave, granule") !=
+        std::string::npos);
     check_lacks(msg, "did you mean");
 }
 
@@ -97,14 +103,13 @@ BOOST_AUTO_TEST_CASE(mapping_where_value_expected) {
                 {"test.yaml:3:3:", "chip.cores: expected a count value, got a mapping"});
     check_error(header + "gm:\n  bandwidth: [1TB/s, 2TB/s]\n",
                 {"test.yaml:3:3:", "gm.bandwidth: expected a bytes/s value, got a list", "TB/s"});
-    check_error(header + "chip:\n  architecture:\n", {"test.yaml:3:3:", "chip.architecture", "got nothing",
-                                                      "use one of coupled, split"});
+    check_error(header + "chip:\n  architecture:\n", {"test.yaml:3:3:", "chip.architecture",
+                                                      "got nothing", "use one of coupled, split"});
 }
 
 BOOST_AUTO_TEST_CASE(scalar_where_section_expected) {
-    check_error(header + "chip: 4\n",
-                {"test.yaml:2:1:", "chip: is a section and needs a mapping", "hint: give it keys such as",
-                 "cores"});
+    check_error(header + "chip: 4\n", {"test.yaml:2:1:", "chip: is a section and needs a mapping",
+                                       "hint: give it keys such as", "cores"});
     check_error(header + "chip:\n  clock: 1GHz\n",
                 {"test.yaml:3:3:", "chip.clock: is a section and needs a mapping", "cube, vector"});
     check_error(header + "gm: [1, 2]\n", {"test.yaml:2:1:", "gm: is a section"});
@@ -118,36 +123,45 @@ BOOST_AUTO_TEST_CASE(root_not_a_mapping) {
 
 BOOST_AUTO_TEST_CASE(value_out_of_range_names_range) {
     check_error(header + "chip:\n  cores: 1000\n",
-                {"test.yaml:3:10:", "chip.cores: value 1000 is out of range", "hint: use a value from 1 to 256"});
+                {"test.yaml:3:10:", "chip.cores: value 1000 is out of range",
+                 "hint: use a value from 1 to 256"});
     check_error(header + "chip:\n  cores: 0\n", {"test.yaml:3:", "out of range", "from 1 to 256"});
-    check_error(header + "buffers:\n  l1: {size: 128MiB}\n",
-                {"test.yaml:3:", "buffers.l1.size: value 128MiB is out of range", "from 0B to 64MiB"});
+    check_error(
+        header + "buffers:\n  l1: {size: 128MiB}\n",
+        {"test.yaml:3:", "buffers.l1.size: value 128MiB is out of range", "from 0B to 64MiB"});
     check_error(header + "chip:\n  clock: {cube: 20GHz}\n",
                 {"test.yaml:3:", "chip.clock.cube", "out of range", "to 10GHz"});
 }
 
 BOOST_AUTO_TEST_CASE(bad_unit) {
     check_error(header + "gm:\n  bandwidth: 64KiB\n",
-                {"test.yaml:3:14:", "gm.bandwidth: '64KiB' is not a valid bytes/s value", "hint:", "TB/s",
-                 "e.g. 1.2TB/s"});
-    check_error(header + "gm:\n  bandwidth: 1.2TB\n", {"test.yaml:3:", "'1.2TB' is not a valid bytes/s value"});
-    check_error(header + "gm:\n  latency: 100\n", {"test.yaml:3:", "gm.latency", "not a valid time value", "ns"});
+                {"test.yaml:3:14:", "gm.bandwidth: '64KiB' is not a valid bytes/s value",
+                 "hint:", "TB/s", "e.g. 1.2TB/s"});
+    check_error(header + "gm:\n  bandwidth: 1.2TB\n",
+                {"test.yaml:3:", "'1.2TB' is not a valid bytes/s value"});
+    check_error(header + "gm:\n  latency: 100\n",
+                {"test.yaml:3:", "gm.latency", "not a valid time value", "ns"});
     check_error(header + "chip:\n  clock: {cube: 1.85Gz}\n",
                 {"test.yaml:3:", "chip.clock.cube", "not a valid Hz value", "GHz"});
-    check_error(header + "buffers:\n  ub: {size: 256KiBB}\n", {"test.yaml:3:", "buffers.ub.size", "KiB"});
+    check_error(header + "buffers:\n  ub: {size: 256KiBB}\n",
+                {"test.yaml:3:", "buffers.ub.size", "KiB"});
 }
 
 BOOST_AUTO_TEST_CASE(non_integer_count) {
-    check_error(header + "chip:\n  cores: 2.5\n", {"test.yaml:3:10:", "chip.cores: '2.5' is not a whole number"});
-    check_error(header + "chip:\n  cores: four\n", {"test.yaml:3:", "'four' is not a whole number"});
-    check_error(header + "buffers:\n  l1: {size: 100.5}\n", {"test.yaml:3:", "buffers.l1.size", "'100.5'"});
+    check_error(header + "chip:\n  cores: 2.5\n",
+                {"test.yaml:3:10:", "chip.cores: '2.5' is not a whole number"});
+    check_error(header + "chip:\n  cores: four\n",
+                {"test.yaml:3:", "'four' is not a whole number"});
+    check_error(header + "buffers:\n  l1: {size: 100.5}\n",
+                {"test.yaml:3:", "buffers.l1.size", "'100.5'"});
 }
 
 BOOST_AUTO_TEST_CASE(invalid_choice_suggests) {
     check_error(header + "chip:\n  architecture: splt\n",
                 {"test.yaml:3:17:", "chip.architecture: 'splt' is not one of coupled, split",
                  "hint: did you mean 'split'?"});
-    check_error(header + "chip:\n  architecture: banana\n", {"test.yaml:3:", "use one of coupled, split"});
+    check_error(header + "chip:\n  architecture: banana\n",
+                {"test.yaml:3:", "use one of coupled, split"});
 }
 
 BOOST_AUTO_TEST_CASE(bad_boolean) {
@@ -157,8 +171,8 @@ BOOST_AUTO_TEST_CASE(bad_boolean) {
 // ---- schema ----
 
 BOOST_AUTO_TEST_CASE(missing_schema) {
-    check_error("chip: {cores: 4}\n",
-                {"test.yaml:1:1:", "schema: missing key 'schema'", "add 'schema: npusim.platform/1'"});
+    check_error("chip: {cores: 4}\n", {"test.yaml:1:1:", "schema: missing key 'schema'",
+                                       "add 'schema: npusim.platform/1'"});
 }
 
 BOOST_AUTO_TEST_CASE(wrong_schema_id) {
@@ -188,8 +202,9 @@ BOOST_AUTO_TEST_CASE(defaults_only_is_valid) {
 // ---- cross-key checks ----
 
 BOOST_AUTO_TEST_CASE(alignment_not_power_of_two) {
-    check_error(header + "buffers:\n  l1: {size: 1MiB, alignment: 48}\n",
-                {"test.yaml:3:", "buffers.l1.alignment: alignment 48B is not a power of two", "hint:"});
+    check_error(
+        header + "buffers:\n  l1: {size: 1MiB, alignment: 48}\n",
+        {"test.yaml:3:", "buffers.l1.alignment: alignment 48B is not a power of two", "hint:"});
 }
 
 BOOST_AUTO_TEST_CASE(size_not_multiple_of_alignment) {
@@ -213,12 +228,14 @@ BOOST_AUTO_TEST_CASE(cross_check_on_defaulted_key_names_a_line) {
     const std::string msg = error_of(header + "chip:\n  architecture: split\n  cores: 4\n");
     BOOST_CHECK_MESSAGE(msg.find("a split chip needs vector cores") != std::string::npos, msg);
     BOOST_CHECK_MESSAGE(msg.find("test.yaml:3:") != std::string::npos,
-                        "expected the line of chip.architecture (test.yaml:3:), got:\n" << msg);
+                        "expected the line of chip.architecture (test.yaml:3:), got:\n"
+                            << msg);
     // l2.size left at 32MiB, ways made 3: point at the ways line.
     const std::string l2 = error_of(header + "l2:\n  ways: 3\n");
     BOOST_CHECK_MESSAGE(l2.find("size is not a multiple of line x ways") != std::string::npos, l2);
     BOOST_CHECK_MESSAGE(l2.find("test.yaml:3:") != std::string::npos,
-                        "expected the line of l2.ways (test.yaml:3:), got:\n" << l2);
+                        "expected the line of l2.ways (test.yaml:3:), got:\n"
+                            << l2);
 }
 
 // A strict loader must not silently let the second of two equal keys win.
@@ -240,9 +257,10 @@ BOOST_AUTO_TEST_CASE(set_overrides_take_effect) {
     // The file value (64GB/s) is what --set replaced.
     BOOST_CHECK_EQUAL(load_platform("tiny").gm.bandwidth, 64e9);
     // Later --set wins; choice and time keys too.
-    const platform_config c2 = load_platform_text(
-        header, "test.yaml", {"chip.cores=8", "chip.cores=6", "chip.architecture=split", "chip.vector_cores=12",
-                              "gm.latency=20ns"});
+    const platform_config c2 =
+        load_platform_text(header, "test.yaml",
+                           {"chip.cores=8", "chip.cores=6", "chip.architecture=split",
+                            "chip.vector_cores=12", "gm.latency=20ns"});
     BOOST_CHECK_EQUAL(c2.cores, 6u);
     BOOST_CHECK(c2.split);
     BOOST_CHECK_EQUAL(c2.vector_cores, 12u);
@@ -250,14 +268,19 @@ BOOST_AUTO_TEST_CASE(set_overrides_take_effect) {
 }
 
 BOOST_AUTO_TEST_CASE(set_unknown_key_suggests) {
-    check_error(header, {"--set gm.bandwdth=1GB/s", "gm.bandwdth: unknown key", "did you mean 'gm.bandwidth'?"},
-                {"gm.bandwdth=1GB/s"});
-    check_error(header, {"--set chip.clock.cbe=1GHz", "did you mean 'chip.clock.cube'?"}, {"chip.clock.cbe=1GHz"});
+    check_error(
+        header,
+        {"--set gm.bandwdth=1GB/s", "gm.bandwdth: unknown key", "did you mean 'gm.bandwidth'?"},
+        {"gm.bandwdth=1GB/s"});
+    check_error(header, {"--set chip.clock.cbe=1GHz", "did you mean 'chip.clock.cube'?"},
+                {"chip.clock.cbe=1GHz"});
 }
 
 BOOST_AUTO_TEST_CASE(set_without_equals) {
-    check_error(header, {"--set chip.cores: error: expected KEY=VALUE", "hint: e.g. --set gm.bandwidth=1.6TB/s"},
-                {"chip.cores"});
+    check_error(
+        header,
+        {"--set chip.cores: error: expected KEY=VALUE", "hint: e.g. --set gm.bandwidth=1.6TB/s"},
+        {"chip.cores"});
     check_error(header, {"--set =4", "expected KEY=VALUE"}, {"=4"});
 }
 
@@ -266,15 +289,17 @@ BOOST_AUTO_TEST_CASE(set_bad_value) {
                 {"chip.cores=abc"});
     check_error(header, {"--set gm.bandwidth=64KiB", "gm.bandwidth", "not a valid bytes/s value"},
                 {"gm.bandwidth=64KiB"});
-    check_error(header, {"--set chip.cores=1000", "out of range", "from 1 to 256"}, {"chip.cores=1000"});
-    check_error(header, {"--set chip.architecture=splt", "did you mean 'split'?"}, {"chip.architecture=splt"});
+    check_error(header, {"--set chip.cores=1000", "out of range", "from 1 to 256"},
+                {"chip.cores=1000"});
+    check_error(header, {"--set chip.architecture=splt", "did you mean 'split'?"},
+                {"chip.architecture=splt"});
 }
 
 // ---- load_platform: files and preset names ----
 
 BOOST_AUTO_TEST_CASE(load_from_file_names_path_and_line) {
-    const std::filesystem::path p =
-        std::filesystem::temp_directory_path() / ("npusim_test_config_" + std::to_string(getpid()) + ".yaml");
+    const std::filesystem::path p = std::filesystem::temp_directory_path() /
+                                    ("npusim_test_config_" + std::to_string(getpid()) + ".yaml");
     {
         std::ofstream out(p);
         out << header << "chip:\n  name: filechip\n  corse: 4\n";
@@ -303,14 +328,16 @@ BOOST_AUTO_TEST_CASE(unknown_preset_suggests) {
         load_platform("tiyn");
         BOOST_ERROR("expected a config_error");
     } catch (const config_error& e) {
-        BOOST_CHECK_MESSAGE(std::string(e.what()).find("did you mean 'tiny'?") != std::string::npos, e.what());
+        BOOST_CHECK_MESSAGE(std::string(e.what()).find("did you mean 'tiny'?") != std::string::npos,
+                            e.what());
     }
     try {
         load_platform("nosuch");
         BOOST_ERROR("expected a config_error");
     } catch (const config_error& e) {
         const std::string msg = e.what();
-        BOOST_CHECK_MESSAGE(msg.find("nosuch: error: no such platform file or preset") != std::string::npos, msg);
+        BOOST_CHECK_MESSAGE(
+            msg.find("nosuch: error: no such platform file or preset") != std::string::npos, msg);
         for (const char* name : {"ascend910", "ascend910b1", "ascend310p3", "tiny"})
             BOOST_CHECK_MESSAGE(msg.find(name) != std::string::npos, msg);
     }
@@ -356,10 +383,11 @@ BOOST_AUTO_TEST_CASE(unit_parsing) {
 }
 
 BOOST_AUTO_TEST_CASE(units_reach_the_model_params) {
-    const platform_config cfg = load_platform_text(
-        header + "chip: {clock: {cube: 1.85GHz}}\nbuffers: {l1: {size: 64KiB}}\n"
-                 "gm: {bandwidth: 1.2TB/s, latency: 20ns}\nl2: {hit_latency: 1us}\n",
-        "test.yaml");
+    const platform_config cfg =
+        load_platform_text(header +
+                               "chip: {clock: {cube: 1.85GHz}}\nbuffers: {l1: {size: 64KiB}}\n"
+                               "gm: {bandwidth: 1.2TB/s, latency: 20ns}\nl2: {hit_latency: 1us}\n",
+                           "test.yaml");
     BOOST_CHECK_CLOSE(cfg.cube_clock_hz, 1.85e9, 1e-9);
     BOOST_CHECK_CLOSE(cfg.aicore.clock_hz, 1.85e9, 1e-9);
     BOOST_CHECK_EQUAL(cfg.aicore.buffer(mem_space::l1).size, 65536u);
@@ -386,7 +414,8 @@ BOOST_AUTO_TEST_CASE(every_preset_loads) {
         BOOST_REQUIRE_MESSAGE(in, "cannot read " << p.file);
         std::ostringstream ss;
         ss << in.rdbuf();
-        BOOST_CHECK_MESSAGE(ss.str() == p.yaml, p.file << " differs from the compiled-in preset; rebuild");
+        BOOST_CHECK_MESSAGE(ss.str() == p.yaml,
+                            p.file << " differs from the compiled-in preset; rebuild");
     }
 }
 

@@ -15,8 +15,9 @@ using namespace npusim;
 namespace {
 
 struct vcd_file {
-    std::map<std::string, std::string> code_of;        // full dotted path -> id code
-    std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> changes;  // code -> (ns, value)
+    std::map<std::string, std::string> code_of;  // full dotted path -> id code
+    std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>>
+        changes;  // code -> (ns, value)
     std::string timescale;
 };
 
@@ -77,9 +78,8 @@ BOOST_AUTO_TEST_CASE(vcd_busy_matches_stats) {
     vo.path = "outputs_vcd_busy.vcd";
     platform::simulation sim(cfg, vo);
     std::string mismatch;
-    BOOST_REQUIRE(sim.run([&](platform::chip& c, auto& ops) {
-        mismatch = platform::run_dma_stream(c, {}, ops);
-    }));
+    BOOST_REQUIRE(sim.run(
+        [&](platform::chip& c, auto& ops) { mismatch = platform::run_dma_stream(c, {}, ops); }));
     BOOST_CHECK(mismatch.empty());
     const auto stats = sim.stats();
     const vcd_file v = read_vcd(vo.path);
@@ -88,13 +88,17 @@ BOOST_AUTO_TEST_CASE(vcd_busy_matches_stats) {
         for (const char* pipe : {"mte2", "mte3"}) {
             const std::string sig = "chip.core" + std::to_string(core) + "." + pipe + ".busy";
             BOOST_REQUIRE_MESSAGE(v.code_of.count(sig), "missing signal " << sig);
-            const double want = stats["cores"][core]["pipes"][pipe == std::string("mte2") ? "MTE2" : "MTE3"]["busy_ns"];
-            const auto n = stats["cores"][core]["pipes"][pipe == std::string("mte2") ? "MTE2" : "MTE3"]["instructions"].get<double>();
+            const double want = stats["cores"][core]["pipes"]
+                                     [pipe == std::string("mte2") ? "MTE2" : "MTE3"]["busy_ns"];
+            const auto n = stats["cores"][core]["pipes"]
+                                [pipe == std::string("mte2") ? "MTE2" : "MTE3"]["instructions"]
+                                    .get<double>();
             // Times are whole ns in the VCD: each instruction can lose up to 1 ns at each edge.
             BOOST_CHECK_LE(std::abs(double(busy_ns(v, sig)) - want), 2 * n + 1);
             BOOST_CHECK_GT(want, 0.0);
         }
-    for (const char* sig : {"chip.gm.read_bytes_in_flight", "chip.l2.misses", "chip.core1.mte2_dma.bytes_in_flight"})
+    for (const char* sig :
+         {"chip.gm.read_bytes_in_flight", "chip.l2.misses", "chip.core1.mte2_dma.bytes_in_flight"})
         BOOST_CHECK_MESSAGE(v.code_of.count(sig), "missing signal " << sig);
 }
 
@@ -107,7 +111,8 @@ BOOST_AUTO_TEST_CASE(vcd_filters_cores_signals_and_window) {
     vo.from_ps = 100'000'000;  // 100 us
     vo.to_ps = 120'000'000;
     platform::simulation sim(cfg, vo);
-    BOOST_REQUIRE(sim.run([&](platform::chip& c, auto& ops) { platform::run_dma_stream(c, {}, ops); }));
+    BOOST_REQUIRE(
+        sim.run([&](platform::chip& c, auto& ops) { platform::run_dma_stream(c, {}, ops); }));
     const vcd_file v = read_vcd(vo.path);
     BOOST_CHECK(v.code_of.count("chip.core1.mte2.busy"));
     for (auto& [name, code] : v.code_of) {
@@ -123,7 +128,8 @@ BOOST_AUTO_TEST_CASE(vcd_filters_cores_signals_and_window) {
 BOOST_AUTO_TEST_CASE(stats_have_the_contract_fields) {
     auto cfg = test::tiny();
     platform::simulation sim(cfg);
-    BOOST_REQUIRE(sim.run([&](platform::chip& c, auto& ops) { platform::run_dma_stream(c, {}, ops); }));
+    BOOST_REQUIRE(
+        sim.run([&](platform::chip& c, auto& ops) { platform::run_dma_stream(c, {}, ops); }));
     const auto s = sim.stats();
     BOOST_CHECK_EQUAL(s["schema"], "npusim.stats/1");
     BOOST_CHECK_GT(s["sim_time_ns"].get<double>(), 0.0);
@@ -140,9 +146,11 @@ BOOST_AUTO_TEST_CASE(stats_have_the_contract_fields) {
     // GM writes: the cores' 2 phases x 256 KiB each, plus the host's copy of each core's
     // 3 x 256 KiB region (input and both outputs).
     const double per_core = 256 * 1024;
-    BOOST_CHECK_EQUAL(s["memory"]["gm"]["write_bytes"].get<double>(), 2 * 2 * per_core + 2 * 3 * per_core);
+    BOOST_CHECK_EQUAL(s["memory"]["gm"]["write_bytes"].get<double>(),
+                      2 * 2 * per_core + 2 * 3 * per_core);
     for (auto& op : s["ops"])
-        for (const char* k : {"name", "type", "start_ns", "end_ns", "flops", "bytes"}) BOOST_CHECK(op.contains(k));
+        for (const char* k : {"name", "type", "start_ns", "end_ns", "flops", "bytes"})
+            BOOST_CHECK(op.contains(k));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 struct temp_file {
     explicit temp_file(const std::string& stem, const std::string& ext = ".txt") {
         static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("npusim_cli_" + stem + "_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + ext);
+        path = fs::temp_directory_path() / ("npusim_cli_" + stem + "_" + std::to_string(getpid()) +
+                                            "_" + std::to_string(counter++) + ext);
     }
     ~temp_file() {
         std::error_code ec;
@@ -46,7 +46,8 @@ struct cli_result {
 /// Runs `npusim ARGS` and captures its exit code and output.
 cli_result run_cli(const std::string& args) {
     temp_file out("out");
-    const std::string cmd = std::string("'") + NPUSIM_BINARY + "' " + args + " > '" + out.str() + "' 2>&1";
+    const std::string cmd =
+        std::string("'") + NPUSIM_BINARY + "' " + args + " > '" + out.str() + "' 2>&1";
     const int status = std::system(cmd.c_str());
     cli_result r;
     r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -55,7 +56,9 @@ cli_result run_cli(const std::string& args) {
     return r;
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
 
 }  // namespace
 
@@ -85,11 +88,12 @@ BOOST_AUTO_TEST_CASE(run_tiny_writes_stats) {
         BOOST_REQUIRE(c.contains("pipes"));
         for (const char* p : {"MTE1", "MTE2", "MTE3", "M", "V", "FIX"}) {
             BOOST_REQUIRE_MESSAGE(c["pipes"].contains(p), "core " << i << " lacks pipes." << p);
-            BOOST_CHECK_MESSAGE(c["pipes"][p].contains("busy_ns") && c["pipes"][p]["busy_ns"].is_number(),
-                                "core " << i << " pipes." << p << ".busy_ns");
-            BOOST_CHECK_MESSAGE(c["pipes"][p].contains("instructions") &&
-                                    c["pipes"][p]["instructions"].is_number(),
-                                "core " << i << " pipes." << p << ".instructions");
+            BOOST_CHECK_MESSAGE(
+                c["pipes"][p].contains("busy_ns") && c["pipes"][p]["busy_ns"].is_number(),
+                "core " << i << " pipes." << p << ".busy_ns");
+            BOOST_CHECK_MESSAGE(
+                c["pipes"][p].contains("instructions") && c["pipes"][p]["instructions"].is_number(),
+                "core " << i << " pipes." << p << ".instructions");
         }
         // The dma_stream workload keeps MTE2 and MTE3 busy on every core.
         BOOST_CHECK_GT(c["pipes"]["MTE2"]["busy_ns"].get<double>(), 0.0);
@@ -142,7 +146,8 @@ BOOST_AUTO_TEST_CASE(run_set_unknown_key) {
 
 BOOST_AUTO_TEST_CASE(run_set_takes_effect) {
     temp_file stats("set", ".json");
-    const cli_result r = run_cli("run --platform tiny --quiet --set chip.cores=3 --stats '" + stats.str() + "'");
+    const cli_result r =
+        run_cli("run --platform tiny --quiet --set chip.cores=3 --stats '" + stats.str() + "'");
     BOOST_CHECK_EQUAL(r.rc, 0);
     nlohmann::json j;
     BOOST_REQUIRE_NO_THROW(j = nlohmann::json::parse(read_file(stats.str())));
@@ -183,9 +188,11 @@ BOOST_AUTO_TEST_CASE(presets_lists_all) {
     const cli_result r = run_cli("presets");
     BOOST_CHECK_EQUAL(r.rc, 0);
     for (const char* name : {"ascend910", "ascend910b1", "ascend310p3", "tiny"})
-        BOOST_CHECK_MESSAGE(contains(r.out, std::string("\n") + name + " ") ||
-                                r.out.compare(0, std::string(name).size() + 1, std::string(name) + " ") == 0,
-                            "presets output lacks " << name << ":\n" << r.out);
+        BOOST_CHECK_MESSAGE(
+            contains(r.out, std::string("\n") + name + " ") ||
+                r.out.compare(0, std::string(name).size() + 1, std::string(name) + " ") == 0,
+            "presets output lacks " << name << ":\n"
+                                    << r.out);
     BOOST_CHECK_MESSAGE(contains(r.out, "default: ascend910"), r.out);
 }
 
@@ -199,7 +206,8 @@ BOOST_AUTO_TEST_CASE(bad_usage_exits_2) {
 
 BOOST_AUTO_TEST_CASE(vcd_core_filter) {
     temp_file vcd("trace", ".vcd");
-    const cli_result r = run_cli("run --platform tiny --quiet --vcd '" + vcd.str() + "' --vcd-cores 0");
+    const cli_result r =
+        run_cli("run --platform tiny --quiet --vcd '" + vcd.str() + "' --vcd-cores 0");
     BOOST_CHECK_EQUAL(r.rc, 0);
     const std::string text = read_file(vcd.str());
     BOOST_REQUIRE(!text.empty());

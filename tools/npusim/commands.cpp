@@ -24,9 +24,10 @@ int cmd_run(const run_args& a) {
     try {
         cfg = load_platform(a.platform, a.sets);
         if (a.workload != "dma_stream")
-            throw config_error(a.workload, "--workload", "unknown workload",
-                               "the built-in workload is 'dma_stream' (workload files come with the "
-                               "operator library)");
+            throw config_error(
+                a.workload, "--workload", "unknown workload",
+                "the built-in workload is 'dma_stream' (workload files come with the "
+                "operator library)");
         const auto bytes = parse_value(value_kind::size, a.stream_bytes);
         if (!bytes || *bytes <= 0)
             throw config_error("--stream-bytes " + a.stream_bytes, "--stream-bytes",
@@ -37,7 +38,8 @@ int cmd_run(const run_args& a) {
             v.path = a.vcd_file;
             v.signals = a.vcd_signals;
             if (!a.vcd_cores.empty()) v.cores = parse_core_list(a.vcd_cores);
-            if (!a.vcd_window.empty()) std::tie(v.from_ps, v.to_ps) = parse_time_window(a.vcd_window);
+            if (!a.vcd_window.empty())
+                std::tie(v.from_ps, v.to_ps) = parse_time_window(a.vcd_window);
             vcd = v;
         }
     } catch (const std::exception& e) {
@@ -48,10 +50,10 @@ int cmd_run(const run_args& a) {
     const auto wall0 = std::chrono::steady_clock::now();
     simulation sim(cfg, vcd);
     std::string mismatch;
-    const bool ok = sim.run([&](chip& c, std::vector<op_record>& ops) {
-        mismatch = run_dma_stream(c, ds, ops);
-    });
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    const bool ok = sim.run(
+        [&](chip& c, std::vector<op_record>& ops) { mismatch = run_dma_stream(c, ds, ops); });
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     const nlohmann::json stats = sim.stats();
     if (!a.stats_file.empty()) {
         std::ofstream out(a.stats_file);
@@ -89,8 +91,8 @@ int cmd_validate(const std::vector<std::string>& files, const std::vector<std::s
     for (auto& f : files) {
         try {
             const platform_config cfg = load_platform(f, sets);
-            std::cout << f << ": ok (" << cfg.name << ", " << (cfg.split ? "split" : "coupled") << ", "
-                      << cfg.cores << " cores)\n";
+            std::cout << f << ": ok (" << cfg.name << ", " << (cfg.split ? "split" : "coupled")
+                      << ", " << cfg.cores << " cores)\n";
         } catch (const std::exception& e) {
             std::cerr << e.what() << "\n";
             rc = 2;
@@ -102,9 +104,10 @@ int cmd_validate(const std::vector<std::string>& files, const std::vector<std::s
 int cmd_presets() {
     for (auto& p : presets()) {
         const platform_config cfg = load_platform_text(p.yaml, p.file);
-        std::cout << fmt::format("{:<14} {:<8} {:>3} + {:<3} cores  {:>6.2f} GHz  {:>7.1f} TFLOP/s fp16  {}\n",
-                                 p.name, cfg.split ? "split" : "coupled", cfg.cores, cfg.vector_cores,
-                                 cfg.cube_clock_hz / 1e9, cfg.peak_fp16_flops() / 1e12, cfg.description);
+        std::cout << fmt::format(
+            "{:<14} {:<8} {:>3} + {:<3} cores  {:>6.2f} GHz  {:>7.1f} TFLOP/s fp16  {}\n", p.name,
+            cfg.split ? "split" : "coupled", cfg.cores, cfg.vector_cores, cfg.cube_clock_hz / 1e9,
+            cfg.peak_fp16_flops() / 1e12, cfg.description);
     }
     std::cout << "default: " << default_preset << "\n";
     return 0;

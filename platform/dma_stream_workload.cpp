@@ -68,8 +68,8 @@ std::string run_dma_stream(chip& c, const dma_stream_options& opt, std::vector<o
             input[i * region + b] = static_cast<uint8_t>(x);
         }
     const models::ps_t h2d0 = models::now_ps();
-    c.host().to_device(0, input.data(), input.size());
-    ops.push_back({"h2d_inputs", "memcpy", h2d0, models::now_ps(), 0, input.size()});
+    for (unsigned i = 0; i < ncores; ++i) c.host().to_device(i * region, &input[i * region], n);
+    ops.push_back({"h2d_inputs", "memcpy", h2d0, models::now_ps(), 0, uint64_t(ncores) * n});
 
     // One driver thread per core; the host waits for all of them.
     sc_core::sc_event all_done;
@@ -113,8 +113,12 @@ std::string run_dma_stream(chip& c, const dma_stream_options& opt, std::vector<o
 
     std::vector<uint8_t> output(input.size());
     const models::ps_t d2h0 = models::now_ps();
-    c.host().to_host(output.data(), 0, output.size());
-    ops.push_back({"d2h_outputs", "memcpy", d2h0, models::now_ps(), 0, output.size()});
+    uint64_t d2h_bytes = 0;
+    for (unsigned i = 0; i < ncores; ++i) {
+        c.host().to_host(&output[i * region + n], i * region + n, phase_count[i] * n);
+        d2h_bytes += phase_count[i] * n;
+    }
+    ops.push_back({"d2h_outputs", "memcpy", d2h0, models::now_ps(), 0, d2h_bytes});
 
     for (unsigned i = 0; i < ncores; ++i) {
         const uint8_t* want = input.data() + i * region;

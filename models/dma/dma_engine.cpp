@@ -60,6 +60,13 @@ void dma_engine::check(const dma_request& r, const path_params& path) const {
                     to_string(r.dst_space) + " on this engine of a " + to_string(m_core.kind) +
                     " core");
     if (r.rows == 0 || r.row_bytes == 0) fail(0, "empty transfer (rows and row_bytes must be > 0)");
+    // Only the paths that convert in hardware: MTE2 GM->L1 (nd2nz), FixPipe L0C->GM (nz2nd).
+    if (r.conv == layout_conv::nd2nz &&
+        !(r.src_space == mem_space::gm && r.dst_space == mem_space::l1))
+        fail(0, "nd2nz conversion is only done on the GM->L1 path");
+    if (r.conv == layout_conv::nz2nd &&
+        !(r.src_space == mem_space::l0c && r.dst_space == mem_space::gm))
+        fail(0, "nz2nd conversion is only done on the L0C->GM path");
     if (r.conv != layout_conv::none &&
         (r.elem_bytes == 0 || r.row_bytes % r.elem_bytes != 0 || (r.c0() * r.elem_bytes) == 0))
         fail(0, "row_bytes must be a whole number of elements for a layout conversion");

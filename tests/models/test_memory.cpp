@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(l2_hits_and_misses_follow_the_access_pattern) {
 BOOST_AUTO_TEST_CASE(dma_faults_name_unit_address_and_instruction) {
     auto cfg = test::tiny();
     platform::simulation sim(cfg);
-    std::string misaligned, out_of_range, no_path;
+    std::string misaligned, out_of_range, no_path, bad_conv;
     BOOST_REQUIRE(sim.run([&](platform::chip& c, auto&) {
         c.core(0).issue_copy(test::copy(mem_space::gm, 0, mem_space::ub, 16, 512));
         c.core(0).wait_idle();
@@ -164,6 +164,11 @@ BOOST_AUTO_TEST_CASE(dma_faults_name_unit_address_and_instruction) {
         c.core(1).issue_copy(test::copy(mem_space::gm, 0, mem_space::ub, 32 * 1024 - 256, 512));
         c.core(1).wait_idle();
         out_of_range = c.core(1).fault();
+        models::dma_request conv = test::copy(mem_space::gm, 0, mem_space::ub, 0, 512);
+        conv.conv = models::layout_conv::nd2nz;
+        c.core(0).issue_copy(conv);  // core 0 stopped at its fault: use a fresh pipe state
+        c.core(0).wait_idle();
+        bad_conv = c.core(0).fault();
         try {
             c.core(1).issue_copy(test::copy(mem_space::gm, 0, mem_space::l0c, 0, 512));
         } catch (const models::model_fault& f) {
@@ -180,6 +185,8 @@ BOOST_AUTO_TEST_CASE(dma_faults_name_unit_address_and_instruction) {
                 std::string::npos);
     BOOST_CHECK(out_of_range.find("ADDRESS_ERROR") != std::string::npos);
     BOOST_CHECK(no_path.find("no engine for path GM->L0C") != std::string::npos);
+    BOOST_CHECK(bad_conv.find("nd2nz conversion is only done on the GM->L1 path") !=
+                std::string::npos);
 }
 
 // A fault stops the pipe: later instructions queued behind it do not run.

@@ -143,11 +143,13 @@ BOOST_AUTO_TEST_CASE(stats_have_the_contract_fields) {
             BOOST_CHECK(core["pipes"][p].contains("instructions"));
         }
     }
-    // GM writes: the cores' 2 phases x 256 KiB each, plus the host's copy of each core's
-    // 3 x 256 KiB region (input and both outputs).
+    // GM writes: 2 cores x (2 phases of 256 KiB written by MTE3 + 256 KiB of input from the
+    // host); the host reads both phases' outputs back.
     const double per_core = 256 * 1024;
     BOOST_CHECK_EQUAL(s["memory"]["gm"]["write_bytes"].get<double>(),
-                      2 * 2 * per_core + 2 * 3 * per_core);
+                      2 * (2 * per_core + per_core));
+    BOOST_CHECK_EQUAL(s["memory"]["host_link"]["h2d_bytes"].get<double>(), 2 * per_core);
+    BOOST_CHECK_EQUAL(s["memory"]["host_link"]["d2h_bytes"].get<double>(), 2 * 2 * per_core);
     for (auto& op : s["ops"])
         for (const char* k : {"name", "type", "start_ns", "end_ns", "flops", "bytes"})
             BOOST_CHECK(op.contains(k));

@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <string>
 
+#include "models/core/dtype.h"
+#include "models/core/vector_unit.h"
+
 namespace npusim::models {
 
 /// @brief Local memories of one core; the index doubles as the local address-map slot.
@@ -37,6 +40,7 @@ struct gm_params {
     uint64_t latency_ps = 0;
     uint32_t interleave_bytes = 512;  ///< address interleave between channels
     uint32_t access_granule = 32;     ///< smallest access; partial granules cost a whole one
+    bool functional = true;           ///< false: timing only, bytes are not stored
 };
 
 /// @brief Shared L2 cache stage in front of GM (tags only; data lives in GM).
@@ -97,6 +101,18 @@ const char* to_string(pipe_id p);
 enum class core_kind : uint8_t { aicore, aic, aiv };
 const char* to_string(core_kind k);
 
+/// @brief Cube fractal: rows x depth x columns the cube computes per cycle for one dtype.
+struct fractal {
+    uint32_t m = 16, k = 16, n = 16;
+};
+
+/// @brief Cube unit parameters.
+struct cube_params {
+    fractal fp16, bf16, int8{16, 32, 16};
+    uint32_t overhead_cycles = 0;  ///< fixed cost of every mmad
+    const fractal& of(dtype t) const { return t == dtype::int8 ? int8 : t == dtype::bf16 ? bf16 : fp16; }
+};
+
 /// @brief Everything one core needs to be built.
 struct core_params {
     core_kind kind = core_kind::aicore;
@@ -107,6 +123,10 @@ struct core_params {
                static_cast<size_t>(mem_space::count)>
         paths{};
     dma_params dma;
+    cube_params cube;
+    vector_costs vector;
+    uint32_t event_ids = 8;   ///< set_flag/wait_flag ids per pipe pair
+    bool functional = true;   ///< false: timing only, no arithmetic and no data copies
     const buffer_params& buffer(mem_space s) const { return buffers[static_cast<size_t>(s)]; }
     const path_params& path(mem_space src, mem_space dst) const {
         return paths[static_cast<size_t>(src)][static_cast<size_t>(dst)];

@@ -6,6 +6,7 @@
 
 #include "models/common/trace_sink.h"
 #include "models/core/ai_core.h"
+#include "models/core/task_scheduler.h"
 #include "models/memory/gm_memory.h"
 #include "models/memory/host_link.h"
 #include "models/memory/l2_cache.h"
@@ -27,6 +28,9 @@ class chip : public sc_core::sc_module {
     models::host_link& host() { return *m_host; }
     std::vector<std::unique_ptr<models::ai_core>>& cores() { return m_cores; }
     models::ai_core& core(unsigned i) { return *m_cores.at(i); }
+    models::task_scheduler& scheduler() { return *m_scheduler; }
+    /// @brief What every blocked pipe and scalar unit waits for, for deadlock reports.
+    std::string blocked_report() const;
 
     /// @brief Connects every model to a waveform sink (nullptr = off).
     void attach_trace(models::trace_sink* sink);
@@ -38,6 +42,7 @@ class chip : public sc_core::sc_module {
     std::unique_ptr<models::router> m_noc;
     std::unique_ptr<models::host_link> m_host;
     std::vector<std::unique_ptr<models::ai_core>> m_cores;
+    std::unique_ptr<models::task_scheduler> m_scheduler;
 };
 
 }  // namespace npusim::platform

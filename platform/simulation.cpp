@@ -28,8 +28,11 @@ bool simulation::run(const host_program& program) {
         },
         "host");
     sc_core::sc_start();
-    if (!finished && m_error.empty())
+    if (!finished && m_error.empty()) {
         m_error = "deadlock: the host program is still waiting but no simulation event is pending";
+        const std::string blocked = m_chip->blocked_report();
+        if (!blocked.empty()) m_error += "\n" + blocked;
+    }
     if (m_vcd) m_vcd->close();
     return m_error.empty();
 }

@@ -1,56 +1,75 @@
 #include "models/core/ai_core.h"
 
+#include <cctype>
 #include <string>
 
 #include "models/common/model_fault.h"
 
 namespace npusim::models {
 
-std::vector<pipe_id> pipes_of(core_kind kind) {
-    switch (kind) {
-        case core_kind::aicore:
-            return {pipe_id::MTE1, pipe_id::MTE2, pipe_id::MTE3, pipe_id::M, pipe_id::V};
-        case core_kind::aic:
-            return {pipe_id::MTE1, pipe_id::MTE2, pipe_id::MTE3, pipe_id::M, pipe_id::FIX};
-        case core_kind::aiv:
-            return {pipe_id::MTE2, pipe_id::MTE3, pipe_id::V};
-    }
-    return {};
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+    using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+constexpr size_t k_pipe_slots = 11;  // pipe_id values 0..10
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
 }
 
-static bool kind_has_buffer(core_kind kind, mem_space s) {
+bool kind_has_buffer(core_kind kind, mem_space s) {
     switch (kind) {
-        case core_kind::aicore:
-            return s != mem_space::bt && s != mem_space::fb;
-        case core_kind::aic:
-            return s != mem_space::ub;
-        case core_kind::aiv:
-            return s == mem_space::ub;
+        case core_kind::aicore: return s != mem_space::bt && s != mem_space::fb;
+        case core_kind::aic: return s != mem_space::ub;
+        case core_kind::aiv: return s == mem_space::ub;
     }
     return false;
 }
 
+}  // namespace
+
+std::vector<pipe_id> pipes_of(core_kind kind) {
+    switch (kind) {
+        case core_kind::aicore: return {pipe_id::MTE1, pipe_id::MTE2, pipe_id::MTE3, pipe_id::M, pipe_id::V};
+        case core_kind::aic: return {pipe_id::MTE1, pipe_id::MTE2, pipe_id::MTE3, pipe_id::M, pipe_id::FIX};
+        case core_kind::aiv: return {pipe_id::MTE2, pipe_id::MTE3, pipe_id::V};
+    }
+    return {};
+}
+
 ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_params& p)
-    : model_base(nm), m_id(id), m_p(p), m_local_bus("local_bus") {
-    const ps_t period = period_ps(p.clock_hz);
+    : model_base(nm),
+      m_id(id),
+      m_p(p),
+      m_period(period_ps(p.clock_hz)),
+      m_local_bus("local_bus"),
+      m_cube(std::string(name()) + ".cube", p.cube),
+      m_vector(std::string(name()) + ".vector", p.vector, kind_has_buffer(p.kind, mem_space::ub) ? p.buffer(mem_space::ub).size : 0),
+      m_flags(k_pipe_slots * k_pipe_slots * std::max<uint32_t>(1, p.event_ids), 0),
+      m_cross_flags(cross_flag_ids, 0) {
     for (size_t s = 1; s < size_t(mem_space::count); ++s) {
         const auto space = mem_space(s);
         if (!kind_has_buffer(p.kind, space) || p.buffer(space).size == 0) {
             m_p.buffers[s].size = 0;  // so engines see the buffer as absent
             continue;
         }
-        std::string nm_s = to_string(space);
-        for (auto& c : nm_s) c = static_cast<char>(std::tolower(c));
-        m_buffers[s] = std::make_unique<local_buffer>(nm_s.c_str(), space, p.buffer(space), period);
-        m_local_bus.map(local_base(space), p.buffer(space).size, nm_s);
+        const std::string nm_s = lower(to_string(space));
+        buffer_params bp = p.buffer(space);
+        m_buffers[s] = std::make_unique<local_buffer>(nm_s.c_str(), space, bp, m_period, p.functional);
+        m_local_bus.map(local_base(space), bp.size, nm_s);
         m_local_bus.initiator_socket.bind(m_buffers[s]->target_socket);
     }
-    for (pipe_id id_ : pipes_of(p.kind)) {
-        std::string nm_p = to_string(id_);
-        for (auto& c : nm_p) c = static_cast<char>(std::tolower(c));
-        m_pipes.push_back(std::make_unique<pipe>(nm_p.c_str(), id_, p.dma.queue_depth));
-        // Engines exist for pipes that own at least one path present on this core.
-        auto engine = std::make_unique<dma_engine>((nm_p + "_dma").c_str(), id_, m_p);
+    for (pipe_id pid : pipes_of(p.kind)) {
+        const std::string nm_p = lower(to_string(pid));
+        m_pipes.push_back(std::make_unique<pipe>(nm_p.c_str(), pid, p.dma.queue_depth, *this));
+        // An engine exists for a pipe that owns at least one path present on this core.
+        auto engine = std::make_unique<dma_engine>((nm_p + "_dma").c_str(), pid, m_p);
         bool any = false;
         for (size_t s = 0; s < size_t(mem_space::count); ++s)
             for (size_t d = 0; d < size_t(mem_space::count); ++d)
@@ -59,6 +78,8 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
         engine->local_socket.bind(m_local_bus.target_socket);
         m_engines.push_back(std::move(engine));
     }
+    SC_HAS_PROCESS(ai_core);
+    SC_THREAD(scalar_thread);
 }
 
 pipe* ai_core::get_pipe(pipe_id id) {
@@ -73,6 +94,65 @@ dma_engine* ai_core::engine(pipe_id id) {
     return nullptr;
 }
 
+// --- scalar unit ---
+
+void ai_core::start_block(std::function<void()> body, std::function<void(const block_result&)> done) {
+    m_body = std::move(body);
+    m_done = std::move(done);
+    m_block_active = true;
+    m_block_start.notify(sc_core::SC_ZERO_TIME);
+}
+
+void ai_core::scalar_thread() {
+    for (;;) {
+        sc_core::wait(m_block_start);
+        block_result r;
+        r.start = now_ps();
+        m_aborted = false;
+        m_fault.clear();
+        std::fill(m_flags.begin(), m_flags.end(), 0);
+        std::fill(m_cross_flags.begin(), m_cross_flags.end(), 0);
+        try {
+            m_body();
+            barrier_all();
+        } catch (const kernel_aborted&) {
+        } catch (const model_fault& f) {  // raised by the kernel API on the scalar unit
+            m_fault = f.what();
+            m_aborted = true;
+        }
+        if (m_aborted) {
+            for (auto& p : m_pipes) p->drop_queue();
+            m_flag_changed.notify(sc_core::SC_ZERO_TIME);
+            m_cross_changed.notify(sc_core::SC_ZERO_TIME);
+            wait_idle();
+        }
+        r.end = now_ps();
+        r.fault = m_fault;
+        m_block_active = false;
+        m_body = nullptr;
+        auto done = std::move(m_done);
+        m_done = nullptr;
+        if (done) done(r);
+    }
+}
+
+void ai_core::issue(pipe_id pid, instruction ins) {
+    if (m_aborted) throw kernel_aborted{};
+    pipe* p = get_pipe(pid);
+    if (!p) raise(name(), ins, pid, std::string("this ") + to_string(m_p.kind) + " core has no " + to_string(pid) + " pipe");
+    if (p->full()) m_scalar_waiting = std::string("a free slot in the ") + to_string(pid) + " queue";
+    p->push(std::move(ins));
+    m_scalar_waiting.clear();
+    if (m_aborted) throw kernel_aborted{};
+}
+
+void ai_core::barrier_all() {
+    m_scalar_waiting = "all pipes to drain (barrier)";
+    wait_idle();
+    m_scalar_waiting.clear();
+    if (m_aborted) throw kernel_aborted{};
+}
+
 void ai_core::issue_copy(const dma_request& r) {
     const pipe_id owner = engine_for_path(r.src_space, r.dst_space);
     dma_engine* e = engine(owner);
@@ -81,17 +161,132 @@ void ai_core::issue_copy(const dma_request& r) {
         throw model_fault(name(), 0, r.describe(),
                           std::string("no engine for path ") + to_string(r.src_space) + "->" +
                               to_string(r.dst_space) + " on a " + to_string(m_p.kind) + " core");
-    p->push({r.describe(), [e, r] { e->execute(r); }});
+    p->push(r);
 }
 
 void ai_core::wait_idle() {
-    for (auto& p : m_pipes) p->wait_idle();
+    for (bool again = true; again;) {
+        again = false;
+        for (auto& p : m_pipes) {
+            if (!p->idle()) again = true;
+            p->wait_idle();
+        }
+    }
 }
 
-std::string ai_core::fault() const {
+std::string ai_core::blocked_report() const {
+    std::string s;
     for (auto& p : m_pipes)
-        if (!p->fault().empty()) return p->fault();
-    return {};
+        if (!p->waiting().empty()) s += std::string(name()) + " pipe " + to_string(p->id()) + " waits for " + p->waiting() + "\n";
+    if (!m_scalar_waiting.empty()) s += std::string(name()) + " scalar unit waits for " + m_scalar_waiting + "\n";
+    return s;
+}
+
+// --- execution ---
+
+void ai_core::raise(const std::string& unit, const instruction& ins, pipe_id p, const std::string& what) const {
+    throw model_fault(unit, 0, describe(ins, p), what);
+}
+
+uint8_t& ai_core::flag(pipe_id src, pipe_id dst, uint32_t id) {
+    return m_flags[(size_t(src) * k_pipe_slots + size_t(dst)) * m_p.event_ids + id];
+}
+
+bool ai_core::flag_op_exec(pipe& p, const flag_op& f) {
+    const pipe_id here = f.set ? f.src : f.dst;
+    if (here != p.id())
+        raise(p.name(), f, p.id(), std::string(f.set ? "set_flag" : "wait_flag") + " must run in the " +
+                                    to_string(here) + " pipe");
+    if (f.id >= m_p.event_ids)
+        raise(p.name(), f, p.id(), "event id " + std::to_string(f.id) + " out of range 0.." +
+                                    std::to_string(m_p.event_ids - 1) + " on this chip");
+    if (!get_pipe(f.src) || !get_pipe(f.dst))
+        raise(p.name(), f, p.id(), std::string("no ") + (get_pipe(f.src) ? to_string(f.dst) : to_string(f.src)) +
+                                    " pipe on this core");
+    uint8_t& bit = flag(f.src, f.dst, f.id);
+    if (f.set) {
+        bit = 1;  // one bit: a second set before the wait is lost, as in hardware
+        m_flag_changed.notify(sc_core::SC_ZERO_TIME);
+        return false;
+    }
+    if (!bit) {
+        p.set_waiting(std::string("flag ") + to_string(f.src) + "->" + to_string(f.dst) + " id " + std::to_string(f.id));
+        while (!bit && !m_aborted) sc_core::wait(m_flag_changed);
+        p.set_waiting("");
+    }
+    bit = 0;
+    return false;
+}
+
+bool ai_core::cross_flag_exec(pipe& p, const cross_flag_op& f) {
+    if (f.id >= cross_flag_ids)
+        raise(p.name(), f, p.id(), "cross-core flag id " + std::to_string(f.id) + " out of range 0.." +
+                                    std::to_string(cross_flag_ids - 1));
+    if (m_partners.empty()) raise(p.name(), f, p.id(), "cross-core flags need a split chip (no partner cores)");
+    if (f.set) {
+        for (ai_core* c : m_partners) {
+            if (c->m_cross_flags[f.id] >= cross_flag_max)
+                raise(p.name(), f, p.id(), "cross-core flag " + std::to_string(f.id) + " set more than " +
+                                            std::to_string(cross_flag_max) + " times without a wait on " + c->name());
+            ++c->m_cross_flags[f.id];
+            c->m_cross_changed.notify(sc_core::SC_ZERO_TIME);
+        }
+        return false;
+    }
+    if (m_cross_flags[f.id] == 0) {
+        p.set_waiting("cross-core flag id " + std::to_string(f.id));
+        while (m_cross_flags[f.id] == 0 && !m_aborted) sc_core::wait(m_cross_changed);
+        p.set_waiting("");
+    }
+    if (m_cross_flags[f.id] > 0) --m_cross_flags[f.id];
+    return false;
+}
+
+bool ai_core::execute(pipe& p, const instruction& ins) {
+    if (m_aborted) return false;
+    return std::visit(
+        overloaded{
+            [&](const dma_request& r) {
+                dma_engine* e = engine(p.id());
+                if (!e) raise(p.name(), ins, p.id(), "this pipe has no DMA engine");
+                e->execute(r);
+                return true;
+            },
+            [&](const mmad_op& op) {
+                if (p.id() != pipe_id::M) raise(p.name(), ins, p.id(), "mmad runs in the M pipe");
+                auto* a = buffer(mem_space::l0a);
+                auto* b = buffer(mem_space::l0b);
+                auto* c = buffer(mem_space::l0c);
+                if (!a || !b || !c) raise(p.name(), ins, p.id(), "this core has no cube buffers");
+                m_cube.execute(op, a->data(), a->size(), b->data(), b->size(), c->data(), c->size(), m_p.functional);
+                sc_core::wait(ps_to_time(m_cube.cycles(op) * m_period));
+                return true;
+            },
+            [&](const vector_op& op) {
+                if (p.id() != pipe_id::V) raise(p.name(), ins, p.id(), "vector instructions run in the V pipe");
+                auto* ub = buffer(mem_space::ub);
+                if (!ub) raise(p.name(), ins, p.id(), "this core has no UB");
+                m_vector.execute(op, ub->data(), m_p.functional);
+                sc_core::wait(ps_to_time(m_vector.cycles(op) * m_period));
+                return true;
+            },
+            [&](const flag_op& f) { return flag_op_exec(p, f); },
+            [&](const cross_flag_op& f) { return cross_flag_exec(p, f); },
+            [&](const barrier_op&) { return false; },  // in-order pipes: earlier work is done
+        },
+        ins);
+}
+
+void ai_core::on_fault(pipe& p, const std::string& what) {
+    (void)p;
+    m_fault = what;
+    // The kernel stops: nothing queued runs, waits are released.
+    for (auto& q : m_pipes) q->drop_queue();
+    if (m_block_active) {
+        m_aborted = true;
+        m_flag_changed.notify(sc_core::SC_ZERO_TIME);
+        m_cross_changed.notify(sc_core::SC_ZERO_TIME);
+    }
 }
 
 void ai_core::attach_trace_all(trace_sink* sink) {

@@ -2,11 +2,15 @@
 #include <systemc>
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "models/common/model_base.h"
+#include "models/core/cube_unit.h"
+#include "models/core/instruction.h"
 #include "models/core/pipe.h"
+#include "models/core/vector_unit.h"
 #include "models/dma/dma_engine.h"
 #include "models/memory/local_buffer.h"
 #include "models/memory/router.h"
@@ -14,13 +18,23 @@
 
 namespace npusim::models {
 
-/// @brief One core: its local buffers behind a local bus, its DMA engines and its pipes.
+/// @brief Thrown on the scalar unit when the running block has faulted, to unwind the kernel.
+struct kernel_aborted {};
+
+/// @brief Timing and outcome of one block on one core.
+struct block_result {
+    ps_t start = 0, end = 0;
+    std::string fault;  ///< empty if the block completed
+};
+
+/// @brief One core: local buffers behind a local bus, DMA engines, cube and vector units, the
+/// pipes, the flag state between pipes, and the scalar unit that runs a kernel's block.
 ///
 /// Which buffers, engines and pipes exist follows the kind: a coupled AI core has all of them;
 /// a split chip's cube core (aic) has L1/L0A/L0B/L0C/BT/FB with MTE1, MTE2, MTE3 (L1->GM), M and
 /// FIX; its vector core (aiv) has UB with MTE2, MTE3 and V.
-class ai_core : public model_base {
-  public:
+class ai_core : public model_base, public pipe_executor {
+public:
     ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_params& p);
 
     unsigned id() const { return m_id; }
@@ -31,31 +45,75 @@ class ai_core : public model_base {
     local_buffer* buffer(mem_space s) { return m_buffers[size_t(s)].get(); }
     /// @brief The pipe with this id, or nullptr if this core has none.
     pipe* get_pipe(pipe_id id);
-    /// @brief The engine owned by a pipe, or nullptr.
+    /// @brief The DMA engine owned by a pipe, or nullptr.
     dma_engine* engine(pipe_id id);
     const std::vector<std::unique_ptr<dma_engine>>& engines() const { return m_engines; }
     const std::vector<std::unique_ptr<pipe>>& pipes() const { return m_pipes; }
+    cube_unit& cube() { return m_cube; }
 
-    /// @brief Queues a DMA on the pipe whose engine owns the path.
+    // --- the scalar unit: runs one block of a kernel ---
+    /// @brief Starts a block; `done` is called once its instructions have all completed.
+    void start_block(std::function<void()> body, std::function<void(const block_result&)> done);
+    bool block_running() const { return m_block_active; }
+    /// @brief Issues an instruction into a pipe, in order; stalls while that queue is full.
+    /// Call from kernel code on the scalar unit. @throws kernel_aborted after a fault.
+    void issue(pipe_id p, instruction ins);
+    /// @brief PipeBarrier<PIPE_ALL>: waits until every pipe has drained.
+    void barrier_all();
+    /// @brief Cores a cross-core flag reaches (split chips: a cube core and its vector cores).
+    void set_partners(std::vector<ai_core*> partners) { m_partners = std::move(partners); }
+
+    /// @brief Queues a DMA on the pipe whose engine owns the path (outside any kernel).
     /// @throws model_fault if no engine of this core has the path.
     void issue_copy(const dma_request& r);
     /// @brief Waits until every pipe is idle.
     void wait_idle();
-    /// @brief First fault reported by any pipe, empty if none.
-    std::string fault() const;
+    /// @brief The last fault reported on this core, empty if none.
+    const std::string& fault() const { return m_fault; }
+    /// @brief What this core's pipes and scalar unit are blocked on ("" if nothing).
+    std::string blocked_report() const;
 
     void attach_trace_all(trace_sink* sink);
 
-  private:
+    // pipe_executor
+    bool execute(pipe& p, const instruction& ins) override;
+    void on_fault(pipe& p, const std::string& what) override;
+
+private:
+    void scalar_thread();
+    void raise(const std::string& unit, const instruction& ins, pipe_id p, const std::string& what) const;
+    bool flag_op_exec(pipe& p, const flag_op& f);
+    bool cross_flag_exec(pipe& p, const cross_flag_op& f);
+    uint8_t& flag(pipe_id src, pipe_id dst, uint32_t id);
+
     unsigned m_id;
     core_params m_p;
+    ps_t m_period;
     router m_local_bus;
     std::array<std::unique_ptr<local_buffer>, size_t(mem_space::count)> m_buffers;
     std::vector<std::unique_ptr<dma_engine>> m_engines;
     std::vector<std::unique_ptr<pipe>> m_pipes;
+    cube_unit m_cube;
+    vector_unit m_vector;
+
+    // set_flag/wait_flag bits per (src pipe, dst pipe, id); pipe ids index 0..10.
+    std::vector<uint8_t> m_flags;
+    sc_core::sc_event m_flag_changed;
+    std::vector<uint32_t> m_cross_flags;  // counters, one per cross-core flag id
+    sc_core::sc_event m_cross_changed;
+    std::vector<ai_core*> m_partners;
+
+    std::function<void()> m_body;
+    std::function<void(const block_result&)> m_done;
+    sc_core::sc_event m_block_start;
+    bool m_block_active = false, m_aborted = false;
+    std::string m_fault, m_scalar_waiting;
 };
 
 /// @brief The pipes a kind of core has, in report order.
 std::vector<pipe_id> pipes_of(core_kind kind);
+
+/// @brief Cross-core flag ids and the most sets a counter can hold (ascend-facts §1.4).
+inline constexpr uint32_t cross_flag_ids = 11, cross_flag_max = 15;
 
 }  // namespace npusim::models

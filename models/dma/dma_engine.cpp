@@ -2,8 +2,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "models/common/model_fault.h"
+#include "models/core/fractal_layout.h"
 
 namespace npusim::models {
 
@@ -21,6 +23,19 @@ pipe_id engine_for_path(mem_space src, mem_space dst) {
     return pipe_id::S;
 }
 
+namespace {
+
+// Element type conversion of a run (FixPipe and the vector unit's L0C->UB move).
+void convert(const uint8_t* src, dtype st, uint8_t* dst, dtype dt, uint64_t n) {
+    if (st == dt) {
+        std::memcpy(dst, src, n * dtype_size(st));
+        return;
+    }
+    for (uint64_t i = 0; i < n; ++i) store_from_float(dst, dt, i, load_as_float(src, st, i));
+}
+
+}  // namespace
+
 /// Per-instruction state: geometry of both sides and the running completion time.
 struct dma_engine::transfer {
     const dma_request& r;
@@ -28,6 +43,7 @@ struct dma_engine::transfer {
     bool primary_is_src;
     mem_space primary, secondary;
     uint64_t primary_base, primary_pitch, secondary_base, secondary_pitch;
+    uint32_t pe, se;      // element bytes on the primary and secondary side
     ps_t arrival;         // when the current window's bursts may start
     ps_t done;            // latest completion seen
     ps_t window_release;  // when the current window's first burst stops occupying resources
@@ -55,23 +71,30 @@ void dma_engine::check(const dma_request& r, const path_params& path) const {
     auto fail = [&](uint64_t addr, const std::string& what) {
         throw model_fault(name(), addr, r.describe(), what);
     };
+    using m = mem_space;
     if (!has_path(r.src_space, r.dst_space))
         fail(0, std::string("no data path ") + to_string(r.src_space) + "->" +
                     to_string(r.dst_space) + " on this engine of a " + to_string(m_core.kind) +
                     " core");
     if (r.rows == 0 || r.row_bytes == 0) fail(0, "empty transfer (rows and row_bytes must be > 0)");
-    // Only the paths that convert in hardware: MTE2 GM->L1 (nd2nz), FixPipe L0C->GM (nz2nd).
-    if (r.conv == layout_conv::nd2nz &&
-        !(r.src_space == mem_space::gm && r.dst_space == mem_space::l1))
-        fail(0, "nd2nz conversion is only done on the GM->L1 path");
-    if (r.conv == layout_conv::nz2nd &&
-        !(r.src_space == mem_space::l0c && r.dst_space == mem_space::gm))
-        fail(0, "nz2nd conversion is only done on the L0C->GM path");
-    if (r.conv != layout_conv::none &&
-        (r.elem_bytes == 0 || r.row_bytes % r.elem_bytes != 0 || (r.c0() * r.elem_bytes) == 0))
-        fail(0, "row_bytes must be a whole number of elements for a layout conversion");
-    auto check_side = [&](mem_space s, uint64_t addr, uint64_t pitch, bool nz_side) {
-        if (s == mem_space::gm) return;
+    // Conversions and casts only where the hardware does them.
+    static const struct {
+        layout_conv conv;
+        m src, dst;
+        const char* text;
+    } conv_paths[] = {
+        {layout_conv::nd2nz, m::gm, m::l1, "nd2nz conversion is only done on the GM->L1 path"},
+        {layout_conv::nz2nd, m::l0c, m::gm, "nz2nd conversion is only done on the L0C->GM path"},
+        {layout_conv::nz2zz, m::l1, m::l0a, "nz2zz loads are only done on the L1->L0A path"},
+        {layout_conv::nz2zn, m::l1, m::l0b, "nz2zn loads are only done on the L1->L0B path"}};
+    for (auto& c : conv_paths)
+        if (r.conv == c.conv && !(r.src_space == c.src && r.dst_space == c.dst)) fail(0, c.text);
+    if (r.cast() && r.src_space != m::l0c)
+        fail(0, "element casts are only done on the way out of L0C");
+    if ((r.conv != layout_conv::none || r.cast()) && r.row_bytes % r.src_elem() != 0)
+        fail(0, "row_bytes must be a whole number of elements for a layout conversion or cast");
+    auto check_side = [&](m s, uint64_t addr, uint64_t pitch, bool nz_side) {
+        if (s == m::gm) return;
         const buffer_params& b = m_core.buffer(s);
         char what[160];
         if (addr % b.alignment != 0) {
@@ -86,16 +109,16 @@ void dma_engine::check(const dma_request& r, const path_params& path) const {
             fail(addr, what);
         }
     };
-    check_side(r.src_space, r.src, r.src_pitch(), r.conv == layout_conv::nz2nd);
-    check_side(r.dst_space, r.dst, r.dst_pitch(), r.conv == layout_conv::nd2nz);
+    const bool fractal_load = r.conv == layout_conv::nz2zz || r.conv == layout_conv::nz2zn;
+    check_side(r.src_space, r.src, r.src_pitch(), r.conv == layout_conv::nz2nd || fractal_load);
+    check_side(r.dst_space, r.dst, r.dst_pitch(), r.conv == layout_conv::nd2nz || fractal_load);
 }
 
 ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
                         uint64_t len, ps_t start) {
     const bool global = space == mem_space::gm;
-    const uint64_t bus_addr = global ? addr : local_base(space) + addr;
     m_trans.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    m_trans.set_address(bus_addr);
+    m_trans.set_address(global ? addr : local_base(space) + addr);
     m_trans.set_data_ptr(data);
     m_trans.set_data_length(static_cast<unsigned int>(len));
     m_trans.set_streaming_width(static_cast<unsigned int>(len));
@@ -114,43 +137,59 @@ ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr,
     return now + time_to_ps(delay);
 }
 
-void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len) {
-    const dma_request& r = t.r;
+ps_t dma_engine::reserve_port(const path_params& path, uint64_t len, ps_t arrival) {
     // The engine port: throughput of the path plus a fixed command cost per burst.
     const auto cycles =
-        static_cast<ps_t>(std::ceil(static_cast<double>(len) / t.path.bytes_per_cycle)) +
-        t.path.burst_overhead_cycles;
+        static_cast<ps_t>(std::ceil(static_cast<double>(len) / path.bytes_per_cycle)) +
+        path.burst_overhead_cycles;
     const ps_t occ = cycles * m_period;
-    const ps_t start = m_port.reserve(t.arrival, occ);
+    const ps_t start = m_port.reserve(arrival, occ);
     m_timing.release = start + occ;
+    ++m_bursts;
+    return start;
+}
+
+void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len) {
+    const dma_request& r = t.r;
+    const ps_t start = reserve_port(t.path, len, t.arrival);
+    ps_t done = m_timing.release;
     uint8_t* buf = m_staging.data();
     const uint64_t paddr = t.primary_base + row * t.primary_pitch + offset;
 
-    // Pieces of the burst on the secondary side: the whole burst, or one per fractal row.
-    ps_t done = start + occ;
+    // Pieces of the burst on the secondary side, in elements of the primary side: the whole
+    // burst, or one piece per NZ fractal row it crosses.
     auto for_each_piece = [&](auto&& fn) {
+        const uint64_t e0 = offset / t.pe, n_el = len / t.pe;
         if (r.conv == layout_conv::none) {
-            fn(t.secondary_base + row * t.secondary_pitch + offset, uint64_t{0}, len);
+            fn(t.secondary_base + row * t.secondary_pitch + e0 * t.se, uint64_t{0}, n_el);
             return;
         }
-        const uint64_t frac_row = uint64_t(r.c0()) * r.elem_bytes;
-        for (uint64_t q = offset; q < offset + len;) {
-            const uint64_t n = std::min(offset + len, (q / frac_row + 1) * frac_row) - q;
-            const uint64_t block = q / frac_row;
-            const uint64_t addr =
-                t.secondary_base + (block * r.padded_rows() + row) * frac_row + q % frac_row;
-            fn(addr, q - offset, n);
+        const uint64_t c0 = r.c0();
+        for (uint64_t q = e0; q < e0 + n_el;) {
+            const uint64_t n = std::min(e0 + n_el, (q / c0 + 1) * c0) - q;
+            fn(t.secondary_base + nz_index(row, q, r.padded_rows(), c0) * t.se, q - e0, n);
             q += n;
         }
     };
+    const bool cast = t.pe != t.se || r.cast();
     if (t.primary_is_src) {
         done = std::max(done, access(t, t.primary, false, paddr, buf, len, start));
-        for_each_piece([&](uint64_t a, uint64_t off, uint64_t n) {
-            done = std::max(done, access(t, t.secondary, true, a, buf + off, n, start));
+        for_each_piece([&](uint64_t a, uint64_t el, uint64_t n) {
+            uint8_t* piece = buf + el * t.pe;
+            if (cast) {
+                m_cast_buf.resize(n * t.se);
+                convert(piece, r.src_type, m_cast_buf.data(), r.dst_type, n);
+                piece = m_cast_buf.data();
+            }
+            done = std::max(done, access(t, t.secondary, true, a, piece, n * t.se, start));
         });
     } else {
-        for_each_piece([&](uint64_t a, uint64_t off, uint64_t n) {
-            done = std::max(done, access(t, t.secondary, false, a, buf + off, n, start));
+        for_each_piece([&](uint64_t a, uint64_t el, uint64_t n) {
+            uint8_t* piece = buf + el * t.pe;
+            if (cast) m_cast_buf.resize(n * t.se);
+            done = std::max(done, access(t, t.secondary, false, a, cast ? m_cast_buf.data() : piece,
+                                         n * t.se, start));
+            if (cast) convert(m_cast_buf.data(), r.src_type, piece, r.dst_type, n);
         });
         done = std::max(done, access(t, t.primary, true, paddr, buf, len, start));
     }
@@ -158,14 +197,13 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
     m_inflight.add(done, -static_cast<int64_t>(len));
     t.done = std::max(t.done, done);
     if (t.window_release == 0) t.window_release = m_timing.release;  // first burst of the window
-    ++m_bursts;
 }
 
 void dma_engine::pad_nz(transfer& t) {
-    // nd2nz leaves no garbage: rows up to the fractal height and the tail of the last column
+    // nd2nz leaves no garbage: rows up to the padded height and the tail of the last column
     // block are written as zeros, as the cube reads whole fractals.
     const dma_request& r = t.r;
-    const uint64_t frac_row = uint64_t(r.c0()) * r.elem_bytes;
+    const uint64_t frac_row = uint64_t(r.c0()) * r.dst_elem();
     const uint64_t blocks = r.nz_bytes() / (r.padded_rows() * frac_row);
     const uint64_t tail = r.row_bytes % frac_row;
     std::fill(m_staging.begin(), m_staging.end(), uint8_t{0});
@@ -188,49 +226,108 @@ void dma_engine::pad_nz(transfer& t) {
                  frac_row - tail);
 }
 
+void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
+    // L1 (NZ) -> L0A (ZZ) or L0B (ZN): read the sub-block's rows from each column block of the
+    // source, rearrange, and write the operand. Reads and writes are local, so they pipeline
+    // burst for burst with no window waits.
+    const uint64_t e = r.src_elem(), c0 = 32 / e, k0 = c0;
+    const uint64_t rows = r.rows, cols = r.cols();
+    const bool left = r.conv == layout_conv::nz2zz;
+    const uint64_t rows_p = left ? round_up(rows, 16) : round_up(rows, k0);
+    const uint64_t cols_p = left ? round_up(cols, k0) : round_up(cols, 16);
+    const uint64_t nz_rows = r.nz_rows ? r.nz_rows : round_up(r.nz_row0 + rows, 16);
+    if (r.nz_col0 % c0 != 0 || r.nz_row0 + rows > nz_rows)
+        throw model_fault(name(), r.src, r.describe(),
+                          "sub-block must start on a column block and lie within nz_rows");
+    const uint64_t blocks = (cols + c0 - 1) / c0;
+    const uint64_t run = rows * c0 * e;  // one column block's rows of the sub-block
+    m_src_block.assign(blocks * rows_p * c0 * e, 0);
+    m_dst_block.assign(rows_p * cols_p * e, 0);
+    transfer t{
+        r, path, true, mem_space::l1, mem_space::l0a, 0,
+        0, 0,    0,    uint32_t(e),   uint32_t(e),    now_ps() + ps_t(path.setup_cycles) * m_period,
+        0, 0};
+    t.done = t.arrival;
+    std::vector<ps_t> starts;
+    for (uint64_t b = 0; b < blocks; ++b) {
+        const uint64_t src = r.src + (((r.nz_col0 / c0) + b) * nz_rows + r.nz_row0) * c0 * e;
+        for (uint64_t off = 0; off < run; off += path.burst_bytes) {
+            const uint64_t n = std::min<uint64_t>(path.burst_bytes, run - off);
+            const ps_t start = reserve_port(path, n, t.arrival);
+            starts.push_back(start);
+            t.done = std::max(
+                {t.done, m_timing.release,
+                 access(t, r.src_space, false, src + off, &m_src_block[b * run + off], n, start)});
+        }
+    }
+    for (uint64_t i = 0; i < rows; ++i)
+        for (uint64_t c = 0; c < cols; ++c) {
+            const uint64_t from = (c / c0) * rows * c0 + i * c0 + c % c0;
+            const uint64_t to = left ? zz_index(i, c, cols_p, k0) : zn_index(i, c, cols_p, k0);
+            std::memcpy(&m_dst_block[to * e], &m_src_block[from * e], e);
+        }
+    const uint64_t out = m_dst_block.size();
+    for (uint64_t off = 0, i = 0; off < out; off += path.burst_bytes, ++i) {
+        const uint64_t n = std::min<uint64_t>(path.burst_bytes, out - off);
+        const ps_t start =
+            starts.empty() ? t.arrival : starts[std::min<size_t>(i, starts.size() - 1)];
+        t.done = std::max(t.done,
+                          access(t, r.dst_space, true, r.dst + off, &m_dst_block[off], n, start));
+    }
+    sc_core::wait(ps_to_time(t.done + ps_t(path.latency_cycles) * m_period - now_ps()));
+}
+
 void dma_engine::execute(const dma_request& r) {
     const path_params& path = m_core.path(r.src_space, r.dst_space);
     check(r, path);
-    const bool primary_is_src = r.conv == layout_conv::nd2nz ||
-                                (r.conv == layout_conv::none &&
-                                 (r.src_space == mem_space::gm || r.dst_space != mem_space::gm));
-    transfer t{r,
-               path,
-               primary_is_src,
-               primary_is_src ? r.src_space : r.dst_space,
-               primary_is_src ? r.dst_space : r.src_space,
-               primary_is_src ? r.src : r.dst,
-               primary_is_src ? r.src_pitch() : r.dst_pitch(),
-               primary_is_src ? r.dst : r.src,
-               primary_is_src ? r.dst_pitch() : r.src_pitch(),
-               now_ps() + ps_t(path.setup_cycles) * m_period,
-               0,
-               0};
-    t.done = t.arrival;
-    if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
-
-    // Bursts of burst_bytes from the start of each row: a start off the GM granule makes every
-    // burst straddle one more granule, which is what misalignment costs.
-    uint32_t in_window = 0;
-    for (uint32_t row = 0; row < r.rows; ++row) {
-        for (uint64_t off = 0; off < r.row_bytes;) {
-            const uint64_t n = std::min<uint64_t>(r.row_bytes - off, path.burst_bytes);
-            burst(t, row, off, n);
-            off += n;
-            if (++in_window == m_core.dma.window_bursts) {
-                // Issue the next window once this one's first burst is through, so about one
-                // window stays reserved ahead: no idle gap for a lone engine, and engines that
-                // share a resource interleave window by window.
-                sc_core::wait(ps_to_time(std::max(t.window_release, now_ps()) - now_ps()));
-                t.arrival = now_ps();
-                t.window_release = 0;
-                in_window = 0;
+    if (r.conv == layout_conv::nz2zz || r.conv == layout_conv::nz2zn) {
+        fractal_load(r, path);
+    } else {
+        // Primary side: the GM side of a plain copy, the ND side of a conversion.
+        const bool primary_is_src = r.conv == layout_conv::nd2nz ||
+                                    (r.conv == layout_conv::none && (r.src_space == mem_space::gm ||
+                                                                     r.dst_space != mem_space::gm));
+        transfer t{r,
+                   path,
+                   primary_is_src,
+                   primary_is_src ? r.src_space : r.dst_space,
+                   primary_is_src ? r.dst_space : r.src_space,
+                   primary_is_src ? r.src : r.dst,
+                   primary_is_src ? r.src_pitch() : r.dst_pitch(),
+                   primary_is_src ? r.dst : r.src,
+                   primary_is_src ? r.dst_pitch() : r.src_pitch(),
+                   primary_is_src ? r.src_elem() : r.dst_elem(),
+                   primary_is_src ? r.dst_elem() : r.src_elem(),
+                   now_ps() + ps_t(path.setup_cycles) * m_period,
+                   0,
+                   0};
+        t.done = t.arrival;
+        if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
+        const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();
+        // Bursts of burst_bytes (whole elements) from the start of each row: a start off the
+        // GM granule makes every burst straddle one more granule, which is what misalignment
+        // costs.
+        const uint64_t burst_len = path.burst_bytes / t.pe * t.pe;
+        uint32_t in_window = 0;
+        for (uint32_t row = 0; row < r.rows; ++row) {
+            for (uint64_t off = 0; off < prow;) {
+                const uint64_t n = std::min<uint64_t>(prow - off, burst_len);
+                burst(t, row, off, n);
+                off += n;
+                if (++in_window == m_core.dma.window_bursts) {
+                    // Issue the next window once this one's first burst is through, so about
+                    // one window stays reserved ahead: no idle gap for a lone engine, and
+                    // engines that share a resource interleave window by window.
+                    sc_core::wait(ps_to_time(std::max(t.window_release, now_ps()) - now_ps()));
+                    t.arrival = now_ps();
+                    t.window_release = 0;
+                    in_window = 0;
+                }
             }
         }
+        if (r.conv == layout_conv::nd2nz) pad_nz(t);
+        sc_core::wait(ps_to_time(t.done + ps_t(path.latency_cycles) * m_period - now_ps()));
     }
-    if (r.conv == layout_conv::nd2nz) pad_nz(t);
-    const ps_t end = t.done + ps_t(path.latency_cycles) * m_period;
-    sc_core::wait(ps_to_time(end - now_ps()));
     m_bytes += r.bytes();
     m_path_bytes[size_t(r.src_space)][size_t(r.dst_space)] += r.bytes();
     ++m_transfers;

@@ -47,6 +47,9 @@ class dma_engine : public model_base {
     void check(const dma_request& r, const path_params& path) const;
     void burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len);
     void pad_nz(transfer& t);
+    void fractal_load(const dma_request& r, const path_params& path);
+    /// Reserves the engine port for one burst; returns its start, sets m_timing.release.
+    ps_t reserve_port(const path_params& path, uint64_t len, ps_t arrival);
     /// One timed access; returns its completion time.
     ps_t access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
                 uint64_t len, ps_t start);
@@ -58,7 +61,7 @@ class dma_engine : public model_base {
     tlm::tlm_generic_payload m_trans;
     burst_timing m_timing;
     serial_resource m_port;
-    std::vector<uint8_t> m_staging;
+    std::vector<uint8_t> m_staging, m_cast_buf, m_src_block, m_dst_block;
     std::array<std::array<uint64_t, size_t(mem_space::count)>, size_t(mem_space::count)>
         m_path_bytes{};
     uint64_t m_bytes = 0, m_bursts = 0, m_transfers = 0;

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <string>
 
+#include "models/core/dtype.h"
 #include "models/params.h"
 
 namespace npusim::models {
@@ -11,14 +12,18 @@ enum class layout_conv : uint8_t {
     none,
     nd2nz,  ///< ND rows in, FRACTAL_NZ out (MTE2 GM->L1); padding is zero-filled
     nz2nd,  ///< FRACTAL_NZ in, ND rows out (FixPipe L0C->GM)
+    nz2zz,  ///< a sub-block of an NZ matrix in L1 to the cube's left-operand layout (MTE1 L1->L0A)
+    nz2zn,  ///< a sub-block of an NZ matrix in L1 to the right-operand layout (MTE1 L1->L0B)
 };
 
 /// @brief One DMA instruction: a 2-D strided copy between two memories, optionally converting
-/// between ND and the NZ fractal layout.
+/// layouts (see models/core/fractal_layout.h) and element types.
 ///
-/// The ND side is `rows` x `row_bytes` with its stride. The NZ side holds fractals of 16 rows x
-/// c0 elements laid out column-block-major: element (r, c) sits at
-/// ((c / c0) * ceil16(rows) + r) * c0 * elem + (c % c0) * elem.
+/// The source is `rows` x `row_bytes` (bytes of src_type elements) with its stride. A cast
+/// (src_type != dst_type, only out of L0C) scales the destination rows to dst_type. For nd2nz
+/// and nz2nd the NZ side has rows padded to `row_align` and fractal rows of c0 elements. For
+/// nz2zz / nz2zn the source is the sub-block at (nz_row0, nz_col0) of an NZ matrix with
+/// `nz_rows` padded rows; rows x row_bytes is the sub-block's size.
 struct dma_request {
     mem_space src_space = mem_space::gm;
     mem_space dst_space = mem_space::gm;
@@ -29,15 +34,25 @@ struct dma_request {
     uint64_t src_stride = 0;  ///< bytes between row starts; 0 = packed
     uint64_t dst_stride = 0;
     layout_conv conv = layout_conv::none;
-    uint32_t elem_bytes = 2;
-    uint32_t c0_elems = 0;  ///< fractal row length in elements; 0 = 32 B / elem_bytes
+    dtype src_type = dtype::fp16, dst_type = dtype::fp16;
+    uint32_t c0_elems = 0;    ///< NZ fractal row length in elements; 0 = 32 B / element size
+    uint32_t row_align = 16;  ///< NZ rows are padded to a multiple of this
+    uint32_t nz_rows = 0, nz_row0 = 0, nz_col0 = 0;  ///< nz2zz / nz2zn source geometry
 
+    uint32_t src_elem() const { return dtype_size(src_type); }
+    uint32_t dst_elem() const { return dtype_size(dst_type); }
+    bool cast() const { return src_type != dst_type; }
+    uint64_t cols() const { return row_bytes / src_elem(); }
     uint64_t bytes() const { return uint64_t(rows) * row_bytes; }
+    uint64_t dst_row_bytes() const { return cols() * dst_elem(); }
     uint64_t src_pitch() const { return src_stride ? src_stride : row_bytes; }
-    uint64_t dst_pitch() const { return dst_stride ? dst_stride : row_bytes; }
-    uint32_t c0() const { return c0_elems ? c0_elems : 32 / elem_bytes; }
-    uint32_t padded_rows() const { return (rows + 15) / 16 * 16; }
-    /// @brief Bytes the NZ side spans: column blocks x padded rows x fractal row.
+    uint64_t dst_pitch() const { return dst_stride ? dst_stride : dst_row_bytes(); }
+    /// @brief c0 of the NZ side (its element type decides the default).
+    uint32_t c0() const {
+        return c0_elems ? c0_elems : 32 / (conv == layout_conv::nz2nd ? src_elem() : dst_elem());
+    }
+    uint32_t padded_rows() const { return (rows + row_align - 1) / row_align * row_align; }
+    /// @brief Bytes the NZ side of nd2nz spans: column blocks x padded rows x fractal row.
     uint64_t nz_bytes() const;
     /// @brief Short text for errors and traces, e.g. "copy GM[0x0]->L1[0x40] 4x512B nd2nz".
     std::string describe() const;

@@ -68,7 +68,7 @@ void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     const ps_t done = start + occ + m_p.latency_ps;
     delay = ps_to_time(done - now);
 
-    copy(addr, trans.get_data_ptr(), len, is_write);
+    if (m_p.functional) copy(addr, trans.get_data_ptr(), len, is_write);
     if (is_write) {
         m_write_bytes += len;
         ++m_writes;

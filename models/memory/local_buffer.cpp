@@ -8,12 +8,13 @@
 namespace npusim::models {
 
 local_buffer::local_buffer(const sc_core::sc_module_name& nm, mem_space space,
-                           const buffer_params& p, ps_t clock_period_ps)
+                           const buffer_params& p, ps_t clock_period_ps, bool functional)
     : model_base(nm),
       target_socket("target_socket"),
       m_space(space),
       m_p(p),
       m_period(clock_period_ps),
+      m_functional(functional),
       m_bank_bytes(std::max<uint64_t>(1, p.size / std::max<uint32_t>(1, p.banks))),
       m_data(p.size),
       m_banks(std::max<uint32_t>(1, p.banks)) {
@@ -41,10 +42,10 @@ void local_buffer::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
     delay = ps_to_time(start + occ - now);
 
     if (trans.is_write()) {
-        std::memcpy(m_data.data() + addr, trans.get_data_ptr(), len);
+        if (m_functional) std::memcpy(m_data.data() + addr, trans.get_data_ptr(), len);
         m_write_bytes += len;
     } else {
-        std::memcpy(trans.get_data_ptr(), m_data.data() + addr, len);
+        if (m_functional) std::memcpy(trans.get_data_ptr(), m_data.data() + addr, len);
         m_read_bytes += len;
     }
     trans.set_dmi_allowed(true);

@@ -20,7 +20,7 @@ class local_buffer : public model_base {
     tlm_utils::simple_target_socket<local_buffer> target_socket;
 
     local_buffer(const sc_core::sc_module_name& nm, mem_space space, const buffer_params& p,
-                 ps_t clock_period_ps);
+                 ps_t clock_period_ps, bool functional = true);
 
     mem_space space() const { return m_space; }
     const buffer_params& params() const { return m_p; }
@@ -37,6 +37,7 @@ class local_buffer : public model_base {
     mem_space m_space;
     buffer_params m_p;
     ps_t m_period;
+    bool m_functional;
     uint64_t m_bank_bytes;
     std::vector<uint8_t> m_data;
     std::vector<serial_resource> m_banks;

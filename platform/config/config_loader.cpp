@@ -238,6 +238,20 @@ models::core_params core_from(const value_table& vt, models::core_kind kind, dou
     }
     c.dma.window_bursts = static_cast<uint32_t>(vt.num("dma.window_bursts"));
     c.dma.queue_depth = static_cast<uint32_t>(vt.num("dma.queue_depth"));
+    auto frac = [&](const char* dt) {
+        const std::string p = std::string("cube.fractal.") + dt;
+        return models::fractal{static_cast<uint32_t>(vt.num(p + ".m")), static_cast<uint32_t>(vt.num(p + ".k")),
+                               static_cast<uint32_t>(vt.num(p + ".n"))};
+    };
+    c.cube.fp16 = frac("fp16");
+    c.cube.bf16 = frac("bf16");
+    c.cube.int8 = frac("int8");
+    c.cube.overhead_cycles = static_cast<uint32_t>(vt.num("cube.overhead_cycles"));
+    c.vector.overhead_cycles = static_cast<uint32_t>(vt.num("vector.overhead_cycles"));
+    const char* classes[] = {"simple", "activation", "transcendental", "reduction", "cast"};
+    for (size_t i = 0; i < 5; ++i)
+        c.vector.cycles_per_repeat[i] = vt.num(std::string("vector.cycles_per_repeat.") + classes[i]);
+    c.event_ids = static_cast<uint32_t>(vt.num("chip.event_ids"));
     return c;
 }
 
@@ -254,20 +268,6 @@ platform_config build(const value_table& vt) {
     c.aicore = core_from(vt, models::core_kind::aicore, c.cube_clock_hz);
     c.aic = core_from(vt, models::core_kind::aic, c.cube_clock_hz);
     c.aiv = core_from(vt, models::core_kind::aiv, c.vector_clock_hz);
-    auto frac = [&](const char* dt) {
-        const std::string p = std::string("cube.fractal.") + dt;
-        return fractal_shape{static_cast<uint32_t>(vt.num(p + ".m")),
-                             static_cast<uint32_t>(vt.num(p + ".k")),
-                             static_cast<uint32_t>(vt.num(p + ".n"))};
-    };
-    c.fp16 = frac("fp16");
-    c.bf16 = frac("bf16");
-    c.int8 = frac("int8");
-    c.cube_overhead_cycles = static_cast<uint32_t>(vt.num("cube.overhead_cycles"));
-    c.vector_repeat_bytes = static_cast<uint32_t>(vt.num("vector.repeat_bytes"));
-    c.vector_overhead_cycles = static_cast<uint32_t>(vt.num("vector.overhead_cycles"));
-    for (const char* cls : {"simple", "activation", "transcendental", "reduction", "cast"})
-        c.vector_cycles_per_repeat[cls] = vt.num(std::string("vector.cycles_per_repeat.") + cls);
     c.gm = {static_cast<uint64_t>(vt.num("gm.capacity")),
             static_cast<uint32_t>(vt.num("gm.channels")),
             vt.num("gm.bandwidth"),

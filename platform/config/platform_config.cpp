@@ -9,7 +9,13 @@ std::vector<models::core_params> platform_config::core_list() const {
 }
 
 double platform_config::peak_fp16_flops() const {
-    return 2.0 * fp16.m * fp16.k * fp16.n * cores * cube_clock_hz;
+    const auto& f = aicore.cube.fp16;
+    return 2.0 * f.m * f.k * f.n * cores * cube_clock_hz;
+}
+
+void platform_config::set_timing_only() {
+    gm.functional = false;
+    aicore.functional = aic.functional = aiv.functional = false;
 }
 
 }  // namespace npusim::platform

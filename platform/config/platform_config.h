@@ -9,11 +9,6 @@
 
 namespace npusim::platform {
 
-/// @brief Cube fractal shape for one dtype (M0 x K0 x N0 per cycle).
-struct fractal_shape {
-    uint32_t m = 16, k = 16, n = 16;
-};
-
 /// @brief Host API costs in simulated time.
 struct host_api_params {
     models::ps_t launch_ps = 0, memcpy_setup_ps = 0, sync_wakeup_ps = 0, callback_ps = 0,
@@ -30,10 +25,6 @@ struct platform_config {
     double cube_clock_hz = 1e9, vector_clock_hz = 1e9;
 
     models::core_params aicore, aic, aiv;
-    fractal_shape fp16, bf16, int8;
-    uint32_t cube_overhead_cycles = 0;
-    uint32_t vector_repeat_bytes = 256, vector_overhead_cycles = 0;
-    std::map<std::string, double> vector_cycles_per_repeat;
     models::gm_params gm;
     models::l2_params l2;
     models::noc_params noc;
@@ -48,6 +39,8 @@ struct platform_config {
     std::vector<models::core_params> core_list() const;
     /// @brief Peak fp16 cube throughput in FLOP/s over all cube-capable cores.
     double peak_fp16_flops() const;
+    /// @brief Switches every model to timing-only mode (no arithmetic, no stored bytes).
+    void set_timing_only();
 };
 
 }  // namespace npusim::platform

@@ -71,6 +71,8 @@ std::vector<key_spec> build() {
     add("chip.cores", vk::integer, "32", 1, 256, "AI cores (coupled) or cube cores (split)");
     add("chip.vector_cores", vk::integer, "0", 0, 512,
         "stand-alone vector cores (split: the AIVs, paired 2 per AIC)");
+    add("chip.event_ids", vk::integer, "8", 1, 64,
+        "set_flag/wait_flag event ids per pipe pair (910: 4; 310P, 910B: 8)");
     add("chip.clock.cube", vk::frequency, "1GHz", 1e6, 10e9, "clock of AI/cube cores");
     add("chip.clock.vector", vk::frequency, "1GHz", 1e6, 10e9, "clock of stand-alone vector cores");
     for (auto& b : k_buffers) {
@@ -92,7 +94,6 @@ std::vector<key_spec> build() {
         add(p + ".n", vk::integer, "16", 1, 256, std::string(dt) + " fractal columns (N0)");
     }
     add("cube.overhead_cycles", vk::cycles, "8", 0, 1e6, "fixed cost of every mmad");
-    add("vector.repeat_bytes", vk::size, "256", 32, 4096, "bytes processed per repeat");
     add("vector.overhead_cycles", vk::cycles, "4", 0, 1e6,
         "fixed cost of every vector instruction");
     for (auto [cls, def] : {std::pair{"simple", "1"},

@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(nd2nz_on_gm_to_l1) {
         models::dma_request r = test::copy(mem_space::gm, 0, mem_space::l1, 0, n * 2);
         r.rows = m;
         r.conv = models::layout_conv::nd2nz;
-        r.elem_bytes = 2;
+        r.src_type = r.dst_type = models::dtype::fp16;
         test::timed_copy(c.core(0), r);
         BOOST_CHECK_MESSAGE(c.core(0).fault().empty(), c.core(0).fault());
         std::memcpy(l1.data(), buf->data(), l1.size() * 2);
@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(nz2nd_on_fixpipe_l0c_to_gm) {
         r.rows = m;
         r.dst_stride = dst_stride;
         r.conv = models::layout_conv::nz2nd;
-        r.elem_bytes = 4;
+        r.src_type = r.dst_type = models::dtype::fp32;
         r.c0_elems = c0;
         test::timed_copy(aic, r);
         BOOST_CHECK_MESSAGE(aic.fault().empty(), aic.fault());

@@ -1,0 +1,182 @@
+#include "models/core/vector_op.h"
+
+#include <cstdio>
+
+namespace npusim::models {
+
+/// @brief Throughput class of an opcode (which cycles_per_repeat entry it pays).
+vec_class class_of(vec_opcode op) {
+    switch (op) {
+        case vec_opcode::add:
+        case vec_opcode::sub:
+        case vec_opcode::mul:
+        case vec_opcode::max:
+        case vec_opcode::min:
+        case vec_opcode::adds:
+        case vec_opcode::muls:
+        case vec_opcode::maxs:
+        case vec_opcode::mins:
+        case vec_opcode::abs:
+        case vec_opcode::cmp:
+        case vec_opcode::select:
+        case vec_opcode::dup:
+            return vec_class::simple;
+        // Activations are evaluated by short fixed sequences on the hardware, cheaper than the
+        // iterative transcendental functions but not single-pass.
+        case vec_opcode::relu:
+        case vec_opcode::tanh:
+        case vec_opcode::sigmoid:
+            return vec_class::activation;
+        // Division and roots are iterative like exp/ln (ascend-facts §1.2).
+        case vec_opcode::div:
+        case vec_opcode::exp:
+        case vec_opcode::ln:
+        case vec_opcode::sqrt:
+        case vec_opcode::rsqrt:
+            return vec_class::transcendental;
+        case vec_opcode::reduce_sum:
+        case vec_opcode::reduce_max:
+            return vec_class::reduction;
+        case vec_opcode::cast:
+            return vec_class::cast;
+    }
+    return vec_class::simple;
+}
+
+/// @brief Mnemonic without the leading "v", e.g. "reduce_sum".
+const char* to_string(vec_opcode op) {
+    switch (op) {
+        case vec_opcode::add:
+            return "add";
+        case vec_opcode::sub:
+            return "sub";
+        case vec_opcode::mul:
+            return "mul";
+        case vec_opcode::div:
+            return "div";
+        case vec_opcode::max:
+            return "max";
+        case vec_opcode::min:
+            return "min";
+        case vec_opcode::adds:
+            return "adds";
+        case vec_opcode::muls:
+            return "muls";
+        case vec_opcode::maxs:
+            return "maxs";
+        case vec_opcode::mins:
+            return "mins";
+        case vec_opcode::relu:
+            return "relu";
+        case vec_opcode::exp:
+            return "exp";
+        case vec_opcode::ln:
+            return "ln";
+        case vec_opcode::sqrt:
+            return "sqrt";
+        case vec_opcode::rsqrt:
+            return "rsqrt";
+        case vec_opcode::tanh:
+            return "tanh";
+        case vec_opcode::sigmoid:
+            return "sigmoid";
+        case vec_opcode::abs:
+            return "abs";
+        case vec_opcode::cmp:
+            return "cmp";
+        case vec_opcode::select:
+            return "select";
+        case vec_opcode::cast:
+            return "cast";
+        case vec_opcode::dup:
+            return "dup";
+        case vec_opcode::reduce_sum:
+            return "reduce_sum";
+        case vec_opcode::reduce_max:
+            return "reduce_max";
+    }
+    return "?";
+}
+
+/// @brief Class name as used in the config keys vector.cycles_per_repeat.<class>.
+const char* to_string(vec_class c) {
+    switch (c) {
+        case vec_class::simple:
+            return "simple";
+        case vec_class::activation:
+            return "activation";
+        case vec_class::transcendental:
+            return "transcendental";
+        case vec_class::reduction:
+            return "reduction";
+        case vec_class::cast:
+            return "cast";
+    }
+    return "?";
+}
+
+namespace {
+
+const char* to_string(cmp_mode m) {
+    switch (m) {
+        case cmp_mode::lt:
+            return "lt";
+        case cmp_mode::gt:
+            return "gt";
+        case cmp_mode::le:
+            return "le";
+        case cmp_mode::ge:
+            return "ge";
+        case cmp_mode::eq:
+            return "eq";
+        case cmp_mode::ne:
+            return "ne";
+    }
+    return "?";
+}
+
+std::string hex(uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+}  // namespace
+
+/// @brief Short text for error messages, e.g.
+/// "vadd.fp16 dst=UB[0x100] src0=UB[0x0] src1=UB[0x200] rep=3".
+std::string vector_op::describe() const {
+    const vec_opcode o = op;
+    const bool has_src1 = (o >= vec_opcode::add && o <= vec_opcode::min) || o == vec_opcode::cmp ||
+                          o == vec_opcode::select;
+    const bool has_src0 = o != vec_opcode::dup;
+    const bool has_scalar =
+        (o >= vec_opcode::adds && o <= vec_opcode::mins) || o == vec_opcode::dup;
+
+    std::string s = std::string("v") + to_string(o);
+    if (o == vec_opcode::cmp) s += std::string(".") + to_string(cmp);
+    s += std::string(".") + to_string(type);
+    if (o == vec_opcode::cast) s += std::string("->") + to_string(dst_type);
+    s += " dst=UB[" + hex(dst) + "]";
+    if (has_src0) s += " src0=UB[" + hex(src0) + "]";
+    if (has_src1) s += " src1=UB[" + hex(src1) + "]";
+    if (o == vec_opcode::select) s += " mask=UB[" + hex(mask_addr) + "]";
+    if (has_scalar) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, " scalar=%g", static_cast<double>(scalar));
+        s += buf;
+    }
+    s += " rep=" + std::to_string(repeats);
+    // Only the non-default parts, so the common case stays short.
+    if (mask_lo != ~0ull || mask_hi != ~0ull)
+        s += " mask_bits=" + hex(mask_hi) + ":" + hex(mask_lo);
+    if (dst_blk_stride != 1 || src0_blk_stride != 1 || src1_blk_stride != 1)
+        s += " blk=" + std::to_string(dst_blk_stride) + "," + std::to_string(src0_blk_stride) +
+             "," + std::to_string(src1_blk_stride);
+    if (dst_rep_stride != 8 || src0_rep_stride != 8 || src1_rep_stride != 8)
+        s += " rep_stride=" + std::to_string(dst_rep_stride) + "," +
+             std::to_string(src0_rep_stride) + "," + std::to_string(src1_rep_stride);
+    return s;
+}
+
+}  // namespace npusim::models

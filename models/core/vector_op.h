@@ -1,0 +1,74 @@
+#pragma once
+// Vector instructions as the AI core's V pipe executes them, in the Ascend style: each repeat
+// processes 256 bytes as 8 blocks of 32 bytes, a mask picks the elements of a repeat, and block
+// and repeat strides (in 32-byte blocks) place the operands in UB.
+#include <cstdint>
+#include <string>
+
+#include "models/core/dtype.h"
+
+namespace npusim::models {
+
+enum class vec_opcode : uint8_t {
+    // binary, elementwise: dst = src0 op src1
+    add,
+    sub,
+    mul,
+    div,
+    max,
+    min,
+    // with a scalar: dst = src0 op scalar
+    adds,
+    muls,
+    maxs,
+    mins,
+    // unary
+    relu,
+    exp,
+    ln,
+    sqrt,
+    rsqrt,
+    tanh,
+    sigmoid,
+    abs,
+    // compare src0 with src1 into a bit mask at dst (1 bit per element, LSB first), and select:
+    // dst = bit(mask at src1_mask) ? src0 : src1
+    cmp,
+    select,
+    // dst (dst_type) = src0 (type) converted; element count per repeat = 256 / larger size
+    cast,
+    // dst = scalar
+    dup,
+    // per repeat: dst[r] = sum or max of the repeat's masked elements of src0
+    reduce_sum,
+    reduce_max,
+};
+
+enum class cmp_mode : uint8_t { lt, gt, le, ge, eq, ne };
+
+/// @brief Throughput class of an opcode; its cycles per repeat come from the platform config.
+enum class vec_class : uint8_t { simple, activation, transcendental, reduction, cast };
+vec_class class_of(vec_opcode op);
+const char* to_string(vec_opcode op);
+const char* to_string(vec_class c);
+
+/// @brief One vector instruction. Addresses are byte offsets in UB.
+struct vector_op {
+    vec_opcode op = vec_opcode::add;
+    dtype type = dtype::fp16;      ///< element type of the sources (and of dst, except cast/cmp)
+    dtype dst_type = dtype::fp16;  ///< cast only
+    cmp_mode cmp = cmp_mode::lt;
+    uint64_t dst = 0, src0 = 0, src1 = 0, mask_addr = 0;  ///< mask_addr: select's bit mask
+    float scalar = 0;
+    /// Elements enabled in each repeat: bit i of the 128-bit mask enables element i of the
+    /// repeat. Elements per repeat = 256 / element size (128 fp16, 64 fp32).
+    uint64_t mask_lo = ~0ull, mask_hi = ~0ull;
+    uint32_t repeats = 1;  ///< 1..255
+    /// Strides in 32-byte blocks: between the 8 blocks of one repeat, and between repeats.
+    uint16_t dst_blk_stride = 1, src0_blk_stride = 1, src1_blk_stride = 1;
+    uint16_t dst_rep_stride = 8, src0_rep_stride = 8, src1_rep_stride = 8;
+
+    std::string describe() const;
+};
+
+}  // namespace npusim::models

@@ -1,0 +1,222 @@
+#include "sw/kernel/kernel_api.h"
+
+#include <cstdio>
+
+#include "models/common/model_fault.h"
+#include "models/core/fractal_layout.h"
+
+namespace npusim::kernel {
+
+using models::mem_space;
+using models::model_fault;
+
+models::mem_space space_of(position p) {
+    switch (p) {
+        case position::A1:
+        case position::B1:
+            return mem_space::l1;
+        case position::A2:
+            return mem_space::l0a;
+        case position::B2:
+            return mem_space::l0b;
+        case position::CO1:
+            return mem_space::l0c;
+        default:
+            return mem_space::ub;
+    }
+}
+
+const char* to_string(position p) {
+    static const char* names[] = {"A1", "B1", "A2", "B2", "CO1", "VECIN", "VECOUT", "VECCALC"};
+    return names[size_t(p)];
+}
+
+kernel_context::kernel_context(models::ai_core& core, unsigned block, unsigned block_dim)
+    : m_core(core),
+      m_block(block),
+      m_block_dim(block_dim),
+      m_used(size_t(mem_space::count), 0),
+      m_event_ids(11 * 11, 0) {}
+
+uint64_t kernel_context::alloc_bytes(position pos, uint64_t bytes) {
+    const mem_space s = space_of(pos);
+    const auto& b = params().buffer(s);
+    auto* buf = m_core.buffer(s);
+    const uint64_t size = buf ? buf->size() : 0;
+    const uint64_t start = models::round_up(m_used[size_t(s)], b.alignment);
+    if (!buf || start + bytes > size) {
+        char what[200];
+        std::snprintf(
+            what, sizeof what, "cannot allocate %llu bytes at %s in %s: %llu of %llu bytes left",
+            (unsigned long long)bytes, to_string(pos), models::to_string(s),
+            (unsigned long long)(size > start ? size - start : 0), (unsigned long long)size);
+        throw model_fault(m_core.name(), start, "alloc", what);
+    }
+    m_used[size_t(s)] = start + bytes;
+    return start;
+}
+
+uint64_t kernel_context::free_bytes(position pos) const {
+    const mem_space s = space_of(pos);
+    const uint64_t size = params().buffer(s).size;
+    const uint64_t start = models::round_up(m_used[size_t(s)], params().buffer(s).alignment);
+    return size > start ? size - start : 0;
+}
+
+uint32_t kernel_context::alloc_event_id(pipe_id src, pipe_id dst) {
+    uint32_t& next = m_event_ids[size_t(src) * 11 + size_t(dst)];
+    if (next >= params().event_ids)
+        throw model_fault(m_core.name(), 0, "alloc_event_id",
+                          std::string("no event id left for ") + models::to_string(src) + "->" +
+                              models::to_string(dst) + " (the chip has " +
+                              std::to_string(params().event_ids) + " per pipe pair)");
+    return next++;
+}
+
+pipe_id kernel_context::producer_of(position p) const {
+    switch (p) {
+        case position::A1:
+        case position::B1:
+            return pipe_id::MTE2;
+        case position::A2:
+        case position::B2:
+            return pipe_id::MTE1;
+        case position::CO1:
+            return pipe_id::M;
+        case position::VECIN:
+            return pipe_id::MTE2;
+        default:
+            return pipe_id::V;
+    }
+}
+
+pipe_id kernel_context::consumer_of(position p) const {
+    switch (p) {
+        case position::A1:
+        case position::B1:
+            return pipe_id::MTE1;
+        case position::A2:
+        case position::B2:
+            return pipe_id::M;
+        case position::CO1:
+            return core_type() == models::core_kind::aic ? pipe_id::FIX : pipe_id::V;
+        case position::VECIN:
+            return pipe_id::V;
+        default:
+            return pipe_id::MTE3;
+    }
+}
+
+models::dma_request kernel_context::request(mem_space s, uint64_t src, mem_space d,
+                                            uint64_t dst) const {
+    models::dma_request r;
+    r.src_space = s;
+    r.src = src;
+    r.dst_space = d;
+    r.dst = dst;
+    return r;
+}
+
+void kernel_context::issue_dma(const models::dma_request& r) {
+    const pipe_id p = models::engine_for_path(r.src_space, r.dst_space);
+    if (p == pipe_id::S)
+        throw model_fault(m_core.name(), r.src, r.describe(),
+                          std::string("no engine moves ") + models::to_string(r.src_space) + "->" +
+                              models::to_string(r.dst_space));
+    m_core.issue(p, r);
+}
+
+void kernel_context::copy_bytes(mem_space s, uint64_t src, mem_space d, uint64_t dst,
+                                uint64_t bytes) {
+    models::dma_request r = request(s, src, d, dst);
+    r.row_bytes = bytes;
+    issue_dma(r);
+}
+
+void kernel_context::fractal_load(models::layout_conv conv, position want, position dst_pos,
+                                  uint64_t dst, position src_pos, uint64_t src, uint32_t nz_rows,
+                                  uint32_t row0, uint32_t col0, uint32_t rows, uint32_t cols,
+                                  dtype t) {
+    const char* call = conv == models::layout_conv::nz2zz ? "load_a" : "load_b";
+    check_position(call, "dst", dst_pos, want);
+    if (space_of(src_pos) != mem_space::l1)
+        throw model_fault(m_core.name(), src, call,
+                          std::string(call) + ": operand src is at " + to_string(src_pos) +
+                              "; it must be in L1 (A1/B1)");
+    models::dma_request r = request(mem_space::l1, src, space_of(dst_pos), dst);
+    r.conv = conv;
+    r.rows = rows;
+    r.row_bytes = uint64_t(cols) * models::dtype_size(t);
+    r.src_type = r.dst_type = t;
+    r.nz_rows = nz_rows;
+    r.nz_row0 = row0;
+    r.nz_col0 = col0;
+    m_core.issue(pipe_id::MTE1, r);
+}
+
+void kernel_context::check_position(const char* call, const char* operand, position got,
+                                    position want) const {
+    if (got != want)
+        throw model_fault(m_core.name(), 0, call,
+                          std::string(call) + ": operand " + operand + " is at " + to_string(got) +
+                              " (" + models::to_string(space_of(got)) + "); it must be at " +
+                              to_string(want) + " (" + models::to_string(space_of(want)) + ")");
+}
+
+void kernel_context::check_vector_operand(const char* call, const char* operand,
+                                          position got) const {
+    if (space_of(got) != mem_space::ub)
+        throw model_fault(m_core.name(), 0, call,
+                          std::string(call) + ": operand " + operand + " is at " + to_string(got) +
+                              " (" + models::to_string(space_of(got)) +
+                              "); vector operands must be in UB (VECIN/VECOUT/VECCALC)");
+}
+
+void kernel_context::pipe_barrier(pipe_id p) {
+    if (p == pipe_id::ALL) {
+        m_core.barrier_all();
+        return;
+    }
+    if (p == pipe_id::S)
+        throw model_fault(m_core.name(), 0, "pipe_barrier(S)",
+                          "PipeBarrier<PIPE_S> is a hardware error");
+    m_core.issue(p, models::barrier_op{});
+}
+
+void kernel_context::vector_run(models::vec_opcode op, dtype t, dtype dt, position dp, uint64_t d,
+                                position ap, uint64_t a, position bp, uint64_t b, uint64_t n,
+                                float scalar) {
+    const char* call = models::to_string(op);
+    check_vector_operand(call, "dst", dp);
+    check_vector_operand(call, "src0", ap);
+    check_vector_operand(call, "src1", bp);
+    const unsigned ssize = models::dtype_size(t), dsize = models::dtype_size(dt);
+    const uint64_t per_repeat = 256 / std::max(ssize, dsize);
+    models::vector_op v;
+    v.op = op;
+    v.type = t;
+    v.dst_type = dt;
+    v.scalar = scalar;
+    v.src0_rep_stride = v.src1_rep_stride = static_cast<uint16_t>(per_repeat * ssize / 32);
+    v.dst_rep_stride = static_cast<uint16_t>(per_repeat * dsize / 32);
+    uint64_t done = 0;
+    while (done < n) {
+        const uint64_t full = (n - done) / per_repeat;
+        v.dst = d + done * dsize;
+        v.src0 = a + done * ssize;
+        v.src1 = b + done * ssize;
+        if (full > 0) {
+            v.repeats = static_cast<uint32_t>(std::min<uint64_t>(full, 255));
+            v.mask_lo = v.mask_hi = ~0ull;
+        } else {  // the tail: one masked repeat
+            const uint64_t tail = n - done;
+            v.repeats = 1;
+            v.mask_lo = tail >= 64 ? ~0ull : ((1ull << tail) - 1);
+            v.mask_hi = tail <= 64 ? 0 : (tail >= 128 ? ~0ull : ((1ull << (tail - 64)) - 1));
+        }
+        m_core.issue(pipe_id::V, v);
+        done += full > 0 ? uint64_t(v.repeats) * per_repeat : n - done;
+    }
+}
+
+}  // namespace npusim::kernel

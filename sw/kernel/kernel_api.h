@@ -1,0 +1,349 @@
+#pragma once
+// The device-side programming API kernels are written in, in the spirit of Ascend C: typed
+// tensors at logical positions, data copies and loads, mmad, vector calls, flags and barriers,
+// and queues that insert the flags for you. A kernel is a C++ function run on a core's scalar
+// unit for one block; every call issues instructions into the core's pipes.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/core/ai_core.h"
+#include "models/core/dtype.h"
+#include "models/core/instruction.h"
+
+namespace npusim::kernel {
+
+using models::dtype;
+using models::pipe_id;
+
+/// @brief 16-bit float element types (storage only; values convert through float).
+struct half {
+    uint16_t bits;
+};
+struct bfloat16 {
+    uint16_t bits;
+};
+
+template <class T>
+constexpr dtype dtype_of();
+template <>
+constexpr dtype dtype_of<float>() {
+    return dtype::fp32;
+}
+template <>
+constexpr dtype dtype_of<half>() {
+    return dtype::fp16;
+}
+template <>
+constexpr dtype dtype_of<bfloat16>() {
+    return dtype::bf16;
+}
+template <>
+constexpr dtype dtype_of<int32_t>() {
+    return dtype::int32;
+}
+template <>
+constexpr dtype dtype_of<int8_t>() {
+    return dtype::int8;
+}
+
+/// @brief Logical positions (Ascend C TPosition) and the buffers they live in.
+enum class position : uint8_t { A1, B1, A2, B2, CO1, VECIN, VECOUT, VECCALC };
+models::mem_space space_of(position p);
+const char* to_string(position p);
+
+/// @brief A tensor in global memory: element address and count.
+template <class T>
+struct global_tensor {
+    uint64_t addr = 0;  ///< byte address in GM
+    uint64_t size = 0;  ///< elements
+    global_tensor operator[](uint64_t elems) const {
+        return {addr + elems * sizeof(T), size - elems};
+    }
+};
+
+/// @brief A tensor in a core's local buffer at a logical position.
+template <class T>
+struct local_tensor {
+    position pos = position::VECCALC;
+    uint64_t offset = 0;  ///< byte offset in the position's buffer
+    uint64_t size = 0;    ///< elements
+    local_tensor operator[](uint64_t elems) const {
+        return {pos, offset + elems * sizeof(T), size - elems};
+    }
+};
+
+/// @brief Everything a kernel can do on one core for one block.
+class kernel_context {
+  public:
+    kernel_context(models::ai_core& core, unsigned block, unsigned block_dim);
+
+    unsigned block_idx() const { return m_block; }
+    unsigned block_num() const { return m_block_dim; }
+    models::core_kind core_type() const { return m_core.core_type(); }
+    bool has_cube() const { return core_type() != models::core_kind::aiv; }
+    bool has_vector() const { return core_type() != models::core_kind::aic; }
+    models::ai_core& core() { return m_core; }
+    const models::core_params& params() const { return m_core.params(); }
+
+    // --- buffers (TPipe::InitBuffer) ---
+    /// @brief Allocates `elems` elements at a position, aligned for its buffer.
+    /// @throws model_fault naming the buffer, the request and what is left.
+    template <class T>
+    local_tensor<T> alloc(position pos, uint64_t elems) {
+        return {pos, alloc_bytes(pos, elems * sizeof(T)), elems};
+    }
+    uint64_t alloc_bytes(position pos, uint64_t bytes);
+    uint64_t free_bytes(position pos) const;
+    /// @brief A fresh event id for a pipe pair (AllocEventID). @throws model_fault when exhausted.
+    uint32_t alloc_event_id(pipe_id src, pipe_id dst);
+
+    // --- data movement ---
+    /// @brief GM -> local (MTE2), local -> GM (MTE3 / FixPipe) or local -> local, `count` elements.
+    template <class T>
+    void data_copy(local_tensor<T> dst, global_tensor<T> src, uint64_t count) {
+        copy_bytes(models::mem_space::gm, src.addr, space_of(dst.pos), dst.offset,
+                   count * sizeof(T));
+    }
+    template <class T>
+    void data_copy(global_tensor<T> dst, local_tensor<T> src, uint64_t count) {
+        copy_bytes(space_of(src.pos), src.offset, models::mem_space::gm, dst.addr,
+                   count * sizeof(T));
+    }
+    template <class T>
+    void data_copy(local_tensor<T> dst, local_tensor<T> src, uint64_t count) {
+        copy_bytes(space_of(src.pos), src.offset, space_of(dst.pos), dst.offset, count * sizeof(T));
+    }
+    /// @brief GM (ND, rows x cols, row stride in elements) -> L1 in NZ, zero-padded (MTE2).
+    template <class T>
+    void copy_nd2nz(local_tensor<T> l1, global_tensor<T> gm, uint32_t rows, uint32_t cols,
+                    uint64_t gm_stride, uint32_t row_align = 16) {
+        models::dma_request r =
+            request(models::mem_space::gm, gm.addr, space_of(l1.pos), l1.offset);
+        r.rows = rows;
+        r.row_bytes = uint64_t(cols) * sizeof(T);
+        r.src_stride = gm_stride * sizeof(T);
+        r.conv = models::layout_conv::nd2nz;
+        r.src_type = r.dst_type = dtype_of<T>();
+        r.row_align = row_align;
+        issue_dma(r);
+    }
+    /// @brief Loads the sub-block (row0, col0, rows x cols) of an NZ matrix in L1 with nz_rows
+    /// padded rows into L0A (left operand, ZZ) or L0B (right operand, ZN) (MTE1).
+    template <class T>
+    void load_a(local_tensor<T> l0a, local_tensor<T> l1, uint32_t nz_rows, uint32_t row0,
+                uint32_t col0, uint32_t rows, uint32_t cols) {
+        fractal_load(models::layout_conv::nz2zz, position::A2, l0a.pos, l0a.offset, l1.pos,
+                     l1.offset, nz_rows, row0, col0, rows, cols, dtype_of<T>());
+    }
+    template <class T>
+    void load_b(local_tensor<T> l0b, local_tensor<T> l1, uint32_t nz_rows, uint32_t row0,
+                uint32_t col0, uint32_t rows, uint32_t cols) {
+        fractal_load(models::layout_conv::nz2zn, position::B2, l0b.pos, l0b.offset, l1.pos,
+                     l1.offset, nz_rows, row0, col0, rows, cols, dtype_of<T>());
+    }
+    /// @brief L0C (NZ, m_padded rows) -> GM rows x cols in ND with a cast (FixPipe, split chips).
+    template <class O, class I>
+    void fixpipe(global_tensor<O> dst, local_tensor<I> l0c, uint32_t rows, uint32_t cols,
+                 uint32_t m_padded, uint64_t dst_stride) {
+        check_position("fixpipe", "src", l0c.pos, position::CO1);
+        models::dma_request r =
+            request(models::mem_space::l0c, l0c.offset, models::mem_space::gm, dst.addr);
+        r.rows = rows;
+        r.row_bytes = uint64_t(cols) * sizeof(I);
+        r.dst_stride = dst_stride * sizeof(O);
+        r.conv = models::layout_conv::nz2nd;
+        r.src_type = dtype_of<I>();
+        r.dst_type = dtype_of<O>();
+        r.c0_elems = 16;
+        r.row_align = 16;
+        (void)m_padded;
+        issue_dma(r);
+    }
+    /// @brief L0C -> UB, element for element with a cast (the vector pipe, coupled chips).
+    template <class O, class I>
+    void l0c_to_ub(local_tensor<O> ub, local_tensor<I> l0c, uint64_t count) {
+        check_position("l0c_to_ub", "src", l0c.pos, position::CO1);
+        models::dma_request r =
+            request(models::mem_space::l0c, l0c.offset, models::mem_space::ub, ub.offset);
+        r.row_bytes = count * sizeof(I);
+        r.src_type = dtype_of<I>();
+        r.dst_type = dtype_of<O>();
+        issue_dma(r);
+    }
+    /// @brief 2-D copy of rows x row_elems elements with element strides (any path).
+    template <class T>
+    void copy_2d(models::mem_space dst_space, uint64_t dst, models::mem_space src_space,
+                 uint64_t src, uint32_t rows, uint64_t row_elems, uint64_t dst_stride,
+                 uint64_t src_stride) {
+        models::dma_request r = request(src_space, src, dst_space, dst);
+        r.rows = rows;
+        r.row_bytes = row_elems * sizeof(T);
+        r.dst_stride = dst_stride * sizeof(T);
+        r.src_stride = src_stride * sizeof(T);
+        issue_dma(r);
+    }
+
+    // --- cube ---
+    /// @brief C (CO1) = or += A (A2) x B (B2); m, k, n logical sizes.
+    template <class C, class T>
+    void mmad(local_tensor<C> c, local_tensor<T> a, local_tensor<T> b, uint32_t m, uint32_t k,
+              uint32_t n, bool accumulate) {
+        check_position("mmad", "c", c.pos, position::CO1);
+        check_position("mmad", "a", a.pos, position::A2);
+        check_position("mmad", "b", b.pos, position::B2);
+        models::mmad_op op;
+        op.c = c.offset;
+        op.a = a.offset;
+        op.b = b.offset;
+        op.m = m;
+        op.k = k;
+        op.n = n;
+        op.in_type = dtype_of<T>();
+        op.accumulate = accumulate;
+        m_core.issue(pipe_id::M, op);
+    }
+
+    // --- vector (V pipe); count elements, contiguous; split into repeats and a masked tail ---
+    template <class T>
+    void add(local_tensor<T> d, local_tensor<T> a, local_tensor<T> b, uint64_t n) {
+        vbin(models::vec_opcode::add, d, a, b, n);
+    }
+    template <class T>
+    void sub(local_tensor<T> d, local_tensor<T> a, local_tensor<T> b, uint64_t n) {
+        vbin(models::vec_opcode::sub, d, a, b, n);
+    }
+    template <class T>
+    void mul(local_tensor<T> d, local_tensor<T> a, local_tensor<T> b, uint64_t n) {
+        vbin(models::vec_opcode::mul, d, a, b, n);
+    }
+    template <class T>
+    void div(local_tensor<T> d, local_tensor<T> a, local_tensor<T> b, uint64_t n) {
+        vbin(models::vec_opcode::div, d, a, b, n);
+    }
+    template <class T>
+    void max(local_tensor<T> d, local_tensor<T> a, local_tensor<T> b, uint64_t n) {
+        vbin(models::vec_opcode::max, d, a, b, n);
+    }
+    template <class T>
+    void min(local_tensor<T> d, local_tensor<T> a, local_tensor<T> b, uint64_t n) {
+        vbin(models::vec_opcode::min, d, a, b, n);
+    }
+    /// @brief Unary and scalar forms: op is relu, exp, ln, sqrt, rsqrt, tanh, sigmoid, abs,
+    /// adds, muls, maxs or mins.
+    template <class T>
+    void unary(models::vec_opcode op, local_tensor<T> d, local_tensor<T> a, uint64_t n,
+               float scalar = 0) {
+        vbin(op, d, a, a, n, scalar);
+    }
+    template <class T>
+    void duplicate(local_tensor<T> d, float scalar, uint64_t n) {
+        vbin(models::vec_opcode::dup, d, d, d, n, scalar);
+    }
+    template <class O, class I>
+    void cast(local_tensor<O> d, local_tensor<I> a, uint64_t n);
+
+    // --- synchronisation ---
+    void set_flag(pipe_id src, pipe_id dst, uint32_t id) {
+        m_core.issue(src, models::flag_op{src, dst, id, true});
+    }
+    void wait_flag(pipe_id src, pipe_id dst, uint32_t id) {
+        m_core.issue(dst, models::flag_op{src, dst, id, false});
+    }
+    void pipe_barrier(pipe_id p);
+    void cross_core_set_flag(uint32_t id, pipe_id p) {
+        m_core.issue(p, models::cross_flag_op{id, true});
+    }
+    void cross_core_wait_flag(uint32_t id, pipe_id p) {
+        m_core.issue(p, models::cross_flag_op{id, false});
+    }
+
+    /// @brief The pipes that produce into and consume from a position on this core.
+    pipe_id producer_of(position p) const;
+    pipe_id consumer_of(position p) const;
+
+  private:
+    models::dma_request request(models::mem_space s, uint64_t src, models::mem_space d,
+                                uint64_t dst) const;
+    void copy_bytes(models::mem_space s, uint64_t src, models::mem_space d, uint64_t dst,
+                    uint64_t bytes);
+    void issue_dma(const models::dma_request& r);
+    void fractal_load(models::layout_conv conv, position want, position dst_pos, uint64_t dst,
+                      position src_pos, uint64_t src, uint32_t nz_rows, uint32_t row0,
+                      uint32_t col0, uint32_t rows, uint32_t cols, dtype t);
+    void check_position(const char* call, const char* operand, position got, position want) const;
+    void check_vector_operand(const char* call, const char* operand, position got) const;
+    template <class T>
+    void vbin(models::vec_opcode op, local_tensor<T> d, local_tensor<T> a, local_tensor<T> b,
+              uint64_t n, float scalar = 0) {
+        vector_run(op, dtype_of<T>(), dtype_of<T>(), d.pos, d.offset, a.pos, a.offset, b.pos,
+                   b.offset, n, scalar);
+    }
+    void vector_run(models::vec_opcode op, dtype t, dtype dt, position dp, uint64_t d, position ap,
+                    uint64_t a, position bp, uint64_t b, uint64_t n, float scalar);
+
+    models::ai_core& m_core;
+    unsigned m_block, m_block_dim;
+    std::vector<uint64_t> m_used;       // bytes allocated per mem_space
+    std::vector<uint32_t> m_event_ids;  // next id per (src, dst) pipe pair
+};
+
+template <class O, class I>
+void kernel_context::cast(local_tensor<O> d, local_tensor<I> a, uint64_t n) {
+    vector_run(models::vec_opcode::cast, dtype_of<I>(), dtype_of<O>(), d.pos, d.offset, a.pos,
+               a.offset, a.pos, a.offset, n, 0);
+}
+
+/// @brief A queue between the pipe that produces into a position and the one that consumes
+/// from it (TQue): alloc_tensor / enque on the producer side, deque / free_tensor on the
+/// consumer side. The flags are inserted here; depth 2 gives double buffering.
+template <class T>
+class tque {
+  public:
+    tque(kernel_context& ctx, position pos, unsigned depth, uint64_t elems_per_buffer)
+        : m_ctx(ctx),
+          m_pos(pos),
+          m_producer(ctx.producer_of(pos)),
+          m_consumer(ctx.consumer_of(pos)) {
+        for (unsigned i = 0; i < depth; ++i) {
+            m_bufs.push_back(ctx.alloc<T>(pos, elems_per_buffer));
+            m_fwd.push_back(ctx.alloc_event_id(m_producer, m_consumer));
+            m_back.push_back(ctx.alloc_event_id(m_consumer, m_producer));
+            m_used.push_back(false);
+        }
+    }
+    /// @brief The next buffer; the producer waits until its previous consumer freed it.
+    local_tensor<T> alloc_tensor() {
+        const unsigned i = m_alloc++ % m_bufs.size();
+        if (m_used[i]) m_ctx.wait_flag(m_consumer, m_producer, m_back[i]);
+        m_used[i] = true;
+        return m_bufs[i];
+    }
+    /// @brief The producer is done writing the tensor.
+    void enque(const local_tensor<T>&) {
+        m_ctx.set_flag(m_producer, m_consumer, m_fwd[m_enq++ % m_bufs.size()]);
+    }
+    /// @brief The consumer waits for the oldest enqueued tensor.
+    local_tensor<T> deque() {
+        const unsigned i = m_deq++ % m_bufs.size();
+        m_ctx.wait_flag(m_producer, m_consumer, m_fwd[i]);
+        return m_bufs[i];
+    }
+    /// @brief The consumer is done reading the tensor.
+    void free_tensor(const local_tensor<T>&) {
+        m_ctx.set_flag(m_consumer, m_producer, m_back[m_free++ % m_bufs.size()]);
+    }
+    pipe_id producer() const { return m_producer; }
+    pipe_id consumer() const { return m_consumer; }
+
+  private:
+    kernel_context& m_ctx;
+    position m_pos;
+    pipe_id m_producer, m_consumer;
+    std::vector<local_tensor<T>> m_bufs;
+    std::vector<uint32_t> m_fwd, m_back;
+    std::vector<bool> m_used;
+    unsigned m_alloc = 0, m_enq = 0, m_deq = 0, m_free = 0;
+};
+
+}  // namespace npusim::kernel

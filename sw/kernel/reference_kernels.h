@@ -1,0 +1,76 @@
+#pragma once
+// Two reference kernels written in the kernel API: a tiled, double-buffered matmul and a tiled
+// elementwise add, with the host-side tiling that sizes them for a platform.
+#include <cstdint>
+
+#include "models/params.h"
+#include "sw/kernel/kernel_api.h"
+
+namespace npusim::kernel {
+
+/// @brief Tiling of C[m x n] = A[m x k] x B[k x n] (fp16 in, fp32 accumulate, fp16 out).
+struct matmul_tiling {
+    uint32_t m = 0, k = 0, n = 0;
+    uint32_t base_m = 0, base_n = 0, base_k = 0;  ///< one mmad: L0A/L0B/L0C tiles
+    uint32_t step_k = 0;                          ///< K per L1 tile (a multiple of base_k)
+    unsigned depth = 2;                           ///< buffers per queue (2 = double buffering)
+    unsigned block_dim = 1;
+    uint64_t tiles() const {
+        return uint64_t((m + base_m - 1) / base_m) * ((n + base_n - 1) / base_n);
+    }
+};
+
+/// @brief Picks tiles that fit L0A, L0B, L0C and L1 of `core` with `depth` buffers each, and a
+/// block_dim of at most `cores`.
+matmul_tiling tile_matmul(const models::core_params& core, unsigned cores, uint32_t m, uint32_t k,
+                          uint32_t n, unsigned depth = 2);
+
+/// @brief The matmul kernel (cube cores; on coupled chips the result leaves L0C through UB).
+void matmul_kernel(kernel_context& ctx, global_tensor<half> a, global_tensor<half> b,
+                   global_tensor<half> c, const matmul_tiling& t);
+
+/// @brief Tiling of z = x + y over n elements.
+struct elementwise_tiling {
+    uint64_t n = 0;
+    uint64_t tile = 0;       ///< elements per UB tile
+    uint64_t per_block = 0;  ///< elements per block (a multiple of 128)
+    unsigned depth = 2;
+    unsigned block_dim = 1;
+};
+
+elementwise_tiling tile_elementwise(const models::core_params& core, unsigned cores, uint64_t n,
+                                    unsigned elem_bytes, unsigned depth = 2);
+
+/// @brief z = x + y, tile by tile: MTE2 copies in, V adds, MTE3 copies out, through queues.
+template <class T>
+void elementwise_add_kernel(kernel_context& ctx, global_tensor<T> x, global_tensor<T> y,
+                            global_tensor<T> z, const elementwise_tiling& t) {
+    const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
+    const uint64_t end = std::min(t.n, begin + t.per_block);
+    if (begin >= end) return;
+    tque<T> qx(ctx, position::VECIN, t.depth, t.tile), qy(ctx, position::VECIN, t.depth, t.tile);
+    tque<T> qz(ctx, position::VECOUT, t.depth, t.tile);
+    for (uint64_t off = begin; off < end; off += t.tile) {
+        const uint64_t len = std::min(t.tile, end - off);
+        auto xl = qx.alloc_tensor();
+        ctx.data_copy(xl, x[off], len);
+        qx.enque(xl);
+        auto yl = qy.alloc_tensor();
+        ctx.data_copy(yl, y[off], len);
+        qy.enque(yl);
+
+        auto xi = qx.deque();
+        auto yi = qy.deque();
+        auto zl = qz.alloc_tensor();
+        ctx.add(zl, xi, yi, len);
+        qx.free_tensor(xi);
+        qy.free_tensor(yi);
+        qz.enque(zl);
+
+        auto zo = qz.deque();
+        ctx.data_copy(z[off], zo, len);
+        qz.free_tensor(zo);
+    }
+}
+
+}  // namespace npusim::kernel

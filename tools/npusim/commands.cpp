@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -12,22 +13,59 @@
 #include "platform/dma_stream_workload.h"
 #include "platform/presets.h"
 #include "platform/simulation.h"
+#include "sw/graph/builtin_workloads.h"
 
 namespace npusim::tools {
 
 using namespace npusim::platform;
 
+namespace {
+
+// "1024x512x256" -> {1024, 512, 256}
+std::vector<uint64_t> parse_shape(const std::string& text) {
+    std::vector<uint64_t> dims;
+    size_t s = 0;
+    while (s <= text.size()) {
+        const size_t e = std::min(text.find('x', s), text.size());
+        const std::string part = text.substr(s, e - s);
+        if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoull(part) == 0)
+            throw config_error(
+                "--shape " + text, "--shape", "'" + part + "' is not a positive whole number",
+                "write dimensions like 1024x1024x1024 (matmul MxKxN) or 1048576 (elementwise N)");
+        dims.push_back(std::stoull(part));
+        s = e + 1;
+    }
+    return dims;
+}
+
+}  // namespace
+
 int cmd_run(const run_args& a) {
     platform_config cfg;
     std::optional<vcd_options> vcd;
     dma_stream_options ds;
+    graph::builtin_options bo;
+    const auto& kernels = graph::builtin_kernel_workloads();
+    const bool kernel_workload =
+        std::find(kernels.begin(), kernels.end(), a.workload) != kernels.end();
     try {
         cfg = load_platform(a.platform, a.sets);
-        if (a.workload != "dma_stream")
+        if (a.workload != "dma_stream" && !kernel_workload)
             throw config_error(
                 a.workload, "--workload", "unknown workload",
-                "the built-in workload is 'dma_stream' (workload files come with the "
-                "operator library)");
+                "built-in workloads: dma_stream, matmul, elementwise (workload files come "
+                "with the operator library)");
+        if (a.check && a.timing_only)
+            throw config_error("--check", "--check", "cannot check results in timing-only mode",
+                               "drop --timing-only to compute real results");
+        if (a.timing_only) cfg.set_timing_only();
+        bo.check = a.check;
+        bo.depth = a.depth;
+        if (kernel_workload)
+            bo.shape = parse_shape(a.shape.empty()
+                                       ? (a.workload == "matmul" ? "1024x1024x1024" : "16777216")
+                                       : a.shape);
         const auto bytes = parse_value(value_kind::size, a.stream_bytes);
         if (!bytes || *bytes <= 0)
             throw config_error("--stream-bytes " + a.stream_bytes, "--stream-bytes",
@@ -50,8 +88,10 @@ int cmd_run(const run_args& a) {
     const auto wall0 = std::chrono::steady_clock::now();
     simulation sim(cfg, vcd);
     std::string mismatch;
-    const bool ok = sim.run(
-        [&](chip& c, std::vector<op_record>& ops) { mismatch = run_dma_stream(c, ds, ops); });
+    const bool ok = sim.run([&](chip& c, std::vector<op_record>& ops) {
+        mismatch = kernel_workload ? graph::run_builtin(c, a.workload, bo, ops)
+                                   : run_dma_stream(c, ds, ops);
+    });
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     const nlohmann::json stats = sim.stats();
@@ -65,7 +105,10 @@ int cmd_run(const run_args& a) {
     }
     if (!a.quiet) {
         std::cout << "npusim run: workload " << a.workload << " ("
-                  << fmt::format("{} KiB per core", ds.bytes_per_core / 1024) << ")\n";
+                  << (kernel_workload
+                          ? "shape " + (a.shape.empty() ? std::string("default") : a.shape)
+                          : fmt::format("{} KiB per core", ds.bytes_per_core / 1024))
+                  << (a.timing_only ? ", timing only" : "") << ")\n";
         std::cout << format_report(stats);
         std::cout << fmt::format("\nwall time  {:.3f} s\n", wall);
     }
@@ -77,7 +120,10 @@ int cmd_run(const run_args& a) {
         std::cerr << "check failed: " << mismatch << "\n";
         return 1;
     }
-    if (!a.quiet) std::cout << "check      all bytes match\n";
+    if (!a.quiet)
+        std::cout << (kernel_workload
+                          ? (a.check ? "check      results match the CPU reference\n" : "")
+                          : "check      all bytes match\n");
     return 0;
 }
 

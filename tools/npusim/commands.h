@@ -12,6 +12,10 @@ struct run_args {
     std::string stats_file, vcd_file, vcd_cores, vcd_window;
     std::vector<std::string> vcd_signals;
     std::string stream_bytes = "256KiB";
+    std::string shape;   ///< matmul MxKxN or elementwise N
+    unsigned depth = 2;  ///< queue depth of the kernel workloads
+    bool timing_only = false;
+    bool check = false;
     bool quiet = false;
 };
 

@@ -17,7 +17,15 @@ int sc_main(int argc, char* argv[]) {
     auto* run_cmd = app.add_subcommand("run", "run a workload on a platform and print the report");
     run_cmd->add_option("--platform", run.platform, "platform YAML file or preset name")
         ->default_val(npusim::platform::default_preset);
-    run_cmd->add_option("--workload", run.workload, "workload (built-in: dma_stream)");
+    run_cmd->add_option("--workload", run.workload,
+                        "workload (built-in: dma_stream, matmul, elementwise)");
+    run_cmd->add_option("--shape", run.shape, "matmul MxKxN or elementwise N");
+    run_cmd->add_option("--depth", run.depth, "queue depth of the kernels (2 = double buffering)")
+        ->check(CLI::Range(1, 4));
+    run_cmd->add_flag("--timing-only", run.timing_only,
+                      "skip arithmetic and data; same cycle counts");
+    run_cmd->add_flag("--check", run.check,
+                      "compare results with a CPU reference (exit 1 on mismatch)");
     run_cmd->add_option("--set", run.sets, "override a platform key, e.g. gm.bandwidth=1.6TB/s");
     run_cmd->add_option("--stats", run.stats_file, "write machine-readable stats (JSON)");
     run_cmd->add_option("--vcd", run.vcd_file, "write a VCD waveform (timescale 1 ns)");

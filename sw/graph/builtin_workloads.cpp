@@ -1,0 +1,149 @@
+#include "sw/graph/builtin_workloads.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+#include "models/core/dtype.h"
+#include "models/core/fractal_layout.h"
+#include "sw/kernel/launch.h"
+#include "sw/kernel/reference_kernels.h"
+
+namespace npusim::graph {
+
+using models::ps_t;
+
+namespace {
+
+std::vector<uint16_t> random_half(uint64_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> d(-1.f, 1.f);
+    std::vector<uint16_t> v(n);
+    for (auto& x : v) x = models::float_to_half(d(rng));
+    return v;
+}
+
+uint64_t place(uint64_t& next, uint64_t bytes) {
+    const uint64_t at = next;
+    next = models::round_up(next + bytes, 4096);
+    return at;
+}
+
+void check_launch(const models::launch_record& rec) {
+    if (!rec.fault.empty()) throw std::runtime_error(rec.name + " kernel fault: " + rec.fault);
+}
+
+std::string matmul(platform::chip& c, const builtin_options& opt,
+                   std::vector<platform::op_record>& ops) {
+    if (opt.shape.size() != 3) throw std::invalid_argument("matmul needs --shape MxKxN");
+    const uint32_t m = uint32_t(opt.shape[0]), k = uint32_t(opt.shape[1]),
+                   n = uint32_t(opt.shape[2]);
+    const auto& cfg = c.config();
+    const bool functional = cfg.gm.functional;
+    uint64_t next = 0;
+    const uint64_t a_addr = place(next, uint64_t(m) * k * 2),
+                   b_addr = place(next, uint64_t(k) * n * 2);
+    const uint64_t c_addr = place(next, uint64_t(m) * n * 2);
+    const auto a = random_half(uint64_t(m) * k, 1), b = random_half(uint64_t(k) * n, 2);
+    ps_t t0 = models::now_ps();
+    c.host().to_device(a_addr, a.data(), a.size() * 2);
+    c.host().to_device(b_addr, b.data(), b.size() * 2);
+    ops.push_back({"h2d_inputs", "memcpy", t0, models::now_ps(), 0, (a.size() + b.size()) * 2});
+
+    const auto& core = cfg.split ? cfg.aic : cfg.aicore;
+    const kernel::matmul_tiling t = kernel::tile_matmul(core, cfg.cores, m, k, n, opt.depth);
+    const auto rec = kernel::launch(
+        c, "matmul", t.block_dim, models::kernel_kind::cube, [&](kernel::kernel_context& ctx) {
+            kernel::matmul_kernel(ctx, {a_addr, uint64_t(m) * k}, {b_addr, uint64_t(k) * n},
+                                  {c_addr, uint64_t(m) * n}, t);
+        });
+    check_launch(rec);
+    ops.push_back({fmt::format("matmul_{}x{}x{}", m, k, n), "matmul", rec.start, rec.end,
+                   2.0 * m * n * k, (uint64_t(m) * k + uint64_t(k) * n + uint64_t(m) * n) * 2});
+
+    std::vector<uint16_t> out(uint64_t(m) * n);
+    t0 = models::now_ps();
+    c.host().to_host(out.data(), c_addr, out.size() * 2);
+    ops.push_back({"d2h_output", "memcpy", t0, models::now_ps(), 0, out.size() * 2});
+    if (!opt.check || !functional) return {};
+    // CPU reference: float accumulation in i-k-j order, fp16 inputs.
+    std::vector<float> af(a.size()), bf(b.size()), ref(out.size(), 0.f);
+    for (size_t i = 0; i < a.size(); ++i) af[i] = models::half_to_float(a[i]);
+    for (size_t i = 0; i < b.size(); ++i) bf[i] = models::half_to_float(b[i]);
+    for (uint32_t i = 0; i < m; ++i)
+        for (uint32_t p = 0; p < k; ++p) {
+            const float av = af[uint64_t(i) * k + p];
+            const float* brow = &bf[uint64_t(p) * n];
+            float* crow = &ref[uint64_t(i) * n];
+            for (uint32_t j = 0; j < n; ++j) crow[j] += av * brow[j];
+        }
+    double worst = 0;
+    uint64_t at = 0;
+    for (uint64_t i = 0; i < out.size(); ++i) {
+        const double e =
+            std::fabs(double(models::half_to_float(out[i])) - ref[i]) / (std::fabs(ref[i]) + 1);
+        if (e > worst) worst = e, at = i;
+    }
+    // fp16 output rounding (2^-11 relative) plus accumulation-order differences.
+    if (worst > 2e-3)
+        return fmt::format(
+            "matmul C[{}][{}] = {} but the CPU reference gives {} (relative error {:.2e})", at / n,
+            at % n, models::half_to_float(out[at]), ref[at], worst);
+    return {};
+}
+
+std::string elementwise(platform::chip& c, const builtin_options& opt,
+                        std::vector<platform::op_record>& ops) {
+    if (opt.shape.size() != 1) throw std::invalid_argument("elementwise needs --shape N");
+    const uint64_t n = opt.shape[0];
+    const auto& cfg = c.config();
+    uint64_t next = 0;
+    const uint64_t x_addr = place(next, n * 2), y_addr = place(next, n * 2),
+                   z_addr = place(next, n * 2);
+    const auto x = random_half(n, 3), y = random_half(n, 4);
+    ps_t t0 = models::now_ps();
+    c.host().to_device(x_addr, x.data(), n * 2);
+    c.host().to_device(y_addr, y.data(), n * 2);
+    ops.push_back({"h2d_inputs", "memcpy", t0, models::now_ps(), 0, 4 * n});
+    const auto& core = cfg.split ? cfg.aiv : cfg.aicore;
+    const unsigned units = c.scheduler().units(models::kernel_kind::vector);
+    const kernel::elementwise_tiling t = kernel::tile_elementwise(core, units, n, 2, opt.depth);
+    const auto rec = kernel::launch(c, "add", t.block_dim, models::kernel_kind::vector,
+                                    [&](kernel::kernel_context& ctx) {
+                                        kernel::elementwise_add_kernel<kernel::half>(
+                                            ctx, {x_addr, n}, {y_addr, n}, {z_addr, n}, t);
+                                    });
+    check_launch(rec);
+    ops.push_back({fmt::format("add_{}", n), "elementwise", rec.start, rec.end, double(n), 6 * n});
+    std::vector<uint16_t> z(n);
+    t0 = models::now_ps();
+    c.host().to_host(z.data(), z_addr, n * 2);
+    ops.push_back({"d2h_output", "memcpy", t0, models::now_ps(), 0, 2 * n});
+    if (!opt.check || !cfg.gm.functional) return {};
+    for (uint64_t i = 0; i < n; ++i) {
+        const uint16_t want =
+            models::float_to_half(models::half_to_float(x[i]) + models::half_to_float(y[i]));
+        if (z[i] != want)  // fp16 add rounds once: exact
+            return fmt::format("add z[{}] = {} but the CPU reference gives {}", i,
+                               models::half_to_float(z[i]), models::half_to_float(want));
+    }
+    return {};
+}
+
+}  // namespace
+
+const std::vector<std::string>& builtin_kernel_workloads() {
+    static const std::vector<std::string> names = {"matmul", "elementwise"};
+    return names;
+}
+
+std::string run_builtin(platform::chip& c, const std::string& name, const builtin_options& opt,
+                        std::vector<platform::op_record>& ops) {
+    if (name == "matmul") return matmul(c, opt, ops);
+    if (name == "elementwise") return elementwise(c, opt, ops);
+    throw std::invalid_argument("unknown built-in workload '" + name + "'");
+}
+
+}  // namespace npusim::graph

@@ -217,4 +217,64 @@ BOOST_AUTO_TEST_CASE(vcd_core_filter) {
     BOOST_CHECK_MESSAGE(!contains(text, "core1"), "--vcd-cores 0 still traced core1");
 }
 
+// --timing-only skips the arithmetic and the stored bytes but issues the same instructions and
+// transactions: simulated time and every pipe's busy time and count are identical.
+void check_timing_only_identical(const std::string& args) {
+    temp_file functional("fn", ".json"), timing("to", ".json");
+    const auto r1 = run_cli(args + " --stats " + functional.str());
+    const auto r2 = run_cli(args + " --timing-only --stats " + timing.str());
+    BOOST_REQUIRE_EQUAL(r1.rc, 0);
+    BOOST_REQUIRE_EQUAL(r2.rc, 0);
+    const auto a = nlohmann::json::parse(read_file(functional.str()));
+    const auto b = nlohmann::json::parse(read_file(timing.str()));
+    BOOST_CHECK_EQUAL(a["sim_time_ns"].get<double>(), b["sim_time_ns"].get<double>());
+    BOOST_CHECK(a["cores"] == b["cores"]);
+    BOOST_CHECK(a["ops"] == b["ops"]);
+    BOOST_CHECK(a["memory"] == b["memory"]);
+    BOOST_CHECK_GT(a["sim_time_ns"].get<double>(), 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(timing_only_matmul_same_cycles) {
+    check_timing_only_identical("run --platform ascend910b1 --workload matmul --shape 300x200x520");
+}
+BOOST_AUTO_TEST_CASE(timing_only_matmul_coupled_same_cycles) {
+    check_timing_only_identical("run --platform tiny --workload matmul --shape 77x50x93");
+}
+BOOST_AUTO_TEST_CASE(timing_only_elementwise_same_cycles) {
+    check_timing_only_identical("run --platform ascend310p3 --workload elementwise --shape 100003");
+}
+BOOST_AUTO_TEST_CASE(timing_only_dma_stream_same_cycles) {
+    check_timing_only_identical("run --platform tiny --stream-bytes 64KiB");
+}
+
+BOOST_AUTO_TEST_CASE(check_kernel_workloads) {
+    auto r = run_cli("run --platform tiny --workload matmul --shape 33x47x18 --check");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    BOOST_CHECK(contains(r.out, "results match the CPU reference"));
+    r = run_cli("run --platform tiny --workload elementwise --shape 1001 --check --depth 1");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    BOOST_CHECK(contains(r.out, "results match the CPU reference"));
+    r = run_cli("run --platform tiny --workload matmul --check --timing-only");
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK(contains(r.out, "cannot check results in timing-only mode"));
+    r = run_cli("run --platform tiny --workload matmul --shape 12x0x5");
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK(contains(r.out, "'0' is not a positive whole number"));
+}
+
+// The waveform has a busy signal for every pipe of every core, the cube and vector ones too.
+BOOST_AUTO_TEST_CASE(vcd_has_every_pipe) {
+    temp_file vcd("pipes", ".vcd");
+    const auto r =
+        run_cli("run --platform tiny --workload matmul --shape 64x64x64 --vcd " + vcd.str());
+    BOOST_REQUIRE_EQUAL(r.rc, 0);
+    const std::string text = read_file(vcd.str());
+    for (const char* core : {"core0", "core1"}) {
+        BOOST_CHECK(contains(text, std::string("$scope module ") + core));
+        for (const char* pipe : {"mte1", "mte2", "mte3", "m", "v"})
+            BOOST_CHECK_MESSAGE(contains(text, std::string("$scope module ") + pipe + " $end"),
+                                pipe);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -120,10 +120,14 @@ int cmd_run(const run_args& a) {
         std::cerr << "check failed: " << mismatch << "\n";
         return 1;
     }
-    if (!a.quiet)
-        std::cout << (kernel_workload
-                          ? (a.check ? "check      results match the CPU reference\n" : "")
-                          : "check      all bytes match\n");
+    if (!a.quiet) {
+        if (a.timing_only)
+            std::cout << "check      none (timing only)\n";
+        else if (!kernel_workload)
+            std::cout << "check      all bytes match\n";
+        else if (a.check)
+            std::cout << "check      results match the CPU reference\n";
+    }
     return 0;
 }
 

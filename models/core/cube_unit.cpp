@@ -13,12 +13,6 @@ namespace npusim::models {
 
 namespace {
 
-// One thread: simulation results must not depend on the machine's core count.
-const bool k_blas_single_threaded = [] {
-    openblas_set_num_threads(1);
-    return true;
-}();
-
 inline uint16_t load16(const uint8_t* p, uint64_t i) {
     uint16_t v;
     std::memcpy(&v, p + 2 * i, 2);
@@ -27,9 +21,7 @@ inline uint16_t load16(const uint8_t* p, uint64_t i) {
 
 }  // namespace
 
-cube_unit::cube_unit(std::string name, const cube_params& p) : m_name(std::move(name)), m_p(p) {
-    (void)k_blas_single_threaded;
-}
+cube_unit::cube_unit(std::string name, const cube_params& p) : m_name(std::move(name)), m_p(p) {}
 
 uint64_t cube_unit::cycles(const mmad_op& op) const {
     const fractal& f = m_p.of(op.in_type);
@@ -43,13 +35,15 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
         throw model_fault(m_name, addr, op.describe(), what);
     };
     if (op.in_type != dtype::fp16 && op.in_type != dtype::bf16 && op.in_type != dtype::int8)
-        fail(0, std::string("mmad does not take ") + to_string(op.in_type) + " inputs (use fp16, bf16 or int8)");
+        fail(0, std::string("mmad does not take ") + to_string(op.in_type) +
+                    " inputs (use fp16, bf16 or int8)");
     if (op.m == 0 || op.k == 0 || op.n == 0 || op.m > 4095 || op.k > 4095 || op.n > 4095)
         fail(0, "m, k and n must be in 1..4095");
     const fractal& f = m_p.of(op.in_type);
     const uint64_t e = dtype_size(op.in_type);
     const uint64_t mp = round_up(op.m, 16), kp = round_up(op.k, f.k), np = round_up(op.n, 16);
-    auto check = [&](const char* what, uint64_t addr, uint64_t bytes, uint64_t size, uint64_t align) {
+    auto check = [&](const char* what, uint64_t addr, uint64_t bytes, uint64_t size,
+                     uint64_t align) {
         char msg[200];
         if (addr % align != 0) {
             std::snprintf(msg, sizeof msg, "%s operand at 0x%llx is not %llu-byte aligned", what,
@@ -57,8 +51,9 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
             fail(addr, msg);
         }
         if (addr + bytes > size) {
-            std::snprintf(msg, sizeof msg, "%s operand [0x%llx, 0x%llx) exceeds the buffer (0x%llx bytes)",
-                          what, (unsigned long long)addr, (unsigned long long)(addr + bytes),
+            std::snprintf(msg, sizeof msg,
+                          "%s operand [0x%llx, 0x%llx) exceeds the buffer (0x%llx bytes)", what,
+                          (unsigned long long)addr, (unsigned long long)(addr + bytes),
                           (unsigned long long)size);
             fail(addr, msg);
         }
@@ -96,7 +91,8 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
             }
         }
         for (uint64_t r = 0; r < mp; ++r)
-            for (uint64_t j = 0; j < np; ++j) std::memcpy(c + 4 * nz_index(r, j, mp, 16), &m_ci[r * np + j], 4);
+            for (uint64_t j = 0; j < np; ++j)
+                std::memcpy(c + 4 * nz_index(r, j, mp, 16), &m_ci[r * np + j], 4);
     } else {
         // Unpack fractal by fractal: every fractal row is a run of k0 (A, B) or 16 (C) elements.
         const bool half = op.in_type == dtype::fp16;
@@ -118,8 +114,9 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
             for (uint64_t r = 0; r < mp; ++r)
                 for (uint64_t jb = 0; jb < np / 16; ++jb)
                     std::memcpy(&m_c[r * np + jb * 16], c + 4 * nz_index(r, jb * 16, mp, 16), 64);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(mp), int(np), int(kp), 1.0f, m_a.data(),
-                    int(kp), m_b.data(), int(kp), op.accumulate ? 1.0f : 0.0f, m_c.data(), int(np));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(mp), int(np), int(kp), 1.0f,
+                    m_a.data(), int(kp), m_b.data(), int(kp), op.accumulate ? 1.0f : 0.0f,
+                    m_c.data(), int(np));
         for (uint64_t r = 0; r < mp; ++r)
             for (uint64_t jb = 0; jb < np / 16; ++jb)
                 std::memcpy(c + 4 * nz_index(r, jb * 16, mp, 16), &m_c[r * np + jb * 16], 64);

@@ -27,6 +27,7 @@ namespace {
 
 // Element type conversion of a run (FixPipe and the vector unit's L0C->UB move).
 void convert(const uint8_t* src, dtype st, uint8_t* dst, dtype dt, uint64_t n) {
+    if (n == 0) return;
     if (st == dt) {
         std::memcpy(dst, src, n * dtype_size(st));
         return;
@@ -115,9 +116,11 @@ void dma_engine::check(const dma_request& r, const path_params& path) const {
 }
 
 ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
-                        uint64_t len, ps_t start) {
+                        uint64_t len, ps_t start, bool timing_only) {
     const bool global = space == mem_space::gm;
-    m_trans.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    m_trans.set_command(timing_only ? tlm::TLM_IGNORE_COMMAND
+                        : write     ? tlm::TLM_WRITE_COMMAND
+                                    : tlm::TLM_READ_COMMAND);
     m_trans.set_address(global ? addr : local_base(space) + addr);
     m_trans.set_data_ptr(data);
     m_trans.set_data_length(static_cast<unsigned int>(len));
@@ -135,6 +138,21 @@ ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr,
         throw model_fault(name(), addr, t.r.describe(), what);
     }
     return now + time_to_ps(delay);
+}
+
+std::pair<uint8_t*, uint64_t> dma_engine::local_memory(mem_space space) {
+    auto& slot = m_dmi[size_t(space)];
+    if (!slot.first) {
+        tlm::tlm_generic_payload probe;
+        tlm::tlm_dmi dmi;
+        probe.set_address(local_base(space));
+        probe.set_command(tlm::TLM_READ_COMMAND);
+        if (!local_socket->get_direct_mem_ptr(probe, dmi))
+            throw model_fault(name(), 0, "",
+                              std::string("no direct access to ") + to_string(space));
+        slot = {dmi.get_dmi_ptr(), dmi.get_end_address() - dmi.get_start_address() + 1};
+    }
+    return slot;
 }
 
 ps_t dma_engine::reserve_port(const path_params& path, uint64_t len, ps_t arrival) {
@@ -172,13 +190,43 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
         }
     };
     const bool cast = t.pe != t.se || r.cast();
-    if (t.primary_is_src) {
+    if (r.conv != layout_conv::none && t.secondary != mem_space::gm) {
+        // NZ scatter/gather in a local buffer: one 32-byte-ish piece per fractal row. The
+        // pieces move through DMI; one timing-only access books the buffer's bank time.
+        const auto [mem, size] = local_memory(t.secondary);
+        uint64_t first = ~uint64_t{0};
+        if (t.primary_is_src)
+            done = std::max(done, access(t, t.primary, false, paddr, buf, len, start));
+        for_each_piece([&](uint64_t a, uint64_t el, uint64_t n) {
+            const uint64_t bytes = n * t.se;
+            if (a + bytes > size) {
+                char what[200];
+                std::snprintf(what, sizeof what,
+                              "%s of %llu bytes at %s[0x%llx] is outside the buffer (0x%llx bytes)",
+                              t.primary_is_src ? "write" : "read", (unsigned long long)bytes,
+                              to_string(t.secondary), (unsigned long long)a,
+                              (unsigned long long)size);
+                throw model_fault(name(), a, r.describe(), what);
+            }
+            first = std::min(first, a);
+            if (!m_core.functional) return;
+            if (t.primary_is_src)
+                convert(buf + el * t.pe, r.src_type, mem + a, r.dst_type, n);
+            else
+                convert(mem + a, r.src_type, buf + el * t.pe, r.dst_type, n);
+        });
+        const uint64_t sec_len = std::min(len / t.pe * t.se, size - first);
+        done = std::max(
+            done, access(t, t.secondary, !t.primary_is_src, first, buf, sec_len, start, true));
+        if (!t.primary_is_src)
+            done = std::max(done, access(t, t.primary, true, paddr, buf, len, start));
+    } else if (t.primary_is_src) {
         done = std::max(done, access(t, t.primary, false, paddr, buf, len, start));
         for_each_piece([&](uint64_t a, uint64_t el, uint64_t n) {
             uint8_t* piece = buf + el * t.pe;
             if (cast) {
                 m_cast_buf.resize(n * t.se);
-                convert(piece, r.src_type, m_cast_buf.data(), r.dst_type, n);
+                if (m_core.functional) convert(piece, r.src_type, m_cast_buf.data(), r.dst_type, n);
                 piece = m_cast_buf.data();
             }
             done = std::max(done, access(t, t.secondary, true, a, piece, n * t.se, start));
@@ -189,7 +237,8 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
             if (cast) m_cast_buf.resize(n * t.se);
             done = std::max(done, access(t, t.secondary, false, a, cast ? m_cast_buf.data() : piece,
                                          n * t.se, start));
-            if (cast) convert(m_cast_buf.data(), r.src_type, piece, r.dst_type, n);
+            if (cast && m_core.functional)
+                convert(m_cast_buf.data(), r.src_type, piece, r.dst_type, n);
         });
         done = std::max(done, access(t, t.primary, true, paddr, buf, len, start));
     }
@@ -260,12 +309,21 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
                  access(t, r.src_space, false, src + off, &m_src_block[b * run + off], n, start)});
         }
     }
-    for (uint64_t i = 0; i < rows; ++i)
-        for (uint64_t c = 0; c < cols; ++c) {
-            const uint64_t from = (c / c0) * rows * c0 + i * c0 + c % c0;
-            const uint64_t to = left ? zz_index(i, c, cols_p, k0) : zn_index(i, c, cols_p, k0);
-            std::memcpy(&m_dst_block[to * e], &m_src_block[from * e], e);
+    if (m_core.functional) {
+        if (left) {  // ZZ: each fractal row is one NZ fractal row (c0 == k0)
+            for (uint64_t i = 0; i < rows; ++i)
+                for (uint64_t b = 0; b < blocks; ++b)
+                    std::memcpy(&m_dst_block[zz_index(i, b * c0, cols_p, k0) * e],
+                                &m_src_block[(b * rows + i) * c0 * e],
+                                std::min(c0, cols - b * c0) * e);
+        } else {  // ZN: transpose each fractal; a column of a fractal is contiguous
+            for (uint64_t c = 0; c < cols; ++c) {
+                const uint8_t* src = &m_src_block[((c / c0) * rows * c0 + c % c0) * e];
+                for (uint64_t i = 0; i < rows; ++i)
+                    std::memcpy(&m_dst_block[zn_index(i, c, cols_p, k0) * e], src + i * c0 * e, e);
+            }
         }
+    }
     const uint64_t out = m_dst_block.size();
     for (uint64_t off = 0, i = 0; off < out; off += path.burst_bytes, ++i) {
         const uint64_t n = std::min<uint64_t>(path.burst_bytes, out - off);

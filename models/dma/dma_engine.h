@@ -52,7 +52,9 @@ class dma_engine : public model_base {
     ps_t reserve_port(const path_params& path, uint64_t len, ps_t arrival);
     /// One timed access; returns its completion time.
     ps_t access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
-                uint64_t len, ps_t start);
+                uint64_t len, ps_t start, bool timing_only = false);
+    /// DMI pointer and size of a local buffer (cached).
+    std::pair<uint8_t*, uint64_t> local_memory(mem_space space);
     void on_trace_attached() override;
 
     pipe_id m_pipe;
@@ -65,6 +67,7 @@ class dma_engine : public model_base {
     std::array<std::array<uint64_t, size_t(mem_space::count)>, size_t(mem_space::count)>
         m_path_bytes{};
     uint64_t m_bytes = 0, m_bursts = 0, m_transfers = 0;
+    std::array<std::pair<uint8_t*, uint64_t>, size_t(mem_space::count)> m_dmi{};
     traced_signal m_inflight;
 };
 

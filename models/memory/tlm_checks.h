@@ -7,10 +7,12 @@
 namespace npusim::models {
 
 /// @brief Validates command, byte enables and streaming width, and that [addr, addr+len) lies in
-/// [0, size). Sets the response status and returns false on any violation.
-inline bool check_access(tlm::tlm_generic_payload& trans, uint64_t size) {
+/// [0, size). Sets the response status and returns false on any violation. `allow_ignore`
+/// accepts TLM_IGNORE_COMMAND (a timing-only access that moves no data).
+inline bool check_access(tlm::tlm_generic_payload& trans, uint64_t size, bool allow_ignore = false) {
     const tlm::tlm_command cmd = trans.get_command();
-    if (cmd != tlm::TLM_READ_COMMAND && cmd != tlm::TLM_WRITE_COMMAND) {
+    if (cmd != tlm::TLM_READ_COMMAND && cmd != tlm::TLM_WRITE_COMMAND &&
+        !(allow_ignore && cmd == tlm::TLM_IGNORE_COMMAND)) {
         trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
         return false;
     }

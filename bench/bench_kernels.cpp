@@ -1,0 +1,83 @@
+// Kernel simulation speed: the reference matmul, 2048x2048x2048 fp16, on the ascend910 preset in
+// timing-only and functional mode. Prints simulated instructions per wall second, wall time and
+// the host arithmetic rate of the cube model. Never fails on time. Each mode runs in its own
+// process (SystemC elaborates once per process).
+#include <systemc>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "models/core/fractal_layout.h"
+#include "platform/config/config_loader.h"
+#include "platform/simulation.h"
+#include "sw/kernel/launch.h"
+#include "sw/kernel/reference_kernels.h"
+
+using namespace npusim;
+
+static int run_case(bool functional, uint32_t size) {
+    auto cfg = platform::load_platform("ascend910");
+    if (!functional) cfg.set_timing_only();
+    platform::simulation sim(cfg);
+    double wall = 0, sim_us = 0;
+    std::string fault;
+    const bool ok = sim.run([&](platform::chip& c, auto&) {
+        const uint32_t m = size, k = size, n = size;
+        const uint64_t a = 0, b = models::round_up(uint64_t(m) * k * 2, 4096), out = 2 * b;
+        const auto t = kernel::tile_matmul(cfg.aicore, cfg.cores, m, k, n);
+        const auto w0 = std::chrono::steady_clock::now();
+        const auto rec = kernel::launch(
+            c, "matmul", t.block_dim, models::kernel_kind::cube, [&](kernel::kernel_context& ctx) {
+                kernel::matmul_kernel(ctx, {a, uint64_t(m) * k}, {b, uint64_t(k) * n},
+                                      {out, uint64_t(m) * n}, t);
+            });
+        wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+        sim_us = (rec.end - rec.start) / 1e6;
+        fault = rec.fault;
+    });
+    if (!ok || !fault.empty()) {
+        std::fprintf(stderr, "run failed: %s%s\n", sim.error().c_str(), fault.c_str());
+        return 1;
+    }
+    double instructions = 0, cube_flops = 0, cube_seconds = 0;
+    for (auto& core : sim.get_chip().cores()) {
+        for (auto& p : core->pipes()) instructions += double(p->instructions());
+        cube_flops += core->cube().host_flops();
+        cube_seconds += core->cube().host_seconds();
+    }
+    const double flops = 2.0 * size * double(size) * size;
+    std::printf(
+        "%-11s matmul %ux%ux%u: sim %8.2f us (%5.1f%% of fp16 peak)  wall %6.3f s  %7.0f "
+        "instructions  "
+        "%6.3f M instructions/s",
+        functional ? "functional" : "timing-only", size, size, size, sim_us,
+        100 * flops / (sim_us * 1e-6) / cfg.peak_fp16_flops(), wall, instructions,
+        instructions / wall / 1e6);
+    if (functional)
+        std::printf("  cube host arithmetic %.1f GFLOP/s (%.2f s)", cube_flops / cube_seconds / 1e9,
+                    cube_seconds);
+    std::printf("\n");
+    return 0;
+}
+
+int sc_main(int argc, char* argv[]) {
+    const uint32_t size = argc >= 3 ? uint32_t(std::atoi(argv[2])) : 2048;
+    if (argc >= 2 && std::string(argv[1]) == "--timing-only") return run_case(false, size);
+    if (argc >= 2 && std::string(argv[1]) == "--functional") return run_case(true, size);
+    std::printf(
+        "bench_kernels: reference matmul on ascend910 (targets: >= 1 M instructions/s timing-only, "
+        ">= 10 GFLOP/s cube host arithmetic)\n");
+    std::fflush(stdout);
+    int rc = 0;
+    for (const char* mode : {"--timing-only", "--functional"})
+        rc |= std::system(
+            (std::string("\"") + argv[0] + "\" " + mode + " " + std::to_string(size)).c_str());
+    return rc != 0;
+}
+
+int main(int argc, char* argv[]) {
+    setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+    return sc_core::sc_elab_and_sim(argc, argv);
+}

@@ -51,7 +51,8 @@ struct l2_params {
     uint32_t ways = 16;
     uint64_t hit_latency_ps = 0;
     uint64_t miss_latency_ps = 0;
-    double bandwidth = 0;  ///< bytes/s
+    double bandwidth = 0;    ///< bytes/s
+    bool functional = true;  ///< false: hits fetch no data (timing only)
 };
 
 /// @brief Chip interconnect between cores and L2/GM.
@@ -110,7 +111,9 @@ struct fractal {
 struct cube_params {
     fractal fp16, bf16, int8{16, 32, 16};
     uint32_t overhead_cycles = 0;  ///< fixed cost of every mmad
-    const fractal& of(dtype t) const { return t == dtype::int8 ? int8 : t == dtype::bf16 ? bf16 : fp16; }
+    const fractal& of(dtype t) const {
+        return t == dtype::int8 ? int8 : t == dtype::bf16 ? bf16 : fp16;
+    }
 };
 
 /// @brief Everything one core needs to be built.
@@ -125,8 +128,8 @@ struct core_params {
     dma_params dma;
     cube_params cube;
     vector_costs vector;
-    uint32_t event_ids = 8;   ///< set_flag/wait_flag ids per pipe pair
-    bool functional = true;   ///< false: timing only, no arithmetic and no data copies
+    uint32_t event_ids = 8;  ///< set_flag/wait_flag ids per pipe pair
+    bool functional = true;  ///< false: timing only, no arithmetic and no data copies
     const buffer_params& buffer(mem_space s) const { return buffers[static_cast<size_t>(s)]; }
     const path_params& path(mem_space src, mem_space dst) const {
         return paths[static_cast<size_t>(src)][static_cast<size_t>(dst)];

@@ -25,9 +25,12 @@ std::string lower(std::string s) {
 
 bool kind_has_buffer(core_kind kind, mem_space s) {
     switch (kind) {
-        case core_kind::aicore: return s != mem_space::bt && s != mem_space::fb;
-        case core_kind::aic: return s != mem_space::ub;
-        case core_kind::aiv: return s == mem_space::ub;
+        case core_kind::aicore:
+            return s != mem_space::bt && s != mem_space::fb;
+        case core_kind::aic:
+            return s != mem_space::ub;
+        case core_kind::aiv:
+            return s == mem_space::ub;
     }
     return false;
 }
@@ -36,9 +39,12 @@ bool kind_has_buffer(core_kind kind, mem_space s) {
 
 std::vector<pipe_id> pipes_of(core_kind kind) {
     switch (kind) {
-        case core_kind::aicore: return {pipe_id::MTE1, pipe_id::MTE2, pipe_id::MTE3, pipe_id::M, pipe_id::V};
-        case core_kind::aic: return {pipe_id::MTE1, pipe_id::MTE2, pipe_id::MTE3, pipe_id::M, pipe_id::FIX};
-        case core_kind::aiv: return {pipe_id::MTE2, pipe_id::MTE3, pipe_id::V};
+        case core_kind::aicore:
+            return {pipe_id::MTE1, pipe_id::MTE2, pipe_id::MTE3, pipe_id::M, pipe_id::V};
+        case core_kind::aic:
+            return {pipe_id::MTE1, pipe_id::MTE2, pipe_id::MTE3, pipe_id::M, pipe_id::FIX};
+        case core_kind::aiv:
+            return {pipe_id::MTE2, pipe_id::MTE3, pipe_id::V};
     }
     return {};
 }
@@ -50,7 +56,8 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
       m_period(period_ps(p.clock_hz)),
       m_local_bus("local_bus"),
       m_cube(std::string(name()) + ".cube", p.cube),
-      m_vector(std::string(name()) + ".vector", p.vector, kind_has_buffer(p.kind, mem_space::ub) ? p.buffer(mem_space::ub).size : 0),
+      m_vector(std::string(name()) + ".vector", p.vector,
+               kind_has_buffer(p.kind, mem_space::ub) ? p.buffer(mem_space::ub).size : 0),
       m_flags(k_pipe_slots * k_pipe_slots * std::max<uint32_t>(1, p.event_ids), 0),
       m_cross_flags(cross_flag_ids, 0) {
     for (size_t s = 1; s < size_t(mem_space::count); ++s) {
@@ -61,7 +68,8 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
         }
         const std::string nm_s = lower(to_string(space));
         buffer_params bp = p.buffer(space);
-        m_buffers[s] = std::make_unique<local_buffer>(nm_s.c_str(), space, bp, m_period, p.functional);
+        m_buffers[s] =
+            std::make_unique<local_buffer>(nm_s.c_str(), space, bp, m_period, p.functional);
         m_local_bus.map(local_base(space), bp.size, nm_s);
         m_local_bus.initiator_socket.bind(m_buffers[s]->target_socket);
     }
@@ -96,7 +104,8 @@ dma_engine* ai_core::engine(pipe_id id) {
 
 // --- scalar unit ---
 
-void ai_core::start_block(std::function<void()> body, std::function<void(const block_result&)> done) {
+void ai_core::start_block(std::function<void()> body,
+                          std::function<void(const block_result&)> done) {
     m_body = std::move(body);
     m_done = std::move(done);
     m_block_active = true;
@@ -117,7 +126,7 @@ void ai_core::scalar_thread() {
             barrier_all();
         } catch (const kernel_aborted&) {
         } catch (const model_fault& f) {  // raised by the kernel API on the scalar unit
-            m_fault = f.what();
+            if (!m_aborted) m_fault = f.what();
             m_aborted = true;
         }
         if (m_aborted) {
@@ -139,8 +148,12 @@ void ai_core::scalar_thread() {
 void ai_core::issue(pipe_id pid, instruction ins) {
     if (m_aborted) throw kernel_aborted{};
     pipe* p = get_pipe(pid);
-    if (!p) raise(name(), ins, pid, std::string("this ") + to_string(m_p.kind) + " core has no " + to_string(pid) + " pipe");
-    if (p->full()) m_scalar_waiting = std::string("a free slot in the ") + to_string(pid) + " queue";
+    if (!p)
+        raise(name(), ins, pid,
+              std::string("this ") + to_string(m_p.kind) + " core has no " + to_string(pid) +
+                  " pipe");
+    if (p->full())
+        m_scalar_waiting = std::string("a free slot in the ") + to_string(pid) + " queue";
     p->push(std::move(ins));
     m_scalar_waiting.clear();
     if (m_aborted) throw kernel_aborted{};
@@ -177,14 +190,18 @@ void ai_core::wait_idle() {
 std::string ai_core::blocked_report() const {
     std::string s;
     for (auto& p : m_pipes)
-        if (!p->waiting().empty()) s += std::string(name()) + " pipe " + to_string(p->id()) + " waits for " + p->waiting() + "\n";
-    if (!m_scalar_waiting.empty()) s += std::string(name()) + " scalar unit waits for " + m_scalar_waiting + "\n";
+        if (!p->waiting().empty())
+            s += std::string(name()) + " pipe " + to_string(p->id()) + " waits for " +
+                 p->waiting() + "\n";
+    if (!m_scalar_waiting.empty())
+        s += std::string(name()) + " scalar unit waits for " + m_scalar_waiting + "\n";
     return s;
 }
 
 // --- execution ---
 
-void ai_core::raise(const std::string& unit, const instruction& ins, pipe_id p, const std::string& what) const {
+void ai_core::raise(const std::string& unit, const instruction& ins, pipe_id p,
+                    const std::string& what) const {
     throw model_fault(unit, 0, describe(ins, p), what);
 }
 
@@ -195,14 +212,17 @@ uint8_t& ai_core::flag(pipe_id src, pipe_id dst, uint32_t id) {
 bool ai_core::flag_op_exec(pipe& p, const flag_op& f) {
     const pipe_id here = f.set ? f.src : f.dst;
     if (here != p.id())
-        raise(p.name(), f, p.id(), std::string(f.set ? "set_flag" : "wait_flag") + " must run in the " +
-                                    to_string(here) + " pipe");
+        raise(p.name(), f, p.id(),
+              std::string(f.set ? "set_flag" : "wait_flag") + " must run in the " +
+                  to_string(here) + " pipe");
     if (f.id >= m_p.event_ids)
-        raise(p.name(), f, p.id(), "event id " + std::to_string(f.id) + " out of range 0.." +
-                                    std::to_string(m_p.event_ids - 1) + " on this chip");
+        raise(p.name(), f, p.id(),
+              "event id " + std::to_string(f.id) + " out of range 0.." +
+                  std::to_string(m_p.event_ids - 1) + " on this chip");
     if (!get_pipe(f.src) || !get_pipe(f.dst))
-        raise(p.name(), f, p.id(), std::string("no ") + (get_pipe(f.src) ? to_string(f.dst) : to_string(f.src)) +
-                                    " pipe on this core");
+        raise(p.name(), f, p.id(),
+              std::string("no ") + (get_pipe(f.src) ? to_string(f.dst) : to_string(f.src)) +
+                  " pipe on this core");
     uint8_t& bit = flag(f.src, f.dst, f.id);
     if (f.set) {
         bit = 1;  // one bit: a second set before the wait is lost, as in hardware
@@ -210,7 +230,8 @@ bool ai_core::flag_op_exec(pipe& p, const flag_op& f) {
         return false;
     }
     if (!bit) {
-        p.set_waiting(std::string("flag ") + to_string(f.src) + "->" + to_string(f.dst) + " id " + std::to_string(f.id));
+        p.set_waiting(std::string("flag ") + to_string(f.src) + "->" + to_string(f.dst) + " id " +
+                      std::to_string(f.id));
         while (!bit && !m_aborted) sc_core::wait(m_flag_changed);
         p.set_waiting("");
     }
@@ -220,14 +241,17 @@ bool ai_core::flag_op_exec(pipe& p, const flag_op& f) {
 
 bool ai_core::cross_flag_exec(pipe& p, const cross_flag_op& f) {
     if (f.id >= cross_flag_ids)
-        raise(p.name(), f, p.id(), "cross-core flag id " + std::to_string(f.id) + " out of range 0.." +
-                                    std::to_string(cross_flag_ids - 1));
-    if (m_partners.empty()) raise(p.name(), f, p.id(), "cross-core flags need a split chip (no partner cores)");
+        raise(p.name(), f, p.id(),
+              "cross-core flag id " + std::to_string(f.id) + " out of range 0.." +
+                  std::to_string(cross_flag_ids - 1));
+    if (m_partners.empty())
+        raise(p.name(), f, p.id(), "cross-core flags need a split chip (no partner cores)");
     if (f.set) {
         for (ai_core* c : m_partners) {
             if (c->m_cross_flags[f.id] >= cross_flag_max)
-                raise(p.name(), f, p.id(), "cross-core flag " + std::to_string(f.id) + " set more than " +
-                                            std::to_string(cross_flag_max) + " times without a wait on " + c->name());
+                raise(p.name(), f, p.id(),
+                      "cross-core flag " + std::to_string(f.id) + " set more than " +
+                          std::to_string(cross_flag_max) + " times without a wait on " + c->name());
             ++c->m_cross_flags[f.id];
             c->m_cross_changed.notify(sc_core::SC_ZERO_TIME);
         }
@@ -258,12 +282,14 @@ bool ai_core::execute(pipe& p, const instruction& ins) {
                 auto* b = buffer(mem_space::l0b);
                 auto* c = buffer(mem_space::l0c);
                 if (!a || !b || !c) raise(p.name(), ins, p.id(), "this core has no cube buffers");
-                m_cube.execute(op, a->data(), a->size(), b->data(), b->size(), c->data(), c->size(), m_p.functional);
+                m_cube.execute(op, a->data(), a->size(), b->data(), b->size(), c->data(), c->size(),
+                               m_p.functional);
                 sc_core::wait(ps_to_time(m_cube.cycles(op) * m_period));
                 return true;
             },
             [&](const vector_op& op) {
-                if (p.id() != pipe_id::V) raise(p.name(), ins, p.id(), "vector instructions run in the V pipe");
+                if (p.id() != pipe_id::V)
+                    raise(p.name(), ins, p.id(), "vector instructions run in the V pipe");
                 auto* ub = buffer(mem_space::ub);
                 if (!ub) raise(p.name(), ins, p.id(), "this core has no UB");
                 m_vector.execute(op, ub->data(), m_p.functional);
@@ -278,8 +304,8 @@ bool ai_core::execute(pipe& p, const instruction& ins) {
 }
 
 void ai_core::on_fault(pipe& p, const std::string& what) {
-    (void)p;
-    m_fault = what;
+    if (m_block_active && m_aborted) return;  // the block already stopped at its first fault
+    m_fault = std::string("pipe ") + to_string(p.id()) + ": " + what;
     // The kernel stops: nothing queued runs, waits are released.
     for (auto& q : m_pipes) q->drop_queue();
     if (m_block_active) {

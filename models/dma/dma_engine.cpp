@@ -197,7 +197,7 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
         uint64_t first = ~uint64_t{0};
         if (t.primary_is_src)
             done = std::max(done, access(t, t.primary, false, paddr, buf, len, start));
-        for_each_piece([&](uint64_t a, uint64_t el, uint64_t n) {
+        auto piece = [&](uint64_t a, uint64_t el, uint64_t n) {
             const uint64_t bytes = n * t.se;
             if (a + bytes > size) {
                 char what[200];
@@ -214,7 +214,17 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
                 convert(buf + el * t.pe, r.src_type, mem + a, r.dst_type, n);
             else
                 convert(mem + a, r.src_type, buf + el * t.pe, r.dst_type, n);
-        });
+        };
+        if (m_core.functional) {
+            for_each_piece(piece);
+        } else {  // no data: the first and the last piece (the highest address) suffice
+            const uint64_t c0 = r.c0(), e0 = offset / t.pe, e1 = (offset + len) / t.pe - 1;
+            const uint64_t last0 = std::max(e0, e1 / c0 * c0);
+            piece(t.secondary_base + nz_index(row, e0, r.padded_rows(), c0) * t.se, 0,
+                  std::min(e1 + 1, (e0 / c0 + 1) * c0) - e0);
+            piece(t.secondary_base + nz_index(row, last0, r.padded_rows(), c0) * t.se, last0 - e0,
+                  e1 + 1 - last0);
+        }
         const uint64_t sec_len = std::min(len / t.pe * t.se, size - first);
         done = std::max(
             done, access(t, t.secondary, !t.primary_is_src, first, buf, sec_len, start, true));
@@ -297,17 +307,21 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
         0, 0,    0,    uint32_t(e),   uint32_t(e),    now_ps() + ps_t(path.setup_cycles) * m_period,
         0, 0};
     t.done = t.arrival;
-    std::vector<ps_t> starts;
+    // Each column block's rows are one contiguous run: the port is booked burst by burst, the
+    // run moves in one access that starts with its first burst.
+    ps_t first_start = 0;
     for (uint64_t b = 0; b < blocks; ++b) {
         const uint64_t src = r.src + (((r.nz_col0 / c0) + b) * nz_rows + r.nz_row0) * c0 * e;
+        ps_t run_start = 0;
         for (uint64_t off = 0; off < run; off += path.burst_bytes) {
-            const uint64_t n = std::min<uint64_t>(path.burst_bytes, run - off);
-            const ps_t start = reserve_port(path, n, t.arrival);
-            starts.push_back(start);
-            t.done = std::max(
-                {t.done, m_timing.release,
-                 access(t, r.src_space, false, src + off, &m_src_block[b * run + off], n, start)});
+            const ps_t start =
+                reserve_port(path, std::min<uint64_t>(path.burst_bytes, run - off), t.arrival);
+            if (off == 0) run_start = start;
+            t.done = std::max(t.done, m_timing.release);
         }
+        if (b == 0) first_start = run_start;
+        t.done = std::max(
+            t.done, access(t, r.src_space, false, src, &m_src_block[b * run], run, run_start));
     }
     if (m_core.functional) {
         if (left) {  // ZZ: each fractal row is one NZ fractal row (c0 == k0)
@@ -324,14 +338,8 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
             }
         }
     }
-    const uint64_t out = m_dst_block.size();
-    for (uint64_t off = 0, i = 0; off < out; off += path.burst_bytes, ++i) {
-        const uint64_t n = std::min<uint64_t>(path.burst_bytes, out - off);
-        const ps_t start =
-            starts.empty() ? t.arrival : starts[std::min<size_t>(i, starts.size() - 1)];
-        t.done = std::max(t.done,
-                          access(t, r.dst_space, true, r.dst + off, &m_dst_block[off], n, start));
-    }
+    t.done = std::max(t.done, access(t, r.dst_space, true, r.dst, m_dst_block.data(),
+                                     m_dst_block.size(), first_start));
     sc_core::wait(ps_to_time(t.done + ps_t(path.latency_cycles) * m_period - now_ps()));
 }
 

@@ -6,6 +6,7 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p)
     : model_base(nm), target_socket("target_socket"), gm_socket("gm_socket"), m_p(p) {
     m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
     m_ways.resize(m_sets * p.ways);
+    m_mru.resize(m_sets, 0);
     target_socket.register_b_transport(this, &l2_cache::b_transport);
     target_socket.register_transport_dbg(this, &l2_cache::transport_dbg);
     target_socket.register_get_direct_mem_ptr(this, &l2_cache::get_direct_mem_ptr);
@@ -15,17 +16,25 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p)
 bool l2_cache::touch(uint64_t line) {
     const uint64_t set = line % m_sets;
     way* w = &m_ways[set * m_p.ways];
+    // Most lookups hit the set's most recently used way.
+    way& mru = w[m_mru[set]];
+    if (mru.tag == line) {
+        mru.last_use = ++m_use_clock;
+        return true;
+    }
     way* victim = w;
     ++m_use_clock;
     for (uint32_t i = 0; i < m_p.ways; ++i) {
         if (w[i].tag == line) {
             w[i].last_use = m_use_clock;
+            m_mru[set] = i;
             return true;
         }
         if (w[i].last_use < victim->last_use) victim = &w[i];
     }
     victim->tag = line;
     victim->last_use = m_use_clock;
+    m_mru[set] = static_cast<uint32_t>(victim - w);
     return false;
 }
 
@@ -53,7 +62,7 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
 
     if (all_hit && !is_write) {
         // Data comes from GM functionally, time from L2 only.
-        if (gm_socket->transport_dbg(trans) != len) {
+        if (m_p.functional && gm_socket->transport_dbg(trans) != len) {
             trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
             return;
         }

@@ -42,7 +42,8 @@ class l2_cache : public model_base {
 
     l2_params m_p;
     uint64_t m_sets;
-    std::vector<way> m_ways;  // m_sets x ways
+    std::vector<way> m_ways;      // m_sets x ways
+    std::vector<uint32_t> m_mru;  // most recently used way per set
     uint64_t m_use_clock = 0;
     serial_resource m_port;
     uint64_t m_hits = 0, m_misses = 0, m_read_bytes = 0, m_write_bytes = 0;

@@ -4,6 +4,7 @@
 #include <tlm>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "models/common/model_base.h"
@@ -24,7 +25,7 @@ class local_buffer : public model_base {
 
     mem_space space() const { return m_space; }
     const buffer_params& params() const { return m_p; }
-    uint8_t* data() { return m_data.data(); }
+    uint8_t* data() { return m_data.get(); }
     uint64_t size() const { return m_p.size; }
     uint64_t bank_conflicts() const { return m_conflicts; }
     void visit_stats(const stats_fn& fn) const override;
@@ -39,7 +40,8 @@ class local_buffer : public model_base {
     ps_t m_period;
     bool m_functional;
     uint64_t m_bank_bytes;
-    std::vector<uint8_t> m_data;
+    // calloc: zeroed pages the OS maps on first touch, so untouched buffers cost nothing.
+    std::unique_ptr<uint8_t, void (*)(void*)> m_data;
     std::vector<serial_resource> m_banks;
     uint64_t m_read_bytes = 0, m_write_bytes = 0, m_conflicts = 0;
 };

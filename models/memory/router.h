@@ -43,6 +43,7 @@ class router : public model_base {
     void invalidate_dmi(int id, sc_dt::uint64 start, sc_dt::uint64 end);
 
     std::vector<region> m_map;
+    mutable unsigned m_last = 0;
     double m_bandwidth;
     ps_t m_latency_ps;
     serial_resource m_link;

@@ -15,6 +15,7 @@ double platform_config::peak_fp16_flops() const {
 
 void platform_config::set_timing_only() {
     gm.functional = false;
+    l2.functional = false;
     aicore.functional = aic.functional = aiv.functional = false;
 }
 

@@ -242,6 +242,8 @@ class kernel_context {
     }
     template <class O, class I>
     void cast(local_tensor<O> d, local_tensor<I> a, uint64_t n);
+    /// @brief One hand-built vector instruction (masks, repeats and strides as given).
+    void vector(const models::vector_op& op) { m_core.issue(pipe_id::V, op); }
 
     // --- synchronisation ---
     void set_flag(pipe_id src, pipe_id dst, uint32_t id) {

@@ -1,6 +1,7 @@
 #include "sw/kernel/reference_kernels.h"
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 
 #include "models/core/fractal_layout.h"
@@ -27,8 +28,9 @@ matmul_tiling tile_matmul(const models::core_params& core, unsigned cores, uint3
     for (auto& s : shapes) {
         const uint32_t bm = std::min<uint32_t>(s[0], uint32_t(round_up(m, 16)));
         const uint32_t bn = std::min<uint32_t>(s[1], uint32_t(round_up(n, 16)));
+        // Coupled chips stage the fp16 tile in UB: one NZ scratch plus `depth` ND buffers.
         const bool fits_ub =
-            core.kind == models::core_kind::aic || uint64_t(depth) * bm * bn * 2 <= ub;
+            core.kind == models::core_kind::aic || uint64_t(depth + 1) * bm * bn * 2 <= ub;
         if (uint64_t(depth) * bm * bn * 4 <= l0c && fits_ub) {
             t.base_m = bm;
             t.base_n = bn;
@@ -51,6 +53,34 @@ matmul_tiling tile_matmul(const models::core_params& core, unsigned cores, uint3
     return t;
 }
 
+namespace {
+
+// NZ -> ND inside UB with the vector unit: x * 1 copies exactly, block strides do the
+// reordering. A repeat takes one row of 8 fractal columns (8 x 32 bytes), one repeat per row.
+void nz_to_nd(kernel_context& ctx, local_tensor<half> nd, local_tensor<half> nz, uint32_t rows,
+              uint32_t mp, uint32_t np) {
+    const uint32_t blocks = np / 16;
+    for (uint32_t g = 0; g < blocks; g += 8) {
+        const uint32_t n = std::min<uint32_t>(8, blocks - g) * 16;
+        models::vector_op op;
+        op.op = models::vec_opcode::muls;
+        op.type = op.dst_type = models::dtype::fp16;
+        op.scalar = 1.0f;
+        op.repeats = rows;
+        op.mask_lo = n >= 64 ? ~0ull : (1ull << n) - 1;
+        op.mask_hi = n <= 64 ? 0 : n >= 128 ? ~0ull : (1ull << (n - 64)) - 1;
+        op.src0 = nz.offset + uint64_t(g) * mp * 32;
+        op.src0_blk_stride = static_cast<uint16_t>(mp);  // next fractal column
+        op.src0_rep_stride = 1;                          // next row
+        op.dst = nd.offset + uint64_t(g) * 32;  // g counts 32-byte blocks
+        op.dst_blk_stride = 1;
+        op.dst_rep_stride = static_cast<uint16_t>(np / 16);
+        ctx.vector(op);
+    }
+}
+
+}  // namespace
+
 void matmul_kernel(kernel_context& ctx, global_tensor<half> a, global_tensor<half> b,
                    global_tensor<half> c, const matmul_tiling& t) {
     if (!ctx.has_cube()) return;
@@ -60,11 +90,15 @@ void matmul_kernel(kernel_context& ctx, global_tensor<half> a, global_tensor<hal
     tque<half> qa2(ctx, position::A2, t.depth, uint64_t(t.base_m) * t.base_k);
     tque<half> qb2(ctx, position::B2, t.depth, uint64_t(t.base_k) * t.base_n);
     tque<float> qc(ctx, position::CO1, t.depth, uint64_t(t.base_m) * t.base_n);
-    // Coupled chips: L0C -> UB (vector pipe, cast to fp16) -> GM (MTE3).
+    // Coupled chips: L0C -> UB in NZ (vector pipe, cast to fp16), NZ -> ND in UB (vector
+    // unit), ND rows -> GM (MTE3).
     std::unique_ptr<tque<half>> qout;
-    if (!split)
+    local_tensor<half> nz;
+    if (!split) {
+        nz = ctx.alloc<half>(position::VECCALC, uint64_t(t.base_m) * t.base_n);
         qout = std::make_unique<tque<half>>(ctx, position::VECOUT, t.depth,
                                             uint64_t(t.base_m) * t.base_n);
+    }
 
     const uint32_t tiles_n = (t.n + t.base_n - 1) / t.base_n;
     for (uint64_t tile = ctx.block_idx(); tile < t.tiles(); tile += ctx.block_num()) {
@@ -110,16 +144,13 @@ void matmul_kernel(kernel_context& ctx, global_tensor<half> a, global_tensor<hal
             qc.free_tensor(acc);
         } else {
             const uint32_t np = uint32_t(round_up(nr, 16));
-            auto ub = qout->alloc_tensor();
-            ctx.l0c_to_ub(ub, acc, uint64_t(mp) * np);
+            ctx.l0c_to_ub(nz, acc, uint64_t(mp) * np);
             qc.free_tensor(acc);
-            qout->enque(ub);
-            ub = qout->deque();
-            // UB holds the tile in NZ: one strided copy per 16-column block.
-            for (uint32_t j = 0; j < np; j += 16)
-                ctx.copy_2d<half>(mem_space::gm, out[j].addr, mem_space::ub,
-                                  ub.offset + uint64_t(j) * mp * 2, mr,
-                                  std::min<uint32_t>(16, nr - j), t.n, 16);
+            auto nd = qout->alloc_tensor();
+            nz_to_nd(ctx, nd, nz, mr, mp, np);
+            qout->enque(nd);
+            auto ub = qout->deque();
+            ctx.copy_2d<half>(mem_space::gm, out.addr, mem_space::ub, ub.offset, mr, nr, t.n, np);
             qout->free_tensor(ub);
         }
     }

@@ -72,7 +72,7 @@ struct host_link_params {
 struct dma_params {
     /// Bursts issued per simulator wait. Larger = faster simulation, coarser interleaving of
     /// engines that contend for the same resource.
-    uint32_t window_bursts = 16;
+    uint32_t window_bursts = 32;
     uint32_t queue_depth = 32;  ///< per-pipe instruction queue depth
 };
 

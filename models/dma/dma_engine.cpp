@@ -300,8 +300,12 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
                           "sub-block must start on a column block and lie within nz_rows");
     const uint64_t blocks = (cols + c0 - 1) / c0;
     const uint64_t run = rows * c0 * e;  // one column block's rows of the sub-block
-    m_src_block.assign(blocks * rows_p * c0 * e, 0);
-    m_dst_block.assign(rows_p * cols_p * e, 0);
+    // Every source byte is read; the destination's padding must be zero (functional only).
+    m_src_block.resize(blocks * rows * c0 * e);
+    if (m_core.functional)
+        m_dst_block.assign(rows_p * cols_p * e, 0);
+    else
+        m_dst_block.resize(rows_p * cols_p * e);
     transfer t{
         r, path, true, mem_space::l1, mem_space::l0a, 0,
         0, 0,    0,    uint32_t(e),   uint32_t(e),    now_ps() + ps_t(path.setup_cycles) * m_period,

@@ -19,6 +19,10 @@ local_buffer::local_buffer(const sc_core::sc_module_name& nm, mem_space space,
       m_bank_bytes(std::max<uint64_t>(1, p.size / std::max<uint32_t>(1, p.banks))),
       m_data(static_cast<uint8_t*>(std::calloc(std::max<uint64_t>(1, p.size), 1)), std::free),
       m_banks(std::max<uint32_t>(1, p.banks)) {
+    if ((m_bank_bytes & (m_bank_bytes - 1)) == 0)
+        while ((uint64_t{1} << m_bank_shift) < m_bank_bytes) ++m_bank_shift;
+    if (p.bank_bytes_per_cycle == std::floor(p.bank_bytes_per_cycle))
+        m_bank_bpc_int = static_cast<uint64_t>(p.bank_bytes_per_cycle);
     target_socket.register_b_transport(this, &local_buffer::b_transport);
     target_socket.register_transport_dbg(this, &local_buffer::transport_dbg);
     target_socket.register_get_direct_mem_ptr(this, &local_buffer::get_direct_mem_ptr);
@@ -33,14 +37,20 @@ void local_buffer::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
 
     const ps_t now = now_ps();
     const ps_t arrival = now + time_to_ps(delay);
-    const uint64_t b0 = addr / m_bank_bytes, b1 = (addr + len - 1) / m_bank_bytes;
+    // Every burst lands here: shifts and integer division when the numbers allow.
+    const uint64_t b0 = m_bank_shift ? addr >> m_bank_shift : addr / m_bank_bytes;
+    const uint64_t b1 =
+        m_bank_shift ? (addr + len - 1) >> m_bank_shift : (addr + len - 1) / m_bank_bytes;
     const uint64_t touched = b1 - b0 + 1;
     ps_t start = arrival;
     for (uint64_t b = b0; b <= b1; ++b) start = std::max(start, m_banks[b].next_free());
     if (start > arrival) ++m_conflicts;
-    const double cycles = std::ceil(static_cast<double>(len) /
-                                    (m_p.bank_bytes_per_cycle * static_cast<double>(touched)));
-    const ps_t occ = static_cast<ps_t>(cycles) * m_period;
+    const uint64_t cycles =
+        m_bank_bpc_int ? (len + m_bank_bpc_int * touched - 1) / (m_bank_bpc_int * touched)
+                       : static_cast<uint64_t>(
+                             std::ceil(static_cast<double>(len) /
+                                       (m_p.bank_bytes_per_cycle * static_cast<double>(touched))));
+    const ps_t occ = cycles * m_period;
     for (uint64_t b = b0; b <= b1; ++b) m_banks[b].reserve(start, occ);
     delay = ps_to_time(start + occ - now);
 

@@ -40,6 +40,8 @@ class local_buffer : public model_base {
     ps_t m_period;
     bool m_functional;
     uint64_t m_bank_bytes;
+    unsigned m_bank_shift = 0;    // log2(bank bytes) when a power of two (shift 0: divide)
+    uint64_t m_bank_bpc_int = 0;  // bank bytes per cycle when whole (0: use floating point)
     // calloc: zeroed pages the OS maps on first touch, so untouched buffers cost nothing.
     std::unique_ptr<uint8_t, void (*)(void*)> m_data;
     std::vector<serial_resource> m_banks;

@@ -114,7 +114,7 @@ std::vector<key_spec> build() {
             "per-instruction set-up before the first burst");
         add(k + ".burst_overhead", vk::cycles, "1", 0, 1e6, "per-burst command cost on the engine");
     }
-    add("dma.window_bursts", vk::integer, "16", 1, 4096,
+    add("dma.window_bursts", vk::integer, "32", 1, 4096,
         "bursts an engine issues per simulator wait (fairness vs. simulation speed)");
     add("dma.queue_depth", vk::integer, "32", 1, 4096, "instruction queue depth per pipe");
     add("noc.bandwidth", vk::bandwidth, "4TB/s", 1e6, inf,

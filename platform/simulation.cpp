@@ -17,10 +17,12 @@ simulation::~simulation() = default;
 
 bool simulation::run(const host_program& program) {
     bool finished = false;
-    sc_core::sc_spawn(
+    sc_core::sc_process_handle host = sc_core::sc_spawn(
         [&] {
             try {
                 program(*m_chip, m_ops);
+            } catch (const sc_core::sc_unwind_exception&) {
+                throw;  // being killed after a deadlock: let SystemC unwind the stack
             } catch (const std::exception& e) {
                 m_error = e.what();
             }
@@ -32,6 +34,16 @@ bool simulation::run(const host_program& program) {
         m_error = "deadlock: the host program is still waiting but no simulation event is pending";
         const std::string blocked = m_chip->blocked_report();
         if (!blocked.empty()) m_error += "\n" + blocked;
+    }
+    // Threads stuck for good are unwound, so what their stacks hold is released.
+    if (!finished) {  // kill() must come from a process, so a last one does it
+        sc_core::sc_spawn(
+            [&] {
+                host.kill();
+                for (auto& c : m_chip->cores()) c->kill_stuck_block();
+            },
+            "reaper");
+        sc_core::sc_start();
     }
     if (m_vcd) m_vcd->close();
     return m_error.empty();

@@ -88,6 +88,11 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
     }
     SC_HAS_PROCESS(ai_core);
     SC_THREAD(scalar_thread);
+    m_scalar = sc_core::sc_get_last_created_process_handle();
+}
+
+void ai_core::kill_stuck_block() {
+    if (m_block_active) m_scalar.kill();
 }
 
 pipe* ai_core::get_pipe(pipe_id id) {

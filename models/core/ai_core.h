@@ -34,7 +34,7 @@ struct block_result {
 /// a split chip's cube core (aic) has L1/L0A/L0B/L0C/BT/FB with MTE1, MTE2, MTE3 (L1->GM), M and
 /// FIX; its vector core (aiv) has UB with MTE2, MTE3 and V.
 class ai_core : public model_base, public pipe_executor {
-public:
+  public:
     ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_params& p);
 
     unsigned id() const { return m_id; }
@@ -72,6 +72,8 @@ public:
     const std::string& fault() const { return m_fault; }
     /// @brief What this core's pipes and scalar unit are blocked on ("" if nothing).
     std::string blocked_report() const;
+    /// @brief After a deadlock: unwinds the scalar unit's stack if a block is stuck on it.
+    void kill_stuck_block();
 
     void attach_trace_all(trace_sink* sink);
 
@@ -79,9 +81,10 @@ public:
     bool execute(pipe& p, const instruction& ins) override;
     void on_fault(pipe& p, const std::string& what) override;
 
-private:
+  private:
     void scalar_thread();
-    void raise(const std::string& unit, const instruction& ins, pipe_id p, const std::string& what) const;
+    void raise(const std::string& unit, const instruction& ins, pipe_id p,
+               const std::string& what) const;
     bool flag_op_exec(pipe& p, const flag_op& f);
     bool cross_flag_exec(pipe& p, const cross_flag_op& f);
     uint8_t& flag(pipe_id src, pipe_id dst, uint32_t id);
@@ -106,6 +109,7 @@ private:
     std::function<void()> m_body;
     std::function<void(const block_result&)> m_done;
     sc_core::sc_event m_block_start;
+    sc_core::sc_process_handle m_scalar;
     bool m_block_active = false, m_aborted = false;
     std::string m_fault, m_scalar_waiting;
 };

@@ -14,21 +14,21 @@ namespace npusim::models {
 /// overhead per instruction. Arithmetic unpacks the fractal operands to dense float (or int)
 /// rows and multiplies with a BLAS sgemm (fp16/bf16) or a blocked integer loop (int8).
 class cube_unit {
-public:
+  public:
     cube_unit(std::string name, const cube_params& p);
 
     uint64_t cycles(const mmad_op& op) const;
     /// @brief Validates operands against the buffer sizes; computes when functional.
     /// @throws model_fault on an unsupported dtype, a shape out of 1..4095, or an operand that
     /// is misaligned or does not fit its buffer.
-    void execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint8_t* l0b, uint64_t l0b_size,
-                 uint8_t* l0c, uint64_t l0c_size, bool functional);
+    void execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint8_t* l0b,
+                 uint64_t l0b_size, uint8_t* l0c, uint64_t l0c_size, bool functional);
 
     /// @brief Multiply-accumulates performed in functional mode (for achieved host GFLOP/s).
     double host_flops() const { return m_flops; }
     double host_seconds() const { return m_seconds; }
 
-private:
+  private:
     std::string m_name;
     cube_params m_p;
     std::vector<float> m_a, m_b, m_c;

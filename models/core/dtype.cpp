@@ -7,11 +7,16 @@ namespace npusim::models {
 
 const char* to_string(dtype t) {
     switch (t) {
-        case dtype::fp32: return "fp32";
-        case dtype::fp16: return "fp16";
-        case dtype::bf16: return "bf16";
-        case dtype::int32: return "int32";
-        case dtype::int8: return "int8";
+        case dtype::fp32:
+            return "fp32";
+        case dtype::fp16:
+            return "fp16";
+        case dtype::bf16:
+            return "bf16";
+        case dtype::int32:
+            return "int32";
+        case dtype::int8:
+            return "int8";
     }
     return "?";
 }
@@ -50,8 +55,8 @@ uint16_t float_to_half(float f) {
     const uint32_t absx = x & 0x7fffffff;
     if (absx >= 0x7f800000) return sign | 0x7c00 | (absx > 0x7f800000 ? 0x200 : 0);  // inf/nan
     if (absx >= 0x477ff000) return sign | 0x7c00;  // rounds to >= 65520: overflow to inf
-    if (absx < 0x38800000) {                      // below the smallest normal: subnormal or 0
-        if (absx < 0x33000000) return sign;       // < 2^-25 rounds to zero
+    if (absx < 0x38800000) {                       // below the smallest normal: subnormal or 0
+        if (absx < 0x33000000) return sign;        // < 2^-25 rounds to zero
         const uint32_t e = absx >> 23;
         const uint32_t m = (absx & 0x7fffff) | 0x800000;
         const uint32_t shift = 126 - e;  // 14 - (e - 127) + 13 - 1 ... bits to drop
@@ -98,14 +103,17 @@ float load_as_float(const uint8_t* base, dtype t, uint64_t i) {
             std::memcpy(&v, base + 4 * i, 4);
             return static_cast<float>(v);
         }
-        case dtype::int8: return static_cast<float>(static_cast<int8_t>(base[i]));
+        case dtype::int8:
+            return static_cast<float>(static_cast<int8_t>(base[i]));
     }
     return 0;
 }
 
 void store_from_float(uint8_t* base, dtype t, uint64_t i, float v) {
     switch (t) {
-        case dtype::fp32: std::memcpy(base + 4 * i, &v, 4); return;
+        case dtype::fp32:
+            std::memcpy(base + 4 * i, &v, 4);
+            return;
         case dtype::fp16: {
             const uint16_t h = float_to_half(v);
             std::memcpy(base + 2 * i, &h, 2);
@@ -127,7 +135,8 @@ void store_from_float(uint8_t* base, dtype t, uint64_t i, float v) {
         }
         case dtype::int8: {
             const float r = std::nearbyint(v);
-            const int8_t x = std::isnan(r) ? 0 : static_cast<int8_t>(std::fmax(-128.f, std::fmin(127.f, r)));
+            const int8_t x =
+                std::isnan(r) ? 0 : static_cast<int8_t>(std::fmax(-128.f, std::fmin(127.f, r)));
             base[i] = static_cast<uint8_t>(x);
             return;
         }

@@ -13,14 +13,19 @@ const char* to_string(dtype t);
 inline unsigned dtype_size(dtype t) {
     switch (t) {
         case dtype::fp32:
-        case dtype::int32: return 4;
+        case dtype::int32:
+            return 4;
         case dtype::fp16:
-        case dtype::bf16: return 2;
-        case dtype::int8: return 1;
+        case dtype::bf16:
+            return 2;
+        case dtype::int8:
+            return 1;
     }
     return 1;
 }
-inline bool is_float(dtype t) { return t == dtype::fp32 || t == dtype::fp16 || t == dtype::bf16; }
+inline bool is_float(dtype t) {
+    return t == dtype::fp32 || t == dtype::fp16 || t == dtype::bf16;
+}
 
 float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);

@@ -8,7 +8,9 @@
 
 namespace npusim::models {
 
-inline uint64_t round_up(uint64_t v, uint64_t m) { return (v + m - 1) / m * m; }
+inline uint64_t round_up(uint64_t v, uint64_t m) {
+    return (v + m - 1) / m * m;
+}
 
 /// @brief NZ: element (r, c) of a matrix with `rows_padded` rows (multiple of 16), c0 per block.
 inline uint64_t nz_index(uint64_t r, uint64_t c, uint64_t rows_padded, uint64_t c0) {

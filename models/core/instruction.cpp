@@ -21,8 +21,8 @@ std::string describe(const instruction& ins, pipe_id pipe) {
         return std::string(f->set ? "set_flag(" : "wait_flag(") + to_string(f->src) + ", " +
                to_string(f->dst) + ", " + std::to_string(f->id) + ")" + where;
     if (auto* x = std::get_if<cross_flag_op>(&ins))
-        return std::string(x->set ? "cross_core_set_flag(" : "cross_core_wait_flag(") + std::to_string(x->id) +
-               ")" + where;
+        return std::string(x->set ? "cross_core_set_flag(" : "cross_core_wait_flag(") +
+               std::to_string(x->id) + ")" + where;
     return "barrier" + where;
 }
 

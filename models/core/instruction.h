@@ -38,7 +38,8 @@ struct cross_flag_op {
 /// @brief PipeBarrier<pipe>: the pipe's earlier work completes first.
 struct barrier_op {};
 
-using instruction = std::variant<dma_request, mmad_op, vector_op, flag_op, cross_flag_op, barrier_op>;
+using instruction =
+    std::variant<dma_request, mmad_op, vector_op, flag_op, cross_flag_op, barrier_op>;
 
 /// @brief Short text of an instruction for errors and traces.
 std::string describe(const instruction& ins, pipe_id pipe);

@@ -52,7 +52,9 @@ void pipe::run() {
     }
 }
 
-void pipe::on_trace_attached() { m_busy.bind(m_trace, signal_path("busy"), 1, false); }
+void pipe::on_trace_attached() {
+    m_busy.bind(m_trace, signal_path("busy"), 1, false);
+}
 
 void pipe::visit_stats(const stats_fn& fn) const {
     fn("busy_ns", m_busy_ps / 1000.0);

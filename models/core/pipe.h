@@ -17,7 +17,7 @@ class pipe;
 /// @brief What a pipe runs its instructions on (the core): executes one instruction to
 /// completion on the pipe's thread, waiting for its duration.
 class pipe_executor {
-public:
+  public:
     virtual ~pipe_executor() = default;
     /// @brief Runs one instruction; returns false for synchronisation (not counted as busy).
     virtual bool execute(pipe& p, const instruction& ins) = 0;
@@ -29,7 +29,7 @@ public:
 /// process. It waits once per instruction for that instruction's duration; the queue is
 /// bounded, so push() stalls the issuing scalar unit while it is full.
 class pipe : public model_base {
-public:
+  public:
     pipe(const sc_core::sc_module_name& nm, pipe_id id, unsigned depth, pipe_executor& exec);
 
     /// @brief Enqueues an instruction; waits while the queue is full (call from a thread).
@@ -50,7 +50,7 @@ public:
     uint64_t instructions() const { return m_instructions; }
     void visit_stats(const stats_fn& fn) const override;
 
-private:
+  private:
     void run();
     void on_trace_attached() override;
 

@@ -7,14 +7,18 @@ namespace npusim::models {
 
 const char* to_string(kernel_kind k) {
     switch (k) {
-        case kernel_kind::cube: return "cube";
-        case kernel_kind::vector: return "vector";
-        case kernel_kind::mix: return "mix";
+        case kernel_kind::cube:
+            return "cube";
+        case kernel_kind::vector:
+            return "vector";
+        case kernel_kind::mix:
+            return "mix";
     }
     return "?";
 }
 
-task_scheduler::task_scheduler(const sc_core::sc_module_name& nm, std::vector<ai_core*> cores, bool split)
+task_scheduler::task_scheduler(const sc_core::sc_module_name& nm, std::vector<ai_core*> cores,
+                               bool split)
     : model_base(nm), m_cores(std::move(cores)), m_split(split) {}
 
 std::vector<std::vector<ai_core*>> task_scheduler::units_of(kernel_kind kind) const {
@@ -42,7 +46,8 @@ std::vector<std::vector<ai_core*>> task_scheduler::units_of(kernel_kind kind) co
 launch_record task_scheduler::launch(const std::string& name, unsigned block_dim, kernel_kind kind,
                                      const block_fn& body) {
     const auto units = units_of(kind);
-    if (units.empty()) throw std::invalid_argument(std::string("no cores for a ") + to_string(kind) + " kernel");
+    if (units.empty())
+        throw std::invalid_argument(std::string("no cores for a ") + to_string(kind) + " kernel");
     if (block_dim == 0) throw std::invalid_argument("block_dim must be at least 1");
     launch_record rec;
     rec.name = name;

@@ -37,19 +37,20 @@ struct launch_record {
 /// @brief Hands the `block_dim` blocks of a launch to free cores in block order, lowest free
 /// core first, and reports completion with per-block timing.
 class task_scheduler : public model_base {
-public:
+  public:
     /// Body of a block, run on each core of the block's unit: (core, block index, block_dim).
     using block_fn = std::function<void(ai_core&, unsigned block, unsigned block_dim)>;
 
     task_scheduler(const sc_core::sc_module_name& nm, std::vector<ai_core*> cores, bool split);
 
     /// @brief Runs a kernel to completion; blocks the calling (host) thread.
-    launch_record launch(const std::string& name, unsigned block_dim, kernel_kind kind, const block_fn& body);
+    launch_record launch(const std::string& name, unsigned block_dim, kernel_kind kind,
+                         const block_fn& body);
 
     /// @brief Number of units (cores or core groups) a kind of kernel can use at once.
     unsigned units(kernel_kind kind) const { return static_cast<unsigned>(units_of(kind).size()); }
 
-private:
+  private:
     std::vector<std::vector<ai_core*>> units_of(kernel_kind kind) const;
 
     std::vector<ai_core*> m_cores;

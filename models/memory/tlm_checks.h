@@ -9,7 +9,8 @@ namespace npusim::models {
 /// @brief Validates command, byte enables and streaming width, and that [addr, addr+len) lies in
 /// [0, size). Sets the response status and returns false on any violation. `allow_ignore`
 /// accepts TLM_IGNORE_COMMAND (a timing-only access that moves no data).
-inline bool check_access(tlm::tlm_generic_payload& trans, uint64_t size, bool allow_ignore = false) {
+inline bool check_access(tlm::tlm_generic_payload& trans, uint64_t size,
+                         bool allow_ignore = false) {
     const tlm::tlm_command cmd = trans.get_command();
     if (cmd != tlm::TLM_READ_COMMAND && cmd != tlm::TLM_WRITE_COMMAND &&
         !(allow_ignore && cmd == tlm::TLM_IGNORE_COMMAND)) {

@@ -240,7 +240,8 @@ models::core_params core_from(const value_table& vt, models::core_kind kind, dou
     c.dma.queue_depth = static_cast<uint32_t>(vt.num("dma.queue_depth"));
     auto frac = [&](const char* dt) {
         const std::string p = std::string("cube.fractal.") + dt;
-        return models::fractal{static_cast<uint32_t>(vt.num(p + ".m")), static_cast<uint32_t>(vt.num(p + ".k")),
+        return models::fractal{static_cast<uint32_t>(vt.num(p + ".m")),
+                               static_cast<uint32_t>(vt.num(p + ".k")),
                                static_cast<uint32_t>(vt.num(p + ".n"))};
     };
     c.cube.fp16 = frac("fp16");
@@ -250,7 +251,8 @@ models::core_params core_from(const value_table& vt, models::core_kind kind, dou
     c.vector.overhead_cycles = static_cast<uint32_t>(vt.num("vector.overhead_cycles"));
     const char* classes[] = {"simple", "activation", "transcendental", "reduction", "cast"};
     for (size_t i = 0; i < 5; ++i)
-        c.vector.cycles_per_repeat[i] = vt.num(std::string("vector.cycles_per_repeat.") + classes[i]);
+        c.vector.cycles_per_repeat[i] =
+            vt.num(std::string("vector.cycles_per_repeat.") + classes[i]);
     c.event_ids = static_cast<uint32_t>(vt.num("chip.event_ids"));
     return c;
 }

@@ -72,7 +72,7 @@ void nz_to_nd(kernel_context& ctx, local_tensor<half> nd, local_tensor<half> nz,
         op.src0 = nz.offset + uint64_t(g) * mp * 32;
         op.src0_blk_stride = static_cast<uint16_t>(mp);  // next fractal column
         op.src0_rep_stride = 1;                          // next row
-        op.dst = nd.offset + uint64_t(g) * 32;  // g counts 32-byte blocks
+        op.dst = nd.offset + uint64_t(g) * 32;           // g counts 32-byte blocks
         op.dst_blk_stride = 1;
         op.dst_rep_stride = static_cast<uint16_t>(np / 16);
         ctx.vector(op);

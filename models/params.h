@@ -80,11 +80,6 @@ struct dma_params {
 
 namespace npusim::models {
 
-/// @brief Base of a local buffer in a core's local address map (its offset sits below).
-inline uint64_t local_base(mem_space s) {
-    return static_cast<uint64_t>(s) << 36;
-}
-
 /// @brief Hardware instruction queues, numbered as the CCE intrinsic ABI numbers them.
 enum class pipe_id : uint8_t {
     S = 0,

@@ -27,10 +27,23 @@ inline ps_t period_ps(double hz) {
     return static_cast<ps_t>(std::llround(1e12 / hz));
 }
 
-/// @brief ceil(bytes / rate) in ps for a rate in bytes/s.
-inline ps_t bytes_to_ps(uint64_t bytes, double bytes_per_s) {
-    return static_cast<ps_t>(std::ceil(static_cast<double>(bytes) * 1e12 / bytes_per_s - 1e-6));
-}
+/// @brief A transfer rate turned into ps per byte once, so the occupancy of every burst is an
+/// integer multiply (32.32 fixed point) rather than a floating-point division.
+class byte_rate {
+  public:
+    byte_rate() = default;
+    explicit byte_rate(double bytes_per_s)
+        : m_ps_per_byte_q32(
+              static_cast<uint64_t>(std::llround(1e12 / bytes_per_s * 4294967296.0))) {}
+    /// @brief ceil(bytes / rate) in ps.
+    ps_t occupancy(uint64_t bytes) const {
+        return static_cast<ps_t>(
+            (static_cast<unsigned __int128>(bytes) * m_ps_per_byte_q32 + 0xffffffffu) >> 32);
+    }
+
+  private:
+    uint64_t m_ps_per_byte_q32 = 0;
+};
 
 /// @brief A shared resource that serves requests one after another in order of arrival.
 ///

@@ -54,7 +54,6 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
       m_id(id),
       m_p(p),
       m_period(period_ps(p.clock_hz)),
-      m_local_bus("local_bus"),
       m_cube(std::string(name()) + ".cube", p.cube),
       m_vector(std::string(name()) + ".vector", p.vector,
                kind_has_buffer(p.kind, mem_space::ub) ? p.buffer(mem_space::ub).size : 0),
@@ -70,8 +69,6 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
         buffer_params bp = p.buffer(space);
         m_buffers[s] =
             std::make_unique<local_buffer>(nm_s.c_str(), space, bp, m_period, p.functional);
-        m_local_bus.map(local_base(space), bp.size, nm_s);
-        m_local_bus.initiator_socket.bind(m_buffers[s]->target_socket);
     }
     for (pipe_id pid : pipes_of(p.kind)) {
         const std::string nm_p = lower(to_string(pid));
@@ -83,7 +80,8 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
             for (size_t d = 0; d < size_t(mem_space::count); ++d)
                 any |= engine->has_path(mem_space(s), mem_space(d));
         if (!any) continue;
-        engine->local_socket.bind(m_local_bus.target_socket);
+        for (size_t b = 1; b < size_t(mem_space::count); ++b)
+            if (m_buffers[b]) engine->connect_local(*m_buffers[b]);
         m_engines.push_back(std::move(engine));
     }
     SC_HAS_PROCESS(ai_core);

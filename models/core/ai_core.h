@@ -13,7 +13,6 @@
 #include "models/core/vector_unit.h"
 #include "models/dma/dma_engine.h"
 #include "models/memory/local_buffer.h"
-#include "models/memory/router.h"
 #include "models/params.h"
 
 namespace npusim::models {
@@ -27,7 +26,7 @@ struct block_result {
     std::string fault;  ///< empty if the block completed
 };
 
-/// @brief One core: local buffers behind a local bus, DMA engines, cube and vector units, the
+/// @brief One core: local buffers wired to its DMA engines, cube and vector units, the
 /// pipes, the flag state between pipes, and the scalar unit that runs a kernel's block.
 ///
 /// Which buffers, engines and pipes exist follows the kind: a coupled AI core has all of them;
@@ -92,7 +91,6 @@ class ai_core : public model_base, public pipe_executor {
     unsigned m_id;
     core_params m_p;
     ps_t m_period;
-    router m_local_bus;
     std::array<std::unique_ptr<local_buffer>, size_t(mem_space::count)> m_buffers;
     std::vector<std::unique_ptr<dma_engine>> m_engines;
     std::vector<std::unique_ptr<pipe>> m_pipes;

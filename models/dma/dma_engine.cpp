@@ -59,6 +59,12 @@ dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const co
       m_period(period_ps(core.clock_hz)) {
     m_trans.set_byte_enable_ptr(nullptr);
     m_trans.set_extension(&m_timing);
+    m_local_port.fill(-1);
+}
+
+void dma_engine::connect_local(local_buffer& buffer) {
+    m_local_port[size_t(buffer.space())] = static_cast<int>(m_local_count++);
+    local_socket.bind(buffer.target_socket);
 }
 
 bool dma_engine::has_path(mem_space src, mem_space dst) const {
@@ -121,14 +127,17 @@ ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr,
     m_trans.set_command(timing_only ? tlm::TLM_IGNORE_COMMAND
                         : write     ? tlm::TLM_WRITE_COMMAND
                                     : tlm::TLM_READ_COMMAND);
-    m_trans.set_address(global ? addr : local_base(space) + addr);
+    m_trans.set_address(addr);
     m_trans.set_data_ptr(data);
     m_trans.set_data_length(static_cast<unsigned int>(len));
     m_trans.set_streaming_width(static_cast<unsigned int>(len));
     m_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     const ps_t now = now_ps();
     sc_core::sc_time delay = ps_to_time(start - now);
-    (global ? global_socket : local_socket)->b_transport(m_trans, delay);
+    if (global)
+        global_socket->b_transport(m_trans, delay);
+    else
+        local_socket[m_local_port[size_t(space)]]->b_transport(m_trans, delay);
     if (m_trans.is_response_error()) {
         char what[200];
         std::snprintf(what, sizeof what, "%s of %llu bytes at %s[0x%llx] rejected: %s",
@@ -145,9 +154,9 @@ std::pair<uint8_t*, uint64_t> dma_engine::local_memory(mem_space space) {
     if (!slot.first) {
         tlm::tlm_generic_payload probe;
         tlm::tlm_dmi dmi;
-        probe.set_address(local_base(space));
+        probe.set_address(0);
         probe.set_command(tlm::TLM_READ_COMMAND);
-        if (!local_socket->get_direct_mem_ptr(probe, dmi))
+        if (!local_socket[m_local_port[size_t(space)]]->get_direct_mem_ptr(probe, dmi))
             throw model_fault(name(), 0, "",
                               std::string("no direct access to ") + to_string(space));
         slot = {dmi.get_dmi_ptr(), dmi.get_end_address() - dmi.get_start_address() + 1};
@@ -301,11 +310,11 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
     const uint64_t blocks = (cols + c0 - 1) / c0;
     const uint64_t run = rows * c0 * e;  // one column block's rows of the sub-block
     // Every source byte is read; the destination's padding must be zero (functional only).
-    m_src_block.resize(blocks * rows * c0 * e);
-    if (m_core.functional)
-        m_dst_block.assign(rows_p * cols_p * e, 0);
-    else
-        m_dst_block.resize(rows_p * cols_p * e);
+    // The scratch only grows (resizing down and up again would clear it every time).
+    const uint64_t out = rows_p * cols_p * e;
+    if (m_src_block.size() < blocks * run) m_src_block.resize(blocks * run);
+    if (m_dst_block.size() < out) m_dst_block.resize(out);
+    if (m_core.functional) std::memset(m_dst_block.data(), 0, out);  // padding reads as zero
     transfer t{
         r, path, true, mem_space::l1, mem_space::l0a, 0,
         0, 0,    0,    uint32_t(e),   uint32_t(e),    now_ps() + ps_t(path.setup_cycles) * m_period,
@@ -342,8 +351,8 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
             }
         }
     }
-    t.done = std::max(t.done, access(t, r.dst_space, true, r.dst, m_dst_block.data(),
-                                     m_dst_block.size(), first_start));
+    t.done =
+        std::max(t.done, access(t, r.dst_space, true, r.dst, m_dst_block.data(), out, first_start));
     sc_core::wait(ps_to_time(t.done + ps_t(path.latency_cycles) * m_period - now_ps()));
 }
 

@@ -1,4 +1,5 @@
 #pragma once
+#include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
@@ -10,6 +11,7 @@
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
 #include "models/dma/dma_request.h"
+#include "models/memory/local_buffer.h"
 #include "models/params.h"
 
 namespace npusim::models {
@@ -27,7 +29,8 @@ pipe_id engine_for_path(mem_space src, mem_space dst);
 class dma_engine : public model_base {
   public:
     tlm_utils::simple_initiator_socket<dma_engine> global_socket;  ///< to the interconnect
-    tlm_utils::simple_initiator_socket<dma_engine> local_socket;   ///< to the core's local bus
+    /// To the core's local buffers, bound point to point by connect_local().
+    tlm_utils::multi_passthrough_initiator_socket<dma_engine> local_socket;
 
     dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core);
     ~dma_engine() override { m_trans.clear_extension(&m_timing); }  // not heap-owned
@@ -35,6 +38,9 @@ class dma_engine : public model_base {
     /// @brief Runs one instruction to completion; call from the owning pipe's thread.
     /// @throws model_fault on a missing path, misaligned operand or rejected access.
     void execute(const dma_request& r);
+
+    /// @brief Binds a local buffer of the core to this engine.
+    void connect_local(local_buffer& buffer);
 
     pipe_id pipe() const { return m_pipe; }
     bool has_path(mem_space src, mem_space dst) const;
@@ -68,6 +74,8 @@ class dma_engine : public model_base {
         m_path_bytes{};
     uint64_t m_bytes = 0, m_bursts = 0, m_transfers = 0;
     std::array<std::pair<uint8_t*, uint64_t>, size_t(mem_space::count)> m_dmi{};
+    std::array<int, size_t(mem_space::count)> m_local_port;  // local_socket index per space
+    unsigned m_local_count = 0;
     traced_signal m_inflight;
 };
 

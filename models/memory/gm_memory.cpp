@@ -8,7 +8,11 @@
 namespace npusim::models {
 
 gm_memory::gm_memory(const sc_core::sc_module_name& nm, const gm_params& p)
-    : model_base(nm), target_socket("target_socket"), m_p(p), m_channels(p.channels) {
+    : model_base(nm),
+      target_socket("target_socket"),
+      m_p(p),
+      m_channels(p.channels),
+      m_channel_rate(p.bandwidth / p.channels) {
     target_socket.register_b_transport(this, &gm_memory::b_transport);
     target_socket.register_transport_dbg(this, &gm_memory::transport_dbg);
     target_socket.register_get_direct_mem_ptr(this, &gm_memory::get_direct_mem_ptr);
@@ -61,7 +65,7 @@ void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     const uint64_t first = addr / g * g;
     const uint64_t last = (addr + len + g - 1) / g * g;
     const unsigned ch = static_cast<unsigned>((addr / m_p.interleave_bytes) % m_p.channels);
-    const ps_t occ = bytes_to_ps(last - first, m_p.bandwidth / m_p.channels);
+    const ps_t occ = m_channel_rate.occupancy(last - first);
     const ps_t now = now_ps();
     const ps_t start = m_channels[ch].reserve(now + time_to_ps(delay), occ);
     note_release(trans, start + occ);

@@ -8,7 +8,11 @@ namespace npusim::models {
 
 host_link::host_link(const sc_core::sc_module_name& nm, const host_link_params& p,
                      uint32_t window_bursts)
-    : model_base(nm), socket("socket"), m_p(p), m_window(window_bursts ? window_bursts : 1) {
+    : model_base(nm),
+      socket("socket"),
+      m_p(p),
+      m_window(window_bursts ? window_bursts : 1),
+      m_rate(p.bandwidth) {
     m_trans.set_byte_enable_ptr(nullptr);
     m_trans.set_extension(&m_timing);
 }
@@ -28,7 +32,7 @@ void host_link::copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len) 
     uint32_t in_window = 0;
     for (uint64_t off = 0; off < len;) {
         const uint64_t n = std::min<uint64_t>(m_p.burst_bytes, len - off);
-        const ps_t occ = bytes_to_ps(n, m_p.bandwidth);
+        const ps_t occ = m_rate.occupancy(n);
         const ps_t start = m_link.reserve(arrival, occ);
         m_timing.release = start + occ;
         m_trans.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);

@@ -3,10 +3,14 @@
 namespace npusim::models {
 
 l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p)
-    : model_base(nm), target_socket("target_socket"), gm_socket("gm_socket"), m_p(p) {
+    : model_base(nm),
+      target_socket("target_socket"),
+      gm_socket("gm_socket"),
+      m_p(p),
+      m_rate(p.bandwidth) {
     m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
-    m_ways.resize(m_sets * p.ways);
-    m_mru.resize(m_sets, 0);
+    m_tags.assign(m_sets * p.ways, ~uint64_t{0});
+    m_age.assign(m_sets * p.ways, 0);
     target_socket.register_b_transport(this, &l2_cache::b_transport);
     target_socket.register_transport_dbg(this, &l2_cache::transport_dbg);
     target_socket.register_get_direct_mem_ptr(this, &l2_cache::get_direct_mem_ptr);
@@ -14,27 +18,22 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p)
 }
 
 bool l2_cache::touch(uint64_t line) {
-    const uint64_t set = line % m_sets;
-    way* w = &m_ways[set * m_p.ways];
-    // Most lookups hit the set's most recently used way.
-    way& mru = w[m_mru[set]];
-    if (mru.tag == line) {
-        mru.last_use = ++m_use_clock;
-        return true;
-    }
-    way* victim = w;
+    // Every burst looks up its lines: tags and ages sit in separate arrays so the scan for a
+    // hit reads only tags.
+    const uint64_t set = (m_sets & (m_sets - 1)) == 0 ? (line & (m_sets - 1)) : line % m_sets;
+    uint64_t* tags = &m_tags[set * m_p.ways];
+    uint64_t* age = &m_age[set * m_p.ways];
     ++m_use_clock;
-    for (uint32_t i = 0; i < m_p.ways; ++i) {
-        if (w[i].tag == line) {
-            w[i].last_use = m_use_clock;
-            m_mru[set] = i;
+    for (uint32_t i = 0; i < m_p.ways; ++i)
+        if (tags[i] == line) {
+            age[i] = m_use_clock;
             return true;
         }
-        if (w[i].last_use < victim->last_use) victim = &w[i];
-    }
-    victim->tag = line;
-    victim->last_use = m_use_clock;
-    m_mru[set] = static_cast<uint32_t>(victim - w);
+    uint32_t victim = 0;  // least recently used (never-used ways have age 0)
+    for (uint32_t i = 1; i < m_p.ways; ++i)
+        if (age[i] < age[victim]) victim = i;
+    tags[victim] = line;
+    age[victim] = m_use_clock;
     return false;
 }
 
@@ -56,7 +55,7 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
     m_misses += misses;
     const ps_t now = now_ps();
     const ps_t arrival = now + time_to_ps(delay);
-    const ps_t occ = bytes_to_ps(len, m_p.bandwidth);
+    const ps_t occ = m_rate.occupancy(len);
     const ps_t start = m_port.reserve(arrival, occ);
     note_release(trans, start + occ);
 

@@ -28,10 +28,6 @@ class l2_cache : public model_base {
     void visit_stats(const stats_fn& fn) const override;
 
   private:
-    struct way {
-        uint64_t tag = ~0ull;
-        uint64_t last_use = 0;
-    };
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
@@ -42,10 +38,10 @@ class l2_cache : public model_base {
 
     l2_params m_p;
     uint64_t m_sets;
-    std::vector<way> m_ways;      // m_sets x ways
-    std::vector<uint32_t> m_mru;  // most recently used way per set
+    std::vector<uint64_t> m_tags, m_age;  // m_sets x ways: line tag, last use
     uint64_t m_use_clock = 0;
     serial_resource m_port;
+    byte_rate m_rate;
     uint64_t m_hits = 0, m_misses = 0, m_read_bytes = 0, m_write_bytes = 0;
     traced_signal m_hit_count, m_miss_count;
 };

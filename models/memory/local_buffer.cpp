@@ -28,7 +28,7 @@ local_buffer::local_buffer(const sc_core::sc_module_name& nm, mem_space space,
     target_socket.register_get_direct_mem_ptr(this, &local_buffer::get_direct_mem_ptr);
 }
 
-void local_buffer::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+void local_buffer::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
     // IGNORE: the DMA engines' scatter/gather (NZ layouts) moves the data through DMI and books
     // the bank time with one such access per burst.
     if (!check_access(trans, m_p.size, true)) return;
@@ -66,7 +66,7 @@ void local_buffer::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-unsigned int local_buffer::transport_dbg(tlm::tlm_generic_payload& trans) {
+unsigned int local_buffer::transport_dbg(int, tlm::tlm_generic_payload& trans) {
     const uint64_t addr = trans.get_address();
     if (addr >= m_p.size) return 0;
     const uint64_t len = std::min<uint64_t>(trans.get_data_length(), m_p.size - addr);
@@ -79,7 +79,7 @@ unsigned int local_buffer::transport_dbg(tlm::tlm_generic_payload& trans) {
     return static_cast<unsigned int>(len);
 }
 
-bool local_buffer::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) {
+bool local_buffer::get_direct_mem_ptr(int, tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) {
     if (m_p.size == 0) return false;
     dmi.set_dmi_ptr(m_data.get());
     dmi.set_start_address(0);

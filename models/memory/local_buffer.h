@@ -1,5 +1,5 @@
 #pragma once
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <systemc>
 #include <tlm>
 
@@ -18,7 +18,8 @@ namespace npusim::models {
 /// touching the same bank at once serialise (a bank conflict) while disjoint banks proceed.
 class local_buffer : public model_base {
   public:
-    tlm_utils::simple_target_socket<local_buffer> target_socket;
+    /// Every engine of the core binds here directly (no bus in between).
+    tlm_utils::multi_passthrough_target_socket<local_buffer> target_socket;
 
     local_buffer(const sc_core::sc_module_name& nm, mem_space space, const buffer_params& p,
                  ps_t clock_period_ps, bool functional = true);
@@ -31,9 +32,9 @@ class local_buffer : public model_base {
     void visit_stats(const stats_fn& fn) const override;
 
   private:
-    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-    unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
-    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+    void b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    unsigned int transport_dbg(int, tlm::tlm_generic_payload& trans);
+    bool get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
 
     mem_space m_space;
     buffer_params m_p;

@@ -7,7 +7,8 @@ router::router(const sc_core::sc_module_name& nm, double bandwidth, ps_t latency
       target_socket("target_socket"),
       initiator_socket("initiator_socket"),
       m_bandwidth(bandwidth),
-      m_latency_ps(latency_ps) {
+      m_latency_ps(latency_ps),
+      m_rate(bandwidth > 0 ? byte_rate(bandwidth) : byte_rate()) {
     target_socket.register_b_transport(this, &router::b_transport);
     target_socket.register_transport_dbg(this, &router::transport_dbg);
     target_socket.register_get_direct_mem_ptr(this, &router::get_direct_mem_ptr);
@@ -54,7 +55,7 @@ void router::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time&
     ps_t start = now + time_to_ps(delay);
     ps_t link_end = start;
     if (m_bandwidth > 0) {
-        const ps_t occ = bytes_to_ps(trans.get_data_length(), m_bandwidth);
+        const ps_t occ = m_rate.occupancy(trans.get_data_length());
         start = m_link.reserve(start, occ);
         link_end = start + occ;
         note_release(trans, link_end);

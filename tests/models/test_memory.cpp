@@ -104,6 +104,7 @@ BOOST_AUTO_TEST_CASE(local_buffer_checks_range_and_banks) {
     models::local_buffer ub("ub", mem_space::ub, bp, 1000);
     probe p("probe");
     p.socket.bind(ub.target_socket);
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);  // multi-sockets connect at the end of elaboration
     uint8_t buf[512] = {};
     BOOST_CHECK_EQUAL(p.access(tlm::TLM_WRITE_COMMAND, 32 * 1024 - 256, buf, 512),
                       tlm::TLM_ADDRESS_ERROR_RESPONSE);

@@ -48,6 +48,7 @@ struct dma_engine::transfer {
     ps_t arrival;         // when the current window's bursts may start
     ps_t done;            // latest completion seen
     ps_t window_release;  // when the current window's first burst stops occupying resources
+    ps_t now;             // simulation time, refreshed after every wait
 };
 
 dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core)
@@ -132,7 +133,7 @@ ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr,
     m_trans.set_data_length(static_cast<unsigned int>(len));
     m_trans.set_streaming_width(static_cast<unsigned int>(len));
     m_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    const ps_t now = now_ps();
+    const ps_t now = t.now;
     sc_core::sc_time delay = ps_to_time(start - now);
     if (global)
         global_socket->b_transport(m_trans, delay);
@@ -315,10 +316,21 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
     if (m_src_block.size() < blocks * run) m_src_block.resize(blocks * run);
     if (m_dst_block.size() < out) m_dst_block.resize(out);
     if (m_core.functional) std::memset(m_dst_block.data(), 0, out);  // padding reads as zero
-    transfer t{
-        r, path, true, mem_space::l1, mem_space::l0a, 0,
-        0, 0,    0,    uint32_t(e),   uint32_t(e),    now_ps() + ps_t(path.setup_cycles) * m_period,
-        0, 0};
+    transfer t{r,
+               path,
+               true,
+               mem_space::l1,
+               mem_space::l0a,
+               0,
+               0,
+               0,
+               0,
+               uint32_t(e),
+               uint32_t(e),
+               now_ps() + ps_t(path.setup_cycles) * m_period,
+               0,
+               0,
+               now_ps()};
     t.done = t.arrival;
     // Each column block's rows are one contiguous run: the port is booked burst by burst, the
     // run moves in one access that starts with its first burst.
@@ -379,7 +391,8 @@ void dma_engine::execute(const dma_request& r) {
                    primary_is_src ? r.dst_elem() : r.src_elem(),
                    now_ps() + ps_t(path.setup_cycles) * m_period,
                    0,
-                   0};
+                   0,
+                   now_ps()};
         t.done = t.arrival;
         if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
         const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();
@@ -398,7 +411,7 @@ void dma_engine::execute(const dma_request& r) {
                     // one window stays reserved ahead: no idle gap for a lone engine, and
                     // engines that share a resource interleave window by window.
                     sc_core::wait(ps_to_time(std::max(t.window_release, now_ps()) - now_ps()));
-                    t.arrival = now_ps();
+                    t.arrival = t.now = now_ps();
                     t.window_release = 0;
                     in_window = 0;
                 }

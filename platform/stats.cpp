@@ -77,7 +77,6 @@ std::string format_report(const json& s) {
     std::string out;
     auto line = [&](const std::string& t) { out += t + "\n"; };
     const double t_ns = s["sim_time_ns"].get<double>();
-    const json& params = s["platform"]["parameters"];
     line(fmt::format("platform   {} ({})", s["platform"]["name"].get<std::string>(),
                      s["platform"]["source"].get<std::string>()));
     line(fmt::format("sim time   {:.3f} us", t_ns / 1000.0));
@@ -105,7 +104,6 @@ std::string format_report(const json& s) {
     line(fmt::format("compute    {:.3g} FLOP; {:.2f} TFLOP/s of {:.2f} TFLOP/s fp16 peak", flops,
                      t_ns > 0 ? flops / (t_ns * 1e-9) / 1e12 : 0.0,
                      s["peak_fp16_flops"].get<double>() / 1e12));
-    (void)params;
 
     // Busy % per pipe, averaged and maximum over the cores of each kind.
     std::map<std::string, std::map<std::string, std::pair<double, double>>>

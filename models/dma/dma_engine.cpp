@@ -74,8 +74,7 @@ bool dma_engine::has_path(mem_space src, mem_space dst) const {
            (dst == mem_space::gm || m_core.buffer(dst).size > 0);
 }
 
-void dma_engine::check(const dma_request& r, const path_params& path) const {
-    (void)path;
+void dma_engine::check(const dma_request& r) const {
     auto fail = [&](uint64_t addr, const std::string& what) {
         throw model_fault(name(), addr, r.describe(), what);
     };
@@ -370,7 +369,7 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
 
 void dma_engine::execute(const dma_request& r) {
     const path_params& path = m_core.path(r.src_space, r.dst_space);
-    check(r, path);
+    check(r);
     if (r.conv == layout_conv::nz2zz || r.conv == layout_conv::nz2zn) {
         fractal_load(r, path);
     } else {

@@ -50,7 +50,7 @@ class dma_engine : public model_base {
 
   private:
     struct transfer;  // per-instruction state, see the .cpp
-    void check(const dma_request& r, const path_params& path) const;
+    void check(const dma_request& r) const;
     void burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len);
     void pad_nz(transfer& t);
     void fractal_load(const dma_request& r, const path_params& path);

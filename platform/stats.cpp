@@ -148,8 +148,10 @@ std::string format_report(const json& s) {
     const json& ops = s["ops"];
     if (!ops.empty()) {
         line("");
-        line(fmt::format("  {:<24} {:<12} {:>12} {:>12} {:>12} {:>10}", "op", "type", "start us",
-                         "time us", "MiB", "GB/s"));
+        // Achieved rates per op against the chip's peaks (a rough bound: the slower one).
+        const double peak_flops = s["peak_fp16_flops"].get<double>();
+        line(fmt::format("  {:<24} {:<12} {:>10} {:>10} {:>9} {:>9} {:>9} {:>6}", "op", "type",
+                         "start us", "time us", "MiB", "GB/s", "TFLOP/s", "bound"));
         size_t shown = 0;
         for (auto& o : ops) {
             if (++shown > 16) {
@@ -157,11 +159,15 @@ std::string format_report(const json& s) {
                 break;
             }
             const double dt = o["end_ns"].get<double>() - o["start_ns"].get<double>();
-            const double b = o["bytes"].get<double>();
-            line(fmt::format("  {:<24} {:<12} {:>12.3f} {:>12.3f} {:>12.3f} {:>10.1f}",
+            const double b = o["bytes"].get<double>(), f = o["flops"].get<double>();
+            const double gbs = dt > 0 ? b / dt : 0.0, tflops = dt > 0 ? f / dt / 1e3 : 0.0;
+            const char* bound = f == 0                                                  ? "memory"
+                                : (tflops * 1e12 / peak_flops) >= (gbs * 1e9 / peak_bw) ? "compute"
+                                                                                        : "memory";
+            line(fmt::format("  {:<24} {:<12} {:>10.3f} {:>10.3f} {:>9.3f} {:>9.1f} {:>9.2f} {:>6}",
                              o["name"].get<std::string>(), o["type"].get<std::string>(),
-                             o["start_ns"].get<double>() / 1000, dt / 1000, b / 1048576,
-                             dt > 0 ? b / dt : 0.0));
+                             o["start_ns"].get<double>() / 1000, dt / 1000, b / 1048576, gbs,
+                             tflops, bound));
         }
     }
     return out;

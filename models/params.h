@@ -6,7 +6,6 @@
 #include <string>
 
 #include "models/core/dtype.h"
-#include "models/core/vector_unit.h"
 
 namespace npusim::models {
 
@@ -109,6 +108,12 @@ struct cube_params {
     const fractal& of(dtype t) const {
         return t == dtype::int8 ? int8 : t == dtype::bf16 ? bf16 : fp16;
     }
+};
+
+/// @brief Costs of vector instructions, from the platform config.
+struct vector_costs {
+    uint32_t overhead_cycles = 0;
+    double cycles_per_repeat[5] = {1, 2, 4, 2, 1};  ///< indexed by vec_class
 };
 
 /// @brief Everything one core needs to be built.

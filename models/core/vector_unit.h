@@ -3,14 +3,9 @@
 #include <string>
 
 #include "models/core/vector_op.h"
+#include "models/params.h"
 
 namespace npusim::models {
-
-/// @brief Costs of vector instructions, from the platform config.
-struct vector_costs {
-    uint32_t overhead_cycles = 0;
-    double cycles_per_repeat[5] = {1, 2, 4, 2, 1};  ///< indexed by vec_class
-};
 
 /// @brief The vector unit's arithmetic and cost model (the V pipe does the waiting).
 class vector_unit {

@@ -22,10 +22,12 @@ pipe_id engine_for_path(mem_space src, mem_space dst);
 /// @brief A DMA engine (MTE1, MTE2, MTE3, FixPipe, or the vector unit's L0C->UB mover) as a
 /// TLM-2.0 initiator that moves real bytes.
 ///
-/// A transfer is split into bursts at burst-size boundaries of its primary side (the GM side, or
-/// the ND side of a layout conversion). Each burst reserves the engine port, then every stage it
-/// crosses adds its own reservation through b_transport. The engine waits once per window of
-/// bursts, so engines that share GM interleave fairly, and once at the end for the latency.
+/// A transfer is split into bursts of the path's burst size from the start of each row of its
+/// primary side (the GM side, or the ND side of a layout conversion). Each burst reserves the
+/// engine port, then every stage it crosses adds its own reservation through b_transport. The
+/// engine waits once per window of bursts (issuing the next when the current window's first
+/// burst is through), so engines that share GM interleave fairly, and once at the end for the
+/// latency. NZ scatter/gather in a local buffer moves through DMI with one timing access.
 class dma_engine : public model_base {
   public:
     tlm_utils::simple_initiator_socket<dma_engine> global_socket;  ///< to the interconnect

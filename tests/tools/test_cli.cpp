@@ -277,4 +277,18 @@ BOOST_AUTO_TEST_CASE(vcd_has_every_pipe) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(run_rejects_bad_workload_options) {
+    auto r = run_cli("run --platform tiny --workload resnet");
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK(contains(r.out, "resnet: error: --workload: unknown workload"));
+    BOOST_CHECK(contains(r.out, "built-in workloads: dma_stream, matmul, elementwise"));
+    r = run_cli("run --platform tiny --stream-bytes 0");
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK(contains(r.out, "--stream-bytes 0: error: --stream-bytes: not a positive size"));
+    // The streams do not fit GM: a failed run (exit 1) that says how much it needed.
+    r = run_cli("run --platform tiny --set gm.capacity=1MiB --stream-bytes 1MiB");
+    BOOST_CHECK_EQUAL(r.rc, 1);
+    BOOST_CHECK(contains(r.out, "dma_stream needs 6291456 bytes of GM but the chip has 1048576"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "models/core/fractal_layout.h"
 #include "platform/config/config_loader.h"
 #include "platform/simulation.h"
@@ -77,21 +78,9 @@ int sc_main(int argc, char* argv[]) {
     int rc = 0;
     for (const std::string mode : {"--timing-only", "--functional"}) {
         const int runs = mode == "--timing-only" ? 7 : 3;
-        std::vector<double> rates;
-        for (int i = 0; i < runs; ++i) {
-            const std::string cmd =
-                "\"" + std::string(argv[0]) + "\" " + mode + " " + std::to_string(size);
-            FILE* p = popen(cmd.c_str(), "r");
-            char line[1024];
-            std::string last;
-            while (p && std::fgets(line, sizeof line, p)) last = line;
-            rc |= p ? pclose(p) : 1;
-            std::printf("%s", last.c_str());
-            const auto at = last.find(" M instructions/s");
-            if (at != std::string::npos)
-                rates.push_back(std::atof(last.substr(last.rfind(' ', at - 1)).c_str()));
-        }
-        std::sort(rates.begin(), rates.end());
+        const std::string cmd =
+            "\"" + std::string(argv[0]) + "\" " + mode + " " + std::to_string(size);
+        const auto rates = bench::child_rates(cmd, runs, "M instructions/s", rc);
         if (!rates.empty())
             std::printf("%s: %d runs, best %.3f M instructions/s, median %.3f M instructions/s\n",
                         mode.c_str() + 2, runs, rates.back(), rates[rates.size() / 2]);

@@ -67,6 +67,12 @@ struct host_link_params {
     uint32_t burst_bytes = 4096;
 };
 
+/// @brief The chip's system DMA, which runs device-to-device copies and memsets for the host.
+struct sdma_params {
+    double bandwidth = 0;  ///< bytes/s, shared by all copies in flight
+    uint32_t burst_bytes = 4096;
+};
+
 /// @brief DMA engine behaviour shared by all engines of a core.
 struct dma_params {
     /// Bursts issued per simulator wait. Larger = faster simulation, coarser interleaving of

@@ -40,6 +40,9 @@ chip::chip(const sc_core::sc_module_name& nm, const platform_config& cfg)
     m_host = std::make_unique<models::host_link>("host_link", cfg.host_link,
                                                  cfg.aicore.dma.window_bursts);
     m_host->socket.bind(m_noc->target_socket);
+    m_sdma = std::make_unique<models::sdma_engine>("sdma", cfg.sdma, cfg.aicore.dma.window_bursts);
+    m_sdma->socket.bind(m_noc->target_socket);
+    m_host_api = std::make_unique<host_interface>(*this);
 }
 
 void chip::attach_trace(models::trace_sink* sink) {
@@ -56,6 +59,7 @@ namespace npusim::platform {
 std::string chip::blocked_report() const {
     std::string s;
     for (auto& c : m_cores) s += c->blocked_report();
+    s += m_scheduler->blocked_report();
     return s;
 }
 

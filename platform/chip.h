@@ -7,11 +7,13 @@
 #include "models/common/trace_sink.h"
 #include "models/core/ai_core.h"
 #include "models/core/task_scheduler.h"
+#include "models/dma/sdma_engine.h"
 #include "models/memory/gm_memory.h"
 #include "models/memory/host_link.h"
 #include "models/memory/l2_cache.h"
 #include "models/memory/router.h"
 #include "platform/config/platform_config.h"
+#include "platform/host_interface.h"
 
 namespace npusim::platform {
 
@@ -26,9 +28,12 @@ class chip : public sc_core::sc_module {
     models::l2_cache* l2() { return m_l2.get(); }
     models::router& noc() { return *m_noc; }
     models::host_link& host() { return *m_host; }
+    models::sdma_engine& sdma() { return *m_sdma; }
     std::vector<std::unique_ptr<models::ai_core>>& cores() { return m_cores; }
     models::ai_core& core(unsigned i) { return *m_cores.at(i); }
     models::task_scheduler& scheduler() { return *m_scheduler; }
+    /// @brief What host software (the runtime) may use of the chip.
+    host_interface& host_api() { return *m_host_api; }
     /// @brief What every blocked pipe and scalar unit waits for, for deadlock reports.
     std::string blocked_report() const;
 
@@ -41,8 +46,10 @@ class chip : public sc_core::sc_module {
     std::unique_ptr<models::l2_cache> m_l2;
     std::unique_ptr<models::router> m_noc;
     std::unique_ptr<models::host_link> m_host;
+    std::unique_ptr<models::sdma_engine> m_sdma;
     std::vector<std::unique_ptr<models::ai_core>> m_cores;
     std::unique_ptr<models::task_scheduler> m_scheduler;
+    std::unique_ptr<host_interface> m_host_api;
 };
 
 }  // namespace npusim::platform

@@ -17,29 +17,28 @@ simulation::~simulation() = default;
 
 bool simulation::run(const host_program& program) {
     bool finished = false;
-    sc_core::sc_process_handle host = sc_core::sc_spawn(
-        [&] {
-            try {
-                program(*m_chip, m_ops);
-            } catch (const sc_core::sc_unwind_exception&) {
-                throw;  // being killed after a deadlock: let SystemC unwind the stack
-            } catch (const std::exception& e) {
-                m_error = e.what();
-            }
-            finished = true;  // the run ends when no event remains
-        },
-        "host");
+    host_interface& api = m_chip->host_api();
+    api.spawn("host", [&] {
+        try {
+            program(*m_chip, m_ops);
+        } catch (const sc_core::sc_unwind_exception&) {
+            throw;  // being killed after a deadlock: let SystemC unwind the stack
+        } catch (const std::exception& e) {
+            m_error = e.what();
+        }
+        finished = true;  // the run ends when no event remains
+    });
     sc_core::sc_start();
     if (!finished && m_error.empty()) {
         m_error = "deadlock: the host program is still waiting but no simulation event is pending";
-        const std::string blocked = m_chip->blocked_report();
+        const std::string blocked = api.blocked_report();
         if (!blocked.empty()) m_error += "\n" + blocked;
     }
     // Threads stuck for good are unwound, so what their stacks hold is released.
-    if (!finished) {  // kill() must come from a process, so a last one does it
+    if (!finished || api.threads_alive()) {  // kill() must come from a process
         sc_core::sc_spawn(
             [&] {
-                host.kill();
+                api.kill_threads();
                 for (auto& c : m_chip->cores()) c->kill_stuck_block();
             },
             "reaper");

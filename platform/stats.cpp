@@ -58,6 +58,7 @@ json collect_stats(chip& c, const std::vector<op_record>& ops) {
     mem["l2"] = c.l2() ? model_stats(*c.l2()) : json::object();
     mem["noc"] = model_stats(c.noc());
     mem["host_link"] = model_stats(c.host());
+    mem["sdma"] = model_stats(c.sdma());
     j["memory"] = mem;
 
     json jops = json::array();

@@ -93,4 +93,34 @@ inline void note_release(tlm::tlm_generic_payload& trans, ps_t end) {
     if (auto* bt = trans.get_extension<burst_timing>()) bt->note(end);
 }
 
+/// @brief Paces an engine that books its bursts ahead of simulated time: it waits once per
+/// window of bursts, until the window's first burst has left the path (so about one window stays
+/// booked ahead and engines sharing a resource interleave window by window), and at the end
+/// until the last burst is complete.
+class burst_window {
+  public:
+    explicit burst_window(uint32_t bursts)
+        : m_size(bursts ? bursts : 1),
+          m_arrival(now_ps()),
+          m_release(m_arrival),
+          m_done(m_arrival) {}
+    /// @brief When the next burst may start.
+    ps_t arrival() const { return m_arrival; }
+    /// @brief One burst was booked: it leaves the path at `release` and completes at `end`.
+    void issued(ps_t release, ps_t end) {
+        m_done = std::max(m_done, end);
+        if (m_in == 0) m_release = release;
+        if (++m_in < m_size) return;
+        sc_core::wait(ps_to_time(std::max(m_release, now_ps()) - now_ps()));
+        m_arrival = now_ps();
+        m_in = 0;
+    }
+    /// @brief Waits until every booked burst is complete.
+    void finish() { sc_core::wait(ps_to_time(std::max(m_done, now_ps()) - now_ps())); }
+
+  private:
+    uint32_t m_size, m_in = 0;
+    ps_t m_arrival, m_release, m_done;
+};
+
 }  // namespace npusim::models

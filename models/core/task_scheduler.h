@@ -1,7 +1,9 @@
 #pragma once
 #include <systemc>
 
+#include <cstdint>
 #include <functional>
+#include <list>
 #include <string>
 #include <vector>
 
@@ -29,33 +31,63 @@ struct block_record {
 /// @brief Outcome of a kernel launch.
 struct launch_record {
     std::string name;
-    ps_t start = 0, end = 0;
+    ps_t start = 0, end = 0;  ///< submission and completion of the last block
     std::vector<block_record> blocks;
     std::string fault;  ///< first block fault, empty if all blocks completed
 };
 
-/// @brief Hands the `block_dim` blocks of a launch to free cores in block order, lowest free
-/// core first, and reports completion with per-block timing.
+/// @brief Hands the blocks of every submitted launch to free cores. Launches share the cores:
+/// when they contend, the one with the smaller priority value goes first (then the earlier
+/// submission); blocks of one launch go in block order to the lowest free core. No preemption:
+/// a running block keeps its core.
 class task_scheduler : public model_base {
   public:
     /// Body of a block, run on each core of the block's unit: (core, block index, block_dim).
     using block_fn = std::function<void(ai_core&, unsigned block, unsigned block_dim)>;
 
+    /// @brief A kernel launch; `done` runs (in the simulation) once every block has ended.
+    struct request {
+        std::string name;
+        unsigned block_dim = 1;
+        kernel_kind kind = kernel_kind::cube;
+        int priority = 0;  ///< smaller goes first
+        block_fn body;
+        std::function<void(const launch_record&)> done;
+    };
+
     task_scheduler(const sc_core::sc_module_name& nm, std::vector<ai_core*> cores, bool split);
+
+    /// @brief Queues a launch and returns at once.
+    /// @throws std::invalid_argument if block_dim is 0 or the chip has no cores of that kind.
+    void submit(request r);
 
     /// @brief Runs a kernel to completion; blocks the calling (host) thread.
     launch_record launch(const std::string& name, unsigned block_dim, kernel_kind kind,
-                         const block_fn& body);
+                         const block_fn& body, int priority = 0);
 
     /// @brief Number of units (cores or core groups) a kind of kernel can use at once.
     unsigned units(kernel_kind kind) const { return static_cast<unsigned>(units_of(kind).size()); }
+    /// @brief Launches submitted and not finished, for deadlock reports.
+    std::string blocked_report() const;
 
   private:
+    struct active {
+        request req;
+        uint64_t seq = 0;
+        std::vector<std::vector<ai_core*>> units;
+        launch_record rec;
+        unsigned next_block = 0, running = 0;
+    };
     std::vector<std::vector<ai_core*>> units_of(kernel_kind kind) const;
+    void dispatch();
+    void start(active& a, const std::vector<ai_core*>& unit);
 
     std::vector<ai_core*> m_cores;
+    std::vector<bool> m_busy;  ///< by core id
     bool m_split;
-    sc_core::sc_event m_unit_done;
+    uint64_t m_seq = 0;
+    std::list<active> m_active;  ///< stable addresses: blocks point at their launch
+    sc_core::sc_event m_wake;
 };
 
 }  // namespace npusim::models

@@ -28,12 +28,11 @@ void host_link::to_host(void* dst, uint64_t gm_addr, uint64_t len) {
 }
 
 void host_link::copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len) {
-    ps_t arrival = now_ps(), done = arrival, release = arrival;
-    uint32_t in_window = 0;
+    burst_window window(m_window);
     for (uint64_t off = 0; off < len;) {
         const uint64_t n = std::min<uint64_t>(m_p.burst_bytes, len - off);
         const ps_t occ = m_rate.occupancy(n);
-        const ps_t start = m_link.reserve(arrival, occ);
+        const ps_t start = m_link.reserve(window.arrival(), occ);
         m_timing.release = start + occ;
         m_trans.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
         m_trans.set_address(gm_addr + off);
@@ -56,16 +55,10 @@ void host_link::copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len) 
         const ps_t end = std::max(now + time_to_ps(delay), start + occ) + m_p.latency_ps;
         m_inflight.add(start, static_cast<int64_t>(n));
         m_inflight.add(end, -static_cast<int64_t>(n));
-        done = std::max(done, end);
-        if (in_window == 0) release = m_timing.release;  // first burst: see dma_engine
         off += n;
-        if (++in_window == m_window) {
-            sc_core::wait(ps_to_time(std::max(release, now_ps()) - now_ps()));
-            arrival = now_ps();
-            in_window = 0;
-        }
+        window.issued(m_timing.release, end);
     }
-    sc_core::wait(ps_to_time(std::max(done, now_ps()) - now_ps()));
+    window.finish();
 }
 
 void host_link::on_trace_attached() {

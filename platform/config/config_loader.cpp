@@ -287,11 +287,12 @@ platform_config build(const value_table& vt) {
     c.host_link = {vt.num("host_link.bandwidth"),
                    static_cast<models::ps_t>(vt.num("host_link.latency")),
                    static_cast<uint32_t>(vt.num("host_link.burst"))};
+    c.sdma = {vt.num("sdma.bandwidth"), static_cast<uint32_t>(vt.num("sdma.burst"))};
     auto t = [&](const char* k) {
         return static_cast<models::ps_t>(vt.num(std::string("host_api.") + k));
     };
-    c.host_api = {t("launch"),       t("memcpy_setup"), t("sync_wakeup"), t("callback"),
-                  t("event_record"), t("malloc"),       t("free")};
+    c.host_api = {t("launch"),          t("memcpy_setup"), t("sync_wakeup"), t("callback"),
+                  t("callback_launch"), t("event_record"), t("malloc"),      t("free")};
     c.numbers = vt.m_numbers;
     c.texts = vt.m_texts;
     return c;

@@ -12,7 +12,7 @@ namespace npusim::platform {
 /// @brief Host API costs in simulated time.
 struct host_api_params {
     models::ps_t launch_ps = 0, memcpy_setup_ps = 0, sync_wakeup_ps = 0, callback_ps = 0,
-                 event_record_ps = 0, malloc_ps = 0, free_ps = 0;
+                 callback_launch_ps = 0, event_record_ps = 0, malloc_ps = 0, free_ps = 0;
 };
 
 /// @brief A validated platform: the resolved values of every schema key plus the model
@@ -29,6 +29,7 @@ struct platform_config {
     models::l2_params l2;
     models::noc_params noc;
     models::host_link_params host_link;
+    models::sdma_params sdma;
     host_api_params host_api;
 
     /// Every schema key's resolved value: numbers in base units, texts as written.

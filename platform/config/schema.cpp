@@ -136,6 +136,9 @@ std::vector<key_spec> build() {
     add("host_link.bandwidth", vk::bandwidth, "32GB/s", 1e6, inf, "host<->device copy bandwidth");
     add("host_link.latency", vk::time, "1us", 0, 1e12, "latency of a host<->device burst");
     add("host_link.burst", vk::size, "4KiB", 64, 1 << 24, "host link burst size");
+    add("sdma.bandwidth", vk::bandwidth, "200GB/s", 1e6, inf,
+        "system DMA bandwidth for device-to-device copies and memset (estimate)");
+    add("sdma.burst", vk::size, "4KiB", 64, 1 << 24, "system DMA burst size");
     struct api_cost {
         const char *key, *def, *doc;
     };
@@ -143,6 +146,7 @@ std::vector<key_spec> build() {
                               api_cost{"memcpy_setup", "2us", "copy set-up"},
                               api_cost{"sync_wakeup", "2us", "synchronize wake-up"},
                               api_cost{"callback", "3us", "callback dispatch"},
+                              api_cost{"callback_launch", "1us", "enqueueing a host callback"},
                               api_cost{"event_record", "1us", "event record"},
                               api_cost{"malloc", "10us", "device allocation reaching the driver"},
                               api_cost{"free", "5us", "device free reaching the driver"}})

@@ -10,6 +10,7 @@
 #include "models/core/fractal_layout.h"
 #include "sw/kernel/launch.h"
 #include "sw/kernel/reference_kernels.h"
+#include "sw/runtime/context.h"
 
 namespace npusim::graph {
 
@@ -138,10 +139,80 @@ std::string elementwise(platform::chip& c, const builtin_options& opt,
     return {};
 }
 
+/// Two streams through the runtime, each adding its own pair of vectors on half the cores, then
+/// stream s1 waits for s0's event and adds the two sums: w = (x0 + y0) + (x1 + y1).
+std::string streams(platform::chip& c, const builtin_options& opt,
+                    std::vector<platform::op_record>& ops) {
+    if (opt.shape.size() != 1) throw std::invalid_argument("streams needs --shape N");
+    const uint64_t n = opt.shape[0];
+    const auto& cfg = c.config();
+    const bool functional = cfg.gm.functional;
+    uint64_t next = 0;
+    std::vector<uint64_t> in(4), sum(2);
+    for (auto& a : in) a = place(next, n * 2);
+    for (auto& a : sum) a = place(next, n * 2);
+    const uint64_t w_addr = place(next, n * 2);
+    std::vector<std::vector<uint16_t>> host(4);
+    for (unsigned i = 0; i < 4; ++i)
+        host[i] = functional ? random_half(n, 10 + i) : std::vector<uint16_t>(n);
+    std::vector<uint16_t> w(n);
+    const auto& core = cfg.split ? cfg.aiv : cfg.aicore;
+    const unsigned units = c.scheduler().units(models::kernel_kind::vector);
+    const kernel::elementwise_tiling half_tiling =
+        kernel::tile_elementwise(core, std::max(1u, units / 2), n, 2, opt.depth);
+    const kernel::elementwise_tiling all_tiling =
+        kernel::tile_elementwise(core, units, n, 2, opt.depth);
+    auto add = [](uint64_t x, uint64_t y, uint64_t z, uint64_t len, kernel::elementwise_tiling t) {
+        return [=](kernel::kernel_context& ctx) {
+            kernel::elementwise_add_kernel<kernel::half>(ctx, {x, len}, {y, len}, {z, len}, t);
+        };
+    };
+    runtime::context rt(c, &ops);
+    std::string failure;
+    auto check = [&](runtime::status s) {
+        if (s != runtime::status::success && failure.empty()) failure = rt.get_last_error().message;
+    };
+    runtime::stream* s[2] = {nullptr, nullptr};
+    runtime::event* done0 = nullptr;
+    check(rt.create_stream(s[0], {"s0", 4}));
+    check(rt.create_stream(s[1], {"s1", 4}));
+    check(rt.create_event(done0, "s0_done"));
+    unsigned callbacks = 0;
+    for (unsigned i = 0; i < 2; ++i) {
+        check(rt.memcpy_to_device(s[i], in[2 * i], host[2 * i].data(), n * 2));
+        check(rt.memcpy_to_device(s[i], in[2 * i + 1], host[2 * i + 1].data(), n * 2));
+        check(rt.launch(s[i], fmt::format("add{}", i), half_tiling.block_dim,
+                        models::kernel_kind::vector,
+                        add(in[2 * i], in[2 * i + 1], sum[i], n, half_tiling), double(n), 6 * n));
+        check(rt.launch_host_func(s[i], [&](runtime::status st) {
+            if (st == runtime::status::success) ++callbacks;
+        }));
+    }
+    check(rt.record_event(done0, s[0]));
+    check(rt.stream_wait_event(s[1], done0));
+    check(rt.launch(s[1], "add_sums", all_tiling.block_dim, models::kernel_kind::vector,
+                    add(sum[0], sum[1], w_addr, n, all_tiling), double(n), 6 * n));
+    check(rt.memcpy_to_host(s[1], w.data(), w_addr, n * 2));
+    check(rt.synchronize_device());
+    if (!failure.empty()) throw std::runtime_error(failure);
+    if (callbacks != 2) throw std::runtime_error("a stream callback did not run");
+    if (!opt.check || !functional) return {};
+    auto h = [](uint16_t v) { return models::half_to_float(v); };
+    for (uint64_t i = 0; i < n; ++i) {
+        const uint16_t s0 = models::float_to_half(h(host[0][i]) + h(host[1][i]));
+        const uint16_t s1 = models::float_to_half(h(host[2][i]) + h(host[3][i]));
+        const uint16_t want = models::float_to_half(h(s0) + h(s1));
+        if (w[i] != want)
+            return fmt::format("streams w[{}] = {} but the CPU reference gives {}", i, h(w[i]),
+                               h(want));
+    }
+    return {};
+}
+
 }  // namespace
 
 const std::vector<std::string>& builtin_kernel_workloads() {
-    static const std::vector<std::string> names = {"matmul", "elementwise"};
+    static const std::vector<std::string> names = {"matmul", "elementwise", "streams"};
     return names;
 }
 
@@ -149,6 +220,7 @@ std::string run_builtin(platform::chip& c, const std::string& name, const builti
                         std::vector<platform::op_record>& ops) {
     if (name == "matmul") return matmul(c, opt, ops);
     if (name == "elementwise") return elementwise(c, opt, ops);
+    if (name == "streams") return streams(c, opt, ops);
     throw std::invalid_argument("unknown built-in workload '" + name + "'");
 }
 

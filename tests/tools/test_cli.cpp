@@ -247,6 +247,23 @@ BOOST_AUTO_TEST_CASE(timing_only_dma_stream_same_cycles) {
     check_timing_only_identical("run --platform tiny --stream-bytes 64KiB");
 }
 
+// The streams workload runs through the async runtime; two runs give identical stats.
+BOOST_AUTO_TEST_CASE(streams_workload_is_checked_and_deterministic) {
+    temp_file s1("s1", ".json"), s2("s2", ".json");
+    const auto r1 = run_cli(
+        "run --platform ascend910b1 --workload streams --shape 70001 --check "
+        "--stats " +
+        s1.str());
+    const auto r2 = run_cli(
+        "run --platform ascend910b1 --workload streams --shape 70001 --check "
+        "--stats " +
+        s2.str());
+    BOOST_CHECK_EQUAL(r1.rc, 0);
+    BOOST_CHECK(contains(r1.out, "results match the CPU reference"));
+    BOOST_CHECK(contains(r1.out, "add_sums"));
+    BOOST_CHECK_EQUAL(read_file(s1.str()), read_file(s2.str()));
+}
+
 BOOST_AUTO_TEST_CASE(check_kernel_workloads) {
     auto r = run_cli("run --platform tiny --workload matmul --shape 33x47x18 --check");
     BOOST_CHECK_EQUAL(r.rc, 0);

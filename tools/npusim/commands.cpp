@@ -54,7 +54,7 @@ int cmd_run(const run_args& a) {
         if (a.workload != "dma_stream" && !kernel_workload)
             throw config_error(
                 a.workload, "--workload", "unknown workload",
-                "built-in workloads: dma_stream, matmul, elementwise (workload files come "
+                "built-in workloads: dma_stream, matmul, elementwise, streams (workload files come "
                 "with the operator library)");
         if (a.check && a.timing_only)
             throw config_error("--check", "--check", "cannot check results in timing-only mode",
@@ -63,9 +63,10 @@ int cmd_run(const run_args& a) {
         bo.check = a.check;
         bo.depth = a.depth;
         if (kernel_workload)
-            bo.shape = parse_shape(a.shape.empty()
-                                       ? (a.workload == "matmul" ? "1024x1024x1024" : "16777216")
-                                       : a.shape);
+            bo.shape = parse_shape(a.shape.empty() ? (a.workload == "matmul"    ? "1024x1024x1024"
+                                                      : a.workload == "streams" ? "4194304"
+                                                                                : "16777216")
+                                                   : a.shape);
         const auto bytes = parse_value(value_kind::size, a.stream_bytes);
         if (!bytes || *bytes <= 0)
             throw config_error("--stream-bytes " + a.stream_bytes, "--stream-bytes",

@@ -18,8 +18,8 @@ int sc_main(int argc, char* argv[]) {
     run_cmd->add_option("--platform", run.platform, "platform YAML file or preset name")
         ->default_val(npusim::platform::default_preset);
     run_cmd->add_option("--workload", run.workload,
-                        "workload (built-in: dma_stream, matmul, elementwise)");
-    run_cmd->add_option("--shape", run.shape, "matmul MxKxN or elementwise N");
+                        "workload (built-in: dma_stream, matmul, elementwise, streams)");
+    run_cmd->add_option("--shape", run.shape, "matmul MxKxN, elementwise N or streams N");
     run_cmd->add_option("--depth", run.depth, "queue depth of the kernels (2 = double buffering)")
         ->check(CLI::Range(1, 4));
     run_cmd->add_flag("--timing-only", run.timing_only,

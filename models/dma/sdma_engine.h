@@ -1,0 +1,44 @@
+#pragma once
+#include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
+#include <tlm>
+
+#include <cstdint>
+
+#include "models/common/model_base.h"
+#include "models/common/timing.h"
+#include "models/params.h"
+
+namespace npusim::models {
+
+/// @brief System DMA: a chip-level initiator that copies GM to GM and fills GM for the host
+/// runtime (device-to-device memcpy, memset). Calls block the calling thread; several threads
+/// may copy at once and share the engine's bandwidth in order of arrival.
+class sdma_engine : public model_base {
+  public:
+    tlm_utils::simple_initiator_socket<sdma_engine> socket;
+
+    sdma_engine(const sc_core::sc_module_name& nm, const sdma_params& p, uint32_t window_bursts);
+
+    /// @brief Copies `len` bytes from GM `src` to GM `dst`; call from a SystemC thread.
+    /// @throws model_fault if GM rejects an access.
+    void copy(uint64_t dst, uint64_t src, uint64_t len);
+    /// @brief Sets `len` bytes at GM `dst` to `value`; call from a SystemC thread.
+    void fill(uint64_t dst, uint8_t value, uint64_t len);
+
+    void visit_stats(const stats_fn& fn) const override;
+
+  private:
+    /// @brief One access through the NoC that may start at `start`; returns its completion.
+    ps_t access(bool write, uint64_t addr, uint8_t* data, uint64_t n, ps_t start, const char* what,
+                ps_t& release);
+    void run(uint64_t dst, const uint64_t* src, uint8_t value, uint64_t len);
+
+    sdma_params m_p;
+    uint32_t m_window;
+    serial_resource m_engine;
+    byte_rate m_rate;
+    uint64_t m_copied = 0, m_filled = 0;
+};
+
+}  // namespace npusim::models

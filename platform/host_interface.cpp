@@ -1,0 +1,104 @@
+#include "platform/host_interface.h"
+
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+#include <systemc>
+
+#include <algorithm>
+#include <cctype>
+
+#include "platform/chip.h"
+
+namespace npusim::platform {
+
+bool host_signal::wait_for(models::ps_t timeout) {
+    const models::ps_t t0 = models::now_ps();
+    sc_core::wait(models::ps_to_time(timeout), m_event);
+    return models::now_ps() - t0 < timeout;
+}
+
+void host_interface::delay(models::ps_t ps) {
+    if (ps > 0) sc_core::wait(models::ps_to_time(ps));
+}
+
+unsigned host_interface::spawn(const std::string& name, std::function<void()> fn) {
+    std::string base = name;  // SystemC names allow letters, digits and '_' only
+    for (char& ch : base)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    const sc_core::sc_process_handle h =
+        sc_core::sc_spawn(std::move(fn), sc_core::sc_gen_unique_name(base.c_str()));
+    m_threads.push_back({name, h});
+    return static_cast<unsigned>(m_threads.size() - 1);
+}
+
+void host_interface::join(unsigned id) {
+    sc_core::sc_process_handle h = m_threads.at(id).handle;
+    if (!h.terminated()) sc_core::wait(h.terminated_event());
+}
+
+int host_interface::current_thread() const {
+    const sc_core::sc_process_handle self = sc_core::sc_get_current_process_handle();
+    for (size_t i = 0; i < m_threads.size(); ++i)
+        if (m_threads[i].handle == self) return static_cast<int>(i);
+    return -1;
+}
+
+bool host_interface::unwinding() const {
+    return sc_core::sc_get_current_process_handle().is_unwinding();
+}
+
+bool host_interface::threads_alive() const {
+    return std::any_of(m_threads.begin(), m_threads.end(),
+                       [](const thread& t) { return !t.handle.terminated(); });
+}
+
+void host_interface::kill_threads() {
+    for (auto& t : m_threads)
+        if (!t.handle.terminated()) t.handle.kill();
+}
+
+unsigned host_interface::units(models::kernel_kind kind) const {
+    return m_chip.scheduler().units(kind);
+}
+
+void host_interface::submit_kernel(models::task_scheduler::request r) {
+    m_chip.scheduler().submit(std::move(r));
+}
+
+void host_interface::copy_to_device(uint64_t dst, const void* src, uint64_t n) {
+    m_chip.host().to_device(dst, src, n);
+}
+
+void host_interface::copy_to_host(void* dst, uint64_t src, uint64_t n) {
+    m_chip.host().to_host(dst, src, n);
+}
+
+void host_interface::copy_on_device(uint64_t dst, uint64_t src, uint64_t n) {
+    m_chip.sdma().copy(dst, src, n);
+}
+
+void host_interface::fill_device(uint64_t dst, uint8_t value, uint64_t n) {
+    m_chip.sdma().fill(dst, value, n);
+}
+
+uint64_t host_interface::device_capacity() const {
+    return m_chip.config().gm.capacity;
+}
+
+unsigned host_interface::add_reporter(std::function<std::string()> fn) {
+    m_reporters.emplace_back(m_next_reporter, std::move(fn));
+    return m_next_reporter++;
+}
+
+void host_interface::remove_reporter(unsigned key) {
+    m_reporters.erase(std::remove_if(m_reporters.begin(), m_reporters.end(),
+                                     [key](const auto& r) { return r.first == key; }),
+                      m_reporters.end());
+}
+
+std::string host_interface::blocked_report() const {
+    std::string s;
+    for (const auto& r : m_reporters) s += r.second();
+    return s + m_chip.blocked_report();
+}
+
+}  // namespace npusim::platform

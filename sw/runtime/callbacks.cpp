@@ -1,0 +1,50 @@
+// Host callbacks: queues of reports for report threads and the runtime's own callback thread.
+#include "sw/runtime/runtime_state.h"
+
+namespace npusim::runtime {
+
+report_queue& runtime_state::runtime_queue(const std::shared_ptr<runtime_state>& self) {
+    if (runtime_callbacks) return *runtime_callbacks;
+    auto q = std::make_unique<report_queue>();
+    report_queue* qp = q.get();
+    qp->thread = spawn_own("runtime callbacks", [self, qp] {
+        for (;;) {
+            while (qp->items.empty() && !self->shutdown) qp->arrived.wait();
+            if (qp->items.empty()) return;
+            const std::shared_ptr<report> r = qp->items.front();
+            qp->items.pop_front();
+            self->run_report(*r);
+        }
+    });
+    runtime_callbacks = qp;
+    report_queues[qp->thread] = std::move(q);
+    return *qp;
+}
+
+void runtime_state::post(report_queue& q, std::shared_ptr<report> r) {
+    q.items.push_back(std::move(r));
+    q.arrived.notify();
+}
+
+void runtime_state::run_report(report& r) {
+    const int me = api.current_thread();
+    api.delay(costs.callback_ps);  // dispatch: the thread wakes and the runtime calls in
+    r.start = api.now();
+    in_callback[me] = &r;
+    try {
+        r.w.fn(r.before);
+    } catch (const std::exception& e) {
+        if (api.unwinding()) throw;  // the thread is being killed: let it unwind
+        r.error = {status::callback_exception,
+                   r.origin() + ": callback '" + r.w.name + "' threw: " + e.what()};
+    } catch (...) {
+        if (api.unwinding()) throw;
+        r.error = {status::callback_exception,
+                   r.origin() + ": callback '" + r.w.name + "' threw a non-standard exception"};
+    }
+    in_callback.erase(me);
+    r.end = api.now();
+    if (r.on_done) r.on_done(r);
+}
+
+}  // namespace npusim::runtime

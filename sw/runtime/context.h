@@ -1,0 +1,149 @@
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/common/timing.h"
+#include "platform/chip.h"
+#include "platform/stats.h"
+#include "sw/runtime/status.h"
+#include "sw/runtime/task_graph.h"
+#include "sw/runtime/work.h"
+
+namespace npusim::runtime {
+
+struct runtime_state;
+struct stream;
+struct event;
+struct graph_exec;
+
+/// @brief What a stream does after one of its tasks fails.
+enum class failure_mode {
+    continue_on_failure,  ///< later work runs; the error surfaces at the next synchronize
+    stop_on_failure,      ///< queued work and its dependents are cancelled; launches refused
+};
+
+/// @brief Whether later work on a stream waits for a callback.
+enum class callback_block { block, no_block };
+
+/// @brief Stream creation options. Priority 0 is the highest, 7 the lowest.
+struct stream_options {
+    std::string name;
+    int priority = 4;
+    failure_mode mode = failure_mode::continue_on_failure;
+};
+
+/// @brief Simulated time for "wait forever".
+inline constexpr models::ps_t forever = ~models::ps_t(0);
+
+/// @brief One finished (or cancelled) stream task or graph node, for timelines and tests.
+struct task_record {
+    std::string stream;  ///< stream name
+    uint64_t seq = 0;    ///< task number on its stream
+    std::string kind;    ///< work_kind name
+    std::string name;
+    models::ps_t submitted = 0, start = 0, end = 0;
+    status result = status::success;
+};
+
+/// @brief The async runtime on a chip, in the CANN/CUDA style: streams, events, host
+/// callbacks, task graphs and errors. Call it from simulated host threads (the host program or
+/// threads from spawn_host_thread); every call costs the simulated time the platform's
+/// `host_api.*` keys give. Calls return a status; a failing call also sets the calling thread's
+/// last error, whose message says what was wrong and how to fix it.
+class context {
+  public:
+    /// @param ops if given, kernels and copies are appended as stats ops when they finish.
+    explicit context(platform::chip& chip, std::vector<platform::op_record>* ops = nullptr);
+    /// @brief Waits for all streams (unless unwinding after a deadlock), then stops the
+    /// runtime's threads.
+    ~context();
+    context(const context&) = delete;
+    context& operator=(const context&) = delete;
+
+    // --- streams (nullptr = the default stream) ---
+    status create_stream(stream*& out, const stream_options& opt = {});
+    /// @brief Waits for the stream's work, then destroys it.
+    status destroy_stream(stream* s);
+    /// @brief Sets the failure mode; allowed once per stream.
+    status set_failure_mode(stream* s, failure_mode mode);
+    /// @brief Waits until everything submitted to the stream has finished (callbacks too);
+    /// returns the first error since the last synchronize, if any.
+    status synchronize(stream* s = nullptr, models::ps_t timeout = forever);
+    status synchronize_device(models::ps_t timeout = forever);
+    status query(stream* s, bool& complete);
+
+    // --- device memory ---
+    /// @brief Allocates device memory (aligned to 512 bytes); device_oom if none is left.
+    status malloc(uint64_t& addr, uint64_t bytes);
+    status free(uint64_t addr);
+
+    // --- work ---
+    status launch(stream* s, const std::string& name, unsigned block_dim, models::kernel_kind kind,
+                  kernel::kernel_fn fn, double flops = 0, uint64_t bytes = 0);
+    /// @brief Host->device copy; `src` must stay valid until the copy has run.
+    status memcpy_to_device(stream* s, uint64_t dst, const void* src, uint64_t bytes);
+    /// @brief Device->host copy; `dst` must stay valid until the copy has run.
+    status memcpy_to_host(stream* s, void* dst, uint64_t src, uint64_t bytes);
+    status memcpy_on_device(stream* s, uint64_t dst, uint64_t src, uint64_t bytes);
+    status memset(stream* s, uint64_t dst, uint8_t value, uint64_t bytes);
+
+    // --- events ---
+    status create_event(event*& out, const std::string& name = "");
+    /// @brief Destroys the handle; a pending record still completes for streams waiting on it.
+    status destroy_event(event* e);
+    /// @brief Captures the work submitted to `s` so far; the event completes when it has run.
+    status record_event(event* e, stream* s);
+    /// @brief Work submitted to `s` after this call waits for the event's latest record (or,
+    /// if it was never recorded, for its first record).
+    status stream_wait_event(stream* s, event* e);
+    status synchronize_event(event* e, models::ps_t timeout = forever);
+    /// @brief Complete if the latest record has run; an event never recorded is not complete.
+    status query_event(event* e, bool& complete);
+    /// @brief Time between two completed records, in milliseconds.
+    status event_elapsed_time(double& ms, event* start, event* end);
+
+    // --- host callbacks ---
+    /// @brief Starts a simulated host thread (e.g. a report thread); returns its id.
+    unsigned spawn_host_thread(const std::string& name, std::function<void()> fn);
+    /// @brief Waits until a thread from spawn_host_thread has returned.
+    status join_host_thread(unsigned thread);
+    /// @brief Id of the calling host thread.
+    int current_thread() const;
+    /// @brief Callbacks launched on `s` will run in host thread `thread`, inside its
+    /// process_report calls. A stream has one report thread; a thread may serve many streams.
+    status subscribe_report(unsigned thread, stream* s);
+    status unsubscribe_report(unsigned thread, stream* s);
+    /// @brief Runs the next callback for the calling thread's streams; waits up to `timeout`
+    /// (forever by default; 0 is rejected). report_timeout if none came.
+    status process_report(models::ps_t timeout = forever);
+    /// @brief Enqueues a callback that runs in the stream's report thread.
+    status launch_callback(stream* s, callback_fn fn, callback_block block,
+                           const std::string& name = "callback");
+    /// @brief Enqueues a blocking callback on the runtime's own callback thread.
+    status launch_host_func(stream* s, callback_fn fn, const std::string& name = "host_func");
+
+    // --- task graphs ---
+    /// @brief Checks and freezes a graph; a cycle is rejected with its nodes named.
+    status instantiate(graph_exec*& out, const task_graph& g);
+    status launch_graph(graph_exec* g, stream* s);
+    status destroy_graph(graph_exec* g);
+
+    // --- errors and introspection ---
+    /// @brief The calling thread's last error; cleared by this call.
+    error_info get_last_error();
+    /// @brief The calling thread's last error; not cleared.
+    error_info peek_last_error() const;
+    /// @brief Every finished stream task and graph node, in completion order.
+    const std::deque<task_record>& timeline() const;
+    /// @brief The timeline as text, one task per line (deterministic, for diffs).
+    std::string timeline_text() const;
+
+  private:
+    std::shared_ptr<runtime_state> m_state;
+};
+
+}  // namespace npusim::runtime

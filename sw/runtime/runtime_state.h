@@ -1,0 +1,177 @@
+#pragma once
+// Internals of the runtime shared by the context (API checks), the stream executors, the
+// callback threads and the graph runner. Threads hold the state by shared_ptr, so it outlives
+// the context until the last of them has returned.
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "platform/chip.h"
+#include "platform/host_interface.h"
+#include "platform/stats.h"
+#include "sw/memory/device_allocator.h"
+#include "sw/runtime/context.h"
+#include "sw/runtime/task_graph.h"
+
+namespace npusim::runtime {
+
+struct report;
+
+/// @brief A stream task: the work plus what events and graphs need.
+struct task {
+    work w;
+    uint64_t seq = 0;
+    models::ps_t submitted = 0;
+    event* ev = nullptr;     ///< event_record / event_wait
+    uint64_t gen = 0;        ///< the record generation it completes or waits for
+    int report_thread = -1;  ///< callbacks: the report thread, -1 = the runtime's own
+    graph_exec* graph = nullptr;
+};
+
+/// @brief One record of an event (a "generation").
+struct event_record {
+    bool done = false;
+    models::ps_t time = 0;
+    error_info result;   ///< error of the recording stream's work, or cancellation
+    std::string stream;  ///< where it was recorded
+};
+
+struct event {
+    std::string name;
+    uint64_t recorded = 0;  ///< records enqueued; generation g is records[g - 1]
+    std::vector<event_record> records;
+    platform::host_signal changed;
+    bool destroyed = false;
+    bool done(uint64_t gen) const {
+        return gen >= 1 && gen <= records.size() && records[gen - 1].done;
+    }
+};
+
+struct stream {
+    std::string name;
+    int priority = 4;
+    failure_mode mode = failure_mode::continue_on_failure;
+    bool mode_set = false, destroyed = false, stopped = false;
+    std::deque<task> queue;
+    uint64_t next_seq = 0;
+    unsigned pending = 0;   ///< submitted and not finished, async callbacks included
+    error_info error;       ///< first failure since the last synchronize
+    error_info stop_cause;  ///< why it stopped (stop on failure)
+    int report_thread = -1;
+    const task* current = nullptr;  ///< what the executor runs (deadlock reports)
+    platform::host_signal work;     ///< a task was queued (or shutdown)
+    platform::host_signal changed;  ///< a task finished
+    platform::host_signal step;     ///< the current task's asynchronous part finished
+};
+
+/// @brief A callback on its way to a callback thread.
+struct report {
+    work w;
+    status before = status::success;  ///< completion status of the work before it
+    const stream* s = nullptr;        ///< stream task: its stream and number...
+    uint64_t seq = 0;
+    std::string graph_node;  ///< ...or the graph node it is, "graph 'g' node 'n' (...)"
+    /// @brief Where it came from, for messages (built only when one is needed).
+    std::string origin() const;
+    error_info error;  ///< set if the callback threw
+    models::ps_t start = 0, end = 0;
+    std::function<void(report&)> on_done;
+};
+
+/// @brief Callbacks waiting for one host thread (a report thread or the runtime's own).
+struct report_queue {
+    unsigned thread = 0;
+    std::deque<std::shared_ptr<report>> items;
+    platform::host_signal arrived;
+    unsigned streams = 0;  ///< subscribed streams (report threads)
+};
+
+/// @brief A frozen graph: its nodes and, per node, how many dependencies it has.
+struct graph_exec {
+    task_graph graph;
+    std::vector<unsigned> indegree;
+    bool destroyed = false;
+};
+
+struct runtime_state {
+    runtime_state(platform::chip& c, std::vector<platform::op_record>* o)
+        : chip(c),
+          api(c.host_api()),
+          costs(c.config().host_api),
+          ops(o),
+          memory(c.config().gm.capacity, 512) {}
+
+    platform::chip& chip;
+    platform::host_interface& api;
+    platform::host_api_params costs;
+    std::vector<platform::op_record>* ops;
+    bool shutdown = false;
+    memory::device_allocator memory;
+
+    std::vector<std::unique_ptr<stream>> streams;  ///< [0] is the default stream
+    std::vector<std::unique_ptr<event>> events;
+    std::vector<std::unique_ptr<graph_exec>> graphs;
+    std::map<unsigned, std::unique_ptr<report_queue>> report_queues;  ///< by host thread
+    report_queue* runtime_callbacks = nullptr;                        ///< host funcs, graphs
+    std::deque<std::function<void()>> copy_jobs;                      ///< graph copy nodes
+    platform::host_signal copy_arrived;
+    unsigned copy_workers = 0, copy_idle = 0;
+
+    std::deque<task_record> timeline;
+    std::map<int, error_info> last_error;  ///< by host thread
+    /// @brief What a blocked host thread waits for (deadlock reports).
+    struct host_wait {
+        std::string call;
+        const stream* s = nullptr;
+        const event* ev = nullptr;
+        uint64_t gen = 0;
+    };
+    std::map<int, host_wait> host_waits;       ///< by host thread
+    std::set<unsigned> own_threads;            ///< threads the runtime started
+    std::map<int, const report*> in_callback;  ///< host thread -> callback it runs
+    unsigned reporter = 0;
+
+    /// @brief Starts one of the runtime's own threads.
+    unsigned spawn_own(const std::string& name, std::function<void()> fn) {
+        const unsigned id = api.spawn(name, std::move(fn));
+        own_threads.insert(id);
+        return id;
+    }
+
+    // --- stream execution (stream_executor.cpp) ---
+    void start_executor(const std::shared_ptr<runtime_state>& self, stream& s);
+    /// @brief Records the stream's error (first since sync) and stops it in stop mode.
+    void fail(stream& s, const error_info& e);
+    /// @brief Stops a stream: cancels its queue; later launches are refused.
+    void stop(stream& s, const error_info& cause);
+    void finish(stream& s, const task& t, models::ps_t start, status result);
+    void end_task(stream& s);
+    void record_timeline(const std::string& stream, uint64_t seq, const work& w,
+                         models::ps_t submitted, models::ps_t start, status result);
+    /// @brief Runs blocking device work (copies, memset); returns the error, if any.
+    error_info run_copy(const work& w);
+    error_info kernel_error(const work& w, const std::string& where,
+                            const models::launch_record& rec) const;
+
+    // --- callbacks (callbacks.cpp) ---
+    report_queue& runtime_queue(const std::shared_ptr<runtime_state>& self);
+    void post(report_queue& q, std::shared_ptr<report> r);
+    /// @brief Runs one callback on the calling thread (dispatch cost, status, exceptions).
+    void run_report(report& r);
+
+    // --- graphs (graph_runner.cpp) ---
+    /// @brief Runs one launch of a graph for stream `s`; returns when every node has ended.
+    error_info run_graph(const std::shared_ptr<runtime_state>& self, stream& s, graph_exec& g,
+                         uint64_t seq);
+    void post_copy(const std::shared_ptr<runtime_state>& self, std::function<void()> job);
+
+    // --- diagnostics ---
+    std::string blocked_report() const;
+    /// @brief Why an event record is not done, e.g. "it was never recorded".
+    static std::string event_detail(const event& e, uint64_t gen);
+};
+
+}  // namespace npusim::runtime

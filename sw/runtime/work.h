@@ -1,0 +1,48 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "models/core/task_scheduler.h"
+#include "sw/kernel/launch.h"
+#include "sw/runtime/status.h"
+
+namespace npusim::runtime {
+
+/// @brief A host callback; receives the completion status of the work before it.
+using callback_fn = std::function<void(status)>;
+
+/// @brief What a stream task or graph node does.
+enum class work_kind : uint8_t {
+    kernel,
+    memcpy_h2d,
+    memcpy_d2h,
+    memcpy_d2d,
+    memset,
+    event_record,
+    event_wait,
+    callback,
+    graph,
+};
+const char* to_string(work_kind k);
+
+/// @brief One unit of device or host work, as submitted to a stream or added to a graph.
+struct work {
+    work_kind kind = work_kind::kernel;
+    std::string name;
+    // kernel
+    models::kernel_kind cores = models::kernel_kind::cube;
+    unsigned block_dim = 1;
+    kernel::kernel_fn kernel;
+    double flops = 0;  ///< for stats
+    // copies and memset; for kernels, the bytes they move (for stats)
+    uint64_t dst = 0, src = 0, bytes = 0;
+    void* host_dst = nullptr;
+    const void* host_src = nullptr;
+    uint8_t value = 0;
+    // callbacks
+    callback_fn fn;
+    bool blocking = true;  ///< later work on the stream waits for the callback
+};
+
+}  // namespace npusim::runtime

@@ -27,7 +27,9 @@ unsigned host_interface::spawn(const std::string& name, std::function<void()> fn
     const sc_core::sc_process_handle h =
         sc_core::sc_spawn(std::move(fn), sc_core::sc_gen_unique_name(base.c_str()));
     m_threads.push_back({name, h});
-    return static_cast<unsigned>(m_threads.size() - 1);
+    const auto id = static_cast<unsigned>(m_threads.size() - 1);
+    m_ids[h.get_process_object()] = id;
+    return id;
 }
 
 void host_interface::join(unsigned id) {
@@ -36,10 +38,8 @@ void host_interface::join(unsigned id) {
 }
 
 int host_interface::current_thread() const {
-    const sc_core::sc_process_handle self = sc_core::sc_get_current_process_handle();
-    for (size_t i = 0; i < m_threads.size(); ++i)
-        if (m_threads[i].handle == self) return static_cast<int>(i);
-    return -1;
+    const auto it = m_ids.find(sc_core::sc_get_current_process_handle().get_process_object());
+    return it == m_ids.end() ? -1 : static_cast<int>(it->second);
 }
 
 bool host_interface::unwinding() const {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "models/common/timing.h"
@@ -78,6 +79,7 @@ class host_interface {
     };
     chip& m_chip;
     std::vector<thread> m_threads;
+    std::unordered_map<const sc_core::sc_object*, unsigned> m_ids;  ///< process -> thread id
     std::vector<std::pair<unsigned, std::function<std::string()>>> m_reporters;
     unsigned m_next_reporter = 0;
 };

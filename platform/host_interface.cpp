@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <map>
 
 #include "platform/chip.h"
 
@@ -82,6 +84,33 @@ void host_interface::fill_device(uint64_t dst, uint8_t value, uint64_t n) {
 
 uint64_t host_interface::device_capacity() const {
     return m_chip.config().gm.capacity;
+}
+
+void host_interface::poison(uint64_t addr, uint64_t len, bool freed) {
+    m_chip.gm().poison(addr, len, freed);
+}
+
+std::vector<std::string> host_interface::freed_reads(models::ps_t from, models::ps_t to) const {
+    // Bursts touch a freed block piece by piece: report contiguous ranges.
+    std::map<uint64_t, uint64_t> ranges;  // start -> end
+    for (const auto& h : m_chip.gm().poison_hits(from, to)) {
+        uint64_t& end = ranges[h.addr];
+        end = std::max(end, h.addr + h.len);
+    }
+    std::vector<std::pair<uint64_t, uint64_t>> merged;
+    for (const auto& [s, e] : ranges)
+        if (!merged.empty() && s <= merged.back().second)
+            merged.back().second = std::max(merged.back().second, e);
+        else
+            merged.emplace_back(s, e);
+    std::vector<std::string> out;
+    for (const auto& [s, e] : merged) {
+        char text[96];
+        std::snprintf(text, sizeof text, "%llu bytes at GM[0x%llx]",
+                      static_cast<unsigned long long>(e - s), static_cast<unsigned long long>(s));
+        out.push_back(text);
+    }
+    return out;
 }
 
 unsigned host_interface::add_reporter(std::function<std::string()> fn) {

@@ -64,6 +64,10 @@ class host_interface {
     void copy_on_device(uint64_t dst, uint64_t src, uint64_t n);
     void fill_device(uint64_t dst, uint8_t value, uint64_t n);
     uint64_t device_capacity() const;
+    /// @brief Debug: marks device memory freed (reads of it are recorded) or live again.
+    void poison(uint64_t addr, uint64_t len, bool freed);
+    /// @brief Reads of freed device memory between two times: "N bytes at GM[0x...]" each.
+    std::vector<std::string> freed_reads(models::ps_t from, models::ps_t to) const;
 
     /// @brief Adds a source of "what waits on what" lines for deadlock reports; returns its
     /// key for remove_reporter.

@@ -73,6 +73,7 @@ void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     delay = ps_to_time(done - now);
 
     if (m_p.functional) copy(addr, trans.get_data_ptr(), len, is_write);
+    if (!is_write && !m_poisoned.empty()) check_poison(addr, len);
     if (is_write) {
         m_write_bytes += len;
         ++m_writes;
@@ -95,11 +96,47 @@ unsigned int gm_memory::transport_dbg(tlm::tlm_generic_payload& trans) {
     len = std::min(len, m_p.capacity - addr);
     if (trans.is_write())
         copy(addr, trans.get_data_ptr(), len, true);
-    else if (trans.is_read())
+    else if (trans.is_read()) {
         copy(addr, trans.get_data_ptr(), len, false);
-    else
+        if (!m_poisoned.empty()) check_poison(addr, len);
+    } else
         return 0;
     return static_cast<unsigned int>(len);
+}
+
+void gm_memory::poison(uint64_t addr, uint64_t len, bool freed) {
+    const uint64_t end = addr + len;
+    // Cut every poisoned range overlapping [addr, end) down to what lies outside it.
+    auto it = m_poisoned.upper_bound(addr);
+    if (it != m_poisoned.begin() && std::prev(it)->second > addr) --it;
+    while (it != m_poisoned.end() && it->first < end) {
+        const uint64_t s = it->first, e = it->second;
+        it = m_poisoned.erase(it);
+        if (s < addr) m_poisoned[s] = addr;
+        if (e > end) m_poisoned[end] = e;
+    }
+    if (!freed) return;
+    m_poisoned[addr] = end;
+    if (m_p.functional) {  // freed bytes read back as a recognisable pattern
+        std::vector<uint8_t> pattern(std::min<uint64_t>(len, page_bytes), 0xfd);
+        for (uint64_t off = 0; off < len; off += pattern.size())
+            copy(addr + off, pattern.data(), std::min<uint64_t>(pattern.size(), len - off), true);
+    }
+}
+
+void gm_memory::check_poison(uint64_t addr, uint64_t len) {
+    auto it = m_poisoned.upper_bound(addr);
+    if (it != m_poisoned.begin() && std::prev(it)->second > addr) --it;
+    if (it == m_poisoned.end() || it->first >= addr + len) return;
+    const uint64_t from = std::max(addr, it->first);
+    m_poison_hits.push_back({from, std::min(addr + len, it->second) - from, now_ps()});
+}
+
+std::vector<gm_memory::poison_hit> gm_memory::poison_hits(ps_t from, ps_t to) const {
+    std::vector<poison_hit> out;
+    for (const auto& h : m_poison_hits)
+        if (h.time >= from && h.time <= to) out.push_back(h);
+    return out;
 }
 
 bool gm_memory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {

@@ -4,6 +4,7 @@
 #include <tlm>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +30,16 @@ class gm_memory : public model_base {
     void read(uint64_t addr, void* dst, uint64_t len) const;
     void write(uint64_t addr, const void* src, uint64_t len);
 
+    /// @brief A read of poisoned (freed) memory, for the allocator's debug mode.
+    struct poison_hit {
+        uint64_t addr = 0, len = 0;
+        ps_t time = 0;
+    };
+    /// @brief Marks [addr, addr + len) freed (reads of it are recorded) or live again.
+    void poison(uint64_t addr, uint64_t len, bool freed);
+    /// @brief Reads of poisoned memory between two times.
+    std::vector<poison_hit> poison_hits(ps_t from, ps_t to) const;
+
     uint64_t read_bytes() const { return m_read_bytes; }
     uint64_t write_bytes() const { return m_write_bytes; }
     uint64_t pages_allocated() const { return m_pages.size(); }
@@ -46,6 +57,7 @@ class gm_memory : public model_base {
     uint8_t* page(uint64_t index);  // allocates
     const uint8_t* page_or_null(uint64_t index) const;
     void copy(uint64_t addr, uint8_t* data, uint64_t len, bool to_memory);
+    void check_poison(uint64_t addr, uint64_t len);
 
     gm_params m_p;
     std::vector<serial_resource> m_channels;
@@ -53,6 +65,8 @@ class gm_memory : public model_base {
     std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> m_pages;
     uint64_t m_read_bytes = 0, m_write_bytes = 0, m_reads = 0, m_writes = 0;
     traced_signal m_read_inflight, m_write_inflight;
+    std::map<uint64_t, uint64_t> m_poisoned;  ///< start -> end of freed ranges
+    std::vector<poison_hit> m_poison_hits;
 };
 
 }  // namespace npusim::models

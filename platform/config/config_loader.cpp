@@ -191,6 +191,8 @@ void cross_check(const value_table& vt) {
     if (std::fmod(vt.num("l2.size"), line * ways) != 0)
         fail("l2.size", "size is not a multiple of line x ways", "make size = sets x line x ways",
              {"l2.ways", "l2.line"});
+    if (!power_of_two(vt.num("memory.alignment")))
+        fail("memory.alignment", "alignment is not a power of two", "use e.g. 512");
     if (!power_of_two(vt.num("gm.granule")))
         fail("gm.granule", "granule is not a power of two", "use e.g. 32");
     if (vt.text("chip.architecture") == "split" && vt.num("chip.vector_cores") < 1)
@@ -287,12 +289,17 @@ platform_config build(const value_table& vt) {
     c.host_link = {vt.num("host_link.bandwidth"),
                    static_cast<models::ps_t>(vt.num("host_link.latency")),
                    static_cast<uint32_t>(vt.num("host_link.burst"))};
+    c.memory = {static_cast<uint64_t>(vt.num("memory.alignment")),
+                static_cast<uint64_t>(vt.num("memory.max_split_size")),
+                vt.num("memory.gc_threshold"), vt.num("memory.caching") != 0,
+                vt.num("memory.poison_freed") != 0};
     c.sdma = {vt.num("sdma.bandwidth"), static_cast<uint32_t>(vt.num("sdma.burst"))};
     auto t = [&](const char* k) {
         return static_cast<models::ps_t>(vt.num(std::string("host_api.") + k));
     };
-    c.host_api = {t("launch"),          t("memcpy_setup"), t("sync_wakeup"), t("callback"),
-                  t("callback_launch"), t("event_record"), t("malloc"),      t("free")};
+    c.host_api = {t("launch"),       t("memcpy_setup"),    t("sync_wakeup"),
+                  t("callback"),     t("callback_launch"), t("cached_malloc"),
+                  t("event_record"), t("malloc"),          t("free")};
     c.numbers = vt.m_numbers;
     c.texts = vt.m_texts;
     return c;

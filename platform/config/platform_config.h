@@ -12,7 +12,16 @@ namespace npusim::platform {
 /// @brief Host API costs in simulated time.
 struct host_api_params {
     models::ps_t launch_ps = 0, memcpy_setup_ps = 0, sync_wakeup_ps = 0, callback_ps = 0,
-                 callback_launch_ps = 0, event_record_ps = 0, malloc_ps = 0, free_ps = 0;
+                 callback_launch_ps = 0, cached_malloc_ps = 0, event_record_ps = 0, malloc_ps = 0,
+                 free_ps = 0;
+};
+
+/// @brief Device allocator settings (the runtime's caching allocator).
+struct memory_params {
+    uint64_t alignment = 512;
+    uint64_t max_split_size = 0;  ///< 0 = no limit
+    double gc_threshold = 0;      ///< 0 = off
+    bool caching = true, poison_freed = false;
 };
 
 /// @brief A validated platform: the resolved values of every schema key plus the model
@@ -30,6 +39,7 @@ struct platform_config {
     models::noc_params noc;
     models::host_link_params host_link;
     models::sdma_params sdma;
+    memory_params memory;
     host_api_params host_api;
 
     /// Every schema key's resolved value: numbers in base units, texts as written.

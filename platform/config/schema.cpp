@@ -136,20 +136,32 @@ std::vector<key_spec> build() {
     add("host_link.bandwidth", vk::bandwidth, "32GB/s", 1e6, inf, "host<->device copy bandwidth");
     add("host_link.latency", vk::time, "1us", 0, 1e12, "latency of a host<->device burst");
     add("host_link.burst", vk::size, "4KiB", 64, 1 << 24, "host link burst size");
+    add("memory.alignment", vk::size, "512", 32, 1 << 30,
+        "device allocator block granule and start alignment (power of two)");
+    add("memory.max_split_size", vk::size, "0", 0, 1ull << 50,
+        "cached blocks this large or larger are never split (0 = no limit)");
+    add("memory.gc_threshold", vk::real, "0", 0, 1,
+        "free old cached blocks when reserved memory exceeds this fraction of GM (0 = off)");
+    add("memory.caching", vk::boolean, "true", 0, 1,
+        "cache freed device blocks for reuse (false: every free reaches the driver)");
+    add("memory.poison_freed", vk::boolean, "false", 0, 1,
+        "debug: fill freed device blocks with 0xfd and report kernels that read them");
     add("sdma.bandwidth", vk::bandwidth, "200GB/s", 1e6, inf,
         "system DMA bandwidth for device-to-device copies and memset (estimate)");
     add("sdma.burst", vk::size, "4KiB", 64, 1 << 24, "system DMA burst size");
     struct api_cost {
         const char *key, *def, *doc;
     };
-    for (const api_cost& a : {api_cost{"launch", "5us", "kernel launch"},
-                              api_cost{"memcpy_setup", "2us", "copy set-up"},
-                              api_cost{"sync_wakeup", "2us", "synchronize wake-up"},
-                              api_cost{"callback", "3us", "callback dispatch"},
-                              api_cost{"callback_launch", "1us", "enqueueing a host callback"},
-                              api_cost{"event_record", "1us", "event record"},
-                              api_cost{"malloc", "10us", "device allocation reaching the driver"},
-                              api_cost{"free", "5us", "device free reaching the driver"}})
+    for (const api_cost& a :
+         {api_cost{"launch", "5us", "kernel launch"},
+          api_cost{"memcpy_setup", "2us", "copy set-up"},
+          api_cost{"sync_wakeup", "2us", "synchronize wake-up"},
+          api_cost{"callback", "3us", "callback dispatch"},
+          api_cost{"callback_launch", "1us", "enqueueing a host callback"},
+          api_cost{"cached_malloc", "100ns", "device allocation or free served by the cache"},
+          api_cost{"event_record", "1us", "event record"},
+          api_cost{"malloc", "10us", "device allocation reaching the driver"},
+          api_cost{"free", "5us", "device free reaching the driver"}})
         add(std::string("host_api.") + a.key, vk::time, a.def, 0, 1e12,
             std::string("host cost of ") + a.doc);
     return v;

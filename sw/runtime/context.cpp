@@ -166,7 +166,66 @@ status submit(runtime_state& st, const char* what, stream* handle, task t, model
     return status::success;
 }
 
+memory::allocator_config allocator_settings(const platform::memory_params& m) {
+    memory::allocator_config a;
+    a.alignment = m.alignment;
+    a.max_split_size = m.max_split_size ? m.max_split_size : ~uint64_t(0);
+    a.gc_threshold = m.gc_threshold;
+    a.caching = m.caching;
+    return a;
+}
+
+/// True if [p, p + bytes) lies in one pinned host buffer.
+bool pinned(const runtime_state& st, const void* p, uint64_t bytes) {
+    const auto at = reinterpret_cast<uintptr_t>(p);
+    auto it = st.pinned.upper_bound(at);
+    if (it == st.pinned.begin()) return false;
+    --it;
+    return at + bytes <= it->first + it->second;
+}
+
+/// A copy from or to pageable host memory returns only once it has run, as on the real runtime.
+status finish_if_pageable(runtime_state& st, stream* handle, status submitted, const void* host,
+                          uint64_t bytes) {
+    if (submitted != status::success || pinned(st, host, bytes)) return submitted;
+    stream& s = handle ? *handle : *st.streams.front();
+    const uint64_t seq = s.next_seq - 1;
+    while (s.done_prefix <= seq) s.changed.wait();
+    return status::success;
+}
+
 }  // namespace
+
+runtime_state::runtime_state(platform::chip& c, std::vector<platform::op_record>* o)
+    : chip(c),
+      api(c.host_api()),
+      costs(c.config().host_api),
+      ops(o),
+      driver(c.config().gm.capacity, c.config().memory.alignment),
+      memory(driver, clock, allocator_settings(c.config().memory)) {
+    poisoning = c.config().memory.poison_freed;
+    if (poisoning)
+        memory.on_block_state = [this](uint64_t addr, uint64_t size, bool freed) {
+            api.poison(addr, size, freed);
+        };
+}
+
+uint64_t runtime_clock::position(stream_id s) const {
+    return st.streams[s]->next_seq;
+}
+
+bool runtime_clock::passed(stream_id s, uint64_t mark) const {
+    return st.streams[s]->done_prefix >= mark;
+}
+
+void runtime_clock::synchronize_all() {
+    st.wait_all_idle();
+}
+
+void runtime_state::wait_all_idle() {
+    for (auto& s : streams)
+        while (s->pending > 0) s->changed.wait();
+}
 
 context::context(platform::chip& chip, std::vector<platform::op_record>* ops)
     : m_state(std::make_shared<runtime_state>(chip, ops)) {
@@ -188,9 +247,11 @@ context::~context() {
     // unwound (after a deadlock) or an exception is on its way, when waiting is not possible.
     if (!st.api.unwinding() && std::uncaught_exceptions() == 0 && st.api.current_thread() >= 0) {
         st.host_waits[st.api.current_thread()] = {"context shutdown (waiting for all streams)"};
-        for (auto& s : st.streams) wait_idle(st, *s, 0, forever);
+        st.wait_all_idle();
         st.host_waits.erase(st.api.current_thread());
     }
+    for (auto& p : st.pinned) ::operator delete(reinterpret_cast<void*>(p.first));
+    st.pinned.clear();
     st.shutdown = true;
     for (auto& s : st.streams) s->work.notify();
     for (auto& q : st.report_queues) q.second->arrived.notify();
@@ -211,6 +272,7 @@ status context::create_stream(stream*& out, const stream_options& opt) {
                                   opt.priority));
     auto s = std::make_unique<stream>();
     s->name = opt.name.empty() ? "stream" + std::to_string(st.streams.size()) : opt.name;
+    s->id = st.streams.size();
     s->priority = opt.priority;
     s->mode = opt.mode;
     s->mode_set = opt.mode != failure_mode::continue_on_failure;
@@ -312,17 +374,50 @@ status context::query(stream* handle, bool& complete) {
 
 // --- device memory ---
 
-status context::malloc(uint64_t& addr, uint64_t bytes) {
+namespace {
+
+/// Host cost of an allocator call: driver calls at their price, otherwise a cache hit.
+models::ps_t allocator_cost(const runtime_state& st, uint64_t allocs0, uint64_t frees0) {
+    const uint64_t allocs = st.memory.device_allocs() - allocs0;
+    const uint64_t frees = st.memory.device_frees() - frees0;
+    if (allocs + frees == 0) return st.costs.cached_malloc_ps;
+    return allocs * st.costs.malloc_ps + frees * st.costs.free_ps;
+}
+
+}  // namespace
+
+status context::malloc(uint64_t& addr, int64_t bytes, stream* handle, const std::string& tag) {
     runtime_state& st = *m_state;
     call c(st, "malloc");
     status out = status::success;
-    if (!c.outside_callback(out)) return out;
-    st.api.delay(st.costs.malloc_ps);
-    if (!st.memory.allocate(bytes, addr))
-        return c.fail(status::device_oom,
-                      fmt::format("no free device range of {} bytes: {}; free blocks or use a "
-                                  "platform with more gm.capacity",
-                                  bytes, st.memory.summary()));
+    stream* s = nullptr;
+    if (!c.outside_callback(out) || !c.stream_arg(handle, s, out)) return out;
+    const std::string what = tag.empty() ? "" : " for '" + tag + "'";
+    if (bytes <= 0)
+        return c.fail(status::invalid_argument,
+                      fmt::format("a size of {} bytes{}; ask for at least 1 byte", bytes, what));
+    const uint64_t allocs0 = st.memory.device_allocs(), frees0 = st.memory.device_frees();
+    const bool ok = st.memory.allocate(uint64_t(bytes), s->id, addr, tag);
+    st.api.delay(allocator_cost(st, allocs0, frees0));
+    if (!ok) return c.fail(status::device_oom, st.memory.error());
+    return status::success;
+}
+
+status context::alloc_tensor(memory::device_tensor& out, const memory::tensor_desc& desc,
+                             stream* s) {
+    runtime_state& st = *m_state;
+    const uint64_t align = st.memory.config().alignment;
+    // A stricter alignment than the allocator's is met by asking for enough to round up.
+    const uint64_t extra = desc.alignment() > align ? desc.alignment() - align : 0;
+    uint64_t block = 0;
+    const status r =
+        malloc(block, int64_t(std::max<uint64_t>(desc.storage_bytes(), 1) + extra), s, desc.name());
+    if (r != status::success) return r;
+    const uint64_t addr = (block + desc.alignment() - 1) / desc.alignment() * desc.alignment();
+    std::weak_ptr<runtime_state> weak = m_state;
+    out = memory::device_tensor(desc, addr, [weak, block](uint64_t) {
+        if (auto state = weak.lock()) state->memory.free(block);
+    });
     return status::success;
 }
 
@@ -331,11 +426,73 @@ status context::free(uint64_t addr) {
     call c(st, "free");
     status out = status::success;
     if (!c.outside_callback(out)) return out;
+    const uint64_t allocs0 = st.memory.device_allocs(), frees0 = st.memory.device_frees();
+    const bool ok = st.memory.free(addr);
+    st.api.delay(allocator_cost(st, allocs0, frees0));
+    if (!ok) return c.fail(status::invalid_argument, st.memory.error());
+    return status::success;
+}
+
+status context::record_stream(uint64_t addr, stream* handle) {
+    runtime_state& st = *m_state;
+    call c(st, "record_stream");
+    status out = status::success;
+    stream* s = nullptr;
+    if (!c.host_thread(out) || !c.stream_arg(handle, s, out)) return out;
+    if (!st.memory.record_stream(addr, s->id))
+        return c.fail(status::invalid_argument, st.memory.error());
+    return status::success;
+}
+
+status context::empty_cache() {
+    runtime_state& st = *m_state;
+    call c(st, "empty_cache");
+    status out = status::success;
+    if (!c.outside_callback(out)) return out;
+    const uint64_t frees0 = st.memory.device_frees();
+    st.memory.empty_cache();
+    st.api.delay((st.memory.device_frees() - frees0) * st.costs.free_ps);
+    return status::success;
+}
+
+std::map<std::string, int64_t> context::memory_stats() const {
+    return m_state->memory.stats();
+}
+
+void context::reset_peak_memory_stats() {
+    m_state->memory.reset_peak();
+}
+
+std::string context::memory_summary() const {
+    return m_state->memory.memory_summary();
+}
+
+status context::malloc_host(void*& ptr, int64_t bytes) {
+    runtime_state& st = *m_state;
+    call c(st, "malloc_host");
+    status out = status::success;
+    if (!c.outside_callback(out)) return out;
+    if (bytes <= 0)
+        return c.fail(status::invalid_argument,
+                      fmt::format("a size of {} bytes; ask for at least 1 byte", bytes));
+    st.api.delay(st.costs.malloc_ps);
+    ptr = ::operator new(size_t(bytes));
+    st.pinned[reinterpret_cast<uintptr_t>(ptr)] = uint64_t(bytes);
+    return status::success;
+}
+
+status context::free_host(void* ptr) {
+    runtime_state& st = *m_state;
+    call c(st, "free_host");
+    status out = status::success;
+    if (!c.outside_callback(out)) return out;
+    auto it = st.pinned.find(reinterpret_cast<uintptr_t>(ptr));
+    if (it == st.pinned.end())
+        return c.fail(status::invalid_argument,
+                      fmt::format("{} is not a buffer from malloc_host (freed twice?)", ptr));
+    st.pinned.erase(it);
+    ::operator delete(ptr);
     st.api.delay(st.costs.free_ps);
-    if (!st.memory.release(addr))
-        return c.fail(
-            status::invalid_argument,
-            fmt::format("0x{:x} is not the start of a block from malloc (freed twice?)", addr));
     return status::success;
 }
 
@@ -362,7 +519,10 @@ status context::memcpy_to_device(stream* s, uint64_t dst, const void* src, uint6
     t.w.dst = dst;
     t.w.host_src = src;
     t.w.bytes = bytes;
-    return submit(*m_state, "memcpy_to_device", s, std::move(t), m_state->costs.memcpy_setup_ps);
+    return finish_if_pageable(
+        *m_state, s,
+        submit(*m_state, "memcpy_to_device", s, std::move(t), m_state->costs.memcpy_setup_ps), src,
+        bytes);
 }
 
 status context::memcpy_to_host(stream* s, void* dst, uint64_t src, uint64_t bytes) {
@@ -372,7 +532,10 @@ status context::memcpy_to_host(stream* s, void* dst, uint64_t src, uint64_t byte
     t.w.host_dst = dst;
     t.w.src = src;
     t.w.bytes = bytes;
-    return submit(*m_state, "memcpy_to_host", s, std::move(t), m_state->costs.memcpy_setup_ps);
+    return finish_if_pageable(
+        *m_state, s,
+        submit(*m_state, "memcpy_to_host", s, std::move(t), m_state->costs.memcpy_setup_ps), dst,
+        bytes);
 }
 
 status context::memcpy_on_device(stream* s, uint64_t dst, uint64_t src, uint64_t bytes) {

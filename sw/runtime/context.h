@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "models/common/timing.h"
 #include "platform/chip.h"
 #include "platform/stats.h"
+#include "sw/memory/tensor.h"
 #include "sw/runtime/status.h"
 #include "sw/runtime/task_graph.h"
 #include "sw/runtime/work.h"
@@ -76,10 +78,32 @@ class context {
     status synchronize_device(models::ps_t timeout = forever);
     status query(stream* s, bool& complete);
 
-    // --- device memory ---
-    /// @brief Allocates device memory (aligned to 512 bytes); device_oom if none is left.
-    status malloc(uint64_t& addr, uint64_t bytes);
+    // --- device memory (a caching allocator; settings from the platform's memory.* keys) ---
+    /// @brief Allocates device memory for use on `s`. A block served from the cache costs
+    /// host_api.cached_malloc; one that reaches the driver costs host_api.malloc. device_oom
+    /// (after releasing the cache and retrying once) if it does not fit.
+    status malloc(uint64_t& addr, int64_t bytes, stream* s = nullptr, const std::string& tag = "");
+    /// @brief Frees a block. It is reused on its stream at once, on other streams once the
+    /// stream's work submitted so far has completed.
     status free(uint64_t addr);
+    /// @brief The block at `addr` is also used by stream `s`: once freed, it waits for that
+    /// stream's work too.
+    status record_stream(uint64_t addr, stream* s);
+    /// @brief Waits for all streams, then returns every unused cached segment to the driver.
+    status empty_cache();
+    /// @brief Statistics with PyTorch's memory_stats() keys.
+    std::map<std::string, int64_t> memory_stats() const;
+    void reset_peak_memory_stats();
+    /// @brief A table of the statistics in the manner of PyTorch's memory_summary().
+    std::string memory_summary() const;
+    /// @brief Allocates a tensor; its block is freed when the handle goes. The size follows
+    /// the format's padding; the allocation honours the descriptor's alignment.
+    status alloc_tensor(memory::device_tensor& out, const memory::tensor_desc& desc,
+                        stream* s = nullptr);
+    /// @brief Pinned host memory: copies from it are truly asynchronous. Copies from other
+    /// (pageable) host memory return only once they have run, as on the real runtime.
+    status malloc_host(void*& ptr, int64_t bytes);
+    status free_host(void* ptr);
 
     // --- work ---
     status launch(stream* s, const std::string& name, unsigned block_dim, models::kernel_kind kind,

@@ -12,6 +12,7 @@
 #include "platform/chip.h"
 #include "platform/host_interface.h"
 #include "platform/stats.h"
+#include "sw/memory/caching_allocator.h"
 #include "sw/memory/device_allocator.h"
 #include "sw/runtime/context.h"
 #include "sw/runtime/task_graph.h"
@@ -52,14 +53,17 @@ struct event {
 
 struct stream {
     std::string name;
+    uint64_t id = 0;  ///< index in runtime_state::streams, its id for the allocator
     int priority = 4;
     failure_mode mode = failure_mode::continue_on_failure;
     bool mode_set = false, destroyed = false, stopped = false;
     std::deque<task> queue;
     uint64_t next_seq = 0;
-    unsigned pending = 0;   ///< submitted and not finished, async callbacks included
-    error_info error;       ///< first failure since the last synchronize
-    error_info stop_cause;  ///< why it stopped (stop on failure)
+    unsigned pending = 0;           ///< submitted and not finished, async callbacks included
+    uint64_t done_prefix = 0;       ///< every task numbered below this has finished
+    std::set<uint64_t> done_ahead;  ///< finished tasks above done_prefix
+    error_info error;               ///< first failure since the last synchronize
+    error_info stop_cause;          ///< why it stopped (stop on failure)
     int report_thread = -1;
     const task* current = nullptr;  ///< what the executor runs (deadlock reports)
     platform::host_signal work;     ///< a task was queued (or shutdown)
@@ -96,20 +100,28 @@ struct graph_exec {
     bool destroyed = false;
 };
 
+/// @brief Stream progress for the allocator's stream-aware reuse.
+struct runtime_clock : memory::stream_clock {
+    explicit runtime_clock(runtime_state& s) : st(s) {}
+    uint64_t position(stream_id s) const override;
+    bool passed(stream_id s, uint64_t mark) const override;
+    void synchronize_all() override;
+    runtime_state& st;
+};
+
 struct runtime_state {
-    runtime_state(platform::chip& c, std::vector<platform::op_record>* o)
-        : chip(c),
-          api(c.host_api()),
-          costs(c.config().host_api),
-          ops(o),
-          memory(c.config().gm.capacity, 512) {}
+    runtime_state(platform::chip& c, std::vector<platform::op_record>* o);
 
     platform::chip& chip;
     platform::host_interface& api;
     platform::host_api_params costs;
     std::vector<platform::op_record>* ops;
     bool shutdown = false;
-    memory::device_allocator memory;
+    bool poisoning = false;           ///< memory.poison_freed: kernels are checked for freed reads
+    memory::device_allocator driver;  ///< device memory as the driver hands it out
+    runtime_clock clock{*this};
+    memory::caching_allocator memory;
+    std::map<uintptr_t, uint64_t> pinned;  ///< host buffers from malloc_host: start -> bytes
 
     std::vector<std::unique_ptr<stream>> streams;  ///< [0] is the default stream
     std::vector<std::unique_ptr<event>> events;
@@ -148,7 +160,10 @@ struct runtime_state {
     /// @brief Stops a stream: cancels its queue; later launches are refused.
     void stop(stream& s, const error_info& cause);
     void finish(stream& s, const task& t, models::ps_t start, status result);
-    void end_task(stream& s);
+    void end_task(stream& s, uint64_t seq);
+    /// @brief Waits (host thread) until no stream has unfinished work.
+    void wait_all_idle();
+
     void record_timeline(const std::string& stream, uint64_t seq, const work& w,
                          models::ps_t submitted, models::ps_t start, status result);
     /// @brief Runs blocking device work (copies, memset); returns the error, if any.

@@ -56,6 +56,8 @@ const char* to_string(status s) {
             return "callback_exception";
         case status::task_cancelled:
             return "task_cancelled";
+        case status::freed_memory_read:
+            return "freed_memory_read";
     }
     return "unknown";
 }

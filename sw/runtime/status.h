@@ -30,6 +30,7 @@ enum class status : uint32_t {
     copy_exception = 507053,
     callback_exception = 507060,
     task_cancelled = 507061,
+    freed_memory_read = 507062,  ///< a kernel read freed device memory (memory.poison_freed)
 };
 
 /// @brief The band a status belongs to.

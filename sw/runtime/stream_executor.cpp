@@ -31,8 +31,9 @@ void execute(const std::shared_ptr<runtime_state>& self, stream& s, task& t) {
             models::ps_t first = rec.end;
             for (const auto& b : rec.blocks) first = std::min(first, b.start);
             if (st.ops) st.ops->push_back({w.name, "kernel", first, rec.end, w.flops, w.bytes});
-            const error_info e =
-                rec.fault.empty() ? error_info{} : st.kernel_error(w, where(s, t.seq), rec);
+            const error_info e = rec.fault.empty() && !st.poisoning
+                                     ? error_info{}
+                                     : st.kernel_error(w, where(s, t.seq), rec);
             if (e.failed()) st.fail(s, e);
             st.finish(s, t, first, e.code);
             return;
@@ -100,7 +101,7 @@ void execute(const std::shared_ptr<runtime_state>& self, stream& s, task& t) {
                 rep->on_done = [self, sp, seq, submitted](report& r) {
                     if (r.error.failed()) self->fail(*sp, r.error);
                     self->record_timeline(sp->name, seq, r.w, submitted, r.start, r.error.code);
-                    self->end_task(*sp);
+                    self->end_task(*sp, seq);
                 };
                 st.post(q, rep);
             }
@@ -159,10 +160,20 @@ void runtime_state::stop(stream& s, const error_info& cause) {
 
 void runtime_state::finish(stream& s, const task& t, models::ps_t start, status result) {
     record_timeline(s.name, t.seq, t.w, t.submitted, start, result);
-    end_task(s);
+    end_task(s, t.seq);
 }
 
-void runtime_state::end_task(stream& s) {
+void runtime_state::end_task(stream& s, uint64_t seq) {
+    // Tasks end in order except non-blocking callbacks: keep the finished prefix exact.
+    if (seq == s.done_prefix) {
+        ++s.done_prefix;
+        while (!s.done_ahead.empty() && *s.done_ahead.begin() == s.done_prefix) {
+            s.done_ahead.erase(s.done_ahead.begin());
+            ++s.done_prefix;
+        }
+    } else {
+        s.done_ahead.insert(seq);
+    }
     --s.pending;
     s.changed.notify();
 }
@@ -202,7 +213,19 @@ error_info runtime_state::run_copy(const work& w) {
 
 error_info runtime_state::kernel_error(const work& w, const std::string& at,
                                        const models::launch_record& rec) const {
-    if (rec.fault.empty()) return {};
+    if (rec.fault.empty()) {
+        if (!poisoning) return {};
+        models::ps_t first = rec.end;
+        for (const auto& b : rec.blocks) first = std::min(first, b.start);
+        const auto reads = api.freed_reads(first, rec.end);
+        if (reads.empty()) return {};
+        std::string list;
+        for (size_t i = 0; i < reads.size() && i < 4; ++i) list += (i ? ", " : "") + reads[i];
+        return {status::freed_memory_read,
+                at + ": kernel '" + w.name + "' read freed device memory: " + list +
+                    (reads.size() > 4 ? ", ..." : "") +
+                    " (memory.poison_freed is on; free the block only after its last use)"};
+    }
     const bool vector_core = chip.config().split && w.cores == models::kernel_kind::vector;
     return {vector_core ? status::vector_core_exception : status::aicore_exception,
             at + ": kernel '" + w.name + "' faulted in " + rec.fault};

@@ -31,36 +31,43 @@ const char* to_string(position p) {
     return names[size_t(p)];
 }
 
+namespace {
+
+/// The core's on-chip buffers by mem_space; a buffer the core lacks has size 0.
+std::vector<memory::buffer_manager::buffer> buffers_of(models::ai_core& core) {
+    std::vector<memory::buffer_manager::buffer> out;
+    for (size_t s = 0; s < size_t(mem_space::count); ++s) {
+        auto* buf = core.buffer(mem_space(s));
+        out.push_back({models::to_string(mem_space(s)), buf ? buf->size() : 0,
+                       core.params().buffer(mem_space(s)).alignment});
+    }
+    return out;
+}
+
+}  // namespace
+
 kernel_context::kernel_context(models::ai_core& core, unsigned block, unsigned block_dim)
     : m_core(core),
       m_block(block),
       m_block_dim(block_dim),
-      m_used(size_t(mem_space::count), 0),
+      m_buffers(buffers_of(core)),
       m_event_ids(11 * 11, 0) {}
 
 uint64_t kernel_context::alloc_bytes(position pos, uint64_t bytes) {
-    const mem_space s = space_of(pos);
-    const auto& b = params().buffer(s);
-    auto* buf = m_core.buffer(s);
-    const uint64_t size = buf ? buf->size() : 0;
-    const uint64_t start = models::round_up(m_used[size_t(s)], b.alignment);
-    if (!buf || start + bytes > size) {
-        char what[200];
-        std::snprintf(
-            what, sizeof what, "cannot allocate %llu bytes at %s in %s: %llu of %llu bytes left",
-            (unsigned long long)bytes, to_string(pos), models::to_string(s),
-            (unsigned long long)(size > start ? size - start : 0), (unsigned long long)size);
-        throw model_fault(m_core.name(), start, "alloc", what);
+    return alloc_queue_bytes(pos, 1, bytes).front();
+}
+
+std::vector<uint64_t> kernel_context::alloc_queue_bytes(position pos, unsigned count,
+                                                        uint64_t bytes) {
+    try {
+        return m_buffers.alloc_queue(size_t(space_of(pos)), count, bytes, to_string(pos));
+    } catch (const std::exception& e) {  // buffer_error or a zero size
+        throw model_fault(m_core.name(), 0, "alloc", e.what());
     }
-    m_used[size_t(s)] = start + bytes;
-    return start;
 }
 
 uint64_t kernel_context::free_bytes(position pos) const {
-    const mem_space s = space_of(pos);
-    const uint64_t size = params().buffer(s).size;
-    const uint64_t start = models::round_up(m_used[size_t(s)], params().buffer(s).alignment);
-    return size > start ? size - start : 0;
+    return m_buffers.free_bytes(size_t(space_of(pos)));
 }
 
 uint32_t kernel_context::alloc_event_id(pipe_id src, pipe_id dst) {

@@ -10,6 +10,7 @@
 #include "models/core/ai_core.h"
 #include "models/core/dtype.h"
 #include "models/core/instruction.h"
+#include "sw/memory/buffer_manager.h"
 
 namespace npusim::kernel {
 
@@ -94,6 +95,15 @@ class kernel_context {
         return {pos, alloc_bytes(pos, elems * sizeof(T)), elems};
     }
     uint64_t alloc_bytes(position pos, uint64_t bytes);
+    /// @brief `count` buffers of `elems` elements at a position (a queue's buffers).
+    template <class T>
+    std::vector<local_tensor<T>> alloc_queue(position pos, unsigned count, uint64_t elems) {
+        std::vector<local_tensor<T>> out;
+        for (uint64_t off : alloc_queue_bytes(pos, count, elems * sizeof(T)))
+            out.push_back({pos, off, elems});
+        return out;
+    }
+    std::vector<uint64_t> alloc_queue_bytes(position pos, unsigned count, uint64_t bytes);
     uint64_t free_bytes(position pos) const;
     /// @brief A fresh event id for a pipe pair (AllocEventID). @throws model_fault when exhausted.
     uint32_t alloc_event_id(pipe_id src, pipe_id dst);
@@ -286,7 +296,7 @@ class kernel_context {
 
     models::ai_core& m_core;
     unsigned m_block, m_block_dim;
-    std::vector<uint64_t> m_used;       // bytes allocated per mem_space
+    memory::buffer_manager m_buffers;   // indexed by mem_space
     std::vector<uint32_t> m_event_ids;  // next id per (src, dst) pipe pair
 };
 
@@ -307,8 +317,8 @@ class tque {
           m_pos(pos),
           m_producer(ctx.producer_of(pos)),
           m_consumer(ctx.consumer_of(pos)) {
+        m_bufs = ctx.alloc_queue<T>(pos, depth, elems_per_buffer);
         for (unsigned i = 0; i < depth; ++i) {
-            m_bufs.push_back(ctx.alloc<T>(pos, elems_per_buffer));
             m_fwd.push_back(ctx.alloc_event_id(m_producer, m_consumer));
             m_back.push_back(ctx.alloc_event_id(m_consumer, m_producer));
             m_used.push_back(false);

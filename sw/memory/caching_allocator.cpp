@@ -40,9 +40,9 @@ caching_allocator::caching_allocator(device_driver& driver, stream_clock& clock,
 }
 
 caching_allocator::~caching_allocator() {
+    // The pools link blocks that live in m_storage, which is destroyed first.
     m_small.clear();
     m_large.clear();
-    m_blocks.clear();
 }
 
 caching_allocator::block* caching_allocator::new_block() {
@@ -69,7 +69,31 @@ bool caching_allocator::is_small(uint64_t size) const {
 }
 
 uint64_t caching_allocator::round_size(uint64_t bytes) const {
-    return round_up(std::max<uint64_t>(bytes, 1), m_cfg.alignment);
+    return (std::max<uint64_t>(bytes, 1) + m_cfg.alignment - 1) & ~(m_cfg.alignment - 1);
+}
+
+caching_allocator::block* caching_allocator::new_segment(uint64_t addr, uint64_t size, bool small,
+                                                         stream_id stream) {
+    ++m_device_allocs;
+    block* b = new_block();
+    b->addr = addr;
+    b->size = size;
+    b->small = small;
+    b->stream = stream;
+    b->mark = 0;
+    m_segments[addr] = b;
+    count(m_segment, small, 1);
+    count(m_reserved_bytes, small, int64_t(size));
+    return b;
+}
+
+void caching_allocator::drop_segment(block* b) {
+    m_segments.erase(b->addr);
+    m_driver.release(b->addr);
+    ++m_device_frees;
+    count(m_segment, b->small, -1);
+    count(m_reserved_bytes, b->small, -int64_t(b->size));
+    delete_block(b);
 }
 
 uint64_t caching_allocator::segment_size(uint64_t size) const {
@@ -81,23 +105,33 @@ uint64_t caching_allocator::segment_size(uint64_t size) const {
 caching_allocator::block* caching_allocator::find_free(uint64_t size, stream_id stream,
                                                        bool small) {
     pool_set& pool = small ? m_small : m_large;
-    block key;
-    key.size = size;
-    auto it = pool.lower_bound(key);
+    const bool under_limit = size < m_cfg.max_split_size;
+    block* best = nullptr;
+    unsigned scanned = 0;
     // Best fit among the blocks this stream may use: its own, and other streams' once the work
     // they had submitted before the free has completed.
-    for (unsigned n = 0; it != pool.end() && n < max_scan; ++it, ++n) {
+    for (unsigned c = pool.next(pool_set::class_of(size)); c < pool_set::classes && !best;
+         c = pool.next(c + 1)) {
         // Oversize rule: a request below the split limit never takes a block above it, and a
         // request above it takes only a block less than 20 MiB larger.
-        if (size < m_cfg.max_split_size && it->size >= m_cfg.max_split_size) break;
-        if (size >= m_cfg.max_split_size && it->size >= size + large_buffer) break;
-        if (it->stream != stream && !m_clock.passed(it->stream, it->mark)) continue;
-        block* b = &*it;
-        pool.erase(it);
-        b->stream = stream;
-        return b;
+        const uint64_t smallest = pool_set::class_min(c);
+        if (under_limit ? smallest >= m_cfg.max_split_size : smallest >= size + large_buffer) break;
+        for (block& b : pool.at(c)) {
+            if (++scanned > max_scan) break;
+            if (b.size < size ||
+                (best && (b.size > best->size || (b.size == best->size && b.addr > best->addr))))
+                continue;
+            if (under_limit ? b.size >= m_cfg.max_split_size : b.size >= size + large_buffer)
+                continue;
+            if (b.stream != stream && !m_clock.passed(b.stream, b.mark)) continue;
+            best = &b;
+        }
+        if (scanned > max_scan) break;
     }
-    return nullptr;
+    if (!best) return nullptr;
+    uncache(best);
+    best->stream = stream;
+    return best;
 }
 
 bool caching_allocator::should_split(const block& b, uint64_t size) const {
@@ -119,8 +153,7 @@ caching_allocator::block* caching_allocator::split(block* b, uint64_t size) {
     if (b->next) b->next->prev = rest;
     b->next = rest;
     b->size = size;
-    m_blocks.insert(*rest);
-    pool_of(*rest).insert(*rest);
+    cache(rest);
     return rest;
 }
 
@@ -153,15 +186,7 @@ bool caching_allocator::allocate(uint64_t bytes, stream_id stream, uint64_t& add
             m_error = oom_message(bytes, size);
             return false;
         }
-        ++m_device_allocs;
-        b = new_block();
-        b->addr = at;
-        b->size = seg;
-        b->small = small;
-        b->stream = stream;
-        m_blocks.insert(*b);
-        count(m_segment, small, 1);
-        count(m_reserved_bytes, small, int64_t(seg));
+        b = new_segment(at, seg, small, stream);
     }
     const bool was_split = b->is_split();
     if (should_split(*b, size)) {
@@ -178,7 +203,8 @@ bool caching_allocator::allocate(uint64_t bytes, stream_id stream, uint64_t& add
     }
     b->allocated = true;
     b->requested = bytes;
-    b->tag = tag;
+    if (!tag.empty() || !b->tag.empty()) b->tag = tag;
+    m_live.insert(b->addr, b);
     count(m_allocation, small, 1);
     count(m_allocated_bytes, small, int64_t(b->size));
     count(m_requested_bytes, small, int64_t(bytes));
@@ -190,16 +216,17 @@ bool caching_allocator::allocate(uint64_t bytes, stream_id stream, uint64_t& add
 }
 
 caching_allocator::block* caching_allocator::containing(uint64_t addr) const {
-    auto it = m_blocks.upper_bound(addr, by_addr());
-    if (it == m_blocks.begin()) return nullptr;
-    --it;
-    return addr < it->addr + it->size ? const_cast<block*>(&*it) : nullptr;
+    auto it = m_segments.upper_bound(addr);  // only for error messages: walking is fine
+    if (it == m_segments.begin()) return nullptr;
+    for (block* b = std::prev(it)->second; b; b = b->next)
+        if (addr >= b->addr && addr < b->addr + b->size) return b;
+    return nullptr;
 }
 
 bool caching_allocator::free(uint64_t addr) {
     m_error.clear();
-    auto it = m_blocks.find(addr, by_addr());
-    if (it == m_blocks.end() || !it->allocated) {
+    block* b = m_live.find(addr);
+    if (!b) {
         const block* c = containing(addr);
         if (!c)
             m_error = fmt::format(
@@ -214,7 +241,7 @@ bool caching_allocator::free(uint64_t addr) {
                 fmt::format("0x{:x} is not allocated: it was already freed (double free)", addr);
         return false;
     }
-    block* b = &*it;
+    m_live.erase(addr);
     b->allocated = false;
     count(m_allocation, b->small, -1);
     count(m_allocated_bytes, b->small, -int64_t(b->size));
@@ -230,8 +257,8 @@ bool caching_allocator::free(uint64_t addr) {
 }
 
 bool caching_allocator::record_stream(uint64_t addr, stream_id stream) {
-    auto it = m_blocks.find(addr, by_addr());
-    if (it == m_blocks.end() || !it->allocated) {
+    block* it = m_live.find(addr);
+    if (!it) {
         m_error = fmt::format("record_stream: 0x{:x} is not the start of a live block", addr);
         return false;
     }
@@ -261,7 +288,7 @@ void caching_allocator::release_block(block* b) {
     const uint64_t freed_addr = b->addr, freed_size = b->size;
     int64_t inactive = 0, inactive_bytes = 0;
     auto mergeable = [&](const block* n) {
-        if (!n || !n->pool_link.is_linked()) return false;
+        if (!n || !n->cached) return false;
         return n->stream == b->stream ||
                (m_clock.passed(n->stream, n->mark) && m_clock.passed(b->stream, b->mark));
     };
@@ -270,12 +297,12 @@ void caching_allocator::release_block(block* b) {
         --inactive;  // a free neighbour is always a split block
         inactive_bytes -= int64_t(n->size);
         if (n->stream == b->stream) b->mark = std::max(b->mark, n->mark);
-        pool_of(*n).erase(pool_of(*n).iterator_to(*n));
-        m_blocks.erase(m_blocks.iterator_to(*n));
+        uncache(n);
         if (n == b->prev) {
-            b->addr = n->addr;  // order in m_blocks is unchanged: n is gone
+            b->addr = n->addr;
             b->prev = n->prev;
             if (b->prev) b->prev->next = b;
+            if (!b->prev) m_segments[b->addr] = b;  // b now starts the segment
         } else {
             b->next = n->next;
             if (b->next) b->next->prev = b;
@@ -295,15 +322,10 @@ void caching_allocator::release_block(block* b) {
     b->cached_at = m_clock_ticks;
     if (on_block_state) on_block_state(freed_addr, freed_size, true);
     if (!m_cfg.caching && !b->is_split()) {  // whole segment free: straight back
-        m_blocks.erase(m_blocks.iterator_to(*b));
-        m_driver.release(b->addr);
-        ++m_device_frees;
-        count(m_segment, b->small, -1);
-        count(m_reserved_bytes, b->small, -int64_t(b->size));
-        delete_block(b);
+        drop_segment(b);
         return;
     }
-    pool_of(*b).insert(*b);
+    cache(b);
 }
 
 bool caching_allocator::release_cached(bool oversize_only, uint64_t need) {
@@ -313,24 +335,25 @@ bool caching_allocator::release_cached(bool oversize_only, uint64_t need) {
         ++m_sync_all;
         process_pending();
     }
-    uint64_t freed = 0;
+    // Whole cached segments only (split ones still hold live blocks), largest first, so the
+    // fewest go.
+    std::vector<block*> whole;
     for (pool_set* pool : {&m_large, &m_small}) {
         if (oversize_only && pool == &m_small) continue;
-        // Largest first, so the fewest blocks go.
-        for (auto it = pool->end(); it != pool->begin() && !(oversize_only && freed >= need);) {
-            --it;
-            block* b = &*it;
-            if (oversize_only && b->size < m_cfg.max_split_size) break;
-            if (b->is_split() || !m_clock.passed(b->stream, b->mark)) continue;
-            it = pool->erase(it);
-            m_blocks.erase(m_blocks.iterator_to(*b));
-            m_driver.release(b->addr);
-            ++m_device_frees;
-            freed += b->size;
-            count(m_segment, b->small, -1);
-            count(m_reserved_bytes, b->small, -int64_t(b->size));
-            delete_block(b);
-        }
+        for (unsigned c = pool->next(0); c < pool_set::classes; c = pool->next(c + 1))
+            for (block& b : pool->at(c))
+                if (!b.is_split() && m_clock.passed(b.stream, b.mark) &&
+                    (!oversize_only || b.size >= m_cfg.max_split_size))
+                    whole.push_back(&b);
+    }
+    std::stable_sort(whole.begin(), whole.end(),
+                     [](const block* x, const block* y) { return x->size > y->size; });
+    uint64_t freed = 0;
+    for (block* b : whole) {
+        if (oversize_only && freed >= need) break;
+        uncache(b);
+        freed += b->size;
+        drop_segment(b);
     }
     return freed > 0;
 }
@@ -338,27 +361,20 @@ bool caching_allocator::release_cached(bool oversize_only, uint64_t need) {
 void caching_allocator::collect_garbage() {
     const double limit = m_cfg.gc_threshold * double(m_driver.capacity());
     if (double(m_reserved_bytes[all_pools].current) <= limit) return;
-    // Free unsplit cached large blocks at least as old as the average, oldest reuse last.
-    uint64_t total_age = 0, n = 0;
-    for (const block& b : m_large)
-        if (!b.is_split()) total_age += m_clock_ticks - b.cached_at, ++n;
-    if (n == 0) return;
-    const uint64_t average = total_age / n;
-    for (auto it = m_large.begin(); it != m_large.end();) {
-        block* b = &*it;
-        if (b->is_split() || m_clock_ticks - b->cached_at < average ||
-            !m_clock.passed(b->stream, b->mark)) {
-            ++it;
-            continue;
+    // Free unsplit cached large blocks at least as old as the average.
+    std::vector<block*> whole;
+    for (unsigned c = m_large.next(0); c < pool_set::classes; c = m_large.next(c + 1))
+        for (block& b : m_large.at(c))
+            if (!b.is_split() && m_clock.passed(b.stream, b.mark)) whole.push_back(&b);
+    if (whole.empty()) return;
+    uint64_t total_age = 0;
+    for (const block* b : whole) total_age += m_clock_ticks - b->cached_at;
+    const uint64_t average = total_age / whole.size();
+    for (block* b : whole)
+        if (m_clock_ticks - b->cached_at >= average) {
+            uncache(b);
+            drop_segment(b);
         }
-        it = m_large.erase(it);
-        m_blocks.erase(m_blocks.iterator_to(*b));
-        m_driver.release(b->addr);
-        ++m_device_frees;
-        count(m_segment, false, -1);
-        count(m_reserved_bytes, false, -int64_t(b->size));
-        delete_block(b);
-    }
 }
 
 void caching_allocator::empty_cache() {
@@ -366,8 +382,8 @@ void caching_allocator::empty_cache() {
 }
 
 uint64_t caching_allocator::block_size(uint64_t addr) const {
-    auto it = m_blocks.find(addr, by_addr());
-    return it != m_blocks.end() && it->allocated ? it->size : 0;
+    const block* b = m_live.find(addr);
+    return b ? b->size : 0;
 }
 
 std::string caching_allocator::oom_message(uint64_t bytes, uint64_t rounded) const {

@@ -1,5 +1,7 @@
 #pragma once
-#include <boost/intrusive/set.hpp>
+
+#include "sw/memory/address_table.h"
+#include "sw/memory/size_class_pool.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -97,38 +99,24 @@ class caching_allocator {
     std::function<void(uint64_t, uint64_t, bool)> on_block_state;
 
   private:
-    using hook = boost::intrusive::set_member_hook<>;
     struct block {
         uint64_t addr = 0, size = 0, requested = 0;
         stream_id stream = 0;
         uint64_t mark = 0;       ///< its stream's clock position when it was freed
         uint64_t cached_at = 0;  ///< allocation count when it was cached (age for GC)
-        bool allocated = false, small = false;
+        bool allocated = false, small = false, cached = false;
         block *prev = nullptr, *next = nullptr;            ///< neighbours within the segment
         std::vector<std::pair<stream_id, uint64_t>> uses;  ///< other streams, then their marks
         std::string tag;
-        hook pool_link, addr_link;
+        boost::intrusive::list_member_hook<> pool_link;
         bool is_split() const { return prev || next; }
     };
-    struct by_size {
-        bool operator()(const block& a, const block& b) const {
-            return a.size != b.size ? a.size < b.size : a.addr < b.addr;
-        }
-    };
-    struct by_addr {
-        bool operator()(const block& a, const block& b) const { return a.addr < b.addr; }
-        bool operator()(uint64_t a, const block& b) const { return a < b.addr; }
-        bool operator()(const block& a, uint64_t b) const { return a.addr < b; }
-    };
-    using pool_set =
-        boost::intrusive::set<block, boost::intrusive::member_hook<block, hook, &block::pool_link>,
-                              boost::intrusive::compare<by_size>>;
-    using addr_set =
-        boost::intrusive::set<block, boost::intrusive::member_hook<block, hook, &block::addr_link>,
-                              boost::intrusive::compare<by_addr>>;
+    using pool_set = size_class_pool<block, &block::pool_link>;
 
     bool is_small(uint64_t size) const;
     uint64_t round_size(uint64_t bytes) const;
+    block* new_segment(uint64_t addr, uint64_t size, bool small, stream_id stream);
+    void drop_segment(block* b);  ///< an unsplit cached segment back to the driver
     uint64_t segment_size(uint64_t size) const;
     block* find_free(uint64_t size, stream_id stream, bool small);
     block* containing(uint64_t addr) const;
@@ -141,6 +129,14 @@ class caching_allocator {
     block* new_block();
     void delete_block(block* b);
     pool_set& pool_of(const block& b) { return b.small ? m_small : m_large; }
+    void cache(block* b) {
+        b->cached = true;
+        pool_of(*b).insert(*b);
+    }
+    void uncache(block* b) {
+        b->cached = false;
+        pool_of(*b).erase(*b);
+    }
     /// Adds n blocks of `bytes` to a stat array's totals and its pool's.
     static void count(stat (&s)[3], bool small, int64_t n) {
         s[all_pools].add(n);
@@ -151,9 +147,10 @@ class caching_allocator {
     device_driver& m_driver;
     stream_clock& m_clock;
     allocator_config m_cfg;
-    pool_set m_small, m_large;      ///< cached (free) blocks
-    addr_set m_blocks;              ///< every block by address
-    std::vector<block*> m_pending;  ///< freed, waiting for other streams' work
+    pool_set m_small, m_large;              ///< cached (free) blocks
+    address_table<block> m_live;            ///< allocated blocks by address
+    std::map<uint64_t, block*> m_segments;  ///< first block of every segment, by address
+    std::vector<block*> m_pending;          ///< freed, waiting for other streams' work
     std::vector<std::unique_ptr<block[]>> m_storage;
     std::vector<block*> m_spare;
     uint64_t m_clock_ticks = 0;  ///< allocations so far, for ages in garbage collection

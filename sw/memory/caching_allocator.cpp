@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "models/core/fractal_layout.h"
+
 namespace npusim::memory {
 
 namespace {
@@ -15,10 +17,6 @@ constexpr uint64_t min_large_alloc = 10 << 20;  // below this, large requests ge
 constexpr uint64_t large_buffer = 20 << 20;     // ...a segment of this size
 constexpr uint64_t round_large = 2 << 20;       // larger requests are rounded to this
 constexpr unsigned max_scan = 64;  // cached blocks looked at per request before a new segment
-
-uint64_t round_up(uint64_t v, uint64_t to) {
-    return (v + to - 1) / to * to;
-}
 
 std::string format_size(int64_t bytes) {
     const double v = double(bytes < 0 ? -bytes : bytes);
@@ -99,7 +97,7 @@ void caching_allocator::drop_segment(block* b) {
 uint64_t caching_allocator::segment_size(uint64_t size) const {
     if (size <= small_size) return std::max(small_buffer, size);
     if (size < min_large_alloc) return std::max(large_buffer, size);
-    return round_up(size, std::max(round_large, m_cfg.alignment));
+    return models::round_up(size, std::max(round_large, m_cfg.alignment));
 }
 
 caching_allocator::block* caching_allocator::find_free(uint64_t size, stream_id stream,

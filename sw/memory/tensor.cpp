@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "models/core/fractal_layout.h"
+
 namespace npusim::memory {
 
 const char* to_string(tensor_format f) {
@@ -19,10 +21,6 @@ const char* to_string(tensor_format f) {
 }
 
 namespace {
-
-uint64_t ceil_to(uint64_t v, uint64_t to) {
-    return (v + to - 1) / to * to;
-}
 
 /// a * b, or throws naming the tensor if it does not fit in 64 bits.
 uint64_t checked_mul(uint64_t a, uint64_t b, const std::string& name) {
@@ -85,8 +83,8 @@ tensor_desc::tensor_desc(std::string name, models::dtype type, std::vector<int64
             uint64_t batch = 1;
             for (size_t i = 0; i + 2 < m_shape.size(); ++i)
                 batch = checked_mul(batch, uint64_t(m_shape[i]), m_name);
-            const uint64_t rows = ceil_to(uint64_t(m_shape[m_shape.size() - 2]), 16);
-            const uint64_t cols = ceil_to(uint64_t(m_shape.back()), c0);
+            const uint64_t rows = models::round_up(uint64_t(m_shape[m_shape.size() - 2]), 16);
+            const uint64_t cols = models::round_up(uint64_t(m_shape.back()), c0);
             m_bytes = checked_mul(checked_mul(checked_mul(batch, rows, m_name), cols, m_name),
                                   esize, m_name);
             break;

@@ -1,0 +1,97 @@
+#pragma once
+// The checks and bookkeeping every runtime API call shares: the calling thread, argument
+// checks, the last error, and queueing a task on a stream. Internal to sw/runtime.
+#include <string>
+
+#include "sw/runtime/runtime_state.h"
+
+namespace npusim::runtime {
+
+/// @brief "12.5 us", for messages.
+std::string format_us(models::ps_t ps);
+
+/// @brief One API call: who calls, what may fail, and the last error it leaves.
+class call {
+  public:
+    call(runtime_state& st, const char* what)
+        : m_st(st), m_what(what), m_me(st.api.current_thread()) {}
+
+    /// Records the error for the calling thread and returns its code.
+    status fail(status code, const std::string& why) {
+        m_st.last_error[m_me] = {code, std::string(m_what) + ": " + why};
+        return code;
+    }
+    status fail(const error_info& e) {
+        m_st.last_error[m_me] = e;
+        return e.code;
+    }
+    /// The caller must be a host thread.
+    bool host_thread(status& out) {
+        if (m_me >= 0) return true;
+        out = fail(status::invalid_argument,
+                   "called outside a simulated host thread (from a kernel or before the "
+                   "simulation started); call the runtime from the host program or a thread "
+                   "from spawn_host_thread");
+        return false;
+    }
+    /// The call is one a callback may not make: it would wait on the callback itself.
+    bool outside_callback(status& out) {
+        if (!host_thread(out)) return false;
+        auto it = m_st.in_callback.find(m_me);
+        if (it == m_st.in_callback.end()) return true;
+        out = fail(status::not_permitted_in_callback,
+                   "not permitted inside callback '" + it->second->w.name + "' (" +
+                       it->second->origin() +
+                       "): a callback may not launch work, synchronize or allocate, since the "
+                       "stream may be waiting for the callback itself; do it on the host thread "
+                       "after the stream synchronizes");
+        return false;
+    }
+    bool stream_arg(stream* handle, stream*& s, status& out) {
+        if (!handle) {
+            s = m_st.streams.front().get();
+            return true;
+        }
+        for (auto& p : m_st.streams)
+            if (p.get() == handle && !p->destroyed) {
+                s = handle;
+                return true;
+            }
+        out = fail(status::invalid_handle,
+                   "the stream is not one of this context's streams or was destroyed; use a "
+                   "stream from create_stream, or nullptr for the default stream");
+        return false;
+    }
+    bool event_arg(event* e, const char* role, status& out) {
+        for (auto& p : m_st.events)
+            if (p.get() == e && e && !e->destroyed) return true;
+        out = fail(status::invalid_handle,
+                   std::string(role) +
+                       " is not one of this context's events or was destroyed; use an event "
+                       "from create_event");
+        return false;
+    }
+    int me() const { return m_me; }
+
+  private:
+    runtime_state& m_st;
+    const char* m_what;
+    int m_me;
+};
+
+/// @brief Waits until the stream has no unfinished work or the deadline passes; false on
+/// timeout.
+bool wait_idle(runtime_state& st, stream& s, models::ps_t t0, models::ps_t timeout);
+
+/// @brief What is wrong with a work item before it is queued, or "".
+std::string check_work(const runtime_state& st, const work& w);
+
+/// @brief Queues a task on a stream after the host-side cost; refuses stopped streams.
+status submit(runtime_state& st, const char* what, stream* handle, task t, models::ps_t cost);
+
+/// @brief A copy from or to pageable host memory returns only once it has run, as on the real
+/// runtime.
+status finish_if_pageable(runtime_state& st, stream* handle, status submitted, const void* host,
+                          uint64_t bytes);
+
+}  // namespace npusim::runtime

@@ -264,6 +264,15 @@ BOOST_AUTO_TEST_CASE(streams_workload_is_checked_and_deterministic) {
     BOOST_CHECK_EQUAL(read_file(s1.str()), read_file(s2.str()));
 }
 
+// `npusim ops` lists each op with its dtypes and kernels.
+BOOST_AUTO_TEST_CASE(ops_lists_the_library) {
+    const auto r = run_cli("ops");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    BOOST_CHECK(contains(r.out, "matmul  matrix product"));
+    BOOST_CHECK(contains(r.out, "a: fp16, b: fp16 -> c: fp16"));
+    BOOST_CHECK(contains(r.out, "kernel add_fp32 (fp32, fp32 -> fp32) priority 0"));
+}
+
 BOOST_AUTO_TEST_CASE(check_kernel_workloads) {
     auto r = run_cli("run --platform tiny --workload matmul --shape 33x47x18 --check");
     BOOST_CHECK_EQUAL(r.rc, 0);

@@ -14,6 +14,7 @@
 #include "platform/presets.h"
 #include "platform/simulation.h"
 #include "sw/graph/builtin_workloads.h"
+#include "sw/ops/registry.h"
 
 namespace npusim::tools {
 
@@ -161,6 +162,11 @@ int cmd_presets() {
             cfg.peak_fp16_flops() / 1e12, cfg.description);
     }
     std::cout << "default: " << default_preset << "\n";
+    return 0;
+}
+
+int cmd_ops() {
+    std::cout << ops::library().describe();
     return 0;
 }
 

@@ -24,5 +24,6 @@ int cmd_run(const run_args& a);
 int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets,
                  bool reference);
 int cmd_presets();
+int cmd_ops();
 
 }  // namespace npusim::tools

@@ -1,4 +1,4 @@
-// The npusim command: run, validate, presets (DESIGN §7).
+// The npusim command: run, validate, presets, ops (DESIGN §7).
 #include <systemc>
 
 #include <CLI/CLI.hpp>
@@ -43,6 +43,7 @@ int sc_main(int argc, char* argv[]) {
     val_cmd->add_option("--set", vsets, "overrides to validate with the files");
     val_cmd->add_flag("--reference", reference, "print the config reference (Markdown)");
     auto* presets_cmd = app.add_subcommand("presets", "list the platform presets");
+    auto* ops_cmd = app.add_subcommand("ops", "list the operator library: ops, dtypes, kernels");
 
     // `npusim` alone runs the default preset on the default workload.
     const char* default_args[] = {argv[0], "run"};
@@ -64,6 +65,7 @@ int sc_main(int argc, char* argv[]) {
         return npusim::tools::cmd_validate(files, vsets, reference);
     }
     if (*presets_cmd) return npusim::tools::cmd_presets();
+    if (*ops_cmd) return npusim::tools::cmd_ops();
     return 2;
 }
 

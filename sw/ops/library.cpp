@@ -1,0 +1,149 @@
+// The built-in operator library: each op's schema and its kernels, written in the kernel API.
+#include <fmt/format.h>
+
+#include "sw/kernel/reference_kernels.h"
+#include "sw/ops/registry.h"
+
+namespace npusim::ops {
+
+namespace {
+
+using memory::tensor_desc;
+using models::dtype;
+
+std::string dims(const std::vector<int64_t>& shape) {
+    std::string s;
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+    return "[" + s + "]";
+}
+
+const models::core_params& vector_core(const platform::platform_config& p) {
+    return p.split ? p.aiv : p.aicore;
+}
+
+unsigned vector_units(const platform::platform_config& p) {
+    return p.split ? p.vector_cores : p.cores;
+}
+
+// --- add: z = x + y, same shape and dtype ---
+
+void register_add(registry& r) {
+    op_schema s;
+    s.name = "add";
+    s.doc = "elementwise sum z = x + y of two tensors of the same shape";
+    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}, {"y", {dtype::fp16, dtype::fp32}}};
+    s.outputs = {{"z", {dtype::fp16, dtype::fp32}}};
+    s.infer = [](const std::vector<tensor_desc>& in, const attr_map&) {
+        if (in[1].shape() != in[0].shape())
+            throw op_error(
+                fmt::format("op 'add' input 'y' has shape {} but 'x' has {}; the "
+                            "shapes must match",
+                            dims(in[1].shape()), dims(in[0].shape())));
+        if (in[1].type() != in[0].type())
+            throw op_error(
+                fmt::format("op 'add' input 'y' is {} but 'x' is {}; both must have "
+                            "the same dtype",
+                            models::to_string(in[1].type()), models::to_string(in[0].type())));
+        return std::vector<tensor_desc>{tensor_desc("z", in[0].type(), in[0].shape())};
+    };
+    r.add_op(std::move(s), NPUSIM_HERE);
+    for (dtype t : {dtype::fp16, dtype::fp32}) {
+        op_kernel k;
+        k.op = "add";
+        k.name = std::string("add_") + models::to_string(t);
+        k.dtypes = {t, t, t};
+        k.tile = [t](const op_call& c, const platform::platform_config& p) {
+            const uint64_t n = c.inputs[0].elements();
+            tiling_plan tp;
+            auto tiling = std::make_shared<kernel::elementwise_tiling>(kernel::tile_elementwise(
+                vector_core(p), vector_units(p), n, models::dtype_size(t)));
+            tp.block_dim = tiling->block_dim;
+            tp.kind = models::kernel_kind::vector;
+            tp.flops = double(n);
+            tp.bytes = 3 * n * models::dtype_size(t);
+            tp.data = tiling;
+            return tp;
+        };
+        k.body = [t](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
+                     const op_buffers& b) {
+            const auto& tiling = *static_cast<const kernel::elementwise_tiling*>(tp.data.get());
+            const uint64_t n = c.inputs[0].elements();
+            if (t == dtype::fp16)
+                kernel::elementwise_add_kernel<kernel::half>(
+                    ctx, {b.inputs[0], n}, {b.inputs[1], n}, {b.outputs[0], n}, tiling);
+            else
+                kernel::elementwise_add_kernel<float>(ctx, {b.inputs[0], n}, {b.inputs[1], n},
+                                                      {b.outputs[0], n}, tiling);
+        };
+        r.add_kernel(std::move(k), NPUSIM_HERE);
+    }
+}
+
+// --- matmul: c[m, n] = a[m, k] x b[k, n], fp16 in, fp16 out ---
+
+void register_matmul(registry& r) {
+    op_schema s;
+    s.name = "matmul";
+    s.doc = "matrix product c[m,n] = a[m,k] x b[k,n] on the cube";
+    s.inputs = {{"a", {dtype::fp16}}, {"b", {dtype::fp16}}};
+    s.outputs = {{"c", {dtype::fp16}}};
+    s.infer = [](const std::vector<tensor_desc>& in, const attr_map&) {
+        const char* names[] = {"a", "b"};
+        for (int i = 0; i < 2; ++i)
+            if (in[i].shape().size() != 2)
+                throw op_error(
+                    fmt::format("op 'matmul' input '{}' has shape {}; expected 2 "
+                                "dimensions",
+                                names[i], dims(in[i].shape())));
+        if (in[1].shape()[0] != in[0].shape()[1])
+            throw op_error(
+                fmt::format("op 'matmul' input 'b' has {} rows but 'a' has {} "
+                            "columns; they must match (a[m,k] x b[k,n])",
+                            in[1].shape()[0], in[0].shape()[1]));
+        return std::vector<tensor_desc>{
+            tensor_desc("c", dtype::fp16, {in[0].shape()[0], in[1].shape()[1]})};
+    };
+    r.add_op(std::move(s), NPUSIM_HERE);
+    op_kernel k;
+    k.op = "matmul";
+    k.name = "matmul_tiled";
+    k.dtypes = {dtype::fp16, dtype::fp16, dtype::fp16};
+    k.tile = [](const op_call& c, const platform::platform_config& p) {
+        const auto m = uint32_t(c.inputs[0].shape()[0]), kk = uint32_t(c.inputs[0].shape()[1]),
+                   n = uint32_t(c.inputs[1].shape()[1]);
+        const auto& core = p.split ? p.aic : p.aicore;
+        auto tiling =
+            std::make_shared<kernel::matmul_tiling>(kernel::tile_matmul(core, p.cores, m, kk, n));
+        tiling_plan tp;
+        tp.block_dim = tiling->block_dim;
+        tp.kind = models::kernel_kind::cube;
+        tp.flops = 2.0 * m * n * kk;
+        tp.bytes = 2ull * (uint64_t(m) * kk + uint64_t(kk) * n + uint64_t(m) * n);
+        tp.data = tiling;
+        return tp;
+    };
+    k.body = [](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
+                const op_buffers& b) {
+        const auto& t = *static_cast<const kernel::matmul_tiling*>(tp.data.get());
+        kernel::matmul_kernel(ctx, {b.inputs[0], c.inputs[0].elements()},
+                              {b.inputs[1], c.inputs[1].elements()},
+                              {b.outputs[0], c.outputs[0].elements()}, t);
+    };
+    r.add_kernel(std::move(k), NPUSIM_HERE);
+}
+
+registry build_library() {
+    registry r;
+    register_add(r);
+    register_matmul(r);
+    return r;
+}
+
+}  // namespace
+
+const registry& library() {
+    static const registry lib = build_library();
+    return lib;
+}
+
+}  // namespace npusim::ops

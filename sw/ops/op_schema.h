@@ -1,0 +1,54 @@
+#pragma once
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "models/core/dtype.h"
+#include "sw/memory/tensor.h"
+
+namespace npusim::ops {
+
+/// @brief A misuse of an op: unknown name, wrong dtype or shape, bad attribute. The text names
+/// the op and the argument, and says what was expected.
+struct op_error : std::invalid_argument {
+    using std::invalid_argument::invalid_argument;
+};
+
+/// @brief The value of an op attribute.
+using attr_value = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>>;
+using attr_map = std::map<std::string, attr_value>;
+
+/// @brief A typed attribute; without a default it is required.
+struct attr_spec {
+    std::string name;
+    attr_value type_and_default;  ///< its type, and the default if `required` is false
+    bool required = false;
+};
+
+/// @brief An input or output and the dtypes it accepts.
+struct tensor_spec {
+    std::string name;
+    std::vector<models::dtype> dtypes;
+};
+
+/// @brief What an op is: its inputs, outputs and attributes, and how the output shapes follow
+/// from the inputs.
+struct op_schema {
+    std::string name, doc;
+    std::vector<tensor_spec> inputs, outputs;
+    std::vector<attr_spec> attrs;
+    /// @brief Output descriptors from the (checked) inputs and attributes. Throws op_error
+    /// naming the argument when the shapes do not fit together.
+    std::function<std::vector<memory::tensor_desc>(const std::vector<memory::tensor_desc>&,
+                                                   const attr_map&)>
+        infer;
+};
+
+/// @brief Name of an attribute value's type ("integer", "real", ...).
+const char* attr_type_name(const attr_value& v);
+
+}  // namespace npusim::ops

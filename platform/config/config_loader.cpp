@@ -14,7 +14,7 @@ namespace npusim::platform {
 namespace {
 
 std::string where_of(const std::string& source, const YAML::Mark& m) {
-    return source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    return source_position(source, m.line, m.column);
 }
 
 std::string join(const std::vector<std::string>& v) {

@@ -46,6 +46,12 @@ void register_add(registry& r) {
                             models::to_string(in[1].type()), models::to_string(in[0].type())));
         return std::vector<tensor_desc>{tensor_desc("z", in[0].type(), in[0].shape())};
     };
+    s.reference = [](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
+                     const attr_map&) {
+        for (size_t i = 0; i < out[0].values.size(); ++i)
+            out[0].values[i] = in[0].values[i] + in[1].values[i];
+    };
+    s.tolerance = 0;  // one rounding, as the vector unit does
     r.add_op(std::move(s), NPUSIM_HERE);
     for (dtype t : {dtype::fp16, dtype::fp32}) {
         op_kernel k;
@@ -103,6 +109,19 @@ void register_matmul(registry& r) {
         return std::vector<tensor_desc>{
             tensor_desc("c", dtype::fp16, {in[0].shape()[0], in[1].shape()[1]})};
     };
+    s.reference = [](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
+                     const attr_map&) {
+        const auto m = size_t(in[0].desc.shape()[0]), k = size_t(in[0].desc.shape()[1]),
+                   n = size_t(in[1].desc.shape()[1]);
+        for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < n; ++j) {
+                double acc = 0;
+                for (size_t p = 0; p < k; ++p)
+                    acc += in[0].values[i * k + p] * in[1].values[p * n + j];
+                out[0].values[i * n + j] = acc;
+            }
+    };
+    s.tolerance = 2e-3;  // fp32 accumulation in a different order, then one fp16 rounding
     r.add_op(std::move(s), NPUSIM_HERE);
     op_kernel k;
     k.op = "matmul";

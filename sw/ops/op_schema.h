@@ -35,6 +35,12 @@ struct tensor_spec {
     std::vector<models::dtype> dtypes;
 };
 
+/// @brief A tensor on the host, for CPU references: its description and its values.
+struct host_tensor {
+    memory::tensor_desc desc;
+    std::vector<double> values;
+};
+
 /// @brief What an op is: its inputs, outputs and attributes, and how the output shapes follow
 /// from the inputs.
 struct op_schema {
@@ -46,6 +52,12 @@ struct op_schema {
     std::function<std::vector<memory::tensor_desc>(const std::vector<memory::tensor_desc>&,
                                                    const attr_map&)>
         infer;
+    /// @brief The independent CPU reference: outputs (already sized) from inputs.
+    std::function<void(const std::vector<host_tensor>&, std::vector<host_tensor>&, const attr_map&)>
+        reference;
+    /// @brief Largest accepted |device - reference| / (|reference| + 1), after the reference is
+    /// rounded to the output dtype.
+    double tolerance = 0;
 };
 
 /// @brief Name of an attribute value's type ("integer", "real", ...).

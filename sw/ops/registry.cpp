@@ -163,12 +163,12 @@ op_plan registry::plan(const std::string& op, std::vector<memory::tensor_desc> i
 }
 
 runtime::status registry::execute(runtime::context& ctx, runtime::stream* s, const op_plan& p,
-                                  const op_buffers& buffers) const {
+                                  const op_buffers& buffers, const std::string& name) const {
     const op_kernel* k = p.kernel;
     const op_call call = p.call;
     const tiling_plan tiling = p.tiling;
     return ctx.launch(
-        s, call.schema->name, tiling.block_dim, tiling.kind,
+        s, name.empty() ? call.schema->name : name, tiling.block_dim, tiling.kind,
         [k, call, tiling, buffers](kernel::kernel_context& c) {
             k->body(c, call, tiling, buffers);
         },

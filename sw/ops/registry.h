@@ -79,8 +79,9 @@ class registry {
     op_plan plan(const std::string& op, std::vector<memory::tensor_desc> inputs, attr_map attrs,
                  const platform::platform_config& platform) const;
     /// @brief Launches a planned op on a stream.
+    /// `name` labels the launch in timelines and stats (default: the op's name).
     runtime::status execute(runtime::context& ctx, runtime::stream* s, const op_plan& p,
-                            const op_buffers& buffers) const;
+                            const op_buffers& buffers, const std::string& name = "") const;
 
     /// @brief Every op, its dtypes and its kernels, for `npusim ops`.
     std::string describe() const;

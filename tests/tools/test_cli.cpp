@@ -264,6 +264,23 @@ BOOST_AUTO_TEST_CASE(streams_workload_is_checked_and_deterministic) {
     BOOST_CHECK_EQUAL(read_file(s1.str()), read_file(s2.str()));
 }
 
+// A workload file runs with per-op checks; a bad one is bad input (exit 2) naming file:line.
+BOOST_AUTO_TEST_CASE(workload_file_runs_and_bad_files_are_bad_input) {
+    auto r = run_cli("run --platform tiny --workload " + std::string(NPUSIM_SOURCE_DIR) +
+                     "/configs/workloads/mlp.yaml --check");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    BOOST_CHECK(contains(r.out, "check  matmul -> h"));
+    BOOST_CHECK(contains(r.out, "results match the CPU reference"));
+    BOOST_CHECK(contains(r.out, "device memory peak"));
+    temp_file bad("bad", ".yaml");
+    std::ofstream(bad.str()) << "schema: npusim.workload/1\ntensors:\n  x: {shape: [2], dtype: "
+                                "fp16, init: random}\nops:\n  - {op: relux, inputs: [x], "
+                                "outputs: [x]}\n";
+    r = run_cli("run --platform tiny --workload " + bad.str());
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK(contains(r.out, ":5:10: error: ops[0].op: unknown op 'relux'"));
+}
+
 // `npusim ops` lists each op with its dtypes and kernels.
 BOOST_AUTO_TEST_CASE(ops_lists_the_library) {
     const auto r = run_cli("ops");
@@ -307,7 +324,7 @@ BOOST_AUTO_TEST_CASE(run_rejects_bad_workload_options) {
     auto r = run_cli("run --platform tiny --workload resnet");
     BOOST_CHECK_EQUAL(r.rc, 2);
     BOOST_CHECK(contains(r.out, "resnet: error: --workload: unknown workload"));
-    BOOST_CHECK(contains(r.out, "built-in workloads: dma_stream, matmul, elementwise"));
+    BOOST_CHECK(contains(r.out, "a built-in: dma_stream, matmul, elementwise, streams"));
     r = run_cli("run --platform tiny --stream-bytes 0");
     BOOST_CHECK_EQUAL(r.rc, 2);
     BOOST_CHECK(contains(r.out, "--stream-bytes 0: error: --stream-bytes: not a positive size"));

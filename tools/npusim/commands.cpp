@@ -14,6 +14,7 @@
 #include "platform/presets.h"
 #include "platform/simulation.h"
 #include "sw/graph/builtin_workloads.h"
+#include "sw/graph/workload_runner.h"
 #include "sw/ops/registry.h"
 
 namespace npusim::tools {
@@ -50,17 +51,26 @@ int cmd_run(const run_args& a) {
     const auto& kernels = graph::builtin_kernel_workloads();
     const bool kernel_workload =
         std::find(kernels.begin(), kernels.end(), a.workload) != kernels.end();
+    const bool file_workload =
+        a.workload.find('/') != std::string::npos ||
+        a.workload.size() > 5 && (a.workload.substr(a.workload.size() - 5) == ".yaml" ||
+                                  a.workload.substr(a.workload.size() - 4) == ".yml");
+    graph::workload wl;
+    graph::workload_plan wl_plan;
     try {
         cfg = load_platform(a.platform, a.sets);
-        if (a.workload != "dma_stream" && !kernel_workload)
-            throw config_error(
-                a.workload, "--workload", "unknown workload",
-                "built-in workloads: dma_stream, matmul, elementwise, streams (workload files come "
-                "with the operator library)");
+        if (a.workload != "dma_stream" && !kernel_workload && !file_workload)
+            throw config_error(a.workload, "--workload", "unknown workload",
+                               "give a workload file (.yaml) or a built-in: dma_stream, matmul, "
+                               "elementwise, streams");
         if (a.check && a.timing_only)
             throw config_error("--check", "--check", "cannot check results in timing-only mode",
                                "drop --timing-only to compute real results");
         if (a.timing_only) cfg.set_timing_only();
+        if (file_workload) {
+            wl = graph::load_workload(a.workload);
+            wl_plan = graph::plan_workload(wl, cfg);
+        }
         bo.check = a.check;
         bo.depth = a.depth;
         if (kernel_workload)
@@ -90,7 +100,17 @@ int cmd_run(const run_args& a) {
     const auto wall0 = std::chrono::steady_clock::now();
     simulation sim(cfg, vcd);
     std::string mismatch;
+    graph::workload_result wl_result;
     const bool ok = sim.run([&](chip& c, std::vector<op_record>& ops) {
+        if (file_workload) {
+            wl_result = graph::run_workload(c, wl_plan, a.check, ops);
+            if (!wl_result.failure.empty()) throw std::runtime_error(wl_result.failure);
+            for (const auto& chk : wl_result.checks)
+                if (!chk.ok && mismatch.empty())
+                    mismatch = fmt::format("{}: max error {:.3g} over tolerance {:.3g}", chk.label,
+                                           chk.max_error, chk.tolerance);
+            return;
+        }
         mismatch = kernel_workload ? graph::run_builtin(c, a.workload, bo, ops)
                                    : run_dma_stream(c, ds, ops);
     });
@@ -106,12 +126,20 @@ int cmd_run(const run_args& a) {
         out << stats.dump(2) << "\n";
     }
     if (!a.quiet) {
-        std::cout << "npusim run: workload " << a.workload << " ("
-                  << (kernel_workload
+        std::cout << "npusim run: workload " << (file_workload ? wl.name : a.workload) << " ("
+                  << (file_workload ? fmt::format("{}, {} ops", a.workload, wl.ops.size())
+                      : kernel_workload
                           ? "shape " + (a.shape.empty() ? std::string("default") : a.shape)
                           : fmt::format("{} KiB per core", ds.bytes_per_core / 1024))
                   << (a.timing_only ? ", timing only" : "") << ")\n";
         std::cout << format_report(stats);
+        if (file_workload)
+            std::cout << fmt::format("device memory peak {:.2f} MiB allocated\n",
+                                     wl_result.peak_device_bytes / 1048576.0);
+        for (const auto& chk : wl_result.checks)
+            std::cout << fmt::format("check  {:<48} max error {:.3g} (tolerance {:.3g}) {}\n",
+                                     chk.label, chk.max_error, chk.tolerance,
+                                     chk.ok ? "ok" : "MISMATCH");
         std::cout << fmt::format("\nwall time  {:.3f} s\n", wall);
     }
     if (!ok) {
@@ -125,7 +153,7 @@ int cmd_run(const run_args& a) {
     if (!a.quiet) {
         if (a.timing_only)
             std::cout << "check      none (timing only)\n";
-        else if (!kernel_workload)
+        else if (!kernel_workload && !file_workload)
             std::cout << "check      all bytes match\n";
         else if (a.check)
             std::cout << "check      results match the CPU reference\n";

@@ -1,0 +1,256 @@
+#include "sw/graph/workload.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "platform/config/config_error.h"
+#include "platform/config/schema.h"
+#include "sw/ops/registry.h"
+
+namespace npusim::graph {
+
+using platform::config_error;
+
+namespace {
+
+std::string at(const std::string& source, const YAML::Node& n) {
+    return platform::source_position(source, n.Mark().line, n.Mark().column);
+}
+
+std::string list(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+}
+
+/// Rejects keys other than `allowed` in a mapping, naming the closest allowed one.
+void only_keys(const std::string& source, const YAML::Node& map, const std::string& path,
+               const std::vector<std::string>& allowed) {
+    for (const auto& kv : map) {
+        const std::string key = kv.first.as<std::string>();
+        if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+        const std::string near = platform::closest(key, allowed);
+        throw config_error(
+            at(source, kv.first), path + key, "unknown key",
+            near.empty() ? "allowed keys: " + list(allowed) : "did you mean '" + near + "'?");
+    }
+}
+
+models::dtype parse_dtype(const std::string& source, const YAML::Node& n, const std::string& key) {
+    const std::string text = n.as<std::string>();
+    std::vector<std::string> names;
+    for (auto t : {models::dtype::fp32, models::dtype::fp16, models::dtype::bf16,
+                   models::dtype::int32, models::dtype::int8}) {
+        if (text == models::to_string(t)) return t;
+        names.push_back(models::to_string(t));
+    }
+    throw config_error(at(source, n), key, "unknown dtype '" + text + "'",
+                       "use one of " + list(names));
+}
+
+ops::attr_value parse_attr(const std::string& source, const YAML::Node& n, const std::string& key) {
+    if (n.IsSequence()) {
+        std::vector<int64_t> v;
+        for (const auto& e : n) {
+            try {
+                v.push_back(e.as<int64_t>());
+            } catch (const YAML::Exception&) {
+                throw config_error(at(source, e), key, "list attributes hold integers only",
+                                   "write e.g. [1, 2]");
+            }
+        }
+        return v;
+    }
+    if (!n.IsScalar())
+        throw config_error(at(source, n), key,
+                           "an attribute is a number, a boolean, a text or a "
+                           "list of integers");
+    const std::string text = n.Scalar();
+    if (text == "true" || text == "false") return text == "true";
+    try {
+        size_t used = 0;
+        const long long i = std::stoll(text, &used);
+        if (used == text.size()) return int64_t(i);
+        const double d = std::stod(text, &used);
+        if (used == text.size()) return d;
+    } catch (const std::exception&) {
+    }
+    return text;
+}
+
+std::vector<std::string> names_of(const std::string& source, const YAML::Node& n,
+                                  const std::string& key, const std::set<std::string>& declared,
+                                  const std::vector<std::string>& all) {
+    if (!n || !n.IsSequence())
+        throw config_error(n ? at(source, n) : source, key, "expected a list of tensor names",
+                           "write e.g. [x, w]");
+    std::vector<std::string> out;
+    for (const auto& e : n) {
+        const std::string name = e.as<std::string>();
+        if (!declared.count(name)) {
+            const std::string near = platform::closest(name, all);
+            throw config_error(
+                at(source, e), key, "tensor '" + name + "' is not declared",
+                near.empty() ? "declare it under tensors:" : "did you mean '" + near + "'?");
+        }
+        out.push_back(name);
+    }
+    return out;
+}
+
+}  // namespace
+
+const tensor_decl& workload::tensor(const std::string& n) const {
+    for (const auto& t : tensors)
+        if (t.name == n) return t;
+    throw std::out_of_range("no tensor '" + n + "' in workload '" + name + "'");
+}
+
+workload load_workload_text(const std::string& yaml, const std::string& source) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml);
+    } catch (const YAML::ParserException& e) {
+        throw config_error(platform::source_position(source, e.mark.line, e.mark.column), "",
+                           "not valid YAML: " + e.msg);
+    }
+    if (!root.IsMap())
+        throw config_error(source, "", "a workload file is a mapping",
+                           "start with 'schema: npusim.workload/1'");
+    only_keys(source, root, "", {"schema", "name", "tensors", "ops"});
+    if (!root["schema"] || root["schema"].as<std::string>() != "npusim.workload/1")
+        throw config_error(root["schema"] ? at(source, root["schema"]) : source, "schema",
+                           "missing or unknown schema", "write 'schema: npusim.workload/1'");
+    workload w;
+    w.source = source;
+    w.name = root["name"] ? root["name"].as<std::string>() : source;
+    const YAML::Node tensors = root["tensors"];
+    if (!tensors || !tensors.IsMap() || tensors.size() == 0)
+        throw config_error(tensors ? at(source, tensors) : source, "tensors",
+                           "a workload needs a mapping of tensors",
+                           "write e.g. 'x: {shape: [4, 8], dtype: fp16}'");
+    std::set<std::string> declared;
+    std::vector<std::string> all;
+    for (const auto& kv : tensors) {
+        const std::string name = kv.first.as<std::string>();
+        const std::string key = "tensors." + name;
+        const YAML::Node& t = kv.second;
+        if (!t.IsMap())
+            throw config_error(at(source, kv.first), key, "a tensor is a mapping",
+                               "write e.g. '{shape: [4, 8], dtype: fp16}'");
+        only_keys(source, t, key + ".", {"shape", "dtype", "init", "seed"});
+        tensor_decl d;
+        d.name = name;
+        d.where = at(source, kv.first);
+        if (!t["shape"] || !t["shape"].IsSequence())
+            throw config_error(d.where, key + ".shape", "missing or not a list",
+                               "write e.g. 'shape: [4, 8]'");
+        for (const auto& e : t["shape"]) {
+            int64_t v = -1;
+            try {
+                v = e.as<int64_t>();
+            } catch (const YAML::Exception&) {
+            }
+            if (v < 0)
+                throw config_error(at(source, e), key + ".shape",
+                                   "dimension '" + e.Scalar() + "' is not a whole number >= 0");
+            d.shape.push_back(v);
+        }
+        if (!t["dtype"])
+            throw config_error(d.where, key + ".dtype", "missing", "e.g. 'dtype: fp16'");
+        d.type = parse_dtype(source, t["dtype"], key + ".dtype");
+        if (t["init"]) {
+            const std::string init = t["init"].as<std::string>();
+            if (init == "random")
+                d.init = tensor_init::random;
+            else if (init == "zeros")
+                d.init = tensor_init::zeros;
+            else if (init == "ones")
+                d.init = tensor_init::ones;
+            else
+                throw config_error(at(source, t["init"]), key + ".init",
+                                   "unknown init '" + init + "'", "use random, zeros or ones");
+        }
+        d.seed = t["seed"] ? t["seed"].as<uint64_t>() : uint64_t(w.tensors.size() + 1);
+        try {  // catches a size that overflows, and names the tensor
+            memory::tensor_desc(name, d.type, d.shape);
+        } catch (const std::invalid_argument& e) {
+            throw config_error(d.where, key + ".shape", e.what());
+        }
+        declared.insert(name);
+        all.push_back(name);
+        w.tensors.push_back(std::move(d));
+    }
+    const YAML::Node op_list = root["ops"];
+    if (!op_list || !op_list.IsSequence() || op_list.size() == 0)
+        throw config_error(op_list ? at(source, op_list) : source, "ops",
+                           "a workload needs a list of ops",
+                           "write e.g. '- {op: matmul, inputs: [a, b], outputs: [c]}'");
+    std::map<std::string, std::string> written;  // tensor -> where its writer is
+    for (size_t i = 0; i < op_list.size(); ++i) {
+        const YAML::Node& o = op_list[i];
+        const std::string key = "ops[" + std::to_string(i) + "]";
+        if (!o.IsMap())
+            throw config_error(at(source, o), key, "an op is a mapping",
+                               "write e.g. '{op: add, inputs: [x, y], outputs: [z]}'");
+        only_keys(source, o, key + ".", {"op", "inputs", "outputs", "attrs", "stream"});
+        op_decl d;
+        d.where = at(source, o);
+        if (!o["op"])
+            throw config_error(d.where, key + ".op", "missing", "name an op from `npusim ops`");
+        d.op = o["op"].as<std::string>();
+        try {
+            ops::library().schema(d.op);
+        } catch (const ops::op_error& e) {
+            throw config_error(at(source, o["op"]), key + ".op", e.what());
+        }
+        d.inputs = names_of(source, o["inputs"], key + ".inputs", declared, all);
+        d.outputs = names_of(source, o["outputs"], key + ".outputs", declared, all);
+        for (size_t j = 0; j < d.inputs.size(); ++j) {
+            const tensor_decl& t = w.tensor(d.inputs[j]);
+            if (t.init == tensor_init::none && !written.count(t.name))
+                throw config_error(
+                    at(source, o["inputs"][j]), key + ".inputs",
+                    "tensor '" + t.name + "' is read before any op writes it and has no init",
+                    "give it 'init: random' or move its producer earlier");
+        }
+        for (size_t j = 0; j < d.outputs.size(); ++j) {
+            const std::string& n = d.outputs[j];
+            if (written.count(n) || w.tensor(n).init != tensor_init::none)
+                throw config_error(
+                    at(source, o["outputs"][j]), key + ".outputs",
+                    "tensor '" + n + "' is written twice" +
+                        (written.count(n) ? " (first by the op at " + written[n] + ")"
+                                          : " (it has an init)"),
+                    "each tensor is written once: give this output a new tensor");
+            written[n] = d.where;
+        }
+        if (o["attrs"]) {
+            if (!o["attrs"].IsMap())
+                throw config_error(at(source, o["attrs"]), key + ".attrs", "expected a mapping",
+                                   "write e.g. '{axis: -1}'");
+            for (const auto& kv : o["attrs"])
+                d.attrs[kv.first.as<std::string>()] =
+                    parse_attr(source, kv.second, key + ".attrs." + kv.first.as<std::string>());
+        }
+        if (o["stream"]) d.stream = o["stream"].as<std::string>();
+        w.ops.push_back(std::move(d));
+    }
+    return w;
+}
+
+workload load_workload(const std::string& file) {
+    std::ifstream in(file);
+    if (!in)
+        throw config_error(file, "", "cannot read the workload file",
+                           "check the path; shipped workloads are in configs/workloads/");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return load_workload_text(ss.str(), file);
+}
+
+}  // namespace npusim::graph

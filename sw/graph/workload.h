@@ -1,0 +1,49 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/core/dtype.h"
+#include "sw/ops/op_schema.h"
+
+namespace npusim::graph {
+
+/// @brief How a workload tensor starts out.
+enum class tensor_init { none, random, zeros, ones };
+
+/// @brief A tensor of a workload file.
+struct tensor_decl {
+    std::string name;
+    std::vector<int64_t> shape;
+    models::dtype type = models::dtype::fp16;
+    tensor_init init = tensor_init::none;
+    uint64_t seed = 0;
+    std::string where;  ///< file:line:col of its entry
+};
+
+/// @brief An op of a workload file.
+struct op_decl {
+    std::string op;
+    std::vector<std::string> inputs, outputs;
+    ops::attr_map attrs;
+    std::string stream;  ///< "" = the default stream
+    std::string where;
+};
+
+/// @brief A workload file (`schema: npusim.workload/1`, DESIGN §7): tensors and the ops that
+/// read and write them, in program order.
+struct workload {
+    std::string name, source;
+    std::vector<tensor_decl> tensors;
+    std::vector<op_decl> ops;
+    const tensor_decl& tensor(const std::string& name) const;
+};
+
+/// @brief Loads and checks a workload file: keys, shapes, dtypes, inits, that every op exists
+/// in the operator library, that every tensor an op names is declared, that each tensor is
+/// written once and read only after it is written or initialised.
+/// @throws platform::config_error naming file:line:col, the key and a fix.
+workload load_workload(const std::string& file);
+workload load_workload_text(const std::string& yaml, const std::string& source);
+
+}  // namespace npusim::graph

@@ -1,0 +1,213 @@
+#include "sw/graph/workload_runner.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "platform/config/config_error.h"
+#include "sw/runtime/context.h"
+
+namespace npusim::graph {
+
+namespace {
+
+std::string describe_shape(const memory::tensor_desc& d) {
+    std::string s;
+    for (size_t i = 0; i < d.shape().size(); ++i)
+        s += (i ? "," : "") + std::to_string(d.shape()[i]);
+    return std::string(models::to_string(d.type())) + "[" + s + "]";
+}
+
+memory::tensor_desc desc_of(const tensor_decl& t) {
+    return memory::tensor_desc(t.name, t.type, t.shape);
+}
+
+/// The initial bytes of a tensor (zeros in timing-only mode, where bytes are not kept).
+std::vector<uint8_t> initial_bytes(const tensor_decl& t, uint64_t elements, bool functional) {
+    std::vector<uint8_t> bytes(elements * models::dtype_size(t.type));
+    if (!functional || t.init == tensor_init::zeros) return bytes;
+    std::mt19937_64 rng(t.seed);
+    std::uniform_real_distribution<float> d(-1.f, 1.f);
+    for (uint64_t i = 0; i < elements; ++i)
+        models::store_from_float(bytes.data(), t.type, i,
+                                 t.init == tensor_init::ones ? 1.f : d(rng));
+    return bytes;
+}
+
+/// Where every tensor is, and who uses it.
+struct tensor_state {
+    uint64_t addr = 0;
+    bool live = false;
+    runtime::stream* writer = nullptr;  ///< stream of the op that wrote it
+    runtime::event* ready = nullptr;    ///< recorded after the writer, if another stream reads it
+    int last_use = -1;                  ///< index of the last op that names it
+    std::vector<std::string> reader_streams;
+};
+
+}  // namespace
+
+workload_plan plan_workload(const workload& w, const platform::platform_config& platform) {
+    workload_plan p;
+    p.source = &w;
+    for (size_t i = 0; i < w.ops.size(); ++i) {
+        const op_decl& o = w.ops[i];
+        const std::string key = "ops[" + std::to_string(i) + "]";
+        std::vector<memory::tensor_desc> inputs;
+        for (const auto& n : o.inputs) inputs.push_back(desc_of(w.tensor(n)));
+        try {
+            p.ops.push_back(ops::library().plan(o.op, inputs, o.attrs, platform));
+        } catch (const ops::op_error& e) {
+            throw platform::config_error(o.where, key, e.what());
+        }
+        const auto& got = p.ops.back().call.outputs;
+        if (got.size() != o.outputs.size())
+            throw platform::config_error(o.where, key + ".outputs",
+                                         fmt::format("op '{}' gives {} outputs but {} are named",
+                                                     o.op, got.size(), o.outputs.size()));
+        for (size_t j = 0; j < got.size(); ++j) {
+            const auto declared = desc_of(w.tensor(o.outputs[j]));
+            if (declared.shape() != got[j].shape() || declared.type() != got[j].type())
+                throw platform::config_error(
+                    o.where, key + ".outputs",
+                    fmt::format("tensor '{}' is declared {} but op '{}' gives {}", o.outputs[j],
+                                describe_shape(declared), o.op, describe_shape(got[j])),
+                    "declare it as " + describe_shape(got[j]));
+        }
+    }
+    return p;
+}
+
+workload_result run_workload(platform::chip& chip, const workload_plan& plan, bool check,
+                             std::vector<platform::op_record>& records) {
+    const workload& w = *plan.source;
+    const bool functional = chip.config().gm.functional;
+    runtime::context ctx(chip, &records);
+    workload_result result;
+    auto ok = [&](runtime::status s) {
+        if (s != runtime::status::success && result.failure.empty())
+            result.failure = ctx.get_last_error().message;
+        return s == runtime::status::success;
+    };
+    std::map<std::string, tensor_state> state;
+    for (size_t i = 0; i < w.ops.size(); ++i) {
+        for (const auto* names : {&w.ops[i].inputs, &w.ops[i].outputs})
+            for (const auto& n : *names) state[n].last_use = int(i);
+        for (const auto& n : w.ops[i].inputs) state[n].reader_streams.push_back(w.ops[i].stream);
+    }
+    std::map<std::string, runtime::stream*> streams;
+    auto stream_of = [&](const std::string& name) -> runtime::stream* {
+        if (name.empty()) return nullptr;
+        auto& s = streams[name];
+        if (!s) ok(ctx.create_stream(s, {name}));
+        return s;
+    };
+    // Right after a tensor is written, an event for readers on other streams.
+    auto publish = [&](const std::string& name, const std::string& writer_stream) {
+        tensor_state& ts = state[name];
+        for (const auto& r : ts.reader_streams)
+            if (r != writer_stream) {
+                ok(ctx.create_event(ts.ready, name + "_ready"));
+                ok(ctx.record_event(ts.ready, ts.writer));
+                return;
+            }
+    };
+    // Init tensors go in first, on the default stream.
+    for (const auto& t : w.tensors) {
+        if (t.init == tensor_init::none) continue;
+        tensor_state& ts = state[t.name];
+        const auto d = desc_of(t);
+        if (!ok(ctx.malloc(ts.addr, int64_t(std::max<uint64_t>(d.storage_bytes(), 1)), nullptr,
+                           t.name)))
+            return result;
+        ts.live = true;
+        const auto bytes = initial_bytes(t, d.elements(), functional);
+        ok(ctx.memcpy_to_device(nullptr, ts.addr, bytes.data(), bytes.size()));
+        publish(t.name, "");
+    }
+    for (size_t i = 0; i < w.ops.size() && result.failure.empty(); ++i) {
+        const op_decl& o = w.ops[i];
+        runtime::stream* s = stream_of(o.stream);
+        ops::op_buffers buffers;
+        for (const auto& n : o.inputs) {
+            tensor_state& ts = state[n];
+            if (ts.writer != s) {  // crosses streams: wait for its writer (or the init copies)
+                ok(ctx.stream_wait_event(s, ts.ready));
+                ok(ctx.record_stream(ts.addr, s));
+            }
+            buffers.inputs.push_back(ts.addr);
+        }
+        for (size_t j = 0; j < o.outputs.size(); ++j) {
+            tensor_state& ts = state[o.outputs[j]];
+            const auto& d = plan.ops[i].call.outputs[j];
+            if (!ok(ctx.malloc(ts.addr, int64_t(std::max<uint64_t>(d.storage_bytes(), 1)), s,
+                               o.outputs[j])))
+                break;
+            ts.live = true;
+            ts.writer = s;
+            buffers.outputs.push_back(ts.addr);
+        }
+        if (!result.failure.empty()) break;
+        ok(ops::library().execute(ctx, s, plan.ops[i], buffers,
+                                  o.op + " -> " + fmt::format("{}", fmt::join(o.outputs, ","))));
+        for (const auto& n : o.outputs) publish(n, o.stream);
+        if (check) continue;  // every tensor is kept for the comparison
+        for (const auto* names : {&o.inputs, &o.outputs})
+            for (const auto& n : *names) {
+                tensor_state& ts = state[n];
+                if (ts.live && ts.last_use == int(i)) {
+                    ok(ctx.free(ts.addr));
+                    ts.live = false;
+                }
+            }
+    }
+    ok(ctx.synchronize_device());
+    if (check && result.failure.empty() && functional) {
+        std::map<std::string, ops::host_tensor> host;
+        for (const auto& t : w.tensors) {
+            tensor_state& ts = state[t.name];
+            if (!ts.live) continue;
+            const auto d = desc_of(t);
+            std::vector<uint8_t> bytes(d.storage_bytes());
+            chip.gm().read(ts.addr, bytes.data(), bytes.size());  // a backdoor: no simulated time
+            ops::host_tensor h{d, std::vector<double>(d.elements())};
+            for (uint64_t e = 0; e < d.elements(); ++e)
+                h.values[e] = models::load_as_float(bytes.data(), t.type, e);
+            host.emplace(t.name, std::move(h));
+        }
+        for (size_t i = 0; i < w.ops.size(); ++i) {
+            const op_decl& o = w.ops[i];
+            const ops::op_schema& schema = *plan.ops[i].call.schema;
+            std::vector<ops::host_tensor> in, ref;
+            for (const auto& n : o.inputs) in.push_back(host.at(n));
+            for (const auto& d : plan.ops[i].call.outputs)
+                ref.push_back({d, std::vector<double>(d.elements())});
+            schema.reference(in, ref, plan.ops[i].call.attrs);
+            op_check c;
+            c.label =
+                o.op + " -> " + fmt::format("{}", fmt::join(o.outputs, ",")) + " (" + o.where + ")";
+            c.tolerance = schema.tolerance;
+            for (size_t j = 0; j < ref.size(); ++j) {
+                const auto& got = host.at(o.outputs[j]).values;
+                const models::dtype t = ref[j].desc.type();
+                std::vector<uint8_t> one(models::dtype_size(t));
+                for (size_t e = 0; e < got.size(); ++e) {
+                    // The reference rounded to the output dtype, as the device stores it.
+                    models::store_from_float(one.data(), t, 0, float(ref[j].values[e]));
+                    const double want = models::load_as_float(one.data(), t, 0);
+                    c.max_error =
+                        std::max(c.max_error, std::fabs(got[e] - want) / (std::fabs(want) + 1));
+                }
+            }
+            c.ok = c.max_error <= c.tolerance;
+            result.checks.push_back(c);
+        }
+    }
+    result.peak_device_bytes = ctx.memory_stats().at("allocated_bytes.all.peak");
+    for (auto& [name, ts] : state)
+        if (ts.live) ok(ctx.free(ts.addr));
+    return result;
+}
+
+}  // namespace npusim::graph

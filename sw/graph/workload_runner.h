@@ -1,0 +1,45 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "platform/chip.h"
+#include "platform/stats.h"
+#include "sw/graph/workload.h"
+#include "sw/ops/registry.h"
+
+namespace npusim::graph {
+
+/// @brief A workload with every op planned on a platform: outputs inferred and checked
+/// against their declarations, kernels chosen and tiled.
+struct workload_plan {
+    const workload* source = nullptr;
+    std::vector<ops::op_plan> ops;
+};
+
+/// @brief Plans every op. Done before the simulation, so bad input is reported as such.
+/// @throws platform::config_error naming the op's file:line and what does not fit.
+workload_plan plan_workload(const workload& w, const platform::platform_config& platform);
+
+/// @brief One op's comparison with its CPU reference.
+struct op_check {
+    std::string label;  ///< "matmul -> h (file:line)"
+    double max_error = 0, tolerance = 0;
+    bool ok = true;
+};
+
+/// @brief What a run gives besides the stats.
+struct workload_result {
+    std::vector<op_check> checks;  ///< with --check
+    int64_t peak_device_bytes = 0;
+    std::string failure;  ///< a runtime error, "" if the run succeeded
+};
+
+/// @brief Runs a planned workload through the runtime and the memory manager on the calling
+/// (host) thread: init tensors are copied in, each op runs on its stream (events order
+/// tensors that cross streams), and a tensor is freed after its last use. With `check`, every
+/// tensor is kept and each op's output is compared with its CPU reference computed from the
+/// op's actual inputs.
+workload_result run_workload(platform::chip& chip, const workload_plan& plan, bool check,
+                             std::vector<platform::op_record>& ops);
+
+}  // namespace npusim::graph

@@ -1,0 +1,117 @@
+// Workload files: loading with errors that name file:line and key, planning against the
+// library, and running through the runtime and memory manager with per-op CPU checks.
+#include <boost/test/unit_test.hpp>
+
+#include "platform/config/config_error.h"
+#include "sw/graph/workload.h"
+#include "sw/graph/workload_runner.h"
+#include "tests/sw/runtime_fixture.h"
+
+using namespace npusim;
+using test::contains;
+
+namespace {
+
+const std::string head = "schema: npusim.workload/1\nname: t\n";
+
+/// The error text of loading (and planning on tiny) a workload, "" if none.
+std::string error_of(const std::string& yaml) {
+    try {
+        const auto w = graph::load_workload_text(yaml, "w.yaml");
+        graph::plan_workload(w, test::tiny());
+    } catch (const platform::config_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(workload_files)
+
+BOOST_AUTO_TEST_CASE(shipped_workload_loads) {
+    const auto w =
+        graph::load_workload(std::string(NPUSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml");
+    BOOST_CHECK_EQUAL(w.name, "mlp_block");
+    BOOST_CHECK_EQUAL(w.tensors.size(), 9u);
+    BOOST_REQUIRE_EQUAL(w.ops.size(), 4u);
+    BOOST_CHECK_EQUAL(w.ops[1].stream, "side");
+    BOOST_CHECK(w.tensor("x").init == graph::tensor_init::random);
+    BOOST_CHECK(contains(w.ops[0].where, "mlp.yaml:16:5"));
+}
+
+BOOST_AUTO_TEST_CASE(errors_name_file_line_key_and_fix) {
+    const std::string t =
+        "tensors:\n  x: {shape: [4, 8], dtype: fp16, init: random}\n"
+        "  y: {shape: [4, 8], dtype: fp16}\n";
+    struct bad {
+        std::string yaml, text;
+    };
+    for (const bad& b : std::vector<bad>{
+             {"schema: npusim.workload/2\n",
+              "w.yaml:1:9: error: schema: missing or unknown schema"},
+             {head + "tensors: [1]\n", "w.yaml:3:10: error: tensors: a workload needs a mapping"},
+             {head + "tensorz: {}\n",
+              "w.yaml:3:1: error: tensorz: unknown key\n  hint: did you "
+              "mean 'tensors'?"},
+             {head + "tensors:\n  x: {shape: [4, -2], dtype: fp16}\nops: []\n",
+              "w.yaml:4:18: error: tensors.x.shape: dimension '-2' is not a whole number >= 0"},
+             {head + "tensors:\n  x: {shape: [4], dtype: fp64}\n",
+              "w.yaml:4:26: error: tensors.x.dtype: unknown dtype 'fp64'\n  hint: use one of "
+              "fp32, fp16, bf16, int32, int8"},
+             {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: noise}\n",
+              "tensors.x.init: unknown init 'noise'\n  hint: use random, zeros or ones"},
+             {head + t + "ops:\n  - {op: ad, inputs: [x, x], outputs: [y]}\n",
+              "w.yaml:7:10: error: ops[0].op: unknown op 'ad'; did you mean 'add'?"},
+             {head + t + "ops:\n  - {op: add, inputs: [x, xx], outputs: [y]}\n",
+              "w.yaml:7:27: error: ops[0].inputs: tensor 'xx' is not declared\n  hint: did you "
+              "mean 'x'?"},
+             {head + t + "ops:\n  - {op: add, inputs: [x, y], outputs: [y]}\n",
+              "w.yaml:7:27: error: ops[0].inputs: tensor 'y' is read before any op writes it and "
+              "has no init"},
+             {head + t +
+                  "ops:\n  - {op: add, inputs: [x, x], outputs: [y]}\n"
+                  "  - {op: add, inputs: [x, x], outputs: [y]}\n",
+              "w.yaml:8:41: error: ops[1].outputs: tensor 'y' is written twice (first by the op "
+              "at w.yaml:7:5)"},
+             {head + t + "ops:\n  - {op: add, inputs: [x, x], outputs: [y], strem: a}\n",
+              "ops[0].strem: unknown key\n  hint: did you mean 'stream'?"},
+             {head + "tensors:\n  x: {shape: [4, 8], dtype: fp16, init: random}\n"
+                     "  y: {shape: [4, 9], dtype: fp16}\n"
+                     "ops:\n  - {op: add, inputs: [x, x], outputs: [y]}\n",
+              "w.yaml:7:5: error: ops[0].outputs: tensor 'y' is declared fp16[4,9] but op 'add' "
+              "gives fp16[4,8]\n  hint: declare it as fp16[4,8]"},
+             {head + "tensors:\n  a: {shape: [4, 8], dtype: fp16, init: random}\n"
+                     "  c: {shape: [4, 8], dtype: fp16}\n"
+                     "ops:\n  - {op: matmul, inputs: [a, a], outputs: [c]}\n",
+              "w.yaml:7:5: error: ops[0]: op 'matmul' input 'b' has 4 rows but 'a' has 8 columns"},
+             {"a: [1, 2\n", "w.yaml:2:1: error: not valid YAML"},
+         }) {
+        const std::string got = error_of(b.yaml);
+        BOOST_CHECK_MESSAGE(contains(got, b.text), "expected '" << b.text << "' in:\n" << got);
+    }
+}
+
+// The same workload twice in one simulation: with --check every tensor is kept, without it
+// tensors are freed after their last use, so the peak is lower; both results match the CPU.
+BOOST_AUTO_TEST_CASE(runs_with_checks_and_frees_tensors_after_last_use) {
+    const auto cfg = test::tiny();
+    const auto w =
+        graph::load_workload(std::string(NPUSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml");
+    const auto plan = graph::plan_workload(w, cfg);
+    graph::workload_result checked, lean;
+    platform::simulation sim(cfg);
+    BOOST_CHECK(sim.run([&](platform::chip& chip, std::vector<platform::op_record>& ops) {
+        checked = graph::run_workload(chip, plan, true, ops);
+        lean = graph::run_workload(chip, plan, false, ops);
+    }));
+    BOOST_CHECK_EQUAL(checked.failure, "");
+    BOOST_CHECK_EQUAL(lean.failure, "");
+    BOOST_REQUIRE_EQUAL(checked.checks.size(), 4u);
+    for (const auto& c : checked.checks) BOOST_CHECK_MESSAGE(c.ok, c.label << " " << c.max_error);
+    BOOST_CHECK_LT(lean.peak_device_bytes, checked.peak_device_bytes);
+    BOOST_TEST_MESSAGE("peak with checks " << checked.peak_device_bytes << " B, without "
+                                           << lean.peak_device_bytes << " B");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -73,4 +73,32 @@ void elementwise_add_kernel(kernel_context& ctx, global_tensor<T> x, global_tens
     }
 }
 
+/// @brief y = f(x), tile by tile: MTE2 copies in, `compute(ctx, y_tile, x_tile, tmp, len)`
+/// issues the vector ops (with one scratch tile), MTE3 copies out.
+template <class T, class F>
+void elementwise_unary_kernel(kernel_context& ctx, global_tensor<T> x, global_tensor<T> y,
+                              const elementwise_tiling& t, const F& compute) {
+    const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
+    const uint64_t end = std::min(t.n, begin + t.per_block);
+    if (begin >= end) return;
+    tque<T> qx(ctx, position::VECIN, t.depth, t.tile), qy(ctx, position::VECOUT, t.depth, t.tile);
+    auto tmp = ctx.alloc<T>(position::VECCALC, t.tile);
+    for (uint64_t off = begin; off < end; off += t.tile) {
+        const uint64_t len = std::min(t.tile, end - off);
+        auto xl = qx.alloc_tensor();
+        ctx.data_copy(xl, x[off], len);
+        qx.enque(xl);
+
+        auto xi = qx.deque();
+        auto yl = qy.alloc_tensor();
+        compute(ctx, yl, xi, tmp, len);
+        qx.free_tensor(xi);
+        qy.enque(yl);
+
+        auto yo = qy.deque();
+        ctx.data_copy(y[off], yo, len);
+        qy.free_tensor(yo);
+    }
+}
+
 }  // namespace npusim::kernel

@@ -1,6 +1,8 @@
 // The built-in operator library: each op's schema and its kernels, written in the kernel API.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "sw/kernel/reference_kernels.h"
 #include "sw/ops/registry.h"
 
@@ -151,10 +153,135 @@ void register_matmul(registry& r) {
     r.add_kernel(std::move(k), NPUSIM_HERE);
 }
 
+// --- unary activations: y = f(x), same shape and dtype ---
+
+void register_unary(registry& r, const std::string& name, const std::string& doc,
+                    double (*ref)(double), double tolerance,
+                    void (*compute)(kernel::kernel_context&, kernel::local_tensor<kernel::half>,
+                                    kernel::local_tensor<kernel::half>,
+                                    kernel::local_tensor<kernel::half>, uint64_t),
+                    void (*compute32)(kernel::kernel_context&, kernel::local_tensor<float>,
+                                      kernel::local_tensor<float>, kernel::local_tensor<float>,
+                                      uint64_t)) {
+    op_schema s;
+    s.name = name;
+    s.doc = doc;
+    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}};
+    s.outputs = {{"y", {dtype::fp16, dtype::fp32}}};
+    s.infer = [](const std::vector<tensor_desc>& in, const attr_map&) {
+        return std::vector<tensor_desc>{tensor_desc("y", in[0].type(), in[0].shape())};
+    };
+    s.reference = [ref](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
+                        const attr_map&) {
+        for (size_t i = 0; i < out[0].values.size(); ++i) out[0].values[i] = ref(in[0].values[i]);
+    };
+    s.tolerance = tolerance;
+    r.add_op(std::move(s), NPUSIM_HERE);
+    for (dtype t : {dtype::fp16, dtype::fp32}) {
+        op_kernel k;
+        k.op = name;
+        k.name = name + "_" + models::to_string(t);
+        k.dtypes = {t, t};
+        k.tile = [t](const op_call& c, const platform::platform_config& p) {
+            const uint64_t n = c.inputs[0].elements();
+            auto tiling = std::make_shared<kernel::elementwise_tiling>(kernel::tile_elementwise(
+                vector_core(p), vector_units(p), n, models::dtype_size(t)));
+            tiling_plan tp;
+            tp.block_dim = tiling->block_dim;
+            tp.kind = models::kernel_kind::vector;
+            tp.flops = double(n);
+            tp.bytes = 2 * n * models::dtype_size(t);
+            tp.data = tiling;
+            return tp;
+        };
+        k.body = [t, compute, compute32](kernel::kernel_context& ctx, const op_call& c,
+                                         const tiling_plan& tp, const op_buffers& b) {
+            const auto& tiling = *static_cast<const kernel::elementwise_tiling*>(tp.data.get());
+            const uint64_t n = c.inputs[0].elements();
+            if (t == dtype::fp16)
+                kernel::elementwise_unary_kernel<kernel::half>(ctx, {b.inputs[0], n},
+                                                               {b.outputs[0], n}, tiling, compute);
+            else
+                kernel::elementwise_unary_kernel<float>(ctx, {b.inputs[0], n}, {b.outputs[0], n},
+                                                        tiling, compute32);
+        };
+        r.add_kernel(std::move(k), NPUSIM_HERE);
+    }
+}
+
+// One vector op: y = op(x).
+template <models::vec_opcode Op, class T>
+void single(kernel::kernel_context& c, kernel::local_tensor<T> y, kernel::local_tensor<T> x,
+            kernel::local_tensor<T>, uint64_t n) {
+    c.unary(Op, y, x, n);
+}
+
+// gelu, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+template <class T>
+void gelu(kernel::kernel_context& c, kernel::local_tensor<T> y, kernel::local_tensor<T> x,
+          kernel::local_tensor<T> t, uint64_t n) {
+    using models::vec_opcode;
+    c.mul(t, x, x, n);
+    c.mul(t, t, x, n);
+    c.unary(vec_opcode::muls, t, t, n, 0.044715f);
+    c.add(t, t, x, n);
+    c.unary(vec_opcode::muls, t, t, n, 0.7978845608f);
+    c.unary(vec_opcode::tanh, t, t, n);
+    c.unary(vec_opcode::adds, t, t, n, 1.f);
+    c.mul(t, t, x, n);
+    c.unary(vec_opcode::muls, y, t, n, 0.5f);
+}
+
+// silu: x * sigmoid(x).
+template <class T>
+void silu(kernel::kernel_context& c, kernel::local_tensor<T> y, kernel::local_tensor<T> x,
+          kernel::local_tensor<T> t, uint64_t n) {
+    c.unary(models::vec_opcode::sigmoid, t, x, n);
+    c.mul(y, t, x, n);
+}
+
+double ref_relu(double x) {
+    return x > 0 ? x : 0;
+}
+double ref_exp(double x) {
+    return std::exp(x);
+}
+double ref_sigmoid(double x) {
+    return 1 / (1 + std::exp(-x));
+}
+double ref_tanh(double x) {
+    return std::tanh(x);
+}
+double ref_gelu(double x) {
+    return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));  // the exact form, not the tanh one
+}
+double ref_silu(double x) {
+    return x / (1 + std::exp(-x));
+}
+
+void register_activations(registry& r) {
+    using kernel::half;
+    using models::vec_opcode;
+    // Tolerances (relative, after rounding the reference to the output dtype): one fp16 ulp is
+    // about 1e-3; gelu also carries the tanh approximation's error (under 1e-3 for |x| <= 4).
+    register_unary(r, "relu", "max(x, 0)", ref_relu, 0, single<vec_opcode::relu, half>,
+                   single<vec_opcode::relu, float>);
+    register_unary(r, "exp", "e^x", ref_exp, 2e-3, single<vec_opcode::exp, half>,
+                   single<vec_opcode::exp, float>);
+    register_unary(r, "sigmoid", "1 / (1 + e^-x)", ref_sigmoid, 2e-3,
+                   single<vec_opcode::sigmoid, half>, single<vec_opcode::sigmoid, float>);
+    register_unary(r, "tanh", "hyperbolic tangent", ref_tanh, 2e-3, single<vec_opcode::tanh, half>,
+                   single<vec_opcode::tanh, float>);
+    register_unary(r, "gelu", "x * Phi(x), computed in the tanh form", ref_gelu, 6e-3, gelu<half>,
+                   gelu<float>);
+    register_unary(r, "silu", "x * sigmoid(x)", ref_silu, 4e-3, silu<half>, silu<float>);
+}
+
 registry build_library() {
     registry r;
     register_add(r);
     register_matmul(r);
+    register_activations(r);
     return r;
 }
 

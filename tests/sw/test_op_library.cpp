@@ -1,0 +1,115 @@
+// Every library op against its CPU reference through a workload, fp16 and fp32 where the op has
+// both, on a coupled chip (tiny) and a split one (ascend910b1), on sizes that are not multiples
+// of the tile or fractal sizes.
+#include <boost/test/unit_test.hpp>
+
+#include "sw/graph/workload.h"
+#include "sw/graph/workload_runner.h"
+#include "tests/sw/runtime_fixture.h"
+
+using namespace npusim;
+
+namespace {
+
+/// Runs `yaml` with --check on a preset; every op must match its reference.
+void check_workload(const std::string& preset, const std::string& yaml) {
+    const auto cfg = platform::load_platform(preset);
+    const auto w = graph::load_workload_text(yaml, "test.yaml");
+    const auto plan = graph::plan_workload(w, cfg);
+    graph::workload_result r;
+    test::run_runtime(cfg, [&](platform::chip& chip, runtime::context&) {
+        std::vector<platform::op_record> ops;
+        r = graph::run_workload(chip, plan, true, ops);
+    });
+    BOOST_CHECK_EQUAL(r.failure, "");
+    BOOST_CHECK_EQUAL(r.checks.size(), w.ops.size());
+    for (const auto& c : r.checks)
+        BOOST_CHECK_MESSAGE(c.ok, preset << ": " << c.label << " max error " << c.max_error
+                                         << " over tolerance " << c.tolerance);
+}
+
+/// y = op(x) in fp16 and fp32 on 3 x 1001 elements.
+void check_unary(const std::string& op, const std::string& preset) {
+    check_workload(preset,
+                   "schema: npusim.workload/1\ntensors:\n"
+                   "  x16: {shape: [3, 1001], dtype: fp16, init: random, seed: 7}\n"
+                   "  x32: {shape: [3, 1001], dtype: fp32, init: random, seed: 8}\n"
+                   "  y16: {shape: [3, 1001], dtype: fp16}\n"
+                   "  y32: {shape: [3, 1001], dtype: fp32}\n"
+                   "ops:\n  - {op: " +
+                       op + ", inputs: [x16], outputs: [y16]}\n  - {op: " + op +
+                       ", inputs: [x32], outputs: [y32], stream: other}\n");
+}
+
+const std::string add_yaml =
+    "schema: npusim.workload/1\ntensors:\n"
+    "  a: {shape: [5, 333], dtype: fp16, init: random}\n"
+    "  b: {shape: [5, 333], dtype: fp16, init: random}\n"
+    "  c: {shape: [5, 333], dtype: fp16}\n"
+    "  d: {shape: [77], dtype: fp32, init: random}\n"
+    "  e: {shape: [77], dtype: fp32, init: ones}\n"
+    "  f: {shape: [77], dtype: fp32}\n"
+    "ops:\n  - {op: add, inputs: [a, b], outputs: [c]}\n"
+    "  - {op: add, inputs: [d, e], outputs: [f]}\n";
+
+const std::string matmul_yaml =
+    "schema: npusim.workload/1\ntensors:\n"
+    "  a: {shape: [45, 70], dtype: fp16, init: random}\n"
+    "  b: {shape: [70, 33], dtype: fp16, init: random}\n"
+    "  c: {shape: [45, 33], dtype: fp16}\n"
+    "ops:\n  - {op: matmul, inputs: [a, b], outputs: [c]}\n";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(op_library)
+
+BOOST_AUTO_TEST_CASE(add_coupled) {
+    check_workload("tiny", add_yaml);
+}
+BOOST_AUTO_TEST_CASE(add_split) {
+    check_workload("ascend910b1", add_yaml);
+}
+BOOST_AUTO_TEST_CASE(matmul_coupled) {
+    check_workload("tiny", matmul_yaml);
+}
+BOOST_AUTO_TEST_CASE(matmul_split) {
+    check_workload("ascend910b1", matmul_yaml);
+}
+BOOST_AUTO_TEST_CASE(relu_coupled) {
+    check_unary("relu", "tiny");
+}
+BOOST_AUTO_TEST_CASE(relu_split) {
+    check_unary("relu", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(exp_coupled) {
+    check_unary("exp", "tiny");
+}
+BOOST_AUTO_TEST_CASE(exp_split) {
+    check_unary("exp", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(sigmoid_coupled) {
+    check_unary("sigmoid", "tiny");
+}
+BOOST_AUTO_TEST_CASE(sigmoid_split) {
+    check_unary("sigmoid", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(tanh_coupled) {
+    check_unary("tanh", "tiny");
+}
+BOOST_AUTO_TEST_CASE(tanh_split) {
+    check_unary("tanh", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(gelu_coupled) {
+    check_unary("gelu", "tiny");
+}
+BOOST_AUTO_TEST_CASE(gelu_split) {
+    check_unary("gelu", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(silu_coupled) {
+    check_unary("silu", "tiny");
+}
+BOOST_AUTO_TEST_CASE(silu_split) {
+    check_unary("silu", "ascend910b1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

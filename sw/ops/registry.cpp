@@ -76,7 +76,7 @@ const registry::entry& registry::find(const std::string& op) const {
     std::string list;
     for (const auto& n : all) list += (list.empty() ? "" : ", ") + n;
     throw op_error(fmt::format("unknown op '{}'{}; the registered ops are: {}", op,
-                               near.empty() ? "" : "; did you mean '" + near + "'?", list));
+                               near.empty() ? "" : " (did you mean '" + near + "'?)", list));
 }
 
 const op_schema& registry::schema(const std::string& op) const {

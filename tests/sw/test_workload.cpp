@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_key_and_fix) {
              {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: noise}\n",
               "tensors.x.init: unknown init 'noise'\n  hint: use random, zeros or ones"},
              {head + t + "ops:\n  - {op: ad, inputs: [x, x], outputs: [y]}\n",
-              "w.yaml:7:10: error: ops[0].op: unknown op 'ad'; did you mean 'add'?"},
+              "w.yaml:7:10: error: ops[0].op: unknown op 'ad' (did you mean 'add'?)"},
              {head + t + "ops:\n  - {op: add, inputs: [x, xx], outputs: [y]}\n",
               "w.yaml:7:27: error: ops[0].inputs: tensor 'xx' is not declared\n  hint: did you "
               "mean 'x'?"},

@@ -227,6 +227,12 @@ class kernel_context {
     void mul(local_tensor<T> d, local_tensor<T> a, local_tensor<T> b, uint64_t n) {
         vbin(models::vec_opcode::mul, d, a, b, n);
     }
+    /// @brief Any two-operand op (add, sub, mul, div, max, min).
+    template <class T>
+    void vector_binary(models::vec_opcode op, local_tensor<T> d, local_tensor<T> a,
+                       local_tensor<T> b, uint64_t n) {
+        vbin(op, d, a, b, n);
+    }
     template <class T>
     void div(local_tensor<T> d, local_tensor<T> a, local_tensor<T> b, uint64_t n) {
         vbin(models::vec_opcode::div, d, a, b, n);

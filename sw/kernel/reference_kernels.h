@@ -41,10 +41,12 @@ struct elementwise_tiling {
 elementwise_tiling tile_elementwise(const models::core_params& core, unsigned cores, uint64_t n,
                                     unsigned elem_bytes, unsigned depth = 2);
 
-/// @brief z = x + y, tile by tile: MTE2 copies in, V adds, MTE3 copies out, through queues.
+/// @brief z = x op y (add, sub, mul, div, max, min), tile by tile: MTE2 copies in, V computes,
+/// MTE3 copies out, through queues.
 template <class T>
-void elementwise_add_kernel(kernel_context& ctx, global_tensor<T> x, global_tensor<T> y,
-                            global_tensor<T> z, const elementwise_tiling& t) {
+void elementwise_binary_kernel(kernel_context& ctx, models::vec_opcode op, global_tensor<T> x,
+                               global_tensor<T> y, global_tensor<T> z,
+                               const elementwise_tiling& t) {
     const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
     const uint64_t end = std::min(t.n, begin + t.per_block);
     if (begin >= end) return;
@@ -62,7 +64,7 @@ void elementwise_add_kernel(kernel_context& ctx, global_tensor<T> x, global_tens
         auto xi = qx.deque();
         auto yi = qy.deque();
         auto zl = qz.alloc_tensor();
-        ctx.add(zl, xi, yi, len);
+        ctx.vector_binary(op, zl, xi, yi, len);
         qx.free_tensor(xi);
         qy.free_tensor(yi);
         qz.enque(zl);
@@ -71,6 +73,13 @@ void elementwise_add_kernel(kernel_context& ctx, global_tensor<T> x, global_tens
         ctx.data_copy(z[off], zo, len);
         qz.free_tensor(zo);
     }
+}
+
+/// @brief z = x + y (see elementwise_binary_kernel).
+template <class T>
+void elementwise_add_kernel(kernel_context& ctx, global_tensor<T> x, global_tensor<T> y,
+                            global_tensor<T> z, const elementwise_tiling& t) {
+    elementwise_binary_kernel(ctx, models::vec_opcode::add, x, y, z, t);
 }
 
 /// @brief y = f(x), tile by tile: MTE2 copies in, `compute(ctx, y_tile, x_tile, tmp, len)`

@@ -27,38 +27,39 @@ unsigned vector_units(const platform::platform_config& p) {
     return p.split ? p.vector_cores : p.cores;
 }
 
-// --- add: z = x + y, same shape and dtype ---
+// --- binary elementwise ops: z = x op y, same shape and dtype ---
 
-void register_add(registry& r) {
+void register_binary(registry& r, const std::string& name, const std::string& doc,
+                     models::vec_opcode opcode, double (*ref)(double, double), double tolerance) {
     op_schema s;
-    s.name = "add";
-    s.doc = "elementwise sum z = x + y of two tensors of the same shape";
+    s.name = name;
+    s.doc = doc;
     s.inputs = {{"x", {dtype::fp16, dtype::fp32}}, {"y", {dtype::fp16, dtype::fp32}}};
     s.outputs = {{"z", {dtype::fp16, dtype::fp32}}};
-    s.infer = [](const std::vector<tensor_desc>& in, const attr_map&) {
+    s.infer = [name](const std::vector<tensor_desc>& in, const attr_map&) {
         if (in[1].shape() != in[0].shape())
             throw op_error(
-                fmt::format("op 'add' input 'y' has shape {} but 'x' has {}; the "
+                fmt::format("op '{}' input 'y' has shape {} but 'x' has {}; the "
                             "shapes must match",
-                            dims(in[1].shape()), dims(in[0].shape())));
+                            name, dims(in[1].shape()), dims(in[0].shape())));
         if (in[1].type() != in[0].type())
-            throw op_error(
-                fmt::format("op 'add' input 'y' is {} but 'x' is {}; both must have "
-                            "the same dtype",
-                            models::to_string(in[1].type()), models::to_string(in[0].type())));
+            throw op_error(fmt::format(
+                "op '{}' input 'y' is {} but 'x' is {}; both must have "
+                "the same dtype",
+                name, models::to_string(in[1].type()), models::to_string(in[0].type())));
         return std::vector<tensor_desc>{tensor_desc("z", in[0].type(), in[0].shape())};
     };
-    s.reference = [](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
-                     const attr_map&) {
+    s.reference = [ref](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
+                        const attr_map&) {
         for (size_t i = 0; i < out[0].values.size(); ++i)
-            out[0].values[i] = in[0].values[i] + in[1].values[i];
+            out[0].values[i] = ref(in[0].values[i], in[1].values[i]);
     };
-    s.tolerance = 0;  // one rounding, as the vector unit does
+    s.tolerance = tolerance;
     r.add_op(std::move(s), NPUSIM_HERE);
     for (dtype t : {dtype::fp16, dtype::fp32}) {
         op_kernel k;
-        k.op = "add";
-        k.name = std::string("add_") + models::to_string(t);
+        k.op = name;
+        k.name = name + "_" + models::to_string(t);
         k.dtypes = {t, t, t};
         k.tile = [t](const op_call& c, const platform::platform_config& p) {
             const uint64_t n = c.inputs[0].elements();
@@ -72,19 +73,43 @@ void register_add(registry& r) {
             tp.data = tiling;
             return tp;
         };
-        k.body = [t](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
-                     const op_buffers& b) {
+        k.body = [t, opcode](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
+                             const op_buffers& b) {
             const auto& tiling = *static_cast<const kernel::elementwise_tiling*>(tp.data.get());
             const uint64_t n = c.inputs[0].elements();
             if (t == dtype::fp16)
-                kernel::elementwise_add_kernel<kernel::half>(
-                    ctx, {b.inputs[0], n}, {b.inputs[1], n}, {b.outputs[0], n}, tiling);
+                kernel::elementwise_binary_kernel<kernel::half>(
+                    ctx, opcode, {b.inputs[0], n}, {b.inputs[1], n}, {b.outputs[0], n}, tiling);
             else
-                kernel::elementwise_add_kernel<float>(ctx, {b.inputs[0], n}, {b.inputs[1], n},
-                                                      {b.outputs[0], n}, tiling);
+                kernel::elementwise_binary_kernel<float>(
+                    ctx, opcode, {b.inputs[0], n}, {b.inputs[1], n}, {b.outputs[0], n}, tiling);
         };
         r.add_kernel(std::move(k), NPUSIM_HERE);
     }
+}
+
+void register_binaries(registry& r) {
+    using models::vec_opcode;
+    // One rounding of the exact result, as the vector unit does; div is exact in fp32 and
+    // rounded once in fp16, the others likewise.
+    register_binary(
+        r, "add", "elementwise sum z = x + y", vec_opcode::add,
+        [](double x, double y) { return x + y; }, 0);
+    register_binary(
+        r, "sub", "elementwise difference z = x - y", vec_opcode::sub,
+        [](double x, double y) { return x - y; }, 0);
+    register_binary(
+        r, "mul", "elementwise product z = x * y", vec_opcode::mul,
+        [](double x, double y) { return x * y; }, 0);
+    register_binary(
+        r, "div", "elementwise quotient z = x / y", vec_opcode::div,
+        [](double x, double y) { return x / y; }, 1e-3);
+    register_binary(
+        r, "maximum", "elementwise max(x, y)", vec_opcode::max,
+        [](double x, double y) { return std::max(x, y); }, 0);
+    register_binary(
+        r, "minimum", "elementwise min(x, y)", vec_opcode::min,
+        [](double x, double y) { return std::min(x, y); }, 0);
 }
 
 // --- matmul: c[m, n] = a[m, k] x b[k, n], fp16 in, fp16 out ---
@@ -280,7 +305,7 @@ void register_activations(registry& r) {
 
 registry build_library() {
     registry r;
-    register_add(r);
+    register_binaries(r);
     register_matmul(r);
     register_activations(r);
     return r;

@@ -41,16 +41,20 @@ void check_unary(const std::string& op, const std::string& preset) {
                        ", inputs: [x32], outputs: [y32], stream: other}\n");
 }
 
-const std::string add_yaml =
-    "schema: npusim.workload/1\ntensors:\n"
-    "  a: {shape: [5, 333], dtype: fp16, init: random}\n"
-    "  b: {shape: [5, 333], dtype: fp16, init: random}\n"
-    "  c: {shape: [5, 333], dtype: fp16}\n"
-    "  d: {shape: [77], dtype: fp32, init: random}\n"
-    "  e: {shape: [77], dtype: fp32, init: ones}\n"
-    "  f: {shape: [77], dtype: fp32}\n"
-    "ops:\n  - {op: add, inputs: [a, b], outputs: [c]}\n"
-    "  - {op: add, inputs: [d, e], outputs: [f]}\n";
+/// z = op(x, y) in fp16 (odd 2-D shape) and fp32 (odd 1-D shape, on another stream).
+void check_binary(const std::string& op, const std::string& preset) {
+    check_workload(preset,
+                   "schema: npusim.workload/1\ntensors:\n"
+                   "  a: {shape: [5, 333], dtype: fp16, init: random, seed: 1}\n"
+                   "  b: {shape: [5, 333], dtype: fp16, init: random, seed: 2}\n"
+                   "  c: {shape: [5, 333], dtype: fp16}\n"
+                   "  d: {shape: [77], dtype: fp32, init: random, seed: 3}\n"
+                   "  e: {shape: [77], dtype: fp32, init: ones}\n"
+                   "  f: {shape: [77], dtype: fp32}\n"
+                   "ops:\n  - {op: " +
+                       op + ", inputs: [a, b], outputs: [c]}\n  - {op: " + op +
+                       ", inputs: [d, e], outputs: [f], stream: other}\n");
+}
 
 const std::string matmul_yaml =
     "schema: npusim.workload/1\ntensors:\n"
@@ -64,10 +68,40 @@ const std::string matmul_yaml =
 BOOST_AUTO_TEST_SUITE(op_library)
 
 BOOST_AUTO_TEST_CASE(add_coupled) {
-    check_workload("tiny", add_yaml);
+    check_binary("add", "tiny");
 }
 BOOST_AUTO_TEST_CASE(add_split) {
-    check_workload("ascend910b1", add_yaml);
+    check_binary("add", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(sub_coupled) {
+    check_binary("sub", "tiny");
+}
+BOOST_AUTO_TEST_CASE(sub_split) {
+    check_binary("sub", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(mul_coupled) {
+    check_binary("mul", "tiny");
+}
+BOOST_AUTO_TEST_CASE(mul_split) {
+    check_binary("mul", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(div_coupled) {
+    check_binary("div", "tiny");
+}
+BOOST_AUTO_TEST_CASE(div_split) {
+    check_binary("div", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(maximum_coupled) {
+    check_binary("maximum", "tiny");
+}
+BOOST_AUTO_TEST_CASE(maximum_split) {
+    check_binary("maximum", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(minimum_coupled) {
+    check_binary("minimum", "tiny");
+}
+BOOST_AUTO_TEST_CASE(minimum_split) {
+    check_binary("minimum", "ascend910b1");
 }
 BOOST_AUTO_TEST_CASE(matmul_coupled) {
     check_workload("tiny", matmul_yaml);

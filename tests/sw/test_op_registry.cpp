@@ -145,8 +145,8 @@ BOOST_AUTO_TEST_CASE(misuse_names_the_argument_and_what_was_expected) {
         [&] {
             lib.plan("matmu", {x16, y16}, {}, cfg);
         },
-        "unknown op 'matmu' (did you mean 'matmul'?); the registered ops are: add, exp, gelu, "
-        "matmul, relu, sigmoid, silu, tanh");
+        "unknown op 'matmu' (did you mean 'matmul'?); the registered ops are: add, div, exp, gelu, "
+        "matmul, maximum, minimum, mul, relu, sigmoid, silu, sub, tanh");
     expect_error([&] { lib.plan("add", {x16}, {}, cfg); },
                  "op 'add' takes 2 inputs (x, y) but was given 1");
     expect_error(

@@ -303,11 +303,64 @@ void register_activations(registry& r) {
     register_unary(r, "silu", "x * sigmoid(x)", ref_silu, 2e-3, silu<half>, silu<float>);
 }
 
+// --- cast: y = x converted to attribute `dtype` ---
+
+void register_cast(registry& r) {
+    op_schema s;
+    s.name = "cast";
+    s.doc = "y = x converted to the dtype named by attribute 'dtype' (rounded to nearest)";
+    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}};
+    s.outputs = {{"y", {dtype::fp16, dtype::fp32}}};
+    s.attrs = {{"dtype", std::string("fp16"), true}};
+    s.infer = [](const std::vector<tensor_desc>& in, const attr_map& attrs) {
+        const auto& name = std::get<std::string>(attrs.at("dtype"));
+        for (dtype t : {dtype::fp16, dtype::fp32})
+            if (name == models::to_string(t))
+                return std::vector<tensor_desc>{tensor_desc("y", t, in[0].shape())};
+        throw op_error("op 'cast' attribute 'dtype' is '" + name + "'; expected fp16 or fp32");
+    };
+    s.reference = [](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
+                     const attr_map&) { out[0].values = in[0].values; };
+    s.tolerance = 0;  // the comparison rounds the reference to the output dtype: one rounding
+    r.add_op(std::move(s), NPUSIM_HERE);
+    for (auto [from, to] :
+         {std::pair{dtype::fp16, dtype::fp32}, std::pair{dtype::fp32, dtype::fp16}}) {
+        op_kernel k;
+        k.op = "cast";
+        k.name = std::string("cast_") + models::to_string(from) + "_" + models::to_string(to);
+        k.dtypes = {from, to};
+        k.tile = [](const op_call& c, const platform::platform_config& p) {
+            const uint64_t n = c.inputs[0].elements();
+            auto tiling = std::make_shared<kernel::elementwise_tiling>(
+                kernel::tile_elementwise(vector_core(p), vector_units(p), n, 4));
+            tiling_plan tp;
+            tp.block_dim = tiling->block_dim;
+            tp.kind = models::kernel_kind::vector;
+            tp.bytes = n * 6;
+            tp.data = tiling;
+            return tp;
+        };
+        k.body = [from](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
+                        const op_buffers& b) {
+            const auto& tiling = *static_cast<const kernel::elementwise_tiling*>(tp.data.get());
+            const uint64_t n = c.inputs[0].elements();
+            if (from == dtype::fp16)
+                kernel::elementwise_cast_kernel<kernel::half, float>(ctx, {b.inputs[0], n},
+                                                                     {b.outputs[0], n}, tiling);
+            else
+                kernel::elementwise_cast_kernel<float, kernel::half>(ctx, {b.inputs[0], n},
+                                                                     {b.outputs[0], n}, tiling);
+        };
+        r.add_kernel(std::move(k), NPUSIM_HERE);
+    }
+}
+
 registry build_library() {
     registry r;
     register_binaries(r);
     register_matmul(r);
     register_activations(r);
+    register_cast(r);
     return r;
 }
 

@@ -63,9 +63,26 @@ const std::string matmul_yaml =
     "  c: {shape: [45, 33], dtype: fp16}\n"
     "ops:\n  - {op: matmul, inputs: [a, b], outputs: [c]}\n";
 
+const std::string cast_yaml =
+    "schema: npusim.workload/1\ntensors:\n"
+    "  h: {shape: [3, 999], dtype: fp16, init: random}\n"
+    "  f: {shape: [3, 999], dtype: fp32}\n"
+    "  g: {shape: [3, 999], dtype: fp32, init: random}\n"
+    "  k: {shape: [3, 999], dtype: fp16}\n"
+    "ops:\n  - {op: cast, inputs: [h], outputs: [f], attrs: {dtype: "
+    "fp32}}\n"
+    "  - {op: cast, inputs: [g], outputs: [k], attrs: {dtype: fp16}}\n";
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(op_library)
+
+BOOST_AUTO_TEST_CASE(cast_coupled) {
+    check_workload("tiny", cast_yaml);
+}
+BOOST_AUTO_TEST_CASE(cast_split) {
+    check_workload("ascend910b1", cast_yaml);
+}
 
 BOOST_AUTO_TEST_CASE(add_coupled) {
     check_binary("add", "tiny");

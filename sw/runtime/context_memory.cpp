@@ -16,6 +16,16 @@ models::ps_t allocator_cost(const runtime_state& st, uint64_t allocs0, uint64_t 
     return allocs * st.costs.malloc_ps + frees * st.costs.free_ps;
 }
 
+/// Frees a block and charges the calling host thread for it; false (see the allocator's
+/// error) if it was not a live block.
+bool charged_free(runtime_state& st, uint64_t addr) {
+    const uint64_t allocs0 = st.memory.device_allocs(), frees0 = st.memory.device_frees();
+    const bool ok = st.memory.free(addr);
+    if (st.api.current_thread() >= 0 && !st.api.unwinding())
+        st.api.delay(allocator_cost(st, allocs0, frees0));
+    return ok;
+}
+
 }  // namespace
 
 status context::malloc(uint64_t& addr, int64_t bytes, stream* handle, const std::string& tag) {
@@ -48,7 +58,7 @@ status context::alloc_tensor(memory::device_tensor& out, const memory::tensor_de
     const uint64_t addr = (block + desc.alignment() - 1) / desc.alignment() * desc.alignment();
     std::weak_ptr<runtime_state> weak = m_state;
     out = memory::device_tensor(desc, addr, [weak, block](uint64_t) {
-        if (auto state = weak.lock()) state->memory.free(block);
+        if (auto state = weak.lock()) charged_free(*state, block);
     });
     return status::success;
 }
@@ -58,10 +68,7 @@ status context::free(uint64_t addr) {
     call c(st, "free");
     status out = status::success;
     if (!c.outside_callback(out)) return out;
-    const uint64_t allocs0 = st.memory.device_allocs(), frees0 = st.memory.device_frees();
-    const bool ok = st.memory.free(addr);
-    st.api.delay(allocator_cost(st, allocs0, frees0));
-    if (!ok) return c.fail(status::invalid_argument, st.memory.error());
+    if (!charged_free(st, addr)) return c.fail(status::invalid_argument, st.memory.error());
     return status::success;
 }
 

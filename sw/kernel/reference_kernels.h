@@ -41,19 +41,23 @@ struct elementwise_tiling {
 elementwise_tiling tile_elementwise(const models::core_params& core, unsigned cores, uint64_t n,
                                     unsigned elem_bytes, unsigned depth = 2);
 
+/// @brief Calls fn(offset, length) for each tile of the calling block's share of the elements.
+template <class F>
+void for_each_tile(const kernel_context& ctx, const elementwise_tiling& t, const F& fn) {
+    const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
+    const uint64_t end = std::min(t.n, begin + t.per_block);
+    for (uint64_t off = begin; off < end; off += t.tile) fn(off, std::min(t.tile, end - off));
+}
+
 /// @brief z = x op y (add, sub, mul, div, max, min), tile by tile: MTE2 copies in, V computes,
 /// MTE3 copies out, through queues.
 template <class T>
 void elementwise_binary_kernel(kernel_context& ctx, models::vec_opcode op, global_tensor<T> x,
                                global_tensor<T> y, global_tensor<T> z,
                                const elementwise_tiling& t) {
-    const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
-    const uint64_t end = std::min(t.n, begin + t.per_block);
-    if (begin >= end) return;
     tque<T> qx(ctx, position::VECIN, t.depth, t.tile), qy(ctx, position::VECIN, t.depth, t.tile);
     tque<T> qz(ctx, position::VECOUT, t.depth, t.tile);
-    for (uint64_t off = begin; off < end; off += t.tile) {
-        const uint64_t len = std::min(t.tile, end - off);
+    for_each_tile(ctx, t, [&](uint64_t off, uint64_t len) {
         auto xl = qx.alloc_tensor();
         ctx.data_copy(xl, x[off], len);
         qx.enque(xl);
@@ -72,7 +76,7 @@ void elementwise_binary_kernel(kernel_context& ctx, models::vec_opcode op, globa
         auto zo = qz.deque();
         ctx.data_copy(z[off], zo, len);
         qz.free_tensor(zo);
-    }
+    });
 }
 
 /// @brief z = x + y (see elementwise_binary_kernel).
@@ -86,13 +90,9 @@ void elementwise_add_kernel(kernel_context& ctx, global_tensor<T> x, global_tens
 template <class I, class O>
 void elementwise_cast_kernel(kernel_context& ctx, global_tensor<I> x, global_tensor<O> y,
                              const elementwise_tiling& t) {
-    const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
-    const uint64_t end = std::min(t.n, begin + t.per_block);
-    if (begin >= end) return;
     tque<I> qx(ctx, position::VECIN, t.depth, t.tile);
     tque<O> qy(ctx, position::VECOUT, t.depth, t.tile);
-    for (uint64_t off = begin; off < end; off += t.tile) {
-        const uint64_t len = std::min(t.tile, end - off);
+    for_each_tile(ctx, t, [&](uint64_t off, uint64_t len) {
         auto xl = qx.alloc_tensor();
         ctx.data_copy(xl, x[off], len);
         qx.enque(xl);
@@ -104,7 +104,7 @@ void elementwise_cast_kernel(kernel_context& ctx, global_tensor<I> x, global_ten
         auto yo = qy.deque();
         ctx.data_copy(y[off], yo, len);
         qy.free_tensor(yo);
-    }
+    });
 }
 
 /// @brief y = f(x), tile by tile: MTE2 copies in, `compute(ctx, y_tile, x_tile, tmp, len)`
@@ -112,13 +112,9 @@ void elementwise_cast_kernel(kernel_context& ctx, global_tensor<I> x, global_ten
 template <class T, class F>
 void elementwise_unary_kernel(kernel_context& ctx, global_tensor<T> x, global_tensor<T> y,
                               const elementwise_tiling& t, const F& compute) {
-    const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
-    const uint64_t end = std::min(t.n, begin + t.per_block);
-    if (begin >= end) return;
     tque<T> qx(ctx, position::VECIN, t.depth, t.tile), qy(ctx, position::VECOUT, t.depth, t.tile);
     auto tmp = ctx.alloc<T>(position::VECCALC, t.tile);
-    for (uint64_t off = begin; off < end; off += t.tile) {
-        const uint64_t len = std::min(t.tile, end - off);
+    for_each_tile(ctx, t, [&](uint64_t off, uint64_t len) {
         auto xl = qx.alloc_tensor();
         ctx.data_copy(xl, x[off], len);
         qx.enque(xl);
@@ -132,7 +128,7 @@ void elementwise_unary_kernel(kernel_context& ctx, global_tensor<T> x, global_te
         auto yo = qy.deque();
         ctx.data_copy(y[off], yo, len);
         qy.free_tensor(yo);
-    }
+    });
 }
 
 }  // namespace npusim::kernel

@@ -86,34 +86,15 @@ void elementwise_add_kernel(kernel_context& ctx, global_tensor<T> x, global_tens
     elementwise_binary_kernel(ctx, models::vec_opcode::add, x, y, z, t);
 }
 
-/// @brief y = x converted from I to O, tile by tile (MTE2 in, V casts, MTE3 out).
-template <class I, class O>
-void elementwise_cast_kernel(kernel_context& ctx, global_tensor<I> x, global_tensor<O> y,
-                             const elementwise_tiling& t) {
+/// @brief y = f(x), tile by tile: MTE2 copies in, `compute(ctx, y_tile, x_tile, tmp, len)`
+/// issues the vector ops (with one scratch tile of O), MTE3 copies out. I and O differ for a
+/// cast.
+template <class I, class O, class F>
+void elementwise_unary_kernel(kernel_context& ctx, global_tensor<I> x, global_tensor<O> y,
+                              const elementwise_tiling& t, const F& compute) {
     tque<I> qx(ctx, position::VECIN, t.depth, t.tile);
     tque<O> qy(ctx, position::VECOUT, t.depth, t.tile);
-    for_each_tile(ctx, t, [&](uint64_t off, uint64_t len) {
-        auto xl = qx.alloc_tensor();
-        ctx.data_copy(xl, x[off], len);
-        qx.enque(xl);
-        auto xi = qx.deque();
-        auto yl = qy.alloc_tensor();
-        ctx.cast(yl, xi, len);
-        qx.free_tensor(xi);
-        qy.enque(yl);
-        auto yo = qy.deque();
-        ctx.data_copy(y[off], yo, len);
-        qy.free_tensor(yo);
-    });
-}
-
-/// @brief y = f(x), tile by tile: MTE2 copies in, `compute(ctx, y_tile, x_tile, tmp, len)`
-/// issues the vector ops (with one scratch tile), MTE3 copies out.
-template <class T, class F>
-void elementwise_unary_kernel(kernel_context& ctx, global_tensor<T> x, global_tensor<T> y,
-                              const elementwise_tiling& t, const F& compute) {
-    tque<T> qx(ctx, position::VECIN, t.depth, t.tile), qy(ctx, position::VECOUT, t.depth, t.tile);
-    auto tmp = ctx.alloc<T>(position::VECCALC, t.tile);
+    auto tmp = ctx.alloc<O>(position::VECCALC, t.tile);
     for_each_tile(ctx, t, [&](uint64_t off, uint64_t len) {
         auto xl = qx.alloc_tensor();
         ctx.data_copy(xl, x[off], len);

@@ -224,11 +224,11 @@ void register_unary(registry& r, const std::string& name, const std::string& doc
             const auto& tiling = *static_cast<const kernel::elementwise_tiling*>(tp.data.get());
             const uint64_t n = c.inputs[0].elements();
             if (t == dtype::fp16)
-                kernel::elementwise_unary_kernel<kernel::half>(ctx, {b.inputs[0], n},
-                                                               {b.outputs[0], n}, tiling, compute);
+                kernel::elementwise_unary_kernel<kernel::half, kernel::half>(
+                    ctx, {b.inputs[0], n}, {b.outputs[0], n}, tiling, compute);
             else
-                kernel::elementwise_unary_kernel<float>(ctx, {b.inputs[0], n}, {b.outputs[0], n},
-                                                        tiling, compute32);
+                kernel::elementwise_unary_kernel<float, float>(
+                    ctx, {b.inputs[0], n}, {b.outputs[0], n}, tiling, compute32);
         };
         r.add_kernel(std::move(k), NPUSIM_HERE);
     }
@@ -344,12 +344,15 @@ void register_cast(registry& r) {
                         const op_buffers& b) {
             const auto& tiling = *static_cast<const kernel::elementwise_tiling*>(tp.data.get());
             const uint64_t n = c.inputs[0].elements();
+            auto cast = [](kernel::kernel_context& c, auto yl, auto xl, auto, uint64_t len) {
+                c.cast(yl, xl, len);
+            };
             if (from == dtype::fp16)
-                kernel::elementwise_cast_kernel<kernel::half, float>(ctx, {b.inputs[0], n},
-                                                                     {b.outputs[0], n}, tiling);
+                kernel::elementwise_unary_kernel<kernel::half, float>(
+                    ctx, {b.inputs[0], n}, {b.outputs[0], n}, tiling, cast);
             else
-                kernel::elementwise_cast_kernel<float, kernel::half>(ctx, {b.inputs[0], n},
-                                                                     {b.outputs[0], n}, tiling);
+                kernel::elementwise_unary_kernel<float, kernel::half>(
+                    ctx, {b.inputs[0], n}, {b.outputs[0], n}, tiling, cast);
         };
         r.add_kernel(std::move(k), NPUSIM_HERE);
     }

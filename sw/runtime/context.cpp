@@ -158,59 +158,35 @@ status context::launch(stream* s, const std::string& name, unsigned block_dim,
                        models::kernel_kind kind, kernel::kernel_fn fn, double flops,
                        uint64_t bytes) {
     task t;
-    t.w.kind = work_kind::kernel;
-    t.w.name = name;
-    t.w.block_dim = block_dim;
-    t.w.cores = kind;
-    t.w.kernel = std::move(fn);
-    t.w.flops = flops;
-    t.w.bytes = bytes;
+    t.w = kernel_work(name, block_dim, kind, std::move(fn), flops, bytes);
     return submit(*m_state, "launch", s, std::move(t), m_state->costs.launch_ps);
 }
 
 status context::memcpy_to_device(stream* s, uint64_t dst, const void* src, uint64_t bytes) {
     task t;
-    t.w.kind = work_kind::memcpy_h2d;
-    t.w.name = "memcpy_h2d";
-    t.w.dst = dst;
-    t.w.host_src = src;
-    t.w.bytes = bytes;
-    return finish_if_pageable(
-        *m_state, s,
-        submit(*m_state, "memcpy_to_device", s, std::move(t), m_state->costs.memcpy_setup_ps), src,
-        bytes);
+    t.w = to_device_work("memcpy_h2d", dst, src, bytes);
+    const status r =
+        submit(*m_state, "memcpy_to_device", s, std::move(t), m_state->costs.memcpy_setup_ps);
+    return finish_if_pageable(*m_state, s, r, src, bytes);
 }
 
 status context::memcpy_to_host(stream* s, void* dst, uint64_t src, uint64_t bytes) {
     task t;
-    t.w.kind = work_kind::memcpy_d2h;
-    t.w.name = "memcpy_d2h";
-    t.w.host_dst = dst;
-    t.w.src = src;
-    t.w.bytes = bytes;
-    return finish_if_pageable(
-        *m_state, s,
-        submit(*m_state, "memcpy_to_host", s, std::move(t), m_state->costs.memcpy_setup_ps), dst,
-        bytes);
+    t.w = to_host_work("memcpy_d2h", dst, src, bytes);
+    const status r =
+        submit(*m_state, "memcpy_to_host", s, std::move(t), m_state->costs.memcpy_setup_ps);
+    return finish_if_pageable(*m_state, s, r, dst, bytes);
 }
 
 status context::memcpy_on_device(stream* s, uint64_t dst, uint64_t src, uint64_t bytes) {
     task t;
-    t.w.kind = work_kind::memcpy_d2d;
-    t.w.name = "memcpy_d2d";
-    t.w.dst = dst;
-    t.w.src = src;
-    t.w.bytes = bytes;
+    t.w = on_device_work("memcpy_d2d", dst, src, bytes);
     return submit(*m_state, "memcpy_on_device", s, std::move(t), m_state->costs.memcpy_setup_ps);
 }
 
 status context::memset(stream* s, uint64_t dst, uint8_t value, uint64_t bytes) {
     task t;
-    t.w.kind = work_kind::memset;
-    t.w.name = "memset";
-    t.w.dst = dst;
-    t.w.value = value;
-    t.w.bytes = bytes;
+    t.w = memset_work("memset", dst, value, bytes);
     return submit(*m_state, "memset", s, std::move(t), m_state->costs.memcpy_setup_ps);
 }
 

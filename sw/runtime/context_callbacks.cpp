@@ -122,10 +122,7 @@ status context::launch_callback(stream* handle, callback_fn fn, callback_block b
                           "' has no report thread; call subscribe_report(thread, stream) "
                           "first, or use launch_host_func to run on the runtime's thread");
     task t;
-    t.w.kind = work_kind::callback;
-    t.w.name = name;
-    t.w.fn = std::move(fn);
-    t.w.blocking = block == callback_block::block;
+    t.w = callback_work(name, std::move(fn), block == callback_block::block);
     t.report_thread = s->report_thread;
     return submit(st, "launch_callback", handle, std::move(t), st.costs.callback_launch_ps);
 }
@@ -142,9 +139,7 @@ status context::launch_host_func(stream* handle, callback_fn fn, const std::stri
                           "' has a report thread; the two callback models must not be mixed on "
                           "one stream (use launch_callback, or unsubscribe first)");
     task t;
-    t.w.kind = work_kind::callback;
-    t.w.name = name;
-    t.w.fn = std::move(fn);
+    t.w = callback_work(name, std::move(fn));
     return submit(st, "launch_host_func", handle, std::move(t), st.costs.callback_launch_ps);
 }
 

@@ -5,30 +5,6 @@
 
 namespace npusim::runtime {
 
-const char* to_string(work_kind k) {
-    switch (k) {
-        case work_kind::kernel:
-            return "kernel";
-        case work_kind::memcpy_h2d:
-            return "memcpy_h2d";
-        case work_kind::memcpy_d2h:
-            return "memcpy_d2h";
-        case work_kind::memcpy_d2d:
-            return "memcpy_d2d";
-        case work_kind::memset:
-            return "memset";
-        case work_kind::event_record:
-            return "event_record";
-        case work_kind::event_wait:
-            return "event_wait";
-        case work_kind::callback:
-            return "callback";
-        case work_kind::graph:
-            return "graph";
-    }
-    return "?";
-}
-
 void task_graph::check(node n, const char* role) const {
     if (n >= m_nodes.size())
         throw std::invalid_argument("graph '" + m_name + "': " + role + " node " +
@@ -48,68 +24,34 @@ task_graph::node task_graph::add(work w, const std::vector<node>& deps) {
 task_graph::node task_graph::add_kernel(const std::string& name, unsigned block_dim,
                                         models::kernel_kind kind, kernel::kernel_fn fn,
                                         const std::vector<node>& deps) {
-    work w;
-    w.kind = work_kind::kernel;
-    w.name = name;
-    w.block_dim = block_dim;
-    w.cores = kind;
-    w.kernel = std::move(fn);
-    return add(std::move(w), deps);
+    return add(kernel_work(name, block_dim, kind, std::move(fn)), deps);
 }
 
 task_graph::node task_graph::add_memcpy_to_device(const std::string& name, uint64_t dst,
                                                   const void* src, uint64_t bytes,
                                                   const std::vector<node>& deps) {
-    work w;
-    w.kind = work_kind::memcpy_h2d;
-    w.name = name;
-    w.dst = dst;
-    w.host_src = src;
-    w.bytes = bytes;
-    return add(std::move(w), deps);
+    return add(to_device_work(name, dst, src, bytes), deps);
 }
 
 task_graph::node task_graph::add_memcpy_to_host(const std::string& name, void* dst, uint64_t src,
                                                 uint64_t bytes, const std::vector<node>& deps) {
-    work w;
-    w.kind = work_kind::memcpy_d2h;
-    w.name = name;
-    w.host_dst = dst;
-    w.src = src;
-    w.bytes = bytes;
-    return add(std::move(w), deps);
+    return add(to_host_work(name, dst, src, bytes), deps);
 }
 
 task_graph::node task_graph::add_memcpy_on_device(const std::string& name, uint64_t dst,
                                                   uint64_t src, uint64_t bytes,
                                                   const std::vector<node>& deps) {
-    work w;
-    w.kind = work_kind::memcpy_d2d;
-    w.name = name;
-    w.dst = dst;
-    w.src = src;
-    w.bytes = bytes;
-    return add(std::move(w), deps);
+    return add(on_device_work(name, dst, src, bytes), deps);
 }
 
 task_graph::node task_graph::add_memset(const std::string& name, uint64_t dst, uint8_t value,
                                         uint64_t bytes, const std::vector<node>& deps) {
-    work w;
-    w.kind = work_kind::memset;
-    w.name = name;
-    w.dst = dst;
-    w.value = value;
-    w.bytes = bytes;
-    return add(std::move(w), deps);
+    return add(memset_work(name, dst, value, bytes), deps);
 }
 
 task_graph::node task_graph::add_host(const std::string& name, callback_fn fn,
                                       const std::vector<node>& deps) {
-    work w;
-    w.kind = work_kind::callback;
-    w.name = name;
-    w.fn = std::move(fn);
-    return add(std::move(w), deps);
+    return add(callback_work(name, std::move(fn)), deps);
 }
 
 void task_graph::add_edge(node from, node to) {

@@ -45,4 +45,15 @@ struct work {
     bool blocking = true;  ///< later work on the stream waits for the callback
 };
 
+/// @name The work items the stream API and task graphs submit.
+/// @{
+work kernel_work(const std::string& name, unsigned block_dim, models::kernel_kind kind,
+                 kernel::kernel_fn fn, double flops = 0, uint64_t bytes = 0);
+work to_device_work(const std::string& name, uint64_t dst, const void* src, uint64_t bytes);
+work to_host_work(const std::string& name, void* dst, uint64_t src, uint64_t bytes);
+work on_device_work(const std::string& name, uint64_t dst, uint64_t src, uint64_t bytes);
+work memset_work(const std::string& name, uint64_t dst, uint8_t value, uint64_t bytes);
+work callback_work(const std::string& name, callback_fn fn, bool blocking = true);
+/// @}
+
 }  // namespace npusim::runtime

@@ -257,7 +257,7 @@ bool caching_allocator::free(uint64_t addr) {
 bool caching_allocator::record_stream(uint64_t addr, stream_id stream) {
     block* it = m_live.find(addr);
     if (!it) {
-        m_error = fmt::format("record_stream: 0x{:x} is not the start of a live block", addr);
+        m_error = fmt::format("0x{:x} is not the start of a live block", addr);
         return false;
     }
     if (stream == it->stream) return true;

@@ -207,6 +207,12 @@ BOOST_AUTO_TEST_CASE(alignment_not_power_of_two) {
         {"test.yaml:3:", "buffers.l1.alignment: alignment 48B is not a power of two", "hint:"});
 }
 
+BOOST_AUTO_TEST_CASE(allocator_alignment_not_power_of_two) {
+    check_error(
+        header + "memory:\n  alignment: 768\n",
+        {"test.yaml:", "memory.alignment: alignment is not a power of two", "hint: use e.g. 512"});
+}
+
 BOOST_AUTO_TEST_CASE(size_not_multiple_of_alignment) {
     check_error(header + "buffers:\n  l0a: {size: 1000, alignment: 512}\n",
                 {"test.yaml:3:", "buffers.l0a.size", "not a multiple of the alignment 512B"});

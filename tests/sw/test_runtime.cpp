@@ -433,6 +433,32 @@ BOOST_AUTO_TEST_CASE(bad_arguments_name_what_is_wrong) {
         BOOST_CHECK(contains(last(), "the default stream cannot be destroyed"));
         BOOST_CHECK(ctx.launch(nullptr, "k", 1, kernel_kind::cube, {}) == status::invalid_argument);
         BOOST_CHECK(contains(last(), "the kernel function is empty"));
+        BOOST_CHECK(ctx.join_host_thread(me) == status::invalid_argument);
+        BOOST_CHECK_EQUAL(last(),
+                          "join_host_thread: thread 0 is not another host thread of the "
+                          "program; pass an id from spawn_host_thread");
+        BOOST_CHECK(ctx.unsubscribe_report(me, nullptr) == status::not_subscribed);
+        BOOST_CHECK_EQUAL(last(),
+                          "unsubscribe_report: thread 0 is not the report thread of stream "
+                          "'default'");
+        BOOST_CHECK(ctx.record_stream(12345, nullptr) == status::invalid_argument);
+        BOOST_CHECK_EQUAL(last(), "record_stream: 0x3039 is not the start of a live block");
+        BOOST_CHECK(ctx.destroy_graph(nullptr) == status::invalid_handle);
+        BOOST_CHECK_EQUAL(last(), "destroy_graph: the graph is not one of this context's graphs");
+        BOOST_CHECK(ctx.launch_graph(nullptr, nullptr) == status::invalid_handle);
+        BOOST_CHECK(contains(last(),
+                             "launch_graph: the graph is not one of this context's "
+                             "instantiated graphs or was destroyed"));
+        void* p = nullptr;
+        BOOST_CHECK(ctx.malloc_host(p, 0) == status::invalid_argument);
+        BOOST_CHECK_EQUAL(last(), "malloc_host: a size of 0 bytes; ask for at least 1 byte");
+        event* e = nullptr;
+        BOOST_CHECK(ctx.create_event(e, "late") == status::success);
+        BOOST_CHECK(ctx.synchronize_event(e, us) == status::event_sync_timeout);
+        BOOST_CHECK_EQUAL(last(),
+                          "synchronize_event: event 'late' did not complete within 1 us: "
+                          "event 'late' has never been recorded (no record_event call "
+                          "made it)");
     });
 }
 

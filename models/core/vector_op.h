@@ -42,6 +42,9 @@ enum class vec_opcode : uint8_t {
     // per repeat: dst[r] = sum or max of the repeat's masked elements of src0
     reduce_sum,
     reduce_max,
+    // per repeat: 8 consecutive src0 elements, each filled into one 32-byte dst block (Ascend
+    // Brcb); no mask, dst blocks placed by the dst strides, src0 advances 8 elements a repeat
+    brcb,
 };
 
 enum class cmp_mode : uint8_t { lt, gt, le, ge, eq, ne };

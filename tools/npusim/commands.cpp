@@ -53,8 +53,8 @@ int cmd_run(const run_args& a) {
         std::find(kernels.begin(), kernels.end(), a.workload) != kernels.end();
     const bool file_workload =
         a.workload.find('/') != std::string::npos ||
-        a.workload.size() > 5 && (a.workload.substr(a.workload.size() - 5) == ".yaml" ||
-                                  a.workload.substr(a.workload.size() - 4) == ".yml");
+        (a.workload.size() > 5 && (a.workload.substr(a.workload.size() - 5) == ".yaml" ||
+                                   a.workload.substr(a.workload.size() - 4) == ".yml"));
     graph::workload wl;
     graph::workload_plan wl_plan;
     try {

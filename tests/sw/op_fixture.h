@@ -1,0 +1,55 @@
+#pragma once
+// Runs a workload with --check on a preset: every op must match its CPU reference.
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "sw/graph/workload.h"
+#include "sw/graph/workload_runner.h"
+#include "tests/sw/runtime_fixture.h"
+
+namespace npusim::test {
+
+/// The presets every op is checked on: coupled (tiny, ascend910, ascend310p3) and split
+/// (ascend910b1).
+inline const std::vector<std::string>& all_presets() {
+    static const std::vector<std::string> p = {"tiny", "ascend910", "ascend910b1", "ascend310p3"};
+    return p;
+}
+
+/// Runs `yaml` with --check on `preset`; every op must match its reference.
+inline void check_workload(const std::string& preset, const std::string& yaml) {
+    const auto cfg = platform::load_platform(preset);
+    const auto w = graph::load_workload_text(yaml, "test.yaml");
+    const auto plan = graph::plan_workload(w, cfg);
+    graph::workload_result r;
+    run_runtime(cfg, [&](platform::chip& chip, runtime::context&) {
+        std::vector<platform::op_record> ops;
+        r = graph::run_workload(chip, plan, true, ops);
+    });
+    BOOST_CHECK_EQUAL(r.failure, "");
+    BOOST_CHECK_EQUAL(r.checks.size(), w.ops.size());
+    for (const auto& c : r.checks)
+        BOOST_CHECK_MESSAGE(c.ok, preset << ": " << c.label << " max error " << c.max_error
+                                         << " over tolerance " << c.tolerance);
+}
+
+}  // namespace npusim::test
+
+/// One test case per preset (a process runs one simulation), each checking the workload
+/// `yaml_expr` with check_workload: name_tiny, name_ascend910, name_ascend910b1 and
+/// name_ascend310p3. CMake registers them (cmake/boost_test_cases.cmake).
+#define NPUSIM_PRESET_CASES(name, yaml_expr)                      \
+    BOOST_AUTO_TEST_CASE(name##_tiny) {                           \
+        ::npusim::test::check_workload("tiny", yaml_expr);        \
+    }                                                             \
+    BOOST_AUTO_TEST_CASE(name##_ascend910) {                      \
+        ::npusim::test::check_workload("ascend910", yaml_expr);   \
+    }                                                             \
+    BOOST_AUTO_TEST_CASE(name##_ascend910b1) {                    \
+        ::npusim::test::check_workload("ascend910b1", yaml_expr); \
+    }                                                             \
+    BOOST_AUTO_TEST_CASE(name##_ascend310p3) {                    \
+        ::npusim::test::check_workload("ascend310p3", yaml_expr); \
+    }

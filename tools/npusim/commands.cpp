@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -16,6 +17,7 @@
 #include "sw/graph/builtin_workloads.h"
 #include "sw/graph/workload_runner.h"
 #include "sw/ops/registry.h"
+#include "tools/npusim/sweep_runner.h"
 
 namespace npusim::tools {
 
@@ -196,6 +198,33 @@ int cmd_presets() {
 int cmd_ops() {
     std::cout << ops::library().describe();
     return 0;
+}
+
+int cmd_sweep(const sweep_args& a) {
+    sweep_spec spec;
+    try {
+        spec = load_sweep(a.file);
+    } catch (const config_error& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    }
+    sweep_options o;
+    o.jobs = a.jobs;
+    o.out_dir = a.out_dir.empty() ? "sweeps/" + spec.name : a.out_dir;
+    o.self = std::filesystem::read_symlink("/proc/self/exe").string();
+    if (a.point >= 0) {
+        if (size_t(a.point) >= spec.points.size()) {
+            std::cerr << "npusim sweep: --point " << a.point << " is out of range; " << a.file
+                      << " has " << spec.points.size() << " points (0.." << spec.points.size() - 1
+                      << ")\n";
+            return 2;
+        }
+        return run_point(spec, spec.points[size_t(a.point)], o)["status"] == "ok" ? 0 : 1;
+    }
+    if (a.collect) return collect_sweep(spec, o);
+    std::cerr << "sweep '" << spec.name << "': " << spec.points.size() << " points, " << o.jobs
+              << (o.jobs == 1 ? " job" : " jobs") << ", results in " << o.out_dir << "\n";
+    return run_sweep(spec, o);
 }
 
 }  // namespace npusim::tools

@@ -44,14 +44,24 @@ bool wait_for(F done) {
     return false;
 }
 
+/// A fresh directory in the temp directory, removed with everything in it at the end.
+struct temp_dir {
+    explicit temp_dir(const std::string& stem)
+        : path(fs::temp_directory_path() / ("npusim_" + stem + "_" + std::to_string(getpid()))) {
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~temp_dir() { fs::remove_all(path); }
+    fs::path path;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(sweep)
 
 BOOST_AUTO_TEST_CASE(killed_point_is_recorded_and_sweep_resumes) {
-    const fs::path dir = fs::temp_directory_path() / ("npusim_sweep_" + std::to_string(getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const temp_dir tmp("sweep");
+    const fs::path& dir = tmp.path;
     const std::string file = (dir / "s.yaml").string(), out = (dir / "out").string();
     std::ofstream(file) << "schema: npusim.sweep/1\nname: t\nplatform: tiny\n"
                            "workloads: [" NPUSIM_SOURCE_DIR
@@ -105,13 +115,11 @@ BOOST_AUTO_TEST_CASE(killed_point_is_recorded_and_sweep_resumes) {
     BOOST_CHECK(contains(csv, "index,workload,chip.cores,status,wall_s,sim_time_ns"));
     BOOST_CHECK(contains(csv, ",crashed,"));
     BOOST_CHECK(fs::exists(out + "/plots/sim_time_ns.svg"));
-    fs::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(failed_point_records_its_error) {
-    const fs::path dir = fs::temp_directory_path() / ("npusim_sweepf_" + std::to_string(getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const temp_dir tmp("sweepf");
+    const fs::path& dir = tmp.path;
     const std::string file = (dir / "s.yaml").string(), out = (dir / "out").string();
     std::ofstream(file) << "schema: npusim.sweep/1\nname: f\nplatform: tiny\n"
                            "workloads: [" NPUSIM_SOURCE_DIR
@@ -122,7 +130,56 @@ BOOST_AUTO_TEST_CASE(failed_point_records_its_error) {
     BOOST_CHECK_MESSAGE(contains(r.out, "2 of 2 points recorded, 1 failed"), r.out);
     BOOST_CHECK_MESSAGE(contains(r.out, "point 1 failed: "), r.out);
     BOOST_CHECK_MESSAGE(contains(r.out, "gm.bandwidth"), r.out);
-    fs::remove_all(dir);
+}
+
+// A real single-node Slurm (scripts/slurm-single-node.sh, Debian packages): the points run as
+// an array job and are collected with the local rules; a rerun finds everything recorded.
+BOOST_AUTO_TEST_CASE(slurm_array_end_to_end) {
+    const temp_dir tmp("slurm");
+    const fs::path& dir = tmp.path;
+    const std::string script = NPUSIM_SOURCE_DIR "/scripts/slurm-single-node.sh";
+    const std::string cluster = (dir / "cluster").string();
+    struct stop_cluster {  // even when a check below aborts the case
+        std::string cmd;
+        ~stop_cluster() { (void)std::system(cmd.c_str()); }
+    } guard{"'" + script + "' stop '" + cluster + "'"};
+    BOOST_REQUIRE_EQUAL(
+        std::system(("'" + script + "' start '" + cluster + "' >/dev/null").c_str()), 0);
+    setenv("SLURM_CONF", (cluster + "/slurm.conf").c_str(), 1);
+    const std::string file = (dir / "s.yaml").string(), out = (dir / "out").string();
+    std::ofstream(file) << "schema: npusim.sweep/1\nname: slurm\nplatform: tiny\n"
+                           "workloads: [" NPUSIM_SOURCE_DIR
+                           "/configs/workloads/mlp.yaml]\n"
+                           "parameters:\n  - list: {chip.cores: [1, 2, 0]}\n";
+    cli_result r = run_cli("sweep '" + file + "' --out '" + out + "' --slurm");
+    BOOST_CHECK_EQUAL(r.rc, 1);  // chip.cores 0 is out of range
+    BOOST_CHECK_MESSAGE(contains(r.out, "submitted array job"), r.out);
+    BOOST_CHECK_MESSAGE(contains(r.out, "collected 3 new results; 0 points missing"), r.out);
+    BOOST_CHECK_MESSAGE(contains(r.out, "3 of 3 points recorded, 1 failed"), r.out);
+    BOOST_CHECK_MESSAGE(contains(r.out, "point 2 failed: "), r.out);
+    BOOST_CHECK(contains(read_file(out + "/slurm/array.sbatch"), "#SBATCH --array=0-2"));
+    BOOST_CHECK_EQUAL(lines_of(out + "/results.jsonl"), 3u);
+    r = run_cli("sweep '" + file + "' --out '" + out + "' --slurm");
+    BOOST_CHECK_MESSAGE(contains(r.out, "every point is already recorded"), r.out);
+    BOOST_CHECK_EQUAL(lines_of(out + "/results.jsonl"), 3u);
+}
+
+BOOST_AUTO_TEST_CASE(emit_slurm_writes_array_script) {
+    const temp_dir tmp("emit");
+    const fs::path& dir = tmp.path;
+    const std::string file = (dir / "s.yaml").string(), out = (dir / "out").string();
+    std::ofstream(file) << "schema: npusim.sweep/1\nname: e\nworkloads: [mlp.yaml]\n"
+                           "parameters:\n  - range: {chip.cores: {from: 2, to: 8, step: 2}}\n"
+                           "  - grid: {gm.latency: [10ns, 20ns], l2.ways: [4, 8, 16]}\n";
+    const cli_result r = run_cli("sweep '" + file + "' --out '" + out + "' --emit slurm");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    const std::string sb = read_file(out + "/slurm/array.sbatch");
+    BOOST_CHECK_MESSAGE(contains(sb, "#SBATCH --array=0-23\n"), sb);  // 4 x 2 x 3 points
+    BOOST_CHECK_MESSAGE(contains(sb, "--point \"$SLURM_ARRAY_TASK_ID\""), sb);
+    const std::string points = read_file(out + "/slurm/points.txt");
+    BOOST_CHECK_EQUAL(std::count(points.begin(), points.end(), '\n'), 24);
+    BOOST_CHECK_MESSAGE(contains(points, "23\tchip.cores=8 gm.latency=20ns l2.ways=16 workload="),
+                        points);
 }
 
 BOOST_AUTO_TEST_CASE(sweep_file_errors_name_line_and_key) {

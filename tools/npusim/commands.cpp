@@ -18,6 +18,7 @@
 #include "sw/graph/workload_runner.h"
 #include "sw/ops/registry.h"
 #include "tools/npusim/sweep_runner.h"
+#include "tools/npusim/sweep_slurm.h"
 
 namespace npusim::tools {
 
@@ -222,6 +223,20 @@ int cmd_sweep(const sweep_args& a) {
         return run_point(spec, spec.points[size_t(a.point)], o)["status"] == "ok" ? 0 : 1;
     }
     if (a.collect) return collect_sweep(spec, o);
+    const std::string file = std::filesystem::absolute(a.file).string();
+    o.out_dir = std::filesystem::absolute(o.out_dir).string();
+    if (a.slurm) return submit_slurm(spec, o, file);
+    if (a.emit == "slurm") {
+        const std::string script = emit_slurm(spec, o, file);
+        if (script.empty())
+            std::cout << "every point is already recorded in " << o.out_dir << "\n";
+        else
+            std::cout << "wrote " << script << " and " << o.out_dir
+                      << "/slurm/points.txt\nsubmit: sbatch " << script
+                      << "\nthen collect: npusim sweep " << file << " --out " << o.out_dir
+                      << " --collect\n";
+        return 0;
+    }
     std::cerr << "sweep '" << spec.name << "': " << spec.points.size() << " points, " << o.jobs
               << (o.jobs == 1 ? " job" : " jobs") << ", results in " << o.out_dir << "\n";
     return run_sweep(spec, o);

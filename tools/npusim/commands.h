@@ -25,6 +25,8 @@ struct sweep_args {
     unsigned jobs = 1;
     int point = -1;        ///< run only this point (a Slurm array task)
     bool collect = false;  ///< merge per-point results (after a Slurm array)
+    bool slurm = false;    ///< submit the points as a Slurm array, wait, collect
+    std::string emit;      ///< "slurm": write the array script and point list only
 };
 
 /// Exit codes: 0 success, 1 failed run or check, 2 bad usage or bad input.

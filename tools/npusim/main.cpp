@@ -53,6 +53,10 @@ int sc_main(int argc, char* argv[]) {
     sweep_cmd->add_option("--point", sweep.point, "run only point K (e.g. one Slurm array task)");
     sweep_cmd->add_flag("--collect", sweep.collect,
                         "merge per-point results into the results files");
+    sweep_cmd->add_flag("--slurm", sweep.slurm,
+                        "submit the points as a Slurm job array, wait for it, then collect");
+    sweep_cmd->add_option("--emit", sweep.emit, "write a job array script only: slurm")
+        ->check(CLI::IsMember({"slurm"}));
 
     // `npusim` alone runs the default preset on the default workload.
     const char* default_args[] = {argv[0], "run"};

@@ -248,6 +248,12 @@ int finish(const sweep_spec& s, const sweep_options& o) {
 
 }  // namespace
 
+std::set<std::string> recorded_labels(const sweep_options& o) {
+    std::set<std::string> out;
+    for (const auto& [label, r] : recorded(o)) out.insert(label);
+    return out;
+}
+
 json run_point(const sweep_spec& s, const sweep_point& p, const sweep_options& o) {
     const auto t0 = clock_type::now();
     const pid_t pid = start_point(s, p, o);

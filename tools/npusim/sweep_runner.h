@@ -4,6 +4,7 @@
 // and timed-out points are recorded with their error and log, and the sweep goes on.
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <string>
 
 #include "tools/npusim/sweep_spec.h"
@@ -20,6 +21,9 @@ struct sweep_options {
 /// index, label, workload, params, status (ok, failed, crashed, timeout), exit_code, wall_s,
 /// error, log, metrics. Also writes it to OUT/points/<index>.result.json.
 nlohmann::json run_point(const sweep_spec& s, const sweep_point& p, const sweep_options& o);
+
+/// @brief Labels of the points recorded in OUT/results.jsonl.
+std::set<std::string> recorded_labels(const sweep_options& o);
 
 /// @brief Runs every point not yet in OUT/results.jsonl. Returns 0 when all points are ok, 1
 /// when some failed.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -157,10 +158,10 @@ std::vector<settings> expand_group(const std::string& source, const YAML::Node& 
 std::string resolve(const std::string& base_dir, const std::string& path) {
     // presets and built-in workloads are bare names; files are relative to the sweep file
     if (path.find('/') == std::string::npos && path.find(".y") == std::string::npos) return path;
+    // absolute, so that cluster array tasks started elsewhere find them
     if (!path.empty() && path[0] == '/') return path;
-    std::ifstream probe(path);
-    if (probe) return path;  // relative to the working directory already
-    return base_dir + "/" + path;
+    if (std::filesystem::exists(path)) return std::filesystem::absolute(path).string();
+    return std::filesystem::absolute(base_dir + "/" + path).string();
 }
 
 }  // namespace

@@ -29,6 +29,13 @@ class host_signal {
     sc_core::sc_event m_event;
 };
 
+/// @brief A span of host-side activity for timelines: `group` is a track group ("host",
+/// "streams"), `track` a thread or stream, `name` what ran.
+struct activity_span {
+    std::string group, track, name;
+    models::ps_t start = 0, end = 0;
+};
+
 /// @brief What host software may do to the simulated platform: time, simulated host threads,
 /// kernel launches, copies, and deadlock diagnostics. The runtime is built on this alone.
 class host_interface {
@@ -69,6 +76,13 @@ class host_interface {
     /// @brief Reads of freed device memory between two times: "N bytes at GM[0x...]" each.
     std::vector<std::string> freed_reads(models::ps_t from, models::ps_t to) const;
 
+    /// @brief Timelines: where activity spans go (none by default, so recording costs nothing).
+    void set_span_sink(std::function<void(activity_span)> sink) { m_span_sink = std::move(sink); }
+    bool spans_on() const { return bool(m_span_sink); }
+    void record_span(activity_span s) const {
+        if (m_span_sink) m_span_sink(std::move(s));
+    }
+
     /// @brief Adds a source of "what waits on what" lines for deadlock reports; returns its
     /// key for remove_reporter.
     unsigned add_reporter(std::function<std::string()> fn);
@@ -86,6 +100,7 @@ class host_interface {
     std::unordered_map<const sc_core::sc_object*, unsigned> m_ids;  ///< process -> thread id
     std::vector<std::pair<unsigned, std::function<std::string()>>> m_reporters;
     unsigned m_next_reporter = 0;
+    std::function<void(activity_span)> m_span_sink;
 };
 
 }  // namespace npusim::platform

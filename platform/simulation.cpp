@@ -5,11 +5,23 @@
 
 namespace npusim::platform {
 
-simulation::simulation(const platform_config& cfg, std::optional<vcd_options> vcd) {
+simulation::simulation(const platform_config& cfg, std::optional<vcd_options> vcd,
+                       const std::string& timeline) {
     m_chip = std::make_unique<chip>("chip", cfg);
-    if (vcd) {
-        m_vcd = std::make_unique<vcd_writer>(*vcd);
-        m_chip->attach_trace(m_vcd.get());
+    if (vcd) m_vcd = std::make_unique<vcd_writer>(*vcd);
+    if (!timeline.empty()) {
+        m_timeline = std::make_unique<timeline_writer>(timeline);
+        timeline_writer* t = m_timeline.get();
+        m_chip->host_api().set_span_sink([t](activity_span s) { t->add_span(s); });
+        m_chip->scheduler().observe([t](const models::launch_record& r) { t->add_launch(r); });
+    }
+    if (m_vcd && m_timeline) {
+        m_fanout = std::make_unique<trace_fanout>(
+            std::vector<models::trace_sink*>{m_vcd.get(), m_timeline.get()});
+        m_chip->attach_trace(m_fanout.get());
+    } else if (m_vcd || m_timeline) {
+        m_chip->attach_trace(m_vcd ? static_cast<models::trace_sink*>(m_vcd.get())
+                                   : m_timeline.get());
     }
 }
 
@@ -45,6 +57,7 @@ bool simulation::run(const host_program& program) {
         sc_core::sc_start();
     }
     if (m_vcd) m_vcd->close();
+    if (m_timeline) m_timeline->close();
     return m_error.empty();
 }
 

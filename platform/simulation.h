@@ -10,6 +10,8 @@
 #include "platform/chip.h"
 #include "platform/config/platform_config.h"
 #include "platform/stats.h"
+#include "platform/timeline_writer.h"
+#include "platform/trace_fanout.h"
 #include "platform/vcd_writer.h"
 
 namespace npusim::platform {
@@ -21,7 +23,9 @@ class simulation {
     /// @brief The host program; it records the ops it runs. Throwing fails the run.
     using host_program = std::function<void(chip&, std::vector<op_record>&)>;
 
-    explicit simulation(const platform_config& cfg, std::optional<vcd_options> vcd = {});
+    /// `timeline`: path of a Chrome trace to write (empty: none).
+    explicit simulation(const platform_config& cfg, std::optional<vcd_options> vcd = {},
+                        const std::string& timeline = "");
     ~simulation();
 
     chip& get_chip() { return *m_chip; }
@@ -35,6 +39,8 @@ class simulation {
   private:
     std::unique_ptr<chip> m_chip;
     std::unique_ptr<vcd_writer> m_vcd;
+    std::unique_ptr<timeline_writer> m_timeline;
+    std::unique_ptr<trace_fanout> m_fanout;
     std::vector<op_record> m_ops;
     std::string m_error;
 };

@@ -120,6 +120,7 @@ void task_scheduler::start(active& a, const std::vector<ai_core*>& unit) {
     block_record& br = a.rec.blocks[blk];
     br.block = blk;
     br.core = unit.front()->id();
+    for (ai_core* c : unit) br.cores.push_back(c->id());
     br.start = now_ps();
     auto left = std::make_shared<unsigned>(static_cast<unsigned>(unit.size()));
     for (ai_core* c : unit) m_busy[c->id()] = true;
@@ -144,6 +145,7 @@ void task_scheduler::start(active& a, const std::vector<ai_core*>& unit) {
                               auto done = std::move(a.req.done);
                               const launch_record rec = std::move(a.rec);
                               m_active.remove_if([&a](const active& x) { return &x == &a; });
+                              if (m_observer) m_observer(rec);
                               if (done) done(rec);
                           });
     }

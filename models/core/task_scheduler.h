@@ -23,7 +23,8 @@ const char* to_string(kernel_kind k);
 /// @brief Timing of one block of a launch.
 struct block_record {
     unsigned block = 0;
-    unsigned core = 0;  ///< the (first) core it ran on
+    unsigned core = 0;            ///< the (first) core it ran on
+    std::vector<unsigned> cores;  ///< every core of its unit (one, or a cube+vector group)
     ps_t start = 0, end = 0;
     std::string fault;
 };
@@ -69,6 +70,8 @@ class task_scheduler : public model_base {
     unsigned units(kernel_kind kind) const { return static_cast<unsigned>(units_of(kind).size()); }
     /// @brief Launches submitted and not finished, for deadlock reports.
     std::string blocked_report() const;
+    /// @brief Called with every finished launch (e.g. by a timeline writer).
+    void observe(std::function<void(const launch_record&)> fn) { m_observer = std::move(fn); }
 
   private:
     struct active {
@@ -88,6 +91,7 @@ class task_scheduler : public model_base {
     uint64_t m_seq = 0;
     std::list<active> m_active;  ///< stable addresses: blocks point at their launch
     sc_core::sc_event m_wake;
+    std::function<void(const launch_record&)> m_observer;
 };
 
 }  // namespace npusim::models

@@ -14,7 +14,15 @@ std::string format_us(models::ps_t ps);
 class call {
   public:
     call(runtime_state& st, const char* what)
-        : m_st(st), m_what(what), m_me(st.api.current_thread()) {}
+        : m_st(st), m_what(what), m_me(st.api.current_thread()), m_start(st.api.now()) {}
+    /// The call's span on its host thread's timeline track (when it took simulated time).
+    ~call() {
+        if (m_me >= 0 && m_st.api.spans_on() && m_st.api.now() > m_start)
+            m_st.api.record_span(
+                {"host", m_st.api.thread_name(unsigned(m_me)), m_what, m_start, m_st.api.now()});
+    }
+    call(const call&) = delete;
+    call& operator=(const call&) = delete;
 
     /// Records the error for the calling thread and returns its code.
     status fail(status code, const std::string& why) {
@@ -77,6 +85,7 @@ class call {
     runtime_state& m_st;
     const char* m_what;
     int m_me;
+    models::ps_t m_start;
 };
 
 /// @brief Waits until the stream has no unfinished work or the deadline passes; false on

@@ -182,6 +182,7 @@ void runtime_state::record_timeline(const std::string& stream, uint64_t seq, con
                                     models::ps_t submitted, models::ps_t start, status result) {
     timeline.push_back(
         {stream, seq, to_string(w.kind), w.name, submitted, start, api.now(), result});
+    if (api.spans_on()) api.record_span({"streams", stream, w.name, start, api.now()});
 }
 
 error_info runtime_state::run_copy(const work& w) {

@@ -3,6 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <map>
+#include <set>
+
 #include "tests/tools/cli_fixture.h"
 
 using namespace npusim::test;
@@ -277,6 +281,60 @@ BOOST_AUTO_TEST_CASE(run_rejects_bad_workload_options) {
     r = run_cli("run --platform tiny --set gm.capacity=1MiB --stream-bytes 1MiB");
     BOOST_CHECK_EQUAL(r.rc, 1);
     BOOST_CHECK(contains(r.out, "dma_stream needs 6291456 bytes of GM but the chip has 1048576"));
+}
+
+// --timeline: a Chrome trace with host-thread, stream, core (blocks) and pipe tracks, op names
+// on the spans, and each pipe's spans adding up to its busy time in the stats.
+BOOST_AUTO_TEST_CASE(timeline_tracks_match_stats) {
+    temp_file trace("trace", ".json"), stats("stats", ".json");
+    const cli_result r = run_cli("run --platform tiny --workload '" NPUSIM_SOURCE_DIR
+                                 "/configs/workloads/mlp.yaml' --timeline '" +
+                                 trace.str() + "' --stats '" + stats.str() + "' --quiet");
+    BOOST_REQUIRE_EQUAL(r.rc, 0);
+    const auto t = nlohmann::json::parse(read_file(trace.str()));
+    const auto st = nlohmann::json::parse(read_file(stats.str()));
+    std::map<std::pair<int, int>, std::string> track;  // (pid, tid) -> name
+    std::map<int, std::string> process;
+    for (const auto& e : t["traceEvents"])
+        if (e["ph"] == "M" && e["name"] == "thread_name")
+            track[{e["pid"], e["tid"]}] = e["args"]["name"];
+        else if (e["ph"] == "M")
+            process[e["pid"]] = e["args"]["name"];
+    BOOST_CHECK_EQUAL(process[1], "host threads");
+    BOOST_CHECK_EQUAL(process[2], "streams");
+    BOOST_CHECK_EQUAL(process[10], "core 0");
+    std::map<std::string, double> busy_ns;  // "core/pipe" -> summed span time
+    std::set<std::string> host_calls, stream_ops, block_names, pipe_names;
+    for (const auto& e : t["traceEvents"]) {
+        if (e["ph"] != "X") continue;
+        const std::string name = e["name"], tr = track[{e["pid"], e["tid"]}];
+        const int pid = e["pid"];
+        if (pid == 1) host_calls.insert(tr + ":" + name);
+        if (pid == 2) stream_ops.insert(tr + ":" + name);
+        if (pid >= 10 && tr == "blocks") block_names.insert(name);
+        if (pid >= 10 && tr != "blocks") {
+            busy_ns[std::to_string(pid - 10) + "/" + tr] += e["dur"].get<double>() * 1000;
+            pipe_names.insert(name);
+        }
+    }
+    BOOST_CHECK(host_calls.count("host:launch"));
+    BOOST_CHECK(host_calls.count("host:synchronize_device") ||
+                host_calls.count("host:synchronize"));
+    BOOST_CHECK(stream_ops.count("default:matmul -> h"));
+    BOOST_CHECK(stream_ops.count("side:add -> res") || stream_ops.count("default:add -> res"));
+    BOOST_CHECK(block_names.count("matmul -> h #0"));
+    BOOST_CHECK(pipe_names.count("matmul -> o"));
+    size_t pipes = 0;
+    for (const auto& c : st["cores"])
+        for (const auto& [pipe, p] : c["pipes"].items()) {
+            const double want = p["busy_ns"];
+            const std::string key = std::to_string(c["id"].get<int>()) + "/" + pipe;
+            if (want == 0) continue;
+            ++pipes;
+            BOOST_CHECK_MESSAGE(std::fabs(busy_ns[key] - want) < 1e-3 * (1 + want / 1000),
+                                key << ": timeline " << busy_ns[key] << " ns, stats " << want);
+        }
+    BOOST_CHECK_GE(pipes, 8u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -101,7 +101,7 @@ int cmd_run(const run_args& a) {
     }
 
     const auto wall0 = std::chrono::steady_clock::now();
-    simulation sim(cfg, vcd);
+    simulation sim(cfg, vcd, a.timeline_file);
     std::string mismatch;
     graph::workload_result wl_result;
     const bool ok = sim.run([&](chip& c, std::vector<op_record>& ops) {

@@ -9,7 +9,7 @@ struct run_args {
     std::string platform = "ascend910";
     std::string workload = "dma_stream";
     std::vector<std::string> sets;
-    std::string stats_file, vcd_file, vcd_cores, vcd_window;
+    std::string stats_file, vcd_file, vcd_cores, vcd_window, timeline_file;
     std::vector<std::string> vcd_signals;
     std::string stream_bytes = "256KiB";
     std::string shape;   ///< matmul MxKxN or elementwise N

@@ -29,6 +29,9 @@ int sc_main(int argc, char* argv[]) {
     run_cmd->add_option("--set", run.sets, "override a platform key, e.g. gm.bandwidth=1.6TB/s");
     run_cmd->add_option("--stats", run.stats_file, "write machine-readable stats (JSON)");
     run_cmd->add_option("--vcd", run.vcd_file, "write a VCD waveform (timescale 1 ns)");
+    run_cmd->add_option("--timeline", run.timeline_file,
+                        "write a Chrome trace (open in Perfetto): host threads, streams, cores, "
+                        "pipes");
     run_cmd->add_option("--vcd-cores", run.vcd_cores, "cores to trace, e.g. 0,2-3 (default all)");
     run_cmd->add_option("--vcd-signal", run.vcd_signals, "glob of signals to trace, e.g. '*mte2*'");
     run_cmd->add_option("--vcd-window", run.vcd_window, "time window FROM:TO, e.g. 0ns:20us");

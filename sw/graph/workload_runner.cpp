@@ -42,8 +42,9 @@ struct tensor_state {
     bool live = false;
     runtime::stream* writer = nullptr;  ///< stream of the op that wrote it
     runtime::event* ready = nullptr;    ///< recorded after the writer, if another stream reads it
-    int last_use = -1;                  ///< index of the last op that names it
+    int last_use = -1;                  ///< index of the last op that names it or a view of it
     std::vector<std::string> reader_streams;
+    bool view = false;  ///< shares another tensor's memory (a reshape); never freed itself
 };
 
 }  // namespace
@@ -91,10 +92,18 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
         return s == runtime::status::success;
     };
     std::map<std::string, tensor_state> state;
+    // A view's uses count as uses of the tensor whose memory it shares (its root).
+    std::map<std::string, std::string> root;
+    auto root_of = [&](const std::string& n) -> const std::string& {
+        auto it = root.find(n);
+        return it == root.end() ? n : it->second;
+    };
     for (size_t i = 0; i < w.ops.size(); ++i) {
-        for (const auto* names : {&w.ops[i].inputs, &w.ops[i].outputs})
-            for (const auto& n : *names) state[n].last_use = int(i);
-        for (const auto& n : w.ops[i].inputs) state[n].reader_streams.push_back(w.ops[i].stream);
+        const op_decl& o = w.ops[i];
+        if (plan.ops[i].call.schema->view) root[o.outputs[0]] = root_of(o.inputs[0]);
+        for (const auto* names : {&o.inputs, &o.outputs})
+            for (const auto& n : *names) state[root_of(n)].last_use = int(i);
+        for (const auto& n : o.inputs) state[root_of(n)].reader_streams.push_back(o.stream);
     }
     std::map<std::string, runtime::stream*> streams;
     auto stream_of = [&](const std::string& name) -> runtime::stream* {
@@ -128,6 +137,15 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
     }
     for (size_t i = 0; i < w.ops.size() && result.failure.empty(); ++i) {
         const op_decl& o = w.ops[i];
+        if (plan.ops[i].call.schema->view) {  // same memory, same writer, same ready event
+            tensor_state& v = state[o.outputs[0]];
+            const tensor_state& from = state[o.inputs[0]];
+            v.addr = from.addr;
+            v.writer = from.writer;
+            v.ready = from.ready;
+            v.live = v.view = true;
+            continue;
+        }
         runtime::stream* s = stream_of(o.stream);
         ops::op_buffers buffers;
         for (const auto& n : o.inputs) {
@@ -155,7 +173,7 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
         if (check) continue;  // every tensor is kept for the comparison
         for (const auto* names : {&o.inputs, &o.outputs})
             for (const auto& n : *names) {
-                tensor_state& ts = state[n];
+                tensor_state& ts = state[root_of(n)];
                 if (ts.live && ts.last_use == int(i)) {
                     ok(ctx.free(ts.addr));
                     ts.live = false;
@@ -206,7 +224,7 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
     }
     result.peak_device_bytes = ctx.memory_stats().at("allocated_bytes.all.peak");
     for (auto& [name, ts] : state)
-        if (ts.live) ok(ctx.free(ts.addr));
+        if (ts.live && !ts.view) ok(ctx.free(ts.addr));
     return result;
 }
 

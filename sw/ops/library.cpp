@@ -33,6 +33,7 @@ registry build_library() {
     lib::register_elementwise(r);
     lib::register_matmul(r);
     lib::register_norm(r);
+    lib::register_views(r);
     return r;
 }
 

@@ -20,6 +20,7 @@ const models::core_params& cube_core(const platform::platform_config& p);
 
 void register_elementwise(registry& r);  // binary ops, activations, cast
 void register_matmul(registry& r);
-void register_norm(registry& r);  // reductions, softmax, layernorm, rmsnorm
+void register_norm(registry& r);
+void register_views(registry& r);  // reshape  // reductions, softmax, layernorm, rmsnorm
 
 }  // namespace npusim::ops::lib

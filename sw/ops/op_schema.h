@@ -58,6 +58,9 @@ struct op_schema {
     /// @brief Largest accepted |device - reference| / (|reference| + 1), after the reference is
     /// rounded to the output dtype.
     double tolerance = 0;
+    /// @brief A view: output 0 is input 0's bytes reinterpreted (reshape), so no kernel runs
+    /// and the output shares the input's device memory.
+    bool view = false;
 };
 
 /// @brief Name of an attribute value's type ("integer", "real", ...).

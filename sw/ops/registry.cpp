@@ -143,6 +143,7 @@ op_plan registry::plan(const std::string& op, std::vector<memory::tensor_desc> i
     std::vector<models::dtype> types;
     for (const auto& t : p.call.inputs) types.push_back(t.type());
     for (const auto& t : p.call.outputs) types.push_back(t.type());
+    if (s.view) return p;  // nothing runs
     for (const auto& [k, at] : e.kernels) {
         if (k.dtypes != types || (k.applies && !k.applies(p.call, platform))) continue;
         if (!p.kernel || k.priority > p.kernel->priority) p.kernel = &k;
@@ -165,6 +166,7 @@ op_plan registry::plan(const std::string& op, std::vector<memory::tensor_desc> i
 runtime::status registry::execute(runtime::context& ctx, runtime::stream* s, const op_plan& p,
                                   const op_buffers& buffers, const std::string& name) const {
     const op_kernel* k = p.kernel;
+    if (p.call.schema->view) return runtime::status::success;  // nothing to run
     const op_call call = p.call;
     const tiling_plan tiling = p.tiling;
     return ctx.launch(
@@ -190,6 +192,7 @@ std::string registry::describe() const {
         for (const auto& a : s.attrs)
             out += fmt::format("    attribute {} ({}{})\n", a.name,
                                attr_type_name(a.type_and_default), a.required ? ", required" : "");
+        if (s.view) out += "    view: no kernel; the output shares the input's memory\n";
         for (const auto& [k, at] : e.kernels)
             out += fmt::format("    kernel {} {} priority {}\n", k.name,
                                signature(k, s.inputs.size()), k.priority);

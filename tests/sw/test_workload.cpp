@@ -114,4 +114,53 @@ BOOST_AUTO_TEST_CASE(runs_with_checks_and_frees_tensors_after_last_use) {
                                            << lean.peak_device_bytes << " B");
 }
 
+// A reshape is a view: no kernel, no memory of its own, and readers of the view on another
+// stream wait for the viewed tensor's writer; results still match the CPU.
+BOOST_AUTO_TEST_CASE(reshape_is_a_view_across_streams) {
+    const auto cfg = test::tiny();
+    const auto w = graph::load_workload_text(
+        head +
+            "tensors:\n"
+            "  x: {shape: [6, 64], dtype: fp16, init: random}\n"
+            "  y: {shape: [6, 64], dtype: fp16}\n"
+            "  v: {shape: [2, 3, 64], dtype: fp16}\n"
+            "  v2: {shape: [3, 128], dtype: fp16}\n"
+            "  z: {shape: [2, 3, 64], dtype: fp16}\n"
+            "  s: {shape: [3], dtype: fp16}\n"
+            "ops:\n"
+            "  - {op: relu, inputs: [x], outputs: [y]}\n"
+            "  - {op: reshape, inputs: [y], outputs: [v], attrs: {shape: [2, -1, 64]}}\n"
+            "  - {op: reshape, inputs: [v], outputs: [v2], attrs: {shape: [3, 128]}}\n"
+            "  - {op: softmax, inputs: [v], outputs: [z], stream: other}\n"
+            "  - {op: reduce_sum, inputs: [v2], outputs: [s], stream: third}\n",
+        "w.yaml");
+    const auto plan = graph::plan_workload(w, cfg);
+    graph::workload_result checked, lean;
+    std::vector<platform::op_record> ops;
+    platform::simulation sim(cfg);
+    BOOST_CHECK(sim.run([&](platform::chip& chip, std::vector<platform::op_record>& rec) {
+        checked = graph::run_workload(chip, plan, true, rec);
+        ops = rec;
+        lean = graph::run_workload(chip, plan, false, rec);
+    }));
+    BOOST_CHECK_EQUAL(checked.failure, "");
+    BOOST_REQUIRE_EQUAL(checked.checks.size(), 5u);
+    for (const auto& c : checked.checks) BOOST_CHECK_MESSAGE(c.ok, c.label << " " << c.max_error);
+    size_t kernels = 0;
+    for (const auto& o : ops) kernels += o.type == "kernel";
+    BOOST_CHECK_EQUAL(kernels, 3u);  // relu, softmax, reduce_sum: no reshape kernel
+    // x, y and z take 1024 B each and s 512 B (512 B granules): the views add nothing
+    BOOST_CHECK_EQUAL(checked.peak_device_bytes, 3u * 1024 + 512);
+    BOOST_CHECK_EQUAL(lean.failure, "");
+}
+
+BOOST_AUTO_TEST_CASE(reshape_errors) {
+    BOOST_CHECK_EQUAL(error_of(head + "tensors:\n  x: {shape: [6, 64], dtype: fp16, init: random}\n"
+                                      "  y: {shape: [5, 64], dtype: fp16}\n"
+                                      "ops:\n  - {op: reshape, inputs: [x], outputs: [y], attrs: "
+                                      "{shape: [5, -1]}}\n"),
+                      "w.yaml:7:5: error: ops[0]: op 'reshape' cannot view input 'x' [6,64] (384 "
+                      "elements) as [5,-1]; the element counts must match");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

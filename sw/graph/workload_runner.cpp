@@ -47,6 +47,14 @@ struct tensor_state {
     bool view = false;  ///< shares another tensor's memory (a reshape); never freed itself
 };
 
+/// |got - want| / (|want| + 1); equal infinities and two NaNs agree, any other non-finite
+/// mismatch is an infinite error (a NaN must not slip through a comparison).
+double relative_error(double got, double want) {
+    if (got == want || (std::isnan(got) && std::isnan(want))) return 0;
+    if (!std::isfinite(got) || !std::isfinite(want)) return INFINITY;
+    return std::fabs(got - want) / (std::fabs(want) + 1);
+}
+
 }  // namespace
 
 workload_plan plan_workload(const workload& w, const platform::platform_config& platform) {
@@ -214,8 +222,7 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
                     // The reference rounded to the output dtype, as the device stores it.
                     models::store_from_float(one.data(), t, 0, float(ref[j].values[e]));
                     const double want = models::load_as_float(one.data(), t, 0);
-                    c.max_error =
-                        std::max(c.max_error, std::fabs(got[e] - want) / (std::fabs(want) + 1));
+                    c.max_error = std::max(c.max_error, relative_error(got[e], want));
                 }
             }
             c.ok = c.max_error <= c.tolerance;

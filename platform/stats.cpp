@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "platform/chip.h"
@@ -19,6 +20,37 @@ json model_stats(const models::model_base& m) {
 }
 
 }  // namespace
+
+/// Figures for sweeps and reports over the kernels alone (host copies and set-up excluded):
+/// device_span_ns from the first kernel's start to the last one's end, kernel_busy_ns the
+/// time at least one kernel ran, and the FLOP rate over the span.
+json summarize(const std::vector<op_record>& ops, double peak_flops) {
+    std::vector<std::pair<models::ps_t, models::ps_t>> k;
+    double flops = 0;
+    for (const auto& o : ops)
+        if (o.type == "kernel") {
+            k.emplace_back(o.start_ps, o.end_ps);
+            flops += o.flops;
+        }
+    std::sort(k.begin(), k.end());
+    models::ps_t busy = 0, open = 0, close = 0;
+    for (const auto& [s, e] : k) {
+        if (s > close) {
+            busy += close - open;
+            open = s;
+        }
+        close = std::max(close, e);
+    }
+    busy += close - open;
+    const double span_ns = k.empty() ? 0 : (close - k.front().first) / 1000.0;
+    const double tflops = span_ns > 0 ? flops / span_ns / 1e3 : 0;
+    return {{"kernels", k.size()},
+            {"device_span_ns", span_ns},
+            {"kernel_busy_ns", busy / 1000.0},
+            {"flops", flops},
+            {"achieved_tflops", tflops},
+            {"fraction_of_peak", peak_flops > 0 ? tflops * 1e12 / peak_flops : 0}};
+}
 
 json collect_stats(chip& c, const std::vector<op_record>& ops) {
     const platform_config& cfg = c.config();
@@ -71,6 +103,7 @@ json collect_stats(chip& c, const std::vector<op_record>& ops) {
                         {"bytes", o.bytes}});
     j["ops"] = jops;
     j["peak_fp16_flops"] = cfg.peak_fp16_flops();
+    j["summary"] = summarize(ops, cfg.peak_fp16_flops());
     return j;
 }
 
@@ -105,6 +138,13 @@ std::string format_report(const json& s) {
     line(fmt::format("compute    {:.3g} FLOP; {:.2f} TFLOP/s of {:.2f} TFLOP/s fp16 peak", flops,
                      t_ns > 0 ? flops / (t_ns * 1e-9) / 1e12 : 0.0,
                      s["peak_fp16_flops"].get<double>() / 1e12));
+
+    const json& sum = s["summary"];
+    line(fmt::format(
+        "kernels    {} over {:.3f} us from the first start to the last end; "
+        "{:.2f} TFLOP/s ({:.1f}% of peak)",
+        sum["kernels"].get<size_t>(), sum["device_span_ns"].get<double>() / 1000,
+        sum["achieved_tflops"].get<double>(), 100 * sum["fraction_of_peak"].get<double>()));
 
     // Busy % per pipe, averaged and maximum over the cores of each kind.
     std::map<std::string, std::map<std::string, std::pair<double, double>>>

@@ -335,6 +335,20 @@ BOOST_AUTO_TEST_CASE(timeline_tracks_match_stats) {
                                 key << ": timeline " << busy_ns[key] << " ns, stats " << want);
         }
     BOOST_CHECK_GE(pipes, 8u);
+    // summary: the kernels' span, counted from ops[] here
+    double first = 1e300, last = 0, flops = 0;
+    size_t kernels = 0;
+    for (const auto& o : st["ops"])
+        if (o["type"] == "kernel") {
+            ++kernels;
+            first = std::min(first, o["start_ns"].get<double>());
+            last = std::max(last, o["end_ns"].get<double>());
+            flops += o["flops"].get<double>();
+        }
+    BOOST_CHECK_EQUAL(st["summary"]["kernels"].get<size_t>(), kernels);
+    BOOST_CHECK_CLOSE(st["summary"]["device_span_ns"].get<double>(), last - first, 1e-9);
+    BOOST_CHECK_CLOSE(st["summary"]["achieved_tflops"].get<double>(), flops / (last - first) / 1e3,
+                      1e-9);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -20,5 +20,6 @@ const models::core_params& cube_core(const platform::platform_config& p);
 
 void register_elementwise(registry& r);  // binary ops, activations, cast
 void register_matmul(registry& r);
+void register_conv(registry& r);  // conv2d, max_pool2d, avg_pool2d
 
 }  // namespace npusim::ops::lib

@@ -3,30 +3,12 @@
 // of the tile or fractal sizes.
 #include <boost/test/unit_test.hpp>
 
-#include "sw/graph/workload.h"
-#include "sw/graph/workload_runner.h"
-#include "tests/sw/runtime_fixture.h"
+#include "tests/sw/workload_check.h"
 
 using namespace npusim;
+using test::check_workload;
 
 namespace {
-
-/// Runs `yaml` with --check on a preset; every op must match its reference.
-void check_workload(const std::string& preset, const std::string& yaml) {
-    const auto cfg = platform::load_platform(preset);
-    const auto w = graph::load_workload_text(yaml, "test.yaml");
-    const auto plan = graph::plan_workload(w, cfg);
-    graph::workload_result r;
-    test::run_runtime(cfg, [&](platform::chip& chip, runtime::context&) {
-        std::vector<platform::op_record> ops;
-        r = graph::run_workload(chip, plan, true, ops);
-    });
-    BOOST_CHECK_EQUAL(r.failure, "");
-    BOOST_CHECK_EQUAL(r.checks.size(), w.ops.size());
-    for (const auto& c : r.checks)
-        BOOST_CHECK_MESSAGE(c.ok, preset << ": " << c.label << " max error " << c.max_error
-                                         << " over tolerance " << c.tolerance);
-}
 
 /// y = op(x) in fp16 and fp32 on 3 x 1001 elements.
 void check_unary(const std::string& op, const std::string& preset) {

@@ -46,13 +46,20 @@ conv2d_tiling tile_conv2d(const models::core_params& core, unsigned cores, const
         if (cc > 0) {
             t.base_n = bn;
             t.patch_plane = plane;
-            t.chunk_c = uint32_t(std::min<uint64_t>(cc, s.cg()));
+            // At most ~512 columns of K per load (as the matmul's step_k), so that the first
+            // load of a tile is short and the next one overlaps the mmads.
+            t.chunk_c =
+                uint32_t(std::min<uint64_t>({cc, s.cg(), std::max<uint64_t>(1, 512 / taps)}));
             break;
         }
         if (bn <= 16)
             throw std::invalid_argument(
                 "the input rows of one channel that a 16-pixel tile reads do not fit L1");
     }
+    // Even tiles: a short last tile costs nearly a full tile's loads, and the cores that get
+    // only short tiles idle while the others finish.
+    t.base_n = uint32_t(round_up((s.pixels() + t.n_tiles() - 1) / t.n_tiles(), 16));
+    t.base_m = uint32_t(round_up((s.coutg() + t.m_tiles() - 1) / t.m_tiles(), 16));
     t.block_dim = unsigned(std::min<uint64_t>(cores, t.tiles()));
     return t;
 }

@@ -42,6 +42,9 @@ enum class vec_opcode : uint8_t {
     // per repeat: dst[r] = sum or max of the repeat's masked elements of src0
     reduce_sum,
     reduce_max,
+    // GatherMask: the masked elements of each repeat of src0, packed one after another at dst
+    // (all repeats in order); with a periodic mask it selects every n-th element
+    gather_mask,
 };
 
 enum class cmp_mode : uint8_t { lt, gt, le, ge, eq, ne };

@@ -5,6 +5,8 @@
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <type_traits>
+#include <vector>
 
 #include "models/core/fractal_layout.h"
 #include "sw/kernel/reference_kernels.h"
@@ -176,143 +178,177 @@ void conv2d_kernel(kernel_context& ctx, global_tensor<half> x, global_tensor<hal
 }
 
 pool2d_tiling tile_pool2d(const models::core_params& core, unsigned cores, const pool2d_shape& s,
-                          unsigned elem_bytes) {
+                          unsigned elem_bytes, bool max) {
     pool2d_tiling t;
     t.s = s;
-    t.row_blocks = (s.kw * elem_bytes + 31) / 32;
-    if (t.row_blocks > 8)
-        throw std::invalid_argument("a window row is wider than one vector repeat (256 bytes)");
-    // Per output column: the gathered window (`depth` times), the output (`depth` times), a
-    // partial result and a reciprocal; a few blocks of slack for the buffers' alignment.
-    const uint64_t ub = core.buffer(mem_space::ub).size;
-    const uint64_t per_col =
-        t.depth * (uint64_t(s.kh) * t.row_blocks * 32 + elem_bytes) + 2 * elem_bytes;
-    const uint64_t fit = ub > 512 ? (ub - 512) / per_col : 0;
-    t.chunk_ow = uint32_t(std::min<uint64_t>({s.ow, 255, fit}));
-    if (t.chunk_ow == 0)
-        throw std::invalid_argument("one output's pooling window does not fit the vector buffer");
+    if (s.sw > 7)
+        throw std::invalid_argument(
+            "a column stride above 7 is not supported (gather_mask "
+            "takes 16 windows from 8 blocks)");
+    t.wide_sum = !max && elem_bytes == 2;
+    const uint64_t acc_bytes = t.wide_sum ? 4 : elem_bytes, per_block = 32 / acc_bytes;
+    t.margin = uint32_t(round_up(s.pw, 16));
+    // Gathers take whole repeats of `per_block` windows; the last one reads up to tap kw-1 of
+    // window repeats * per_block - 1.
+    const uint64_t windows = round_up(s.ow, per_block);
+    t.out_len = round_up(windows, 16);
+    t.row_len = round_up(
+        std::max<uint64_t>(t.margin + s.w, t.margin + s.kw - s.pw + (windows - 1) * s.sw), 16);
+    // UB: the window's rows (`depth` times), the combined row (and a cast of one row for wide
+    // sums), a gathered tap, the output (`depth` times, and its wide form) and reciprocals;
+    // a few blocks of slack for alignment.
+    const uint64_t need = t.depth * s.kh * t.row_len * elem_bytes +
+                          t.row_len * acc_bytes * (t.wide_sum ? 2 : 1) +
+                          t.out_len * (2 * acc_bytes + t.depth * elem_bytes + acc_bytes) + 512;
+    if (need > core.buffer(mem_space::ub).size)
+        throw std::invalid_argument(
+            "the input rows of one output row do not fit the vector "
+            "buffer");
     t.per_block = (t.units() + cores - 1) / cores;
     t.block_dim = unsigned((t.units() + t.per_block - 1) / t.per_block);
     return t;
 }
 
+namespace {
+
+// dst[0 .. out_len) = src[s0 + i * sw] (the column tap at s0 of each window): a gather_mask
+// whose mask picks every sw-th element, 16 (fp16) or 8 (fp32) windows per repeat.
+template <class A>
+void gather_tap(kernel_context& ctx, local_tensor<A> dst, local_tensor<A> src, uint64_t s0,
+                uint32_t sw, uint64_t out_len) {
+    constexpr uint64_t pb = 32 / sizeof(A);
+    const uint64_t base = s0 / pb * pb, phase = s0 - base;
+    models::vector_op op;
+    op.op = models::vec_opcode::gather_mask;
+    op.type = op.dst_type = dtype_of<A>();
+    op.mask_lo = op.mask_hi = 0;
+    for (uint64_t j = 0; j < pb; ++j) {
+        const uint64_t bit = phase + j * sw;
+        (bit < 64 ? op.mask_lo : op.mask_hi) |= 1ull << (bit % 64);
+    }
+    op.src0_blk_stride = 1;
+    op.src0_rep_stride = uint16_t(sw);
+    const uint64_t repeats = out_len / pb;
+    for (uint64_t r = 0; r < repeats; r += 255) {
+        op.repeats = uint32_t(std::min<uint64_t>(255, repeats - r));
+        op.src0 = src.offset + base * sizeof(A) + r * sw * 32;
+        op.dst = dst.offset + r * 32;
+        ctx.vector(op);
+    }
+}
+
+template <class T, class A>
+void pool_rows(kernel_context& ctx, bool max, global_tensor<T> x, global_tensor<T> y,
+               const pool2d_tiling& t) {
+    const pool2d_shape& s = t.s;
+    constexpr bool wide = !std::is_same_v<T, A>;
+    const models::vec_opcode combine = max ? models::vec_opcode::max : models::vec_opcode::add;
+    tque<T> qr(ctx, position::VECIN, t.depth, uint64_t(s.kh) * t.row_len);
+    tque<T> qo(ctx, position::VECOUT, t.depth, t.out_len);
+    auto acc = ctx.alloc<A>(position::VECCALC, t.row_len);
+    auto tap = ctx.alloc<A>(position::VECCALC, t.out_len);
+    local_tensor<A> widened, out_acc, recip;
+    if (wide) {
+        widened = ctx.alloc<A>(position::VECCALC, t.row_len);
+        out_acc = ctx.alloc<A>(position::VECCALC, t.out_len);
+    }
+    const float pad = max ? -std::numeric_limits<float>::infinity() : 0.f;
+    // The padding around the rows is written once: each buffer goes to V empty, which fills
+    // it, and comes back; MTE2 only ever writes the rows.
+    for (unsigned i = 0; i < t.depth; ++i) {
+        auto b = qr.alloc_tensor();
+        qr.enque(b);
+        b = qr.deque();
+        ctx.duplicate(b, pad, b.size);
+        qr.free_tensor(b);
+    }
+    if (!max) {
+        // 1 / (in-bounds columns) per output column; the rows' count is applied per row.
+        recip = ctx.alloc<A>(position::VECCALC, t.out_len);
+        ctx.duplicate(recip, 1.f / float(s.kw), t.out_len);
+        for (uint32_t ow = 0; ow < s.ow; ++ow) {
+            const int64_t iw = int64_t(ow) * s.sw - s.pw;
+            const int64_t cols = std::min<int64_t>(s.w, iw + s.kw) - std::max<int64_t>(0, iw);
+            if (cols == int64_t(s.kw)) continue;
+            constexpr uint64_t per_repeat = 256 / sizeof(A);
+            models::vector_op op;
+            op.op = models::vec_opcode::dup;
+            op.type = op.dst_type = dtype_of<A>();
+            op.scalar = 1.f / float(cols);
+            op.dst = recip.offset + ow / per_repeat * 256;
+            const uint64_t bit = ow % per_repeat;
+            op.mask_lo = bit < 64 ? 1ull << bit : 0;
+            op.mask_hi = bit < 64 ? 0 : 1ull << (bit - 64);
+            ctx.vector(op);
+        }
+    }
+
+    const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
+    const uint64_t end = std::min(t.units(), begin + t.per_block);
+    for (uint64_t row = begin; row < end; ++row) {  // row = plane * oh + output row
+        const uint32_t oh = uint32_t(row % s.oh);
+        const uint64_t plane = row / s.oh;
+        const int64_t ih0 = int64_t(oh) * s.sh - s.ph;
+        std::vector<uint32_t> rows;  // the window's rows inside the input
+        for (uint32_t kh = 0; kh < s.kh; ++kh)
+            if (ih0 + kh >= 0 && ih0 + kh < int64_t(s.h)) rows.push_back(kh);
+        auto rb = qr.alloc_tensor();
+        for (uint32_t kh : rows)
+            ctx.data_copy(rb[uint64_t(kh) * t.row_len + t.margin],
+                          x[(plane * s.h + uint64_t(ih0 + kh)) * s.w], s.w);
+        qr.enque(rb);
+        rb = qr.deque();
+        // Rows combined element by element (in A).
+        auto in_row = [&](uint32_t kh) { return rb[uint64_t(kh) * t.row_len]; };
+        local_tensor<A> combined;
+        if constexpr (wide) {
+            ctx.cast(acc, in_row(rows[0]), t.row_len);
+            for (size_t i = 1; i < rows.size(); ++i) {
+                ctx.cast(widened, in_row(rows[i]), t.row_len);
+                ctx.vector_binary(combine, acc, acc, widened, t.row_len);
+            }
+            combined = acc;
+        } else {
+            combined = in_row(rows[0]);
+            for (size_t i = 1; i < rows.size(); ++i) {
+                ctx.vector_binary(combine, acc, combined, in_row(rows[i]), t.row_len);
+                combined = acc;
+            }
+        }
+        auto o = qo.alloc_tensor();
+        local_tensor<A> res;
+        if constexpr (wide)
+            res = out_acc;
+        else
+            res = o;
+        // Column taps of every window, combined.
+        for (uint32_t kw = 0; kw < s.kw; ++kw) {
+            gather_tap(ctx, kw == 0 ? res : tap, combined, t.margin + kw - s.pw, s.sw, t.out_len);
+            if (kw > 0) ctx.vector_binary(combine, res, res, tap, s.ow);
+        }
+        if (!max) {
+            ctx.mul(res, res, recip, s.ow);
+            ctx.unary(models::vec_opcode::muls, res, res, s.ow, 1.f / float(rows.size()));
+        }
+        if constexpr (wide) ctx.cast(o, res, s.ow);
+        qr.free_tensor(rb);
+        qo.enque(o);
+        auto out = qo.deque();
+        ctx.data_copy(y[row * s.ow], out, s.ow);
+        qo.free_tensor(out);
+    }
+}
+
+}  // namespace
+
 template <class T>
 void pool2d_kernel(kernel_context& ctx, bool max, global_tensor<T> x, global_tensor<T> y,
                    const pool2d_tiling& t) {
     if (!ctx.has_vector()) return;
-    const pool2d_shape& s = t.s;
-    constexpr uint64_t e = sizeof(T), per_block = 32 / e, per_repeat = 256 / e;
-    const uint64_t out_blocks = uint64_t(s.kh) * t.row_blocks;  // per output, in the gather
-    tque<T> qg(ctx, position::VECIN, t.depth, t.chunk_ow * out_blocks * per_block);
-    tque<T> qo(ctx, position::VECOUT, t.depth, t.chunk_ow);
-    const uint32_t rows_per_pass = 8 / t.row_blocks;
-    const uint32_t passes = (s.kh + rows_per_pass - 1) / rows_per_pass;
-    local_tensor<T> part, recip;
-    if (passes > 1) part = ctx.alloc<T>(position::VECCALC, t.chunk_ow);
-    if (!max) recip = ctx.alloc<T>(position::VECCALC, t.chunk_ow);
-    const uint32_t filled = ctx.alloc_event_id(pipe_id::V, pipe_id::MTE2);
-    const float pad = max ? -std::numeric_limits<float>::infinity() : 0.f;
-    // One element of a buffer at element i, through a one-bit mask.
-    auto set_one = [&](local_tensor<T> d, uint64_t i, float v) {
-        models::vector_op op;
-        op.op = models::vec_opcode::dup;
-        op.type = op.dst_type = dtype_of<T>();
-        op.scalar = v;
-        op.dst = d.offset + i / per_repeat * 256;
-        const uint64_t bit = i % per_repeat;
-        op.mask_lo = bit < 64 ? 1ull << bit : 0;
-        op.mask_hi = bit < 64 ? 0 : 1ull << (bit - 64);
-        ctx.vector(op);
-    };
-    // Output columns whose whole window row lies inside the input.
-    const uint32_t in_lo = (s.pw + s.sw - 1) / s.sw;
-    const uint32_t in_hi =
-        s.w + s.pw >= s.kw ? std::min<uint32_t>(s.ow, (s.w + s.pw - s.kw) / s.sw + 1) : 0;
-
-    const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
-    const uint64_t end = std::min(t.units(), begin + t.per_block);
-    for (uint64_t u = begin; u < end; ++u) {
-        const uint64_t row = u / t.chunks();  // plane * oh + output row
-        const uint32_t oh = uint32_t(row % s.oh);
-        const uint64_t plane = row / s.oh;
-        const uint32_t ow0 = uint32_t(u % t.chunks()) * t.chunk_ow;
-        const uint32_t cw = std::min(t.chunk_ow, s.ow - ow0);
-        const uint32_t lo = std::clamp(in_lo, ow0, ow0 + cw);
-        const uint32_t hi = std::clamp(in_hi, lo, ow0 + cw);
-        // Padding first (V), then the window rows inside the input over it (MTE2).
-        auto g = qg.alloc_tensor();
-        ctx.duplicate(g, pad, cw * out_blocks * per_block);
-        ctx.set_flag(pipe_id::V, pipe_id::MTE2, filled);
-        ctx.wait_flag(pipe_id::V, pipe_id::MTE2, filled);
-        const int64_t ih0 = int64_t(oh) * s.sh - s.ph;
-        uint32_t valid_rows = 0;
-        for (uint32_t kh = 0; kh < s.kh; ++kh) {
-            const int64_t ih = ih0 + kh;
-            if (ih < 0 || ih >= int64_t(s.h)) continue;
-            ++valid_rows;
-            const uint64_t in_row = (plane * s.h + uint64_t(ih)) * s.w;
-            auto dst = [&](uint32_t ow) {
-                return g.offset + ((ow - ow0) * out_blocks + uint64_t(kh) * t.row_blocks) * 32;
-            };
-            if (hi > lo)
-                ctx.copy_2d<T>(mem_space::ub, dst(lo), mem_space::gm,
-                               x[in_row + uint64_t(lo) * s.sw - s.pw].addr, hi - lo, s.kw,
-                               out_blocks * per_block, s.sw);
-            // Edge columns: the in-bounds part of the window row, at the start of its block.
-            for (uint32_t ow = ow0; ow < ow0 + cw; ++ow) {
-                if (ow >= lo && ow < hi) continue;
-                const int64_t iw = int64_t(ow) * s.sw - s.pw;
-                const int64_t a = std::max<int64_t>(0, iw), b = std::min<int64_t>(s.w, iw + s.kw);
-                if (b > a)
-                    ctx.copy_2d<T>(mem_space::ub, dst(ow), mem_space::gm,
-                                   x[in_row + uint64_t(a)].addr, 1, uint64_t(b - a), 0, 0);
-            }
-        }
-        qg.enque(g);
-        auto gi = qg.deque();
-        auto o = qo.alloc_tensor();
-        // One reduce repeat per output over up to 8 blocks of its window.
-        for (uint32_t p = 0; p < passes; ++p) {
-            const uint32_t kh0 = p * rows_per_pass, nrows = std::min(rows_per_pass, s.kh - kh0);
-            models::vector_op op;
-            op.op = max ? models::vec_opcode::reduce_max : models::vec_opcode::reduce_sum;
-            op.type = op.dst_type = dtype_of<T>();
-            op.repeats = cw;
-            op.src0 = gi.offset + uint64_t(kh0) * t.row_blocks * 32;
-            op.src0_blk_stride = 1;
-            op.src0_rep_stride = uint16_t(out_blocks);
-            op.dst = (p == 0 ? o : part).offset;
-            op.mask_lo = op.mask_hi = 0;
-            for (uint64_t b = 0; b < uint64_t(nrows) * t.row_blocks; ++b) {
-                const uint64_t col0 = (b % t.row_blocks) * per_block;
-                for (uint64_t j = 0; j < std::min<uint64_t>(per_block, s.kw - col0); ++j) {
-                    const uint64_t bit = b * per_block + j;
-                    (bit < 64 ? op.mask_lo : op.mask_hi) |= 1ull << (bit % 64);
-                }
-            }
-            ctx.vector(op);
-            if (p > 0)
-                ctx.vector_binary(max ? models::vec_opcode::max : models::vec_opcode::add, o, o,
-                                  part, cw);
-        }
-        qg.free_tensor(gi);
-        if (!max) {
-            // Divide by the in-bounds elements: columns (per output) times rows.
-            ctx.duplicate(recip, 1.f / float(s.kw), cw);
-            for (uint32_t ow = ow0; ow < ow0 + cw; ++ow) {
-                if (ow >= lo && ow < hi) continue;
-                const int64_t iw = int64_t(ow) * s.sw - s.pw;
-                const int64_t cols = std::min<int64_t>(s.w, iw + s.kw) - std::max<int64_t>(0, iw);
-                set_one(recip, ow - ow0, 1.f / float(std::max<int64_t>(cols, 1)));
-            }
-            ctx.mul(o, o, recip, cw);
-            ctx.unary(models::vec_opcode::muls, o, o, cw, 1.f / float(std::max(valid_rows, 1u)));
-        }
-        qo.enque(o);
-        auto out = qo.deque();
-        ctx.data_copy(y[row * s.ow + ow0], out, cw);
-        qo.free_tensor(out);
-    }
+    if (t.wide_sum)
+        pool_rows<T, float>(ctx, max, x, y, t);
+    else
+        pool_rows<T, T>(ctx, max, x, y, t);
 }
 
 template void pool2d_kernel<half>(kernel_context&, bool, global_tensor<half>, global_tensor<half>,

@@ -56,25 +56,29 @@ struct pool2d_shape {
     uint32_t oh = 1, ow = 1;
 };
 
-/// @brief Tiling of pooling: units of (plane, output row, column chunk) split over cores.
+/// @brief Tiling of pooling: one unit per output row of a plane, units split over cores.
+/// Each input row sits in a UB row of `row_len` elements after `margin` elements of padding
+/// value, with padding value after it too, so that every window tap is in the row.
 struct pool2d_tiling {
     pool2d_shape s;
-    uint32_t chunk_ow = 0;    ///< output columns per unit (at most 255 reduce repeats)
-    uint32_t row_blocks = 0;  ///< 32-byte blocks a window row occupies in the gather buffer
-    uint64_t per_block = 0;   ///< units per block
+    uint32_t margin = 0;     ///< padding elements before the row (a 16-multiple, >= pw)
+    uint64_t row_len = 0;    ///< elements per UB row (a 16-multiple)
+    uint64_t out_len = 0;    ///< elements per output row buffer (whole gather repeats)
+    bool wide_sum = false;   ///< sums of fp16 computed in fp32
+    uint64_t per_block = 0;  ///< units per block
     unsigned depth = 2;
     unsigned block_dim = 1;
-    uint64_t chunks() const { return (s.ow + chunk_ow - 1) / chunk_ow; }
-    uint64_t units() const { return uint64_t(s.planes) * s.oh * chunks(); }
+    uint64_t units() const { return uint64_t(s.planes) * s.oh; }
 };
 
-/// @throws std::invalid_argument if a window row is wider than 8 blocks (256 bytes).
+/// @throws std::invalid_argument if the column stride exceeds 7 or a unit does not fit UB.
 pool2d_tiling tile_pool2d(const models::core_params& core, unsigned cores, const pool2d_shape& s,
-                          unsigned elem_bytes);
+                          unsigned elem_bytes, bool max);
 
-/// @brief Max or average (over the in-bounds elements) pooling on the vector unit. Each output's
-/// window rows are gathered by MTE2 into their own 32-byte blocks (out-of-bounds elements keep
-/// the padding value), and one reduce repeat per output makes the output row.
+/// @brief Max or average (over the in-bounds elements) pooling on the vector unit. Per output
+/// row, MTE2 brings the window's input rows; V combines them element by element, then picks
+/// each column tap of every window with a periodic gather_mask (stride sw) and combines the
+/// taps. Average pooling of fp16 sums in fp32 and divides by the in-bounds element count.
 template <class T>
 void pool2d_kernel(kernel_context& ctx, bool max, global_tensor<T> x, global_tensor<T> y,
                    const pool2d_tiling& t);

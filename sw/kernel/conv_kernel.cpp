@@ -194,16 +194,26 @@ pool2d_tiling tile_pool2d(const models::core_params& core, unsigned cores, const
     t.out_len = round_up(windows, 16);
     t.row_len = round_up(
         std::max<uint64_t>(t.margin + s.w, t.margin + s.kw - s.pw + (windows - 1) * s.sw), 16);
-    // UB: the window's rows (`depth` times), the combined row (and a cast of one row for wide
-    // sums), a gathered tap, the output (`depth` times, and its wide form) and reciprocals;
-    // a few blocks of slack for alignment.
-    const uint64_t need = t.depth * s.kh * t.row_len * elem_bytes +
-                          t.row_len * acc_bytes * (t.wide_sum ? 2 : 1) +
-                          t.out_len * (2 * acc_bytes + t.depth * elem_bytes + acc_bytes) + 512;
-    if (need > core.buffer(mem_space::ub).size)
+    // UB per unit of r output rows: its input rows (`depth` times), the combined row (and a
+    // cast of one row for wide sums), a gathered tap, the output rows (`depth` times; one wide
+    // row) and reciprocals; a few blocks of slack for alignment. The most rows that fit, but
+    // enough units for every core.
+    const uint64_t ub = core.buffer(mem_space::ub).size;
+    auto need = [&](uint64_t r) {
+        const uint64_t in_rows = std::min<uint64_t>(s.h, (r - 1) * s.sh + s.kh);
+        return t.depth * in_rows * t.row_len * elem_bytes +
+               t.row_len * acc_bytes * (t.wide_sum ? 2 : 1) +
+               t.out_len * (3 * acc_bytes + t.depth * r * elem_bytes) + 512;
+    };
+    const uint64_t want = std::max<uint64_t>(1, uint64_t(s.planes) * s.oh / cores);
+    uint64_t r = std::min<uint64_t>({s.oh, want, 255});
+    while (r > 1 && need(r) > ub) --r;
+    if (need(r) > ub)
         throw std::invalid_argument(
             "the input rows of one output row do not fit the vector "
             "buffer");
+    t.rows = uint32_t(r);
+    t.in_rows = uint32_t(std::min<uint64_t>(s.h, (r - 1) * s.sh + s.kh));
     t.per_block = (t.units() + cores - 1) / cores;
     t.block_dim = unsigned((t.units() + t.per_block - 1) / t.per_block);
     return t;
@@ -243,8 +253,8 @@ void pool_rows(kernel_context& ctx, bool max, global_tensor<T> x, global_tensor<
     const pool2d_shape& s = t.s;
     constexpr bool wide = !std::is_same_v<T, A>;
     const models::vec_opcode combine = max ? models::vec_opcode::max : models::vec_opcode::add;
-    tque<T> qr(ctx, position::VECIN, t.depth, uint64_t(s.kh) * t.row_len);
-    tque<T> qo(ctx, position::VECOUT, t.depth, t.out_len);
+    tque<T> qr(ctx, position::VECIN, t.depth, uint64_t(t.in_rows) * t.row_len);
+    tque<T> qo(ctx, position::VECOUT, t.depth, uint64_t(t.rows) * t.out_len);
     auto acc = ctx.alloc<A>(position::VECCALC, t.row_len);
     auto tap = ctx.alloc<A>(position::VECCALC, t.out_len);
     local_tensor<A> widened, out_acc, recip;
@@ -285,56 +295,65 @@ void pool_rows(kernel_context& ctx, bool max, global_tensor<T> x, global_tensor<
 
     const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
     const uint64_t end = std::min(t.units(), begin + t.per_block);
-    for (uint64_t row = begin; row < end; ++row) {  // row = plane * oh + output row
-        const uint32_t oh = uint32_t(row % s.oh);
-        const uint64_t plane = row / s.oh;
-        const int64_t ih0 = int64_t(oh) * s.sh - s.ph;
-        std::vector<uint32_t> rows;  // the window's rows inside the input
-        for (uint32_t kh = 0; kh < s.kh; ++kh)
-            if (ih0 + kh >= 0 && ih0 + kh < int64_t(s.h)) rows.push_back(kh);
+    for (uint64_t u = begin; u < end; ++u) {
+        const uint64_t plane = u / t.row_blocks();
+        const uint32_t oh0 = uint32_t(u % t.row_blocks()) * t.rows;
+        const uint32_t nr = std::min(t.rows, s.oh - oh0);
+        // The unit's input rows, clamped to the input, in one 2-D copy.
+        const int64_t first = std::max<int64_t>(0, int64_t(oh0) * s.sh - s.ph);
+        const int64_t last =
+            std::min<int64_t>(s.h - 1, int64_t(oh0 + nr - 1) * s.sh - s.ph + s.kh - 1);
         auto rb = qr.alloc_tensor();
-        for (uint32_t kh : rows)
-            ctx.data_copy(rb[uint64_t(kh) * t.row_len + t.margin],
-                          x[(plane * s.h + uint64_t(ih0 + kh)) * s.w], s.w);
+        ctx.copy_2d<T>(mem_space::ub, rb[t.margin].offset, mem_space::gm,
+                       x[(plane * s.h + uint64_t(first)) * s.w].addr, uint32_t(last - first + 1),
+                       s.w, t.row_len, s.w);
         qr.enque(rb);
         rb = qr.deque();
-        // Rows combined element by element (in A).
-        auto in_row = [&](uint32_t kh) { return rb[uint64_t(kh) * t.row_len]; };
-        local_tensor<A> combined;
-        if constexpr (wide) {
-            ctx.cast(acc, in_row(rows[0]), t.row_len);
-            for (size_t i = 1; i < rows.size(); ++i) {
-                ctx.cast(widened, in_row(rows[i]), t.row_len);
-                ctx.vector_binary(combine, acc, acc, widened, t.row_len);
-            }
-            combined = acc;
-        } else {
-            combined = in_row(rows[0]);
-            for (size_t i = 1; i < rows.size(); ++i) {
-                ctx.vector_binary(combine, acc, combined, in_row(rows[i]), t.row_len);
-                combined = acc;
-            }
-        }
         auto o = qo.alloc_tensor();
-        local_tensor<A> res;
-        if constexpr (wide)
-            res = out_acc;
-        else
-            res = o;
-        // Column taps of every window, combined.
-        for (uint32_t kw = 0; kw < s.kw; ++kw) {
-            gather_tap(ctx, kw == 0 ? res : tap, combined, t.margin + kw - s.pw, s.sw, t.out_len);
-            if (kw > 0) ctx.vector_binary(combine, res, res, tap, s.ow);
+        for (uint32_t i = 0; i < nr; ++i) {
+            const int64_t ih0 = int64_t(oh0 + i) * s.sh - s.ph;
+            std::vector<local_tensor<T>> rows;  // the window's rows inside the input
+            for (int64_t ih = std::max<int64_t>(ih0, 0); ih < std::min<int64_t>(ih0 + s.kh, s.h);
+                 ++ih)
+                rows.push_back(rb[uint64_t(ih - first) * t.row_len]);
+            // Rows combined element by element (in A).
+            local_tensor<A> combined;
+            if constexpr (wide) {
+                ctx.cast(acc, rows[0], t.row_len);
+                for (size_t j = 1; j < rows.size(); ++j) {
+                    ctx.cast(widened, rows[j], t.row_len);
+                    ctx.vector_binary(combine, acc, acc, widened, t.row_len);
+                }
+                combined = acc;
+            } else {
+                combined = rows[0];
+                for (size_t j = 1; j < rows.size(); ++j) {
+                    ctx.vector_binary(combine, acc, combined, rows[j], t.row_len);
+                    combined = acc;
+                }
+            }
+            local_tensor<A> res;
+            if constexpr (wide)
+                res = out_acc;
+            else
+                res = o[uint64_t(i) * t.out_len];
+            // Column taps of every window, combined.
+            for (uint32_t kw = 0; kw < s.kw; ++kw) {
+                gather_tap(ctx, kw == 0 ? res : tap, combined, t.margin + kw - s.pw, s.sw,
+                           t.out_len);
+                if (kw > 0) ctx.vector_binary(combine, res, res, tap, s.ow);
+            }
+            if (!max) {
+                ctx.mul(res, res, recip, s.ow);
+                ctx.unary(models::vec_opcode::muls, res, res, s.ow, 1.f / float(rows.size()));
+            }
+            if constexpr (wide) ctx.cast(o[uint64_t(i) * t.out_len], res, s.ow);
         }
-        if (!max) {
-            ctx.mul(res, res, recip, s.ow);
-            ctx.unary(models::vec_opcode::muls, res, res, s.ow, 1.f / float(rows.size()));
-        }
-        if constexpr (wide) ctx.cast(o, res, s.ow);
         qr.free_tensor(rb);
         qo.enque(o);
         auto out = qo.deque();
-        ctx.data_copy(y[row * s.ow], out, s.ow);
+        ctx.copy_2d<T>(mem_space::gm, y[(plane * s.oh + oh0) * s.ow].addr, mem_space::ub,
+                       out.offset, nr, s.ow, s.ow, t.out_len);
         qo.free_tensor(out);
     }
 }

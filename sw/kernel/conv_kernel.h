@@ -56,19 +56,22 @@ struct pool2d_shape {
     uint32_t oh = 1, ow = 1;
 };
 
-/// @brief Tiling of pooling: one unit per output row of a plane, units split over cores.
-/// Each input row sits in a UB row of `row_len` elements after `margin` elements of padding
-/// value, with padding value after it too, so that every window tap is in the row.
+/// @brief Tiling of pooling: units of `rows` output rows of a plane, split over cores. Each
+/// input row sits in a UB row of `row_len` elements after `margin` elements of padding value,
+/// with padding value after it too, so that every window tap is in the row.
 struct pool2d_tiling {
     pool2d_shape s;
-    uint32_t margin = 0;     ///< padding elements before the row (a 16-multiple, >= pw)
+    uint32_t rows = 1;       ///< output rows per unit
+    uint32_t in_rows = 1;    ///< input rows a unit reads at most
+    uint32_t margin = 0;     ///< padding elements before each row (a 16-multiple, >= pw)
     uint64_t row_len = 0;    ///< elements per UB row (a 16-multiple)
     uint64_t out_len = 0;    ///< elements per output row buffer (whole gather repeats)
     bool wide_sum = false;   ///< sums of fp16 computed in fp32
     uint64_t per_block = 0;  ///< units per block
     unsigned depth = 2;
     unsigned block_dim = 1;
-    uint64_t units() const { return uint64_t(s.planes) * s.oh; }
+    uint64_t row_blocks() const { return (s.oh + rows - 1) / rows; }
+    uint64_t units() const { return uint64_t(s.planes) * row_blocks(); }
 };
 
 /// @throws std::invalid_argument if the column stride exceeds 7 or a unit does not fit UB.

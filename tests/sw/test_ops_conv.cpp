@@ -75,6 +75,53 @@ std::string pool_yaml(const std::string& op) {
     return t;
 }
 
+// ResNet-50's layer shapes (batch 1): every kernel must tile within every preset's buffers.
+const std::string resnet50_layers =
+    "schema: npusim.workload/1\ntensors:\n"
+    "  img: {shape: [1, 3, 224, 224], dtype: fp16, init: random}\n"
+    "  w_stem: {shape: [64, 3, 7, 7], dtype: fp16, init: random}\n"
+    "  stem: {shape: [1, 64, 112, 112], dtype: fp16}\n"
+    "  pooled: {shape: [1, 64, 56, 56], dtype: fp16}\n"
+    "  w_3x3: {shape: [64, 64, 3, 3], dtype: fp16, init: random}\n"
+    "  c2: {shape: [1, 64, 56, 56], dtype: fp16}\n"
+    "  w_1x1: {shape: [256, 64, 1, 1], dtype: fp16, init: random}\n"
+    "  c3: {shape: [1, 256, 56, 56], dtype: fp16}\n"
+    "  w_down: {shape: [512, 256, 3, 3], dtype: fp16, init: random}\n"
+    "  c4: {shape: [1, 512, 28, 28], dtype: fp16}\n"
+    "  late: {shape: [1, 2048, 7, 7], dtype: fp16, init: random}\n"
+    "  gap: {shape: [1, 2048, 1, 1], dtype: fp16}\n"
+    "ops:\n"
+    "  - {op: conv2d, inputs: [img, w_stem], outputs: [stem], attrs: {stride: [2, 2], padding: "
+    "[3, 3]}}\n"
+    "  - {op: max_pool2d, inputs: [stem], outputs: [pooled], attrs: {kernel: [3, 3], stride: [2, "
+    "2], padding: [1, 1]}}\n"
+    "  - {op: conv2d, inputs: [pooled, w_3x3], outputs: [c2], attrs: {padding: [1, 1]}}\n"
+    "  - {op: conv2d, inputs: [c2, w_1x1], outputs: [c3]}\n"
+    "  - {op: conv2d, inputs: [c3, w_down], outputs: [c4], attrs: {stride: [2, 2], padding: [1, "
+    "1]}}\n"
+    "  - {op: avg_pool2d, inputs: [late], outputs: [gap], attrs: {kernel: [7, 7]}}\n";
+
+/// Runs ResNet-50's layers timing-only on a preset: no fault, every op timed.
+void check_resnet50_fits(const std::string& preset) {
+    auto cfg = platform::load_platform(preset);
+    cfg.set_timing_only();
+    const auto w = graph::load_workload_text(resnet50_layers, "resnet50.yaml");
+    const auto plan = graph::plan_workload(w, cfg);
+    graph::workload_result r;
+    std::vector<platform::op_record> ops;
+    test::run_runtime(cfg, [&](platform::chip& chip, runtime::context&) {
+        r = graph::run_workload(chip, plan, false, ops);
+    });
+    BOOST_CHECK_EQUAL(r.failure, "");
+    size_t kernels = 0;
+    for (const auto& o : ops)
+        if (o.type == "kernel") {
+            ++kernels;
+            BOOST_CHECK_GT(o.end_ps, o.start_ps);
+        }
+    BOOST_CHECK_EQUAL(kernels, w.ops.size());
+}
+
 /// The op_error text of planning `op` on tiny.
 std::string plan_error(const std::string& op, const std::vector<memory::tensor_desc>& in,
                        const ops::attr_map& attrs) {
@@ -150,6 +197,19 @@ BOOST_AUTO_TEST_CASE(avg_pool2d_ascend310p3) {
     check_workload("ascend310p3", pool_yaml("avg_pool2d"));
 }
 
+BOOST_AUTO_TEST_CASE(resnet50_layers_fit_tiny) {
+    check_resnet50_fits("tiny");
+}
+BOOST_AUTO_TEST_CASE(resnet50_layers_fit_ascend910) {
+    check_resnet50_fits("ascend910");
+}
+BOOST_AUTO_TEST_CASE(resnet50_layers_fit_ascend910b1) {
+    check_resnet50_fits("ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(resnet50_layers_fit_ascend310p3) {
+    check_resnet50_fits("ascend310p3");
+}
+
 BOOST_AUTO_TEST_CASE(conv2d_error_texts) {
     const auto x = fp16("x", {1, 6, 8, 8});
     BOOST_CHECK_EQUAL(plan_error("conv2d", {fp16("x", {6, 8, 8}), fp16("w", {4, 6, 3, 3})}, {}),
@@ -174,6 +234,10 @@ BOOST_AUTO_TEST_CASE(conv2d_error_texts) {
         plan_error("conv2d", {x, fp16("w", {4, 6, 3, 3})}, {{"padding", std::vector<int64_t>{1}}}),
         "op 'conv2d' attribute 'padding' is [1]; expected two non-negative "
         "integers");
+    BOOST_CHECK_EQUAL(
+        plan_error("conv2d", {fp16("x", {1, 1, 2, 9000}), fp16("w", {1, 1, 1, 1})}, {}),
+        "op 'conv2d' with input 'x' [1,1,2,9000] cannot be tiled on tiny: the "
+        "input rows of one channel that a 16-pixel tile reads do not fit L1");
 }
 
 BOOST_AUTO_TEST_CASE(pool2d_error_texts) {

@@ -17,6 +17,9 @@ using models::mem_space;
 using models::pipe_id;
 using models::round_up;
 
+namespace {
+
+// The first and last input rows (possibly in the padding) that output rows oh0..oh1 read.
 int64_t conv_first_row(const conv2d_shape& s, uint32_t oh0) {
     return int64_t(oh0) * s.sh - s.ph;
 }
@@ -24,6 +27,8 @@ int64_t conv_first_row(const conv2d_shape& s, uint32_t oh0) {
 int64_t conv_last_row(const conv2d_shape& s, uint32_t oh1) {
     return int64_t(oh1) * s.sh - s.ph + int64_t(s.kh - 1) * s.dh;
 }
+
+}  // namespace
 
 conv2d_tiling tile_conv2d(const models::core_params& core, unsigned cores, const conv2d_shape& s) {
     conv2d_tiling t;
@@ -183,8 +188,8 @@ pool2d_tiling tile_pool2d(const models::core_params& core, unsigned cores, const
     t.s = s;
     if (s.sw > 7)
         throw std::invalid_argument(
-            "a column stride above 7 is not supported (gather_mask "
-            "takes 16 windows from 8 blocks)");
+            "a column stride above 7 is not supported (gather_mask takes 16 windows from 8 "
+            "blocks)");
     t.wide_sum = !max && elem_bytes == 2;
     const uint64_t acc_bytes = t.wide_sum ? 4 : elem_bytes, per_block = 32 / acc_bytes;
     t.margin = uint32_t(round_up(s.pw, 16));
@@ -210,8 +215,7 @@ pool2d_tiling tile_pool2d(const models::core_params& core, unsigned cores, const
     while (r > 1 && need(r) > ub) --r;
     if (need(r) > ub)
         throw std::invalid_argument(
-            "the input rows of one output row do not fit the vector "
-            "buffer");
+            "the input rows of one output row do not fit the vector buffer");
     t.rows = uint32_t(r);
     t.in_rows = uint32_t(std::min<uint64_t>(s.h, (r - 1) * s.sh + s.kh));
     t.per_block = (t.units() + cores - 1) / cores;

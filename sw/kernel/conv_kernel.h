@@ -35,11 +35,6 @@ struct conv2d_tiling {
     uint64_t tiles() const { return uint64_t(s.n) * s.groups * m_tiles() * n_tiles(); }
 };
 
-/// @brief Input rows a block of output rows [oh0, oh1] reads: [first, last] (may lie in the
-/// padding, outside [0, h)).
-int64_t conv_first_row(const conv2d_shape& s, uint32_t oh0);
-int64_t conv_last_row(const conv2d_shape& s, uint32_t oh1);
-
 /// @brief Fits L0A/L0B/L0C (as the matmul does), then the L1 patch and weight chunk, and UB on
 /// coupled chips. @throws std::invalid_argument if one input channel's patch cannot fit L1.
 conv2d_tiling tile_conv2d(const models::core_params& core, unsigned cores, const conv2d_shape& s);
@@ -78,10 +73,11 @@ struct pool2d_tiling {
 pool2d_tiling tile_pool2d(const models::core_params& core, unsigned cores, const pool2d_shape& s,
                           unsigned elem_bytes, bool max);
 
-/// @brief Max or average (over the in-bounds elements) pooling on the vector unit. Per output
-/// row, MTE2 brings the window's input rows; V combines them element by element, then picks
-/// each column tap of every window with a periodic gather_mask (stride sw) and combines the
-/// taps. Average pooling of fp16 sums in fp32 and divides by the in-bounds element count.
+/// @brief Max or average (over the in-bounds elements) pooling on the vector unit. Per unit,
+/// MTE2 brings the input rows in one 2-D copy; per output row V combines the window's rows
+/// element by element, then picks each column tap of every window with a periodic gather_mask
+/// (stride sw) and combines the taps. Average pooling of fp16 sums in fp32 and divides by the
+/// in-bounds element count.
 template <class T>
 void pool2d_kernel(kernel_context& ctx, bool max, global_tensor<T> x, global_tensor<T> y,
                    const pool2d_tiling& t);

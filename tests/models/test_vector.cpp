@@ -1142,8 +1142,6 @@ BOOST_AUTO_TEST_CASE(timing_only_validates_without_writing) {
     BOOST_CHECK(before == ub);
 }
 
-BOOST_AUTO_TEST_SUITE_END()
-
 // gather_mask packs the masked elements of every repeat at dst, repeat after repeat: a mask of
 // every third element from element 1 over repeats 3 blocks apart takes src[1 + 3 i].
 BOOST_AUTO_TEST_CASE(gather_mask_packs_every_nth_element) {
@@ -1175,3 +1173,5 @@ BOOST_AUTO_TEST_CASE(gather_mask_packs_every_nth_element) {
         BOOST_CHECK_EQUAL(ub[at_dst + n * size], 0xab);  // nothing past the packed elements
     }
 }
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -40,6 +40,32 @@ const std::string conv_groups =
     "  - {op: conv2d, inputs: [x, wg], outputs: [y_g], attrs: {stride: [2, 1], groups: 2}}\n"
     "  - {op: conv2d, inputs: [x, wd], outputs: [y_dw], attrs: {padding: [1, 1], groups: 6}}\n";
 
+// Windows wholly in the padding (1x1 kernel, padding 2), a stride above the kernel with
+// dilation and groups, an asymmetric padding and dilation; pooling with a stride above the
+// kernel and a one-column window.
+const std::string edges =
+    "schema: npusim.workload/1\ntensors:\n"
+    "  x: {shape: [3, 8, 5, 7], dtype: fp16, init: random, seed: 3}\n"
+    "  xf: {shape: [3, 8, 5, 7], dtype: fp32, init: random, seed: 9}\n"
+    "  w1: {shape: [4, 8, 1, 1], dtype: fp16, init: random, seed: 4}\n"
+    "  w2: {shape: [36, 2, 2, 3], dtype: fp16, init: random, seed: 5}\n"
+    "  w3: {shape: [8, 8, 5, 5], dtype: fp16, init: random, seed: 6}\n"
+    "  y1: {shape: [3, 4, 9, 11], dtype: fp16}\n"
+    "  y2: {shape: [3, 36, 1, 2], dtype: fp16}\n"
+    "  y3: {shape: [3, 8, 3, 3], dtype: fp16}\n"
+    "  p1: {shape: [3, 8, 2, 3], dtype: fp32}\n"
+    "  p2: {shape: [3, 8, 5, 7], dtype: fp16}\n"
+    "ops:\n"
+    "  - {op: conv2d, inputs: [x, w1], outputs: [y1], attrs: {padding: [2, 2]}}\n"
+    "  - {op: conv2d, inputs: [x, w2], outputs: [y2], attrs: {stride: [3, 3], dilation: [2, 1], "
+    "groups: 4}}\n"
+    "  - {op: conv2d, inputs: [x, w3], outputs: [y3], attrs: {stride: [2, 2], padding: [2, 3], "
+    "dilation: [1, 2]}}\n"
+    "  - {op: avg_pool2d, inputs: [xf], outputs: [p1], attrs: {kernel: [2, 2], stride: [3, 3], "
+    "padding: [1, 1]}}\n"
+    "  - {op: max_pool2d, inputs: [x], outputs: [p2], attrs: {kernel: [3, 1], stride: [1, 1], "
+    "padding: [1, 0]}}\n";
+
 // More channels than one L1 load holds on tiny, and several output tiles.
 const std::string conv_chunks =
     "schema: npusim.workload/1\ntensors:\n"
@@ -164,6 +190,18 @@ BOOST_AUTO_TEST_CASE(conv2d_groups_ascend910b1) {
 }
 BOOST_AUTO_TEST_CASE(conv2d_groups_ascend310p3) {
     check_workload("ascend310p3", conv_groups);
+}
+BOOST_AUTO_TEST_CASE(edges_tiny) {
+    check_workload("tiny", edges);
+}
+BOOST_AUTO_TEST_CASE(edges_ascend910) {
+    check_workload("ascend910", edges);
+}
+BOOST_AUTO_TEST_CASE(edges_ascend910b1) {
+    check_workload("ascend910b1", edges);
+}
+BOOST_AUTO_TEST_CASE(edges_ascend310p3) {
+    check_workload("ascend310p3", edges);
 }
 BOOST_AUTO_TEST_CASE(conv2d_channel_chunks_tiny) {
     check_workload("tiny", conv_chunks);

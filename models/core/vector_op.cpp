@@ -21,6 +21,7 @@ vec_class class_of(vec_opcode op) {
         case vec_opcode::select:
         case vec_opcode::dup:
         case vec_opcode::brcb:
+        case vec_opcode::gather_mask:
             return vec_class::simple;
         // Activations are evaluated by short fixed sequences on the hardware, cheaper than the
         // iterative transcendental functions but not single-pass.
@@ -97,6 +98,8 @@ const char* to_string(vec_opcode op) {
             return "reduce_max";
         case vec_opcode::brcb:
             return "brcb";
+        case vec_opcode::gather_mask:
+            return "gather_mask";
     }
     return "?";
 }

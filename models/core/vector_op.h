@@ -45,6 +45,9 @@ enum class vec_opcode : uint8_t {
     // per repeat: 8 consecutive src0 elements, each filled into one 32-byte dst block (Ascend
     // Brcb); no mask, dst blocks placed by the dst strides, src0 advances 8 elements a repeat
     brcb,
+    // GatherMask: the masked elements of each repeat of src0, packed one after another at dst
+    // (all repeats in order); with a periodic mask it selects every n-th element
+    gather_mask,
 };
 
 enum class cmp_mode : uint8_t { lt, gt, le, ge, eq, ne };

@@ -449,6 +449,17 @@ void exec_dup(const exec_plan& x) {
 }
 
 template <class IO>
+void exec_gather_mask(const exec_plan& x) {
+    const size_t n = x.active.size();
+    const uint32_t* oa = x.src0_off.data();
+    uint8_t* d = x.ub + x.op.dst;
+    for (uint32_t r = 0; r < x.op.repeats; ++r) {
+        const uint8_t* a = x.src0(r);
+        for (size_t k = 0; k < n; ++k, d += IO::size) std::memcpy(d, a + oa[k], IO::size);
+    }
+}
+
+template <class IO>
 void exec_reduce(const exec_plan& x) {
     const size_t n = x.active.size();
     const uint32_t* oa = x.src0_off.data();
@@ -604,6 +615,8 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional) con
         check("dst", op.dst, brcb_dst);
     else if (is_reduce(o))
         check("dst", op.dst, uint64_t(op.repeats) * dst_size);
+    else if (o == vec_opcode::gather_mask)
+        check("dst", op.dst, uint64_t(op.repeats) * x.active.size() * dst_size);
     else
         check("dst", op.dst, strided_extent(op.dst_blk_stride, op.dst_rep_stride, dst_size));
     // src0
@@ -649,6 +662,8 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional) con
                 exec_dup<IO>(x);
             else if (is_reduce(o))
                 exec_reduce<IO>(x);
+            else if (o == vec_opcode::gather_mask)
+                exec_gather_mask<IO>(x);
         }
     });
 }

@@ -96,6 +96,9 @@ void dma_engine::check(const dma_request& r) const {
         {layout_conv::nz2zn, m::l1, m::l0b, "nz2zn loads are only done on the L1->L0B path"}};
     for (auto& c : conv_paths)
         if (r.conv == c.conv && !(r.src_space == c.src && r.dst_space == c.dst)) fail(0, c.text);
+    if (r.conv == layout_conv::img2col &&
+        !(r.src_space == m::l1 && (r.dst_space == m::l0a || r.dst_space == m::l0b)))
+        fail(0, "img2col loads are only done on the L1->L0A and L1->L0B paths");
     if (r.cast() && r.src_space != m::l0c)
         fail(0, "element casts are only done on the way out of L0C");
     if ((r.conv != layout_conv::none || r.cast()) && r.row_bytes % r.src_elem() != 0)
@@ -116,7 +119,8 @@ void dma_engine::check(const dma_request& r) const {
             fail(addr, what);
         }
     };
-    const bool fractal_load = r.conv == layout_conv::nz2zz || r.conv == layout_conv::nz2zn;
+    const bool fractal_load = r.conv == layout_conv::nz2zz || r.conv == layout_conv::nz2zn ||
+                              r.conv == layout_conv::img2col;
     check_side(r.src_space, r.src, r.src_pitch(), r.conv == layout_conv::nz2nd || fractal_load);
     check_side(r.dst_space, r.dst, r.dst_pitch(), r.conv == layout_conv::nd2nz || fractal_load);
 }
@@ -367,11 +371,80 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
     sc_core::wait(ps_to_time(t.done + ps_t(path.latency_cycles) * m_period - now_ps()));
 }
 
+void dma_engine::img2col_load(const dma_request& r, const path_params& path) {
+    // Load3D: every element of the im2col block is gathered from the patch (or is padding)
+    // and the block is written in whole fractals. The port is booked for the bytes written,
+    // as the hardware moves one fractal row (k0 elements of one pixel) per L1 read; the L1
+    // banks are booked for the span of the patch the block reads.
+    const img2col_geometry& g = r.fm;
+    const uint64_t e = r.src_elem(), k0 = 32 / e;
+    const bool left = r.dst_space == mem_space::l0a;
+    const uint64_t pixels = left ? r.rows : r.cols(), ks = left ? r.cols() : r.rows;
+    const uint64_t rows_p = left ? round_up(r.rows, 16) : round_up(r.rows, k0);
+    const uint64_t cols_p = left ? round_up(r.cols(), k0) : round_up(r.cols(), 16);
+    const uint64_t out = rows_p * cols_p * e;
+    const uint64_t taps = g.taps();
+    if (g.channels == 0 || g.height == 0 || g.width == 0 || g.out_w == 0 || taps == 0 ||
+        g.stride_h == 0 || g.stride_w == 0 || g.dilation_h == 0 || g.dilation_w == 0)
+        throw model_fault(name(), r.src, r.describe(),
+                          "img2col geometry needs non-zero channels, height, width, out_w, "
+                          "kernel, stride and dilation");
+    if (g.k0 + ks > g.channels * taps)
+        throw model_fault(name(), r.src, r.describe(),
+                          "img2col K range goes past the patch's channels x kernel taps");
+    const uint64_t c_first = g.k0 / taps, c_last = (g.k0 + ks - 1) / taps;
+    const uint64_t span_lo = r.src + c_first * g.plane() * e;
+    const uint64_t span_hi = r.src + (c_last * g.plane() + uint64_t(g.height) * g.width) * e;
+    const auto [mem, size] = local_memory(mem_space::l1);
+    if (span_hi > size)
+        throw model_fault(name(), span_hi, r.describe(),
+                          "img2col patch reaches past the end of L1");
+    if (m_dst_block.size() < out) m_dst_block.resize(out);
+    if (m_core.functional) {
+        std::memset(m_dst_block.data(), 0, out);
+        for (uint64_t j = 0; j < ks; ++j) {
+            const uint64_t k = g.k0 + j, c = k / taps, kh = k % taps / g.kernel_w,
+                           kw = k % g.kernel_w;
+            const uint8_t* plane = mem + r.src + c * g.plane() * e;
+            for (uint64_t i = 0; i < pixels; ++i) {
+                const uint64_t p = g.pixel0 + i;
+                const int64_t h =
+                    int64_t(p / g.out_w * g.stride_h + kh * g.dilation_h) - int64_t(g.pad_top);
+                const int64_t w =
+                    int64_t(p % g.out_w * g.stride_w + kw * g.dilation_w) - int64_t(g.pad_left);
+                if (h < 0 || h >= int64_t(g.height) || w < 0 || w >= int64_t(g.width)) continue;
+                const uint64_t at = left ? zz_index(i, j, cols_p, k0) : zn_index(j, i, cols_p, k0);
+                std::memcpy(&m_dst_block[at * e], plane + (uint64_t(h) * g.width + uint64_t(w)) * e,
+                            e);
+            }
+        }
+    }
+    transfer t{r,           path,        true,        mem_space::l1,
+               r.dst_space, 0,           0,           0,
+               0,           uint32_t(e), uint32_t(e), now_ps() + ps_t(path.setup_cycles) * m_period,
+               0,           0,           now_ps()};
+    t.done = t.arrival;
+    ps_t first_start = 0;
+    for (uint64_t off = 0; off < out; off += path.burst_bytes) {
+        const ps_t start =
+            reserve_port(path, std::min<uint64_t>(path.burst_bytes, out - off), t.arrival);
+        if (off == 0) first_start = start;
+        t.done = std::max(t.done, m_timing.release);
+    }
+    t.done = std::max(t.done, access(t, mem_space::l1, false, span_lo, nullptr, span_hi - span_lo,
+                                     first_start, true));
+    t.done =
+        std::max(t.done, access(t, r.dst_space, true, r.dst, m_dst_block.data(), out, first_start));
+    sc_core::wait(ps_to_time(t.done + ps_t(path.latency_cycles) * m_period - now_ps()));
+}
+
 void dma_engine::execute(const dma_request& r) {
     const path_params& path = m_core.path(r.src_space, r.dst_space);
     check(r);
     if (r.conv == layout_conv::nz2zz || r.conv == layout_conv::nz2zn) {
         fractal_load(r, path);
+    } else if (r.conv == layout_conv::img2col) {
+        img2col_load(r, path);
     } else {
         // Primary side: the GM side of a plain copy, the ND side of a conversion.
         const bool primary_is_src = r.conv == layout_conv::nd2nz ||

@@ -56,6 +56,7 @@ class dma_engine : public model_base {
     void burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len);
     void pad_nz(transfer& t);
     void fractal_load(const dma_request& r, const path_params& path);
+    void img2col_load(const dma_request& r, const path_params& path);
     /// Reserves the engine port for one burst; returns its start, sets m_timing.release.
     ps_t reserve_port(const path_params& path, uint64_t len, ps_t arrival);
     /// One timed access; returns its completion time.

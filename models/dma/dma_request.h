@@ -14,6 +14,30 @@ enum class layout_conv : uint8_t {
     nz2nd,  ///< FRACTAL_NZ in, ND rows out (FixPipe L0C->GM)
     nz2zz,  ///< a sub-block of an NZ matrix in L1 to the cube's left-operand layout (MTE1 L1->L0A)
     nz2zn,  ///< a sub-block of an NZ matrix in L1 to the right-operand layout (MTE1 L1->L0B)
+    /// image to column (Load3D, MTE1): a feature-map patch in L1 to a block of its im2col
+    /// matrix, L1->L0A as the left operand [pixels x K] (ZZ) or L1->L0B as the right operand
+    /// [K x pixels] (ZN); see img2col_geometry
+    img2col,
+};
+
+/// @brief The feature map and window of an img2col load.
+///
+/// The patch in L1 is `channels` planes of height x width elements (row-major), planes
+/// `channel_stride` elements apart. Column k of the im2col matrix is (c, kh, kw) with
+/// k = (c * kernel_h + kh) * kernel_w + kw, the order of a [Cout, C, KH, KW] weight tensor's
+/// rows. Pixel p is output position (p / out_w, p % out_w) of the patch; it reads patch element
+/// (oh * stride_h + kh * dilation_h - pad_top, ow * stride_w + kw * dilation_w - pad_left) of
+/// plane c, and zero where that lies outside the patch (padding).
+struct img2col_geometry {
+    uint32_t channels = 0, height = 0, width = 0;
+    uint64_t channel_stride = 0;  ///< elements between planes; 0 = height * width
+    uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+    int32_t pad_top = 0, pad_left = 0;  ///< negative: the window starts inside the patch
+    uint32_t out_w = 1;
+    uint32_t pixel0 = 0, k0 = 0;  ///< the block's first pixel and first column of K
+
+    uint64_t plane() const { return channel_stride ? channel_stride : uint64_t(height) * width; }
+    uint32_t taps() const { return kernel_h * kernel_w; }
 };
 
 /// @brief One DMA instruction: a 2-D strided copy between two memories, optionally converting
@@ -23,7 +47,9 @@ enum class layout_conv : uint8_t {
 /// (src_type != dst_type, only out of L0C) scales the destination rows to dst_type. For nd2nz
 /// and nz2nd the NZ side has rows padded to `row_align` and fractal rows of c0 elements. For
 /// nz2zz / nz2zn the source is the sub-block at (nz_row0, nz_col0) of an NZ matrix with
-/// `nz_rows` padded rows; rows x row_bytes is the sub-block's size.
+/// `nz_rows` padded rows; rows x row_bytes is the sub-block's size. For img2col rows x
+/// row_bytes is the size of the block of the im2col matrix (pixels x K into L0A, K x pixels
+/// into L0B) and `fm` its geometry.
 struct dma_request {
     mem_space src_space = mem_space::gm;
     mem_space dst_space = mem_space::gm;
@@ -38,6 +64,7 @@ struct dma_request {
     uint32_t c0_elems = 0;    ///< NZ fractal row length in elements; 0 = 32 B / element size
     uint32_t row_align = 16;  ///< NZ rows are padded to a multiple of this
     uint32_t nz_rows = 0, nz_row0 = 0, nz_col0 = 0;  ///< nz2zz / nz2zn source geometry
+    img2col_geometry fm;                             ///< img2col source geometry
 
     uint32_t src_elem() const { return dtype_size(src_type); }
     uint32_t dst_elem() const { return dtype_size(dst_type); }

@@ -152,6 +152,26 @@ class kernel_context {
         fractal_load(models::layout_conv::nz2zn, position::B2, l0b.pos, l0b.offset, l1.pos,
                      l1.offset, nz_rows, row0, col0, rows, cols, dtype_of<T>());
     }
+    /// @brief Image to column (Load3D, MTE1): the block of `ks` columns of K (from g.k0) by
+    /// `pixels` output pixels (from g.pixel0) of the im2col matrix of the feature-map patch at
+    /// `l1`, with zero padding, into L0A as the left operand [pixels x ks] or into L0B as the
+    /// right operand [ks x pixels]. See models::img2col_geometry.
+    template <class T>
+    void load_img2col(local_tensor<T> dst, local_tensor<T> l1, const models::img2col_geometry& g,
+                      uint32_t pixels, uint32_t ks) {
+        const bool left = dst.pos == position::A2;
+        if (!left) check_position("load_img2col", "dst", dst.pos, position::B2);
+        if (space_of(l1.pos) != models::mem_space::l1)
+            check_position("load_img2col", "src", l1.pos, left ? position::A1 : position::B1);
+        models::dma_request r =
+            request(models::mem_space::l1, l1.offset, space_of(dst.pos), dst.offset);
+        r.conv = models::layout_conv::img2col;
+        r.rows = left ? pixels : ks;
+        r.row_bytes = uint64_t(left ? ks : pixels) * sizeof(T);
+        r.src_type = r.dst_type = dtype_of<T>();
+        r.fm = g;
+        m_core.issue(pipe_id::MTE1, r);
+    }
     /// @brief L0C (NZ, m_padded rows) -> GM rows x cols in ND with a cast (FixPipe, split chips).
     template <class O, class I>
     void fixpipe(global_tensor<O> dst, local_tensor<I> l0c, uint32_t rows, uint32_t cols,

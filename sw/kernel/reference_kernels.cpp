@@ -53,8 +53,6 @@ matmul_tiling tile_matmul(const models::core_params& core, unsigned cores, uint3
     return t;
 }
 
-namespace {
-
 // NZ -> ND inside UB with the vector unit: x * 1 copies exactly, block strides do the
 // reordering. A repeat takes one row of 8 fractal columns (8 x 32 bytes), one repeat per row.
 void nz_to_nd(kernel_context& ctx, local_tensor<half> nd, local_tensor<half> nz, uint32_t rows,
@@ -78,8 +76,6 @@ void nz_to_nd(kernel_context& ctx, local_tensor<half> nd, local_tensor<half> nz,
         ctx.vector(op);
     }
 }
-
-}  // namespace
 
 void matmul_kernel(kernel_context& ctx, global_tensor<half> a, global_tensor<half> b,
                    global_tensor<half> c, const matmul_tiling& t) {

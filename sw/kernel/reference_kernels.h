@@ -25,6 +25,11 @@ struct matmul_tiling {
 matmul_tiling tile_matmul(const models::core_params& core, unsigned cores, uint32_t m, uint32_t k,
                           uint32_t n, unsigned depth = 2);
 
+/// @brief NZ (mp padded rows, np columns) -> ND rows of np elements inside UB, on the vector
+/// unit: how a coupled chip's fp16 result tile is reordered between L0C and GM.
+void nz_to_nd(kernel_context& ctx, local_tensor<half> nd, local_tensor<half> nz, uint32_t rows,
+              uint32_t mp, uint32_t np);
+
 /// @brief The matmul kernel (cube cores; on coupled chips the result leaves L0C through UB).
 void matmul_kernel(kernel_context& ctx, global_tensor<half> a, global_tensor<half> b,
                    global_tensor<half> c, const matmul_tiling& t);

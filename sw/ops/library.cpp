@@ -34,6 +34,7 @@ registry build_library() {
     lib::register_matmul(r);
     lib::register_norm(r);
     lib::register_views(r);
+    lib::register_conv(r);
     return r;
 }
 

@@ -20,7 +20,8 @@ const models::core_params& cube_core(const platform::platform_config& p);
 
 void register_elementwise(registry& r);  // binary ops, activations, cast
 void register_matmul(registry& r);
-void register_norm(registry& r);
-void register_views(registry& r);  // reshape  // reductions, softmax, layernorm, rmsnorm
+void register_norm(registry& r);   // reductions, softmax, layernorm, rmsnorm
+void register_views(registry& r);  // reshape
+void register_conv(registry& r);   // conv2d, max_pool2d, avg_pool2d
 
 }  // namespace npusim::ops::lib

@@ -12,6 +12,7 @@
 // - reduce_sum: float types within 1e-5 * sum|x| (fp32 accumulation of up to 128 terms) plus
 //   1 ulp of the type; int32 exact (saturating). reduce_max, cmp, select, dup, cast: exact.
 // - int32 everything exact (two's complement wrap-around for add/sub/mul/abs).
+// - gather_mask: exact (a copy).
 #include <boost/test/unit_test.hpp>
 
 #include <cfloat>
@@ -1172,6 +1173,38 @@ BOOST_AUTO_TEST_CASE(timing_only_validates_without_writing) {
         BOOST_CHECK_NO_THROW(vu.execute(op, ub.data(), false));
     }
     BOOST_CHECK(before == ub);
+}
+
+// gather_mask packs the masked elements of every repeat at dst, repeat after repeat: a mask of
+// every third element from element 1 over repeats 3 blocks apart takes src[1 + 3 i].
+BOOST_AUTO_TEST_CASE(gather_mask_packs_every_nth_element) {
+    const vector_unit vu = make_unit();
+    for (dtype t : {dtype::fp16, dtype::fp32}) {
+        const unsigned size = size_of(t), per_block = 32 / size;
+        std::vector<uint8_t> ub(ub_size, 0xab);
+        for (unsigned i = 0; i < 4096; ++i) {
+            const uint32_t v = 1000 + i;
+            std::memcpy(&ub[at_src0 + i * size], &v, size);  // distinct bit patterns
+        }
+        vector_op op;
+        op.op = vec_opcode::gather_mask;
+        op.type = op.dst_type = t;
+        op.src0 = at_src0;
+        op.dst = at_dst;
+        op.repeats = 5;
+        op.src0_rep_stride = 3;  // 3 blocks: per_block windows of stride 3
+        op.mask_lo = op.mask_hi = 0;
+        for (unsigned j = 0; j < per_block; ++j) {
+            const unsigned bit = 1 + 3 * j;
+            (bit < 64 ? op.mask_lo : op.mask_hi) |= 1ull << (bit % 64);
+        }
+        vu.execute(op, ub.data(), true);
+        const unsigned n = 5 * per_block;
+        for (unsigned i = 0; i < n; ++i)
+            BOOST_CHECK(
+                std::memcmp(&ub[at_dst + i * size], &ub[at_src0 + (1 + 3 * i) * size], size) == 0);
+        BOOST_CHECK_EQUAL(ub[at_dst + n * size], 0xab);  // nothing past the packed elements
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

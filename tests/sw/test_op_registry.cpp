@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_CASE(misuse_names_the_argument_and_what_was_expected) {
     const tensor_desc x16("x", dtype::fp16, {4, 8}), y16("y", dtype::fp16, {4, 8});
     std::string all_ops;  // the list grows with the library
     for (const auto& n : lib.names()) all_ops += (all_ops.empty() ? "" : ", ") + n;
-    BOOST_CHECK(test::contains(all_ops, "add, cast, div"));
+    BOOST_CHECK(test::contains(all_ops, "add, ") && test::contains(all_ops, ", matmul"));
     expect_error(
         [&] {
             lib.plan("matmu", {x16, y16}, {}, cfg);

@@ -67,32 +67,30 @@ const std::string softmax_yaml =
     "  - {op: softmax, inputs: [b], outputs: [b_y], stream: s2}\n"
     "  - {op: softmax, inputs: [c], outputs: [c_y], attrs: {axis: 2}}\n";
 
-const std::string layernorm_yaml =
-    head +
-    "  a: {shape: [6, 777], dtype: fp16, init: random, seed: 1}\n"
-    "  g: {shape: [777], dtype: fp16, init: random, seed: 2}\n"
-    "  bt: {shape: [777], dtype: fp16, init: random, seed: 3}\n"
-    "  a_y: {shape: [6, 777], dtype: fp16}\n"
-    "  b: {shape: [2, 2, 130], dtype: fp32, init: random, seed: 4}\n"
-    "  g2: {shape: [130], dtype: fp32, init: ones}\n"
-    "  bt2: {shape: [130], dtype: fp32, init: random, seed: 5}\n"
-    "  b_y: {shape: [2, 2, 130], dtype: fp32}\n"
-    "ops:\n"
-    "  - {op: layernorm, inputs: [a, g, bt], outputs: [a_y]}\n"
-    "  - {op: layernorm, inputs: [b, g2, bt2], outputs: [b_y], "
-    "attrs: {epsilon: 0.001}, stream: s2}\n";
+const std::string layernorm_yaml = head +
+                                   "  a: {shape: [6, 777], dtype: fp16, init: random, seed: 1}\n"
+                                   "  g: {shape: [777], dtype: fp16, init: random, seed: 2}\n"
+                                   "  bt: {shape: [777], dtype: fp16, init: random, seed: 3}\n"
+                                   "  a_y: {shape: [6, 777], dtype: fp16}\n"
+                                   "  b: {shape: [2, 2, 130], dtype: fp32, init: random, seed: 4}\n"
+                                   "  g2: {shape: [130], dtype: fp32, init: ones}\n"
+                                   "  bt2: {shape: [130], dtype: fp32, init: random, seed: 5}\n"
+                                   "  b_y: {shape: [2, 2, 130], dtype: fp32}\n"
+                                   "ops:\n"
+                                   "  - {op: layernorm, inputs: [a, g, bt], outputs: [a_y]}\n"
+                                   "  - {op: layernorm, inputs: [b, g2, bt2], outputs: [b_y], "
+                                   "attrs: {epsilon: 0.001}, stream: s2}\n";
 
-const std::string rmsnorm_yaml =
-    head +
-    "  a: {shape: [6, 777], dtype: fp16, init: random, seed: 1}\n"
-    "  g: {shape: [777], dtype: fp16, init: random, seed: 2}\n"
-    "  a_y: {shape: [6, 777], dtype: fp16}\n"
-    "  b: {shape: [3, 64], dtype: fp32, init: random, seed: 4}\n"
-    "  g2: {shape: [64], dtype: fp32, init: random, seed: 5}\n"
-    "  b_y: {shape: [3, 64], dtype: fp32}\n"
-    "ops:\n"
-    "  - {op: rmsnorm, inputs: [a, g], outputs: [a_y]}\n"
-    "  - {op: rmsnorm, inputs: [b, g2], outputs: [b_y], stream: s2}\n";
+const std::string rmsnorm_yaml = head +
+                                 "  a: {shape: [6, 777], dtype: fp16, init: random, seed: 1}\n"
+                                 "  g: {shape: [777], dtype: fp16, init: random, seed: 2}\n"
+                                 "  a_y: {shape: [6, 777], dtype: fp16}\n"
+                                 "  b: {shape: [3, 64], dtype: fp32, init: random, seed: 4}\n"
+                                 "  g2: {shape: [64], dtype: fp32, init: random, seed: 5}\n"
+                                 "  b_y: {shape: [3, 64], dtype: fp32}\n"
+                                 "ops:\n"
+                                 "  - {op: rmsnorm, inputs: [a, g], outputs: [a_y]}\n"
+                                 "  - {op: rmsnorm, inputs: [b, g2], outputs: [b_y], stream: s2}\n";
 
 }  // namespace
 

@@ -779,6 +779,7 @@ BOOST_AUTO_TEST_CASE(names_and_classes) {
         {o::dup, vec_class::simple},
         {o::reduce_sum, vec_class::reduction},
         {o::reduce_max, vec_class::reduction},
+        {o::transpose, vec_class::simple},
     };
     for (const auto& [op, cls] : table)
         BOOST_CHECK_MESSAGE(class_of(op) == cls, to_string(op)

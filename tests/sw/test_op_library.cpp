@@ -3,30 +3,13 @@
 // of the tile or fractal sizes.
 #include <boost/test/unit_test.hpp>
 
-#include "sw/graph/workload.h"
-#include "sw/graph/workload_runner.h"
-#include "tests/sw/runtime_fixture.h"
+#include "tests/sw/workload_check.h"
 
 using namespace npusim;
 
 namespace {
 
-/// Runs `yaml` with --check on a preset; every op must match its reference.
-void check_workload(const std::string& preset, const std::string& yaml) {
-    const auto cfg = platform::load_platform(preset);
-    const auto w = graph::load_workload_text(yaml, "test.yaml");
-    const auto plan = graph::plan_workload(w, cfg);
-    graph::workload_result r;
-    test::run_runtime(cfg, [&](platform::chip& chip, runtime::context&) {
-        std::vector<platform::op_record> ops;
-        r = graph::run_workload(chip, plan, true, ops);
-    });
-    BOOST_CHECK_EQUAL(r.failure, "");
-    BOOST_CHECK_EQUAL(r.checks.size(), w.ops.size());
-    for (const auto& c : r.checks)
-        BOOST_CHECK_MESSAGE(c.ok, preset << ": " << c.label << " max error " << c.max_error
-                                         << " over tolerance " << c.tolerance);
-}
+using test::check_workload;
 
 /// y = op(x) in fp16 and fp32 on 3 x 1001 elements.
 void check_unary(const std::string& op, const std::string& preset) {
@@ -54,6 +37,39 @@ void check_binary(const std::string& op, const std::string& preset) {
                    "ops:\n  - {op: " +
                        op + ", inputs: [a, b], outputs: [c]}\n  - {op: " + op +
                        ", inputs: [d, e], outputs: [f], stream: other}\n");
+}
+
+/// z = op(x, y) with broadcasting: a row vector ([5,333] op [333]), a per-row
+/// value on the x side ([37,1] op [37,20]), both sides broadcast in 3-D ([3,1,7] op [4,1]) and a
+/// single value against a 3-D tensor.
+void check_broadcast(const std::string& op, const std::string& preset) {
+    const std::string yaml =
+        "schema: npusim.workload/1\ntensors:\n"
+        "  a: {shape: [5, 333], dtype: fp16, init: random, seed: 1}\n"
+        "  r: {shape: [333], dtype: fp16, init: random, seed: 2}\n"
+        "  c: {shape: [5, 333], dtype: fp16}\n"
+        "  s: {shape: [37, 1], dtype: fp16, init: random, seed: 3}\n"
+        "  m: {shape: [37, 20], dtype: fp16, init: random, seed: 4}\n"
+        "  n: {shape: [37, 20], dtype: fp16}\n"
+        "  p: {shape: [3, 1, 7], dtype: fp32, init: random, seed: 5}\n"
+        "  q: {shape: [4, 1], dtype: fp32, init: random, seed: 6}\n"
+        "  o: {shape: [3, 4, 7], dtype: fp32}\n"
+        "  u: {shape: [1], dtype: fp32, init: random, seed: 7}\n"
+        "  v: {shape: [2, 3, 70], dtype: fp32, init: random, seed: 8}\n"
+        "  w: {shape: [2, 3, 70], dtype: fp32}\n"
+        "ops:\n"
+        "  - {op: " +
+        op +
+        ", inputs: [a, r], outputs: [c]}\n"
+        "  - {op: " +
+        op +
+        ", inputs: [s, m], outputs: [n]}\n"
+        "  - {op: " +
+        op +
+        ", inputs: [p, q], outputs: [o]}\n"
+        "  - {op: " +
+        op + ", inputs: [u, v], outputs: [w]}\n";
+    check_workload(preset, yaml);
 }
 
 const std::string matmul_yaml =
@@ -120,6 +136,100 @@ BOOST_AUTO_TEST_CASE(minimum_coupled) {
 BOOST_AUTO_TEST_CASE(minimum_split) {
     check_binary("minimum", "ascend910b1");
 }
+BOOST_AUTO_TEST_CASE(add_broadcast_tiny) {
+    check_broadcast("add", "tiny");
+}
+BOOST_AUTO_TEST_CASE(add_broadcast_910) {
+    check_broadcast("add", "ascend910");
+}
+BOOST_AUTO_TEST_CASE(add_broadcast_910b1) {
+    check_broadcast("add", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(add_broadcast_310p3) {
+    check_broadcast("add", "ascend310p3");
+}
+BOOST_AUTO_TEST_CASE(sub_broadcast_tiny) {
+    check_broadcast("sub", "tiny");
+}
+BOOST_AUTO_TEST_CASE(sub_broadcast_910) {
+    check_broadcast("sub", "ascend910");
+}
+BOOST_AUTO_TEST_CASE(sub_broadcast_910b1) {
+    check_broadcast("sub", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(sub_broadcast_310p3) {
+    check_broadcast("sub", "ascend310p3");
+}
+BOOST_AUTO_TEST_CASE(mul_broadcast_tiny) {
+    check_broadcast("mul", "tiny");
+}
+BOOST_AUTO_TEST_CASE(mul_broadcast_910) {
+    check_broadcast("mul", "ascend910");
+}
+BOOST_AUTO_TEST_CASE(mul_broadcast_910b1) {
+    check_broadcast("mul", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(mul_broadcast_310p3) {
+    check_broadcast("mul", "ascend310p3");
+}
+BOOST_AUTO_TEST_CASE(div_broadcast_tiny) {
+    check_broadcast("div", "tiny");
+}
+BOOST_AUTO_TEST_CASE(div_broadcast_910) {
+    check_broadcast("div", "ascend910");
+}
+BOOST_AUTO_TEST_CASE(div_broadcast_910b1) {
+    check_broadcast("div", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(div_broadcast_310p3) {
+    check_broadcast("div", "ascend310p3");
+}
+BOOST_AUTO_TEST_CASE(maximum_broadcast_tiny) {
+    check_broadcast("maximum", "tiny");
+}
+BOOST_AUTO_TEST_CASE(maximum_broadcast_910) {
+    check_broadcast("maximum", "ascend910");
+}
+BOOST_AUTO_TEST_CASE(maximum_broadcast_910b1) {
+    check_broadcast("maximum", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(maximum_broadcast_310p3) {
+    check_broadcast("maximum", "ascend310p3");
+}
+BOOST_AUTO_TEST_CASE(minimum_broadcast_tiny) {
+    check_broadcast("minimum", "tiny");
+}
+BOOST_AUTO_TEST_CASE(minimum_broadcast_910) {
+    check_broadcast("minimum", "ascend910");
+}
+BOOST_AUTO_TEST_CASE(minimum_broadcast_910b1) {
+    check_broadcast("minimum", "ascend910b1");
+}
+BOOST_AUTO_TEST_CASE(minimum_broadcast_310p3) {
+    check_broadcast("minimum", "ascend310p3");
+}
+
+// Shapes that do not broadcast name both shapes and the dimension; the output is inferred.
+BOOST_AUTO_TEST_CASE(broadcast_shapes_and_errors) {
+    using memory::tensor_desc;
+    using models::dtype;
+    BOOST_CHECK_EQUAL(
+        test::plan_error("mul", {tensor_desc("x", dtype::fp16, {2, 5, 3}),
+                                 tensor_desc("y", dtype::fp16, {4, 1})}),
+        "op 'mul' inputs 'x' [2,5,3] and 'y' [4,1] do not broadcast: dimension -2 (counting "
+        "from the last as -1) is 5 in 'x' and 4 in 'y'; sizes must be equal or 1");
+    const auto p = ops::library().plan(
+        "add", {tensor_desc("x", dtype::fp32, {3, 1, 7}), tensor_desc("y", dtype::fp32, {4, 1})},
+        {}, platform::load_platform("tiny"));
+    BOOST_CHECK(p.call.outputs[0].shape() == (std::vector<int64_t>{3, 4, 7}));
+    BOOST_CHECK_EQUAL(p.kernel->name, "add_broadcast_fp32");
+    // Same elements after dropping size-1 dims: the plain elementwise kernel.
+    const auto flat = ops::library().plan(
+        "add", {tensor_desc("x", dtype::fp16, {1, 6, 5}), tensor_desc("y", dtype::fp16, {6, 5})},
+        {}, platform::load_platform("tiny"));
+    BOOST_CHECK_EQUAL(flat.kernel->name, "add_fp16");
+}
+
 BOOST_AUTO_TEST_CASE(matmul_coupled) {
     check_workload("tiny", matmul_yaml);
 }

@@ -550,11 +550,11 @@ vector_unit::vector_unit(std::string name, const vector_costs& costs, uint64_t u
 
 uint64_t vector_unit::cycles(const vector_op& op) const {
     const double per = m_costs.cycles_per_repeat[static_cast<unsigned>(class_of(op.op))];
-    // The small epsilon keeps e.g. 10 x 0.7 = 7.000000000000001 from rounding up to 8.
-    // A transpose repeat moves a whole 32x(32/size)-byte matrix: 512 bytes for fp16, 256 for
-    // fp32, paid as that many 256-byte simple repeats.
+    // A transpose repeat moves a whole matrix of 32/size rows of 32 bytes: 512 bytes for fp16,
+    // 256 for fp32, paid as that many 256-byte simple repeats.
     const double scale =
         op.op == vec_opcode::transpose ? double(transpose_rows(op.type)) * block_bytes / 256 : 1;
+    // The small epsilon keeps e.g. 10 x 0.7 = 7.000000000000001 from rounding up to 8.
     const double busy = std::ceil(op.repeats * per * scale - 1e-9);
     return m_costs.overhead_cycles + static_cast<uint64_t>(std::max(0.0, busy));
 }
@@ -570,8 +570,6 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional) con
 
     const vec_opcode o = op.op;
     if (o == vec_opcode::transpose) {
-        const unsigned size = dtype_size(op.type);
-        if (size == 1) fault(op.dst, "transpose is not supported for int8");
         const uint64_t rows = transpose_rows(op.type);
         auto check_matrix = [&](const char* name, uint64_t base, uint16_t blk, uint16_t rep) {
             const uint64_t extent = (uint64_t(op.repeats) - 1) * rep * block_bytes +
@@ -586,7 +584,7 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional) con
         check_matrix("dst", op.dst, op.dst_blk_stride, op.dst_rep_stride);
         check_matrix("src0", op.src0, op.src0_blk_stride, op.src0_rep_stride);
         if (!functional) return;
-        if (size == 4)
+        if (dtype_size(op.type) == 4)
             exec_transpose<4>(op, ub);
         else
             exec_transpose<2>(op, ub);

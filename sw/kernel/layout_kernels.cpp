@@ -335,7 +335,10 @@ transpose_tiling tile_transpose(const models::core_params& core, unsigned cores,
     }
     // Two input and two output buffers; a transposed tile is square-ish in whole blocks.
     if (tt.transpose) {
-        const uint64_t side = std::max<uint64_t>(be, uint64_t(std::sqrt(double(te))) / be * be);
+        // Power-of-two sides keep GM rows on burst boundaries; the rows get the rest of the
+        // buffer.
+        uint64_t side = be;
+        while (side * 2 * side * 2 <= te) side *= 2;
         tt.tile_cols = std::min(round_up(tt.cols, be), side);
         tt.tile_rows = std::min(round_up(tt.rows, be), te / tt.tile_cols / be * be);
     } else {
@@ -355,7 +358,10 @@ void transpose_kernel(kernel_context& ctx, global_tensor<T> in, global_tensor<T>
     tque<T> qi(ctx, position::VECIN, 2, tt.tile_rows * tt.tile_cols);
     tque<T> qo(ctx, position::VECOUT, 2, tt.tile_rows * tt.tile_cols);
     const uint64_t per_batch = tt.row_tiles() * tt.col_tiles();
-    for (uint64_t k = ctx.block_idx(); k < tt.batches() * per_batch; k += ctx.block_num()) {
+    const uint64_t tiles = tt.batches() * per_batch, share = ceil_div(tiles, ctx.block_num());
+    const uint64_t first = ctx.block_idx() * share, end = std::min(tiles, first + share);
+    for (uint64_t i = first; i < end; ++i) {
+        const uint64_t k = first + (i - first + ctx.block_idx()) % (end - first);
         uint64_t in_off = 0, out_off = 0;
         for (size_t d = tt.batch.size(), rem = k / per_batch; d-- > 0; rem /= tt.batch[d]) {
             in_off += rem % tt.batch[d] * tt.batch_in[d];
@@ -497,17 +503,26 @@ void rope_kernel(kernel_context& ctx, global_tensor<T> x, global_tensor<T> cos,
     tque<T> qx(ctx, position::VECIN, 2, tile), qt(ctx, position::VECIN, 2, 2 * tile);
     tque<T> qy(ctx, position::VECOUT, 2, tile);
     auto tmp = ctx.alloc<T>(position::VECCALC, tile);
-    const uint64_t per_batch = r.seq_tiles() * r.col_tiles();
     // The two halves of ns rows of `src` (row stride `stride`, second half at `second`) into
     // the split layout at `dst`.
+    // When a tile spans whole rows of block-aligned halves the split layout is the rows
+    // themselves: one packed copy instead of two strided ones.
+    const bool whole = r.col_tiles() == 1 && hc == half;
     auto load = [&](uint64_t dst, global_tensor<T> src, uint64_t stride, uint64_t second,
                     uint64_t ns, uint64_t nc, bool both) {
+        if (both && whole) {
+            ctx.data_copy(local_tensor<T>{position::VECIN, dst, ns * pitch}, src, ns * pitch);
+            return;
+        }
         ctx.copy_2d<T>(mem_space::ub, dst, mem_space::gm, src.addr, uint32_t(ns), nc, pitch,
                        stride);
         if (both)
             ctx.copy_2d<T>(mem_space::ub, dst + hc * sizeof(T), mem_space::gm, src[second].addr,
                            uint32_t(ns), nc, pitch, stride);
     };
+    // One task per (batch, rows, columns): the tables are reloaded per batch, mostly from L2;
+    // small tasks keep the cores evenly loaded.
+    const uint64_t per_batch = r.seq_tiles() * r.col_tiles();
     for (uint64_t k = ctx.block_idx(); k < r.batch * per_batch; k += ctx.block_num()) {
         const uint64_t bi = k / per_batch, s0 = (k % per_batch) / r.col_tiles() * r.tile_seq,
                        c0 = k % r.col_tiles() * r.tile_cols;
@@ -540,10 +555,14 @@ void rope_kernel(kernel_context& ctx, global_tensor<T> x, global_tensor<T> cos,
 
         yl = qy.deque();
         const global_tensor<T> out = y[(bi * r.seq + s0) * r.dim + c0];
-        ctx.copy_2d<T>(mem_space::gm, out.addr, mem_space::ub, yl.offset, uint32_t(ns), nc, r.dim,
-                       pitch);
-        ctx.copy_2d<T>(mem_space::gm, out[half].addr, mem_space::ub, yl.offset + h2, uint32_t(ns),
-                       nc, r.dim, pitch);
+        if (whole) {
+            ctx.data_copy(out, yl, ns * pitch);
+        } else {
+            ctx.copy_2d<T>(mem_space::gm, out.addr, mem_space::ub, yl.offset, uint32_t(ns), nc,
+                           r.dim, pitch);
+            ctx.copy_2d<T>(mem_space::gm, out[half].addr, mem_space::ub, yl.offset + h2,
+                           uint32_t(ns), nc, r.dim, pitch);
+        }
         qy.free_tensor(yl);
     }
 }

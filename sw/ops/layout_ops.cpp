@@ -22,22 +22,30 @@ void with_type(dtype t, const F& f) {
         f(float{});
 }
 
+/// Bytes an op moves in GM when it reads its inputs and writes its outputs once each.
+uint64_t all_bytes(const op_call& c) {
+    uint64_t n = 0;
+    for (const auto& d : c.inputs) n += d.elements() * models::dtype_size(d.type());
+    for (const auto& d : c.outputs) n += d.elements() * models::dtype_size(d.type());
+    return n;
+}
+
 /// A vector kernel of `op` for one float dtype (inputs then outputs); `tile` builds the
-/// kernel's tiling struct S, `run` launches it.
+/// kernel's tiling struct S, `run` launches it, `traffic` gives the GM bytes for stats.
 template <class S, class Tile, class Run>
 void add_vector_kernel(registry& r, const std::string& op, const std::string& name,
-                       std::vector<dtype> dtypes, Tile tile, Run run, const std::string& where) {
+                       std::vector<dtype> dtypes, Tile tile, Run run, const std::string& where,
+                       uint64_t (*traffic)(const op_call&) = all_bytes) {
     op_kernel k;
     k.op = op;
     k.name = name;
     k.dtypes = std::move(dtypes);
-    k.tile = [tile](const op_call& c, const platform::platform_config& p) {
+    k.tile = [tile, traffic](const op_call& c, const platform::platform_config& p) {
         auto s = std::make_shared<S>(tile(c, vector_core(p), vector_units(p)));
         tiling_plan tp;
         tp.block_dim = s->block_dim;
         tp.kind = models::kernel_kind::vector;
-        for (const auto& d : c.inputs) tp.bytes += d.elements() * models::dtype_size(d.type());
-        for (const auto& d : c.outputs) tp.bytes += d.elements() * models::dtype_size(d.type());
+        tp.bytes = traffic(c);
         tp.data = s;
         return tp;
     };
@@ -198,7 +206,12 @@ void register_gather(registry& r) {
                                              {b.outputs[0], c.outputs[0].elements()}, g);
                 });
             },
-            NPUSIM_HERE);
+            NPUSIM_HERE,
+            // the picked rows in and out, and the indices: not the whole table
+            [](const op_call& c) {
+                return 2 * c.outputs[0].elements() * models::dtype_size(c.outputs[0].type()) +
+                       4 * c.inputs[1].elements();
+            });
 }
 
 // --- rotary position embedding ---

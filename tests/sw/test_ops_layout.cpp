@@ -3,6 +3,7 @@
 // error texts; and gather's index checks.
 #include <boost/test/unit_test.hpp>
 
+#include "sw/kernel/launch.h"
 #include "tests/sw/workload_check.h"
 
 using namespace npusim;
@@ -191,6 +192,37 @@ BOOST_AUTO_TEST_CASE(rope_errors) {
                                                 tensor_desc("s", dtype::fp32, {4, 8})}),
                       "op 'rope' input 'sin' is fp32 but 'x' is fp16; all must have the same "
                       "dtype");
+}
+
+// The scalar unit's GM read waits for the MTE3 write issued before it, and a read past GM
+// faults the block with the address.
+BOOST_AUTO_TEST_CASE(get_value_after_mte3_write_and_outside_gm) {
+    const auto cfg = platform::load_platform("tiny");
+    platform::simulation sim(cfg);
+    float got = 0;
+    models::launch_record ok, bad;
+    BOOST_REQUIRE_MESSAGE(sim.run([&](platform::chip& chip, auto&) {
+        ok = kernel::launch(chip, "write_then_read", 1, models::kernel_kind::vector,
+                            [&](kernel::kernel_context& c) {
+                                auto t = c.alloc<float>(kernel::position::VECOUT, 64);
+                                c.duplicate(t, 42.f, 64);
+                                c.set_flag(models::pipe_id::V, models::pipe_id::MTE3, 0);
+                                c.wait_flag(models::pipe_id::V, models::pipe_id::MTE3, 0);
+                                c.data_copy(kernel::global_tensor<float>{4096, 64}, t, 64);
+                                got = c.get_value(kernel::global_tensor<float>{4096, 64}, 63);
+                            });
+        bad = kernel::launch(chip, "read_outside", 1, models::kernel_kind::vector,
+                             [&](kernel::kernel_context& c) {
+                                 c.get_value(kernel::global_tensor<int32_t>{1ull << 30, 1}, 0);
+                             });
+    }),
+                          sim.error());
+    BOOST_CHECK_MESSAGE(ok.fault.empty(), ok.fault);
+    BOOST_CHECK_EQUAL(got, 42.f);
+    BOOST_CHECK_MESSAGE(test::contains(bad.fault,
+                                       "scalar read of 4 bytes at GM[0x40000000] is "
+                                       "outside GM"),
+                        bad.fault);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

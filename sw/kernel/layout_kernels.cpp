@@ -162,12 +162,12 @@ broadcast_tiling tile_broadcast(const models::core_params& core, unsigned cores,
     }
     // Six queue buffers (x, y, z, two each) and the scratch blocks of a per-row operand.
     const uint64_t be = block_elems(t), te = buffer_elems(core, 7, t);
-    b.tile_cols = std::min(b.cols, te / be * be);
+    b.tile_cols = std::max<uint64_t>(1, std::min(b.cols, te / be * be));
     b.pitch = round_up(b.tile_cols, be);
     // A per-row operand's line needs block_elems lines of the padded row count.
     b.tile_rows = std::min({te / b.pitch, te / be / be * be, b.outer.back()});
-    b.tile_rows =
-        spread_rows(b.tile_rows, b.outer.back(), b.rows / b.outer.back() * b.col_tiles(), cores);
+    for (size_t d = 0; d + 1 < b.outer.size(); ++d) b.prefixes *= b.outer[d];
+    b.tile_rows = spread_rows(b.tile_rows, b.outer.back(), b.prefixes * b.col_tiles(), cores);
     b.block_dim = blocks_for(b.tiles(), cores);
     return b;
 }
@@ -196,7 +196,7 @@ void broadcast_binary_kernel(kernel_context& ctx, vec_opcode op, global_tensor<T
         bool scalar;
     };
     const side sides[2] = {{qx, x, b.x_stride, b.x_scalar}, {qy, y, b.y_stride, b.y_scalar}};
-    const uint64_t row_tiles = ceil_div(last, b.tile_rows), per_prefix = row_tiles * b.col_tiles();
+    const uint64_t per_prefix = b.row_tiles() * b.col_tiles();
     for (uint64_t k = ctx.block_idx(); k < b.tiles(); k += ctx.block_num()) {
         const uint64_t prefix = k / per_prefix, r0 = (k % per_prefix) / b.col_tiles() * b.tile_rows,
                        c0 = k % b.col_tiles() * b.tile_cols;
@@ -339,11 +339,11 @@ transpose_tiling tile_transpose(const models::core_params& core, unsigned cores,
         // buffer.
         uint64_t side = be;
         while (side * 2 * side * 2 <= te) side *= 2;
-        tt.tile_cols = std::min(round_up(tt.cols, be), side);
-        tt.tile_rows = std::min(round_up(tt.rows, be), te / tt.tile_cols / be * be);
+        tt.tile_cols = std::clamp(round_up(tt.cols, be), be, side);
+        tt.tile_rows = std::clamp(round_up(tt.rows, be), be, te / tt.tile_cols / be * be);
     } else {
-        tt.tile_cols = std::min(round_up(tt.cols, be), te / be * be);
-        tt.tile_rows = std::min(tt.rows, te / tt.tile_cols);
+        tt.tile_cols = std::clamp(round_up(tt.cols, be), be, te / be * be);
+        tt.tile_rows = std::clamp<uint64_t>(tt.rows, 1, te / tt.tile_cols);
         tt.tile_rows = spread_rows(tt.tile_rows, tt.rows, tt.batches() * tt.col_tiles(), cores);
     }
     tt.block_dim = blocks_for(tt.batches() * tt.row_tiles() * tt.col_tiles(), cores);

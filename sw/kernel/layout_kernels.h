@@ -55,14 +55,16 @@ void transpose_tile(kernel_context& ctx, dtype t, uint64_t dst, uint64_t src, ui
 /// either has the output's columns (row mode, inner stride 1) or one value per row (scalar
 /// mode, inner stride 0); its outer strides are 0 where it is broadcast.
 struct broadcast_tiling {
-    std::vector<uint64_t> outer;                        ///< collapsed outer dims, outermost first
-    std::vector<uint64_t> x_stride, y_stride;           ///< element strides per outer dim
-    bool x_scalar = false, y_scalar = false;            ///< inner stride 0
-    uint64_t cols = 1, rows = 1;                        ///< rows = product of outer
+    std::vector<uint64_t> outer;               ///< collapsed outer dims, outermost first
+    std::vector<uint64_t> x_stride, y_stride;  ///< element strides per outer dim
+    bool x_scalar = false, y_scalar = false;   ///< inner stride 0
+    uint64_t cols = 1, rows = 1;               ///< rows = product of outer
+    uint64_t prefixes = 1;  ///< product of outer but the last; tiles stay inside one
     uint64_t tile_rows = 1, tile_cols = 1, pitch = 16;  ///< pitch: tile_cols padded to blocks
     unsigned block_dim = 1;
     uint64_t col_tiles() const { return (cols + tile_cols - 1) / tile_cols; }
-    uint64_t tiles() const { return (rows + tile_rows - 1) / tile_rows * col_tiles(); }
+    uint64_t row_tiles() const { return (outer.back() + tile_rows - 1) / tile_rows; }
+    uint64_t tiles() const { return prefixes * row_tiles() * col_tiles(); }
 };
 
 /// @brief Collapses the shapes (out = broadcast of x and y, already checked) and sizes the

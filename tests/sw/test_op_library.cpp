@@ -40,8 +40,9 @@ void check_binary(const std::string& op, const std::string& preset) {
 }
 
 /// z = op(x, y) with broadcasting: a row vector ([5,333] op [333]), a per-row
-/// value on the x side ([37,1] op [37,20]), both sides broadcast in 3-D ([3,1,7] op [4,1]) and a
-/// single value against a 3-D tensor.
+/// value on the x side ([37,1] op [37,20]), both sides broadcast in 3-D ([3,1,7] op [4,1]), a
+/// single value against a 3-D tensor, and per-row values whose rows split into several tiles
+/// on tiny ([7,300] op [2,7,1]).
 void check_broadcast(const std::string& op, const std::string& preset) {
     const std::string yaml =
         "schema: npusim.workload/1\ntensors:\n"
@@ -57,6 +58,9 @@ void check_broadcast(const std::string& op, const std::string& preset) {
         "  u: {shape: [1], dtype: fp32, init: random, seed: 7}\n"
         "  v: {shape: [2, 3, 70], dtype: fp32, init: random, seed: 8}\n"
         "  w: {shape: [2, 3, 70], dtype: fp32}\n"
+        "  g: {shape: [7, 300], dtype: fp32, init: random, seed: 9}\n"
+        "  h: {shape: [2, 7, 1], dtype: fp32, init: random, seed: 10}\n"
+        "  k: {shape: [2, 7, 300], dtype: fp32}\n"
         "ops:\n"
         "  - {op: " +
         op +
@@ -68,7 +72,10 @@ void check_broadcast(const std::string& op, const std::string& preset) {
         op +
         ", inputs: [p, q], outputs: [o]}\n"
         "  - {op: " +
-        op + ", inputs: [u, v], outputs: [w]}\n";
+        op +
+        ", inputs: [u, v], outputs: [w]}\n"
+        "  - {op: " +
+        op + ", inputs: [g, h], outputs: [k]}\n";
     check_workload(preset, yaml);
 }
 

@@ -194,6 +194,27 @@ BOOST_AUTO_TEST_CASE(rope_errors) {
                       "dtype");
 }
 
+// Empty tensors plan and run (no tiles) for every op of this family and a broadcast.
+BOOST_AUTO_TEST_CASE(empty_tensors) {
+    test::check_workload("tiny",
+                         "schema: npusim.workload/1\ntensors:\n"
+                         "  a: {shape: [0, 5], dtype: fp16, init: random}\n"
+                         "  r: {shape: [5], dtype: fp16, init: random}\n"
+                         "  c: {shape: [0, 5], dtype: fp16}\n"
+                         "  t: {shape: [5, 0], dtype: fp16}\n"
+                         "  e: {shape: [4, 5], dtype: fp16, init: random}\n"
+                         "  i: {shape: [0], dtype: int32, init: zeros}\n"
+                         "  g: {shape: [0, 5], dtype: fp16}\n"
+                         "  x: {shape: [0, 4, 8], dtype: fp32, init: random}\n"
+                         "  cs: {shape: [4, 8], dtype: fp32, init: random}\n"
+                         "  y: {shape: [0, 4, 8], dtype: fp32}\n"
+                         "ops:\n"
+                         "  - {op: add, inputs: [a, r], outputs: [c]}\n"
+                         "  - {op: transpose, inputs: [a], outputs: [t]}\n"
+                         "  - {op: gather, inputs: [e, i], outputs: [g]}\n"
+                         "  - {op: rope, inputs: [x, cs, cs], outputs: [y]}\n");
+}
+
 // The scalar unit's GM read waits for the MTE3 write issued before it, and a read past GM
 // faults the block with the address.
 BOOST_AUTO_TEST_CASE(get_value_after_mte3_write_and_outside_gm) {

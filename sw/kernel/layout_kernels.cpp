@@ -1,7 +1,6 @@
 #include "sw/kernel/layout_kernels.h"
 
 #include <algorithm>
-#include <cmath>
 #include <string>
 
 #include "models/common/model_fault.h"

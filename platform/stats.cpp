@@ -153,12 +153,7 @@ std::string format_report(const json& s) {
         const double peak_flops = s["peak_fp16_flops"].get<double>();
         line(fmt::format("  {:<24} {:<12} {:>10} {:>10} {:>9} {:>9} {:>9} {:>6}", "op", "type",
                          "start us", "time us", "MiB", "GB/s", "TFLOP/s", "bound"));
-        size_t shown = 0;
         for (auto& o : ops) {
-            if (++shown > 16) {
-                line(fmt::format("  ... {} more ops (see --stats)", ops.size() - 16));
-                break;
-            }
             const double dt = o["end_ns"].get<double>() - o["start_ns"].get<double>();
             const double b = o["bytes"].get<double>(), f = o["flops"].get<double>();
             const double gbs = dt > 0 ? b / dt : 0.0, tflops = dt > 0 ? f / dt / 1e3 : 0.0;

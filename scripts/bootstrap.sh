@@ -7,7 +7,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libsystemc-dev libyaml-cpp-dev libboost-test-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libopenblas-serial-dev
-  clang-format python3
+  clang-format python3 gnuplot-nox
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()

@@ -12,6 +12,10 @@
 
 namespace npusim::test {
 
+inline bool contains(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
+
 inline platform::platform_config tiny(const std::vector<std::string>& sets = {}) {
     return platform::load_platform("tiny", sets);
 }

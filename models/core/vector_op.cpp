@@ -20,6 +20,7 @@ vec_class class_of(vec_opcode op) {
         case vec_opcode::cmp:
         case vec_opcode::select:
         case vec_opcode::dup:
+        case vec_opcode::brcb:
         case vec_opcode::transpose:  // charged per 256 bytes moved, see vector_unit::cycles
             return vec_class::simple;
         // Activations are evaluated by short fixed sequences on the hardware, cheaper than the
@@ -95,6 +96,8 @@ const char* to_string(vec_opcode op) {
             return "reduce_sum";
         case vec_opcode::reduce_max:
             return "reduce_max";
+        case vec_opcode::brcb:
+            return "brcb";
         case vec_opcode::transpose:
             return "transpose";
     }

@@ -42,6 +42,9 @@ enum class vec_opcode : uint8_t {
     // per repeat: dst[r] = sum or max of the repeat's masked elements of src0
     reduce_sum,
     reduce_max,
+    // per repeat: 8 consecutive src0 elements, each filled into one 32-byte dst block (Ascend
+    // Brcb); no mask, dst blocks placed by the dst strides, src0 advances 8 elements a repeat
+    brcb,
     // per repeat: transposes one square matrix of 32-byte rows (16x16 fp16, 8x8 fp32/int32):
     // row i of src0 is the block at src0 + i * src0_blk_stride, row j of dst the block at
     // dst + j * dst_blk_stride; the mask is ignored (Ascend's Transpose / TransDataTo5HD)

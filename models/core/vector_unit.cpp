@@ -503,6 +503,19 @@ void exec_reduce(const exec_plan& x) {
     }
 }
 
+/// Brcb copies raw elements, so it only depends on the element size.
+template <unsigned S>
+void exec_brcb(const exec_plan& x) {
+    for (uint32_t r = 0; r < x.op.repeats; ++r) {
+        const uint8_t* a = x.ub + x.op.src0 + uint64_t(r) * 8 * S;
+        uint8_t* d = x.dst(r);
+        for (unsigned b = 0; b < 8; ++b) {
+            uint8_t* blk = d + uint64_t(b) * x.op.dst_blk_stride * block_bytes;
+            for (unsigned i = 0; i < block_bytes / S; ++i) std::memcpy(blk + i * S, a + b * S, S);
+        }
+    }
+}
+
 /// One converted element. Floats round to nearest even; integers round half to even and
 /// saturate; integer sources never pass through a lossy float.
 template <class SI, class DI>
@@ -629,14 +642,21 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional) con
     const uint64_t bit_bytes = uint64_t(op.repeats) * (x.elems / 8);  // cmp dst, select mask
 
     // dst
+    const uint64_t brcb_src = uint64_t(op.repeats) * 8 * src_size;
+    const uint64_t brcb_dst = uint64_t(op.repeats - 1) * op.dst_rep_stride * block_bytes +
+                              uint64_t(7) * op.dst_blk_stride * block_bytes + block_bytes;
     if (o == vec_opcode::cmp)
         check("dst", op.dst, bit_bytes);
+    else if (o == vec_opcode::brcb)
+        check("dst", op.dst, brcb_dst);
     else if (is_reduce(o))
         check("dst", op.dst, uint64_t(op.repeats) * dst_size);
     else
         check("dst", op.dst, strided_extent(op.dst_blk_stride, op.dst_rep_stride, dst_size));
     // src0
-    if (o != vec_opcode::dup)
+    if (o == vec_opcode::brcb)
+        check("src0", op.src0, brcb_src);
+    else if (o != vec_opcode::dup)
         check("src0", op.src0, strided_extent(op.src0_blk_stride, op.src0_rep_stride, src_size));
     // src1 and the select mask
     if (is_binary(o) || o == vec_opcode::cmp || o == vec_opcode::select)
@@ -653,11 +673,12 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional) con
         exec_cast(x);
         return;
     }
-    if (o == vec_opcode::select) {
+    if (o == vec_opcode::select || o == vec_opcode::brcb) {
+        const bool sel = o == vec_opcode::select;
         if (src_size == 4)
-            exec_select<4>(x);
+            sel ? exec_select<4>(x) : exec_brcb<4>(x);
         else
-            exec_select<2>(x);
+            sel ? exec_select<2>(x) : exec_brcb<2>(x);
         return;
     }
     with_io(op.type, [&](auto io) {

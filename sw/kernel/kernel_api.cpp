@@ -1,5 +1,6 @@
 #include "sw/kernel/kernel_api.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "models/common/model_fault.h"
@@ -192,7 +193,7 @@ void kernel_context::pipe_barrier(pipe_id p) {
 
 void kernel_context::vector_run(models::vec_opcode op, dtype t, dtype dt, position dp, uint64_t d,
                                 position ap, uint64_t a, position bp, uint64_t b, uint64_t n,
-                                float scalar) {
+                                float scalar, bool b_block) {
     const char* call = models::to_string(op);
     check_vector_operand(call, "dst", dp);
     check_vector_operand(call, "src0", ap);
@@ -205,13 +206,14 @@ void kernel_context::vector_run(models::vec_opcode op, dtype t, dtype dt, positi
     v.dst_type = dt;
     v.scalar = scalar;
     v.src0_rep_stride = v.src1_rep_stride = static_cast<uint16_t>(per_repeat * ssize / 32);
+    if (b_block) v.src1_blk_stride = v.src1_rep_stride = 0;
     v.dst_rep_stride = static_cast<uint16_t>(per_repeat * dsize / 32);
     uint64_t done = 0;
     while (done < n) {
         const uint64_t full = (n - done) / per_repeat;
         v.dst = d + done * dsize;
         v.src0 = a + done * ssize;
-        v.src1 = b + done * ssize;
+        v.src1 = b_block ? b : b + done * ssize;
         if (full > 0) {
             v.repeats = static_cast<uint32_t>(std::min<uint64_t>(full, 255));
             v.mask_lo = v.mask_hi = ~0ull;
@@ -223,6 +225,25 @@ void kernel_context::vector_run(models::vec_opcode op, dtype t, dtype dt, positi
         }
         m_core.issue(pipe_id::V, v);
         done += full > 0 ? uint64_t(v.repeats) * per_repeat : n - done;
+    }
+}
+
+void kernel_context::brcb_run(dtype t, position dp, uint64_t d, position sp, uint64_t s,
+                              uint64_t count) {
+    check_vector_operand("brcb", "dst", dp);
+    check_vector_operand("brcb", "src0", sp);
+    models::vector_op v;
+    v.op = models::vec_opcode::brcb;
+    v.type = v.dst_type = t;
+    v.dst_blk_stride = 1;
+    v.dst_rep_stride = 8;
+    for (uint64_t done = 0; done < count;) {
+        const uint64_t reps = std::min<uint64_t>(255, (count - done + 7) / 8);
+        v.repeats = static_cast<uint32_t>(reps);
+        v.src0 = s + done * models::dtype_size(t);
+        v.dst = d + done * 32;
+        m_core.issue(pipe_id::V, v);
+        done += reps * 8;
     }
 }
 

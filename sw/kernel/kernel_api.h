@@ -263,6 +263,20 @@ class kernel_context {
                float scalar = 0) {
         vbin(op, d, a, a, n, scalar);
     }
+    /// @brief d = a op b, where b is one 32-byte block repeated across the whole row (a per-row
+    /// scalar after brcb): add, sub, mul, div, max or min.
+    template <class T>
+    void binary_block(models::vec_opcode op, local_tensor<T> d, local_tensor<T> a,
+                      local_tensor<T> block, uint64_t n) {
+        vector_run(op, dtype_of<T>(), dtype_of<T>(), d.pos, d.offset, a.pos, a.offset, block.pos,
+                   block.offset, n, 0, true);
+    }
+    /// @brief Fills block i of d (32 bytes) with src[i], for `count` values (Ascend Brcb). d
+    /// must hold round_up(count, 8) blocks.
+    template <class T>
+    void brcb(local_tensor<T> d, local_tensor<T> src, uint64_t count) {
+        brcb_run(dtype_of<T>(), d.pos, d.offset, src.pos, src.offset, count);
+    }
     template <class T>
     void duplicate(local_tensor<T> d, float scalar, uint64_t n) {
         vbin(models::vec_opcode::dup, d, d, d, n, scalar);
@@ -308,8 +322,11 @@ class kernel_context {
         vector_run(op, dtype_of<T>(), dtype_of<T>(), d.pos, d.offset, a.pos, a.offset, b.pos,
                    b.offset, n, scalar);
     }
+    /// `b_block`: src1 is one 32-byte block read for every element group (strides 0).
     void vector_run(models::vec_opcode op, dtype t, dtype dt, position dp, uint64_t d, position ap,
-                    uint64_t a, position bp, uint64_t b, uint64_t n, float scalar);
+                    uint64_t a, position bp, uint64_t b, uint64_t n, float scalar,
+                    bool b_block = false);
+    void brcb_run(dtype t, position dp, uint64_t d, position sp, uint64_t s, uint64_t count);
 
     models::ai_core& m_core;
     unsigned m_block, m_block_dim;

@@ -32,6 +32,7 @@ registry build_library() {
     registry r;
     lib::register_elementwise(r);
     lib::register_matmul(r);
+    lib::register_norm(r);
     lib::register_layout(r);
     return r;
 }

@@ -25,6 +25,7 @@ std::vector<int64_t> broadcast_shape(const std::string& op, const std::vector<in
 
 void register_elementwise(registry& r);  // binary ops, activations, cast
 void register_matmul(registry& r);
+void register_norm(registry& r);    // reductions, softmax, layernorm, rmsnorm
 void register_layout(registry& r);  // transpose, gather, rope
 
 }  // namespace npusim::ops::lib

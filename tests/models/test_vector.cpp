@@ -1036,6 +1036,39 @@ BOOST_AUTO_TEST_CASE(cycles_custom_costs) {
     BOOST_CHECK_EQUAL(vu.cycles(op), 4u + 319u);  // ceil(318.75)
 }
 
+// brcb: block b of repeat r (at dst + (r * rep + b * blk) * 32) is filled with element 8r + b
+// of src0; bytes outside the blocks are untouched.
+BOOST_AUTO_TEST_CASE(brcb_fills_blocks) {
+    for (dtype t : {dtype::fp16, dtype::fp32, dtype::int32}) {
+        std::mt19937 rng(5);
+        std::vector<uint8_t> ub = random_ub(rng);
+        const std::vector<uint8_t> before = ub;
+        vector_op op = make(vec_opcode::brcb, t);
+        op.src0 = 0x1000;
+        op.dst = 0x4000;
+        op.repeats = 3;
+        op.dst_blk_stride = 2;
+        op.dst_rep_stride = 16;
+        make_unit().execute(op, ub.data(), true);
+        const unsigned e = size_of(t);
+        std::vector<bool> written(ub.size());
+        for (uint32_t r = 0; r < 3; ++r)
+            for (unsigned b = 0; b < 8; ++b) {
+                const uint64_t blk = 0x4000 + (uint64_t(r) * 16 + b * 2) * 32;
+                const uint32_t want = get_raw(before, 0x1000 + (r * 8 + b) * e, t);
+                for (unsigned i = 0; i < 32 / e; ++i) {
+                    BOOST_CHECK_EQUAL(get_raw(ub, blk + i * e, t), want);
+                    for (unsigned k = 0; k < e; ++k) written[blk + i * e + k] = true;
+                }
+            }
+        for (size_t i = 0; i < ub.size(); ++i)
+            if (!written[i] && ub[i] != before[i]) {
+                BOOST_ERROR("brcb wrote outside its blocks at " << i);
+                break;
+            }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(fault_misaligned) {
     vector_op op = make(vec_opcode::add, dtype::fp16);
     op.src1 = 0x13;

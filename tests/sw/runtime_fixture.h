@@ -15,10 +15,6 @@
 
 namespace npusim::test {
 
-inline bool contains(const std::string& s, const std::string& part) {
-    return s.find(part) != std::string::npos;
-}
-
 /// Keeps the V pipe busy: `reps` duplicates of 512 floats per block, no memory traffic.
 inline kernel::kernel_fn spin(unsigned reps) {
     return [reps](kernel::kernel_context& c) {

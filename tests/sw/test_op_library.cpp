@@ -3,13 +3,12 @@
 // of the tile or fractal sizes.
 #include <boost/test/unit_test.hpp>
 
-#include "tests/sw/workload_check.h"
+#include "tests/sw/op_fixture.h"
 
 using namespace npusim;
+using test::check_workload;
 
 namespace {
-
-using test::check_workload;
 
 /// y = op(x) in fp16 and fp32 on 3 x 1001 elements.
 void check_unary(const std::string& op, const std::string& preset) {
@@ -43,40 +42,38 @@ void check_binary(const std::string& op, const std::string& preset) {
 /// value on the x side ([37,1] op [37,20]), both sides broadcast in 3-D ([3,1,7] op [4,1]), a
 /// single value against a 3-D tensor, and per-row values whose rows split into several tiles
 /// on tiny ([7,300] op [2,7,1]).
-void check_broadcast(const std::string& op, const std::string& preset) {
-    const std::string yaml =
-        "schema: npusim.workload/1\ntensors:\n"
-        "  a: {shape: [5, 333], dtype: fp16, init: random, seed: 1}\n"
-        "  r: {shape: [333], dtype: fp16, init: random, seed: 2}\n"
-        "  c: {shape: [5, 333], dtype: fp16}\n"
-        "  s: {shape: [37, 1], dtype: fp16, init: random, seed: 3}\n"
-        "  m: {shape: [37, 20], dtype: fp16, init: random, seed: 4}\n"
-        "  n: {shape: [37, 20], dtype: fp16}\n"
-        "  p: {shape: [3, 1, 7], dtype: fp32, init: random, seed: 5}\n"
-        "  q: {shape: [4, 1], dtype: fp32, init: random, seed: 6}\n"
-        "  o: {shape: [3, 4, 7], dtype: fp32}\n"
-        "  u: {shape: [1], dtype: fp32, init: random, seed: 7}\n"
-        "  v: {shape: [2, 3, 70], dtype: fp32, init: random, seed: 8}\n"
-        "  w: {shape: [2, 3, 70], dtype: fp32}\n"
-        "  g: {shape: [7, 300], dtype: fp32, init: random, seed: 9}\n"
-        "  h: {shape: [2, 7, 1], dtype: fp32, init: random, seed: 10}\n"
-        "  k: {shape: [2, 7, 300], dtype: fp32}\n"
-        "ops:\n"
-        "  - {op: " +
-        op +
-        ", inputs: [a, r], outputs: [c]}\n"
-        "  - {op: " +
-        op +
-        ", inputs: [s, m], outputs: [n]}\n"
-        "  - {op: " +
-        op +
-        ", inputs: [p, q], outputs: [o]}\n"
-        "  - {op: " +
-        op +
-        ", inputs: [u, v], outputs: [w]}\n"
-        "  - {op: " +
-        op + ", inputs: [g, h], outputs: [k]}\n";
-    check_workload(preset, yaml);
+std::string broadcast_yaml(const std::string& op) {
+    return "schema: npusim.workload/1\ntensors:\n"
+           "  a: {shape: [5, 333], dtype: fp16, init: random, seed: 1}\n"
+           "  r: {shape: [333], dtype: fp16, init: random, seed: 2}\n"
+           "  c: {shape: [5, 333], dtype: fp16}\n"
+           "  s: {shape: [37, 1], dtype: fp16, init: random, seed: 3}\n"
+           "  m: {shape: [37, 20], dtype: fp16, init: random, seed: 4}\n"
+           "  n: {shape: [37, 20], dtype: fp16}\n"
+           "  p: {shape: [3, 1, 7], dtype: fp32, init: random, seed: 5}\n"
+           "  q: {shape: [4, 1], dtype: fp32, init: random, seed: 6}\n"
+           "  o: {shape: [3, 4, 7], dtype: fp32}\n"
+           "  u: {shape: [1], dtype: fp32, init: random, seed: 7}\n"
+           "  v: {shape: [2, 3, 70], dtype: fp32, init: random, seed: 8}\n"
+           "  w: {shape: [2, 3, 70], dtype: fp32}\n"
+           "  g: {shape: [7, 300], dtype: fp32, init: random, seed: 9}\n"
+           "  h: {shape: [2, 7, 1], dtype: fp32, init: random, seed: 10}\n"
+           "  k: {shape: [2, 7, 300], dtype: fp32}\n"
+           "ops:\n"
+           "  - {op: " +
+           op +
+           ", inputs: [a, r], outputs: [c]}\n"
+           "  - {op: " +
+           op +
+           ", inputs: [s, m], outputs: [n]}\n"
+           "  - {op: " +
+           op +
+           ", inputs: [p, q], outputs: [o]}\n"
+           "  - {op: " +
+           op +
+           ", inputs: [u, v], outputs: [w]}\n"
+           "  - {op: " +
+           op + ", inputs: [g, h], outputs: [k]}\n";
 }
 
 const std::string matmul_yaml =
@@ -143,78 +140,12 @@ BOOST_AUTO_TEST_CASE(minimum_coupled) {
 BOOST_AUTO_TEST_CASE(minimum_split) {
     check_binary("minimum", "ascend910b1");
 }
-BOOST_AUTO_TEST_CASE(add_broadcast_tiny) {
-    check_broadcast("add", "tiny");
-}
-BOOST_AUTO_TEST_CASE(add_broadcast_910) {
-    check_broadcast("add", "ascend910");
-}
-BOOST_AUTO_TEST_CASE(add_broadcast_910b1) {
-    check_broadcast("add", "ascend910b1");
-}
-BOOST_AUTO_TEST_CASE(add_broadcast_310p3) {
-    check_broadcast("add", "ascend310p3");
-}
-BOOST_AUTO_TEST_CASE(sub_broadcast_tiny) {
-    check_broadcast("sub", "tiny");
-}
-BOOST_AUTO_TEST_CASE(sub_broadcast_910) {
-    check_broadcast("sub", "ascend910");
-}
-BOOST_AUTO_TEST_CASE(sub_broadcast_910b1) {
-    check_broadcast("sub", "ascend910b1");
-}
-BOOST_AUTO_TEST_CASE(sub_broadcast_310p3) {
-    check_broadcast("sub", "ascend310p3");
-}
-BOOST_AUTO_TEST_CASE(mul_broadcast_tiny) {
-    check_broadcast("mul", "tiny");
-}
-BOOST_AUTO_TEST_CASE(mul_broadcast_910) {
-    check_broadcast("mul", "ascend910");
-}
-BOOST_AUTO_TEST_CASE(mul_broadcast_910b1) {
-    check_broadcast("mul", "ascend910b1");
-}
-BOOST_AUTO_TEST_CASE(mul_broadcast_310p3) {
-    check_broadcast("mul", "ascend310p3");
-}
-BOOST_AUTO_TEST_CASE(div_broadcast_tiny) {
-    check_broadcast("div", "tiny");
-}
-BOOST_AUTO_TEST_CASE(div_broadcast_910) {
-    check_broadcast("div", "ascend910");
-}
-BOOST_AUTO_TEST_CASE(div_broadcast_910b1) {
-    check_broadcast("div", "ascend910b1");
-}
-BOOST_AUTO_TEST_CASE(div_broadcast_310p3) {
-    check_broadcast("div", "ascend310p3");
-}
-BOOST_AUTO_TEST_CASE(maximum_broadcast_tiny) {
-    check_broadcast("maximum", "tiny");
-}
-BOOST_AUTO_TEST_CASE(maximum_broadcast_910) {
-    check_broadcast("maximum", "ascend910");
-}
-BOOST_AUTO_TEST_CASE(maximum_broadcast_910b1) {
-    check_broadcast("maximum", "ascend910b1");
-}
-BOOST_AUTO_TEST_CASE(maximum_broadcast_310p3) {
-    check_broadcast("maximum", "ascend310p3");
-}
-BOOST_AUTO_TEST_CASE(minimum_broadcast_tiny) {
-    check_broadcast("minimum", "tiny");
-}
-BOOST_AUTO_TEST_CASE(minimum_broadcast_910) {
-    check_broadcast("minimum", "ascend910");
-}
-BOOST_AUTO_TEST_CASE(minimum_broadcast_910b1) {
-    check_broadcast("minimum", "ascend910b1");
-}
-BOOST_AUTO_TEST_CASE(minimum_broadcast_310p3) {
-    check_broadcast("minimum", "ascend310p3");
-}
+NPUSIM_PRESET_CASES(add_broadcast, broadcast_yaml("add"))
+NPUSIM_PRESET_CASES(sub_broadcast, broadcast_yaml("sub"))
+NPUSIM_PRESET_CASES(mul_broadcast, broadcast_yaml("mul"))
+NPUSIM_PRESET_CASES(div_broadcast, broadcast_yaml("div"))
+NPUSIM_PRESET_CASES(maximum_broadcast, broadcast_yaml("maximum"))
+NPUSIM_PRESET_CASES(minimum_broadcast, broadcast_yaml("minimum"))
 
 // Shapes that do not broadcast name both shapes and the dimension; the output is inferred.
 BOOST_AUTO_TEST_CASE(broadcast_shapes_and_errors) {

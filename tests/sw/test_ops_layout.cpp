@@ -4,7 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "sw/kernel/launch.h"
-#include "tests/sw/workload_check.h"
+#include "tests/sw/op_fixture.h"
 
 using namespace npusim;
 using memory::tensor_desc;
@@ -71,18 +71,7 @@ BOOST_AUTO_TEST_SUITE(ops_layout)
 
 // The last two dims swapped (2-D default perm and 3-D), a general 4-D permutation, one that
 // keeps the innermost dim (row copies), and one with size-1 dims.
-BOOST_AUTO_TEST_CASE(transpose_tiny) {
-    test::check_workload("tiny", transpose_yaml);
-}
-BOOST_AUTO_TEST_CASE(transpose_910) {
-    test::check_workload("ascend910", transpose_yaml);
-}
-BOOST_AUTO_TEST_CASE(transpose_910b1) {
-    test::check_workload("ascend910b1", transpose_yaml);
-}
-BOOST_AUTO_TEST_CASE(transpose_310p3) {
-    test::check_workload("ascend310p3", transpose_yaml);
-}
+NPUSIM_PRESET_CASES(transpose, transpose_yaml)
 
 // A transposed matrix larger than one tile on the smallest UB, in both dtypes.
 const std::string transpose_big_yaml =
@@ -97,7 +86,7 @@ const std::string transpose_big_yaml =
 BOOST_AUTO_TEST_CASE(transpose_multi_tile_tiny) {
     test::check_workload("tiny", transpose_big_yaml);
 }
-BOOST_AUTO_TEST_CASE(transpose_multi_tile_910b1) {
+BOOST_AUTO_TEST_CASE(transpose_multi_tile_ascend910b1) {
     test::check_workload("ascend910b1", transpose_big_yaml);
 }
 
@@ -112,18 +101,7 @@ BOOST_AUTO_TEST_CASE(transpose_errors) {
 }
 
 // Embedding rows (axis 0, 2-D indices), a middle axis, and the last axis (single elements).
-BOOST_AUTO_TEST_CASE(gather_tiny) {
-    test::check_workload("tiny", gather_yaml);
-}
-BOOST_AUTO_TEST_CASE(gather_910) {
-    test::check_workload("ascend910", gather_yaml);
-}
-BOOST_AUTO_TEST_CASE(gather_910b1) {
-    test::check_workload("ascend910b1", gather_yaml);
-}
-BOOST_AUTO_TEST_CASE(gather_310p3) {
-    test::check_workload("ascend310p3", gather_yaml);
-}
+NPUSIM_PRESET_CASES(gather, gather_yaml)
 
 BOOST_AUTO_TEST_CASE(gather_errors) {
     const tensor_desc x("x", dtype::fp32, {10, 4}), idx("indices", dtype::int32, {3});
@@ -166,18 +144,7 @@ BOOST_AUTO_TEST_CASE(gather_timing_only) {
 }
 
 // Full [S, D] tables (fp16, and D/2 = 65 over a repeat) and half [S, D/2] tables (fp32).
-BOOST_AUTO_TEST_CASE(rope_tiny) {
-    test::check_workload("tiny", rope_yaml);
-}
-BOOST_AUTO_TEST_CASE(rope_910) {
-    test::check_workload("ascend910", rope_yaml);
-}
-BOOST_AUTO_TEST_CASE(rope_910b1) {
-    test::check_workload("ascend910b1", rope_yaml);
-}
-BOOST_AUTO_TEST_CASE(rope_310p3) {
-    test::check_workload("ascend310p3", rope_yaml);
-}
+NPUSIM_PRESET_CASES(rope, rope_yaml)
 
 BOOST_AUTO_TEST_CASE(rope_errors) {
     const tensor_desc t("t", dtype::fp16, {4, 8});

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -16,6 +17,8 @@
 #include "sw/graph/builtin_workloads.h"
 #include "sw/graph/workload_runner.h"
 #include "sw/ops/registry.h"
+#include "tools/npusim/sweep_runner.h"
+#include "tools/npusim/sweep_slurm.h"
 
 namespace npusim::tools {
 
@@ -53,8 +56,8 @@ int cmd_run(const run_args& a) {
         std::find(kernels.begin(), kernels.end(), a.workload) != kernels.end();
     const bool file_workload =
         a.workload.find('/') != std::string::npos ||
-        a.workload.size() > 5 && (a.workload.substr(a.workload.size() - 5) == ".yaml" ||
-                                  a.workload.substr(a.workload.size() - 4) == ".yml");
+        (a.workload.size() > 5 && (a.workload.substr(a.workload.size() - 5) == ".yaml" ||
+                                   a.workload.substr(a.workload.size() - 4) == ".yml"));
     graph::workload wl;
     graph::workload_plan wl_plan;
     try {
@@ -196,6 +199,47 @@ int cmd_presets() {
 int cmd_ops() {
     std::cout << ops::library().describe();
     return 0;
+}
+
+int cmd_sweep(const sweep_args& a) {
+    sweep_spec spec;
+    try {
+        spec = load_sweep(a.file);
+    } catch (const config_error& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    }
+    sweep_options o;
+    o.jobs = a.jobs;
+    o.out_dir = a.out_dir.empty() ? "sweeps/" + spec.name : a.out_dir;
+    o.self = std::filesystem::read_symlink("/proc/self/exe").string();
+    if (a.point >= 0) {
+        if (size_t(a.point) >= spec.points.size()) {
+            std::cerr << "npusim sweep: --point " << a.point << " is out of range; " << a.file
+                      << " has " << spec.points.size() << " points (0.." << spec.points.size() - 1
+                      << ")\n";
+            return 2;
+        }
+        return run_point(spec, spec.points[size_t(a.point)], o)["status"] == "ok" ? 0 : 1;
+    }
+    if (a.collect) return collect_sweep(spec, o);
+    const std::string file = std::filesystem::absolute(a.file).string();
+    o.out_dir = std::filesystem::absolute(o.out_dir).string();
+    if (a.slurm) return submit_slurm(spec, o, file);
+    if (a.emit == "slurm") {
+        const std::string script = emit_slurm(spec, o, file);
+        if (script.empty())
+            std::cout << "every point is already recorded in " << o.out_dir << "\n";
+        else
+            std::cout << "wrote " << script << " and " << o.out_dir
+                      << "/slurm/points.txt\nsubmit: sbatch " << script
+                      << "\nthen collect: npusim sweep " << file << " --out " << o.out_dir
+                      << " --collect\n";
+        return 0;
+    }
+    std::cerr << "sweep '" << spec.name << "': " << spec.points.size() << " points, " << o.jobs
+              << (o.jobs == 1 ? " job" : " jobs") << ", results in " << o.out_dir << "\n";
+    return run_sweep(spec, o);
 }
 
 }  // namespace npusim::tools

@@ -19,11 +19,22 @@ struct run_args {
     bool quiet = false;
 };
 
+/// @brief Options of `npusim sweep`.
+struct sweep_args {
+    std::string file, out_dir;
+    unsigned jobs = 1;
+    int point = -1;        ///< run only this point (a Slurm array task)
+    bool collect = false;  ///< merge per-point results (after a Slurm array)
+    bool slurm = false;    ///< submit the points as a Slurm array, wait, collect
+    std::string emit;      ///< "slurm": write the array script and point list only
+};
+
 /// Exit codes: 0 success, 1 failed run or check, 2 bad usage or bad input.
 int cmd_run(const run_args& a);
 int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets,
                  bool reference);
 int cmd_presets();
 int cmd_ops();
+int cmd_sweep(const sweep_args& a);
 
 }  // namespace npusim::tools

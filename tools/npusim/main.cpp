@@ -1,4 +1,4 @@
-// The npusim command: run, validate, presets, ops (DESIGN §7).
+// The npusim command: run, validate, presets, ops, sweep (DESIGN §7).
 #include <systemc>
 
 #include <CLI/CLI.hpp>
@@ -45,6 +45,19 @@ int sc_main(int argc, char* argv[]) {
     auto* presets_cmd = app.add_subcommand("presets", "list the platform presets");
     auto* ops_cmd = app.add_subcommand("ops", "list the operator library: ops, dtypes, kernels");
 
+    npusim::tools::sweep_args sweep;
+    auto* sweep_cmd = app.add_subcommand("sweep", "run a parameter sweep (one process per point)");
+    sweep_cmd->add_option("file", sweep.file, "sweep YAML (npusim.sweep/1)")->required();
+    sweep_cmd->add_option("--jobs,-j", sweep.jobs, "points run at once")->check(CLI::Range(1, 256));
+    sweep_cmd->add_option("--out", sweep.out_dir, "results directory (default sweeps/NAME)");
+    sweep_cmd->add_option("--point", sweep.point, "run only point K (e.g. one Slurm array task)");
+    sweep_cmd->add_flag("--collect", sweep.collect,
+                        "merge per-point results into the results files");
+    sweep_cmd->add_flag("--slurm", sweep.slurm,
+                        "submit the points as a Slurm job array, wait for it, then collect");
+    sweep_cmd->add_option("--emit", sweep.emit, "write a job array script only: slurm")
+        ->check(CLI::IsMember({"slurm"}));
+
     // `npusim` alone runs the default preset on the default workload.
     const char* default_args[] = {argv[0], "run"};
     if (argc == 1) {
@@ -66,6 +79,7 @@ int sc_main(int argc, char* argv[]) {
     }
     if (*presets_cmd) return npusim::tools::cmd_presets();
     if (*ops_cmd) return npusim::tools::cmd_ops();
+    if (*sweep_cmd) return npusim::tools::cmd_sweep(sweep);
     return 2;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Running a workload YAML text through the planner and runner with --check, for the op tests.
+// Runs a workload with --check on a preset: every op must match its CPU reference.
 #include <boost/test/unit_test.hpp>
 
 #include <string>
@@ -11,6 +11,13 @@
 #include "tests/sw/runtime_fixture.h"
 
 namespace npusim::test {
+
+/// The presets every op is checked on: coupled (tiny, ascend910, ascend310p3) and split
+/// (ascend910b1).
+inline const std::vector<std::string>& all_presets() {
+    static const std::vector<std::string> p = {"tiny", "ascend910", "ascend910b1", "ascend310p3"};
+    return p;
+}
 
 /// Runs `yaml` on a platform with --check and returns the result (failure text, checks).
 inline graph::workload_result run_checked(const platform::platform_config& cfg,
@@ -25,12 +32,11 @@ inline graph::workload_result run_checked(const platform::platform_config& cfg,
     return r;
 }
 
-/// Runs `yaml` with --check on a preset; every op must match its reference.
+/// Runs `yaml` with --check on `preset`; every op must match its reference.
 inline void check_workload(const std::string& preset, const std::string& yaml) {
     const auto r = run_checked(platform::load_platform(preset), yaml);
-    const auto w = graph::load_workload_text(yaml, "test.yaml");
     BOOST_CHECK_EQUAL(r.failure, "");
-    BOOST_CHECK_EQUAL(r.checks.size(), w.ops.size());
+    BOOST_CHECK_EQUAL(r.checks.size(), graph::load_workload_text(yaml, "test.yaml").ops.size());
     for (const auto& c : r.checks)
         BOOST_CHECK_MESSAGE(c.ok, preset << ": " << c.label << " max error " << c.max_error
                                          << " over tolerance " << c.tolerance);
@@ -48,3 +54,20 @@ inline std::string plan_error(const std::string& op, const std::vector<memory::t
 }
 
 }  // namespace npusim::test
+
+/// One test case per preset (a process runs one simulation), each checking the workload
+/// `yaml_expr` with check_workload: name_tiny, name_ascend910, name_ascend910b1 and
+/// name_ascend310p3. CMake registers them (cmake/boost_test_cases.cmake).
+#define NPUSIM_PRESET_CASES(name, yaml_expr)                      \
+    BOOST_AUTO_TEST_CASE(name##_tiny) {                           \
+        ::npusim::test::check_workload("tiny", yaml_expr);        \
+    }                                                             \
+    BOOST_AUTO_TEST_CASE(name##_ascend910) {                      \
+        ::npusim::test::check_workload("ascend910", yaml_expr);   \
+    }                                                             \
+    BOOST_AUTO_TEST_CASE(name##_ascend910b1) {                    \
+        ::npusim::test::check_workload("ascend910b1", yaml_expr); \
+    }                                                             \
+    BOOST_AUTO_TEST_CASE(name##_ascend310p3) {                    \
+        ::npusim::test::check_workload("ascend310p3", yaml_expr); \
+    }

@@ -1,0 +1,472 @@
+// Row-wise ops: reductions along an axis, softmax, layernorm and rmsnorm, on the vector unit.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "sw/kernel/row_kernels.h"
+#include "sw/ops/library_parts.h"
+
+namespace npusim::ops::lib {
+
+namespace {
+
+using kernel::half;
+using kernel::local_tensor;
+using memory::tensor_desc;
+using models::dtype;
+using models::vec_opcode;
+
+/// Calls f(T{}) with T the kernel element type of t (half or float).
+template <class F>
+void with_type(dtype t, const F& f) {
+    if (t == dtype::fp16)
+        f(half{});
+    else
+        f(float{});
+}
+
+/// The axis attribute in 0..rank-1. @throws op_error when out of range.
+int64_t resolve_axis(const std::string& op, const attr_map& attrs, const tensor_desc& x) {
+    const auto rank = int64_t(x.shape().size());
+    const int64_t axis = std::get<int64_t>(attrs.at("axis"));
+    if (axis < -rank || axis >= rank)
+        throw op_error(fmt::format(
+            "op '{}' attribute 'axis' is {} but input 'x' has {} dimensions; expected {}..{}", op,
+            axis, rank, -rank, rank - 1));
+    return axis < 0 ? axis + rank : axis;
+}
+
+/// [outer, inner] = elements before and from `axis` (rows and columns for last-axis ops).
+std::pair<uint64_t, uint64_t> split_at(const tensor_desc& x, int64_t axis) {
+    uint64_t outer = 1, inner = 1;
+    for (size_t i = 0; i < x.shape().size(); ++i)
+        (int64_t(i) < axis ? outer : inner) *= uint64_t(x.shape()[i]);
+    return {outer, inner};
+}
+
+/// The last dimension of x, which row-wise ops normalise over.
+uint64_t last_dim(const tensor_desc& x) {
+    return x.shape().empty() ? 1 : uint64_t(x.shape().back());
+}
+
+/// @throws op_error if the input has no dimensions.
+void need_dims(const std::string& op, const tensor_desc& x) {
+    if (x.shape().empty())
+        throw op_error(fmt::format("op '{}' input 'x' has no dimensions; expected at least 1", op));
+}
+
+/// @throws op_error unless `p` (gamma or beta) has shape [C], C the last dimension of x.
+void need_row_param(const std::string& op, const char* name, const tensor_desc& p,
+                    const tensor_desc& x) {
+    const auto c = int64_t(last_dim(x));
+    if (p.shape() != std::vector<int64_t>{c})
+        throw op_error(
+            fmt::format("op '{}' input '{}' has shape {}; expected [{}], the last "
+                        "dimension of 'x' {}",
+                        op, name, dims(p.shape()), c, dims(x.shape())));
+    if (p.type() != x.type())
+        throw op_error(
+            fmt::format("op '{}' input '{}' is {} but 'x' is {}; both must have the "
+                        "same dtype",
+                        op, name, models::to_string(p.type()), models::to_string(x.type())));
+}
+
+/// Applicability and tiling of a row kernel: one row with its queues must fit UB.
+kernel::row_tiling row_tiling_for(const op_call& c, const platform::platform_config& p,
+                                  unsigned row_buffers, unsigned param_rows) {
+    const unsigned e = models::dtype_size(c.inputs[0].type());
+    const uint64_t cols = last_dim(c.inputs[0]);
+    const uint64_t rows = c.inputs[0].elements() / std::max<uint64_t>(1, cols);
+    const uint64_t stride = (cols + 256 / e - 1) / (256 / e) * (256 / e);
+    return kernel::tile_rows(vector_core(p), vector_units(p), rows, cols, e, row_buffers,
+                             param_rows * stride * e);
+}
+
+tiling_plan row_plan(const kernel::row_tiling& t, uint64_t bytes, double flops) {
+    tiling_plan tp;
+    tp.block_dim = t.block_dim;
+    tp.kind = models::kernel_kind::vector;
+    tp.bytes = bytes;
+    tp.flops = flops;
+    tp.data = std::make_shared<kernel::row_tiling>(t);
+    return tp;
+}
+
+const kernel::row_tiling& row_tiling_of(const tiling_plan& tp) {
+    return *static_cast<const kernel::row_tiling*>(tp.data.get());
+}
+
+// --- reductions: y = reduce of x along `axis` ---
+
+/// Tiling of a reduction over the middle axis of [outer, k, inner]: work items are chunks of
+/// `chunk` inner elements of one outer index.
+struct axis_reduce_tiling {
+    uint64_t outer = 0, k = 0, inner = 0, chunk = 0;
+    unsigned block_dim = 1;
+    uint64_t items() const { return outer * ((inner + chunk - 1) / chunk); }
+};
+
+const axis_reduce_tiling& axis_tiling_of(const tiling_plan& tp) {
+    return *static_cast<const axis_reduce_tiling*>(tp.data.get());
+}
+
+/// y = combine over k of x[o, k, chunk] for each work item of this block, accumulated in A
+/// (fp32 for fp16 sums, so k roundings do not add up), times `scale` (1/k for a mean).
+template <class T, class A>
+void axis_reduce_kernel(kernel::kernel_context& ctx, vec_opcode combine, uint64_t x, uint64_t y,
+                        const axis_reduce_tiling& t, float scale) {
+    constexpr bool same = std::is_same_v<T, A>;
+    kernel::tque<T> qx(ctx, kernel::position::VECIN, 2, t.chunk);
+    kernel::tque<T> qy(ctx, kernel::position::VECOUT, 2, t.chunk);
+    const auto acc = ctx.alloc<A>(kernel::position::VECCALC, t.chunk);
+    local_tensor<A> wide;
+    if constexpr (!same) wide = ctx.alloc<A>(kernel::position::VECCALC, t.chunk);
+    const uint64_t chunks = (t.inner + t.chunk - 1) / t.chunk;
+    const kernel::global_tensor<T> gx{x, t.outer * t.k * t.inner}, gy{y, t.outer * t.inner};
+    for (uint64_t item = ctx.block_idx(); item < t.items(); item += ctx.block_num()) {
+        const uint64_t o = item / chunks, i0 = item % chunks * t.chunk;
+        const uint64_t len = std::min(t.chunk, t.inner - i0);
+        for (uint64_t k = 0; k < t.k; ++k) {
+            auto xl = qx.alloc_tensor();
+            ctx.data_copy(xl, gx[(o * t.k + k) * t.inner + i0], len);
+            qx.enque(xl);
+            auto xi = qx.deque();
+            local_tensor<A> v;
+            if constexpr (same) {
+                v = xi;
+            } else {
+                ctx.cast(wide, xi, len);
+                v = wide;
+            }
+            if (k == 0)
+                ctx.unary(vec_opcode::muls, acc, v, len, 1.f);
+            else
+                ctx.vector_binary(combine, acc, acc, v, len);
+            qx.free_tensor(xi);
+        }
+        auto yl = qy.alloc_tensor();
+        if constexpr (same) {
+            ctx.unary(vec_opcode::muls, yl, acc, len, scale);
+        } else {
+            ctx.unary(vec_opcode::muls, acc, acc, len, scale);
+            ctx.cast(yl, acc, len);
+        }
+        qy.enque(yl);
+        auto yo = qy.deque();
+        ctx.data_copy(gy[o * t.inner + i0], yo, len);
+        qy.free_tensor(yo);
+    }
+}
+
+/// Reduces each row of the last axis: stat per row, scaled by `scale`.
+template <class T>
+void last_axis_reduce(kernel::kernel_context& ctx, vec_opcode combine, uint64_t x, uint64_t y,
+                      const kernel::row_tiling& t, float scale) {
+    const float identity = combine == vec_opcode::max ? -std::numeric_limits<float>::infinity() : 0;
+    kernel::row_scratch<T> s(ctx, t);
+    kernel::row_kernel<T, T>(ctx, {x, t.rows * t.cols}, {y, t.rows}, 1, t,
+                             [&](local_tensor<T> xt, local_tensor<T> yt, uint64_t rows) {
+                                 kernel::fill_row_padding(ctx, xt, rows, t.cols, t.stride,
+                                                          identity);
+                                 kernel::reduce_rows(ctx, combine, yt, xt, s.half, rows, t.stride);
+                                 if (scale != 1.f) ctx.unary(vec_opcode::muls, yt, yt, rows, scale);
+                             });
+}
+
+void register_reduction(registry& r, const std::string& name, const std::string& doc,
+                        vec_opcode combine, bool mean) {
+    op_schema s;
+    s.name = name;
+    s.doc = doc;
+    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}};
+    s.outputs = {{"y", {dtype::fp16, dtype::fp32}}};
+    s.attrs = {{"axis", int64_t(-1)}, {"keepdims", false}};
+    s.infer = [name](const std::vector<tensor_desc>& in, const attr_map& attrs) {
+        need_dims(name, in[0]);
+        const int64_t axis = resolve_axis(name, attrs, in[0]);
+        std::vector<int64_t> shape;
+        for (size_t i = 0; i < in[0].shape().size(); ++i)
+            if (int64_t(i) != axis)
+                shape.push_back(in[0].shape()[i]);
+            else if (std::get<bool>(attrs.at("keepdims")))
+                shape.push_back(1);
+        if (shape.empty()) shape.push_back(1);
+        return std::vector<tensor_desc>{tensor_desc("y", in[0].type(), shape)};
+    };
+    s.reference = [combine, mean, name](const std::vector<host_tensor>& in,
+                                        std::vector<host_tensor>& out, const attr_map& attrs) {
+        const int64_t axis = resolve_axis(name, attrs, in[0].desc);
+        const auto [outer, rest] = split_at(in[0].desc, axis);
+        const uint64_t k = uint64_t(in[0].desc.shape()[size_t(axis)]), inner = rest / k;
+        for (uint64_t o = 0; o < outer; ++o)
+            for (uint64_t i = 0; i < inner; ++i) {
+                double acc = combine == vec_opcode::max ? -INFINITY : 0;
+                for (uint64_t j = 0; j < k; ++j) {
+                    const double v = in[0].values[(o * k + j) * inner + i];
+                    acc = combine == vec_opcode::max ? std::max(acc, v) : acc + v;
+                }
+                out[0].values[o * inner + i] = mean ? acc / double(k) : acc;
+            }
+    };
+    // fp16 sums round their partial sums (a halving tree of ~log2(k/128) levels, then one
+    // float reduce), each within half an fp16 ulp of the partial; max is exact.
+    s.tolerance = combine == vec_opcode::max ? 0 : 2e-3;
+    r.add_op(std::move(s), NPUSIM_HERE);
+    for (dtype t : {dtype::fp16, dtype::fp32}) {
+        op_kernel k;
+        k.op = name;
+        k.name = name + "_" + models::to_string(t);
+        k.dtypes = {t, t};
+        k.tile = [name, t](const op_call& c, const platform::platform_config& p) {
+            const int64_t axis = resolve_axis(name, c.attrs, c.inputs[0]);
+            const uint64_t n = c.inputs[0].elements(), e = models::dtype_size(t);
+            if (axis + 1 == int64_t(c.inputs[0].shape().size())) {
+                auto rt = row_tiling_for(c, p, 3, 0);
+                if (rt.tile_rows == 0)
+                    throw op_error(
+                        fmt::format("op '{}' rows of {} elements do not fit UB on {}; "
+                                    "reduce a shorter axis",
+                                    name, rt.cols, p.name));
+                return row_plan(rt, (n + c.outputs[0].elements()) * e, double(n));
+            }
+            auto [outer, rest] = split_at(c.inputs[0], axis);
+            axis_reduce_tiling at;
+            at.outer = outer;
+            at.k = uint64_t(c.inputs[0].shape()[size_t(axis)]);
+            at.inner = rest / at.k;
+            // four T buffers (two in, two out) and two fp32 accumulators in UB
+            const uint64_t ub = vector_core(p).buffer(models::mem_space::ub).size;
+            at.chunk =
+                std::min<uint64_t>(at.inner, std::max<uint64_t>(64, ub / (4 * e + 8) / 64 * 64));
+            at.block_dim = unsigned(std::min<uint64_t>(vector_units(p), at.items()));
+            tiling_plan tp;
+            tp.block_dim = at.block_dim;
+            tp.kind = models::kernel_kind::vector;
+            tp.bytes = (n + c.outputs[0].elements()) * e;
+            tp.flops = double(n);
+            tp.data = std::make_shared<axis_reduce_tiling>(at);
+            return tp;
+        };
+        k.body = [name, t, combine, mean](kernel::kernel_context& ctx, const op_call& c,
+                                          const tiling_plan& tp, const op_buffers& b) {
+            const int64_t axis = resolve_axis(name, c.attrs, c.inputs[0]);
+            const uint64_t k = uint64_t(c.inputs[0].shape()[size_t(axis)]);
+            const float scale = mean ? float(1.0 / double(k)) : 1.f;
+            const bool last = axis + 1 == int64_t(c.inputs[0].shape().size());
+            with_type(t, [&](auto type) {
+                using T = decltype(type);
+                if (last)
+                    last_axis_reduce<T>(ctx, combine, b.inputs[0], b.outputs[0], row_tiling_of(tp),
+                                        scale);
+                else if (combine == vec_opcode::add)
+                    axis_reduce_kernel<T, float>(ctx, combine, b.inputs[0], b.outputs[0],
+                                                 axis_tiling_of(tp), scale);
+                else  // max is exact in any type
+                    axis_reduce_kernel<T, T>(ctx, combine, b.inputs[0], b.outputs[0],
+                                             axis_tiling_of(tp), scale);
+            });
+        };
+        r.add_kernel(std::move(k), NPUSIM_HERE);
+    }
+}
+
+// --- softmax, layernorm and rmsnorm over the last axis ---
+
+/// Registers the fp16 and fp32 kernels of a row-wise normalisation whose inputs are x and
+/// `params` row vectors (gamma, beta) and whose compute is `body`.
+template <class Body>
+void register_row_kernels(registry& r, const std::string& op, unsigned params, double flops_per,
+                          Body body) {
+    for (dtype t : {dtype::fp16, dtype::fp32}) {
+        op_kernel k;
+        k.op = op;
+        k.name = op + "_" + models::to_string(t);
+        k.dtypes = std::vector<dtype>(params + 2, t);
+        k.applies = [params](const op_call& c, const platform::platform_config& p) {
+            return row_tiling_for(c, p, 4, params).tile_rows > 0;
+        };
+        k.tile = [params, flops_per](const op_call& c, const platform::platform_config& p) {
+            const auto rt = row_tiling_for(c, p, 4, params);
+            const uint64_t n = c.inputs[0].elements(), e = models::dtype_size(c.inputs[0].type());
+            return row_plan(rt, (2 * n + params * rt.cols) * e, flops_per * double(n));
+        };
+        k.body = [t, body](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
+                           const op_buffers& b) {
+            with_type(t, [&](auto type) { body(type, ctx, c, row_tiling_of(tp), b); });
+        };
+        r.add_kernel(std::move(k), NPUSIM_HERE);
+    }
+}
+
+/// Copies the row parameters (gamma, beta: cols elements each) into UB once per block.
+template <class T>
+std::vector<local_tensor<T>> load_row_params(kernel::kernel_context& ctx,
+                                             const std::vector<uint64_t>& addrs,
+                                             const kernel::row_tiling& t) {
+    std::vector<local_tensor<T>> out;
+    for (uint64_t a : addrs) {
+        out.push_back(ctx.alloc<T>(kernel::position::VECCALC, t.stride));
+        ctx.data_copy(out.back(), kernel::global_tensor<T>{a, t.cols}, t.cols);
+    }
+    // the vector pipe reads them: wait for MTE2 once
+    const uint32_t id = ctx.alloc_event_id(models::pipe_id::MTE2, models::pipe_id::V);
+    ctx.set_flag(models::pipe_id::MTE2, models::pipe_id::V, id);
+    ctx.wait_flag(models::pipe_id::MTE2, models::pipe_id::V, id);
+    return out;
+}
+
+void register_softmax(registry& r) {
+    op_schema s;
+    s.name = "softmax";
+    s.doc = "y = exp(x - max) / sum(exp(x - max)) along the last axis";
+    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}};
+    s.outputs = {{"y", {dtype::fp16, dtype::fp32}}};
+    s.attrs = {{"axis", int64_t(-1)}};
+    s.infer = [](const std::vector<tensor_desc>& in, const attr_map& attrs) {
+        need_dims("softmax", in[0]);
+        const int64_t axis = resolve_axis("softmax", attrs, in[0]);
+        if (axis + 1 != int64_t(in[0].shape().size()))
+            throw op_error(
+                fmt::format("op 'softmax' attribute 'axis' is {}; only the last "
+                            "axis ({} or -1) is supported, transpose first",
+                            std::get<int64_t>(attrs.at("axis")), in[0].shape().size() - 1));
+        return std::vector<tensor_desc>{tensor_desc("y", in[0].type(), in[0].shape())};
+    };
+    s.reference = [](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
+                     const attr_map&) {
+        const uint64_t c = last_dim(in[0].desc), rows = in[0].values.size() / c;
+        for (uint64_t i = 0; i < rows; ++i) {
+            const double* x = &in[0].values[i * c];
+            double m = -INFINITY, sum = 0;
+            for (uint64_t j = 0; j < c; ++j) m = std::max(m, x[j]);
+            for (uint64_t j = 0; j < c; ++j) sum += std::exp(x[j] - m);
+            for (uint64_t j = 0; j < c; ++j) out[0].values[i * c + j] = std::exp(x[j] - m) / sum;
+        }
+    };
+    // fp16: x - max, exp, the partial sums, 1/sum and the product each round once.
+    s.tolerance = 2e-3;
+    r.add_op(std::move(s), NPUSIM_HERE);
+    register_row_kernels(
+        r, "softmax", 0, 5,
+        [](auto type, kernel::kernel_context& ctx, const op_call&, const kernel::row_tiling& t,
+           const op_buffers& b) {
+            using T = decltype(type);
+            kernel::row_scratch<T> s(ctx, t);
+            ctx.duplicate(s.one, 1.f, t.tile_rows);
+            kernel::row_kernel<T, T>(
+                ctx, {b.inputs[0], t.rows * t.cols}, {b.outputs[0], t.rows * t.cols}, t.cols, t,
+                [&](local_tensor<T> x, local_tensor<T> y, uint64_t rows) {
+                    const uint64_t n = rows * t.stride;
+                    kernel::fill_row_padding(ctx, x, rows, t.cols, t.stride,
+                                             -std::numeric_limits<float>::infinity());
+                    kernel::reduce_rows(ctx, vec_opcode::max, s.stat, x, s.half, rows, t.stride);
+                    kernel::broadcast_rows(ctx, vec_opcode::sub, x, x, s.stat, s.blocks, rows,
+                                           t.stride);
+                    ctx.unary(vec_opcode::exp, y, x, n);  // the padding becomes exp(-inf) = 0
+                    kernel::reduce_rows(ctx, vec_opcode::add, s.stat, y, s.half, rows, t.stride);
+                    ctx.div(s.stat, s.one, s.stat, rows);
+                    kernel::broadcast_rows(ctx, vec_opcode::mul, y, y, s.stat, s.blocks, rows,
+                                           t.stride);
+                });
+        });
+}
+
+/// y = (x - mean) * rstd [* gamma + beta] with rstd = 1 / sqrt(var + eps); `centre` false
+/// gives rmsnorm (mean taken as 0, var = mean of squares).
+template <class T>
+void normalise_rows(kernel::kernel_context& ctx, const kernel::row_tiling& t, const op_buffers& b,
+                    float eps, bool centre) {
+    kernel::row_scratch<T> s(ctx, t);
+    const auto params =
+        load_row_params<T>(ctx, std::vector<uint64_t>(b.inputs.begin() + 1, b.inputs.end()), t);
+    const float inv_c = float(1.0 / double(t.cols)), inv_sqrt_c = std::sqrt(inv_c);
+    kernel::row_kernel<T, T>(
+        ctx, {b.inputs[0], t.rows * t.cols}, {b.outputs[0], t.rows * t.cols}, t.cols, t,
+        [&](local_tensor<T> x, local_tensor<T> y, uint64_t rows) {
+            const uint64_t n = rows * t.stride;
+            kernel::fill_row_padding(ctx, x, rows, t.cols, t.stride, 0);
+            if (centre) {
+                kernel::reduce_rows(ctx, vec_opcode::add, s.stat, x, s.half, rows, t.stride);
+                ctx.unary(vec_opcode::muls, s.stat, s.stat, rows, inv_c);
+                kernel::broadcast_rows(ctx, vec_opcode::sub, x, x, s.stat, s.blocks, rows,
+                                       t.stride);
+                kernel::fill_row_padding(ctx, x, rows, t.cols, t.stride, 0);
+            }
+            // Scaling by 1/sqrt(C) before squaring sums to the variance directly and keeps
+            // fp16 partial sums in range.
+            ctx.unary(vec_opcode::muls, y, x, n, inv_sqrt_c);
+            ctx.mul(y, y, y, n);
+            kernel::reduce_rows(ctx, vec_opcode::add, s.stat, y, s.half, rows, t.stride);
+            ctx.unary(vec_opcode::adds, s.stat, s.stat, rows, eps);
+            ctx.unary(vec_opcode::rsqrt, s.stat, s.stat, rows);
+            kernel::broadcast_rows(ctx, vec_opcode::mul, y, x, s.stat, s.blocks, rows, t.stride);
+            // whole padded rows: one instruction each, the padding is never stored
+            for (uint64_t r = 0; r < rows; ++r) {
+                ctx.mul(y[r * t.stride], y[r * t.stride], params[0], t.stride);
+                if (centre) ctx.add(y[r * t.stride], y[r * t.stride], params[1], t.stride);
+            }
+        });
+}
+
+void register_norm_op(registry& r, const std::string& name, bool centre) {
+    op_schema s;
+    s.name = name;
+    s.doc = centre ? "y = (x - mean) / sqrt(var + epsilon) * gamma + beta over the last axis"
+                   : "y = x / sqrt(mean(x^2) + epsilon) * gamma over the last axis";
+    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}, {"gamma", {dtype::fp16, dtype::fp32}}};
+    if (centre) s.inputs.push_back({"beta", {dtype::fp16, dtype::fp32}});
+    s.outputs = {{"y", {dtype::fp16, dtype::fp32}}};
+    s.attrs = {{"epsilon", centre ? 1e-5 : 1e-6}};
+    s.infer = [name, centre](const std::vector<tensor_desc>& in, const attr_map&) {
+        need_dims(name, in[0]);
+        need_row_param(name, "gamma", in[1], in[0]);
+        if (centre) need_row_param(name, "beta", in[2], in[0]);
+        return std::vector<tensor_desc>{tensor_desc("y", in[0].type(), in[0].shape())};
+    };
+    s.reference = [centre](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
+                           const attr_map& attrs) {
+        const double eps = std::get<double>(attrs.at("epsilon"));
+        const uint64_t c = last_dim(in[0].desc), rows = in[0].values.size() / c;
+        for (uint64_t i = 0; i < rows; ++i) {
+            const double* x = &in[0].values[i * c];
+            double mean = 0, var = 0;
+            if (centre) {
+                for (uint64_t j = 0; j < c; ++j) mean += x[j];
+                mean /= double(c);
+            }
+            for (uint64_t j = 0; j < c; ++j) var += (x[j] - mean) * (x[j] - mean);
+            const double rstd = 1 / std::sqrt(var / double(c) + eps);
+            for (uint64_t j = 0; j < c; ++j)
+                out[0].values[i * c + j] =
+                    (x[j] - mean) * rstd * in[1].values[j] + (centre ? in[2].values[j] : 0);
+        }
+    };
+    // fp16: the mean, x - mean, the variance's partial sums, rstd, and three products and sums
+    // each round once, on outputs of magnitude up to a few units.
+    s.tolerance = 4e-3;
+    r.add_op(std::move(s), NPUSIM_HERE);
+    register_row_kernels(r, name, centre ? 2 : 1, centre ? 8 : 5,
+                         [centre](auto type, kernel::kernel_context& ctx, const op_call& c,
+                                  const kernel::row_tiling& t, const op_buffers& b) {
+                             const float eps = float(std::get<double>(c.attrs.at("epsilon")));
+                             normalise_rows<decltype(type)>(ctx, t, b, eps, centre);
+                         });
+}
+
+}  // namespace
+
+void register_norm(registry& r) {
+    register_reduction(r, "reduce_sum", "y = sum of x along attribute 'axis'", vec_opcode::add,
+                       false);
+    register_reduction(r, "reduce_mean", "y = mean of x along attribute 'axis'", vec_opcode::add,
+                       true);
+    register_reduction(r, "reduce_max", "y = max of x along attribute 'axis'", vec_opcode::max,
+                       false);
+    register_softmax(r);
+    register_norm_op(r, "layernorm", true);
+    register_norm_op(r, "rmsnorm", false);
+}
+
+}  // namespace npusim::ops::lib

@@ -78,26 +78,6 @@ void copy_rows(kernel_context& ctx, dtype t, ub_rows dst, ub_rows src, uint64_t 
     vector_rows(ctx, vec_opcode::muls, t, dst, src, src, rows, cols, 1.0f);
 }
 
-void broadcast_blocks(kernel_context& ctx, dtype t, uint64_t line, uint64_t padded, uint64_t n,
-                      uint64_t blocks) {
-    const uint64_t b = block_elems(t), line_blocks = padded / b;
-    // Lines 1..b-1 = line 0: a b x padded matrix whose columns are constant.
-    copy_rows(ctx, t, {line + padded * 32 / b, uint32_t(line_blocks)}, {line, 0}, b - 1, n);
-    // Square block g of that matrix transposed is blocks g*b .. g*b+b-1, each constant.
-    models::vector_op v = vop(vec_opcode::transpose, t);
-    v.src0_blk_stride = static_cast<uint16_t>(line_blocks);
-    v.src0_rep_stride = 1;
-    v.dst_blk_stride = 1;
-    v.dst_rep_stride = static_cast<uint16_t>(b);
-    const uint64_t groups = ceil_div(n, b);
-    for (uint64_t g = 0; g < groups; g += 255) {
-        v.repeats = uint32_t(std::min<uint64_t>(255, groups - g));
-        v.src0 = line + g * 32;
-        v.dst = blocks + g * b * 32;
-        ctx.vector(v);
-    }
-}
-
 void transpose_tile(kernel_context& ctx, dtype t, uint64_t dst, uint64_t src, uint64_t rows_p,
                     uint64_t cols_p) {
     const uint64_t b = block_elems(t);
@@ -163,8 +143,8 @@ broadcast_tiling tile_broadcast(const models::core_params& core, unsigned cores,
     const uint64_t be = block_elems(t), te = buffer_elems(core, 7, t);
     b.tile_cols = std::max<uint64_t>(1, std::min(b.cols, te / be * be));
     b.pitch = round_up(b.tile_cols, be);
-    // A per-row operand's line needs block_elems lines of the padded row count.
-    b.tile_rows = std::min({te / b.pitch, te / be / be * be, b.outer.back()});
+    // A per-row operand's brcb blocks: one per row, rows rounded up to brcb's 8.
+    b.tile_rows = std::min({te / b.pitch, te / be / 8 * 8, b.outer.back()});
     for (size_t d = 0; d + 1 < b.outer.size(); ++d) b.prefixes *= b.outer[d];
     b.tile_rows = spread_rows(b.tile_rows, b.outer.back(), b.prefixes * b.col_tiles(), cores);
     b.block_dim = blocks_for(b.tiles(), cores);
@@ -180,13 +160,15 @@ void broadcast_binary_kernel(kernel_context& ctx, vec_opcode op, global_tensor<T
                              global_tensor<T> y, global_tensor<T> z, const broadcast_tiling& b) {
     const dtype t = dtype_of<T>();
     const uint64_t be = block_elems(t), last = b.outer.back();
-    const uint64_t rows_p = round_up(b.tile_rows, be);
-    auto elems = [&](bool scalar) { return scalar ? be * rows_p : b.tile_rows * b.pitch; };
+    // brcb reads and writes whole groups of 8 rows; the values' line is whole blocks.
+    const uint64_t rows_p = round_up(b.tile_rows, std::max<uint64_t>(8, be));
+    auto elems = [&](bool scalar) { return scalar ? rows_p : b.tile_rows * b.pitch; };
     tque<T> qx(ctx, position::VECIN, 2, elems(b.x_scalar));
     tque<T> qy(ctx, position::VECIN, 2, elems(b.y_scalar));
     tque<T> qz(ctx, position::VECOUT, 2, b.tile_rows * b.pitch);
     local_tensor<T> blocks;  // a per-row operand's values, one block per row
-    if (b.x_scalar || b.y_scalar) blocks = ctx.alloc<T>(position::VECCALC, rows_p * be);
+    if (b.x_scalar || b.y_scalar)
+        blocks = ctx.alloc<T>(position::VECCALC, round_up(b.tile_rows, 8) * be);
 
     struct side {
         tque<T>& q;
@@ -227,7 +209,7 @@ void broadcast_binary_kernel(kernel_context& ctx, vec_opcode op, global_tensor<T
             buf[s] = sd.q.deque();
             const bool shared = sd.stride.back() == 0;
             if (sd.scalar) {
-                broadcast_blocks(ctx, t, buf[s].offset, rows_p, shared ? 1 : nr, blocks.offset);
+                ctx.brcb(blocks, buf[s], shared ? 1 : nr);
                 operand[s] = {blocks.offset, shared ? 0u : 1u, 0};
             } else {
                 operand[s] = {buf[s].offset, shared ? 0u : uint32_t(b.pitch / be), 1};

@@ -15,7 +15,7 @@ namespace npusim::kernel {
 
 /// @brief A UB operand of a 2-D vector op: byte offset, 32-byte blocks between rows (0: every
 /// row reads the same data), and the block stride inside a row (0: one 32-byte block holds
-/// the row's value, repeated; see broadcast_blocks).
+/// the row's value, repeated, as kernel_context::brcb writes it).
 struct ub_rows {
     uint64_t offset = 0;
     uint32_t rep_stride = 0;
@@ -35,13 +35,6 @@ void copy_rows(kernel_context& ctx, dtype t, ub_rows dst, ub_rows src, uint64_t 
 inline uint64_t block_elems(dtype t) {
     return 32 / models::dtype_size(t);
 }
-
-/// @brief Brcb emulation: the n values at `line` (a line of `padded` >= n elements, padded
-/// to a whole number of blocks, with room for block_elems(t) such lines) become n 32-byte
-/// blocks at `blocks`, block i holding value i in every element. Copies the line into the
-/// lines below it, then transposes square blocks (vector pipe).
-void broadcast_blocks(kernel_context& ctx, dtype t, uint64_t line, uint64_t padded, uint64_t n,
-                      uint64_t blocks);
 
 /// @brief Transposes a rows x cols tile (both padded to blocks: rows_p, cols_p) at `src` with
 /// row pitch cols_p into `dst` with row pitch rows_p (vector transpose of square blocks).

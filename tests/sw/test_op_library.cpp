@@ -1,6 +1,6 @@
 // Every library op against its CPU reference through a workload, fp16 and fp32 where the op has
-// both, on a coupled chip (tiny) and a split one (ascend910b1), on sizes that are not multiples
-// of the tile or fractal sizes.
+// both, on a coupled chip (tiny) and a split one (ascend910b1), and the broadcasting binary ops on
+// every preset, on sizes that are not multiples of the tile or fractal sizes.
 #include <boost/test/unit_test.hpp>
 
 #include "tests/sw/op_fixture.h"

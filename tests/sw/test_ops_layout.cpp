@@ -10,43 +10,10 @@ using namespace npusim;
 using memory::tensor_desc;
 using models::dtype;
 
-namespace {
+BOOST_AUTO_TEST_SUITE(ops_layout)
 
-const std::string rope_yaml =
-    "schema: npusim.workload/1\ntensors:\n"
-    "  x: {shape: [2, 9, 40], dtype: fp16, init: random, seed: 1}\n"
-    "  c: {shape: [9, 40], dtype: fp16, init: random, seed: 2}\n"
-    "  s: {shape: [9, 40], dtype: fp16, init: random, seed: 3}\n"
-    "  y: {shape: [2, 9, 40], dtype: fp16}\n"
-    "  x2: {shape: [13, 6], dtype: fp32, init: random, seed: 4}\n"
-    "  c2: {shape: [13, 3], dtype: fp32, init: random, seed: 5}\n"
-    "  s2: {shape: [13, 3], dtype: fp32, init: random, seed: 6}\n"
-    "  y2: {shape: [13, 6], dtype: fp32}\n"
-    "  x3: {shape: [3, 5, 130], dtype: fp16, init: random, seed: 7}\n"
-    "  c3: {shape: [5, 130], dtype: fp16, init: random, seed: 8}\n"
-    "  s3: {shape: [5, 130], dtype: fp16, init: random, seed: 9}\n"
-    "  y3: {shape: [3, 5, 130], dtype: fp16}\n"
-    "ops:\n"
-    "  - {op: rope, inputs: [x, c, s], outputs: [y]}\n"
-    "  - {op: rope, inputs: [x2, c2, s2], outputs: [y2]}\n"
-    "  - {op: rope, inputs: [x3, c3, s3], outputs: [y3]}\n";
-
-const std::string gather_yaml =
-    "schema: npusim.workload/1\ntensors:\n"
-    "  emb: {shape: [50, 37], dtype: fp16, init: random, seed: 1}\n"
-    "  ids: {shape: [3, 7], dtype: int32, init: randint, high: 50, seed: 2}\n"
-    "  out: {shape: [3, 7, 37], dtype: fp16}\n"
-    "  x: {shape: [4, 30, 9], dtype: fp32, init: random, seed: 3}\n"
-    "  i2: {shape: [11], dtype: int32, init: randint, high: 30, seed: 4}\n"
-    "  y: {shape: [4, 11, 9], dtype: fp32}\n"
-    "  z: {shape: [5, 12], dtype: fp32, init: random, seed: 5}\n"
-    "  i3: {shape: [4], dtype: int32, init: randint, high: 12, seed: 6}\n"
-    "  w: {shape: [5, 4], dtype: fp32}\n"
-    "ops:\n"
-    "  - {op: gather, inputs: [emb, ids], outputs: [out]}\n"
-    "  - {op: gather, inputs: [x, i2], outputs: [y], attrs: {axis: 1}}\n"
-    "  - {op: gather, inputs: [z, i3], outputs: [w], attrs: {axis: -1}}\n";
-
+// The last two dims swapped (2-D default perm and 3-D), a general 4-D permutation, one that
+// keeps the innermost dim (row copies), and one with size-1 dims.
 const std::string transpose_yaml =
     "schema: npusim.workload/1\ntensors:\n"
     "  a: {shape: [37, 53], dtype: fp16, init: random, seed: 1}\n"
@@ -65,12 +32,6 @@ const std::string transpose_yaml =
     "  - {op: transpose, inputs: [c], outputs: [ct], attrs: {perm: [2, 0, 3, 1]}}\n"
     "  - {op: transpose, inputs: [d], outputs: [dt], attrs: {perm: [1, 0, 2]}}\n"
     "  - {op: transpose, inputs: [e], outputs: [et]}\n";
-}  // namespace
-
-BOOST_AUTO_TEST_SUITE(ops_layout)
-
-// The last two dims swapped (2-D default perm and 3-D), a general 4-D permutation, one that
-// keeps the innermost dim (row copies), and one with size-1 dims.
 NPUSIM_PRESET_CASES(transpose, transpose_yaml)
 
 // A transposed matrix larger than one tile on the smallest UB, in both dtypes.
@@ -101,6 +62,21 @@ BOOST_AUTO_TEST_CASE(transpose_errors) {
 }
 
 // Embedding rows (axis 0, 2-D indices), a middle axis, and the last axis (single elements).
+const std::string gather_yaml =
+    "schema: npusim.workload/1\ntensors:\n"
+    "  emb: {shape: [50, 37], dtype: fp16, init: random, seed: 1}\n"
+    "  ids: {shape: [3, 7], dtype: int32, init: randint, high: 50, seed: 2}\n"
+    "  out: {shape: [3, 7, 37], dtype: fp16}\n"
+    "  x: {shape: [4, 30, 9], dtype: fp32, init: random, seed: 3}\n"
+    "  i2: {shape: [11], dtype: int32, init: randint, high: 30, seed: 4}\n"
+    "  y: {shape: [4, 11, 9], dtype: fp32}\n"
+    "  z: {shape: [5, 12], dtype: fp32, init: random, seed: 5}\n"
+    "  i3: {shape: [4], dtype: int32, init: randint, high: 12, seed: 6}\n"
+    "  w: {shape: [5, 4], dtype: fp32}\n"
+    "ops:\n"
+    "  - {op: gather, inputs: [emb, ids], outputs: [out]}\n"
+    "  - {op: gather, inputs: [x, i2], outputs: [y], attrs: {axis: 1}}\n"
+    "  - {op: gather, inputs: [z, i3], outputs: [w], attrs: {axis: -1}}\n";
 NPUSIM_PRESET_CASES(gather, gather_yaml)
 
 BOOST_AUTO_TEST_CASE(gather_errors) {
@@ -144,6 +120,24 @@ BOOST_AUTO_TEST_CASE(gather_timing_only) {
 }
 
 // Full [S, D] tables (fp16, and D/2 = 65 over a repeat) and half [S, D/2] tables (fp32).
+const std::string rope_yaml =
+    "schema: npusim.workload/1\ntensors:\n"
+    "  x: {shape: [2, 9, 40], dtype: fp16, init: random, seed: 1}\n"
+    "  c: {shape: [9, 40], dtype: fp16, init: random, seed: 2}\n"
+    "  s: {shape: [9, 40], dtype: fp16, init: random, seed: 3}\n"
+    "  y: {shape: [2, 9, 40], dtype: fp16}\n"
+    "  x2: {shape: [13, 6], dtype: fp32, init: random, seed: 4}\n"
+    "  c2: {shape: [13, 3], dtype: fp32, init: random, seed: 5}\n"
+    "  s2: {shape: [13, 3], dtype: fp32, init: random, seed: 6}\n"
+    "  y2: {shape: [13, 6], dtype: fp32}\n"
+    "  x3: {shape: [3, 5, 130], dtype: fp16, init: random, seed: 7}\n"
+    "  c3: {shape: [5, 130], dtype: fp16, init: random, seed: 8}\n"
+    "  s3: {shape: [5, 130], dtype: fp16, init: random, seed: 9}\n"
+    "  y3: {shape: [3, 5, 130], dtype: fp16}\n"
+    "ops:\n"
+    "  - {op: rope, inputs: [x, c, s], outputs: [y]}\n"
+    "  - {op: rope, inputs: [x2, c2, s2], outputs: [y2]}\n"
+    "  - {op: rope, inputs: [x3, c3, s3], outputs: [y3]}\n";
 NPUSIM_PRESET_CASES(rope, rope_yaml)
 
 BOOST_AUTO_TEST_CASE(rope_errors) {

@@ -1,6 +1,8 @@
 #include "models/core/ai_core.h"
 
 #include <cctype>
+#include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "models/common/model_fault.h"
@@ -166,6 +168,32 @@ void ai_core::barrier_all() {
     m_scalar_waiting = "all pipes to drain (barrier)";
     wait_idle();
     m_scalar_waiting.clear();
+    if (m_aborted) throw kernel_aborted{};
+}
+
+void ai_core::read_global(uint64_t addr, void* data, unsigned bytes) {
+    m_scalar_waiting = "MTE3/FIX to drain before a scalar GM read";
+    for (pipe_id id : {pipe_id::MTE3, pipe_id::FIX})
+        if (pipe* p = get_pipe(id)) p->wait_idle();
+    m_scalar_waiting.clear();
+    if (m_aborted) throw kernel_aborted{};
+    // MTE2 exists on every kind of core and reaches GM; its path into the core's first local
+    // buffer gives the latency (the params have no scalar data cache).
+    dma_engine* e = engine(pipe_id::MTE2);
+    std::memset(data, 0, bytes);
+    if (e->debug_read(addr, static_cast<uint8_t*>(data), bytes) != bytes) {
+        char what[96];
+        std::snprintf(what, sizeof what, "scalar read of %u bytes at GM[0x%llx] is outside GM",
+                      bytes, static_cast<unsigned long long>(addr));
+        throw model_fault(name(), addr, "scalar GM read", what);
+    }
+    uint32_t latency = 0;
+    for (mem_space s : {mem_space::ub, mem_space::l1})
+        if (m_p.path(mem_space::gm, s).present()) {
+            latency = m_p.path(mem_space::gm, s).latency_cycles;
+            break;
+        }
+    sc_core::wait(ps_to_time(latency * m_period));
     if (m_aborted) throw kernel_aborted{};
 }
 

@@ -57,6 +57,11 @@ class ai_core : public model_base, public pipe_executor {
     /// @brief Issues an instruction into a pipe, in order; stalls while that queue is full.
     /// Call from kernel code on the scalar unit. @throws kernel_aborted after a fault.
     void issue(pipe_id p, instruction ins);
+    /// @brief A scalar load from GM (GlobalTensor::GetValue): waits until the pipes that write
+    /// GM (MTE3, FIX) have drained, reads through the debug transport and charges the GM->local
+    /// path's fixed latency as the load's latency. Reads zeros on a timing-only chip.
+    /// @throws model_fault if the address is outside GM; kernel_aborted after a fault.
+    void read_global(uint64_t addr, void* data, unsigned bytes);
     /// @brief PipeBarrier<PIPE_ALL>: waits until every pipe has drained.
     void barrier_all();
     /// @brief Cores a cross-core flag reaches (split chips: a cube core and its vector cores).

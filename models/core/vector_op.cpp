@@ -22,6 +22,7 @@ vec_class class_of(vec_opcode op) {
         case vec_opcode::dup:
         case vec_opcode::brcb:
         case vec_opcode::gather_mask:
+        case vec_opcode::transpose:  // charged per 256 bytes moved, see vector_unit::cycles
             return vec_class::simple;
         // Activations are evaluated by short fixed sequences on the hardware, cheaper than the
         // iterative transcendental functions but not single-pass.
@@ -100,6 +101,8 @@ const char* to_string(vec_opcode op) {
             return "brcb";
         case vec_opcode::gather_mask:
             return "gather_mask";
+        case vec_opcode::transpose:
+            return "transpose";
     }
     return "?";
 }

@@ -48,6 +48,10 @@ enum class vec_opcode : uint8_t {
     // GatherMask: the masked elements of each repeat of src0, packed one after another at dst
     // (all repeats in order); with a periodic mask it selects every n-th element
     gather_mask,
+    // per repeat: transposes one square matrix of 32-byte rows (16x16 fp16, 8x8 fp32/int32):
+    // row i of src0 is the block at src0 + i * src0_blk_stride, row j of dst the block at
+    // dst + j * dst_blk_stride; the mask is ignored (Ascend's Transpose / TransDataTo5HD)
+    transpose,
 };
 
 enum class cmp_mode : uint8_t { lt, gt, le, ge, eq, ne };

@@ -18,6 +18,11 @@ namespace {
 constexpr uint64_t block_bytes = 32;
 constexpr uint64_t repeat_bytes = 256;
 
+/// Rows (and columns) of the square matrix one transpose repeat moves.
+unsigned transpose_rows(dtype t) {
+    return unsigned(block_bytes / dtype_size(t));
+}
+
 std::string hex(uint64_t v) {
     char buf[24];
     std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
@@ -198,6 +203,23 @@ int32_t wrap_mul(int32_t a, int32_t b) {
 }
 
 // ---- execution ----
+
+/// Transpose: raw element moves, so only the element size matters.
+template <unsigned S>
+void exec_transpose(const vector_op& op, uint8_t* ub) {
+    constexpr unsigned n = unsigned(block_bytes / S);
+    for (uint32_t r = 0; r < op.repeats; ++r) {
+        const uint8_t* src = ub + op.src0 + uint64_t(r) * op.src0_rep_stride * block_bytes;
+        uint8_t* dst = ub + op.dst + uint64_t(r) * op.dst_rep_stride * block_bytes;
+        uint8_t m[n][n][S];  // read all first: src and dst may be the same matrix
+        for (unsigned i = 0; i < n; ++i)
+            std::memcpy(m[i], src + uint64_t(i) * op.src0_blk_stride * block_bytes, block_bytes);
+        for (unsigned j = 0; j < n; ++j)
+            for (unsigned i = 0; i < n; ++i)
+                std::memcpy(dst + uint64_t(j) * op.dst_blk_stride * block_bytes + i * S, m[i][j],
+                            S);
+    }
+}
 
 /// The mask and strides of one instruction resolved to per-repeat byte offsets of its enabled
 /// elements, so the hot loops only add a repeat base.
@@ -552,8 +574,12 @@ vector_unit::vector_unit(std::string name, const vector_costs& costs, uint64_t u
 
 uint64_t vector_unit::cycles(const vector_op& op) const {
     const double per = m_costs.cycles_per_repeat[static_cast<unsigned>(class_of(op.op))];
+    // A transpose repeat moves a whole matrix of 32/size rows of 32 bytes: 512 bytes for fp16,
+    // 256 for fp32, paid as that many 256-byte simple repeats.
+    const double scale =
+        op.op == vec_opcode::transpose ? double(transpose_rows(op.type)) * block_bytes / 256 : 1;
     // The small epsilon keeps e.g. 10 x 0.7 = 7.000000000000001 from rounding up to 8.
-    const double busy = std::ceil(op.repeats * per - 1e-9);
+    const double busy = std::ceil(op.repeats * per * scale - 1e-9);
     return m_costs.overhead_cycles + static_cast<uint64_t>(std::max(0.0, busy));
 }
 
@@ -567,6 +593,27 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional) con
     if (const std::string why = unsupported(op); !why.empty()) fault(op.dst, why);
 
     const vec_opcode o = op.op;
+    if (o == vec_opcode::transpose) {
+        const uint64_t rows = transpose_rows(op.type);
+        auto check_matrix = [&](const char* name, uint64_t base, uint16_t blk, uint16_t rep) {
+            const uint64_t extent = (uint64_t(op.repeats) - 1) * rep * block_bytes +
+                                    (rows - 1) * blk * block_bytes + block_bytes;
+            if (base % block_bytes != 0)
+                fault(base,
+                      std::string(name) + " address " + hex(base) + " is not 32-byte aligned");
+            if (base >= m_ub_size || extent > m_ub_size - base)
+                fault(base, std::string(name) + " range [" + hex(base) + ", " + hex(base + extent) +
+                                ") exceeds UB (" + hex(m_ub_size) + " bytes)");
+        };
+        check_matrix("dst", op.dst, op.dst_blk_stride, op.dst_rep_stride);
+        check_matrix("src0", op.src0, op.src0_blk_stride, op.src0_rep_stride);
+        if (!functional) return;
+        if (dtype_size(op.type) == 4)
+            exec_transpose<4>(op, ub);
+        else
+            exec_transpose<2>(op, ub);
+        return;
+    }
     const bool cast = o == vec_opcode::cast;
     const unsigned src_size = dtype_size(op.type);
     const unsigned dst_size = cast ? dtype_size(op.dst_type) : src_size;

@@ -74,6 +74,16 @@ bool dma_engine::has_path(mem_space src, mem_space dst) const {
            (dst == mem_space::gm || m_core.buffer(dst).size > 0);
 }
 
+unsigned dma_engine::debug_read(uint64_t addr, uint8_t* data, unsigned len) {
+    tlm::tlm_generic_payload t;
+    t.set_read();
+    t.set_address(addr);
+    t.set_data_ptr(data);
+    t.set_data_length(len);
+    t.set_streaming_width(len);
+    return global_socket->transport_dbg(t);
+}
+
 void dma_engine::check(const dma_request& r) const {
     auto fail = [&](uint64_t addr, const std::string& what) {
         throw model_fault(name(), addr, r.describe(), what);

@@ -44,6 +44,10 @@ class dma_engine : public model_base {
     /// @brief Binds a local buffer of the core to this engine.
     void connect_local(local_buffer& buffer);
 
+    /// @brief Reads GM through the interconnect's debug transport, without timing (the scalar
+    /// unit's GM loads). Returns the bytes read (fewer past the end of GM).
+    unsigned debug_read(uint64_t addr, uint8_t* data, unsigned len);
+
     pipe_id pipe() const { return m_pipe; }
     bool has_path(mem_space src, mem_space dst) const;
     uint64_t bytes_moved() const { return m_bytes; }

@@ -142,7 +142,7 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         if (!t.IsMap())
             throw config_error(at(source, kv.first), key, "a tensor is a mapping",
                                "write e.g. '{shape: [4, 8], dtype: fp16}'");
-        only_keys(source, t, key + ".", {"shape", "dtype", "init", "seed"});
+        only_keys(source, t, key + ".", {"shape", "dtype", "init", "seed", "high"});
         tensor_decl d;
         d.name = name;
         d.where = at(source, kv.first);
@@ -171,9 +171,27 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
                 d.init = tensor_init::zeros;
             else if (init == "ones")
                 d.init = tensor_init::ones;
+            else if (init == "randint")
+                d.init = tensor_init::randint;
             else
                 throw config_error(at(source, t["init"]), key + ".init",
-                                   "unknown init '" + init + "'", "use random, zeros or ones");
+                                   "unknown init '" + init + "'",
+                                   "use random, zeros, ones or randint (with 'high')");
+        }
+        if (d.init == tensor_init::randint) {
+            try {
+                if (t["high"]) d.high = t["high"].as<int64_t>();
+            } catch (const YAML::Exception&) {  // not a number: reported below
+            }
+            if (d.high < 1)
+                throw config_error(t["high"] ? at(source, t["high"]) : d.where, key + ".high",
+                                   t["high"]
+                                       ? "'" + t["high"].Scalar() + "' is not a whole number >= 1"
+                                       : "missing; init 'randint' draws integers 0..high-1",
+                                   "e.g. 'high: 1000' for indices into a table of 1000 rows");
+        } else if (t["high"]) {
+            throw config_error(at(source, t["high"]), key + ".high",
+                               "only init 'randint' takes 'high'");
         }
         d.seed = t["seed"] ? t["seed"].as<uint64_t>() : uint64_t(w.tensors.size() + 1);
         try {  // catches a size that overflows, and names the tensor

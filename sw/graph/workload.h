@@ -9,7 +9,8 @@
 namespace npusim::graph {
 
 /// @brief How a workload tensor starts out.
-enum class tensor_init { none, random, zeros, ones };
+/// randint: uniform integers 0..high-1 (e.g. gather indices into a table of `high` rows).
+enum class tensor_init { none, random, zeros, ones, randint };
 
 /// @brief A tensor of a workload file.
 struct tensor_decl {
@@ -18,6 +19,7 @@ struct tensor_decl {
     models::dtype type = models::dtype::fp16;
     tensor_init init = tensor_init::none;
     uint64_t seed = 0;
+    int64_t high = 0;   ///< randint's exclusive upper bound
     std::string where;  ///< file:line:col of its entry
 };
 

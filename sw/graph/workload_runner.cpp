@@ -29,6 +29,12 @@ std::vector<uint8_t> initial_bytes(const tensor_decl& t, uint64_t elements, bool
     std::vector<uint8_t> bytes(elements * models::dtype_size(t.type));
     if (!functional || t.init == tensor_init::zeros) return bytes;
     std::mt19937_64 rng(t.seed);
+    if (t.init == tensor_init::randint) {
+        std::uniform_int_distribution<int64_t> d(0, t.high - 1);
+        for (uint64_t i = 0; i < elements; ++i)
+            models::store_from_float(bytes.data(), t.type, i, float(d(rng)));
+        return bytes;
+    }
     std::uniform_real_distribution<float> d(-1.f, 1.f);
     for (uint64_t i = 0; i < elements; ++i)
         models::store_from_float(bytes.data(), t.type, i,

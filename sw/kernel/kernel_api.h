@@ -214,6 +214,17 @@ class kernel_context {
         issue_dma(r);
     }
 
+    // --- scalar ---
+    /// @brief One element of a GM tensor, read by the scalar unit (GlobalTensor::GetValue)
+    /// once the pipes that write GM have drained. Zero on a timing-only chip.
+    /// @throws model_fault if the element is outside GM.
+    template <class T>
+    T get_value(global_tensor<T> t, uint64_t index) {
+        T v{};
+        m_core.read_global(t.addr + index * sizeof(T), &v, sizeof(T));
+        return v;
+    }
+
     // --- cube ---
     /// @brief C (CO1) = or += A (A2) x B (B2); m, k, n logical sizes.
     template <class C, class T>

@@ -161,7 +161,7 @@ elementwise_tiling tile_elementwise(const models::core_params& core, unsigned co
     // that depth 1 and 2 move the same bursts.
     const uint64_t ub = core.buffer(mem_space::ub).size;
     t.tile = std::max<uint64_t>(128, (ub / 6) / 256 * 256 / elem_bytes);
-    t.per_block = round_up((n + cores - 1) / cores, 128);
+    t.per_block = std::max<uint64_t>(128, round_up((n + cores - 1) / cores, 128));
     t.block_dim = unsigned(std::max<uint64_t>(1, (n + t.per_block - 1) / t.per_block));
     return t;
 }

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "sw/kernel/layout_kernels.h"
 #include "sw/kernel/reference_kernels.h"
 #include "sw/ops/library_parts.h"
 
@@ -13,42 +14,69 @@ namespace {
 using memory::tensor_desc;
 using models::dtype;
 
-// --- binary elementwise ops: z = x op y, same shape and dtype ---
+// --- binary elementwise ops: z = x op y, numpy broadcasting, same dtype ---
+
+// Element strides of `shape` right-aligned to `rank` dims, 0 where a dim is 1 or missing.
+std::vector<uint64_t> broadcast_strides(const std::vector<int64_t>& shape, size_t rank) {
+    std::vector<uint64_t> st(rank, 0);
+    uint64_t acc = 1;
+    for (size_t k = 0; k < shape.size(); ++k) {
+        const int64_t d = shape[shape.size() - 1 - k];
+        st[rank - 1 - k] = d == 1 ? 0 : acc;
+        acc *= uint64_t(d);
+    }
+    return st;
+}
 
 void register_binary(registry& r, const std::string& name, const std::string& doc,
                      models::vec_opcode opcode, double (*ref)(double, double), double tolerance) {
     op_schema s;
     s.name = name;
-    s.doc = doc;
+    s.doc = doc + "; x and y broadcast as in numpy";
     s.inputs = {{"x", {dtype::fp16, dtype::fp32}}, {"y", {dtype::fp16, dtype::fp32}}};
     s.outputs = {{"z", {dtype::fp16, dtype::fp32}}};
     s.infer = [name](const std::vector<tensor_desc>& in, const attr_map&) {
-        if (in[1].shape() != in[0].shape())
-            throw op_error(
-                fmt::format("op '{}' input 'y' has shape {} but 'x' has {}; the "
-                            "shapes must match",
-                            name, dims(in[1].shape()), dims(in[0].shape())));
         if (in[1].type() != in[0].type())
             throw op_error(fmt::format(
                 "op '{}' input 'y' is {} but 'x' is {}; both must have "
                 "the same dtype",
                 name, models::to_string(in[1].type()), models::to_string(in[0].type())));
-        return std::vector<tensor_desc>{tensor_desc("z", in[0].type(), in[0].shape())};
+        return std::vector<tensor_desc>{
+            tensor_desc("z", in[0].type(), broadcast_shape(name, in[0].shape(), in[1].shape()))};
     };
+    // Plain loops over the output's multi-index; broadcast dims read index 0.
     s.reference = [ref](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
                         const attr_map&) {
-        for (size_t i = 0; i < out[0].values.size(); ++i)
-            out[0].values[i] = ref(in[0].values[i], in[1].values[i]);
+        const auto& shape = out[0].desc.shape();
+        const auto sx = broadcast_strides(in[0].desc.shape(), shape.size());
+        const auto sy = broadcast_strides(in[1].desc.shape(), shape.size());
+        for (size_t e = 0; e < out[0].values.size(); ++e) {
+            uint64_t ix = 0, iy = 0, rem = e;
+            for (size_t d = shape.size(); d-- > 0; rem /= uint64_t(shape[d])) {
+                ix += rem % uint64_t(shape[d]) * sx[d];
+                iy += rem % uint64_t(shape[d]) * sy[d];
+            }
+            out[0].values[e] = ref(in[0].values[ix], in[1].values[iy]);
+        }
     };
     s.tolerance = tolerance;
     r.add_op(std::move(s), NPUSIM_HERE);
+    auto broadcast = [](const op_call& c, const platform::platform_config& p) {
+        return kernel::tile_broadcast(vector_core(p), vector_units(p), c.inputs[0].shape(),
+                                      c.inputs[1].shape(), c.outputs[0].shape(),
+                                      c.inputs[0].type());
+    };
     for (dtype t : {dtype::fp16, dtype::fp32}) {
+        // Same elements on both sides (after collapsing size-1 dims): the flat kernel.
         op_kernel k;
         k.op = name;
         k.name = name + "_" + models::to_string(t);
         k.dtypes = {t, t, t};
+        k.applies = [broadcast](const op_call& c, const platform::platform_config& p) {
+            return kernel::broadcast_is_elementwise(broadcast(c, p));
+        };
         k.tile = [t](const op_call& c, const platform::platform_config& p) {
-            const uint64_t n = c.inputs[0].elements();
+            const uint64_t n = c.outputs[0].elements();
             tiling_plan tp;
             auto tiling = std::make_shared<kernel::elementwise_tiling>(kernel::tile_elementwise(
                 vector_core(p), vector_units(p), n, models::dtype_size(t)));
@@ -62,7 +90,7 @@ void register_binary(registry& r, const std::string& name, const std::string& do
         k.body = [t, opcode](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
                              const op_buffers& b) {
             const auto& tiling = *static_cast<const kernel::elementwise_tiling*>(tp.data.get());
-            const uint64_t n = c.inputs[0].elements();
+            const uint64_t n = c.outputs[0].elements();
             if (t == dtype::fp16)
                 kernel::elementwise_binary_kernel<kernel::half>(
                     ctx, opcode, {b.inputs[0], n}, {b.inputs[1], n}, {b.outputs[0], n}, tiling);
@@ -71,6 +99,38 @@ void register_binary(registry& r, const std::string& name, const std::string& do
                     ctx, opcode, {b.inputs[0], n}, {b.inputs[1], n}, {b.outputs[0], n}, tiling);
         };
         r.add_kernel(std::move(k), NPUSIM_HERE);
+
+        // Any broadcast: row tiles with row-vector operands reused and per-row values spread
+        // into blocks in UB.
+        op_kernel bk;
+        bk.op = name;
+        bk.name = name + "_broadcast_" + models::to_string(t);
+        bk.dtypes = {t, t, t};
+        bk.priority = -1;
+        bk.tile = [t, broadcast](const op_call& c, const platform::platform_config& p) {
+            auto tiling = std::make_shared<kernel::broadcast_tiling>(broadcast(c, p));
+            tiling_plan tp;
+            tp.block_dim = tiling->block_dim;
+            tp.kind = models::kernel_kind::vector;
+            tp.flops = double(c.outputs[0].elements());
+            tp.bytes = (c.inputs[0].elements() + c.inputs[1].elements() + c.outputs[0].elements()) *
+                       models::dtype_size(t);
+            tp.data = tiling;
+            return tp;
+        };
+        bk.body = [t, opcode](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
+                              const op_buffers& b) {
+            const auto& tiling = *static_cast<const kernel::broadcast_tiling*>(tp.data.get());
+            const uint64_t nx = c.inputs[0].elements(), ny = c.inputs[1].elements(),
+                           nz = c.outputs[0].elements();
+            if (t == dtype::fp16)
+                kernel::broadcast_binary_kernel<kernel::half>(
+                    ctx, opcode, {b.inputs[0], nx}, {b.inputs[1], ny}, {b.outputs[0], nz}, tiling);
+            else
+                kernel::broadcast_binary_kernel<float>(
+                    ctx, opcode, {b.inputs[0], nx}, {b.inputs[1], ny}, {b.outputs[0], nz}, tiling);
+        };
+        r.add_kernel(std::move(bk), NPUSIM_HERE);
     }
 }
 
@@ -279,6 +339,22 @@ void register_cast(registry& r) {
 }
 
 }  // namespace
+
+std::vector<int64_t> broadcast_shape(const std::string& op, const std::vector<int64_t>& x,
+                                     const std::vector<int64_t>& y) {
+    std::vector<int64_t> out(std::max(x.size(), y.size()));
+    for (size_t k = 0; k < out.size(); ++k) {
+        const int64_t dx = k < x.size() ? x[x.size() - 1 - k] : 1;
+        const int64_t dy = k < y.size() ? y[y.size() - 1 - k] : 1;
+        if (dx != dy && dx != 1 && dy != 1)
+            throw op_error(fmt::format(
+                "op '{}' inputs 'x' {} and 'y' {} do not broadcast: dimension {} (counting "
+                "from the last as -1) is {} in 'x' and {} in 'y'; sizes must be equal or 1",
+                op, dims(x), dims(y), -int64_t(k) - 1, dx, dy));
+        out[out.size() - 1 - k] = dx == 1 ? dy : dx;
+    }
+    return out;
+}
 
 void register_elementwise(registry& r) {
     register_binaries(r);

@@ -35,6 +35,7 @@ registry build_library() {
     lib::register_norm(r);
     lib::register_views(r);
     lib::register_conv(r);
+    lib::register_layout(r);
     return r;
 }
 

@@ -18,10 +18,16 @@ unsigned vector_units(const platform::platform_config& p);
 /// @brief The core type cube kernels run on.
 const models::core_params& cube_core(const platform::platform_config& p);
 
+/// @brief The numpy broadcast of two shapes for op `op`'s inputs 'x' and 'y'.
+/// @throws op_error naming both shapes and the first dimension that does not fit.
+std::vector<int64_t> broadcast_shape(const std::string& op, const std::vector<int64_t>& x,
+                                     const std::vector<int64_t>& y);
+
 void register_elementwise(registry& r);  // binary ops, activations, cast
 void register_matmul(registry& r);
-void register_norm(registry& r);   // reductions, softmax, layernorm, rmsnorm
-void register_views(registry& r);  // reshape
-void register_conv(registry& r);   // conv2d, max_pool2d, avg_pool2d
+void register_norm(registry& r);    // reductions, softmax, layernorm, rmsnorm
+void register_views(registry& r);   // reshape
+void register_conv(registry& r);    // conv2d, max_pool2d, avg_pool2d
+void register_layout(registry& r);  // transpose, gather, rope
 
 }  // namespace npusim::ops::lib

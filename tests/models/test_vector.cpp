@@ -780,6 +780,7 @@ BOOST_AUTO_TEST_CASE(names_and_classes) {
         {o::dup, vec_class::simple},
         {o::reduce_sum, vec_class::reduction},
         {o::reduce_max, vec_class::reduction},
+        {o::transpose, vec_class::simple},
     };
     for (const auto& [op, cls] : table)
         BOOST_CHECK_MESSAGE(class_of(op) == cls, to_string(op)
@@ -1205,6 +1206,62 @@ BOOST_AUTO_TEST_CASE(gather_mask_packs_every_nth_element) {
                 std::memcmp(&ub[at_dst + i * size], &ub[at_src0 + (1 + 3 * i) * size], size) == 0);
         BOOST_CHECK_EQUAL(ub[at_dst + n * size], 0xab);  // nothing past the packed elements
     }
+}
+
+// Transpose: each repeat moves a square matrix of 32-byte rows (16x16 fp16, 8x8 fp32) with
+// rows at the block strides and matrices at the repeat strides; nothing else in UB changes.
+BOOST_AUTO_TEST_CASE(transpose_square_blocks) {
+    const vector_unit vu = make_unit();
+    for (dtype t : {dtype::fp16, dtype::fp32}) {
+        const unsigned s = size_of(t), n = 32 / s;
+        vector_op op = make(vec_opcode::transpose, t);
+        op.repeats = 3;
+        op.src0 = at_src0;
+        op.src0_blk_stride = 5;  // rows 5 blocks apart
+        op.src0_rep_stride = 1;  // the next matrix is one block to the right
+        op.dst = at_dst;
+        op.dst_blk_stride = 2;
+        op.dst_rep_stride = uint16_t(2 * n);
+        std::mt19937 rng(3);
+        std::vector<uint8_t> ub = random_ub(rng);
+        const std::vector<uint8_t> before = ub;
+        vu.execute(op, ub.data(), true);
+        std::vector<uint8_t> want = before;
+        for (uint32_t r = 0; r < op.repeats; ++r)
+            for (unsigned i = 0; i < n; ++i)
+                for (unsigned j = 0; j < n; ++j) {
+                    const uint64_t from = at_src0 + r * 32 + i * 5 * 32 + j * s;
+                    const uint64_t to = at_dst + r * 2 * n * 32 + j * 2 * 32 + i * s;
+                    std::memcpy(&want[to], &before[from], s);
+                }
+        BOOST_CHECK_MESSAGE(ub == want, to_string(t));
+    }
+    // In place: the matrix is read before it is written.
+    vector_op in_place = make(vec_opcode::transpose, dtype::fp32);
+    std::vector<uint8_t> ub(ub_size, 0);
+    for (unsigned e = 0; e < 64; ++e) put_raw(ub, 4 * e, dtype::fp32, e);
+    vu.execute(in_place, ub.data(), true);
+    for (unsigned i = 0; i < 8; ++i)
+        for (unsigned j = 0; j < 8; ++j)
+            BOOST_CHECK_EQUAL(get_raw(ub, 4 * (i * 8 + j), dtype::fp32), j * 8 + i);
+}
+
+// A transpose repeat is paid per 256 bytes moved: 2 simple repeats for fp16, 1 for fp32.
+BOOST_AUTO_TEST_CASE(transpose_cycles_and_faults) {
+    const vector_unit vu = make_unit();
+    vector_op op = make(vec_opcode::transpose, dtype::fp16);
+    op.repeats = 3;
+    BOOST_CHECK_EQUAL(vu.cycles(op), 6u);
+    op.type = dtype::fp32;
+    BOOST_CHECK_EQUAL(vu.cycles(op), 3u);
+    op.type = dtype::int8;
+    expect_fault(op, 0,
+                 "transpose is not supported for int8 (int8 is only a cast source or destination)");
+    op = make(vec_opcode::transpose, dtype::fp16);
+    op.src0 = 0x40010;
+    expect_fault(op, 0x40010, "src0 address 0x40010 is not 32-byte aligned");
+    op.src0 = ub_size - 32;  // 16 rows of 32 bytes do not fit
+    expect_fault(op, ub_size - 32, "src0 range [0x3ffe0, 0x401e0) exceeds UB (0x40000 bytes)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

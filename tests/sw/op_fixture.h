@@ -7,6 +7,7 @@
 
 #include "sw/graph/workload.h"
 #include "sw/graph/workload_runner.h"
+#include "sw/ops/registry.h"
 #include "tests/sw/runtime_fixture.h"
 
 namespace npusim::test {
@@ -18,9 +19,9 @@ inline const std::vector<std::string>& all_presets() {
     return p;
 }
 
-/// Runs `yaml` with --check on `preset`; every op must match its reference.
-inline void check_workload(const std::string& preset, const std::string& yaml) {
-    const auto cfg = platform::load_platform(preset);
+/// Runs `yaml` on a platform with --check and returns the result (failure text, checks).
+inline graph::workload_result run_checked(const platform::platform_config& cfg,
+                                          const std::string& yaml) {
     const auto w = graph::load_workload_text(yaml, "test.yaml");
     const auto plan = graph::plan_workload(w, cfg);
     graph::workload_result r;
@@ -28,11 +29,28 @@ inline void check_workload(const std::string& preset, const std::string& yaml) {
         std::vector<platform::op_record> ops;
         r = graph::run_workload(chip, plan, true, ops);
     });
+    return r;
+}
+
+/// Runs `yaml` with --check on `preset`; every op must match its reference.
+inline void check_workload(const std::string& preset, const std::string& yaml) {
+    const auto r = run_checked(platform::load_platform(preset), yaml);
     BOOST_CHECK_EQUAL(r.failure, "");
-    BOOST_CHECK_EQUAL(r.checks.size(), w.ops.size());
+    BOOST_CHECK_EQUAL(r.checks.size(), graph::load_workload_text(yaml, "test.yaml").ops.size());
     for (const auto& c : r.checks)
         BOOST_CHECK_MESSAGE(c.ok, preset << ": " << c.label << " max error " << c.max_error
                                          << " over tolerance " << c.tolerance);
+}
+
+/// The op_error text of planning `op` on tiny ("" if planning succeeds).
+inline std::string plan_error(const std::string& op, const std::vector<memory::tensor_desc>& in,
+                              const ops::attr_map& attrs = {}) {
+    try {
+        ops::library().plan(op, in, attrs, platform::load_platform("tiny"));
+    } catch (const ops::op_error& e) {
+        return e.what();
+    }
+    return "";
 }
 
 }  // namespace npusim::test

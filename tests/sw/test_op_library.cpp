@@ -1,6 +1,6 @@
 // Every library op against its CPU reference through a workload, fp16 and fp32 where the op has
-// both, on a coupled chip (tiny) and a split one (ascend910b1), on sizes that are not multiples
-// of the tile or fractal sizes.
+// both, on a coupled chip (tiny) and a split one (ascend910b1), and the broadcasting binary ops on
+// every preset, on sizes that are not multiples of the tile or fractal sizes.
 #include <boost/test/unit_test.hpp>
 
 #include "tests/sw/op_fixture.h"
@@ -36,6 +36,44 @@ void check_binary(const std::string& op, const std::string& preset) {
                    "ops:\n  - {op: " +
                        op + ", inputs: [a, b], outputs: [c]}\n  - {op: " + op +
                        ", inputs: [d, e], outputs: [f], stream: other}\n");
+}
+
+/// z = op(x, y) with broadcasting: a row vector ([5,333] op [333]), a per-row
+/// value on the x side ([37,1] op [37,20]), both sides broadcast in 3-D ([3,1,7] op [4,1]), a
+/// single value against a 3-D tensor, and per-row values whose rows split into several tiles
+/// on tiny ([7,300] op [2,7,1]).
+std::string broadcast_yaml(const std::string& op) {
+    return "schema: npusim.workload/1\ntensors:\n"
+           "  a: {shape: [5, 333], dtype: fp16, init: random, seed: 1}\n"
+           "  r: {shape: [333], dtype: fp16, init: random, seed: 2}\n"
+           "  c: {shape: [5, 333], dtype: fp16}\n"
+           "  s: {shape: [37, 1], dtype: fp16, init: random, seed: 3}\n"
+           "  m: {shape: [37, 20], dtype: fp16, init: random, seed: 4}\n"
+           "  n: {shape: [37, 20], dtype: fp16}\n"
+           "  p: {shape: [3, 1, 7], dtype: fp32, init: random, seed: 5}\n"
+           "  q: {shape: [4, 1], dtype: fp32, init: random, seed: 6}\n"
+           "  o: {shape: [3, 4, 7], dtype: fp32}\n"
+           "  u: {shape: [1], dtype: fp32, init: random, seed: 7}\n"
+           "  v: {shape: [2, 3, 70], dtype: fp32, init: random, seed: 8}\n"
+           "  w: {shape: [2, 3, 70], dtype: fp32}\n"
+           "  g: {shape: [7, 300], dtype: fp32, init: random, seed: 9}\n"
+           "  h: {shape: [2, 7, 1], dtype: fp32, init: random, seed: 10}\n"
+           "  k: {shape: [2, 7, 300], dtype: fp32}\n"
+           "ops:\n"
+           "  - {op: " +
+           op +
+           ", inputs: [a, r], outputs: [c]}\n"
+           "  - {op: " +
+           op +
+           ", inputs: [s, m], outputs: [n]}\n"
+           "  - {op: " +
+           op +
+           ", inputs: [p, q], outputs: [o]}\n"
+           "  - {op: " +
+           op +
+           ", inputs: [u, v], outputs: [w]}\n"
+           "  - {op: " +
+           op + ", inputs: [g, h], outputs: [k]}\n";
 }
 
 const std::string matmul_yaml =
@@ -102,6 +140,34 @@ BOOST_AUTO_TEST_CASE(minimum_coupled) {
 BOOST_AUTO_TEST_CASE(minimum_split) {
     check_binary("minimum", "ascend910b1");
 }
+NPUSIM_PRESET_CASES(add_broadcast, broadcast_yaml("add"))
+NPUSIM_PRESET_CASES(sub_broadcast, broadcast_yaml("sub"))
+NPUSIM_PRESET_CASES(mul_broadcast, broadcast_yaml("mul"))
+NPUSIM_PRESET_CASES(div_broadcast, broadcast_yaml("div"))
+NPUSIM_PRESET_CASES(maximum_broadcast, broadcast_yaml("maximum"))
+NPUSIM_PRESET_CASES(minimum_broadcast, broadcast_yaml("minimum"))
+
+// Shapes that do not broadcast name both shapes and the dimension; the output is inferred.
+BOOST_AUTO_TEST_CASE(broadcast_shapes_and_errors) {
+    using memory::tensor_desc;
+    using models::dtype;
+    BOOST_CHECK_EQUAL(
+        test::plan_error("mul", {tensor_desc("x", dtype::fp16, {2, 5, 3}),
+                                 tensor_desc("y", dtype::fp16, {4, 1})}),
+        "op 'mul' inputs 'x' [2,5,3] and 'y' [4,1] do not broadcast: dimension -2 (counting "
+        "from the last as -1) is 5 in 'x' and 4 in 'y'; sizes must be equal or 1");
+    const auto p = ops::library().plan(
+        "add", {tensor_desc("x", dtype::fp32, {3, 1, 7}), tensor_desc("y", dtype::fp32, {4, 1})},
+        {}, platform::load_platform("tiny"));
+    BOOST_CHECK(p.call.outputs[0].shape() == (std::vector<int64_t>{3, 4, 7}));
+    BOOST_CHECK_EQUAL(p.kernel->name, "add_broadcast_fp32");
+    // Same elements after dropping size-1 dims: the plain elementwise kernel.
+    const auto flat = ops::library().plan(
+        "add", {tensor_desc("x", dtype::fp16, {1, 6, 5}), tensor_desc("y", dtype::fp16, {6, 5})},
+        {}, platform::load_platform("tiny"));
+    BOOST_CHECK_EQUAL(flat.kernel->name, "add_fp16");
+}
+
 BOOST_AUTO_TEST_CASE(matmul_coupled) {
     check_workload("tiny", matmul_yaml);
 }

@@ -160,7 +160,8 @@ BOOST_AUTO_TEST_CASE(misuse_names_the_argument_and_what_was_expected) {
         [&] {
             lib.plan("add", {x16, tensor_desc("y", dtype::fp16, {4, 9})}, {}, cfg);
         },
-        "op 'add' input 'y' has shape [4,9] but 'x' has [4,8]; the shapes must match");
+        "op 'add' inputs 'x' [4,8] and 'y' [4,9] do not broadcast: dimension -1 (counting from "
+        "the last as -1) is 8 in 'x' and 9 in 'y'; sizes must be equal or 1");
     expect_error(
         [&] {
             lib.plan("matmul",

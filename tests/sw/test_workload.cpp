@@ -60,7 +60,16 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_key_and_fix) {
               "w.yaml:4:26: error: tensors.x.dtype: unknown dtype 'fp64'\n  hint: use one of "
               "fp32, fp16, bf16, int32, int8"},
              {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: noise}\n",
-              "tensors.x.init: unknown init 'noise'\n  hint: use random, zeros or ones"},
+              "tensors.x.init: unknown init 'noise'\n  hint: use random, zeros, ones or randint "
+              "(with "
+              "'high')"},
+             {head + "tensors:\n  x: {shape: [4], dtype: int32, init: randint}\n",
+              "tensors.x.high: missing; init 'randint' draws integers 0..high-1\n  hint: e.g. "
+              "'high: 1000' for indices into a table of 1000 rows"},
+             {head + "tensors:\n  x: {shape: [4], dtype: int32, init: randint, high: 0}\n",
+              "tensors.x.high: '0' is not a whole number >= 1"},
+             {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: ones, high: 3}\n",
+              "tensors.x.high: only init 'randint' takes 'high'"},
              {head + t + "ops:\n  - {op: ad, inputs: [x, x], outputs: [y]}\n",
               "w.yaml:7:10: error: ops[0].op: unknown op 'ad' (did you mean 'add'?)"},
              {head + t + "ops:\n  - {op: add, inputs: [x, xx], outputs: [y]}\n",

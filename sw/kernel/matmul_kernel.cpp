@@ -137,9 +137,13 @@ uint32_t choose_swizzle(const matmul_tiling& t) {
     const uint32_t tm = t.tiles_m(), tn = t.tiles_n();
     uint32_t best = 1;
     uint64_t best_bytes = ~uint64_t{0};
+    const uint64_t wave = t.block_dim;
     for (uint32_t g = 1; g <= tm; g *= 2) {
-        const uint64_t cols = std::min<uint64_t>(tn, (t.block_dim + g - 1) / g);
-        const uint64_t bytes = uint64_t(g) * t.base_m + cols * t.base_n;
+        // A wave within one group covers g rows; a wave longer than a group, whole rows.
+        const uint64_t rows =
+            uint64_t(g) * tn >= wave ? g : std::min<uint64_t>(tm, (wave + tn - 1) / tn);
+        const uint64_t cols = std::min<uint64_t>(tn, (wave + rows - 1) / rows);
+        const uint64_t bytes = rows * t.base_m + cols * t.base_n;
         if (bytes <= best_bytes) {  // ties: more rows, whose A stays in L2 longer
             best = g;
             best_bytes = bytes;

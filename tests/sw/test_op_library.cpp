@@ -1,32 +1,14 @@
-// Every library op against its CPU reference through a workload, fp16 and fp32 where the op has
-// both, on a coupled chip (tiny) and a split one (ascend910b1), on sizes that are not multiples
-// of the tile or fractal sizes.
+// Every elementwise op against its CPU reference through a workload, fp16 and fp32 where the op
+// has both, on a coupled chip (tiny) and a split one (ascend910b1), on sizes that are not
+// multiples of the tile or fractal sizes. Matmul has its own file, test_ops_matmul.cpp.
 #include <boost/test/unit_test.hpp>
 
-#include "sw/graph/workload.h"
-#include "sw/graph/workload_runner.h"
-#include "tests/sw/runtime_fixture.h"
+#include "tests/sw/workload_check.h"
 
 using namespace npusim;
+using test::check_workload;
 
 namespace {
-
-/// Runs `yaml` with --check on a preset; every op must match its reference.
-void check_workload(const std::string& preset, const std::string& yaml) {
-    const auto cfg = platform::load_platform(preset);
-    const auto w = graph::load_workload_text(yaml, "test.yaml");
-    const auto plan = graph::plan_workload(w, cfg);
-    graph::workload_result r;
-    test::run_runtime(cfg, [&](platform::chip& chip, runtime::context&) {
-        std::vector<platform::op_record> ops;
-        r = graph::run_workload(chip, plan, true, ops);
-    });
-    BOOST_CHECK_EQUAL(r.failure, "");
-    BOOST_CHECK_EQUAL(r.checks.size(), w.ops.size());
-    for (const auto& c : r.checks)
-        BOOST_CHECK_MESSAGE(c.ok, preset << ": " << c.label << " max error " << c.max_error
-                                         << " over tolerance " << c.tolerance);
-}
 
 /// y = op(x) in fp16 and fp32 on 3 x 1001 elements.
 void check_unary(const std::string& op, const std::string& preset) {
@@ -55,13 +37,6 @@ void check_binary(const std::string& op, const std::string& preset) {
                        op + ", inputs: [a, b], outputs: [c]}\n  - {op: " + op +
                        ", inputs: [d, e], outputs: [f], stream: other}\n");
 }
-
-const std::string matmul_yaml =
-    "schema: npusim.workload/1\ntensors:\n"
-    "  a: {shape: [45, 70], dtype: fp16, init: random}\n"
-    "  b: {shape: [70, 33], dtype: fp16, init: random}\n"
-    "  c: {shape: [45, 33], dtype: fp16}\n"
-    "ops:\n  - {op: matmul, inputs: [a, b], outputs: [c]}\n";
 
 const std::string cast_yaml =
     "schema: npusim.workload/1\ntensors:\n"
@@ -119,12 +94,6 @@ BOOST_AUTO_TEST_CASE(minimum_coupled) {
 }
 BOOST_AUTO_TEST_CASE(minimum_split) {
     check_binary("minimum", "ascend910b1");
-}
-BOOST_AUTO_TEST_CASE(matmul_coupled) {
-    check_workload("tiny", matmul_yaml);
-}
-BOOST_AUTO_TEST_CASE(matmul_split) {
-    check_workload("ascend910b1", matmul_yaml);
 }
 BOOST_AUTO_TEST_CASE(relu_coupled) {
     check_unary("relu", "tiny");

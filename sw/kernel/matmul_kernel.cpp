@@ -445,15 +445,6 @@ matmul_tiling tile_matmul(const matmul_chip& chip, const matmul_problem& p, unsi
     return t;
 }
 
-matmul_tiling tile_matmul(const models::core_params& core, unsigned cores, uint32_t m, uint32_t k,
-                          uint32_t n, unsigned depth) {
-    matmul_problem p;
-    p.m = m;
-    p.k = k;
-    p.n = n;
-    return tile_matmul(matmul_chip{core, cores, 0}, p, depth);
-}
-
 void matmul_kernel(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
     switch (t.p.in) {
         case dtype::fp16:

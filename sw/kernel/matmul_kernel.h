@@ -55,9 +55,6 @@ matmul_chip matmul_chip_of(const platform::platform_config& p);
 /// @throws std::invalid_argument if the buffers are too small for one fractal.
 matmul_tiling tile_matmul(const matmul_chip& chip, const matmul_problem& p, unsigned depth = 2,
                           uint32_t swizzle = 0);
-/// @brief fp16 C[m x n] = A[m x k] x B[k x n] on `cores` cores of type `core` (no L2 figures).
-matmul_tiling tile_matmul(const models::core_params& core, unsigned cores, uint32_t m, uint32_t k,
-                          uint32_t n, unsigned depth = 2);
 
 /// @brief GM byte addresses of the operands.
 struct matmul_args {
@@ -67,7 +64,7 @@ struct matmul_args {
 /// @brief The matmul kernel for every dtype combination of the tiling's problem (cube cores;
 /// on coupled chips the result leaves L0C through UB, on split chips through FixPipe).
 void matmul_kernel(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t);
-/// @brief fp16 C = A x B (see tile_matmul above).
+/// @brief fp16 C = A x B.
 void matmul_kernel(kernel_context& ctx, global_tensor<half> a, global_tensor<half> b,
                    global_tensor<half> c, const matmul_tiling& t);
 

@@ -224,7 +224,7 @@ void add_bias_rows(kernel_context& ctx, local_tensor<E> nd, uint32_t pitch, loca
 }
 
 template <class T>
-global_tensor<T> at(uint64_t base, uint64_t elems) {
+global_tensor<T> gm_at(uint64_t base, uint64_t elems) {
     return {base + elems * sizeof(T), 0};
 }
 
@@ -265,16 +265,16 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
     }
 
     for (uint64_t tile = ctx.block_idx(); tile < t.tiles(); tile += ctx.block_num()) {
-        const tile_pos at_ = locate(t, tile);
-        const uint32_t m0 = at_.m0, n0 = at_.n0;
+        const tile_pos pos = locate(t, tile);
+        const uint32_t m0 = pos.m0, n0 = pos.n0;
         const uint32_t mr = std::min(t.base_m, p.m - m0), nr = std::min(t.base_n, p.n - n0);
         const uint32_t mp = uint32_t(round_up(mr, 16)), np = uint32_t(round_up(nr, 16));
-        const uint64_t a = g.a + (p.a_batched ? uint64_t(at_.batch) * p.m * p.k : 0) * sizeof(In);
-        const uint64_t b = g.b + (p.b_batched ? uint64_t(at_.batch) * p.k * p.n : 0) * sizeof(In);
+        const uint64_t a = g.a + (p.a_batched ? uint64_t(pos.batch) * p.m * p.k : 0) * sizeof(In);
+        const uint64_t b = g.b + (p.b_batched ? uint64_t(pos.batch) * p.k * p.n : 0) * sizeof(In);
         local_tensor<Acc> bt;
         if (qbias1) {
             auto c1 = qbias1->alloc_tensor();
-            ctx.data_copy(c1, at<Bias>(g.bias, n0), nr);
+            ctx.data_copy(c1, gm_at<Bias>(g.bias, n0), nr);
             qbias1->enque(c1);
             c1 = qbias1->deque();
             auto c2 = qbias2->alloc_tensor();
@@ -289,13 +289,13 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
             auto ab = q1.alloc_tensor();
             const local_tensor<In> a1 = ab, b1 = ab[a_elems];
             if (p.transpose_a)  // stored [k, m]: the transposed tile, transposed again by MTE1
-                ctx.copy_nd2nz(a1, at<In>(a, uint64_t(ks) * p.m + m0), kr, mr, p.m);
+                ctx.copy_nd2nz(a1, gm_at<In>(a, uint64_t(ks) * p.m + m0), kr, mr, p.m);
             else
-                ctx.copy_nd2nz(a1, at<In>(a, uint64_t(m0) * p.k + ks), mr, kr, p.k);
+                ctx.copy_nd2nz(a1, gm_at<In>(a, uint64_t(m0) * p.k + ks), mr, kr, p.k);
             if (p.transpose_b)  // stored [n, k]
-                ctx.copy_nd2nz(b1, at<In>(b, uint64_t(n0) * p.k + ks), nr, kr, p.k);
+                ctx.copy_nd2nz(b1, gm_at<In>(b, uint64_t(n0) * p.k + ks), nr, kr, p.k);
             else
-                ctx.copy_nd2nz(b1, at<In>(b, uint64_t(ks) * p.n + n0), kr, nr, p.n);
+                ctx.copy_nd2nz(b1, gm_at<In>(b, uint64_t(ks) * p.n + n0), kr, nr, p.n);
             q1.enque(ab);
             ab = q1.deque();
             const uint32_t a_rows = uint32_t(round_up(p.transpose_a ? kr : mr, 16));
@@ -331,7 +331,7 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
         }
         qc.enque(acc);
         acc = qc.deque();
-        const uint64_t out = g.c + ((uint64_t(at_.batch) * p.m + m0) * p.n + n0) * sizeof(Out);
+        const uint64_t out = g.c + ((uint64_t(pos.batch) * p.m + m0) * p.n + n0) * sizeof(Out);
         if (split) {
             ctx.fixpipe(global_tensor<Out>{out, 0}, acc, mr, nr, mp, p.n);
             qc.free_tensor(acc);
@@ -340,7 +340,7 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
         local_tensor<Bias> bias_in;
         if (qbias_ub) {
             bias_in = qbias_ub->alloc_tensor();
-            ctx.data_copy(bias_in, at<Bias>(g.bias, n0), nr);
+            ctx.data_copy(bias_in, gm_at<Bias>(g.bias, n0), nr);
             qbias_ub->enque(bias_in);
             bias_in = qbias_ub->deque();
             if constexpr (!std::is_same_v<E, Bias>) ctx.cast(bias_e, bias_in, nr);

@@ -3,6 +3,8 @@
 // fractal sizes), their error texts, and the L2 reuse the swizzled tile order buys.
 #include <boost/test/unit_test.hpp>
 
+#include <random>
+
 #include "models/core/fractal_layout.h"
 #include "sw/kernel/launch.h"
 #include "sw/kernel/matmul_kernel.h"
@@ -123,6 +125,53 @@ memory::tensor_desc t(const char* name, models::dtype d, std::vector<int64_t> sh
     return memory::tensor_desc(name, d, std::move(shape));
 }
 
+/// int8 over the full range, b transposed and shared by a batch of 2, an int32 bias and int32
+/// out: the result must equal a plain integer matmul exactly.
+void check_int8_exact(const std::string& preset) {
+    using models::dtype;
+    const int64_t batch = 2, m = 37, k = 300, n = 41;
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> byte(-128, 127), wide(-1000000, 1000000);
+    std::vector<int8_t> a(batch * m * k), b(n * k);
+    std::vector<int32_t> bias(n), c(batch * m * n);
+    for (auto& v : a) v = int8_t(byte(rng));
+    for (auto& v : b) v = int8_t(byte(rng));
+    for (auto& v : bias) v = wide(rng);
+    test::run_runtime(
+        platform::load_platform(preset), [&](platform::chip& chip, runtime::context& ctx) {
+            const ops::op_plan p = ops::library().plan(
+                "matmul_bias",
+                {t("a", dtype::int8, {batch, m, k}), t("b", dtype::int8, {n, k}),
+                 t("bias", dtype::int32, {n})},
+                {{"transpose_b", true}, {"out_dtype", std::string("int32")}}, chip.config());
+            uint64_t ba = 0, bb = 0, bbias = 0, bc = 0;
+            BOOST_REQUIRE(ctx.malloc(ba, a.size()) == runtime::status::success);
+            BOOST_REQUIRE(ctx.malloc(bb, b.size()) == runtime::status::success);
+            BOOST_REQUIRE(ctx.malloc(bbias, bias.size() * 4) == runtime::status::success);
+            BOOST_REQUIRE(ctx.malloc(bc, c.size() * 4) == runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_device(nullptr, ba, a.data(), a.size()) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_device(nullptr, bb, b.data(), b.size()) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_device(nullptr, bbias, bias.data(), bias.size() * 4) ==
+                        runtime::status::success);
+            BOOST_CHECK(ops::library().execute(ctx, nullptr, p, {{ba, bb, bbias}, {bc}, 0}) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_host(nullptr, c.data(), bc, c.size() * 4) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.synchronize() == runtime::status::success);
+        });
+    int64_t wrong = 0;
+    for (int64_t bi = 0; bi < batch; ++bi)
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+                int64_t want = bias[j];
+                for (int64_t q = 0; q < k; ++q) want += a[(bi * m + i) * k + q] * b[j * k + q];
+                wrong += c[(bi * m + i) * n + j] != want;
+            }
+    BOOST_CHECK_EQUAL(wrong, 0);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(ops_matmul)
@@ -174,6 +223,13 @@ BOOST_AUTO_TEST_CASE(batches_ascend910b1) {
 }
 BOOST_AUTO_TEST_CASE(batches_ascend310p3) {
     test::check_workload("ascend310p3", batch_yaml);
+}
+
+BOOST_AUTO_TEST_CASE(int8_exact_coupled) {
+    check_int8_exact("tiny");
+}
+BOOST_AUTO_TEST_CASE(int8_exact_split) {
+    check_int8_exact("ascend910b1");
 }
 
 BOOST_AUTO_TEST_CASE(error_texts) {

@@ -228,6 +228,74 @@ global_tensor<T> gm_at(uint64_t base, uint64_t elems) {
     return {base + elems * sizeof(T), 0};
 }
 
+// Coupled chips: L0C -> UB in NZ (cast to E), NZ -> ND and the bias on the vector unit, a cast
+// to the output dtype if E differs, then MTE3 to GM, chunk by chunk of columns.
+template <class Acc, class Out, class Bias, class E>
+struct coupled_epilogue {
+    coupled_epilogue(kernel_context& ctx, const matmul_tiling& t)
+        : m_ctx(ctx),
+          m_t(t),
+          m_nz(ctx.alloc<E>(position::VECCALC, round_up(t.base_m, 16) * round_up(t.base_n, 16))),
+          m_out(ctx, position::VECOUT, 2, round_up(t.base_m, 16) * t.chunk_n) {
+        if (!std::is_same_v<E, Out>)
+            m_scratch = ctx.alloc<E>(position::VECCALC, round_up(t.base_m, 16) * t.chunk_n);
+        if (t.p.has_bias) {
+            m_bias_in =
+                std::make_unique<tque<Bias>>(ctx, position::VECIN, 1, round_up(t.base_n, 16));
+            if (!std::is_same_v<E, Bias>)
+                m_bias_e = ctx.alloc<E>(position::VECCALC, round_up(t.base_n, 16));
+        }
+    }
+
+    /// Writes the tile `acc` (mr x nr at `out`, row pitch n) and frees it for the cube.
+    void write(tque<Acc>& qc, local_tensor<Acc> acc, uint64_t out, uint64_t bias, uint32_t mr,
+               uint32_t nr) {
+        const uint32_t mp = uint32_t(round_up(mr, 16)), np = uint32_t(round_up(nr, 16));
+        const uint32_t cw = m_t.chunk_n;
+        local_tensor<Bias> b_in;
+        local_tensor<E> b_e;
+        if (m_bias_in) {
+            b_in = m_bias_in->alloc_tensor();
+            m_ctx.data_copy(b_in, gm_at<Bias>(bias, 0), nr);
+            m_bias_in->enque(b_in);
+            b_in = m_bias_in->deque();
+            if constexpr (std::is_same_v<E, Bias>) {
+                b_e = b_in;
+            } else {
+                b_e = m_bias_e;
+                m_ctx.cast(b_e, b_in, nr);
+            }
+        }
+        m_ctx.l0c_to_ub(m_nz, acc, uint64_t(mp) * np);
+        qc.free_tensor(acc);
+        for (uint32_t c = 0; c < nr; c += cw) {
+            const uint32_t w = std::min(cw, nr - c);
+            auto o = m_out.alloc_tensor();
+            local_tensor<E> nd;
+            if constexpr (std::is_same_v<E, Out>)
+                nd = o;
+            else
+                nd = m_scratch;
+            nz_to_nd(m_ctx, nd, cw, m_nz, mr, mp, c / 16, uint32_t(round_up(w, 16)) / 16);
+            if (m_bias_in) add_bias_rows(m_ctx, nd, cw, b_e[c], mr, w);
+            if constexpr (!std::is_same_v<E, Out>) m_ctx.cast(o, nd, uint64_t(mr) * cw);
+            m_out.enque(o);
+            o = m_out.deque();
+            m_ctx.copy_2d<Out>(mem_space::gm, out + uint64_t(c) * sizeof(Out), mem_space::ub,
+                               o.offset, mr, w, m_t.p.n, cw);
+            m_out.free_tensor(o);
+        }
+        if (m_bias_in) m_bias_in->free_tensor(b_in);
+    }
+
+  private:
+    kernel_context& m_ctx;
+    const matmul_tiling& m_t;
+    local_tensor<E> m_nz, m_scratch, m_bias_e;
+    tque<Out> m_out;
+    std::unique_ptr<tque<Bias>> m_bias_in;
+};
+
 // The kernel for one dtype combination; E is the coupled epilogue's type in UB.
 template <class In, class Out, class Bias, class E>
 void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
@@ -245,30 +313,18 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
     // Split chips: the bias goes GM -> L1 -> BT and starts each tile's accumulation.
     std::unique_ptr<tque<Bias>> qbias1;
     std::unique_ptr<tque<Acc>> qbias2;
-    // Coupled chips: L0C -> UB in NZ (cast to E), NZ -> ND and the bias on the vector unit,
-    // a cast to the output dtype if E differs, then MTE3 to GM, chunk by chunk.
-    std::unique_ptr<tque<Out>> qout;
-    std::unique_ptr<tque<Bias>> qbias_ub;
-    local_tensor<E> nz, scratch, bias_e;
+    std::unique_ptr<coupled_epilogue<Acc, Out, Bias, E>> coupled;
     if (split && p.has_bias) {
         qbias1 = std::make_unique<tque<Bias>>(ctx, position::C1, 1, np_max);
         qbias2 = std::make_unique<tque<Acc>>(ctx, position::C2, 1, np_max);
     }
-    if (!split) {
-        nz = ctx.alloc<E>(position::VECCALC, mp_max * np_max);
-        qout = std::make_unique<tque<Out>>(ctx, position::VECOUT, 2, mp_max * t.chunk_n);
-        if (!std::is_same_v<E, Out>) scratch = ctx.alloc<E>(position::VECCALC, mp_max * t.chunk_n);
-        if (p.has_bias) {
-            qbias_ub = std::make_unique<tque<Bias>>(ctx, position::VECIN, 1, np_max);
-            if (!std::is_same_v<E, Bias>) bias_e = ctx.alloc<E>(position::VECCALC, np_max);
-        }
-    }
+    if (!split) coupled = std::make_unique<coupled_epilogue<Acc, Out, Bias, E>>(ctx, t);
 
     for (uint64_t tile = ctx.block_idx(); tile < t.tiles(); tile += ctx.block_num()) {
         const tile_pos pos = locate(t, tile);
         const uint32_t m0 = pos.m0, n0 = pos.n0;
         const uint32_t mr = std::min(t.base_m, p.m - m0), nr = std::min(t.base_n, p.n - n0);
-        const uint32_t mp = uint32_t(round_up(mr, 16)), np = uint32_t(round_up(nr, 16));
+        const uint32_t mp = uint32_t(round_up(mr, 16));
         const uint64_t a = g.a + (p.a_batched ? uint64_t(pos.batch) * p.m * p.k : 0) * sizeof(In);
         const uint64_t b = g.b + (p.b_batched ? uint64_t(pos.batch) * p.k * p.n : 0) * sizeof(In);
         local_tensor<Acc> bt;
@@ -335,43 +391,9 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
         if (split) {
             ctx.fixpipe(global_tensor<Out>{out, 0}, acc, mr, nr, mp, p.n);
             qc.free_tensor(acc);
-            continue;
+        } else {
+            coupled->write(qc, acc, out, g.bias + uint64_t(n0) * sizeof(Bias), mr, nr);
         }
-        local_tensor<Bias> bias_in;
-        if (qbias_ub) {
-            bias_in = qbias_ub->alloc_tensor();
-            ctx.data_copy(bias_in, gm_at<Bias>(g.bias, n0), nr);
-            qbias_ub->enque(bias_in);
-            bias_in = qbias_ub->deque();
-            if constexpr (!std::is_same_v<E, Bias>) ctx.cast(bias_e, bias_in, nr);
-        }
-        ctx.l0c_to_ub(nz, acc, uint64_t(mp) * np);
-        qc.free_tensor(acc);
-        for (uint32_t c = 0; c < nr; c += t.chunk_n) {
-            const uint32_t w = std::min(t.chunk_n, nr - c);
-            auto o = qout->alloc_tensor();
-            local_tensor<E> nd;
-            if constexpr (std::is_same_v<E, Out>)
-                nd = o;
-            else
-                nd = scratch;
-            nz_to_nd(ctx, nd, t.chunk_n, nz, mr, mp, c / 16, uint32_t(round_up(w, 16)) / 16);
-            if (qbias_ub) {
-                local_tensor<E> bias;
-                if constexpr (std::is_same_v<E, Bias>)
-                    bias = bias_in;
-                else
-                    bias = bias_e;
-                add_bias_rows(ctx, nd, t.chunk_n, bias[c], mr, w);
-            }
-            if constexpr (!std::is_same_v<E, Out>) ctx.cast(o, nd, uint64_t(mr) * t.chunk_n);
-            qout->enque(o);
-            o = qout->deque();
-            ctx.copy_2d<Out>(mem_space::gm, out + uint64_t(c) * sizeof(Out), mem_space::ub,
-                             o.offset, mr, w, p.n, t.chunk_n);
-            qout->free_tensor(o);
-        }
-        if (qbias_ub) qbias_ub->free_tensor(bias_in);
     }
 }
 

@@ -63,7 +63,6 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
     check("L0B", op.b, kp * np * e, l0b_size, 512);
     check("L0C", op.c, mp * np * 4, l0c_size, 64);
     if (op.bias_table) {
-        if (op.accumulate) fail(op.bt, "a bias from BT starts C; it cannot accumulate");
         if (!bt) fail(op.bt, "this core has no bias table (BT)");
         check("BT", op.bt, np * 4, bt_size, 64);
     }

@@ -214,17 +214,7 @@ class kernel_context {
     template <class C, class T>
     void mmad(local_tensor<C> c, local_tensor<T> a, local_tensor<T> b, uint32_t m, uint32_t k,
               uint32_t n, bool accumulate) {
-        check_position("mmad", "c", c.pos, position::CO1);
-        check_position("mmad", "a", a.pos, position::A2);
-        check_position("mmad", "b", b.pos, position::B2);
-        models::mmad_op op;
-        op.c = c.offset;
-        op.a = a.offset;
-        op.b = b.offset;
-        op.m = m;
-        op.k = k;
-        op.n = n;
-        op.in_type = dtype_of<T>();
+        models::mmad_op op = mmad_of(c, a, b, m, k, n);
         op.accumulate = accumulate;
         m_core.issue(pipe_id::M, op);
     }
@@ -232,18 +222,8 @@ class kernel_context {
     template <class C, class T>
     void mmad_bias(local_tensor<C> c, local_tensor<T> a, local_tensor<T> b, local_tensor<C> bias,
                    uint32_t m, uint32_t k, uint32_t n) {
-        check_position("mmad", "c", c.pos, position::CO1);
-        check_position("mmad", "a", a.pos, position::A2);
-        check_position("mmad", "b", b.pos, position::B2);
         check_position("mmad", "bias", bias.pos, position::C2);
-        models::mmad_op op;
-        op.c = c.offset;
-        op.a = a.offset;
-        op.b = b.offset;
-        op.m = m;
-        op.k = k;
-        op.n = n;
-        op.in_type = dtype_of<T>();
+        models::mmad_op op = mmad_of(c, a, b, m, k, n);
         op.bias_table = true;
         op.bt = bias.offset;
         m_core.issue(pipe_id::M, op);
@@ -316,6 +296,22 @@ class kernel_context {
     pipe_id consumer_of(position p) const;
 
   private:
+    template <class C, class T>
+    models::mmad_op mmad_of(local_tensor<C> c, local_tensor<T> a, local_tensor<T> b, uint32_t m,
+                            uint32_t k, uint32_t n) const {
+        check_position("mmad", "c", c.pos, position::CO1);
+        check_position("mmad", "a", a.pos, position::A2);
+        check_position("mmad", "b", b.pos, position::B2);
+        models::mmad_op op;
+        op.c = c.offset;
+        op.a = a.offset;
+        op.b = b.offset;
+        op.m = m;
+        op.k = k;
+        op.n = n;
+        op.in_type = dtype_of<T>();
+        return op;
+    }
     models::dma_request request(models::mem_space s, uint64_t src, models::mem_space d,
                                 uint64_t dst) const;
     void copy_bytes(models::mem_space s, uint64_t src, models::mem_space d, uint64_t dst,

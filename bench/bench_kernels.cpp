@@ -29,7 +29,8 @@ static int run_case(bool functional, uint32_t size) {
     const bool ok = sim.run([&](platform::chip& c, auto&) {
         const uint32_t m = size, k = size, n = size;
         const uint64_t a = 0, b = models::round_up(uint64_t(m) * k * 2, 4096), out = 2 * b;
-        const auto t = kernel::tile_matmul(cfg.aicore, cfg.cores, m, k, n);
+        const auto t =
+            kernel::tile_matmul(kernel::matmul_chip_of(cfg), kernel::matmul_problem{1, m, k, n});
         const auto w0 = std::chrono::steady_clock::now();
         const auto rec = kernel::launch(
             c, "matmul", t.block_dim, models::kernel_kind::cube, [&](kernel::kernel_context& ctx) {

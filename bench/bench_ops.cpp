@@ -1,10 +1,9 @@
 // Operator library performance on the 910 and 910B1 presets, timing-only: matmul 4096^3 fp16
-// as a fraction of peak cube throughput (target >= 85%), elementwise add of 64M fp16 elements as
-// a fraction of GM bandwidth (target >= 80%), softmax and layernorm on [8192, 4096] fp16 as a
-// fraction of GM bandwidth (target >= 60%), and each simulation's wall time (target: the 4096^3
-// matmul on the 910 in under 5 s).
-// Prints figures; never fails on time. Each case runs in its own process (SystemC elaborates
-// once per process).
+// as a fraction of peak cube throughput (target >= 85%) with its L2 hit rate and GM reads,
+// elementwise add of 64M fp16 elements as a fraction of GM bandwidth (target >= 80%), softmax and
+// layernorm on [8192, 4096] fp16 as a fraction of GM bandwidth (target >= 60%), and each
+// simulation's wall time (target: the 4096^3 matmul on the 910 in under 5 s). Prints figures;
+// never fails on time. Each case runs in its own process (SystemC elaborates once per process).
 #include <systemc>
 
 #include <chrono>
@@ -69,13 +68,17 @@ int run_case(const std::string& preset, const std::string& op) {
                      sim.error().c_str(), failure.c_str());
         return 1;
     }
-    if (op == "matmul")
+    if (op == "matmul") {
+        const auto& l2 = *sim.get_chip().l2();
         std::printf(
             "%-12s matmul 4096x4096x4096 fp16   %9.1f us  %5.1f%% of peak cube (target >= "
-            "85%%)        wall %6.2f s (910 target < 5 s)\n",
+            "85%%)        wall %6.2f s (910 target < 5 s)\n"
+            "%-12s   L2 hit rate %.1f%%, GM read %.0f MiB (A and B hold 64 MiB)\n",
             preset.c_str(), kernel_us,
-            100 * plan.tiling.flops / (kernel_us * 1e-6) / cfg.peak_fp16_flops(), wall);
-    else
+            100 * plan.tiling.flops / (kernel_us * 1e-6) / cfg.peak_fp16_flops(), wall, "",
+            100.0 * double(l2.hits()) / double(l2.hits() + l2.misses()),
+            double(sim.get_chip().gm().read_bytes()) / (1 << 20));
+    } else
         std::printf(
             "%-12s %-28s %9.1f us  %5.1f%% of GM bandwidth (target >= %d%%)     wall %6.2f s\n",
             preset.c_str(), (op == "add" ? "add 64M fp16" : op + " [8192, 4096] fp16").c_str(),

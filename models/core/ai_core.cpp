@@ -313,8 +313,9 @@ bool ai_core::execute(pipe& p, const instruction& ins) {
                 auto* b = buffer(mem_space::l0b);
                 auto* c = buffer(mem_space::l0c);
                 if (!a || !b || !c) raise(p.name(), ins, p.id(), "this core has no cube buffers");
+                auto* bt = buffer(mem_space::bt);
                 m_cube.execute(op, a->data(), a->size(), b->data(), b->size(), c->data(), c->size(),
-                               m_p.functional);
+                               m_p.functional, bt ? bt->data() : nullptr, bt ? bt->size() : 0);
                 sc_core::wait(ps_to_time(m_cube.cycles(op) * m_period));
                 return true;
             },

@@ -30,7 +30,8 @@ uint64_t cube_unit::cycles(const mmad_op& op) const {
 }
 
 void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint8_t* l0b,
-                        uint64_t l0b_size, uint8_t* l0c, uint64_t l0c_size, bool functional) {
+                        uint64_t l0b_size, uint8_t* l0c, uint64_t l0c_size, bool functional,
+                        const uint8_t* bt, uint64_t bt_size) {
     auto fail = [&](uint64_t addr, const std::string& what) {
         throw model_fault(m_name, addr, op.describe(), what);
     };
@@ -61,6 +62,10 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
     check("L0A", op.a, mp * kp * e, l0a_size, 512);
     check("L0B", op.b, kp * np * e, l0b_size, 512);
     check("L0C", op.c, mp * np * 4, l0c_size, 64);
+    if (op.bias_table) {
+        if (!bt) fail(op.bt, "this core has no bias table (BT)");
+        check("BT", op.bt, np * 4, bt_size, 64);
+    }
     if (!functional) return;
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -82,6 +87,8 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
             for (uint64_t r = 0; r < mp; ++r)
                 for (uint64_t j = 0; j < np; ++j)
                     std::memcpy(&m_ci[r * np + j], c + 4 * nz_index(r, j, mp, 16), 4);
+        if (op.bias_table)
+            for (uint64_t r = 0; r < mp; ++r) std::memcpy(&m_ci[r * np], bt + op.bt, 4 * np);
         for (uint64_t r = 0; r < mp; ++r) {
             int32_t* crow = &m_ci[r * np];
             for (uint64_t k = 0; k < kp; ++k) {
@@ -114,9 +121,11 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
             for (uint64_t r = 0; r < mp; ++r)
                 for (uint64_t jb = 0; jb < np / 16; ++jb)
                     std::memcpy(&m_c[r * np + jb * 16], c + 4 * nz_index(r, jb * 16, mp, 16), 64);
+        if (op.bias_table)
+            for (uint64_t r = 0; r < mp; ++r) std::memcpy(&m_c[r * np], bt + op.bt, 4 * np);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(mp), int(np), int(kp), 1.0f,
-                    m_a.data(), int(kp), m_b.data(), int(kp), op.accumulate ? 1.0f : 0.0f,
-                    m_c.data(), int(np));
+                    m_a.data(), int(kp), m_b.data(), int(kp),
+                    op.accumulate || op.bias_table ? 1.0f : 0.0f, m_c.data(), int(np));
         for (uint64_t r = 0; r < mp; ++r)
             for (uint64_t jb = 0; jb < np / 16; ++jb)
                 std::memcpy(c + 4 * nz_index(r, jb * 16, mp, 16), &m_c[r * np + jb * 16], 64);

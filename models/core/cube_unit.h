@@ -22,7 +22,8 @@ class cube_unit {
     /// @throws model_fault on an unsupported dtype, a shape out of 1..4095, or an operand that
     /// is misaligned or does not fit its buffer.
     void execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint8_t* l0b,
-                 uint64_t l0b_size, uint8_t* l0c, uint64_t l0c_size, bool functional);
+                 uint64_t l0b_size, uint8_t* l0c, uint64_t l0c_size, bool functional,
+                 const uint8_t* bt = nullptr, uint64_t bt_size = 0);
 
     /// @brief Multiply-accumulates performed in functional mode (for achieved host GFLOP/s).
     double host_flops() const { return m_flops; }

@@ -4,12 +4,24 @@
 
 namespace npusim::models {
 
+namespace {
+
+std::string fmt_hex(uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%llx", (unsigned long long)v);
+    return buf;
+}
+
+}  // namespace
+
 std::string mmad_op::describe() const {
-    char buf[160];
+    char buf[200];
     std::snprintf(buf, sizeof buf, "mmad.%s%s L0C[0x%llx] L0A[0x%llx] L0B[0x%llx] m=%u k=%u n=%u",
                   to_string(in_type), accumulate ? ".acc" : "", (unsigned long long)c,
                   (unsigned long long)a, (unsigned long long)b, m, k, n);
-    return buf;
+    std::string s = buf;
+    if (bias_table) s += " bias BT[0x" + fmt_hex(bt) + "]";
+    return s;
 }
 
 std::string describe(const instruction& ins, pipe_id pipe) {

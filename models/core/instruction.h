@@ -18,6 +18,10 @@ struct mmad_op {
     uint32_t m = 0, k = 0, n = 0;
     dtype in_type = dtype::fp16;  ///< fp16, bf16 (-> fp32) or int8 (-> int32)
     bool accumulate = false;
+    /// Split chips: C starts from the bias row in BT (fp32, int32 for int8), not from zero or
+    /// the accumulator.
+    bool bias_table = false;
+    uint64_t bt = 0;  ///< byte offset of the bias row in BT
     std::string describe() const;
 };
 

@@ -109,8 +109,8 @@ void dma_engine::check(const dma_request& r) const {
     if (r.conv == layout_conv::img2col &&
         !(r.src_space == m::l1 && (r.dst_space == m::l0a || r.dst_space == m::l0b)))
         fail(0, "img2col loads are only done on the L1->L0A and L1->L0B paths");
-    if (r.cast() && r.src_space != m::l0c)
-        fail(0, "element casts are only done on the way out of L0C");
+    if (r.cast() && r.src_space != m::l0c && !(r.src_space == m::l1 && r.dst_space == m::bt))
+        fail(0, "element casts are only done on the way out of L0C and on L1->BT");
     if ((r.conv != layout_conv::none || r.cast()) && r.row_bytes % r.src_elem() != 0)
         fail(0, "row_bytes must be a whole number of elements for a layout conversion or cast");
     auto check_side = [&](m s, uint64_t addr, uint64_t pitch, bool nz_side) {
@@ -317,12 +317,14 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
     const bool left = r.conv == layout_conv::nz2zz;
     const uint64_t rows_p = left ? round_up(rows, 16) : round_up(rows, k0);
     const uint64_t cols_p = left ? round_up(cols, k0) : round_up(cols, 16);
-    const uint64_t nz_rows = r.nz_rows ? r.nz_rows : round_up(r.nz_row0 + rows, 16);
-    if (r.nz_col0 % c0 != 0 || r.nz_row0 + rows > nz_rows)
+    // The stored sub-block: the operand's, or its transpose.
+    const uint64_t s_rows = r.transpose ? cols : rows, s_cols = r.transpose ? rows : cols;
+    const uint64_t nz_rows = r.nz_rows ? r.nz_rows : round_up(r.nz_row0 + s_rows, 16);
+    if (r.nz_col0 % c0 != 0 || r.nz_row0 + s_rows > nz_rows)
         throw model_fault(name(), r.src, r.describe(),
                           "sub-block must start on a column block and lie within nz_rows");
-    const uint64_t blocks = (cols + c0 - 1) / c0;
-    const uint64_t run = rows * c0 * e;  // one column block's rows of the sub-block
+    const uint64_t blocks = (s_cols + c0 - 1) / c0;
+    const uint64_t run = s_rows * c0 * e;  // one column block's rows of the sub-block
     // Every source byte is read; the destination's padding must be zero (functional only).
     // The scratch only grows (resizing down and up again would clear it every time).
     const uint64_t out = rows_p * cols_p * e;
@@ -361,7 +363,14 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
         t.done = std::max(
             t.done, access(t, r.src_space, false, src, &m_src_block[b * run], run, run_start));
     }
-    if (m_core.functional) {
+    if (m_core.functional && r.transpose) {  // operand (i, j) is stored (j, i)
+        for (uint64_t i = 0; i < rows; ++i)
+            for (uint64_t j = 0; j < cols; ++j)
+                std::memcpy(
+                    &m_dst_block[(left ? zz_index(i, j, cols_p, k0) : zn_index(i, j, cols_p, k0)) *
+                                 e],
+                    &m_src_block[((i / c0) * s_rows * c0 + j * c0 + i % c0) * e], e);
+    } else if (m_core.functional) {
         if (left) {  // ZZ: each fractal row is one NZ fractal row (c0 == k0)
             for (uint64_t i = 0; i < rows; ++i)
                 for (uint64_t b = 0; b < blocks; ++b)

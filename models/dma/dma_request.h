@@ -47,7 +47,9 @@ struct img2col_geometry {
 /// (src_type != dst_type, only out of L0C) scales the destination rows to dst_type. For nd2nz
 /// and nz2nd the NZ side has rows padded to `row_align` and fractal rows of c0 elements. For
 /// nz2zz / nz2zn the source is the sub-block at (nz_row0, nz_col0) of an NZ matrix with
-/// `nz_rows` padded rows; rows x row_bytes is the sub-block's size. For img2col rows x
+/// `nz_rows` padded rows; rows x row_bytes is the sub-block's size. With `transpose` the L1
+/// matrix holds the operand transposed: the stored sub-block at (nz_row0, nz_col0) is cols x rows
+/// and the load transposes it on the fly (LoadData with transpose). For img2col rows x
 /// row_bytes is the size of the block of the im2col matrix (pixels x K into L0A, K x pixels
 /// into L0B) and `fm` its geometry.
 struct dma_request {
@@ -65,6 +67,7 @@ struct dma_request {
     uint32_t row_align = 16;  ///< NZ rows are padded to a multiple of this
     uint32_t nz_rows = 0, nz_row0 = 0, nz_col0 = 0;  ///< nz2zz / nz2zn source geometry
     img2col_geometry fm;                             ///< img2col source geometry
+    bool transpose = false;                          ///< nz2zz / nz2zn of a transposed source
 
     uint32_t src_elem() const { return dtype_size(src_type); }
     uint32_t dst_elem() const { return dtype_size(dst_type); }

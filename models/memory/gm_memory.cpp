@@ -54,6 +54,19 @@ void gm_memory::write(uint64_t addr, const void* src, uint64_t len) {
     copy(addr, static_cast<uint8_t*>(const_cast<void*>(src)), len, true);
 }
 
+unsigned gm_memory::channel_of(uint64_t addr) const {
+    // The interleave unit's index with its higher bits XOR-folded into the channel bits, as
+    // memory controllers hash addresses: a matrix walked by rows with a power-of-two pitch then
+    // spreads over every channel, where plain modulo interleaving would keep hitting a few.
+    const uint64_t unit = addr / m_p.interleave_bytes;
+    unsigned bits = 0;
+    while ((1ull << bits) < m_p.channels) ++bits;
+    uint64_t folded = 0;
+    if (bits > 0)
+        for (uint64_t u = unit >> bits; u != 0; u >>= bits) folded ^= u & ((1ull << bits) - 1);
+    return static_cast<unsigned>((unit ^ folded) % m_p.channels);
+}
+
 void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
     if (!check_access(trans, m_p.capacity)) return;
     const uint64_t addr = trans.get_address();
@@ -64,7 +77,7 @@ void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     const uint64_t g = m_p.access_granule;
     const uint64_t first = addr / g * g;
     const uint64_t last = (addr + len + g - 1) / g * g;
-    const unsigned ch = static_cast<unsigned>((addr / m_p.interleave_bytes) % m_p.channels);
+    const unsigned ch = channel_of(addr);
     const ps_t occ = m_channel_rate.occupancy(last - first);
     const ps_t now = now_ps();
     const ps_t start = m_channels[ch].reserve(now + time_to_ps(delay), occ);

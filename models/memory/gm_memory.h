@@ -15,8 +15,9 @@
 
 namespace npusim::models {
 
-/// @brief Global memory (HBM/DDR) target: sparse backing store, interleaved channels, each a
-/// serial resource with its share of the bandwidth, plus a fixed access latency.
+/// @brief Global memory (HBM/DDR) target: sparse backing store, interleaved channels (with the
+/// address hashed over them), each a serial resource with its share of the bandwidth, plus a
+/// fixed access latency.
 ///
 /// Storage is allocated in 64 KiB pages on first write (or DMI request), so a 64 GiB preset
 /// costs host memory only for what a workload touches. Unwritten bytes read as zero.
@@ -58,6 +59,7 @@ class gm_memory : public model_base {
     const uint8_t* page_or_null(uint64_t index) const;
     void copy(uint64_t addr, uint8_t* data, uint64_t len, bool to_memory);
     void check_poison(uint64_t addr, uint64_t len);
+    unsigned channel_of(uint64_t addr) const;
 
     gm_params m_p;
     std::vector<serial_resource> m_channels;

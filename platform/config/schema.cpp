@@ -131,7 +131,8 @@ std::vector<key_spec> build() {
     add("gm.channels", vk::integer, "8", 1, 1024, "independent channels");
     add("gm.bandwidth", vk::bandwidth, "1.2TB/s", 1e6, inf, "total bandwidth of all channels");
     add("gm.latency", vk::time, "100ns", 0, 1e9, "access latency");
-    add("gm.interleave", vk::size, "512", 32, 1 << 20, "address interleave between channels");
+    add("gm.interleave", vk::size, "512", 32, 1 << 20,
+        "address interleave between channels (the channel index is hashed from the address)");
     add("gm.granule", vk::size, "32", 1, 4096, "minimum access; partial granules cost a whole one");
     add("host_link.bandwidth", vk::bandwidth, "32GB/s", 1e6, inf, "host<->device copy bandwidth");
     add("host_link.latency", vk::time, "1us", 0, 1e12, "latency of a host<->device burst");

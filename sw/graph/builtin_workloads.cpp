@@ -57,8 +57,8 @@ std::string matmul(platform::chip& c, const builtin_options& opt,
     c.host().to_device(b_addr, b.data(), b.size() * 2);
     ops.push_back({"h2d_inputs", "memcpy", t0, models::now_ps(), 0, (a.size() + b.size()) * 2});
 
-    const auto& core = cfg.split ? cfg.aic : cfg.aicore;
-    const kernel::matmul_tiling t = kernel::tile_matmul(core, cfg.cores, m, k, n, opt.depth);
+    const kernel::matmul_tiling t = kernel::tile_matmul(
+        kernel::matmul_chip_of(cfg), kernel::matmul_problem{1, m, k, n}, opt.depth);
     const auto rec = kernel::launch(
         c, "matmul", t.block_dim, models::kernel_kind::cube, [&](kernel::kernel_context& ctx) {
             kernel::matmul_kernel(ctx, {a_addr, uint64_t(m) * k}, {b_addr, uint64_t(k) * n},

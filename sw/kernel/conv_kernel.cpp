@@ -34,15 +34,31 @@ conv2d_tiling tile_conv2d(const models::core_params& core, unsigned cores, const
     conv2d_tiling t;
     t.s = s;
     // The cube tiles are a matmul's: [coutg x K] x [K x pixels].
-    const matmul_tiling mm = tile_matmul(core, cores, s.coutg(), s.k(), s.pixels(), t.depth);
-    t.base_m = mm.base_m;
+    matmul_problem prob;
+    prob.m = s.coutg();
+    prob.k = s.k();
+    prob.n = s.pixels();
+    const matmul_tiling mm = tile_matmul({core, cores, 0}, prob, t.depth);
+    // This kernel double-buffers L0C and, on coupled chips, stages a whole fp16 tile in UB
+    // (an NZ scratch and `depth` ND buffers): halve the matmul's tile until both fit.
+    uint32_t bm = mm.base_m, bn0 = mm.base_n;
+    const uint64_t l0c = core.buffer(mem_space::l0c).size, ub = core.buffer(mem_space::ub).size;
+    const bool coupled = core.kind != models::core_kind::aic;
+    while (uint64_t(t.depth) * bm * bn0 * 4 > l0c ||
+           (coupled && uint64_t(t.depth + 1) * bm * bn0 * 2 > ub)) {
+        if (bn0 > 16)
+            bn0 = uint32_t(round_up(bn0 / 2, 16));
+        else
+            bm = uint32_t(round_up(bm / 2, 16));
+    }
+    t.base_m = bm;
     t.base_k = mm.base_k;
     const uint64_t per_buffer = core.buffer(mem_space::l1).size / t.depth;
     const uint64_t taps = uint64_t(s.kh) * s.kw, mp = round_up(t.base_m, 16);
     // L1 holds, `depth` times, a weight chunk (mp rows x cc * taps columns in NZ, the columns
     // padded to 16) and the input rows of cc channels that a tile of base_n pixels reads.
     // Fewer pixels per tile read fewer rows: shrink base_n until one channel fits.
-    for (uint32_t bn = mm.base_n;; bn = uint32_t(round_up(bn / 2, 16))) {
+    for (uint32_t bn = bn0;; bn = uint32_t(round_up(bn / 2, 16))) {
         const uint64_t out_rows = std::min<uint64_t>(s.oh, (bn + s.ow - 2) / s.ow + 1);
         const uint64_t rows =
             std::min<uint64_t>(s.h, (out_rows - 1) * s.sh + uint64_t(s.kh - 1) * s.dh + 1);

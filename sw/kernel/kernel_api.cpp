@@ -22,13 +22,18 @@ models::mem_space space_of(position p) {
             return mem_space::l0b;
         case position::CO1:
             return mem_space::l0c;
+        case position::C1:
+            return mem_space::l1;
+        case position::C2:
+            return mem_space::bt;
         default:
             return mem_space::ub;
     }
 }
 
 const char* to_string(position p) {
-    static const char* names[] = {"A1", "B1", "A2", "B2", "CO1", "VECIN", "VECOUT", "VECCALC"};
+    static const char* names[] = {"A1",    "B1",     "A2",      "B2", "CO1",
+                                  "VECIN", "VECOUT", "VECCALC", "C1", "C2"};
     return names[size_t(p)];
 }
 
@@ -85,9 +90,11 @@ pipe_id kernel_context::producer_of(position p) const {
     switch (p) {
         case position::A1:
         case position::B1:
+        case position::C1:
             return pipe_id::MTE2;
         case position::A2:
         case position::B2:
+        case position::C2:
             return pipe_id::MTE1;
         case position::CO1:
             return pipe_id::M;
@@ -102,9 +109,11 @@ pipe_id kernel_context::consumer_of(position p) const {
     switch (p) {
         case position::A1:
         case position::B1:
+        case position::C1:
             return pipe_id::MTE1;
         case position::A2:
         case position::B2:
+        case position::C2:
             return pipe_id::M;
         case position::CO1:
             return core_type() == models::core_kind::aic ? pipe_id::FIX : pipe_id::V;
@@ -144,7 +153,7 @@ void kernel_context::copy_bytes(mem_space s, uint64_t src, mem_space d, uint64_t
 void kernel_context::fractal_load(models::layout_conv conv, position want, position dst_pos,
                                   uint64_t dst, position src_pos, uint64_t src, uint32_t nz_rows,
                                   uint32_t row0, uint32_t col0, uint32_t rows, uint32_t cols,
-                                  dtype t) {
+                                  dtype t, bool transpose) {
     const char* call = conv == models::layout_conv::nz2zz ? "load_a" : "load_b";
     check_position(call, "dst", dst_pos, want);
     if (space_of(src_pos) != mem_space::l1)
@@ -159,6 +168,7 @@ void kernel_context::fractal_load(models::layout_conv conv, position want, posit
     r.nz_rows = nz_rows;
     r.nz_row0 = row0;
     r.nz_col0 = col0;
+    r.transpose = transpose;
     m_core.issue(pipe_id::MTE1, r);
 }
 

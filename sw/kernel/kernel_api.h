@@ -48,8 +48,9 @@ constexpr dtype dtype_of<int8_t>() {
     return dtype::int8;
 }
 
-/// @brief Logical positions (Ascend C TPosition) and the buffers they live in.
-enum class position : uint8_t { A1, B1, A2, B2, CO1, VECIN, VECOUT, VECCALC };
+/// @brief Logical positions (Ascend C TPosition) and the buffers they live in. C1 is the bias
+/// in L1 and C2 the bias table (BT) of a split chip's cube core.
+enum class position : uint8_t { A1, B1, A2, B2, CO1, VECIN, VECOUT, VECCALC, C1, C2 };
 models::mem_space space_of(position p);
 const char* to_string(position p);
 
@@ -139,18 +140,32 @@ class kernel_context {
         issue_dma(r);
     }
     /// @brief Loads the sub-block (row0, col0, rows x cols) of an NZ matrix in L1 with nz_rows
-    /// padded rows into L0A (left operand, ZZ) or L0B (right operand, ZN) (MTE1).
+    /// padded rows into L0A (left operand, ZZ) or L0B (right operand, ZN) (MTE1). With
+    /// `transpose` the L1 matrix holds the operand transposed: the stored sub-block at
+    /// (row0, col0) is cols x rows, and the load transposes it (LoadData with transpose).
     template <class T>
     void load_a(local_tensor<T> l0a, local_tensor<T> l1, uint32_t nz_rows, uint32_t row0,
-                uint32_t col0, uint32_t rows, uint32_t cols) {
+                uint32_t col0, uint32_t rows, uint32_t cols, bool transpose = false) {
         fractal_load(models::layout_conv::nz2zz, position::A2, l0a.pos, l0a.offset, l1.pos,
-                     l1.offset, nz_rows, row0, col0, rows, cols, dtype_of<T>());
+                     l1.offset, nz_rows, row0, col0, rows, cols, dtype_of<T>(), transpose);
     }
     template <class T>
     void load_b(local_tensor<T> l0b, local_tensor<T> l1, uint32_t nz_rows, uint32_t row0,
-                uint32_t col0, uint32_t rows, uint32_t cols) {
+                uint32_t col0, uint32_t rows, uint32_t cols, bool transpose = false) {
         fractal_load(models::layout_conv::nz2zn, position::B2, l0b.pos, l0b.offset, l1.pos,
-                     l1.offset, nz_rows, row0, col0, rows, cols, dtype_of<T>());
+                     l1.offset, nz_rows, row0, col0, rows, cols, dtype_of<T>(), transpose);
+    }
+    /// @brief L1 (C1) -> bias table (C2), `count` elements converted to O (MTE1, split chips).
+    template <class O, class I>
+    void load_bias_table(local_tensor<O> bt, local_tensor<I> l1, uint64_t count) {
+        check_position("load_bias_table", "dst", bt.pos, position::C2);
+        check_position("load_bias_table", "src", l1.pos, position::C1);
+        models::dma_request r =
+            request(models::mem_space::l1, l1.offset, models::mem_space::bt, bt.offset);
+        r.row_bytes = count * sizeof(I);
+        r.src_type = dtype_of<I>();
+        r.dst_type = dtype_of<O>();
+        issue_dma(r);
     }
     /// @brief Image to column (Load3D, MTE1): the block of `ks` columns of K (from g.k0) by
     /// `pixels` output pixels (from g.pixel0) of the im2col matrix of the feature-map patch at
@@ -230,18 +245,18 @@ class kernel_context {
     template <class C, class T>
     void mmad(local_tensor<C> c, local_tensor<T> a, local_tensor<T> b, uint32_t m, uint32_t k,
               uint32_t n, bool accumulate) {
-        check_position("mmad", "c", c.pos, position::CO1);
-        check_position("mmad", "a", a.pos, position::A2);
-        check_position("mmad", "b", b.pos, position::B2);
-        models::mmad_op op;
-        op.c = c.offset;
-        op.a = a.offset;
-        op.b = b.offset;
-        op.m = m;
-        op.k = k;
-        op.n = n;
-        op.in_type = dtype_of<T>();
+        models::mmad_op op = mmad_of(c, a, b, m, k, n);
         op.accumulate = accumulate;
+        m_core.issue(pipe_id::M, op);
+    }
+    /// @brief C (CO1) = A (A2) x B (B2) + the bias row in the bias table (C2), split chips.
+    template <class C, class T>
+    void mmad_bias(local_tensor<C> c, local_tensor<T> a, local_tensor<T> b, local_tensor<C> bias,
+                   uint32_t m, uint32_t k, uint32_t n) {
+        check_position("mmad", "bias", bias.pos, position::C2);
+        models::mmad_op op = mmad_of(c, a, b, m, k, n);
+        op.bias_table = true;
+        op.bt = bias.offset;
         m_core.issue(pipe_id::M, op);
     }
 
@@ -326,6 +341,22 @@ class kernel_context {
     pipe_id consumer_of(position p) const;
 
   private:
+    template <class C, class T>
+    models::mmad_op mmad_of(local_tensor<C> c, local_tensor<T> a, local_tensor<T> b, uint32_t m,
+                            uint32_t k, uint32_t n) const {
+        check_position("mmad", "c", c.pos, position::CO1);
+        check_position("mmad", "a", a.pos, position::A2);
+        check_position("mmad", "b", b.pos, position::B2);
+        models::mmad_op op;
+        op.c = c.offset;
+        op.a = a.offset;
+        op.b = b.offset;
+        op.m = m;
+        op.k = k;
+        op.n = n;
+        op.in_type = dtype_of<T>();
+        return op;
+    }
     models::dma_request request(models::mem_space s, uint64_t src, models::mem_space d,
                                 uint64_t dst) const;
     void copy_bytes(models::mem_space s, uint64_t src, models::mem_space d, uint64_t dst,
@@ -333,7 +364,7 @@ class kernel_context {
     void issue_dma(const models::dma_request& r);
     void fractal_load(models::layout_conv conv, position want, position dst_pos, uint64_t dst,
                       position src_pos, uint64_t src, uint32_t nz_rows, uint32_t row0,
-                      uint32_t col0, uint32_t rows, uint32_t cols, dtype t);
+                      uint32_t col0, uint32_t rows, uint32_t cols, dtype t, bool transpose);
     void check_position(const char* call, const char* operand, position got, position want) const;
     void check_vector_operand(const char* call, const char* operand, position got) const;
     template <class T>

@@ -1,38 +1,18 @@
 #pragma once
-// Two reference kernels written in the kernel API: a tiled, double-buffered matmul and a tiled
-// elementwise add, with the host-side tiling that sizes them for a platform.
+// Reference kernels written in the kernel API: the tiled matmul (matmul_kernel.h) and tiled
+// elementwise kernels, with the host-side tiling that sizes them for a platform.
 #include <cstdint>
 
 #include "models/params.h"
 #include "sw/kernel/kernel_api.h"
+#include "sw/kernel/matmul_kernel.h"
 
 namespace npusim::kernel {
-
-/// @brief Tiling of C[m x n] = A[m x k] x B[k x n] (fp16 in, fp32 accumulate, fp16 out).
-struct matmul_tiling {
-    uint32_t m = 0, k = 0, n = 0;
-    uint32_t base_m = 0, base_n = 0, base_k = 0;  ///< one mmad: L0A/L0B/L0C tiles
-    uint32_t step_k = 0;                          ///< K per L1 tile (a multiple of base_k)
-    unsigned depth = 2;                           ///< buffers per queue (2 = double buffering)
-    unsigned block_dim = 1;
-    uint64_t tiles() const {
-        return uint64_t((m + base_m - 1) / base_m) * ((n + base_n - 1) / base_n);
-    }
-};
-
-/// @brief Picks tiles that fit L0A, L0B, L0C and L1 of `core` with `depth` buffers each, and a
-/// block_dim of at most `cores`.
-matmul_tiling tile_matmul(const models::core_params& core, unsigned cores, uint32_t m, uint32_t k,
-                          uint32_t n, unsigned depth = 2);
 
 /// @brief NZ (mp padded rows, np columns) -> ND rows of np elements inside UB, on the vector
 /// unit: how a coupled chip's fp16 result tile is reordered between L0C and GM.
 void nz_to_nd(kernel_context& ctx, local_tensor<half> nd, local_tensor<half> nz, uint32_t rows,
               uint32_t mp, uint32_t np);
-
-/// @brief The matmul kernel (cube cores; on coupled chips the result leaves L0C through UB).
-void matmul_kernel(kernel_context& ctx, global_tensor<half> a, global_tensor<half> b,
-                   global_tensor<half> c, const matmul_tiling& t);
 
 /// @brief Tiling of z = x + y over n elements.
 struct elementwise_tiling {

@@ -1,78 +1,212 @@
-// Matrix products on the cube.
+// Matrix products on the cube: matmul and matmul_bias, 2-D or batched, fp16/bf16/int8.
 #include <fmt/format.h>
 
-#include "sw/kernel/reference_kernels.h"
+#include "sw/kernel/matmul_kernel.h"
 #include "sw/ops/library_parts.h"
 
 namespace npusim::ops::lib {
 
+namespace {
+
 using memory::tensor_desc;
 using models::dtype;
 
-// --- matmul: c[m, n] = a[m, k] x b[k, n], fp16 in, fp16 out ---
+// The output dtypes each input dtype may produce; fp16 is the default.
+std::vector<dtype> out_dtypes(dtype in) {
+    if (in == dtype::int8) return {dtype::fp16, dtype::fp32, dtype::int32};
+    return {dtype::fp16, dtype::fp32};
+}
+
+// The bias dtypes each input dtype takes: its own or fp32 for floats, int32 for int8.
+std::vector<dtype> bias_dtypes(dtype in) {
+    if (in == dtype::int8) return {dtype::int32};
+    return {in, dtype::fp32};
+}
+
+std::string dtype_names(const std::vector<dtype>& ts) {
+    std::string s;
+    for (size_t i = 0; i < ts.size(); ++i)
+        s += std::string(i == 0               ? ""
+                         : i + 1 == ts.size() ? " or "
+                                              : ", ") +
+             models::to_string(ts[i]);
+    return s;
+}
+
+/// The problem a call describes: logical sizes, layouts and dtypes, checked.
+struct matmul_call {
+    kernel::matmul_problem p;
+    bool batched_out = false;  ///< the output has a batch dimension
+};
+
+matmul_call describe_call(const std::string& op, const std::vector<tensor_desc>& in,
+                          const attr_map& attrs) {
+    matmul_call c;
+    auto& p = c.p;
+    p.transpose_a = std::get<bool>(attrs.at("transpose_a"));
+    p.transpose_b = std::get<bool>(attrs.at("transpose_b"));
+    const char* names[] = {"a", "b"};
+    for (int i = 0; i < 2; ++i)
+        if (in[i].shape().size() != 2 && in[i].shape().size() != 3)
+            throw op_error(fmt::format(
+                "op '{}' input '{}' has shape {}; expected 2 dimensions, or 3 for a batch", op,
+                names[i], dims(in[i].shape())));
+    if (in[1].type() != in[0].type())
+        throw op_error(
+            fmt::format("op '{}' input 'b' is {} but 'a' is {}; both must have the "
+                        "same dtype",
+                        op, models::to_string(in[1].type()), models::to_string(in[0].type())));
+    const auto& as = in[0].shape();
+    const auto& bs = in[1].shape();
+    const size_t ad = as.size(), bd = bs.size();
+    const int64_t a_rows = as[ad - 2], a_cols = as[ad - 1], b_rows = bs[bd - 2],
+                  b_cols = bs[bd - 1];
+    const int64_t ka = p.transpose_a ? a_rows : a_cols, kb = p.transpose_b ? b_cols : b_rows;
+    if (ka != kb)
+        throw op_error(fmt::format(
+            "op '{}' input 'b' has {} {} but 'a' has {} {}; they must match ({} x {})", op, kb,
+            p.transpose_b ? "columns" : "rows", ka, p.transpose_a ? "rows" : "columns",
+            p.transpose_a ? "a[k,m]" : "a[m,k]", p.transpose_b ? "b[n,k]" : "b[k,n]"));
+    if (ad == 3 && bd == 3 && as[0] != bs[0])
+        throw op_error(
+            fmt::format("op '{}' input 'b' has a batch of {} but 'a' has {}; they "
+                        "must match, or one of them must be 2-D to be shared",
+                        op, bs[0], as[0]));
+    p.batch = uint32_t(ad == 3 ? as[0] : bd == 3 ? bs[0] : 1);
+    p.m = uint32_t(p.transpose_a ? a_cols : a_rows);
+    p.k = uint32_t(ka);
+    p.n = uint32_t(p.transpose_b ? b_rows : b_cols);
+    p.a_batched = ad == 3;
+    p.b_batched = bd == 3;
+    c.batched_out = ad == 3 || bd == 3;
+    p.in = in[0].type();
+    const auto& out_name = std::get<std::string>(attrs.at("out_dtype"));
+    const auto outs = out_dtypes(p.in);
+    auto it = std::find_if(outs.begin(), outs.end(),
+                           [&](dtype t) { return out_name == models::to_string(t); });
+    if (it == outs.end())
+        throw op_error(
+            fmt::format("op '{}' attribute 'out_dtype' is '{}'; expected {} for {} "
+                        "inputs",
+                        op, out_name, dtype_names(outs), models::to_string(p.in)));
+    p.out = *it;
+    if (in.size() == 3) {
+        const auto biases = bias_dtypes(p.in);
+        if (std::find(biases.begin(), biases.end(), in[2].type()) == biases.end())
+            throw op_error(fmt::format("op '{}' input 'bias' is {} but 'a' is {}; expected {}", op,
+                                       models::to_string(in[2].type()), models::to_string(p.in),
+                                       dtype_names(biases)));
+        if (in[2].shape() != std::vector<int64_t>{int64_t(p.n)})
+            throw op_error(
+                fmt::format("op '{}' input 'bias' has shape {}; expected [{}], one "
+                            "value per output column",
+                            op, dims(in[2].shape()), p.n));
+        p.has_bias = true;
+        p.bias = in[2].type();
+    }
+    return c;
+}
+
+// c[b][i][j] = sum_p a(i, p) b(p, j) (+ bias[j]) in double, reading through the layouts.
+void reference(const matmul_call& c, const std::vector<host_tensor>& in, host_tensor& out) {
+    const auto& p = c.p;
+    const uint64_t m = p.m, k = p.k, n = p.n;
+    for (uint64_t bi = 0; bi < p.batch; ++bi) {
+        const double* a = in[0].values.data() + (p.a_batched ? bi * m * k : 0);
+        const double* b = in[1].values.data() + (p.b_batched ? bi * k * n : 0);
+        for (uint64_t i = 0; i < m; ++i)
+            for (uint64_t j = 0; j < n; ++j) {
+                double acc = p.has_bias ? in[2].values[j] : 0;
+                for (uint64_t q = 0; q < k; ++q)
+                    acc += (p.transpose_a ? a[q * m + i] : a[i * k + q]) *
+                           (p.transpose_b ? b[j * k + q] : b[q * n + j]);
+                out.values[(bi * m + i) * n + j] = acc;
+            }
+    }
+}
+
+void register_one(registry& r, const std::string& name, bool bias) {
+    const std::vector<dtype> ins = {dtype::fp16, dtype::bf16, dtype::int8};
+    op_schema s;
+    s.name = name;
+    s.doc = bias ? "c = a x b + bias (per output column), on the cube"
+                 : "matrix product c = a x b on the cube";
+    s.doc +=
+        "; a [m,k] or [batch,m,k], b [k,n] or [batch,k,n] (2-D: shared by the batch); "
+        "transpose_a / transpose_b read a as [k,m] and b as [n,k]; fp16/bf16 accumulate in fp32, "
+        "int8 in int32; out_dtype fp16 (default) or fp32, or int32 for int8";
+    s.inputs = {{"a", ins}, {"b", ins}};
+    if (bias) s.inputs.push_back({"bias", {dtype::fp16, dtype::bf16, dtype::fp32, dtype::int32}});
+    s.outputs = {{"c", {dtype::fp16, dtype::fp32, dtype::int32}}};
+    s.attrs = {{"transpose_a", false, false},
+               {"transpose_b", false, false},
+               {"out_dtype", std::string("fp16"), false}};
+    s.infer = [name](const std::vector<tensor_desc>& in, const attr_map& attrs) {
+        const matmul_call c = describe_call(name, in, attrs);
+        std::vector<int64_t> shape = {c.p.m, c.p.n};
+        if (c.batched_out) shape.insert(shape.begin(), c.p.batch);
+        return std::vector<tensor_desc>{tensor_desc("c", c.p.out, shape)};
+    };
+    s.reference = [name](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
+                         const attr_map& attrs) {
+        std::vector<tensor_desc> descs;
+        for (const auto& t : in) descs.push_back(t.desc);
+        reference(describe_call(name, descs, attrs), in, out[0]);
+    };
+    // The device accumulates in fp32 (int8: int32, exactly) in another order than this double
+    // loop, about sqrt(k) * 2^-24 relative to the sum of |products|: under 1e-5 here. Both
+    // sides are then rounded once to the output dtype (a bias is added before that rounding)
+    // and may land one ulp apart, at most 2^-10 relative for fp16. 2e-3 of |ref| + 1 covers
+    // both with room; int32 results are exact.
+    s.tolerance = 2e-3;
+    r.add_op(std::move(s), NPUSIM_HERE);
+
+    for (dtype in : ins)
+        for (dtype out : out_dtypes(in))
+            for (dtype b : bias ? bias_dtypes(in) : std::vector<dtype>{in}) {
+                op_kernel k;
+                k.op = name;
+                k.name = name + "_tiled";
+                k.dtypes = {in, in};
+                if (bias) k.dtypes.push_back(b);
+                k.dtypes.push_back(out);
+                k.tile = [name](const op_call& c, const platform::platform_config& p) {
+                    matmul_call mc = describe_call(name, c.inputs, c.attrs);
+                    kernel::matmul_problem& prob = mc.p;
+                    // A batch of a times a shared b is one matmul with the batch in m.
+                    if (prob.a_batched && !prob.b_batched && !prob.transpose_a) {
+                        prob.m *= prob.batch;
+                        prob.batch = 1;
+                    }
+                    auto t = std::make_shared<kernel::matmul_tiling>(
+                        kernel::tile_matmul(kernel::matmul_chip_of(p), prob));
+                    tiling_plan tp;
+                    tp.block_dim = t->block_dim;
+                    tp.kind = models::kernel_kind::cube;
+                    tp.flops = 2.0 * prob.batch * double(prob.m) * prob.n * prob.k;
+                    for (const auto& d : c.inputs) tp.bytes += d.storage_bytes();
+                    tp.bytes += c.outputs[0].storage_bytes();
+                    tp.data = t;
+                    return tp;
+                };
+                k.body = [](kernel::kernel_context& ctx, const op_call&, const tiling_plan& tp,
+                            const op_buffers& buf) {
+                    const auto& t = *static_cast<const kernel::matmul_tiling*>(tp.data.get());
+                    kernel::matmul_kernel(
+                        ctx,
+                        kernel::matmul_args{buf.inputs[0], buf.inputs[1], buf.outputs[0],
+                                            buf.inputs.size() > 2 ? buf.inputs[2] : 0},
+                        t);
+                };
+                r.add_kernel(std::move(k), NPUSIM_HERE);
+            }
+}
+
+}  // namespace
 
 void register_matmul(registry& r) {
-    op_schema s;
-    s.name = "matmul";
-    s.doc = "matrix product c[m,n] = a[m,k] x b[k,n] on the cube";
-    s.inputs = {{"a", {dtype::fp16}}, {"b", {dtype::fp16}}};
-    s.outputs = {{"c", {dtype::fp16}}};
-    s.infer = [](const std::vector<tensor_desc>& in, const attr_map&) {
-        const char* names[] = {"a", "b"};
-        for (int i = 0; i < 2; ++i)
-            if (in[i].shape().size() != 2)
-                throw op_error(
-                    fmt::format("op 'matmul' input '{}' has shape {}; expected 2 "
-                                "dimensions",
-                                names[i], dims(in[i].shape())));
-        if (in[1].shape()[0] != in[0].shape()[1])
-            throw op_error(
-                fmt::format("op 'matmul' input 'b' has {} rows but 'a' has {} "
-                            "columns; they must match (a[m,k] x b[k,n])",
-                            in[1].shape()[0], in[0].shape()[1]));
-        return std::vector<tensor_desc>{
-            tensor_desc("c", dtype::fp16, {in[0].shape()[0], in[1].shape()[1]})};
-    };
-    s.reference = [](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
-                     const attr_map&) {
-        const auto m = size_t(in[0].desc.shape()[0]), k = size_t(in[0].desc.shape()[1]),
-                   n = size_t(in[1].desc.shape()[1]);
-        for (size_t i = 0; i < m; ++i)
-            for (size_t j = 0; j < n; ++j) {
-                double acc = 0;
-                for (size_t p = 0; p < k; ++p)
-                    acc += in[0].values[i * k + p] * in[1].values[p * n + j];
-                out[0].values[i * n + j] = acc;
-            }
-    };
-    s.tolerance = 2e-3;  // fp32 accumulation in a different order, then one fp16 rounding
-    r.add_op(std::move(s), NPUSIM_HERE);
-    op_kernel k;
-    k.op = "matmul";
-    k.name = "matmul_tiled";
-    k.dtypes = {dtype::fp16, dtype::fp16, dtype::fp16};
-    k.tile = [](const op_call& c, const platform::platform_config& p) {
-        const auto m = uint32_t(c.inputs[0].shape()[0]), kk = uint32_t(c.inputs[0].shape()[1]),
-                   n = uint32_t(c.inputs[1].shape()[1]);
-        const auto& core = cube_core(p);
-        auto tiling =
-            std::make_shared<kernel::matmul_tiling>(kernel::tile_matmul(core, p.cores, m, kk, n));
-        tiling_plan tp;
-        tp.block_dim = tiling->block_dim;
-        tp.kind = models::kernel_kind::cube;
-        tp.flops = 2.0 * m * n * kk;
-        tp.bytes = 2ull * (uint64_t(m) * kk + uint64_t(kk) * n + uint64_t(m) * n);
-        tp.data = tiling;
-        return tp;
-    };
-    k.body = [](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
-                const op_buffers& b) {
-        const auto& t = *static_cast<const kernel::matmul_tiling*>(tp.data.get());
-        kernel::matmul_kernel(ctx, {b.inputs[0], c.inputs[0].elements()},
-                              {b.inputs[1], c.inputs[1].elements()},
-                              {b.outputs[0], c.outputs[0].elements()}, t);
-    };
-    r.add_kernel(std::move(k), NPUSIM_HERE);
+    register_one(r, "matmul", false);
+    register_one(r, "matmul_bias", true);
 }
 
 }  // namespace npusim::ops::lib

@@ -32,8 +32,8 @@ inline models::launch_record run_matmul(platform::chip& chip, uint32_t m, uint32
         chip.gm().write(b_addr, b.data(), b.size() * 2);
     }
     const auto& cfg = chip.config();
-    const auto& core = cfg.split ? cfg.aic : cfg.aicore;
-    const kernel::matmul_tiling t = kernel::tile_matmul(core, cfg.cores, m, k, n, depth);
+    const kernel::matmul_tiling t =
+        kernel::tile_matmul(kernel::matmul_chip_of(cfg), kernel::matmul_problem{1, m, k, n}, depth);
     auto rec = kernel::launch(
         chip, "matmul", t.block_dim, models::kernel_kind::cube, [&](kernel::kernel_context& ctx) {
             kernel::matmul_kernel(ctx, {a_addr, uint64_t(m) * k}, {b_addr, uint64_t(k) * n},

@@ -1,6 +1,7 @@
-// Every library op against its CPU reference through a workload, fp16 and fp32 where the op has
-// both, on a coupled chip (tiny) and a split one (ascend910b1), and the broadcasting binary ops on
-// every preset, on sizes that are not multiples of the tile or fractal sizes.
+// Every elementwise op against its CPU reference through a workload, fp16 and fp32 where the op
+// has both, on a coupled chip (tiny) and a split one (ascend910b1), and the broadcasting binary
+// ops on every preset, on sizes that are not multiples of the tile or fractal sizes. Matmul has
+// its own file, test_ops_matmul.cpp.
 #include <boost/test/unit_test.hpp>
 
 #include "tests/sw/op_fixture.h"
@@ -75,13 +76,6 @@ std::string broadcast_yaml(const std::string& op) {
            "  - {op: " +
            op + ", inputs: [g, h], outputs: [k]}\n";
 }
-
-const std::string matmul_yaml =
-    "schema: npusim.workload/1\ntensors:\n"
-    "  a: {shape: [45, 70], dtype: fp16, init: random}\n"
-    "  b: {shape: [70, 33], dtype: fp16, init: random}\n"
-    "  c: {shape: [45, 33], dtype: fp16}\n"
-    "ops:\n  - {op: matmul, inputs: [a, b], outputs: [c]}\n";
 
 const std::string cast_yaml =
     "schema: npusim.workload/1\ntensors:\n"
@@ -168,12 +162,6 @@ BOOST_AUTO_TEST_CASE(broadcast_shapes_and_errors) {
     BOOST_CHECK_EQUAL(flat.kernel->name, "add_fp16");
 }
 
-BOOST_AUTO_TEST_CASE(matmul_coupled) {
-    check_workload("tiny", matmul_yaml);
-}
-BOOST_AUTO_TEST_CASE(matmul_split) {
-    check_workload("ascend910b1", matmul_yaml);
-}
 BOOST_AUTO_TEST_CASE(relu_coupled) {
     check_unary("relu", "tiny");
 }

@@ -1,0 +1,71 @@
+#pragma once
+// The matmul kernel: C[b] = op(A[b]) x op(B[b]) (+ bias) on the cube, with the host-side tiling
+// that sizes it for a platform's buffers and orders its tiles for the L2.
+#include <cstdint>
+
+#include "models/params.h"
+#include "platform/config/platform_config.h"
+#include "sw/kernel/kernel_api.h"
+
+namespace npusim::kernel {
+
+/// @brief What to multiply: C[batch][m x n] = A[m x k] x B[k x n] (+ bias[n]).
+struct matmul_problem {
+    uint32_t batch = 1, m = 0, k = 0, n = 0;
+    dtype in = dtype::fp16;    ///< A and B: fp16, bf16 (fp32 accumulation) or int8 (int32)
+    dtype out = dtype::fp16;   ///< C: fp16, fp32 or int32 (int8 inputs)
+    dtype bias = dtype::fp32;  ///< the bias dtype, when has_bias
+    bool has_bias = false;
+    bool transpose_a = false;                 ///< A is stored [k, m]
+    bool transpose_b = false;                 ///< B is stored [n, k]
+    bool a_batched = true, b_batched = true;  ///< false: one matrix for every batch
+    dtype acc() const { return in == dtype::int8 ? dtype::int32 : dtype::fp32; }
+};
+
+/// @brief How the matmul is cut: an L0C output tile of base_m x base_n per block step, K in
+/// L1 steps of step_k and mmads of base_k, and the order of the tiles.
+struct matmul_tiling {
+    matmul_problem p;
+    uint32_t base_m = 0, base_n = 0, base_k = 0;  ///< one mmad: L0A/L0B/L0C tiles
+    uint32_t step_k = 0;                          ///< K per L1 load (a multiple of base_k)
+    unsigned depth = 2;                           ///< L1, L0A and L0B buffers per queue
+    unsigned l0c_depth = 2;  ///< output tiles in L0C (1: the cube waits while one drains)
+    uint32_t chunk_n = 0;    ///< coupled chips: columns per UB pass of the output
+    /// Tiles run in groups of `swizzle` tile rows, column by column inside a group, so that the
+    /// cores running at the same time share A rows and B columns in L2 (1: row by row).
+    uint32_t swizzle = 1;
+    unsigned block_dim = 1;
+    uint32_t tiles_m() const { return (p.m + base_m - 1) / base_m; }
+    uint32_t tiles_n() const { return (p.n + base_n - 1) / base_n; }
+    uint64_t tiles() const { return uint64_t(p.batch) * tiles_m() * tiles_n(); }
+};
+
+/// @brief The chip figures the tiling weighs: the cube core, how many run at once and what
+/// the shared L2 (or GM without one) and interconnect deliver per cube cycle.
+struct matmul_chip {
+    models::core_params core;
+    unsigned cores = 1;
+    double shared_bytes_per_cycle = 0;  ///< 0: unknown, ignored
+};
+matmul_chip matmul_chip_of(const platform::platform_config& p);
+
+/// @brief Picks tiles that fit L0A, L0B, L0C, L1 (and UB on coupled chips) with `depth`
+/// buffers, weighing cube time against the traffic all cores put on the shared L2, and a
+/// swizzle (0: chosen to minimise the bytes the cores running together load).
+/// @throws std::invalid_argument if the buffers are too small for one fractal.
+matmul_tiling tile_matmul(const matmul_chip& chip, const matmul_problem& p, unsigned depth = 2,
+                          uint32_t swizzle = 0);
+
+/// @brief GM byte addresses of the operands.
+struct matmul_args {
+    uint64_t a = 0, b = 0, c = 0, bias = 0;
+};
+
+/// @brief The matmul kernel for every dtype combination of the tiling's problem (cube cores;
+/// on coupled chips the result leaves L0C through UB, on split chips through FixPipe).
+void matmul_kernel(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t);
+/// @brief fp16 C = A x B.
+void matmul_kernel(kernel_context& ctx, global_tensor<half> a, global_tensor<half> b,
+                   global_tensor<half> c, const matmul_tiling& t);
+
+}  // namespace npusim::kernel

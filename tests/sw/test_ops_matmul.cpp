@@ -1,0 +1,306 @@
+// The matmul ops on every preset (one case each: SystemC elaborates once per process) against
+// their CPU references (every dtype combination, transposes, bias, batches, shapes off the
+// fractal sizes), their error texts, and the L2 reuse the swizzled tile order buys.
+#include <boost/test/unit_test.hpp>
+
+#include <random>
+
+#include "models/core/fractal_layout.h"
+#include "sw/kernel/launch.h"
+#include "sw/kernel/matmul_kernel.h"
+#include "sw/ops/registry.h"
+#include "tests/sw/op_fixture.h"
+
+using namespace npusim;
+
+namespace {
+
+/// A workload of matmul ops: `tensors` and `ops` are YAML lines (indented by the caller).
+std::string workload(const std::string& tensors, const std::string& ops) {
+    return "schema: npusim.workload/1\ntensors:\n" + tensors + "ops:\n" + ops;
+}
+
+// fp16 and bf16 inputs to fp16 and fp32, int8 to fp16, fp32 and int32, on 45x70x33 and a
+// one-row 1x17x300.
+const std::string dtypes_yaml = workload(
+    "  a16: {shape: [45, 70], dtype: fp16, init: random, seed: 1}\n"
+    "  b16: {shape: [70, 33], dtype: fp16, init: random, seed: 2}\n"
+    "  ab:  {shape: [45, 70], dtype: bf16, init: random, seed: 3}\n"
+    "  bb:  {shape: [70, 33], dtype: bf16, init: random, seed: 4}\n"
+    "  a8:  {shape: [45, 70], dtype: int8, init: random, seed: 5}\n"
+    "  b8:  {shape: [70, 33], dtype: int8, init: random, seed: 6}\n"
+    "  r:   {shape: [1, 17], dtype: fp16, init: random, seed: 7}\n"
+    "  w:   {shape: [17, 300], dtype: fp16, init: random, seed: 8}\n"
+    "  c1: {shape: [45, 33], dtype: fp16}\n"
+    "  c2: {shape: [45, 33], dtype: fp32}\n"
+    "  c3: {shape: [45, 33], dtype: fp16}\n"
+    "  c4: {shape: [45, 33], dtype: fp32}\n"
+    "  c5: {shape: [45, 33], dtype: fp16}\n"
+    "  c6: {shape: [45, 33], dtype: fp32}\n"
+    "  c7: {shape: [45, 33], dtype: int32}\n"
+    "  c8: {shape: [1, 300], dtype: fp16}\n",
+    "  - {op: matmul, inputs: [a16, b16], outputs: [c1]}\n"
+    "  - {op: matmul, inputs: [a16, b16], outputs: [c2], attrs: {out_dtype: fp32}}\n"
+    "  - {op: matmul, inputs: [ab, bb], outputs: [c3]}\n"
+    "  - {op: matmul, inputs: [ab, bb], outputs: [c4], attrs: {out_dtype: fp32}}\n"
+    "  - {op: matmul, inputs: [a8, b8], outputs: [c5]}\n"
+    "  - {op: matmul, inputs: [a8, b8], outputs: [c6], attrs: {out_dtype: fp32}}\n"
+    "  - {op: matmul, inputs: [a8, b8], outputs: [c7], attrs: {out_dtype: int32}}\n"
+    "  - {op: matmul, inputs: [r, w], outputs: [c8]}\n");
+
+// Transposed a, b and both, in fp16 and int8 (whose fractals are 16 x 32).
+const std::string transpose_yaml = workload(
+    "  at: {shape: [70, 45], dtype: fp16, init: random, seed: 1}\n"
+    "  a:  {shape: [45, 70], dtype: fp16, init: random, seed: 2}\n"
+    "  bt: {shape: [33, 70], dtype: fp16, init: random, seed: 3}\n"
+    "  b:  {shape: [70, 33], dtype: fp16, init: random, seed: 4}\n"
+    "  at8: {shape: [70, 45], dtype: int8, init: random, seed: 5}\n"
+    "  bt8: {shape: [33, 70], dtype: int8, init: random, seed: 6}\n"
+    "  c1: {shape: [45, 33], dtype: fp16}\n"
+    "  c2: {shape: [45, 33], dtype: fp16}\n"
+    "  c3: {shape: [45, 33], dtype: fp32}\n"
+    "  c4: {shape: [45, 33], dtype: int32}\n",
+    "  - {op: matmul, inputs: [at, b], outputs: [c1], attrs: {transpose_a: true}}\n"
+    "  - {op: matmul, inputs: [a, bt], outputs: [c2], attrs: {transpose_b: true}}\n"
+    "  - {op: matmul, inputs: [at, bt], outputs: [c3], attrs: {transpose_a: true, "
+    "transpose_b: true, out_dtype: fp32}}\n"
+    "  - {op: matmul, inputs: [at8, bt8], outputs: [c4], attrs: {transpose_a: true, "
+    "transpose_b: true, out_dtype: int32}}\n");
+
+// A bias in the input dtype and in fp32 (int32 for int8), with and without a transpose.
+const std::string bias_yaml = workload(
+    "  a:  {shape: [45, 70], dtype: fp16, init: random, seed: 1}\n"
+    "  b:  {shape: [70, 33], dtype: fp16, init: random, seed: 2}\n"
+    "  h:  {shape: [33], dtype: fp16, init: random, seed: 3}\n"
+    "  f:  {shape: [33], dtype: fp32, init: random, seed: 4}\n"
+    "  ab: {shape: [45, 70], dtype: bf16, init: random, seed: 5}\n"
+    "  bb: {shape: [33, 70], dtype: bf16, init: random, seed: 6}\n"
+    "  hb: {shape: [33], dtype: bf16, init: random, seed: 7}\n"
+    "  a8: {shape: [45, 70], dtype: int8, init: random, seed: 8}\n"
+    "  b8: {shape: [70, 33], dtype: int8, init: random, seed: 9}\n"
+    "  i:  {shape: [33], dtype: int32, init: ones}\n"
+    "  c1: {shape: [45, 33], dtype: fp16}\n"
+    "  c2: {shape: [45, 33], dtype: fp32}\n"
+    "  c3: {shape: [45, 33], dtype: fp16}\n"
+    "  c4: {shape: [45, 33], dtype: int32}\n"
+    "  c5: {shape: [45, 33], dtype: fp16}\n",
+    "  - {op: matmul_bias, inputs: [a, b, h], outputs: [c1]}\n"
+    "  - {op: matmul_bias, inputs: [a, b, f], outputs: [c2], attrs: {out_dtype: fp32}}\n"
+    "  - {op: matmul_bias, inputs: [ab, bb, hb], outputs: [c3], attrs: {transpose_b: true}}\n"
+    "  - {op: matmul_bias, inputs: [a8, b8, i], outputs: [c4], attrs: {out_dtype: int32}}\n"
+    "  - {op: matmul_bias, inputs: [a8, b8, i], outputs: [c5]}\n");
+
+// Batches: both 3-D, a 3-D with a shared b (folded into m), a shared a, a transposed 3-D a
+// with a shared b (not foldable), and a batched bias op.
+const std::string batch_yaml = workload(
+    "  a:  {shape: [3, 21, 40], dtype: fp16, init: random, seed: 1}\n"
+    "  b:  {shape: [3, 40, 19], dtype: fp16, init: random, seed: 2}\n"
+    "  a2: {shape: [21, 40], dtype: fp16, init: random, seed: 3}\n"
+    "  b2: {shape: [40, 19], dtype: fp16, init: random, seed: 4}\n"
+    "  at: {shape: [3, 40, 21], dtype: fp16, init: random, seed: 5}\n"
+    "  bias: {shape: [19], dtype: fp32, init: random, seed: 6}\n"
+    "  c1: {shape: [3, 21, 19], dtype: fp16}\n"
+    "  c2: {shape: [3, 21, 19], dtype: fp16}\n"
+    "  c3: {shape: [3, 21, 19], dtype: fp32}\n"
+    "  c4: {shape: [3, 21, 19], dtype: fp16}\n"
+    "  c5: {shape: [3, 21, 19], dtype: fp16}\n",
+    "  - {op: matmul, inputs: [a, b], outputs: [c1]}\n"
+    "  - {op: matmul, inputs: [a, b2], outputs: [c2]}\n"
+    "  - {op: matmul, inputs: [a2, b], outputs: [c3], attrs: {out_dtype: fp32}}\n"
+    "  - {op: matmul, inputs: [at, b2], outputs: [c4], attrs: {transpose_a: true}}\n"
+    "  - {op: matmul_bias, inputs: [a, b, bias], outputs: [c5]}\n");
+
+/// The op_error text of planning `op` on these inputs and attributes.
+std::string plan_error(const std::string& op, std::vector<memory::tensor_desc> in,
+                       ops::attr_map attrs = {}) {
+    try {
+        ops::library().plan(op, std::move(in), std::move(attrs), platform::load_platform("tiny"));
+    } catch (const ops::op_error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+memory::tensor_desc t(const char* name, models::dtype d, std::vector<int64_t> shape) {
+    return memory::tensor_desc(name, d, std::move(shape));
+}
+
+/// int8 over the full range, b transposed and shared by a batch of 2, an int32 bias and int32
+/// out: the result must equal a plain integer matmul exactly.
+void check_int8_exact(const std::string& preset) {
+    using models::dtype;
+    const int64_t batch = 2, m = 37, k = 300, n = 41;
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> byte(-128, 127), wide(-1000000, 1000000);
+    std::vector<int8_t> a(batch * m * k), b(n * k);
+    std::vector<int32_t> bias(n), c(batch * m * n);
+    for (auto& v : a) v = int8_t(byte(rng));
+    for (auto& v : b) v = int8_t(byte(rng));
+    for (auto& v : bias) v = wide(rng);
+    test::run_runtime(
+        platform::load_platform(preset), [&](platform::chip& chip, runtime::context& ctx) {
+            const ops::op_plan p = ops::library().plan(
+                "matmul_bias",
+                {t("a", dtype::int8, {batch, m, k}), t("b", dtype::int8, {n, k}),
+                 t("bias", dtype::int32, {n})},
+                {{"transpose_b", true}, {"out_dtype", std::string("int32")}}, chip.config());
+            uint64_t ba = 0, bb = 0, bbias = 0, bc = 0;
+            BOOST_REQUIRE(ctx.malloc(ba, a.size()) == runtime::status::success);
+            BOOST_REQUIRE(ctx.malloc(bb, b.size()) == runtime::status::success);
+            BOOST_REQUIRE(ctx.malloc(bbias, bias.size() * 4) == runtime::status::success);
+            BOOST_REQUIRE(ctx.malloc(bc, c.size() * 4) == runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_device(nullptr, ba, a.data(), a.size()) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_device(nullptr, bb, b.data(), b.size()) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_device(nullptr, bbias, bias.data(), bias.size() * 4) ==
+                        runtime::status::success);
+            BOOST_CHECK(ops::library().execute(ctx, nullptr, p, {{ba, bb, bbias}, {bc}, 0}) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_host(nullptr, c.data(), bc, c.size() * 4) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.synchronize() == runtime::status::success);
+        });
+    int64_t wrong = 0;
+    for (int64_t bi = 0; bi < batch; ++bi)
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+                int64_t want = bias[j];
+                for (int64_t q = 0; q < k; ++q) want += a[(bi * m + i) * k + q] * b[j * k + q];
+                wrong += c[(bi * m + i) * n + j] != want;
+            }
+    BOOST_CHECK_EQUAL(wrong, 0);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ops_matmul)
+
+BOOST_AUTO_TEST_CASE(dtypes_tiny) {
+    test::check_workload("tiny", dtypes_yaml);
+}
+BOOST_AUTO_TEST_CASE(dtypes_ascend910) {
+    test::check_workload("ascend910", dtypes_yaml);
+}
+BOOST_AUTO_TEST_CASE(dtypes_ascend910b1) {
+    test::check_workload("ascend910b1", dtypes_yaml);
+}
+BOOST_AUTO_TEST_CASE(dtypes_ascend310p3) {
+    test::check_workload("ascend310p3", dtypes_yaml);
+}
+BOOST_AUTO_TEST_CASE(transposes_tiny) {
+    test::check_workload("tiny", transpose_yaml);
+}
+BOOST_AUTO_TEST_CASE(transposes_ascend910) {
+    test::check_workload("ascend910", transpose_yaml);
+}
+BOOST_AUTO_TEST_CASE(transposes_ascend910b1) {
+    test::check_workload("ascend910b1", transpose_yaml);
+}
+BOOST_AUTO_TEST_CASE(transposes_ascend310p3) {
+    test::check_workload("ascend310p3", transpose_yaml);
+}
+BOOST_AUTO_TEST_CASE(bias_tiny) {
+    test::check_workload("tiny", bias_yaml);
+}
+BOOST_AUTO_TEST_CASE(bias_ascend910) {
+    test::check_workload("ascend910", bias_yaml);
+}
+BOOST_AUTO_TEST_CASE(bias_ascend910b1) {
+    test::check_workload("ascend910b1", bias_yaml);
+}
+BOOST_AUTO_TEST_CASE(bias_ascend310p3) {
+    test::check_workload("ascend310p3", bias_yaml);
+}
+BOOST_AUTO_TEST_CASE(batches_tiny) {
+    test::check_workload("tiny", batch_yaml);
+}
+BOOST_AUTO_TEST_CASE(batches_ascend910) {
+    test::check_workload("ascend910", batch_yaml);
+}
+BOOST_AUTO_TEST_CASE(batches_ascend910b1) {
+    test::check_workload("ascend910b1", batch_yaml);
+}
+BOOST_AUTO_TEST_CASE(batches_ascend310p3) {
+    test::check_workload("ascend310p3", batch_yaml);
+}
+
+BOOST_AUTO_TEST_CASE(int8_exact_coupled) {
+    check_int8_exact("tiny");
+}
+BOOST_AUTO_TEST_CASE(int8_exact_split) {
+    check_int8_exact("ascend910b1");
+}
+
+BOOST_AUTO_TEST_CASE(error_texts) {
+    using models::dtype;
+    const auto fp16 = dtype::fp16;
+    BOOST_CHECK_EQUAL(plan_error("matmul", {t("a", fp16, {8, 8}), t("b", fp16, {9, 4})}),
+                      "op 'matmul' input 'b' has 9 rows but 'a' has 8 columns; they must match "
+                      "(a[m,k] x b[k,n])");
+    BOOST_CHECK_EQUAL(plan_error("matmul", {t("a", fp16, {6, 8}), t("b", fp16, {4, 7})},
+                                 {{"transpose_a", true}, {"transpose_b", true}}),
+                      "op 'matmul' input 'b' has 7 columns but 'a' has 6 rows; they must match "
+                      "(a[k,m] x b[n,k])");
+    BOOST_CHECK_EQUAL(plan_error("matmul", {t("a", fp16, {2, 3, 4, 5}), t("b", fp16, {5, 4})}),
+                      "op 'matmul' input 'a' has shape [2,3,4,5]; expected 2 dimensions, or 3 "
+                      "for a batch");
+    BOOST_CHECK_EQUAL(plan_error("matmul", {t("a", fp16, {4, 8}), t("b", dtype::bf16, {8, 4})}),
+                      "op 'matmul' input 'b' is bf16 but 'a' is fp16; both must have the same "
+                      "dtype");
+    BOOST_CHECK_EQUAL(plan_error("matmul", {t("a", fp16, {2, 4, 8}), t("b", fp16, {3, 8, 5})}),
+                      "op 'matmul' input 'b' has a batch of 3 but 'a' has 2; they must match, or "
+                      "one of them must be 2-D to be shared");
+    BOOST_CHECK_EQUAL(plan_error("matmul", {t("a", fp16, {4, 8}), t("b", fp16, {8, 4})},
+                                 {{"out_dtype", std::string("int32")}}),
+                      "op 'matmul' attribute 'out_dtype' is 'int32'; expected fp16 or fp32 for "
+                      "fp16 inputs");
+    BOOST_CHECK_EQUAL(
+        plan_error("matmul_bias", {t("a", dtype::int8, {4, 8}), t("b", dtype::int8, {8, 4}),
+                                   t("bias", fp16, {4})}),
+        "op 'matmul_bias' input 'bias' is fp16 but 'a' is int8; expected int32");
+    BOOST_CHECK_EQUAL(plan_error("matmul_bias", {t("a", fp16, {4, 8}), t("b", fp16, {8, 4}),
+                                                 t("bias", fp16, {5})}),
+                      "op 'matmul_bias' input 'bias' has shape [5]; expected [4], one value per "
+                      "output column");
+    BOOST_CHECK_EQUAL(
+        plan_error("matmul", {t("a", dtype::fp32, {4, 8}), t("b", dtype::fp32, {8, 4})}),
+        "op 'matmul' input 'a' ('a' fp32[4,8] ND) is fp32; expected fp16 or bf16 or int8");
+}
+
+// 8 cores and a 4 MiB L2 against 16 MiB of A and B: row by row, each wave of 8 tiles reads a
+// whole B; in groups of tile rows the cores running together share A rows and B columns.
+BOOST_AUTO_TEST_CASE(swizzle_raises_l2_hit_rate) {
+    auto cfg = platform::load_platform("ascend910", {"chip.cores=8", "l2.size=4MiB"});
+    cfg.set_timing_only();
+    kernel::matmul_problem p;
+    p.m = p.k = p.n = 2048;
+    const auto plain = kernel::tile_matmul(kernel::matmul_chip_of(cfg), p, 2, 1);
+    const auto grouped = kernel::tile_matmul(kernel::matmul_chip_of(cfg), p);
+    BOOST_REQUIRE_GT(grouped.swizzle, 1u);
+    platform::simulation sim(cfg);
+    double rate[2] = {0, 0};
+    BOOST_REQUIRE(sim.run([&](platform::chip& chip, auto&) {
+        const uint64_t bytes = uint64_t(p.m) * p.k * 2;
+        for (int i = 0; i < 2; ++i) {
+            const auto& tiling = i == 0 ? plain : grouped;
+            const uint64_t base = uint64_t(i) * 3 * bytes;  // data the L2 has not seen
+            const auto& l2 = *chip.l2();
+            const double h0 = double(l2.hits()), m0 = double(l2.misses());
+            const auto rec = kernel::launch(
+                chip, "matmul", tiling.block_dim, models::kernel_kind::cube,
+                [&](kernel::kernel_context& ctx) {
+                    kernel::matmul_kernel(
+                        ctx, kernel::matmul_args{base, base + bytes, base + 2 * bytes}, tiling);
+                });
+            BOOST_CHECK_MESSAGE(rec.fault.empty(), rec.fault);
+            const double hits = double(l2.hits()) - h0, misses = double(l2.misses()) - m0;
+            rate[i] = hits / (hits + misses);
+        }
+    }));
+    BOOST_TEST_MESSAGE("L2 hit rate row by row " << rate[0] << ", in groups of " << grouped.swizzle
+                                                 << " rows " << rate[1]);
+    BOOST_CHECK_GT(rate[1], rate[0] + 0.1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

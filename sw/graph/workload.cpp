@@ -142,7 +142,7 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         if (!t.IsMap())
             throw config_error(at(source, kv.first), key, "a tensor is a mapping",
                                "write e.g. '{shape: [4, 8], dtype: fp16}'");
-        only_keys(source, t, key + ".", {"shape", "dtype", "init", "seed", "high"});
+        only_keys(source, t, key + ".", {"shape", "dtype", "init", "seed", "high", "scale"});
         tensor_decl d;
         d.name = name;
         d.where = at(source, kv.first);
@@ -192,6 +192,20 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         } else if (t["high"]) {
             throw config_error(at(source, t["high"]), key + ".high",
                                "only init 'randint' takes 'high'");
+        }
+        if (t["scale"]) {
+            if (d.init != tensor_init::random)
+                throw config_error(at(source, t["scale"]), key + ".scale",
+                                   "only init 'random' takes 'scale'");
+            try {
+                d.scale = t["scale"].as<double>();
+            } catch (const YAML::Exception&) {
+                d.scale = 0;  // reported below
+            }
+            if (!(d.scale > 0))
+                throw config_error(at(source, t["scale"]), key + ".scale",
+                                   "'" + t["scale"].Scalar() + "' is not a number > 0",
+                                   "random values are uniform in [-scale, scale], e.g. 0.05");
         }
         d.seed = t["seed"] ? t["seed"].as<uint64_t>() : uint64_t(w.tensors.size() + 1);
         try {  // catches a size that overflows, and names the tensor

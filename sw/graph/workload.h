@@ -9,7 +9,8 @@
 namespace npusim::graph {
 
 /// @brief How a workload tensor starts out.
-/// randint: uniform integers 0..high-1 (e.g. gather indices into a table of `high` rows).
+/// random: uniform in [-scale, scale] (default 1); randint: uniform integers 0..high-1 (e.g.
+/// gather indices into a table of `high` rows).
 enum class tensor_init { none, random, zeros, ones, randint };
 
 /// @brief A tensor of a workload file.
@@ -20,6 +21,7 @@ struct tensor_decl {
     tensor_init init = tensor_init::none;
     uint64_t seed = 0;
     int64_t high = 0;   ///< randint's exclusive upper bound
+    double scale = 1;   ///< random: uniform in [-scale, scale]
     std::string where;  ///< file:line:col of its entry
 };
 

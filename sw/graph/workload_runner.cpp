@@ -35,7 +35,7 @@ std::vector<uint8_t> initial_bytes(const tensor_decl& t, uint64_t elements, bool
             models::store_from_float(bytes.data(), t.type, i, float(d(rng)));
         return bytes;
     }
-    std::uniform_real_distribution<float> d(-1.f, 1.f);
+    std::uniform_real_distribution<float> d(-float(t.scale), float(t.scale));
     for (uint64_t i = 0; i < elements; ++i)
         models::store_from_float(bytes.data(), t.type, i,
                                  t.init == tensor_init::ones ? 1.f : d(rng));

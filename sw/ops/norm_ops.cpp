@@ -317,6 +317,197 @@ std::vector<local_tensor<T>> load_row_params(kernel::kernel_context& ctx,
     return out;
 }
 
+// --- rows longer than UB holds: each row in chunks, one pass per statistic ---
+
+enum class row_op { softmax, layernorm, rmsnorm };
+
+/// Chunks of a long row: `chunk` columns (whole repeats) per UB tile; rows split over blocks.
+struct long_row_tiling {
+    uint64_t rows = 0, cols = 0, chunk = 0, per_block = 1;
+    unsigned block_dim = 1;
+};
+
+/// Seven and a half chunk buffers (x, parameters and y queues, a work chunk, the halving
+/// scratch) fit UB.
+long_row_tiling long_rows_for(const op_call& c, const platform::platform_config& p) {
+    long_row_tiling t;
+    const unsigned e = models::dtype_size(c.inputs[0].type());
+    const uint64_t per = 256 / e;
+    t.cols = last_dim(c.inputs[0]);
+    t.rows = c.inputs[0].elements() / std::max<uint64_t>(1, t.cols);
+    const uint64_t ub = vector_core(p).buffer(models::mem_space::ub).size;
+    t.chunk = std::min((ub - 2048) * 2 / 15 / e / per * per, (t.cols + per - 1) / per * per);
+    const unsigned units = vector_units(p);
+    t.per_block = std::max<uint64_t>(1, (t.rows + units - 1) / units);
+    t.block_dim = unsigned((t.rows + t.per_block - 1) / t.per_block);
+    return t;
+}
+
+/// The long-row kernel: statistics accumulate chunk by chunk into one value per pass (max or
+/// sum), then a last pass writes y. x is read once per pass.
+template <class T>
+void long_rows(kernel::kernel_context& ctx, row_op op, const long_row_tiling& t,
+               const op_buffers& b, float eps) {
+    using kernel::position;
+    const uint64_t per = 256 / sizeof(T), per_block = 32 / sizeof(T);
+    kernel::tque<T> qx(ctx, position::VECIN, 2, t.chunk), qp(ctx, position::VECIN, 2, t.chunk);
+    kernel::tque<T> qy(ctx, position::VECOUT, 2, t.chunk);
+    const auto work = ctx.alloc<T>(position::VECCALC, t.chunk);
+    const auto half = ctx.alloc<T>(position::VECCALC, std::max(per, t.chunk / per / 2 * per));
+    const auto part = ctx.alloc<T>(position::VECCALC, per_block);
+    const auto stat = ctx.alloc<T>(position::VECCALC, 2 * per_block);  // two statistics
+    const auto blocks = ctx.alloc<T>(position::VECCALC, 8 * per_block);
+    const auto s0 = stat, s1 = stat[per_block];
+    const float inv_c = float(1.0 / double(t.cols)), inv_sqrt_c = std::sqrt(inv_c);
+    const uint64_t first = uint64_t(ctx.block_idx()) * t.per_block;
+    const uint64_t last = std::min(t.rows, first + t.per_block);
+    for (uint64_t r = first; r < last; ++r) {
+        const uint64_t row = b.inputs[0] + r * t.cols * sizeof(T);
+        // One pass over the row's chunks: fn(x chunk, column, length, padded length).
+        auto pass = [&](const auto& fn) {
+            for (uint64_t c0 = 0; c0 < t.cols; c0 += t.chunk) {
+                const uint64_t len = std::min(t.chunk, t.cols - c0);
+                auto xl = qx.alloc_tensor();
+                ctx.data_copy(xl, kernel::global_tensor<T>{row, t.cols}[c0], len);
+                qx.enque(xl);
+                auto xi = qx.deque();
+                fn(xi, c0, len, (len + per - 1) / per * per);
+                qx.free_tensor(xi);
+            }
+        };
+        // acc = combine over chunks of reduce(v): the chunk's padding must hold the identity.
+        auto accumulate = [&](local_tensor<T> acc, vec_opcode combine, local_tensor<T> v,
+                              uint64_t c0, uint64_t padded) {
+            kernel::reduce_rows(ctx, combine, part, v, half, 1, padded);
+            if (c0 == 0)
+                ctx.unary(vec_opcode::muls, acc, part, 1, 1.f);
+            else
+                ctx.vector_binary(combine, acc, acc, part, 1);
+        };
+        // y chunk = f(x chunk), stored at the chunk's place in the output row.
+        auto produce = [&](const auto& fn) {
+            pass([&](local_tensor<T> x, uint64_t c0, uint64_t len, uint64_t padded) {
+                auto y = qy.alloc_tensor();
+                fn(y, x, c0, len, padded);
+                qy.enque(y);
+                auto yo = qy.deque();
+                ctx.data_copy(
+                    kernel::global_tensor<T>{b.outputs[0] + r * t.cols * sizeof(T), t.cols}[c0], yo,
+                    len);
+                qy.free_tensor(yo);
+            });
+        };
+        auto spread = [&](local_tensor<T> s) { ctx.brcb(blocks, s, 1); };
+        const float ninf = -std::numeric_limits<float>::infinity();
+        if (op == row_op::softmax) {
+            pass([&](local_tensor<T> x, uint64_t c0, uint64_t len, uint64_t padded) {
+                kernel::fill_row_padding(ctx, x, 1, len, padded, ninf);
+                accumulate(s0, vec_opcode::max, x, c0, padded);
+            });
+            spread(s0);
+            pass([&](local_tensor<T> x, uint64_t c0, uint64_t len, uint64_t padded) {
+                kernel::fill_row_padding(ctx, x, 1, len, padded, ninf);
+                ctx.binary_block(vec_opcode::sub, work, x, blocks, padded);
+                ctx.unary(vec_opcode::exp, work, work, padded);
+                accumulate(s1, vec_opcode::add, work, c0, padded);
+            });
+            ctx.duplicate(part, 1.f, 1);
+            ctx.div(s1, part, s1, 1);
+            produce([&](local_tensor<T> y, local_tensor<T> x, uint64_t, uint64_t, uint64_t n) {
+                ctx.brcb(blocks, s0, 1);
+                ctx.binary_block(vec_opcode::sub, y, x, blocks, n);
+                ctx.unary(vec_opcode::exp, y, y, n);
+                ctx.brcb(blocks, s1, 1);
+                ctx.binary_block(vec_opcode::mul, y, y, blocks, n);
+            });
+            continue;
+        }
+        const bool centre = op == row_op::layernorm;
+        if (centre) {
+            pass([&](local_tensor<T> x, uint64_t c0, uint64_t len, uint64_t padded) {
+                kernel::fill_row_padding(ctx, x, 1, len, padded, 0);
+                accumulate(s0, vec_opcode::add, x, c0, padded);
+            });
+            ctx.unary(vec_opcode::muls, s0, s0, 1, inv_c);  // the mean
+            spread(s0);
+        }
+        // the variance (or mean square), scaled before squaring as in normalise_rows
+        pass([&](local_tensor<T> x, uint64_t c0, uint64_t len, uint64_t padded) {
+            kernel::fill_row_padding(ctx, x, 1, len, padded, 0);
+            if (centre) {
+                ctx.binary_block(vec_opcode::sub, work, x, blocks, padded);
+                kernel::fill_row_padding(ctx, work, 1, len, padded, 0);
+                ctx.unary(vec_opcode::muls, work, work, padded, inv_sqrt_c);
+            } else {
+                ctx.unary(vec_opcode::muls, work, x, padded, inv_sqrt_c);
+            }
+            ctx.mul(work, work, work, padded);
+            accumulate(s1, vec_opcode::add, work, c0, padded);
+        });
+        ctx.unary(vec_opcode::adds, s1, s1, 1, eps);
+        ctx.unary(vec_opcode::rsqrt, s1, s1, 1);
+        produce([&](local_tensor<T> y, local_tensor<T> x, uint64_t c0, uint64_t len, uint64_t n) {
+            auto g = qp.alloc_tensor();
+            ctx.data_copy(g, kernel::global_tensor<T>{b.inputs[1], t.cols}[c0], len);
+            qp.enque(g);
+            local_tensor<T> bt;
+            if (centre) {
+                bt = qp.alloc_tensor();
+                ctx.data_copy(bt, kernel::global_tensor<T>{b.inputs[2], t.cols}[c0], len);
+                qp.enque(bt);
+            }
+            if (centre) {
+                ctx.brcb(blocks, s0, 1);
+                ctx.binary_block(vec_opcode::sub, y, x, blocks, n);
+            } else {
+                ctx.unary(vec_opcode::muls, y, x, n, 1.f);
+            }
+            ctx.brcb(blocks, s1, 1);
+            ctx.binary_block(vec_opcode::mul, y, y, blocks, n);
+            g = qp.deque();
+            ctx.mul(y, y, g, n);
+            qp.free_tensor(g);
+            if (centre) {
+                bt = qp.deque();
+                ctx.add(y, y, bt, n);
+                qp.free_tensor(bt);
+            }
+        });
+    }
+}
+
+/// The long-row kernels of `op` (priority -1: used when a whole row does not fit UB).
+void register_long_row_kernels(registry& r, const std::string& op, unsigned params, row_op kind,
+                               double flops_per) {
+    for (dtype t : {dtype::fp16, dtype::fp32}) {
+        op_kernel k;
+        k.op = op;
+        k.name = op + "_long_rows_" + models::to_string(t);
+        k.dtypes = std::vector<dtype>(params + 2, t);
+        k.priority = -1;
+        k.tile = [kind, params, flops_per](const op_call& c, const platform::platform_config& p) {
+            const auto lt = long_rows_for(c, p);
+            const uint64_t n = c.inputs[0].elements(), e = models::dtype_size(c.inputs[0].type());
+            const uint64_t passes = kind == row_op::rmsnorm ? 2 : 3;
+            tiling_plan tp;
+            tp.block_dim = lt.block_dim;
+            tp.kind = models::kernel_kind::vector;
+            tp.bytes = ((passes + 1) * n + params * lt.cols * lt.rows) * e;
+            tp.flops = flops_per * double(n);
+            tp.data = std::make_shared<long_row_tiling>(lt);
+            return tp;
+        };
+        k.body = [t, kind](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
+                           const op_buffers& b) {
+            const auto& lt = *static_cast<const long_row_tiling*>(tp.data.get());
+            const float eps =
+                kind == row_op::softmax ? 0.f : float(std::get<double>(c.attrs.at("epsilon")));
+            with_type(t, [&](auto type) { long_rows<decltype(type)>(ctx, kind, lt, b, eps); });
+        };
+        r.add_kernel(std::move(k), NPUSIM_HERE);
+    }
+}
+
 void register_softmax(registry& r) {
     op_schema s;
     s.name = "softmax";
@@ -371,6 +562,7 @@ void register_softmax(registry& r) {
                                            t.stride);
                 });
         });
+    register_long_row_kernels(r, "softmax", 0, row_op::softmax, 5);
 }
 
 /// y = (x - mean) * rstd [* gamma + beta] with rstd = 1 / sqrt(var + eps); `centre` false
@@ -447,6 +639,8 @@ void register_norm_op(registry& r, const std::string& name, bool centre) {
     // each round once, on outputs of magnitude up to a few units.
     s.tolerance = 4e-3;
     r.add_op(std::move(s), NPUSIM_HERE);
+    register_long_row_kernels(r, name, centre ? 2 : 1, centre ? row_op::layernorm : row_op::rmsnorm,
+                              centre ? 8 : 5);
     register_row_kernels(r, name, centre ? 2 : 1, centre ? 8 : 5,
                          [centre](auto type, kernel::kernel_context& ctx, const op_call& c,
                                   const kernel::row_tiling& t, const op_buffers& b) {

@@ -92,6 +92,30 @@ const std::string rmsnorm_yaml = head +
                                  "  - {op: rmsnorm, inputs: [a, g], outputs: [a_y]}\n"
                                  "  - {op: rmsnorm, inputs: [b, g2], outputs: [b_y], stream: s2}\n";
 
+// Rows longer than any preset's UB holds with its queues: the long-row kernels, in chunks with
+// a tail.
+const std::string long_rows_yaml =
+    head +
+    "  a: {shape: [2, 40000], dtype: fp16, init: random, seed: 1}\n"
+    "  g: {shape: [40000], dtype: fp16, init: random, seed: 2}\n"
+    "  bt: {shape: [40000], dtype: fp16, init: random, seed: 3}\n"
+    "  s16: {shape: [2, 40000], dtype: fp16}\n"
+    "  l16: {shape: [2, 40000], dtype: fp16}\n"
+    "  r16: {shape: [2, 40000], dtype: fp16}\n"
+    "  b: {shape: [3, 20003], dtype: fp32, init: random, seed: 4}\n"
+    "  g2: {shape: [20003], dtype: fp32, init: random, seed: 5}\n"
+    "  bt2: {shape: [20003], dtype: fp32, init: random, seed: 6}\n"
+    "  s32: {shape: [3, 20003], dtype: fp32}\n"
+    "  l32: {shape: [3, 20003], dtype: fp32}\n"
+    "  r32: {shape: [3, 20003], dtype: fp32}\n"
+    "ops:\n"
+    "  - {op: softmax, inputs: [a], outputs: [s16]}\n"
+    "  - {op: layernorm, inputs: [a, g, bt], outputs: [l16], stream: s2}\n"
+    "  - {op: rmsnorm, inputs: [a, g], outputs: [r16]}\n"
+    "  - {op: softmax, inputs: [b], outputs: [s32], stream: s2}\n"
+    "  - {op: layernorm, inputs: [b, g2, bt2], outputs: [l32]}\n"
+    "  - {op: rmsnorm, inputs: [b, g2], outputs: [r32], stream: s2}\n";
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(ops_norm)
@@ -103,6 +127,22 @@ NPUSIM_PRESET_CASES(reduce_max, reduction_yaml("reduce_max"))
 NPUSIM_PRESET_CASES(softmax, softmax_yaml)
 NPUSIM_PRESET_CASES(layernorm, layernorm_yaml)
 NPUSIM_PRESET_CASES(rmsnorm, rmsnorm_yaml)
+NPUSIM_PRESET_CASES(long_rows, long_rows_yaml)
+
+// The row kernel while a row fits UB with its queues, the long-row kernel past that.
+BOOST_AUTO_TEST_CASE(kernel_choice_by_row_length) {
+    const auto tiny = platform::load_platform("tiny");
+    auto kernel_for = [&](int64_t cols) {
+        return ops::library()
+            .plan("rmsnorm",
+                  {tensor_desc("x", dtype::fp16, {3, cols}), tensor_desc("g", dtype::fp16, {cols})},
+                  {}, tiny)
+            .kernel->name;
+    };
+    BOOST_CHECK_EQUAL(kernel_for(1000), "rmsnorm_fp16");
+    BOOST_CHECK_EQUAL(kernel_for(9000), "rmsnorm_long_rows_fp16");
+}
+
 BOOST_AUTO_TEST_CASE(error_texts) {
     const tensor_desc x("x", dtype::fp16, {4, 10});
     expect_plan_error("reduce_sum", {x}, {{"axis", int64_t(2)}},

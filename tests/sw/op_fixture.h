@@ -55,19 +55,23 @@ inline std::string plan_error(const std::string& op, const std::vector<memory::t
 
 }  // namespace npusim::test
 
-/// One test case per preset (a process runs one simulation), each checking the workload
-/// `yaml_expr` with check_workload: name_tiny, name_ascend910, name_ascend910b1 and
-/// name_ascend310p3. CMake registers them (cmake/boost_test_cases.cmake).
-#define NPUSIM_PRESET_CASES(name, yaml_expr)                      \
-    BOOST_AUTO_TEST_CASE(name##_tiny) {                           \
-        ::npusim::test::check_workload("tiny", yaml_expr);        \
-    }                                                             \
-    BOOST_AUTO_TEST_CASE(name##_ascend910) {                      \
-        ::npusim::test::check_workload("ascend910", yaml_expr);   \
-    }                                                             \
-    BOOST_AUTO_TEST_CASE(name##_ascend910b1) {                    \
-        ::npusim::test::check_workload("ascend910b1", yaml_expr); \
-    }                                                             \
-    BOOST_AUTO_TEST_CASE(name##_ascend310p3) {                    \
-        ::npusim::test::check_workload("ascend310p3", yaml_expr); \
+/// One test case per preset (a process runs one simulation), each calling `fn(preset)`:
+/// name_tiny, name_ascend910, name_ascend910b1 and name_ascend310p3. CMake registers them
+/// (cmake/boost_test_cases.cmake).
+#define NPUSIM_PRESET_TESTS(name, fn)          \
+    BOOST_AUTO_TEST_CASE(name##_tiny) {        \
+        fn("tiny");                            \
+    }                                          \
+    BOOST_AUTO_TEST_CASE(name##_ascend910) {   \
+        fn("ascend910");                       \
+    }                                          \
+    BOOST_AUTO_TEST_CASE(name##_ascend910b1) { \
+        fn("ascend910b1");                     \
+    }                                          \
+    BOOST_AUTO_TEST_CASE(name##_ascend310p3) { \
+        fn("ascend310p3");                     \
     }
+
+/// NPUSIM_PRESET_TESTS checking the workload `yaml_expr` with check_workload.
+#define NPUSIM_PRESET_CASES(name, yaml_expr) \
+    NPUSIM_PRESET_TESTS(name, [](const char* p) { ::npusim::test::check_workload(p, yaml_expr); })

@@ -1,0 +1,62 @@
+// The shipped network workloads (configs/workloads/, from scripts/gen_workloads.py): each one's
+// reduced variant matches the CPU reference op by op on every preset, and each full-size
+// workload runs timing-only on every preset with every op launched.
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/sw/op_fixture.h"
+
+using namespace npusim;
+
+namespace {
+
+std::string shipped(const std::string& name) {
+    std::ifstream in(std::string(NPUSIM_SOURCE_DIR) + "/configs/workloads/" + name + ".yaml");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    BOOST_REQUIRE_MESSAGE(!ss.str().empty(), "missing workload " << name);
+    return ss.str();
+}
+
+/// Runs a full-size workload timing-only: no failure, one kernel per op that is not a view.
+void runs_timing_only(const std::string& preset, const std::string& name) {
+    auto cfg = platform::load_platform(preset);
+    cfg.set_timing_only();
+    const auto w = graph::load_workload_text(shipped(name), name + ".yaml");
+    const auto plan = graph::plan_workload(w, cfg);
+    graph::workload_result r;
+    std::vector<platform::op_record> ops;
+    test::run_runtime(cfg, [&](platform::chip& chip, runtime::context&) {
+        r = graph::run_workload(chip, plan, false, ops);
+    });
+    BOOST_CHECK_EQUAL(r.failure, "");
+    size_t kernels = 0, expected = 0;
+    for (const auto& o : ops) kernels += o.type == "kernel";
+    for (const auto& p : plan.ops) expected += !p.call.schema->view;
+    BOOST_CHECK_EQUAL(kernels, expected);
+    BOOST_CHECK_GT(r.peak_device_bytes, 0u);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(shipped_workloads)
+
+NPUSIM_PRESET_CASES(resnet50_check, shipped("resnet50_check"))
+NPUSIM_PRESET_CASES(bert_check, shipped("bert_check"))
+NPUSIM_PRESET_CASES(llama_prefill_check, shipped("llama_prefill_check"))
+NPUSIM_PRESET_CASES(llama_decode_check, shipped("llama_decode_check"))
+NPUSIM_PRESET_CASES(gemm_check, shipped("gemm_check"))
+
+NPUSIM_PRESET_TESTS(resnet50_b1, [](const char* p) { runs_timing_only(p, "resnet50_b1"); })
+NPUSIM_PRESET_TESTS(resnet50_b32, [](const char* p) { runs_timing_only(p, "resnet50_b32"); })
+NPUSIM_PRESET_TESTS(bert_base_s128, [](const char* p) { runs_timing_only(p, "bert_base_s128"); })
+NPUSIM_PRESET_TESTS(bert_base_s512, [](const char* p) { runs_timing_only(p, "bert_base_s512"); })
+NPUSIM_PRESET_TESTS(llama7b_prefill_s512,
+                    [](const char* p) { runs_timing_only(p, "llama7b_prefill_s512"); })
+NPUSIM_PRESET_TESTS(llama7b_decode_kv2048,
+                    [](const char* p) { runs_timing_only(p, "llama7b_decode_kv2048"); })
+NPUSIM_PRESET_TESTS(gemm_suite, [](const char* p) { runs_timing_only(p, "gemm_suite"); })
+
+BOOST_AUTO_TEST_SUITE_END()

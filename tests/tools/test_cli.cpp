@@ -15,7 +15,8 @@ BOOST_AUTO_TEST_SUITE(cli)
 
 BOOST_AUTO_TEST_CASE(run_tiny_writes_stats) {
     temp_file stats("stats", ".json");
-    const cli_result r = run_cli("run --platform tiny --stats '" + stats.str() + "'");
+    const cli_result r =
+        run_cli("run --platform tiny --workload dma_stream --stats '" + stats.str() + "'");
     BOOST_CHECK_EQUAL(r.rc, 0);
     BOOST_CHECK_MESSAGE(contains(r.out, "all bytes match"), r.out);
 
@@ -269,16 +270,34 @@ BOOST_AUTO_TEST_CASE(vcd_has_every_pipe) {
     }
 }
 
+// `npusim` alone is the main job: a BERT-base encoder layer on the default preset, every op
+// checked against its CPU reference.
+BOOST_AUTO_TEST_CASE(main_job_runs_and_checks_the_default_workload) {
+    const cli_result r = run_cli("");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    BOOST_CHECK_MESSAGE(contains(r.out, "npusim run: workload bert_base_s128"), r.out);
+    BOOST_CHECK_MESSAGE(contains(r.out, "platform   ascend910"), r.out);
+    BOOST_CHECK_MESSAGE(contains(r.out, "check      results match the CPU reference"), r.out);
+    BOOST_CHECK(contains(r.out, "check  softmax -> probs"));
+    // a shipped workload by name, from any directory
+    const cli_result w = run_cli("run --platform tiny --workload bert_check --check");
+    BOOST_CHECK_EQUAL(w.rc, 0);
+    BOOST_CHECK_MESSAGE(contains(w.out, "(configs/workloads/bert_check.yaml, 22 ops)"), w.out);
+}
+
 BOOST_AUTO_TEST_CASE(run_rejects_bad_workload_options) {
     auto r = run_cli("run --platform tiny --workload resnet");
     BOOST_CHECK_EQUAL(r.rc, 2);
     BOOST_CHECK(contains(r.out, "resnet: error: --workload: unknown workload"));
+    BOOST_CHECK(contains(r.out, "a shipped workload (bert_base_s128, "));
     BOOST_CHECK(contains(r.out, "a built-in: dma_stream, matmul, elementwise, streams"));
     r = run_cli("run --platform tiny --stream-bytes 0");
     BOOST_CHECK_EQUAL(r.rc, 2);
     BOOST_CHECK(contains(r.out, "--stream-bytes 0: error: --stream-bytes: not a positive size"));
     // The streams do not fit GM: a failed run (exit 1) that says how much it needed.
-    r = run_cli("run --platform tiny --set gm.capacity=1MiB --stream-bytes 1MiB");
+    r = run_cli(
+        "run --platform tiny --workload dma_stream --set gm.capacity=1MiB --stream-bytes "
+        "1MiB");
     BOOST_CHECK_EQUAL(r.rc, 1);
     BOOST_CHECK(contains(r.out, "dma_stream needs 6291456 bytes of GM but the chip has 1048576"));
 }

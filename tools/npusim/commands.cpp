@@ -15,6 +15,7 @@
 #include "platform/presets.h"
 #include "platform/simulation.h"
 #include "sw/graph/builtin_workloads.h"
+#include "sw/graph/shipped_workloads.h"
 #include "sw/graph/workload_runner.h"
 #include "sw/ops/registry.h"
 #include "tools/npusim/sweep_runner.h"
@@ -54,24 +55,30 @@ int cmd_run(const run_args& a) {
     const auto& kernels = graph::builtin_kernel_workloads();
     const bool kernel_workload =
         std::find(kernels.begin(), kernels.end(), a.workload) != kernels.end();
+    const graph::shipped_workload* shipped = graph::find_shipped_workload(a.workload);
     const bool file_workload =
-        a.workload.find('/') != std::string::npos ||
+        shipped || a.workload.find('/') != std::string::npos ||
         (a.workload.size() > 5 && (a.workload.substr(a.workload.size() - 5) == ".yaml" ||
                                    a.workload.substr(a.workload.size() - 4) == ".yml"));
     graph::workload wl;
     graph::workload_plan wl_plan;
     try {
         cfg = load_platform(a.platform, a.sets);
-        if (a.workload != "dma_stream" && !kernel_workload && !file_workload)
+        if (a.workload != "dma_stream" && !kernel_workload && !file_workload) {
+            std::string names;
+            for (const auto& w : graph::shipped_workloads()) names += ", " + w.name;
             throw config_error(a.workload, "--workload", "unknown workload",
-                               "give a workload file (.yaml) or a built-in: dma_stream, matmul, "
-                               "elementwise, streams");
+                               "give a workload file (.yaml), a shipped workload (" +
+                                   names.substr(2) +
+                                   ") or a built-in: dma_stream, matmul, elementwise, streams");
+        }
         if (a.check && a.timing_only)
             throw config_error("--check", "--check", "cannot check results in timing-only mode",
                                "drop --timing-only to compute real results");
         if (a.timing_only) cfg.set_timing_only();
         if (file_workload) {
-            wl = graph::load_workload(a.workload);
+            wl = shipped ? graph::load_workload_text(shipped->yaml, shipped->file)
+                         : graph::load_workload(a.workload);
             wl_plan = graph::plan_workload(wl, cfg);
         }
         bo.check = a.check;

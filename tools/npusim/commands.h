@@ -7,7 +7,7 @@ namespace npusim::tools {
 /// @brief Options of `npusim run` (DESIGN §7).
 struct run_args {
     std::string platform = "ascend910";
-    std::string workload = "dma_stream";
+    std::string workload = "bert_base_s128";  ///< graph::default_workload
     std::vector<std::string> sets;
     std::string stats_file, vcd_file, vcd_cores, vcd_window, timeline_file;
     std::vector<std::string> vcd_signals;

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "platform/presets.h"
+#include "sw/graph/shipped_workloads.h"
 #include "tools/npusim/commands.h"
 
 int sc_main(int argc, char* argv[]) {
@@ -17,8 +18,12 @@ int sc_main(int argc, char* argv[]) {
     auto* run_cmd = app.add_subcommand("run", "run a workload on a platform and print the report");
     run_cmd->add_option("--platform", run.platform, "platform YAML file or preset name")
         ->default_val(npusim::platform::default_preset);
-    run_cmd->add_option("--workload", run.workload,
-                        "workload (built-in: dma_stream, matmul, elementwise, streams)");
+    run_cmd
+        ->add_option("--workload", run.workload,
+                     "workload: a YAML file, a shipped one (see configs/workloads/, e.g. "
+                     "resnet50_b1, bert_base_s512, llama7b_decode_kv2048) or a built-in "
+                     "(dma_stream, matmul, elementwise, streams)")
+        ->default_val(npusim::graph::default_workload);
     run_cmd->add_option("--shape", run.shape, "matmul MxKxN, elementwise N or streams N");
     run_cmd->add_option("--depth", run.depth, "queue depth of the kernels (2 = double buffering)")
         ->check(CLI::Range(1, 4));
@@ -61,10 +66,11 @@ int sc_main(int argc, char* argv[]) {
     sweep_cmd->add_option("--emit", sweep.emit, "write a job array script only: slurm")
         ->check(CLI::IsMember({"slurm"}));
 
-    // `npusim` alone runs the default preset on the default workload.
-    const char* default_args[] = {argv[0], "run"};
+    // `npusim` alone runs the main job: the default workload on the default preset, with every
+    // op checked against its CPU reference.
+    const char* default_args[] = {argv[0], "run", "--check"};
     if (argc == 1) {
-        argc = 2;
+        argc = 3;
         argv = const_cast<char**>(default_args);
     }
     try {

@@ -453,13 +453,23 @@ matmul_tiling tile_matmul(const matmul_chip& chip, const matmul_problem& p, unsi
     std::optional<candidate> best;
     const uint32_t max_m = std::min<uint32_t>(256, uint32_t(round_up(p.m, 16)));
     const uint32_t max_n = std::min<uint32_t>(256, uint32_t(round_up(p.n, 16)));
-    for (uint32_t bm = 16; bm <= max_m; bm += 16)
-        for (uint32_t bn = 16; bn <= max_n; bn += 16)
-            for (unsigned l0c_depth : {2u, 1u}) {
-                auto c = evaluate(chip, p, std::min(bm, p.m), std::min(bn, p.n), depth, l0c_depth);
-                // Ties go to the earlier (double-buffered, then smaller) tile.
-                if (c && (!best || c->cycles < best->cycles * (1 - 1e-9))) best = c;
-            }
+    // A tile of a row-major operand is loaded row by row: keep those rows at least 256 bytes
+    // (128 fp16) when the buffers allow, or each one becomes its own short burst, which the
+    // cost model does not see.
+    const uint32_t wide = uint32_t(256 / models::dtype_size(p.in));
+    for (const bool narrow : {false, true}) {
+        const uint32_t min_m = p.transpose_a && !narrow ? std::min(max_m, wide) : 16;
+        const uint32_t min_n = !p.transpose_b && !narrow ? std::min(max_n, wide) : 16;
+        for (uint32_t bm = min_m; bm <= max_m; bm += 16)
+            for (uint32_t bn = min_n; bn <= max_n; bn += 16)
+                for (unsigned l0c_depth : {2u, 1u}) {
+                    auto c =
+                        evaluate(chip, p, std::min(bm, p.m), std::min(bn, p.n), depth, l0c_depth);
+                    // Ties go to the earlier (double-buffered, then smaller) tile.
+                    if (c && (!best || c->cycles < best->cycles * (1 - 1e-9))) best = c;
+                }
+        if (best) break;
+    }
     if (!best)
         throw std::invalid_argument("matmul: the core's buffers are too small for one fractal");
     matmul_tiling t = best->t;

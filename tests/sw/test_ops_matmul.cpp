@@ -303,4 +303,19 @@ BOOST_AUTO_TEST_CASE(swizzle_raises_l2_hit_rate) {
     BOOST_CHECK_GT(rate[1], rate[0] + 0.1);
 }
 
+// A GEMV (the LLaMA decode FFN) keeps B's tile rows at least 256 bytes wide at every cube clock:
+// narrower tiles load B in short strided bursts (at 0.9 GHz the cost model once picked 16
+// columns and the op ran 6x slower).
+BOOST_AUTO_TEST_CASE(gemv_tiles_keep_rows_wide) {
+    for (const char* clock : {"chip.clock.cube=0.9GHz", "chip.clock.cube=1.8GHz"}) {
+        const auto cfg = platform::load_platform("ascend910b1", {clock});
+        kernel::matmul_problem p;
+        p.m = 1;
+        p.k = 4096;
+        p.n = 11008;
+        const auto t = kernel::tile_matmul(kernel::matmul_chip_of(cfg), p);
+        BOOST_CHECK_MESSAGE(t.base_n >= 128, clock << ": base_n " << t.base_n);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

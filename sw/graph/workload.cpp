@@ -9,35 +9,18 @@
 
 #include "platform/config/config_error.h"
 #include "platform/config/schema.h"
+#include "platform/config/yaml_checks.h"
 #include "sw/ops/registry.h"
 
 namespace npusim::graph {
 
 using platform::config_error;
+using platform::only_keys;
 
 namespace {
 
 std::string at(const std::string& source, const YAML::Node& n) {
-    return platform::source_position(source, n.Mark().line, n.Mark().column);
-}
-
-std::string list(const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-    return s;
-}
-
-/// Rejects keys other than `allowed` in a mapping, naming the closest allowed one.
-void only_keys(const std::string& source, const YAML::Node& map, const std::string& path,
-               const std::vector<std::string>& allowed) {
-    for (const auto& kv : map) {
-        const std::string key = kv.first.as<std::string>();
-        if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-        const std::string near = platform::closest(key, allowed);
-        throw config_error(
-            at(source, kv.first), path + key, "unknown key",
-            near.empty() ? "allowed keys: " + list(allowed) : "did you mean '" + near + "'?");
-    }
+    return platform::yaml_position(source, n);
 }
 
 models::dtype parse_dtype(const std::string& source, const YAML::Node& n, const std::string& key) {
@@ -49,7 +32,7 @@ models::dtype parse_dtype(const std::string& source, const YAML::Node& n, const 
         names.push_back(models::to_string(t));
     }
     throw config_error(at(source, n), key, "unknown dtype '" + text + "'",
-                       "use one of " + list(names));
+                       "use one of " + platform::join_names(names));
 }
 
 ops::attr_value parse_attr(const std::string& source, const YAML::Node& n, const std::string& key) {

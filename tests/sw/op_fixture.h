@@ -12,13 +12,6 @@
 
 namespace npusim::test {
 
-/// The presets every op is checked on: coupled (tiny, ascend910, ascend310p3) and split
-/// (ascend910b1).
-inline const std::vector<std::string>& all_presets() {
-    static const std::vector<std::string> p = {"tiny", "ascend910", "ascend910b1", "ascend310p3"};
-    return p;
-}
-
 /// Runs `yaml` on a platform with --check and returns the result (failure text, checks).
 inline graph::workload_result run_checked(const platform::platform_config& cfg,
                                           const std::string& yaml) {
@@ -40,6 +33,43 @@ inline void check_workload(const std::string& preset, const std::string& yaml) {
     for (const auto& c : r.checks)
         BOOST_CHECK_MESSAGE(c.ok, preset << ": " << c.label << " max error " << c.max_error
                                          << " over tolerance " << c.tolerance);
+}
+
+/// A workload run timing-only: its result, op records and plan.
+struct timing_run {
+    graph::workload_result result;
+    std::vector<platform::op_record> ops;
+    graph::workload_plan plan;
+};
+
+/// Runs `yaml` (named `source` in errors) timing-only on `preset`.
+inline timing_run run_timing_only(const std::string& preset, const std::string& yaml,
+                                  const std::string& source) {
+    auto cfg = platform::load_platform(preset);
+    cfg.set_timing_only();
+    timing_run t;
+    const auto w = graph::load_workload_text(yaml, source);
+    t.plan = graph::plan_workload(w, cfg);
+    run_runtime(cfg, [&](platform::chip& chip, runtime::context&) {
+        t.result = graph::run_workload(chip, t.plan, false, t.ops);
+    });
+    return t;
+}
+
+/// `yaml` runs timing-only on `preset`: no failure, and one kernel that takes time for every
+/// op that is not a view.
+inline void check_runs_timing_only(const std::string& preset, const std::string& yaml,
+                                   const std::string& source) {
+    const timing_run t = run_timing_only(preset, yaml, source);
+    BOOST_CHECK_EQUAL(t.result.failure, "");
+    size_t kernels = 0, expected = 0;
+    for (const auto& o : t.ops)
+        if (o.type == "kernel") {
+            ++kernels;
+            BOOST_CHECK_GT(o.end_ps, o.start_ps);
+        }
+    for (const auto& p : t.plan.ops) expected += !p.call.schema->view;
+    BOOST_CHECK_EQUAL(kernels, expected);
 }
 
 /// The op_error text of planning `op` on tiny ("" if planning succeeds).

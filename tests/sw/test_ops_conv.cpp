@@ -8,6 +8,7 @@
 
 using namespace npusim;
 using test::check_workload;
+using test::plan_error;
 
 namespace {
 
@@ -129,34 +130,7 @@ const std::string resnet50_layers =
 
 /// Runs ResNet-50's layers timing-only on a preset: no fault, every op timed.
 void check_resnet50_fits(const std::string& preset) {
-    auto cfg = platform::load_platform(preset);
-    cfg.set_timing_only();
-    const auto w = graph::load_workload_text(resnet50_layers, "resnet50.yaml");
-    const auto plan = graph::plan_workload(w, cfg);
-    graph::workload_result r;
-    std::vector<platform::op_record> ops;
-    test::run_runtime(cfg, [&](platform::chip& chip, runtime::context&) {
-        r = graph::run_workload(chip, plan, false, ops);
-    });
-    BOOST_CHECK_EQUAL(r.failure, "");
-    size_t kernels = 0;
-    for (const auto& o : ops)
-        if (o.type == "kernel") {
-            ++kernels;
-            BOOST_CHECK_GT(o.end_ps, o.start_ps);
-        }
-    BOOST_CHECK_EQUAL(kernels, w.ops.size());
-}
-
-/// The op_error text of planning `op` on tiny.
-std::string plan_error(const std::string& op, const std::vector<memory::tensor_desc>& in,
-                       const ops::attr_map& attrs) {
-    try {
-        ops::library().plan(op, in, attrs, platform::load_platform("tiny"));
-    } catch (const ops::op_error& e) {
-        return e.what();
-    }
-    return "no error";
+    test::check_runs_timing_only(preset, resnet50_layers, "resnet50.yaml");
 }
 
 memory::tensor_desc fp16(const std::string& name, std::vector<int64_t> shape) {

@@ -12,6 +12,7 @@
 #include "tests/sw/op_fixture.h"
 
 using namespace npusim;
+using test::plan_error;
 
 namespace {
 
@@ -109,17 +110,6 @@ const std::string batch_yaml = workload(
     "  - {op: matmul, inputs: [a2, b], outputs: [c3], attrs: {out_dtype: fp32}}\n"
     "  - {op: matmul, inputs: [at, b2], outputs: [c4], attrs: {transpose_a: true}}\n"
     "  - {op: matmul_bias, inputs: [a, b, bias], outputs: [c5]}\n");
-
-/// The op_error text of planning `op` on these inputs and attributes.
-std::string plan_error(const std::string& op, std::vector<memory::tensor_desc> in,
-                       ops::attr_map attrs = {}) {
-    try {
-        ops::library().plan(op, std::move(in), std::move(attrs), platform::load_platform("tiny"));
-    } catch (const ops::op_error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 memory::tensor_desc t(const char* name, models::dtype d, std::vector<int64_t> shape) {
     return memory::tensor_desc(name, d, std::move(shape));

@@ -137,7 +137,9 @@ int cmd_run(const run_args& a) {
     }
     if (!a.quiet) {
         std::cout << "npusim run: workload " << (file_workload ? wl.name : a.workload) << " ("
-                  << (file_workload ? fmt::format("{}, {} ops", a.workload, wl.ops.size())
+                  << (file_workload
+                          ? fmt::format("{}, {} ops", shipped ? shipped->file : a.workload,
+                                        wl.ops.size())
                       : kernel_workload
                           ? "shape " + (a.shape.empty() ? std::string("default") : a.shape)
                           : fmt::format("{} KiB per core", ds.bytes_per_core / 1024))

@@ -10,35 +10,19 @@
 
 #include "platform/config/config_error.h"
 #include "platform/config/schema.h"
+#include "platform/config/yaml_checks.h"
 
 namespace npusim::tools {
 
 using platform::config_error;
+using platform::only_keys;
 
 namespace {
 
 using settings = std::vector<std::pair<std::string, std::string>>;
 
 std::string at(const std::string& source, const YAML::Node& n) {
-    return platform::source_position(source, n.Mark().line, n.Mark().column);
-}
-
-std::string join(const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-    return s;
-}
-
-void only_keys(const std::string& source, const YAML::Node& map, const std::string& path,
-               const std::vector<std::string>& allowed) {
-    for (const auto& kv : map) {
-        const std::string key = kv.first.as<std::string>();
-        if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-        const std::string near = platform::closest(key, allowed);
-        throw config_error(
-            at(source, kv.first), path + key, "unknown key",
-            near.empty() ? "allowed keys: " + join(allowed) : "did you mean '" + near + "'?");
-    }
+    return platform::yaml_position(source, n);
 }
 
 /// A varied key must be a platform key; a misspelling names the closest one.

@@ -188,7 +188,7 @@ void conv2d_kernel(kernel_context& ctx, global_tensor<half> x, global_tensor<hal
             ctx.l0c_to_ub(nz, acc, uint64_t(mp) * np);
             qc.free_tensor(acc);
             auto nd = qout->alloc_tensor();
-            nz_to_nd(ctx, nd, nz, mr, mp, np);
+            nz_to_nd<half>(ctx, nd, np, nz, mr, mp, 0, np / 16);
             qout->enque(nd);
             auto ub = qout->deque();
             ctx.copy_2d<half>(mem_space::gm, out.addr, mem_space::ub, ub.offset, mr, nr, s.pixels(),

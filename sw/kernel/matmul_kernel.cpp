@@ -175,33 +175,6 @@ void set_mask(models::vector_op& op, uint32_t n) {
     op.mask_hi = n <= 64 ? 0 : n >= 128 ? ~0ull : (1ull << (n - 64)) - 1;
 }
 
-// NZ -> ND inside UB with the vector unit: x * 1 copies exactly, block strides reorder. A
-// repeat takes one row of up to 8 fractal columns, a 32-byte piece of each; 4-byte elements
-// have two pieces per fractal row, so two passes. Columns [block0, block0 + blocks) x 16 of the
-// NZ tile (mp padded rows) go to nd, `pitch` elements per row.
-template <class E>
-void nz_to_nd(kernel_context& ctx, local_tensor<E> nd, uint32_t pitch, local_tensor<E> nz,
-              uint32_t rows, uint32_t mp, uint32_t block0, uint32_t blocks) {
-    constexpr uint32_t e = sizeof(E), pieces = e / 2, per_piece = 32 / e;
-    for (uint32_t g = 0; g < blocks; g += 8)
-        for (uint32_t h = 0; h < pieces; ++h)
-            for (uint32_t r0 = 0; r0 < rows; r0 += 255) {
-                models::vector_op op;
-                op.op = models::vec_opcode::muls;
-                op.type = op.dst_type = dtype_of<E>();
-                op.scalar = 1.0f;
-                op.repeats = std::min(255u, rows - r0);
-                set_mask(op, std::min(8u, blocks - g) * per_piece);
-                op.src0 = op.src1 = nz.offset + (uint64_t(block0 + g) * mp + r0) * 16 * e + h * 32;
-                op.src0_blk_stride = op.src1_blk_stride = uint16_t(mp * pieces);
-                op.src0_rep_stride = op.src1_rep_stride = uint16_t(pieces);
-                op.dst = nd.offset + (uint64_t(r0) * pitch + g * 16) * e + h * 32;
-                op.dst_blk_stride = uint16_t(pieces);
-                op.dst_rep_stride = uint16_t(pitch * e / 32);
-                ctx.vector(op);
-            }
-}
-
 // nd[r][c] += bias[c] for `rows` rows of `cols` columns, `pitch` elements apart: one repeat per
 // row, the bias re-read with repeat stride 0.
 template <class E>
@@ -437,6 +410,39 @@ void run_with_in(kernel_context& ctx, const matmul_args& g, const matmul_tiling&
 }
 
 }  // namespace
+
+// x * 1 copies exactly and block strides reorder. A repeat takes one row of up to 8 fractal
+// columns, a 32-byte piece of each; 4-byte elements have two pieces per fractal row, so two passes.
+// Columns [block0, block0 + blocks) x 16 of the NZ tile (mp padded rows) go to nd, `pitch` elements
+// per row.
+template <class E>
+void nz_to_nd(kernel_context& ctx, local_tensor<E> nd, uint32_t pitch, local_tensor<E> nz,
+              uint32_t rows, uint32_t mp, uint32_t block0, uint32_t blocks) {
+    constexpr uint32_t e = sizeof(E), pieces = e / 2, per_piece = 32 / e;
+    for (uint32_t g = 0; g < blocks; g += 8)
+        for (uint32_t h = 0; h < pieces; ++h)
+            for (uint32_t r0 = 0; r0 < rows; r0 += 255) {
+                models::vector_op op;
+                op.op = models::vec_opcode::muls;
+                op.type = op.dst_type = dtype_of<E>();
+                op.scalar = 1.0f;
+                op.repeats = std::min(255u, rows - r0);
+                set_mask(op, std::min(8u, blocks - g) * per_piece);
+                op.src0 = op.src1 = nz.offset + (uint64_t(block0 + g) * mp + r0) * 16 * e + h * 32;
+                op.src0_blk_stride = op.src1_blk_stride = uint16_t(mp * pieces);
+                op.src0_rep_stride = op.src1_rep_stride = uint16_t(pieces);
+                op.dst = nd.offset + (uint64_t(r0) * pitch + g * 16) * e + h * 32;
+                op.dst_blk_stride = uint16_t(pieces);
+                op.dst_rep_stride = uint16_t(pitch * e / 32);
+                ctx.vector(op);
+            }
+}
+template void nz_to_nd<half>(kernel_context&, local_tensor<half>, uint32_t, local_tensor<half>,
+                             uint32_t, uint32_t, uint32_t, uint32_t);
+template void nz_to_nd<float>(kernel_context&, local_tensor<float>, uint32_t, local_tensor<float>,
+                              uint32_t, uint32_t, uint32_t, uint32_t);
+template void nz_to_nd<int32_t>(kernel_context&, local_tensor<int32_t>, uint32_t,
+                                local_tensor<int32_t>, uint32_t, uint32_t, uint32_t, uint32_t);
 
 matmul_chip matmul_chip_of(const platform::platform_config& p) {
     matmul_chip c;

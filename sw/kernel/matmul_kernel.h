@@ -56,6 +56,13 @@ matmul_chip matmul_chip_of(const platform::platform_config& p);
 matmul_tiling tile_matmul(const matmul_chip& chip, const matmul_problem& p, unsigned depth = 2,
                           uint32_t swizzle = 0);
 
+/// @brief NZ -> ND inside UB on the vector unit: fractal columns [block0, block0 + blocks) x 16
+/// of an NZ tile with mp padded rows go to `nd`, rows of `pitch` elements. How a coupled chip's
+/// result tile is reordered between L0C and GM. E: half, float or int32_t.
+template <class E>
+void nz_to_nd(kernel_context& ctx, local_tensor<E> nd, uint32_t pitch, local_tensor<E> nz,
+              uint32_t rows, uint32_t mp, uint32_t block0, uint32_t blocks);
+
 /// @brief GM byte addresses of the operands.
 struct matmul_args {
     uint64_t a = 0, b = 0, c = 0, bias = 0;

@@ -9,11 +9,6 @@
 
 namespace npusim::kernel {
 
-/// @brief NZ (mp padded rows, np columns) -> ND rows of np elements inside UB, on the vector
-/// unit: how a coupled chip's fp16 result tile is reordered between L0C and GM.
-void nz_to_nd(kernel_context& ctx, local_tensor<half> nd, local_tensor<half> nz, uint32_t rows,
-              uint32_t mp, uint32_t np);
-
 /// @brief Tiling of z = x + y over n elements.
 struct elementwise_tiling {
     uint64_t n = 0;

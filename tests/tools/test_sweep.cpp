@@ -182,6 +182,19 @@ BOOST_AUTO_TEST_CASE(emit_slurm_writes_array_script) {
                         points);
 }
 
+// A point that runs past the sweep's timeout is killed and recorded as timed out.
+BOOST_AUTO_TEST_CASE(slow_point_times_out) {
+    const temp_dir tmp("sweept");
+    const std::string file = (tmp.path / "s.yaml").string(), out = (tmp.path / "out").string();
+    std::ofstream(file) << "schema: npusim.sweep/1\nname: t\nplatform: ascend910\n"
+                           "workloads: [bert_base_s512]\ntiming_only: false\ntimeout: 0.2\n"
+                           "parameters:\n  - list: {chip.cores: [32]}\n";
+    const cli_result r = run_cli("sweep '" + file + "' --out '" + out + "'");
+    BOOST_CHECK_EQUAL(r.rc, 1);
+    BOOST_CHECK_MESSAGE(contains(r.out, "point 0 timeout: timed out after 0.2 s"), r.out);
+    BOOST_CHECK(contains(read_file(out + "/results.csv"), ",timeout,"));
+}
+
 BOOST_AUTO_TEST_CASE(sweep_file_errors_name_line_and_key) {
     temp_file f("bad", ".yaml");
     std::ofstream(f.str()) << "schema: npusim.sweep/1\nworkloads: [mlp]\nparameters:\n"

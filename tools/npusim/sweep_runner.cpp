@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -97,7 +99,7 @@ json finish_point(const sweep_spec& s, const sweep_point& p, const sweep_options
         r["error"] = "could not start " + o.self;
     } else if (timed_out) {
         r["status"] = "timeout";
-        r["error"] = "timed out after " + std::to_string(int(s.timeout_s)) + " s";
+        r["error"] = fmt::format("timed out after {:g} s", s.timeout_s);
     } else if (WIFSIGNALED(wstatus)) {
         r["status"] = "crashed";
         r["error"] = std::string("killed by signal ") + std::to_string(WTERMSIG(wstatus)) + " (" +

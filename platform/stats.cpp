@@ -193,18 +193,30 @@ std::string format_report(const json& s) {
         const double peak_flops = s["peak_fp16_flops"].get<double>();
         line(fmt::format("  {:<24} {:<12} {:>10} {:>10} {:>9} {:>9} {:>9} {:>6}", "op", "type",
                          "start us", "time us", "MiB", "GB/s", "TFLOP/s", "bound"));
+        // Host copies (a network's weights) are summed in one line after the table.
+        size_t copies = 0;
+        double copy_bytes = 0, copy_ns = 0;
         for (auto& o : ops) {
             const double dt = o["end_ns"].get<double>() - o["start_ns"].get<double>();
             const double b = o["bytes"].get<double>(), f = o["flops"].get<double>();
+            const std::string type = o["type"].get<std::string>();
+            if (type.rfind("memcpy", 0) == 0 && ops.size() > 24) {
+                ++copies;
+                copy_bytes += b;
+                copy_ns += dt;
+                continue;
+            }
             const double gbs = dt > 0 ? b / dt : 0.0, tflops = dt > 0 ? f / dt / 1e3 : 0.0;
             const char* bound = f == 0                                                  ? "memory"
                                 : (tflops * 1e12 / peak_flops) >= (gbs * 1e9 / peak_bw) ? "compute"
                                                                                         : "memory";
             line(fmt::format("  {:<24} {:<12} {:>10.3f} {:>10.3f} {:>9.3f} {:>9.1f} {:>9.2f} {:>6}",
-                             o["name"].get<std::string>(), o["type"].get<std::string>(),
-                             o["start_ns"].get<double>() / 1000, dt / 1000, b / 1048576, gbs,
-                             tflops, bound));
+                             o["name"].get<std::string>(), type, o["start_ns"].get<double>() / 1000,
+                             dt / 1000, b / 1048576, gbs, tflops, bound));
         }
+        if (copies)
+            line(fmt::format("  and {} host copies: {:.2f} MiB in {:.3f} us", copies,
+                             copy_bytes / 1048576, copy_ns / 1000));
     }
     return out;
 }

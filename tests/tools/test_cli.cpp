@@ -285,6 +285,20 @@ BOOST_AUTO_TEST_CASE(main_job_runs_and_checks_the_default_workload) {
     BOOST_CHECK_MESSAGE(contains(w.out, "(configs/workloads/bert_check.yaml, 22 ops)"), w.out);
 }
 
+// Output paths that cannot be written are bad input, found before the run.
+BOOST_AUTO_TEST_CASE(unwritable_outputs_are_bad_input) {
+    auto r = run_cli("run --platform tiny --workload mlp --timeline /nonexistent/dir/t.json");
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(r.out,
+                                 "/nonexistent/dir/t.json: error: --timeline: cannot "
+                                 "write this file\n  hint: check that its directory "
+                                 "exists and is writable"),
+                        r.out);
+    r = run_cli("run --platform tiny --workload mlp --stats /nonexistent/s.json");
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK(contains(r.out, "/nonexistent/s.json: error: --stats: cannot write this file"));
+}
+
 BOOST_AUTO_TEST_CASE(run_rejects_bad_workload_options) {
     auto r = run_cli("run --platform tiny --workload resnet");
     BOOST_CHECK_EQUAL(r.rc, 2);

@@ -212,6 +212,43 @@ BOOST_AUTO_TEST_CASE(sweep_file_errors_name_line_and_key) {
                                  "gm.latency: zip lists must have equal lengths (1 here, "
                                  "2 for chip.cores)"),
                         r.out);
+    const std::pair<std::string, std::string> cases[] = {
+        {"schema: npusim.sweep/1\nworkloads: [mlp]\nparameters:\n"
+         "  - range: {chip.cores: {from: 8, to: 4, step: 2}}\n",
+         ": error: chip.cores: needs from <= to and step > 0"},
+        {"schema: npusim.sweep/1\nworkload: [mlp]\n",
+         ":2:1: error: workload: unknown key\n  hint: did you mean 'workloads'?"},
+        {"schema: npusim.sweep/1\nparameters: []\n", ": error: workloads: missing"},
+        {"schema: npusim.sweep/1\nworkloads: [mlp]\nparameters:\n  - list: {chip.cores: 8}\n",
+         ": error: chip.cores: expected a non-empty list of values"},
+        {"schema: npusim.sweep/1\nworkloads: [mlp]\nset: {gm.bandwith: 1TB/s}\n",
+         ":3:7: error: gm.bandwith: not a platform key\n  hint: did you mean 'gm.bandwidth'?"},
+        {"schema: npusim.sweep/1\nworkloads: [mlp]\ntimeout: soon\n",
+         ":3:10: error: timeout: not a number of seconds"}};
+    for (const auto& [yaml, text] : cases) {
+        std::ofstream(f.str()) << yaml;
+        r = run_cli("sweep '" + f.str() + "'");
+        BOOST_CHECK_EQUAL(r.rc, 2);
+        BOOST_CHECK_MESSAGE(contains(r.out, text), "want '" << text << "' in: " << r.out);
+    }
+    std::ofstream(f.str()) << "schema: npusim.sweep/1\nworkloads: [mlp]\n";
+    r = run_cli("sweep '" + f.str() + "' --point 3");
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(r.out, "--point 3 is out of range; " + f.str() + " has 1 points"),
+                        r.out);
+}
+
+// --slurm with no reachable Slurm says so and how to start one.
+BOOST_AUTO_TEST_CASE(slurm_unavailable_is_reported) {
+    setenv("SLURM_CONF", "/nonexistent/slurm.conf", 1);  // never a real cluster's
+    const temp_dir tmp("noslurm");
+    const std::string file = (tmp.path / "s.yaml").string();
+    std::ofstream(file) << "schema: npusim.sweep/1\nworkloads: [mlp]\n";
+    const cli_result r =
+        run_cli("sweep '" + file + "' --out '" + (tmp.path / "out").string() + "' --slurm");
+    BOOST_CHECK_EQUAL(r.rc, 1);
+    BOOST_CHECK_MESSAGE(contains(r.out, "npusim sweep: sbatch failed: "), r.out);
+    BOOST_CHECK_MESSAGE(contains(r.out, "hint: is Slurm running and SLURM_CONF set?"), r.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

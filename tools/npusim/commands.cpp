@@ -102,6 +102,12 @@ int cmd_run(const run_args& a) {
                 std::tie(v.from_ps, v.to_ps) = parse_time_window(a.vcd_window);
             vcd = v;
         }
+        // Output files are opened before the run, so a bad path costs no simulation.
+        for (const auto& [flag, path] :
+             {std::pair{"--timeline", a.timeline_file}, std::pair{"--stats", a.stats_file}})
+            if (!path.empty() && !std::ofstream(path))
+                throw config_error(path, flag, "cannot write this file",
+                                   "check that its directory exists and is writable");
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         return 2;

@@ -70,6 +70,11 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_key_and_fix) {
               "tensors.x.high: '0' is not a whole number >= 1"},
              {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: ones, high: 3}\n",
               "tensors.x.high: only init 'randint' takes 'high'"},
+             {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: ones, scale: 3}\n",
+              "tensors.x.scale: only init 'random' takes 'scale'"},
+             {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: random, scale: -1}\n",
+              "tensors.x.scale: '-1' is not a number > 0\n  hint: random values are uniform in "
+              "[-scale, scale], e.g. 0.05"},
              {head + t + "ops:\n  - {op: ad, inputs: [x, x], outputs: [y]}\n",
               "w.yaml:7:10: error: ops[0].op: unknown op 'ad' (did you mean 'add'?)"},
              {head + t + "ops:\n  - {op: add, inputs: [x, xx], outputs: [y]}\n",

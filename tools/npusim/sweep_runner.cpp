@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -125,22 +126,25 @@ json finish_point(const sweep_spec& s, const sweep_point& p, const sweep_options
     return r;
 }
 
-/// Waits for `pid` up to the point's timeout, killing it then.
-json wait_point(const sweep_spec& s, const sweep_point& p, const sweep_options& o, pid_t pid,
-                clock_type::time_point t0) {
+/// A point's simulation in flight.
+struct running {
+    const sweep_point* p;
+    pid_t pid;
+    clock_type::time_point t0;
+};
+
+/// The point's record once its process has exited, or has been killed at the timeout.
+std::optional<json> poll(const sweep_spec& s, const sweep_options& o, const running& r) {
     int st = 0;
-    for (;;) {
-        if (waitpid(pid, &st, WNOHANG) == pid) break;
-        const double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
-        if (wall > s.timeout_s) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            return finish_point(s, p, o, st, true, true, wall);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const double wall = std::chrono::duration<double>(clock_type::now() - r.t0).count();
+    const bool exited = waitpid(r.pid, &st, WNOHANG) == r.pid;
+    const bool late = !exited && wall > s.timeout_s;
+    if (late) {
+        kill(r.pid, SIGKILL);
+        waitpid(r.pid, &st, 0);
     }
-    return finish_point(s, p, o, st, true, false,
-                        std::chrono::duration<double>(clock_type::now() - t0).count());
+    if (!exited && !late) return std::nullopt;
+    return finish_point(s, *r.p, o, st, true, late, wall);
 }
 
 /// Results already recorded in results.jsonl, by label.
@@ -199,8 +203,7 @@ void append_result(const sweep_spec& s, const sweep_options& o, const json& r) {
 /// Progress: a bar redrawn in place on a terminal, one plain line per point otherwise.
 class progress {
   public:
-    progress(size_t total, unsigned jobs)
-        : m_total(total), m_jobs(jobs), m_tty(isatty(2)), m_t0(clock_type::now()) {}
+    explicit progress(size_t total) : m_total(total), m_tty(isatty(2)), m_t0(clock_type::now()) {}
     void point_done(const json& r) {
         ++m_done;
         if (r["status"] != "ok") ++m_failed;
@@ -222,12 +225,10 @@ class progress {
                          r["error"].get<std::string>().empty() ? "" : ": ",
                          r["error"].get<std::string>().c_str(), m_failed, eta);
         }
-        (void)m_jobs;
     }
 
   private:
     size_t m_total, m_done = 0, m_failed = 0;
-    unsigned m_jobs;
     bool m_tty;
     clock_type::time_point m_t0;
 };
@@ -257,10 +258,12 @@ std::set<std::string> recorded_labels(const sweep_options& o) {
 }
 
 json run_point(const sweep_spec& s, const sweep_point& p, const sweep_options& o) {
-    const auto t0 = clock_type::now();
-    const pid_t pid = start_point(s, p, o);
-    if (pid < 0) return finish_point(s, p, o, 0, false, false, 0);
-    return wait_point(s, p, o, pid, t0);
+    const running r{&p, start_point(s, p, o), clock_type::now()};
+    if (r.pid < 0) return finish_point(s, p, o, 0, false, false, 0);
+    for (;;) {
+        if (auto done = poll(s, o, r)) return *done;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 int run_sweep(const sweep_spec& s, const sweep_options& o) {
@@ -272,12 +275,7 @@ int run_sweep(const sweep_spec& s, const sweep_options& o) {
     if (!done.empty())
         std::fprintf(stderr, "resuming: %zu of %zu points already recorded in %s\n",
                      s.points.size() - todo.size(), s.points.size(), o.out_dir.c_str());
-    progress bar(todo.size(), o.jobs);
-    struct running {
-        const sweep_point* p;
-        pid_t pid;
-        clock_type::time_point t0;
-    };
+    progress bar(todo.size());
     std::vector<running> busy;
     size_t next = 0;
     while (next < todo.size() || !busy.empty()) {
@@ -294,19 +292,9 @@ int run_sweep(const sweep_spec& s, const sweep_options& o) {
             busy.push_back({p, pid, t0});
         }
         for (size_t i = 0; i < busy.size();) {
-            int st = 0;
-            const double wall =
-                std::chrono::duration<double>(clock_type::now() - busy[i].t0).count();
-            const bool exited = waitpid(busy[i].pid, &st, WNOHANG) == busy[i].pid;
-            const bool late = !exited && wall > s.timeout_s;
-            if (late) {
-                kill(busy[i].pid, SIGKILL);
-                waitpid(busy[i].pid, &st, 0);
-            }
-            if (exited || late) {
-                const json r = finish_point(s, *busy[i].p, o, st, true, late, wall);
-                append_result(s, o, r);
-                bar.point_done(r);
+            if (auto r = poll(s, o, busy[i])) {
+                append_result(s, o, *r);
+                bar.point_done(*r);
                 busy.erase(busy.begin() + long(i));
             } else {
                 ++i;

@@ -16,5 +16,5 @@ python3 scripts/timeline_svg.py "$tmp/bert.json" "$out/timeline_bert_s128.svg" -
 # The shipped BERT sweep: cores x GM bandwidth, one plot per metric.
 ./build/npusim sweep configs/sweeps/bert_cores_bandwidth.yaml --jobs 2 --out "$tmp/sweep" >/dev/null
 cp "$tmp/sweep/plots/summary_device_span_ns.svg" "$out/sweep_bert_cores_bandwidth.svg"
-cp "$tmp/sweep/summary.txt" "$out/sweep_bert_cores_bandwidth.txt"
+sed "s|$tmp/sweep|sweeps/bert_cores_bandwidth|" "$tmp/sweep/summary.txt" >"$out/sweep_bert_cores_bandwidth.txt"
 echo "wrote $out/timeline_bert_s128.svg, $out/sweep_bert_cores_bandwidth.svg"

@@ -56,9 +56,13 @@ bool simulation::run(const host_program& program) {
             "reaper");
         sc_core::sc_start();
     }
-    if (m_vcd) m_vcd->close();
-    if (m_timeline) m_timeline->close();
-    return m_error.empty();
+    try {
+        if (m_vcd) m_vcd->close();
+        if (m_timeline) m_timeline->close();
+    } catch (const std::exception& e) {
+        m_trace_error = e.what();
+    }
+    return m_error.empty() && m_trace_error.empty();
 }
 
 nlohmann::json simulation::stats() {

@@ -30,10 +30,12 @@ class simulation {
 
     chip& get_chip() { return *m_chip; }
 
-    /// @brief Runs to completion. Returns false (see error()) if the host program threw or
-    /// was left waiting when no more events remained (a deadlock).
+    /// @brief Runs to completion, then writes the VCD and timeline. Returns false if the host
+    /// program threw or was left waiting when no more events remained (a deadlock; see error()),
+    /// or if a trace file could not be written (see trace_error()).
     bool run(const host_program& program);
     const std::string& error() const { return m_error; }
+    const std::string& trace_error() const { return m_trace_error; }
     nlohmann::json stats();
 
   private:
@@ -42,7 +44,7 @@ class simulation {
     std::unique_ptr<timeline_writer> m_timeline;
     std::unique_ptr<trace_fanout> m_fanout;
     std::vector<op_record> m_ops;
-    std::string m_error;
+    std::string m_error, m_trace_error;
 };
 
 }  // namespace npusim::platform

@@ -113,6 +113,8 @@ size_t timeline_writer::close() {
         ++tid;
     }
     out << "\n]}\n";
+    out.close();
+    if (!out) throw std::runtime_error("cannot write timeline file " + m_path + " (disk full?)");
     return n;
 }
 

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <regex>
 #include <stdexcept>
 
@@ -36,15 +37,32 @@ int vcd_writer::declare(const std::string& path, unsigned width, bool counter) {
         if (n < 94) break;
     }
     m_signals.push_back({path, width, counter, code});
+    m_start.emplace_back();
     return static_cast<int>(m_signals.size() - 1);
 }
 
+void vcd_writer::record(int id, uint64_t time_ps, int64_t v) {
+    const uint32_t seq = m_seq++;
+    if (time_ps > m_opt.to_ps) return;
+    // The file opens with each value at the start of the window (in whole ns).
+    if (time_ps / 1000 <= m_opt.from_ps / 1000) {
+        start_value& s = m_start[size_t(id)];
+        if (m_signals[size_t(id)].counter) {
+            s.v += v;
+        } else if (time_ps > s.t || (time_ps == s.t && seq >= s.seq)) {
+            s = {v, time_ps, seq};
+        }
+        return;
+    }
+    m_changes.push_back({time_ps, v, seq, id});
+}
+
 void vcd_writer::set(int id, uint64_t time_ps, int64_t value) {
-    m_changes.push_back({time_ps, static_cast<uint32_t>(m_changes.size()), id, value, false});
+    record(id, time_ps, value);
 }
 
 void vcd_writer::add(int id, uint64_t time_ps, int64_t delta) {
-    m_changes.push_back({time_ps, static_cast<uint32_t>(m_changes.size()), id, delta, true});
+    record(id, time_ps, delta);
 }
 
 size_t vcd_writer::close() {
@@ -92,6 +110,7 @@ size_t vcd_writer::close() {
         return a.t != b.t ? a.t < b.t : a.seq < b.seq;
     });
     std::vector<int64_t> value(m_signals.size(), 0), written(m_signals.size(), -1);
+    for (size_t id = 0; id < m_signals.size(); ++id) value[id] = m_start[id].v;
     auto emit = [&](size_t id) {
         const signal& s = m_signals[id];
         const int64_t v = std::max<int64_t>(0, value[id]);
@@ -108,19 +127,15 @@ size_t vcd_writer::close() {
     };
     const uint64_t from_ns = m_opt.from_ps / 1000;
     out << "#" << from_ns << "\n$dumpvars\n";
-    size_t i = 0;
-    for (; i < m_changes.size() && m_changes[i].t / 1000 <= from_ns; ++i)
-        value[m_changes[i].id] =
-            m_changes[i].delta ? value[m_changes[i].id] + m_changes[i].v : m_changes[i].v;
     for (size_t id = 0; id < m_signals.size(); ++id) emit(id);
     out << "$end\n";
+    size_t i = 0;
     while (i < m_changes.size()) {
         const uint64_t t_ns = m_changes[i].t / 1000;
-        if (m_changes[i].t > m_opt.to_ps) break;
         std::vector<size_t> touched;
         for (; i < m_changes.size() && m_changes[i].t / 1000 == t_ns; ++i) {
             const change& c = m_changes[i];
-            value[c.id] = c.delta ? value[c.id] + c.v : c.v;
+            value[c.id] = m_signals[size_t(c.id)].counter ? value[c.id] + c.v : c.v;
             touched.push_back(static_cast<size_t>(c.id));
         }
         bool header = false;
@@ -131,12 +146,14 @@ size_t vcd_writer::close() {
             emit(id);
         }
     }
+    out.close();
+    if (!out) throw std::runtime_error("cannot write VCD file " + m_opt.path + " (disk full?)");
     return m_signals.size();
 }
 
-std::set<unsigned> parse_core_list(const std::string& text) {
+std::set<unsigned> parse_core_list(const std::string& text, unsigned limit) {
     std::set<unsigned> out;
-    static const std::regex item(R"(^\s*(\d+)\s*(?:-\s*(\d+))?\s*$)");
+    static const std::regex item(R"(^\s*(\d{1,18})\s*(?:-\s*(\d{1,18}))?\s*$)");
     size_t s = 0;
     while (s <= text.size()) {
         size_t e = text.find(',', s);
@@ -145,9 +162,14 @@ std::set<unsigned> parse_core_list(const std::string& text) {
         std::smatch m;
         if (!std::regex_match(part, m, item))
             throw std::invalid_argument("bad core list item '" + part + "' (use e.g. 0,2,4-7)");
-        const unsigned a = static_cast<unsigned>(std::stoul(m[1].str()));
-        const unsigned b = m[2].matched ? static_cast<unsigned>(std::stoul(m[2].str())) : a;
-        for (unsigned c = a; c <= b; ++c) out.insert(c);
+        const uint64_t a = std::stoull(m[1].str());
+        const uint64_t b = m[2].matched ? std::stoull(m[2].str()) : a;
+        if (b < a) throw std::invalid_argument("core range '" + part + "' ends before it starts");
+        if (b >= limit)
+            throw std::invalid_argument("core " + std::to_string(b) +
+                                        " does not exist (the chip has " + std::to_string(limit) +
+                                        " cores: 0-" + std::to_string(limit - 1) + ")");
+        for (uint64_t c = a; c <= b; ++c) out.insert(unsigned(c));
         s = e + 1;
     }
     return out;
@@ -163,6 +185,9 @@ std::pair<uint64_t, uint64_t> parse_time_window(const std::string& text) {
         if (!v)
             throw std::invalid_argument("bad time '" + s + "' in window (" +
                                         unit_help(value_kind::time) + ")");
+        // 1e18 ps (about 11.6 days of simulated time) keeps the window in 64 bits.
+        if (!std::isfinite(*v) || *v < 0 || *v > 1e18)
+            throw std::invalid_argument("time '" + s + "' in window is out of range (0 to 1e6s)");
         return static_cast<uint64_t>(*v);
     };
     const uint64_t from = side(text.substr(0, colon), 0);

@@ -21,7 +21,10 @@ struct vcd_options {
 /// @brief Writes model activity as a VCD file (timescale 1 ns).
 ///
 /// Models report changes with times that may be ahead of simulation time, so changes are
-/// buffered and written, time-ordered, by close(). Counter signals accumulate deltas.
+/// buffered and written, time-ordered, by close(). Counter signals accumulate deltas, level
+/// signals take values. Only changes inside the window are buffered: earlier ones fold into
+/// each signal's value at the window's start, later ones are dropped, so memory grows with
+/// what the file will hold, not with the length of the run.
 class vcd_writer : public models::trace_sink {
   public:
     explicit vcd_writer(vcd_options opt);
@@ -40,20 +43,29 @@ class vcd_writer : public models::trace_sink {
     };
     struct change {
         uint64_t t;
+        int64_t v;  ///< a delta for counters, a value for level signals
         uint32_t seq;
         int id;
-        int64_t v;
-        bool delta;
+    };
+    /// A signal's value at the window's start, from the changes before it.
+    struct start_value {
+        int64_t v = 0;
+        uint64_t t = 0;  ///< time and order of the level value taken (latest wins)
+        uint32_t seq = 0;
     };
     bool wanted(const std::string& path) const;
+    void record(int id, uint64_t time_ps, int64_t v);
 
     vcd_options m_opt;
     std::vector<signal> m_signals;
+    std::vector<start_value> m_start;
     std::vector<change> m_changes;
+    uint32_t m_seq = 0;
 };
 
-/// @brief Parses "0,2,5-7" into core ids; throws std::invalid_argument on bad text.
-std::set<unsigned> parse_core_list(const std::string& text);
+/// @brief Parses "0,2,5-7" into core ids below `limit` (the chip's core count); throws
+/// std::invalid_argument on bad text or an id at or past the limit.
+std::set<unsigned> parse_core_list(const std::string& text, unsigned limit);
 /// @brief Parses "FROM:TO" with time units (e.g. "0ns:10us"; either side may be empty).
 std::pair<uint64_t, uint64_t> parse_time_window(const std::string& text);
 

@@ -9,8 +9,7 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p)
       m_p(p),
       m_rate(p.bandwidth) {
     m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
-    m_tags.assign(m_sets * p.ways, ~uint64_t{0});
-    m_age.assign(m_sets * p.ways, 0);
+    m_pages.resize((m_sets + page_sets - 1) / page_sets);
     target_socket.register_b_transport(this, &l2_cache::b_transport);
     target_socket.register_transport_dbg(this, &l2_cache::transport_dbg);
     target_socket.register_get_direct_mem_ptr(this, &l2_cache::get_direct_mem_ptr);
@@ -21,8 +20,14 @@ bool l2_cache::touch(uint64_t line) {
     // Every burst looks up its lines: tags and ages sit in separate arrays so the scan for a
     // hit reads only tags.
     const uint64_t set = (m_sets & (m_sets - 1)) == 0 ? (line & (m_sets - 1)) : line % m_sets;
-    uint64_t* tags = &m_tags[set * m_p.ways];
-    uint64_t* age = &m_age[set * m_p.ways];
+    std::unique_ptr<set_page>& page = m_pages[set / page_sets];
+    if (!page) {
+        page = std::make_unique<set_page>();
+        page->tags.assign(page_sets * m_p.ways, ~uint64_t{0});
+        page->age.assign(page_sets * m_p.ways, 0);
+    }
+    uint64_t* tags = &page->tags[(set % page_sets) * m_p.ways];
+    uint64_t* age = &page->age[(set % page_sets) * m_p.ways];
     ++m_use_clock;
     for (uint32_t i = 0; i < m_p.ways; ++i)
         if (tags[i] == line) {

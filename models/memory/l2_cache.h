@@ -5,6 +5,7 @@
 #include <tlm>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "models/common/model_base.h"
@@ -36,9 +37,16 @@ class l2_cache : public model_base {
     bool touch(uint64_t line);
     void on_trace_attached() override;
 
+    /// Tags and ages of the sets page_sets * i .. page_sets * (i + 1) - 1: allocated when one
+    /// of them is first used, so memory follows the lines touched, not the configured size.
+    static constexpr uint64_t page_sets = 1024;
+    struct set_page {
+        std::vector<uint64_t> tags, age;  // page_sets x ways: line tag, last use
+    };
+
     l2_params m_p;
     uint64_t m_sets;
-    std::vector<uint64_t> m_tags, m_age;  // m_sets x ways: line tag, last use
+    std::vector<std::unique_ptr<set_page>> m_pages;
     uint64_t m_use_clock = 0;
     serial_resource m_port;
     byte_rate m_rate;

@@ -8,6 +8,7 @@
 
 #include "models/core/dtype.h"
 #include "models/core/fractal_layout.h"
+#include "platform/config/config_error.h"
 #include "sw/kernel/launch.h"
 #include "sw/kernel/reference_kernels.h"
 #include "sw/runtime/context.h"
@@ -210,6 +211,31 @@ std::string streams(platform::chip& c, const builtin_options& opt,
 }
 
 }  // namespace
+
+void check_builtin(const std::string& name, const builtin_options& opt,
+                   const platform::platform_config& cfg) {
+    const std::string where = "--shape";
+    const size_t dims = name == "matmul" ? 3 : 1;
+    if (opt.shape.size() != dims)
+        throw platform::config_error(
+            where, "--shape",
+            name + " takes " + std::to_string(dims) + " dimension" + (dims > 1 ? "s" : ""),
+            name == "matmul" ? "write e.g. --shape 1024x1024x1024 (MxKxN)"
+                             : "write e.g. --shape 1048576 (N)");
+    // fp16 tensors, each on a 4 KiB boundary (see place()); dimensions are at most 2^31, so
+    // the products fit in 64 bits.
+    const auto& d = opt.shape;
+    const uint64_t elems = name == "matmul"    ? d[0] * d[1] + d[1] * d[2] + d[0] * d[2]
+                           : name == "streams" ? 7 * d[0]
+                                               : 3 * d[0];
+    const long double bytes = (long double)elems * 2 + 7 * 4096.0L;
+    if (bytes > (long double)cfg.gm.capacity)
+        throw platform::config_error(
+            where, "--shape",
+            fmt::format("{} needs {:.1f} GiB of global memory; the platform has {:.1f} GiB", name,
+                        double(bytes / (1ull << 30)), double(cfg.gm.capacity) / (1ull << 30)),
+            "use a smaller shape, or raise gm.capacity with --set");
+}
 
 const std::vector<std::string>& builtin_kernel_workloads() {
     static const std::vector<std::string> names = {"matmul", "elementwise", "streams"};

@@ -19,6 +19,12 @@ struct builtin_options {
 /// @brief Names of the built-in kernel workloads.
 const std::vector<std::string>& builtin_kernel_workloads();
 
+/// @brief Checks a built-in workload's shape before the run: the right number of dimensions,
+/// and data that fits the platform's global memory.
+/// @throws platform::config_error naming --shape and a fix.
+void check_builtin(const std::string& name, const builtin_options& opt,
+                   const platform::platform_config& cfg);
+
 /// @brief Runs a built-in kernel workload on the host thread; returns what did not match the
 /// CPU reference ("" if it matched or was not checked).
 /// @throws std::invalid_argument on a bad shape, std::runtime_error if a kernel faulted.

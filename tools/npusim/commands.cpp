@@ -12,6 +12,7 @@
 #include "platform/config/config_loader.h"
 #include "platform/config/schema.h"
 #include "platform/dma_stream_workload.h"
+#include "platform/output_file.h"
 #include "platform/presets.h"
 #include "platform/simulation.h"
 #include "sw/graph/builtin_workloads.h"
@@ -27,22 +28,34 @@ using namespace npusim::platform;
 
 namespace {
 
-// "1024x512x256" -> {1024, 512, 256}
+// "1024x512x256" -> {1024, 512, 256}; each dimension at most 2^31 so that no kernel's 32-bit
+// shape fields wrap.
 std::vector<uint64_t> parse_shape(const std::string& text) {
     std::vector<uint64_t> dims;
     size_t s = 0;
     while (s <= text.size()) {
         const size_t e = std::min(text.find('x', s), text.size());
         const std::string part = text.substr(s, e - s);
-        if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
-            std::stoull(part) == 0)
+        const bool digits = !part.empty() && part.size() <= 10 &&
+                            part.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || std::stoull(part) == 0 || std::stoull(part) > (1ull << 31))
             throw config_error(
-                "--shape " + text, "--shape", "'" + part + "' is not a positive whole number",
+                "--shape " + text, "--shape",
+                "'" + part + "' is not a whole number from 1 to 2147483648",
                 "write dimensions like 1024x1024x1024 (matmul MxKxN) or 1048576 (elementwise N)");
         dims.push_back(std::stoull(part));
         s = e + 1;
     }
     return dims;
+}
+
+/// The temporary of an output file reads as the file itself in messages.
+std::string with_real_paths(std::string text, const std::vector<const output_file*>& files) {
+    for (const output_file* f : files)
+        if (f)
+            for (size_t at; (at = text.find(f->temp_path())) != std::string::npos;)
+                text.replace(at, f->temp_path().size(), f->path());
+    return text;
 }
 
 }  // namespace
@@ -62,6 +75,7 @@ int cmd_run(const run_args& a) {
                                    a.workload.substr(a.workload.size() - 4) == ".yml"));
     graph::workload wl;
     graph::workload_plan wl_plan;
+    std::unique_ptr<output_file> stats_out, vcd_out, timeline_out;
     try {
         cfg = load_platform(a.platform, a.sets);
         if (a.workload != "dma_stream" && !kernel_workload && !file_workload) {
@@ -83,38 +97,62 @@ int cmd_run(const run_args& a) {
         }
         bo.check = a.check;
         bo.depth = a.depth;
-        if (kernel_workload)
+        if (!a.shape.empty() && !kernel_workload)
+            throw config_error("--shape " + a.shape, "--shape",
+                               "only the built-in kernel workloads take a shape",
+                               "use it with --workload matmul, elementwise or streams");
+        if (kernel_workload) {
             bo.shape = parse_shape(a.shape.empty() ? (a.workload == "matmul"    ? "1024x1024x1024"
                                                       : a.workload == "streams" ? "4194304"
                                                                                 : "16777216")
                                                    : a.shape);
+            graph::check_builtin(a.workload, bo, cfg);
+        }
         const auto bytes = parse_value(value_kind::size, a.stream_bytes);
         if (!bytes || *bytes <= 0)
             throw config_error("--stream-bytes " + a.stream_bytes, "--stream-bytes",
                                "not a positive size", unit_help(value_kind::size));
         ds.bytes_per_core = static_cast<uint64_t>(*bytes);
-        if (!a.vcd_file.empty()) {
+        if (a.vcd_file.empty()) {
+            for (const auto& [flag, given] : {std::pair{"--vcd-cores", !a.vcd_cores.empty()},
+                                              std::pair{"--vcd-signal", !a.vcd_signals.empty()},
+                                              std::pair{"--vcd-window", !a.vcd_window.empty()}})
+                if (given)
+                    throw config_error(flag, flag, "filters a waveform, but no --vcd file is given",
+                                       "add --vcd FILE, or drop " + std::string(flag));
+        } else {
             vcd_options v;
-            v.path = a.vcd_file;
             v.signals = a.vcd_signals;
-            if (!a.vcd_cores.empty()) v.cores = parse_core_list(a.vcd_cores);
-            if (!a.vcd_window.empty())
-                std::tie(v.from_ps, v.to_ps) = parse_time_window(a.vcd_window);
+            try {
+                if (!a.vcd_cores.empty())
+                    v.cores = parse_core_list(a.vcd_cores, cfg.cores + cfg.vector_cores);
+                if (!a.vcd_window.empty())
+                    std::tie(v.from_ps, v.to_ps) = parse_time_window(a.vcd_window);
+            } catch (const std::invalid_argument& e) {
+                const bool cores = !a.vcd_cores.empty() &&
+                                   std::string(e.what()).find("window") == std::string::npos;
+                throw config_error(
+                    cores ? "--vcd-cores " + a.vcd_cores : "--vcd-window " + a.vcd_window,
+                    cores ? "--vcd-cores" : "--vcd-window", e.what(),
+                    cores ? "write e.g. --vcd-cores 0,2-3" : "write e.g. --vcd-window 0ns:20us");
+            }
+            vcd_out = std::make_unique<output_file>(a.vcd_file, "--vcd");
+            v.path = vcd_out->temp_path();
             vcd = v;
         }
-        // Output files are opened before the run, so a bad path costs no simulation.
-        for (const auto& [flag, path] :
-             {std::pair{"--timeline", a.timeline_file}, std::pair{"--stats", a.stats_file}})
-            if (!path.empty() && !std::ofstream(path))
-                throw config_error(path, flag, "cannot write this file",
-                                   "check that its directory exists and is writable");
+        // Output files are created (as temporaries) before the run, so a bad path costs no
+        // simulation and an old file survives a failed run.
+        if (!a.stats_file.empty())
+            stats_out = std::make_unique<output_file>(a.stats_file, "--stats");
+        if (!a.timeline_file.empty())
+            timeline_out = std::make_unique<output_file>(a.timeline_file, "--timeline");
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         return 2;
     }
 
     const auto wall0 = std::chrono::steady_clock::now();
-    simulation sim(cfg, vcd, a.timeline_file);
+    simulation sim(cfg, vcd, timeline_out ? timeline_out->temp_path() : std::string());
     std::string mismatch;
     graph::workload_result wl_result;
     const bool ok = sim.run([&](chip& c, std::vector<op_record>& ops) {
@@ -133,13 +171,17 @@ int cmd_run(const run_args& a) {
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     const nlohmann::json stats = sim.stats();
-    if (!a.stats_file.empty()) {
-        std::ofstream out(a.stats_file);
-        if (!out) {
-            std::cerr << "error: cannot write stats file " << a.stats_file << "\n";
-            return 2;
-        }
-        out << stats.dump(2) << "\n";
+    const std::vector<const output_file*> outputs = {stats_out.get(), vcd_out.get(),
+                                                     timeline_out.get()};
+    try {
+        if (!sim.trace_error().empty())
+            throw std::runtime_error(with_real_paths(sim.trace_error(), outputs));
+        if (stats_out) stats_out->write_and_commit(stats.dump(2) + "\n");
+        if (vcd_out) vcd_out->commit();
+        if (timeline_out) timeline_out->commit();
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
     }
     if (!a.quiet) {
         std::cout << "npusim run: workload " << (file_workload ? wl.name : a.workload) << " ("

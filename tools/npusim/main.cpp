@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "platform/config/config_error.h"
 #include "platform/presets.h"
 #include "sw/graph/shipped_workloads.h"
 #include "tools/npusim/commands.h"
@@ -78,17 +79,29 @@ int sc_main(int argc, char* argv[]) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
-    if (*run_cmd) return npusim::tools::cmd_run(run);
-    if (*val_cmd) {
-        if (files.empty() && !reference) {
-            std::cerr << "npusim validate: give platform files or preset names (or --reference)\n";
-            return 2;
+    // The commands turn bad input into exit 2 with its file and line; what still escapes is
+    // a bug, reported rather than left to std::terminate.
+    try {
+        if (*run_cmd) return npusim::tools::cmd_run(run);
+        if (*val_cmd) {
+            if (files.empty() && !reference) {
+                std::cerr
+                    << "npusim validate: give platform files or preset names (or --reference)\n";
+                return 2;
+            }
+            return npusim::tools::cmd_validate(files, vsets, reference);
         }
-        return npusim::tools::cmd_validate(files, vsets, reference);
+        if (*presets_cmd) return npusim::tools::cmd_presets();
+        if (*ops_cmd) return npusim::tools::cmd_ops();
+        if (*sweep_cmd) return npusim::tools::cmd_sweep(sweep);
+    } catch (const npusim::platform::config_error& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "npusim: internal error: " << e.what()
+                  << "\n  hint: this is a bug in npusim; please report it with the command line\n";
+        return 1;
     }
-    if (*presets_cmd) return npusim::tools::cmd_presets();
-    if (*ops_cmd) return npusim::tools::cmd_ops();
-    if (*sweep_cmd) return npusim::tools::cmd_sweep(sweep);
     return 2;
 }
 

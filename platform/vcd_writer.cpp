@@ -7,6 +7,7 @@
 #include <regex>
 #include <stdexcept>
 
+#include "models/common/timing.h"
 #include "platform/config/units.h"
 
 namespace npusim::platform {
@@ -42,7 +43,7 @@ int vcd_writer::declare(const std::string& path, unsigned width, bool counter) {
 }
 
 void vcd_writer::record(int id, uint64_t time_ps, int64_t v) {
-    const uint32_t seq = m_seq++;
+    const uint64_t seq = m_seq++;
     if (time_ps > m_opt.to_ps) return;
     // The file opens with each value at the start of the window (in whole ns).
     if (time_ps / 1000 <= m_opt.from_ps / 1000) {
@@ -52,9 +53,16 @@ void vcd_writer::record(int id, uint64_t time_ps, int64_t v) {
         } else if (time_ps > s.t || (time_ps == s.t && seq >= s.seq)) {
             s = {v, time_ps, seq};
         }
+        if (m_header) ++m_late;
         return;
     }
-    m_changes.push_back({time_ps, v, seq, id});
+    if (m_header && time_ps / 1000 < m_written_ns) ++m_late;
+    m_changes.push_back({time_ps, v, id});
+    if (m_changes.size() >= m_opt.flush_changes) {
+        // Past simulation time nothing new can arrive (models report the present or later).
+        const uint64_t now_ns = models::now_ps() / 1000;
+        if (now_ns > m_opt.from_ps / 1000) write_until(now_ns);
+    }
 }
 
 void vcd_writer::set(int id, uint64_t time_ps, int64_t value) {
@@ -65,10 +73,10 @@ void vcd_writer::add(int id, uint64_t time_ps, int64_t delta) {
     record(id, time_ps, delta);
 }
 
-size_t vcd_writer::close() {
-    std::ofstream out(m_opt.path);
-    if (!out) throw std::runtime_error("cannot write VCD file " + m_opt.path);
-    out << "$date npusim $end\n$version npusim VCD writer $end\n$timescale 1ns $end\n";
+void vcd_writer::write_header() {
+    m_out.open(m_opt.path);
+    if (!m_out) throw std::runtime_error("cannot write VCD file " + m_opt.path);
+    m_out << "$date npusim $end\n$version npusim VCD writer $end\n$timescale 1ns $end\n";
 
     // Scopes from the dotted hierarchy; signals sorted so each scope is opened once.
     std::vector<size_t> order(m_signals.size());
@@ -90,64 +98,83 @@ size_t vcd_writer::close() {
         while (common < open.size() && common < parts.size() && open[common] == parts[common])
             ++common;
         while (open.size() > common) {
-            out << "$upscope $end\n";
+            m_out << "$upscope $end\n";
             open.pop_back();
         }
         for (size_t k = common; k < parts.size(); ++k) {
-            out << "$scope module " << parts[k] << " $end\n";
+            m_out << "$scope module " << parts[k] << " $end\n";
             open.push_back(parts[k]);
         }
-        out << "$var wire " << m_signals[i].width << " " << m_signals[i].code << " " << leaf
-            << " $end\n";
+        m_out << "$var wire " << m_signals[i].width << " " << m_signals[i].code << " " << leaf
+              << " $end\n";
     }
     while (!open.empty()) {
-        out << "$upscope $end\n";
+        m_out << "$upscope $end\n";
         open.pop_back();
     }
-    out << "$enddefinitions $end\n";
+    m_out << "$enddefinitions $end\n";
 
-    std::sort(m_changes.begin(), m_changes.end(), [](const change& a, const change& b) {
-        return a.t != b.t ? a.t < b.t : a.seq < b.seq;
-    });
-    std::vector<int64_t> value(m_signals.size(), 0), written(m_signals.size(), -1);
-    for (size_t id = 0; id < m_signals.size(); ++id) value[id] = m_start[id].v;
-    auto emit = [&](size_t id) {
-        const signal& s = m_signals[id];
-        const int64_t v = std::max<int64_t>(0, value[id]);
-        if (written[id] == v) return;
-        written[id] = v;
-        if (s.width == 1) {
-            out << (v ? '1' : '0') << s.code << "\n";
-        } else {
-            std::string bits;
-            for (uint64_t u = static_cast<uint64_t>(v); u; u >>= 1)
-                bits.insert(bits.begin(), char('0' + (u & 1)));
-            out << 'b' << (bits.empty() ? "0" : bits) << ' ' << s.code << "\n";
-        }
-    };
+    m_value.assign(m_signals.size(), 0);
+    m_emitted.assign(m_signals.size(), -1);
+    for (size_t id = 0; id < m_signals.size(); ++id) m_value[id] = m_start[id].v;
     const uint64_t from_ns = m_opt.from_ps / 1000;
-    out << "#" << from_ns << "\n$dumpvars\n";
+    m_out << "#" << from_ns << "\n$dumpvars\n";
     for (size_t id = 0; id < m_signals.size(); ++id) emit(id);
-    out << "$end\n";
+    m_out << "$end\n";
+    m_written_ns = from_ns + 1;
+    m_header = true;
+}
+
+void vcd_writer::emit(size_t id) {
+    const signal& s = m_signals[id];
+    const int64_t v = std::max<int64_t>(0, m_value[id]);
+    if (m_emitted[id] == v) return;
+    m_emitted[id] = v;
+    if (s.width == 1) {
+        m_out << (v ? '1' : '0') << s.code << "\n";
+    } else {
+        std::string bits;
+        for (uint64_t u = static_cast<uint64_t>(v); u; u >>= 1)
+            bits.insert(bits.begin(), char('0' + (u & 1)));
+        m_out << 'b' << (bits.empty() ? "0" : bits) << ' ' << s.code << "\n";
+    }
+}
+
+void vcd_writer::write_until(uint64_t upto_ns) {
+    if (!m_header) write_header();
+    std::stable_sort(m_changes.begin(), m_changes.end(),
+                     [](const change& a, const change& b) { return a.t < b.t; });
     size_t i = 0;
-    while (i < m_changes.size()) {
+    std::vector<size_t> touched;
+    while (i < m_changes.size() && m_changes[i].t / 1000 < upto_ns) {
         const uint64_t t_ns = m_changes[i].t / 1000;
-        std::vector<size_t> touched;
+        touched.clear();
         for (; i < m_changes.size() && m_changes[i].t / 1000 == t_ns; ++i) {
             const change& c = m_changes[i];
-            value[c.id] = m_signals[size_t(c.id)].counter ? value[c.id] + c.v : c.v;
-            touched.push_back(static_cast<size_t>(c.id));
+            m_value[size_t(c.id)] =
+                m_signals[size_t(c.id)].counter ? m_value[size_t(c.id)] + c.v : c.v;
+            touched.push_back(size_t(c.id));
         }
         bool header = false;
         for (size_t id : touched) {
-            if (written[id] == std::max<int64_t>(0, value[id])) continue;
-            if (!header) out << "#" << t_ns << "\n";
+            if (m_emitted[id] == std::max<int64_t>(0, m_value[id])) continue;
+            if (!header) m_out << "#" << t_ns << "\n";
             header = true;
             emit(id);
         }
     }
-    out.close();
-    if (!out) throw std::runtime_error("cannot write VCD file " + m_opt.path + " (disk full?)");
+    m_changes.erase(m_changes.begin(), m_changes.begin() + long(i));
+    m_written_ns = std::max(m_written_ns, upto_ns);
+}
+
+size_t vcd_writer::close() {
+    write_until(UINT64_MAX);
+    m_out.close();
+    if (!m_out) throw std::runtime_error("cannot write VCD file " + m_opt.path + " (disk full?)");
+    if (m_late)
+        throw std::runtime_error("VCD file " + m_opt.path + ": " + std::to_string(m_late) +
+                                 " value changes arrived for times already written (a model "
+                                 "reported a time in the past)");
     return m_signals.size();
 }
 

@@ -16,15 +16,17 @@ struct vcd_options {
     std::vector<std::string> signals;  ///< glob patterns on the full signal path; empty = all
     uint64_t from_ps = 0;
     uint64_t to_ps = UINT64_MAX;
+    /// Buffered changes that trigger writing out the finished past (24 bytes each).
+    size_t flush_changes = size_t(1) << 22;
 };
 
 /// @brief Writes model activity as a VCD file (timescale 1 ns).
 ///
-/// Models report changes with times that may be ahead of simulation time, so changes are
-/// buffered and written, time-ordered, by close(). Counter signals accumulate deltas, level
-/// signals take values. Only changes inside the window are buffered: earlier ones fold into
-/// each signal's value at the window's start, later ones are dropped, so memory grows with
-/// what the file will hold, not with the length of the run.
+/// Models report changes with times that may be ahead of simulation time, never behind it, so
+/// changes are buffered and written in time order once simulation time has passed them: when
+/// the buffer fills, and by close(). Counter signals accumulate deltas, level signals take
+/// values. Changes before the window fold into each signal's value at the window's start and
+/// later ones are dropped, so memory stays bounded however long the run.
 class vcd_writer : public models::trace_sink {
   public:
     explicit vcd_writer(vcd_options opt);
@@ -44,23 +46,31 @@ class vcd_writer : public models::trace_sink {
     struct change {
         uint64_t t;
         int64_t v;  ///< a delta for counters, a value for level signals
-        uint32_t seq;
-        int id;
+        int id;     ///< changes at one time keep their order of arrival (a stable sort)
     };
     /// A signal's value at the window's start, from the changes before it.
     struct start_value {
         int64_t v = 0;
         uint64_t t = 0;  ///< time and order of the level value taken (latest wins)
-        uint32_t seq = 0;
+        uint64_t seq = 0;
     };
     bool wanted(const std::string& path) const;
     void record(int id, uint64_t time_ps, int64_t v);
+    void write_header();
+    /// Writes the buffered changes of whole nanoseconds before `upto_ns`.
+    void write_until(uint64_t upto_ns);
+    void emit(size_t id);
 
     vcd_options m_opt;
     std::vector<signal> m_signals;
     std::vector<start_value> m_start;
     std::vector<change> m_changes;
-    uint32_t m_seq = 0;
+    uint64_t m_seq = 0;
+    std::ofstream m_out;
+    bool m_header = false;
+    uint64_t m_written_ns = 0;  ///< changes before this ns are in the file
+    uint64_t m_late = 0;        ///< changes that arrived for a time already written
+    std::vector<int64_t> m_value, m_emitted;
 };
 
 /// @brief Parses "0,2,5-7" into core ids below `limit` (the chip's core count); throws

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -114,13 +115,18 @@ int submit_slurm(const sweep_spec& s, const sweep_options& o, const std::string&
         return collect_sweep(s, o);
     }
     std::string job;
-    const int st = run_process({"sbatch", "--parsable", script}, &job, true);
+    int st = -1;
+    const char* conf = std::getenv("SLURM_CONF");
+    if (conf && !fs::exists(conf))  // sbatch itself retries such a file for a minute
+        job = std::string("SLURM_CONF names ") + conf + ", which does not exist";
+    else
+        st = run_process({"sbatch", "--parsable", script}, &job, true, "", 120);
     const bool ok = st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
     if (!ok || job.empty() || job.find_first_not_of("0123456789;") != std::string::npos) {
         std::fprintf(stderr,
                      "npusim sweep: sbatch failed: %s\n  hint: is Slurm running and "
                      "SLURM_CONF set? (scripts/slurm-single-node.sh starts a local one)\n",
-                     st < 0 ? "cannot run sbatch (not on PATH?)" : job.c_str());
+                     st < 0 && job.empty() ? "cannot run sbatch (not on PATH?)" : job.c_str());
         return 1;
     }
     const std::string id = job.substr(0, job.find(';'));
@@ -128,7 +134,7 @@ int submit_slurm(const sweep_spec& s, const sweep_options& o, const std::string&
     size_t shown = size_t(-1);
     for (int failures = 0; failures < 20 && !interrupt_signal();) {
         std::string q;
-        const int qs = run_process({"squeue", "-h", "-j", id, "-o", "%i"}, &q, false);
+        const int qs = run_process({"squeue", "-h", "-j", id, "-o", "%i"}, &q, false, "", 30);
         const bool q_ok = qs >= 0 && WIFEXITED(qs) && WEXITSTATUS(qs) == 0;
         const size_t have = results_present(o, todo);
         if (have != shown) {

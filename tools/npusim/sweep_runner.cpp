@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -547,14 +548,26 @@ std::set<std::string> prepare_results(const sweep_spec& s, const sweep_options& 
         std::fprintf(stderr, "repaired %s: cut off a torn last line (its point runs again)\n",
                      results_file(o).c_str());
     if (retried) std::fprintf(stderr, "--retry-failed: %zu failed points run again\n", retried);
-    if (recs.size() != records.size()) {  // merged repeats or dropped failures: rewrite it
-        std::string text;
-        for (const auto& r : records)
-            if (auto it = recs.find(r["label"].get<std::string>());
-                it != recs.end() && it->second == r) {
-                text += json_line(r);
-                recs.erase(it);  // each label once, at its last record's value
+    // Metrics added to the sweep since a point ran are read back once, here, and kept.
+    bool changed = recs.size() != records.size();  // merged repeats or dropped failures
+    for (const auto& p : s.points)
+        if (auto it = recs.find(p.label()); it != recs.end()) {
+            json filled = with_metrics(s, o, it->second);
+            if (filled != it->second) {
+                it->second = std::move(filled);
+                changed = true;
             }
+        }
+    if (changed) {  // each label once, where its last record was
+        std::map<std::string, size_t> last;
+        for (size_t i = 0; i < records.size(); ++i)
+            last[records[i]["label"].get<std::string>()] = i;
+        std::vector<std::pair<size_t, std::string>> order;
+        for (const auto& [label, i] : last)
+            if (recs.count(label)) order.emplace_back(i, label);
+        std::sort(order.begin(), order.end());
+        std::string text;
+        for (const auto& [i, label] : order) text += json_line(recs[label]);
         write_atomically(results_file(o), text);
     }
     std::set<std::string> out;

@@ -345,15 +345,17 @@ void check_platforms(const sweep_spec& s, const std::string& platform_where,
         for (const auto& [k, v] : combos[i].values) sets.push_back(k + "=" + v);
         try {
             platform::load_platform_text(yaml, file, sets);
-        } catch (const config_error& e) {
+        } catch (const std::exception& e) {
+            const auto* ce = dynamic_cast<const config_error*>(&e);
+            const std::string key = ce ? ce->key() : "";
             std::string where = platform_where;
-            if (auto it = set_where.find(e.key()); it != set_where.end()) where = it->second;
+            if (auto it = set_where.find(key); it != set_where.end()) where = it->second;
             for (size_t k = 0; k < combos[i].values.size(); ++k)
-                if (combos[i].values[k].first == e.key()) where = combos[i].where[k];
+                if (combos[i].values[k].first == key) where = combos[i].where[k];
             std::string label;
             for (const auto& [k, v] : combos[i].values)
                 label += (label.empty() ? "" : " ") + k + "=" + v;
-            throw config_error(where, e.key(),
+            throw config_error(where, key,
                                nested(label.empty() ? std::string("the platform does not load")
                                                     : "the platform does not load for " + label,
                                       e.what()),
@@ -415,7 +417,7 @@ sweep_spec load(const std::string& yaml, const std::string& source, const std::s
                                "name (npusim presets lists them)");
         try {  // a misspelt preset or a missing file, named before any point
             platform::load_platform(s.platform);
-        } catch (const config_error& e) {
+        } catch (const std::exception& e) {
             throw config_error(platform_where, "platform",
                                nested("'" + p + "' does not load", e.what()),
                                "presets go by name (npusim presets lists them); files are "
@@ -553,11 +555,15 @@ sweep_spec load_sweep_text(const std::string& yaml, const std::string& source,
                            const std::string& base_dir, const sweep_load_options& opt) {
     try {
         return load(yaml, source, base_dir, opt);
+    } catch (const config_error&) {
+        throw;
     } catch (const YAML::Exception& e) {  // a shape the checks above did not foresee
         throw config_error(
             e.mark.is_null() ? source
                              : platform::source_position(source, e.mark.line, e.mark.column),
-            "", "unexpected value: " + e.msg, "see the sweep file format in docs/guide.md");
+            "", "unexpected value: " + e.msg, "see the sweep file rules in docs/guide.md");
+    } catch (const std::exception& e) {  // e.g. a path the file system refuses
+        throw config_error(source, "", e.what(), "see the sweep file rules in docs/guide.md");
     }
 }
 

@@ -580,6 +580,34 @@ BOOST_AUTO_TEST_CASE(interrupt_stops_points_and_records_nothing) {
                         text);
     BOOST_CHECK_EQUAL(lines_of(out + "/results.jsonl"), 0u);
     BOOST_CHECK(!fs::exists(out + "/points/0.result.json"));
+
+    // SIGKILL leaves no handler to run, yet the point (seconds of work) dies at once with it.
+    std::ofstream(file) << "schema: npusim.sweep/1\nname: i\nplatform: ascend910\n"
+                           "workloads: [resnet50_b1]\ntiming_only: false\n";
+    const pid_t again = start_npusim({"sweep", file, "--out", out}, log);
+    BOOST_REQUIRE(wait_for([&] { return find_run(out) != 0; }));
+    kill(again, SIGKILL);
+    waitpid(again, nullptr, 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    BOOST_CHECK(wait_for([&] { return find_run(out) == 0; }));
+    BOOST_CHECK_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                   0.5);
+    if (const pid_t orphan = find_run(out)) kill(orphan, SIGKILL);
+}
+
+// Bytes that are not UTF-8 (here in the output path, so in every record's log path) do not
+// stop a sweep: they become U+FFFD in results.jsonl.
+BOOST_AUTO_TEST_CASE(non_utf8_text_does_not_abort_a_sweep) {
+    const temp_dir tmp("sweeputf");
+    const std::string file = (tmp.path / "s.yaml").string();
+    const std::string out = (tmp.path / "o\xff").string();
+    std::ofstream(file) << "schema: npusim.sweep/1\nname: u\nplatform: tiny\nworkloads: [mlp]\n"
+                           "parameters:\n  - list: {gm.capacity: [32GiB, 1MiB]}\n";
+    const cli_result r = run_argv({"sweep", file, "--out", out}, tmp.path / "log");
+    BOOST_CHECK_EQUAL(r.rc, 1);  // the 1 MiB point fails; the sweep goes on
+    BOOST_CHECK_MESSAGE(contains(r.out, "2 of 2 points recorded, 1 failed"), r.out);
+    BOOST_CHECK_EQUAL(lines_of(out + "/results.jsonl"), 2u);
+    BOOST_CHECK(contains(read_file(out + "/results.jsonl"), "\xef\xbf\xbd/points/"));
 }
 
 // A torn last line is cut off before anything is appended; repeated records and a damaged CSV

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "platform/chip.h"
+#include "platform/config/schema.h"
 
 namespace npusim::platform {
 
@@ -105,6 +106,57 @@ json collect_stats(chip& c, const std::vector<op_record>& ops) {
     j["peak_fp16_flops"] = cfg.peak_fp16_flops();
     j["summary"] = summarize(ops, cfg.peak_fp16_flops());
     return j;
+}
+
+const std::vector<std::string>& stats_metric_paths() {
+    // Kept in step with collect_stats and the models' visit_stats; a test compares it with
+    // the stats of a real run.
+    static const std::vector<std::string> paths = {"sim_time_ns",
+                                                   "peak_fp16_flops",
+                                                   "summary.kernels",
+                                                   "summary.device_span_ns",
+                                                   "summary.kernel_busy_ns",
+                                                   "summary.flops",
+                                                   "summary.achieved_tflops",
+                                                   "summary.fraction_of_peak",
+                                                   "memory.gm.read_bytes",
+                                                   "memory.gm.write_bytes",
+                                                   "memory.gm.reads",
+                                                   "memory.gm.writes",
+                                                   "memory.gm.peak_bandwidth",
+                                                   "memory.l2.hits",
+                                                   "memory.l2.misses",
+                                                   "memory.l2.read_bytes",
+                                                   "memory.l2.write_bytes",
+                                                   "memory.l2.busy_ns",
+                                                   "memory.noc.bytes",
+                                                   "memory.noc.transactions",
+                                                   "memory.noc.busy_ns",
+                                                   "memory.host_link.h2d_bytes",
+                                                   "memory.host_link.d2h_bytes",
+                                                   "memory.host_link.busy_ns",
+                                                   "memory.sdma.copied_bytes",
+                                                   "memory.sdma.filled_bytes",
+                                                   "memory.sdma.busy_ns"};
+    return paths;
+}
+
+bool is_stats_metric(const std::string& path) {
+    const auto& all = stats_metric_paths();
+    if (std::find(all.begin(), all.end(), path) != all.end()) return true;
+    const std::string channel = "memory.gm.channel", busy = ".busy_ns";
+    if (path.size() > channel.size() + busy.size() && path.rfind(channel, 0) == 0 &&
+        path.compare(path.size() - busy.size(), busy.size(), busy) == 0) {
+        const std::string n =
+            path.substr(channel.size(), path.size() - channel.size() - busy.size());
+        return n.size() <= 4 && n.find_first_not_of("0123456789") == std::string::npos;
+    }
+    const std::string params = "platform.parameters.";
+    if (path.rfind(params, 0) == 0) {
+        const key_spec* k = find_key(path.substr(params.size()));
+        return k && k->kind != value_kind::text && k->kind != value_kind::choice;
+    }
+    return false;
 }
 
 std::string format_report(const json& s) {

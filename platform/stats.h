@@ -23,6 +23,14 @@ struct op_record {
 /// Deterministic: nothing in it depends on the host machine or wall clock.
 nlohmann::json collect_stats(chip& c, const std::vector<op_record>& ops);
 
+/// @brief The dotted paths of the numbers in a stats document that a sweep can collect as
+/// metrics (per-core and per-op arrays excluded). Also valid, and not listed:
+/// memory.gm.channel<N>.busy_ns and platform.parameters.<platform key>.
+const std::vector<std::string>& stats_metric_paths();
+
+/// @brief True if `path` names a number of the stats document (see stats_metric_paths).
+bool is_stats_metric(const std::string& path);
+
 /// @brief The readable report printed by `npusim run`, made from a stats document.
 std::string format_report(const nlohmann::json& stats);
 

@@ -260,43 +260,62 @@ int cmd_ops() {
 
 int cmd_sweep(const sweep_args& a) {
     sweep_spec spec;
+    sweep_load_options lo;
+    lo.max_points = a.max_points;
+    lo.check_points = a.point < 0;  // an array task: the submitting sweep checked every point
     try {
-        spec = load_sweep(a.file);
+        spec = load_sweep(a.file, lo);
     } catch (const config_error& e) {
         std::cerr << e.what() << "\n";
         return 2;
     }
     sweep_options o;
     o.jobs = a.jobs;
+    o.retry_failed = a.retry_failed;
     o.out_dir = a.out_dir.empty() ? "sweeps/" + spec.name : a.out_dir;
     o.self = std::filesystem::read_symlink("/proc/self/exe").string();
-    if (a.point >= 0) {
+    if (a.point >= 0) {  // no lock: the tasks of an array run at once on one folder
         if (size_t(a.point) >= spec.points.size()) {
             std::cerr << "npusim sweep: --point " << a.point << " is out of range; " << a.file
                       << " has " << spec.points.size() << " points (0.." << spec.points.size() - 1
                       << ")\n";
             return 2;
         }
-        return run_point(spec, spec.points[size_t(a.point)], o)["status"] == "ok" ? 0 : 1;
+        const auto r = run_point(spec, spec.points[size_t(a.point)], o);
+        if (r.is_null()) return 128 + interrupt_signal();
+        return r["status"] == "ok" ? 0 : 1;
     }
-    if (a.collect) return collect_sweep(spec, o);
     const std::string file = std::filesystem::absolute(a.file).string();
-    o.out_dir = std::filesystem::absolute(o.out_dir).string();
-    if (a.slurm) return submit_slurm(spec, o, file);
-    if (a.emit == "slurm") {
-        const std::string script = emit_slurm(spec, o, file);
-        if (script.empty())
-            std::cout << "every point is already recorded in " << o.out_dir << "\n";
-        else
-            std::cout << "wrote " << script << " and " << o.out_dir
-                      << "/slurm/points.txt\nsubmit: sbatch " << script
-                      << "\nthen collect: npusim sweep " << file << " --out " << o.out_dir
-                      << " --collect\n";
-        return 0;
+    o.out_dir = std::filesystem::absolute(o.out_dir).lexically_normal().string();
+    while (o.out_dir.size() > 1 && o.out_dir.back() == '/') o.out_dir.pop_back();
+    try {
+        const sweep_lock lock(o.out_dir);  // one sweep at a time writes a results folder
+        if (a.collect) return collect_sweep(spec, o);
+        if (a.slurm) return submit_slurm(spec, o, file);
+        if (a.emit == "slurm") {
+            const std::string script = emit_slurm(spec, o, file);
+            if (script.empty())
+                std::cout << "every point is already recorded in " << o.out_dir << "\n";
+            else
+                std::cout << "wrote " << script << " and " << o.out_dir
+                          << "/slurm/points.txt\nsubmit: sbatch " << shell_quote(script)
+                          << "\nthen collect: npusim sweep " << shell_quote(file) << " --out "
+                          << shell_quote(o.out_dir) << " --collect\n";
+            return 0;
+        }
+        std::cerr << "sweep '" << spec.name << "': " << spec.points.size() << " points, " << o.jobs
+                  << (o.jobs == 1 ? " job" : " jobs") << ", results in " << o.out_dir << "\n";
+        return run_sweep(spec, o);
+    } catch (const sweep_busy& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    } catch (const config_error& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {  // a results file that cannot be written, say
+        std::cerr << "npusim sweep: " << e.what() << "\n";
+        return 1;
     }
-    std::cerr << "sweep '" << spec.name << "': " << spec.points.size() << " points, " << o.jobs
-              << (o.jobs == 1 ? " job" : " jobs") << ", results in " << o.out_dir << "\n";
-    return run_sweep(spec, o);
 }
 
 }  // namespace npusim::tools

@@ -23,10 +23,12 @@ struct run_args {
 struct sweep_args {
     std::string file, out_dir;
     unsigned jobs = 1;
-    int point = -1;        ///< run only this point (a Slurm array task)
-    bool collect = false;  ///< merge per-point results (after a Slurm array)
-    bool slurm = false;    ///< submit the points as a Slurm array, wait, collect
-    std::string emit;      ///< "slurm": write the array script and point list only
+    int point = -1;             ///< run only this point (a Slurm array task)
+    bool collect = false;       ///< merge per-point results (after a Slurm array)
+    bool slurm = false;         ///< submit the points as a Slurm array, wait, collect
+    std::string emit;           ///< "slurm": write the array script and point list only
+    bool retry_failed = false;  ///< rerun points recorded as failed, crashed or timed out
+    size_t max_points = 10000;  ///< refuse sweeps with more points (tools::default_max_points)
 };
 
 /// Exit codes: 0 success, 1 failed run or check, 2 bad usage or bad input.

@@ -66,6 +66,12 @@ int sc_main(int argc, char* argv[]) {
                         "submit the points as a Slurm job array, wait for it, then collect");
     sweep_cmd->add_option("--emit", sweep.emit, "write a job array script only: slurm")
         ->check(CLI::IsMember({"slurm"}));
+    sweep_cmd->add_flag("--retry-failed", sweep.retry_failed,
+                        "run again the points recorded as failed, crashed or timed out");
+    sweep_cmd
+        ->add_option("--max-points", sweep.max_points,
+                     "refuse sweeps with more points than this (default 10000)")
+        ->check(CLI::Range(size_t(1), size_t(100000000)));
 
     // `npusim` alone runs the main job: the default workload on the default preset, with every
     // op checked against its CPU reference.

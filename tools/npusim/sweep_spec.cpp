@@ -4,16 +4,26 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "platform/config/config_error.h"
+#include "platform/config/config_loader.h"
 #include "platform/config/schema.h"
 #include "platform/config/yaml_checks.h"
+#include "platform/presets.h"
+#include "platform/stats.h"
+#include "sw/graph/builtin_workloads.h"
+#include "sw/graph/shipped_workloads.h"
+#include "sw/graph/workload.h"
 
 namespace npusim::tools {
 
+namespace fs = std::filesystem;
 using platform::config_error;
 using platform::only_keys;
 
@@ -23,6 +33,89 @@ using settings = std::vector<std::pair<std::string, std::string>>;
 
 std::string at(const std::string& source, const YAML::Node& n) {
     return platform::yaml_position(source, n);
+}
+
+/// "a:\n    inner message" with the inner message's lines indented under the outer one.
+std::string nested(const std::string& what, const std::string& inner) {
+    std::string s = what + ":\n    ";
+    for (char c : inner) s += c == '\n' ? std::string("\n    ") : std::string(1, c);
+    return s;
+}
+
+/// The first byte that is not well-formed UTF-8, as file:line:col.
+void check_utf8(const std::string& text, const std::string& source) {
+    int line = 0, col = 0;
+    for (size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xe0) == 0xc0 ? 2
+                   : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4
+                                        : 0;
+        bool ok = n != 0 && i + n <= text.size() && !(c == 0xc0 || c == 0xc1 || c > 0xf4);
+        for (size_t k = 1; ok && k < n; ++k)
+            ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+        if (!ok)
+            throw config_error(
+                platform::source_position(source, line, col), "",
+                "the file is not valid UTF-8 (byte " + std::to_string(unsigned(c)) + ")",
+                "save the file as UTF-8");
+        if (c == '\n') {
+            ++line;
+            col = 0;
+        } else {
+            ++col;
+        }
+        i += n;
+    }
+}
+
+const char* kind_name(const YAML::Node& n) {
+    return n.IsSequence() ? "a list" : n.IsMap() ? "a mapping" : n.IsNull() ? "nothing" : "a value";
+}
+
+/// Keys are plain names and appear once per mapping (yaml-cpp keeps duplicates silently).
+void check_keys(const std::string& source, const YAML::Node& n) {
+    if (n.IsSequence())
+        for (const auto& e : n) check_keys(source, e);
+    if (!n.IsMap()) return;
+    std::set<std::string> seen;
+    for (const auto& kv : n) {
+        if (!kv.first.IsScalar())
+            throw config_error(
+                at(source, kv.first), "",
+                "a key must be a plain name, not " + std::string(kind_name(kv.first)),
+                "write KEY: VALUE");
+        if (!seen.insert(kv.first.Scalar()).second)
+            throw config_error(at(source, kv.first), kv.first.Scalar(), "duplicate key",
+                               "each key may appear once in a mapping; remove one of them");
+        check_keys(source, kv.second);
+    }
+}
+
+/// A single value: not a list or mapping, no control characters.
+std::string text(const std::string& source, const YAML::Node& n, const std::string& key,
+                 const std::string& fix) {
+    if (!n.IsScalar())
+        throw config_error(at(source, n), key,
+                           "expected a single value, not " + std::string(kind_name(n)), fix);
+    const std::string& v = n.Scalar();
+    for (unsigned char c : v)
+        if (c < 0x20 || c == 0x7f)
+            throw config_error(at(source, n), key,
+                               "control characters (such as a newline) are not allowed in values",
+                               fix);
+    return v;
+}
+
+double number(const std::string& source, const YAML::Node& n, const std::string& key,
+              const std::string& fix) {
+    text(source, n, key, fix);
+    double v = 0;
+    if (!YAML::convert<double>::decode(n, v))
+        throw config_error(at(source, n), key, "not a number", fix);
+    if (!std::isfinite(v)) throw config_error(at(source, n), key, "must be a finite number", fix);
+    return v;
 }
 
 /// A varied key must be a platform key; a misspelling names the closest one.
@@ -36,116 +129,418 @@ void check_platform_key(const std::string& source, const YAML::Node& n, const st
                                     : "did you mean '" + near + "'?");
 }
 
-std::vector<std::string> scalars(const std::string& source, const YAML::Node& n,
-                                 const std::string& key) {
-    if (!n.IsSequence() || n.size() == 0)
-        throw config_error(at(source, n), key, "expected a non-empty list of values",
-                           "write e.g. [8, 16, 32]");
-    std::vector<std::string> v;
-    for (const auto& e : n) {
-        if (!e.IsScalar())
-            throw config_error(at(source, e), key, "values are scalars", "write e.g. [8, 16]");
-        v.push_back(e.Scalar());
-    }
-    return v;
+/// The values of one varied key, with where each was written.
+struct axis {
+    std::string key;
+    std::vector<std::string> values, where;
+};
+
+void add_value(axis& a, const std::string& v, const std::string& where) {
+    if (std::find(a.values.begin(), a.values.end(), v) != a.values.end())
+        throw config_error(where, a.key, "value '" + v + "' is listed twice",
+                           "each point must differ; remove the repeat");
+    a.values.push_back(v);
+    a.where.push_back(where);
 }
 
-/// "from, to, step" -> the values, inclusive of `to` when a step lands on it.
-std::vector<std::string> range_values(const std::string& source, const YAML::Node& n,
-                                      const std::string& key) {
+void list_values(const std::string& source, const YAML::Node& n, axis& a) {
+    if (!n.IsSequence() || n.size() == 0)
+        throw config_error(at(source, n), a.key, "expected a non-empty list of values",
+                           "write e.g. [8, 16, 32]");
+    for (const auto& e : n)
+        add_value(a, text(source, e, a.key, "write e.g. [8, 16]"), at(source, e));
+}
+
+/// "from, to, step" -> the values, inclusive of `to` when a step lands on it; at most `cap`.
+void range_values(const std::string& source, const YAML::Node& n, axis& a, size_t cap) {
+    const std::string fix = "write e.g. {from: 8, to: 32, step: 8}";
     if (!n.IsMap())
-        throw config_error(at(source, n), key, "a range is {from: A, to: B, step: S}",
-                           "write e.g. {from: 8, to: 32, step: 8}");
-    only_keys(source, n, key + ".", {"from", "to", "step"});
+        throw config_error(at(source, n), a.key, "a range is {from: A, to: B, step: S}", fix);
+    only_keys(source, n, a.key + ".", {"from", "to", "step"});
     double v[3];
     const char* names[] = {"from", "to", "step"};
     for (int i = 0; i < 3; ++i) {
         if (!n[names[i]])
-            throw config_error(at(source, n), key + "." + names[i], "missing",
+            throw config_error(at(source, n), a.key + "." + names[i], "missing",
                                "a range needs from, to and step");
-        try {
-            v[i] = n[names[i]].as<double>();
-        } catch (const YAML::Exception&) {
-            throw config_error(at(source, n[names[i]]), key + "." + names[i], "not a number",
-                               "ranges take plain numbers; use a list for values with units");
-        }
+        v[i] = number(source, n[names[i]], a.key + "." + names[i],
+                      "ranges take plain finite numbers; use a list for values with units");
     }
     if (v[2] <= 0 || v[1] < v[0])
-        throw config_error(at(source, n), key, "needs from <= to and step > 0",
-                           "write e.g. {from: 8, to: 32, step: 8}");
-    std::vector<std::string> out;
-    for (double x = v[0]; x <= v[1] + 1e-9 * std::fabs(v[2]); x += v[2]) {
-        std::ostringstream s;
-        s << x;
-        out.push_back(s.str());
+        throw config_error(at(source, n), a.key, "needs from <= to and step > 0", fix);
+    const double steps = (v[1] - v[0]) / v[2];
+    if (!std::isfinite(steps) || steps + 1 > double(cap))
+        throw config_error(at(source, n), a.key,
+                           "this range has more than " + std::to_string(cap) + " values",
+                           "use a larger step or a shorter range (the cap is the sweep's point "
+                           "cap, raised with --max-points)");
+    const size_t count = size_t(std::floor(steps + 1e-9)) + 1;
+    const std::string where = at(source, n);
+    for (size_t i = 0; i < count; ++i) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.12g", v[0] + double(i) * v[2]);
+        if (!a.values.empty() && a.values.back() == buf)
+            throw config_error(
+                where, a.key,
+                "step " + std::to_string(v[2]) + " is too small for values this large: they repeat",
+                "ranges keep 12 significant digits; use a list or a larger step");
+        add_value(a, buf, where);
     }
-    return out;
 }
 
-/// The points of one parameter group.
-std::vector<settings> expand_group(const std::string& source, const YAML::Node& g,
-                                   std::vector<std::string>& keys) {
+/// One entry of `parameters`: its axes and how many points it makes.
+struct group {
+    std::string kind;
+    std::vector<axis> axes;
+    size_t count = 0;
+};
+
+/// a * b, or `over` when the product exceeds it.
+size_t times(size_t a, size_t b, size_t over) {
+    if (a != 0 && b > over / a) return over + 1;
+    return std::min(a * b, over + 1);
+}
+
+group read_group(const std::string& source, const YAML::Node& g, std::vector<std::string>& keys,
+                 size_t cap, size_t count_limit) {
+    const std::string fix = "write e.g. - grid: {chip.cores: [8, 16], gm.bandwidth: [1TB/s]}";
     if (!g.IsMap() || g.size() != 1)
         throw config_error(at(source, g), "parameters",
-                           "each entry is one of list, range, grid or zip",
-                           "write e.g. - grid: {chip.cores: [8, 16], gm.bandwidth: [1TB/s]}");
-    const std::string kind = g.begin()->first.as<std::string>();
-    const YAML::Node body = g.begin()->second;
+                           "each entry is one of list, range, grid or zip", fix);
     only_keys(source, g, "parameters.", {"list", "range", "grid", "zip"});
+    group out;
+    out.kind = g.begin()->first.Scalar();
+    const YAML::Node body = g.begin()->second;
     if (!body.IsMap() || body.size() == 0)
-        throw config_error(at(source, body), "parameters." + kind, "expected keys and values",
-                           "write e.g. " + kind + ": {chip.cores: [8, 16]}");
-    if ((kind == "list" || kind == "range") && body.size() != 1)
-        throw config_error(at(source, body), "parameters." + kind,
-                           kind + " varies one key; use grid or zip for several");
-    std::vector<std::pair<std::string, std::vector<std::string>>> axes;
+        throw config_error(at(source, body), "parameters." + out.kind, "expected keys and values",
+                           "write e.g. " + out.kind + ": {chip.cores: [8, 16]}");
+    if ((out.kind == "list" || out.kind == "range") && body.size() != 1)
+        throw config_error(at(source, body), "parameters." + out.kind,
+                           out.kind + " varies one key; use grid or zip for several");
+    out.count = 1;
     for (const auto& kv : body) {
-        const std::string key = kv.first.as<std::string>();
+        const std::string key = kv.first.Scalar();
         check_platform_key(source, kv.first, key);
         if (std::find(keys.begin(), keys.end(), key) != keys.end())
             throw config_error(at(source, kv.first), key, "varied twice",
                                "vary each key in one group only");
         keys.push_back(key);
-        axes.emplace_back(key, kind == "range" ? range_values(source, kv.second, key)
-                                               : scalars(source, kv.second, key));
+        axis a;
+        a.key = key;
+        if (out.kind == "range")
+            range_values(source, kv.second, a, cap);
+        else
+            list_values(source, kv.second, a);
+        if (out.kind == "zip" && !out.axes.empty() && a.values.size() != out.axes[0].values.size())
+            throw config_error(at(source, kv.second), key,
+                               "zip lists must have equal lengths (" +
+                                   std::to_string(a.values.size()) + " here, " +
+                                   std::to_string(out.axes[0].values.size()) + " for " +
+                                   out.axes[0].key + ")");
+        out.count =
+            out.kind == "zip" ? a.values.size() : times(out.count, a.values.size(), count_limit);
+        out.axes.push_back(std::move(a));
     }
-    std::vector<settings> out;
-    if (kind == "zip") {
-        const size_t n = axes[0].second.size();
-        for (const auto& [k, v] : axes)
-            if (v.size() != n)
-                throw config_error(at(source, body[k]), k,
-                                   "zip lists must have equal lengths (" +
-                                       std::to_string(v.size()) + " here, " + std::to_string(n) +
-                                       " for " + axes[0].first + ")");
-        for (size_t i = 0; i < n; ++i) {
-            settings s;
-            for (const auto& [k, v] : axes) s.emplace_back(k, v[i]);
-            out.push_back(s);
+    return out;
+}
+
+/// The settings of a group's points, each with where its values were written.
+struct combo {
+    settings values;
+    std::vector<std::string> where;
+};
+
+std::vector<combo> expand(const group& g) {
+    std::vector<combo> out;
+    if (g.kind == "zip") {
+        for (size_t i = 0; i < g.axes[0].values.size(); ++i) {
+            combo c;
+            for (const auto& a : g.axes) {
+                c.values.emplace_back(a.key, a.values[i]);
+                c.where.push_back(a.where[i]);
+            }
+            out.push_back(std::move(c));
         }
         return out;
     }
     out.push_back({});
-    for (const auto& [k, vals] : axes) {  // grid (list and range are a one-key grid)
-        std::vector<settings> next;
-        for (const auto& s : out)
-            for (const auto& v : vals) {
-                settings t = s;
-                t.emplace_back(k, v);
-                next.push_back(t);
+    for (const auto& a : g.axes) {  // grid (list and range are a one-key grid)
+        std::vector<combo> next;
+        next.reserve(out.size() * a.values.size());
+        for (const auto& c : out)
+            for (size_t i = 0; i < a.values.size(); ++i) {
+                combo t = c;
+                t.values.emplace_back(a.key, a.values[i]);
+                t.where.push_back(a.where[i]);
+                next.push_back(std::move(t));
             }
         out = std::move(next);
     }
     return out;
 }
 
+bool looks_like_file(const std::string& s) {
+    auto ends = [&](const std::string& e) {
+        return s.size() > e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
+    };
+    return s.find('/') != std::string::npos || ends(".yaml") || ends(".yml");
+}
+
+/// A relative file path against the sweep file's folder, absolute (cluster array tasks start
+/// elsewhere).
 std::string resolve(const std::string& base_dir, const std::string& path) {
-    // presets and built-in workloads are bare names; files are relative to the sweep file
-    if (path.find('/') == std::string::npos && path.find(".y") == std::string::npos) return path;
-    // absolute, so that cluster array tasks started elsewhere find them
-    if (!path.empty() && path[0] == '/') return path;
-    if (std::filesystem::exists(path)) return std::filesystem::absolute(path).string();
-    return std::filesystem::absolute(base_dir + "/" + path).string();
+    if (!path.empty() && path[0] == '/') return fs::path(path).lexically_normal().string();
+    return fs::absolute(fs::path(base_dir) / path).lexically_normal().string();
+}
+
+std::string read_text(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string check_workload(const std::string& source, const YAML::Node& n,
+                           const std::string& base_dir) {
+    const std::string fix =
+        "give a shipped workload by name (e.g. bert_base_s512, mlp), a built-in (matmul, "
+        "elementwise, streams, dma_stream) or a file relative to the sweep file's folder";
+    const std::string w = text(source, n, "workloads", fix);
+    std::vector<std::string> names = graph::builtin_kernel_workloads();
+    names.push_back("dma_stream");
+    for (const auto& s : graph::shipped_workloads()) names.push_back(s.name);
+    if (std::find(names.begin(), names.end(), w) != names.end()) return w;
+    if (!looks_like_file(w)) {
+        const std::string near = platform::closest(w, names);
+        throw config_error(at(source, n), "workloads", "unknown workload '" + w + "'",
+                           near.empty() ? fix : "did you mean '" + near + "'?");
+    }
+    const std::string path = resolve(base_dir, w);
+    if (!fs::is_regular_file(path))
+        throw config_error(at(source, n), "workloads", "no such workload file: " + path, fix);
+    try {
+        graph::load_workload(path);
+    } catch (const std::exception& e) {
+        throw config_error(at(source, n), "workloads",
+                           nested("the workload does not load", e.what()),
+                           "fix the workload file, or check it with npusim run --workload " + path);
+    }
+    return path;
+}
+
+/// Loads every distinct point's platform, so a bad value stops the sweep before any point
+/// runs; the error points at the value that broke it.
+void check_platforms(const sweep_spec& s, const std::string& platform_where,
+                     const std::map<std::string, std::string>& set_where,
+                     const std::vector<combo>& combos) {
+    std::string yaml, file = s.platform;
+    if (const platform::preset* p = platform::find_preset(s.platform)) {
+        yaml = p->yaml;
+        file = p->file;
+    } else {
+        yaml = read_text(s.platform);
+    }
+    for (size_t i = 0; i < combos.size(); ++i) {
+        std::vector<std::string> sets = s.sets;
+        for (const auto& [k, v] : combos[i].values) sets.push_back(k + "=" + v);
+        try {
+            platform::load_platform_text(yaml, file, sets);
+        } catch (const std::exception& e) {
+            const auto* ce = dynamic_cast<const config_error*>(&e);
+            const std::string key = ce ? ce->key() : "";
+            std::string where = platform_where;
+            if (auto it = set_where.find(key); it != set_where.end()) where = it->second;
+            for (size_t k = 0; k < combos[i].values.size(); ++k)
+                if (combos[i].values[k].first == key) where = combos[i].where[k];
+            std::string label;
+            for (const auto& [k, v] : combos[i].values)
+                label += (label.empty() ? "" : " ") + k + "=" + v;
+            throw config_error(where, key,
+                               nested(label.empty() ? std::string("the platform does not load")
+                                                    : "the platform does not load for " + label,
+                                      e.what()),
+                               "fix the value; every point's platform is checked before any runs");
+        }
+    }
+}
+
+sweep_spec load(const std::string& yaml, const std::string& source, const std::string& base_dir,
+                const sweep_load_options& opt) {
+    check_utf8(yaml, source);
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml);
+    } catch (const YAML::ParserException& e) {
+        throw config_error(platform::source_position(source, e.mark.line, e.mark.column), "", e.msg,
+                           "fix the YAML syntax");
+    }
+    if (!root.IsMap())
+        throw config_error(source + ":1:1", "", "a sweep file is a mapping",
+                           "start with 'schema: npusim.sweep/1'");
+    check_keys(source, root);
+    only_keys(source, root, "",
+              {"schema", "name", "platform", "workloads", "set", "parameters", "metrics",
+               "timing_only", "timeout"});
+    const std::string schema_fix = "start with 'schema: npusim.sweep/1'";
+    if (!root["schema"] || text(source, root["schema"], "schema", schema_fix) != "npusim.sweep/1")
+        throw config_error(at(source, root["schema"] ? root["schema"] : root), "schema",
+                           "expected 'npusim.sweep/1'", schema_fix);
+    sweep_spec s;
+    s.source = source;
+
+    s.name = "sweep";
+    if (const auto n = root["name"]) {
+        const std::string fix = "use letters, digits, '_', '.' and '-' (not first '.', at most " +
+                                std::to_string(max_sweep_name_length) + "), e.g. name: bert_cores";
+        s.name = text(source, n, "name", fix);
+        const bool ok = !s.name.empty() && s.name.size() <= max_sweep_name_length &&
+                        s.name[0] != '.' && std::all_of(s.name.begin(), s.name.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                                   c == '.' || c == '-';
+                        });
+        if (!ok)
+            throw config_error(at(source, n), "name", "'" + s.name + "' is not a valid sweep name",
+                               fix);
+    }
+
+    const std::string platform_where =
+        root["platform"] ? at(source, root["platform"]) : source + ":1:1";
+    {
+        const std::string p = root["platform"]
+                                  ? text(source, root["platform"], "platform",
+                                         "give a preset name (npusim presets) or a platform file")
+                                  : std::string("ascend910");
+        s.platform = looks_like_file(p) ? resolve(base_dir, p) : p;
+        if (looks_like_file(p) && !fs::is_regular_file(s.platform))
+            throw config_error(platform_where, "platform", "no such platform file: " + s.platform,
+                               "files are relative to the sweep file's folder; presets go by "
+                               "name (npusim presets lists them)");
+        try {  // a misspelt preset or a missing file, named before any point
+            platform::load_platform(s.platform);
+        } catch (const std::exception& e) {
+            throw config_error(platform_where, "platform",
+                               nested("'" + p + "' does not load", e.what()),
+                               "presets go by name (npusim presets lists them); files are "
+                               "relative to the sweep file's folder");
+        }
+    }
+
+    const auto wl = root["workloads"];
+    if (!wl)
+        throw config_error(at(source, root), "workloads", "missing",
+                           "list the workloads, e.g. workloads: [bert_base_s512]");
+    if (wl.IsMap() || wl.IsNull() || (wl.IsSequence() && wl.size() == 0))
+        throw config_error(
+            at(source, wl), "workloads",
+            "expected a non-empty list of workloads, not " + std::string(kind_name(wl)),
+            "write e.g. workloads: [bert_base_s512, mlp]");
+    for (const auto& w : wl.IsSequence() ? wl : YAML::Node(std::vector<YAML::Node>{wl})) {
+        const std::string path = check_workload(source, w, base_dir);
+        if (std::find(s.workloads.begin(), s.workloads.end(), path) != s.workloads.end())
+            throw config_error(at(source, w), "workloads", "'" + path + "' is listed twice",
+                               "remove the repeat");
+        s.workloads.push_back(path);
+    }
+
+    std::map<std::string, std::string> set_where;
+    if (const auto set = root["set"]) {
+        if (!set.IsMap())
+            throw config_error(at(source, set), "set", "expected KEY: VALUE pairs",
+                               "write e.g. set: {gm.bandwidth: 1.6TB/s}");
+        for (const auto& kv : set) {
+            const std::string key = kv.first.Scalar();
+            check_platform_key(source, kv.first, key);
+            s.sets.push_back(
+                key + "=" +
+                text(source, kv.second, key, "write e.g. set: {gm.bandwidth: 1.6TB/s}"));
+            set_where[key] = at(source, kv.second);
+        }
+    }
+
+    std::vector<group> groups;
+    const size_t count_limit = 1000000000000000000;  // counts past this are just "more"
+    size_t total = s.workloads.size();
+    if (const auto params = root["parameters"]) {
+        if (!params.IsSequence())
+            throw config_error(at(source, params), "parameters", "expected a list of groups",
+                               "write e.g. parameters:\n    - grid: {chip.cores: [8, 16]}");
+        for (const auto& g : params) {
+            groups.push_back(read_group(source, g, s.parameters, opt.max_points, count_limit));
+            total = times(total, groups.back().count, count_limit);
+        }
+        for (const auto& k : s.parameters)
+            if (set_where.count(k))
+                throw config_error(set_where[k], k, "set and varied in parameters",
+                                   "remove it from set: or from parameters:");
+    }
+    // Counted before anything is expanded, so a huge grid fails at once.
+    if (total > opt.max_points)
+        throw config_error(
+            root["parameters"] ? at(source, root["parameters"]) : at(source, root), "parameters",
+            (total > count_limit ? "this sweep has more than 10^18 points"
+                                 : "this sweep has " + std::to_string(total) + " points") +
+                ", more than the cap of " + std::to_string(opt.max_points),
+            "vary fewer values, or raise the cap with --max-points N");
+
+    s.metrics = {"sim_time_ns"};
+    if (const auto m = root["metrics"]) {
+        if (!m.IsSequence() || m.size() == 0)
+            throw config_error(at(source, m), "metrics", "expected a non-empty list of metrics",
+                               "write e.g. metrics: [sim_time_ns, summary.achieved_tflops]");
+        s.metrics.clear();
+        std::vector<std::string> valid = platform::stats_metric_paths();
+        valid.push_back("wall_s");
+        for (const auto& e : m) {
+            const std::string name =
+                text(source, e, "metrics", "write e.g. metrics: [sim_time_ns]");
+            if (name != "wall_s" && !platform::is_stats_metric(name)) {
+                const std::string near = platform::closest(name, valid);
+                throw config_error(at(source, e), "metrics", "'" + name + "' is not a stats metric",
+                                   near.empty() ? "valid metrics: " + platform::join_names(valid)
+                                                : "did you mean '" + near + "'?");
+            }
+            if (std::find(s.metrics.begin(), s.metrics.end(), name) != s.metrics.end())
+                throw config_error(at(source, e), "metrics", "'" + name + "' is listed twice",
+                                   "remove the repeat");
+            s.metrics.push_back(name);
+        }
+    }
+    if (const auto t = root["timing_only"]) {
+        text(source, t, "timing_only", "write timing_only: true or false");
+        if (!YAML::convert<bool>::decode(t, s.timing_only))
+            throw config_error(at(source, t), "timing_only", "expected true or false",
+                               "write timing_only: true or false");
+    }
+    if (const auto t = root["timeout"]) {
+        const std::string fix = "write e.g. timeout: 600 (seconds)";
+        s.timeout_s = number(source, t, "timeout", fix);
+        if (s.timeout_s <= 0 || s.timeout_s > max_sweep_timeout_s)
+            throw config_error(at(source, t), "timeout",
+                               "must be more than 0 and at most 2592000 seconds (30 days)", fix);
+    }
+
+    std::vector<combo> combos{{}};
+    for (const auto& g : groups) {
+        std::vector<combo> next;
+        for (const auto& c : expand(g))
+            for (const auto& prev : combos) {
+                combo t = prev;
+                t.values.insert(t.values.end(), c.values.begin(), c.values.end());
+                t.where.insert(t.where.end(), c.where.begin(), c.where.end());
+                next.push_back(std::move(t));
+            }
+        combos = std::move(next);
+    }
+    if (opt.check_points) check_platforms(s, platform_where, set_where, combos);
+    for (const auto& w : s.workloads)
+        for (const auto& c : combos) {
+            sweep_point p;
+            p.index = unsigned(s.points.size());
+            p.workload = w;
+            p.settings = c.values;
+            s.points.push_back(p);
+        }
+    return s;
 }
 
 }  // namespace
@@ -157,90 +552,29 @@ std::string sweep_point::label() const {
 }
 
 sweep_spec load_sweep_text(const std::string& yaml, const std::string& source,
-                           const std::string& base_dir) {
-    YAML::Node root;
+                           const std::string& base_dir, const sweep_load_options& opt) {
     try {
-        root = YAML::Load(yaml);
-    } catch (const YAML::ParserException& e) {
-        throw config_error(platform::source_position(source, e.mark.line, e.mark.column), "", e.msg,
-                           "fix the YAML syntax");
+        return load(yaml, source, base_dir, opt);
+    } catch (const config_error&) {
+        throw;
+    } catch (const YAML::Exception& e) {  // a shape the checks above did not foresee
+        throw config_error(
+            e.mark.is_null() ? source
+                             : platform::source_position(source, e.mark.line, e.mark.column),
+            "", "unexpected value: " + e.msg, "see the sweep file rules in docs/guide.md");
+    } catch (const std::exception& e) {  // e.g. a path the file system refuses
+        throw config_error(source, "", e.what(), "see the sweep file rules in docs/guide.md");
     }
-    if (!root.IsMap())
-        throw config_error(source + ":1:1", "", "a sweep file is a mapping",
-                           "start with 'schema: npusim.sweep/1'");
-    only_keys(source, root, "",
-              {"schema", "name", "platform", "workloads", "set", "parameters", "metrics",
-               "timing_only", "timeout"});
-    if (!root["schema"] || root["schema"].as<std::string>() != "npusim.sweep/1")
-        throw config_error(at(source, root["schema"] ? root["schema"] : root), "schema",
-                           "expected 'npusim.sweep/1'", "start with 'schema: npusim.sweep/1'");
-    sweep_spec s;
-    s.source = source;
-    s.name = root["name"] ? root["name"].as<std::string>() : "sweep";
-    s.platform = resolve(
-        base_dir, root["platform"] ? root["platform"].as<std::string>() : std::string("ascend910"));
-    if (!root["workloads"])
-        throw config_error(at(source, root), "workloads", "missing",
-                           "list the workloads, e.g. workloads: [configs/workloads/mlp.yaml]");
-    for (const auto& w : root["workloads"].IsSequence()
-                             ? root["workloads"]
-                             : YAML::Node(std::vector<YAML::Node>{root["workloads"]}))
-        s.workloads.push_back(resolve(base_dir, w.as<std::string>()));
-    if (const auto set = root["set"]) {
-        if (!set.IsMap())
-            throw config_error(at(source, set), "set", "expected KEY: VALUE pairs",
-                               "write e.g. set: {gm.bandwidth: 1.6TB/s}");
-        for (const auto& kv : set) {
-            check_platform_key(source, kv.first, kv.first.as<std::string>());
-            s.sets.push_back(kv.first.as<std::string>() + "=" + kv.second.as<std::string>());
-        }
-    }
-    std::vector<settings> combos{{}};
-    if (const auto params = root["parameters"]) {
-        if (!params.IsSequence())
-            throw config_error(at(source, params), "parameters", "expected a list of groups",
-                               "write e.g. parameters:\n    - grid: {chip.cores: [8, 16]}");
-        for (const auto& g : params) {
-            std::vector<settings> next;
-            for (const auto& group : expand_group(source, g, s.parameters))
-                for (const auto& c : combos) {
-                    settings t = c;
-                    t.insert(t.end(), group.begin(), group.end());
-                    next.push_back(t);
-                }
-            combos = std::move(next);
-        }
-    }
-    s.metrics = {"sim_time_ns"};
-    if (const auto m = root["metrics"]) s.metrics = scalars(source, m, "metrics");
-    if (const auto t = root["timing_only"]) s.timing_only = t.as<bool>();
-    if (const auto t = root["timeout"]) {
-        try {
-            s.timeout_s = t.as<double>();
-        } catch (const YAML::Exception&) {
-            throw config_error(at(source, t), "timeout", "not a number of seconds",
-                               "write e.g. timeout: 600");
-        }
-    }
-    for (const auto& w : s.workloads)
-        for (const auto& c : combos) {
-            sweep_point p;
-            p.index = unsigned(s.points.size());
-            p.workload = w;
-            p.settings = c;
-            s.points.push_back(p);
-        }
-    return s;
 }
 
-sweep_spec load_sweep(const std::string& file) {
-    std::ifstream in(file);
-    if (!in) throw config_error(file, "", "cannot open the sweep file", "check the path");
+sweep_spec load_sweep(const std::string& file, const sweep_load_options& opt) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in || fs::is_directory(file))
+        throw config_error(file, "", "cannot open the sweep file", "check the path");
     std::stringstream ss;
     ss << in.rdbuf();
-    const auto slash = file.rfind('/');
-    return load_sweep_text(ss.str(), file,
-                           slash == std::string::npos ? "." : file.substr(0, slash));
+    const std::string dir = fs::path(file).parent_path().string();
+    return load_sweep_text(ss.str(), file, dir.empty() ? "." : dir, opt);
 }
 
 }  // namespace npusim::tools

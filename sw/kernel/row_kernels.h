@@ -135,9 +135,12 @@ void row_kernel(kernel_context& ctx, global_tensor<I> x, global_tensor<O> y, row
     // Said explicitly, not inferred from the column count: a reduction of one-column rows
     // gives as many values as columns, but they are packed, not at the row stride.
     const bool whole_rows = out == row_output::rows;
-    const uint64_t out_stride = whole_rows ? t.stride : row_scratch<O>::round_up_elems(t.tile_rows);
+    // A tile's output: its rows at the padded stride, or one value per row (not one row of
+    // values per row: that grew with the square of the rows and overflowed UB).
+    const uint64_t out_elems =
+        whole_rows ? t.tile_rows * t.stride : row_scratch<O>::round_up_elems(t.tile_rows);
     tque<I> qx(ctx, position::VECIN, t.depth, t.tile_rows * t.stride);
-    tque<O> qy(ctx, position::VECOUT, t.depth, t.tile_rows * out_stride);
+    tque<O> qy(ctx, position::VECOUT, t.depth, out_elems);
     const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
     const uint64_t end = std::min(t.rows, begin + t.per_block);
     for (uint64_t r0 = begin; r0 < end; r0 += t.tile_rows) {

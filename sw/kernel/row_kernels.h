@@ -121,16 +121,26 @@ void broadcast_rows(kernel_context& ctx, models::vec_opcode op, local_tensor<T> 
         ctx.binary_block(op, d[r * stride], x[r * stride], blocks[r * per_block], stride);
 }
 
+/// @brief What a row kernel writes per row: a whole row (at the padded stride in UB), or one
+/// value (contiguous in UB, one per row of the tile).
+enum class row_output { rows, values };
+
 /// @brief The row kernel loop: each tile of the block's rows is copied into UB (MTE2) at the
 /// padded stride, `compute(x_tile, y_tile, rows)` issues the vector work, and the result
-/// (out_cols per row; 1 for a reduction) is copied out (MTE3), through double-buffered queues.
+/// (whole rows, or one value per row for a reduction) is copied out (MTE3), through
+/// double-buffered queues.
 template <class I, class O, class F>
-void row_kernel(kernel_context& ctx, global_tensor<I> x, global_tensor<O> y, uint64_t out_cols,
+void row_kernel(kernel_context& ctx, global_tensor<I> x, global_tensor<O> y, row_output out,
                 const row_tiling& t, const F& compute) {
-    const uint64_t out_stride =
-        out_cols == t.cols ? t.stride : row_scratch<O>::round_up_elems(t.tile_rows);
+    // Said explicitly, not inferred from the column count: a reduction of one-column rows
+    // gives as many values as columns, but they are packed, not at the row stride.
+    const bool whole_rows = out == row_output::rows;
+    // A tile's output: its rows at the padded stride, or one value per row (not one row of
+    // values per row: that grew with the square of the rows and overflowed UB).
+    const uint64_t out_elems =
+        whole_rows ? t.tile_rows * t.stride : row_scratch<O>::round_up_elems(t.tile_rows);
     tque<I> qx(ctx, position::VECIN, t.depth, t.tile_rows * t.stride);
-    tque<O> qy(ctx, position::VECOUT, t.depth, t.tile_rows * out_stride);
+    tque<O> qy(ctx, position::VECOUT, t.depth, out_elems);
     const uint64_t begin = uint64_t(ctx.block_idx()) * t.per_block;
     const uint64_t end = std::min(t.rows, begin + t.per_block);
     for (uint64_t r0 = begin; r0 < end; r0 += t.tile_rows) {
@@ -147,7 +157,7 @@ void row_kernel(kernel_context& ctx, global_tensor<I> x, global_tensor<O> y, uin
         qy.enque(yl);
 
         auto yo = qy.deque();
-        if (out_cols == t.cols)
+        if (whole_rows)
             ctx.copy_2d<O>(models::mem_space::gm, y.addr + r0 * t.cols * sizeof(O),
                            models::mem_space::ub, yo.offset, uint32_t(n), t.cols, t.cols, t.stride);
         else

@@ -32,6 +32,26 @@ void check_4d(const std::string& op, const tensor_desc& t, const char* name, con
                                    name, dims(t.shape()), layout));
 }
 
+/// @throws op_error if x [n, c, h, w] has an empty plane (h or w 0): a window would have
+/// nothing to read. PyTorch refuses these too; only n and c may be 0 (empty or zero output).
+void need_plane(const std::string& op, const std::vector<int64_t>& xs) {
+    if (xs[2] == 0 || xs[3] == 0)
+        throw op_error(fmt::format(
+            "op '{}' input 'x' has shape {}; its height and width must not be 0 (the batch and "
+            "channels may be)",
+            op, dims(xs)));
+}
+
+/// @throws op_error if a dimension does not fit the kernels' 32-bit sizes.
+void need_fits(const std::string& op, const char* name, const std::vector<int64_t>& shape) {
+    for (int64_t d : shape)
+        if (d > int64_t(UINT32_MAX))
+            throw op_error(
+                fmt::format("op '{}' input '{}' has shape {}; each dimension must be "
+                            "under 2^32",
+                            op, name, dims(shape)));
+}
+
 /// Output extent of a window of `k` taps `d` apart, stride `s`, over `in` plus `p` each side.
 /// @throws op_error when the window is larger than the padded input.
 uint32_t out_extent(const std::string& op, const char* dim, int64_t in, uint32_t k, uint32_t s,
@@ -72,6 +92,14 @@ kernel::conv2d_shape conv_shape(const std::vector<tensor_desc>& in, const attr_m
             "op 'conv2d' input 'weight' has {} input channels per group (dimension 1); expected "
             "{} ({} channels of 'x' / groups {})",
             ws[1], xs[1] / groups, xs[1], groups));
+    need_plane(op, xs);
+    if (ws[2] < 1 || ws[3] < 1)
+        throw op_error(fmt::format(
+            "op 'conv2d' input 'weight' has shape {}; its kernel (dimensions 2 and 3) must be at "
+            "least 1 x 1",
+            dims(ws)));
+    need_fits(op, "x", xs);
+    need_fits(op, "weight", ws);
     s.n = uint32_t(xs[0]);
     s.c = uint32_t(xs[1]);
     s.h = uint32_t(xs[2]);
@@ -130,6 +158,10 @@ void register_conv2d(registry& r) {
     s.tolerance = 2e-3;  // fp32 accumulation in a different order, then one fp16 rounding
     r.add_op(std::move(s), NPUSIM_HERE);
 
+    // No input channels: each output is a sum of no products, 0.
+    add_fill_kernel(
+        r, "conv2d", {dtype::fp16, dtype::fp16, dtype::fp16},
+        [](const op_call& c) { return c.inputs[0].shape()[1] == 0; }, 0.0, NPUSIM_HERE);
     op_kernel k;
     k.op = "conv2d";
     k.name = "conv2d_img2col";
@@ -182,6 +214,8 @@ kernel::pool2d_shape pool_shape(const std::string& op, const tensor_desc& x,
             "[{},{}]",
             op, s.ph, s.pw, s.kh, s.kw));
     const auto& xs = x.shape();
+    need_plane(op, xs);
+    need_fits(op, "x", {xs[0] * xs[1], xs[2], xs[3]});
     s.planes = uint32_t(xs[0] * xs[1]);
     s.h = uint32_t(xs[2]);
     s.w = uint32_t(xs[3]);

@@ -2,6 +2,8 @@
 // its own file (see library_parts.h).
 #include "sw/ops/library_parts.h"
 
+#include "sw/kernel/fill_kernels.h"
+
 namespace npusim::ops {
 
 namespace lib {
@@ -22,6 +24,48 @@ unsigned vector_units(const platform::platform_config& p) {
 
 const models::core_params& cube_core(const platform::platform_config& p) {
     return p.split ? p.aic : p.aicore;
+}
+
+void add_fill_kernel(registry& r, const std::string& op, const std::vector<models::dtype>& dtypes,
+                     std::function<bool(const op_call&)> applies, double value,
+                     const std::string& where) {
+    op_kernel k;
+    k.op = op;
+    k.name = op + "_fill";
+    k.dtypes = dtypes;
+    k.priority = 100;  // an empty input makes every other kernel's tiling meaningless
+    k.applies = [applies](const op_call& c, const platform::platform_config&) {
+        return applies(c);
+    };
+    k.tile = [](const op_call& c, const platform::platform_config& p) {
+        const auto& y = c.outputs[0];
+        const uint64_t cols = y.shape().empty() ? 1 : uint64_t(y.shape().back());
+        const auto t = kernel::tile_fill(vector_core(p), vector_units(p), y.elements() / cols, cols,
+                                         models::dtype_size(y.type()));
+        tiling_plan tp;
+        tp.block_dim = t.block_dim;
+        tp.kind = models::kernel_kind::vector;
+        tp.bytes = y.storage_bytes();
+        tp.data = std::make_shared<kernel::fill_tiling>(t);
+        return tp;
+    };
+    k.body = [value](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
+                     const op_buffers& b) {
+        const auto& t = *static_cast<const kernel::fill_tiling*>(tp.data.get());
+        const uint64_t n = c.outputs[0].elements();
+        switch (c.outputs[0].type()) {
+            case models::dtype::fp16:
+                kernel::fill_kernel<kernel::half>(ctx, {b.outputs[0], n}, t, float(value));
+                break;
+            case models::dtype::fp32:
+                kernel::fill_kernel<float>(ctx, {b.outputs[0], n}, t, float(value));
+                break;
+            default:  // int32: value is a whole number (0)
+                kernel::fill_kernel<int32_t>(ctx, {b.outputs[0], n}, t, float(value));
+                break;
+        }
+    };
+    r.add_kernel(std::move(k), where);
 }
 
 }  // namespace lib

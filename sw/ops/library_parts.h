@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the files of the built-in operator library, and the function each file
 // registers its ops with. One file per op family; library.cpp calls them all.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,14 @@ const models::core_params& cube_core(const platform::platform_config& p);
 /// @throws op_error naming both shapes and the first dimension that does not fit.
 std::vector<int64_t> broadcast_shape(const std::string& op, const std::vector<int64_t>& x,
                                      const std::vector<int64_t>& y);
+
+/// @brief Registers kernel `op`_fill for the dtypes `dtypes` (inputs, then the one output),
+/// chosen over every other kernel for the calls `applies` accepts: calls whose output is not
+/// empty but does not depend on any input element (an input with a zero-sized dimension,
+/// e.g. a matmul with k = 0). It writes `value` to every output element, no input is read.
+void add_fill_kernel(registry& r, const std::string& op, const std::vector<models::dtype>& dtypes,
+                     std::function<bool(const op_call&)> applies, double value,
+                     const std::string& where);
 
 void register_elementwise(registry& r);  // binary ops, activations, cast
 void register_matmul(registry& r);

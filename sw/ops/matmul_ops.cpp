@@ -1,6 +1,7 @@
 // Matrix products on the cube: matmul and matmul_bias, 2-D or batched, fp16/bf16/int8.
 #include <fmt/format.h>
 
+#include "sw/kernel/fill_kernels.h"
 #include "sw/kernel/matmul_kernel.h"
 #include "sw/ops/library_parts.h"
 
@@ -51,6 +52,13 @@ matmul_call describe_call(const std::string& op, const std::vector<tensor_desc>&
             throw op_error(fmt::format(
                 "op '{}' input '{}' has shape {}; expected 2 dimensions, or 3 for a batch", op,
                 names[i], dims(in[i].shape())));
+    for (int i = 0; i < 2; ++i)
+        for (int64_t d : in[i].shape())
+            if (d > int64_t(UINT32_MAX))
+                throw op_error(
+                    fmt::format("op '{}' input '{}' has shape {}; each dimension must "
+                                "be under 2^32",
+                                op, names[i], dims(in[i].shape())));
     if (in[1].type() != in[0].type())
         throw op_error(
             fmt::format("op '{}' input 'b' is {} but 'a' is {}; both must have the "
@@ -125,6 +133,60 @@ void reference(const matmul_call& c, const std::vector<host_tensor>& in, host_te
     }
 }
 
+/// Calls f(T{}) with T the kernel element type of t.
+template <class F>
+void with_type(dtype t, const F& f) {
+    switch (t) {
+        case dtype::fp16:
+            return f(kernel::half{});
+        case dtype::bf16:
+            return f(kernel::bfloat16{});
+        case dtype::fp32:
+            return f(float{});
+        default:
+            return f(int32_t{});
+    }
+}
+
+/// The kernel of matmul_bias calls that `applies` picks (k = 0): c = the bias on every row.
+void add_bias_rows_kernel(registry& r, const std::string& name, std::vector<dtype> dtypes,
+                          std::function<bool(const op_call&)> applies) {
+    op_kernel k;
+    k.op = name;
+    k.name = name + "_bias_rows";
+    k.dtypes = std::move(dtypes);
+    k.priority = 100;
+    k.applies = [applies](const op_call& c, const platform::platform_config&) {
+        return applies(c);
+    };
+    k.tile = [](const op_call& c, const platform::platform_config& p) {
+        const auto& y = c.outputs[0];
+        const uint64_t cols = uint64_t(y.shape().back());
+        const auto t =
+            kernel::tile_fill(vector_core(p), vector_units(p), y.elements() / cols, cols,
+                              models::dtype_size(y.type()), models::dtype_size(c.inputs[2].type()));
+        tiling_plan tp;
+        tp.block_dim = t.block_dim;
+        tp.kind = models::kernel_kind::vector;
+        tp.bytes = y.storage_bytes() + c.inputs[2].storage_bytes();
+        tp.data = std::make_shared<kernel::fill_tiling>(t);
+        return tp;
+    };
+    k.body = [](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
+                const op_buffers& b) {
+        const auto& t = *static_cast<const kernel::fill_tiling*>(tp.data.get());
+        with_type(c.inputs[2].type(), [&](auto bias) {
+            with_type(c.outputs[0].type(), [&](auto out) {
+                using R = decltype(bias);
+                using O = decltype(out);
+                kernel::broadcast_row_kernel<R, O>(ctx, {b.inputs[2], t.cols},
+                                                   {b.outputs[0], c.outputs[0].elements()}, t);
+            });
+        });
+    };
+    r.add_kernel(std::move(k), NPUSIM_HERE);
+}
+
 void register_one(registry& r, const std::string& name, bool bias) {
     const std::vector<dtype> ins = {dtype::fp16, dtype::bf16, dtype::int8};
     op_schema s;
@@ -164,6 +226,15 @@ void register_one(registry& r, const std::string& name, bool bias) {
     for (dtype in : ins)
         for (dtype out : out_dtypes(in))
             for (dtype b : bias ? bias_dtypes(in) : std::vector<dtype>{in}) {
+                // k = 0: a sum of no products, zeros (plus the bias on every row).
+                auto no_k = [](const op_call& c) {
+                    const auto& a = c.inputs[0].shape();
+                    return a[a.size() - (std::get<bool>(c.attrs.at("transpose_a")) ? 2 : 1)] == 0;
+                };
+                if (bias)
+                    add_bias_rows_kernel(r, name, {in, in, b, out}, no_k);
+                else
+                    add_fill_kernel(r, name, {in, in, out}, no_k, 0.0, NPUSIM_HERE);
                 op_kernel k;
                 k.op = name;
                 k.name = name + "_tiled";

@@ -166,7 +166,7 @@ void last_axis_reduce(kernel::kernel_context& ctx, vec_opcode combine, uint64_t 
                       const kernel::row_tiling& t, float scale) {
     const float identity = combine == vec_opcode::max ? -std::numeric_limits<float>::infinity() : 0;
     kernel::row_scratch<T> s(ctx, t);
-    kernel::row_kernel<T, T>(ctx, {x, t.rows * t.cols}, {y, t.rows}, 1, t,
+    kernel::row_kernel<T, T>(ctx, {x, t.rows * t.cols}, {y, t.rows}, kernel::row_output::values, t,
                              [&](local_tensor<T> xt, local_tensor<T> yt, uint64_t rows) {
                                  kernel::fill_row_padding(ctx, xt, rows, t.cols, t.stride,
                                                           identity);
@@ -183,9 +183,14 @@ void register_reduction(registry& r, const std::string& name, const std::string&
     s.inputs = {{"x", {dtype::fp16, dtype::fp32}}};
     s.outputs = {{"y", {dtype::fp16, dtype::fp32}}};
     s.attrs = {{"axis", int64_t(-1)}, {"keepdims", false}};
-    s.infer = [name](const std::vector<tensor_desc>& in, const attr_map& attrs) {
+    s.infer = [name, combine](const std::vector<tensor_desc>& in, const attr_map& attrs) {
         need_dims(name, in[0]);
         const int64_t axis = resolve_axis(name, attrs, in[0]);
+        if (combine == vec_opcode::max && in[0].shape()[size_t(axis)] == 0)
+            throw op_error(fmt::format(
+                "op '{}' input 'x' {} has no elements along attribute 'axis' ({}): the max of "
+                "nothing is undefined (PyTorch raises too); reduce a non-empty axis",
+                name, dims(in[0].shape()), axis));
         std::vector<int64_t> shape;
         for (size_t i = 0; i < in[0].shape().size(); ++i)
             if (int64_t(i) != axis)
@@ -198,8 +203,9 @@ void register_reduction(registry& r, const std::string& name, const std::string&
     s.reference = [combine, mean, name](const std::vector<host_tensor>& in,
                                         std::vector<host_tensor>& out, const attr_map& attrs) {
         const int64_t axis = resolve_axis(name, attrs, in[0].desc);
-        const auto [outer, rest] = split_at(in[0].desc, axis);
-        const uint64_t k = uint64_t(in[0].desc.shape()[size_t(axis)]), inner = rest / k;
+        const uint64_t outer = split_at(in[0].desc, axis).first;
+        const uint64_t k = uint64_t(in[0].desc.shape()[size_t(axis)]);
+        const uint64_t inner = split_at(in[0].desc, axis + 1).second;
         for (uint64_t o = 0; o < outer; ++o)
             for (uint64_t i = 0; i < inner; ++i) {
                 double acc = combine == vec_opcode::max ? -INFINITY : 0;
@@ -215,6 +221,15 @@ void register_reduction(registry& r, const std::string& name, const std::string&
     s.tolerance = combine == vec_opcode::max ? 0 : 2e-3;
     r.add_op(std::move(s), NPUSIM_HERE);
     for (dtype t : {dtype::fp16, dtype::fp32}) {
+        // Over an empty axis (max is refused at planning): the sum of nothing is 0 and its
+        // mean 0 / 0, NaN, as in PyTorch.
+        add_fill_kernel(
+            r, name, {t, t},
+            [name](const op_call& c) {
+                const int64_t axis = resolve_axis(name, c.attrs, c.inputs[0]);
+                return c.inputs[0].shape()[size_t(axis)] == 0;
+            },
+            mean ? std::numeric_limits<double>::quiet_NaN() : 0.0, NPUSIM_HERE);
         op_kernel k;
         k.op = name;
         k.name = name + "_" + models::to_string(t);
@@ -547,7 +562,8 @@ void register_softmax(registry& r) {
             kernel::row_scratch<T> s(ctx, t);
             ctx.duplicate(s.one, 1.f, t.tile_rows);
             kernel::row_kernel<T, T>(
-                ctx, {b.inputs[0], t.rows * t.cols}, {b.outputs[0], t.rows * t.cols}, t.cols, t,
+                ctx, {b.inputs[0], t.rows * t.cols}, {b.outputs[0], t.rows * t.cols},
+                kernel::row_output::rows, t,
                 [&](local_tensor<T> x, local_tensor<T> y, uint64_t rows) {
                     const uint64_t n = rows * t.stride;
                     kernel::fill_row_padding(ctx, x, rows, t.cols, t.stride,
@@ -575,8 +591,8 @@ void normalise_rows(kernel::kernel_context& ctx, const kernel::row_tiling& t, co
         load_row_params<T>(ctx, std::vector<uint64_t>(b.inputs.begin() + 1, b.inputs.end()), t);
     const float inv_c = float(1.0 / double(t.cols)), inv_sqrt_c = std::sqrt(inv_c);
     kernel::row_kernel<T, T>(
-        ctx, {b.inputs[0], t.rows * t.cols}, {b.outputs[0], t.rows * t.cols}, t.cols, t,
-        [&](local_tensor<T> x, local_tensor<T> y, uint64_t rows) {
+        ctx, {b.inputs[0], t.rows * t.cols}, {b.outputs[0], t.rows * t.cols},
+        kernel::row_output::rows, t, [&](local_tensor<T> x, local_tensor<T> y, uint64_t rows) {
             const uint64_t n = rows * t.stride;
             kernel::fill_row_padding(ctx, x, rows, t.cols, t.stride, 0);
             if (centre) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "platform/config/schema.h"
 
 namespace npusim::ops {
@@ -144,9 +146,21 @@ op_plan registry::plan(const std::string& op, std::vector<memory::tensor_desc> i
     for (const auto& t : p.call.inputs) types.push_back(t.type());
     for (const auto& t : p.call.outputs) types.push_back(t.type());
     if (s.view) return p;  // nothing runs
+    // Zero-sized outputs (a dimension of 0, valid as in PyTorch): nothing to compute, so no
+    // kernel is chosen or tiled (tilers divide by tile sizes) and execute launches nothing.
+    // The dtypes must still have a kernel, so an empty call is checked like any other.
+    const bool empty = std::all_of(p.call.outputs.begin(), p.call.outputs.end(),
+                                   [](const memory::tensor_desc& d) { return d.elements() == 0; });
+    bool typed = false;
     for (const auto& [k, at] : e.kernels) {
-        if (k.dtypes != types || (k.applies && !k.applies(p.call, platform))) continue;
+        if (k.dtypes != types) continue;
+        typed = true;
+        if (empty || (k.applies && !k.applies(p.call, platform))) continue;
         if (!p.kernel || k.priority > p.kernel->priority) p.kernel = &k;
+    }
+    if (empty && typed) {
+        p.tiling.block_dim = 0;
+        return p;
     }
     if (!p.kernel) {
         std::string have;
@@ -166,7 +180,7 @@ op_plan registry::plan(const std::string& op, std::vector<memory::tensor_desc> i
 runtime::status registry::execute(runtime::context& ctx, runtime::stream* s, const op_plan& p,
                                   const op_buffers& buffers, const std::string& name) const {
     const op_kernel* k = p.kernel;
-    if (p.call.schema->view) return runtime::status::success;  // nothing to run
+    if (p.call.schema->view || !k) return runtime::status::success;  // nothing to run
     const op_call call = p.call;
     const tiling_plan tiling = p.tiling;
     return ctx.launch(

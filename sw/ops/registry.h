@@ -52,10 +52,14 @@ struct op_kernel {
 };
 
 /// @brief A planned op (CANN aclnn's first phase): the call, the chosen kernel and its tiling.
+/// A view, or an op whose outputs all have zero elements, has no kernel (`kernel` null,
+/// `tiling.block_dim` 0): execute launches nothing.
 struct op_plan {
     op_call call;
     const op_kernel* kernel = nullptr;
     tiling_plan tiling;
+    /// @brief Whether executing the plan launches a kernel.
+    bool launches() const { return kernel != nullptr; }
 };
 
 /// @brief Ops by name, each with its schema and kernels. Launch is two-phase, as CANN's aclnn
@@ -78,7 +82,7 @@ class registry {
     /// @throws op_error naming the argument and what was expected.
     op_plan plan(const std::string& op, std::vector<memory::tensor_desc> inputs, attr_map attrs,
                  const platform::platform_config& platform) const;
-    /// @brief Launches a planned op on a stream.
+    /// @brief Launches a planned op on a stream (nothing for a view or empty outputs).
     /// `name` labels the launch in timelines and stats (default: the op's name).
     runtime::status execute(runtime::context& ctx, runtime::stream* s, const op_plan& p,
                             const op_buffers& buffers, const std::string& name = "") const;

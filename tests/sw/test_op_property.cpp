@@ -1,0 +1,200 @@
+// The property-based op tester (op_property.h) on a fixed-seed slice per preset, zero-sized
+// tensors for every op family, and the bugs the tester found, each as a named case.
+#include <boost/test/unit_test.hpp>
+
+#include <fmt/format.h>
+
+#include "tests/sw/op_fixture.h"
+#include "tests/sw/op_property.h"
+
+using namespace npusim;
+
+namespace {
+
+/// `count` random cases of the run with seed `seed` on `preset`: none may fail, and most must
+/// run (a slice that only gets refused tests nothing).
+void check_slice(const char* preset, uint64_t seed, unsigned count) {
+    std::vector<uint64_t> seeds;
+    for (unsigned i = 0; i < count; ++i) seeds.push_back(test::case_seed(seed, i));
+    const auto r = test::run_cases(preset, seeds);
+    for (const auto& f : r.failures) BOOST_ERROR(preset << ": " << f);
+    for (const auto& f : r.refusals) BOOST_TEST_MESSAGE(preset << " refused " << f);
+    BOOST_CHECK_EQUAL(r.cases, count);
+    BOOST_CHECK_GE(r.run, count * 3 / 4);
+}
+
+/// Zero-sized tensors for every op family: each plans, runs and matches its reference.
+std::string zero_sized_workload() {
+    return R"(schema: npusim.workload/1
+tensors:
+  e0:  {shape: [0, 7], dtype: fp16, init: random}
+  e1:  {shape: [7], dtype: fp16, init: random}
+  add: {shape: [0, 7], dtype: fp16}
+  relu: {shape: [0, 7], dtype: fp16}
+  cast: {shape: [0, 7], dtype: fp32}
+  r0:  {shape: [5, 0, 3], dtype: fp32, init: random}
+  sum: {shape: [5, 3], dtype: fp32}
+  mean: {shape: [5, 1, 3], dtype: fp32}
+  max: {shape: [5, 0], dtype: fp32}
+  soft: {shape: [0, 7], dtype: fp16}
+  g0:  {shape: [0], dtype: fp16, init: random}
+  z0:  {shape: [4, 0], dtype: fp16, init: random}
+  ln:  {shape: [4, 0], dtype: fp16}
+  rms: {shape: [4, 0], dtype: fp16}
+  a:   {shape: [6, 0], dtype: fp16, init: random}
+  b:   {shape: [0, 5], dtype: fp16, init: random}
+  bias: {shape: [5], dtype: fp32, init: random}
+  mm:  {shape: [6, 5], dtype: fp32}
+  mmb: {shape: [6, 5], dtype: fp16}
+  at:  {shape: [4, 0], dtype: fp16, init: random}
+  bt:  {shape: [4, 3], dtype: fp16, init: random}
+  mt:  {shape: [0, 3], dtype: fp16}
+  bn:  {shape: [0, 0], dtype: fp16, init: random}
+  mn:  {shape: [6, 0], dtype: fp16}
+  x:   {shape: [1, 0, 6, 6], dtype: fp16, init: random}
+  w:   {shape: [3, 0, 3, 3], dtype: fp16, init: random}
+  conv: {shape: [1, 3, 4, 4], dtype: fp16}
+  mp:  {shape: [1, 0, 3, 3], dtype: fp16}
+  ap:  {shape: [1, 0, 3, 3], dtype: fp16}
+  tr:  {shape: [7, 0], dtype: fp16}
+  tab: {shape: [9, 4], dtype: fp16, init: random}
+  idx: {shape: [0], dtype: int32, init: randint, high: 9}
+  gat: {shape: [0, 4], dtype: fp16}
+  rx:  {shape: [2, 0, 8], dtype: fp16, init: random}
+  rc:  {shape: [0, 8], dtype: fp16, init: random}
+  rope: {shape: [2, 0, 8], dtype: fp16}
+  view: {shape: [7, 0], dtype: fp16}
+ops:
+  - {op: add, inputs: [e0, e1], outputs: [add]}
+  - {op: relu, inputs: [e0], outputs: [relu]}
+  - {op: cast, inputs: [e0], outputs: [cast], attrs: {dtype: fp32}}
+  - {op: reduce_sum, inputs: [r0], outputs: [sum], attrs: {axis: 1}}
+  - {op: reduce_mean, inputs: [r0], outputs: [mean], attrs: {axis: 1, keepdims: true}}
+  - {op: reduce_max, inputs: [r0], outputs: [max], attrs: {axis: 2}}
+  - {op: softmax, inputs: [e0], outputs: [soft]}
+  - {op: layernorm, inputs: [z0, g0, g0], outputs: [ln]}
+  - {op: rmsnorm, inputs: [z0, g0], outputs: [rms]}
+  - {op: matmul, inputs: [a, b], outputs: [mm], attrs: {out_dtype: fp32}}
+  - {op: matmul_bias, inputs: [a, b, bias], outputs: [mmb]}
+  - {op: matmul, inputs: [at, bt], outputs: [mt], attrs: {transpose_a: true}}
+  - {op: matmul, inputs: [a, bn], outputs: [mn], attrs: {transpose_b: true}}
+  - {op: conv2d, inputs: [x, w], outputs: [conv], attrs: {padding: [0, 0]}}
+  - {op: max_pool2d, inputs: [x], outputs: [mp], attrs: {kernel: [2, 2]}}
+  - {op: avg_pool2d, inputs: [x], outputs: [ap], attrs: {kernel: [2, 2]}}
+  - {op: transpose, inputs: [e0], outputs: [tr]}
+  - {op: gather, inputs: [tab, idx], outputs: [gat]}
+  - {op: rope, inputs: [rx, rc, rc], outputs: [rope]}
+  - {op: reshape, inputs: [e0], outputs: [view], attrs: {shape: [7, 0]}}
+)";
+}
+
+void check_zero_sized(const char* preset) {
+    test::check_workload(preset, zero_sized_workload());
+}
+
+void check_zero_sized_launches(const char* preset) {
+    // Only the ops with a non-empty output launch a kernel: the k = 0 matmuls, the sum and
+    // mean over an empty axis and the conv2d without input channels (each a fill).
+    const auto t = test::run_timing_only(preset, zero_sized_workload(), "zero.yaml");
+    BOOST_CHECK_EQUAL(t.result.failure, "");
+    std::vector<std::string> launched;
+    for (const auto& o : t.ops)
+        if (o.type == "kernel") launched.push_back(o.name.substr(0, o.name.find(' ')));
+    BOOST_CHECK_EQUAL(fmt::format("{}", fmt::join(launched, ",")),
+                      "reduce_sum,reduce_mean,matmul,matmul_bias,conv2d");
+    for (const auto& p : t.plan.ops)
+        if (!p.call.schema->view && p.call.outputs[0].elements() == 0) {
+            BOOST_CHECK(!p.launches());
+            BOOST_CHECK_EQUAL(p.tiling.block_dim, 0u);
+        }
+}
+
+memory::tensor_desc desc(models::dtype t, std::vector<int64_t> shape) {
+    return memory::tensor_desc("x", t, std::move(shape));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(op_property)
+
+// 40 random cases per preset (about a second each, a few under ASan).
+NPUSIM_PRESET_TESTS(fixed_seed_slice, [](const char* p) { check_slice(p, 20240601, 40); })
+
+// The generator is a pure function of the seed: a failing case repeats from its one-liner.
+BOOST_AUTO_TEST_CASE(cases_repeat_from_their_seed) {
+    const auto cfg = platform::load_platform("tiny");
+    for (uint64_t i = 0; i < 200; ++i) {
+        const uint64_t s = test::case_seed(7, i);
+        BOOST_CHECK_EQUAL(test::draw_case(s, cfg).describe(), test::draw_case(s, cfg).describe());
+    }
+    BOOST_CHECK_NE(test::case_seed(7, 0), test::case_seed(7, 1));
+    BOOST_CHECK_NE(test::case_seed(7, 0), test::case_seed(8, 0));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(op_zero_sized)
+
+NPUSIM_PRESET_TESTS(every_family, check_zero_sized)
+NPUSIM_PRESET_TESTS(only_non_empty_outputs_launch, check_zero_sized_launches)
+
+// Reductions with no identity, and windows with nothing to read, are planning errors that
+// name the op and the argument (as PyTorch refuses them), never a fault.
+BOOST_AUTO_TEST_CASE(refused_at_planning) {
+    using models::dtype;
+    BOOST_CHECK_EQUAL(test::plan_error("reduce_max", {desc(dtype::fp16, {8, 0})}, {{"axis", 1}}),
+                      "op 'reduce_max' input 'x' [8,0] has no elements along attribute 'axis' "
+                      "(1): the max of nothing is undefined (PyTorch raises too); reduce a "
+                      "non-empty axis");
+    BOOST_CHECK_EQUAL(test::plan_error("max_pool2d", {desc(dtype::fp16, {1, 2, 0, 4})},
+                                       {{"kernel", std::vector<int64_t>{1, 1}}}),
+                      "op 'max_pool2d' input 'x' has shape [1,2,0,4]; its height and width must "
+                      "not be 0 (the batch and channels may be)");
+    BOOST_CHECK_EQUAL(
+        test::plan_error("conv2d",
+                         {desc(dtype::fp16, {1, 2, 5, 5}), desc(dtype::fp16, {3, 2, 0, 3})}),
+        "op 'conv2d' input 'weight' has shape [3,2,0,3]; its kernel (dimensions 2 and 3) must be "
+        "at least 1 x 1");
+    // A sum or mean over an empty axis is fine (0, NaN): only max is refused.
+    BOOST_CHECK_EQUAL(test::plan_error("reduce_sum", {desc(dtype::fp16, {8, 0})}, {{"axis", 1}}),
+                      "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(op_regressions)
+
+// Rows of one column reduced several rows per tile: the kernel took "one value per row" for
+// "whole rows" when cols == 1 and wrote values at the row stride (off by 0.49 on tiny).
+BOOST_AUTO_TEST_CASE(reduce_max_of_one_column_rows) {
+    test::check_workload("tiny", R"(schema: npusim.workload/1
+tensors:
+  x: {shape: [8, 1], dtype: fp16, init: random}
+  y: {shape: [8], dtype: fp16}
+  x32: {shape: [37, 1], dtype: fp32, init: random}
+  s: {shape: [37, 1], dtype: fp32}
+ops:
+  - {op: reduce_max, inputs: [x], outputs: [y], attrs: {axis: 1}}
+  - {op: reduce_sum, inputs: [x32], outputs: [s], attrs: {axis: -1, keepdims: true}}
+)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(op_regressions_short_rows)
+
+// Many short rows per UB tile: the row kernel sized its output queue as one row of values per
+// row (tile_rows^2 values) and failed with "cannot allocate a queue ... at VECOUT in UB".
+BOOST_AUTO_TEST_CASE(reduce_many_short_rows_ascend910) {
+    test::check_workload("ascend910", R"(schema: npusim.workload/1
+tensors:
+  x: {shape: [12000, 5], dtype: fp16, init: random}
+  y: {shape: [12000], dtype: fp16}
+  z: {shape: [12000], dtype: fp16}
+ops:
+  - {op: reduce_max, inputs: [x], outputs: [y], attrs: {axis: 1}}
+  - {op: reduce_mean, inputs: [x], outputs: [z], attrs: {axis: 1}}
+)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

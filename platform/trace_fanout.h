@@ -31,6 +31,12 @@ class trace_fanout : public models::trace_sink {
             if (ids[i] >= 0) m_sinks[i]->add(ids[i], t, d);
     }
 
+    void hold(int id, uint64_t t) override {
+        const auto& ids = m_ids[size_t(id)];
+        for (size_t i = 0; i < ids.size(); ++i)
+            if (ids[i] >= 0) m_sinks[i]->hold(ids[i], t);
+    }
+
   private:
     std::vector<models::trace_sink*> m_sinks;
     std::vector<std::vector<int>> m_ids;  ///< per fan-out id, each sink's id

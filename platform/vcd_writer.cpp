@@ -39,6 +39,7 @@ int vcd_writer::declare(const std::string& path, unsigned width, bool counter) {
     }
     m_signals.push_back({path, width, counter, code});
     m_start.emplace_back();
+    m_hold.push_back(no_hold);
     return static_cast<int>(m_signals.size() - 1);
 }
 
@@ -59,9 +60,10 @@ void vcd_writer::record(int id, uint64_t time_ps, int64_t v) {
     if (m_header && time_ps / 1000 < m_written_ns) ++m_late;
     m_changes.push_back({time_ps, v, id});
     if (m_changes.size() >= m_opt.flush_changes) {
-        // Past simulation time nothing new can arrive (models report the present or later).
-        const uint64_t now_ns = models::now_ps() / 1000;
-        if (now_ns > m_opt.from_ps / 1000) write_until(now_ns);
+        // Before simulation time and every hold nothing new can arrive.
+        uint64_t safe_ps = models::now_ps();
+        for (uint64_t h : m_hold) safe_ps = std::min(safe_ps, h);
+        if (safe_ps / 1000 > m_opt.from_ps / 1000) write_until(safe_ps / 1000);
     }
 }
 
@@ -71,6 +73,10 @@ void vcd_writer::set(int id, uint64_t time_ps, int64_t value) {
 
 void vcd_writer::add(int id, uint64_t time_ps, int64_t delta) {
     record(id, time_ps, delta);
+}
+
+void vcd_writer::hold(int id, uint64_t time_ps) {
+    m_hold[size_t(id)] = time_ps;
 }
 
 void vcd_writer::write_header() {

@@ -22,9 +22,10 @@ struct vcd_options {
 
 /// @brief Writes model activity as a VCD file (timescale 1 ns).
 ///
-/// Models report changes with times that may be ahead of simulation time, never behind it, so
-/// changes are buffered and written in time order once simulation time has passed them: when
-/// the buffer fills, and by close(). Counter signals accumulate deltas, level signals take
+/// Models report changes with times that may be ahead of simulation time, and behind it only
+/// while they hold the signal (see trace_sink::hold), so changes are buffered and written in
+/// time order once simulation time and every hold have passed them: when the buffer fills, and
+/// by close(). Counter signals accumulate deltas, level signals take
 /// values. Changes before the window fold into each signal's value at the window's start and
 /// later ones are dropped, so memory stays bounded however long the run.
 class vcd_writer : public models::trace_sink {
@@ -33,6 +34,7 @@ class vcd_writer : public models::trace_sink {
     int declare(const std::string& path, unsigned width, bool counter) override;
     void set(int id, uint64_t time_ps, int64_t value) override;
     void add(int id, uint64_t time_ps, int64_t delta) override;
+    void hold(int id, uint64_t time_ps) override;
     /// @brief Writes the file; returns the number of signals written.
     size_t close();
 
@@ -71,6 +73,7 @@ class vcd_writer : public models::trace_sink {
     uint64_t m_written_ns = 0;  ///< changes before this ns are in the file
     uint64_t m_late = 0;        ///< changes that arrived for a time already written
     std::vector<int64_t> m_value, m_emitted;
+    std::vector<uint64_t> m_hold;  ///< per signal: changes from this time may still come
 };
 
 /// @brief Parses "0,2,5-7" into core ids below `limit` (the chip's core count); throws

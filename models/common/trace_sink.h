@@ -15,6 +15,11 @@ class trace_sink {
     virtual int declare(const std::string& path, unsigned width, bool counter) = 0;
     virtual void set(int id, uint64_t time_ps, int64_t value) = 0;
     virtual void add(int id, uint64_t time_ps, int64_t delta) = 0;
+    /// @brief Says that changes of the signal at or after `time_ps`, possibly before the
+    /// current simulation time, may still come (a pipe reports an instruction's busy span when
+    /// it ends); no_hold lifts it. A sink that writes as time passes waits for held signals.
+    virtual void hold(int /*id*/, uint64_t /*time_ps*/) {}
+    static constexpr uint64_t no_hold = UINT64_MAX;
 };
 
 /// @brief A declared signal: cheap to call when tracing is off or the signal filtered out.
@@ -30,6 +35,9 @@ class traced_signal {
     }
     void add(uint64_t t, int64_t d) const {
         if (m_id >= 0) m_sink->add(m_id, t, d);
+    }
+    void hold(uint64_t t) const {
+        if (m_id >= 0) m_sink->hold(m_id, t);
     }
 
   private:

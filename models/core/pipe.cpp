@@ -34,6 +34,7 @@ void pipe::run() {
         m_popped.notify(sc_core::SC_ZERO_TIME);
         m_running = true;
         const ps_t t0 = now_ps();
+        m_busy.hold(t0);  // the busy span is reported when the instruction ends
         bool work = true;
         try {
             work = m_exec.execute(*this, ins);
@@ -46,6 +47,7 @@ void pipe::run() {
             m_busy.set(t1, 0);
             m_busy_ps += t1 - t0;
         }
+        m_busy.hold(trace_sink::no_hold);
         ++m_instructions;
         m_running = false;
         if (m_queue.empty()) m_went_idle.notify(sc_core::SC_ZERO_TIME);

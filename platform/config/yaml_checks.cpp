@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include "platform/config/config_error.h"
 #include "platform/config/schema.h"
@@ -16,23 +17,28 @@ namespace {
 // Config files are small: these bounds only stop hostile input (deep nesting, alias bombs)
 // from exhausting the stack or the CPU.
 constexpr int k_max_depth = 64;
-constexpr uint64_t k_max_nodes = 1000000;
+constexpr uint64_t k_max_nodes = 100000;
 
 struct walk_state {
     const std::string& source;
     uint64_t nodes = 0;
+    // Collections already walked, by position: an alias is the same node as its anchor, so
+    // walking it again would only repeat the checks (and an alias bomb would take forever).
+    std::set<std::pair<int, int>> walked;
 };
 
 void walk_keys(walk_state& st, const YAML::Node& n, const std::string& path, int depth) {
     if (++st.nodes > k_max_nodes)
         throw config_error(yaml_position(st.source, n), path,
-                           "the document expands to more than " + std::to_string(k_max_nodes) +
-                               " nodes (aliases of aliases?)",
-                           "write the values out instead of nesting aliases");
+                           "more than " + std::to_string(k_max_nodes) + " values in one file",
+                           "config files hold at most a few thousand values");
     if (depth > k_max_depth)
         throw config_error(yaml_position(st.source, n), path,
                            "nested more than " + std::to_string(k_max_depth) + " levels deep",
                            "config files need only a few levels of nesting");
+    if ((n.IsSequence() || n.IsMap()) && n.Mark().pos >= 0 &&
+        !st.walked.insert({n.Mark().line, n.Mark().column}).second)
+        return;
     if (n.IsSequence()) {
         size_t i = 0;
         for (const auto& e : n) walk_keys(st, e, path + "[" + std::to_string(i++) + "]", depth + 1);

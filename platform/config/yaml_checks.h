@@ -23,7 +23,8 @@ void require_utf8(const std::string& source, const std::string& text);
 
 /// @brief Rejects any mapping of the document that gives a key twice (yaml-cpp keeps both and
 /// lookups silently see the first), and keys that are not plain scalars. Also bounds the walk:
-/// nesting deeper than 64 levels or aliases expanding to more than 1,000,000 nodes are errors.
+/// nesting deeper than 64 levels or more than 100,000 values are errors; an alias is checked
+/// once, where its anchor is (so aliases of aliases cost nothing).
 /// @throws config_error at the second occurrence, naming the line of the first.
 void reject_duplicate_keys(const std::string& source, const YAML::Node& root);
 

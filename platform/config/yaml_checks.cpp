@@ -125,7 +125,7 @@ void require_utf8(const std::string& source, const std::string& text) {
 }
 
 void reject_duplicate_keys(const std::string& source, const YAML::Node& root) {
-    walk_state st{source};
+    walk_state st{source, 0, {}};
     walk_keys(st, root, "", 0);
 }
 

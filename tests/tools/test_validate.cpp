@@ -143,4 +143,25 @@ BOOST_AUTO_TEST_CASE(strict_yaml_for_every_kind) {
     BOOST_CHECK_MESSAGE(!contains(t.out, "yaml-cpp"), t.out);
 }
 
+// The same strict loaders serve `npusim run`: bad values exit 2 with file:line (or the flag).
+BOOST_AUTO_TEST_CASE(run_reports_loader_errors_with_exit_2) {
+    const yaml_file w(
+        "schema: npusim.workload/1\nname: w\ntensors:\n"
+        "  x: {shape: [4], dtype: fp16, init: random, seed: [1]}\n"
+        "  y: {shape: [4], dtype: fp16}\nops:\n  - {op: relu, inputs: [x], outputs: "
+        "[y]}\n");
+    const cli_result r = run_cli("run --platform tiny --quiet --workload '" + w.str() + "'");
+    BOOST_CHECK_EQUAL(r.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(r.out, w.str() + ":4:52: error: tensors.x.seed: expected a value, "
+                                                  "got a list\n  hint: write a whole number"),
+                        r.out);
+    const cli_result b = run_cli("run --platform tiny --quiet --set gm.bandwidth=1e300TB/s");
+    BOOST_CHECK_EQUAL(b.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(b.out,
+                                 "--set gm.bandwidth=1e300TB/s: error: gm.bandwidth: "
+                                 "'1e300TB/s' is not a valid bytes/s value (a finite value "
+                                 "from 1MB/s to 1000TB/s)"),
+                        b.out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -136,7 +136,8 @@ int sc_main(int argc, char* argv[]) {
         }
     }).detach();
 
-    const auto corpus = read_corpus(corpus_dir);
+    auto corpus = read_corpus(corpus_dir);
+    for (auto& extra : extra_seeds(kind)) corpus.push_back(extra);
     if (corpus.empty()) {
         std::cerr << "no .yaml files in " << corpus_dir << "\n";
         return 2;

@@ -230,7 +230,19 @@ std::string mutate_once(std::string text, const std::vector<std::string>& corpus
             if (candidates.empty()) break;
             const size_t i = candidates[below(s, candidates.size())];
             const auto& vals = interesting_values();
-            lines[i] = lines[i].substr(0, value_pos(lines[i])) + vals[below(s, vals.size())];
+            const std::string& v = vals[below(s, vals.size())];
+            std::string& line = lines[i];
+            // Half the time a value inside a flow mapping ({from: 1, to: 4}): up to , } or ].
+            std::vector<size_t> colons;
+            for (size_t c = line.find(": "); c != std::string::npos; c = line.find(": ", c + 1))
+                colons.push_back(c + 2);
+            if (colons.size() > 1 && below(s, 2)) {
+                const size_t from = colons[below(s, colons.size())];
+                const size_t to = std::min(line.find_first_of(",}]", from), line.size());
+                line = line.substr(0, from) + v + line.substr(to);
+            } else {
+                line = line.substr(0, value_pos(line)) + v;
+            }
             break;
         }
         case 7: {  // swap the keys of two lines
@@ -361,6 +373,16 @@ std::vector<std::string> read_corpus(const std::string& dir) {
         texts.push_back(ss.str());
     }
     return texts;
+}
+
+std::vector<std::string> extra_seeds(loader_kind k) {
+    if (k != loader_kind::sweep) return {};
+    return {
+        "schema: npusim.sweep/1\nname: extra\nplatform: tiny\nworkloads: [mlp]\n"
+        "set: {gm.bandwidth: 1TB/s}\ntiming_only: true\ntimeout: 30\n"
+        "parameters:\n  - range:\n      chip.cores: {from: 1, to: 4, step: 1}\n"
+        "  - zip:\n      l2.size: [1MiB, 2MiB]\n      l2.ways: [8, 16]\n"
+        "metrics: [sim_time_ns, wall_s]\n"};
 }
 
 std::string mutate(const std::string& text, const std::vector<std::string>& corpus,

@@ -45,6 +45,10 @@ std::string classify(loader_kind k, const std::string& text, const std::string& 
 /// @brief The seed corpus of a kind: every .yaml file under `dir`, sorted by name.
 std::vector<std::string> read_corpus(const std::string& dir);
 
+/// @brief Hand-written seeds that reach what the shipped files do not use (for sweeps: range,
+/// zip, set and timeout), to add to the corpus.
+std::vector<std::string> extra_seeds(loader_kind k);
+
 /// @brief Mutates `text` deterministically from `rng_state` (1-4 mutations).
 std::string mutate(const std::string& text, const std::vector<std::string>& corpus,
                    uint64_t& rng_state);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "platform/config/schema.h"
+#include "platform/config/yaml_checks.h"
 #include "platform/presets.h"
 
 namespace npusim::platform {
@@ -60,17 +61,24 @@ class value_table {
         }
         const auto v = parse_value(k.kind, text);
         if (!v) {
+            const std::string range = k.kind == value_kind::boolean
+                                          ? ""
+                                          : " (a finite value from " + format_value(k.kind, k.min) +
+                                                " to " + format_value(k.kind, k.max) + ")";
             const std::string what =
-                k.kind == value_kind::integer
-                    ? "'" + text + "' is not a whole number"
-                    : "'" + text + "' is not a valid " + std::string(base_unit(k.kind)) + " value";
+                (k.kind == value_kind::integer ? "'" + text + "' is not a whole number"
+                                               : "'" + text + "' is not a valid " +
+                                                     std::string(base_unit(k.kind)) + " value") +
+                range;
             throw config_error(where, k.path, what, unit_help(k.kind));
         }
         if (*v < k.min || *v > k.max) {
-            throw config_error(
-                where, k.path, "value " + text + " is out of range",
-                "use a value from " + format_value(k.kind, k.min) + " to " +
-                    (std::isinf(k.max) ? std::string("any") : format_value(k.kind, k.max)));
+            throw config_error(where, k.path,
+                               "value " + text + " is out of range (" +
+                                   format_value(k.kind, k.min) + " to " +
+                                   format_value(k.kind, k.max) + ")",
+                               "use a value from " + format_value(k.kind, k.min) + " to " +
+                                   format_value(k.kind, k.max));
         }
         m_numbers[k.path] = *v;
     }
@@ -80,6 +88,7 @@ class value_table {
     const std::string& where(const std::string& p) const { return m_where.at(p); }
     bool is_default(const std::string& p) const { return m_where.at(p) == m_source + " (default)"; }
     const std::string& source() const { return m_source; }
+    const std::map<std::string, std::string>& wheres() const { return m_where; }
     std::map<std::string, double> m_numbers;
     std::map<std::string, std::string> m_texts;
 
@@ -88,19 +97,14 @@ class value_table {
     std::map<std::string, std::string> m_where;
 };
 
+// Keys given twice were rejected by load_yaml before the walk.
 void walk(const YAML::Node& map, const std::string& prefix, value_table& vt) {
-    std::map<std::string, YAML::Mark> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
         const YAML::Node key_node = it->first;  // copies: the iterator's pair is a temporary
         const YAML::Node val = it->second;
-        const std::string key = key_node.as<std::string>();
+        const std::string key = key_text(vt.source(), key_node, prefix);
         const std::string path = prefix.empty() ? key : prefix + "." + key;
         const std::string where = where_of(vt.source(), key_node.Mark());
-        if (const auto [first, fresh] = seen.emplace(key, key_node.Mark()); !fresh)
-            throw config_error(
-                where, path,
-                "key given twice (first at line " + std::to_string(first->second.line + 1) + ")",
-                "keep one of them");
         if (key.find('.') != std::string::npos)
             throw config_error(where, path, "dotted key '" + key + "' in a file",
                                "write nested mappings (dotted keys are for --set)");
@@ -302,6 +306,7 @@ platform_config build(const value_table& vt) {
                   t("event_record"), t("malloc"),          t("free")};
     c.numbers = vt.m_numbers;
     c.texts = vt.m_texts;
+    c.where = vt.wheres();
     return c;
 }
 
@@ -309,13 +314,7 @@ platform_config build(const value_table& vt) {
 
 platform_config load_platform_text(const std::string& yaml, const std::string& source,
                                    const std::vector<std::string>& overrides) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(yaml);
-    } catch (const YAML::Exception& e) {
-        throw config_error(where_of(source, e.mark), "", "YAML syntax error: " + e.msg,
-                           "check indentation and quoting near this line");
-    }
+    const YAML::Node root = load_yaml(source, yaml);
     if (!root.IsMap())
         throw config_error(source + ":1:1", "", "a platform file must be a mapping of keys",
                            std::string("start with 'schema: ") + platform_schema_id + "'");

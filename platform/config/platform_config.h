@@ -45,6 +45,8 @@ struct platform_config {
     /// Every schema key's resolved value: numbers in base units, texts as written.
     std::map<std::string, double> numbers;
     std::map<std::string, std::string> texts;
+    /// Where each key's value came from: "file:line:col", "--set K=V" or "file (default)".
+    std::map<std::string, std::string> where;
 
     /// @brief The cores of the chip in id order: AI/cube cores first, then vector cores.
     std::vector<models::core_params> core_list() const;

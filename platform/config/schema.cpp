@@ -9,7 +9,9 @@ namespace npusim::platform {
 
 namespace {
 
-constexpr double inf = std::numeric_limits<double>::infinity();
+// Bandwidths stop at 1000 TB/s (1e15 B/s): far above any chip, and a bound keeps a typo such as
+// 1e300TB/s from becoming an infinite bandwidth.
+constexpr double max_bandwidth = 1e15;
 
 struct path_default {
     const char* name;
@@ -117,7 +119,7 @@ std::vector<key_spec> build() {
     add("dma.window_bursts", vk::integer, "32", 1, 4096,
         "bursts an engine issues per simulator wait (fairness vs. simulation speed)");
     add("dma.queue_depth", vk::integer, "32", 1, 4096, "instruction queue depth per pipe");
-    add("noc.bandwidth", vk::bandwidth, "4TB/s", 1e6, inf,
+    add("noc.bandwidth", vk::bandwidth, "4TB/s", 1e6, max_bandwidth,
         "interconnect bandwidth shared by all cores");
     add("noc.latency", vk::time, "10ns", 0, 1e9, "interconnect latency");
     add("l2.enabled", vk::boolean, "true", 0, 1, "route GM traffic through the L2 cache");
@@ -126,15 +128,18 @@ std::vector<key_spec> build() {
     add("l2.ways", vk::integer, "16", 1, 1024, "associativity");
     add("l2.hit_latency", vk::time, "50ns", 0, 1e9, "latency of a hit");
     add("l2.miss_latency", vk::time, "20ns", 0, 1e9, "extra latency of a miss on top of GM's");
-    add("l2.bandwidth", vk::bandwidth, "4TB/s", 1e6, inf, "L2 bandwidth shared by all cores");
+    add("l2.bandwidth", vk::bandwidth, "4TB/s", 1e6, max_bandwidth,
+        "L2 bandwidth shared by all cores");
     add("gm.capacity", vk::size, "32GiB", 1 << 20, 1ull << 50, "global memory capacity");
     add("gm.channels", vk::integer, "8", 1, 1024, "independent channels");
-    add("gm.bandwidth", vk::bandwidth, "1.2TB/s", 1e6, inf, "total bandwidth of all channels");
+    add("gm.bandwidth", vk::bandwidth, "1.2TB/s", 1e6, max_bandwidth,
+        "total bandwidth of all channels");
     add("gm.latency", vk::time, "100ns", 0, 1e9, "access latency");
     add("gm.interleave", vk::size, "512", 32, 1 << 20,
         "address interleave between channels (the channel index is hashed from the address)");
     add("gm.granule", vk::size, "32", 1, 4096, "minimum access; partial granules cost a whole one");
-    add("host_link.bandwidth", vk::bandwidth, "32GB/s", 1e6, inf, "host<->device copy bandwidth");
+    add("host_link.bandwidth", vk::bandwidth, "32GB/s", 1e6, max_bandwidth,
+        "host<->device copy bandwidth");
     add("host_link.latency", vk::time, "1us", 0, 1e12, "latency of a host<->device burst");
     add("host_link.burst", vk::size, "4KiB", 64, 1 << 24, "host link burst size");
     add("memory.alignment", vk::size, "512", 32, 1 << 30,
@@ -147,7 +152,7 @@ std::vector<key_spec> build() {
         "cache freed device blocks for reuse (false: every free reaches the driver)");
     add("memory.poison_freed", vk::boolean, "false", 0, 1,
         "debug: fill freed device blocks with 0xfd and report kernels that read them");
-    add("sdma.bandwidth", vk::bandwidth, "200GB/s", 1e6, inf,
+    add("sdma.bandwidth", vk::bandwidth, "200GB/s", 1e6, max_bandwidth,
         "system DMA bandwidth for device-to-device copies and memset (estimate)");
     add("sdma.burst", vk::size, "4KiB", 64, 1 << 24, "system DMA burst size");
     struct api_cost {
@@ -238,15 +243,18 @@ std::string config_reference_markdown() {
       << "Every key is optional except `schema`; a missing key takes its default. Sizes accept "
          "B, KiB, MiB, GiB, TiB (binary) and KB, MB, GB, TB (decimal); frequencies Hz, kHz, MHz, "
          "GHz; bandwidths B/s to TB/s and KiB/s to TiB/s; times ps, ns, us, ms, s. Any key can be "
-         "overridden with `--set key=value`.\n\n"
+         "overridden with `--set key=value`. Numbers must be finite and inside the range shown "
+         "(a value that overflows, such as 1e300TB/s, is an error); a key given twice, a list or "
+         "mapping where a value belongs, and bytes that are not UTF-8 are errors too. "
+         "`npusim validate FILE` also checks that the platform can run a matmul and a vector "
+         "op.\n\n"
       << "| key | unit | default | range | meaning |\n|---|---|---|---|---|\n";
     for (auto& k : platform_schema()) {
         std::string range;
         if (k.kind == value_kind::choice) {
             for (auto& c : k.choices) range += (range.empty() ? "" : " \\| ") + c;
         } else if (k.kind != value_kind::text && k.kind != value_kind::boolean) {
-            range = format_value(k.kind, k.min) + " .. " +
-                    (std::isinf(k.max) ? std::string("any") : format_value(k.kind, k.max));
+            range = format_value(k.kind, k.min) + " .. " + format_value(k.kind, k.max);
         }
         o << "| `" << k.path << "` | " << base_unit(k.kind) << " | "
           << (k.default_text.empty() ? "\"\"" : "`" + k.default_text + "`") << " | " << range

@@ -17,7 +17,7 @@ struct key_spec {
     value_kind kind;
     std::string default_text;  ///< as it would be written in YAML
     double min = 0;
-    double max = std::numeric_limits<double>::infinity();
+    double max = 0;                    ///< every numeric key has a finite range
     std::vector<std::string> choices;  ///< for value_kind::choice
     std::string doc;
 };

@@ -152,6 +152,8 @@ std::optional<double> parse_value(value_kind k, const std::string& text) {
         }
         if (!found) return std::nullopt;
     }
+    // 1e300TB/s overflows to infinity: not a value.
+    if (!std::isfinite(value)) return std::nullopt;
     if (k == value_kind::integer || k == value_kind::size || k == value_kind::cycles) {
         if (std::fabs(value - std::round(value)) > 1e-6 * std::max(1.0, std::fabs(value)))
             return std::nullopt;

@@ -2,7 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -16,6 +20,7 @@ namespace npusim::graph {
 
 using platform::config_error;
 using platform::only_keys;
+using platform::scalar_text;
 
 namespace {
 
@@ -24,7 +29,7 @@ std::string at(const std::string& source, const YAML::Node& n) {
 }
 
 models::dtype parse_dtype(const std::string& source, const YAML::Node& n, const std::string& key) {
-    const std::string text = n.as<std::string>();
+    const std::string text = scalar_text(source, n, key, "e.g. 'dtype: fp16'");
     std::vector<std::string> names;
     for (auto t : {models::dtype::fp32, models::dtype::fp16, models::dtype::bf16,
                    models::dtype::int32, models::dtype::int8}) {
@@ -39,28 +44,45 @@ ops::attr_value parse_attr(const std::string& source, const YAML::Node& n, const
     if (n.IsSequence()) {
         std::vector<int64_t> v;
         for (const auto& e : n) {
-            try {
-                v.push_back(e.as<int64_t>());
-            } catch (const YAML::Exception&) {
+            if (!e.IsScalar())
                 throw config_error(at(source, e), key, "list attributes hold integers only",
                                    "write e.g. [1, 2]");
-            }
+            v.push_back(platform::whole_number(source, e, key, std::numeric_limits<int64_t>::min(),
+                                               std::numeric_limits<int64_t>::max()));
         }
         return v;
     }
-    if (!n.IsScalar())
+    if (!n.IsScalar() || n.Scalar().empty())
         throw config_error(at(source, n), key,
-                           "an attribute is a number, a boolean, a text or a "
-                           "list of integers");
+                           "an attribute is a number, a boolean, a text or a list of integers, "
+                           "not " +
+                               platform::describe_node(n),
+                           "write e.g. 'axis: -1'");
     const std::string text = n.Scalar();
     if (text == "true" || text == "false") return text == "true";
-    try {
-        size_t used = 0;
-        const long long i = std::stoll(text, &used);
-        if (used == text.size()) return int64_t(i);
-        const double d = std::stod(text, &used);
-        if (used == text.size()) return d;
-    } catch (const std::exception&) {
+    // YAML's spellings of infinity and not-a-number, and what strtod would read as them.
+    static const char* const non_finite[] = {".inf", "-.inf", "+.inf", ".Inf", "-.Inf", "+.Inf",
+                                             ".INF", "-.INF", "+.INF", ".nan", ".NaN",  ".NAN"};
+    for (const char* nf : non_finite)
+        if (text == nf)
+            throw config_error(at(source, n), key, "'" + text + "' is not a finite number",
+                               "attributes take finite numbers");
+    const char* s = text.c_str();
+    char* end = nullptr;
+    errno = 0;
+    const long long i = std::strtoll(s, &end, 10);
+    if (end != s && *end == '\0') {
+        if (errno == ERANGE)
+            throw config_error(at(source, n), key, "'" + text + "' does not fit in 64 bits",
+                               "use a smaller whole number");
+        return int64_t(i);
+    }
+    const double d = std::strtod(s, &end);
+    if (end != s && *end == '\0') {
+        if (!std::isfinite(d))
+            throw config_error(at(source, n), key, "'" + text + "' is not a finite number",
+                               "attributes take finite numbers");
+        return d;
     }
     return text;
 }
@@ -73,7 +95,7 @@ std::vector<std::string> names_of(const std::string& source, const YAML::Node& n
                            "write e.g. [x, w]");
     std::vector<std::string> out;
     for (const auto& e : n) {
-        const std::string name = e.as<std::string>();
+        const std::string name = scalar_text(source, e, key, "write a tensor name, e.g. [x, w]");
         if (!declared.count(name)) {
             const std::string near = platform::closest(name, all);
             throw config_error(
@@ -94,23 +116,19 @@ const tensor_decl& workload::tensor(const std::string& n) const {
 }
 
 workload load_workload_text(const std::string& yaml, const std::string& source) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(yaml);
-    } catch (const YAML::ParserException& e) {
-        throw config_error(platform::source_position(source, e.mark.line, e.mark.column), "",
-                           "not valid YAML: " + e.msg);
-    }
+    const YAML::Node root = platform::load_yaml(source, yaml);
     if (!root.IsMap())
         throw config_error(source, "", "a workload file is a mapping",
                            "start with 'schema: npusim.workload/1'");
     only_keys(source, root, "", {"schema", "name", "tensors", "ops"});
-    if (!root["schema"] || root["schema"].as<std::string>() != "npusim.workload/1")
-        throw config_error(root["schema"] ? at(source, root["schema"]) : source, "schema",
+    if (!root["schema"] || !root["schema"].IsScalar() ||
+        root["schema"].Scalar() != "npusim.workload/1")
+        throw config_error(root["schema"] ? at(source, root["schema"]) : source + ":1:1", "schema",
                            "missing or unknown schema", "write 'schema: npusim.workload/1'");
     workload w;
     w.source = source;
-    w.name = root["name"] ? root["name"].as<std::string>() : source;
+    w.name =
+        root["name"] ? scalar_text(source, root["name"], "name", "write e.g. 'name: mlp'") : source;
     const YAML::Node tensors = root["tensors"];
     if (!tensors || !tensors.IsMap() || tensors.size() == 0)
         throw config_error(tensors ? at(source, tensors) : source, "tensors",
@@ -119,7 +137,7 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
     std::set<std::string> declared;
     std::vector<std::string> all;
     for (const auto& kv : tensors) {
-        const std::string name = kv.first.as<std::string>();
+        const std::string name = platform::key_text(source, kv.first, "tensors");
         const std::string key = "tensors." + name;
         const YAML::Node& t = kv.second;
         if (!t.IsMap())
@@ -132,22 +150,15 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         if (!t["shape"] || !t["shape"].IsSequence())
             throw config_error(d.where, key + ".shape", "missing or not a list",
                                "write e.g. 'shape: [4, 8]'");
-        for (const auto& e : t["shape"]) {
-            int64_t v = -1;
-            try {
-                v = e.as<int64_t>();
-            } catch (const YAML::Exception&) {
-            }
-            if (v < 0)
-                throw config_error(at(source, e), key + ".shape",
-                                   "dimension '" + e.Scalar() + "' is not a whole number >= 0");
-            d.shape.push_back(v);
-        }
+        for (const auto& e : t["shape"])
+            d.shape.push_back(platform::whole_number(source, e, key + ".shape", 0,
+                                                     std::numeric_limits<int64_t>::max()));
         if (!t["dtype"])
             throw config_error(d.where, key + ".dtype", "missing", "e.g. 'dtype: fp16'");
         d.type = parse_dtype(source, t["dtype"], key + ".dtype");
         if (t["init"]) {
-            const std::string init = t["init"].as<std::string>();
+            const std::string init =
+                scalar_text(source, t["init"], key + ".init", "use random, zeros, ones or randint");
             if (init == "random")
                 d.init = tensor_init::random;
             else if (init == "zeros")
@@ -162,16 +173,14 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
                                    "use random, zeros, ones or randint (with 'high')");
         }
         if (d.init == tensor_init::randint) {
-            try {
-                if (t["high"]) d.high = t["high"].as<int64_t>();
-            } catch (const YAML::Exception&) {  // not a number: reported below
-            }
-            if (d.high < 1)
-                throw config_error(t["high"] ? at(source, t["high"]) : d.where, key + ".high",
-                                   t["high"]
-                                       ? "'" + t["high"].Scalar() + "' is not a whole number >= 1"
-                                       : "missing; init 'randint' draws integers 0..high-1",
+            if (!t["high"])
+                throw config_error(d.where, key + ".high",
+                                   "missing; init 'randint' draws integers 0..high-1",
                                    "e.g. 'high: 1000' for indices into a table of 1000 rows");
+            // Drawn values are stored in the tensor's dtype: int32 bounds every integer type.
+            d.high = platform::whole_number(
+                source, t["high"], key + ".high", 1, std::numeric_limits<int32_t>::max(),
+                "e.g. 'high: 1000' for indices into a table of 1000 rows");
         } else if (t["high"]) {
             throw config_error(at(source, t["high"]), key + ".high",
                                "only init 'randint' takes 'high'");
@@ -180,17 +189,16 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
             if (d.init != tensor_init::random)
                 throw config_error(at(source, t["scale"]), key + ".scale",
                                    "only init 'random' takes 'scale'");
-            try {
-                d.scale = t["scale"].as<double>();
-            } catch (const YAML::Exception&) {
-                d.scale = 0;  // reported below
-            }
-            if (!(d.scale > 0))
-                throw config_error(at(source, t["scale"]), key + ".scale",
-                                   "'" + t["scale"].Scalar() + "' is not a number > 0",
-                                   "random values are uniform in [-scale, scale], e.g. 0.05");
+            // Drawn values must stay finite in the tensor's dtype (fp16 stops at 65504).
+            const double max_scale =
+                d.type == models::dtype::fp16 ? 65504.0 : double(std::numeric_limits<float>::max());
+            d.scale =
+                platform::real_number(source, t["scale"], key + ".scale", 1e-30, max_scale,
+                                      "random values are uniform in [-scale, scale], e.g. 0.05");
         }
-        d.seed = t["seed"] ? t["seed"].as<uint64_t>() : uint64_t(w.tensors.size() + 1);
+        d.seed = t["seed"] ? uint64_t(platform::whole_number(source, t["seed"], key + ".seed", 0,
+                                                             std::numeric_limits<int64_t>::max()))
+                           : uint64_t(w.tensors.size() + 1);
         try {  // catches a size that overflows, and names the tensor
             memory::tensor_desc(name, d.type, d.shape);
         } catch (const std::invalid_argument& e) {
@@ -217,7 +225,7 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         d.where = at(source, o);
         if (!o["op"])
             throw config_error(d.where, key + ".op", "missing", "name an op from `npusim ops`");
-        d.op = o["op"].as<std::string>();
+        d.op = scalar_text(source, o["op"], key + ".op", "name an op from `npusim ops`");
         try {
             ops::library().schema(d.op);
         } catch (const ops::op_error& e) {
@@ -248,11 +256,13 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
             if (!o["attrs"].IsMap())
                 throw config_error(at(source, o["attrs"]), key + ".attrs", "expected a mapping",
                                    "write e.g. '{axis: -1}'");
-            for (const auto& kv : o["attrs"])
-                d.attrs[kv.first.as<std::string>()] =
-                    parse_attr(source, kv.second, key + ".attrs." + kv.first.as<std::string>());
+            for (const auto& kv : o["attrs"]) {
+                const std::string name = platform::key_text(source, kv.first, key + ".attrs");
+                d.attrs[name] = parse_attr(source, kv.second, key + ".attrs." + name);
+            }
         }
-        if (o["stream"]) d.stream = o["stream"].as<std::string>();
+        if (o["stream"])
+            d.stream = scalar_text(source, o["stream"], key + ".stream", "write e.g. 'stream: s1'");
         w.ops.push_back(std::move(d));
     }
     return w;

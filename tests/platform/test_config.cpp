@@ -3,6 +3,7 @@
 // generated docs/config-reference.md being up to date.
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -17,8 +18,10 @@
 #include "models/params.h"
 #include "platform/config/config_error.h"
 #include "platform/config/config_loader.h"
+#include "platform/config/runnable_checks.h"
 #include "platform/config/schema.h"
 #include "platform/config/units.h"
+#include "platform/config/yaml_checks.h"
 #include "platform/presets.h"
 
 namespace {
@@ -58,6 +61,10 @@ void check_lacks(const std::string& msg, const char* part) {
 }
 
 const std::string header = "schema: npusim.platform/1\n";
+
+bool contains(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
 
 }  // namespace
 
@@ -505,6 +512,113 @@ BOOST_AUTO_TEST_CASE(config_reference_is_up_to_date) {
     // Every schema key is documented.
     for (auto& k : platform_schema())
         BOOST_CHECK_MESSAGE(expected.find("`" + k.path + "`") != std::string::npos, k.path);
+}
+
+// ---- values that overflow, bytes that are not UTF-8, odd YAML (issue 12) ----
+
+BOOST_AUTO_TEST_CASE(overflowing_values_are_rejected_with_the_range) {
+    BOOST_CHECK(!parse_value(value_kind::bandwidth, "1e300TB/s"));
+    BOOST_CHECK(!parse_value(value_kind::size, "1e300TiB"));
+    BOOST_CHECK(!parse_value(value_kind::time, "1e305s"));
+    BOOST_CHECK(!parse_value(value_kind::real, "1e400"));
+    BOOST_CHECK_CLOSE(*parse_value(value_kind::bandwidth, "1e3TB/s"), 1e15, 1e-9);
+    BOOST_CHECK_EQUAL(error_of(header + "gm:\n  bandwidth: 1e300TB/s\n"),
+                      "test.yaml:3:14: error: gm.bandwidth: '1e300TB/s' is not a valid bytes/s "
+                      "value (a finite value from 1MB/s to 1000TB/s)\n  hint: write a bytes/s "
+                      "value with a unit (B/s, KB/s, MB/s, GB/s, TB/s, KiB/s, MiB/s, GiB/s, "
+                      "TiB/s), e.g. 1.2TB/s");
+    // Finite but above the bound: out of range, naming the range.
+    BOOST_CHECK_EQUAL(error_of(header, {"noc.bandwidth=2000TB/s"}),
+                      "--set noc.bandwidth=2000TB/s: error: noc.bandwidth: value 2000TB/s is out "
+                      "of range (1MB/s to 1000TB/s)\n  hint: use a value from 1MB/s to 1000TB/s");
+    // Every numeric key has a finite upper bound.
+    for (const auto& k : platform_schema())
+        if (k.kind != value_kind::text && k.kind != value_kind::choice)
+            BOOST_CHECK_MESSAGE(std::isfinite(k.max) && k.max >= k.min, k.path);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_names_line_and_column) {
+    BOOST_CHECK_EQUAL(error_of(header + "chip:\n  name: ab\xff\n"),
+                      "test.yaml:3:11: error: invalid UTF-8 (byte 0xff)\n  hint: save the file as "
+                      "UTF-8");
+    // Overlong forms and UTF-16 surrogates are not UTF-8 either.
+    BOOST_CHECK(contains(error_of(header + "chip: {name: \xc0\xaf}\n"),
+                         "test.yaml:2:14: error: "
+                         "invalid UTF-8 (byte "
+                         "0xc0)"));
+    BOOST_CHECK(contains(error_of(header + "chip: {name: \xed\xa0\x80}\n"), "invalid UTF-8"));
+    // Valid multi-byte text loads, and columns count characters.
+    BOOST_CHECK_EQUAL(error_of(header + "chip: {description: \"caf\xc3\xa9 \xe2\x82\xac\"}\n"), "");
+}
+
+BOOST_AUTO_TEST_CASE(keys_must_be_plain_names) {
+    BOOST_CHECK_EQUAL(error_of(header + "? [chip, gm]\n: 1\n"),
+                      "test.yaml:2:3: error: ?: a key must be a plain name, not a list\n  hint: "
+                      "write 'name: value'");
+    BOOST_CHECK(
+        contains(error_of(header + "chip:\n  ? {a: 1}\n  : 1\n"),
+                 "test.yaml:3:5: error: chip.?: a key must be a plain name, not a mapping"));
+}
+
+BOOST_AUTO_TEST_CASE(nesting_is_bounded_and_aliases_checked_once) {
+    BOOST_CHECK(
+        contains(error_of(header + "chip: " + std::string(80, '[') + std::string(80, ']') + "\n"),
+                 "nested more than 64 levels deep"));
+    // A duplicate key inside an anchored mapping is found once, at the anchor.
+    const std::string msg =
+        error_of(header + "chip: &c {name: a, name: b}\ngm: {bandwidth: 1TB/s}\nx: *c\n");
+    BOOST_CHECK_MESSAGE(contains(msg, "test.yaml:2:20: error: chip.name: key given twice"), msg);
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_key_shared_check) {
+    // The check the workload and sweep loaders share, on a parsed document.
+    const YAML::Node n = YAML::Load("a: 1\nb:\n  c: 2\n  c: 3\n");
+    try {
+        reject_duplicate_keys("d.yaml", n);
+        BOOST_ERROR("a repeated key passed");
+    } catch (const config_error& e) {
+        BOOST_CHECK_EQUAL(std::string(e.what()),
+                          "d.yaml:4:3: error: b.c: key given twice (first at line 3)\n  hint: keep "
+                          "one of them");
+    }
+    BOOST_CHECK_NO_THROW(reject_duplicate_keys("d.yaml", YAML::Load("a: {c: 1}\nb: {c: 2}\n")));
+}
+
+BOOST_AUTO_TEST_CASE(presets_are_runnable) {
+    for (const auto& p : presets()) BOOST_CHECK_NO_THROW(check_runnable(load_platform(p.name)));
+}
+
+BOOST_AUTO_TEST_CASE(unrunnable_platforms_name_the_key) {
+    auto reason = [](const std::string& yaml, const std::vector<std::string>& sets = {}) {
+        try {
+            check_runnable(load_platform_text(yaml, "test.yaml", sets));
+        } catch (const config_error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    BOOST_CHECK_EQUAL(reason(header),
+                      "test.yaml:1:1: error: paths.l0c_to_ub.bytes_per_cycle: path absent (0 "
+                      "bytes/cycle), but a coupled chip moves matmul results from L0C through the "
+                      "vector unit (not set in the file: the default applies)\n  hint: give it a "
+                      "bandwidth, e.g. 128");
+    const preset* tiny = find_preset("tiny");
+    BOOST_REQUIRE(tiny);
+    BOOST_CHECK_EQUAL(reason(tiny->yaml, {"chip.event_ids=1"}),
+                      "--set chip.event_ids=1: error: chip.event_ids: 1 event id per pipe pair "
+                      "cannot synchronise a double-buffered queue\n  hint: use at least 2 (910: "
+                      "4; 310P, 910B: 8)");
+    // 16 x 64 x 32 int8: the 64 x 32 B tile is 2KiB, the 16 x 32 accumulator 2KiB; L0B is 1KiB.
+    BOOST_CHECK(contains(reason(tiny->yaml, {"cube.fractal.int8.k=64", "cube.fractal.int8.n=32",
+                                             "buffers.l0b.size=1KiB"}),
+                         "--set cube.fractal.int8.n=32: error: cube.fractal.int8.n: a int8 fractal "
+                         "tile K0 x N0 of 2KiB does not fit in l0b (1KiB)"));
+    BOOST_CHECK(
+        contains(reason(tiny->yaml, {"buffers.ub.size=0"}),
+                 "buffers.ub.size: size 0: the matmul and vector kernels need this buffer"));
+    BOOST_CHECK(contains(reason(tiny->yaml, {"chip.architecture=split", "chip.vector_cores=4"}),
+                         "paths.l0c_to_gm.bytes_per_cycle: path absent (0 bytes/cycle), but a "
+                         "split chip stores matmul results from L0C (FixPipe)"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

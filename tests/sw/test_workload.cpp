@@ -55,7 +55,8 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_key_and_fix) {
               "w.yaml:3:1: error: tensorz: unknown key\n  hint: did you "
               "mean 'tensors'?"},
              {head + "tensors:\n  x: {shape: [4, -2], dtype: fp16}\nops: []\n",
-              "w.yaml:4:18: error: tensors.x.shape: dimension '-2' is not a whole number >= 0"},
+              "w.yaml:4:18: error: tensors.x.shape: '-2' is not a whole number from 0 to "
+              "9223372036854775807"},
              {head + "tensors:\n  x: {shape: [4], dtype: fp64}\n",
               "w.yaml:4:26: error: tensors.x.dtype: unknown dtype 'fp64'\n  hint: use one of "
               "fp32, fp16, bf16, int32, int8"},
@@ -67,14 +68,14 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_key_and_fix) {
               "tensors.x.high: missing; init 'randint' draws integers 0..high-1\n  hint: e.g. "
               "'high: 1000' for indices into a table of 1000 rows"},
              {head + "tensors:\n  x: {shape: [4], dtype: int32, init: randint, high: 0}\n",
-              "tensors.x.high: '0' is not a whole number >= 1"},
+              "tensors.x.high: '0' is not a whole number from 1 to 2147483647"},
              {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: ones, high: 3}\n",
               "tensors.x.high: only init 'randint' takes 'high'"},
              {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: ones, scale: 3}\n",
               "tensors.x.scale: only init 'random' takes 'scale'"},
              {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: random, scale: -1}\n",
-              "tensors.x.scale: '-1' is not a number > 0\n  hint: random values are uniform in "
-              "[-scale, scale], e.g. 0.05"},
+              "tensors.x.scale: '-1' is not a finite number from 1e-30 to 65504\n  hint: "
+              "random values are uniform in [-scale, scale], e.g. 0.05"},
              {head + t + "ops:\n  - {op: ad, inputs: [x, x], outputs: [y]}\n",
               "w.yaml:7:10: error: ops[0].op: unknown op 'ad' (did you mean 'add'?)"},
              {head + t + "ops:\n  - {op: add, inputs: [x, xx], outputs: [y]}\n",
@@ -99,7 +100,7 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_key_and_fix) {
                      "  c: {shape: [4, 8], dtype: fp16}\n"
                      "ops:\n  - {op: matmul, inputs: [a, a], outputs: [c]}\n",
               "w.yaml:7:5: error: ops[0]: op 'matmul' input 'b' has 4 rows but 'a' has 8 columns"},
-             {"a: [1, 2\n", "w.yaml:2:1: error: not valid YAML"},
+             {"a: [1, 2\n", "w.yaml:2:1: error: YAML syntax error"},
          }) {
         const std::string got = error_of(b.yaml);
         BOOST_CHECK_MESSAGE(contains(got, b.text), "expected '" << b.text << "' in:\n" << got);
@@ -175,6 +176,164 @@ BOOST_AUTO_TEST_CASE(reshape_errors) {
                                       "{shape: [5, -1]}}\n"),
                       "w.yaml:7:5: error: ops[0]: op 'reshape' cannot view input 'x' [6,64] (384 "
                       "elements) as [5,-1]; the element counts must match");
+}
+
+// Every value of the workload schema, given a list, a mapping, a wrong text, a negative, a
+// huge number, NaN, infinity or nothing: the loader rejects it with file:line:col and the key
+// (never a yaml-cpp conversion error), or accepts it where the value is valid there.
+BOOST_AUTO_TEST_CASE(wrong_typed_values_name_file_line_and_key) {
+    // @ marks the value under test; each template is one line of an otherwise valid file.
+    struct slot {
+        std::string line, key;
+        bool text_ok;  ///< any plain scalar is valid here
+    };
+    // Values that are valid in some slots: an empty list of dimensions (a 0-d tensor) or of
+    // inputs (the planner checks the count), and a mapping of attributes.
+    auto valid_anyway = [](const slot& sl, const std::string& v) {
+        return (v.empty() && sl.line.find("[@]") != std::string::npos) ||
+               (v == "{k: v}" && sl.key == "ops[0].attrs");
+    };
+    const std::string tensors_head = "tensors:\n  w: {shape: [4], dtype: fp16, init: ones}\n";
+    const std::string ops_tail = "ops:\n  - {op: relu, inputs: [w], outputs: [o]}\n";
+    const std::vector<slot> slots = {
+        {"name: @\n" + tensors_head + "  o: {shape: [4], dtype: fp16}\n" + ops_tail, "name", true},
+        {tensors_head +
+             "  o: {shape: [4], dtype: fp16}\n  x: {shape: [@], dtype: fp16, init: "
+             "ones}\n" +
+             ops_tail,
+         "tensors.x.shape", false},
+        {tensors_head +
+             "  o: {shape: [4], dtype: fp16}\n  x: {shape: @, dtype: fp16, init: "
+             "ones}\n" +
+             ops_tail,
+         "tensors.x.shape", false},
+        {tensors_head + "  o: {shape: [4], dtype: @}\n" + ops_tail, "tensors.o.dtype", false},
+        {tensors_head +
+             "  o: {shape: [4], dtype: fp16}\n  x: {shape: [4], dtype: fp16, init: "
+             "@}\n" +
+             ops_tail,
+         "tensors.x.init", false},
+        {tensors_head +
+             "  o: {shape: [4], dtype: fp16}\n  x: {shape: [4], dtype: fp16, init: "
+             "ones, seed: @}\n" +
+             ops_tail,
+         "tensors.x.seed", false},
+        {tensors_head +
+             "  o: {shape: [4], dtype: fp16}\n  x: {shape: [4], dtype: int32, init: "
+             "randint, high: @}\n" +
+             ops_tail,
+         "tensors.x.high", false},
+        {tensors_head +
+             "  o: {shape: [4], dtype: fp16}\n  x: {shape: [4], dtype: fp16, init: "
+             "random, scale: @}\n" +
+             ops_tail,
+         "tensors.x.scale", false},
+        {tensors_head + "  o: {shape: [4], dtype: fp16}\n  x: @\n" + ops_tail, "tensors.x", false},
+        {tensors_head + "  o: {shape: [4], dtype: fp16}\nops:\n  - {op: @, inputs: [w], "
+                        "outputs: [o]}\n",
+         "ops[0].op", false},
+        {tensors_head + "  o: {shape: [4], dtype: fp16}\nops:\n  - {op: relu, inputs: [@], "
+                        "outputs: [o]}\n",
+         "ops[0].inputs", false},
+        {tensors_head + "  o: {shape: [4], dtype: fp16}\nops:\n  - {op: relu, inputs: [w], "
+                        "outputs: @}\n",
+         "ops[0].outputs", false},
+        {tensors_head + "  o: {shape: [4], dtype: fp16}\nops:\n  - {op: relu, inputs: [w], "
+                        "outputs: [o], stream: @}\n",
+         "ops[0].stream", true},
+        {tensors_head + "  o: {shape: [4], dtype: fp16}\nops:\n  - {op: relu, inputs: [w], "
+                        "outputs: [o], attrs: @}\n",
+         "ops[0].attrs", false},
+        {tensors_head + "  o: {shape: [4], dtype: fp16}\nops:\n  - {op: relu, inputs: [w], "
+                        "outputs: [o], attrs: {axis: @}}\n",
+         "ops[0].attrs.axis", true},
+        {tensors_head + "  o: {shape: [4], dtype: fp16}\nops:\n  - @\n", "ops[0]", false},
+        {tensors_head + "  o: {shape: [4], dtype: fp16}\nops: @\n", "ops", false},
+        {"tensors: @\n" + ops_tail, "tensors", false},
+    };
+    const std::vector<std::string> values = {
+        "[a]",  "{k: v}", "[[1]]", "wordy", "-1", "1e400", "99999999999999999999",
+        ".nan", ".inf",   "-.inf", "",      "~",  "\"\""};
+    int rejected = 0;
+    for (const auto& sl : slots)
+        for (const auto& v : values) {
+            std::string yaml = head + sl.line;
+            yaml.replace(yaml.find('@'), 1, v);
+            try {
+                graph::load_workload_text(yaml, "w.yaml");
+                // Loaded: only a plain word (or a number read as one) where text is valid.
+                const bool plain = v != "[a]" && v != "{k: v}" && v != "[[1]]" && v != "" &&
+                                   v != "~" && v != "\"\"";
+                BOOST_CHECK_MESSAGE((sl.text_ok && plain) || valid_anyway(sl, v),
+                                    "loaded " << sl.key << " = '" << v << "':\n"
+                                              << yaml);
+            } catch (const platform::config_error& e) {
+                ++rejected;
+                const std::string msg = e.what();
+                BOOST_CHECK_MESSAGE(
+                    msg.rfind("w.yaml:", 0) == 0 && contains(msg, ": error: " + sl.key),
+                    sl.key << " = '" << v << "' gave:\n"
+                           << msg);
+                BOOST_CHECK_MESSAGE(!contains(msg, "yaml-cpp") && !contains(msg, "conversion"),
+                                    msg);
+            } catch (const std::exception& e) {
+                BOOST_ERROR(sl.key << " = '" << v << "' threw " << e.what());
+            }
+        }
+    BOOST_TEST_MESSAGE(rejected << " of " << slots.size() * values.size() << " rejected");
+}
+
+BOOST_AUTO_TEST_CASE(wrong_typed_values_exact_messages) {
+    const std::string t = "tensors:\n  x: {shape: [4], dtype: fp16, init: random, ";
+    const std::string o =
+        "}\n  y: {shape: [4], dtype: fp16}\nops:\n  - {op: relu, inputs: [x], "
+        "outputs: [y]}\n";
+    BOOST_CHECK_EQUAL(error_of(head + t + "scale: .inf" + o),
+                      "w.yaml:4:53: error: tensors.x.scale: '.inf' is not a finite number from "
+                      "1e-30 to 65504\n  hint: random values are uniform in [-scale, "
+                      "scale], e.g. 0.05");
+    // fp16 holds values up to 65504: a larger scale would draw infinities.
+    BOOST_CHECK_EQUAL(error_of(head + t + "scale: 1e5" + o),
+                      "w.yaml:4:53: error: tensors.x.scale: '1e5' is not a finite number from "
+                      "1e-30 to 65504\n  hint: random values are uniform in [-scale, scale], e.g. "
+                      "0.05");
+    BOOST_CHECK_EQUAL(error_of(head + t + "seed: [1]" + o),
+                      "w.yaml:4:52: error: tensors.x.seed: expected a value, got a list\n  hint: "
+                      "write a whole number from 0 to 9223372036854775807");
+    BOOST_CHECK_EQUAL(error_of(head + t + "seed: 18446744073709551616" + o),
+                      "w.yaml:4:52: error: tensors.x.seed: '18446744073709551616' is not a whole "
+                      "number from 0 to 9223372036854775807\n  hint: write a whole number from 0 "
+                      "to 9223372036854775807");
+    BOOST_CHECK_EQUAL(
+        error_of(head + "tensors:\n  x: {shape: [4], dtype: {a: 1}}\n"),
+        "w.yaml:4:26: error: tensors.x.dtype: expected a value, got a mapping\n  hint: e.g. "
+        "'dtype: fp16'");
+    BOOST_CHECK_EQUAL(error_of(head + "tensors:\n  x: {shape: [4], dtype: fp16, init: ones}\n  y: "
+                                      "{shape: [4], dtype: fp16}\nops:\n  - {op: relu, inputs: "
+                                      "[x], outputs: [y], attrs: {alpha: .nan}}\n"),
+                      "w.yaml:7:58: error: ops[0].attrs.alpha: '.nan' is not a finite number\n  "
+                      "hint: attributes take finite numbers");
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_keys_are_errors) {
+    BOOST_CHECK_EQUAL(
+        error_of(head + "tensors:\n  x: {shape: [4], dtype: fp16, init: ones, dtype: fp32}\n"),
+        "w.yaml:4:44: error: tensors.x.dtype: key given twice (first at line 4)\n  hint: keep one "
+        "of them");
+    BOOST_CHECK_EQUAL(error_of(head + "name: u\n"),
+                      "w.yaml:3:1: error: name: key given twice (first at line 2)\n  hint: keep "
+                      "one of them");
+    BOOST_CHECK_EQUAL(error_of(head + "tensors:\n  x: {shape: [4], dtype: fp16, init: ones}\n  y: "
+                                      "{shape: [4], dtype: fp16}\nops:\n  - {op: relu, inputs: "
+                                      "[x], outputs: [y], attrs: {axis: 1, axis: 2}}\n"),
+                      "w.yaml:7:60: error: ops[0].attrs.axis: key given twice (first at line "
+                      "7)\n  hint: keep one of them");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_is_an_error) {
+    BOOST_CHECK_EQUAL(error_of(head + "tensors:\n  x\xc3\x28: {shape: [4], dtype: fp16}\n"),
+                      "w.yaml:4:4: error: invalid UTF-8 (byte 0xc3)\n  hint: save the file as "
+                      "UTF-8");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

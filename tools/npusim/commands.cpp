@@ -7,10 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "models/common/model_fault.h"
 #include "platform/config/config_loader.h"
+#include "platform/config/runnable_checks.h"
 #include "platform/config/schema.h"
+#include "platform/config/yaml_checks.h"
 #include "platform/dma_stream_workload.h"
 #include "platform/output_file.h"
 #include "platform/presets.h"
@@ -21,6 +25,7 @@
 #include "sw/ops/registry.h"
 #include "tools/npusim/sweep_runner.h"
 #include "tools/npusim/sweep_slurm.h"
+#include "tools/npusim/sweep_spec.h"
 
 namespace npusim::tools {
 
@@ -221,20 +226,120 @@ int cmd_run(const run_args& a) {
     return 0;
 }
 
-int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets,
-                 bool reference) {
-    if (reference) {
+namespace {
+
+constexpr const char* k_schemas[] = {platform_schema_id, "npusim.workload/1", "npusim.sweep/1"};
+
+std::string schema_list() {
+    std::string s;
+    for (const char* k : k_schemas) s += std::string(s.empty() ? "" : ", ") + k;
+    return s;
+}
+
+/// The schema id a file declares, read with the same strict YAML checks as the loaders.
+std::string schema_of(const std::string& file, const std::string& text) {
+    const YAML::Node root = load_yaml(file, text);
+    const std::string hint = "add 'schema: ID' at the top, where ID is one of " + schema_list() +
+                             " (platform, "
+                             "workload, sweep)";
+    if (!root.IsMap() || !root["schema"])
+        throw config_error(file + ":1:1", "schema",
+                           "no 'schema' key, so validate cannot tell what kind of file this is",
+                           hint);
+    const YAML::Node s = root["schema"];
+    const std::string id = scalar_text(file, s, "schema", hint);
+    for (const char* k : k_schemas)
+        if (id == k) return id;
+    const std::string near = closest(id, {std::begin(k_schemas), std::end(k_schemas)});
+    throw config_error(
+        yaml_position(file, s), "schema", "unknown schema '" + id + "'",
+        near.empty() ? "use one of " + schema_list() : "did you mean '" + near + "'?");
+}
+
+/// A platform must load, pass the derived checks and plan a small matmul and a vector op: the
+/// planner is what `npusim run` uses, so a platform that passes here can run those ops.
+std::string validate_platform(const std::string& file_or_preset,
+                              const std::vector<std::string>& sets) {
+    const platform_config cfg = load_platform(file_or_preset, sets);
+    check_runnable(cfg);
+    const std::pair<const char*, std::vector<memory::tensor_desc>> probes[] = {
+        {"matmul",
+         {memory::tensor_desc("a", models::dtype::fp16, {64, 64}),
+          memory::tensor_desc("b", models::dtype::fp16, {64, 64})}},
+        {"add",
+         {memory::tensor_desc("x", models::dtype::fp16, {4096}),
+          memory::tensor_desc("y", models::dtype::fp16, {4096})}}};
+    for (const auto& [op, inputs] : probes) {
+        try {
+            ops::library().plan(op, inputs, {}, cfg);
+        } catch (const std::exception& e) {
+            throw config_error(
+                cfg.source, "",
+                std::string("cannot plan a small fp16 ") + op + " on this platform: " + e.what(),
+                "check the buffers.* and cube.* keys against a preset");
+        }
+    }
+    return fmt::format("ok (platform {}, {}, {} cores)", cfg.name, cfg.split ? "split" : "coupled",
+                       cfg.cores);
+}
+
+}  // namespace
+
+int cmd_validate(const validate_args& a) {
+    if (a.reference) {
         std::cout << config_reference_markdown();
         return 0;
     }
     int rc = 0;
-    for (auto& f : files) {
+    std::optional<platform_config> plan_platform;  // loaded on the first workload
+    for (const auto& f : a.files) {
         try {
-            const platform_config cfg = load_platform(f, sets);
-            std::cout << f << ": ok (" << cfg.name << ", " << (cfg.split ? "split" : "coupled")
-                      << ", " << cfg.cores << " cores)\n";
-        } catch (const std::exception& e) {
+            std::string summary;
+            std::ifstream in(f, std::ios::binary);
+            const graph::shipped_workload* shipped = nullptr;
+            if (in && !std::filesystem::is_directory(f)) {
+                std::ostringstream ss;
+                ss << in.rdbuf();
+                const std::string text = ss.str();
+                const std::string schema = schema_of(f, text);
+                if (schema == platform_schema_id) {
+                    summary = validate_platform(f, a.sets);
+                } else if (schema == "npusim.sweep/1") {
+                    const sweep_spec spec = load_sweep(f);
+                    summary =
+                        fmt::format("ok (sweep {}, {} points)", spec.name, spec.points.size());
+                } else {
+                    const graph::workload w = graph::load_workload_text(text, f);
+                    if (!plan_platform) plan_platform = load_platform(a.platform, a.sets);
+                    graph::plan_workload(w, *plan_platform);
+                    summary =
+                        fmt::format("ok (workload {}, {} tensors, {} ops, planned on {})", w.name,
+                                    w.tensors.size(), w.ops.size(), plan_platform->name);
+                }
+            } else if (find_preset(f)) {
+                summary = validate_platform(f, a.sets);
+            } else if ((shipped = graph::find_shipped_workload(f))) {
+                const graph::workload w = graph::load_workload_text(shipped->yaml, shipped->file);
+                if (!plan_platform) plan_platform = load_platform(a.platform, a.sets);
+                graph::plan_workload(w, *plan_platform);
+                summary = fmt::format("ok (workload {}, {} ops, planned on {})", w.name,
+                                      w.ops.size(), plan_platform->name);
+            } else {
+                std::vector<std::string> names;
+                for (const auto& p : presets()) names.push_back(p.name);
+                const std::string near = closest(f, names);
+                throw config_error(f, "", "no such file, preset or shipped workload",
+                                   near.empty()
+                                       ? "give a platform, workload or sweep file (" +
+                                             schema_list() + ") or a preset: " + join_names(names)
+                                       : "did you mean '" + near + "'?");
+            }
+            std::cout << f << ": " << summary << "\n";
+        } catch (const config_error& e) {
             std::cerr << e.what() << "\n";
+            rc = 2;
+        } catch (const std::exception& e) {  // not expected: still name the file
+            std::cerr << f << ": error: " << e.what() << "\n";
             rc = 2;
         }
     }

@@ -31,10 +31,19 @@ struct sweep_args {
     size_t max_points = 10000;  ///< refuse sweeps with more points (tools::default_max_points)
 };
 
+/// @brief Options of `npusim validate`.
+struct validate_args {
+    std::vector<std::string> files;      ///< platform, workload or sweep files; preset names
+    std::vector<std::string> sets;       ///< --set overrides for every platform checked
+    std::string platform = "ascend910";  ///< workloads are planned against it
+    bool reference = false;              ///< print the config reference instead
+};
+
 /// Exit codes: 0 success, 1 failed run or check, 2 bad usage or bad input.
 int cmd_run(const run_args& a);
-int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets,
-                 bool reference);
+/// @brief Checks each file by the kind its `schema:` names (platform: loads and can plan a
+/// matmul and a vector op; workload: loads and plans on --platform; sweep: loads and expands).
+int cmd_validate(const validate_args& a);
 int cmd_presets();
 int cmd_ops();
 int cmd_sweep(const sweep_args& a);

@@ -45,12 +45,18 @@ int sc_main(int argc, char* argv[]) {
         ->default_val("256KiB");
     run_cmd->add_flag("--quiet", run.quiet, "print nothing on success");
 
-    std::vector<std::string> files, vsets;
-    bool reference = false;
-    auto* val_cmd = app.add_subcommand("validate", "check platform files and presets");
-    val_cmd->add_option("files", files, "platform YAML files or preset names");
-    val_cmd->add_option("--set", vsets, "overrides to validate with the files");
-    val_cmd->add_flag("--reference", reference, "print the config reference (Markdown)");
+    npusim::tools::validate_args val;
+    auto* val_cmd = app.add_subcommand(
+        "validate",
+        "check platform, workload and sweep files (by their schema:) and presets; exit 2 if any "
+        "is bad");
+    val_cmd->add_option("files", val.files,
+                        "files with schema npusim.platform/1, npusim.workload/1 or npusim.sweep/1, "
+                        "preset names or shipped workload names");
+    val_cmd->add_option("--set", val.sets, "overrides to validate the platforms with");
+    val_cmd->add_option("--platform", val.platform, "platform file or preset to plan workloads on")
+        ->default_val(npusim::platform::default_preset);
+    val_cmd->add_flag("--reference", val.reference, "print the config reference (Markdown)");
     auto* presets_cmd = app.add_subcommand("presets", "list the platform presets");
     auto* ops_cmd = app.add_subcommand("ops", "list the operator library: ops, dtypes, kernels");
 
@@ -90,12 +96,12 @@ int sc_main(int argc, char* argv[]) {
     try {
         if (*run_cmd) return npusim::tools::cmd_run(run);
         if (*val_cmd) {
-            if (files.empty() && !reference) {
-                std::cerr
-                    << "npusim validate: give platform files or preset names (or --reference)\n";
+            if (val.files.empty() && !val.reference) {
+                std::cerr << "npusim validate: give platform, workload or sweep files, preset "
+                             "names (or --reference)\n";
                 return 2;
             }
-            return npusim::tools::cmd_validate(files, vsets, reference);
+            return npusim::tools::cmd_validate(val);
         }
         if (*presets_cmd) return npusim::tools::cmd_presets();
         if (*ops_cmd) return npusim::tools::cmd_ops();

@@ -42,55 +42,8 @@ std::string nested(const std::string& what, const std::string& inner) {
     return s;
 }
 
-/// The first byte that is not well-formed UTF-8, as file:line:col.
-void check_utf8(const std::string& text, const std::string& source) {
-    int line = 0, col = 0;
-    for (size_t i = 0; i < text.size();) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        size_t n = c < 0x80             ? 1
-                   : (c & 0xe0) == 0xc0 ? 2
-                   : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4
-                                        : 0;
-        bool ok = n != 0 && i + n <= text.size() && !(c == 0xc0 || c == 0xc1 || c > 0xf4);
-        for (size_t k = 1; ok && k < n; ++k)
-            ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
-        if (!ok)
-            throw config_error(
-                platform::source_position(source, line, col), "",
-                "the file is not valid UTF-8 (byte " + std::to_string(unsigned(c)) + ")",
-                "save the file as UTF-8");
-        if (c == '\n') {
-            ++line;
-            col = 0;
-        } else {
-            ++col;
-        }
-        i += n;
-    }
-}
-
 const char* kind_name(const YAML::Node& n) {
     return n.IsSequence() ? "a list" : n.IsMap() ? "a mapping" : n.IsNull() ? "nothing" : "a value";
-}
-
-/// Keys are plain names and appear once per mapping (yaml-cpp keeps duplicates silently).
-void check_keys(const std::string& source, const YAML::Node& n) {
-    if (n.IsSequence())
-        for (const auto& e : n) check_keys(source, e);
-    if (!n.IsMap()) return;
-    std::set<std::string> seen;
-    for (const auto& kv : n) {
-        if (!kv.first.IsScalar())
-            throw config_error(
-                at(source, kv.first), "",
-                "a key must be a plain name, not " + std::string(kind_name(kv.first)),
-                "write KEY: VALUE");
-        if (!seen.insert(kv.first.Scalar()).second)
-            throw config_error(at(source, kv.first), kv.first.Scalar(), "duplicate key",
-                               "each key may appear once in a mapping; remove one of them");
-        check_keys(source, kv.second);
-    }
 }
 
 /// A single value: not a list or mapping, no control characters.
@@ -366,18 +319,11 @@ void check_platforms(const sweep_spec& s, const std::string& platform_where,
 
 sweep_spec load(const std::string& yaml, const std::string& source, const std::string& base_dir,
                 const sweep_load_options& opt) {
-    check_utf8(yaml, source);
-    YAML::Node root;
-    try {
-        root = YAML::Load(yaml);
-    } catch (const YAML::ParserException& e) {
-        throw config_error(platform::source_position(source, e.mark.line, e.mark.column), "", e.msg,
-                           "fix the YAML syntax");
-    }
+    // UTF-8, syntax, duplicate and non-scalar keys, nesting depth: the checks every loader shares
+    const YAML::Node root = platform::load_yaml(source, yaml);
     if (!root.IsMap())
         throw config_error(source + ":1:1", "", "a sweep file is a mapping",
                            "start with 'schema: npusim.sweep/1'");
-    check_keys(source, root);
     only_keys(source, root, "",
               {"schema", "name", "platform", "workloads", "set", "parameters", "metrics",
                "timing_only", "timeout"});

@@ -283,3 +283,25 @@ BOOST_AUTO_TEST_CASE(long_rows_take_the_long_row_kernels) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(op_regressions_conv)
+
+// conv2d with 17-22 output channels per group on tiny: the matmul's tile of such a problem is
+// 17-22 rows, L0C was checked for that, but the kernel allocates 32-row tiles ("cannot
+// allocate a queue of 2 x 20480 bytes at CO1 in L0C", cases 108368788417673, 105117945757189).
+BOOST_AUTO_TEST_CASE(output_channels_just_over_a_fractal_tiny) {
+    test::check_workload("tiny", R"(schema: npusim.workload/1
+tensors:
+  x: {shape: [1, 16, 32, 32], dtype: fp16, init: random}
+  w: {shape: [17, 16, 3, 3], dtype: fp16, init: random}
+  y: {shape: [1, 17, 32, 30], dtype: fp16}
+  xg: {shape: [1, 244, 51, 51], dtype: fp16, init: random}
+  wg: {shape: [76, 61, 1, 1], dtype: fp16, init: random}
+  yg: {shape: [1, 76, 26, 26], dtype: fp16}
+ops:
+  - {op: conv2d, inputs: [x, w], outputs: [y], attrs: {padding: [1, 0]}}
+  - {op: conv2d, inputs: [xg, wg], outputs: [yg], attrs: {stride: [2, 2], padding: [0, 0], groups: 4}}
+)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -40,12 +40,17 @@ conv2d_tiling tile_conv2d(const models::core_params& core, unsigned cores, const
     prob.n = s.pixels();
     const matmul_tiling mm = tile_matmul({core, cores, 0}, prob, t.depth);
     // This kernel double-buffers L0C and, on coupled chips, stages a whole fp16 tile in UB
-    // (an NZ scratch and `depth` ND buffers): halve the matmul's tile until both fit.
+    // (an NZ scratch and `depth` ND buffers): halve the matmul's tile until both fit. The
+    // tile is checked as allocated, rounded up to 16: the matmul's tile of a 17-row problem
+    // is 17 rows, and L0C (single-buffered by the matmul) held it, but 32 rows did not.
     uint32_t bm = mm.base_m, bn0 = mm.base_n;
     const uint64_t l0c = core.buffer(mem_space::l0c).size, ub = core.buffer(mem_space::ub).size;
     const bool coupled = core.kind != models::core_kind::aic;
-    while (uint64_t(t.depth) * bm * bn0 * 4 > l0c ||
-           (coupled && uint64_t(t.depth + 1) * bm * bn0 * 2 > ub)) {
+    const auto area = [&] { return uint64_t(round_up(bm, 16)) * round_up(bn0, 16); };
+    while (uint64_t(t.depth) * area() * 4 > l0c ||
+           (coupled && uint64_t(t.depth + 1) * area() * 2 > ub)) {
+        if (bm <= 16 && bn0 <= 16)
+            throw std::invalid_argument("L0C or UB cannot hold two 16 x 16 output tiles");
         if (bn0 > 16)
             bn0 = uint32_t(round_up(bn0 / 2, 16));
         else

@@ -12,7 +12,8 @@ uint64_t row_scratch_bytes(uint64_t tile_rows, uint64_t stride, unsigned elem_by
 }
 
 row_tiling tile_rows(const models::core_params& core, unsigned cores, uint64_t rows, uint64_t cols,
-                     unsigned elem_bytes, unsigned row_buffers, uint64_t fixed_bytes) {
+                     unsigned elem_bytes, unsigned row_buffers, uint64_t fixed_bytes,
+                     unsigned calc_buffers, unsigned calc_bytes) {
     row_tiling t;
     t.rows = rows;
     t.cols = cols;
@@ -23,9 +24,10 @@ row_tiling tile_rows(const models::core_params& core, unsigned cores, uint64_t r
     // 1 KiB of slack covers the 32-byte rounding of each allocation.
     const uint64_t ub = core.buffer(models::mem_space::ub).size;
     const uint64_t budget = ub > fixed_bytes + 1024 ? ub - fixed_bytes - 1024 : 0;
+    const unsigned calc = calc_bytes ? calc_bytes : elem_bytes;
     auto fits = [&](uint64_t n) {
-        return row_buffers * n * t.stride * elem_bytes +
-                   row_scratch_bytes(n, t.stride, elem_bytes) <=
+        return row_buffers * n * t.stride * elem_bytes + calc_buffers * n * t.stride * calc +
+                   row_scratch_bytes(n, t.stride, calc) <=
                budget;
     };
     uint64_t n = 0;

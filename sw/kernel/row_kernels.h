@@ -27,9 +27,12 @@ struct row_tiling {
 uint64_t row_scratch_bytes(uint64_t tile_rows, uint64_t stride, unsigned elem_bytes);
 
 /// @brief Rows per tile so that `row_buffers` row-sized queue buffers, the scratch and
-/// `fixed_bytes` (e.g. gamma and beta) fit UB. tile_rows is 0 when one row does not fit.
+/// `fixed_bytes` (e.g. gamma and beta) fit UB. When `calc_bytes` is not 0 the compute runs in
+/// a wider type (fp32 statistics of fp16 data): `calc_buffers` more row-sized buffers of
+/// `calc_bytes` elements, and the scratch in that type. tile_rows is 0 when one row does not fit.
 row_tiling tile_rows(const models::core_params& core, unsigned cores, uint64_t rows, uint64_t cols,
-                     unsigned elem_bytes, unsigned row_buffers, uint64_t fixed_bytes);
+                     unsigned elem_bytes, unsigned row_buffers, uint64_t fixed_bytes,
+                     unsigned calc_buffers = 0, unsigned calc_bytes = 0);
 
 /// @brief Per-tile scratch of a row kernel: halving space, per-row values and their blocks.
 template <class T>
@@ -51,25 +54,46 @@ struct row_scratch {
 };
 
 /// @brief Sets elements [cols, stride) of each of `rows` rows to `value` (the identity of the
-/// reduction that follows), one masked dup per 240 rows.
+/// reduction that follows): a masked dup for the rest of the repeat holding column cols-1, then
+/// whole repeats up to the stride (a tile laid out for fp16, 128 per repeat, and computed in fp32,
+/// 64 per repeat, can have one), each one dup per 240 rows.
 template <class T>
 void fill_row_padding(kernel_context& ctx, local_tensor<T> x, uint64_t rows, uint64_t cols,
                       uint64_t stride, float value) {
     const uint64_t per = 256 / sizeof(T), used = cols % per;
-    if (used == 0) return;
-    models::vector_op v;
-    v.op = models::vec_opcode::dup;
-    v.type = v.dst_type = dtype_of<T>();
-    v.scalar = value;
-    // elements [used, per) of the row's last repeat
-    v.mask_lo = used >= 64 ? 0 : ~0ull << used;
-    v.mask_hi = per <= 64 ? 0 : (used <= 64 ? ~0ull : ~0ull << (used - 64));
-    v.dst_blk_stride = 1;
-    v.dst_rep_stride = static_cast<uint16_t>(stride * sizeof(T) / 32);
-    for (uint64_t r = 0; r < rows; r += 240) {
-        v.repeats = static_cast<uint32_t>(std::min<uint64_t>(240, rows - r));
-        v.dst = x.offset + ((r + 1) * stride - per) * sizeof(T);
-        ctx.vector(v);
+    auto dup = [&](uint64_t at, uint64_t mask_lo, uint64_t mask_hi) {
+        models::vector_op v;
+        v.op = models::vec_opcode::dup;
+        v.type = v.dst_type = dtype_of<T>();
+        v.scalar = value;
+        v.mask_lo = mask_lo;
+        v.mask_hi = per <= 64 ? 0 : mask_hi;
+        v.dst_blk_stride = 1;
+        v.dst_rep_stride = static_cast<uint16_t>(stride * sizeof(T) / 32);
+        for (uint64_t r = 0; r < rows; r += 240) {
+            v.repeats = static_cast<uint32_t>(std::min<uint64_t>(240, rows - r));
+            v.dst = x.offset + (r * stride + at) * sizeof(T);
+            ctx.vector(v);
+        }
+    };
+    if (used != 0)  // elements [used, per) of the repeat holding the last column
+        dup(cols - used, used >= 64 ? 0 : ~0ull << used, used <= 64 ? ~0ull : ~0ull << (used - 64));
+    for (uint64_t at = (cols + per - 1) / per * per; at < stride; at += per) dup(at, ~0ull, ~0ull);
+}
+
+/// @brief Folds a row of q >= 2 repeats into the first repeat of `h` (q / 2 repeats of room)
+/// by halving: h = row[:half] combine row[half:], then h halves itself down to one repeat.
+template <class T>
+void fold_row(kernel_context& ctx, models::vec_opcode combine, local_tensor<T> h,
+              local_tensor<T> row, uint64_t q) {
+    const uint64_t per = 256 / sizeof(T);
+    uint64_t h2 = q / 2;
+    ctx.vector_binary(combine, h, row, row[h2 * per], h2 * per);
+    if (q % 2) ctx.vector_binary(combine, h, h, row[2 * h2 * per], per);
+    for (q = h2; q > 1; q = h2) {
+        h2 = q / 2;
+        ctx.vector_binary(combine, h, h, h[h2 * per], h2 * per);
+        if (q % 2) ctx.vector_binary(combine, h, h, h[2 * h2 * per], per);
     }
 }
 
@@ -83,17 +107,7 @@ void reduce_rows(kernel_context& ctx, models::vec_opcode combine, local_tensor<T
     local_tensor<T> src = x;
     uint64_t src_stride = stride;
     if (q0 > 1) {
-        for (uint64_t r = 0; r < rows; ++r) {
-            local_tensor<T> h = half[r * hs], row = x[r * stride];
-            uint64_t q = q0, h2 = q / 2;
-            ctx.vector_binary(combine, h, row, row[h2 * per], h2 * per);
-            if (q % 2) ctx.vector_binary(combine, h, h, row[2 * h2 * per], per);
-            for (q = h2; q > 1; q = h2) {
-                h2 = q / 2;
-                ctx.vector_binary(combine, h, h, h[h2 * per], h2 * per);
-                if (q % 2) ctx.vector_binary(combine, h, h, h[2 * h2 * per], per);
-            }
-        }
+        for (uint64_t r = 0; r < rows; ++r) fold_row(ctx, combine, half[r * hs], x[r * stride], q0);
         src = half;
         src_stride = hs;
     }

@@ -3,14 +3,18 @@
 // processes of itself (argument vectors, no shell) and, when a batch faults, crashes or hangs,
 // reruns its cases one by one to name the failing ones. scripts/fuzz-ops calls it.
 //
-//   npusim_fuzz_ops --minutes N [--seed S] [--preset P|all] [--batch K]
+//   npusim_fuzz_ops --minutes N [--seed S] [--preset P|all] [--batch K] [--op NAME]
 //   npusim_fuzz_ops --case SEED --preset P          one case, e.g. to reproduce a failure
+//
+// --op keeps only the cases of one op (the others are drawn and skipped, so a case's seed
+// still repeats it with --case alone).
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "platform/config/config_loader.h"
+#include "sw/ops/registry.h"
 #include "tests/sw/op_property.h"
 
 extern char** environ;
@@ -32,7 +37,8 @@ constexpr unsigned k_child_seconds = 300;  // a batch that runs longer hangs
 
 int usage(const std::string& why) {
     std::cerr << "npusim_fuzz_ops: " << why
-              << "\nusage: npusim_fuzz_ops --minutes N [--seed S] [--preset P|all] [--batch K]\n"
+              << "\nusage: npusim_fuzz_ops --minutes N [--seed S] [--preset P|all] [--batch K] "
+                 "[--op NAME]\n"
                  "       npusim_fuzz_ops --case SEED --preset P\n";
     return 2;
 }
@@ -160,7 +166,8 @@ void fuzz_batch(totals& t, const std::string& preset, const std::vector<uint64_t
     }
 }
 
-int fuzz(double minutes, uint64_t seed, const std::vector<std::string>& presets, unsigned batch) {
+int fuzz(double minutes, uint64_t seed, const std::vector<std::string>& presets, unsigned batch,
+         const std::string& only_op) {
     const auto start = std::chrono::steady_clock::now();
     const auto until = start + std::chrono::duration<double>(minutes * 60);
     totals t;
@@ -169,8 +176,14 @@ int fuzz(double minutes, uint64_t seed, const std::vector<std::string>& presets,
     for (size_t round = 0; std::chrono::steady_clock::now() < until; ++round) {
         const std::string& preset = presets[round % presets.size()];
         std::vector<uint64_t> seeds;
-        for (unsigned i = 0; i < batch; ++i)
-            seeds.push_back(npusim::test::case_seed(seed, index++));
+        static std::map<std::string, npusim::platform::platform_config> cfgs;
+        if (!only_op.empty() && !cfgs.count(preset))
+            cfgs.emplace(preset, npusim::platform::load_platform(preset));
+        while (seeds.size() < batch) {
+            const uint64_t s = npusim::test::case_seed(seed, index++);
+            if (only_op.empty() || npusim::test::draw_case(s, cfgs.at(preset)).op == only_op)
+                seeds.push_back(s);
+        }
         const uint64_t before = t.cases;
         const size_t failed = t.failures.size();
         fuzz_batch(t, preset, seeds);
@@ -215,7 +228,7 @@ int sc_main(int argc, char* argv[]) {
     }
     for (const auto& [k, v] : opt)
         if (k != "--minutes" && k != "--seed" && k != "--preset" && k != "--batch" &&
-            k != "--case" && k != "--seeds")
+            k != "--case" && k != "--seeds" && k != "--op")
             return usage("unknown option '" + k + "'");
     const std::string preset = opt.count("--preset") ? opt["--preset"] : "all";
     std::vector<std::string> presets = k_presets;
@@ -267,7 +280,13 @@ int sc_main(int argc, char* argv[]) {
         std::cout << "fuzzing ops for " << minutes << " min, seed " << seed << ", preset " << preset
                   << ", " << batch << " cases per process\n"
                   << std::flush;
-        return fuzz(minutes, seed, presets, unsigned(batch));
+        const std::string only_op = opt.count("--op") ? opt["--op"] : "";
+        if (!only_op.empty()) {
+            const auto names = npusim::ops::library().names();
+            if (std::find(names.begin(), names.end(), only_op) == names.end())
+                return usage("--op: no op named '" + only_op + "'");
+        }
+        return fuzz(minutes, seed, presets, unsigned(batch), only_op);
     } catch (const std::exception& e) {
         std::cerr << "npusim_fuzz_ops: " << e.what() << "\n";
         return 1;

@@ -164,15 +164,48 @@ void draw_matmul(drawer& d, op_case& c, const std::vector<dtype>& ts, bool bias)
 }
 
 void draw_conv(drawer& d, op_case& c) {
-    const int64_t groups = d.pick(std::vector<int64_t>{1, 1, 1, 2, 3});
-    const int64_t cin = groups * d.dim(6, 0.05), cout = groups * d.dim(6, 0.05);
-    const int64_t kh = int64_t(d.uniform(1, 5)), kw = int64_t(d.uniform(1, 5));
-    const int64_t h = int64_t(d.uniform(1, 24)), w = int64_t(d.uniform(1, 24));
-    const int64_t sh = int64_t(d.uniform(1, 3)), sw = int64_t(d.uniform(1, 3));
+    // Small shapes most of the time; one case in three as large as real layers (channels up to
+    // a few hundred, planes up to 112, kernels up to 7), within a budget of multiply-adds that
+    // keeps the CPU reference and the functional run fast.
+    const bool large = d.chance(0.35);
+    const int64_t groups = d.pick(large ? std::vector<int64_t>{1, 1, 1, 2, 4, 32}
+                                        : std::vector<int64_t>{1, 1, 1, 2, 3});
+    int64_t cin = groups * (large ? d.dim(512 / groups, 0.02) : d.dim(6, 0.05));
+    int64_t cout = groups * (large ? d.dim(512 / groups, 0.02) : d.dim(6, 0.05));
+    if (large && groups == 32 && d.chance(0.5)) cin = cout = 32 * d.dim(8, 0);  // depthwise-ish
+    const int64_t kmax = large ? 7 : 5, hw = large ? 112 : 24;
+    const int64_t kh = int64_t(d.uniform(1, uint64_t(kmax))),
+                  kw = d.chance(0.7) ? kh : int64_t(d.uniform(1, uint64_t(kmax)));
+    int64_t h = int64_t(d.uniform(1, uint64_t(hw))),
+            w = d.chance(0.6) ? h : int64_t(d.uniform(1, uint64_t(hw)));
+    const int64_t sh = int64_t(d.uniform(1, 3)), sw = d.chance(0.7) ? sh : int64_t(d.uniform(1, 3));
     const int64_t dh = int64_t(d.uniform(1, 2)), dw = int64_t(d.uniform(1, 2));
     const int64_t ph = int64_t(d.uniform(0, uint64_t(kh / 2))),
                   pw = int64_t(d.uniform(0, uint64_t(kw / 2)));
-    c.inputs = {tensor("x", dtype::fp16, {d.dim(2, 0.05), cin, h, w}, c.seed + 1),
+    const int64_t n = d.dim(2, 0.05);
+    // cost: n * cout * oh * ow * (cin / groups) * kh * kw multiply-adds, about h * w outputs
+    // per output channel; halve the largest of channels and plane until it is under budget
+    const auto cost = [&] {
+        return std::max<int64_t>(1, n) * cout * (h / sh + 1) * (w / sw + 1) * (cin / groups) * kh *
+               kw;
+    };
+    while (cost() > 4000000) {
+        if (h > 8 && (h >= cin / groups || cin / groups <= 1)) {
+            h = std::max<int64_t>(1, h / 2);
+            w = std::max<int64_t>(1, w / 2);
+        } else if (cin / groups > 1 && cin >= cout) {
+            cin = groups * std::max<int64_t>(1, cin / groups / 2);
+        } else if (cout / groups > 1) {
+            cout = groups * std::max<int64_t>(1, cout / groups / 2);
+        } else {
+            h = std::max<int64_t>(1, h / 2);
+            w = std::max<int64_t>(1, w / 2);
+        }
+    }
+    // the dilated window must fit the padded input
+    h = std::max(h, (kh - 1) * dh + 1 - 2 * ph);
+    w = std::max(w, (kw - 1) * dw + 1 - 2 * pw);
+    c.inputs = {tensor("x", dtype::fp16, {n, cin, h, w}, c.seed + 1),
                 tensor("weight", dtype::fp16, {cout, cin / groups, kh, kw}, c.seed + 2)};
     c.attrs["stride"] = std::vector<int64_t>{sh, sw};
     c.attrs["padding"] = std::vector<int64_t>{ph, pw};

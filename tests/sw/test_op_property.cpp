@@ -198,3 +198,110 @@ ops:
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(op_regressions_fp32_statistics)
+
+// fp16 layernorm of short rows: the fp16 mean rounded by 2^-11 of itself, as much as the
+// deviations of a row of close values (errors 0.008-0.025 against 0.004, cases 73594596290696
+// and 215858569027783); rmsnorm of one column likewise (0.005, case 54606956410564). The
+// statistics are now fp32.
+BOOST_AUTO_TEST_CASE(norms_of_short_fp16_rows) {
+    test::check_workload("tiny", R"(schema: npusim.workload/1
+tensors:
+  x2: {shape: [5, 32, 2], dtype: fp16, init: random}
+  g2: {shape: [2], dtype: fp16, init: random}
+  b2: {shape: [2], dtype: fp16, init: random}
+  y2: {shape: [5, 32, 2], dtype: fp16}
+  x3: {shape: [148, 59, 3], dtype: fp16, init: random}
+  g3: {shape: [3], dtype: fp16, init: random}
+  b3: {shape: [3], dtype: fp16, init: random}
+  y3: {shape: [148, 59, 3], dtype: fp16}
+  x1: {shape: [128, 224, 1], dtype: fp16, init: random}
+  g1: {shape: [1], dtype: fp16, init: random}
+  y1: {shape: [128, 224, 1], dtype: fp16}
+ops:
+  - {op: layernorm, inputs: [x2, g2, b2], outputs: [y2]}
+  - {op: layernorm, inputs: [x3, g3, b3], outputs: [y3]}
+  - {op: rmsnorm, inputs: [x1, g1], outputs: [y1]}
+)");
+}
+
+// fp16 reduce_sum over a long last axis summed in fp16 (0.0023-0.0041 against 0.002, case
+// 99818427743854); in fp32 such rows no longer fit a UB tile, so they take the long-row
+// reduction (chunks of a row folded into fp32 accumulators), as long fp16 norms do.
+BOOST_AUTO_TEST_CASE(long_fp16_rows_in_fp32) {
+    test::check_workload("tiny", R"(schema: npusim.workload/1
+tensors:
+  x: {shape: [2, 3279], dtype: fp16, init: random}
+  s: {shape: [2, 1], dtype: fp16}
+  m: {shape: [2], dtype: fp16}
+  mx: {shape: [2], dtype: fp16}
+  l: {shape: [11, 20001], dtype: fp16, init: random}
+  ls: {shape: [11], dtype: fp16}
+  f: {shape: [3, 9001], dtype: fp32, init: random}
+  fm: {shape: [3], dtype: fp32}
+  fx: {shape: [3], dtype: fp32}
+  n: {shape: [3, 5000], dtype: fp16, init: random}
+  ng: {shape: [5000], dtype: fp16, init: random}
+  nb: {shape: [5000], dtype: fp16, init: random}
+  ln: {shape: [3, 5000], dtype: fp16}
+  rn: {shape: [3, 5000], dtype: fp16}
+ops:
+  - {op: reduce_sum, inputs: [x], outputs: [s], attrs: {axis: 1, keepdims: true}}
+  - {op: reduce_mean, inputs: [x], outputs: [m], attrs: {axis: -1}}
+  - {op: reduce_max, inputs: [x], outputs: [mx], attrs: {axis: 1}}
+  - {op: reduce_sum, inputs: [l], outputs: [ls], attrs: {axis: 1}}
+  - {op: reduce_mean, inputs: [f], outputs: [fm], attrs: {axis: 1}}
+  - {op: reduce_max, inputs: [f], outputs: [fx], attrs: {axis: 1}}
+  - {op: layernorm, inputs: [n, ng, nb], outputs: [ln]}
+  - {op: rmsnorm, inputs: [n, ng], outputs: [rn]}
+)");
+}
+
+// Which kernel each of those takes on tiny (so the test above covers the long-row paths).
+BOOST_AUTO_TEST_CASE(long_rows_take_the_long_row_kernels) {
+    using models::dtype;
+    const auto cfg = platform::load_platform("tiny");
+    const auto kernel = [&](const std::string& op, std::vector<memory::tensor_desc> in) {
+        return ops::library().plan(op, in, {{"axis", int64_t(-1)}}, cfg).kernel->name;
+    };
+    const auto norm = [&](const std::string& op, dtype t, int64_t c) {
+        std::vector<memory::tensor_desc> in = {desc(t, {3, c}),
+                                               memory::tensor_desc("gamma", t, {c})};
+        if (op == "layernorm") in.push_back(memory::tensor_desc("beta", t, {c}));
+        return ops::library().plan(op, in, {}, cfg).kernel->name;
+    };
+    BOOST_CHECK_EQUAL(kernel("reduce_sum", {desc(dtype::fp16, {2, 3279})}),
+                      "reduce_sum_long_rows_fp16");
+    BOOST_CHECK_EQUAL(kernel("reduce_sum", {desc(dtype::fp16, {2, 300})}), "reduce_sum_fp16");
+    BOOST_CHECK_EQUAL(kernel("reduce_max", {desc(dtype::fp16, {2, 3279})}), "reduce_max_fp16");
+    BOOST_CHECK_EQUAL(kernel("reduce_mean", {desc(dtype::fp32, {3, 9001})}),
+                      "reduce_mean_long_rows_fp32");
+    BOOST_CHECK_EQUAL(norm("layernorm", dtype::fp16, 5000), "layernorm_long_rows_fp16");
+    BOOST_CHECK_EQUAL(norm("rmsnorm", dtype::fp16, 5000), "rmsnorm_long_rows_fp16");
+    BOOST_CHECK_EQUAL(norm("layernorm", dtype::fp16, 3), "layernorm_fp16");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(op_regressions_conv)
+
+// conv2d with 17-22 output channels per group on tiny: the matmul's tile of such a problem is
+// 17-22 rows, L0C was checked for that, but the kernel allocates 32-row tiles ("cannot
+// allocate a queue of 2 x 20480 bytes at CO1 in L0C", cases 108368788417673, 105117945757189).
+BOOST_AUTO_TEST_CASE(output_channels_just_over_a_fractal_tiny) {
+    test::check_workload("tiny", R"(schema: npusim.workload/1
+tensors:
+  x: {shape: [1, 16, 32, 32], dtype: fp16, init: random}
+  w: {shape: [17, 16, 3, 3], dtype: fp16, init: random}
+  y: {shape: [1, 17, 32, 30], dtype: fp16}
+  xg: {shape: [1, 244, 51, 51], dtype: fp16, init: random}
+  wg: {shape: [76, 61, 1, 1], dtype: fp16, init: random}
+  yg: {shape: [1, 76, 26, 26], dtype: fp16}
+ops:
+  - {op: conv2d, inputs: [x, w], outputs: [y], attrs: {padding: [1, 0]}}
+  - {op: conv2d, inputs: [xg, wg], outputs: [yg], attrs: {stride: [2, 2], padding: [0, 0], groups: 4}}
+)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

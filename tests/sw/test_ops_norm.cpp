@@ -153,9 +153,8 @@ BOOST_AUTO_TEST_CASE(error_texts) {
     expect_plan_error("rmsnorm", {x, tensor_desc("g", dtype::fp32, {10})}, {},
                       "op 'rmsnorm' input 'gamma' is fp32 but 'x' is fp16; both must have the "
                       "same dtype");
-    expect_plan_error("reduce_max", {tensor_desc("x", dtype::fp16, {3, 1000000})}, {},
-                      "op 'reduce_max' rows of 1000000 elements do not fit UB on tiny; reduce a "
-                      "shorter axis");
+    // Rows longer than UB holds are no error: the long-row reduction reads them in chunks.
+    expect_plan_error("reduce_max", {tensor_desc("x", dtype::fp16, {3, 1000000})}, {}, "");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -243,6 +243,15 @@ BOOST_AUTO_TEST_CASE(shapes_are_bounded) {
     BOOST_CHECK_MESSAGE(contains(r.out, "only the built-in kernel workloads take a shape"), r.out);
 }
 
+// `run` checks that the platform can run kernels before it starts, as `validate` does.
+BOOST_AUTO_TEST_CASE(run_refuses_an_unrunnable_platform) {
+    const auto r = spawn_npusim(
+        {"run", "--platform", "tiny", "--workload", "mlp", "--set", "chip.event_ids=1"});
+    BOOST_CHECK_EQUAL(exit_code(r), 2);
+    BOOST_CHECK_MESSAGE(contains(r.out, "error: chip.event_ids: 1 event id"), r.out);
+    BOOST_CHECK(!contains(r.out, "npusim run: workload"));
+}
+
 // L2 tags are allocated as sets are used: a 64 GiB L2 of 32-byte lines (two billion tags)
 // runs a small workload in little memory.
 BOOST_AUTO_TEST_CASE(l2_tag_memory_follows_use) {

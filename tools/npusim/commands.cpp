@@ -83,6 +83,7 @@ int cmd_run(const run_args& a) {
     std::unique_ptr<output_file> stats_out, vcd_out, timeline_out;
     try {
         cfg = load_platform(a.platform, a.sets);
+        check_runnable(cfg);  // an unrunnable platform is bad input, not a fault mid-run
         if (a.workload != "dma_stream" && !kernel_workload && !file_workload) {
             std::string names;
             for (const auto& w : graph::shipped_workloads()) names += ", " + w.name;

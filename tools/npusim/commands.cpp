@@ -132,15 +132,16 @@ int cmd_run(const run_args& a) {
             try {
                 if (!a.vcd_cores.empty())
                     v.cores = parse_core_list(a.vcd_cores, cfg.cores + cfg.vector_cores);
+            } catch (const std::invalid_argument& e) {
+                throw config_error("--vcd-cores " + a.vcd_cores, "--vcd-cores", e.what(),
+                                   "write e.g. --vcd-cores 0,2-3");
+            }
+            try {
                 if (!a.vcd_window.empty())
                     std::tie(v.from_ps, v.to_ps) = parse_time_window(a.vcd_window);
             } catch (const std::invalid_argument& e) {
-                const bool cores = !a.vcd_cores.empty() &&
-                                   std::string(e.what()).find("window") == std::string::npos;
-                throw config_error(
-                    cores ? "--vcd-cores " + a.vcd_cores : "--vcd-window " + a.vcd_window,
-                    cores ? "--vcd-cores" : "--vcd-window", e.what(),
-                    cores ? "write e.g. --vcd-cores 0,2-3" : "write e.g. --vcd-window 0ns:20us");
+                throw config_error("--vcd-window " + a.vcd_window, "--vcd-window", e.what(),
+                                   "write e.g. --vcd-window 0ns:20us");
             }
             vcd_out = std::make_unique<output_file>(a.vcd_file, "--vcd");
             v.path = vcd_out->temp_path();

@@ -75,7 +75,7 @@ class dma_engine : public model_base {
     ps_t m_period;
     tlm::tlm_generic_payload m_trans;
     burst_timing m_timing;
-    serial_resource m_port;
+    calendar m_port;
     std::vector<uint8_t> m_staging, m_cast_buf, m_src_block, m_dst_block;
     std::array<std::array<uint64_t, size_t(mem_space::count)>, size_t(mem_space::count)>
         m_path_bytes{};

@@ -36,7 +36,7 @@ class sdma_engine : public model_base {
 
     sdma_params m_p;
     uint32_t m_window;
-    serial_resource m_engine;
+    calendar m_engine;
     byte_rate m_rate;
     uint64_t m_copied = 0, m_filled = 0;
 };

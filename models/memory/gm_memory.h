@@ -62,7 +62,7 @@ class gm_memory : public model_base {
     unsigned channel_of(uint64_t addr) const;
 
     gm_params m_p;
-    std::vector<serial_resource> m_channels;
+    std::vector<calendar> m_channels;
     byte_rate m_channel_rate;
     std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> m_pages;
     uint64_t m_read_bytes = 0, m_write_bytes = 0, m_reads = 0, m_writes = 0;

@@ -36,7 +36,7 @@ class host_link : public model_base {
 
     host_link_params m_p;
     uint32_t m_window;
-    serial_resource m_link;
+    calendar m_link;
     byte_rate m_rate;
     tlm::tlm_generic_payload m_trans;
     burst_timing m_timing;

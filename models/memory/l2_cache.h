@@ -48,7 +48,7 @@ class l2_cache : public model_base {
     uint64_t m_sets;
     std::vector<std::unique_ptr<set_page>> m_pages;
     uint64_t m_use_clock = 0;
-    serial_resource m_port;
+    calendar m_port;
     byte_rate m_rate;
     uint64_t m_hits = 0, m_misses = 0, m_read_bytes = 0, m_write_bytes = 0;
     traced_signal m_hit_count, m_miss_count;

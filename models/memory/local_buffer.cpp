@@ -36,34 +36,41 @@ void local_buffer::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
     const uint64_t len = trans.get_data_length();
 
     const ps_t now = now_ps();
-    const ps_t arrival = now + time_to_ps(delay);
+    const bool write = trans.is_write();
+    const bool timing_only = trans.get_command() == tlm::TLM_IGNORE_COMMAND;
+    const ps_t end = book(write, addr, len, now + time_to_ps(delay), !timing_only);
+    delay = ps_to_time(end - now);
+
+    if (timing_only) {
+    } else if (write) {
+        if (m_functional) std::memcpy(m_data.get() + addr, trans.get_data_ptr(), len);
+    } else {
+        if (m_functional) std::memcpy(trans.get_data_ptr(), m_data.get() + addr, len);
+    }
+    trans.set_dmi_allowed(true);
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+ps_t local_buffer::book(bool write, uint64_t addr, uint64_t len, ps_t arrival, bool count) {
+    if (len == 0) return arrival;
     // Every burst lands here: shifts and integer division when the numbers allow.
     const uint64_t b0 = m_bank_shift ? addr >> m_bank_shift : addr / m_bank_bytes;
     const uint64_t b1 =
-        m_bank_shift ? (addr + len - 1) >> m_bank_shift : (addr + len - 1) / m_bank_bytes;
+        std::min<uint64_t>(m_banks.size() - 1, m_bank_shift ? (addr + len - 1) >> m_bank_shift
+                                                            : (addr + len - 1) / m_bank_bytes);
     const uint64_t touched = b1 - b0 + 1;
-    ps_t start = arrival;
-    for (uint64_t b = b0; b <= b1; ++b) start = std::max(start, m_banks[b].next_free());
-    if (start > arrival) ++m_conflicts;
     const uint64_t cycles =
         m_bank_bpc_int ? (len + m_bank_bpc_int * touched - 1) / (m_bank_bpc_int * touched)
                        : static_cast<uint64_t>(
                              std::ceil(static_cast<double>(len) /
                                        (m_p.bank_bytes_per_cycle * static_cast<double>(touched))));
     const ps_t occ = cycles * m_period;
-    for (uint64_t b = b0; b <= b1; ++b) m_banks[b].reserve(start, occ);
-    delay = ps_to_time(start + occ - now);
-
-    if (trans.get_command() == tlm::TLM_IGNORE_COMMAND) {
-    } else if (trans.is_write()) {
-        if (m_functional) std::memcpy(m_data.get() + addr, trans.get_data_ptr(), len);
-        m_write_bytes += len;
-    } else {
-        if (m_functional) std::memcpy(trans.get_data_ptr(), m_data.get() + addr, len);
-        m_read_bytes += len;
-    }
-    trans.set_dmi_allowed(true);
-    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+    const ps_t start = earliest_common(m_banks.begin() + ptrdiff_t(b0),
+                                       m_banks.begin() + ptrdiff_t(b1 + 1), arrival, occ);
+    if (start > arrival) ++m_conflicts;
+    for (uint64_t b = b0; b <= b1; ++b) m_banks[b].book(start, occ);
+    if (count) (write ? m_write_bytes : m_read_bytes) += len;
+    return start + occ;
 }
 
 unsigned int local_buffer::transport_dbg(int, tlm::tlm_generic_payload& trans) {

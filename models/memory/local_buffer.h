@@ -29,6 +29,11 @@ class local_buffer : public model_base {
     uint8_t* data() { return m_data.get(); }
     uint64_t size() const { return m_p.size; }
     uint64_t bank_conflicts() const { return m_conflicts; }
+    /// @brief Books the banks an access of len bytes at addr touches, from `arrival` on, and
+    /// counts its bytes; returns when it is done. For the core's own units (cube, vector) and
+    /// for engines that move the data through DMI. `count` false: time only (bytes counted
+    /// elsewhere).
+    ps_t book(bool write, uint64_t addr, uint64_t len, ps_t arrival, bool count = true);
     void visit_stats(const stats_fn& fn) const override;
 
   private:
@@ -45,7 +50,7 @@ class local_buffer : public model_base {
     uint64_t m_bank_bpc_int = 0;  // bank bytes per cycle when whole (0: use floating point)
     // calloc: zeroed pages the OS maps on first touch, so untouched buffers cost nothing.
     std::unique_ptr<uint8_t, void (*)(void*)> m_data;
-    std::vector<serial_resource> m_banks;
+    std::vector<calendar> m_banks;
     uint64_t m_read_bytes = 0, m_write_bytes = 0, m_conflicts = 0;
 };
 

@@ -47,7 +47,7 @@ class router : public model_base {
     double m_bandwidth;
     ps_t m_latency_ps;
     byte_rate m_rate;
-    serial_resource m_link;
+    calendar m_link;
     uint64_t m_bytes = 0, m_transactions = 0;
 };
 

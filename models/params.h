@@ -65,20 +65,21 @@ struct host_link_params {
     double bandwidth = 0;  ///< bytes/s
     uint64_t latency_ps = 0;
     uint32_t burst_bytes = 4096;
+    uint32_t max_outstanding = 16;  ///< bursts in flight on the link
 };
 
 /// @brief The chip's system DMA, which runs device-to-device copies and memsets for the host.
 struct sdma_params {
     double bandwidth = 0;  ///< bytes/s, shared by all copies in flight
     uint32_t burst_bytes = 4096;
+    uint32_t max_outstanding = 32;  ///< bursts in flight (a copy's read and write count once)
 };
 
 /// @brief DMA engine behaviour shared by all engines of a core.
 struct dma_params {
-    /// Bursts issued per simulator wait. Larger = faster simulation, coarser interleaving of
-    /// engines that contend for the same resource.
-    uint32_t window_bursts = 32;
-    uint32_t queue_depth = 32;  ///< per-pipe instruction queue depth
+    uint32_t max_outstanding = 64;  ///< bursts an engine has in flight (hardware request slots)
+    uint64_t write_buffer = 16384;  ///< bytes of posted GM writes an engine may have in flight
+    uint32_t queue_depth = 32;      ///< per-pipe instruction queue depth
 };
 
 }  // namespace npusim::models
@@ -136,6 +137,8 @@ struct core_params {
     vector_costs vector;
     uint32_t event_ids = 8;  ///< set_flag/wait_flag ids per pipe pair
     bool functional = true;  ///< false: timing only, no arithmetic and no data copies
+    /// How far ahead of simulated time an engine or pipe may book (a simulation setting).
+    uint64_t lookahead_ps = 1000000;
     const buffer_params& buffer(mem_space s) const { return buffers[static_cast<size_t>(s)]; }
     const path_params& path(mem_space src, mem_space dst) const {
         return paths[static_cast<size_t>(src)][static_cast<size_t>(dst)];

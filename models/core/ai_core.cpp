@@ -129,6 +129,7 @@ void ai_core::scalar_thread() {
         try {
             m_body();
             barrier_all();
+            wait_drained();
         } catch (const kernel_aborted&) {
         } catch (const model_fault& f) {  // raised by the kernel API on the scalar unit
             if (!m_aborted) m_fault = f.what();
@@ -206,6 +207,13 @@ void ai_core::issue_copy(const dma_request& r) {
                           std::string("no engine for path ") + to_string(r.src_space) + "->" +
                               to_string(r.dst_space) + " on a " + to_string(m_p.kind) + " core");
     p->push(r);
+}
+
+void ai_core::wait_drained() {
+    // Posted writes still on their way to GM belong to the block: it ends when they land.
+    ps_t drained = now_ps();
+    for (auto& e : m_engines) drained = std::max(drained, e->drained());
+    sc_core::wait(ps_to_time(drained - now_ps()));
 }
 
 void ai_core::wait_idle() {
@@ -304,7 +312,8 @@ bool ai_core::execute(pipe& p, const instruction& ins) {
             [&](const dma_request& r) {
                 dma_engine* e = engine(p.id());
                 if (!e) raise(p.name(), ins, p.id(), "this pipe has no DMA engine");
-                e->execute(r);
+                const dma_engine::timing t = e->execute(r, now_ps());
+                sc_core::wait(ps_to_time(t.complete - now_ps()));
                 return true;
             },
             [&](const mmad_op& op) {

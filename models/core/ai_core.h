@@ -71,6 +71,8 @@ class ai_core : public model_base, public pipe_executor {
     /// @throws model_fault if no engine of this core has the path.
     void issue_copy(const dma_request& r);
     /// @brief Waits until every pipe is idle.
+    /// Waits until every posted write of the block's engines has reached GM.
+    void wait_drained();
     void wait_idle();
     /// @brief The last fault reported on this core, empty if none.
     const std::string& fault() const { return m_fault; }

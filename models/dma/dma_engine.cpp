@@ -45,10 +45,9 @@ struct dma_engine::transfer {
     mem_space primary, secondary;
     uint64_t primary_base, primary_pitch, secondary_base, secondary_pitch;
     uint32_t pe, se;      // element bytes on the primary and secondary side
-    ps_t arrival;         // when the current window's bursts may start
-    ps_t done;            // latest completion seen
-    ps_t window_release;  // when the current window's first burst stops occupying resources
-    ps_t now;             // simulation time, refreshed after every wait
+    ps_t arrival;    // when the first burst may start (after set-up)
+    ps_t done;       // latest completion seen (a posted write: its acceptance)
+    ps_t issue_end;  // when the last burst left the engine port
 };
 
 dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core)
@@ -57,14 +56,14 @@ dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const co
       local_socket("local_socket"),
       m_pipe(pipe),
       m_core(core),
-      m_period(period_ps(core.clock_hz)) {
-    m_trans.set_byte_enable_ptr(nullptr);
-    m_trans.set_extension(&m_timing);
+      m_period(period_ps(core.clock_hz)),
+      m_mover(name(), {core.dma.max_outstanding, core.dma.write_buffer, core.lookahead_ps}) {
     m_local_port.fill(-1);
 }
 
 void dma_engine::connect_local(local_buffer& buffer) {
     m_local_port[size_t(buffer.space())] = static_cast<int>(m_local_count++);
+    m_local_buf[size_t(buffer.space())] = &buffer;
     local_socket.bind(buffer.target_socket);
 }
 
@@ -136,31 +135,12 @@ void dma_engine::check(const dma_request& r) const {
 }
 
 ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
-                        uint64_t len, ps_t start, bool timing_only) {
-    const bool global = space == mem_space::gm;
-    m_trans.set_command(timing_only ? tlm::TLM_IGNORE_COMMAND
-                        : write     ? tlm::TLM_WRITE_COMMAND
-                                    : tlm::TLM_READ_COMMAND);
-    m_trans.set_address(addr);
-    m_trans.set_data_ptr(data);
-    m_trans.set_data_length(static_cast<unsigned int>(len));
-    m_trans.set_streaming_width(static_cast<unsigned int>(len));
-    m_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    const ps_t now = t.now;
-    sc_core::sc_time delay = ps_to_time(start - now);
-    if (global)
-        global_socket->b_transport(m_trans, delay);
-    else
-        local_socket[m_local_port[size_t(space)]]->b_transport(m_trans, delay);
-    if (m_trans.is_response_error()) {
-        char what[200];
-        std::snprintf(what, sizeof what, "%s of %llu bytes at %s[0x%llx] rejected: %s",
-                      write ? "write" : "read", static_cast<unsigned long long>(len),
-                      to_string(space), static_cast<unsigned long long>(addr),
-                      m_trans.get_response_string().c_str());
-        throw model_fault(name(), addr, t.r.describe(), what);
-    }
-    return now + time_to_ps(delay);
+                        uint64_t len, ps_t start) {
+    tlm::tlm_fw_transport_if<>& target = space == mem_space::gm
+                                             ? *global_socket.operator->()
+                                             : *local_socket[m_local_port[size_t(space)]];
+    return m_mover.transport(target, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr,
+                             data, len, start, t.r.describe(), to_string(space));
 }
 
 std::pair<uint8_t*, uint64_t> dma_engine::local_memory(mem_space space) {
@@ -178,22 +158,24 @@ std::pair<uint8_t*, uint64_t> dma_engine::local_memory(mem_space space) {
     return slot;
 }
 
-ps_t dma_engine::reserve_port(const path_params& path, uint64_t len, ps_t arrival) {
+ps_t dma_engine::reserve_port(const path_params& path, uint64_t len, ps_t arrival,
+                              ps_t& release) {
     // The engine port: throughput of the path plus a fixed command cost per burst.
     const auto cycles =
         static_cast<ps_t>(std::ceil(static_cast<double>(len) / path.bytes_per_cycle)) +
         path.burst_overhead_cycles;
     const ps_t occ = cycles * m_period;
-    const ps_t start = m_port.reserve(arrival, occ);
-    m_timing.release = start + occ;
+    const ps_t start = m_mover.port(arrival, occ);
+    release = start + occ;
     ++m_bursts;
     return start;
 }
 
 void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len) {
     const dma_request& r = t.r;
-    const ps_t start = reserve_port(t.path, len, t.arrival);
-    ps_t done = m_timing.release;
+    ps_t release = 0;
+    const ps_t start = reserve_port(t.path, len, m_mover.slot(t.arrival), release);
+    ps_t done = release;
     uint8_t* buf = m_staging.data();
     const uint64_t paddr = t.primary_base + row * t.primary_pitch + offset;
 
@@ -249,8 +231,8 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
                   e1 + 1 - last0);
         }
         const uint64_t sec_len = std::min(len / t.pe * t.se, size - first);
-        done = std::max(
-            done, access(t, t.secondary, !t.primary_is_src, first, buf, sec_len, start, true));
+        done = std::max(done, m_local_buf[size_t(t.secondary)]->book(!t.primary_is_src, first,
+                                                                     sec_len, start));
         if (!t.primary_is_src)
             done = std::max(done, access(t, t.primary, true, paddr, buf, len, start));
     } else if (t.primary_is_src) {
@@ -277,8 +259,12 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
     }
     m_inflight.add(start, static_cast<int64_t>(len));
     m_inflight.add(done, -static_cast<int64_t>(len));
-    t.done = std::max(t.done, done);
-    if (t.window_release == 0) t.window_release = m_timing.release;  // first burst of the window
+    // A write to GM is posted: the issuer is done when the write buffer takes it.
+    const ps_t finished =
+        t.primary == mem_space::gm && !t.primary_is_src ? m_mover.post(len, release, done) : done;
+    m_mover.complete(finished);
+    t.done = std::max(t.done, finished);
+    t.issue_end = std::max(t.issue_end, release);
 }
 
 void dma_engine::pad_nz(transfer& t) {
@@ -289,11 +275,12 @@ void dma_engine::pad_nz(transfer& t) {
     const uint64_t blocks = r.nz_bytes() / (r.padded_rows() * frac_row);
     const uint64_t tail = r.row_bytes % frac_row;
     std::fill(m_staging.begin(), m_staging.end(), uint8_t{0});
+    const ps_t from = std::max(t.arrival, now_ps());  // the bursts may have waited
     auto zero = [&](uint64_t addr, uint64_t len) {
         while (len > 0) {
             const uint64_t n = std::min<uint64_t>(len, m_staging.size());
             t.done = std::max(t.done,
-                              access(t, t.secondary, true, addr, m_staging.data(), n, t.arrival));
+                              access(t, t.secondary, true, addr, m_staging.data(), n, from));
             addr += n;
             len -= n;
         }
@@ -308,7 +295,8 @@ void dma_engine::pad_nz(transfer& t) {
                  frac_row - tail);
 }
 
-void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
+dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_params& path,
+                                            ps_t begin) {
     // L1 (NZ) -> L0A (ZZ) or L0B (ZN): read the sub-block's rows from each column block of the
     // source, rearrange, and write the operand. Reads and writes are local, so they pipeline
     // burst for burst with no window waits.
@@ -342,10 +330,9 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
                0,
                uint32_t(e),
                uint32_t(e),
-               now_ps() + ps_t(path.setup_cycles) * m_period,
+               begin + ps_t(path.setup_cycles) * m_period,
                0,
-               0,
-               now_ps()};
+               0};
     t.done = t.arrival;
     // Each column block's rows are one contiguous run: the port is booked burst by burst, the
     // run moves in one access that starts with its first burst.
@@ -354,10 +341,10 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
         const uint64_t src = r.src + (((r.nz_col0 / c0) + b) * nz_rows + r.nz_row0) * c0 * e;
         ps_t run_start = 0;
         for (uint64_t off = 0; off < run; off += path.burst_bytes) {
-            const ps_t start =
-                reserve_port(path, std::min<uint64_t>(path.burst_bytes, run - off), t.arrival);
+            const ps_t start = reserve_port(path, std::min<uint64_t>(path.burst_bytes, run - off),
+                                            t.arrival, t.issue_end);
             if (off == 0) run_start = start;
-            t.done = std::max(t.done, m_timing.release);
+            t.done = std::max(t.done, t.issue_end);
         }
         if (b == 0) first_start = run_start;
         t.done = std::max(
@@ -387,10 +374,11 @@ void dma_engine::fractal_load(const dma_request& r, const path_params& path) {
     }
     t.done =
         std::max(t.done, access(t, r.dst_space, true, r.dst, m_dst_block.data(), out, first_start));
-    sc_core::wait(ps_to_time(t.done + ps_t(path.latency_cycles) * m_period - now_ps()));
+    return {t.issue_end, t.done + ps_t(path.latency_cycles) * m_period};
 }
 
-void dma_engine::img2col_load(const dma_request& r, const path_params& path) {
+dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_params& path,
+                                            ps_t begin) {
     // Load3D: every element of the im2col block is gathered from the patch (or is padding)
     // and the block is written in whole fractals. The port is booked for the bytes written,
     // as the hardware moves one fractal row (k0 elements of one pixel) per L1 read; the L1
@@ -440,30 +428,33 @@ void dma_engine::img2col_load(const dma_request& r, const path_params& path) {
     }
     transfer t{r,           path,        true,        mem_space::l1,
                r.dst_space, 0,           0,           0,
-               0,           uint32_t(e), uint32_t(e), now_ps() + ps_t(path.setup_cycles) * m_period,
-               0,           0,           now_ps()};
+               0,           uint32_t(e), uint32_t(e), begin + ps_t(path.setup_cycles) * m_period,
+               0,           0};
     t.done = t.arrival;
     ps_t first_start = 0;
     for (uint64_t off = 0; off < out; off += path.burst_bytes) {
-        const ps_t start =
-            reserve_port(path, std::min<uint64_t>(path.burst_bytes, out - off), t.arrival);
+        const ps_t start = reserve_port(path, std::min<uint64_t>(path.burst_bytes, out - off),
+                                        t.arrival, t.issue_end);
         if (off == 0) first_start = start;
-        t.done = std::max(t.done, m_timing.release);
+        t.done = std::max(t.done, t.issue_end);
     }
-    t.done = std::max(t.done, access(t, mem_space::l1, false, span_lo, nullptr, span_hi - span_lo,
-                                     first_start, true));
+    // The patch's span of L1 is read through DMI: its banks are booked directly.
+    t.done = std::max(t.done, m_local_buf[size_t(mem_space::l1)]->book(false, span_lo,
+                                                                       span_hi - span_lo,
+                                                                       first_start));
     t.done =
         std::max(t.done, access(t, r.dst_space, true, r.dst, m_dst_block.data(), out, first_start));
-    sc_core::wait(ps_to_time(t.done + ps_t(path.latency_cycles) * m_period - now_ps()));
+    return {t.issue_end, t.done + ps_t(path.latency_cycles) * m_period};
 }
 
-void dma_engine::execute(const dma_request& r) {
+dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
     const path_params& path = m_core.path(r.src_space, r.dst_space);
     check(r);
+    timing out{};
     if (r.conv == layout_conv::nz2zz || r.conv == layout_conv::nz2zn) {
-        fractal_load(r, path);
+        out = fractal_load(r, path, begin);
     } else if (r.conv == layout_conv::img2col) {
-        img2col_load(r, path);
+        out = img2col_load(r, path, begin);
     } else {
         // Primary side: the GM side of a plain copy, the ND side of a conversion.
         const bool primary_is_src = r.conv == layout_conv::nd2nz ||
@@ -480,40 +471,34 @@ void dma_engine::execute(const dma_request& r) {
                    primary_is_src ? r.dst_pitch() : r.src_pitch(),
                    primary_is_src ? r.src_elem() : r.dst_elem(),
                    primary_is_src ? r.dst_elem() : r.src_elem(),
-                   now_ps() + ps_t(path.setup_cycles) * m_period,
+                   begin + ps_t(path.setup_cycles) * m_period,
                    0,
-                   0,
-                   now_ps()};
-        t.done = t.arrival;
+                   0};
+        t.done = t.issue_end = t.arrival;
         if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
         const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();
         // Bursts of burst_bytes (whole elements) from the start of each row: a start off the
         // GM granule makes every burst straddle one more granule, which is what misalignment
         // costs.
         const uint64_t burst_len = path.burst_bytes / t.pe * t.pe;
-        uint32_t in_window = 0;
         for (uint32_t row = 0; row < r.rows; ++row) {
             for (uint64_t off = 0; off < prow;) {
                 const uint64_t n = std::min<uint64_t>(prow - off, burst_len);
                 burst(t, row, off, n);
                 off += n;
-                if (++in_window == m_core.dma.window_bursts) {
-                    // Issue the next window once this one's first burst is through, so about
-                    // one window stays reserved ahead: no idle gap for a lone engine, and
-                    // engines that share a resource interleave window by window.
-                    sc_core::wait(ps_to_time(std::max(t.window_release, now_ps()) - now_ps()));
-                    t.arrival = t.now = now_ps();
-                    t.window_release = 0;
-                    in_window = 0;
-                }
             }
         }
         if (r.conv == layout_conv::nd2nz) pad_nz(t);
-        sc_core::wait(ps_to_time(t.done + ps_t(path.latency_cycles) * m_period - now_ps()));
+        out = {t.issue_end, t.done + ps_t(path.latency_cycles) * m_period};
     }
+    // The engine decodes the next instruction (its set-up) while this one's last bursts stream,
+    // so back-to-back transfers in a pipe cost max(set-up, transfer) each.
+    const ps_t setup = ps_t(path.setup_cycles) * m_period;
+    out.issue_end = std::max(begin + setup, out.issue_end > setup ? out.issue_end - setup : 0);
     m_bytes += r.bytes();
     m_path_bytes[size_t(r.src_space)][size_t(r.dst_space)] += r.bytes();
     ++m_transfers;
+    return out;
 }
 
 void dma_engine::on_trace_attached() {

@@ -10,6 +10,7 @@
 
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
+#include "models/dma/burst_mover.h"
 #include "models/dma/dma_request.h"
 #include "models/memory/local_buffer.h"
 #include "models/params.h"
@@ -23,11 +24,10 @@ pipe_id engine_for_path(mem_space src, mem_space dst);
 /// TLM-2.0 initiator that moves real bytes.
 ///
 /// A transfer is split into bursts of the path's burst size from the start of each row of its
-/// primary side (the GM side, or the ND side of a layout conversion). Each burst reserves the
-/// engine port, then every stage it crosses adds its own reservation through b_transport. The
-/// engine waits once per window of bursts (issuing the next when the current window's first
-/// burst is through), so engines that share GM interleave fairly, and once at the end for the
-/// latency. NZ scatter/gather in a local buffer moves through DMI with one timing access.
+/// primary side (the GM side, or the ND side of a layout conversion). Each burst takes a slot
+/// of the engine's burst mover (outstanding limit, look-ahead), reserves the engine port, then
+/// every stage it crosses books its own calendar through b_transport. Writes to GM are posted.
+/// NZ scatter/gather in a local buffer moves through DMI and books the banks directly.
 class dma_engine : public model_base {
   public:
     tlm_utils::simple_initiator_socket<dma_engine> global_socket;  ///< to the interconnect
@@ -35,11 +35,18 @@ class dma_engine : public model_base {
     tlm_utils::multi_passthrough_initiator_socket<dma_engine> local_socket;
 
     dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core);
-    ~dma_engine() override { m_trans.clear_extension(&m_timing); }  // not heap-owned
 
-    /// @brief Runs one instruction to completion; call from the owning pipe's thread.
+    /// @brief When an instruction frees the pipe for the next one, and when it is complete
+    /// (absolute ps). A posted write is complete when the write buffer accepted it.
+    struct timing {
+        ps_t issue_end, complete;
+    };
+    /// @brief Books one instruction that the pipe starts at `start` (>= now); call from the
+    /// owning pipe's thread. Waits only when its bursts run past the look-ahead.
     /// @throws model_fault on a missing path, misaligned operand or rejected access.
-    void execute(const dma_request& r);
+    timing execute(const dma_request& r, ps_t start);
+    /// @brief When every posted write of this engine has reached GM.
+    ps_t drained() const { return m_mover.drained(); }
 
     /// @brief Binds a local buffer of the core to this engine.
     void connect_local(local_buffer& buffer);
@@ -59,13 +66,14 @@ class dma_engine : public model_base {
     void check(const dma_request& r) const;
     void burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len);
     void pad_nz(transfer& t);
-    void fractal_load(const dma_request& r, const path_params& path);
-    void img2col_load(const dma_request& r, const path_params& path);
-    /// Reserves the engine port for one burst; returns its start, sets m_timing.release.
-    ps_t reserve_port(const path_params& path, uint64_t len, ps_t arrival);
+    timing fractal_load(const dma_request& r, const path_params& path, ps_t begin);
+    timing img2col_load(const dma_request& r, const path_params& path, ps_t begin);
+    /// Reserves the engine port for one burst; returns its start and sets `release` to when
+    /// the burst leaves the port.
+    ps_t reserve_port(const path_params& path, uint64_t len, ps_t arrival, ps_t& release);
     /// One timed access; returns its completion time.
     ps_t access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
-                uint64_t len, ps_t start, bool timing_only = false);
+                uint64_t len, ps_t start);
     /// DMI pointer and size of a local buffer (cached).
     std::pair<uint8_t*, uint64_t> local_memory(mem_space space);
     void on_trace_attached() override;
@@ -73,15 +81,14 @@ class dma_engine : public model_base {
     pipe_id m_pipe;
     core_params m_core;
     ps_t m_period;
-    tlm::tlm_generic_payload m_trans;
-    burst_timing m_timing;
-    calendar m_port;
+    burst_mover m_mover;
     std::vector<uint8_t> m_staging, m_cast_buf, m_src_block, m_dst_block;
     std::array<std::array<uint64_t, size_t(mem_space::count)>, size_t(mem_space::count)>
         m_path_bytes{};
     uint64_t m_bytes = 0, m_bursts = 0, m_transfers = 0;
     std::array<std::pair<uint8_t*, uint64_t>, size_t(mem_space::count)> m_dmi{};
     std::array<int, size_t(mem_space::count)> m_local_port;  // local_socket index per space
+    std::array<local_buffer*, size_t(mem_space::count)> m_local_buf{};  // for DMI bank booking
     unsigned m_local_count = 0;
     traced_signal m_inflight;
 };

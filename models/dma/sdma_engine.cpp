@@ -7,12 +7,11 @@
 
 namespace npusim::models {
 
-sdma_engine::sdma_engine(const sc_core::sc_module_name& nm, const sdma_params& p,
-                         uint32_t window_bursts)
+sdma_engine::sdma_engine(const sc_core::sc_module_name& nm, const sdma_params& p, ps_t lookahead)
     : model_base(nm),
       socket("socket"),
       m_p(p),
-      m_window(window_bursts ? window_bursts : 1),
+      m_mover(name(), {p.max_outstanding, 0, lookahead}),
       m_rate(p.bandwidth) {}
 
 void sdma_engine::copy(uint64_t dst, uint64_t src, uint64_t len) {
@@ -25,59 +24,35 @@ void sdma_engine::fill(uint64_t dst, uint8_t value, uint64_t len) {
     m_filled += len;
 }
 
-ps_t sdma_engine::access(bool write, uint64_t addr, uint8_t* data, uint64_t n, ps_t start,
-                         const char* what, ps_t& release) {
-    // A payload per access: other threads may be copying through the engine at the same time.
-    tlm::tlm_generic_payload trans;
-    burst_timing timing;
-    trans.set_extension(&timing);
-    trans.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    trans.set_address(addr);
-    trans.set_data_ptr(data);
-    trans.set_data_length(static_cast<unsigned int>(n));
-    trans.set_streaming_width(static_cast<unsigned int>(n));
-    trans.set_byte_enable_ptr(nullptr);
-    trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    const ps_t now = now_ps();
-    sc_core::sc_time delay = ps_to_time(start - now);
-    timing.release = start;
-    socket->b_transport(trans, delay);
-    trans.clear_extension(&timing);
-    if (trans.is_response_error()) {
-        char text[160];
-        std::snprintf(text, sizeof text, "%s GM[0x%llx] of %llu bytes rejected: %s",
-                      write ? "write to" : "read of", static_cast<unsigned long long>(addr),
-                      static_cast<unsigned long long>(n), trans.get_response_string().c_str());
-        throw model_fault(name(), addr, what, text);
-    }
-    release = std::max(release, timing.release);
-    return now + time_to_ps(delay);
-}
-
 void sdma_engine::run(uint64_t dst, const uint64_t* src, uint8_t value, uint64_t len) {
-    const char* what = src ? "memcpy D2D" : "memset";
+    const std::string what = src ? "memcpy D2D" : "memset";
+    // One staging burst per slot: a burst's data stays put until its write has been made.
     std::vector<uint8_t> staging(std::min<uint64_t>(m_p.burst_bytes, len), value);
-    burst_window window(m_window);
+    tlm::tlm_fw_transport_if<>& noc = *socket.operator->();
+    ps_t done = now_ps();
     for (uint64_t off = 0; off < len;) {
         const uint64_t n = std::min<uint64_t>(m_p.burst_bytes, len - off);
         const ps_t occ = m_rate.occupancy(n);
-        const ps_t start = m_engine.reserve(window.arrival(), occ);
-        ps_t burst_release = start + occ;
+        const ps_t start = m_mover.port(m_mover.slot(now_ps()), occ);
         // A copy reads a burst, then writes it once the data is back; a fill only writes.
-        ps_t ready = start;
-        if (src) ready = access(false, *src + off, staging.data(), n, start, what, burst_release);
-        const ps_t end = access(true, dst + off, staging.data(), n, std::max(ready, start + occ),
-                                what, burst_release);
+        // Reads and writes of different bursts overlap up to the outstanding limit.
+        ps_t ready = start + occ;
+        if (src)
+            ready = std::max(ready, m_mover.transport(noc, tlm::TLM_READ_COMMAND, *src + off,
+                                                      staging.data(), n, start, what, "GM"));
+        const ps_t end = m_mover.transport(noc, tlm::TLM_WRITE_COMMAND, dst + off, staging.data(),
+                                           n, ready, what, "GM");
+        m_mover.complete(end);
+        done = std::max(done, end);
         off += n;
-        window.issued(burst_release, end);
     }
-    window.finish();
+    sc_core::wait(ps_to_time(done - now_ps()));
 }
 
 void sdma_engine::visit_stats(const stats_fn& fn) const {
     fn("copied_bytes", static_cast<double>(m_copied));
     fn("filled_bytes", static_cast<double>(m_filled));
-    fn("busy_ns", m_engine.busy_ps() / 1000.0);
+    fn("busy_ns", m_mover.busy_ps() / 1000.0);
 }
 
 }  // namespace npusim::models

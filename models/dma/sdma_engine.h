@@ -7,6 +7,7 @@
 
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
+#include "models/dma/burst_mover.h"
 #include "models/params.h"
 
 namespace npusim::models {
@@ -18,7 +19,7 @@ class sdma_engine : public model_base {
   public:
     tlm_utils::simple_initiator_socket<sdma_engine> socket;
 
-    sdma_engine(const sc_core::sc_module_name& nm, const sdma_params& p, uint32_t window_bursts);
+    sdma_engine(const sc_core::sc_module_name& nm, const sdma_params& p, ps_t lookahead);
 
     /// @brief Copies `len` bytes from GM `src` to GM `dst`; call from a SystemC thread.
     /// @throws model_fault if GM rejects an access.
@@ -29,14 +30,10 @@ class sdma_engine : public model_base {
     void visit_stats(const stats_fn& fn) const override;
 
   private:
-    /// @brief One access through the NoC that may start at `start`; returns its completion.
-    ps_t access(bool write, uint64_t addr, uint8_t* data, uint64_t n, ps_t start, const char* what,
-                ps_t& release);
     void run(uint64_t dst, const uint64_t* src, uint8_t value, uint64_t len);
 
     sdma_params m_p;
-    uint32_t m_window;
-    calendar m_engine;
+    burst_mover m_mover;
     byte_rate m_rate;
     uint64_t m_copied = 0, m_filled = 0;
 };

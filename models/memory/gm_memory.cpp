@@ -73,16 +73,23 @@ void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     const uint64_t len = trans.get_data_length();
     const bool is_write = trans.is_write();
 
-    // A partial granule costs a whole one: this is what makes misaligned bursts expensive.
-    const uint64_t g = m_p.access_granule;
-    const uint64_t first = addr / g * g;
-    const uint64_t last = (addr + len + g - 1) / g * g;
-    const unsigned ch = channel_of(addr);
-    const ps_t occ = m_channel_rate.occupancy(last - first);
+    // A wide burst is cut at the channel interleave: each piece books its own channel, and the
+    // burst is done when its last piece is. A partial granule costs a whole one: this is what
+    // makes misaligned bursts expensive.
+    const uint64_t g = m_p.access_granule, unit = m_p.interleave_bytes;
     const ps_t now = now_ps();
-    const ps_t start = m_channels[ch].reserve(now + time_to_ps(delay), occ);
-    note_release(trans, start + occ);
-    const ps_t done = start + occ + m_p.latency_ps;
+    const ps_t arrival = now + time_to_ps(delay);
+    ps_t start = ~ps_t{0}, end = arrival;
+    for (uint64_t a = addr; a < addr + len;) {
+        const uint64_t piece_end = std::min(addr + len, (a / unit + 1) * unit);
+        const uint64_t first = a / g * g, last = (piece_end + g - 1) / g * g;
+        const ps_t occ = m_channel_rate.occupancy(last - first);
+        const ps_t s = m_channels[channel_of(a)].reserve(arrival, occ);
+        start = std::min(start, s);
+        end = std::max(end, s + occ);
+        a = piece_end;
+    }
+    const ps_t done = end + m_p.latency_ps;
     delay = ps_to_time(done - now);
 
     if (m_p.functional) copy(addr, trans.get_data_ptr(), len, is_write);

@@ -6,16 +6,12 @@
 
 namespace npusim::models {
 
-host_link::host_link(const sc_core::sc_module_name& nm, const host_link_params& p,
-                     uint32_t window_bursts)
+host_link::host_link(const sc_core::sc_module_name& nm, const host_link_params& p, ps_t lookahead)
     : model_base(nm),
       socket("socket"),
       m_p(p),
-      m_window(window_bursts ? window_bursts : 1),
-      m_rate(p.bandwidth) {
-    m_trans.set_byte_enable_ptr(nullptr);
-    m_trans.set_extension(&m_timing);
-}
+      m_mover(name(), {p.max_outstanding, 0, lookahead}),
+      m_rate(p.bandwidth) {}
 
 void host_link::to_device(uint64_t gm_addr, const void* src, uint64_t len) {
     copy(true, gm_addr, static_cast<uint8_t*>(const_cast<void*>(src)), len);
@@ -28,37 +24,24 @@ void host_link::to_host(void* dst, uint64_t gm_addr, uint64_t len) {
 }
 
 void host_link::copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len) {
-    burst_window window(m_window);
+    const std::string what = write ? "memcpy H2D" : "memcpy D2H";
+    tlm::tlm_fw_transport_if<>& noc = *socket.operator->();
+    ps_t done = now_ps();
     for (uint64_t off = 0; off < len;) {
         const uint64_t n = std::min<uint64_t>(m_p.burst_bytes, len - off);
         const ps_t occ = m_rate.occupancy(n);
-        const ps_t start = m_link.reserve(window.arrival(), occ);
-        m_timing.release = start + occ;
-        m_trans.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-        m_trans.set_address(gm_addr + off);
-        m_trans.set_data_ptr(host + off);
-        m_trans.set_data_length(static_cast<unsigned int>(n));
-        m_trans.set_streaming_width(static_cast<unsigned int>(n));
-        m_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        const ps_t now = now_ps();
-        sc_core::sc_time delay = ps_to_time(start - now);
-        socket->b_transport(m_trans, delay);
-        if (m_trans.is_response_error()) {
-            char what[160];
-            std::snprintf(what, sizeof what, "host copy to GM[0x%llx] of %llu bytes rejected: %s",
-                          static_cast<unsigned long long>(gm_addr + off),
-                          static_cast<unsigned long long>(n),
-                          m_trans.get_response_string().c_str());
-            throw model_fault(name(), gm_addr + off, write ? "memcpy H2D" : "memcpy D2H", what);
-        }
+        const ps_t start = m_mover.port(m_mover.slot(now_ps()), occ);
+        const ps_t chip = m_mover.transport(noc, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND,
+                                            gm_addr + off, host + off, n, start, what, "GM");
         // Done when both the link and everything behind it are done, then the link's latency.
-        const ps_t end = std::max(now + time_to_ps(delay), start + occ) + m_p.latency_ps;
+        const ps_t end = std::max(chip, start + occ) + m_p.latency_ps;
+        m_mover.complete(end);
         m_inflight.add(start, static_cast<int64_t>(n));
         m_inflight.add(end, -static_cast<int64_t>(n));
+        done = std::max(done, end);
         off += n;
-        window.issued(m_timing.release, end);
     }
-    window.finish();
+    sc_core::wait(ps_to_time(done - now_ps()));
 }
 
 void host_link::on_trace_attached() {
@@ -68,7 +51,7 @@ void host_link::on_trace_attached() {
 void host_link::visit_stats(const stats_fn& fn) const {
     fn("h2d_bytes", static_cast<double>(m_h2d));
     fn("d2h_bytes", static_cast<double>(m_d2h));
-    fn("busy_ns", m_link.busy_ps() / 1000.0);
+    fn("busy_ns", m_mover.busy_ps() / 1000.0);
 }
 
 }  // namespace npusim::models

@@ -7,6 +7,7 @@
 
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
+#include "models/dma/burst_mover.h"
 #include "models/params.h"
 
 namespace npusim::models {
@@ -17,8 +18,7 @@ class host_link : public model_base {
   public:
     tlm_utils::simple_initiator_socket<host_link> socket;
 
-    host_link(const sc_core::sc_module_name& nm, const host_link_params& p, uint32_t window_bursts);
-    ~host_link() override { m_trans.clear_extension(&m_timing); }  // not heap-owned
+    host_link(const sc_core::sc_module_name& nm, const host_link_params& p, ps_t lookahead);
 
     /// @brief Copies host memory to GM; call from a SystemC thread.
     /// @throws model_fault if GM rejects an access.
@@ -35,11 +35,8 @@ class host_link : public model_base {
     void on_trace_attached() override;
 
     host_link_params m_p;
-    uint32_t m_window;
-    calendar m_link;
+    burst_mover m_mover;
     byte_rate m_rate;
-    tlm::tlm_generic_payload m_trans;
-    burst_timing m_timing;
     uint64_t m_h2d = 0, m_d2h = 0;
     traced_signal m_inflight;
 };

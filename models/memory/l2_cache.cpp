@@ -62,7 +62,6 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
     const ps_t arrival = now + time_to_ps(delay);
     const ps_t occ = m_rate.occupancy(len);
     const ps_t start = m_port.reserve(arrival, occ);
-    note_release(trans, start + occ);
 
     if (all_hit && !is_write) {
         // Data comes from GM functionally, time from L2 only.

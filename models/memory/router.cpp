@@ -58,7 +58,6 @@ void router::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time&
         const ps_t occ = m_rate.occupancy(trans.get_data_length());
         start = m_link.reserve(start, occ);
         link_end = start + occ;
-        note_release(trans, link_end);
     }
     m_bytes += trans.get_data_length();
     ++m_transactions;

@@ -126,6 +126,8 @@ void walk(const YAML::Node& map, const std::string& prefix, value_table& vt) {
                 throw config_error(where, path, "is a section and needs a mapping",
                                    "give it keys such as " + join(children_of(path)));
             walk(val, path, vt);
+        } else if (const char* fix = removed_key_fix(path)) {
+            throw config_error(where, path, "key '" + path + "' was removed", fix);
         } else {
             const std::string near = closest(key, children_of(prefix));
             throw config_error(
@@ -146,6 +148,8 @@ void apply_override(const std::string& ov, value_table& vt) {
         throw config_error(where, "", "expected KEY=VALUE", "e.g. --set gm.bandwidth=1.6TB/s");
     const std::string key = ov.substr(0, eq), value = ov.substr(eq + 1);
     const key_spec* k = find_key(key);
+    if (const char* fix = k ? nullptr : removed_key_fix(key))
+        throw config_error(where, key, "key '" + key + "' was removed", fix);
     if (!k) {
         std::vector<std::string> all;
         for (auto& s : platform_schema()) all.push_back(s.path);
@@ -242,7 +246,9 @@ models::core_params core_from(const value_table& vt, models::core_kind kind, dou
         pp.setup_cycles = static_cast<uint32_t>(vt.num(p + ".setup"));
         pp.burst_overhead_cycles = static_cast<uint32_t>(vt.num(p + ".burst_overhead"));
     }
-    c.dma.window_bursts = static_cast<uint32_t>(vt.num("dma.window_bursts"));
+    c.dma.max_outstanding = static_cast<uint32_t>(vt.num("dma.max_outstanding"));
+    c.dma.write_buffer = static_cast<uint64_t>(vt.num("dma.write_buffer"));
+    c.lookahead_ps = static_cast<uint64_t>(vt.num("sim.lookahead"));
     c.dma.queue_depth = static_cast<uint32_t>(vt.num("dma.queue_depth"));
     auto frac = [&](const char* dt) {
         const std::string p = std::string("cube.fractal.") + dt;
@@ -292,12 +298,14 @@ platform_config build(const value_table& vt) {
     c.noc = {vt.num("noc.bandwidth"), static_cast<models::ps_t>(vt.num("noc.latency"))};
     c.host_link = {vt.num("host_link.bandwidth"),
                    static_cast<models::ps_t>(vt.num("host_link.latency")),
-                   static_cast<uint32_t>(vt.num("host_link.burst"))};
+                   static_cast<uint32_t>(vt.num("host_link.burst")),
+                   static_cast<uint32_t>(vt.num("host_link.max_outstanding"))};
     c.memory = {static_cast<uint64_t>(vt.num("memory.alignment")),
                 static_cast<uint64_t>(vt.num("memory.max_split_size")),
                 vt.num("memory.gc_threshold"), vt.num("memory.caching") != 0,
                 vt.num("memory.poison_freed") != 0};
-    c.sdma = {vt.num("sdma.bandwidth"), static_cast<uint32_t>(vt.num("sdma.burst"))};
+    c.sdma = {vt.num("sdma.bandwidth"), static_cast<uint32_t>(vt.num("sdma.burst")),
+              static_cast<uint32_t>(vt.num("sdma.max_outstanding"))};
     auto t = [&](const char* k) {
         return static_cast<models::ps_t>(vt.num(std::string("host_api.") + k));
     };

@@ -116,8 +116,14 @@ std::vector<key_spec> build() {
             "per-instruction set-up before the first burst");
         add(k + ".burst_overhead", vk::cycles, "1", 0, 1e6, "per-burst command cost on the engine");
     }
-    add("dma.window_bursts", vk::integer, "32", 1, 4096,
-        "bursts an engine issues per simulator wait (fairness vs. simulation speed)");
+    add("dma.max_outstanding", vk::integer, "64", 1, 4096,
+        "bursts a core DMA engine has in flight (its hardware request slots)");
+    add("dma.write_buffer", vk::size, "16KiB", 512, 1 << 30,
+        "bytes of posted GM writes an engine may have in flight; the issuer is done when the "
+        "buffer takes a write");
+    add("sim.lookahead", vk::time, "1us", 10e3, 10e6,
+        "simulation setting: how far ahead of simulated time engines and pipes book; larger is "
+        "faster, results stay within the tolerance in docs/timing-model.md");
     add("dma.queue_depth", vk::integer, "32", 1, 4096, "instruction queue depth per pipe");
     add("noc.bandwidth", vk::bandwidth, "4TB/s", 1e6, max_bandwidth,
         "interconnect bandwidth shared by all cores");
@@ -142,6 +148,7 @@ std::vector<key_spec> build() {
         "host<->device copy bandwidth");
     add("host_link.latency", vk::time, "1us", 0, 1e12, "latency of a host<->device burst");
     add("host_link.burst", vk::size, "4KiB", 64, 1 << 24, "host link burst size");
+    add("host_link.max_outstanding", vk::integer, "16", 1, 4096, "host link bursts in flight");
     add("memory.alignment", vk::size, "512", 32, 1 << 30,
         "device allocator block granule and start alignment (power of two)");
     add("memory.max_split_size", vk::size, "0", 0, 1ull << 50,
@@ -155,6 +162,8 @@ std::vector<key_spec> build() {
     add("sdma.bandwidth", vk::bandwidth, "200GB/s", 1e6, max_bandwidth,
         "system DMA bandwidth for device-to-device copies and memset (estimate)");
     add("sdma.burst", vk::size, "4KiB", 64, 1 << 24, "system DMA burst size");
+    add("sdma.max_outstanding", vk::integer, "32", 1, 4096,
+        "system DMA bursts in flight (a copy's read and write count as one)");
     struct api_cost {
         const char *key, *def, *doc;
     };
@@ -192,6 +201,17 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 const std::vector<key_spec>& platform_schema() {
     static const std::vector<key_spec> schema = build();
     return schema;
+}
+
+const char* removed_key_fix(const std::string& path) {
+    static const std::pair<const char*, const char*> removed[] = {
+        {"dma.window_bursts",
+         "delete it: how far engines book ahead is now a time, sim.lookahead (a simulation "
+         "setting), and the hardware's bursts in flight are dma.max_outstanding"},
+    };
+    for (auto& [key, fix] : removed)
+        if (path == key) return fix;
+    return nullptr;
 }
 
 const key_spec* find_key(const std::string& path) {

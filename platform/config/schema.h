@@ -26,6 +26,9 @@ struct key_spec {
 const std::vector<key_spec>& platform_schema();
 /// @brief The spec of a dotted path, or nullptr.
 const key_spec* find_key(const std::string& path);
+/// @brief For a key that was removed from the schema, how to say the same thing now; nullptr
+/// for any other key.
+const char* removed_key_fix(const std::string& path);
 /// @brief True if some key lies below this dotted prefix (i.e. it names a section).
 bool is_section(const std::string& prefix);
 /// @brief The valid names directly below a section ("" = top level).

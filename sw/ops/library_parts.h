@@ -35,7 +35,7 @@ void add_fill_kernel(registry& r, const std::string& op, const std::vector<model
 void register_elementwise(registry& r);  // binary ops, activations, cast
 void register_matmul(registry& r);
 void register_norm(registry& r);    // reductions, softmax, layernorm, rmsnorm
-void register_views(registry& r);   // reshape
+void register_views(registry& r);   // reshape, copy
 void register_conv(registry& r);    // conv2d, max_pool2d, avg_pool2d
 void register_layout(registry& r);  // transpose, gather, rope
 

@@ -61,6 +61,9 @@ struct op_schema {
     /// @brief A view: output 0 is input 0's bytes reinterpreted (reshape), so no kernel runs
     /// and the output shares the input's device memory.
     bool view = false;
+    /// @brief A device copy: output 0 gets input 0's bytes through the system DMA (SDMA), as
+    /// a device-to-device memcpy on the op's stream; no kernel runs on the cores.
+    bool device_copy = false;
 };
 
 /// @brief Name of an attribute value's type ("integer", "real", ...).

@@ -145,7 +145,7 @@ op_plan registry::plan(const std::string& op, std::vector<memory::tensor_desc> i
     std::vector<models::dtype> types;
     for (const auto& t : p.call.inputs) types.push_back(t.type());
     for (const auto& t : p.call.outputs) types.push_back(t.type());
-    if (s.view) return p;  // nothing runs
+    if (s.view || s.device_copy) return p;  // no kernel runs
     // Zero-sized outputs (a dimension of 0, valid as in PyTorch): nothing to compute, so no
     // kernel is chosen or tiled (tilers divide by tile sizes) and execute launches nothing.
     // The dtypes must still have a kernel, so an empty call is checked like any other.
@@ -180,6 +180,11 @@ op_plan registry::plan(const std::string& op, std::vector<memory::tensor_desc> i
 runtime::status registry::execute(runtime::context& ctx, runtime::stream* s, const op_plan& p,
                                   const op_buffers& buffers, const std::string& name) const {
     const op_kernel* k = p.kernel;
+    if (p.call.schema->device_copy) {
+        const uint64_t bytes = p.call.outputs[0].storage_bytes();
+        if (bytes == 0) return runtime::status::success;
+        return ctx.memcpy_on_device(s, buffers.outputs[0], buffers.inputs[0], bytes);
+    }
     if (p.call.schema->view || !k) return runtime::status::success;  // nothing to run
     const op_call call = p.call;
     const tiling_plan tiling = p.tiling;
@@ -207,6 +212,7 @@ std::string registry::describe() const {
             out += fmt::format("    attribute {} ({}{})\n", a.name,
                                attr_type_name(a.type_and_default), a.required ? ", required" : "");
         if (s.view) out += "    view: no kernel; the output shares the input's memory\n";
+        if (s.device_copy) out += "    device copy: runs on the system DMA (SDMA), no kernel\n";
         for (const auto& [k, at] : e.kernels)
             out += fmt::format("    kernel {} {} priority {}\n", k.name,
                                signature(k, s.inputs.size()), k.priority);

@@ -1,5 +1,5 @@
-// Views: ops whose output is the input's bytes under another shape. No kernel runs; the
-// workload runner lets the output share the input's device memory.
+// Views and copies: ops whose output is the input's bytes. A view (reshape) shares the input's
+// device memory; a copy moves the bytes with the system DMA. No kernel runs for either.
 #include <fmt/format.h>
 
 #include "sw/ops/library_parts.h"
@@ -58,7 +58,20 @@ void register_views(registry& r) {
     };
     s.reference = [](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
                      const attr_map&) { out[0].values = in[0].values; };
-    r.add_op(std::move(s), NPUSIM_HERE);
+    r.add_op(s, NPUSIM_HERE);
+
+    op_schema c;
+    c.name = "copy";
+    c.doc = "y = x, a device-to-device copy on the system DMA (SDMA); no core runs";
+    c.inputs = {{"x", all}};
+    c.outputs = {{"y", all}};
+    c.device_copy = true;
+    c.infer = [](const std::vector<tensor_desc>& in, const attr_map&) {
+        return std::vector<tensor_desc>{tensor_desc("y", in[0].type(), in[0].shape())};
+    };
+    c.reference = [](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
+                     const attr_map&) { out[0].values = in[0].values; };
+    r.add_op(std::move(c), NPUSIM_HERE);
 }
 
 }  // namespace npusim::ops::lib

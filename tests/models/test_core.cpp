@@ -283,9 +283,9 @@ void check_mmad(dtype t) {
 constexpr uint64_t k_gm_src = 0x10000, k_copy_bytes = 8192, k_vec_src = k_copy_bytes - 256,
                    k_vec_dst = 0x4000;
 
-/// One burst per window: the last burst of the copy lands in UB long after the DMA starts.
+/// The shortest look-ahead: the last burst of the copy lands in UB long after the DMA starts.
 std::vector<std::string> flag_sets() {
-    return {"dma.window_bursts=1", "l2.enabled=false", "gm.channels=1"};
+    return {"sim.lookahead=10ns", "l2.enabled=false", "gm.channels=1"};
 }
 
 float gm_value(unsigned i) {
@@ -852,15 +852,15 @@ BOOST_AUTO_TEST_CASE(mmad_operand_at_wrong_position_faults) {
 // Two faults in one block: the launch reports the first (the cause), not a later one from an
 // instruction that was already running when the block stopped.
 BOOST_AUTO_TEST_CASE(first_fault_of_a_block_is_reported) {
-    auto cfg = test::tiny({"dma.window_bursts=1"});
+    auto cfg = test::tiny({"sim.lookahead=10ns"});
     const uint64_t ub_size = uint64_t(cfg.numbers.at("buffers.ub.size"));
     platform::simulation sim(cfg);
     models::launch_record rec;
     BOOST_REQUIRE_MESSAGE(sim.run([&](platform::chip& c, auto&) {
         rec = run_block(c, [&](models::ai_core& k) {
-            // The copy's first bursts are in UB; its fifth, a few windows later, runs past
-            // the end. The vector fault comes first, while the copy is running.
-            k.issue(pipe_id::MTE2, gm_to_ub(0, ub_size - 2048, 4096));
+            // The copy's first 64 bursts are in UB; its 65th, far beyond the look-ahead,
+            // runs past the end. The vector fault comes first, while the copy is running.
+            k.issue(pipe_id::MTE2, gm_to_ub(0, ub_size - 32768, 36864));
             k.issue(pipe_id::V, vadds_f32(0x100, 0x0, 1.0f));
             k.issue(pipe_id::V, vadds_f32(0x100, 0x10, 1.0f));  // src0 off the 32 B grid
         });

@@ -109,8 +109,8 @@ BOOST_AUTO_TEST_CASE(misaligned_transfer_costs_more) {
     BOOST_CHECK_GT(bw_aligned / bw_misaligned, 1.03);
 }
 
-// A window of bursts from two engines on the same GM interleaves: both finish together
-// rather than one after the other.
+// Two engines streaming from the same GM share it burst by burst: both finish together rather
+// than one after the other.
 BOOST_AUTO_TEST_CASE(contending_engines_interleave) {
     auto cfg = test::tiny({"l2.enabled=false", "buffers.l1.size=1MiB"});
     platform::simulation sim(cfg);
@@ -131,7 +131,11 @@ BOOST_AUTO_TEST_CASE(contending_engines_interleave) {
         sc_core::wait(done);
     }));
     BOOST_TEST_MESSAGE("core0 " << t0 << " ps, core1 " << t1 << " ps");
-    BOOST_CHECK_CLOSE(double(t0), double(t1), 5.0);
+    // Booking order follows call order within one look-ahead on a saturated resource, so the
+    // two may differ by up to the look-ahead plus the few bursts each engine has in flight when
+    // it waits (docs/timing-model.md).
+    const double burst = 512 * 1e12 / cfg.gm.bandwidth;
+    BOOST_CHECK_LE(std::abs(double(t0) - double(t1)), double(cfg.aicore.lookahead_ps) + 4 * burst);
     // Together they move 1 MiB at the GM's bandwidth.
     BOOST_CHECK_CLOSE(double(std::max(t0, t1)), 2.0 * bytes * 1e12 / cfg.gm.bandwidth, 2.0);
 }
@@ -150,14 +154,91 @@ BOOST_AUTO_TEST_CASE(host_link_copy_time_and_data) {
         c.host().to_host(back.data(), 4096, back.size());
     }));
     BOOST_CHECK(src == back);
-    // The link is the slowest stage; what follows it (one GM channel's occupancy plus NoC and
-    // GM latency) overlaps with the link unless it is longer than a link burst.
+    // The link is the slowest stage; what follows it (GM's occupancy plus NoC and GM latency)
+    // overlaps with the link unless it is longer than a link burst. A link burst is cut at the
+    // channel interleave, and its pieces land on different channels at once.
     const double burst = cfg.host_link.burst_bytes * 1e12 / cfg.host_link.bandwidth;
-    const double gm_tail = cfg.host_link.burst_bytes * 1e12 / (cfg.gm.bandwidth / cfg.gm.channels) +
+    const double piece = std::min<double>(cfg.host_link.burst_bytes, cfg.gm.interleave_bytes);
+    const double gm_tail = piece * 1e12 / (cfg.gm.bandwidth / cfg.gm.channels) +
                            cfg.noc.latency_ps + cfg.gm.latency_ps;
     const double expect = double(src.size() / cfg.host_link.burst_bytes) * burst +
                           std::max(0.0, gm_tail - burst) + cfg.host_link.latency_ps;
     BOOST_CHECK_CLOSE(double(took), expect, 0.01);
+}
+
+// Arbitration by arrival time: a late 512 B copy while another core streams is served in the
+// gaps the stream leaves on every shared stage (one core's stream saturates none of them on the
+// 910), so it finishes within one burst service time (the slowest stage's occupancy of one
+// burst, a GM channel's) of the same copy on an idle chip.
+BOOST_AUTO_TEST_CASE(late_copy_is_not_queued_behind_a_stream) {
+    auto cfg = platform::load_platform("ascend910");
+    platform::simulation sim(cfg);
+    ps_t idle = 0, late = 0, stream = 0;
+    const uint64_t stream_bytes = 512 * 1024;
+    BOOST_REQUIRE(sim.run([&](platform::chip& c, auto&) {
+        // Different GM lines for every copy, so each one misses L2 the same way.
+        idle = test::timed_copy(c.core(0), test::copy(mem_space::gm, 64 << 20, mem_space::ub, 0, 512));
+        sc_core::sc_event done;
+        sc_core::sc_spawn([&] {
+            stream = test::timed_copy(
+                c.core(1), test::copy(mem_space::gm, 0, mem_space::l1, 0, stream_bytes));
+            done.notify();
+        });
+        sc_core::wait(sc_core::sc_time(500, sc_core::SC_NS));  // well inside the stream
+        late = test::timed_copy(c.core(0),
+                                test::copy(mem_space::gm, 96 << 20, mem_space::ub, 4096, 512));
+        sc_core::wait(done);
+    }));
+    const double channel_burst = 512 * 1e12 / (cfg.gm.bandwidth / cfg.gm.channels);
+    BOOST_TEST_MESSAGE("idle " << idle << " ps, late " << late << " ps, stream " << stream
+                               << " ps, burst service " << channel_burst << " ps");
+    BOOST_CHECK_GT(stream, 500000u + late);  // the late copy really ran during the stream
+    BOOST_CHECK_LE(double(late), double(idle) + channel_burst);
+}
+
+// A write to GM is posted: the pipe is done when the engine's write buffer takes each burst,
+// so the instruction costs set-up + bursts x engine occupancy + path latency, whatever GM's
+// latency; the bytes still reach GM.
+BOOST_AUTO_TEST_CASE(posted_write_costs_its_closed_form) {
+    auto cfg = test::tiny({"l2.enabled=false", "gm.latency=2us"});
+    platform::simulation sim(cfg);
+    const uint64_t bytes = 2048;
+    ps_t took = 0;
+    uint64_t gm_written = 0;
+    BOOST_REQUIRE(sim.run([&](platform::chip& c, auto&) {
+        took = test::timed_copy(c.core(0), test::copy(mem_space::ub, 0, mem_space::gm, 0, bytes));
+        sc_core::wait(sc_core::sc_time(5, sc_core::SC_US));
+        gm_written = c.gm().write_bytes();
+    }));
+    const auto& p = cfg.aicore.path(mem_space::ub, mem_space::gm);
+    const ps_t period = ps_t(1e12 / cfg.cube_clock_hz);
+    const uint64_t bursts = bytes / p.burst_bytes;
+    const ps_t engine =
+        (ps_t(std::ceil(p.burst_bytes / p.bytes_per_cycle)) + p.burst_overhead_cycles) * period;
+    BOOST_CHECK_LE(bytes, cfg.aicore.dma.write_buffer);
+    BOOST_CHECK_EQUAL(took, (p.setup_cycles + p.latency_cycles) * period + bursts * engine);
+    BOOST_CHECK_LT(took, cfg.gm.latency_ps);  // GM's 2 us is not paid by the pipe
+    BOOST_CHECK_EQUAL(gm_written, bytes);
+}
+
+// The system DMA pipelines its reads and writes, and its 4 KiB bursts spread over the GM
+// channels: a 64 MiB device-to-device copy runs at >= 90% of min(SDMA, GM bandwidth / 2) (a
+// copy reads and writes GM).
+BOOST_AUTO_TEST_CASE(sdma_copy_reaches_its_bandwidth) {
+    auto cfg = platform::load_platform("ascend910");
+    cfg.set_timing_only();
+    platform::simulation sim(cfg);
+    const uint64_t bytes = 64ull << 20;
+    ps_t took = 0;
+    BOOST_REQUIRE(sim.run([&](platform::chip& c, auto&) {
+        const ps_t t0 = models::now_ps();
+        c.sdma().copy(1ull << 30, 0, bytes);
+        took = models::now_ps() - t0;
+    }));
+    const double achieved = bytes / (took * 1e-12);
+    const double peak = std::min(cfg.sdma.bandwidth, cfg.gm.bandwidth / 2);
+    BOOST_TEST_MESSAGE("SDMA copy " << achieved / 1e9 << " GB/s of " << peak / 1e9 << " GB/s");
+    BOOST_CHECK_GE(achieved, 0.9 * peak);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

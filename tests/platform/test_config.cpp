@@ -83,6 +83,17 @@ BOOST_AUTO_TEST_CASE(unknown_key_suggests_closest) {
                 {"test.yaml:3:3:", "did you mean 'gm.bandwidth'?"});
 }
 
+// dma.window_bursts was a simulation knob that changed results; a config that still sets it is
+// refused with the keys that replace it, in the file and on the command line.
+BOOST_AUTO_TEST_CASE(removed_window_bursts_names_its_replacements) {
+    check_error("schema: npusim.platform/1\ndma:\n  window_bursts: 8\n",
+                {"test.yaml:3:", "dma.window_bursts", "was removed", "sim.lookahead",
+                 "dma.max_outstanding"});
+    check_error("schema: npusim.platform/1\n",
+                {"--set dma.window_bursts=8", "was removed", "sim.lookahead", "dma.max_outstanding"},
+                {"dma.window_bursts=8"});
+}
+
 BOOST_AUTO_TEST_CASE(unknown_top_level_section) {
     // Close to a section name: suggested.
     check_error(header + "chp:\n  cores: 4\n",

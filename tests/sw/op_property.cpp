@@ -372,7 +372,8 @@ property_result run_cases(const std::string& preset, const std::vector<uint64_t>
             res.failures.push_back(tag + ": planning threw " + e.what());
             continue;
         }
-        if (!plan.launches() && !plan.call.schema->view) ++res.empty;
+        if (!plan.launches() && !plan.call.schema->view && !plan.call.schema->device_copy)
+            ++res.empty;
         const std::string prefix = fmt::format("c{}_", w.ops.size());
         graph::op_decl o;
         o.op = c.op;

@@ -1,6 +1,8 @@
 // End-to-end tests of the npusim command (DESIGN §7): exit codes, messages, stats JSON, VCD.
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -195,6 +197,51 @@ BOOST_AUTO_TEST_CASE(timing_only_elementwise_same_cycles) {
 }
 BOOST_AUTO_TEST_CASE(timing_only_dma_stream_same_cycles) {
     check_timing_only_identical("run --platform tiny --stream-bytes 64KiB");
+}
+
+// sim.lookahead is a simulation setting: from its smallest to its largest allowed value every
+// number in the stats stays within 0.5% (docs/timing-model.md gives the bound).
+void check_lookahead_independent(const std::string& args) {
+    temp_file lo("lo", ".json"), hi("hi", ".json");
+    const auto r1 = run_cli(args + " --set sim.lookahead=10ns --stats " + lo.str());
+    const auto r2 = run_cli(args + " --set sim.lookahead=10us --stats " + hi.str());
+    BOOST_REQUIRE_EQUAL(r1.rc, 0);
+    BOOST_REQUIRE_EQUAL(r2.rc, 0);
+    const auto a = nlohmann::json::parse(read_file(lo.str()));
+    const auto b = nlohmann::json::parse(read_file(hi.str()));
+    size_t numbers = 0;
+    double worst = 0;
+    std::string worst_at;
+    std::function<void(const nlohmann::json&, const nlohmann::json&, const std::string&)> walk =
+        [&](const nlohmann::json& x, const nlohmann::json& y, const std::string& at) {
+            if (at == "/platform" || at == "/run") return;  // the settings themselves
+            if (x.is_number() && y.is_number()) {
+                ++numbers;
+                const double u = x.get<double>(), v = y.get<double>();
+                const double rel = u == v ? 0 : std::abs(u - v) / std::max(std::abs(u), std::abs(v));
+                if (rel > worst) worst = rel, worst_at = at;
+                BOOST_CHECK_MESSAGE(rel <= 0.005, at << ": " << u << " vs " << v);
+            } else if (x.is_object() && y.is_object()) {
+                for (auto it = x.begin(); it != x.end(); ++it) {
+                    BOOST_CHECK_MESSAGE(y.contains(it.key()), at << "/" << it.key() << " missing");
+                    if (y.contains(it.key())) walk(it.value(), y[it.key()], at + "/" + it.key());
+                }
+            } else if (x.is_array() && y.is_array()) {
+                BOOST_CHECK_EQUAL(x.size(), y.size());
+                for (size_t k = 0; k < std::min(x.size(), y.size()); ++k)
+                    walk(x[k], y[k], at + "/" + std::to_string(k));
+            }
+        };
+    walk(a, b, "");
+    BOOST_TEST_MESSAGE(numbers << " numbers compared, worst " << worst * 100 << "% at " << worst_at);
+    BOOST_CHECK_GT(numbers, 50u);
+}
+
+BOOST_AUTO_TEST_CASE(lookahead_keeps_dma_stream_stats) {
+    check_lookahead_independent("run --platform ascend910 --workload dma_stream --timing-only");
+}
+BOOST_AUTO_TEST_CASE(lookahead_keeps_bert_check_stats) {
+    check_lookahead_independent("run --platform tiny --workload bert_check --timing-only");
 }
 
 // The streams workload runs through the async runtime; two runs give identical stats.

@@ -1,0 +1,65 @@
+#include "models/dma/burst_mover.h"
+
+#include <cstdio>
+
+#include "models/common/model_fault.h"
+#include "models/common/payload.h"
+
+namespace npusim::models {
+
+burst_mover::burst_mover(std::string owner, const limits& l)
+    : m_owner(std::move(owner)), m_limits(l), m_slots(l.max_outstanding ? l.max_outstanding : 1, 0) {}
+
+ps_t burst_mover::slot(ps_t earliest) {
+    for (;;) {
+        const ps_t now = now_ps();  // after a wait, the caller's earliest may be in the past
+        const ps_t t = std::max({earliest, m_slots[m_next], now});
+        if (t <= now + m_limits.lookahead) return t;
+        sc_core::wait(ps_to_time(t - now));  // another thread may take the slot meanwhile
+    }
+}
+
+void burst_mover::complete(ps_t end) {
+    m_slots[m_next] = end;
+    if (++m_next == m_slots.size()) m_next = 0;
+}
+
+ps_t burst_mover::post(uint64_t bytes, ps_t leave, ps_t drain) {
+    ps_t accept = leave;
+    // Entries that drained by the time this one arrives have left the buffer; then wait for
+    // the oldest ones until this one fits.
+    while (!m_posted.empty() && m_posted.front().first <= accept) {
+        m_posted_bytes -= m_posted.front().second;
+        m_posted.pop_front();
+    }
+    while (!m_posted.empty() && m_posted_bytes + bytes > m_limits.write_buffer) {
+        accept = std::max(accept, m_posted.front().first);
+        m_posted_bytes -= m_posted.front().second;
+        m_posted.pop_front();
+    }
+    m_posted.emplace_back(drain, bytes);
+    m_posted_bytes += bytes;
+    m_drained = std::max(m_drained, drain);
+    return accept;
+}
+
+ps_t burst_mover::transport(tlm::tlm_fw_transport_if<>& target, tlm::tlm_command cmd,
+                            uint64_t addr, uint8_t* data, uint64_t len, ps_t start,
+                            const std::string& instruction, const char* space) {
+    prepare_payload(m_trans, cmd, addr, data, static_cast<unsigned>(len));
+    const ps_t now = now_ps();
+    sc_core::sc_time delay = ps_to_time(start - now);
+    target.b_transport(m_trans, delay);
+    if (m_trans.is_response_error()) {
+        char what[200];
+        std::snprintf(what, sizeof what, "%s of %llu bytes at %s[0x%llx] rejected: %s",
+                      cmd == tlm::TLM_WRITE_COMMAND ? "write" : "read",
+                      static_cast<unsigned long long>(len), space,
+                      static_cast<unsigned long long>(addr),
+                      m_trans.get_response_string().c_str());
+        throw model_fault(m_owner, addr, instruction, what);
+    }
+    return now + time_to_ps(delay);
+}
+
+}  // namespace npusim::models

@@ -1,0 +1,67 @@
+#pragma once
+#include <systemc>
+#include <tlm>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "models/common/timing.h"
+
+namespace npusim::models {
+
+/// @brief The pacing every DMA-like initiator shares (core DMA engines, the system DMA, the
+/// host link): its own port, a bounded number of outstanding bursts, a bounded write buffer for
+/// posted writes, and the look-ahead that bounds how far ahead of simulated time it books.
+///
+/// A burst's start is found without waiting: after the caller's earliest time, after the burst
+/// `max_outstanding` back has completed, and at a free slot of the port. Only when that start
+/// lies more than the look-ahead beyond simulated time does the calling thread wait (until the
+/// start), so an engine waits about once per look-ahead of simulated time, not per burst.
+class burst_mover {
+  public:
+    struct limits {
+        uint32_t max_outstanding = 64;  ///< bursts in flight (hardware request slots)
+        uint64_t write_buffer = 0;      ///< bytes of posted writes in flight (0: not posted)
+        ps_t lookahead = 1000000;       ///< how far ahead of simulated time bursts are booked
+    };
+
+    burst_mover(std::string owner, const limits& l);
+
+    /// @brief Earliest start of the next burst at or after `earliest` given the outstanding
+    /// limit; waits in SystemC first if that is beyond the look-ahead (call from a thread).
+    ps_t slot(ps_t earliest);
+    /// @brief Books the port for `occ` from `arrival` on; returns the start.
+    ps_t port(ps_t arrival, ps_t occ) { return m_port.reserve(arrival, occ); }
+    /// @brief The burst that took the last slot is complete (its slot frees) at `end`.
+    void complete(ps_t end);
+    /// @brief A posted write of `bytes` whose bytes left the port at `leave` drains at `drain`;
+    /// returns when the write buffer accepted it (the issuer is done then).
+    ps_t post(uint64_t bytes, ps_t leave, ps_t drain);
+    /// @brief When every posted write has drained.
+    ps_t drained() const { return m_drained; }
+
+    /// @brief One access of `len` bytes through `target` that may start at `start`; returns
+    /// when it is complete. Prepares the payload fully (no attribute of the previous access
+    /// survives). @throws model_fault naming `instruction` on an error response.
+    ps_t transport(tlm::tlm_fw_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
+                   uint8_t* data, uint64_t len, ps_t start, const std::string& instruction,
+                   const char* space);
+
+    ps_t busy_ps() const { return m_port.busy_ps(); }
+    const limits& params() const { return m_limits; }
+
+  private:
+    std::string m_owner;
+    limits m_limits;
+    calendar m_port;
+    std::vector<ps_t> m_slots;  // completion of the last max_outstanding bursts, a ring
+    size_t m_next = 0;
+    std::deque<std::pair<ps_t, uint64_t>> m_posted;  // (drain time, bytes), in post order
+    uint64_t m_posted_bytes = 0;
+    ps_t m_drained = 0;
+    tlm::tlm_generic_payload m_trans;
+};
+
+}  // namespace npusim::models

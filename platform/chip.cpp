@@ -37,8 +37,8 @@ chip::chip(const sc_core::sc_module_name& nm, const platform_config& cfg)
     std::vector<models::ai_core*> all;
     for (auto& c : m_cores) all.push_back(c.get());
     m_scheduler = std::make_unique<models::task_scheduler>("scheduler", all, cfg.split);
-    m_host = std::make_unique<models::host_link>("host_link", cfg.host_link,
-                                                 cfg.aicore.lookahead_ps);
+    m_host =
+        std::make_unique<models::host_link>("host_link", cfg.host_link, cfg.aicore.lookahead_ps);
     m_host->socket.bind(m_noc->target_socket);
     m_sdma = std::make_unique<models::sdma_engine>("sdma", cfg.sdma, cfg.aicore.lookahead_ps);
     m_sdma->socket.bind(m_noc->target_socket);

@@ -44,10 +44,10 @@ struct dma_engine::transfer {
     bool primary_is_src;
     mem_space primary, secondary;
     uint64_t primary_base, primary_pitch, secondary_base, secondary_pitch;
-    uint32_t pe, se;      // element bytes on the primary and secondary side
-    ps_t arrival;    // when the first burst may start (after set-up)
-    ps_t done;       // latest completion seen (a posted write: its acceptance)
-    ps_t issue_end;  // when the last burst left the engine port
+    uint32_t pe, se;  // element bytes on the primary and secondary side
+    ps_t arrival;     // when the first burst may start (after set-up)
+    ps_t done;        // latest completion seen (a posted write: its acceptance)
+    ps_t issue_end;   // when the last burst left the engine port
 };
 
 dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core)
@@ -158,8 +158,7 @@ std::pair<uint8_t*, uint64_t> dma_engine::local_memory(mem_space space) {
     return slot;
 }
 
-ps_t dma_engine::reserve_port(const path_params& path, uint64_t len, ps_t arrival,
-                              ps_t& release) {
+ps_t dma_engine::reserve_port(const path_params& path, uint64_t len, ps_t arrival, ps_t& release) {
     // The engine port: throughput of the path plus a fixed command cost per burst.
     const auto cycles =
         static_cast<ps_t>(std::ceil(static_cast<double>(len) / path.bytes_per_cycle)) +
@@ -231,8 +230,8 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
                   e1 + 1 - last0);
         }
         const uint64_t sec_len = std::min(len / t.pe * t.se, size - first);
-        done = std::max(done, m_local_buf[size_t(t.secondary)]->book(!t.primary_is_src, first,
-                                                                     sec_len, start));
+        done = std::max(
+            done, m_local_buf[size_t(t.secondary)]->book(!t.primary_is_src, first, sec_len, start));
         if (!t.primary_is_src)
             done = std::max(done, access(t, t.primary, true, paddr, buf, len, start));
     } else if (t.primary_is_src) {
@@ -279,8 +278,8 @@ void dma_engine::pad_nz(transfer& t) {
     auto zero = [&](uint64_t addr, uint64_t len) {
         while (len > 0) {
             const uint64_t n = std::min<uint64_t>(len, m_staging.size());
-            t.done = std::max(t.done,
-                              access(t, t.secondary, true, addr, m_staging.data(), n, from));
+            t.done =
+                std::max(t.done, access(t, t.secondary, true, addr, m_staging.data(), n, from));
             addr += n;
             len -= n;
         }
@@ -319,20 +318,10 @@ dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_par
     if (m_src_block.size() < blocks * run) m_src_block.resize(blocks * run);
     if (m_dst_block.size() < out) m_dst_block.resize(out);
     if (m_core.functional) std::memset(m_dst_block.data(), 0, out);  // padding reads as zero
-    transfer t{r,
-               path,
-               true,
-               mem_space::l1,
-               mem_space::l0a,
-               0,
-               0,
-               0,
-               0,
-               uint32_t(e),
-               uint32_t(e),
-               begin + ps_t(path.setup_cycles) * m_period,
-               0,
-               0};
+    transfer t{
+        r, path, true, mem_space::l1, mem_space::l0a, 0,
+        0, 0,    0,    uint32_t(e),   uint32_t(e),    begin + ps_t(path.setup_cycles) * m_period,
+        0, 0};
     t.done = t.arrival;
     // Each column block's rows are one contiguous run: the port is booked burst by burst, the
     // run moves in one access that starts with its first burst.
@@ -426,10 +415,10 @@ dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_par
             }
         }
     }
-    transfer t{r,           path,        true,        mem_space::l1,
-               r.dst_space, 0,           0,           0,
-               0,           uint32_t(e), uint32_t(e), begin + ps_t(path.setup_cycles) * m_period,
-               0,           0};
+    transfer t{
+        r, path, true, mem_space::l1, r.dst_space, 0,
+        0, 0,    0,    uint32_t(e),   uint32_t(e), begin + ps_t(path.setup_cycles) * m_period,
+        0, 0};
     t.done = t.arrival;
     ps_t first_start = 0;
     for (uint64_t off = 0; off < out; off += path.burst_bytes) {
@@ -439,9 +428,8 @@ dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_par
         t.done = std::max(t.done, t.issue_end);
     }
     // The patch's span of L1 is read through DMI: its banks are booked directly.
-    t.done = std::max(t.done, m_local_buf[size_t(mem_space::l1)]->book(false, span_lo,
-                                                                       span_hi - span_lo,
-                                                                       first_start));
+    t.done = std::max(t.done, m_local_buf[size_t(mem_space::l1)]->book(
+                                  false, span_lo, span_hi - span_lo, first_start));
     t.done =
         std::max(t.done, access(t, r.dst_space, true, r.dst, m_dst_block.data(), out, first_start));
     return {t.issue_end, t.done + ps_t(path.latency_cycles) * m_period};

@@ -177,11 +177,12 @@ BOOST_AUTO_TEST_CASE(late_copy_is_not_queued_behind_a_stream) {
     const uint64_t stream_bytes = 512 * 1024;
     BOOST_REQUIRE(sim.run([&](platform::chip& c, auto&) {
         // Different GM lines for every copy, so each one misses L2 the same way.
-        idle = test::timed_copy(c.core(0), test::copy(mem_space::gm, 64 << 20, mem_space::ub, 0, 512));
+        idle =
+            test::timed_copy(c.core(0), test::copy(mem_space::gm, 64 << 20, mem_space::ub, 0, 512));
         sc_core::sc_event done;
         sc_core::sc_spawn([&] {
-            stream = test::timed_copy(
-                c.core(1), test::copy(mem_space::gm, 0, mem_space::l1, 0, stream_bytes));
+            stream = test::timed_copy(c.core(1),
+                                      test::copy(mem_space::gm, 0, mem_space::l1, 0, stream_bytes));
             done.notify();
         });
         sc_core::wait(sc_core::sc_time(500, sc_core::SC_NS));  // well inside the stream

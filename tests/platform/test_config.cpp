@@ -89,9 +89,10 @@ BOOST_AUTO_TEST_CASE(removed_window_bursts_names_its_replacements) {
     check_error("schema: npusim.platform/1\ndma:\n  window_bursts: 8\n",
                 {"test.yaml:3:", "dma.window_bursts", "was removed", "sim.lookahead",
                  "dma.max_outstanding"});
-    check_error("schema: npusim.platform/1\n",
-                {"--set dma.window_bursts=8", "was removed", "sim.lookahead", "dma.max_outstanding"},
-                {"dma.window_bursts=8"});
+    check_error(
+        "schema: npusim.platform/1\n",
+        {"--set dma.window_bursts=8", "was removed", "sim.lookahead", "dma.max_outstanding"},
+        {"dma.window_bursts=8"});
 }
 
 BOOST_AUTO_TEST_CASE(unknown_top_level_section) {

@@ -68,7 +68,8 @@ inline void check_runs_timing_only(const std::string& preset, const std::string&
             ++kernels;
             BOOST_CHECK_GT(o.end_ps, o.start_ps);
         }
-    for (const auto& p : t.plan.ops) expected += !p.call.schema->view && !p.call.schema->device_copy;
+    for (const auto& p : t.plan.ops)
+        expected += !p.call.schema->view && !p.call.schema->device_copy;
     BOOST_CHECK_EQUAL(kernels, expected);
 }
 

@@ -301,7 +301,8 @@ op_case draw_case(uint64_t seed, const platform::platform_config& cfg) {
     op_case c;
     c.seed = seed;
     c.op = d.pick(all);
-    const auto ts = c.op == "reshape" ? std::vector<dtype>{} : d.kernel_dtypes(c.op);
+    const bool kernelless = c.op == "reshape" || c.op == "copy";
+    const auto ts = kernelless ? std::vector<dtype>{} : d.kernel_dtypes(c.op);
     const auto is = [&](const std::vector<std::string>& v) {
         return std::find(v.begin(), v.end(), c.op) != v.end();
     };
@@ -338,6 +339,11 @@ op_case draw_case(uint64_t seed, const platform::platform_config& cfg) {
         std::reverse(y.begin(), y.end());
         if (d.chance(0.5) && !y.empty() && product(x) > 0) y = {-1};
         c.attrs["shape"] = y;
+    } else if (c.op == "copy") {  // a device copy on the SDMA: every dtype, any shape
+        c.inputs = {tensor("x",
+                           d.pick(std::vector<dtype>{dtype::fp16, dtype::bf16, dtype::fp32,
+                                                     dtype::int32, dtype::int8}),
+                           d.shape(d.uniform(1, 4), 300, 40000), seed + 1)};
     } else {
         draw_layout(d, c, ts);
     }

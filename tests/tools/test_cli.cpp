@@ -218,7 +218,8 @@ void check_lookahead_independent(const std::string& args) {
             if (x.is_number() && y.is_number()) {
                 ++numbers;
                 const double u = x.get<double>(), v = y.get<double>();
-                const double rel = u == v ? 0 : std::abs(u - v) / std::max(std::abs(u), std::abs(v));
+                const double rel =
+                    u == v ? 0 : std::abs(u - v) / std::max(std::abs(u), std::abs(v));
                 if (rel > worst) worst = rel, worst_at = at;
                 BOOST_CHECK_MESSAGE(rel <= 0.005, at << ": " << u << " vs " << v);
             } else if (x.is_object() && y.is_object()) {
@@ -233,7 +234,8 @@ void check_lookahead_independent(const std::string& args) {
             }
         };
     walk(a, b, "");
-    BOOST_TEST_MESSAGE(numbers << " numbers compared, worst " << worst * 100 << "% at " << worst_at);
+    BOOST_TEST_MESSAGE(numbers << " numbers compared, worst " << worst * 100 << "% at "
+                               << worst_at);
     BOOST_CHECK_GT(numbers, 50u);
 }
 

@@ -213,6 +213,30 @@ def gemm_suite(name, cases, doc):
     w.write()
 
 
+# --- Embedding lookups: data-dependent addresses (gather indices read on the scalar unit) ---
+
+def embedding(name, vocab, tokens, hidden, positions, heads, kv_len, picks, doc):
+    """Token and position embeddings with random indices over a table larger than a small
+    L2 (its hit/miss pattern depends on the index values), then an RMSNorm, and a gather of KV
+    rows along axis 1 (a paged-cache pick). The indices of positions go through a reshape."""
+    w = Workload(name, doc)
+    table = w.weight("tok_table", [vocab, hidden])
+    ids = w.tensor("ids", [tokens], "int32", init="randint", seed=w.seed(), high=vocab)
+    tok = w.op("gather", [table, ids], "tok", [tokens, hidden])
+    pos_table = w.weight("pos_table", [positions, hidden])
+    pos_grid = w.tensor("pos_grid", [tokens // 128, 128], "int32", init="randint",
+                        seed=w.seed(), high=positions)
+    pos_ids = w.op("reshape", [pos_grid], "pos_ids", [tokens], "int32", shape=[tokens])
+    pos = w.op("gather", [pos_table, pos_ids], "pos", [tokens, hidden])
+    emb = w.op("add", [tok, pos], "emb", [tokens, hidden])
+    gamma = w.weight("gamma", [hidden])
+    w.op("rmsnorm", [emb, gamma], "y", [tokens, hidden], epsilon=1e-5)
+    kv = w.weight("kv", [heads, kv_len, 32])
+    pick = w.tensor("pick", [picks], "int32", init="randint", seed=w.seed(), high=kv_len)
+    w.op("gather", [kv, pick], "kv_picked", [heads, picks, 32], axis=1, stream="s1")
+    w.write()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     resnet50("resnet50_b1", 1, 224, 1, "ResNet-50 v1.5 inference, batch 1, 224x224")
@@ -248,6 +272,9 @@ def main():
              ([3, 40, 24], [3, 36, 24], {"transpose_b": True}),
              ([4, 17, 30], [4, 30, 20], {})]
     gemm_suite("gemm_check", small, "GEMM suite shapes at reduced size, for --check")
+    embedding("embedding_check", 8192, 1024, 64, 1024, 4, 512, 96,
+              "Embedding lookups with random indices (1 MiB table), for --check and for "
+              "timing-only runs matching functional ones")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 #include "models/memory/gm_memory.h"
 
+#include <sys/mman.h>
+
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "models/memory/tlm_checks.h"
@@ -18,9 +21,20 @@ gm_memory::gm_memory(const sc_core::sc_module_name& nm, const gm_params& p)
     target_socket.register_get_direct_mem_ptr(this, &gm_memory::get_direct_mem_ptr);
 }
 
+void gm_memory::page_unmap::operator()(uint8_t* p) const {
+    munmap(p, page_bytes);
+}
+
 uint8_t* gm_memory::page(uint64_t index) {
     auto& slot = m_pages[index];
-    if (!slot) slot.reset(new uint8_t[page_bytes]());  // zero-filled
+    if (!slot) {
+        // A fresh mapping, not new[](): the OS hands out zeroed frames as they are touched,
+        // where clearing the page here would fault in and write all of it up front.
+        void* p = mmap(nullptr, page_bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        slot.reset(static_cast<uint8_t*>(p));
+    }
     return slot.get();
 }
 
@@ -92,7 +106,10 @@ void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     const ps_t done = end + m_p.latency_ps;
     delay = ps_to_time(done - now);
 
-    if (m_p.functional) copy(addr, trans.get_data_ptr(), len, is_write);
+    if (m_p.functional)
+        copy(addr, trans.get_data_ptr(), len, is_write);
+    else if (!m_kept.empty())
+        copy_kept(addr, trans.get_data_ptr(), len, is_write);
     if (!is_write && !m_poisoned.empty()) check_poison(addr, len);
     if (is_write) {
         m_write_bytes += len;
@@ -141,6 +158,30 @@ void gm_memory::poison(uint64_t addr, uint64_t len, bool freed) {
         std::vector<uint8_t> pattern(std::min<uint64_t>(len, page_bytes), 0xfd);
         for (uint64_t off = 0; off < len; off += pattern.size())
             copy(addr + off, pattern.data(), std::min<uint64_t>(pattern.size(), len - off), true);
+    }
+}
+
+void gm_memory::keep(uint64_t addr, uint64_t len, bool kept) {
+    const uint64_t end = addr + len;
+    auto it = m_kept.upper_bound(addr);
+    if (it != m_kept.begin() && std::prev(it)->second > addr) --it;
+    while (it != m_kept.end() && it->first < end) {
+        const uint64_t s = it->first, e = it->second;
+        it = m_kept.erase(it);
+        if (s < addr) m_kept[s] = addr;
+        if (e > end) m_kept[end] = e;
+    }
+    if (kept && len > 0) m_kept[addr] = end;
+}
+
+void gm_memory::copy_kept(uint64_t addr, uint8_t* data, uint64_t len, bool to_memory) {
+    if (!data) return;  // a timing-only initiator may carry no buffer at all
+    const uint64_t end = addr + len;
+    auto it = m_kept.upper_bound(addr);
+    if (it != m_kept.begin() && std::prev(it)->second > addr) --it;
+    for (; it != m_kept.end() && it->first < end; ++it) {
+        const uint64_t from = std::max(addr, it->first), to = std::min(end, it->second);
+        if (from < to) copy(from, data + (from - addr), to - from, to_memory);
     }
 }
 

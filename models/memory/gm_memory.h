@@ -19,8 +19,14 @@ namespace npusim::models {
 /// address hashed over them), each a serial resource with its share of the bandwidth, plus a
 /// fixed access latency.
 ///
-/// Storage is allocated in 64 KiB pages on first write (or DMI request), so a 64 GiB preset
-/// costs host memory only for what a workload touches. Unwritten bytes read as zero.
+/// Storage is allocated in 2 MiB pages on first write (or DMI request), so a 64 GiB preset
+/// costs host memory only for what a workload touches. Unwritten bytes read as zero. Pages are
+/// anonymous mappings: the OS supplies zeroed 4 KiB frames lazily as they are touched, instead
+/// of the model clearing each page by hand.
+///
+/// Timing-only (`functional` false): bursts move no bytes, except into and out of kept ranges
+/// (keep()): data that decides addresses or control flow, such as gather indices, which the
+/// scalar unit reads through the debug transport. Timing then matches functional mode.
 class gm_memory : public model_base {
   public:
     tlm_utils::simple_target_socket<gm_memory> target_socket;
@@ -38,6 +44,11 @@ class gm_memory : public model_base {
     };
     /// @brief Marks [addr, addr + len) freed (reads of it are recorded) or live again.
     void poison(uint64_t addr, uint64_t len, bool freed);
+    /// @brief Marks [addr, addr + len) as kept (its bytes are stored even when not functional,
+    /// as they decide addresses or control flow) or not any more.
+    void keep(uint64_t addr, uint64_t len, bool kept);
+    bool has_kept() const { return !m_kept.empty(); }
+
     /// @brief Reads of poisoned memory between two times.
     std::vector<poison_hit> poison_hits(ps_t from, ps_t to) const;
 
@@ -47,7 +58,7 @@ class gm_memory : public model_base {
     const gm_params& params() const { return m_p; }
     void visit_stats(const stats_fn& fn) const override;
 
-    static constexpr uint64_t page_bytes = 64 * 1024;
+    static constexpr uint64_t page_bytes = 2 * 1024 * 1024;
 
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -58,16 +69,21 @@ class gm_memory : public model_base {
     uint8_t* page(uint64_t index);  // allocates
     const uint8_t* page_or_null(uint64_t index) const;
     void copy(uint64_t addr, uint8_t* data, uint64_t len, bool to_memory);
+    void copy_kept(uint64_t addr, uint8_t* data, uint64_t len, bool to_memory);
     void check_poison(uint64_t addr, uint64_t len);
     unsigned channel_of(uint64_t addr) const;
 
     gm_params m_p;
     std::vector<calendar> m_channels;
     byte_rate m_channel_rate;
-    std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> m_pages;
+    struct page_unmap {
+        void operator()(uint8_t* p) const;
+    };
+    std::unordered_map<uint64_t, std::unique_ptr<uint8_t, page_unmap>> m_pages;
     uint64_t m_read_bytes = 0, m_write_bytes = 0, m_reads = 0, m_writes = 0;
     traced_signal m_read_inflight, m_write_inflight;
     std::map<uint64_t, uint64_t> m_poisoned;  ///< start -> end of freed ranges
+    std::map<uint64_t, uint64_t> m_kept;      ///< start -> end of kept ranges
     std::vector<poison_hit> m_poison_hits;
 };
 

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "platform/config/config_error.h"
+#include "platform/host_buffer.h"
 #include "sw/runtime/context.h"
 
 namespace npusim::graph {
@@ -24,10 +25,10 @@ memory::tensor_desc desc_of(const tensor_decl& t) {
     return memory::tensor_desc(t.name, t.type, t.shape);
 }
 
-/// The initial bytes of a tensor (zeros in timing-only mode, where bytes are not kept).
-std::vector<uint8_t> initial_bytes(const tensor_decl& t, uint64_t elements, bool functional) {
+/// The initial bytes of a tensor.
+std::vector<uint8_t> initial_bytes(const tensor_decl& t, uint64_t elements) {
     std::vector<uint8_t> bytes(elements * models::dtype_size(t.type));
-    if (!functional || t.init == tensor_init::zeros) return bytes;
+    if (t.init == tensor_init::zeros) return bytes;
     std::mt19937_64 rng(t.seed);
     if (t.init == tensor_init::randint) {
         std::uniform_int_distribution<int64_t> d(0, t.high - 1);
@@ -91,6 +92,23 @@ workload_plan plan_workload(const workload& w, const platform::platform_config& 
                     "declare it as " + describe_shape(got[j]));
         }
     }
+    // Control data, named by the tensor owning the memory (a reshape shares its input's).
+    std::map<std::string, std::string> root;
+    auto root_of = [&](const std::string& n) {
+        auto it = root.find(n);
+        return it == root.end() ? n : it->second;
+    };
+    for (size_t i = 0; i < w.ops.size(); ++i) {
+        const op_decl& o = w.ops[i];
+        const ops::op_schema& schema = *p.ops[i].call.schema;
+        if (schema.view) root[o.outputs[0]] = root_of(o.inputs[0]);
+        for (size_t j = 0; j < o.inputs.size(); ++j)
+            if (schema.inputs[j].control) p.control.insert(root_of(o.inputs[j]));
+    }
+    for (size_t i = 0; i < w.ops.size() && p.computed_control.empty(); ++i)
+        if (!p.ops[i].call.schema->view)
+            for (const auto& n : w.ops[i].outputs)
+                if (p.control.count(root_of(n))) p.computed_control = n;
     return p;
 }
 
@@ -136,6 +154,28 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
                 return;
             }
     };
+    if (!functional && !plan.computed_control.empty()) {
+        result.failure = "tensor '" + plan.computed_control +
+                         "' decides addresses (an op reads it as indices) but is computed on the "
+                         "device, which timing-only mode does not do; run functionally";
+        return result;
+    }
+    // Timing-only: control tensors keep their bytes in GM (and get real ones); every other
+    // copy moves no bytes, so its source is one untouched zero buffer, as is that of zeros.
+    auto kept = [&](const std::string& n) { return !functional && plan.control.count(n) > 0; };
+    auto from_zeros = [&](const tensor_decl& t) {
+        return t.init == tensor_init::zeros || (!functional && !kept(t.name));
+    };
+    uint64_t largest = 0;
+    for (const auto& t : w.tensors)
+        if (t.init != tensor_init::none && from_zeros(t))
+            largest = std::max(largest, desc_of(t).elements() * models::dtype_size(t.type));
+    platform::host_buffer zeros(largest);
+    auto release = [&](const std::string& n, tensor_state& ts) {
+        if (kept(n)) chip.gm().keep(ts.addr, desc_of(w.tensor(n)).storage_bytes(), false);
+        ok(ctx.free(ts.addr));
+        ts.live = false;
+    };
     // Init tensors go in first, on the default stream.
     for (const auto& t : w.tensors) {
         if (t.init == tensor_init::none) continue;
@@ -145,8 +185,14 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
                            t.name)))
             return result;
         ts.live = true;
-        const auto bytes = initial_bytes(t, d.elements(), functional);
-        ok(ctx.memcpy_to_device(nullptr, ts.addr, bytes.data(), bytes.size()));
+        if (kept(t.name)) chip.gm().keep(ts.addr, d.storage_bytes(), true);
+        if (from_zeros(t)) {
+            ok(ctx.memcpy_to_device(nullptr, ts.addr, zeros.data(),
+                                    d.elements() * models::dtype_size(t.type)));
+        } else {
+            const auto bytes = initial_bytes(t, d.elements());
+            ok(ctx.memcpy_to_device(nullptr, ts.addr, bytes.data(), bytes.size()));
+        }
         publish(t.name, "");
     }
     for (size_t i = 0; i < w.ops.size() && result.failure.empty(); ++i) {
@@ -187,11 +233,9 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
         if (check) continue;  // every tensor is kept for the comparison
         for (const auto* names : {&o.inputs, &o.outputs})
             for (const auto& n : *names) {
-                tensor_state& ts = state[root_of(n)];
-                if (ts.live && ts.last_use == int(i)) {
-                    ok(ctx.free(ts.addr));
-                    ts.live = false;
-                }
+                const std::string& r = root_of(n);
+                tensor_state& ts = state[r];
+                if (ts.live && ts.last_use == int(i)) release(r, ts);
             }
     }
     ok(ctx.synchronize_device());
@@ -241,7 +285,7 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
     }
     result.peak_device_bytes = ctx.memory_stats().at("allocated_bytes.all.peak");
     for (auto& [name, ts] : state)
-        if (ts.live && !ts.view) ok(ctx.free(ts.addr));
+        if (ts.live && !ts.view) release(name, ts);
     return result;
 }
 

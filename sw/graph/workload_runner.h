@@ -1,4 +1,5 @@
 #pragma once
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,13 @@ namespace npusim::graph {
 struct workload_plan {
     const workload* source = nullptr;
     std::vector<ops::op_plan> ops;
+    /// Tensors (named by the tensor owning the memory, through views) that an op reads as
+    /// control data: values deciding addresses or control flow, such as gather's indices.
+    /// Timing-only mode keeps their bytes, so its timing equals functional mode's.
+    std::set<std::string> control;
+    /// A control tensor that an op computes on the device ("" if none): timing-only mode
+    /// computes nothing, so such a workload must run functionally for exact timing.
+    std::string computed_control;
 };
 
 /// @brief Plans every op. Done before the simulation, so bad input is reported as such.

@@ -155,7 +155,7 @@ void register_gather(registry& r) {
         "y = x indexed along 'axis' by indices (int32): y.shape = x.shape[:axis] + "
         "indices.shape + x.shape[axis+1:]; an embedding lookup for axis 0. An index outside "
         "0..x.shape[axis]-1 faults the kernel";
-    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}, {"indices", {dtype::int32}}};
+    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}, {"indices", {dtype::int32}, true}};
     s.outputs = {{"y", {dtype::fp16, dtype::fp32}}};
     s.attrs = {{"axis", int64_t(0), false}};
     s.infer = [](const std::vector<tensor_desc>& in, const attr_map& attrs) {

@@ -33,6 +33,9 @@ struct attr_spec {
 struct tensor_spec {
     std::string name;
     std::vector<models::dtype> dtypes;
+    /// An input whose values decide addresses or control flow (gather's indices): timing-only
+    /// mode keeps its bytes, so the timing matches functional mode exactly.
+    bool control = false;
 };
 
 /// @brief A tensor on the host, for CPU references: its description and its values.

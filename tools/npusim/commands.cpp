@@ -95,11 +95,20 @@ int cmd_run(const run_args& a) {
         if (a.check && a.timing_only)
             throw config_error("--check", "--check", "cannot check results in timing-only mode",
                                "drop --timing-only to compute real results");
+        const platform_config functional_cfg = cfg;
         if (a.timing_only) cfg.set_timing_only();
         if (file_workload) {
             wl = shipped ? graph::load_workload_text(shipped->yaml, shipped->file)
                          : graph::load_workload(a.workload);
             wl_plan = graph::plan_workload(wl, cfg);
+            // Timing-only computes nothing, so indices computed on the device would be wrong
+            // and so would the timing: such a workload runs functionally (same timing, slower).
+            if (a.timing_only && !wl_plan.computed_control.empty()) {
+                std::cerr << "note: tensor '" << wl_plan.computed_control
+                          << "' is computed on the device and decides addresses (indices); "
+                             "running functionally so the timing is exact\n";
+                cfg = functional_cfg;
+            }
         }
         bo.check = a.check;
         bo.depth = a.depth;

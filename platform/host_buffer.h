@@ -1,0 +1,39 @@
+#pragma once
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <new>
+
+namespace npusim::platform {
+
+/// @brief Host bytes that read as zero and cost nothing until touched: an anonymous mapping,
+/// which the OS backs with zeroed frames only where it is written. A timing-only run uses one
+/// as the source or destination of copies whose bytes nobody looks at, so they cost neither a
+/// memset nor page faults (a std::vector would clear every byte up front).
+class host_buffer {
+  public:
+    explicit host_buffer(uint64_t bytes) : m_bytes(bytes) {
+        if (bytes == 0) return;
+        void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        m_data = static_cast<uint8_t*>(p);
+    }
+    ~host_buffer() {
+        if (m_data) munmap(m_data, m_bytes);
+    }
+    host_buffer(const host_buffer&) = delete;
+    host_buffer& operator=(const host_buffer&) = delete;
+
+    /// @brief The bytes; never null (an empty buffer gives a valid one-byte address).
+    uint8_t* data() { return m_data ? m_data : &m_empty; }
+    const uint8_t* data() const { return m_data ? m_data : &m_empty; }
+    uint64_t size() const { return m_bytes; }
+
+  private:
+    uint8_t* m_data = nullptr;
+    uint64_t m_bytes = 0;
+    uint8_t m_empty = 0;
+};
+
+}  // namespace npusim::platform

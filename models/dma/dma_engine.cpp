@@ -64,8 +64,14 @@ dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const co
 }
 
 void dma_engine::connect_local(local_buffer& buffer) {
-    m_local_port[size_t(buffer.space())] = static_cast<int>(m_local_count++);
-    local_socket.bind(buffer.target_socket);
+    connect_local(buffer.space(), buffer.target_socket);
+}
+
+void dma_engine::connect_local(
+    mem_space space,
+    tlm_utils::multi_passthrough_initiator_socket<dma_engine>::base_target_socket_type& target) {
+    m_local_port[size_t(space)] = static_cast<int>(m_local_count++);
+    local_socket.bind(target);
 }
 
 bool dma_engine::has_path(mem_space src, mem_space dst) const {

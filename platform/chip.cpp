@@ -21,7 +21,7 @@ chip::chip(const sc_core::sc_module_name& nm, const platform_config& cfg, const 
     m_gm = std::make_unique<models::gm_memory>("gm", cfg.gm);
     m_noc = std::make_unique<models::router>("noc", cfg.noc.bandwidth, cfg.noc.latency_ps);
     if (cfg.l2.enabled) {
-        m_l2 = std::make_unique<models::l2_cache>("l2", cfg.l2);
+        m_l2 = std::make_unique<models::l2_cache>("l2", cfg.l2, cfg.gm.capacity);
         m_noc->map(0, cfg.gm.capacity, "l2");
         hop(m_noc->initiator_socket, m_l2->target_socket, "check_noc_l2", *m_noc, *m_l2);
         hop(m_l2->gm_socket, m_gm->target_socket, "check_l2_gm", *m_l2, *m_gm);

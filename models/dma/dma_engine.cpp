@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "models/common/model_fault.h"
+#include "models/common/payload.h"
 #include "models/core/fractal_layout.h"
 
 namespace npusim::models {
@@ -82,11 +83,7 @@ bool dma_engine::has_path(mem_space src, mem_space dst) const {
 
 unsigned dma_engine::debug_read(uint64_t addr, uint8_t* data, unsigned len) {
     tlm::tlm_generic_payload t;
-    t.set_read();
-    t.set_address(addr);
-    t.set_data_ptr(data);
-    t.set_data_length(len);
-    t.set_streaming_width(len);
+    prepare_payload(t, tlm::TLM_READ_COMMAND, addr, data, len);
     return global_socket->transport_dbg(t);
 }
 
@@ -144,14 +141,11 @@ void dma_engine::check(const dma_request& r) const {
 ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
                         uint64_t len, ps_t start, bool timing_only) {
     const bool global = space == mem_space::gm;
-    m_trans.set_command(timing_only ? tlm::TLM_IGNORE_COMMAND
-                        : write     ? tlm::TLM_WRITE_COMMAND
-                                    : tlm::TLM_READ_COMMAND);
-    m_trans.set_address(addr);
-    m_trans.set_data_ptr(data);
-    m_trans.set_data_length(static_cast<unsigned int>(len));
-    m_trans.set_streaming_width(static_cast<unsigned int>(len));
-    m_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    prepare_payload(m_trans,
+                    timing_only ? tlm::TLM_IGNORE_COMMAND
+                    : write     ? tlm::TLM_WRITE_COMMAND
+                                : tlm::TLM_READ_COMMAND,
+                    addr, data, static_cast<unsigned int>(len));
     const ps_t now = t.now;
     sc_core::sc_time delay = ps_to_time(start - now);
     if (global)

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "models/common/model_fault.h"
+#include "models/common/payload.h"
 
 namespace npusim::models {
 
@@ -31,13 +32,8 @@ ps_t sdma_engine::access(bool write, uint64_t addr, uint8_t* data, uint64_t n, p
     tlm::tlm_generic_payload trans;
     burst_timing timing;
     trans.set_extension(&timing);
-    trans.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    trans.set_address(addr);
-    trans.set_data_ptr(data);
-    trans.set_data_length(static_cast<unsigned int>(n));
-    trans.set_streaming_width(static_cast<unsigned int>(n));
-    trans.set_byte_enable_ptr(nullptr);
-    trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    prepare_payload(trans, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, data,
+                    static_cast<unsigned int>(n));
     const ps_t now = now_ps();
     sc_core::sc_time delay = ps_to_time(start - now);
     timing.release = start;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "models/common/model_fault.h"
+#include "models/common/payload.h"
 
 namespace npusim::models {
 
@@ -34,12 +35,8 @@ void host_link::copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len) 
         const ps_t occ = m_rate.occupancy(n);
         const ps_t start = m_link.reserve(window.arrival(), occ);
         m_timing.release = start + occ;
-        m_trans.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-        m_trans.set_address(gm_addr + off);
-        m_trans.set_data_ptr(host + off);
-        m_trans.set_data_length(static_cast<unsigned int>(n));
-        m_trans.set_streaming_width(static_cast<unsigned int>(n));
-        m_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        prepare_payload(m_trans, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND,
+                        gm_addr + off, host + off, static_cast<unsigned int>(n));
         const ps_t now = now_ps();
         sc_core::sc_time delay = ps_to_time(start - now);
         socket->b_transport(m_trans, delay);

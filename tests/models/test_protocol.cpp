@@ -25,6 +25,7 @@
 #include "models/common/protocol_checker.h"
 #include "models/memory/gm_memory.h"
 #include "models/memory/l2_cache.h"
+#include "models/memory/router.h"
 #include "tests/sw/kernel_fixture.h"
 #include "tests/test_util.h"
 
@@ -406,6 +407,95 @@ BOOST_AUTO_TEST_CASE(checker_follows_nb_phases) {
     BOOST_CHECK_EQUAL(chk.count("15.2-sequence"), 4u);
     BOOST_CHECK_EQUAL(chk.violation_count(), 7u);
     BOOST_TEST_MESSAGE(describe(chk));
+}
+
+// An L2 that accepts more than GM holds: GM rejects after the lookup and the L2 keeps nothing.
+// Timing-only, so a line kept by mistake would answer a later read as an OK hit.
+BOOST_AUTO_TEST_CASE(l2_keeps_no_line_of_a_write_gm_rejects) {
+    models::gm_params gp;
+    gp.capacity = 1 << 20;
+    gp.bandwidth = 1e11;
+    gp.latency_ps = 1000;
+    models::l2_params lp;
+    lp.size = 64 * 1024;
+    lp.line_bytes = 512;
+    lp.ways = 4;
+    lp.bandwidth = 1e12;
+    lp.functional = false;
+    models::gm_memory gm("gm", gp);
+    models::l2_cache l2("l2", lp, 2 << 20);
+    probe p("p");
+    protocol_checker to_l2("to_l2"), to_gm("to_gm");
+    p.socket.bind(to_l2.target_socket);
+    to_l2.initiator_socket.bind(l2.target_socket);
+    l2.gm_socket.bind(to_gm.target_socket);
+    to_gm.initiator_socket.bind(gm.target_socket);
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);
+
+    uint8_t buf[1024] = {};
+    const uint64_t beyond = 1536 << 10;  // inside the L2's range, outside GM
+    BOOST_CHECK_EQUAL(p.access(tlm::TLM_WRITE_COMMAND, beyond, buf, 1024),
+                      tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    BOOST_CHECK_EQUAL(l2.hits() + l2.misses(), 0u);
+    BOOST_CHECK_EQUAL(p.access(tlm::TLM_READ_COMMAND, beyond, buf, 1024),
+                      tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    BOOST_CHECK_EQUAL(l2.hits() + l2.misses(), 0u);
+    // Legal traffic: a write allocates two lines (misses), the read of them hits both.
+    BOOST_CHECK_EQUAL(p.access(tlm::TLM_WRITE_COMMAND, 4096, buf, 1024), tlm::TLM_OK_RESPONSE);
+    BOOST_CHECK_EQUAL(p.access(tlm::TLM_READ_COMMAND, 4096, buf, 1024), tlm::TLM_OK_RESPONSE);
+    BOOST_CHECK_EQUAL(l2.misses(), 2u);
+    BOOST_CHECK_EQUAL(l2.hits(), 2u);
+    // Rejected by the L2 itself, hit or not: GM's answer, no lookup.
+    unsigned char be[1024];
+    std::memset(be, 0xff, sizeof be);
+    for (uint64_t at : {uint64_t{4096}, uint64_t{8192}}) {
+        BOOST_CHECK_EQUAL(p.access(tlm::TLM_READ_COMMAND, at, buf, 1024, be),
+                          tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+        BOOST_CHECK_EQUAL(p.access(tlm::TLM_WRITE_COMMAND, at, buf, 1024, nullptr, 512),
+                          tlm::TLM_BURST_ERROR_RESPONSE);
+        BOOST_CHECK_EQUAL(p.access(tlm::TLM_IGNORE_COMMAND, at, nullptr, 1024),
+                          tlm::TLM_OK_RESPONSE);
+    }
+    BOOST_CHECK_EQUAL(l2.misses(), 2u);
+    BOOST_CHECK_EQUAL(l2.hits(), 2u);
+    BOOST_CHECK_EQUAL(p.access(tlm::TLM_READ_COMMAND, 8192, buf, 512), tlm::TLM_OK_RESPONSE);
+    BOOST_CHECK_EQUAL(l2.misses(), 3u);  // 8192 was never allocated
+    BOOST_CHECK_MESSAGE(to_l2.violation_count() + to_gm.violation_count() == 0,
+                        describe(to_l2) << "\n"
+                                        << describe(to_gm));
+    BOOST_CHECK_GT(to_gm.calls(), 0u);
+}
+
+// The router hands back DMI ranges in the initiator's view, clipped to the region, for a grant
+// and for a denial; invalidations likewise.
+BOOST_AUTO_TEST_CASE(router_dmi_ranges_contain_the_address) {
+    models::router r("r");
+    fake_target t("t");  // grants [0, 63]; the region is smaller
+    probe p("p");
+    protocol_checker chk("chk");
+    p.socket.bind(chk.target_socket);
+    chk.initiator_socket.bind(r.target_socket);
+    r.map(0x1000, 0x20, "t");
+    r.initiator_socket.bind(t.socket);
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);
+
+    tlm::tlm_dmi granted;
+    BOOST_CHECK(p.dmi(0x1010, granted));
+    BOOST_CHECK_EQUAL(granted.get_start_address(), 0x1000u);
+    BOOST_CHECK_EQUAL(granted.get_end_address(), 0x101fu);
+    t.on_dmi = [](auto&, tlm::tlm_dmi&) { return false; };  // denied, range left as it came
+    tlm::tlm_dmi denied;
+    BOOST_CHECK(!p.dmi(0x1010, denied));
+    BOOST_CHECK_EQUAL(denied.get_start_address(), 0x1000u);
+    BOOST_CHECK_EQUAL(denied.get_end_address(), 0x101fu);
+    tlm::tlm_dmi above, below;
+    BOOST_CHECK(!p.dmi(0x3000, above));
+    BOOST_CHECK_EQUAL(above.get_start_address(), 0x1020u);
+    BOOST_CHECK(!p.dmi(0x10, below));
+    BOOST_CHECK_EQUAL(below.get_end_address(), 0xfffu);
+    t.socket->invalidate_direct_mem_ptr(0, ~sc_dt::uint64{0});  // everything the target has
+    BOOST_CHECK_EQUAL(chk.calls(), 5u);
+    BOOST_CHECK_MESSAGE(chk.violation_count() == 0, describe(chk));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

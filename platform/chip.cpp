@@ -4,24 +4,39 @@
 
 namespace npusim::platform {
 
-chip::chip(const sc_core::sc_module_name& nm, const platform_config& cfg)
+chip::chip(const sc_core::sc_module_name& nm, const platform_config& cfg, const chip_options& opts)
     : sc_core::sc_module(nm), m_cfg(cfg) {
+    // Binds an initiator to a target, through a checker on the hop when asked for.
+    auto hop = [&](auto& initiator, auto& target, const std::string& check_name,
+                   const sc_core::sc_object& from, const sc_core::sc_object& to) {
+        if (!opts.protocol_check) {
+            initiator.bind(target);
+            return;
+        }
+        m_checkers.push_back(std::make_unique<models::protocol_checker>(
+            check_name.c_str(), std::string(from.name()) + " -> " + to.name()));
+        initiator.bind(m_checkers.back()->target_socket);
+        m_checkers.back()->initiator_socket.bind(target);
+    };
     m_gm = std::make_unique<models::gm_memory>("gm", cfg.gm);
     m_noc = std::make_unique<models::router>("noc", cfg.noc.bandwidth, cfg.noc.latency_ps);
     if (cfg.l2.enabled) {
-        m_l2 = std::make_unique<models::l2_cache>("l2", cfg.l2);
+        m_l2 = std::make_unique<models::l2_cache>("l2", cfg.l2, cfg.gm.capacity);
         m_noc->map(0, cfg.gm.capacity, "l2");
-        m_noc->initiator_socket.bind(m_l2->target_socket);
-        m_l2->gm_socket.bind(m_gm->target_socket);
+        hop(m_noc->initiator_socket, m_l2->target_socket, "check_noc_l2", *m_noc, *m_l2);
+        hop(m_l2->gm_socket, m_gm->target_socket, "check_l2_gm", *m_l2, *m_gm);
     } else {
         m_noc->map(0, cfg.gm.capacity, "gm");
-        m_noc->initiator_socket.bind(m_gm->target_socket);
+        hop(m_noc->initiator_socket, m_gm->target_socket, "check_noc_gm", *m_noc, *m_gm);
     }
     const auto list = cfg.core_list();
     for (unsigned i = 0; i < list.size(); ++i) {
+        const std::string core_name = "core" + std::to_string(i);
         m_cores.push_back(
-            std::make_unique<models::ai_core>(("core" + std::to_string(i)).c_str(), i, list[i]));
-        for (auto& e : m_cores.back()->engines()) e->global_socket.bind(m_noc->target_socket);
+            std::make_unique<models::ai_core>(core_name.c_str(), i, list[i], opts.protocol_check));
+        for (auto& e : m_cores.back()->engines())
+            hop(e->global_socket, m_noc->target_socket,
+                "check_" + core_name + "_" + e->basename() + "_noc", *e, *m_noc);
     }
     // Split chips: cube core i works with vector cores 2i and 2i+1 (cross-core flags).
     if (cfg.split)
@@ -39,10 +54,24 @@ chip::chip(const sc_core::sc_module_name& nm, const platform_config& cfg)
     m_scheduler = std::make_unique<models::task_scheduler>("scheduler", all, cfg.split);
     m_host =
         std::make_unique<models::host_link>("host_link", cfg.host_link, cfg.aicore.lookahead_ps);
-    m_host->socket.bind(m_noc->target_socket);
+    hop(m_host->socket, m_noc->target_socket, "check_host_link_noc", *m_host, *m_noc);
     m_sdma = std::make_unique<models::sdma_engine>("sdma", cfg.sdma, cfg.aicore.lookahead_ps);
-    m_sdma->socket.bind(m_noc->target_socket);
+    hop(m_sdma->socket, m_noc->target_socket, "check_sdma_noc", *m_sdma, *m_noc);
     m_host_api = std::make_unique<host_interface>(*this);
+}
+
+std::vector<const models::protocol_checker*> chip::protocol_checkers() const {
+    std::vector<const models::protocol_checker*> all;
+    for (auto& c : m_checkers) all.push_back(c.get());
+    for (auto& core : m_cores)
+        for (auto& c : core->checkers()) all.push_back(c.get());
+    return all;
+}
+
+uint64_t chip::protocol_violations() const {
+    uint64_t n = 0;
+    for (const auto* c : protocol_checkers()) n += c->violation_count();
+    return n;
 }
 
 void chip::attach_trace(models::trace_sink* sink) {

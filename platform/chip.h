@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "models/common/protocol_checker.h"
 #include "models/common/trace_sink.h"
 #include "models/core/ai_core.h"
 #include "models/core/task_scheduler.h"
@@ -17,11 +18,20 @@
 
 namespace npusim::platform {
 
+/// @brief How a chip is assembled beyond its config: instrumentation for tests, not a platform
+/// key.
+struct chip_options {
+    /// Put a models::protocol_checker on every hop: each engine's global socket -> NoC, each
+    /// engine -> each local buffer, host link -> NoC, SDMA -> NoC, NoC -> L2 (or GM), L2 -> GM.
+    bool protocol_check = false;
+};
+
 /// @brief The chip assembled from a validated config: cores, interconnect, L2, GM and the host
 /// link, with every engine's global socket bound to the interconnect.
 class chip : public sc_core::sc_module {
   public:
-    chip(const sc_core::sc_module_name& nm, const platform_config& cfg);
+    chip(const sc_core::sc_module_name& nm, const platform_config& cfg,
+         const chip_options& opts = {});
 
     const platform_config& config() const { return m_cfg; }
     models::gm_memory& gm() { return *m_gm; }
@@ -37,6 +47,11 @@ class chip : public sc_core::sc_module {
     /// @brief What every blocked pipe and scalar unit waits for, for deadlock reports.
     std::string blocked_report() const;
 
+    /// @brief Every protocol checker of the chip, cores' included (none unless asked for).
+    std::vector<const models::protocol_checker*> protocol_checkers() const;
+    /// @brief Violations recorded by all of them.
+    uint64_t protocol_violations() const;
+
     /// @brief Connects every model to a waveform sink (nullptr = off).
     void attach_trace(models::trace_sink* sink);
 
@@ -50,6 +65,7 @@ class chip : public sc_core::sc_module {
     std::vector<std::unique_ptr<models::ai_core>> m_cores;
     std::unique_ptr<models::task_scheduler> m_scheduler;
     std::unique_ptr<host_interface> m_host_api;
+    std::vector<std::unique_ptr<models::protocol_checker>> m_checkers;
 };
 
 }  // namespace npusim::platform

@@ -6,8 +6,8 @@
 namespace npusim::platform {
 
 simulation::simulation(const platform_config& cfg, std::optional<vcd_options> vcd,
-                       const std::string& timeline) {
-    m_chip = std::make_unique<chip>("chip", cfg);
+                       const std::string& timeline, const chip_options& opts) {
+    m_chip = std::make_unique<chip>("chip", cfg, opts);
     if (vcd) m_vcd = std::make_unique<vcd_writer>(*vcd);
     if (!timeline.empty()) {
         m_timeline = std::make_unique<timeline_writer>(timeline);

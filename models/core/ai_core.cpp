@@ -51,7 +51,8 @@ std::vector<pipe_id> pipes_of(core_kind kind) {
     return {};
 }
 
-ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_params& p)
+ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_params& p,
+                 bool protocol_check)
     : model_base(nm),
       m_id(id),
       m_p(p),
@@ -82,8 +83,19 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
             for (size_t d = 0; d < size_t(mem_space::count); ++d)
                 any |= engine->has_path(mem_space(s), mem_space(d));
         if (!any) continue;
-        for (size_t b = 1; b < size_t(mem_space::count); ++b)
-            if (m_buffers[b]) engine->connect_local(*m_buffers[b]);
+        for (size_t b = 1; b < size_t(mem_space::count); ++b) {
+            if (!m_buffers[b]) continue;
+            if (!protocol_check) {
+                engine->connect_local(*m_buffers[b]);
+                continue;
+            }
+            local_buffer& buf = *m_buffers[b];
+            const std::string nm_c = "check_" + nm_p + "_" + lower(to_string(buf.space()));
+            m_checkers.push_back(std::make_unique<protocol_checker>(
+                nm_c.c_str(), std::string(engine->name()) + " -> " + buf.name()));
+            engine->connect_local(buf, m_checkers.back()->target_socket);
+            m_checkers.back()->initiator_socket.bind(buf.target_socket);
+        }
         m_engines.push_back(std::move(engine));
     }
     SC_HAS_PROCESS(ai_core);

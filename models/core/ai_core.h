@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "models/common/model_base.h"
+#include "models/common/protocol_checker.h"
 #include "models/core/cube_unit.h"
 #include "models/core/instruction.h"
 #include "models/core/pipe.h"
@@ -34,7 +35,9 @@ struct block_result {
 /// FIX; its vector core (aiv) has UB with MTE2, MTE3 and V.
 class ai_core : public model_base, public pipe_executor {
   public:
-    ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_params& p);
+    /// `protocol_check`: put a protocol_checker between every engine and every local buffer.
+    ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_params& p,
+            bool protocol_check = false);
 
     unsigned id() const { return m_id; }
     core_kind core_type() const { return m_p.kind; }
@@ -49,6 +52,8 @@ class ai_core : public model_base, public pipe_executor {
     const std::vector<std::unique_ptr<dma_engine>>& engines() const { return m_engines; }
     const std::vector<std::unique_ptr<pipe>>& pipes() const { return m_pipes; }
     cube_unit& cube() { return m_cube; }
+    /// @brief The checkers on the engine -> local buffer hops (empty unless asked for).
+    const std::vector<std::unique_ptr<protocol_checker>>& checkers() const { return m_checkers; }
 
     // --- the scalar unit: runs one block of a kernel ---
     /// @brief Starts a block; `done` is called once its instructions have all completed.
@@ -101,6 +106,7 @@ class ai_core : public model_base, public pipe_executor {
     std::array<std::unique_ptr<local_buffer>, size_t(mem_space::count)> m_buffers;
     std::vector<std::unique_ptr<dma_engine>> m_engines;
     std::vector<std::unique_ptr<pipe>> m_pipes;
+    std::vector<std::unique_ptr<protocol_checker>> m_checkers;
     cube_unit m_cube;
     vector_unit m_vector;
 

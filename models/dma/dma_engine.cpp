@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "models/common/model_fault.h"
+#include "models/common/payload.h"
 #include "models/core/fractal_layout.h"
 
 namespace npusim::models {
@@ -62,9 +63,15 @@ dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const co
 }
 
 void dma_engine::connect_local(local_buffer& buffer) {
+    connect_local(buffer, buffer.target_socket);
+}
+
+void dma_engine::connect_local(
+    local_buffer& buffer,
+    tlm_utils::multi_passthrough_initiator_socket<dma_engine>::base_target_socket_type& target) {
     m_local_port[size_t(buffer.space())] = static_cast<int>(m_local_count++);
     m_local_buf[size_t(buffer.space())] = &buffer;
-    local_socket.bind(buffer.target_socket);
+    local_socket.bind(target);
 }
 
 bool dma_engine::has_path(mem_space src, mem_space dst) const {
@@ -75,11 +82,7 @@ bool dma_engine::has_path(mem_space src, mem_space dst) const {
 
 unsigned dma_engine::debug_read(uint64_t addr, uint8_t* data, unsigned len) {
     tlm::tlm_generic_payload t;
-    t.set_read();
-    t.set_address(addr);
-    t.set_data_ptr(data);
-    t.set_data_length(len);
-    t.set_streaming_width(len);
+    prepare_payload(t, tlm::TLM_READ_COMMAND, addr, data, len);
     return global_socket->transport_dbg(t);
 }
 

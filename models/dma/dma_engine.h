@@ -50,6 +50,11 @@ class dma_engine : public model_base {
 
     /// @brief Binds a local buffer of the core to this engine.
     void connect_local(local_buffer& buffer);
+    /// @brief Binds the socket that leads to `buffer` (a protocol checker in front of it, say);
+    /// accesses made through DMI book the buffer's banks directly.
+    void connect_local(
+        local_buffer& buffer,
+        tlm_utils::multi_passthrough_initiator_socket<dma_engine>::base_target_socket_type& target);
 
     /// @brief Reads GM through the interconnect's debug transport, without timing (the scalar
     /// unit's GM loads). Returns the bytes read (fewer past the end of GM).

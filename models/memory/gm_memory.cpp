@@ -86,6 +86,7 @@ void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     const uint64_t addr = trans.get_address();
     const uint64_t len = trans.get_data_length();
     const bool is_write = trans.is_write();
+    const bool timing_only = trans.get_command() == tlm::TLM_IGNORE_COMMAND;
 
     // A wide burst is cut at the channel interleave: each piece books its own channel, and the
     // burst is done when its last piece is. A partial granule costs a whole one: this is what
@@ -105,6 +106,10 @@ void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     }
     const ps_t done = end + m_p.latency_ps;
     delay = ps_to_time(done - now);
+    if (timing_only) {  // booked like a read, moves and counts no data
+        trans.set_response_status(tlm::TLM_OK_RESPONSE);
+        return;
+    }
 
     if (m_p.functional)
         copy(addr, trans.get_data_ptr(), len, is_write);
@@ -202,7 +207,11 @@ std::vector<gm_memory::poison_hit> gm_memory::poison_hits(ps_t from, ps_t to) co
 
 bool gm_memory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
     const uint64_t addr = trans.get_address();
-    if (addr >= m_p.capacity) return false;
+    if (addr >= m_p.capacity) {  // denied: the range says where DMI does not exist
+        dmi.set_start_address(m_p.capacity);
+        dmi.set_end_address(~sc_dt::uint64{0});
+        return false;
+    }
     const uint64_t base = addr / page_bytes * page_bytes;
     dmi.set_dmi_ptr(page(addr / page_bytes));
     dmi.set_start_address(base);

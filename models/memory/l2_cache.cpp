@@ -1,12 +1,15 @@
 #include "models/memory/l2_cache.h"
 
+#include "models/memory/tlm_checks.h"
+
 namespace npusim::models {
 
-l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p)
+l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64_t capacity)
     : model_base(nm),
       target_socket("target_socket"),
       gm_socket("gm_socket"),
       m_p(p),
+      m_capacity(capacity),
       m_rate(p.bandwidth) {
     m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
     m_pages.resize((m_sets + page_sets - 1) / page_sets);
@@ -31,24 +34,31 @@ bool l2_cache::touch(uint64_t line) {
     ++m_use_clock;
     for (uint32_t i = 0; i < m_p.ways; ++i)
         if (tags[i] == line) {
+            m_undo.push_back({&tags[i], &age[i], tags[i], age[i]});
             age[i] = m_use_clock;
             return true;
         }
     uint32_t victim = 0;  // least recently used (never-used ways have age 0)
     for (uint32_t i = 1; i < m_p.ways; ++i)
         if (age[i] < age[victim]) victim = i;
+    m_undo.push_back({&tags[victim], &age[victim], tags[victim], age[victim]});
     tags[victim] = line;
     age[victim] = m_use_clock;
     return false;
 }
 
 void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    // GM's checks before any lookup: a hit answers what GM would, a rejected access touches
+    // no line.
+    if (!check_access(trans, m_capacity)) return;
     const uint64_t addr = trans.get_address();
     const uint64_t len = trans.get_data_length();
     const bool is_write = trans.is_write();
-    bool all_hit = true;
+    const bool timing_only = trans.get_command() == tlm::TLM_IGNORE_COMMAND;
+    bool all_hit = !timing_only;
     uint64_t hits = 0, misses = 0;
-    if (len > 0 && (trans.is_read() || is_write)) {
+    m_undo.clear();
+    if (!timing_only) {
         for (uint64_t line = addr / m_p.line_bytes; line <= (addr + len - 1) / m_p.line_bytes;
              ++line) {
             const bool hit = touch(line);
@@ -56,8 +66,6 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
             all_hit &= hit;
         }
     }
-    m_hits += hits;
-    m_misses += misses;
     const ps_t now = now_ps();
     const ps_t arrival = now + time_to_ps(delay);
     const ps_t occ = m_rate.occupancy(len);
@@ -75,13 +83,21 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
         // Misses and write-through go to GM; the burst streams through L2 as it returns.
         sc_core::sc_time gm_delay = ps_to_time(arrival - now);
         gm_socket->b_transport(trans, gm_delay);
-        if (trans.is_response_error()) return;
+        if (trans.is_response_error()) {  // GM said no: keep no line this access allocated
+            for (auto it = m_undo.rbegin(); it != m_undo.rend(); ++it) {
+                *it->tag = it->old_tag;
+                *it->age = it->old_age;
+            }
+            return;
+        }
         const ps_t gm_done = now + time_to_ps(gm_delay);
         delay = ps_to_time(std::max(gm_done, start + occ) + m_p.miss_latency_ps - now);
     }
+    m_hits += hits;
+    m_misses += misses;
     m_hit_count.add(start, static_cast<int64_t>(hits));
     m_miss_count.add(start, static_cast<int64_t>(misses));
-    (is_write ? m_write_bytes : m_read_bytes) += len;
+    if (!timing_only) (is_write ? m_write_bytes : m_read_bytes) += len;
 }
 
 unsigned int l2_cache::transport_dbg(tlm::tlm_generic_payload& trans) {

@@ -17,12 +17,18 @@ namespace npusim::models {
 /// @brief Shared set-associative L2 in front of GM, LRU replacement, write-through with
 /// allocate. It keeps tags only: data always lives in GM, so a hit is fetched from GM through
 /// the debug interface and costs only L2 time.
+///
+/// As a target it answers what GM answers (the checks of tlm_checks.h against `capacity`)
+/// before it looks a line up, so a hit and a miss get the same response status and a rejected
+/// access allocates nothing; a write GM rejects after the lookup is rolled back. An IGNORE
+/// access (timing only) passes through to GM without a lookup.
 class l2_cache : public model_base {
   public:
     tlm_utils::simple_target_socket<l2_cache> target_socket;
     tlm_utils::simple_initiator_socket<l2_cache> gm_socket;
 
-    l2_cache(const sc_core::sc_module_name& nm, const l2_params& p);
+    /// `capacity`: bytes of GM behind the cache (the addresses it accepts).
+    l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64_t capacity);
 
     uint64_t hits() const { return m_hits; }
     uint64_t misses() const { return m_misses; }
@@ -33,7 +39,13 @@ class l2_cache : public model_base {
     unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
-    /// Looks a line up, allocating it on a miss (LRU victim). Returns true on a hit.
+    /// A way's state before a lookup changed it, to undo the lookups of a rejected access.
+    struct undo_entry {
+        uint64_t *tag, *age;
+        uint64_t old_tag, old_age;
+    };
+    /// Looks a line up, allocating it on a miss (LRU victim); records what it changed in
+    /// m_undo. Returns true on a hit.
     bool touch(uint64_t line);
     void on_trace_attached() override;
 
@@ -45,7 +57,9 @@ class l2_cache : public model_base {
     };
 
     l2_params m_p;
+    uint64_t m_capacity;
     uint64_t m_sets;
+    std::vector<undo_entry> m_undo;
     std::vector<std::unique_ptr<set_page>> m_pages;
     uint64_t m_use_clock = 0;
     calendar m_port;

@@ -86,8 +86,12 @@ unsigned int local_buffer::transport_dbg(int, tlm::tlm_generic_payload& trans) {
     return static_cast<unsigned int>(len);
 }
 
-bool local_buffer::get_direct_mem_ptr(int, tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) {
-    if (m_p.size == 0) return false;
+bool local_buffer::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+    if (trans.get_address() >= m_p.size) {  // past the end: nothing to point at
+        dmi.set_start_address(m_p.size);
+        dmi.set_end_address(~sc_dt::uint64{0});
+        return false;
+    }
     dmi.set_dmi_ptr(m_data.get());
     dmi.set_start_address(0);
     dmi.set_end_address(m_p.size - 1);

@@ -84,20 +84,35 @@ bool router::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_d
     const uint64_t addr = trans.get_address();
     unsigned port = 0;
     const region* r = decode(addr, port);
-    if (!r) return false;
+    if (!r) {  // denied over the unmapped gap around the address
+        uint64_t lo = 0, hi = ~uint64_t{0};
+        for (const region& m : m_map) {
+            if (m.base > addr)
+                hi = std::min(hi, m.base - 1);
+            else if (m.base + (m.size - 1) < addr)
+                lo = std::max(lo, m.base + m.size);
+        }
+        dmi.set_start_address(lo);
+        dmi.set_end_address(hi);
+        return false;
+    }
     trans.set_address(addr - r->base);
     const bool ok = initiator_socket[port]->get_direct_mem_ptr(trans, dmi);
     trans.set_address(addr);
-    // Back to the initiator's address view, clipped to the region.
-    dmi.set_start_address(dmi.get_start_address() + r->base);
-    dmi.set_end_address(std::min<uint64_t>(dmi.get_end_address() + r->base, r->base + r->size - 1));
+    // Back to the initiator's address view: clip to the region in target offsets first (a
+    // target may answer up to the end of its address space), then add the base.
+    const uint64_t last = r->size - 1;
+    dmi.set_start_address(r->base + std::min<uint64_t>(dmi.get_start_address(), last));
+    dmi.set_end_address(r->base + std::min<uint64_t>(dmi.get_end_address(), last));
     return ok;
 }
 
 void router::invalidate_dmi(int port, sc_dt::uint64 start, sc_dt::uint64 end) {
     const region& r = m_map.at(static_cast<size_t>(port));
+    if (start > r.size - 1 || start > end) return;  // nothing of the region
+    const uint64_t from = r.base + start, to = r.base + std::min<uint64_t>(end, r.size - 1);
     for (unsigned i = 0; i < target_socket.size(); ++i)
-        target_socket[i]->invalidate_direct_mem_ptr(start + r.base, end + r.base);
+        target_socket[i]->invalidate_direct_mem_ptr(from, to);
 }
 
 void router::visit_stats(const stats_fn& fn) const {

@@ -7,10 +7,12 @@
 namespace npusim::models {
 
 /// @brief Validates command, byte enables and streaming width, and that [addr, addr+len) lies in
-/// [0, size). Sets the response status and returns false on any violation. `allow_ignore`
-/// accepts TLM_IGNORE_COMMAND (a timing-only access that moves no data).
-inline bool check_access(tlm::tlm_generic_payload& trans, uint64_t size,
-                         bool allow_ignore = false) {
+/// [0, size). Sets the response status and returns false on any violation, one status per class
+/// (docs/tlm-contract.md): an unknown command COMMAND_ERROR, an empty or out-of-range access
+/// ADDRESS_ERROR, byte enables BYTE_ENABLE_ERROR, a streaming width below the length
+/// BURST_ERROR. `allow_ignore` accepts TLM_IGNORE_COMMAND, which every npusim memory target
+/// treats as a timing-only access: checked and timed like a read, no data moved.
+inline bool check_access(tlm::tlm_generic_payload& trans, uint64_t size, bool allow_ignore = true) {
     const tlm::tlm_command cmd = trans.get_command();
     if (cmd != tlm::TLM_READ_COMMAND && cmd != tlm::TLM_WRITE_COMMAND &&
         !(allow_ignore && cmd == tlm::TLM_IGNORE_COMMAND)) {

@@ -7,8 +7,8 @@
 
 #include <stdexcept>
 
+#include "models/common/host_buffer.h"
 #include "models/common/model_fault.h"
-#include "platform/host_buffer.h"
 
 namespace npusim::platform {
 
@@ -61,7 +61,7 @@ std::string run_dma_stream(chip& c, const dma_stream_options& opt, std::vector<o
     // Inputs: a deterministic pattern per core, sent over the host link.
     // Timing only: no bytes are stored, so the host buffers stay untouched zero mappings.
     const bool functional = c.config().gm.functional;
-    host_buffer input(uint64_t(ncores) * region);
+    models::host_buffer input(uint64_t(ncores) * region);
     uint32_t x = 2463534242u;
     for (unsigned i = 0; i < ncores && functional; ++i)
         for (uint64_t b = 0; b < n; ++b) {
@@ -115,7 +115,7 @@ std::string run_dma_stream(chip& c, const dma_stream_options& opt, std::vector<o
     ops.insert(ops.end(), core_ops.begin(), core_ops.end());
     if (!fault.empty()) throw models::model_fault("dma_stream", 0, "", fault);
 
-    host_buffer output(input.size());
+    models::host_buffer output(input.size());
     const models::ps_t d2h0 = models::now_ps();
     uint64_t d2h_bytes = 0;
     for (unsigned i = 0; i < ncores; ++i) {

@@ -17,7 +17,7 @@ local_buffer::local_buffer(const sc_core::sc_module_name& nm, mem_space space,
       m_period(clock_period_ps),
       m_functional(functional),
       m_bank_bytes(std::max<uint64_t>(1, p.size / std::max<uint32_t>(1, p.banks))),
-      m_data(static_cast<uint8_t*>(std::calloc(std::max<uint64_t>(1, p.size), 1)), std::free),
+      m_data(p.size),
       m_banks(std::max<uint32_t>(1, p.banks)) {
     if ((m_bank_bytes & (m_bank_bytes - 1)) == 0)
         while ((uint64_t{1} << m_bank_shift) < m_bank_bytes) ++m_bank_shift;
@@ -43,9 +43,9 @@ void local_buffer::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
 
     if (timing_only) {
     } else if (write) {
-        if (m_functional) std::memcpy(m_data.get() + addr, trans.get_data_ptr(), len);
+        if (m_functional) std::memcpy(m_data.data() + addr, trans.get_data_ptr(), len);
     } else {
-        if (m_functional) std::memcpy(trans.get_data_ptr(), m_data.get() + addr, len);
+        if (m_functional) std::memcpy(trans.get_data_ptr(), m_data.data() + addr, len);
     }
     trans.set_dmi_allowed(true);
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -78,9 +78,9 @@ unsigned int local_buffer::transport_dbg(int, tlm::tlm_generic_payload& trans) {
     if (addr >= m_p.size) return 0;
     const uint64_t len = std::min<uint64_t>(trans.get_data_length(), m_p.size - addr);
     if (trans.is_write())
-        std::memcpy(m_data.get() + addr, trans.get_data_ptr(), len);
+        std::memcpy(m_data.data() + addr, trans.get_data_ptr(), len);
     else if (trans.is_read())
-        std::memcpy(trans.get_data_ptr(), m_data.get() + addr, len);
+        std::memcpy(trans.get_data_ptr(), m_data.data() + addr, len);
     else
         return 0;
     return static_cast<unsigned int>(len);
@@ -92,7 +92,7 @@ bool local_buffer::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm:
         dmi.set_end_address(~sc_dt::uint64{0});
         return false;
     }
-    dmi.set_dmi_ptr(m_data.get());
+    dmi.set_dmi_ptr(m_data.data());
     dmi.set_start_address(0);
     dmi.set_end_address(m_p.size - 1);
     dmi.allow_read_write();

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "models/common/host_buffer.h"
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
 #include "models/params.h"
@@ -26,7 +27,7 @@ class local_buffer : public model_base {
 
     mem_space space() const { return m_space; }
     const buffer_params& params() const { return m_p; }
-    uint8_t* data() { return m_data.get(); }
+    uint8_t* data() { return m_data.data(); }
     uint64_t size() const { return m_p.size; }
     uint64_t bank_conflicts() const { return m_conflicts; }
     /// @brief Books the banks an access of len bytes at addr touches, from `arrival` on, and
@@ -48,8 +49,7 @@ class local_buffer : public model_base {
     uint64_t m_bank_bytes;
     unsigned m_bank_shift = 0;    // log2(bank bytes) when a power of two (shift 0: divide)
     uint64_t m_bank_bpc_int = 0;  // bank bytes per cycle when whole (0: use floating point)
-    // calloc: zeroed pages the OS maps on first touch, so untouched buffers cost nothing.
-    std::unique_ptr<uint8_t, void (*)(void*)> m_data;
+    host_buffer m_data;  ///< zero until touched: a timing-only run never faults it in
     std::vector<calendar> m_banks;
     uint64_t m_read_bytes = 0, m_write_bytes = 0, m_conflicts = 0;
 };

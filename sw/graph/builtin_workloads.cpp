@@ -7,10 +7,10 @@
 #include <random>
 #include <stdexcept>
 
+#include "models/common/host_buffer.h"
 #include "models/core/dtype.h"
 #include "models/core/fractal_layout.h"
 #include "platform/config/config_error.h"
-#include "platform/host_buffer.h"
 #include "sw/kernel/launch.h"
 #include "sw/kernel/reference_kernels.h"
 #include "sw/runtime/context.h"
@@ -39,7 +39,7 @@ class halves {
     uint64_t size() const { return m_buf.size() / 2; }
 
   private:
-    platform::host_buffer m_buf;
+    models::host_buffer m_buf;
 };
 
 uint64_t place(uint64_t& next, uint64_t bytes) {

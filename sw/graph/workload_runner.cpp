@@ -6,8 +6,8 @@
 #include <map>
 #include <random>
 
+#include "models/common/host_buffer.h"
 #include "platform/config/config_error.h"
-#include "platform/host_buffer.h"
 #include "sw/runtime/context.h"
 
 namespace npusim::graph {
@@ -170,7 +170,7 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
     for (const auto& t : w.tensors)
         if (t.init != tensor_init::none && from_zeros(t))
             largest = std::max(largest, desc_of(t).elements() * models::dtype_size(t.type));
-    platform::host_buffer zeros(largest);
+    models::host_buffer zeros(largest);
     auto release = [&](const std::string& n, tensor_state& ts) {
         if (kept(n)) chip.gm().keep(ts.addr, desc_of(w.tensor(n)).storage_bytes(), false);
         ok(ctx.free(ts.addr));

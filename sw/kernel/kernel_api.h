@@ -231,7 +231,8 @@ class kernel_context {
 
     // --- scalar ---
     /// @brief One element of a GM tensor, read by the scalar unit (GlobalTensor::GetValue)
-    /// once the pipes that write GM have drained. Zero on a timing-only chip.
+    /// once the pipes that write GM have drained. On a timing-only chip, the kept bytes of a
+    /// control tensor (gather's indices), zero elsewhere.
     /// @throws model_fault if the element is outside GM.
     template <class T>
     T get_value(global_tensor<T> t, uint64_t index) {

@@ -105,7 +105,8 @@ BOOST_AUTO_TEST_CASE(gather_index_out_of_range_faults) {
                         r.failure);
 }
 
-// Timing-only chips keep no data: indices read as 0 and the kernel still runs.
+// Timing-only chips keep the indices (a control input), nothing else: the kernel runs, and an
+// index out of range faults as in functional mode (zeros in its place would not; next case).
 BOOST_AUTO_TEST_CASE(gather_timing_only) {
     auto cfg = platform::load_platform("ascend910b1");
     cfg.set_timing_only();
@@ -117,6 +118,19 @@ BOOST_AUTO_TEST_CASE(gather_timing_only) {
                           "  o: {shape: [300, 64], dtype: fp16}\n"
                           "ops:\n  - {op: gather, inputs: [t, i], outputs: [o]}\n");
     BOOST_CHECK_EQUAL(r.failure, "");
+}
+
+BOOST_AUTO_TEST_CASE(gather_timing_only_faults_on_a_bad_index) {
+    auto cfg = platform::load_platform("tiny");
+    cfg.set_timing_only();
+    const auto bad = test::run_checked(cfg,
+                                       "schema: npusim.workload/1\ntensors:\n"
+                                       "  t: {shape: [1, 8], dtype: fp16, init: random}\n"
+                                       "  i: {shape: [3], dtype: int32, init: ones}\n"
+                                       "  o: {shape: [3, 8], dtype: fp16}\n"
+                                       "ops:\n  - {op: gather, inputs: [t, i], outputs: [o]}\n");
+    BOOST_CHECK_MESSAGE(test::contains(bad.failure, "gather: indices[0] = 1 is outside 0..0"),
+                        bad.failure);
 }
 
 // Full [S, D] tables (fp16, and D/2 = 65 over a repeat) and half [S, D/2] tables (fp32).

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <new>
 
-namespace npusim::platform {
+namespace npusim::models {
 
-/// @brief Host bytes that read as zero and cost nothing until touched: an anonymous mapping,
+/// @brief Bytes that read as zero and cost nothing until touched: an anonymous mapping,
 /// which the OS backs with zeroed frames only where it is written. A timing-only run uses one
 /// as the source or destination of copies whose bytes nobody looks at, so they cost neither a
 /// memset nor page faults (a std::vector would clear every byte up front).
@@ -36,4 +36,4 @@ class host_buffer {
     uint8_t m_empty = 0;
 };
 
-}  // namespace npusim::platform
+}  // namespace npusim::models

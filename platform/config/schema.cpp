@@ -95,9 +95,15 @@ std::vector<key_spec> build() {
             std::string(dt) + " fractal depth (K0)");
         add(p + ".n", vk::integer, "16", 1, 256, std::string(dt) + " fractal columns (N0)");
     }
-    add("cube.overhead_cycles", vk::cycles, "8", 0, 1e6, "fixed cost of every mmad");
-    add("vector.overhead_cycles", vk::cycles, "4", 0, 1e6,
-        "fixed cost of every vector instruction");
+    add("cube.issue_cycles", vk::cycles, "4", 1, 1e6,
+        "issue floor: an mmad holds the M pipe for max(this, its fractal count) cycles");
+    add("cube.latency", vk::cycles, "8", 0, 1e6,
+        "cycles from an mmad's issue end to its result in L0C (flags and barriers wait)");
+    add("vector.issue_cycles", vk::cycles, "4", 1, 1e6,
+        "issue floor: a vector instruction holds the V pipe for max(this, repeats x cycles per "
+        "repeat) cycles");
+    add("vector.latency", vk::cycles, "4", 0, 1e6,
+        "cycles from a vector instruction's issue end to its result in UB");
     for (auto [cls, def] : {std::pair{"simple", "1"},
                             {"activation", "2"},
                             {"transcendental", "4"},
@@ -192,6 +198,22 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 const std::vector<key_spec>& platform_schema() {
     static const std::vector<key_spec> schema = build();
     return schema;
+}
+
+const removed_key* find_removed_key(const std::string& path) {
+    static const removed_key removed[] = {
+        {"cube.overhead_cycles",
+         "was removed: an mmad now costs max(cube.issue_cycles, fractals) of issue plus "
+         "cube.latency",
+         "set cube.issue_cycles and cube.latency instead"},
+        {"vector.overhead_cycles",
+         "was removed: a vector instruction now costs max(vector.issue_cycles, work) of issue "
+         "plus vector.latency",
+         "set vector.issue_cycles and vector.latency instead"},
+    };
+    for (auto& r : removed)
+        if (path == r.path) return &r;
+    return nullptr;
 }
 
 const key_spec* find_key(const std::string& path) {

@@ -22,6 +22,16 @@ struct key_spec {
     std::string doc;
 };
 
+/// @brief A key that existed in an earlier version of the schema: setting it is an error that
+/// says what replaced it.
+struct removed_key {
+    const char* path;
+    const char* what;  ///< why it is gone
+    const char* fix;   ///< what to set instead
+};
+
+/// @brief The removed key of a dotted path, or nullptr.
+const removed_key* find_removed_key(const std::string& path);
 /// @brief All keys, in documentation order.
 const std::vector<key_spec>& platform_schema();
 /// @brief The spec of a dotted path, or nullptr.

@@ -111,7 +111,9 @@ struct fractal {
 /// @brief Cube unit parameters.
 struct cube_params {
     fractal fp16, bf16, int8{16, 32, 16};
-    uint32_t overhead_cycles = 0;  ///< fixed cost of every mmad
+    /// Issue floor: an mmad holds the M pipe for max(issue_cycles, its fractal count) cycles.
+    uint32_t issue_cycles = 1;
+    uint32_t latency_cycles = 0;  ///< from the end of its issue to its result in L0C
     const fractal& of(dtype t) const {
         return t == dtype::int8 ? int8 : t == dtype::bf16 ? bf16 : fp16;
     }
@@ -119,9 +121,15 @@ struct cube_params {
 
 /// @brief Costs of vector instructions, from the platform config.
 struct vector_costs {
-    uint32_t overhead_cycles = 0;
+    /// Issue floor: an instruction holds the V pipe for max(issue_cycles, its work) cycles.
+    uint32_t issue_cycles = 1;
+    uint32_t latency_cycles = 0;  ///< from the end of its issue to its result in UB
     double cycles_per_repeat[5] = {1, 2, 4, 2, 1};  ///< indexed by vec_class
 };
+
+/// @brief Default pipe look-ahead (1 us): long enough that a pipe waits about once per
+/// microsecond of its own work, short enough that other processes see its effects promptly.
+inline constexpr uint64_t k_lookahead_ps = 1'000'000;
 
 /// @brief Everything one core needs to be built.
 struct core_params {
@@ -137,8 +145,9 @@ struct core_params {
     vector_costs vector;
     uint32_t event_ids = 8;  ///< set_flag/wait_flag ids per pipe pair
     bool functional = true;  ///< false: timing only, no arithmetic and no data copies
-    /// How far ahead of simulated time an engine or pipe may book (a simulation setting).
-    uint64_t lookahead_ps = 1000000;
+    /// How far ahead of simulated time an engine or pipe may book, and a pipe's local time may
+    /// run (loosely-timed decoupling; a simulation setting, not hardware).
+    uint64_t lookahead_ps = k_lookahead_ps;
     const buffer_params& buffer(mem_space s) const { return buffers[static_cast<size_t>(s)]; }
     const path_params& path(mem_space src, mem_space dst) const {
         return paths[static_cast<size_t>(src)][static_cast<size_t>(dst)];

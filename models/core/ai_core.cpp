@@ -75,7 +75,8 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
     }
     for (pipe_id pid : pipes_of(p.kind)) {
         const std::string nm_p = lower(to_string(pid));
-        m_pipes.push_back(std::make_unique<pipe>(nm_p.c_str(), pid, p.dma.queue_depth, *this));
+        m_pipes.push_back(
+            std::make_unique<pipe>(nm_p.c_str(), pid, p.dma.queue_depth, p.lookahead_ps, *this));
         // An engine exists for a pipe that owns at least one path present on this core.
         auto engine = std::make_unique<dma_engine>((nm_p + "_dma").c_str(), pid, m_p);
         bool any = false;
@@ -185,6 +186,7 @@ void ai_core::barrier_all() {
 }
 
 void ai_core::read_global(uint64_t addr, void* data, unsigned bytes) {
+    // Their writes must have completed (not only issued) before GM is read.
     m_scalar_waiting = "MTE3/FIX to drain before a scalar GM read";
     for (pipe_id id : {pipe_id::MTE3, pipe_id::FIX})
         if (pipe* p = get_pipe(id)) p->wait_idle();
@@ -260,7 +262,7 @@ uint8_t& ai_core::flag(pipe_id src, pipe_id dst, uint32_t id) {
     return m_flags[(size_t(src) * k_pipe_slots + size_t(dst)) * m_p.event_ids + id];
 }
 
-bool ai_core::flag_op_exec(pipe& p, const flag_op& f) {
+exec_result ai_core::flag_op_exec(pipe& p, const flag_op& f, ps_t start) {
     const pipe_id here = f.set ? f.src : f.dst;
     if (here != p.id())
         raise(p.name(), f, p.id(),
@@ -276,10 +278,14 @@ bool ai_core::flag_op_exec(pipe& p, const flag_op& f) {
                   " pipe on this core");
     uint8_t& bit = flag(f.src, f.dst, f.id);
     if (f.set) {
-        bit = 1;  // one bit: a second set before the wait is lost, as in hardware
+        // Sets once the pipe's earlier work has completed; the pipe holds until then.
+        const ps_t t = std::max(start, p.complete());
+        p.sync_to(t);  // another pipe observes the flag: simulation time must be there
+        bit = 1;       // one bit: a second set before the wait is lost, as in hardware
         m_flag_changed.notify(sc_core::SC_ZERO_TIME);
-        return false;
+        return {false, t, t};
     }
+    p.sync_to(start);
     if (!bit) {
         p.set_waiting(std::string("flag ") + to_string(f.src) + "->" + to_string(f.dst) + " id " +
                       std::to_string(f.id));
@@ -287,10 +293,10 @@ bool ai_core::flag_op_exec(pipe& p, const flag_op& f) {
         p.set_waiting("");
     }
     bit = 0;
-    return false;
+    return {false, now_ps(), now_ps()};
 }
 
-bool ai_core::cross_flag_exec(pipe& p, const cross_flag_op& f) {
+exec_result ai_core::cross_flag_exec(pipe& p, const cross_flag_op& f, ps_t start) {
     if (f.id >= cross_flag_ids)
         raise(p.name(), f, p.id(),
               "cross-core flag id " + std::to_string(f.id) + " out of range 0.." +
@@ -298,6 +304,8 @@ bool ai_core::cross_flag_exec(pipe& p, const cross_flag_op& f) {
     if (m_partners.empty())
         raise(p.name(), f, p.id(), "cross-core flags need a split chip (no partner cores)");
     if (f.set) {
+        const ps_t t = std::max(start, p.complete());
+        p.sync_to(t);
         for (ai_core* c : m_partners) {
             if (c->m_cross_flags[f.id] >= cross_flag_max)
                 raise(p.name(), f, p.id(),
@@ -306,54 +314,91 @@ bool ai_core::cross_flag_exec(pipe& p, const cross_flag_op& f) {
             ++c->m_cross_flags[f.id];
             c->m_cross_changed.notify(sc_core::SC_ZERO_TIME);
         }
-        return false;
+        return {false, t, t};
     }
+    p.sync_to(start);
     if (m_cross_flags[f.id] == 0) {
         p.set_waiting("cross-core flag id " + std::to_string(f.id));
         while (m_cross_flags[f.id] == 0 && !m_aborted) sc_core::wait(m_cross_changed);
         p.set_waiting("");
     }
     if (m_cross_flags[f.id] > 0) --m_cross_flags[f.id];
-    return false;
+    return {false, now_ps(), now_ps()};
 }
 
-bool ai_core::execute(pipe& p, const instruction& ins) {
-    if (m_aborted) return false;
-    return std::visit(
-        overloaded{
-            [&](const dma_request& r) {
-                dma_engine* e = engine(p.id());
-                if (!e) raise(p.name(), ins, p.id(), "this pipe has no DMA engine");
-                const dma_engine::timing t = e->execute(r, now_ps());
-                sc_core::wait(ps_to_time(t.complete - now_ps()));
-                return true;
-            },
-            [&](const mmad_op& op) {
-                if (p.id() != pipe_id::M) raise(p.name(), ins, p.id(), "mmad runs in the M pipe");
-                auto* a = buffer(mem_space::l0a);
-                auto* b = buffer(mem_space::l0b);
-                auto* c = buffer(mem_space::l0c);
-                if (!a || !b || !c) raise(p.name(), ins, p.id(), "this core has no cube buffers");
-                auto* bt = buffer(mem_space::bt);
-                m_cube.execute(op, a->data(), a->size(), b->data(), b->size(), c->data(), c->size(),
-                               m_p.functional, bt ? bt->data() : nullptr, bt ? bt->size() : 0);
-                sc_core::wait(ps_to_time(m_cube.cycles(op) * m_period));
-                return true;
-            },
-            [&](const vector_op& op) {
-                if (p.id() != pipe_id::V)
-                    raise(p.name(), ins, p.id(), "vector instructions run in the V pipe");
-                auto* ub = buffer(mem_space::ub);
-                if (!ub) raise(p.name(), ins, p.id(), "this core has no UB");
-                m_vector.execute(op, ub->data(), m_p.functional);
-                sc_core::wait(ps_to_time(m_vector.cycles(op) * m_period));
-                return true;
-            },
-            [&](const flag_op& f) { return flag_op_exec(p, f); },
-            [&](const cross_flag_op& f) { return cross_flag_exec(p, f); },
-            [&](const barrier_op&) { return false; },  // in-order pipes: earlier work is done
-        },
-        ins);
+// Bank timing of the core's own units: every operand books the banks it touches at the
+// instruction's ready time, for the banks' time for its bytes but at most the instruction's
+// issue occupancy (the buffers feed their unit at its rate; a DMA sees the banks busy). The
+// sources must have their banks before the instruction starts: start = the latest grant of a
+// read, later than ready on a bank conflict. Destination writes are booked and counted but
+// delay nothing (results stream out as the instruction runs), so an in-place instruction does
+// not conflict with itself; an accumulating mmad's L0C read-modify-write is one booking.
+exec_result ai_core::mmad_exec(pipe& p, const mmad_op& op, ps_t ready) {
+    if (p.id() != pipe_id::M) raise(p.name(), op, p.id(), "mmad runs in the M pipe");
+    auto* a = buffer(mem_space::l0a);
+    auto* b = buffer(mem_space::l0b);
+    auto* c = buffer(mem_space::l0c);
+    if (!a || !b || !c) raise(p.name(), op, p.id(), "this core has no cube buffers");
+    auto* bt = buffer(mem_space::bt);
+    m_cube.execute(op, a->data(), a->size(), b->data(), b->size(), c->data(), c->size(),
+                   m_p.functional, bt ? bt->data() : nullptr, bt ? bt->size() : 0);
+    const mmad_footprint fp = m_cube.footprint(op);
+    const ps_t occ = std::max<uint64_t>(m_p.cube.issue_cycles, m_cube.work_cycles(op)) * m_period;
+    ps_t start = ready;
+    start = std::max(start, a->book_unit(op.a, fp.a, fp.a, 0, ready, occ));
+    start = std::max(start, b->book_unit(op.b, fp.b, fp.b, 0, ready, occ));
+    if (op.accumulate)
+        start = std::max(start, c->book_unit(op.c, fp.c, fp.c, fp.c, ready, occ));
+    else
+        c->book_unit(op.c, fp.c, 0, fp.c, ready, occ);
+    if (op.bias_table && bt)
+        start = std::max(start, bt->book_unit(op.bt, fp.bias, fp.bias, 0, ready, occ));
+    const ps_t issue_end = start + occ;
+    return {true, issue_end, issue_end + m_p.cube.latency_cycles * m_period};
+}
+
+exec_result ai_core::vector_exec(pipe& p, const vector_op& op, ps_t ready) {
+    if (p.id() != pipe_id::V) raise(p.name(), op, p.id(), "vector instructions run in the V pipe");
+    auto* ub = buffer(mem_space::ub);
+    if (!ub) raise(p.name(), op, p.id(), "this core has no UB");
+    vector_footprint fp;
+    m_vector.execute(op, ub->data(), m_p.functional, &fp);
+    const ps_t occ =
+        std::max<uint64_t>(m_p.vector.issue_cycles, m_vector.work_cycles(op)) * m_period;
+    ps_t start = ready;
+    for (unsigned i = 0; i < fp.n_reads; ++i) {
+        const auto& r = fp.reads[i];
+        start = std::max(start, ub->book_unit(r.addr, r.len, r.len, 0, ready, occ));
+    }
+    ub->book_unit(fp.write.addr, fp.write.len, 0, fp.write.len, ready, occ);
+    const ps_t issue_end = start + occ;
+    return {true, issue_end, issue_end + m_p.vector.latency_cycles * m_period};
+}
+
+exec_result ai_core::execute(pipe& p, const instruction& ins, ps_t start) {
+    if (m_aborted) return {false, start, start};
+    return std::visit(overloaded{
+                          [&](const dma_request& r) -> exec_result {
+                              dma_engine* e = engine(p.id());
+                              if (!e) raise(p.name(), ins, p.id(), "this pipe has no DMA engine");
+                              // The engine books its bursts from the pipe's local time and
+                              // waits only when they run past the look-ahead.
+                              const dma_engine::timing t =
+                                  e->execute(r, std::max(start, now_ps()));
+                              return {true, t.issue_end, t.complete};
+                          },
+                          [&](const mmad_op& op) { return mmad_exec(p, op, start); },
+                          [&](const vector_op& op) { return vector_exec(p, op, start); },
+                          [&](const flag_op& f) { return flag_op_exec(p, f, start); },
+                          [&](const cross_flag_op& f) { return cross_flag_exec(p, f, start); },
+                          [&](const barrier_op&) -> exec_result {
+                              // PipeBarrier<pipe>: the pipe's earlier work completes before
+                              // anything later.
+                              const ps_t t = std::max(start, p.complete());
+                              return {false, t, t};
+                          },
+                      },
+                      ins);
 }
 
 void ai_core::on_fault(pipe& p, const std::string& what) {

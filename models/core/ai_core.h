@@ -89,15 +89,17 @@ class ai_core : public model_base, public pipe_executor {
     void attach_trace_all(trace_sink* sink);
 
     // pipe_executor
-    bool execute(pipe& p, const instruction& ins) override;
+    exec_result execute(pipe& p, const instruction& ins, ps_t start) override;
     void on_fault(pipe& p, const std::string& what) override;
 
   private:
     void scalar_thread();
     void raise(const std::string& unit, const instruction& ins, pipe_id p,
                const std::string& what) const;
-    bool flag_op_exec(pipe& p, const flag_op& f);
-    bool cross_flag_exec(pipe& p, const cross_flag_op& f);
+    exec_result flag_op_exec(pipe& p, const flag_op& f, ps_t start);
+    exec_result cross_flag_exec(pipe& p, const cross_flag_op& f, ps_t start);
+    exec_result mmad_exec(pipe& p, const mmad_op& op, ps_t start);
+    exec_result vector_exec(pipe& p, const vector_op& op, ps_t start);
     uint8_t& flag(pipe_id src, pipe_id dst, uint32_t id);
 
     unsigned m_id;

@@ -23,10 +23,16 @@ inline uint16_t load16(const uint8_t* p, uint64_t i) {
 
 cube_unit::cube_unit(std::string name, const cube_params& p) : m_name(std::move(name)), m_p(p) {}
 
-uint64_t cube_unit::cycles(const mmad_op& op) const {
+uint64_t cube_unit::work_cycles(const mmad_op& op) const {
     const fractal& f = m_p.of(op.in_type);
-    return uint64_t((op.m + f.m - 1) / f.m) * ((op.k + f.k - 1) / f.k) * ((op.n + f.n - 1) / f.n) +
-           m_p.overhead_cycles;
+    return uint64_t((op.m + f.m - 1) / f.m) * ((op.k + f.k - 1) / f.k) * ((op.n + f.n - 1) / f.n);
+}
+
+mmad_footprint cube_unit::footprint(const mmad_op& op) const {
+    const fractal& f = m_p.of(op.in_type);
+    const uint64_t e = dtype_size(op.in_type);
+    const uint64_t mp = round_up(op.m, 16), kp = round_up(op.k, f.k), np = round_up(op.n, 16);
+    return {mp * kp * e, kp * np * e, mp * np * 4, np * 4};
 }
 
 void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint8_t* l0b,
@@ -41,8 +47,8 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
     if (op.m == 0 || op.k == 0 || op.n == 0 || op.m > 4095 || op.k > 4095 || op.n > 4095)
         fail(0, "m, k and n must be in 1..4095");
     const fractal& f = m_p.of(op.in_type);
-    const uint64_t e = dtype_size(op.in_type);
     const uint64_t mp = round_up(op.m, 16), kp = round_up(op.k, f.k), np = round_up(op.n, 16);
+    const mmad_footprint fp = footprint(op);
     auto check = [&](const char* what, uint64_t addr, uint64_t bytes, uint64_t size,
                      uint64_t align) {
         char msg[200];
@@ -59,12 +65,12 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
             fail(addr, msg);
         }
     };
-    check("L0A", op.a, mp * kp * e, l0a_size, 512);
-    check("L0B", op.b, kp * np * e, l0b_size, 512);
-    check("L0C", op.c, mp * np * 4, l0c_size, 64);
+    check("L0A", op.a, fp.a, l0a_size, 512);
+    check("L0B", op.b, fp.b, l0b_size, 512);
+    check("L0C", op.c, fp.c, l0c_size, 64);
     if (op.bias_table) {
         if (!bt) fail(op.bt, "this core has no bias table (BT)");
-        check("BT", op.bt, np * 4, bt_size, 64);
+        check("BT", op.bt, fp.bias, bt_size, 64);
     }
     if (!functional) return;
 

@@ -8,16 +8,25 @@
 
 namespace npusim::models {
 
-/// @brief The cube unit's arithmetic and cost model (the M pipe does the waiting).
+/// @brief Bytes an mmad's operands occupy in L0A, L0B and L0C (whole fractals), and in BT.
+struct mmad_footprint {
+    uint64_t a = 0, b = 0, c = 0;
+    uint64_t bias = 0;  ///< the BT bias row (fp32/int32 per column)
+};
+
+/// @brief The cube unit's arithmetic and cost model (the M pipe does the timing).
 ///
-/// Cost: ceil(m/M0) * ceil(k/K0) * ceil(n/N0) cycles for the dtype's fractal, plus a fixed
-/// overhead per instruction. Arithmetic unpacks the fractal operands to dense float (or int)
-/// rows and multiplies with a BLAS sgemm (fp16/bf16) or a blocked integer loop (int8).
+/// Work: ceil(m/M0) * ceil(k/K0) * ceil(n/N0) cycles for the dtype's fractal; an mmad holds the
+/// M pipe for max(issue_cycles, work) and completes latency_cycles later. Arithmetic unpacks the
+/// fractal operands to dense float (or int) rows and multiplies with a BLAS sgemm (fp16/bf16) or a
+/// blocked integer loop (int8).
 class cube_unit {
   public:
     cube_unit(std::string name, const cube_params& p);
 
-    uint64_t cycles(const mmad_op& op) const;
+    uint64_t work_cycles(const mmad_op& op) const;
+    /// @brief Operand bytes of an mmad (padded to whole fractals, as execute() checks them).
+    mmad_footprint footprint(const mmad_op& op) const;
     /// @brief Validates operands against the buffer sizes; computes when functional.
     /// @throws model_fault on an unsupported dtype, a shape out of 1..4095, or an operand that
     /// is misaligned or does not fit its buffer.

@@ -4,16 +4,39 @@
 
 namespace npusim::models {
 
-pipe::pipe(const sc_core::sc_module_name& nm, pipe_id id, unsigned depth, pipe_executor& exec)
-    : model_base(nm), m_id(id), m_depth(depth ? depth : 1), m_exec(exec) {
+pipe::pipe(const sc_core::sc_module_name& nm, pipe_id id, unsigned depth, ps_t lookahead_ps,
+           pipe_executor& exec)
+    : model_base(nm),
+      m_id(id),
+      m_depth(depth ? depth : 1),
+      m_lookahead(lookahead_ps),
+      m_exec(exec) {
     SC_HAS_PROCESS(pipe);
     SC_THREAD(run);
 }
 
+size_t pipe::pending_starts() const {
+    const ps_t now = now_ps();
+    while (!m_starts.empty() && m_starts.front() <= now) m_starts.pop_front();
+    return m_starts.size();
+}
+
+bool pipe::full() const {
+    return m_queue.size() + pending_starts() >= m_depth;
+}
+
 void pipe::push(instruction ins) {
-    while (full()) sc_core::wait(m_popped);
-    m_queue.push_back(std::move(ins));
-    m_pushed.notify(sc_core::SC_ZERO_TIME);
+    while (full()) {
+        // A slot frees when a queued instruction is popped or a popped one starts.
+        m_pusher_waits = true;
+        if (!m_starts.empty())
+            sc_core::wait(ps_to_time(m_starts.front() - now_ps()), m_popped);
+        else
+            sc_core::wait(m_popped);
+    }
+    m_pusher_waits = false;
+    m_queue.push_back({std::move(ins), now_ps()});
+    if (m_run_waits) m_pushed.notify(sc_core::SC_ZERO_TIME);
 }
 
 void pipe::wait_idle() {
@@ -22,35 +45,66 @@ void pipe::wait_idle() {
 
 void pipe::drop_queue() {
     m_queue.clear();
+    m_starts.clear();
     m_popped.notify(sc_core::SC_ZERO_TIME);
     if (!m_running) m_went_idle.notify(sc_core::SC_ZERO_TIME);
 }
 
+void pipe::sync_to(ps_t t) {
+    const ps_t now = now_ps();
+    if (t > now) sc_core::wait(ps_to_time(t - now));
+}
+
 void pipe::run() {
     for (;;) {
-        while (m_queue.empty()) sc_core::wait(m_pushed);
-        const instruction ins = std::move(m_queue.front());
-        m_queue.pop_front();
-        m_popped.notify(sc_core::SC_ZERO_TIME);
-        m_running = true;
-        const ps_t t0 = now_ps();
-        m_busy.hold(t0);  // the busy span is reported when the instruction ends
-        bool work = true;
-        try {
-            work = m_exec.execute(*this, ins);
-        } catch (const model_fault& f) {
-            m_exec.on_fault(*this, f.what());
+        if (m_queue.empty()) {
+            m_running = false;
+            while (m_queue.empty()) {
+                const ps_t now = now_ps();
+                if (m_issue_free > now) {
+                    // Ahead of simulation time: instructions pushed meanwhile cannot start
+                    // before issue_free anyway, so they are taken as a batch then.
+                    sc_core::wait(ps_to_time(m_issue_free - now));
+                } else {
+                    m_run_waits = true;
+                    if (m_complete > now) {
+                        sc_core::wait(ps_to_time(m_complete - now), m_pushed);
+                    } else {
+                        m_went_idle.notify(sc_core::SC_ZERO_TIME);
+                        sc_core::wait(m_pushed);
+                    }
+                    m_run_waits = false;
+                }
+            }
+            m_running = true;
         }
-        const ps_t t1 = now_ps();
-        if (work && t1 > t0) {
-            m_busy.set(t0, 1);
-            m_busy.set(t1, 0);
-            m_busy_ps += t1 - t0;
+        entry e = std::move(m_queue.front());
+        m_queue.pop_front();
+        // Not before the pipe is free, nor before the instruction existed; both are at or
+        // after simulation time here (the pipe never sleeps past its issue_free with work).
+        const ps_t start = std::max(m_issue_free, e.pushed);
+        if (start > now_ps()) m_starts.push_back(start);  // holds its queue slot until then
+        if (m_pusher_waits) m_popped.notify(sc_core::SC_ZERO_TIME);
+        m_busy.hold(start);  // an instruction that waits reports its span when it returns
+        exec_result r{false, start, start};
+        try {
+            r = m_exec.execute(*this, e.ins, start);
+        } catch (const model_fault& f) {
+            sync_to(start);  // the fault is seen when the instruction would start
+            m_exec.on_fault(*this, f.what());
+            r = {false, start, start};
+        }
+        if (r.work && r.issue_end > start) {
+            m_busy.set(start, 1);
+            m_busy.set(r.issue_end, 0);
+            m_busy_ps += r.issue_end - start;
         }
         m_busy.hold(trace_sink::no_hold);
+        m_issue_free = std::max(start, r.issue_end);
+        m_complete = std::max(m_complete, r.complete);
         ++m_instructions;
-        m_running = false;
-        if (m_queue.empty()) m_went_idle.notify(sc_core::SC_ZERO_TIME);
+        // Loosely timed: one wait per look-ahead of local time, not one per instruction.
+        if (m_issue_free > now_ps() + m_lookahead) sync_to(m_issue_free);
     }
 }
 

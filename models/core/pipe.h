@@ -14,32 +14,57 @@ namespace npusim::models {
 
 class pipe;
 
-/// @brief What a pipe runs its instructions on (the core): executes one instruction to
-/// completion on the pipe's thread, waiting for its duration.
+/// @brief When an instruction occupied its pipe and when its results are visible (absolute ps).
+struct exec_result {
+    bool work = true;    ///< false for synchronisation (not counted as busy)
+    ps_t issue_end = 0;  ///< the pipe may start its next instruction from here
+    ps_t complete = 0;   ///< its results are visible (flags and barriers wait for this)
+};
+
+/// @brief What a pipe runs its instructions on (the core).
 class pipe_executor {
   public:
     virtual ~pipe_executor() = default;
-    /// @brief Runs one instruction; returns false for synchronisation (not counted as busy).
-    virtual bool execute(pipe& p, const instruction& ins) = 0;
+    /// @brief Runs one instruction that may start at `start` (>= simulation time; the pipe's
+    /// local time runs ahead, see pipe). Computes its times without waiting, unless it must
+    /// observe or change state other processes see (then it calls pipe::sync_to first).
+    virtual exec_result execute(pipe& p, const instruction& ins, ps_t start) = 0;
     /// @brief Called when an instruction raised a modelled fault.
     virtual void on_fault(pipe& p, const std::string& what) = 0;
 };
 
 /// @brief One in-order hardware instruction queue (MTE1, MTE2, MTE3, M, V, FIX) with its own
-/// process. It waits once per instruction for that instruction's duration; the queue is
-/// bounded, so push() stalls the issuing scalar unit while it is full.
+/// process.
+///
+/// Issue and latency are separate: an instruction starts at max(the pipe's issue_free, the time
+/// it was pushed), holds the pipe until its issue end, and completes later; so back-to-back
+/// independent instructions overlap their latencies. The pipe keeps its own local time
+/// (issue_free) and does not wait in SystemC per instruction: it waits only when its local time
+/// runs more than the look-ahead past simulation time, and before anything another process can
+/// observe (the executor calls sync_to for flags; idleness is reported at completion).
+///
+/// The queue is bounded: an instruction holds its slot until it starts, so push() stalls the
+/// issuing scalar unit while `depth` instructions are queued or popped but not yet started.
 class pipe : public model_base {
   public:
-    pipe(const sc_core::sc_module_name& nm, pipe_id id, unsigned depth, pipe_executor& exec);
+    pipe(const sc_core::sc_module_name& nm, pipe_id id, unsigned depth, ps_t lookahead_ps,
+         pipe_executor& exec);
 
     /// @brief Enqueues an instruction; waits while the queue is full (call from a thread).
     void push(instruction ins);
-    /// @brief Waits until the queue is empty and the last instruction finished.
+    /// @brief Waits until the queue is empty and everything issued has completed.
     void wait_idle();
-    bool idle() const { return m_queue.empty() && !m_running; }
-    bool full() const { return m_queue.size() >= m_depth; }
+    bool idle() const {
+        return m_queue.empty() && !m_running && now_ps() >= std::max(m_issue_free, m_complete);
+    }
+    bool full() const;
     /// @brief Drops every queued instruction (the kernel stopped).
     void drop_queue();
+    /// @brief Waits (on the pipe's thread) until simulation time reaches t.
+    void sync_to(ps_t t);
+
+    /// @brief Latest completion of anything this pipe issued.
+    ps_t complete() const { return m_complete; }
 
     /// @brief What the running instruction waits for, for deadlock reports ("" = not waiting).
     void set_waiting(std::string what) { m_waiting = std::move(what); }
@@ -51,16 +76,25 @@ class pipe : public model_base {
     void visit_stats(const stats_fn& fn) const override;
 
   private:
+    struct entry {
+        instruction ins;
+        ps_t pushed;
+    };
     void run();
     void on_trace_attached() override;
+    /// Slots held by popped instructions that have not started by simulation time.
+    size_t pending_starts() const;
 
     pipe_id m_id;
     unsigned m_depth;
+    ps_t m_lookahead;
     pipe_executor& m_exec;
-    std::deque<instruction> m_queue;
-    bool m_running = false;
+    std::deque<entry> m_queue;
+    mutable std::deque<ps_t> m_starts;  // starts of popped instructions, in order
+    bool m_running = false, m_pusher_waits = false, m_run_waits = false;
     sc_core::sc_event m_pushed, m_popped, m_went_idle;
     std::string m_waiting;
+    ps_t m_issue_free = 0, m_complete = 0;
     ps_t m_busy_ps = 0;
     uint64_t m_instructions = 0;
     traced_signal m_busy;

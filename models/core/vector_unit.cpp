@@ -572,7 +572,7 @@ void exec_cast(const exec_plan& x) {
 vector_unit::vector_unit(std::string name, const vector_costs& costs, uint64_t ub_size)
     : m_name(std::move(name)), m_costs(costs), m_ub_size(ub_size) {}
 
-uint64_t vector_unit::cycles(const vector_op& op) const {
+uint64_t vector_unit::work_cycles(const vector_op& op) const {
     const double per = m_costs.cycles_per_repeat[static_cast<unsigned>(class_of(op.op))];
     // A transpose repeat moves a whole matrix of 32/size rows of 32 bytes: 512 bytes for fp16,
     // 256 for fp32, paid as that many 256-byte simple repeats.
@@ -580,10 +580,14 @@ uint64_t vector_unit::cycles(const vector_op& op) const {
         op.op == vec_opcode::transpose ? double(transpose_rows(op.type)) * block_bytes / 256 : 1;
     // The small epsilon keeps e.g. 10 x 0.7 = 7.000000000000001 from rounding up to 8.
     const double busy = std::ceil(op.repeats * per * scale - 1e-9);
-    return m_costs.overhead_cycles + static_cast<uint64_t>(std::max(0.0, busy));
+    return static_cast<uint64_t>(std::max(0.0, busy));
 }
 
-void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional) const {
+void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
+                          vector_footprint* fp) const {
+    vector_footprint unused;
+    if (!fp) fp = &unused;
+    *fp = {};
     auto fault = [&](uint64_t address, const std::string& what) {
         throw model_fault(m_name, address, op.describe(), what);
     };
@@ -604,9 +608,11 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional) con
             if (base >= m_ub_size || extent > m_ub_size - base)
                 fault(base, std::string(name) + " range [" + hex(base) + ", " + hex(base + extent) +
                                 ") exceeds UB (" + hex(m_ub_size) + " bytes)");
+            return extent;
         };
-        check_matrix("dst", op.dst, op.dst_blk_stride, op.dst_rep_stride);
-        check_matrix("src0", op.src0, op.src0_blk_stride, op.src0_rep_stride);
+        fp->write = {op.dst, check_matrix("dst", op.dst, op.dst_blk_stride, op.dst_rep_stride)};
+        fp->reads[fp->n_reads++] = {
+            op.src0, check_matrix("src0", op.src0, op.src0_blk_stride, op.src0_rep_stride)};
         if (!functional) return;
         if (dtype_size(op.type) == 4)
             exec_transpose<4>(op, ub);
@@ -649,6 +655,10 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional) con
         if (extent != 0 && extent > m_ub_size - base)
             fault(base, std::string(name) + " range [" + hex(base) + ", " + hex(base + extent) +
                             ") exceeds UB (" + hex(m_ub_size) + " bytes)");
+        if (name[0] == 'd')
+            fp->write = {base, extent};
+        else
+            fp->reads[fp->n_reads++] = {base, extent};
     };
     const uint64_t bit_bytes = uint64_t(op.repeats) * (x.elems / 8);  // cmp dst, select mask
 

@@ -51,8 +51,27 @@ void local_buffer::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-ps_t local_buffer::book(bool write, uint64_t addr, uint64_t len, ps_t arrival, bool count) {
+ps_t local_buffer::book(bool write, uint64_t addr, uint64_t len, ps_t arrival, bool count,
+                        ps_t* granted) {
+    if (granted) *granted = arrival;
     if (len == 0) return arrival;
+    ps_t occ = 0;
+    const ps_t start = book_banks(addr, len, arrival, ~ps_t{0}, occ);
+    if (granted) *granted = start;
+    if (count) (write ? m_write_bytes : m_read_bytes) += len;
+    return start + occ;
+}
+
+ps_t local_buffer::book_unit(uint64_t addr, uint64_t len, uint64_t read_bytes, uint64_t write_bytes,
+                             ps_t arrival, ps_t span) {
+    m_read_bytes += read_bytes;
+    m_write_bytes += write_bytes;
+    if (len == 0) return arrival;
+    ps_t occ = 0;
+    return book_banks(addr, len, arrival, span, occ);
+}
+
+ps_t local_buffer::book_banks(uint64_t addr, uint64_t len, ps_t arrival, ps_t cap, ps_t& occ) {
     // Every burst lands here: shifts and integer division when the numbers allow.
     const uint64_t b0 = m_bank_shift ? addr >> m_bank_shift : addr / m_bank_bytes;
     const uint64_t b1 =
@@ -64,13 +83,12 @@ ps_t local_buffer::book(bool write, uint64_t addr, uint64_t len, ps_t arrival, b
                        : static_cast<uint64_t>(
                              std::ceil(static_cast<double>(len) /
                                        (m_p.bank_bytes_per_cycle * static_cast<double>(touched))));
-    const ps_t occ = cycles * m_period;
+    occ = std::min(cap, cycles * m_period);
     const ps_t start = earliest_common(m_banks.begin() + ptrdiff_t(b0),
                                        m_banks.begin() + ptrdiff_t(b1 + 1), arrival, occ);
     if (start > arrival) ++m_conflicts;
     for (uint64_t b = b0; b <= b1; ++b) m_banks[b].book(start, occ);
-    if (count) (write ? m_write_bytes : m_read_bytes) += len;
-    return start + occ;
+    return start;
 }
 
 unsigned int local_buffer::transport_dbg(int, tlm::tlm_generic_payload& trans) {

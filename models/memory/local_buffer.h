@@ -33,11 +33,22 @@ class local_buffer : public model_base {
     /// @brief Books the banks an access of len bytes at addr touches, from `arrival` on, and
     /// counts its bytes; returns when it is done. For the core's own units (cube, vector) and
     /// for engines that move the data through DMI. `count` false: time only (bytes counted
-    /// elsewhere).
-    ps_t book(bool write, uint64_t addr, uint64_t len, ps_t arrival, bool count = true);
+    /// elsewhere). `granted`, if given, receives when the access got its banks (>= arrival).
+    ps_t book(bool write, uint64_t addr, uint64_t len, ps_t arrival, bool count = true,
+              ps_t* granted = nullptr);
+    /// @brief An access of the core's own units (cube, vector), which stream their operands
+    /// while they run: books the banks of [addr, addr + len) from `arrival` for the bank time of
+    /// len but at most `span` (the buffer feeds its unit at the unit's rate; the bank figure is
+    /// what other users see), counts read_bytes and write_bytes (a read-modify-write is one
+    /// booking) and returns when the banks were granted (later than arrival on a conflict).
+    ps_t book_unit(uint64_t addr, uint64_t len, uint64_t read_bytes, uint64_t write_bytes,
+                   ps_t arrival, ps_t span);
     void visit_stats(const stats_fn& fn) const override;
 
   private:
+    /// Books the banks [addr, addr + len) touches for min(their time for len, cap); returns the
+    /// granted start.
+    ps_t book_banks(uint64_t addr, uint64_t len, ps_t arrival, ps_t cap, ps_t& occ);
     void b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     unsigned int transport_dbg(int, tlm::tlm_generic_payload& trans);
     bool get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);

@@ -121,13 +121,13 @@ void walk(const YAML::Node& map, const std::string& prefix, value_table& vt) {
                                                     : unit_help(k->kind));
             }
             vt.set(*k, val.Scalar(), where_of(vt.source(), val.Mark()));
+        } else if (const removed_key* r = find_removed_key(path)) {
+            throw config_error(where, path, r->what, r->fix);
         } else if (is_section(path)) {
             if (!val.IsMap())
                 throw config_error(where, path, "is a section and needs a mapping",
                                    "give it keys such as " + join(children_of(path)));
             walk(val, path, vt);
-        } else if (const char* fix = removed_key_fix(path)) {
-            throw config_error(where, path, "key '" + path + "' was removed", fix);
         } else {
             const std::string near = closest(key, children_of(prefix));
             throw config_error(
@@ -148,8 +148,8 @@ void apply_override(const std::string& ov, value_table& vt) {
         throw config_error(where, "", "expected KEY=VALUE", "e.g. --set gm.bandwidth=1.6TB/s");
     const std::string key = ov.substr(0, eq), value = ov.substr(eq + 1);
     const key_spec* k = find_key(key);
-    if (const char* fix = k ? nullptr : removed_key_fix(key))
-        throw config_error(where, key, "key '" + key + "' was removed", fix);
+    if (const removed_key* r = find_removed_key(key))
+        throw config_error(where, key, r->what, r->fix);
     if (!k) {
         std::vector<std::string> all;
         for (auto& s : platform_schema()) all.push_back(s.path);
@@ -259,8 +259,10 @@ models::core_params core_from(const value_table& vt, models::core_kind kind, dou
     c.cube.fp16 = frac("fp16");
     c.cube.bf16 = frac("bf16");
     c.cube.int8 = frac("int8");
-    c.cube.overhead_cycles = static_cast<uint32_t>(vt.num("cube.overhead_cycles"));
-    c.vector.overhead_cycles = static_cast<uint32_t>(vt.num("vector.overhead_cycles"));
+    c.cube.issue_cycles = static_cast<uint32_t>(vt.num("cube.issue_cycles"));
+    c.cube.latency_cycles = static_cast<uint32_t>(vt.num("cube.latency"));
+    c.vector.issue_cycles = static_cast<uint32_t>(vt.num("vector.issue_cycles"));
+    c.vector.latency_cycles = static_cast<uint32_t>(vt.num("vector.latency"));
     const char* classes[] = {"simple", "activation", "transcendental", "reduction", "cast"};
     for (size_t i = 0; i < 5; ++i)
         c.vector.cycles_per_repeat[i] =

@@ -95,9 +95,15 @@ std::vector<key_spec> build() {
             std::string(dt) + " fractal depth (K0)");
         add(p + ".n", vk::integer, "16", 1, 256, std::string(dt) + " fractal columns (N0)");
     }
-    add("cube.overhead_cycles", vk::cycles, "8", 0, 1e6, "fixed cost of every mmad");
-    add("vector.overhead_cycles", vk::cycles, "4", 0, 1e6,
-        "fixed cost of every vector instruction");
+    add("cube.issue_cycles", vk::cycles, "4", 1, 1e6,
+        "issue floor: an mmad holds the M pipe for max(this, its fractal count) cycles");
+    add("cube.latency", vk::cycles, "8", 0, 1e6,
+        "cycles from an mmad's issue end to its result in L0C (flags and barriers wait)");
+    add("vector.issue_cycles", vk::cycles, "4", 1, 1e6,
+        "issue floor: a vector instruction holds the V pipe for max(this, repeats x cycles per "
+        "repeat) cycles");
+    add("vector.latency", vk::cycles, "4", 0, 1e6,
+        "cycles from a vector instruction's issue end to its result in UB");
     for (auto [cls, def] : {std::pair{"simple", "1"},
                             {"activation", "2"},
                             {"transcendental", "4"},
@@ -203,14 +209,24 @@ const std::vector<key_spec>& platform_schema() {
     return schema;
 }
 
-const char* removed_key_fix(const std::string& path) {
-    static const std::pair<const char*, const char*> removed[] = {
+const removed_key* find_removed_key(const std::string& path) {
+    static const removed_key removed[] = {
         {"dma.window_bursts",
-         "delete it: how far engines book ahead is now a time, sim.lookahead (a simulation "
-         "setting), and the hardware's bursts in flight are dma.max_outstanding"},
+         "was removed: it was a simulation knob that changed results; how far engines book "
+         "ahead is now a time, sim.lookahead, and the hardware's bursts in flight are "
+         "dma.max_outstanding",
+         "delete it; set sim.lookahead (simulation speed) or dma.max_outstanding (hardware)"},
+        {"cube.overhead_cycles",
+         "was removed: an mmad now costs max(cube.issue_cycles, fractals) of issue plus "
+         "cube.latency",
+         "set cube.issue_cycles and cube.latency instead"},
+        {"vector.overhead_cycles",
+         "was removed: a vector instruction now costs max(vector.issue_cycles, work) of issue "
+         "plus vector.latency",
+         "set vector.issue_cycles and vector.latency instead"},
     };
-    for (auto& [key, fix] : removed)
-        if (path == key) return fix;
+    for (auto& r : removed)
+        if (path == r.path) return &r;
     return nullptr;
 }
 

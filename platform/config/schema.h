@@ -22,13 +22,20 @@ struct key_spec {
     std::string doc;
 };
 
+/// @brief A key that existed in an earlier version of the schema: setting it is an error that
+/// says what replaced it.
+struct removed_key {
+    const char* path;
+    const char* what;  ///< why it is gone
+    const char* fix;   ///< what to set instead
+};
+
+/// @brief The removed key of a dotted path, or nullptr.
+const removed_key* find_removed_key(const std::string& path);
 /// @brief All keys, in documentation order.
 const std::vector<key_spec>& platform_schema();
 /// @brief The spec of a dotted path, or nullptr.
 const key_spec* find_key(const std::string& path);
-/// @brief For a key that was removed from the schema, how to say the same thing now; nullptr
-/// for any other key.
-const char* removed_key_fix(const std::string& path);
 /// @brief True if some key lies below this dotted prefix (i.e. it names a section).
 bool is_section(const std::string& prefix);
 /// @brief The valid names directly below a section ("" = top level).

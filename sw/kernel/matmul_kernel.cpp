@@ -108,8 +108,9 @@ std::optional<candidate> evaluate(const matmul_chip& chip, const matmul_problem&
     // buffer adds the drain of every tile.
     const models::fractal& f = core.cube.of(p.in);
     const double mmads = double((p.k + bk - 1) / bk);
-    const double t_mmad = double((mp / f.m) * ((p.k + f.k - 1) / f.k) * (np / f.n)) +
-                          mmads * core.cube.overhead_cycles;
+    // Back-to-back mmads cost max(issue floor, fractals) each (their latencies overlap).
+    const double t_mmad = std::max(double((mp / f.m) * ((p.k + f.k - 1) / f.k) * (np / f.n)),
+                                   mmads * core.cube.issue_cycles);
     const double bytes = double(bm + bn) * p.k * e;
     const double t_shared = chip.shared_bytes_per_cycle > 0
                                 ? t.block_dim * bytes / chip.shared_bytes_per_cycle / k_shared_load

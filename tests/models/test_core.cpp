@@ -326,12 +326,19 @@ ps_t dma_only_time(platform::chip& c) {
     return second;
 }
 
-/// Vector op duration: overhead + ceil(repeats x cycles per repeat of its class), in ps.
+/// Vector op issue occupancy: max(issue floor, ceil(repeats x cycles per repeat of its class)),
+/// in ps.
 ps_t vec_time(const platform::platform_config& cfg, const char* cls, uint32_t repeats) {
     const double per = cfg.numbers.at(std::string("vector.cycles_per_repeat.") + cls);
-    const uint64_t cycles = uint64_t(cfg.numbers.at("vector.overhead_cycles")) +
-                            uint64_t(std::ceil(repeats * per - 1e-9));
+    const uint64_t cycles = std::max(uint64_t(cfg.numbers.at("vector.issue_cycles")),
+                                     uint64_t(std::ceil(repeats * per - 1e-9)));
     return cycles * period_of(cfg.numbers.at("chip.clock.cube"));
+}
+
+/// Vector op latency (issue end to completion), in ps.
+ps_t vec_latency(const platform::platform_config& cfg) {
+    return uint64_t(cfg.numbers.at("vector.latency")) *
+           period_of(cfg.numbers.at("chip.clock.cube"));
 }
 
 /// A chip that deadlocks: runs `body` in one block and returns the simulation's error.
@@ -369,17 +376,22 @@ BOOST_AUTO_TEST_CASE(mmad_int8_matches_cpu_matmul) {
 
 // ---- 2. single-instruction cycle counts ----
 
-// mmad: (ceil(m/16) * ceil(k/K0) * ceil(n/16) + overhead) cycles, K0 = 16 (fp16, bf16) or 32
-// (int8); measured as the M pipe's busy time and as the block's duration.
+// mmad: it holds the M pipe for max(issue, fractals) cycles, fractals = ceil(m/16) *
+// ceil(k/K0) * ceil(n/16), K0 = 16 (fp16, bf16) or 32 (int8), and completes latency cycles
+// later: the M pipe's busy time is the first, the block's duration (which waits for
+// completion) the sum. Was fractals + a fixed overhead for both before issue and latency split.
 BOOST_AUTO_TEST_CASE(mmad_cycles_match_closed_form) {
     auto sets = big_l0();
-    sets.push_back("cube.overhead_cycles=13");
+    sets.push_back("cube.issue_cycles=13");
+    sets.push_back("cube.latency=5");
     sets.push_back("chip.clock.cube=1.25GHz");
     auto cfg = test::tiny(sets);
     const ps_t period = period_of(cfg.numbers.at("chip.clock.cube"));
     BOOST_REQUIRE_EQUAL(period, 800u);
-    const uint64_t overhead = uint64_t(cfg.numbers.at("cube.overhead_cycles"));
-    BOOST_REQUIRE_EQUAL(overhead, 13u);
+    const uint64_t issue = uint64_t(cfg.numbers.at("cube.issue_cycles"));
+    const uint64_t latency = uint64_t(cfg.numbers.at("cube.latency"));
+    BOOST_REQUIRE_EQUAL(issue, 13u);
+    BOOST_REQUIRE_EQUAL(latency, 5u);
     platform::simulation sim(cfg);
     struct row {
         dtype t;
@@ -409,21 +421,26 @@ BOOST_AUTO_TEST_CASE(mmad_cycles_match_closed_form) {
     for (size_t i = 0; i < rows.size(); ++i) {
         const auto& s = rows[i].s;
         const uint64_t k0 = rows[i].t == dtype::int8 ? 32 : 16;
-        const ps_t want =
-            (ceil_div(s.m, 16) * ceil_div(s.k, k0) * ceil_div(s.n, 16) + overhead) * period;
+        const uint64_t fractals = ceil_div(s.m, 16) * ceil_div(s.k, k0) * ceil_div(s.n, 16);
+        const ps_t want = std::max(issue, fractals) * period;
         BOOST_TEST_MESSAGE(models::to_string(rows[i].t)
                            << " " << s.m << "x" << s.k << "x" << s.n << ": " << want << " ps");
         BOOST_CHECK_EQUAL(measured[i].first, want);
-        BOOST_CHECK_EQUAL(measured[i].second, want);
+        BOOST_CHECK_EQUAL(measured[i].second, want + latency * period);
     }
-    // Spot values: fp16 33x47x18 = 3*3*2 + 13 = 31 cycles; int8 = 3*2*2 + 13 = 25 cycles.
-    BOOST_CHECK_EQUAL(measured[1].first, 31u * 800u);
-    BOOST_CHECK_EQUAL(measured[5].first, 25u * 800u);
+    // Spot values: fp16 33x47x18 = 3*3*2 = 18 fractals > 13; int8 = 3*2*2 = 12 < 13 (issue
+    // bound); fp16 128x64x256 = 8*4*16 = 512.
+    BOOST_CHECK_EQUAL(measured[1].first, 18u * 800u);
+    BOOST_CHECK_EQUAL(measured[5].first, 13u * 800u);
+    BOOST_CHECK_EQUAL(measured[2].second, (512u + 5u) * 800u);
 }
 
-// Vector: overhead + ceil(repeats x cycles_per_repeat[class]) cycles.
+// Vector: the V pipe is busy max(issue, ceil(repeats x cycles_per_repeat[class])) cycles and
+// the instruction completes latency cycles later (the block waits for it). Was overhead +
+// work for both before issue and latency split.
 BOOST_AUTO_TEST_CASE(vector_cycles_match_closed_form) {
-    auto cfg = test::tiny({"vector.overhead_cycles=6", "vector.cycles_per_repeat.simple=1.5",
+    auto cfg = test::tiny({"vector.issue_cycles=6", "vector.latency=3",
+                           "vector.cycles_per_repeat.simple=1.5",
                            "vector.cycles_per_repeat.transcendental=3.25"});
     platform::simulation sim(cfg);
     struct row {
@@ -444,9 +461,10 @@ BOOST_AUTO_TEST_CASE(vector_cycles_match_closed_form) {
             op.op = r.op;
             op.type = op.dst_type = dtype::fp16;
             op.repeats = r.repeats;
+            // tiny's UB has 4 KiB banks: the sources in banks 0 and 2, so they do not conflict
             op.dst = 0x1000;
             op.src0 = 0;
-            op.src1 = 0x800;
+            op.src1 = 0x2000;
             op.dst_rep_stride = op.src0_rep_stride = op.src1_rep_stride = 0;  // stay in 256 B
             const ps_t busy0 = v->busy_ps();
             const auto rec = run_block(
@@ -460,11 +478,14 @@ BOOST_AUTO_TEST_CASE(vector_cycles_match_closed_form) {
     for (size_t i = 0; i < rows.size(); ++i) {
         const ps_t want = vec_time(cfg, rows[i].cls, rows[i].repeats);
         BOOST_CHECK_EQUAL(measured[i].first, want);
-        BOOST_CHECK_EQUAL(measured[i].second, want);
+        BOOST_CHECK_EQUAL(measured[i].second, want + vec_latency(cfg));
     }
-    // Spot values at 1 GHz: add x7 = 6 + ceil(10.5) = 17; exp x5 = 6 + ceil(16.25) = 23.
-    BOOST_CHECK_EQUAL(measured[1].first, 17000u);
-    BOOST_CHECK_EQUAL(measured[4].first, 23000u);
+    // Spot values at 1 GHz: add x1 = max(6, ceil(1.5)) = 6; add x7 = max(6, ceil(10.5)) = 11;
+    // exp x5 = ceil(16.25) = 17; each block 3 cycles longer.
+    BOOST_CHECK_EQUAL(measured[0].first, 6000u);
+    BOOST_CHECK_EQUAL(measured[1].first, 11000u);
+    BOOST_CHECK_EQUAL(measured[4].first, 17000u);
+    BOOST_CHECK_EQUAL(measured[4].second, 20000u);
 }
 
 // ---- 3. flags and barriers within one core ----
@@ -501,8 +522,9 @@ BOOST_AUTO_TEST_CASE(flag_orders_vector_after_dma) {
     BOOST_CHECK(copied);
     BOOST_CHECK_EQUAL(issued_at, 0u);
     BOOST_CHECK_EQUAL(v_busy, vec);  // the wait is not busy time
-    // Serial: the vector op starts when the DMA ends.
-    BOOST_CHECK_EQUAL(total, dma + vec);
+    // Serial: the vector op starts when the DMA ends; the block ends when it completes (its
+    // issue plus the vector latency; before issue and latency split: dma + vec).
+    BOOST_CHECK_EQUAL(total, dma + vec + vec_latency(cfg));
 }
 
 // (b) The same program without the flags: the vector op runs at once, concurrently with the
@@ -530,8 +552,9 @@ BOOST_AUTO_TEST_CASE(without_flags_vector_reads_stale_data) {
     const ps_t vec = vec_time(cfg, "simple", 1);
     BOOST_CHECK(stale);
     BOOST_CHECK(copy_landed);  // the copy itself completed, just too late for the vector op
-    // Concurrent: the block takes as long as the longer of the two.
-    BOOST_CHECK_EQUAL(total, std::max(dma, vec));
+    // Concurrent: the block takes as long as the longer of the two (the vector op until it
+    // completes, latency included).
+    BOOST_CHECK_EQUAL(total, std::max(dma, vec + vec_latency(cfg)));
     BOOST_CHECK_LT(total, dma + vec);
 }
 
@@ -602,13 +625,15 @@ BOOST_AUTO_TEST_CASE(barriers_wait_for_earlier_work) {
         all_copied = vec_result_is(c, true);
     }),
                           sim.error());
-    const ps_t vec = vec_time(cfg, "simple", 1);
+    const ps_t vec = vec_time(cfg, "simple", 1), lat = vec_latency(cfg);
     BOOST_CHECK(pipe_result);
     BOOST_CHECK_EQUAL(pipe_issued, 0u);
-    BOOST_CHECK_EQUAL(pipe_total, 2 * vec);
+    // The barrier holds the second op until the first completed (issue + latency); without
+    // it they would overlap. Before issue and latency split: 2 * vec.
+    BOOST_CHECK_EQUAL(pipe_total, 2 * (vec + lat));
     BOOST_CHECK(all_copied);
     BOOST_CHECK_EQUAL(all_returned, dma);
-    BOOST_CHECK_EQUAL(all_total, dma + vec);
+    BOOST_CHECK_EQUAL(all_total, dma + vec + lat);
 }
 
 // (f) An event id beyond the chip's range is a fault naming core, pipe, instruction and range.
@@ -685,12 +710,16 @@ BOOST_AUTO_TEST_CASE(cross_core_flag_orders_aiv_after_aic) {
     BOOST_REQUIRE_EQUAL(done.size(), 3u);
     const ps_t aic_period = period_of(cfg.numbers.at("chip.clock.cube"));
     const ps_t aiv_period = period_of(cfg.numbers.at("chip.clock.vector"));
-    const ps_t mmad = (ceil_div(64, 16) * ceil_div(128, 16) * ceil_div(64, 16) +
-                       uint64_t(cfg.numbers.at("cube.overhead_cycles"))) *
+    // Until completion: max(issue, 4*8*4 fractals) + latency; set_flag waits for it. Before
+    // issue and latency split: fractals + overhead.
+    const ps_t mmad = (std::max<uint64_t>(uint64_t(cfg.numbers.at("cube.issue_cycles")),
+                                          ceil_div(64, 16) * ceil_div(128, 16) * ceil_div(64, 16)) +
+                       uint64_t(cfg.numbers.at("cube.latency"))) *
                       aic_period;
     const ps_t vec =
-        (uint64_t(cfg.numbers.at("vector.overhead_cycles")) +
-         uint64_t(std::ceil(cfg.numbers.at("vector.cycles_per_repeat.simple") - 1e-9))) *
+        (std::max(uint64_t(cfg.numbers.at("vector.issue_cycles")),
+                  uint64_t(std::ceil(cfg.numbers.at("vector.cycles_per_repeat.simple") - 1e-9))) +
+         uint64_t(cfg.numbers.at("vector.latency"))) *
         aiv_period;
     std::set<unsigned> seen;
     for (auto [id, t] : done) {
@@ -937,7 +966,8 @@ BOOST_AUTO_TEST_CASE(scheduler_runs_blocks_in_waves_on_free_cores) {
                                    });
     }),
                           sim.error());
-    const ps_t t = vec_time(cfg, "simple", 3), t0 = 3000;
+    // A block lasts until its op completed: issue occupancy + latency (was the occupancy alone).
+    const ps_t t = vec_time(cfg, "simple", 3) + vec_latency(cfg), t0 = 3000;
     BOOST_CHECK_MESSAGE(rec.fault.empty(), rec.fault);
     BOOST_CHECK_EQUAL(rec.start, t0);
     BOOST_CHECK_EQUAL(rec.end, t0 + 3 * t);
@@ -995,9 +1025,12 @@ BOOST_AUTO_TEST_CASE(scheduler_places_kernel_kinds_on_split_chip) {
         BOOST_CHECK_MESSAGE(id <= 1, "cube block " << blk << " on core " << id);
     for (auto k : cube_kinds) BOOST_CHECK(k == models::core_kind::aic);
     for (unsigned b = 0; b < 4; ++b) BOOST_CHECK_EQUAL(cube.blocks[b].core, b % 2);
-    // Two waves of equal mmads: blocks 2, 3 start when 0, 1 end.
-    const ps_t mm_t = (2 * 2 * 2 + uint64_t(cfg.numbers.at("cube.overhead_cycles"))) *
-                      period_of(cfg.numbers.at("chip.clock.cube"));
+    // Two waves of equal mmads: blocks 2, 3 start when 0, 1 complete, max(issue, 2*2*2
+    // fractals) + latency after they start (was fractals + overhead).
+    const ps_t mm_t =
+        (std::max<uint64_t>(uint64_t(cfg.numbers.at("cube.issue_cycles")), 2 * 2 * 2) +
+         uint64_t(cfg.numbers.at("cube.latency"))) *
+        period_of(cfg.numbers.at("chip.clock.cube"));
     BOOST_CHECK_EQUAL(cube.blocks[2].start - cube.blocks[0].start, mm_t);
     BOOST_CHECK_EQUAL(cube.end - cube.start, 2 * mm_t);
 

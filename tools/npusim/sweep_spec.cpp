@@ -74,6 +74,8 @@ double number(const std::string& source, const YAML::Node& n, const std::string&
 /// A varied key must be a platform key; a misspelling names the closest one.
 void check_platform_key(const std::string& source, const YAML::Node& n, const std::string& key) {
     if (platform::find_key(key)) return;
+    if (const auto* r = platform::find_removed_key(key))
+        throw config_error(at(source, n), key, r->what, r->fix);
     std::vector<std::string> all;
     for (const auto& k : platform::platform_schema()) all.push_back(k.path);
     const std::string near = platform::closest(key, all);

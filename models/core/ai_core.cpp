@@ -383,8 +383,7 @@ exec_result ai_core::execute(pipe& p, const instruction& ins, ps_t start) {
                               if (!e) raise(p.name(), ins, p.id(), "this pipe has no DMA engine");
                               // The engine books its bursts from the pipe's local time and
                               // waits only when they run past the look-ahead.
-                              const dma_engine::timing t =
-                                  e->execute(r, std::max(start, now_ps()));
+                              const dma_engine::timing t = e->execute(r, std::max(start, now_ps()));
                               return {true, t.issue_end, t.complete};
                           },
                           [&](const mmad_op& op) { return mmad_exec(p, op, start); },

@@ -12,12 +12,15 @@ burst_mover::burst_mover(std::string owner, const limits& l)
       m_limits(l),
       m_slots(l.max_outstanding ? l.max_outstanding : 1, 0) {}
 
-ps_t burst_mover::slot(ps_t earliest) {
+ps_t burst_mover::start(ps_t earliest, ps_t occ) {
     for (;;) {
-        const ps_t now = now_ps();  // after a wait, the caller's earliest may be in the past
-        const ps_t t = std::max({earliest, m_slots[m_next], now});
-        if (t <= now + m_limits.lookahead) return t;
-        sc_core::wait(ps_to_time(t - now));  // another thread may take the slot meanwhile
+        const ps_t now = now_ps();
+        const ps_t s = m_port.earliest(std::max({earliest, m_slots[m_next], now}), occ);
+        if (s <= now + m_limits.lookahead) {
+            m_port.book(s, occ);
+            return s;
+        }
+        sc_core::wait(ps_to_time(s - now));
     }
 }
 

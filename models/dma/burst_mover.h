@@ -29,11 +29,11 @@ class burst_mover {
 
     burst_mover(std::string owner, const limits& l);
 
-    /// @brief Earliest start of the next burst at or after `earliest` given the outstanding
-    /// limit; waits in SystemC first if that is beyond the look-ahead (call from a thread).
-    ps_t slot(ps_t earliest);
     /// @brief Books the port for `occ` from `arrival` on; returns the start.
     ps_t port(ps_t arrival, ps_t occ) { return m_port.reserve(arrival, occ); }
+    /// @brief Takes the next slot and books the port for `occ` at the earliest time after
+    /// both; waits in SystemC first while that start is beyond the look-ahead.
+    ps_t start(ps_t earliest, ps_t occ);
     /// @brief The burst that took the last slot is complete (its slot frees) at `end`.
     void complete(ps_t end);
     /// @brief A posted write of `bytes` whose bytes left the port at `leave` drains at `drain`;

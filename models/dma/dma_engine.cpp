@@ -161,13 +161,14 @@ std::pair<uint8_t*, uint64_t> dma_engine::local_memory(mem_space space) {
     return slot;
 }
 
-ps_t dma_engine::reserve_port(const path_params& path, uint64_t len, ps_t arrival, ps_t& release) {
+ps_t dma_engine::reserve_port(const path_params& path, uint64_t len, ps_t arrival, ps_t& release,
+                              bool slotted) {
     // The engine port: throughput of the path plus a fixed command cost per burst.
     const auto cycles =
         static_cast<ps_t>(std::ceil(static_cast<double>(len) / path.bytes_per_cycle)) +
         path.burst_overhead_cycles;
     const ps_t occ = cycles * m_period;
-    const ps_t start = m_mover.port(arrival, occ);
+    const ps_t start = slotted ? m_mover.start(arrival, occ) : m_mover.port(arrival, occ);
     release = start + occ;
     ++m_bursts;
     return start;
@@ -176,7 +177,7 @@ ps_t dma_engine::reserve_port(const path_params& path, uint64_t len, ps_t arriva
 void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len) {
     const dma_request& r = t.r;
     ps_t release = 0;
-    const ps_t start = reserve_port(t.path, len, m_mover.slot(t.arrival), release);
+    const ps_t start = reserve_port(t.path, len, t.arrival, release, true);
     ps_t done = release;
     uint8_t* buf = m_staging.data();
     const uint64_t paddr = t.primary_base + row * t.primary_pitch + offset;

@@ -75,7 +75,10 @@ class dma_engine : public model_base {
     timing img2col_load(const dma_request& r, const path_params& path, ps_t begin);
     /// Reserves the engine port for one burst; returns its start and sets `release` to when
     /// the burst leaves the port.
-    ps_t reserve_port(const path_params& path, uint64_t len, ps_t arrival, ps_t& release);
+    /// `slotted`: the burst also takes an outstanding slot and waits while its start is beyond
+    /// the look-ahead (the local fractal moves book the port only).
+    ps_t reserve_port(const path_params& path, uint64_t len, ps_t arrival, ps_t& release,
+                      bool slotted = false);
     /// One timed access; returns its completion time.
     ps_t access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
                 uint64_t len, ps_t start);

@@ -33,7 +33,7 @@ void sdma_engine::run(uint64_t dst, const uint64_t* src, uint8_t value, uint64_t
     for (uint64_t off = 0; off < len;) {
         const uint64_t n = std::min<uint64_t>(m_p.burst_bytes, len - off);
         const ps_t occ = m_rate.occupancy(n);
-        const ps_t start = m_mover.port(m_mover.slot(now_ps()), occ);
+        const ps_t start = m_mover.start(now_ps(), occ);
         // A copy reads a burst, then writes it once the data is back; a fill only writes.
         // Reads and writes of different bursts overlap up to the outstanding limit.
         ps_t ready = start + occ;

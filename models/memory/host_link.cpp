@@ -30,7 +30,7 @@ void host_link::copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len) 
     for (uint64_t off = 0; off < len;) {
         const uint64_t n = std::min<uint64_t>(m_p.burst_bytes, len - off);
         const ps_t occ = m_rate.occupancy(n);
-        const ps_t start = m_mover.port(m_mover.slot(now_ps()), occ);
+        const ps_t start = m_mover.start(now_ps(), occ);
         const ps_t chip =
             m_mover.transport(noc, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND,
                               gm_addr + off, host + off, n, start, what, "GM");

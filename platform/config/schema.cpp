@@ -127,7 +127,7 @@ std::vector<key_spec> build() {
     add("dma.write_buffer", vk::size, "16KiB", 512, 1 << 30,
         "bytes of posted GM writes an engine may have in flight; the issuer is done when the "
         "buffer takes a write");
-    add("sim.lookahead", vk::time, "1us", 10e3, 10e6,
+    add("sim.lookahead", vk::time, "1us", 100e3, 10e6,
         "simulation setting: how far ahead of simulated time engines and pipes book; larger is "
         "faster, results stay within the tolerance in docs/timing-model.md");
     add("dma.queue_depth", vk::integer, "32", 1, 4096, "instruction queue depth per pipe");

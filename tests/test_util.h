@@ -2,6 +2,7 @@
 // Helpers shared by the test suites: build a platform from a preset plus overrides and run a
 // host program on it. One simulation per test process (SystemC elaborates once).
 #include <boost/test/unit_test.hpp>
+#include <tlm>
 
 #include <string>
 #include <vector>
@@ -11,6 +12,10 @@
 #include "platform/simulation.h"
 
 namespace npusim::test {
+
+/// @brief A command no target knows. 3 is the only value outside the enumerators that the
+/// enum's range holds (0..2 need two bits), so sending it is not undefined behaviour.
+inline constexpr tlm::tlm_command k_bad_command = static_cast<tlm::tlm_command>(3);
 
 inline bool contains(const std::string& s, const std::string& part) {
     return s.find(part) != std::string::npos;

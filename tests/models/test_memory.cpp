@@ -75,8 +75,7 @@ BOOST_AUTO_TEST_CASE(gm_keeps_the_tlm_contract) {
                       tlm::TLM_ADDRESS_ERROR_RESPONSE);
     // IGNORE is a timing-only access on every npusim target (docs/tlm-contract.md).
     BOOST_CHECK_EQUAL(p.access(tlm::TLM_IGNORE_COMMAND, 0, buf, 64), tlm::TLM_OK_RESPONSE);
-    BOOST_CHECK_EQUAL(p.access(static_cast<tlm::tlm_command>(7), 0, buf, 64),
-                      tlm::TLM_COMMAND_ERROR_RESPONSE);
+    BOOST_CHECK_EQUAL(p.access(test::k_bad_command, 0, buf, 64), tlm::TLM_COMMAND_ERROR_RESPONSE);
     unsigned char be[64] = {0xff};
     BOOST_CHECK_EQUAL(p.access(tlm::TLM_READ_COMMAND, 0, buf, 64, be),
                       tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);

@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(checker_flags_bad_initiators) {
     BOOST_CHECK_EQUAL(chk.count("14.16"), 1u);
     send([](auto& g) { g.set_gp_option(tlm::TLM_FULL_PAYLOAD_ACCEPTED); });
     BOOST_CHECK_EQUAL(chk.count("14.8"), 1u);
-    send([](auto& g) { g.set_command(static_cast<tlm::tlm_command>(7)); });
+    send([](auto& g) { g.set_command(test::k_bad_command); });
     BOOST_CHECK_EQUAL(chk.count("14.9"), 1u);
     send([](auto& g) { g.set_data_ptr(nullptr); });
     BOOST_CHECK_EQUAL(chk.count("14.11"), 1u);
@@ -663,7 +663,7 @@ void drive_checked_chip(const platform::platform_config& cfg, bool run_kernel) {
 
         // An unknown command: a COMMAND_ERROR on both paths, reported where it enters.
         for (uint64_t at : {hit, cold})
-            BOOST_CHECK_EQUAL(noc_probe.access(static_cast<tlm::tlm_command>(7), at, buf, 512),
+            BOOST_CHECK_EQUAL(noc_probe.access(test::k_bad_command, at, buf, 512),
                               tlm::TLM_COMMAND_ERROR_RESPONSE);
     }),
                           sim.error());

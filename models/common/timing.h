@@ -111,8 +111,6 @@ class calendar {
         book(start, occ);
         return start;
     }
-    /// @brief End of the last booked interval (0 if none).
-    ps_t last_end() const { return m_iv.size() == m_head ? 0 : m_iv.back().end; }
     ps_t busy_ps() const { return m_busy_ps; }
 
   private:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/common/timing.h"
+#include "models/params.h"
 
 namespace npusim::models {
 
@@ -22,9 +23,9 @@ namespace npusim::models {
 class burst_mover {
   public:
     struct limits {
-        uint32_t max_outstanding = 64;  ///< bursts in flight (hardware request slots)
-        uint64_t write_buffer = 0;      ///< bytes of posted writes in flight (0: not posted)
-        ps_t lookahead = 1000000;       ///< how far ahead of simulated time bursts are booked
+        uint32_t max_outstanding = 64;    ///< bursts in flight (hardware request slots)
+        uint64_t write_buffer = 0;        ///< bytes of posted writes in flight (0: not posted)
+        ps_t lookahead = k_lookahead_ps;  ///< how far ahead of simulated time bursts are booked
     };
 
     burst_mover(std::string owner, const limits& l);
@@ -50,7 +51,6 @@ class burst_mover {
                    const char* space);
 
     ps_t busy_ps() const { return m_port.busy_ps(); }
-    const limits& params() const { return m_limits; }
 
   private:
     std::string m_owner;

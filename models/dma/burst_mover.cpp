@@ -48,22 +48,23 @@ ps_t burst_mover::post(uint64_t bytes, ps_t leave, ps_t drain) {
     return accept;
 }
 
-ps_t burst_mover::transport(tlm::tlm_fw_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
-                            uint8_t* data, uint64_t len, ps_t start, const std::string& instruction,
-                            const char* space) {
+ps_t burst_mover::send(tlm::tlm_fw_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
+                       uint8_t* data, uint64_t len, ps_t start) {
     prepare_payload(m_trans, cmd, addr, data, static_cast<unsigned>(len));
     const ps_t now = now_ps();
     sc_core::sc_time delay = ps_to_time(start - now);
     target.b_transport(m_trans, delay);
-    if (m_trans.is_response_error()) {
-        char what[200];
-        std::snprintf(what, sizeof what, "%s of %llu bytes at %s[0x%llx] rejected: %s",
-                      cmd == tlm::TLM_WRITE_COMMAND ? "write" : "read",
-                      static_cast<unsigned long long>(len), space,
-                      static_cast<unsigned long long>(addr), m_trans.get_response_string().c_str());
-        throw model_fault(m_owner, addr, instruction, what);
-    }
     return now + time_to_ps(delay);
+}
+
+void burst_mover::fail(tlm::tlm_command cmd, uint64_t addr, uint64_t len, const char* space,
+                       const std::string& instruction) const {
+    char what[200];
+    std::snprintf(what, sizeof what, "%s of %llu bytes at %s[0x%llx] rejected: %s",
+                  cmd == tlm::TLM_WRITE_COMMAND ? "write" : "read",
+                  static_cast<unsigned long long>(len), space,
+                  static_cast<unsigned long long>(addr), m_trans.get_response_string().c_str());
+    throw model_fault(m_owner, addr, instruction, what);
 }
 
 }  // namespace npusim::models

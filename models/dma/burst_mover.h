@@ -45,14 +45,25 @@ class burst_mover {
 
     /// @brief One access of `len` bytes through `target` that may start at `start`; returns
     /// when it is complete. Prepares the payload fully (no attribute of the previous access
-    /// survives). @throws model_fault naming `instruction` on an error response.
+    /// survives). @throws model_fault naming `describe()` (the instruction; built only on an
+    /// error, as formatting it per burst would cost more than the burst) on an error response.
+    template <class Describe>
     ps_t transport(tlm::tlm_fw_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
-                   uint8_t* data, uint64_t len, ps_t start, const std::string& instruction,
-                   const char* space);
+                   uint8_t* data, uint64_t len, ps_t start, Describe&& describe,
+                   const char* space) {
+        const ps_t end = send(target, cmd, addr, data, len, start);
+        if (m_trans.is_response_error()) fail(cmd, addr, len, space, describe());
+        return end;
+    }
 
     ps_t busy_ps() const { return m_port.busy_ps(); }
 
   private:
+    ps_t send(tlm::tlm_fw_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
+              uint8_t* data, uint64_t len, ps_t start);
+    [[noreturn]] void fail(tlm::tlm_command cmd, uint64_t addr, uint64_t len, const char* space,
+                           const std::string& instruction) const;
+
     std::string m_owner;
     limits m_limits;
     calendar m_port;

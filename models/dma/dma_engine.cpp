@@ -142,8 +142,9 @@ ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr,
     tlm::tlm_fw_transport_if<>& target = space == mem_space::gm
                                              ? *global_socket.operator->()
                                              : *local_socket[m_local_port[size_t(space)]];
-    return m_mover.transport(target, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr,
-                             data, len, start, t.r.describe(), to_string(space));
+    return m_mover.transport(
+        target, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, data, len, start,
+        [&] { return t.r.describe(); }, to_string(space));
 }
 
 std::pair<uint8_t*, uint64_t> dma_engine::local_memory(mem_space space) {

@@ -38,10 +38,12 @@ void sdma_engine::run(uint64_t dst, const uint64_t* src, uint8_t value, uint64_t
         // Reads and writes of different bursts overlap up to the outstanding limit.
         ps_t ready = start + occ;
         if (src)
-            ready = std::max(ready, m_mover.transport(noc, tlm::TLM_READ_COMMAND, *src + off,
-                                                      staging.data(), n, start, what, "GM"));
-        const ps_t end = m_mover.transport(noc, tlm::TLM_WRITE_COMMAND, dst + off, staging.data(),
-                                           n, ready, what, "GM");
+            ready = std::max(ready, m_mover.transport(
+                                        noc, tlm::TLM_READ_COMMAND, *src + off, staging.data(), n,
+                                        start, [&] { return what; }, "GM"));
+        const ps_t end = m_mover.transport(
+            noc, tlm::TLM_WRITE_COMMAND, dst + off, staging.data(), n, ready, [&] { return what; },
+            "GM");
         m_mover.complete(end);
         done = std::max(done, end);
         off += n;

@@ -31,9 +31,9 @@ void host_link::copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len) 
         const uint64_t n = std::min<uint64_t>(m_p.burst_bytes, len - off);
         const ps_t occ = m_rate.occupancy(n);
         const ps_t start = m_mover.start(now_ps(), occ);
-        const ps_t chip =
-            m_mover.transport(noc, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND,
-                              gm_addr + off, host + off, n, start, what, "GM");
+        const ps_t chip = m_mover.transport(
+            noc, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, gm_addr + off, host + off,
+            n, start, [&] { return what; }, "GM");
         // Done when both the link and everything behind it are done, then the link's latency.
         const ps_t end = std::max(chip, start + occ) + m_p.latency_ps;
         m_mover.complete(end);

@@ -18,8 +18,9 @@
 using namespace npusim;
 using models::mem_space;
 
-static int run_case(unsigned active_cores, uint64_t bytes_per_core, bool functional) {
-    auto cfg = platform::load_platform("ascend910");
+static int run_case(unsigned active_cores, uint64_t bytes_per_core, bool functional,
+                    const std::vector<std::string>& sets) {
+    auto cfg = platform::load_platform("ascend910", sets);
     if (!functional) cfg.set_timing_only();
     platform::simulation sim(cfg);
     const auto wall0 = std::chrono::steady_clock::now();
@@ -76,10 +77,13 @@ static int run_case(unsigned active_cores, uint64_t bytes_per_core, bool functio
 }
 
 int sc_main(int argc, char* argv[]) {
-    if (argc == 4 && std::string(argv[1]) == "--case") {
+    // One case in this process: --case single|all timing-only|functional [key=value ...]
+    // (settings such as sim.lookahead=250ns, to see what they cost).
+    if (argc >= 4 && std::string(argv[1]) == "--case") {
         const bool all = std::string(argv[2]) == "all";
         return run_case(all ? 32 : 1, all ? 8ull << 20 : 64ull << 20,
-                        std::string(argv[3]) == "functional");
+                        std::string(argv[3]) == "functional",
+                        std::vector<std::string>(argv + 4, argv + argc));
     }
     std::printf(
         "bench_dma: DMA traffic on ascend910 (targets: timing-only >= 8 M bursts/s, functional "

@@ -129,7 +129,7 @@ struct vector_costs {
 
 /// @brief Default pipe look-ahead (1 us): long enough that a pipe waits about once per
 /// microsecond of its own work, short enough that other processes see its effects promptly.
-inline constexpr uint64_t k_lookahead_ps = 1'000'000;
+inline constexpr uint64_t k_lookahead_ps = 100'000;
 
 /// @brief Everything one core needs to be built.
 struct core_params {

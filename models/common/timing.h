@@ -60,18 +60,34 @@ class byte_rate {
 /// single "next free" time would do. Nobody waits in SystemC; the start of the granted interval
 /// is returned and the caller adds it to the annotated delay. Intervals that ended before the
 /// current simulation time are dropped (no request can arrive in the past).
+///
+/// A busy resource booked a look-ahead ahead by many initiators holds thousands of intervals
+/// with small gaps between them. They are kept in chunks of up to 2 * k_chunk, each knowing its
+/// largest inner gap, so a booking moves one chunk's entries and a search skips every chunk
+/// whose gaps are all too small for it (a sorted list would walk and move them all).
 class calendar {
   public:
     /// @brief Earliest start >= arrival of a free interval of length occ.
     ps_t earliest(ps_t arrival, ps_t occ) const {
-        if (m_iv.size() == m_head || arrival >= m_iv.back().end) return arrival;
-        // First interval ending after the arrival; ends are sorted as intervals are disjoint.
-        auto it = std::upper_bound(m_iv.begin() + ptrdiff_t(m_head), m_iv.end(), arrival,
-                                   [](ps_t a, const interval& v) { return a < v.end; });
+        if (arrival >= m_last_end) return arrival;
+        size_t c = first_chunk_ending_after(arrival);
+        const std::vector<interval>& first = m_chunks[c].iv;
+        size_t i = size_t(std::upper_bound(first.begin(), first.end(), arrival, ends_before) -
+                          first.begin());
         ps_t t = arrival;
-        for (; it != m_iv.end(); ++it) {
-            if (it->start >= t + occ) return t;
-            t = std::max(t, it->end);
+        for (; c < m_chunks.size(); ++c, i = 0) {
+            const chunk& k = m_chunks[c];
+            // t lies before k.iv[i] ends: the gap up to k.iv[i], then the chunk's inner gaps.
+            if (k.iv[i].start >= t + occ) return t;
+            if (k.max_gap < occ) {
+                t = k.iv.back().end;
+                continue;
+            }
+            t = std::max(t, k.iv[i].end);
+            for (++i; i < k.iv.size(); ++i) {
+                if (k.iv[i].start >= t + occ) return t;
+                t = k.iv[i].end;
+            }
         }
         return t;
     }
@@ -80,30 +96,59 @@ class calendar {
         m_busy_ps += occ;
         if (occ == 0) return;
         const ps_t end = start + occ;
-        if (m_iv.size() == m_head || start >= m_iv.back().end) {  // the common case: append
-            if (m_iv.size() > m_head && m_iv.back().end == start)
-                m_iv.back().end = end;
-            else
-                m_iv.push_back({start, end});
-            if (m_iv.size() - m_head > k_prune_at) prune();
+        if (start >= m_last_end) {  // the common case: after everything booked
+            m_last_end = end;
+            if (!m_chunks.empty()) {
+                chunk& k = m_chunks.back();
+                if (k.iv.back().end == start) {
+                    k.iv.back().end = end;
+                    return;
+                }
+                if (k.iv.size() < 2 * k_chunk) {
+                    k.max_gap = std::max(k.max_gap, start - k.iv.back().end);
+                    k.iv.push_back({start, end});
+                    return;
+                }
+            }
+            prune();
+            m_chunks.push_back({{{start, end}}, 0});
             return;
         }
-        auto it = std::upper_bound(m_iv.begin() + ptrdiff_t(m_head), m_iv.end(), start,
-                                   [](ps_t a, const interval& v) { return a < v.start; });
-        // it: first interval starting after `start`; the one before (if any) ends <= start.
-        const bool join_prev =
-            it != m_iv.begin() + ptrdiff_t(m_head) && std::prev(it)->end == start;
-        const bool join_next = it != m_iv.end() && it->start == end;
+        const size_t c = first_chunk_ending_after(start);
+        std::vector<interval>& iv = m_chunks[c].iv;
+        // p: the first interval after the new one (there is one: chunk c ends after start).
+        const auto p = std::upper_bound(iv.begin(), iv.end(), start,
+                                        [](ps_t a, const interval& v) { return a < v.start; });
+        const bool prev_in_before = p == iv.begin() && c > 0;  // the last of chunk c - 1
+        interval* prev = p != iv.begin()  ? &*std::prev(p)
+                         : prev_in_before ? &m_chunks[c - 1].iv.back()
+                                          : nullptr;
+        const bool join_prev = prev && prev->end == start;
+        const bool join_next = p->start == end;
+        // Filling part of a gap inside the chunk can only lower its largest gap: look again
+        // only when the gap filled was the largest (an interval put first opens a gap, below).
+        const bool recount = p != iv.begin() && p->start - prev->end == m_chunks[c].max_gap;
         if (join_prev && join_next) {
-            std::prev(it)->end = it->end;
-            m_iv.erase(it);
+            prev->end = p->end;
+            iv.erase(p);
         } else if (join_prev) {
-            std::prev(it)->end = end;
+            prev->end = end;
         } else if (join_next) {
-            it->start = start;
+            p->start = start;
         } else {
-            m_iv.insert(it, {start, end});
+            // Before the chunk's first interval the new one opens an inner gap.
+            if (p == iv.begin())
+                m_chunks[c].max_gap = std::max(m_chunks[c].max_gap, p->start - end);
+            iv.insert(p, {start, end});
         }
+        if (iv.empty()) {
+            m_chunks.erase(m_chunks.begin() + ptrdiff_t(c));
+            return;
+        }
+        if (iv.size() > 2 * k_chunk)
+            split(c);
+        else if (recount)
+            update_gap(c);
     }
     /// @brief Books the earliest free interval at or after arrival; returns its start.
     ps_t reserve(ps_t arrival, ps_t occ) {
@@ -117,17 +162,45 @@ class calendar {
     struct interval {
         ps_t start, end;
     };
-    static constexpr size_t k_prune_at = 64;
+    struct chunk {
+        std::vector<interval> iv;  // sorted, disjoint, touching intervals merged
+        ps_t max_gap;              // largest gap between two of them (or more: a bound)
+    };
+    static constexpr size_t k_chunk = 32;
+    static bool ends_before(ps_t a, const interval& v) { return a < v.end; }
+
+    /// The first chunk whose last interval ends after t (t must be before m_last_end).
+    size_t first_chunk_ending_after(ps_t t) const {
+        return size_t(std::upper_bound(m_chunks.begin(), m_chunks.end(), t,
+                                       [](ps_t a, const chunk& k) { return a < k.iv.back().end; }) -
+                      m_chunks.begin());
+    }
+    void update_gap(size_t c) {
+        chunk& k = m_chunks[c];
+        k.max_gap = 0;
+        for (size_t i = 1; i < k.iv.size(); ++i)
+            k.max_gap = std::max(k.max_gap, k.iv[i].start - k.iv[i - 1].end);
+    }
+    void split(size_t c) {
+        chunk tail{std::vector<interval>(m_chunks[c].iv.begin() + ptrdiff_t(k_chunk),
+                                         m_chunks[c].iv.end()),
+                   0};
+        m_chunks[c].iv.resize(k_chunk);
+        m_chunks.insert(m_chunks.begin() + ptrdiff_t(c) + 1, std::move(tail));
+        update_gap(c);
+        update_gap(c + 1);
+        prune();
+    }
+    /// Drops the chunks that ended before the current time.
     void prune() {
         const ps_t now = now_ps();
-        while (m_head < m_iv.size() && m_iv[m_head].end <= now) ++m_head;
-        if (m_head > m_iv.size() / 2) {
-            m_iv.erase(m_iv.begin(), m_iv.begin() + ptrdiff_t(m_head));
-            m_head = 0;
-        }
+        size_t dead = 0;
+        while (dead + 1 < m_chunks.size() && m_chunks[dead].iv.back().end <= now) ++dead;
+        m_chunks.erase(m_chunks.begin(), m_chunks.begin() + ptrdiff_t(dead));
     }
-    std::vector<interval> m_iv;  // sorted, disjoint, touching intervals merged
-    size_t m_head = 0;           // intervals before this one are over
+
+    std::vector<chunk> m_chunks;  // in time order
+    ps_t m_last_end = 0;          // end of the last interval: arrivals after it are free at once
     ps_t m_busy_ps = 0;
 };
 

@@ -127,9 +127,9 @@ std::vector<key_spec> build() {
     add("dma.write_buffer", vk::size, "16KiB", 512, 1 << 30,
         "bytes of posted GM writes an engine may have in flight; the issuer is done when the "
         "buffer takes a write");
-    add("sim.lookahead", vk::time, "1us", 100e3, 10e6,
-        "simulation setting: how far ahead of simulated time engines and pipes book; larger is "
-        "faster, results stay within the tolerance in docs/timing-model.md");
+    add("sim.lookahead", vk::time, "100ns", 10e3, 100e3,
+        "simulation setting: how far ahead of simulated time engines and pipes book; times stay "
+        "within the tolerance in docs/timing-model.md over the whole range");
     add("dma.queue_depth", vk::integer, "32", 1, 4096, "instruction queue depth per pipe");
     add("noc.bandwidth", vk::bandwidth, "4TB/s", 1e6, max_bandwidth,
         "interconnect bandwidth shared by all cores");

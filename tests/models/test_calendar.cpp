@@ -61,12 +61,13 @@ void compare(unsigned seed, ps_t horizon, ps_t short_occ, ps_t long_occ, ps_t st
 
 BOOST_AUTO_TEST_SUITE(calendar_model)
 
-// Small bursts from many requesters across pages, a few spanning many pages, and bookings
-// beyond the ring's window (half a millisecond) that move into it as time advances.
+// Small bursts from many requesters, a few long ones, bookings far ahead while time advances,
+// and same-size bursts (whole chunks skipped).
 BOOST_AUTO_TEST_CASE(grants_the_earliest_free_interval_like_a_plain_list) {
     compare(1, 20000, 600, 40000, 3000);              // within a few pages, heavy contention
     compare(2, 2000000, 5000, 300000, 70000);         // microseconds ahead, long bookings
-    compare(3, 900000000, 1000, 700000000, 5000000);  // far beyond the ring (0.9 ms)
+    compare(3, 900000000, 1000, 700000000, 5000000);  // long bookings, far ahead
+    compare(4, 50000, 500, 501, 2000);                // bursts of one size: chunks skipped whole
 }
 
 BOOST_AUTO_TEST_SUITE_END()

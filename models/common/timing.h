@@ -97,10 +97,12 @@ class calendar {
         if (occ == 0) return;
         const ps_t end = start + occ;
         if (start >= m_last_end) {  // the common case: after everything booked
+            // m_last_end is the last interval's end: compared here, the chunk is not read.
+            const bool touching = start == m_last_end;
             m_last_end = end;
             if (!m_chunks.empty()) {
                 chunk& k = m_chunks.back();
-                if (k.iv.back().end == start) {
+                if (touching) {
                     k.iv.back().end = end;
                     return;
                 }

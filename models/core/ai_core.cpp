@@ -25,6 +25,8 @@ std::string lower(std::string s) {
     return s;
 }
 
+}  // namespace
+
 bool kind_has_buffer(core_kind kind, mem_space s) {
     switch (kind) {
         case core_kind::aicore:
@@ -36,8 +38,6 @@ bool kind_has_buffer(core_kind kind, mem_space s) {
     }
     return false;
 }
-
-}  // namespace
 
 std::vector<pipe_id> pipes_of(core_kind kind) {
     switch (kind) {

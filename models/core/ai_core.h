@@ -127,6 +127,9 @@ class ai_core : public model_base, public pipe_executor {
     std::string m_fault, m_scalar_waiting;
 };
 
+/// @brief Whether a kind of core has a buffer (a split chip's cube core has no UB, its vector
+/// cores only UB), whatever the platform's buffer sizes say.
+bool kind_has_buffer(core_kind kind, mem_space s);
 /// @brief The pipes a kind of core has, in report order.
 std::vector<pipe_id> pipes_of(core_kind kind);
 

@@ -1,4 +1,4 @@
-// The npusim command: run, validate, presets, ops, sweep (DESIGN §7).
+// The npusim command: run, validate, presets, ops, sweep, probe (DESIGN §7).
 #include <systemc>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +10,7 @@
 #include "platform/presets.h"
 #include "sw/graph/shipped_workloads.h"
 #include "tools/npusim/commands.h"
+#include "tools/npusim/probe.h"
 
 int sc_main(int argc, char* argv[]) {
     CLI::App app{"npusim: a SystemC/TLM-2.0 model of an Ascend-style NPU"};
@@ -79,6 +80,25 @@ int sc_main(int argc, char* argv[]) {
                      "refuse sweeps with more points than this (default 10000)")
         ->check(CLI::Range(size_t(1), size_t(100000000)));
 
+    npusim::tools::probe_args probe;
+    auto* probe_cmd = app.add_subcommand(
+        "probe",
+        "time one instruction kind on an idle core, as the silicon tables were measured (prints "
+        "JSON): move SRC DST BYTES | mmad M K N | vector INSTR DTYPES REPEATS");
+    probe_cmd
+        ->add_option("what", probe.what,
+                     "move SRC DST BYTES, mmad M K N or vector INSTR "
+                     "DTYPES REPEATS (e.g. vector vadd fp16_fp16_fp16 8)")
+        ->required();
+    probe_cmd->add_option("--platform", probe.platform, "platform YAML file or preset name")
+        ->default_val(npusim::platform::default_preset);
+    probe_cmd->add_option("--set", probe.sets, "override a platform key");
+    probe_cmd->add_option("--count", probe.count, "back-to-back instructions timed")
+        ->check(CLI::Range(1, 1 << 20))
+        ->default_val(1024);
+    probe_cmd->add_option("--dtype", probe.dtype, "mmad input dtype: fp16, bf16 or int8")
+        ->default_val("fp16");
+
     // `npusim` alone runs the main job: the default workload on the default preset, with every
     // op checked against its CPU reference.
     const char* default_args[] = {argv[0], "run", "--check"};
@@ -106,6 +126,7 @@ int sc_main(int argc, char* argv[]) {
         if (*presets_cmd) return npusim::tools::cmd_presets();
         if (*ops_cmd) return npusim::tools::cmd_ops();
         if (*sweep_cmd) return npusim::tools::cmd_sweep(sweep);
+        if (*probe_cmd) return npusim::tools::cmd_probe(probe);
     } catch (const npusim::platform::config_error& e) {
         std::cerr << e.what() << "\n";
         return 2;

@@ -1,0 +1,279 @@
+#include "tools/npusim/probe.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/core/ai_core.h"
+#include "models/dma/dma_engine.h"
+#include "platform/config/config_error.h"
+#include "platform/config/config_loader.h"
+#include "platform/simulation.h"
+
+namespace npusim::tools {
+
+namespace {
+
+using models::dtype;
+using models::mem_space;
+using models::vec_opcode;
+
+const std::map<std::string, mem_space> k_spaces = {{"gm", mem_space::gm},   {"l1", mem_space::l1},
+                                                   {"l0a", mem_space::l0a}, {"l0b", mem_space::l0b},
+                                                   {"l0c", mem_space::l0c}, {"ub", mem_space::ub},
+                                                   {"bt", mem_space::bt},   {"fb", mem_space::fb}};
+const std::map<std::string, dtype> k_dtypes = {{"fp32", dtype::fp32},
+                                               {"fp16", dtype::fp16},
+                                               {"bf16", dtype::bf16},
+                                               {"int32", dtype::int32},
+                                               {"int8", dtype::int8}};
+// Ascend vector instruction names and the operands their dtype lists name: 3 = src0_src1_dst
+// (binary and scalar forms), 2 = src_dst.
+struct vector_instr {
+    vec_opcode op;
+    unsigned parts;
+};
+const std::map<std::string, vector_instr> k_vector = {
+    {"vadd", {vec_opcode::add, 3}},         {"vsub", {vec_opcode::sub, 3}},
+    {"vmul", {vec_opcode::mul, 3}},         {"vdiv", {vec_opcode::div, 3}},
+    {"vmax", {vec_opcode::max, 3}},         {"vmin", {vec_opcode::min, 3}},
+    {"vadds", {vec_opcode::adds, 3}},       {"vmuls", {vec_opcode::muls, 3}},
+    {"vmaxs", {vec_opcode::maxs, 3}},       {"vmins", {vec_opcode::mins, 3}},
+    {"vrelu", {vec_opcode::relu, 2}},       {"vexp", {vec_opcode::exp, 2}},
+    {"vln", {vec_opcode::ln, 2}},           {"vsqrt", {vec_opcode::sqrt, 2}},
+    {"vrsqrt", {vec_opcode::rsqrt, 2}},     {"vabs", {vec_opcode::abs, 2}},
+    {"vconv", {vec_opcode::cast, 2}},       {"vcadd", {vec_opcode::reduce_sum, 2}},
+    {"vcmax", {vec_opcode::reduce_max, 2}}, {"vector_dup", {vec_opcode::dup, 2}},
+};
+
+template <class Map>
+std::string names(const Map& m) {
+    std::string s;
+    for (const auto& [k, v] : m) s += (s.empty() ? "" : ", ") + k;
+    return s;
+}
+
+struct bad_probe {
+    std::string what;
+};
+
+uint64_t whole(const std::string& text, const char* what, uint64_t lo, uint64_t hi) {
+    uint64_t v = 0;
+    if (text.empty() || text.size() > 12 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        (v = std::stoull(text)) < lo || v > hi)
+        throw bad_probe{std::string(what) + " '" + text + "' is not a whole number from " +
+                        std::to_string(lo) + " to " + std::to_string(hi)};
+    return v;
+}
+
+bool has_pipe(const models::core_params& p, models::pipe_id id) {
+    const auto pipes = models::pipes_of(p.kind);
+    return std::find(pipes.begin(), pipes.end(), id) != pipes.end();
+}
+
+/// Bytes of a buffer a core of these parameters has (0: none).
+uint64_t buffer_size(const models::core_params& p, mem_space s) {
+    return models::kind_has_buffer(p.kind, s) ? p.buffer(s).size : 0;
+}
+
+/// The first core of the chip whose parameters satisfy `fits`.
+std::optional<unsigned> pick_core(const platform::platform_config& cfg,
+                                  bool (*fits)(const models::core_params&, const void*),
+                                  const void* ctx) {
+    const auto cores = cfg.core_list();
+    for (unsigned i = 0; i < cores.size(); ++i)
+        if (fits(cores[i], ctx)) return i;
+    return std::nullopt;
+}
+
+/// One probe: which core, the instruction, and what it moves.
+struct plan {
+    std::string kind;
+    unsigned core = 0;
+    models::pipe_id pipe = models::pipe_id::V;
+    models::instruction ins;
+    double bytes = 0;
+};
+
+plan plan_move(const platform::platform_config& cfg, const std::vector<std::string>& w) {
+    if (w.size() != 4) throw bad_probe{"usage: npusim probe move SRC DST BYTES"};
+    const auto s = k_spaces.find(w[1]), d = k_spaces.find(w[2]);
+    if (s == k_spaces.end() || d == k_spaces.end())
+        throw bad_probe{"unknown memory '" + (s == k_spaces.end() ? w[1] : w[2]) +
+                        "'; known: " + names(k_spaces)};
+    const std::pair<mem_space, mem_space> path{s->second, d->second};
+    auto has = [](const models::core_params& p, const void* ctx) {
+        const auto& [src, dst] = *static_cast<const std::pair<mem_space, mem_space>*>(ctx);
+        return src != dst && has_pipe(p, models::engine_for_path(src, dst)) &&
+               p.path(src, dst).present() && (src == mem_space::gm || buffer_size(p, src) > 0) &&
+               (dst == mem_space::gm || buffer_size(p, dst) > 0);
+    };
+    const auto core = pick_core(cfg, has, &path);
+    if (!core) {
+        std::string known;
+        for (const auto& [sn, sv] : k_spaces)
+            for (const auto& [dn, dv] : k_spaces) {
+                const std::pair<mem_space, mem_space> p{sv, dv};
+                if (pick_core(cfg, has, &p)) known += (known.empty() ? "" : ", ") + sn + "->" + dn;
+            }
+        throw bad_probe{"no data path " + w[1] + "->" + w[2] + " on " + cfg.name +
+                        "; known: " + known};
+    }
+    const auto& p = cfg.core_list()[*core];
+    uint64_t limit = 1ull << 30;
+    for (mem_space m : {path.first, path.second})
+        if (m != mem_space::gm) limit = std::min<uint64_t>(limit, buffer_size(p, m));
+    models::dma_request r;
+    r.src_space = path.first;
+    r.dst_space = path.second;
+    r.row_bytes = static_cast<uint32_t>(whole(w[3], "BYTES", 1, limit));
+    plan pl{"move " + w[1] + " " + w[2] + " " + w[3], *core,
+            models::engine_for_path(path.first, path.second), r, double(r.row_bytes)};
+    return pl;
+}
+
+plan plan_mmad(const platform::platform_config& cfg, const std::vector<std::string>& w,
+               const std::string& type) {
+    if (w.size() != 4) throw bad_probe{"usage: npusim probe mmad M K N [--dtype fp16|bf16|int8]"};
+    const auto t = k_dtypes.find(type);
+    if (t == k_dtypes.end() || t->second == dtype::fp32 || t->second == dtype::int32)
+        throw bad_probe{"mmad dtype '" + type + "' is not modelled; known: fp16, bf16, int8"};
+    auto cube = [](const models::core_params& p, const void*) {
+        return has_pipe(p, models::pipe_id::M) && buffer_size(p, mem_space::l0a) > 0 &&
+               buffer_size(p, mem_space::l0c) > 0;
+    };
+    const auto core = pick_core(cfg, cube, nullptr);
+    if (!core) throw bad_probe{cfg.name + " has no cube core"};
+    const auto& p = cfg.core_list()[*core];
+    const unsigned in = models::dtype_size(t->second);
+    models::mmad_op m;
+    m.in_type = t->second;
+    m.m = static_cast<uint32_t>(whole(w[1], "M", 1, 4096));
+    m.k = static_cast<uint32_t>(whole(w[2], "K", 1, 4096));
+    m.n = static_cast<uint32_t>(whole(w[3], "N", 1, 4096));
+    auto check = [&](mem_space s, uint64_t bytes, const char* what) {
+        if (bytes > p.buffer(s).size)
+            throw bad_probe{std::string(what) + " needs " + std::to_string(bytes) + " bytes of " +
+                            models::to_string(s) + ", which holds " +
+                            std::to_string(p.buffer(s).size)};
+    };
+    check(mem_space::l0a, uint64_t(m.m) * m.k * in, "A (M x K)");
+    check(mem_space::l0b, uint64_t(m.k) * m.n * in, "B (K x N)");
+    check(mem_space::l0c, uint64_t(m.m) * m.n * 4, "C (M x N, 4-byte accumulators)");
+    return {"mmad " + w[1] + " " + w[2] + " " + w[3] + " " + type, *core, models::pipe_id::M, m,
+            double(uint64_t(m.m) * m.k + uint64_t(m.k) * m.n) * in};
+}
+
+plan plan_vector(const platform::platform_config& cfg, const std::vector<std::string>& w) {
+    if (w.size() != 4) throw bad_probe{"usage: npusim probe vector INSTR DTYPES REPEATS"};
+    const auto it = k_vector.find(w[1]);
+    if (it == k_vector.end())
+        throw bad_probe{"vector instruction '" + w[1] +
+                        "' is not modelled; known: " + names(k_vector)};
+    std::vector<dtype> parts;
+    for (size_t a = 0; a <= w[2].size();) {
+        const size_t b = std::min(w[2].find('_', a), w[2].size());
+        const auto t = k_dtypes.find(w[2].substr(a, b - a));
+        if (t == k_dtypes.end())
+            throw bad_probe{"dtype '" + w[2].substr(a, b - a) + "' of '" + w[2] +
+                            "' is not modelled; known: " + names(k_dtypes)};
+        parts.push_back(t->second);
+        a = b + 1;
+    }
+    const vector_instr vi = it->second;
+    if (parts.size() != vi.parts)
+        throw bad_probe{w[1] + " takes " + std::to_string(vi.parts) + " dtypes (" +
+                        (vi.parts == 3 ? "src0_src1_dst" : "src_dst") + "), got '" + w[2] + "'"};
+    if (vi.op != vec_opcode::cast &&
+        !std::all_of(parts.begin(), parts.end(), [&](dtype t) { return t == parts[0]; }))
+        throw bad_probe{w[1] + " works in one dtype; got '" + w[2] + "'"};
+    auto vec = [](const models::core_params& p, const void*) {
+        return has_pipe(p, models::pipe_id::V) && buffer_size(p, mem_space::ub) > 0;
+    };
+    const auto core = pick_core(cfg, vec, nullptr);
+    if (!core) throw bad_probe{cfg.name + " has no vector unit"};
+    const uint64_t ub = buffer_size(cfg.core_list()[*core], mem_space::ub);
+    models::vector_op v;
+    v.op = vi.op;
+    v.type = parts.front();
+    v.dst_type = parts.back();
+    v.repeats = static_cast<uint32_t>(whole(w[3], "REPEATS", 1, 255));
+    v.scalar = 1.0f;
+    // One repeat covers 256 bytes of the wider operand; dst after the sources, src1 beside src0
+    // when UB holds all three (else src1 = src0).
+    const unsigned wide = std::max(models::dtype_size(v.type), models::dtype_size(v.dst_type));
+    const uint64_t per_repeat = 256 / wide;
+    const uint64_t src_span = v.repeats * per_repeat * models::dtype_size(v.type);
+    const uint64_t dst_span = v.repeats * per_repeat * models::dtype_size(v.dst_type);
+    const bool two = vi.parts == 3 && vi.op != vec_opcode::adds && vi.op != vec_opcode::muls &&
+                     vi.op != vec_opcode::maxs && vi.op != vec_opcode::mins;
+    v.src0 = 0;
+    v.src1 = two && 2 * src_span + dst_span <= ub ? src_span : 0;
+    v.dst = (v.src1 ? 2 : 1) * src_span;
+    if (v.dst + dst_span > ub)
+        throw bad_probe{"REPEATS " + w[3] + " needs more than the " + std::to_string(ub) +
+                        " bytes of UB"};
+    return {"vector " + w[1] + " " + w[2] + " " + w[3], *core, models::pipe_id::V, v,
+            double(src_span)};
+}
+
+}  // namespace
+
+int cmd_probe(const probe_args& a) {
+    auto cfg = platform::load_platform(a.platform, a.sets);
+    plan pl;
+    try {
+        const std::string kind = a.what.empty() ? "" : a.what[0];
+        if (kind == "move")
+            pl = plan_move(cfg, a.what);
+        else if (kind == "mmad")
+            pl = plan_mmad(cfg, a.what, a.dtype);
+        else if (kind == "vector")
+            pl = plan_vector(cfg, a.what);
+        else
+            throw bad_probe{"unknown probe '" + kind + "'; known: move, mmad, vector"};
+    } catch (const bad_probe& e) {
+        std::cerr << "npusim probe: " << e.what << "\n";
+        return 2;
+    }
+    platform::simulation sim(cfg);
+    double ns = 0;
+    std::string fault;
+    const bool ok = sim.run([&](platform::chip& c, auto&) {
+        models::ai_core& core = c.core(pl.core);
+        // Round 0 warms the source (the tables are the L2-hit case); round 1 is timed.
+        for (int round = 0; round < 2 && fault.empty(); ++round) {
+            const models::ps_t t0 = models::now_ps();
+            for (unsigned i = 0; i < a.count; ++i) core.issue(pl.pipe, pl.ins);
+            core.wait_idle();
+            ns = double(models::now_ps() - t0) / 1000.0 / a.count;
+            fault = core.fault();
+        }
+    });
+    if (!ok || !fault.empty()) {
+        // The model refused the instruction (a dtype or shape it lacks): bad input.
+        std::cerr << "npusim probe: " << pl.kind << ": " << (fault.empty() ? sim.error() : fault)
+                  << "\n";
+        return 2;
+    }
+    const double hz = cfg.core_list()[pl.core].clock_hz;
+    const nlohmann::json out = {{"schema", "npusim.probe/1"},
+                                {"kind", pl.kind},
+                                {"platform", cfg.name},
+                                {"count", a.count},
+                                {"ns_per_instr", ns},
+                                {"cycles_per_instr", ns * 1e-9 * hz},
+                                {"bytes_per_instr", pl.bytes},
+                                {"gib_per_s", ns > 0 ? pl.bytes / (ns * 1e-9) / 1073741824.0 : 0}};
+    std::cout << out.dump() << "\n";
+    return 0;
+}
+
+}  // namespace npusim::tools

@@ -49,7 +49,7 @@ const std::map<std::string, vector_instr> k_vector = {
     {"vln", {vec_opcode::ln, 2}},           {"vsqrt", {vec_opcode::sqrt, 2}},
     {"vrsqrt", {vec_opcode::rsqrt, 2}},     {"vabs", {vec_opcode::abs, 2}},
     {"vconv", {vec_opcode::cast, 2}},       {"vcadd", {vec_opcode::reduce_sum, 2}},
-    {"vcmax", {vec_opcode::reduce_max, 2}}, {"vector_dup", {vec_opcode::dup, 2}},
+    {"vcmax", {vec_opcode::reduce_max, 2}}, {"vectordup", {vec_opcode::dup, 2}},
 };
 
 template <class Map>

@@ -8,6 +8,12 @@ within 10%, then the data-move and MMAD tables and the vector tables pooled. npu
 program with an argument list; nothing goes through a shell.
 
     scripts/validate_mskpp.py [--npusim build/npusim] [--platform ascend910b1] [--out FILE]
+    scripts/validate_mskpp.py --write-bounds validation/mskpp-910b1-bounds.json
+    scripts/validate_mskpp.py --check validation/mskpp-910b1-bounds.json   # the CTest guard
+
+--check exits 1 when a table's median |error| grew or its share within 10% fell (by more than
+half a point) against the recorded bounds, or a table that ran no longer runs: fidelity can
+only improve. After an improvement, record it with --write-bounds.
 """
 import argparse
 import csv
@@ -41,6 +47,10 @@ against `npusim probe` on the `{platform}` preset, 1024 back-to-back instruction
 core. error = model rate / silicon rate - 1 (bandwidth for moves, ops per cycle for MMAD,
 source bytes per cycle for vector instructions). Rows the source marks as failed
 measurements are left out. The presets are not yet calibrated to these tables.
+
+The CTest test `fidelity/mskpp_910b1` reruns this comparison and fails when a table's median
+|error| grows or its share within 10% falls against `validation/mskpp-910b1-bounds.json`, so
+fidelity can only improve; `--write-bounds` records an improvement.
 
 """
 
@@ -103,7 +113,10 @@ def main():
     ap.add_argument("--platform", default="ascend910b1")
     ap.add_argument("--tables", default=os.path.join(HERE, "..", "validation", "mskpp-910b1"))
     ap.add_argument("--out", help="write the report here instead of stdout")
+    ap.add_argument("--check", help="compare with these bounds; exit 1 if any table got worse")
+    ap.add_argument("--write-bounds", help="record each table's figures here as its bounds")
     a = ap.parse_args()
+    figures = {}  # table -> [median |error|, share within 10%]
 
     lines = [f"| table | rows | probed | median \\|error\\| | max \\|error\\| | within 10% |",
              "|---|---|---|---|---|---|"]
@@ -121,6 +134,7 @@ def main():
             lines.append(f"| {name} | {n} | 0 | not run: {reason} | | |")
             continue
         med, worst, within = summary(errors)
+        figures[name] = [round(med, 4), round(within, 4)]
         lines.append(f"| {name} | {n} | {len(errors)} | {med:.1%} | {worst:.1%} | {within:.0%} |")
         pooled["vector" if name.startswith("v") else "moves and MMAD"] += errors
     lines += ["", "| pooled | points | median \\|error\\| | within 10% |", "|---|---|---|---|"]
@@ -129,6 +143,24 @@ def main():
             med, _, within = summary(errors)
             lines.append(f"| {k} | {len(errors)} | {med:.1%} | {within:.0%} |")
     text = HEADER.format(platform=a.platform) + "\n".join(lines) + "\n"
+    if a.write_bounds:
+        with open(a.write_bounds, "w") as f:
+            json.dump(figures, f, indent=1, sort_keys=True)
+            f.write("\n")
+    if a.check:
+        with open(a.check) as f:
+            bounds = json.load(f)
+        worse = []
+        for name, (med, within) in sorted(bounds.items()):
+            if name not in figures:
+                worse.append(f"{name}: no longer runs")
+            elif figures[name][0] > med + 0.005 or figures[name][1] < within - 0.005:
+                worse.append(f"{name}: median |error| {figures[name][0]:.1%} (bound {med:.1%}),"
+                             f" within 10% {figures[name][1]:.0%} (bound {within:.0%})")
+        for w in worse:
+            print("worse than recorded:", w)
+        print(f"{len(bounds)} tables checked, {len(worse)} worse")
+        return 1 if worse else 0
     if a.out:
         with open(a.out, "w") as f:
             f.write(text)
@@ -137,4 +169,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

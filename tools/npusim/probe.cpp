@@ -126,7 +126,7 @@ plan plan_move(const platform::platform_config& cfg, const std::vector<std::stri
         throw bad_probe{"no data path " + w[1] + "->" + w[2] + " on " + cfg.name +
                         "; known: " + known};
     }
-    const auto& p = cfg.core_list()[*core];
+    const models::core_params p = cfg.core_list()[*core];
     uint64_t limit = 1ull << 30;
     for (mem_space m : {path.first, path.second})
         if (m != mem_space::gm) limit = std::min<uint64_t>(limit, buffer_size(p, m));
@@ -151,7 +151,7 @@ plan plan_mmad(const platform::platform_config& cfg, const std::vector<std::stri
     };
     const auto core = pick_core(cfg, cube, nullptr);
     if (!core) throw bad_probe{cfg.name + " has no cube core"};
-    const auto& p = cfg.core_list()[*core];
+    const models::core_params p = cfg.core_list()[*core];
     const unsigned in = models::dtype_size(t->second);
     models::mmad_op m;
     m.in_type = t->second;

@@ -83,13 +83,11 @@ uint64_t buffer_size(const models::core_params& p, mem_space s) {
     return models::kind_has_buffer(p.kind, s) ? p.buffer(s).size : 0;
 }
 
-/// The first core of the chip whose parameters satisfy `fits`.
-std::optional<unsigned> pick_core(const platform::platform_config& cfg,
-                                  bool (*fits)(const models::core_params&, const void*),
-                                  const void* ctx) {
-    const auto cores = cfg.core_list();
+/// The first of the chip's cores whose parameters satisfy `fits`.
+template <class Fits>
+std::optional<unsigned> pick_core(const std::vector<models::core_params>& cores, Fits fits) {
     for (unsigned i = 0; i < cores.size(); ++i)
-        if (fits(cores[i], ctx)) return i;
+        if (fits(cores[i])) return i;
     return std::nullopt;
 }
 
@@ -108,34 +106,35 @@ plan plan_move(const platform::platform_config& cfg, const std::vector<std::stri
     if (s == k_spaces.end() || d == k_spaces.end())
         throw bad_probe{"unknown memory '" + (s == k_spaces.end() ? w[1] : w[2]) +
                         "'; known: " + names(k_spaces)};
-    const std::pair<mem_space, mem_space> path{s->second, d->second};
-    auto has = [](const models::core_params& p, const void* ctx) {
-        const auto& [src, dst] = *static_cast<const std::pair<mem_space, mem_space>*>(ctx);
-        return src != dst && has_pipe(p, models::engine_for_path(src, dst)) &&
-               p.path(src, dst).present() && (src == mem_space::gm || buffer_size(p, src) > 0) &&
-               (dst == mem_space::gm || buffer_size(p, dst) > 0);
+    const auto cores = cfg.core_list();
+    auto has = [](mem_space src, mem_space dst) {
+        return [=](const models::core_params& p) {
+            return src != dst && has_pipe(p, models::engine_for_path(src, dst)) &&
+                   p.path(src, dst).present() &&
+                   (src == mem_space::gm || buffer_size(p, src) > 0) &&
+                   (dst == mem_space::gm || buffer_size(p, dst) > 0);
+        };
     };
-    const auto core = pick_core(cfg, has, &path);
+    const auto core = pick_core(cores, has(s->second, d->second));
     if (!core) {
         std::string known;
         for (const auto& [sn, sv] : k_spaces)
-            for (const auto& [dn, dv] : k_spaces) {
-                const std::pair<mem_space, mem_space> p{sv, dv};
-                if (pick_core(cfg, has, &p)) known += (known.empty() ? "" : ", ") + sn + "->" + dn;
-            }
+            for (const auto& [dn, dv] : k_spaces)
+                if (pick_core(cores, has(sv, dv)))
+                    known += (known.empty() ? "" : ", ") + sn + "->" + dn;
         throw bad_probe{"no data path " + w[1] + "->" + w[2] + " on " + cfg.name +
                         "; known: " + known};
     }
-    const models::core_params p = cfg.core_list()[*core];
+    const models::core_params& p = cores[*core];
     uint64_t limit = 1ull << 30;
-    for (mem_space m : {path.first, path.second})
+    for (mem_space m : {s->second, d->second})
         if (m != mem_space::gm) limit = std::min<uint64_t>(limit, buffer_size(p, m));
     models::dma_request r;
-    r.src_space = path.first;
-    r.dst_space = path.second;
+    r.src_space = s->second;
+    r.dst_space = d->second;
     r.row_bytes = static_cast<uint32_t>(whole(w[3], "BYTES", 1, limit));
     plan pl{"move " + w[1] + " " + w[2] + " " + w[3], *core,
-            models::engine_for_path(path.first, path.second), r, double(r.row_bytes)};
+            models::engine_for_path(s->second, d->second), r, double(r.row_bytes)};
     return pl;
 }
 
@@ -145,13 +144,14 @@ plan plan_mmad(const platform::platform_config& cfg, const std::vector<std::stri
     const auto t = k_dtypes.find(type);
     if (t == k_dtypes.end() || t->second == dtype::fp32 || t->second == dtype::int32)
         throw bad_probe{"mmad dtype '" + type + "' is not modelled; known: fp16, bf16, int8"};
-    auto cube = [](const models::core_params& p, const void*) {
+    const auto cores = cfg.core_list();
+    auto cube = [](const models::core_params& p) {
         return has_pipe(p, models::pipe_id::M) && buffer_size(p, mem_space::l0a) > 0 &&
                buffer_size(p, mem_space::l0c) > 0;
     };
-    const auto core = pick_core(cfg, cube, nullptr);
+    const auto core = pick_core(cores, cube);
     if (!core) throw bad_probe{cfg.name + " has no cube core"};
-    const models::core_params p = cfg.core_list()[*core];
+    const models::core_params& p = cores[*core];
     const unsigned in = models::dtype_size(t->second);
     models::mmad_op m;
     m.in_type = t->second;
@@ -194,12 +194,13 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
     if (vi.op != vec_opcode::cast &&
         !std::all_of(parts.begin(), parts.end(), [&](dtype t) { return t == parts[0]; }))
         throw bad_probe{w[1] + " works in one dtype; got '" + w[2] + "'"};
-    auto vec = [](const models::core_params& p, const void*) {
+    const auto cores = cfg.core_list();
+    auto vec = [](const models::core_params& p) {
         return has_pipe(p, models::pipe_id::V) && buffer_size(p, mem_space::ub) > 0;
     };
-    const auto core = pick_core(cfg, vec, nullptr);
+    const auto core = pick_core(cores, vec);
     if (!core) throw bad_probe{cfg.name + " has no vector unit"};
-    const uint64_t ub = buffer_size(cfg.core_list()[*core], mem_space::ub);
+    const uint64_t ub = buffer_size(cores[*core], mem_space::ub);
     models::vector_op v;
     v.op = vi.op;
     v.type = parts.front();

@@ -13,12 +13,18 @@ namespace npusim::models {
 enum class mem_space : uint8_t { gm, l1, l0a, l0b, l0c, ub, bt, fb, count };
 const char* to_string(mem_space s);
 
-/// @brief One data path between two memories, as moved by a DMA engine.
+/// @brief One data path between two memories, as moved by a DMA engine. Back to back on an idle
+/// engine an instruction of S bytes costs max(issue, latency + S / issue rate, S / bandwidth)
+/// cycles (docs/timing-model.md).
 struct path_params {
-    double bytes_per_cycle = 0;          ///< engine port throughput; 0 = the path does not exist
-    uint32_t latency_cycles = 0;         ///< fixed pipeline latency added to every transfer
+    double bytes_per_cycle = 0;  ///< port bandwidth; 0 = the path does not exist
+    /// Start-up of each instruction before its first request; not overlapped with the previous
+    /// instruction's requests (only with the tail of its data on the port).
+    uint32_t latency_cycles = 0;
+    double issue_bytes_per_cycle = 0;    ///< rate one instruction issues requests; 0 = unbounded
+    uint32_t issue_cycles = 0;           ///< issue floor: an instruction holds its engine this long
+    uint32_t format_latency_cycles = 0;  ///< extra start-up of an nd2nz / nz2nd conversion
     uint32_t burst_bytes = 512;          ///< transfers split at multiples of this address boundary
-    uint32_t setup_cycles = 0;           ///< per-instruction set-up before the first burst
     uint32_t burst_overhead_cycles = 0;  ///< per-burst command cost on the engine port
     bool present() const { return bytes_per_cycle > 0; }
 };
@@ -111,25 +117,46 @@ struct fractal {
 /// @brief Cube unit parameters.
 struct cube_params {
     fractal fp16, bf16, int8{16, 32, 16};
-    /// Issue floor: an mmad holds the M pipe for max(issue_cycles, its fractal count) cycles.
+    /// Issue floor: an mmad holds the M pipe for max(issue_cycles, fixed_cycles + its fractal
+    /// count) cycles.
     uint32_t issue_cycles = 1;
+    uint32_t fixed_cycles = 0;    ///< per-mmad operand set-up, not overlapped with the previous
     uint32_t latency_cycles = 0;  ///< from the end of its issue to its result in L0C
     const fractal& of(dtype t) const {
         return t == dtype::int8 ? int8 : t == dtype::bf16 ? bf16 : fp16;
     }
 };
 
-/// @brief Costs of vector instructions, from the platform config.
-struct vector_costs {
-    /// Issue floor: an instruction holds the V pipe for max(issue_cycles, its work) cycles.
-    uint32_t issue_cycles = 1;
-    uint32_t latency_cycles = 0;  ///< from the end of its issue to its result in UB
-    double cycles_per_repeat[5] = {1, 2, 4, 2, 1};  ///< indexed by vec_class
+/// @brief Cost of one vector instruction at one operand width, from the platform's table of
+/// instructions; a zero takes the unit-wide default.
+struct vector_instr_cost {
+    uint32_t issue_cycles = 0;     ///< issue floor (0: vector_costs::issue_cycles)
+    uint32_t fixed_cycles = 0;     ///< added to every instruction's repeats
+    double cycles_per_repeat = 0;  ///< 0: the class default
 };
 
-/// @brief Default pipe look-ahead (1 us): long enough that a pipe waits about once per
-/// microsecond of its own work, short enough that other processes see its effects promptly.
-inline constexpr uint64_t k_lookahead_ps = 100'000;
+/// @brief Slots of the per-instruction table: opcodes, and source x destination element widths
+/// of 1, 2, 4 and 8 bytes (see vector_costs::width_slot).
+inline constexpr size_t k_vec_opcode_slots = 32, k_vec_width_slots = 16;
+
+/// @brief Costs of vector instructions, from the platform config. An instruction holds the V
+/// pipe for max(issue floor, fixed_cycles + ceil(repeats x cycles per repeat)) cycles.
+struct vector_costs {
+    uint32_t issue_cycles = 1;    ///< default issue floor
+    uint32_t latency_cycles = 0;  ///< from the end of its issue to its result in UB
+    double cycles_per_repeat[5] = {1, 2, 4, 2, 1};  ///< class defaults, indexed by vec_class
+    /// Per instruction (indexed by vec_opcode) and width slot.
+    std::array<std::array<vector_instr_cost, k_vec_width_slots>, k_vec_opcode_slots> instr{};
+    /// The width slot of a source and destination element size in bytes (1, 2, 4 or 8).
+    static constexpr unsigned width_slot(unsigned src_bytes, unsigned dst_bytes) {
+        auto lg = [](unsigned b) { return b >= 8 ? 3u : b >= 4 ? 2u : b >= 2 ? 1u : 0u; };
+        return lg(src_bytes) * 4 + lg(dst_bytes);
+    }
+};
+
+/// @brief Default pipe look-ahead (30 ns): long enough that a pipe or engine waits rarely (shorter
+/// is slower), short enough that results stay within 0.1% of the shortest (docs/timing-model.md).
+inline constexpr uint64_t k_lookahead_ps = 30'000;
 
 /// @brief Everything one core needs to be built.
 struct core_params {

@@ -11,7 +11,7 @@ struct preset {
     std::string yaml;
 };
 
-inline constexpr const char* default_preset = "ascend910";
+inline constexpr const char* default_preset = "ascend910b1";
 
 const std::vector<preset>& presets();
 const preset* find_preset(const std::string& name);

@@ -363,8 +363,7 @@ exec_result ai_core::vector_exec(pipe& p, const vector_op& op, ps_t ready) {
     if (!ub) raise(p.name(), op, p.id(), "this core has no UB");
     vector_footprint fp;
     m_vector.execute(op, ub->data(), m_p.functional, &fp);
-    const ps_t occ =
-        std::max<uint64_t>(m_p.vector.issue_cycles, m_vector.work_cycles(op)) * m_period;
+    const ps_t occ = m_vector.issue_cycles(op) * m_period;
     ps_t start = ready;
     for (unsigned i = 0; i < fp.n_reads; ++i) {
         const auto& r = fp.reads[i];

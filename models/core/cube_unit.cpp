@@ -25,7 +25,8 @@ cube_unit::cube_unit(std::string name, const cube_params& p) : m_name(std::move(
 
 uint64_t cube_unit::work_cycles(const mmad_op& op) const {
     const fractal& f = m_p.of(op.in_type);
-    return uint64_t((op.m + f.m - 1) / f.m) * ((op.k + f.k - 1) / f.k) * ((op.n + f.n - 1) / f.n);
+    return m_p.fixed_cycles +
+           uint64_t((op.m + f.m - 1) / f.m) * ((op.k + f.k - 1) / f.k) * ((op.n + f.n - 1) / f.n);
 }
 
 mmad_footprint cube_unit::footprint(const mmad_op& op) const {

@@ -1,6 +1,7 @@
 #include "models/core/vector_op.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace npusim::models {
 
@@ -105,6 +106,74 @@ const char* to_string(vec_opcode op) {
             return "transpose";
     }
     return "?";
+}
+
+const char* ascend_name(vec_opcode op) {
+    using o = vec_opcode;
+    static const std::pair<vec_opcode, const char*> names[] = {{o::add, "vadd"},
+                                                               {o::sub, "vsub"},
+                                                               {o::mul, "vmul"},
+                                                               {o::div, "vdiv"},
+                                                               {o::max, "vmax"},
+                                                               {o::min, "vmin"},
+                                                               {o::adds, "vadds"},
+                                                               {o::muls, "vmuls"},
+                                                               {o::maxs, "vmaxs"},
+                                                               {o::mins, "vmins"},
+                                                               {o::relu, "vrelu"},
+                                                               {o::exp, "vexp"},
+                                                               {o::ln, "vln"},
+                                                               {o::sqrt, "vsqrt"},
+                                                               {o::rsqrt, "vrsqrt"},
+                                                               {o::abs, "vabs"},
+                                                               {o::cmp, "vcmpv"},
+                                                               {o::select, "vsel"},
+                                                               {o::cast, "vconv"},
+                                                               {o::dup, "vectordup"},
+                                                               {o::reduce_sum, "vcadd"},
+                                                               {o::reduce_max, "vcmax"},
+                                                               {o::brcb, "vbrcb"},
+                                                               {o::gather_mask, "vreducev2"},
+                                                               {o::transpose, "vtranspose"}};
+    for (const auto& [code, name] : names)
+        if (code == op) return name;
+    return nullptr;  // tanh, sigmoid
+}
+
+const std::vector<vec_opcode>& all_vec_opcodes() {
+    static const std::vector<vec_opcode> all = [] {
+        std::vector<vec_opcode> v;
+        for (unsigned i = 0; i <= unsigned(vec_opcode::transpose); ++i) v.push_back(vec_opcode(i));
+        return v;
+    }();
+    return all;
+}
+
+unsigned dtype_list_parts(vec_opcode op) {
+    switch (op) {
+        case vec_opcode::add:
+        case vec_opcode::sub:
+        case vec_opcode::mul:
+        case vec_opcode::div:
+        case vec_opcode::max:
+        case vec_opcode::min:
+        case vec_opcode::adds:
+        case vec_opcode::muls:
+        case vec_opcode::maxs:
+        case vec_opcode::mins:
+        case vec_opcode::cmp:
+        case vec_opcode::select:
+        case vec_opcode::gather_mask:
+            return 3;
+        default:
+            return 2;
+    }
+}
+
+std::string width_key(unsigned src_bytes, unsigned dst_bytes) {
+    std::string k = "b" + std::to_string(8 * src_bytes);
+    if (dst_bytes != src_bytes) k += "_b" + std::to_string(8 * dst_bytes);
+    return k;
 }
 
 /// @brief Class name as used in the config keys vector.cycles_per_repeat.<class>.

@@ -4,6 +4,7 @@
 // and repeat strides (in 32-byte blocks) place the operands in UB.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "models/core/dtype.h"
 
@@ -59,6 +60,16 @@ enum class cmp_mode : uint8_t { lt, gt, le, ge, eq, ne };
 /// @brief Throughput class of an opcode; its cycles per repeat come from the platform config.
 enum class vec_class : uint8_t { simple, activation, transcendental, reduction, cast };
 vec_class class_of(vec_opcode op);
+/// @brief The Ascend instruction an opcode is (vadd, vconv, vcadd, ...), or nullptr when it is
+/// not one instruction on the chip (tanh, sigmoid: CANN builds them from several).
+const char* ascend_name(vec_opcode op);
+/// @brief Every opcode, in enum order.
+const std::vector<vec_opcode>& all_vec_opcodes();
+/// @brief Operands an opcode's Ascend dtype list names: 3 (src0_src1_dst) or 2 (src_dst).
+unsigned dtype_list_parts(vec_opcode op);
+/// @brief Key of the operand widths in the platform's instruction table: "b16" (all operands
+/// 16-bit), or "b16_b32" for a conversion from 16 to 32 bits.
+std::string width_key(unsigned src_bytes, unsigned dst_bytes);
 const char* to_string(vec_opcode op);
 const char* to_string(vec_class c);
 

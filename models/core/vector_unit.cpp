@@ -13,6 +13,8 @@
 
 namespace npusim::models {
 
+static_assert(size_t(vec_opcode::transpose) < k_vec_opcode_slots, "opcode table too small");
+
 namespace {
 
 constexpr uint64_t block_bytes = 32;
@@ -42,8 +44,24 @@ bool is_reduce(vec_opcode o) {
     return o == vec_opcode::reduce_sum || o == vec_opcode::reduce_max;
 }
 
-/// Why `op` cannot run with its dtypes, or empty when it can.
-std::string unsupported(const vector_op& op) {
+}  // namespace
+
+std::vector<std::pair<dtype, dtype>> vector_dtypes(vec_opcode op) {
+    static const dtype all[] = {dtype::fp32, dtype::fp16, dtype::bf16, dtype::int32, dtype::int8};
+    std::vector<std::pair<dtype, dtype>> out;
+    for (dtype s : all)
+        for (dtype d : all) {
+            if (op != vec_opcode::cast && d != s) continue;
+            vector_op v;
+            v.op = op;
+            v.type = s;
+            v.dst_type = d;
+            if (why_unsupported(v).empty()) out.emplace_back(s, d);
+        }
+    return out;
+}
+
+std::string why_unsupported(const vector_op& op) {
     if (op.op == vec_opcode::cast) {
         // int8 -> int8 would need 256 elements per repeat, more than the 128-bit mask covers.
         if (op.type == dtype::int8 && op.dst_type == dtype::int8)
@@ -70,6 +88,8 @@ std::string unsupported(const vector_op& op) {
     }
     return {};
 }
+
+namespace {
 
 // ---- element access, one struct per dtype so the hot loops are templates without switches ----
 
@@ -572,15 +592,33 @@ void exec_cast(const exec_plan& x) {
 vector_unit::vector_unit(std::string name, const vector_costs& costs, uint64_t ub_size)
     : m_name(std::move(name)), m_costs(costs), m_ub_size(ub_size) {}
 
+namespace {
+
+const vector_instr_cost& cost_row(const vector_costs& costs, const vector_op& op) {
+    const unsigned src = dtype_size(op.type);
+    const unsigned dst = op.op == vec_opcode::cast ? dtype_size(op.dst_type) : src;
+    return costs.instr[static_cast<size_t>(op.op)][vector_costs::width_slot(src, dst)];
+}
+
+}  // namespace
+
 uint64_t vector_unit::work_cycles(const vector_op& op) const {
-    const double per = m_costs.cycles_per_repeat[static_cast<unsigned>(class_of(op.op))];
+    const vector_instr_cost& row = cost_row(m_costs, op);
+    const double per = row.cycles_per_repeat > 0
+                           ? row.cycles_per_repeat
+                           : m_costs.cycles_per_repeat[static_cast<unsigned>(class_of(op.op))];
     // A transpose repeat moves a whole matrix of 32/size rows of 32 bytes: 512 bytes for fp16,
     // 256 for fp32, paid as that many 256-byte simple repeats.
     const double scale =
         op.op == vec_opcode::transpose ? double(transpose_rows(op.type)) * block_bytes / 256 : 1;
     // The small epsilon keeps e.g. 10 x 0.7 = 7.000000000000001 from rounding up to 8.
     const double busy = std::ceil(op.repeats * per * scale - 1e-9);
-    return static_cast<uint64_t>(std::max(0.0, busy));
+    return row.fixed_cycles + static_cast<uint64_t>(std::max(0.0, busy));
+}
+
+uint64_t vector_unit::issue_cycles(const vector_op& op) const {
+    const uint32_t floor = cost_row(m_costs, op).issue_cycles;
+    return std::max<uint64_t>(floor ? floor : m_costs.issue_cycles, work_cycles(op));
 }
 
 void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
@@ -594,7 +632,7 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
 
     if (op.repeats < 1 || op.repeats > 255)
         fault(op.dst, "repeats " + std::to_string(op.repeats) + " outside 1..255");
-    if (const std::string why = unsupported(op); !why.empty()) fault(op.dst, why);
+    if (const std::string why = why_unsupported(op); !why.empty()) fault(op.dst, why);
 
     const vec_opcode o = op.op;
     if (o == vec_opcode::transpose) {

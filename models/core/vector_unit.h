@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "models/core/vector_op.h"
 #include "models/params.h"
@@ -18,14 +20,23 @@ struct vector_footprint {
     range write;  ///< dst
 };
 
+/// @brief Why the vector unit cannot run `op`'s opcode and dtypes ("" = it can).
+std::string why_unsupported(const vector_op& op);
+/// @brief The (source, destination) dtypes the unit runs `op` in (destination = source except
+/// for cast).
+std::vector<std::pair<dtype, dtype>> vector_dtypes(vec_opcode op);
+
 /// @brief The vector unit's arithmetic and cost model (the V pipe does the timing).
 class vector_unit {
   public:
     vector_unit(std::string name, const vector_costs& costs, uint64_t ub_size);
 
-    /// @brief Work of one instruction: ceil(repeats x cycles per repeat of its class). It holds
-    /// the V pipe for max(issue_cycles, work) and completes latency_cycles later.
+    /// @brief Work of one instruction: its fixed cycles + ceil(repeats x cycles per repeat),
+    /// from its row of the platform's instruction table or else its class default.
     uint64_t work_cycles(const vector_op& op) const;
+    /// @brief Cycles the instruction holds the V pipe: max(its issue floor, work). It completes
+    /// latency_cycles later.
+    uint64_t issue_cycles(const vector_op& op) const;
 
     /// @brief Checks the operands and, when `functional`, computes the result in `ub`;
     /// fills `fp` (if given) with the UB ranges it reads and writes.

@@ -12,15 +12,18 @@ burst_mover::burst_mover(std::string owner, const limits& l)
       m_limits(l),
       m_slots(l.max_outstanding ? l.max_outstanding : 1, 0) {}
 
-ps_t burst_mover::start(ps_t earliest, ps_t occ) {
+ps_t burst_mover::start(ps_t earliest, ps_t occ, ps_t lag) {
+    const ps_t ahead = std::max(m_limits.lookahead, lag);
     for (;;) {
         const ps_t now = now_ps();
         const ps_t s = m_port.earliest(std::max({earliest, m_slots[m_next], now}), occ);
-        if (s <= now + m_limits.lookahead) {
+        if (s <= now + ahead) {
             m_port.book(s, occ);
             return s;
         }
-        sc_core::wait(ps_to_time(s - now));
+        // Wake `lag` before the start, not at it: the issuer's next work may begin that early,
+        // and simulated time must not have passed it (its times would then depend on waits).
+        sc_core::wait(ps_to_time(s - lag - now));
     }
 }
 

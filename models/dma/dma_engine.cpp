@@ -20,7 +20,7 @@ pipe_id engine_for_path(mem_space src, mem_space dst) {
         return pipe_id::MTE3;
     if ((src == m::l0c && (dst == m::gm || dst == m::l1)) || (src == m::l1 && dst == m::fb))
         return pipe_id::FIX;
-    if (src == m::l0c && dst == m::ub) return pipe_id::V;
+    if ((src == m::l0c || src == m::ub) && dst == m::ub) return pipe_id::V;
     return pipe_id::S;
 }
 
@@ -45,10 +45,12 @@ struct dma_engine::transfer {
     bool primary_is_src;
     mem_space primary, secondary;
     uint64_t primary_base, primary_pitch, secondary_base, secondary_pitch;
-    uint32_t pe, se;  // element bytes on the primary and secondary side
-    ps_t arrival;     // when the first burst may start (after set-up)
-    ps_t done;        // latest completion seen (a posted write: its acceptance)
-    ps_t issue_end;   // when the last burst left the engine port
+    uint32_t pe, se;         // element bytes on the primary and secondary side
+    ps_t arrival;            // when the first request may go out (after the start-up latency)
+    ps_t done;               // latest completion seen (a posted write: its acceptance)
+    ps_t issue_end;          // when the last burst left the engine port
+    uint64_t requested = 0;  // bytes whose requests went out so far
+    ps_t begin = 0;          // when the pipe started the instruction
 };
 
 dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core)
@@ -162,23 +164,58 @@ std::pair<uint8_t*, uint64_t> dma_engine::local_memory(mem_space space) {
     return slot;
 }
 
-ps_t dma_engine::reserve_port(const path_params& path, uint64_t len, ps_t arrival, ps_t& release,
-                              bool slotted) {
-    // The engine port: throughput of the path plus a fixed command cost per burst.
-    const auto cycles =
-        static_cast<ps_t>(std::ceil(static_cast<double>(len) / path.bytes_per_cycle)) +
-        path.burst_overhead_cycles;
-    const ps_t occ = cycles * m_period;
-    const ps_t start = slotted ? m_mover.start(arrival, occ) : m_mover.port(arrival, occ);
-    release = start + occ;
+std::pair<ps_t, ps_t> dma_engine::reserve_port(transfer& t, uint64_t len, bool slotted) {
+    // Requests go out at the path's issue rate after the start-up; the port then moves each
+    // burst at the path's bandwidth plus a fixed command cost per burst.
+    const path_params& path = t.path;
+    ps_t earliest = t.arrival;
+    if (path.issue_bytes_per_cycle > 0)
+        earliest += static_cast<ps_t>(
+            std::ceil(double(t.requested) * m_period / path.issue_bytes_per_cycle));
+    t.requested += len;
+    // In ps, not whole cycles: a port of 156 B/cycle moves a 512-byte burst in 3.3 cycles.
+    const ps_t occ =
+        static_cast<ps_t>(std::ceil(static_cast<double>(len) * m_period / path.bytes_per_cycle)) +
+        ps_t(path.burst_overhead_cycles) * m_period;
+    // The next instruction may begin as early as this burst's release minus the start-up.
+    const ps_t startup = t.arrival - t.begin;
+    const ps_t start = slotted ? m_mover.start(earliest, occ, startup > occ ? startup - occ : 0)
+                               : m_mover.port(std::max(earliest, now_ps()), occ);
+    t.issue_end = std::max(t.issue_end, start + occ);
     ++m_bursts;
-    return start;
+    return {start, start + occ};
+}
+
+dma_engine::transfer dma_engine::begin_transfer(const dma_request& r, const path_params& path,
+                                                ps_t begin) const {
+    const bool converts = r.conv == layout_conv::nd2nz || r.conv == layout_conv::nz2nd;
+    const ps_t startup =
+        ps_t(path.latency_cycles + (converts ? path.format_latency_cycles : 0)) * m_period;
+    transfer t{r, path, true,         r.src_space,  r.dst_space,     0, 0,
+               0, 0,    r.src_elem(), r.src_elem(), begin + startup, 0, 0};
+    t.done = t.issue_end = t.arrival;
+    t.begin = begin;
+    return t;
+}
+
+dma_engine::timing dma_engine::finish(const transfer& t, ps_t begin) const {
+    // The engine holds the instruction for its issue floor and until its last request went
+    // out; it starts the next instruction's start-up at most that start-up before the port
+    // frees, so a port-bound stream of instructions keeps the port busy.
+    const path_params& path = t.path;
+    const ps_t startup = t.arrival - begin;
+    ps_t requests = startup;
+    if (path.issue_bytes_per_cycle > 0)
+        requests += static_cast<ps_t>(
+            std::ceil(double(t.requested) * m_period / path.issue_bytes_per_cycle));
+    const ps_t stage = begin + std::max(ps_t(path.issue_cycles) * m_period, requests);
+    const ps_t port = t.issue_end > startup ? t.issue_end - startup : 0;
+    return {std::max(stage, port), t.done};
 }
 
 void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len) {
     const dma_request& r = t.r;
-    ps_t release = 0;
-    const ps_t start = reserve_port(t.path, len, t.arrival, release, true);
+    const auto [start, release] = reserve_port(t, len, true);
     ps_t done = release;
     uint8_t* buf = m_staging.data();
     const uint64_t paddr = t.primary_base + row * t.primary_pitch + offset;
@@ -268,7 +305,6 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
         t.primary == mem_space::gm && !t.primary_is_src ? m_mover.post(len, release, done) : done;
     m_mover.complete(finished);
     t.done = std::max(t.done, finished);
-    t.issue_end = std::max(t.issue_end, release);
 }
 
 void dma_engine::pad_nz(transfer& t) {
@@ -323,11 +359,7 @@ dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_par
     if (m_src_block.size() < blocks * run) m_src_block.resize(blocks * run);
     if (m_dst_block.size() < out) m_dst_block.resize(out);
     if (m_core.functional) std::memset(m_dst_block.data(), 0, out);  // padding reads as zero
-    transfer t{
-        r, path, true, mem_space::l1, mem_space::l0a, 0,
-        0, 0,    0,    uint32_t(e),   uint32_t(e),    begin + ps_t(path.setup_cycles) * m_period,
-        0, 0};
-    t.done = t.arrival;
+    transfer t = begin_transfer(r, path, begin);
     // Each column block's rows are one contiguous run: the port is booked burst by burst, the
     // run moves in one access that starts with its first burst.
     ps_t first_start = 0;
@@ -335,10 +367,10 @@ dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_par
         const uint64_t src = r.src + (((r.nz_col0 / c0) + b) * nz_rows + r.nz_row0) * c0 * e;
         ps_t run_start = 0;
         for (uint64_t off = 0; off < run; off += path.burst_bytes) {
-            const ps_t start = reserve_port(path, std::min<uint64_t>(path.burst_bytes, run - off),
-                                            t.arrival, t.issue_end);
+            const auto [start, release] =
+                reserve_port(t, std::min<uint64_t>(path.burst_bytes, run - off));
             if (off == 0) run_start = start;
-            t.done = std::max(t.done, t.issue_end);
+            t.done = std::max(t.done, release);
         }
         if (b == 0) first_start = run_start;
         t.done = std::max(
@@ -368,7 +400,7 @@ dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_par
     }
     t.done =
         std::max(t.done, access(t, r.dst_space, true, r.dst, m_dst_block.data(), out, first_start));
-    return {t.issue_end, t.done + ps_t(path.latency_cycles) * m_period};
+    return finish(t, begin);
 }
 
 dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_params& path,
@@ -420,24 +452,20 @@ dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_par
             }
         }
     }
-    transfer t{
-        r, path, true, mem_space::l1, r.dst_space, 0,
-        0, 0,    0,    uint32_t(e),   uint32_t(e), begin + ps_t(path.setup_cycles) * m_period,
-        0, 0};
-    t.done = t.arrival;
+    transfer t = begin_transfer(r, path, begin);
     ps_t first_start = 0;
     for (uint64_t off = 0; off < out; off += path.burst_bytes) {
-        const ps_t start = reserve_port(path, std::min<uint64_t>(path.burst_bytes, out - off),
-                                        t.arrival, t.issue_end);
+        const auto [start, release] =
+            reserve_port(t, std::min<uint64_t>(path.burst_bytes, out - off));
         if (off == 0) first_start = start;
-        t.done = std::max(t.done, t.issue_end);
+        t.done = std::max(t.done, release);
     }
     // The patch's span of L1 is read through DMI: its banks are booked directly.
     t.done = std::max(t.done, m_local_buf[size_t(mem_space::l1)]->book(
                                   false, span_lo, span_hi - span_lo, first_start));
     t.done =
         std::max(t.done, access(t, r.dst_space, true, r.dst, m_dst_block.data(), out, first_start));
-    return {t.issue_end, t.done + ps_t(path.latency_cycles) * m_period};
+    return finish(t, begin);
 }
 
 dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
@@ -453,21 +481,16 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
         const bool primary_is_src = r.conv == layout_conv::nd2nz ||
                                     (r.conv == layout_conv::none && (r.src_space == mem_space::gm ||
                                                                      r.dst_space != mem_space::gm));
-        transfer t{r,
-                   path,
-                   primary_is_src,
-                   primary_is_src ? r.src_space : r.dst_space,
-                   primary_is_src ? r.dst_space : r.src_space,
-                   primary_is_src ? r.src : r.dst,
-                   primary_is_src ? r.src_pitch() : r.dst_pitch(),
-                   primary_is_src ? r.dst : r.src,
-                   primary_is_src ? r.dst_pitch() : r.src_pitch(),
-                   primary_is_src ? r.src_elem() : r.dst_elem(),
-                   primary_is_src ? r.dst_elem() : r.src_elem(),
-                   begin + ps_t(path.setup_cycles) * m_period,
-                   0,
-                   0};
-        t.done = t.issue_end = t.arrival;
+        transfer t = begin_transfer(r, path, begin);
+        t.primary_is_src = primary_is_src;
+        t.primary = primary_is_src ? r.src_space : r.dst_space;
+        t.secondary = primary_is_src ? r.dst_space : r.src_space;
+        t.primary_base = primary_is_src ? r.src : r.dst;
+        t.primary_pitch = primary_is_src ? r.src_pitch() : r.dst_pitch();
+        t.secondary_base = primary_is_src ? r.dst : r.src;
+        t.secondary_pitch = primary_is_src ? r.dst_pitch() : r.src_pitch();
+        t.pe = primary_is_src ? r.src_elem() : r.dst_elem();
+        t.se = primary_is_src ? r.dst_elem() : r.src_elem();
         if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
         const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();
         // Bursts of burst_bytes (whole elements) from the start of each row: a start off the
@@ -482,12 +505,8 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
             }
         }
         if (r.conv == layout_conv::nd2nz) pad_nz(t);
-        out = {t.issue_end, t.done + ps_t(path.latency_cycles) * m_period};
+        out = finish(t, begin);
     }
-    // The engine decodes the next instruction (its set-up) while this one's last bursts stream,
-    // so back-to-back transfers in a pipe cost max(set-up, transfer) each.
-    const ps_t setup = ps_t(path.setup_cycles) * m_period;
-    out.issue_end = std::max(begin + setup, out.issue_end > setup ? out.issue_end - setup : 0);
     m_bytes += r.bytes();
     m_path_bytes[size_t(r.src_space)][size_t(r.dst_space)] += r.bytes();
     ++m_transfers;

@@ -73,12 +73,16 @@ class dma_engine : public model_base {
     void pad_nz(transfer& t);
     timing fractal_load(const dma_request& r, const path_params& path, ps_t begin);
     timing img2col_load(const dma_request& r, const path_params& path, ps_t begin);
-    /// Reserves the engine port for one burst; returns its start and sets `release` to when
-    /// the burst leaves the port.
-    /// `slotted`: the burst also takes an outstanding slot and waits while its start is beyond
-    /// the look-ahead (the local fractal moves book the port only).
-    ps_t reserve_port(const path_params& path, uint64_t len, ps_t arrival, ps_t& release,
-                      bool slotted = false);
+    /// The state of an instruction that starts at `begin`: its first request may go out after
+    /// the path's start-up latency (plus the format-conversion latency of nd2nz/nz2nd).
+    transfer begin_transfer(const dma_request& r, const path_params& path, ps_t begin) const;
+    /// Issues the next `len` bytes of `t`'s requests and reserves the engine port for them;
+    /// returns the burst's start and when it leaves the port. `slotted`: the burst also takes
+    /// an outstanding slot and waits while its start is beyond the look-ahead (the local
+    /// fractal moves book the port only).
+    std::pair<ps_t, ps_t> reserve_port(transfer& t, uint64_t len, bool slotted = false);
+    /// When `t` frees the engine for the next instruction, and when it is complete.
+    timing finish(const transfer& t, ps_t begin) const;
     /// One timed access; returns its completion time.
     ps_t access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
                 uint64_t len, ps_t start);

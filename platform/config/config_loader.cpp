@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "models/core/vector_op.h"
+#include "models/core/vector_unit.h"
 #include "platform/config/schema.h"
 #include "platform/config/yaml_checks.h"
 #include "platform/presets.h"
@@ -235,7 +237,7 @@ models::core_params core_from(const value_table& vt, models::core_kind kind, dou
         {"l1_to_fb", {m::l1, m::fb}},   {"l1_to_gm", {m::l1, m::gm}},
         {"ub_to_gm", {m::ub, m::gm}},   {"ub_to_l1", {m::ub, m::l1}},
         {"l0c_to_gm", {m::l0c, m::gm}}, {"l0c_to_l1", {m::l0c, m::l1}},
-        {"l0c_to_ub", {m::l0c, m::ub}},
+        {"l0c_to_ub", {m::l0c, m::ub}}, {"ub_to_ub", {m::ub, m::ub}},
     };
     for (auto& [name, sd] : paths) {
         const std::string p = std::string("paths.") + name;
@@ -243,7 +245,9 @@ models::core_params core_from(const value_table& vt, models::core_kind kind, dou
         pp.bytes_per_cycle = vt.num(p + ".bytes_per_cycle");
         pp.latency_cycles = static_cast<uint32_t>(vt.num(p + ".latency"));
         pp.burst_bytes = static_cast<uint32_t>(vt.num(p + ".burst"));
-        pp.setup_cycles = static_cast<uint32_t>(vt.num(p + ".setup"));
+        pp.issue_bytes_per_cycle = vt.num(p + ".issue_bytes_per_cycle");
+        pp.issue_cycles = static_cast<uint32_t>(vt.num(p + ".issue_cycles"));
+        pp.format_latency_cycles = static_cast<uint32_t>(vt.num(p + ".format_latency"));
         pp.burst_overhead_cycles = static_cast<uint32_t>(vt.num(p + ".burst_overhead"));
     }
     c.dma.max_outstanding = static_cast<uint32_t>(vt.num("dma.max_outstanding"));
@@ -260,6 +264,7 @@ models::core_params core_from(const value_table& vt, models::core_kind kind, dou
     c.cube.bf16 = frac("bf16");
     c.cube.int8 = frac("int8");
     c.cube.issue_cycles = static_cast<uint32_t>(vt.num("cube.issue_cycles"));
+    c.cube.fixed_cycles = static_cast<uint32_t>(vt.num("cube.fixed_cycles"));
     c.cube.latency_cycles = static_cast<uint32_t>(vt.num("cube.latency"));
     c.vector.issue_cycles = static_cast<uint32_t>(vt.num("vector.issue_cycles"));
     c.vector.latency_cycles = static_cast<uint32_t>(vt.num("vector.latency"));
@@ -267,6 +272,19 @@ models::core_params core_from(const value_table& vt, models::core_kind kind, dou
     for (size_t i = 0; i < 5; ++i)
         c.vector.cycles_per_repeat[i] =
             vt.num(std::string("vector.cycles_per_repeat.") + classes[i]);
+    for (models::vec_opcode op : models::all_vec_opcodes()) {
+        const char* name = models::ascend_name(op);
+        if (!name) continue;
+        for (auto [src, dst] : models::vector_dtypes(op)) {
+            const unsigned sb = models::dtype_size(src), db = models::dtype_size(dst);
+            const std::string k =
+                std::string("vector.instructions.") + name + "." + models::width_key(sb, db) + ".";
+            auto& row = c.vector.instr[size_t(op)][models::vector_costs::width_slot(sb, db)];
+            row.issue_cycles = static_cast<uint32_t>(vt.num(k + "issue_cycles"));
+            row.fixed_cycles = static_cast<uint32_t>(vt.num(k + "fixed_cycles"));
+            row.cycles_per_repeat = vt.num(k + "cycles_per_repeat");
+        }
+    }
     c.event_ids = static_cast<uint32_t>(vt.num("chip.event_ids"));
     return c;
 }

@@ -5,6 +5,9 @@
 #include <set>
 #include <sstream>
 
+#include "models/core/vector_op.h"
+#include "models/core/vector_unit.h"
+
 namespace npusim::platform {
 
 namespace {
@@ -36,6 +39,7 @@ const path_default k_paths[] = {
     {"l0c_to_gm", "L0C->GM (FixPipe; nz2nd capable, split chips)", "0"},
     {"l0c_to_l1", "L0C->L1 (FixPipe, split chips)", "0"},
     {"l0c_to_ub", "L0C->UB (vector pipe, coupled chips)", "0"},
+    {"ub_to_ub", "UB->UB (vector pipe)", "128"},
 };
 
 struct buffer_default {
@@ -96,12 +100,16 @@ std::vector<key_spec> build() {
         add(p + ".n", vk::integer, "16", 1, 256, std::string(dt) + " fractal columns (N0)");
     }
     add("cube.issue_cycles", vk::cycles, "4", 1, 1e6,
-        "issue floor: an mmad holds the M pipe for max(this, its fractal count) cycles");
+        "issue floor: an mmad holds the M pipe for max(this, fixed_cycles + its fractal count) "
+        "cycles");
+    add("cube.fixed_cycles", vk::cycles, "0", 0, 1e6,
+        "cycles every mmad adds to its fractal count (operand set-up; not overlapped with the "
+        "previous mmad)");
     add("cube.latency", vk::cycles, "8", 0, 1e6,
         "cycles from an mmad's issue end to its result in L0C (flags and barriers wait)");
     add("vector.issue_cycles", vk::cycles, "4", 1, 1e6,
-        "issue floor: a vector instruction holds the V pipe for max(this, repeats x cycles per "
-        "repeat) cycles");
+        "issue floor: a vector instruction holds the V pipe for max(this, fixed + repeats x "
+        "cycles per repeat) cycles; vector.instructions sets both per instruction");
     add("vector.latency", vk::cycles, "4", 0, 1e6,
         "cycles from a vector instruction's issue end to its result in UB");
     for (auto [cls, def] : {std::pair{"simple", "1"},
@@ -111,15 +119,40 @@ std::vector<key_spec> build() {
                             {"cast", "1"}})
         add(std::string("vector.cycles_per_repeat.") + cls, vk::real, def, 0.01, 1e4,
             std::string("cycles per repeat for ") + cls + " instructions");
+    // One row per Ascend vector instruction and operand widths it runs in (the vector unit's
+    // own list), so the table cannot name what the model lacks.
+    for (models::vec_opcode op : models::all_vec_opcodes()) {
+        const char* name = models::ascend_name(op);
+        if (!name) continue;
+        std::set<std::string> widths;
+        for (auto [src, dst] : models::vector_dtypes(op))
+            widths.insert(models::width_key(models::dtype_size(src), models::dtype_size(dst)));
+        for (const std::string& w : widths) {
+            const std::string k = std::string("vector.instructions.") + name + "." + w;
+            add(k + ".issue_cycles", vk::cycles, "0", 0, 1e6,
+                std::string(name) + " " + w + ": issue floor; 0 = vector.issue_cycles");
+            add(k + ".fixed_cycles", vk::cycles, "0", 0, 1e6,
+                std::string(name) + " " + w + ": cycles added to every instruction's repeats");
+            add(k + ".cycles_per_repeat", vk::real, "0", 0, 1e4,
+                std::string(name) + " " + w + ": cycles per repeat; 0 = its class default");
+        }
+    }
     for (auto& p : k_paths) {
         const std::string k = std::string("paths.") + p.name;
         add(k + ".bytes_per_cycle", vk::bytes_per_cycle, p.bpc, 0, 65536,
             std::string(p.doc) + "; 0 = path absent");
-        add(k + ".latency", vk::cycles, "20", 0, 1e6, "fixed latency of every transfer");
+        add(k + ".latency", vk::cycles, "20", 0, 1e6,
+            "start-up of every instruction before its first request; the next instruction's "
+            "start-up waits for this one's requests");
+        add(k + ".issue_bytes_per_cycle", vk::bytes_per_cycle, "0", 0, 65536,
+            "rate at which one instruction issues its requests; 0 = as fast as the port takes "
+            "them");
+        add(k + ".issue_cycles", vk::cycles, "10", 0, 1e6,
+            "issue floor: an instruction holds its engine at least this long");
+        add(k + ".format_latency", vk::cycles, "0", 0, 1e6,
+            "extra start-up of a layout-converting move (nd2nz on gm_to_l1, nz2nd on l0c_to_gm)");
         add(k + ".burst", vk::size, "512", 32, 1 << 20,
             "burst size; bursts end at multiples of it");
-        add(k + ".setup", vk::cycles, "10", 0, 1e6,
-            "per-instruction set-up before the first burst");
         add(k + ".burst_overhead", vk::cycles, "1", 0, 1e6, "per-burst command cost on the engine");
     }
     add("dma.max_outstanding", vk::integer, "64", 1, 4096,
@@ -127,7 +160,7 @@ std::vector<key_spec> build() {
     add("dma.write_buffer", vk::size, "16KiB", 512, 1 << 30,
         "bytes of posted GM writes an engine may have in flight; the issuer is done when the "
         "buffer takes a write");
-    add("sim.lookahead", vk::time, "100ns", 10e3, 100e3,
+    add("sim.lookahead", vk::time, "30ns", 10e3, 30e3,
         "simulation setting: how far ahead of simulated time engines and pipes book; times stay "
         "within the tolerance in docs/timing-model.md over the whole range");
     add("dma.queue_depth", vk::integer, "32", 1, 4096, "instruction queue depth per pipe");
@@ -225,8 +258,16 @@ const removed_key* find_removed_key(const std::string& path) {
          "plus vector.latency",
          "set vector.issue_cycles and vector.latency instead"},
     };
+    static const removed_key setup{
+        "paths.*.setup",
+        "was removed: a move now costs max(issue_cycles, latency + bytes / "
+        "issue_bytes_per_cycle, bytes / bytes_per_cycle) back to back (docs/timing-model.md)",
+        "rename it issue_cycles (the floor it was) and see latency"};
     for (auto& r : removed)
         if (path == r.path) return &r;
+    if (path.rfind("paths.", 0) == 0 && path.size() > 6 &&
+        path.compare(path.size() - 6, 6, ".setup") == 0)
+        return &setup;
     return nullptr;
 }
 

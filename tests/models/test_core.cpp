@@ -283,9 +283,9 @@ void check_mmad(dtype t) {
 constexpr uint64_t k_gm_src = 0x10000, k_copy_bytes = 8192, k_vec_src = k_copy_bytes - 256,
                    k_vec_dst = 0x4000;
 
-/// The shortest look-ahead: the last burst of the copy lands in UB long after the DMA starts.
+/// The default look-ahead: the last burst of the copy lands in UB long after the DMA starts.
 std::vector<std::string> flag_sets() {
-    return {"sim.lookahead=100ns", "l2.enabled=false", "gm.channels=1"};
+    return {"sim.lookahead=30ns", "l2.enabled=false", "gm.channels=1"};
 }
 
 float gm_value(unsigned i) {
@@ -710,12 +710,14 @@ BOOST_AUTO_TEST_CASE(cross_core_flag_orders_aiv_after_aic) {
     BOOST_REQUIRE_EQUAL(done.size(), 3u);
     const ps_t aic_period = period_of(cfg.numbers.at("chip.clock.cube"));
     const ps_t aiv_period = period_of(cfg.numbers.at("chip.clock.vector"));
-    // Until completion: max(issue, 4*8*4 fractals) + latency; set_flag waits for it. Before
+    // Until completion: max(issue, fixed + 4*8*4 fractals) + latency; set_flag waits for it. Before
     // issue and latency split: fractals + overhead.
-    const ps_t mmad = (std::max<uint64_t>(uint64_t(cfg.numbers.at("cube.issue_cycles")),
-                                          ceil_div(64, 16) * ceil_div(128, 16) * ceil_div(64, 16)) +
-                       uint64_t(cfg.numbers.at("cube.latency"))) *
-                      aic_period;
+    const ps_t mmad =
+        (std::max<uint64_t>(uint64_t(cfg.numbers.at("cube.issue_cycles")),
+                            uint64_t(cfg.numbers.at("cube.fixed_cycles")) +
+                                ceil_div(64, 16) * ceil_div(128, 16) * ceil_div(64, 16)) +
+         uint64_t(cfg.numbers.at("cube.latency"))) *
+        aic_period;
     const ps_t vec =
         (std::max(uint64_t(cfg.numbers.at("vector.issue_cycles")),
                   uint64_t(std::ceil(cfg.numbers.at("vector.cycles_per_repeat.simple") - 1e-9))) +
@@ -881,7 +883,7 @@ BOOST_AUTO_TEST_CASE(mmad_operand_at_wrong_position_faults) {
 // Two faults in one block: the launch reports the first (the cause), not a later one from an
 // instruction that was already running when the block stopped.
 BOOST_AUTO_TEST_CASE(first_fault_of_a_block_is_reported) {
-    auto cfg = test::tiny({"sim.lookahead=100ns"});
+    auto cfg = test::tiny({"sim.lookahead=30ns"});
     const uint64_t ub_size = uint64_t(cfg.numbers.at("buffers.ub.size"));
     platform::simulation sim(cfg);
     models::launch_record rec;
@@ -945,16 +947,16 @@ BOOST_AUTO_TEST_CASE(scalar_stalls_while_queue_full) {
     BOOST_CHECK_EQUAL(dma_issue[2], 0u);
     BOOST_CHECK_GT(dma_issue[3], 0u);
     // A slot frees when its instruction starts, and back-to-back DMAs start one issue interval
-    // apart: max(setup, the bursts' port time - setup) (docs/timing-model.md), shorter than
-    // a whole DMA (whose GM latency overlaps the next one).
+    // apart: max(issue floor, start-up, the bursts' port time) (docs/timing-model.md), shorter
+    // than a whole DMA (whose GM latency overlaps the next one).
     const auto& p = cfg.aicore.path(models::mem_space::gm, models::mem_space::ub);
+    BOOST_REQUIRE_EQUAL(p.issue_bytes_per_cycle, 0.0);  // requests as fast as the port takes them
     const ps_t period = ps_t(1e12 / cfg.cube_clock_hz);
-    const ps_t port =
-        4096 / p.burst_bytes *
-        (ps_t(std::ceil(p.burst_bytes / p.bytes_per_cycle)) + p.burst_overhead_cycles) * period;
-    const ps_t setup = p.setup_cycles * period;
-    // The first burst leaves the port at setup + port; the next DMA may start setup earlier.
-    const ps_t interval = std::max(setup, port);
+    const ps_t port = 4096 / p.burst_bytes *
+                      (ps_t(std::ceil(p.burst_bytes * double(period) / p.bytes_per_cycle)) +
+                       p.burst_overhead_cycles * period);
+    // The last burst leaves the port at start-up + port; the next DMA's start-up overlaps it.
+    const ps_t interval = std::max({p.issue_cycles * period, p.latency_cycles * period, port});
     BOOST_CHECK_EQUAL(dma_issue[3], interval);
     BOOST_CHECK_EQUAL(dma_issue[4], 2 * interval);
     BOOST_CHECK_LT(interval, dma);
@@ -1038,10 +1040,11 @@ BOOST_AUTO_TEST_CASE(scheduler_places_kernel_kinds_on_split_chip) {
         BOOST_CHECK_MESSAGE(id <= 1, "cube block " << blk << " on core " << id);
     for (auto k : cube_kinds) BOOST_CHECK(k == models::core_kind::aic);
     for (unsigned b = 0; b < 4; ++b) BOOST_CHECK_EQUAL(cube.blocks[b].core, b % 2);
-    // Two waves of equal mmads: blocks 2, 3 start when 0, 1 complete, max(issue, 2*2*2
+    // Two waves of equal mmads: blocks 2, 3 start when 0, 1 complete, max(issue, fixed + 2*2*2
     // fractals) + latency after they start (was fractals + overhead).
     const ps_t mm_t =
-        (std::max<uint64_t>(uint64_t(cfg.numbers.at("cube.issue_cycles")), 2 * 2 * 2) +
+        (std::max<uint64_t>(uint64_t(cfg.numbers.at("cube.issue_cycles")),
+                            uint64_t(cfg.numbers.at("cube.fixed_cycles")) + 2 * 2 * 2) +
          uint64_t(cfg.numbers.at("cube.latency"))) *
         period_of(cfg.numbers.at("chip.clock.cube"));
     BOOST_CHECK_EQUAL(cube.blocks[2].start - cube.blocks[0].start, mm_t);

@@ -119,12 +119,12 @@ BOOST_AUTO_TEST_CASE(each_misuse_names_its_cause) {
         {"cross-core flag on a coupled chip",
          [](kernel_context& c) { c.cross_core_set_flag(1, pipe_id::MTE3); },
          {"cross-core flags need a split chip (no partner cores)"}},
-        {"UB -> UB copy",
+        {"L0A -> UB copy",
          [](kernel_context& c) {
-             auto ub = c.alloc<half>(position::VECIN, 256);
-             c.data_copy(ub, ub, 256);
+             c.data_copy(c.alloc<half>(position::VECIN, 256), c.alloc<half>(position::A2, 256),
+                         256);
          },
-         {"no engine moves UB->UB"}},
+         {"no engine moves L0A->UB"}},
         {"mmad with k = 0",
          [](kernel_context& c) {
              c.mmad(c.alloc<float>(position::CO1, 256), c.alloc<half>(position::A2, 256),

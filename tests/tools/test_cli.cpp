@@ -204,7 +204,7 @@ BOOST_AUTO_TEST_CASE(timing_only_dma_stream_same_cycles) {
 void check_lookahead_independent(const std::string& args) {
     temp_file lo("lo", ".json"), hi("hi", ".json");
     const auto r1 = run_cli(args + " --set sim.lookahead=10ns --stats " + lo.str());
-    const auto r2 = run_cli(args + " --set sim.lookahead=100ns --stats " + hi.str());
+    const auto r2 = run_cli(args + " --set sim.lookahead=30ns --stats " + hi.str());
     BOOST_REQUIRE_EQUAL(r1.rc, 0);
     BOOST_REQUIRE_EQUAL(r2.rc, 0);
     const auto a = nlohmann::json::parse(read_file(lo.str()));

@@ -84,7 +84,8 @@ int sc_main(int argc, char* argv[]) {
     auto* probe_cmd = app.add_subcommand(
         "probe",
         "time one instruction kind on an idle core, as the silicon tables were measured (prints "
-        "JSON): move SRC DST BYTES | mmad M K N | vector INSTR DTYPES REPEATS");
+        "JSON): move SRC DST BYTES [--format F] | move SRC DST --repeat R | mmad M K N | vector "
+        "INSTR DTYPES REPEATS");
     probe_cmd
         ->add_option("what", probe.what,
                      "move SRC DST BYTES, mmad M K N or vector INSTR "
@@ -98,6 +99,12 @@ int sc_main(int argc, char* argv[]) {
         ->default_val(1024);
     probe_cmd->add_option("--dtype", probe.dtype, "mmad input dtype: fp16, bf16 or int8")
         ->default_val("fp16");
+    probe_cmd->add_option("--format", probe.format,
+                          "move with a layout conversion: nd2nz (gm l1) or nz2nd (l0c gm)");
+    probe_cmd
+        ->add_option("--repeat", probe.repeat,
+                     "move SRC DST --repeat R: a load of R repeats of 1 KiB (gm or l1 to l0a/l0b)")
+        ->check(CLI::Range(1, 255));
 
     // `npusim` alone runs the main job: the default workload on the default preset, with every
     // op checked against its CPU reference.

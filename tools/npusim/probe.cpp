@@ -33,24 +33,16 @@ const std::map<std::string, dtype> k_dtypes = {{"fp32", dtype::fp32},
                                                {"bf16", dtype::bf16},
                                                {"int32", dtype::int32},
                                                {"int8", dtype::int8}};
-// Ascend vector instruction names and the operands their dtype lists name: 3 = src0_src1_dst
-// (binary and scalar forms), 2 = src_dst.
-struct vector_instr {
-    vec_opcode op;
-    unsigned parts;
-};
-const std::map<std::string, vector_instr> k_vector = {
-    {"vadd", {vec_opcode::add, 3}},         {"vsub", {vec_opcode::sub, 3}},
-    {"vmul", {vec_opcode::mul, 3}},         {"vdiv", {vec_opcode::div, 3}},
-    {"vmax", {vec_opcode::max, 3}},         {"vmin", {vec_opcode::min, 3}},
-    {"vadds", {vec_opcode::adds, 3}},       {"vmuls", {vec_opcode::muls, 3}},
-    {"vmaxs", {vec_opcode::maxs, 3}},       {"vmins", {vec_opcode::mins, 3}},
-    {"vrelu", {vec_opcode::relu, 2}},       {"vexp", {vec_opcode::exp, 2}},
-    {"vln", {vec_opcode::ln, 2}},           {"vsqrt", {vec_opcode::sqrt, 2}},
-    {"vrsqrt", {vec_opcode::rsqrt, 2}},     {"vabs", {vec_opcode::abs, 2}},
-    {"vconv", {vec_opcode::cast, 2}},       {"vcadd", {vec_opcode::reduce_sum, 2}},
-    {"vcmax", {vec_opcode::reduce_max, 2}}, {"vectordup", {vec_opcode::dup, 2}},
-};
+// Ascend vector instruction names, from the vector unit's own list.
+const std::map<std::string, vec_opcode>& vector_instructions() {
+    static const std::map<std::string, vec_opcode> m = [] {
+        std::map<std::string, vec_opcode> out;
+        for (vec_opcode op : models::all_vec_opcodes())
+            if (const char* n = models::ascend_name(op)) out[n] = op;
+        return out;
+    }();
+    return m;
+}
 
 template <class Map>
 std::string names(const Map& m) {
@@ -100,22 +92,30 @@ struct plan {
     double bytes = 0;
 };
 
-plan plan_move(const platform::platform_config& cfg, const std::vector<std::string>& w) {
-    if (w.size() != 4) throw bad_probe{"usage: npusim probe move SRC DST BYTES"};
+/// Bytes one repeat of a load moves: two 16 x 16 fp16 fractals, the reading of the repeat
+/// tables that matches the size tables (the silicon tables do not say).
+constexpr uint64_t k_repeat_bytes = 1024;
+
+plan plan_move(const platform::platform_config& cfg, const probe_args& a) {
+    const auto& w = a.what;
+    if (w.size() != (a.repeat ? 3u : 4u))
+        throw bad_probe{
+            "usage: npusim probe move SRC DST BYTES [--format nd2nz|nz2nd], or "
+            "npusim probe move SRC DST --repeat R"};
     const auto s = k_spaces.find(w[1]), d = k_spaces.find(w[2]);
     if (s == k_spaces.end() || d == k_spaces.end())
         throw bad_probe{"unknown memory '" + (s == k_spaces.end() ? w[1] : w[2]) +
                         "'; known: " + names(k_spaces)};
+    const mem_space src = s->second, dst = d->second;
     const auto cores = cfg.core_list();
-    auto has = [](mem_space src, mem_space dst) {
+    auto has = [](mem_space from, mem_space to) {
         return [=](const models::core_params& p) {
-            return src != dst && has_pipe(p, models::engine_for_path(src, dst)) &&
-                   p.path(src, dst).present() &&
-                   (src == mem_space::gm || buffer_size(p, src) > 0) &&
-                   (dst == mem_space::gm || buffer_size(p, dst) > 0);
+            return has_pipe(p, models::engine_for_path(from, to)) && p.path(from, to).present() &&
+                   (from == mem_space::gm || buffer_size(p, from) > 0) &&
+                   (to == mem_space::gm || buffer_size(p, to) > 0);
         };
     };
-    const auto core = pick_core(cores, has(s->second, d->second));
+    const auto core = pick_core(cores, has(src, dst));
     if (!core) {
         std::string known;
         for (const auto& [sn, sv] : k_spaces)
@@ -127,15 +127,56 @@ plan plan_move(const platform::platform_config& cfg, const std::vector<std::stri
     }
     const models::core_params& p = cores[*core];
     uint64_t limit = 1ull << 30;
-    for (mem_space m : {s->second, d->second})
+    for (mem_space m : {src, dst})
         if (m != mem_space::gm) limit = std::min<uint64_t>(limit, buffer_size(p, m));
     models::dma_request r;
-    r.src_space = s->second;
-    r.dst_space = d->second;
-    r.row_bytes = static_cast<uint32_t>(whole(w[3], "BYTES", 1, limit));
-    plan pl{"move " + w[1] + " " + w[2] + " " + w[3], *core,
-            models::engine_for_path(s->second, d->second), r, double(r.row_bytes)};
-    return pl;
+    r.src_space = src;
+    r.dst_space = dst;
+    std::string kind = "move " + w[1] + " " + w[2] + " ";
+    if (a.repeat) {
+        const bool to_l0 = dst == mem_space::l0a || dst == mem_space::l0b;
+        if (!to_l0 || (src != mem_space::gm && src != mem_space::l1) || !a.format.empty())
+            throw bad_probe{"--repeat is the load of gm or l1 to l0a or l0b (no --format)"};
+        const uint64_t bytes = a.repeat * k_repeat_bytes;
+        if (bytes > limit)
+            throw bad_probe{"--repeat " + std::to_string(a.repeat) + " needs " +
+                            std::to_string(bytes) + " bytes; the buffers hold " +
+                            std::to_string(limit)};
+        // From L1 a fractal load (NZ to ZZ or ZN) of 16 fp16 rows, from GM a plain load.
+        r.row_bytes = bytes;
+        if (src == mem_space::l1) {
+            r.rows = 16;
+            r.row_bytes = bytes / 16;
+            r.conv =
+                dst == mem_space::l0a ? models::layout_conv::nz2zz : models::layout_conv::nz2zn;
+        }
+        kind += "--repeat " + std::to_string(a.repeat);
+        return {kind, *core, models::engine_for_path(src, dst), r, double(bytes)};
+    }
+    const uint64_t bytes = whole(w[3], "BYTES", 1, limit);
+    kind += w[3];
+    // Within one buffer the destination ends at its end (overlapping the source when BYTES is
+    // more than half of it, as the copy runs forward burst by burst).
+    if (src == dst) r.dst = (buffer_size(p, dst) - bytes) / 32 * 32;
+    if (a.format.empty()) {
+        r.row_bytes = bytes;
+    } else {
+        // 16 rows (one fractal high) of BYTES / 16 each, fp16 from GM or fp32 out of L0C.
+        const bool nd2nz = a.format == "nd2nz", nz2nd = a.format == "nz2nd";
+        if (!(nd2nz && src == mem_space::gm && dst == mem_space::l1) &&
+            !(nz2nd && src == mem_space::l0c && dst == mem_space::gm))
+            throw bad_probe{"format '" + a.format +
+                            "' is not modelled on this path; known: nd2nz (gm l1), nz2nd (l0c gm)"};
+        if (bytes % 512 != 0)
+            throw bad_probe{"BYTES " + w[3] + " of a " + a.format +
+                            " move must be a multiple of 512 (16 rows of whole 32-byte blocks)"};
+        r.conv = nd2nz ? models::layout_conv::nd2nz : models::layout_conv::nz2nd;
+        r.src_type = r.dst_type = nd2nz ? dtype::fp16 : dtype::fp32;
+        r.rows = 16;
+        r.row_bytes = bytes / 16;
+        kind += " --format " + a.format;
+    }
+    return {kind, *core, models::engine_for_path(src, dst), r, double(bytes)};
 }
 
 plan plan_mmad(const platform::platform_config& cfg, const std::vector<std::string>& w,
@@ -173,10 +214,10 @@ plan plan_mmad(const platform::platform_config& cfg, const std::vector<std::stri
 
 plan plan_vector(const platform::platform_config& cfg, const std::vector<std::string>& w) {
     if (w.size() != 4) throw bad_probe{"usage: npusim probe vector INSTR DTYPES REPEATS"};
-    const auto it = k_vector.find(w[1]);
-    if (it == k_vector.end())
+    const auto it = vector_instructions().find(w[1]);
+    if (it == vector_instructions().end())
         throw bad_probe{"vector instruction '" + w[1] +
-                        "' is not modelled; known: " + names(k_vector)};
+                        "' is not modelled; known: " + names(vector_instructions())};
     std::vector<dtype> parts;
     for (size_t a = 0; a <= w[2].size();) {
         const size_t b = std::min(w[2].find('_', a), w[2].size());
@@ -187,11 +228,12 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
         parts.push_back(t->second);
         a = b + 1;
     }
-    const vector_instr vi = it->second;
-    if (parts.size() != vi.parts)
-        throw bad_probe{w[1] + " takes " + std::to_string(vi.parts) + " dtypes (" +
-                        (vi.parts == 3 ? "src0_src1_dst" : "src_dst") + "), got '" + w[2] + "'"};
-    if (vi.op != vec_opcode::cast &&
+    const vec_opcode op = it->second;
+    const unsigned n_parts = models::dtype_list_parts(op);
+    if (parts.size() != n_parts)
+        throw bad_probe{w[1] + " takes " + std::to_string(n_parts) + " dtypes (" +
+                        (n_parts == 3 ? "src0_src1_dst" : "src_dst") + "), got '" + w[2] + "'"};
+    if (op != vec_opcode::cast &&
         !std::all_of(parts.begin(), parts.end(), [&](dtype t) { return t == parts[0]; }))
         throw bad_probe{w[1] + " works in one dtype; got '" + w[2] + "'"};
     const auto cores = cfg.core_list();
@@ -202,25 +244,29 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
     if (!core) throw bad_probe{cfg.name + " has no vector unit"};
     const uint64_t ub = buffer_size(cores[*core], mem_space::ub);
     models::vector_op v;
-    v.op = vi.op;
+    v.op = op;
     v.type = parts.front();
     v.dst_type = parts.back();
     v.repeats = static_cast<uint32_t>(whole(w[3], "REPEATS", 1, 255));
     v.scalar = 1.0f;
-    // One repeat covers 256 bytes of the wider operand; dst after the sources, src1 beside src0
-    // when UB holds all three (else src1 = src0).
+    // One repeat covers 256 bytes of the wider operand. Each operand gets its own third of UB
+    // (whole banks), as a kernel places them to avoid bank conflicts: the probe times the
+    // instruction, not a conflict of its own making.
     const unsigned wide = std::max(models::dtype_size(v.type), models::dtype_size(v.dst_type));
     const uint64_t per_repeat = 256 / wide;
     const uint64_t src_span = v.repeats * per_repeat * models::dtype_size(v.type);
     const uint64_t dst_span = v.repeats * per_repeat * models::dtype_size(v.dst_type);
-    const bool two = vi.parts == 3 && vi.op != vec_opcode::adds && vi.op != vec_opcode::muls &&
-                     vi.op != vec_opcode::maxs && vi.op != vec_opcode::mins;
+    const bool two = n_parts == 3 && op != vec_opcode::adds && op != vec_opcode::muls &&
+                     op != vec_opcode::maxs && op != vec_opcode::mins;
+    const models::buffer_params& ubp = cores[*core].buffer(mem_space::ub);
+    const uint64_t bank = ubp.size / std::max<uint32_t>(1, ubp.banks);
+    const uint64_t third = ub / 3 / std::max<uint64_t>(bank, 32) * std::max<uint64_t>(bank, 32);
+    if (std::max(src_span, dst_span) > third)
+        throw bad_probe{"REPEATS " + w[3] + " needs more than a third of the " +
+                        std::to_string(ub) + " bytes of UB per operand"};
     v.src0 = 0;
-    v.src1 = two && 2 * src_span + dst_span <= ub ? src_span : 0;
-    v.dst = (v.src1 ? 2 : 1) * src_span;
-    if (v.dst + dst_span > ub)
-        throw bad_probe{"REPEATS " + w[3] + " needs more than the " + std::to_string(ub) +
-                        " bytes of UB"};
+    v.src1 = two ? third : 0;
+    v.dst = 2 * third;
     return {"vector " + w[1] + " " + w[2] + " " + w[3], *core, models::pipe_id::V, v,
             double(src_span)};
 }
@@ -233,7 +279,7 @@ int cmd_probe(const probe_args& a) {
     try {
         const std::string kind = a.what.empty() ? "" : a.what[0];
         if (kind == "move")
-            pl = plan_move(cfg, a.what);
+            pl = plan_move(cfg, a);
         else if (kind == "mmad")
             pl = plan_mmad(cfg, a.what, a.dtype);
         else if (kind == "vector")

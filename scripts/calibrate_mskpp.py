@@ -138,7 +138,7 @@ def width_key(src, dst):
 
 # Instructions the tables do not measure, costed as the sibling they share a unit with.
 SIBLINGS = {"vsub": "vadd", "vmin": "vmax", "vmaxs": "vadds", "vmins": "vadds", "vln": "vexp",
-            "vsel": "vadd"}
+            "vsel": "vadd", "vsubrelu": "vaddrelu"}
 
 
 def modelled_vector_keys():

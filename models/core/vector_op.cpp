@@ -13,10 +13,13 @@ vec_class class_of(vec_opcode op) {
         case vec_opcode::mul:
         case vec_opcode::max:
         case vec_opcode::min:
+        case vec_opcode::add_relu:
+        case vec_opcode::sub_relu:
         case vec_opcode::adds:
         case vec_opcode::muls:
         case vec_opcode::maxs:
         case vec_opcode::mins:
+        case vec_opcode::lrelu:
         case vec_opcode::abs:
         case vec_opcode::cmp:
         case vec_opcode::select:
@@ -37,6 +40,7 @@ vec_class class_of(vec_opcode op) {
         case vec_opcode::ln:
         case vec_opcode::sqrt:
         case vec_opcode::rsqrt:
+        case vec_opcode::rec:
             return vec_class::transcendental;
         case vec_opcode::reduce_sum:
         case vec_opcode::reduce_max:
@@ -62,6 +66,14 @@ const char* to_string(vec_opcode op) {
             return "max";
         case vec_opcode::min:
             return "min";
+        case vec_opcode::add_relu:
+            return "add_relu";
+        case vec_opcode::sub_relu:
+            return "sub_relu";
+        case vec_opcode::lrelu:
+            return "lrelu";
+        case vec_opcode::rec:
+            return "rec";
         case vec_opcode::adds:
             return "adds";
         case vec_opcode::muls:
@@ -134,7 +146,11 @@ const char* ascend_name(vec_opcode op) {
                                                                {o::reduce_max, "vcmax"},
                                                                {o::brcb, "vbrcb"},
                                                                {o::gather_mask, "vreducev2"},
-                                                               {o::transpose, "vtranspose"}};
+                                                               {o::transpose, "vtranspose"},
+                                                               {o::add_relu, "vaddrelu"},
+                                                               {o::sub_relu, "vsubrelu"},
+                                                               {o::lrelu, "vlrelu"},
+                                                               {o::rec, "vrec"}};
     for (const auto& [code, name] : names)
         if (code == op) return name;
     return nullptr;  // tanh, sigmoid
@@ -157,10 +173,13 @@ unsigned dtype_list_parts(vec_opcode op) {
         case vec_opcode::div:
         case vec_opcode::max:
         case vec_opcode::min:
+        case vec_opcode::add_relu:
+        case vec_opcode::sub_relu:
         case vec_opcode::adds:
         case vec_opcode::muls:
         case vec_opcode::maxs:
         case vec_opcode::mins:
+        case vec_opcode::lrelu:
         case vec_opcode::cmp:
         case vec_opcode::select:
         case vec_opcode::gather_mask:

@@ -18,17 +18,21 @@ enum class vec_opcode : uint8_t {
     div,
     max,
     min,
+    add_relu,  // relu(src0 + src1), Ascend vaddrelu
+    sub_relu,  // relu(src0 - src1), Ascend vsubrelu
     // with a scalar: dst = src0 op scalar
     adds,
     muls,
     maxs,
     mins,
+    lrelu,  // leaky relu: src0 >= 0 ? src0 : src0 * scalar (Ascend vlrelu)
     // unary
     relu,
     exp,
     ln,
     sqrt,
     rsqrt,
+    rec,  // 1 / src0 (Ascend vrec)
     tanh,
     sigmoid,
     abs,

@@ -32,10 +32,10 @@ std::string hex(uint64_t v) {
 }
 
 bool is_binary(vec_opcode o) {
-    return o >= vec_opcode::add && o <= vec_opcode::min;
+    return o >= vec_opcode::add && o <= vec_opcode::sub_relu;
 }
 bool is_scalar_op(vec_opcode o) {
-    return o >= vec_opcode::adds && o <= vec_opcode::mins;
+    return o >= vec_opcode::adds && o <= vec_opcode::lrelu;
 }
 bool is_unary(vec_opcode o) {
     return o >= vec_opcode::relu && o <= vec_opcode::abs;
@@ -78,6 +78,8 @@ std::string why_unsupported(const vector_op& op) {
             case vec_opcode::ln:
             case vec_opcode::sqrt:
             case vec_opcode::rsqrt:
+            case vec_opcode::rec:
+            case vec_opcode::lrelu:
             case vec_opcode::tanh:
             case vec_opcode::sigmoid:
                 return std::string(to_string(op.op)) +
@@ -294,6 +296,11 @@ void run_unary(const exec_plan& x, F f) {
     }
 }
 
+template <class V>
+V relu_of(V v) {
+    return v > 0 ? v : V(0);
+}
+
 template <class IO>
 void exec_binary(const exec_plan& x) {
     using V = typename IO::value;
@@ -332,6 +339,19 @@ void exec_binary(const exec_plan& x) {
             else
                 run_binary<IO>(x, [](V a, V b) { return std::min(a, b); });
             return;
+        // The fused forms round the sum once, then clamp (relu of a rounded value is exact).
+        case vec_opcode::add_relu:
+            if constexpr (is_float_io<IO>)
+                run_binary<IO>(x, [](V a, V b) { return relu_of(a + b); });
+            else
+                run_binary<IO>(x, [](V a, V b) { return relu_of(wrap_add(a, b)); });
+            return;
+        case vec_opcode::sub_relu:
+            if constexpr (is_float_io<IO>)
+                run_binary<IO>(x, [](V a, V b) { return relu_of(a - b); });
+            else
+                run_binary<IO>(x, [](V a, V b) { return relu_of(wrap_sub(a, b)); });
+            return;
         default:
             return;
     }
@@ -367,6 +387,9 @@ void exec_scalar(const exec_plan& x) {
             else
                 run_unary<IO>(x, [s](V a) { return std::min(a, s); });
             return;
+        case vec_opcode::lrelu:
+            if constexpr (is_float_io<IO>) run_unary<IO>(x, [s](V a) { return a >= 0 ? a : a * s; });
+            return;
         default:
             return;
     }
@@ -394,6 +417,9 @@ void exec_unary(const exec_plan& x) {
                 return;
             case vec_opcode::rsqrt:
                 run_unary<IO>(x, [](V a) { return 1.f / std::sqrt(a); });
+                return;
+            case vec_opcode::rec:
+                run_unary<IO>(x, [](V a) { return 1.f / a; });
                 return;
             case vec_opcode::tanh:
                 run_unary<IO>(x, [](V a) { return std::tanh(a); });

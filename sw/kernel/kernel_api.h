@@ -274,7 +274,7 @@ class kernel_context {
     void mul(local_tensor<T> d, local_tensor<T> a, local_tensor<T> b, uint64_t n) {
         vbin(models::vec_opcode::mul, d, a, b, n);
     }
-    /// @brief Any two-operand op (add, sub, mul, div, max, min).
+    /// @brief Any two-operand op (add, sub, mul, div, max, min, add_relu, sub_relu).
     template <class T>
     void vector_binary(models::vec_opcode op, local_tensor<T> d, local_tensor<T> a,
                        local_tensor<T> b, uint64_t n) {
@@ -292,8 +292,8 @@ class kernel_context {
     void min(local_tensor<T> d, local_tensor<T> a, local_tensor<T> b, uint64_t n) {
         vbin(models::vec_opcode::min, d, a, b, n);
     }
-    /// @brief Unary and scalar forms: op is relu, exp, ln, sqrt, rsqrt, tanh, sigmoid, abs,
-    /// adds, muls, maxs or mins.
+    /// @brief Unary and scalar forms: op is relu, exp, ln, sqrt, rsqrt, rec, tanh, sigmoid, abs,
+    /// adds, muls, maxs, mins or lrelu (leaky relu with slope `scalar`).
     template <class T>
     void unary(models::vec_opcode op, local_tensor<T> d, local_tensor<T> a, uint64_t n,
                float scalar = 0) {

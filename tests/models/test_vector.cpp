@@ -339,6 +339,8 @@ void binary_suite(dtype t) {
         {vec_opcode::div, [](float a, float b) { return a / b; }},
         {vec_opcode::max, [](float a, float b) { return a > b ? a : b; }},
         {vec_opcode::min, [](float a, float b) { return a < b ? a : b; }},
+        {vec_opcode::add_relu, [](float a, float b) { return std::max(a + b, 0.f); }},
+        {vec_opcode::sub_relu, [](float a, float b) { return std::max(a - b, 0.f); }},
     };
     if (floating(t)) {
         for (const auto& [o, f] : float_ops) {
@@ -362,6 +364,11 @@ void binary_suite(dtype t) {
         {vec_opcode::mul, [](int64_t a, int64_t b) { return a * b; }},
         {vec_opcode::max, [](int64_t a, int64_t b) { return a > b ? a : b; }},
         {vec_opcode::min, [](int64_t a, int64_t b) { return a < b ? a : b; }},
+        // The fused relu clamps the wrapped result.
+        {vec_opcode::add_relu,
+         [](int64_t a, int64_t b) { return std::max<int64_t>(int32_t(uint32_t(a + b)), 0); }},
+        {vec_opcode::sub_relu,
+         [](int64_t a, int64_t b) { return std::max<int64_t>(int32_t(uint32_t(a - b)), 0); }},
     };
     for (const auto& [o, f] : int_ops)
         check_elementwise(
@@ -380,6 +387,7 @@ void scalar_suite(dtype t) {
             {vec_opcode::muls, [sr](float a) { return a * sr; }},
             {vec_opcode::maxs, [sr](float a) { return a > sr ? a : sr; }},
             {vec_opcode::mins, [sr](float a) { return a < sr ? a : sr; }},
+            {vec_opcode::lrelu, [sr](float a) { return a >= 0 ? a : a * sr; }},
         };
         for (const auto& [o, f] : ops) {
             vector_op op = make(o, t);
@@ -436,6 +444,8 @@ void unary_suite(dtype t) {
         {vec_opcode::exp, -8, 8, [](double x) { return std::exp(x); }, tol::approx},
         {vec_opcode::ln, 0.001, 1000, [](double x) { return std::log(x); }, tol::approx},
         {vec_opcode::rsqrt, 0.001, 1000, [](double x) { return 1 / std::sqrt(x); }, tol::approx},
+        // Correctly rounded in float, then rounded once more to 16 bits: exact (24 >= 2*11+2).
+        {vec_opcode::rec, -100, 100, [](double x) { return 1 / x; }, tol::exact},
         {vec_opcode::tanh, -5, 5, [](double x) { return std::tanh(x); }, tol::approx},
         {vec_opcode::sigmoid, -10, 10, [](double x) { return 1 / (1 + std::exp(-x)); },
          tol::approx},
@@ -1015,6 +1025,37 @@ BOOST_AUTO_TEST_CASE(cycles_default_costs) {
     BOOST_CHECK_EQUAL(vu.work_cycles(op), 510u);
 }
 
+// A row of the per-instruction table: max(its issue floor, fixed + ceil(repeats x cycles per
+// repeat)) for its operand widths only; other widths keep the class default and unit floor.
+BOOST_AUTO_TEST_CASE(cycles_from_the_instruction_table) {
+    vector_costs c;
+    c.issue_cycles = 3;
+    c.instr[size_t(vec_opcode::add)][vector_costs::width_slot(2, 2)] = {6, 2, 1.5};
+    const vector_unit vu("vu", c, 256 * 1024);
+    vector_op op = make(vec_opcode::add, dtype::fp16);
+    const std::pair<uint32_t, uint64_t> fp16[] = {{1, 6}, {3, 7}, {10, 17}};  // (repeats, cycles)
+    for (auto [r, want] : fp16) {
+        op.repeats = r;
+        BOOST_CHECK_EQUAL(vu.issue_cycles(op), want);
+    }
+    op = make(vec_opcode::add, dtype::fp32);  // no row: simple class, 1 per repeat, floor 3
+    op.repeats = 2;
+    BOOST_CHECK_EQUAL(vu.issue_cycles(op), 3u);
+    op.repeats = 7;
+    BOOST_CHECK_EQUAL(vu.issue_cycles(op), 7u);
+    // Conversions are keyed by both widths: fp16 -> fp32 is not fp32 -> fp16.
+    c.instr[size_t(vec_opcode::cast)][vector_costs::width_slot(2, 4)] = {0, 0, 4};
+    const vector_unit vc("vc", c, 256 * 1024);
+    op = make(vec_opcode::cast, dtype::fp16);
+    op.dst_type = dtype::fp32;
+    op.repeats = 5;
+    BOOST_CHECK_EQUAL(vc.issue_cycles(op), 20u);
+    op = make(vec_opcode::cast, dtype::fp32);
+    op.dst_type = dtype::fp16;
+    op.repeats = 5;
+    BOOST_CHECK_EQUAL(vc.issue_cycles(op), 5u);
+}
+
 BOOST_AUTO_TEST_CASE(cycles_custom_costs) {
     vector_costs c;
     c.issue_cycles = 4;  // the issue floor is the pipe's, not part of an instruction's work
@@ -1148,7 +1189,8 @@ BOOST_AUTO_TEST_CASE(fault_unsupported_dtype) {
     op.dst = 0x400;
     expect_fault(op, 0x400, "div is not supported for int32 (cast to fp32 first)");
     for (vec_opcode o : {vec_opcode::exp, vec_opcode::ln, vec_opcode::sqrt, vec_opcode::rsqrt,
-                         vec_opcode::tanh, vec_opcode::sigmoid}) {
+                         vec_opcode::rec, vec_opcode::lrelu, vec_opcode::tanh,
+                         vec_opcode::sigmoid}) {
         op.op = o;
         expect_fault(
             op, 0x400,

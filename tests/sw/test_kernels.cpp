@@ -143,4 +143,57 @@ BOOST_AUTO_TEST_CASE(double_buffering_shortens_matmul) {
     BOOST_CHECK_LT(t2, 0.7 * t1);  // loads hide behind the cube
 }
 
+
+// The relu-fused, leaky-relu and reciprocal instructions through the kernel API, end to end
+// (GM -> UB, V, UB -> GM) on an odd length, against a plain CPU computation in float rounded
+// once to fp16.
+BOOST_AUTO_TEST_CASE(fused_relu_lrelu_rec_through_the_kernel_api) {
+    auto cfg = platform::load_platform("tiny");
+    platform::simulation sim(cfg);
+    const uint64_t n = 1000, xa = 0, ya = 4096, out = 8192;
+    const auto x = test::random_half(n, 11), y = test::random_half(n, 12);
+    std::vector<uint16_t> add_relu(n), lrelu(n), rec(n);
+    models::launch_record rec_launch;
+    BOOST_REQUIRE_MESSAGE(sim.run([&](platform::chip& chip, auto&) {
+        chip.gm().write(xa, x.data(), n * 2);
+        chip.gm().write(ya, y.data(), n * 2);
+        using kernel::half;
+        using kernel::position;
+        using models::pipe_id;
+        rec_launch = kernel::launch(
+            chip, "fused", 1, models::kernel_kind::vector, [&](kernel::kernel_context& ctx) {
+                auto a = ctx.alloc<half>(position::VECIN, n);
+                auto b = ctx.alloc<half>(position::VECIN, n);
+                auto r1 = ctx.alloc<half>(position::VECOUT, n);
+                auto r2 = ctx.alloc<half>(position::VECOUT, n);
+                auto r3 = ctx.alloc<half>(position::VECOUT, n);
+                ctx.data_copy(a, kernel::global_tensor<half>{xa, n}, n);
+                ctx.data_copy(b, kernel::global_tensor<half>{ya, n}, n);
+                ctx.set_flag(pipe_id::MTE2, pipe_id::V, 0);
+                ctx.wait_flag(pipe_id::MTE2, pipe_id::V, 0);
+                ctx.vector_binary(models::vec_opcode::add_relu, r1, a, b, n);
+                ctx.unary(models::vec_opcode::lrelu, r2, a, n, 0.25f);
+                ctx.unary(models::vec_opcode::rec, r3, b, n);
+                ctx.set_flag(pipe_id::V, pipe_id::MTE3, 0);
+                ctx.wait_flag(pipe_id::V, pipe_id::MTE3, 0);
+                ctx.data_copy(kernel::global_tensor<half>{out, n}, r1, n);
+                ctx.data_copy(kernel::global_tensor<half>{out + 4096, n}, r2, n);
+                ctx.data_copy(kernel::global_tensor<half>{out + 8192, n}, r3, n);
+            });
+        chip.gm().read(out, add_relu.data(), n * 2);
+        chip.gm().read(out + 4096, lrelu.data(), n * 2);
+        chip.gm().read(out + 8192, rec.data(), n * 2);
+    }),
+                          sim.error());
+    BOOST_REQUIRE_MESSAGE(rec_launch.fault.empty(), rec_launch.fault);
+    size_t wrong = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+        const float a = models::half_to_float(x[i]), b = models::half_to_float(y[i]);
+        wrong += add_relu[i] != models::float_to_half(std::max(a + b, 0.f));
+        wrong += lrelu[i] != models::float_to_half(a >= 0 ? a : a * 0.25f);
+        wrong += rec[i] != models::float_to_half(1.f / b);
+    }
+    BOOST_CHECK_EQUAL(wrong, 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

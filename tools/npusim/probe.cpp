@@ -257,7 +257,7 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
     const uint64_t src_span = v.repeats * per_repeat * models::dtype_size(v.type);
     const uint64_t dst_span = v.repeats * per_repeat * models::dtype_size(v.dst_type);
     const bool two = n_parts == 3 && op != vec_opcode::adds && op != vec_opcode::muls &&
-                     op != vec_opcode::maxs && op != vec_opcode::mins;
+                     op != vec_opcode::maxs && op != vec_opcode::mins && op != vec_opcode::lrelu;
     const models::buffer_params& ubp = cores[*core].buffer(mem_space::ub);
     const uint64_t bank = ubp.size / std::max<uint32_t>(1, ubp.banks);
     const uint64_t third = ub / 3 / std::max<uint64_t>(bank, 32) * std::max<uint64_t>(bank, 32);

@@ -388,7 +388,8 @@ void exec_scalar(const exec_plan& x) {
                 run_unary<IO>(x, [s](V a) { return std::min(a, s); });
             return;
         case vec_opcode::lrelu:
-            if constexpr (is_float_io<IO>) run_unary<IO>(x, [s](V a) { return a >= 0 ? a : a * s; });
+            if constexpr (is_float_io<IO>)
+                run_unary<IO>(x, [s](V a) { return a >= 0 ? a : a * s; });
             return;
         default:
             return;

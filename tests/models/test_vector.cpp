@@ -1188,9 +1188,9 @@ BOOST_AUTO_TEST_CASE(fault_unsupported_dtype) {
     vector_op op = make(vec_opcode::div, dtype::int32);
     op.dst = 0x400;
     expect_fault(op, 0x400, "div is not supported for int32 (cast to fp32 first)");
-    for (vec_opcode o : {vec_opcode::exp, vec_opcode::ln, vec_opcode::sqrt, vec_opcode::rsqrt,
-                         vec_opcode::rec, vec_opcode::lrelu, vec_opcode::tanh,
-                         vec_opcode::sigmoid}) {
+    for (vec_opcode o :
+         {vec_opcode::exp, vec_opcode::ln, vec_opcode::sqrt, vec_opcode::rsqrt, vec_opcode::rec,
+          vec_opcode::lrelu, vec_opcode::tanh, vec_opcode::sigmoid}) {
         op.op = o;
         expect_fault(
             op, 0x400,

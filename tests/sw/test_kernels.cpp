@@ -143,7 +143,6 @@ BOOST_AUTO_TEST_CASE(double_buffering_shortens_matmul) {
     BOOST_CHECK_LT(t2, 0.7 * t1);  // loads hide behind the cube
 }
 
-
 // The relu-fused, leaky-relu and reciprocal instructions through the kernel API, end to end
 // (GM -> UB, V, UB -> GM) on an odd length, against a plain CPU computation in float rounded
 // once to fp16.

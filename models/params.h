@@ -3,9 +3,12 @@
 // YAML); the platform layer fills them from the validated config.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "models/core/dtype.h"
+#include "models/core/vector_op.h"
 
 namespace npusim::models {
 
@@ -127,7 +130,7 @@ struct cube_params {
     }
 };
 
-/// @brief Cost of one vector instruction at one operand width, from the platform's table of
+/// @brief Cost of one vector instruction in one dtype pair, from the platform's table of
 /// instructions; a zero takes the unit-wide default.
 struct vector_instr_cost {
     uint32_t issue_cycles = 0;     ///< issue floor (0: vector_costs::issue_cycles)
@@ -135,22 +138,29 @@ struct vector_instr_cost {
     double cycles_per_repeat = 0;  ///< 0: the class default
 };
 
-/// @brief Slots of the per-instruction table: opcodes, and source x destination element widths
-/// of 1, 2, 4 and 8 bytes (see vector_costs::width_slot).
-inline constexpr size_t k_vec_opcode_slots = 32, k_vec_width_slots = 16;
-
-/// @brief Costs of vector instructions, from the platform config. An instruction holds the V
-/// pipe for max(issue floor, fixed_cycles + ceil(repeats x cycles per repeat)) cycles.
 struct vector_costs {
     uint32_t issue_cycles = 1;    ///< default issue floor
     uint32_t latency_cycles = 0;  ///< from the end of its issue to its result in UB
     double cycles_per_repeat[5] = {1, 2, 4, 2, 1};  ///< class defaults, indexed by vec_class
-    /// Per instruction (indexed by vec_opcode) and width slot.
-    std::array<std::array<vector_instr_cost, k_vec_width_slots>, k_vec_opcode_slots> instr{};
-    /// The width slot of a source and destination element size in bytes (1, 2, 4 or 8).
-    static constexpr unsigned width_slot(unsigned src_bytes, unsigned dst_bytes) {
-        auto lg = [](unsigned b) { return b >= 8 ? 3u : b >= 4 ? 2u : b >= 2 ? 1u : 0u; };
-        return lg(src_bytes) * 4 + lg(dst_bytes);
+    /// Per instruction and (source, destination) dtype, shared between the copies every core
+    /// and engine keep (copy on write); null while every row is zero.
+    std::shared_ptr<std::vector<vector_instr_cost>> instr;
+    const vector_instr_cost& row(vec_opcode op, dtype src, dtype dst) const {
+        static const vector_instr_cost zero{};
+        return instr ? (*instr)[slot(op, src, dst)] : zero;
+    }
+    vector_instr_cost& row(vec_opcode op, dtype src, dtype dst) {
+        if (!instr)
+            instr = std::make_shared<std::vector<vector_instr_cost>>(k_vec_opcode_count *
+                                                                     k_dtype_count * k_dtype_count);
+        else if (instr.use_count() > 1)
+            instr = std::make_shared<std::vector<vector_instr_cost>>(*instr);
+        return (*instr)[slot(op, src, dst)];
+    }
+
+  private:
+    static size_t slot(vec_opcode op, dtype src, dtype dst) {
+        return (size_t(op) * k_dtype_count + size_t(src)) * k_dtype_count + size_t(dst);
     }
 };
 

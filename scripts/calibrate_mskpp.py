@@ -128,27 +128,35 @@ def fit_cube(table):
 
 
 # Dtype names of the tables the vector unit runs, and their bytes.
-MODEL_DTYPES = {"fp16": 2, "bf16": 2, "fp32": 4, "int32": 4, "int8": 1}
+MODEL_DTYPES = {"fp16": 2, "bf16": 2, "fp32": 4, "int32": 4, "int8": 1, "int16": 2, "uint16": 2,
+                "uint32": 4, "uint8": 1, "int64": 8}
+FLOATS = {"fp16", "bf16", "fp32"}
 
 
-def width_key(src, dst):
-    k = f"b{8 * src}"
-    return k if src == dst else f"{k}_b{8 * dst}"
+def cost_key(src, dst):
+    return src if src == dst else f"{src}_{dst}"
+
+
+def key_types(key):
+    parts = key.split("_")
+    return parts[0], parts[-1]
 
 
 # Instructions the tables do not measure, costed as the sibling they share a unit with.
 SIBLINGS = {"vsub": "vadd", "vmin": "vmax", "vmaxs": "vadds", "vmins": "vadds", "vln": "vexp",
-            "vsel": "vadd", "vsubrelu": "vaddrelu"}
+            "vsel": "vadd", "vsubrelu": "vaddrelu", "vor": "vand", "vnot": "vand",
+            "vshr": "vshl", "vmadd": "vmla", "vmaddrelu": "vmla", "vcmin": "vcmax",
+            "vcgmax": "vcgadd", "vcgmin": "vcgadd", "vsubreluconv": "vaddreluconv"}
 
 
 def modelled_vector_keys():
-    """(instr, width key) rows of the platform schema, from its generated reference."""
+    """(instr, dtype key) rows of the platform schema, from its generated reference."""
     with open(os.path.join(HERE, "..", "docs", "config-reference.md")) as f:
         return set(re.findall(r"`vector\.instructions\.(\w+)\.(\w+)\.issue_cycles`", f.read()))
 
 
 def vector_groups():
-    """{(instr, width key): [tables]} for the tables the vector unit can run."""
+    """{(instr, dtype key): [tables]} for the tables the vector unit can run."""
     known = modelled_vector_keys()
     groups = {}
     for name in mskpp.table_names():
@@ -158,11 +166,25 @@ def vector_groups():
         parts = dtypes.split("_")
         if any(p not in MODEL_DTYPES for p in parts):
             continue
-        key = width_key(MODEL_DTYPES[parts[0]], MODEL_DTYPES[parts[-1]] if instr == "vconv"
-                        else MODEL_DTYPES[parts[0]])
+        key = cost_key(parts[0], parts[-1])
         if (instr, key) in known:
             groups.setdefault((instr, key), []).append(name)
     return groups
+
+
+def same_width_row(rows, key):
+    """The measured row of an instruction for a dtype key without a table: same operand widths,
+    a float source for a float source (bf16 takes fp16's row, uint16 int16's)."""
+    src, dst = key_types(key)
+    best = None
+    for row in rows:
+        s, d = key_types(row[0])
+        if MODEL_DTYPES[s] != MODEL_DTYPES[src] or MODEL_DTYPES[d] != MODEL_DTYPES[dst]:
+            continue
+        score = ((s in FLOATS) == (src in FLOATS)) + ((d in FLOATS) == (dst in FLOATS))
+        if best is None or score > best[0]:
+            best = (score, row)
+    return best[1] if best else None
 
 
 def vector_cycles(p, reps):
@@ -239,13 +261,21 @@ def main():
         notes.append(f"{instr} {key}: issue {issue} fixed {fixed} per repeat {per} from "
                      f"{', '.join(tables)}: {q}")
         by_instr.setdefault(instr, []).append((key, issue, fixed, per, tables))
-    # Instructions without a table take their measured sibling's costs.
+    # Instructions without a table take their measured sibling's costs, and dtypes without a
+    # table the row of the same instruction at the same operand widths.
     known = modelled_vector_keys()
     for instr, sibling in SIBLINGS.items():
         rows = [r for r in by_instr.get(sibling, []) if (instr, r[0]) in known]
         if rows:
             by_instr[instr] = [(k, i, f, p, [f"{sibling} (sibling, no table)"])
                                for k, i, f, p, _ in rows]
+    for instr, key in sorted(known):
+        rows = by_instr.get(instr, [])
+        if any(r[0] == key for r in rows):
+            continue
+        row = same_width_row(rows, key)
+        if row:
+            rows.append((key, row[1], row[2], row[3], [f"{key} as {row[0]}"]))
     for instr, rows in sorted(by_instr.items()):
         vector.append(f"{instr}:  # " + ", ".join(dict.fromkeys(
             t.replace("_1_core_910b1", "") for row in rows for t in row[4])))

@@ -17,9 +17,60 @@ const char* to_string(dtype t) {
             return "int32";
         case dtype::int8:
             return "int8";
+        case dtype::int16:
+            return "int16";
+        case dtype::uint16:
+            return "uint16";
+        case dtype::uint32:
+            return "uint32";
+        case dtype::uint8:
+            return "uint8";
+        case dtype::int64:
+            return "int64";
     }
     return "?";
 }
+
+const dtype* all_dtypes_begin() {
+    static const dtype all[k_dtype_count] = {
+        dtype::fp32,  dtype::fp16,   dtype::bf16,   dtype::int32, dtype::int8,
+        dtype::int16, dtype::uint16, dtype::uint32, dtype::uint8, dtype::int64};
+    return all;
+}
+
+bool dtype_from_string(const std::string& name, dtype& out) {
+    for (const dtype* t = all_dtypes_begin(); t != all_dtypes_end(); ++t)
+        if (name == to_string(*t)) {
+            out = *t;
+            return true;
+        }
+    return false;
+}
+
+namespace {
+
+template <class T>
+T load_int(const uint8_t* p) {
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+}
+
+/// Rounds half to even and saturates into [lo, hi]; NaN gives 0.
+double saturate(float v, double lo, double hi) {
+    if (std::isnan(v)) return 0;
+    return std::fmax(lo, std::fmin(hi, std::nearbyint(double(v))));
+}
+
+template <class T>
+void store_int(uint8_t* p, float v) {
+    constexpr double hi = double(std::numeric_limits<T>::max());  // 2^63 for int64: not a T
+    const double r = saturate(v, double(std::numeric_limits<T>::min()), hi);
+    const T x = r >= hi ? std::numeric_limits<T>::max() : static_cast<T>(r);
+    std::memcpy(p, &x, sizeof(T));
+}
+
+}  // namespace
 
 float half_to_float(uint16_t h) {
     const uint32_t sign = uint32_t(h & 0x8000) << 16;
@@ -105,6 +156,16 @@ float load_as_float(const uint8_t* base, dtype t, uint64_t i) {
         }
         case dtype::int8:
             return static_cast<float>(static_cast<int8_t>(base[i]));
+        case dtype::int16:
+            return static_cast<float>(load_int<int16_t>(base + 2 * i));
+        case dtype::uint16:
+            return static_cast<float>(load_int<uint16_t>(base + 2 * i));
+        case dtype::uint32:
+            return static_cast<float>(load_int<uint32_t>(base + 4 * i));
+        case dtype::uint8:
+            return static_cast<float>(base[i]);
+        case dtype::int64:
+            return static_cast<float>(load_int<int64_t>(base + 8 * i));
     }
     return 0;
 }
@@ -140,6 +201,16 @@ void store_from_float(uint8_t* base, dtype t, uint64_t i, float v) {
             base[i] = static_cast<uint8_t>(x);
             return;
         }
+        case dtype::int16:
+            return store_int<int16_t>(base + 2 * i, v);
+        case dtype::uint16:
+            return store_int<uint16_t>(base + 2 * i, v);
+        case dtype::uint32:
+            return store_int<uint32_t>(base + 4 * i, v);
+        case dtype::uint8:
+            return store_int<uint8_t>(base + i, v);
+        case dtype::int64:
+            return store_int<int64_t>(base + 8 * i, v);
     }
 }
 

@@ -3,28 +3,48 @@
 // even as the hardware's default rounding mode.
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 namespace npusim::models {
 
 /// @brief Element type of a local tensor or an instruction operand.
-enum class dtype : uint8_t { fp32, fp16, bf16, int32, int8 };
+/// The integer types past int8 are vector-unit types (operands of integer, bitwise and move
+/// instructions and conversions); tensors of a workload use the first five.
+enum class dtype : uint8_t { fp32, fp16, bf16, int32, int8, int16, uint16, uint32, uint8, int64 };
+inline constexpr unsigned k_dtype_count = 10;
 
 const char* to_string(dtype t);
+/// @brief Every dtype, in enum order.
+const dtype* all_dtypes_begin();
+inline const dtype* all_dtypes_end() {
+    return all_dtypes_begin() + k_dtype_count;
+}
+/// @brief The dtype named `name` ("fp16", "uint32", ...), or false.
+bool dtype_from_string(const std::string& name, dtype& out);
 inline unsigned dtype_size(dtype t) {
     switch (t) {
+        case dtype::int64:
+            return 8;
         case dtype::fp32:
         case dtype::int32:
+        case dtype::uint32:
             return 4;
         case dtype::fp16:
         case dtype::bf16:
+        case dtype::int16:
+        case dtype::uint16:
             return 2;
         case dtype::int8:
+        case dtype::uint8:
             return 1;
     }
     return 1;
 }
 inline bool is_float(dtype t) {
     return t == dtype::fp32 || t == dtype::fp16 || t == dtype::bf16;
+}
+inline bool is_unsigned(dtype t) {
+    return t == dtype::uint8 || t == dtype::uint16 || t == dtype::uint32;
 }
 
 float half_to_float(uint16_t h);

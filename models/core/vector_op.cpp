@@ -1,197 +1,143 @@
 #include "models/core/vector_op.h"
 
 #include <cstdio>
+#include <iterator>
 #include <utility>
 
 namespace npusim::models {
 
-/// @brief Throughput class of an opcode (which cycles_per_repeat entry it pays).
-vec_class class_of(vec_opcode op) {
-    switch (op) {
-        case vec_opcode::add:
-        case vec_opcode::sub:
-        case vec_opcode::mul:
-        case vec_opcode::max:
-        case vec_opcode::min:
-        case vec_opcode::add_relu:
-        case vec_opcode::sub_relu:
-        case vec_opcode::adds:
-        case vec_opcode::muls:
-        case vec_opcode::maxs:
-        case vec_opcode::mins:
-        case vec_opcode::lrelu:
-        case vec_opcode::abs:
-        case vec_opcode::cmp:
-        case vec_opcode::select:
-        case vec_opcode::dup:
-        case vec_opcode::brcb:
-        case vec_opcode::gather_mask:
-        case vec_opcode::transpose:  // charged per 256 bytes moved, see vector_unit::cycles
-            return vec_class::simple;
-        // Activations are evaluated by short fixed sequences on the hardware, cheaper than the
-        // iterative transcendental functions but not single-pass.
-        case vec_opcode::relu:
-        case vec_opcode::tanh:
-        case vec_opcode::sigmoid:
-            return vec_class::activation;
-        // Division and roots are iterative like exp/ln (ascend-facts §1.2).
-        case vec_opcode::div:
-        case vec_opcode::exp:
-        case vec_opcode::ln:
-        case vec_opcode::sqrt:
-        case vec_opcode::rsqrt:
-        case vec_opcode::rec:
-            return vec_class::transcendental;
-        case vec_opcode::reduce_sum:
-        case vec_opcode::reduce_max:
-            return vec_class::reduction;
-        case vec_opcode::cast:
-            return vec_class::cast;
-    }
-    return vec_class::simple;
+namespace {
+
+/// One row per opcode: its mnemonic, Ascend instruction, throughput class, operand form and
+/// the number of dtypes its Ascend dtype list names.
+struct opcode_info {
+    vec_opcode op;
+    const char* name;
+    const char* ascend;  // nullptr: not one instruction on the chip
+    vec_class cls;
+    vec_form form;
+    unsigned parts;
+};
+
+using o = vec_opcode;
+using c = vec_class;
+using f = vec_form;
+// Activations are short fixed sequences on the hardware, cheaper than the iterative
+// transcendental functions (division, roots, exp, ln; ascend-facts §1.2) but not single-pass.
+constexpr opcode_info k_opcodes[] = {
+    {o::add, "add", "vadd", c::simple, f::binary, 3},
+    {o::sub, "sub", "vsub", c::simple, f::binary, 3},
+    {o::mul, "mul", "vmul", c::simple, f::binary, 3},
+    {o::div, "div", "vdiv", c::transcendental, f::binary, 3},
+    {o::max, "max", "vmax", c::simple, f::binary, 3},
+    {o::min, "min", "vmin", c::simple, f::binary, 3},
+    {o::add_relu, "add_relu", "vaddrelu", c::simple, f::binary, 3},
+    {o::sub_relu, "sub_relu", "vsubrelu", c::simple, f::binary, 3},
+    {o::and_, "and", "vand", c::simple, f::binary, 3},
+    {o::or_, "or", "vor", c::simple, f::binary, 3},
+    {o::adds, "adds", "vadds", c::simple, f::scalar, 3},
+    {o::muls, "muls", "vmuls", c::simple, f::scalar, 3},
+    {o::maxs, "maxs", "vmaxs", c::simple, f::scalar, 3},
+    {o::mins, "mins", "vmins", c::simple, f::scalar, 3},
+    {o::lrelu, "lrelu", "vlrelu", c::simple, f::scalar, 3},
+    {o::shl, "shl", "vshl", c::simple, f::scalar, 2},
+    {o::shr, "shr", "vshr", c::simple, f::scalar, 2},
+    {o::relu, "relu", "vrelu", c::activation, f::unary, 2},
+    {o::exp, "exp", "vexp", c::transcendental, f::unary, 2},
+    {o::ln, "ln", "vln", c::transcendental, f::unary, 2},
+    {o::sqrt, "sqrt", "vsqrt", c::transcendental, f::unary, 2},
+    {o::rsqrt, "rsqrt", "vrsqrt", c::transcendental, f::unary, 2},
+    {o::rec, "rec", "vrec", c::transcendental, f::unary, 2},
+    {o::tanh, "tanh", nullptr, c::activation, f::unary, 2},
+    {o::sigmoid, "sigmoid", nullptr, c::activation, f::unary, 2},
+    {o::abs, "abs", "vabs", c::simple, f::unary, 2},
+    {o::not_, "not", "vnot", c::simple, f::unary, 2},
+    {o::copy, "copy", "vcopy", c::simple, f::unary, 2},
+    {o::mla, "mla", "vmla", c::simple, f::multiply_add, 3},
+    {o::madd, "madd", "vmadd", c::simple, f::multiply_add, 3},
+    {o::madd_relu, "madd_relu", "vmaddrelu", c::simple, f::multiply_add, 3},
+    {o::axpy, "axpy", "vaxpy", c::simple, f::multiply_add, 3},
+    {o::cmp, "cmp", "vcmpv", c::simple, f::cmp, 3},
+    {o::select, "select", "vsel", c::simple, f::select, 3},
+    {o::cast, "cast", "vconv", c::cast, f::convert, 2},
+    {o::conv_deq, "conv_deq", "vconvdeq", c::cast, f::convert, 2},
+    {o::conv_vdeq, "conv_vdeq", "vconvvdeq", c::cast, f::convert, 2},
+    {o::add_relu_conv, "add_relu_conv", "vaddreluconv", c::cast, f::convert, 3},
+    {o::sub_relu_conv, "sub_relu_conv", "vsubreluconv", c::cast, f::convert, 3},
+    {o::dup, "dup", "vectordup", c::simple, f::dup, 2},
+    {o::reduce_sum, "reduce_sum", "vcadd", c::reduction, f::reduce, 2},
+    {o::reduce_max, "reduce_max", "vcmax", c::reduction, f::reduce, 2},
+    {o::reduce_min, "reduce_min", "vcmin", c::reduction, f::reduce, 2},
+    {o::group_sum, "group_sum", "vcgadd", c::reduction, f::group_reduce, 2},
+    {o::group_max, "group_max", "vcgmax", c::reduction, f::group_reduce, 2},
+    {o::group_min, "group_min", "vcgmin", c::reduction, f::group_reduce, 2},
+    {o::pair_sum, "pair_sum", "vcpadd", c::reduction, f::pair_reduce, 2},
+    {o::brcb, "brcb", "vbrcb", c::simple, f::brcb, 2},
+    {o::gather_mask, "gather_mask", "vreducev2", c::simple, f::gather_mask, 3},
+    {o::gather, "gather", "vgather", c::simple, f::gather, 2},
+    // charged per 256 bytes moved, see vector_unit::work_cycles
+    {o::transpose, "transpose", "vtranspose", c::simple, f::transpose, 2},
+};
+static_assert(std::size(k_opcodes) == k_vec_opcode_count, "one row per opcode");
+
+constexpr bool rows_in_enum_order() {
+    for (unsigned i = 0; i < k_vec_opcode_count; ++i)
+        if (unsigned(k_opcodes[i].op) != i) return false;
+    return true;
+}
+static_assert(rows_in_enum_order(), "k_opcodes rows follow the enum");
+
+const opcode_info& info(vec_opcode op) {
+    return k_opcodes[unsigned(op) < k_vec_opcode_count ? unsigned(op) : 0];
 }
 
+}  // namespace
+
+vec_class class_of(vec_opcode op) {
+    return info(op).cls;
+}
+vec_form form_of(vec_opcode op) {
+    return info(op).form;
+}
+bool has_dst_type(vec_opcode op) {
+    return form_of(op) == vec_form::convert || op == vec_opcode::mla || op == vec_opcode::axpy;
+}
+bool uses_src1(vec_opcode op) {
+    switch (form_of(op)) {
+        case vec_form::binary:
+        case vec_form::cmp:
+        case vec_form::select:
+        case vec_form::gather:
+            return true;
+        default:
+            return op == vec_opcode::mla || op == vec_opcode::madd || op == vec_opcode::madd_relu ||
+                   op == vec_opcode::conv_vdeq || op == vec_opcode::add_relu_conv ||
+                   op == vec_opcode::sub_relu_conv;
+    }
+}
 /// @brief Mnemonic without the leading "v", e.g. "reduce_sum".
 const char* to_string(vec_opcode op) {
-    switch (op) {
-        case vec_opcode::add:
-            return "add";
-        case vec_opcode::sub:
-            return "sub";
-        case vec_opcode::mul:
-            return "mul";
-        case vec_opcode::div:
-            return "div";
-        case vec_opcode::max:
-            return "max";
-        case vec_opcode::min:
-            return "min";
-        case vec_opcode::add_relu:
-            return "add_relu";
-        case vec_opcode::sub_relu:
-            return "sub_relu";
-        case vec_opcode::lrelu:
-            return "lrelu";
-        case vec_opcode::rec:
-            return "rec";
-        case vec_opcode::adds:
-            return "adds";
-        case vec_opcode::muls:
-            return "muls";
-        case vec_opcode::maxs:
-            return "maxs";
-        case vec_opcode::mins:
-            return "mins";
-        case vec_opcode::relu:
-            return "relu";
-        case vec_opcode::exp:
-            return "exp";
-        case vec_opcode::ln:
-            return "ln";
-        case vec_opcode::sqrt:
-            return "sqrt";
-        case vec_opcode::rsqrt:
-            return "rsqrt";
-        case vec_opcode::tanh:
-            return "tanh";
-        case vec_opcode::sigmoid:
-            return "sigmoid";
-        case vec_opcode::abs:
-            return "abs";
-        case vec_opcode::cmp:
-            return "cmp";
-        case vec_opcode::select:
-            return "select";
-        case vec_opcode::cast:
-            return "cast";
-        case vec_opcode::dup:
-            return "dup";
-        case vec_opcode::reduce_sum:
-            return "reduce_sum";
-        case vec_opcode::reduce_max:
-            return "reduce_max";
-        case vec_opcode::brcb:
-            return "brcb";
-        case vec_opcode::gather_mask:
-            return "gather_mask";
-        case vec_opcode::transpose:
-            return "transpose";
-    }
-    return "?";
+    return info(op).name;
 }
-
 const char* ascend_name(vec_opcode op) {
-    using o = vec_opcode;
-    static const std::pair<vec_opcode, const char*> names[] = {{o::add, "vadd"},
-                                                               {o::sub, "vsub"},
-                                                               {o::mul, "vmul"},
-                                                               {o::div, "vdiv"},
-                                                               {o::max, "vmax"},
-                                                               {o::min, "vmin"},
-                                                               {o::adds, "vadds"},
-                                                               {o::muls, "vmuls"},
-                                                               {o::maxs, "vmaxs"},
-                                                               {o::mins, "vmins"},
-                                                               {o::relu, "vrelu"},
-                                                               {o::exp, "vexp"},
-                                                               {o::ln, "vln"},
-                                                               {o::sqrt, "vsqrt"},
-                                                               {o::rsqrt, "vrsqrt"},
-                                                               {o::abs, "vabs"},
-                                                               {o::cmp, "vcmpv"},
-                                                               {o::select, "vsel"},
-                                                               {o::cast, "vconv"},
-                                                               {o::dup, "vectordup"},
-                                                               {o::reduce_sum, "vcadd"},
-                                                               {o::reduce_max, "vcmax"},
-                                                               {o::brcb, "vbrcb"},
-                                                               {o::gather_mask, "vreducev2"},
-                                                               {o::transpose, "vtranspose"},
-                                                               {o::add_relu, "vaddrelu"},
-                                                               {o::sub_relu, "vsubrelu"},
-                                                               {o::lrelu, "vlrelu"},
-                                                               {o::rec, "vrec"}};
-    for (const auto& [code, name] : names)
-        if (code == op) return name;
-    return nullptr;  // tanh, sigmoid
+    return info(op).ascend;
+}
+unsigned dtype_list_parts(vec_opcode op) {
+    return info(op).parts;
 }
 
 const std::vector<vec_opcode>& all_vec_opcodes() {
     static const std::vector<vec_opcode> all = [] {
         std::vector<vec_opcode> v;
-        for (unsigned i = 0; i <= unsigned(vec_opcode::transpose); ++i) v.push_back(vec_opcode(i));
+        for (const opcode_info& i : k_opcodes) v.push_back(i.op);
         return v;
     }();
     return all;
 }
 
-unsigned dtype_list_parts(vec_opcode op) {
-    switch (op) {
-        case vec_opcode::add:
-        case vec_opcode::sub:
-        case vec_opcode::mul:
-        case vec_opcode::div:
-        case vec_opcode::max:
-        case vec_opcode::min:
-        case vec_opcode::add_relu:
-        case vec_opcode::sub_relu:
-        case vec_opcode::adds:
-        case vec_opcode::muls:
-        case vec_opcode::maxs:
-        case vec_opcode::mins:
-        case vec_opcode::lrelu:
-        case vec_opcode::cmp:
-        case vec_opcode::select:
-        case vec_opcode::gather_mask:
-            return 3;
-        default:
-            return 2;
-    }
-}
-
-std::string width_key(unsigned src_bytes, unsigned dst_bytes) {
-    std::string k = "b" + std::to_string(8 * src_bytes);
-    if (dst_bytes != src_bytes) k += "_b" + std::to_string(8 * dst_bytes);
+std::string cost_key(dtype src, dtype dst) {
+    std::string k = to_string(src);
+    if (dst != src) k += std::string("_") + to_string(dst);
     return k;
 }
 
@@ -243,21 +189,21 @@ std::string hex(uint64_t v) {
 /// @brief Short text for error messages, e.g.
 /// "vadd.fp16 dst=UB[0x100] src0=UB[0x0] src1=UB[0x200] rep=3".
 std::string vector_op::describe() const {
-    const vec_opcode o = op;
-    const bool has_src1 = (o >= vec_opcode::add && o <= vec_opcode::min) || o == vec_opcode::cmp ||
-                          o == vec_opcode::select;
-    const bool has_src0 = o != vec_opcode::dup;
-    const bool has_scalar =
-        (o >= vec_opcode::adds && o <= vec_opcode::mins) || o == vec_opcode::dup;
+    const vec_form f = form_of(op);
+    const bool has_src1 = uses_src1(op);
+    const bool has_src0 = f != vec_form::dup;
+    const bool has_scalar = f == vec_form::scalar || f == vec_form::dup || op == vec_opcode::axpy ||
+                            op == vec_opcode::conv_deq;
 
-    std::string s = std::string("v") + to_string(o);
-    if (o == vec_opcode::cmp) s += std::string(".") + to_string(cmp);
+    std::string s = std::string("v") + to_string(op);
+    if (op == vec_opcode::cmp) s += std::string(".") + to_string(cmp);
     s += std::string(".") + to_string(type);
-    if (o == vec_opcode::cast) s += std::string("->") + to_string(dst_type);
+    if (has_dst_type(op) && (op == vec_opcode::cast || dst_type != type))
+        s += std::string("->") + to_string(dst_type);
     s += " dst=UB[" + hex(dst) + "]";
     if (has_src0) s += " src0=UB[" + hex(src0) + "]";
     if (has_src1) s += " src1=UB[" + hex(src1) + "]";
-    if (o == vec_opcode::select) s += " mask=UB[" + hex(mask_addr) + "]";
+    if (op == vec_opcode::select) s += " mask=UB[" + hex(mask_addr) + "]";
     if (has_scalar) {
         char buf[32];
         std::snprintf(buf, sizeof buf, " scalar=%g", static_cast<double>(scalar));

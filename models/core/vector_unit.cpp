@@ -13,8 +13,6 @@
 
 namespace npusim::models {
 
-static_assert(size_t(vec_opcode::transpose) < k_vec_opcode_slots, "opcode table too small");
-
 namespace {
 
 constexpr uint64_t block_bytes = 32;
@@ -31,96 +29,127 @@ std::string hex(uint64_t v) {
     return buf;
 }
 
-bool is_binary(vec_opcode o) {
-    return o >= vec_opcode::add && o <= vec_opcode::sub_relu;
+bool is_int(dtype t) {
+    return !is_float(t);
 }
-bool is_scalar_op(vec_opcode o) {
-    return o >= vec_opcode::adds && o <= vec_opcode::lrelu;
+bool raw_16_32(dtype t) {
+    const unsigned s = dtype_size(t);
+    return s == 2 || s == 4;
 }
-bool is_unary(vec_opcode o) {
-    return o >= vec_opcode::relu && o <= vec_opcode::abs;
+/// Integer types the integer ALU computes in (the narrower ones only convert).
+bool alu_int(dtype t) {
+    return t == dtype::int16 || t == dtype::int32;
 }
-bool is_reduce(vec_opcode o) {
-    return o == vec_opcode::reduce_sum || o == vec_opcode::reduce_max;
+
+/// The dtype rule of each opcode: "" when (src, dst) is supported, else what to use instead.
+std::string type_rule(vec_opcode o, dtype s, dtype d) {
+    const bool same = s == d;
+    const std::string types = has_dst_type(o) ? std::string(to_string(s)) + "->" + to_string(d)
+                                              : std::string(to_string(s));
+    auto want = [&](bool ok, const char* which) {
+        return ok ? std::string()
+                  : std::string(to_string(o)) + " is not supported for " + types + " (" + which +
+                        ")";
+    };
+    switch (o) {
+        case vec_opcode::div:
+        case vec_opcode::exp:
+        case vec_opcode::ln:
+        case vec_opcode::sqrt:
+        case vec_opcode::rsqrt:
+        case vec_opcode::rec:
+        case vec_opcode::lrelu:
+        case vec_opcode::tanh:
+        case vec_opcode::sigmoid:
+            return want(same && is_float(s), "floating point only: cast to fp32 first");
+        case vec_opcode::and_:
+        case vec_opcode::or_:
+        case vec_opcode::not_:
+            return want(same && (s == dtype::int16 || s == dtype::uint16), "int16 or uint16");
+        case vec_opcode::shl:
+        case vec_opcode::shr:
+            return want(same && is_int(s) && raw_16_32(s), "int16, uint16, int32 or uint32");
+        case vec_opcode::copy:
+        case vec_opcode::select:
+        case vec_opcode::brcb:
+        case vec_opcode::gather_mask:
+        case vec_opcode::gather:
+        case vec_opcode::transpose:
+            return want(same && raw_16_32(s), "a 16- or 32-bit type");
+        case vec_opcode::dup:
+            return want(same && raw_16_32(s), "a 16- or 32-bit type");
+        case vec_opcode::mla:
+        case vec_opcode::axpy:
+            return want((same && (s == dtype::fp16 || s == dtype::fp32)) ||
+                            (s == dtype::fp16 && d == dtype::fp32),
+                        "fp16, fp32, or fp16 sources into fp32");
+        case vec_opcode::madd:
+        case vec_opcode::madd_relu:
+            return want(same && (s == dtype::fp16 || s == dtype::fp32), "fp16 or fp32");
+        case vec_opcode::group_sum:
+        case vec_opcode::group_max:
+        case vec_opcode::group_min:
+        case vec_opcode::pair_sum:
+            return want(same && (s == dtype::fp16 || s == dtype::fp32), "fp16 or fp32");
+        case vec_opcode::cast: {
+            // int8 -> int8 would need 256 elements per repeat, more than the 128-bit mask covers.
+            const bool first_five = s <= dtype::int8 && d <= dtype::int8;
+            const bool with_float = !same && (is_float(s) || is_float(d));
+            const bool narrowing = (s == dtype::int32 && d == dtype::int16) ||
+                                   (s == dtype::int16 && (d == dtype::int8 || d == dtype::uint8));
+            return want(
+                (first_five && !(s == dtype::int8 && d == dtype::int8)) || with_float || narrowing,
+                "see vconv in docs/kernel-api.md for the pairs");
+        }
+        case vec_opcode::conv_deq:
+        case vec_opcode::conv_vdeq:
+            return want(
+                (s == dtype::int32 && d == dtype::fp16) || (s == dtype::int16 && d == dtype::int8),
+                "int32 to fp16 or int16 to int8");
+        case vec_opcode::add_relu_conv:
+        case vec_opcode::sub_relu_conv:
+            return want((s == dtype::fp16 && d == dtype::int8) ||
+                            (s == dtype::fp32 && d == dtype::fp16) ||
+                            (s == dtype::int16 && d == dtype::int8),
+                        "fp16 to int8, fp32 to fp16 or int16 to int8");
+        default:  // add, sub, mul, max, min, the relu forms, scalar forms, abs, cmp, reduces
+            return want(same && (is_float(s) || alu_int(s)), "a float type, int16 or int32");
+    }
 }
 
 }  // namespace
 
 std::vector<std::pair<dtype, dtype>> vector_dtypes(vec_opcode op) {
-    static const dtype all[] = {dtype::fp32, dtype::fp16, dtype::bf16, dtype::int32, dtype::int8};
     std::vector<std::pair<dtype, dtype>> out;
-    for (dtype s : all)
-        for (dtype d : all) {
-            if (op != vec_opcode::cast && d != s) continue;
-            vector_op v;
-            v.op = op;
-            v.type = s;
-            v.dst_type = d;
-            if (why_unsupported(v).empty()) out.emplace_back(s, d);
+    for (const dtype* s = all_dtypes_begin(); s != all_dtypes_end(); ++s)
+        for (const dtype* d = all_dtypes_begin(); d != all_dtypes_end(); ++d) {
+            if (!has_dst_type(op) && *d != *s) continue;
+            if (type_rule(op, *s, *d).empty()) out.emplace_back(*s, *d);
         }
     return out;
 }
 
 std::string why_unsupported(const vector_op& op) {
-    if (op.op == vec_opcode::cast) {
-        // int8 -> int8 would need 256 elements per repeat, more than the 128-bit mask covers.
-        if (op.type == dtype::int8 && op.dst_type == dtype::int8)
-            return "cast int8->int8 is not supported (no conversion; copy the data instead)";
-        return {};
-    }
-    if (op.type == dtype::int8)
-        return std::string(to_string(op.op)) +
-               " is not supported for int8 (int8 is only a cast source or destination)";
-    if (op.type == dtype::int32) {
-        switch (op.op) {
-            case vec_opcode::div:
-            case vec_opcode::exp:
-            case vec_opcode::ln:
-            case vec_opcode::sqrt:
-            case vec_opcode::rsqrt:
-            case vec_opcode::rec:
-            case vec_opcode::lrelu:
-            case vec_opcode::tanh:
-            case vec_opcode::sigmoid:
-                return std::string(to_string(op.op)) +
-                       " is not supported for int32 (cast to fp32 first)";
-            default:
-                return {};
-        }
-    }
-    return {};
+    return type_rule(op.op, op.type, has_dst_type(op.op) ? op.dst_type : op.type);
 }
 
 namespace {
 
 // ---- element access, one struct per dtype so the hot loops are templates without switches ----
 
-int32_t saturate_round_i32(float v) {
-    if (std::isnan(v)) return 0;
-    const float r = std::nearbyint(v);  // default rounding mode: half to even
-    if (r >= 2147483648.f) return std::numeric_limits<int32_t>::max();
-    if (r < -2147483648.f) return std::numeric_limits<int32_t>::min();
-    return static_cast<int32_t>(r);
-}
-
-int32_t saturate_round_i8(float v) {
-    if (std::isnan(v)) return 0;
-    return static_cast<int32_t>(std::fmax(-128.f, std::fmin(127.f, std::nearbyint(v))));
-}
-
-/// Rounds an integer to `bits` significant bits, half to even, so that converting the result to
-/// float is exact: avoids the double rounding of int32 -> float -> bf16.
-int64_t round_significant(int64_t v, int bits) {
-    const uint64_t m = v < 0 ? uint64_t(-v) : uint64_t(v);
+/// Rounds an integer to `bits` significant bits, half to even, and returns it as a double (exact):
+/// converting that to the float type then avoids a double rounding (int32 -> float -> bf16).
+double round_significant(int64_t v, int bits) {
+    const uint64_t m = v < 0 ? 0 - uint64_t(v) : uint64_t(v);
     int width = 0;
     while (width < 64 && (m >> width) != 0) ++width;
-    if (width <= bits) return v;
+    if (width <= bits) return double(v);
     const int shift = width - bits;
     uint64_t keep = m >> shift;
     const uint64_t rem = m & ((uint64_t(1) << shift) - 1);
     const uint64_t half = uint64_t(1) << (shift - 1);
     if (rem > half || (rem == half && (keep & 1))) ++keep;
-    const int64_t r = static_cast<int64_t>(keep << shift);
+    const double r = std::ldexp(double(keep), shift);
     return v < 0 ? -r : r;
 }
 
@@ -169,59 +198,88 @@ struct io_bf16 {
     static float scalar(float s) { return bf16_to_float(float_to_bf16(s)); }
 };
 
-struct io_int32 {
-    using value = int32_t;
-    static constexpr unsigned size = 4;
-    static int32_t load(const uint8_t* p) {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        return v;
+/// Integer types compute in int64_t; a store keeps the low bits (two's complement wrap-around,
+/// like the integer ALU), saturate() clamps into the type instead.
+template <class T>
+struct io_int {
+    using value = int64_t;
+    using type = T;
+    static constexpr unsigned size = sizeof(T);
+    static constexpr unsigned bits = 8 * sizeof(T);
+    static int64_t load(const uint8_t* p) {
+        T v;
+        std::memcpy(&v, p, sizeof(T));
+        return int64_t(v);
     }
-    static void store(uint8_t* p, int32_t v) { std::memcpy(p, &v, 4); }
-    static int32_t scalar(float s) { return saturate_round_i32(s); }
-};
-
-struct io_int8 {
-    using value = int32_t;
-    static constexpr unsigned size = 1;
-    static int32_t load(const uint8_t* p) { return static_cast<int8_t>(*p); }
-    static void store(uint8_t* p, int32_t v) { *p = static_cast<uint8_t>(static_cast<int8_t>(v)); }
+    static void store(uint8_t* p, int64_t v) {
+        const T x = static_cast<T>(static_cast<uint64_t>(v));
+        std::memcpy(p, &x, sizeof(T));
+    }
+    static int64_t wrap(int64_t v) { return int64_t(static_cast<T>(static_cast<uint64_t>(v))); }
+    static int64_t saturate(int64_t v) {
+        return std::clamp<int64_t>(v, int64_t(std::numeric_limits<T>::min()),
+                                   int64_t(std::numeric_limits<T>::max()));
+    }
+    /// A float rounded half to even and clamped into the type (NaN gives 0).
+    static int64_t from_float(float f) {
+        if (std::isnan(f)) return 0;
+        const double r = std::nearbyint(double(f));
+        constexpr double hi = double(std::numeric_limits<T>::max());  // 2^63 for int64
+        if (r >= hi) return int64_t(std::numeric_limits<T>::max());
+        if (r <= double(std::numeric_limits<T>::min()))
+            return int64_t(std::numeric_limits<T>::min());
+        return int64_t(r);
+    }
+    static int64_t scalar(float s) { return from_float(s); }
 };
 
 template <class IO>
 constexpr bool is_float_io = std::is_same_v<typename IO::value, float>;
 
-/// Calls f with the access struct of t (int8 only where the caller handles it).
+/// Calls f with the access struct of t.
 template <class F>
 void with_io(dtype t, F&& f) {
     switch (t) {
         case dtype::fp32:
-            f(io_fp32{});
-            return;
+            return f(io_fp32{});
         case dtype::fp16:
-            f(io_fp16{});
-            return;
+            return f(io_fp16{});
         case dtype::bf16:
-            f(io_bf16{});
-            return;
+            return f(io_bf16{});
         case dtype::int32:
-            f(io_int32{});
-            return;
+            return f(io_int<int32_t>{});
         case dtype::int8:
-            f(io_int8{});
-            return;
+            return f(io_int<int8_t>{});
+        case dtype::int16:
+            return f(io_int<int16_t>{});
+        case dtype::uint16:
+            return f(io_int<uint16_t>{});
+        case dtype::uint32:
+            return f(io_int<uint32_t>{});
+        case dtype::uint8:
+            return f(io_int<uint8_t>{});
+        case dtype::int64:
+            return f(io_int<int64_t>{});
     }
 }
 
-// Two's complement wrap-around for int32 element arithmetic, like the integer ALU.
-int32_t wrap_add(int32_t a, int32_t b) {
-    return int32_t(uint32_t(a) + uint32_t(b));
+/// Calls f with the access struct of a float t (the multiply-adds).
+template <class F>
+void with_float_io(dtype t, F&& f) {
+    if (t == dtype::fp32) return f(io_fp32{});
+    if (t == dtype::bf16) return f(io_bf16{});
+    f(io_fp16{});
 }
-int32_t wrap_sub(int32_t a, int32_t b) {
-    return int32_t(uint32_t(a) - uint32_t(b));
+
+// Integer element arithmetic on the int64 values; the store wraps to the type's width.
+int64_t wrap_add(int64_t a, int64_t b) {
+    return int64_t(uint64_t(a) + uint64_t(b));
 }
-int32_t wrap_mul(int32_t a, int32_t b) {
-    return int32_t(uint32_t(a) * uint32_t(b));
+int64_t wrap_sub(int64_t a, int64_t b) {
+    return int64_t(uint64_t(a) - uint64_t(b));
+}
+int64_t wrap_mul(int64_t a, int64_t b) {
+    return int64_t(uint64_t(a) * uint64_t(b));
 }
 
 // ---- execution ----
@@ -339,18 +397,25 @@ void exec_binary(const exec_plan& x) {
             else
                 run_binary<IO>(x, [](V a, V b) { return std::min(a, b); });
             return;
-        // The fused forms round the sum once, then clamp (relu of a rounded value is exact).
+        // The fused forms round the sum once, then clamp (relu of a rounded value is exact). An
+        // integer sum wraps to the type first, as a separate add would.
         case vec_opcode::add_relu:
             if constexpr (is_float_io<IO>)
                 run_binary<IO>(x, [](V a, V b) { return relu_of(a + b); });
             else
-                run_binary<IO>(x, [](V a, V b) { return relu_of(wrap_add(a, b)); });
+                run_binary<IO>(x, [](V a, V b) { return relu_of(IO::wrap(wrap_add(a, b))); });
             return;
         case vec_opcode::sub_relu:
             if constexpr (is_float_io<IO>)
                 run_binary<IO>(x, [](V a, V b) { return relu_of(a - b); });
             else
-                run_binary<IO>(x, [](V a, V b) { return relu_of(wrap_sub(a, b)); });
+                run_binary<IO>(x, [](V a, V b) { return relu_of(IO::wrap(wrap_sub(a, b))); });
+            return;
+        case vec_opcode::and_:
+            if constexpr (!is_float_io<IO>) run_binary<IO>(x, [](V a, V b) { return a & b; });
+            return;
+        case vec_opcode::or_:
+            if constexpr (!is_float_io<IO>) run_binary<IO>(x, [](V a, V b) { return a | b; });
             return;
         default:
             return;
@@ -390,6 +455,19 @@ void exec_scalar(const exec_plan& x) {
         case vec_opcode::lrelu:
             if constexpr (is_float_io<IO>)
                 run_unary<IO>(x, [s](V a) { return a >= 0 ? a : a * s; });
+            return;
+        // A shift count past the width shifts everything out (shr of a negative value: -1).
+        case vec_opcode::shl:
+            if constexpr (!is_float_io<IO>) {
+                const int64_t n = std::clamp<int64_t>(s, 0, IO::bits);
+                run_unary<IO>(x, [n](V a) { return n >= 64 ? 0 : int64_t(uint64_t(a) << n); });
+            }
+            return;
+        case vec_opcode::shr:
+            if constexpr (!is_float_io<IO>) {
+                const int64_t n = std::clamp<int64_t>(s, 0, 63);
+                run_unary<IO>(x, [n](V a) { return a >> n; });  // values are sign- or zero-extended
+            }
             return;
         default:
             return;
@@ -439,8 +517,47 @@ void exec_unary(const exec_plan& x) {
             case vec_opcode::abs:
                 run_unary<IO>(x, [](V a) { return a < 0 ? wrap_sub(0, a) : a; });
                 return;
+            case vec_opcode::not_:
+                run_unary<IO>(x, [](V a) { return ~a; });
+                return;
             default:
                 return;
+        }
+    }
+}
+
+/// Copy and select move raw elements, so they only depend on the element size.
+template <unsigned S>
+void exec_copy(const exec_plan& x) {
+    const size_t n = x.active.size();
+    const uint32_t *od = x.dst_off.data(), *oa = x.src0_off.data();
+    for (uint32_t r = 0; r < x.op.repeats; ++r) {
+        uint8_t* d = x.dst(r);
+        const uint8_t* a = x.src0(r);
+        for (size_t k = 0; k < n; ++k) std::memcpy(d + od[k], a + oa[k], S);
+    }
+}
+
+/// Multiply-adds compute in float and round once into the destination type.
+template <class SI, class DI>
+void exec_multiply_add(const exec_plan& x) {
+    const size_t n = x.active.size();
+    const uint32_t *od = x.dst_off.data(), *oa = x.src0_off.data(), *ob = x.src1_off.data();
+    const float s = SI::scalar(x.op.scalar);
+    const vec_opcode o = x.op.op;
+    for (uint32_t r = 0; r < x.op.repeats; ++r) {
+        uint8_t* d = x.dst(r);
+        const uint8_t *a = x.src0(r), *b = x.src1(r);
+        for (size_t k = 0; k < n; ++k) {
+            const float va = SI::load(a + oa[k]), vd = DI::load(d + od[k]);
+            float v;
+            if (o == vec_opcode::axpy)
+                v = va * s + vd;
+            else if (o == vec_opcode::mla)
+                v = va * SI::load(b + ob[k]) + vd;
+            else
+                v = va * vd + SI::load(b + ob[k]);
+            DI::store(d + od[k], o == vec_opcode::madd_relu ? relu_of(v) : v);
         }
     }
 }
@@ -486,7 +603,6 @@ void exec_cmp(const exec_plan& x) {
     }
 }
 
-/// Select moves raw elements, so it only depends on the element size.
 template <unsigned S>
 void exec_select(const exec_plan& x) {
     const size_t n = x.active.size();
@@ -517,46 +633,89 @@ void exec_dup(const exec_plan& x) {
     }
 }
 
-template <class IO>
+template <unsigned S>
 void exec_gather_mask(const exec_plan& x) {
     const size_t n = x.active.size();
     const uint32_t* oa = x.src0_off.data();
     uint8_t* d = x.ub + x.op.dst;
     for (uint32_t r = 0; r < x.op.repeats; ++r) {
         const uint8_t* a = x.src0(r);
-        for (size_t k = 0; k < n; ++k, d += IO::size) std::memcpy(d, a + oa[k], IO::size);
+        for (size_t k = 0; k < n; ++k, d += S) std::memcpy(d, a + oa[k], S);
     }
 }
 
+/// Sum, max or min of a run of elements; an empty run gives the identity (0, -inf / +inf, the
+/// type's limits for integers). Floats accumulate in float in element order and round once.
+enum class combine { sum, max, min };
 template <class IO>
-void exec_reduce(const exec_plan& x) {
+struct accumulator {
+    using V = std::conditional_t<is_float_io<IO>, float, int64_t>;
+    explicit accumulator(combine c) : how(c) {
+        if constexpr (is_float_io<IO>)
+            acc = c == combine::sum   ? 0.f
+                  : c == combine::max ? -std::numeric_limits<float>::infinity()
+                                      : std::numeric_limits<float>::infinity();
+        else
+            acc = c == combine::sum   ? 0
+                  : c == combine::max ? int64_t(std::numeric_limits<typename IO::type>::min())
+                                      : int64_t(std::numeric_limits<typename IO::type>::max());
+    }
+    void add(V v) {
+        if constexpr (is_float_io<IO>)
+            acc = how == combine::sum   ? acc + v
+                  : how == combine::max ? std::fmax(acc, v)
+                                        : std::fmin(acc, v);
+        else  // 255 x 128 values of 32 bits cannot overflow int64
+            acc = how == combine::sum   ? acc + v
+                  : how == combine::max ? std::max(acc, v)
+                                        : std::min(acc, v);
+    }
+    void store(uint8_t* d) const {
+        if constexpr (is_float_io<IO>)
+            IO::store(d, acc);
+        else
+            IO::store(d, IO::saturate(acc));
+    }
+    combine how;
+    V acc;
+};
+
+combine combine_of(vec_opcode o) {
+    switch (o) {
+        case vec_opcode::reduce_max:
+        case vec_opcode::group_max:
+            return combine::max;
+        case vec_opcode::reduce_min:
+        case vec_opcode::group_min:
+            return combine::min;
+        default:
+            return combine::sum;
+    }
+}
+
+/// One result per `group` consecutive elements of a repeat (the whole repeat, a 32-byte block
+/// or a pair), over the enabled ones; results are packed at dst, repeat after repeat. A group
+/// with no enabled element writes nothing, except a whole-repeat reduce (its identity).
+template <class IO>
+void exec_reduce(const exec_plan& x, unsigned group) {
     const size_t n = x.active.size();
     const uint32_t* oa = x.src0_off.data();
-    const bool sum = x.op.op == vec_opcode::reduce_sum;
+    const combine how = combine_of(x.op.op);
+    const unsigned per_repeat = x.elems / group;
     for (uint32_t r = 0; r < x.op.repeats; ++r) {
         const uint8_t* a = x.src0(r);
-        uint8_t* d = x.ub + x.op.dst + uint64_t(r) * IO::size;
-        if constexpr (is_float_io<IO>) {
-            // Accumulate in float in element order; fp16/bf16 round once, on the store. An
-            // empty mask stores the identity (0, -inf; INT32_MIN for int32 max).
-            float acc = sum ? 0.f : -std::numeric_limits<float>::infinity();
-            if (sum)
-                for (size_t k = 0; k < n; ++k) acc += IO::load(a + oa[k]);
-            else
-                for (size_t k = 0; k < n; ++k) acc = std::fmax(acc, IO::load(a + oa[k]));
-            IO::store(d, acc);
-        } else {
-            if (sum) {
-                int64_t acc = 0;  // 128 int32 values cannot overflow int64
-                for (size_t k = 0; k < n; ++k) acc += IO::load(a + oa[k]);
-                acc = std::clamp<int64_t>(acc, std::numeric_limits<int32_t>::min(),
-                                          std::numeric_limits<int32_t>::max());
-                IO::store(d, static_cast<int32_t>(acc));
-            } else {
-                int32_t acc = std::numeric_limits<int32_t>::min();
-                for (size_t k = 0; k < n; ++k) acc = std::max(acc, IO::load(a + oa[k]));
-                IO::store(d, acc);
-            }
+        uint8_t* d = x.ub + x.op.dst + uint64_t(r) * per_repeat * IO::size;
+        if (group == x.elems) {
+            accumulator<IO> acc(how);
+            for (size_t k = 0; k < n; ++k) acc.add(IO::load(a + oa[k]));
+            acc.store(d);
+            continue;
+        }
+        for (size_t k = 0; k < n;) {
+            const unsigned g = x.active[k] / group;
+            accumulator<IO> acc(how);
+            for (; k < n && x.active[k] / group == g; ++k) acc.add(IO::load(a + oa[k]));
+            acc.store(d + uint64_t(g) * IO::size);
         }
     }
 }
@@ -577,40 +736,57 @@ void exec_brcb(const exec_plan& x) {
 /// One converted element. Floats round to nearest even; integers round half to even and
 /// saturate; integer sources never pass through a lossy float.
 template <class SI, class DI>
-void cast_elem(const uint8_t* s, uint8_t* d) {
+void convert_elem(typename SI::value v, uint8_t* d) {
     if constexpr (is_float_io<SI>) {
-        const float v = SI::load(s);
         if constexpr (is_float_io<DI>)
             DI::store(d, v);
-        else if constexpr (std::is_same_v<DI, io_int32>)
-            DI::store(d, saturate_round_i32(v));
         else
-            DI::store(d, saturate_round_i8(v));
+            DI::store(d, DI::from_float(v));
     } else {
-        const int32_t v = SI::load(s);
         if constexpr (is_float_io<DI>)
             DI::store(d, static_cast<float>(round_significant(v, DI::precision)));
-        else if constexpr (std::is_same_v<DI, io_int32>)
-            DI::store(d, v);
         else
-            DI::store(d, std::clamp(v, -128, 127));
+            DI::store(d, DI::saturate(v));
     }
 }
 
+/// Converts src0 into dst: a plain cast, scaled by the scalar (deq) or by 16 fp32 scales at src1
+/// (vdeq), or the relu of src0 +/- src1 (computed in the source type, then converted).
 template <class SI, class DI>
-void run_cast(const exec_plan& x) {
+void run_convert(const exec_plan& x) {
     const size_t n = x.active.size();
-    const uint32_t *od = x.dst_off.data(), *oa = x.src0_off.data();
+    const uint32_t *od = x.dst_off.data(), *oa = x.src0_off.data(), *ob = x.src1_off.data();
+    const vec_opcode o = x.op.op;
+    float scales[16];
+    std::memcpy(scales, x.ub + x.op.src1, o == vec_opcode::conv_vdeq ? sizeof scales : 0);
     for (uint32_t r = 0; r < x.op.repeats; ++r) {
         uint8_t* d = x.dst(r);
-        const uint8_t* a = x.src0(r);
-        for (size_t k = 0; k < n; ++k) cast_elem<SI, DI>(a + oa[k], d + od[k]);
+        const uint8_t *a = x.src0(r), *b = x.src1(r);
+        for (size_t k = 0; k < n; ++k) {
+            const auto v = SI::load(a + oa[k]);
+            if (o == vec_opcode::cast) {
+                convert_elem<SI, DI>(v, d + od[k]);
+            } else if (o == vec_opcode::conv_deq || o == vec_opcode::conv_vdeq) {
+                const float scale =
+                    o == vec_opcode::conv_deq ? x.op.scalar : scales[x.active[k] % 16];
+                convert_elem<io_fp32, DI>(float(v) * scale, d + od[k]);
+            } else {
+                const auto w = SI::load(b + ob[k]);
+                uint8_t sum[SI::size];  // the sum in the source type, as vadd would store it
+                if constexpr (is_float_io<SI>)
+                    SI::store(sum, o == vec_opcode::add_relu_conv ? v + w : v - w);
+                else
+                    SI::store(sum,
+                              o == vec_opcode::add_relu_conv ? wrap_add(v, w) : wrap_sub(v, w));
+                convert_elem<SI, DI>(relu_of(SI::load(sum)), d + od[k]);
+            }
+        }
     }
 }
 
-void exec_cast(const exec_plan& x) {
+void exec_convert(const exec_plan& x) {
     with_io(x.op.type, [&](auto si) {
-        with_io(x.op.dst_type, [&](auto di) { run_cast<decltype(si), decltype(di)>(x); });
+        with_io(x.op.dst_type, [&](auto di) { run_convert<decltype(si), decltype(di)>(x); });
     });
 }
 
@@ -621,16 +797,14 @@ vector_unit::vector_unit(std::string name, const vector_costs& costs, uint64_t u
 
 namespace {
 
-const vector_instr_cost& cost_row(const vector_costs& costs, const vector_op& op) {
-    const unsigned src = dtype_size(op.type);
-    const unsigned dst = op.op == vec_opcode::cast ? dtype_size(op.dst_type) : src;
-    return costs.instr[static_cast<size_t>(op.op)][vector_costs::width_slot(src, dst)];
+dtype dst_type_of(const vector_op& op) {
+    return has_dst_type(op.op) ? op.dst_type : op.type;
 }
 
 }  // namespace
 
 uint64_t vector_unit::work_cycles(const vector_op& op) const {
-    const vector_instr_cost& row = cost_row(m_costs, op);
+    const vector_instr_cost& row = m_costs.row(op.op, op.type, dst_type_of(op));
     const double per = row.cycles_per_repeat > 0
                            ? row.cycles_per_repeat
                            : m_costs.cycles_per_repeat[static_cast<unsigned>(class_of(op.op))];
@@ -644,7 +818,7 @@ uint64_t vector_unit::work_cycles(const vector_op& op) const {
 }
 
 uint64_t vector_unit::issue_cycles(const vector_op& op) const {
-    const uint32_t floor = cost_row(m_costs, op).issue_cycles;
+    const uint32_t floor = m_costs.row(op.op, op.type, dst_type_of(op)).issue_cycles;
     return std::max<uint64_t>(floor ? floor : m_costs.issue_cycles, work_cycles(op));
 }
 
@@ -662,7 +836,8 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
     if (const std::string why = why_unsupported(op); !why.empty()) fault(op.dst, why);
 
     const vec_opcode o = op.op;
-    if (o == vec_opcode::transpose) {
+    const vec_form form = form_of(o);
+    if (form == vec_form::transpose) {
         const uint64_t rows = transpose_rows(op.type);
         auto check_matrix = [&](const char* name, uint64_t base, uint16_t blk, uint16_t rep) {
             const uint64_t extent = (uint64_t(op.repeats) - 1) * rep * block_bytes +
@@ -685,20 +860,19 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
             exec_transpose<2>(op, ub);
         return;
     }
-    const bool cast = o == vec_opcode::cast;
     const unsigned src_size = dtype_size(op.type);
-    const unsigned dst_size = cast ? dtype_size(op.dst_type) : src_size;
-    // A cast covers as many elements per repeat as its wider side fits in 256 bytes.
+    const unsigned dst_size = dtype_size(dst_type_of(op));
+    // An instruction with a wider side covers as many elements per repeat as it fits in 256 bytes.
     const unsigned elem = std::max(src_size, dst_size);
     exec_plan x(op, ub);
     x.elems = unsigned(repeat_bytes / elem);
     x.per_block = unsigned(block_bytes / elem);
-    for (unsigned i = 0; i < x.elems; ++i)
+    for (unsigned i = 0; i < x.elems && i < 128; ++i)
         if (i < 64 ? (op.mask_lo >> i) & 1 : (op.mask_hi >> (i - 64)) & 1) x.active.push_back(i);
 
     // Bytes past the base an operand touches over all repeats (0 when the mask is empty).
-    // Each operand packs its own 32-byte blocks (32/size elements), so a cast's narrow side
-    // stays contiguous with a block stride of 1.
+    // Each operand packs its own 32-byte blocks (32/size elements), so a conversion's narrow
+    // side stays contiguous with a block stride of 1.
     auto strided_extent = [&](uint16_t blk, uint16_t rep, unsigned size) -> uint64_t {
         const unsigned per_block = unsigned(block_bytes / size);
         uint64_t last = 0;
@@ -711,9 +885,14 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
         }
         return any ? uint64_t(op.repeats - 1) * rep * block_bytes + last : 0;
     };
+    // A reduction writes its results element by element: its dst needs element alignment only.
+    const bool packed_results =
+        form == vec_form::reduce || form == vec_form::group_reduce || form == vec_form::pair_reduce;
     auto check = [&](const char* name, uint64_t base, uint64_t extent) {
-        if (base % block_bytes != 0)
-            fault(base, std::string(name) + " address " + hex(base) + " is not 32-byte aligned");
+        const uint64_t align = packed_results && name[0] == 'd' ? dst_size : block_bytes;
+        if (base % align != 0)
+            fault(base, std::string(name) + " address " + hex(base) + " is not " +
+                            std::to_string(align) + "-byte aligned");
         if (extent != 0 && base >= m_ub_size)
             fault(base, std::string(name) + " address " + hex(base) + " is outside UB (" +
                             hex(m_ub_size) + " bytes)");
@@ -726,30 +905,43 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
             fp->reads[fp->n_reads++] = {base, extent};
     };
     const uint64_t bit_bytes = uint64_t(op.repeats) * (x.elems / 8);  // cmp dst, select mask
+    const uint64_t dst_strided = strided_extent(op.dst_blk_stride, op.dst_rep_stride, dst_size);
 
     // dst
     const uint64_t brcb_src = uint64_t(op.repeats) * 8 * src_size;
     const uint64_t brcb_dst = uint64_t(op.repeats - 1) * op.dst_rep_stride * block_bytes +
                               uint64_t(7) * op.dst_blk_stride * block_bytes + block_bytes;
-    if (o == vec_opcode::cmp)
+    const unsigned group = form == vec_form::reduce         ? x.elems
+                           : form == vec_form::group_reduce ? unsigned(block_bytes / src_size)
+                                                            : 2;
+    if (form == vec_form::cmp)
         check("dst", op.dst, bit_bytes);
-    else if (o == vec_opcode::brcb)
+    else if (form == vec_form::brcb)
         check("dst", op.dst, brcb_dst);
-    else if (is_reduce(o))
-        check("dst", op.dst, uint64_t(op.repeats) * dst_size);
-    else if (o == vec_opcode::gather_mask)
+    else if (packed_results)
+        check("dst", op.dst, uint64_t(op.repeats) * (x.elems / group) * dst_size);
+    else if (form == vec_form::gather_mask)
         check("dst", op.dst, uint64_t(op.repeats) * x.active.size() * dst_size);
     else
-        check("dst", op.dst, strided_extent(op.dst_blk_stride, op.dst_rep_stride, dst_size));
-    // src0
-    if (o == vec_opcode::brcb)
+        check("dst", op.dst, dst_strided);
+    // src0: a gather's source reads are data (its offsets), so they are checked per element
+    // and not booked
+    if (form == vec_form::brcb)
         check("src0", op.src0, brcb_src);
-    else if (o != vec_opcode::dup)
+    else if (form != vec_form::dup && form != vec_form::gather)
         check("src0", op.src0, strided_extent(op.src0_blk_stride, op.src0_rep_stride, src_size));
-    // src1 and the select mask
-    if (is_binary(o) || o == vec_opcode::cmp || o == vec_opcode::select)
+    // src1, the select mask, the deq scales, the gather offsets, the multiply-add's dst
+    const bool strided_src1 =
+        uses_src1(o) && form != vec_form::gather && o != vec_opcode::conv_vdeq;
+    if (strided_src1)
         check("src1", op.src1, strided_extent(op.src1_blk_stride, op.src1_rep_stride, src_size));
-    if (o == vec_opcode::select) check("mask", op.mask_addr, bit_bytes);
+    if (form == vec_form::select) check("mask", op.mask_addr, bit_bytes);
+    if (o == vec_opcode::conv_vdeq) check("src1", op.src1, 16 * sizeof(float));
+    if (form == vec_form::gather)
+        check(
+            "src1", op.src1,
+            x.active.empty() ? 0 : (uint64_t(op.repeats - 1) * x.elems + x.active.back() + 1) * 4);
+    if (form == vec_form::multiply_add) check("src2", op.dst, dst_strided);  // read as well
 
     if (!functional) return;
 
@@ -757,35 +949,63 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
     x.src0_off = offsets(x.active, unsigned(block_bytes / src_size), op.src0_blk_stride, src_size);
     x.src1_off = offsets(x.active, unsigned(block_bytes / src_size), op.src1_blk_stride, src_size);
 
-    if (cast) {
-        exec_cast(x);
-        return;
-    }
-    if (o == vec_opcode::select || o == vec_opcode::brcb) {
-        const bool sel = o == vec_opcode::select;
-        if (src_size == 4)
-            sel ? exec_select<4>(x) : exec_brcb<4>(x);
-        else
-            sel ? exec_select<2>(x) : exec_brcb<2>(x);
-        return;
+    auto by_size = [&](auto f4, auto f2) { src_size == 4 ? f4() : f2(); };
+    switch (form) {
+        case vec_form::convert:
+            return exec_convert(x);
+        case vec_form::multiply_add:
+            return with_float_io(op.type, [&](auto si) {
+                with_float_io(dst_type_of(op),
+                              [&](auto di) { exec_multiply_add<decltype(si), decltype(di)>(x); });
+            });
+        case vec_form::select:
+            return by_size([&] { exec_select<4>(x); }, [&] { exec_select<2>(x); });
+        case vec_form::brcb:
+            return by_size([&] { exec_brcb<4>(x); }, [&] { exec_brcb<2>(x); });
+        case vec_form::gather_mask:
+            return by_size([&] { exec_gather_mask<4>(x); }, [&] { exec_gather_mask<2>(x); });
+        case vec_form::gather: {
+            for (uint32_t r = 0; r < op.repeats; ++r) {
+                uint8_t* d = x.dst(r);
+                for (size_t k = 0; k < x.active.size(); ++k) {
+                    uint32_t off;
+                    std::memcpy(&off, ub + op.src1 + (uint64_t(r) * x.elems + x.active[k]) * 4, 4);
+                    const uint64_t at = op.src0 + uint64_t(off);
+                    if (off % src_size != 0 || at >= m_ub_size || src_size > m_ub_size - at)
+                        fault(at, "gather offset " + hex(off) + " (element " +
+                                      std::to_string(uint64_t(r) * x.elems + x.active[k]) +
+                                      ") is misaligned or outside UB");
+                    std::memcpy(d + x.dst_off[k], ub + at, src_size);
+                }
+            }
+            return;
+        }
+        case vec_form::unary:
+            if (o == vec_opcode::copy)
+                return by_size([&] { exec_copy<4>(x); }, [&] { exec_copy<2>(x); });
+            break;
+        default:
+            break;
     }
     with_io(op.type, [&](auto io) {
         using IO = decltype(io);
-        if constexpr (!std::is_same_v<IO, io_int8>) {
-            if (is_binary(o))
-                exec_binary<IO>(x);
-            else if (is_scalar_op(o))
-                exec_scalar<IO>(x);
-            else if (is_unary(o))
-                exec_unary<IO>(x);
-            else if (o == vec_opcode::cmp)
-                exec_cmp<IO>(x);
-            else if (o == vec_opcode::dup)
-                exec_dup<IO>(x);
-            else if (is_reduce(o))
-                exec_reduce<IO>(x);
-            else if (o == vec_opcode::gather_mask)
-                exec_gather_mask<IO>(x);
+        switch (form) {
+            case vec_form::binary:
+                return exec_binary<IO>(x);
+            case vec_form::scalar:
+                return exec_scalar<IO>(x);
+            case vec_form::unary:
+                return exec_unary<IO>(x);
+            case vec_form::cmp:
+                return exec_cmp<IO>(x);
+            case vec_form::dup:
+                return exec_dup<IO>(x);
+            case vec_form::reduce:
+            case vec_form::group_reduce:
+            case vec_form::pair_reduce:
+                return exec_reduce<IO>(x, group);
+            default:
+                return;
         }
     });
 }

@@ -203,7 +203,7 @@ void kernel_context::pipe_barrier(pipe_id p) {
 
 void kernel_context::vector_run(models::vec_opcode op, dtype t, dtype dt, position dp, uint64_t d,
                                 position ap, uint64_t a, position bp, uint64_t b, uint64_t n,
-                                float scalar, bool b_block) {
+                                float scalar, bool b_block, bool b_offsets) {
     const char* call = models::to_string(op);
     check_vector_operand(call, "dst", dp);
     check_vector_operand(call, "src0", ap);
@@ -222,8 +222,8 @@ void kernel_context::vector_run(models::vec_opcode op, dtype t, dtype dt, positi
     while (done < n) {
         const uint64_t full = (n - done) / per_repeat;
         v.dst = d + done * dsize;
-        v.src0 = a + done * ssize;
-        v.src1 = b_block ? b : b + done * ssize;
+        v.src0 = b_offsets ? a : a + done * ssize;  // a gather's offsets are from a
+        v.src1 = b_block ? b : b + done * (b_offsets ? 4 : ssize);
         if (full > 0) {
             v.repeats = static_cast<uint32_t>(std::min<uint64_t>(full, 255));
             v.mask_lo = v.mask_hi = ~0ull;
@@ -235,6 +235,45 @@ void kernel_context::vector_run(models::vec_opcode op, dtype t, dtype dt, positi
         }
         m_core.issue(pipe_id::V, v);
         done += full > 0 ? uint64_t(v.repeats) * per_repeat : n - done;
+    }
+}
+
+void kernel_context::reduce_run(models::vec_opcode op, dtype t, position dp, uint64_t d,
+                                position ap, uint64_t a, uint64_t n) {
+    const char* call = models::to_string(op);
+    check_vector_operand(call, "dst", dp);
+    check_vector_operand(call, "src0", ap);
+    const models::vec_form f = models::form_of(op);
+    const unsigned size = models::dtype_size(t);
+    const uint64_t per_repeat = 256 / size;
+    const uint64_t group = f == models::vec_form::reduce         ? per_repeat
+                           : f == models::vec_form::group_reduce ? 32 / size
+                                                                 : 2;
+    if (f != models::vec_form::reduce && f != models::vec_form::group_reduce &&
+        f != models::vec_form::pair_reduce)
+        throw model_fault(m_core.name(), 0, call,
+                          std::string("reduce: ") + call + " is not a reduction");
+    if (n % group != 0)
+        throw model_fault(m_core.name(), 0, call,
+                          std::string(call) + ": " + std::to_string(n) +
+                              " elements is not a multiple of its run of " + std::to_string(group));
+    models::vector_op v;
+    v.op = op;
+    v.type = v.dst_type = t;
+    for (uint64_t done = 0; done < n;) {
+        const uint64_t full = (n - done) / per_repeat;
+        const uint64_t take = full > 0 ? std::min<uint64_t>(full, 255) * per_repeat : n - done;
+        v.repeats = full > 0 ? static_cast<uint32_t>(take / per_repeat) : 1;
+        if (full > 0) {
+            v.mask_lo = v.mask_hi = ~0ull;
+        } else {
+            v.mask_lo = take >= 64 ? ~0ull : ((1ull << take) - 1);
+            v.mask_hi = take <= 64 ? 0 : (take >= 128 ? ~0ull : ((1ull << (take - 64)) - 1));
+        }
+        v.src0 = a + done * size;
+        v.dst = d + done / group * size;
+        m_core.issue(pipe_id::V, v);
+        done += take;
     }
 }
 

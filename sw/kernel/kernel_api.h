@@ -47,6 +47,26 @@ template <>
 constexpr dtype dtype_of<int8_t>() {
     return dtype::int8;
 }
+template <>
+constexpr dtype dtype_of<int16_t>() {
+    return dtype::int16;
+}
+template <>
+constexpr dtype dtype_of<uint16_t>() {
+    return dtype::uint16;
+}
+template <>
+constexpr dtype dtype_of<uint32_t>() {
+    return dtype::uint32;
+}
+template <>
+constexpr dtype dtype_of<uint8_t>() {
+    return dtype::uint8;
+}
+template <>
+constexpr dtype dtype_of<int64_t>() {
+    return dtype::int64;
+}
 
 /// @brief Logical positions (Ascend C TPosition) and the buffers they live in. C1 is the bias
 /// in L1 and C2 the bias table (BT) of a split chip's cube core.
@@ -274,7 +294,7 @@ class kernel_context {
     void mul(local_tensor<T> d, local_tensor<T> a, local_tensor<T> b, uint64_t n) {
         vbin(models::vec_opcode::mul, d, a, b, n);
     }
-    /// @brief Any two-operand op (add, sub, mul, div, max, min, add_relu, sub_relu).
+    /// @brief Any two-operand op (add, sub, mul, div, max, min, add_relu, sub_relu, and_, or_).
     template <class T>
     void vector_binary(models::vec_opcode op, local_tensor<T> d, local_tensor<T> a,
                        local_tensor<T> b, uint64_t n) {
@@ -293,7 +313,8 @@ class kernel_context {
         vbin(models::vec_opcode::min, d, a, b, n);
     }
     /// @brief Unary and scalar forms: op is relu, exp, ln, sqrt, rsqrt, rec, tanh, sigmoid, abs,
-    /// adds, muls, maxs, mins or lrelu (leaky relu with slope `scalar`).
+    /// not_, copy, adds, muls, maxs, mins, lrelu (leaky relu with slope `scalar`), shl or shr
+    /// (shift by `scalar` bits).
     template <class T>
     void unary(models::vec_opcode op, local_tensor<T> d, local_tensor<T> a, uint64_t n,
                float scalar = 0) {
@@ -319,6 +340,52 @@ class kernel_context {
     }
     template <class O, class I>
     void cast(local_tensor<O> d, local_tensor<I> a, uint64_t n);
+    /// @brief d = a x b + d (mla), a x d + b (madd) or relu(a x d + b) (madd_relu); mla also
+    /// accumulates fp16 sources into an fp32 d.
+    template <class O, class I>
+    void multiply_add(models::vec_opcode op, local_tensor<O> d, local_tensor<I> a,
+                      local_tensor<I> b, uint64_t n) {
+        vector_run(op, dtype_of<I>(), dtype_of<O>(), d.pos, d.offset, a.pos, a.offset, b.pos,
+                   b.offset, n, 0);
+    }
+    /// @brief d = a x scalar + d (Axpy); fp16 a may accumulate into an fp32 d.
+    template <class O, class I>
+    void axpy(local_tensor<O> d, local_tensor<I> a, float scalar, uint64_t n) {
+        vector_run(models::vec_opcode::axpy, dtype_of<I>(), dtype_of<O>(), d.pos, d.offset, a.pos,
+                   a.offset, a.pos, a.offset, n, scalar);
+    }
+    /// @brief d = convert(relu(a + b)) (add_relu_conv) or convert(relu(a - b)) (sub_relu_conv).
+    template <class O, class I>
+    void relu_convert(models::vec_opcode op, local_tensor<O> d, local_tensor<I> a,
+                      local_tensor<I> b, uint64_t n) {
+        vector_run(op, dtype_of<I>(), dtype_of<O>(), d.pos, d.offset, a.pos, a.offset, b.pos,
+                   b.offset, n, 0);
+    }
+    /// @brief d = convert(a x scale) (CastDeq with one scale: int32 -> fp16, int16 -> int8).
+    template <class O, class I>
+    void cast_deq(local_tensor<O> d, local_tensor<I> a, float scale, uint64_t n) {
+        vector_run(models::vec_opcode::conv_deq, dtype_of<I>(), dtype_of<O>(), d.pos, d.offset,
+                   a.pos, a.offset, a.pos, a.offset, n, scale);
+    }
+    /// @brief d[i] = convert(a[i] x scales[i % 16]) with 16 fp32 scales (CastDeq, vector scale).
+    template <class O, class I>
+    void cast_vdeq(local_tensor<O> d, local_tensor<I> a, local_tensor<float> scales, uint64_t n) {
+        vector_run(models::vec_opcode::conv_vdeq, dtype_of<I>(), dtype_of<O>(), d.pos, d.offset,
+                   a.pos, a.offset, scales.pos, scales.offset, n, 0, true);
+    }
+    /// @brief Per run of `n` contiguous elements: one result for each 256 bytes (reduce_sum,
+    /// reduce_max, reduce_min), each 32-byte block (group_sum, group_max, group_min) or each
+    /// pair (pair_sum), packed at d. n is a multiple of the run length.
+    template <class T>
+    void reduce(models::vec_opcode op, local_tensor<T> d, local_tensor<T> a, uint64_t n) {
+        reduce_run(op, dtype_of<T>(), d.pos, d.offset, a.pos, a.offset, n);
+    }
+    /// @brief d[i] = the element at byte offset offsets[i] from a, for n elements (Gather).
+    template <class T>
+    void gather(local_tensor<T> d, local_tensor<T> a, local_tensor<uint32_t> offsets, uint64_t n) {
+        vector_run(models::vec_opcode::gather, dtype_of<T>(), dtype_of<T>(), d.pos, d.offset, a.pos,
+                   a.offset, offsets.pos, offsets.offset, n, 0, false, true);
+    }
     /// @brief One hand-built vector instruction (masks, repeats and strides as given).
     void vector(const models::vector_op& op) { m_core.issue(pipe_id::V, op); }
 
@@ -374,10 +441,13 @@ class kernel_context {
         vector_run(op, dtype_of<T>(), dtype_of<T>(), d.pos, d.offset, a.pos, a.offset, b.pos,
                    b.offset, n, scalar);
     }
-    /// `b_block`: src1 is one 32-byte block read for every element group (strides 0).
+    /// `b_block`: src1 is one 32-byte block read for every element group (strides 0);
+    /// `b_offsets`: src1 holds a uint32 per element (a gather's offsets).
     void vector_run(models::vec_opcode op, dtype t, dtype dt, position dp, uint64_t d, position ap,
                     uint64_t a, position bp, uint64_t b, uint64_t n, float scalar,
-                    bool b_block = false);
+                    bool b_block = false, bool b_offsets = false);
+    void reduce_run(models::vec_opcode op, dtype t, position dp, uint64_t d, position ap,
+                    uint64_t a, uint64_t n);
     void brcb_run(dtype t, position dp, uint64_t d, position sp, uint64_t s, uint64_t count);
 
     models::ai_core& m_core;

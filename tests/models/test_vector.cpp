@@ -118,6 +118,8 @@ double value_of(dtype t, uint32_t raw) {
             return int32_t(raw);
         case dtype::int8:
             return int8_t(uint8_t(raw));
+        default:  // the later dtypes: tests/models/test_vector_extended.cpp
+            BOOST_FAIL("value_of: not one of the first five dtypes");
     }
     return 0;
 }
@@ -161,6 +163,8 @@ uint32_t convert_ref(dtype t, double v) {
             return uint32_t(int32_t(to_int(v, INT32_MIN, INT32_MAX)));
         case dtype::int8:
             return uint8_t(int8_t(to_int(v, -128, 127)));
+        default:  // the later dtypes: tests/models/test_vector_extended.cpp
+            BOOST_FAIL("convert_ref: not one of the first five dtypes");
     }
     return 0;
 }
@@ -1026,11 +1030,11 @@ BOOST_AUTO_TEST_CASE(cycles_default_costs) {
 }
 
 // A row of the per-instruction table: max(its issue floor, fixed + ceil(repeats x cycles per
-// repeat)) for its operand widths only; other widths keep the class default and unit floor.
+// repeat)) for its dtypes only; other dtypes keep the class default and unit floor.
 BOOST_AUTO_TEST_CASE(cycles_from_the_instruction_table) {
     vector_costs c;
     c.issue_cycles = 3;
-    c.instr[size_t(vec_opcode::add)][vector_costs::width_slot(2, 2)] = {6, 2, 1.5};
+    c.row(vec_opcode::add, dtype::fp16, dtype::fp16) = {6, 2, 1.5};
     const vector_unit vu("vu", c, 256 * 1024);
     vector_op op = make(vec_opcode::add, dtype::fp16);
     const std::pair<uint32_t, uint64_t> fp16[] = {{1, 6}, {3, 7}, {10, 17}};  // (repeats, cycles)
@@ -1038,13 +1042,16 @@ BOOST_AUTO_TEST_CASE(cycles_from_the_instruction_table) {
         op.repeats = r;
         BOOST_CHECK_EQUAL(vu.issue_cycles(op), want);
     }
+    op = make(vec_opcode::add, dtype::int16);  // same width, own row: the default here
+    op.repeats = 10;
+    BOOST_CHECK_EQUAL(vu.issue_cycles(op), 10u);
     op = make(vec_opcode::add, dtype::fp32);  // no row: simple class, 1 per repeat, floor 3
     op.repeats = 2;
     BOOST_CHECK_EQUAL(vu.issue_cycles(op), 3u);
     op.repeats = 7;
     BOOST_CHECK_EQUAL(vu.issue_cycles(op), 7u);
-    // Conversions are keyed by both widths: fp16 -> fp32 is not fp32 -> fp16.
-    c.instr[size_t(vec_opcode::cast)][vector_costs::width_slot(2, 4)] = {0, 0, 4};
+    // Conversions are keyed by both dtypes: fp16 -> fp32 is not fp32 -> fp16.
+    c.row(vec_opcode::cast, dtype::fp16, dtype::fp32) = {0, 0, 4};
     const vector_unit vc("vc", c, 256 * 1024);
     op = make(vec_opcode::cast, dtype::fp16);
     op.dst_type = dtype::fp32;
@@ -1125,6 +1132,13 @@ BOOST_AUTO_TEST_CASE(fault_misaligned) {
     expect_fault(s, 0x304, "mask address 0x304 is not 32-byte aligned");
     // Validated in timing-only mode too.
     expect_fault(op, 0x110, "dst address 0x110 is not 32-byte aligned", false);
+    // A reduction's results are written element by element: element alignment suffices.
+    vector_op r = make(vec_opcode::reduce_sum, dtype::fp32);
+    r.dst = 0x104;
+    std::vector<uint8_t> ub(ub_size);
+    BOOST_CHECK_NO_THROW(vector_unit("vec0", vector_costs{}, ub_size).execute(r, ub.data(), true));
+    r.dst = 0x102;
+    expect_fault(r, 0x102, "dst address 0x102 is not 4-byte aligned");
 }
 
 BOOST_AUTO_TEST_CASE(fault_out_of_range) {
@@ -1187,21 +1201,23 @@ BOOST_AUTO_TEST_CASE(fault_repeats) {
 BOOST_AUTO_TEST_CASE(fault_unsupported_dtype) {
     vector_op op = make(vec_opcode::div, dtype::int32);
     op.dst = 0x400;
-    expect_fault(op, 0x400, "div is not supported for int32 (cast to fp32 first)");
+    expect_fault(op, 0x400,
+                 "div is not supported for int32 (floating point only: cast to fp32 first)");
     for (vec_opcode o :
          {vec_opcode::exp, vec_opcode::ln, vec_opcode::sqrt, vec_opcode::rsqrt, vec_opcode::rec,
           vec_opcode::lrelu, vec_opcode::tanh, vec_opcode::sigmoid}) {
         op.op = o;
-        expect_fault(
-            op, 0x400,
-            std::string(to_string(o)) + " is not supported for int32 (cast to fp32 first)");
+        expect_fault(op, 0x400,
+                     std::string(to_string(o)) +
+                         " is not supported for int32 (floating point only: cast to fp32 first)");
     }
     op = make(vec_opcode::add, dtype::int8);
-    expect_fault(op, 0,
-                 "add is not supported for int8 (int8 is only a cast source or destination)");
+    expect_fault(op, 0, "add is not supported for int8 (a float type, int16 or int32)");
     op = make(vec_opcode::cast, dtype::int8);
     op.dst_type = dtype::int8;
-    expect_fault(op, 0, "cast int8->int8 is not supported (no conversion; copy the data instead)");
+    expect_fault(op, 0,
+                 "cast is not supported for int8->int8 (see vconv in docs/kernel-api.md for the "
+                 "pairs)");
 }
 
 BOOST_AUTO_TEST_CASE(timing_only_validates_without_writing) {
@@ -1297,8 +1313,7 @@ BOOST_AUTO_TEST_CASE(transpose_cycles_and_faults) {
     op.type = dtype::fp32;
     BOOST_CHECK_EQUAL(vu.work_cycles(op), 3u);
     op.type = dtype::int8;
-    expect_fault(op, 0,
-                 "transpose is not supported for int8 (int8 is only a cast source or destination)");
+    expect_fault(op, 0, "transpose is not supported for int8 (a 16- or 32-bit type)");
     op = make(vec_opcode::transpose, dtype::fp16);
     op.src0 = 0x40010;
     expect_fault(op, 0x40010, "src0 address 0x40010 is not 32-byte aligned");

@@ -195,4 +195,70 @@ BOOST_AUTO_TEST_CASE(fused_relu_lrelu_rec_through_the_kernel_api) {
     BOOST_CHECK_EQUAL(wrong, 0u);
 }
 
+// Multiply-add into a wider accumulator, a group reduction and a gather, through the kernel
+// API on a whole launch (issue, repeats, tails and the copies around them).
+BOOST_AUTO_TEST_CASE(mla_group_sum_and_gather_through_the_kernel_api) {
+    auto cfg = platform::load_platform("tiny");
+    platform::simulation sim(cfg);
+    const uint64_t n = 1000, groups = 992 / 16, xa = 0, ya = 4096, oa = 8192, out = 16384;
+    const auto x = test::random_half(n, 21), y = test::random_half(n, 22);
+    std::vector<uint32_t> offsets(n);
+    for (uint64_t i = 0; i < n; ++i) offsets[i] = uint32_t((n - 1 - i) * 2);  // reversed
+    std::vector<float> mla(n);
+    std::vector<uint16_t> sums(groups), gathered(n);
+    models::launch_record rec;
+    BOOST_REQUIRE_MESSAGE(sim.run([&](platform::chip& chip, auto&) {
+        chip.gm().write(xa, x.data(), n * 2);
+        chip.gm().write(ya, y.data(), n * 2);
+        chip.gm().write(oa, offsets.data(), n * 4);
+        using kernel::half;
+        using kernel::position;
+        using models::pipe_id;
+        using models::vec_opcode;
+        rec = kernel::launch(
+            chip, "mla_reduce_gather", 1, models::kernel_kind::vector,
+            [&](kernel::kernel_context& ctx) {
+                auto a = ctx.alloc<half>(position::VECIN, n);
+                auto b = ctx.alloc<half>(position::VECIN, n);
+                auto off = ctx.alloc<uint32_t>(position::VECIN, n);
+                auto acc = ctx.alloc<float>(position::VECOUT, n);
+                auto sum = ctx.alloc<half>(position::VECOUT, groups);
+                auto g = ctx.alloc<half>(position::VECOUT, n);
+                ctx.data_copy(a, kernel::global_tensor<half>{xa, n}, n);
+                ctx.data_copy(b, kernel::global_tensor<half>{ya, n}, n);
+                ctx.data_copy(off, kernel::global_tensor<uint32_t>{oa, n}, n);
+                ctx.set_flag(pipe_id::MTE2, pipe_id::V, 0);
+                ctx.wait_flag(pipe_id::MTE2, pipe_id::V, 0);
+                ctx.duplicate(acc, 0.5f, n);
+                ctx.multiply_add(vec_opcode::mla, acc, a, b, n);
+                ctx.reduce(vec_opcode::group_sum, sum, a, groups * 16);
+                ctx.gather(g, a, off, n);
+                ctx.set_flag(pipe_id::V, pipe_id::MTE3, 0);
+                ctx.wait_flag(pipe_id::V, pipe_id::MTE3, 0);
+                ctx.data_copy(kernel::global_tensor<float>{out, n}, acc, n);
+                ctx.data_copy(kernel::global_tensor<half>{out + 8192, groups}, sum, groups);
+                ctx.data_copy(kernel::global_tensor<half>{out + 12288, n}, g, n);
+            });
+        chip.gm().read(out, mla.data(), n * 4);
+        chip.gm().read(out + 8192, sums.data(), groups * 2);
+        chip.gm().read(out + 12288, gathered.data(), n * 2);
+    }),
+                          sim.error());
+    BOOST_REQUIRE_MESSAGE(rec.fault.empty(), rec.fault);
+    size_t wrong_mla = 0, wrong_gather = 0, wrong_sum = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+        const float a = models::half_to_float(x[i]), b = models::half_to_float(y[i]);
+        wrong_mla += mla[i] != a * b + 0.5f;
+        wrong_gather += gathered[i] != x[n - 1 - i];
+    }
+    for (uint64_t k = 0; k < groups; ++k) {
+        float s = 0;
+        for (uint64_t i = 0; i < 16; ++i) s += models::half_to_float(x[16 * k + i]);
+        wrong_sum += sums[k] != models::float_to_half(s);
+    }
+    BOOST_CHECK_EQUAL(wrong_mla, 0u);
+    BOOST_CHECK_EQUAL(wrong_gather, 0u);
+    BOOST_CHECK_EQUAL(wrong_sum, 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

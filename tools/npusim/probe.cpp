@@ -28,11 +28,15 @@ const std::map<std::string, mem_space> k_spaces = {{"gm", mem_space::gm},   {"l1
                                                    {"l0a", mem_space::l0a}, {"l0b", mem_space::l0b},
                                                    {"l0c", mem_space::l0c}, {"ub", mem_space::ub},
                                                    {"bt", mem_space::bt},   {"fb", mem_space::fb}};
-const std::map<std::string, dtype> k_dtypes = {{"fp32", dtype::fp32},
-                                               {"fp16", dtype::fp16},
-                                               {"bf16", dtype::bf16},
-                                               {"int32", dtype::int32},
-                                               {"int8", dtype::int8}};
+const std::map<std::string, dtype>& dtypes() {
+    static const std::map<std::string, dtype> m = [] {
+        std::map<std::string, dtype> out;
+        for (const dtype* t = models::all_dtypes_begin(); t != models::all_dtypes_end(); ++t)
+            out[models::to_string(*t)] = *t;
+        return out;
+    }();
+    return m;
+}
 // Ascend vector instruction names, from the vector unit's own list.
 const std::map<std::string, vec_opcode>& vector_instructions() {
     static const std::map<std::string, vec_opcode> m = [] {
@@ -182,8 +186,9 @@ plan plan_move(const platform::platform_config& cfg, const probe_args& a) {
 plan plan_mmad(const platform::platform_config& cfg, const std::vector<std::string>& w,
                const std::string& type) {
     if (w.size() != 4) throw bad_probe{"usage: npusim probe mmad M K N [--dtype fp16|bf16|int8]"};
-    const auto t = k_dtypes.find(type);
-    if (t == k_dtypes.end() || t->second == dtype::fp32 || t->second == dtype::int32)
+    const auto t = dtypes().find(type);
+    if (t == dtypes().end() ||
+        (t->second != dtype::fp16 && t->second != dtype::bf16 && t->second != dtype::int8))
         throw bad_probe{"mmad dtype '" + type + "' is not modelled; known: fp16, bf16, int8"};
     const auto cores = cfg.core_list();
     auto cube = [](const models::core_params& p) {
@@ -221,10 +226,10 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
     std::vector<dtype> parts;
     for (size_t a = 0; a <= w[2].size();) {
         const size_t b = std::min(w[2].find('_', a), w[2].size());
-        const auto t = k_dtypes.find(w[2].substr(a, b - a));
-        if (t == k_dtypes.end())
+        const auto t = dtypes().find(w[2].substr(a, b - a));
+        if (t == dtypes().end())
             throw bad_probe{"dtype '" + w[2].substr(a, b - a) + "' of '" + w[2] +
-                            "' is not modelled; known: " + names(k_dtypes)};
+                            "' is not modelled; known: " + names(dtypes())};
         parts.push_back(t->second);
         a = b + 1;
     }
@@ -233,8 +238,9 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
     if (parts.size() != n_parts)
         throw bad_probe{w[1] + " takes " + std::to_string(n_parts) + " dtypes (" +
                         (n_parts == 3 ? "src0_src1_dst" : "src_dst") + "), got '" + w[2] + "'"};
-    if (op != vec_opcode::cast &&
-        !std::all_of(parts.begin(), parts.end(), [&](dtype t) { return t == parts[0]; }))
+    // The sources share one dtype; only a conversion or a multiply-add names another dst.
+    const auto srcs_end = parts.end() - (models::has_dst_type(op) ? 1 : 0);
+    if (!std::all_of(parts.begin(), srcs_end, [&](dtype t) { return t == parts[0]; }))
         throw bad_probe{w[1] + " works in one dtype; got '" + w[2] + "'"};
     const auto cores = cfg.core_list();
     auto vec = [](const models::core_params& p) {
@@ -247,6 +253,13 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
     v.op = op;
     v.type = parts.front();
     v.dst_type = parts.back();
+    if (const std::string why = models::why_unsupported(v); !why.empty()) {
+        std::string known;
+        for (auto [src, dst] : models::vector_dtypes(op))
+            known += (known.empty() ? "" : ", ") + models::cost_key(src, dst);
+        throw bad_probe{"dtype '" + w[2] + "' of " + w[1] + " is not modelled: " + why +
+                        "; known: " + known};
+    }
     v.repeats = static_cast<uint32_t>(whole(w[3], "REPEATS", 1, 255));
     v.scalar = 1.0f;
     // One repeat covers 256 bytes of the wider operand. Each operand gets its own third of UB
@@ -256,8 +269,7 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
     const uint64_t per_repeat = 256 / wide;
     const uint64_t src_span = v.repeats * per_repeat * models::dtype_size(v.type);
     const uint64_t dst_span = v.repeats * per_repeat * models::dtype_size(v.dst_type);
-    const bool two = n_parts == 3 && op != vec_opcode::adds && op != vec_opcode::muls &&
-                     op != vec_opcode::maxs && op != vec_opcode::mins && op != vec_opcode::lrelu;
+    const bool two = models::uses_src1(op);
     const models::buffer_params& ubp = cores[*core].buffer(mem_space::ub);
     const uint64_t bank = ubp.size / std::max<uint32_t>(1, ubp.banks);
     const uint64_t third = ub / 3 / std::max<uint64_t>(bank, 32) * std::max<uint64_t>(bank, 32);
@@ -290,6 +302,12 @@ int cmd_probe(const probe_args& a) {
         std::cerr << "npusim probe: " << e.what << "\n";
         return 2;
     }
+    // Only the timed core (and on a split chip its cube/vector partners) is built: the others
+    // would stay idle, and building every core of a big chip costs more than the probe itself.
+    const bool vector_core = pl.core >= cfg.cores;
+    cfg.cores = 1;
+    cfg.vector_cores = cfg.split ? std::min(2u, cfg.vector_cores) : vector_core ? 1 : 0;
+    pl.core = vector_core ? 1 : 0;
     platform::simulation sim(cfg);
     double ns = 0;
     std::string fault;

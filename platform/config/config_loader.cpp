@@ -6,8 +6,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "models/core/vector_op.h"
-#include "models/core/vector_unit.h"
 #include "platform/config/schema.h"
 #include "platform/config/yaml_checks.h"
 #include "platform/presets.h"
@@ -181,8 +179,7 @@ void cross_check(const value_table& vt) {
     if (vt.text("schema") != platform_schema_id)
         fail("schema", "unsupported schema '" + vt.text("schema") + "'",
              std::string("write schema: ") + platform_schema_id);
-    for (const char* b : {"l1", "l0a", "l0b", "l0c", "ub", "bt", "fb"}) {
-        const std::string p = std::string("buffers.") + b;
+    for (const std::string& p : buffer_sections()) {
         const double size = vt.num(p + ".size"), align = vt.num(p + ".alignment");
         if (!power_of_two(align))
             fail(p + ".alignment",
@@ -208,130 +205,26 @@ void cross_check(const value_table& vt) {
     if (vt.text("chip.architecture") == "split" && vt.num("chip.vector_cores") < 1)
         fail("chip.vector_cores", "a split chip needs vector cores", "set it to 2 x chip.cores",
              {"chip.architecture", "chip.cores"});
-    for (auto& k : platform_schema())
-        if (k.path.rfind("paths.", 0) == 0 && k.path.size() > 6 &&
-            k.path.compare(k.path.size() - 6, 6, ".burst") == 0 &&
-            (!power_of_two(vt.num(k.path)) || vt.num(k.path) < 32))
-            fail(k.path, "burst is not a power of two of at least 32 bytes", "use e.g. 512");
-}
-
-models::core_params core_from(const value_table& vt, models::core_kind kind, double clock) {
-    models::core_params c;
-    c.kind = kind;
-    c.clock_hz = clock;
-    const char* names[] = {"", "l1", "l0a", "l0b", "l0c", "ub", "bt", "fb"};
-    for (size_t s = 1; s < size_t(models::mem_space::count); ++s) {
-        const std::string p = std::string("buffers.") + names[s];
-        auto& b = c.buffers[s];
-        b.size = static_cast<uint64_t>(vt.num(p + ".size"));
-        b.alignment = static_cast<uint32_t>(vt.num(p + ".alignment"));
-        b.banks = static_cast<uint32_t>(vt.num(p + ".banks"));
-        b.bank_bytes_per_cycle = vt.num(p + ".bank_bytes_per_cycle");
+    for (const std::string& p : path_sections()) {
+        const std::string burst = p + ".burst";
+        if (!power_of_two(vt.num(burst)) || vt.num(burst) < 32)
+            fail(burst, "burst is not a power of two of at least 32 bytes", "use e.g. 512");
     }
-    using m = models::mem_space;
-    const std::pair<const char*, std::pair<m, m>> paths[] = {
-        {"gm_to_l1", {m::gm, m::l1}},   {"gm_to_l0a", {m::gm, m::l0a}},
-        {"gm_to_l0b", {m::gm, m::l0b}}, {"gm_to_ub", {m::gm, m::ub}},
-        {"l1_to_l0a", {m::l1, m::l0a}}, {"l1_to_l0b", {m::l1, m::l0b}},
-        {"l1_to_ub", {m::l1, m::ub}},   {"l1_to_bt", {m::l1, m::bt}},
-        {"l1_to_fb", {m::l1, m::fb}},   {"l1_to_gm", {m::l1, m::gm}},
-        {"ub_to_gm", {m::ub, m::gm}},   {"ub_to_l1", {m::ub, m::l1}},
-        {"l0c_to_gm", {m::l0c, m::gm}}, {"l0c_to_l1", {m::l0c, m::l1}},
-        {"l0c_to_ub", {m::l0c, m::ub}}, {"ub_to_ub", {m::ub, m::ub}},
-    };
-    for (auto& [name, sd] : paths) {
-        const std::string p = std::string("paths.") + name;
-        auto& pp = c.paths[size_t(sd.first)][size_t(sd.second)];
-        pp.bytes_per_cycle = vt.num(p + ".bytes_per_cycle");
-        pp.latency_cycles = static_cast<uint32_t>(vt.num(p + ".latency"));
-        pp.burst_bytes = static_cast<uint32_t>(vt.num(p + ".burst"));
-        pp.issue_bytes_per_cycle = vt.num(p + ".issue_bytes_per_cycle");
-        pp.issue_cycles = static_cast<uint32_t>(vt.num(p + ".issue_cycles"));
-        pp.format_latency_cycles = static_cast<uint32_t>(vt.num(p + ".format_latency"));
-        pp.burst_overhead_cycles = static_cast<uint32_t>(vt.num(p + ".burst_overhead"));
-    }
-    c.dma.max_outstanding = static_cast<uint32_t>(vt.num("dma.max_outstanding"));
-    c.dma.write_buffer = static_cast<uint64_t>(vt.num("dma.write_buffer"));
-    c.lookahead_ps = static_cast<uint64_t>(vt.num("sim.lookahead"));
-    c.dma.queue_depth = static_cast<uint32_t>(vt.num("dma.queue_depth"));
-    auto frac = [&](const char* dt) {
-        const std::string p = std::string("cube.fractal.") + dt;
-        return models::fractal{static_cast<uint32_t>(vt.num(p + ".m")),
-                               static_cast<uint32_t>(vt.num(p + ".k")),
-                               static_cast<uint32_t>(vt.num(p + ".n"))};
-    };
-    c.cube.fp16 = frac("fp16");
-    c.cube.bf16 = frac("bf16");
-    c.cube.int8 = frac("int8");
-    c.cube.issue_cycles = static_cast<uint32_t>(vt.num("cube.issue_cycles"));
-    c.cube.fixed_cycles = static_cast<uint32_t>(vt.num("cube.fixed_cycles"));
-    c.cube.latency_cycles = static_cast<uint32_t>(vt.num("cube.latency"));
-    c.vector.issue_cycles = static_cast<uint32_t>(vt.num("vector.issue_cycles"));
-    c.vector.latency_cycles = static_cast<uint32_t>(vt.num("vector.latency"));
-    const char* classes[] = {"simple", "activation", "transcendental", "reduction", "cast"};
-    for (size_t i = 0; i < 5; ++i)
-        c.vector.cycles_per_repeat[i] =
-            vt.num(std::string("vector.cycles_per_repeat.") + classes[i]);
-    for (models::vec_opcode op : models::all_vec_opcodes()) {
-        const char* name = models::ascend_name(op);
-        if (!name) continue;
-        for (auto [src, dst] : models::vector_dtypes(op)) {
-            const unsigned sb = models::dtype_size(src), db = models::dtype_size(dst);
-            const std::string k =
-                std::string("vector.instructions.") + name + "." + models::width_key(sb, db) + ".";
-            auto& row = c.vector.instr[size_t(op)][models::vector_costs::width_slot(sb, db)];
-            row.issue_cycles = static_cast<uint32_t>(vt.num(k + "issue_cycles"));
-            row.fixed_cycles = static_cast<uint32_t>(vt.num(k + "fixed_cycles"));
-            row.cycles_per_repeat = vt.num(k + "cycles_per_repeat");
-        }
-    }
-    c.event_ids = static_cast<uint32_t>(vt.num("chip.event_ids"));
-    return c;
 }
 
 platform_config build(const value_table& vt) {
     platform_config c;
     c.source = vt.source();
-    c.name = vt.text("chip.name");
-    c.description = vt.text("chip.description");
-    c.split = vt.text("chip.architecture") == "split";
-    c.cores = static_cast<uint32_t>(vt.num("chip.cores"));
-    c.vector_cores = static_cast<uint32_t>(vt.num("chip.vector_cores"));
-    c.cube_clock_hz = vt.num("chip.clock.cube");
-    c.vector_clock_hz = vt.num("chip.clock.vector");
-    c.aicore = core_from(vt, models::core_kind::aicore, c.cube_clock_hz);
-    c.aic = core_from(vt, models::core_kind::aic, c.cube_clock_hz);
-    c.aiv = core_from(vt, models::core_kind::aiv, c.vector_clock_hz);
-    c.gm = {static_cast<uint64_t>(vt.num("gm.capacity")),
-            static_cast<uint32_t>(vt.num("gm.channels")),
-            vt.num("gm.bandwidth"),
-            static_cast<models::ps_t>(vt.num("gm.latency")),
-            static_cast<uint32_t>(vt.num("gm.interleave")),
-            static_cast<uint32_t>(vt.num("gm.granule"))};
-    c.l2 = {vt.num("l2.enabled") != 0,
-            static_cast<uint64_t>(vt.num("l2.size")),
-            static_cast<uint32_t>(vt.num("l2.line")),
-            static_cast<uint32_t>(vt.num("l2.ways")),
-            static_cast<models::ps_t>(vt.num("l2.hit_latency")),
-            static_cast<models::ps_t>(vt.num("l2.miss_latency")),
-            vt.num("l2.bandwidth")};
-    c.noc = {vt.num("noc.bandwidth"), static_cast<models::ps_t>(vt.num("noc.latency"))};
-    c.host_link = {vt.num("host_link.bandwidth"),
-                   static_cast<models::ps_t>(vt.num("host_link.latency")),
-                   static_cast<uint32_t>(vt.num("host_link.burst")),
-                   static_cast<uint32_t>(vt.num("host_link.max_outstanding"))};
-    c.memory = {static_cast<uint64_t>(vt.num("memory.alignment")),
-                static_cast<uint64_t>(vt.num("memory.max_split_size")),
-                vt.num("memory.gc_threshold"), vt.num("memory.caching") != 0,
-                vt.num("memory.poison_freed") != 0};
-    c.sdma = {vt.num("sdma.bandwidth"), static_cast<uint32_t>(vt.num("sdma.burst")),
-              static_cast<uint32_t>(vt.num("sdma.max_outstanding"))};
-    auto t = [&](const char* k) {
-        return static_cast<models::ps_t>(vt.num(std::string("host_api.") + k));
-    };
-    c.host_api = {t("launch"),       t("memcpy_setup"),    t("sync_wakeup"),
-                  t("callback"),     t("callback_launch"), t("cached_malloc"),
-                  t("event_record"), t("malloc"),          t("free")};
+    c.aicore.kind = models::core_kind::aicore;
+    c.aic.kind = models::core_kind::aic;
+    c.aiv.kind = models::core_kind::aiv;
+    for (const key_spec& k : platform_schema()) {
+        if (k.bind.text) k.bind.text(vt.text(k.path), c);
+        if (k.bind.chip) k.bind.chip(vt.num(k.path), c);
+        if (k.bind.core)
+            for (models::core_params* core : {&c.aicore, &c.aic, &c.aiv})
+                k.bind.core(vt.num(k.path), *core);
+    }
     c.numbers = vt.m_numbers;
     c.texts = vt.m_texts;
     c.where = vt.wheres();

@@ -7,6 +7,7 @@
 
 #include "models/core/vector_op.h"
 #include "models/core/vector_unit.h"
+#include "platform/config/platform_config.h"
 
 namespace npusim::platform {
 
@@ -16,208 +17,317 @@ namespace {
 // 1e300TB/s from becoming an infinite bandwidth.
 constexpr double max_bandwidth = 1e15;
 
+using models::mem_space;
+using P = platform_config;
+using C = models::core_params;
+
 struct path_default {
     const char* name;
+    mem_space src, dst;
     const char* doc;
     const char* bpc;  // msKPP theoretical map where it has the path
 };
 
 // Data paths and the engine that moves them (see models/dma/dma_engine.cpp engine_for_path).
 const path_default k_paths[] = {
-    {"gm_to_l1", "GM->L1 (MTE2; nd2nz capable)", "256"},
-    {"gm_to_l0a", "GM->L0A (MTE2)", "128"},
-    {"gm_to_l0b", "GM->L0B (MTE2)", "128"},
-    {"gm_to_ub", "GM->UB (MTE2)", "128"},
-    {"l1_to_l0a", "L1->L0A (MTE1)", "256"},
-    {"l1_to_l0b", "L1->L0B (MTE1)", "128"},
-    {"l1_to_ub", "L1->UB (MTE1, coupled chips)", "0"},
-    {"l1_to_bt", "L1->BT (MTE1, split chips)", "0"},
-    {"l1_to_fb", "L1->FB (FixPipe, split chips)", "0"},
-    {"l1_to_gm", "L1->GM (MTE3)", "128"},
-    {"ub_to_gm", "UB->GM (MTE3)", "64"},
-    {"ub_to_l1", "UB->L1 (MTE3, coupled chips)", "0"},
-    {"l0c_to_gm", "L0C->GM (FixPipe; nz2nd capable, split chips)", "0"},
-    {"l0c_to_l1", "L0C->L1 (FixPipe, split chips)", "0"},
-    {"l0c_to_ub", "L0C->UB (vector pipe, coupled chips)", "0"},
-    {"ub_to_ub", "UB->UB (vector pipe)", "128"},
+    {"gm_to_l1", mem_space::gm, mem_space::l1, "GM->L1 (MTE2; nd2nz capable)", "256"},
+    {"gm_to_l0a", mem_space::gm, mem_space::l0a, "GM->L0A (MTE2)", "128"},
+    {"gm_to_l0b", mem_space::gm, mem_space::l0b, "GM->L0B (MTE2)", "128"},
+    {"gm_to_ub", mem_space::gm, mem_space::ub, "GM->UB (MTE2)", "128"},
+    {"l1_to_l0a", mem_space::l1, mem_space::l0a, "L1->L0A (MTE1)", "256"},
+    {"l1_to_l0b", mem_space::l1, mem_space::l0b, "L1->L0B (MTE1)", "128"},
+    {"l1_to_ub", mem_space::l1, mem_space::ub, "L1->UB (MTE1, coupled chips)", "0"},
+    {"l1_to_bt", mem_space::l1, mem_space::bt, "L1->BT (MTE1, split chips)", "0"},
+    {"l1_to_fb", mem_space::l1, mem_space::fb, "L1->FB (FixPipe, split chips)", "0"},
+    {"l1_to_gm", mem_space::l1, mem_space::gm, "L1->GM (MTE3)", "128"},
+    {"ub_to_gm", mem_space::ub, mem_space::gm, "UB->GM (MTE3)", "64"},
+    {"ub_to_l1", mem_space::ub, mem_space::l1, "UB->L1 (MTE3, coupled chips)", "0"},
+    {"l0c_to_gm", mem_space::l0c, mem_space::gm, "L0C->GM (FixPipe; nz2nd capable, split chips)",
+     "0"},
+    {"l0c_to_l1", mem_space::l0c, mem_space::l1, "L0C->L1 (FixPipe, split chips)", "0"},
+    {"l0c_to_ub", mem_space::l0c, mem_space::ub, "L0C->UB (vector pipe, coupled chips)", "0"},
+    {"ub_to_ub", mem_space::ub, mem_space::ub, "UB->UB (vector pipe)", "128"},
 };
 
 struct buffer_default {
     const char* name;
+    mem_space space;
     const char* doc;
     const char* size;
     const char* align;
 };
 
 const buffer_default k_buffers[] = {
-    {"l1", "L1: staging for cube operands", "1MiB", "32"},
-    {"l0a", "L0A: cube left operand", "64KiB", "512"},
-    {"l0b", "L0B: cube right operand", "64KiB", "512"},
-    {"l0c", "L0C: cube accumulator", "256KiB", "64"},
-    {"ub", "UB: unified buffer of the vector unit", "256KiB", "32"},
-    {"bt", "BT: bias table (split chips; 0 = absent)", "0", "64"},
-    {"fb", "FB: FixPipe parameter buffer (split chips; 0 = absent)", "0", "64"},
+    {"l1", mem_space::l1, "L1: staging for cube operands", "1MiB", "32"},
+    {"l0a", mem_space::l0a, "L0A: cube left operand", "64KiB", "512"},
+    {"l0b", mem_space::l0b, "L0B: cube right operand", "64KiB", "512"},
+    {"l0c", mem_space::l0c, "L0C: cube accumulator", "256KiB", "64"},
+    {"ub", mem_space::ub, "UB: unified buffer of the vector unit", "256KiB", "32"},
+    {"bt", mem_space::bt, "BT: bias table (split chips; 0 = absent)", "0", "64"},
+    {"fb", mem_space::fb, "FB: FixPipe parameter buffer (split chips; 0 = absent)", "0", "64"},
 };
+
+std::string section_of(const buffer_default& b) {
+    return std::string("buffers.") + b.name;
+}
+std::string section_of(const path_default& p) {
+    return std::string("paths.") + p.name;
+}
+
+key_binder text_field(std::function<void(const std::string&, P&)> f) {
+    return {std::move(f), {}, {}};
+}
+key_binder chip_field(std::function<void(double, P&)> f) {
+    return {{}, std::move(f), {}};
+}
+key_binder core_field(std::function<void(double, C&)> f) {
+    return {{}, {}, std::move(f)};
+}
+
+// Values arrive range-checked and, for integer kinds, whole.
+uint32_t u32(double v) {
+    return static_cast<uint32_t>(v);
+}
+uint64_t u64(double v) {
+    return static_cast<uint64_t>(v);
+}
 
 std::vector<key_spec> build() {
     std::vector<key_spec> v;
     auto add = [&](std::string path, value_kind k, std::string def, double lo, double hi,
-                   std::string doc, std::vector<std::string> choices = {}) {
-        v.push_back(
-            {std::move(path), k, std::move(def), lo, hi, std::move(choices), std::move(doc)});
+                   std::string doc, key_binder bind, std::vector<std::string> choices = {}) {
+        v.push_back({std::move(path), k, std::move(def), lo, hi, std::move(choices), std::move(doc),
+                     std::move(bind)});
     };
     using vk = value_kind;
-    add("schema", vk::text, platform_schema_id, 0, 0, "schema id; must be npusim.platform/1");
-    add("chip.name", vk::text, "custom", 0, 0, "chip name shown in reports");
-    add("chip.description", vk::text, "", 0, 0, "free text");
+    // Only checked (cross_check): there is one schema, so the config has no field for it.
+    add("schema", vk::text, platform_schema_id, 0, 0, "schema id; must be npusim.platform/1",
+        text_field([](const std::string&, P&) {}));
+    add("chip.name", vk::text, "custom", 0, 0, "chip name shown in reports",
+        text_field([](const std::string& t, P& p) { p.name = t; }));
+    add("chip.description", vk::text, "", 0, 0, "free text",
+        text_field([](const std::string& t, P& p) { p.description = t; }));
     add("chip.architecture", vk::choice, "coupled", 0, 0,
         "coupled: cube and vector share one AI core; split: cube cores (AIC) and vector cores "
         "(AIV)",
+        text_field([](const std::string& t, P& p) { p.split = t == "split"; }),
         {"coupled", "split"});
-    add("chip.cores", vk::integer, "32", 1, 256, "AI cores (coupled) or cube cores (split)");
+    add("chip.cores", vk::integer, "32", 1, 256, "AI cores (coupled) or cube cores (split)",
+        chip_field([](double x, P& p) { p.cores = u32(x); }));
     add("chip.vector_cores", vk::integer, "0", 0, 512,
-        "stand-alone vector cores (split: the AIVs, paired 2 per AIC)");
+        "stand-alone vector cores (split: the AIVs, paired 2 per AIC)",
+        chip_field([](double x, P& p) { p.vector_cores = u32(x); }));
     add("chip.event_ids", vk::integer, "8", 1, 64,
-        "set_flag/wait_flag event ids per pipe pair (910: 4; 310P, 910B: 8)");
-    add("chip.clock.cube", vk::frequency, "1GHz", 1e6, 10e9, "clock of AI/cube cores");
-    add("chip.clock.vector", vk::frequency, "1GHz", 1e6, 10e9, "clock of stand-alone vector cores");
+        "set_flag/wait_flag event ids per pipe pair (910: 4; 310P, 910B: 8)",
+        core_field([](double x, C& c) { c.event_ids = u32(x); }));
+    // The AI cores of a coupled chip and the cube cores of a split one run at the cube clock.
+    add("chip.clock.cube", vk::frequency, "1GHz", 1e6, 10e9, "clock of AI/cube cores",
+        chip_field(
+            [](double x, P& p) { p.cube_clock_hz = p.aicore.clock_hz = p.aic.clock_hz = x; }));
+    add("chip.clock.vector", vk::frequency, "1GHz", 1e6, 10e9, "clock of stand-alone vector cores",
+        chip_field([](double x, P& p) { p.vector_clock_hz = p.aiv.clock_hz = x; }));
     for (auto& b : k_buffers) {
-        const std::string p = std::string("buffers.") + b.name;
-        add(p + ".size", vk::size, b.size, 0, 64.0 * 1024 * 1024,
-            std::string(b.doc) + "; capacity");
-        add(p + ".alignment", vk::size, b.align, 1, 4096,
-            "required start alignment (power of two)");
-        add(p + ".banks", vk::integer, "1", 1, 1024, "number of banks (must divide the size)");
+        const std::string p = section_of(b);
+        const size_t s = size_t(b.space);
+        add(p + ".size", vk::size, b.size, 0, 64.0 * 1024 * 1024, std::string(b.doc) + "; capacity",
+            core_field([s](double x, C& c) { c.buffers[s].size = u64(x); }));
+        add(p + ".alignment", vk::size, b.align, 1, 4096, "required start alignment (power of two)",
+            core_field([s](double x, C& c) { c.buffers[s].alignment = u32(x); }));
+        add(p + ".banks", vk::integer, "1", 1, 1024, "number of banks (must divide the size)",
+            core_field([s](double x, C& c) { c.buffers[s].banks = u32(x); }));
         add(p + ".bank_bytes_per_cycle", vk::bytes_per_cycle, "256", 1, 65536,
-            "throughput of one bank; bursts on the same bank serialise");
+            "throughput of one bank; bursts on the same bank serialise",
+            core_field([s](double x, C& c) { c.buffers[s].bank_bytes_per_cycle = x; }));
     }
-    for (const char* dt : {"fp16", "bf16", "int8"}) {
+    for (auto [dt, frac] : {std::pair{"fp16", &models::cube_params::fp16},
+                            {"bf16", &models::cube_params::bf16},
+                            {"int8", &models::cube_params::int8}}) {
         const bool i8 = std::string(dt) == "int8";
         const std::string p = std::string("cube.fractal.") + dt;
-        add(p + ".m", vk::integer, "16", 1, 256, std::string(dt) + " fractal rows per cycle (M0)");
+        add(p + ".m", vk::integer, "16", 1, 256, std::string(dt) + " fractal rows per cycle (M0)",
+            core_field([f = frac](double x, C& c) { (c.cube.*f).m = u32(x); }));
         add(p + ".k", vk::integer, i8 ? "32" : "16", 1, 256,
-            std::string(dt) + " fractal depth (K0)");
-        add(p + ".n", vk::integer, "16", 1, 256, std::string(dt) + " fractal columns (N0)");
+            std::string(dt) + " fractal depth (K0)",
+            core_field([f = frac](double x, C& c) { (c.cube.*f).k = u32(x); }));
+        add(p + ".n", vk::integer, "16", 1, 256, std::string(dt) + " fractal columns (N0)",
+            core_field([f = frac](double x, C& c) { (c.cube.*f).n = u32(x); }));
     }
     add("cube.issue_cycles", vk::cycles, "4", 1, 1e6,
         "issue floor: an mmad holds the M pipe for max(this, fixed_cycles + its fractal count) "
-        "cycles");
+        "cycles",
+        core_field([](double x, C& c) { c.cube.issue_cycles = u32(x); }));
     add("cube.fixed_cycles", vk::cycles, "0", 0, 1e6,
         "cycles every mmad adds to its fractal count (operand set-up; not overlapped with the "
-        "previous mmad)");
+        "previous mmad)",
+        core_field([](double x, C& c) { c.cube.fixed_cycles = u32(x); }));
     add("cube.latency", vk::cycles, "8", 0, 1e6,
-        "cycles from an mmad's issue end to its result in L0C (flags and barriers wait)");
+        "cycles from an mmad's issue end to its result in L0C (flags and barriers wait)",
+        core_field([](double x, C& c) { c.cube.latency_cycles = u32(x); }));
     add("vector.issue_cycles", vk::cycles, "4", 1, 1e6,
         "issue floor: a vector instruction holds the V pipe for max(this, fixed + repeats x "
-        "cycles per repeat) cycles; vector.instructions sets both per instruction");
+        "cycles per repeat) cycles; vector.instructions sets both per instruction",
+        core_field([](double x, C& c) { c.vector.issue_cycles = u32(x); }));
     add("vector.latency", vk::cycles, "4", 0, 1e6,
-        "cycles from a vector instruction's issue end to its result in UB");
-    for (auto [cls, def] : {std::pair{"simple", "1"},
-                            {"activation", "2"},
-                            {"transcendental", "4"},
-                            {"reduction", "2"},
-                            {"cast", "1"}})
-        add(std::string("vector.cycles_per_repeat.") + cls, vk::real, def, 0.01, 1e4,
-            std::string("cycles per repeat for ") + cls + " instructions");
-    // One row per Ascend vector instruction and operand widths it runs in (the vector unit's
-    // own list), so the table cannot name what the model lacks.
+        "cycles from a vector instruction's issue end to its result in UB",
+        core_field([](double x, C& c) { c.vector.latency_cycles = u32(x); }));
+    struct class_cost {
+        const char* name;
+        models::vec_class cls;
+        const char* def;
+    };
+    for (const class_cost& k : {class_cost{"simple", models::vec_class::simple, "1"},
+                                {"activation", models::vec_class::activation, "2"},
+                                {"transcendental", models::vec_class::transcendental, "4"},
+                                {"reduction", models::vec_class::reduction, "2"},
+                                {"cast", models::vec_class::cast, "1"}})
+        add(std::string("vector.cycles_per_repeat.") + k.name, vk::real, k.def, 0.01, 1e4,
+            std::string("cycles per repeat for ") + k.name + " instructions",
+            core_field([i = size_t(k.cls)](double x, C& c) { c.vector.cycles_per_repeat[i] = x; }));
+    // One row per Ascend vector instruction and dtypes it runs in (the vector unit's own list),
+    // so the table cannot name what the model lacks.
     for (models::vec_opcode op : models::all_vec_opcodes()) {
         const char* name = models::ascend_name(op);
         if (!name) continue;
-        std::set<std::string> widths;
-        for (auto [src, dst] : models::vector_dtypes(op))
-            widths.insert(models::width_key(models::dtype_size(src), models::dtype_size(dst)));
-        for (const std::string& w : widths) {
+        for (const auto& sd : models::vector_dtypes(op)) {
+            const models::dtype src = sd.first, dst = sd.second;
+            const std::string w = models::cost_key(src, dst);
             const std::string k = std::string("vector.instructions.") + name + "." + w;
             add(k + ".issue_cycles", vk::cycles, "0", 0, 1e6,
-                std::string(name) + " " + w + ": issue floor; 0 = vector.issue_cycles");
+                std::string(name) + " " + w + ": issue floor; 0 = vector.issue_cycles",
+                core_field(
+                    [=](double x, C& c) { c.vector.row(op, src, dst).issue_cycles = u32(x); }));
             add(k + ".fixed_cycles", vk::cycles, "0", 0, 1e6,
-                std::string(name) + " " + w + ": cycles added to every instruction's repeats");
+                std::string(name) + " " + w + ": cycles added to every instruction's repeats",
+                core_field(
+                    [=](double x, C& c) { c.vector.row(op, src, dst).fixed_cycles = u32(x); }));
             add(k + ".cycles_per_repeat", vk::real, "0", 0, 1e4,
-                std::string(name) + " " + w + ": cycles per repeat; 0 = its class default");
+                std::string(name) + " " + w + ": cycles per repeat; 0 = its class default",
+                core_field(
+                    [=](double x, C& c) { c.vector.row(op, src, dst).cycles_per_repeat = x; }));
         }
     }
     for (auto& p : k_paths) {
-        const std::string k = std::string("paths.") + p.name;
+        const std::string k = section_of(p);
+        const size_t s = size_t(p.src), d = size_t(p.dst);
         add(k + ".bytes_per_cycle", vk::bytes_per_cycle, p.bpc, 0, 65536,
-            std::string(p.doc) + "; 0 = path absent");
+            std::string(p.doc) + "; 0 = path absent",
+            core_field([s, d](double x, C& c) { c.paths[s][d].bytes_per_cycle = x; }));
         add(k + ".latency", vk::cycles, "20", 0, 1e6,
             "start-up of every instruction before its first request; the next instruction's "
-            "start-up waits for this one's requests");
+            "start-up waits for this one's requests",
+            core_field([s, d](double x, C& c) { c.paths[s][d].latency_cycles = u32(x); }));
         add(k + ".issue_bytes_per_cycle", vk::bytes_per_cycle, "0", 0, 65536,
             "rate at which one instruction issues its requests; 0 = as fast as the port takes "
-            "them");
+            "them",
+            core_field([s, d](double x, C& c) { c.paths[s][d].issue_bytes_per_cycle = x; }));
         add(k + ".issue_cycles", vk::cycles, "10", 0, 1e6,
-            "issue floor: an instruction holds its engine at least this long");
+            "issue floor: an instruction holds its engine at least this long",
+            core_field([s, d](double x, C& c) { c.paths[s][d].issue_cycles = u32(x); }));
         add(k + ".format_latency", vk::cycles, "0", 0, 1e6,
-            "extra start-up of a layout-converting move (nd2nz on gm_to_l1, nz2nd on l0c_to_gm)");
-        add(k + ".burst", vk::size, "512", 32, 1 << 20,
-            "burst size; bursts end at multiples of it");
-        add(k + ".burst_overhead", vk::cycles, "1", 0, 1e6, "per-burst command cost on the engine");
+            "extra start-up of a layout-converting move (nd2nz on gm_to_l1, nz2nd on l0c_to_gm)",
+            core_field([s, d](double x, C& c) { c.paths[s][d].format_latency_cycles = u32(x); }));
+        add(k + ".burst", vk::size, "512", 32, 1 << 20, "burst size; bursts end at multiples of it",
+            core_field([s, d](double x, C& c) { c.paths[s][d].burst_bytes = u32(x); }));
+        add(k + ".burst_overhead", vk::cycles, "1", 0, 1e6, "per-burst command cost on the engine",
+            core_field([s, d](double x, C& c) { c.paths[s][d].burst_overhead_cycles = u32(x); }));
     }
     add("dma.max_outstanding", vk::integer, "64", 1, 4096,
-        "bursts a core DMA engine has in flight (its hardware request slots)");
+        "bursts a core DMA engine has in flight (its hardware request slots)",
+        core_field([](double x, C& c) { c.dma.max_outstanding = u32(x); }));
     add("dma.write_buffer", vk::size, "16KiB", 512, 1 << 30,
         "bytes of posted GM writes an engine may have in flight; the issuer is done when the "
-        "buffer takes a write");
+        "buffer takes a write",
+        core_field([](double x, C& c) { c.dma.write_buffer = u64(x); }));
     add("sim.lookahead", vk::time, "30ns", 10e3, 30e3,
         "simulation setting: how far ahead of simulated time engines and pipes book; times stay "
-        "within the tolerance in docs/timing-model.md over the whole range");
-    add("dma.queue_depth", vk::integer, "32", 1, 4096, "instruction queue depth per pipe");
+        "within the tolerance in docs/timing-model.md over the whole range",
+        core_field([](double x, C& c) { c.lookahead_ps = u64(x); }));
+    add("dma.queue_depth", vk::integer, "32", 1, 4096, "instruction queue depth per pipe",
+        core_field([](double x, C& c) { c.dma.queue_depth = u32(x); }));
     add("noc.bandwidth", vk::bandwidth, "4TB/s", 1e6, max_bandwidth,
-        "interconnect bandwidth shared by all cores");
-    add("noc.latency", vk::time, "10ns", 0, 1e9, "interconnect latency");
-    add("l2.enabled", vk::boolean, "true", 0, 1, "route GM traffic through the L2 cache");
-    add("l2.size", vk::size, "32MiB", 4096, 64.0 * 1024 * 1024 * 1024, "L2 capacity");
-    add("l2.line", vk::size, "512", 32, 65536, "L2 line size (power of two)");
-    add("l2.ways", vk::integer, "16", 1, 1024, "associativity");
-    add("l2.hit_latency", vk::time, "50ns", 0, 1e9, "latency of a hit");
-    add("l2.miss_latency", vk::time, "20ns", 0, 1e9, "extra latency of a miss on top of GM's");
+        "interconnect bandwidth shared by all cores",
+        chip_field([](double x, P& p) { p.noc.bandwidth = x; }));
+    add("noc.latency", vk::time, "10ns", 0, 1e9, "interconnect latency",
+        chip_field([](double x, P& p) { p.noc.latency_ps = u64(x); }));
+    add("l2.enabled", vk::boolean, "true", 0, 1, "route GM traffic through the L2 cache",
+        chip_field([](double x, P& p) { p.l2.enabled = x != 0; }));
+    add("l2.size", vk::size, "32MiB", 4096, 64.0 * 1024 * 1024 * 1024, "L2 capacity",
+        chip_field([](double x, P& p) { p.l2.size = u64(x); }));
+    add("l2.line", vk::size, "512", 32, 65536, "L2 line size (power of two)",
+        chip_field([](double x, P& p) { p.l2.line_bytes = u32(x); }));
+    add("l2.ways", vk::integer, "16", 1, 1024, "associativity",
+        chip_field([](double x, P& p) { p.l2.ways = u32(x); }));
+    add("l2.hit_latency", vk::time, "50ns", 0, 1e9, "latency of a hit",
+        chip_field([](double x, P& p) { p.l2.hit_latency_ps = u64(x); }));
+    add("l2.miss_latency", vk::time, "20ns", 0, 1e9, "extra latency of a miss on top of GM's",
+        chip_field([](double x, P& p) { p.l2.miss_latency_ps = u64(x); }));
     add("l2.bandwidth", vk::bandwidth, "4TB/s", 1e6, max_bandwidth,
-        "L2 bandwidth shared by all cores");
-    add("gm.capacity", vk::size, "32GiB", 1 << 20, 1ull << 50, "global memory capacity");
-    add("gm.channels", vk::integer, "8", 1, 1024, "independent channels");
+        "L2 bandwidth shared by all cores", chip_field([](double x, P& p) { p.l2.bandwidth = x; }));
+    add("gm.capacity", vk::size, "32GiB", 1 << 20, 1ull << 50, "global memory capacity",
+        chip_field([](double x, P& p) { p.gm.capacity = u64(x); }));
+    add("gm.channels", vk::integer, "8", 1, 1024, "independent channels",
+        chip_field([](double x, P& p) { p.gm.channels = u32(x); }));
     add("gm.bandwidth", vk::bandwidth, "1.2TB/s", 1e6, max_bandwidth,
-        "total bandwidth of all channels");
-    add("gm.latency", vk::time, "100ns", 0, 1e9, "access latency");
+        "total bandwidth of all channels", chip_field([](double x, P& p) { p.gm.bandwidth = x; }));
+    add("gm.latency", vk::time, "100ns", 0, 1e9, "access latency",
+        chip_field([](double x, P& p) { p.gm.latency_ps = u64(x); }));
     add("gm.interleave", vk::size, "512", 32, 1 << 20,
-        "address interleave between channels (the channel index is hashed from the address)");
-    add("gm.granule", vk::size, "32", 1, 4096, "minimum access; partial granules cost a whole one");
+        "address interleave between channels (the channel index is hashed from the address)",
+        chip_field([](double x, P& p) { p.gm.interleave_bytes = u32(x); }));
+    add("gm.granule", vk::size, "32", 1, 4096, "minimum access; partial granules cost a whole one",
+        chip_field([](double x, P& p) { p.gm.access_granule = u32(x); }));
     add("host_link.bandwidth", vk::bandwidth, "32GB/s", 1e6, max_bandwidth,
-        "host<->device copy bandwidth");
-    add("host_link.latency", vk::time, "1us", 0, 1e12, "latency of a host<->device burst");
-    add("host_link.burst", vk::size, "4KiB", 64, 1 << 24, "host link burst size");
-    add("host_link.max_outstanding", vk::integer, "16", 1, 4096, "host link bursts in flight");
+        "host<->device copy bandwidth",
+        chip_field([](double x, P& p) { p.host_link.bandwidth = x; }));
+    add("host_link.latency", vk::time, "1us", 0, 1e12, "latency of a host<->device burst",
+        chip_field([](double x, P& p) { p.host_link.latency_ps = u64(x); }));
+    add("host_link.burst", vk::size, "4KiB", 64, 1 << 24, "host link burst size",
+        chip_field([](double x, P& p) { p.host_link.burst_bytes = u32(x); }));
+    add("host_link.max_outstanding", vk::integer, "16", 1, 4096, "host link bursts in flight",
+        chip_field([](double x, P& p) { p.host_link.max_outstanding = u32(x); }));
     add("memory.alignment", vk::size, "512", 32, 1 << 30,
-        "device allocator block granule and start alignment (power of two)");
+        "device allocator block granule and start alignment (power of two)",
+        chip_field([](double x, P& p) { p.memory.alignment = u64(x); }));
     add("memory.max_split_size", vk::size, "0", 0, 1ull << 50,
-        "cached blocks this large or larger are never split (0 = no limit)");
+        "cached blocks this large or larger are never split (0 = no limit)",
+        chip_field([](double x, P& p) { p.memory.max_split_size = u64(x); }));
     add("memory.gc_threshold", vk::real, "0", 0, 1,
-        "free old cached blocks when reserved memory exceeds this fraction of GM (0 = off)");
+        "free old cached blocks when reserved memory exceeds this fraction of GM (0 = off)",
+        chip_field([](double x, P& p) { p.memory.gc_threshold = x; }));
     add("memory.caching", vk::boolean, "true", 0, 1,
-        "cache freed device blocks for reuse (false: every free reaches the driver)");
+        "cache freed device blocks for reuse (false: every free reaches the driver)",
+        chip_field([](double x, P& p) { p.memory.caching = x != 0; }));
     add("memory.poison_freed", vk::boolean, "false", 0, 1,
-        "debug: fill freed device blocks with 0xfd and report kernels that read them");
+        "debug: fill freed device blocks with 0xfd and report kernels that read them",
+        chip_field([](double x, P& p) { p.memory.poison_freed = x != 0; }));
     add("sdma.bandwidth", vk::bandwidth, "200GB/s", 1e6, max_bandwidth,
-        "system DMA bandwidth for device-to-device copies and memset (estimate)");
-    add("sdma.burst", vk::size, "4KiB", 64, 1 << 24, "system DMA burst size");
+        "system DMA bandwidth for device-to-device copies and memset (estimate)",
+        chip_field([](double x, P& p) { p.sdma.bandwidth = x; }));
+    add("sdma.burst", vk::size, "4KiB", 64, 1 << 24, "system DMA burst size",
+        chip_field([](double x, P& p) { p.sdma.burst_bytes = u32(x); }));
     add("sdma.max_outstanding", vk::integer, "32", 1, 4096,
-        "system DMA bursts in flight (a copy's read and write count as one)");
+        "system DMA bursts in flight (a copy's read and write count as one)",
+        chip_field([](double x, P& p) { p.sdma.max_outstanding = u32(x); }));
     struct api_cost {
         const char *key, *def, *doc;
+        models::ps_t host_api_params::*field;
     };
     for (const api_cost& a :
-         {api_cost{"launch", "5us", "kernel launch"},
-          api_cost{"memcpy_setup", "2us", "copy set-up"},
-          api_cost{"sync_wakeup", "2us", "synchronize wake-up"},
-          api_cost{"callback", "3us", "callback dispatch"},
-          api_cost{"callback_launch", "1us", "enqueueing a host callback"},
-          api_cost{"cached_malloc", "100ns", "device allocation or free served by the cache"},
-          api_cost{"event_record", "1us", "event record"},
-          api_cost{"malloc", "10us", "device allocation reaching the driver"},
-          api_cost{"free", "5us", "device free reaching the driver"}})
+         {api_cost{"launch", "5us", "kernel launch", &host_api_params::launch_ps},
+          api_cost{"memcpy_setup", "2us", "copy set-up", &host_api_params::memcpy_setup_ps},
+          api_cost{"sync_wakeup", "2us", "synchronize wake-up", &host_api_params::sync_wakeup_ps},
+          api_cost{"callback", "3us", "callback dispatch", &host_api_params::callback_ps},
+          api_cost{"callback_launch", "1us", "enqueueing a host callback",
+                   &host_api_params::callback_launch_ps},
+          api_cost{"cached_malloc", "100ns", "device allocation or free served by the cache",
+                   &host_api_params::cached_malloc_ps},
+          api_cost{"event_record", "1us", "event record", &host_api_params::event_record_ps},
+          api_cost{"malloc", "10us", "device allocation reaching the driver",
+                   &host_api_params::malloc_ps},
+          api_cost{"free", "5us", "device free reaching the driver", &host_api_params::free_ps}})
         add(std::string("host_api.") + a.key, vk::time, a.def, 0, 1e12,
-            std::string("host cost of ") + a.doc);
+            std::string("host cost of ") + a.doc,
+            chip_field([f = a.field](double x, P& p) { p.host_api.*f = u64(x); }));
     return v;
 }
 
@@ -240,6 +350,24 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 const std::vector<key_spec>& platform_schema() {
     static const std::vector<key_spec> schema = build();
     return schema;
+}
+
+const std::vector<std::string>& buffer_sections() {
+    static const std::vector<std::string> v = [] {
+        std::vector<std::string> out;
+        for (auto& b : k_buffers) out.push_back(section_of(b));
+        return out;
+    }();
+    return v;
+}
+
+const std::vector<std::string>& path_sections() {
+    static const std::vector<std::string> v = [] {
+        std::vector<std::string> out;
+        for (auto& p : k_paths) out.push_back(section_of(p));
+        return out;
+    }();
+    return v;
 }
 
 const removed_key* find_removed_key(const std::string& path) {

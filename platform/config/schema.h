@@ -1,15 +1,32 @@
 #pragma once
 // The platform schema (npusim.platform/1): every key, its kind, default, range and meaning.
-// Loader, validation, --set and the generated docs/config-reference.md all read this table.
+// Loader, validation, --set and the generated docs/config-reference.md all read this table, and
+// each row binds its key to the field it sets.
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "platform/config/units.h"
 
+namespace npusim::models {
+struct core_params;
+}
+
 namespace npusim::platform {
 
+struct platform_config;
+
 inline constexpr const char* platform_schema_id = "npusim.platform/1";
+
+/// @brief Where a key's value goes in the built platform_config. A row sets exactly one:
+/// `text` for text and choice keys; `chip` or `core` for numeric keys (values in base units).
+struct key_binder {
+    std::function<void(const std::string&, platform_config&)> text;
+    std::function<void(double, platform_config&)> chip;
+    /// A per-core field: the loader applies it to each core kind (aicore, aic, aiv).
+    std::function<void(double, models::core_params&)> core;
+};
 
 /// @brief One leaf key of the platform schema.
 struct key_spec {
@@ -20,6 +37,7 @@ struct key_spec {
     double max = 0;                    ///< every numeric key has a finite range
     std::vector<std::string> choices;  ///< for value_kind::choice
     std::string doc;
+    key_binder bind;
 };
 
 /// @brief A key that existed in an earlier version of the schema: setting it is an error that
@@ -34,6 +52,10 @@ struct removed_key {
 const removed_key* find_removed_key(const std::string& path);
 /// @brief All keys, in documentation order.
 const std::vector<key_spec>& platform_schema();
+/// @brief The per-buffer sections ("buffers.l1", ...), in schema order.
+const std::vector<std::string>& buffer_sections();
+/// @brief The per-path sections ("paths.gm_to_l1", ...), in schema order.
+const std::vector<std::string>& path_sections();
 /// @brief The spec of a dotted path, or nullptr.
 const key_spec* find_key(const std::string& path);
 /// @brief True if some key lies below this dotted prefix (i.e. it names a section).

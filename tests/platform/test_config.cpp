@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -64,6 +66,147 @@ const std::string header = "schema: npusim.platform/1\n";
 
 bool contains(const std::string& s, const std::string& part) {
     return s.find(part) != std::string::npos;
+}
+
+// Records NAME + ".F" when field F of A and B differs (NAME is only built then). The field lists
+// below are written from the structs in models/params.h and platform_config.h, not from the
+// schema, so that they can catch a binder that writes the wrong field.
+#define NPUSIM_DIFF(A, B, F, NAME) \
+    if (!((A).F == (B).F)) out.push_back(std::string(NAME) + "." #F)
+
+void diff_core(const std::string& at, const npusim::models::core_params& a,
+               const npusim::models::core_params& b, std::vector<std::string>& out) {
+    using namespace npusim::models;
+    NPUSIM_DIFF(a, b, kind, at);
+    NPUSIM_DIFF(a, b, clock_hz, at);
+    for (size_t s = 0; s < a.buffers.size(); ++s) {
+        const buffer_params &ba = a.buffers[s], &bb = b.buffers[s];
+        const auto name = [&] { return at + ".buffers[" + to_string(mem_space(s)) + "]"; };
+        NPUSIM_DIFF(ba, bb, size, name());
+        NPUSIM_DIFF(ba, bb, alignment, name());
+        NPUSIM_DIFF(ba, bb, banks, name());
+        NPUSIM_DIFF(ba, bb, bank_bytes_per_cycle, name());
+    }
+    for (size_t s = 0; s < a.paths.size(); ++s)
+        for (size_t d = 0; d < a.paths[s].size(); ++d) {
+            const path_params &pa = a.paths[s][d], &pb = b.paths[s][d];
+            const auto name = [&] {
+                return at + ".paths[" + to_string(mem_space(s)) + "][" + to_string(mem_space(d)) +
+                       "]";
+            };
+            NPUSIM_DIFF(pa, pb, bytes_per_cycle, name());
+            NPUSIM_DIFF(pa, pb, latency_cycles, name());
+            NPUSIM_DIFF(pa, pb, issue_bytes_per_cycle, name());
+            NPUSIM_DIFF(pa, pb, issue_cycles, name());
+            NPUSIM_DIFF(pa, pb, format_latency_cycles, name());
+            NPUSIM_DIFF(pa, pb, burst_bytes, name());
+            NPUSIM_DIFF(pa, pb, burst_overhead_cycles, name());
+        }
+    NPUSIM_DIFF(a, b, dma.max_outstanding, at);
+    NPUSIM_DIFF(a, b, dma.write_buffer, at);
+    NPUSIM_DIFF(a, b, dma.queue_depth, at);
+    for (const auto& [f, dt] : {std::pair{&cube_params::fp16, "fp16"},
+                                {&cube_params::bf16, "bf16"},
+                                {&cube_params::int8, "int8"}}) {
+        const fractal &fa = a.cube.*f, &fb = b.cube.*f;
+        NPUSIM_DIFF(fa, fb, m, at + ".cube." + dt);
+        NPUSIM_DIFF(fa, fb, k, at + ".cube." + dt);
+        NPUSIM_DIFF(fa, fb, n, at + ".cube." + dt);
+    }
+    NPUSIM_DIFF(a, b, cube.issue_cycles, at);
+    NPUSIM_DIFF(a, b, cube.fixed_cycles, at);
+    NPUSIM_DIFF(a, b, cube.latency_cycles, at);
+    NPUSIM_DIFF(a, b, vector.issue_cycles, at);
+    NPUSIM_DIFF(a, b, vector.latency_cycles, at);
+    for (size_t i = 0; i < 5; ++i)
+        if (a.vector.cycles_per_repeat[i] != b.vector.cycles_per_repeat[i])
+            out.push_back(at + ".vector.cycles_per_repeat[" + to_string(vec_class(i)) + "]");
+    for (unsigned op = 0; op < k_vec_opcode_count; ++op)
+        for (const dtype* s = all_dtypes_begin(); s != all_dtypes_end(); ++s)
+            for (const dtype* d = all_dtypes_begin(); d != all_dtypes_end(); ++d) {
+                const vector_instr_cost &ra = a.vector.row(vec_opcode(op), *s, *d),
+                                        &rb = b.vector.row(vec_opcode(op), *s, *d);
+                const auto name = [&] {
+                    return at + ".vector.row(" + to_string(vec_opcode(op)) + ", " + to_string(*s) +
+                           ", " + to_string(*d) + ")";
+                };
+                NPUSIM_DIFF(ra, rb, issue_cycles, name());
+                NPUSIM_DIFF(ra, rb, fixed_cycles, name());
+                NPUSIM_DIFF(ra, rb, cycles_per_repeat, name());
+            }
+    NPUSIM_DIFF(a, b, event_ids, at);
+    NPUSIM_DIFF(a, b, functional, at);
+    NPUSIM_DIFF(a, b, lookahead_ps, at);
+}
+
+/// The fields (not the numbers/texts/where maps) in which two built configs differ.
+std::vector<std::string> differing_fields(const platform_config& a, const platform_config& b) {
+    std::vector<std::string> out;
+    const std::string c = "cfg";
+    NPUSIM_DIFF(a, b, source, c);
+    NPUSIM_DIFF(a, b, name, c);
+    NPUSIM_DIFF(a, b, description, c);
+    NPUSIM_DIFF(a, b, split, c);
+    NPUSIM_DIFF(a, b, cores, c);
+    NPUSIM_DIFF(a, b, vector_cores, c);
+    NPUSIM_DIFF(a, b, cube_clock_hz, c);
+    NPUSIM_DIFF(a, b, vector_clock_hz, c);
+    diff_core("aicore", a.aicore, b.aicore, out);
+    diff_core("aic", a.aic, b.aic, out);
+    diff_core("aiv", a.aiv, b.aiv, out);
+    NPUSIM_DIFF(a, b, gm.capacity, c);
+    NPUSIM_DIFF(a, b, gm.channels, c);
+    NPUSIM_DIFF(a, b, gm.bandwidth, c);
+    NPUSIM_DIFF(a, b, gm.latency_ps, c);
+    NPUSIM_DIFF(a, b, gm.interleave_bytes, c);
+    NPUSIM_DIFF(a, b, gm.access_granule, c);
+    NPUSIM_DIFF(a, b, gm.functional, c);
+    NPUSIM_DIFF(a, b, l2.enabled, c);
+    NPUSIM_DIFF(a, b, l2.size, c);
+    NPUSIM_DIFF(a, b, l2.line_bytes, c);
+    NPUSIM_DIFF(a, b, l2.ways, c);
+    NPUSIM_DIFF(a, b, l2.hit_latency_ps, c);
+    NPUSIM_DIFF(a, b, l2.miss_latency_ps, c);
+    NPUSIM_DIFF(a, b, l2.bandwidth, c);
+    NPUSIM_DIFF(a, b, l2.functional, c);
+    NPUSIM_DIFF(a, b, noc.bandwidth, c);
+    NPUSIM_DIFF(a, b, noc.latency_ps, c);
+    NPUSIM_DIFF(a, b, host_link.bandwidth, c);
+    NPUSIM_DIFF(a, b, host_link.latency_ps, c);
+    NPUSIM_DIFF(a, b, host_link.burst_bytes, c);
+    NPUSIM_DIFF(a, b, host_link.max_outstanding, c);
+    NPUSIM_DIFF(a, b, sdma.bandwidth, c);
+    NPUSIM_DIFF(a, b, sdma.burst_bytes, c);
+    NPUSIM_DIFF(a, b, sdma.max_outstanding, c);
+    NPUSIM_DIFF(a, b, memory.alignment, c);
+    NPUSIM_DIFF(a, b, memory.max_split_size, c);
+    NPUSIM_DIFF(a, b, memory.gc_threshold, c);
+    NPUSIM_DIFF(a, b, memory.caching, c);
+    NPUSIM_DIFF(a, b, memory.poison_freed, c);
+    NPUSIM_DIFF(a, b, host_api.launch_ps, c);
+    NPUSIM_DIFF(a, b, host_api.memcpy_setup_ps, c);
+    NPUSIM_DIFF(a, b, host_api.sync_wakeup_ps, c);
+    NPUSIM_DIFF(a, b, host_api.callback_ps, c);
+    NPUSIM_DIFF(a, b, host_api.callback_launch_ps, c);
+    NPUSIM_DIFF(a, b, host_api.cached_malloc_ps, c);
+    NPUSIM_DIFF(a, b, host_api.event_record_ps, c);
+    NPUSIM_DIFF(a, b, host_api.malloc_ps, c);
+    NPUSIM_DIFF(a, b, host_api.free_ps, c);
+    return out;
+}
+
+#undef NPUSIM_DIFF
+
+/// The fields that setting `key=value` on the defaults changes.
+std::vector<std::string> fields_set_by(const std::string& key, const std::string& value) {
+    static const platform_config base = load_platform_text(header, "test.yaml");
+    return differing_fields(base, load_platform_text(header, "test.yaml", {key + "=" + value}));
+}
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string s;
+    for (auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
 }
 
 }  // namespace
@@ -419,6 +562,134 @@ BOOST_AUTO_TEST_CASE(units_reach_the_model_params) {
     BOOST_CHECK_CLOSE(cfg.gm.bandwidth, 1.2e12, 1e-9);
     BOOST_CHECK_EQUAL(cfg.gm.latency_ps, 20000u);
     BOOST_CHECK_EQUAL(cfg.l2.hit_latency_ps, 1000000u);
+}
+
+// ---- binding: each key reaches its own field ----
+
+BOOST_AUTO_TEST_CASE(every_key_has_one_binder) {
+    for (const key_spec& k : platform_schema()) {
+        const bool textual = k.kind == value_kind::text || k.kind == value_kind::choice;
+        const int n = bool(k.bind.text) + bool(k.bind.chip) + bool(k.bind.core);
+        BOOST_CHECK_MESSAGE(n == 1 && bool(k.bind.text) == textual,
+                            k.path << ": needs exactly one binder, "
+                                   << (textual ? "a text one" : "a chip or a core one"));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(keys_reach_their_fields) {
+    using npusim::models::core_params;
+    using npusim::models::dtype;
+    using npusim::models::vec_class;
+    using npusim::models::vec_opcode;
+    auto with = [](const std::string& set) {
+        return load_platform_text(header, "test.yaml", {set});
+    };
+    auto cores = [](const platform_config& c) {
+        return std::vector<const core_params*>{&c.aicore, &c.aic, &c.aiv};
+    };
+
+    BOOST_CHECK_EQUAL(with("gm.bandwidth=1.6TB/s").gm.bandwidth, 1.6e12);
+    BOOST_CHECK_EQUAL(joined(fields_set_by("gm.bandwidth", "1.6TB/s")), "cfg.gm.bandwidth");
+    BOOST_CHECK_EQUAL(with("l2.ways=8").l2.ways, 8u);
+    BOOST_CHECK_EQUAL(joined(fields_set_by("l2.ways", "8")), "cfg.l2.ways");
+    BOOST_CHECK_EQUAL(with("host_api.free=3us").host_api.free_ps, 3000000u);
+    BOOST_CHECK_EQUAL(joined(fields_set_by("host_api.free", "3us")), "cfg.host_api.free_ps");
+    BOOST_CHECK(!with("memory.caching=false").memory.caching);
+    BOOST_CHECK_EQUAL(joined(fields_set_by("memory.caching", "false")), "cfg.memory.caching");
+
+    // Per-core keys reach all three core kinds, and only their own field.
+    const platform_config lat = with("paths.gm_to_ub.latency=7");
+    for (const core_params* c : cores(lat)) {
+        BOOST_CHECK_EQUAL(c->path(mem_space::gm, mem_space::ub).latency_cycles, 7u);
+        BOOST_CHECK_EQUAL(c->path(mem_space::gm, mem_space::l1).latency_cycles, 20u);
+    }
+    BOOST_CHECK_EQUAL(fields_set_by("paths.gm_to_ub.latency", "7").size(), 3u);
+    const platform_config ub = with("buffers.ub.size=128KiB");
+    for (const core_params* c : cores(ub)) {
+        BOOST_CHECK_EQUAL(c->buffer(mem_space::ub).size, 128 * kib);
+        BOOST_CHECK_EQUAL(c->buffer(mem_space::l1).size, 1 * mib);
+    }
+    BOOST_CHECK_EQUAL(fields_set_by("buffers.ub.size", "128KiB").size(), 3u);
+    const platform_config vadd = with("vector.instructions.vadd.fp16.issue_cycles=7");
+    for (const core_params* c : cores(vadd)) {
+        BOOST_CHECK_EQUAL(c->vector.row(vec_opcode::add, dtype::fp16, dtype::fp16).issue_cycles,
+                          7u);
+        BOOST_CHECK_EQUAL(c->vector.row(vec_opcode::add, dtype::fp32, dtype::fp32).issue_cycles,
+                          0u);
+        BOOST_CHECK_EQUAL(c->vector.row(vec_opcode::sub, dtype::fp16, dtype::fp16).issue_cycles,
+                          0u);
+    }
+    BOOST_CHECK_EQUAL(fields_set_by("vector.instructions.vadd.fp16.issue_cycles", "7").size(), 3u);
+    const platform_config int8 = with("cube.fractal.int8.k=64");
+    BOOST_CHECK_EQUAL(int8.aic.cube.int8.k, 64u);
+    BOOST_CHECK_EQUAL(int8.aic.cube.fp16.k, 16u);
+    const platform_config exp = with("vector.cycles_per_repeat.transcendental=3");
+    BOOST_CHECK_EQUAL(exp.aiv.vector.cycles_per_repeat[size_t(vec_class::transcendental)], 3.0);
+    BOOST_CHECK_EQUAL(exp.aiv.vector.cycles_per_repeat[size_t(vec_class::activation)], 2.0);
+
+    // chip.clock.cube drives the AI and cube cores, chip.clock.vector the vector cores.
+    BOOST_CHECK_EQUAL(joined(fields_set_by("chip.clock.cube", "1.5GHz")),
+                      "cfg.cube_clock_hz, aicore.clock_hz, aic.clock_hz");
+    BOOST_CHECK_EQUAL(joined(fields_set_by("chip.clock.vector", "1.5GHz")),
+                      "cfg.vector_clock_hz, aiv.clock_hz");
+    const platform_config clk = with("chip.clock.cube=1.5GHz");
+    BOOST_CHECK_EQUAL(clk.aic.clock_hz, 1.5e9);
+    BOOST_CHECK_EQUAL(clk.aiv.clock_hz, 1e9);
+
+    // Text and choice keys.
+    const platform_config t = load_platform_text(
+        header, "test.yaml",
+        {"chip.name=n", "chip.description=d", "chip.architecture=split", "chip.vector_cores=4"});
+    BOOST_CHECK_EQUAL(t.name, "n");
+    BOOST_CHECK_EQUAL(t.description, "d");
+    BOOST_CHECK(t.split);
+    BOOST_CHECK(t.aic.kind == npusim::models::core_kind::aic);
+    BOOST_CHECK(t.aiv.kind == npusim::models::core_kind::aiv);
+}
+
+// Every numeric key, moved off its default, changes some field, the same fields in each core
+// kind (clocks aside), and no field another key changes: a key left unbound or two keys bound
+// to one field fail here, named.
+BOOST_AUTO_TEST_CASE(each_numeric_key_sets_its_own_fields) {
+    std::map<std::string, std::string> owner;  // field -> the key that changed it
+    for (const key_spec& k : platform_schema()) {
+        if (k.kind == value_kind::text || k.kind == value_kind::choice) continue;
+        const double d = *parse_value(k.kind, k.default_text);
+        const std::vector<double> tries =
+            k.kind == value_kind::boolean ? std::vector<double>{1 - d}
+                                          : std::vector<double>{d * 2, d / 2, d + 1, k.min, k.max};
+        std::string value;
+        std::vector<std::string> fields;
+        for (double x : tries) {  // the first other in-range value the cross-key checks accept
+            if (x == d || x < k.min || x > k.max) continue;
+            try {
+                fields = fields_set_by(k.path, format_value(k.kind, x));
+                value = format_value(k.kind, x);
+                break;
+            } catch (const config_error&) {
+            }
+        }
+        BOOST_CHECK_MESSAGE(!value.empty(), k.path << ": found no other value that loads");
+        BOOST_CHECK_MESSAGE(value.empty() || !fields.empty(),
+                            k.path << "=" << value << " changes no field: is it bound?");
+        std::map<std::string, std::set<std::string>> by_core;  // core kind -> its fields set
+        std::set<std::string> in_any_core;
+        for (const std::string& f : fields) {
+            const size_t dot = f.find('.');
+            if (f.compare(0, dot, "cfg") != 0) {
+                by_core[f.substr(0, dot)].insert(f.substr(dot));
+                in_any_core.insert(f.substr(dot));
+            }
+            const auto [it, first] = owner.emplace(f, k.path);
+            BOOST_CHECK_MESSAGE(first, k.path << " and " << it->second << " both set " << f);
+        }
+        if (k.path.rfind("chip.clock.", 0) != 0)
+            for (const char* kind : {"aicore", "aic", "aiv"})
+                BOOST_CHECK_MESSAGE(by_core[kind] == in_any_core,
+                                    k.path
+                                        << " does not set " << kind
+                                        << " as it sets the other core kinds: " << joined(fields));
+    }
 }
 
 // ---- presets against ascend-facts.md ----

@@ -75,6 +75,7 @@ constexpr opcode_info k_opcodes[] = {
     {o::brcb, "brcb", "vbrcb", c::simple, f::brcb, 2},
     {o::gather_mask, "gather_mask", "vreducev2", c::simple, f::gather_mask, 3},
     {o::gather, "gather", "vgather", c::simple, f::gather, 2},
+    {o::merge_sort, "merge_sort", "vmrgsort", c::reduction, f::merge_sort, 3},
     // charged per 256 bytes moved, see vector_unit::work_cycles
     {o::transpose, "transpose", "vtranspose", c::simple, f::transpose, 2},
 };

@@ -81,6 +81,11 @@ enum class vec_opcode : uint8_t {
     // Gather: dst element i of a repeat = the element at byte offset src1[i] from src0, with
     // src1 a uint32 offset per element (contiguous across repeats)
     gather,
+    // per repeat: merges 4 sorted lists of 8-byte proposals (score in the low bytes, a uint32
+    // index at byte 4), 256 / score size proposals in all (4 lists of 32 fp16 or 16 fp32), into
+    // one list by descending score, ties in list order (Ascend vmrgsort4, equal list lengths);
+    // src0 and dst advance one repeat's proposals per repeat, the mask is ignored
+    merge_sort,
     // per repeat: transposes one square matrix of 32-byte rows (16x16 fp16, 8x8 fp32/int32):
     // row i of src0 is the block at src0 + i * src0_blk_stride, row j of dst the block at
     // dst + j * dst_blk_stride; the mask is ignored (Ascend's Transpose / TransDataTo5HD)
@@ -108,6 +113,7 @@ enum class vec_form : uint8_t {
     brcb,
     gather_mask,
     gather,
+    merge_sort,
     transpose,
 };
 vec_class class_of(vec_opcode op);

@@ -90,6 +90,7 @@ std::string type_rule(vec_opcode o, dtype s, dtype d) {
         case vec_opcode::group_max:
         case vec_opcode::group_min:
         case vec_opcode::pair_sum:
+        case vec_opcode::merge_sort:
             return want(same && (s == dtype::fp16 || s == dtype::fp32), "fp16 or fp32");
         case vec_opcode::cast: {
             // int8 -> int8 would need 256 elements per repeat, more than the 128-bit mask covers.
@@ -720,6 +721,30 @@ void exec_reduce(const exec_plan& x, unsigned group) {
     }
 }
 
+/// Merges the 4 lists of each repeat, one proposal (8 bytes) at a time, by descending score.
+template <class IO>
+void exec_merge_sort(const vector_op& op, uint8_t* ub) {
+    constexpr unsigned n = 256 / IO::size, per_list = n / 4, bytes = 8;
+    std::vector<uint8_t> out(n * bytes);  // src0 and dst may overlap
+    for (uint32_t r = 0; r < op.repeats; ++r) {
+        const uint8_t* src = ub + op.src0 + uint64_t(r) * n * bytes;
+        unsigned next[4] = {0, 0, 0, 0};
+        for (unsigned k = 0; k < n; ++k) {
+            int best = -1;
+            float best_score = 0;
+            for (int l = 0; l < 4; ++l) {
+                if (next[l] == per_list) continue;
+                const float v = IO::load(src + (l * per_list + next[l]) * bytes);
+                if (best < 0 || v > best_score) best = l, best_score = v;
+            }
+            std::memcpy(out.data() + k * bytes, src + (best * per_list + next[best]) * bytes,
+                        bytes);
+            ++next[best];
+        }
+        std::memcpy(ub + op.dst + uint64_t(r) * n * bytes, out.data(), out.size());
+    }
+}
+
 /// Brcb copies raw elements, so it only depends on the element size.
 template <unsigned S>
 void exec_brcb(const exec_plan& x) {
@@ -914,6 +939,13 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
     const unsigned group = form == vec_form::reduce         ? x.elems
                            : form == vec_form::group_reduce ? unsigned(block_bytes / src_size)
                                                             : 2;
+    const uint64_t proposals = uint64_t(op.repeats) * (repeat_bytes / src_size) * 8;
+    if (form == vec_form::merge_sort) {
+        check("dst", op.dst, proposals);
+        check("src0", op.src0, proposals);
+        if (!functional) return;
+        return src_size == 4 ? exec_merge_sort<io_fp32>(op, ub) : exec_merge_sort<io_fp16>(op, ub);
+    }
     if (form == vec_form::cmp)
         check("dst", op.dst, bit_bytes);
     else if (form == vec_form::brcb)

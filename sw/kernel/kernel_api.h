@@ -3,6 +3,7 @@
 // tensors at logical positions, data copies and loads, mmad, vector calls, flags and barriers,
 // and queues that insert the flags for you. A kernel is a C++ function run on a core's scalar
 // unit for one block; every call issues instructions into the core's pipes.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -379,6 +380,26 @@ class kernel_context {
     template <class T>
     void reduce(models::vec_opcode op, local_tensor<T> d, local_tensor<T> a, uint64_t n) {
         reduce_run(op, dtype_of<T>(), d.pos, d.offset, a.pos, a.offset, n);
+    }
+    /// @brief Per repeat, merges 4 sorted lists of 8-byte proposals (score of type T, uint32
+    /// index at byte 4; 32 per list for fp16, 16 for fp32) into one by descending score
+    /// (vmrgsort4). a and d hold `repeats` groups of 4 lists.
+    template <class T>
+    void merge_sort(local_tensor<T> d, local_tensor<T> a, uint32_t repeats) {
+        check_vector_operand("merge_sort", "dst", d.pos);
+        check_vector_operand("merge_sort", "src0", a.pos);
+        models::vector_op v;
+        v.op = models::vec_opcode::merge_sort;
+        v.type = v.dst_type = dtype_of<T>();
+        v.dst = d.offset;
+        v.src0 = a.offset;
+        for (uint32_t done = 0; done < repeats; done += v.repeats) {
+            v.repeats = std::min<uint32_t>(255, repeats - done);
+            m_core.issue(models::pipe_id::V, v);
+            const uint64_t step = uint64_t(v.repeats) * (256 / sizeof(T)) * 8;
+            v.dst += step;
+            v.src0 += step;
+        }
     }
     /// @brief d[i] = the element at byte offset offsets[i] from a, for n elements (Gather).
     template <class T>

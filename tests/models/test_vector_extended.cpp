@@ -796,4 +796,52 @@ BOOST_AUTO_TEST_CASE(property_random_shapes) {
             }
 }
 
+// vmrgsort4: per repeat, 4 lists sorted by descending score merged into one; equal scores keep
+// list order. Reference: a stable sort of the concatenated lists, descending.
+BOOST_AUTO_TEST_CASE(merge_sort_four_lists) {
+    rng_t g(41);
+    for (dtype t : {fp32, fp16})
+        for (uint32_t repeats : {1u, 3u}) {
+            const unsigned n = 256 / dtype_size(t), per_list = n / 4;
+            ub_t ub(ub_size);
+            std::vector<std::pair<double, uint32_t>> want;  // (score, index) in output order
+            for (uint32_t r = 0; r < repeats; ++r) {
+                std::vector<std::pair<double, uint32_t>> all;
+                for (unsigned l = 0; l < 4; ++l) {
+                    std::vector<double> scores(per_list);
+                    // few distinct values, so lists share scores and ties are exercised
+                    for (double& v : scores) v = double(int(g() % 9) - 4);
+                    std::sort(scores.rbegin(), scores.rend());
+                    for (unsigned i = 0; i < per_list; ++i) {
+                        const uint32_t index = r * 1000 + l * 100 + i;
+                        uint8_t* p = ub.data() + at_src0 + (uint64_t(r) * n + l * per_list + i) * 8;
+                        const uint64_t bits = enc_float(t, scores[i]);
+                        std::memcpy(p, &bits, dtype_size(t));
+                        std::memcpy(p + 4, &index, 4);
+                        all.emplace_back(scores[i], index);
+                    }
+                }
+                std::stable_sort(all.begin(), all.end(),
+                                 [](auto& a, auto& b) { return a.first > b.first; });
+                want.insert(want.end(), all.begin(), all.end());
+            }
+            vector_op op = make(o::merge_sort, t);
+            op.repeats = repeats;
+            unit().execute(op, ub.data(), true);
+            size_t wrong = 0;
+            for (size_t k = 0; k < want.size(); ++k) {
+                const uint8_t* p = ub.data() + at_dst + k * 8;
+                uint64_t bits = 0;
+                uint32_t index;
+                std::memcpy(&bits, p, dtype_size(t));
+                std::memcpy(&index, p + 4, 4);
+                wrong += bits != enc_float(t, want[k].first) || index != want[k].second;
+            }
+            BOOST_CHECK_MESSAGE(wrong == 0, to_string(t) << " x" << repeats << ": " << wrong
+                                                         << " proposals out of place");
+        }
+    vector_op bad = make(o::merge_sort, int16);
+    expect_fault(bad, "is not supported");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

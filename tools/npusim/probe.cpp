@@ -223,9 +223,17 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
     if (it == vector_instructions().end())
         throw bad_probe{"vector instruction '" + w[1] +
                         "' is not modelled; known: " + names(vector_instructions())};
+    const vec_opcode op = it->second;
     std::vector<dtype> parts;
     for (size_t a = 0; a <= w[2].size();) {
         const size_t b = std::min(w[2].find('_', a), w[2].size());
+        // vmrgsort's list names its 8-byte proposal (score and index) as uint64
+        if (op == vec_opcode::merge_sort && parts.size() == 1 &&
+            w[2].substr(a, b - a) == "uint64") {
+            parts.push_back(parts.front());
+            a = b + 1;
+            continue;
+        }
         const auto t = dtypes().find(w[2].substr(a, b - a));
         if (t == dtypes().end())
             throw bad_probe{"dtype '" + w[2].substr(a, b - a) + "' of '" + w[2] +
@@ -233,7 +241,6 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
         parts.push_back(t->second);
         a = b + 1;
     }
-    const vec_opcode op = it->second;
     const unsigned n_parts = models::dtype_list_parts(op);
     if (parts.size() != n_parts)
         throw bad_probe{w[1] + " takes " + std::to_string(n_parts) + " dtypes (" +
@@ -267,8 +274,12 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
     // instruction, not a conflict of its own making.
     const unsigned wide = std::max(models::dtype_size(v.type), models::dtype_size(v.dst_type));
     const uint64_t per_repeat = 256 / wide;
-    const uint64_t src_span = v.repeats * per_repeat * models::dtype_size(v.type);
-    const uint64_t dst_span = v.repeats * per_repeat * models::dtype_size(v.dst_type);
+    // A merge sort's repeat is per_repeat proposals of 8 bytes.
+    const unsigned proposal = op == vec_opcode::merge_sort ? 8 : 0;
+    const uint64_t src_span =
+        v.repeats * per_repeat * (proposal ? proposal : models::dtype_size(v.type));
+    const uint64_t dst_span =
+        v.repeats * per_repeat * (proposal ? proposal : models::dtype_size(v.dst_type));
     const bool two = models::uses_src1(op);
     const models::buffer_params& ubp = cores[*core].buffer(mem_space::ub);
     const uint64_t bank = ubp.size / std::max<uint32_t>(1, ubp.banks);

@@ -129,7 +129,7 @@ def fit_cube(table):
 
 # Dtype names of the tables the vector unit runs, and their bytes.
 MODEL_DTYPES = {"fp16": 2, "bf16": 2, "fp32": 4, "int32": 4, "int8": 1, "int16": 2, "uint16": 2,
-                "uint32": 4, "uint8": 1, "int64": 8, "uint64": 8}
+                "uint32": 4, "uint8": 1, "int64": 8, "uint64": 8, "int4": 0.5}
 FLOATS = {"fp16", "bf16", "fp32"}
 
 

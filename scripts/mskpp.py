@@ -25,8 +25,9 @@ MOVES = {
 }
 REPEAT_BYTES = 1024  # one repeat of a load, as `npusim probe move --repeat` defines it
 
+# The tables' sizeof(src0) (README): int4 counts as 1 byte there, though it packs two a byte.
 DTYPE_BYTES = {"fp16": 2, "bf16": 2, "int16": 2, "uint16": 2, "fp32": 4, "int32": 4,
-               "uint32": 4, "int8": 1, "uint8": 1, "int4": 0.5, "int64": 8, "uint64": 8}
+               "uint32": 4, "int8": 1, "uint8": 1, "int4": 1, "int64": 8, "uint64": 8}
 # README anomaly 5: num_elements is mis-generated; total_cycles is right.
 TOTAL_CYCLES_TABLES = {"vshl_uint16_uint16", "vmla_fp16_fp16_fp32", "vmla_fp16_fp16_fp16",
                        "vreducev2_uint16_uint16_uint16"}

@@ -27,14 +27,16 @@ const char* to_string(dtype t) {
             return "uint8";
         case dtype::int64:
             return "int64";
+        case dtype::int4:
+            return "int4";
     }
     return "?";
 }
 
 const dtype* all_dtypes_begin() {
     static const dtype all[k_dtype_count] = {
-        dtype::fp32,  dtype::fp16,   dtype::bf16,   dtype::int32, dtype::int8,
-        dtype::int16, dtype::uint16, dtype::uint32, dtype::uint8, dtype::int64};
+        dtype::fp32,   dtype::fp16,   dtype::bf16,  dtype::int32, dtype::int8, dtype::int16,
+        dtype::uint16, dtype::uint32, dtype::uint8, dtype::int64, dtype::int4};
     return all;
 }
 
@@ -166,6 +168,8 @@ float load_as_float(const uint8_t* base, dtype t, uint64_t i) {
             return static_cast<float>(base[i]);
         case dtype::int64:
             return static_cast<float>(load_int<int64_t>(base + 8 * i));
+        case dtype::int4:
+            return static_cast<float>(int4_at(base, i));
     }
     return 0;
 }
@@ -211,6 +215,8 @@ void store_from_float(uint8_t* base, dtype t, uint64_t i, float v) {
             return store_int<uint8_t>(base + i, v);
         case dtype::int64:
             return store_int<int64_t>(base + 8 * i, v);
+        case dtype::int4:
+            return set_int4(base, i, int(saturate(v, -8, 7)));
     }
 }
 

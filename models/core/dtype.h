@@ -9,9 +9,23 @@ namespace npusim::models {
 
 /// @brief Element type of a local tensor or an instruction operand.
 /// The integer types past int8 are vector-unit types (operands of integer, bitwise and move
-/// instructions and conversions); tensors of a workload use the first five.
-enum class dtype : uint8_t { fp32, fp16, bf16, int32, int8, int16, uint16, uint32, uint8, int64 };
-inline constexpr unsigned k_dtype_count = 10;
+/// instructions and conversions); tensors of a workload use the first five. int4 packs two
+/// elements a byte, element 2i in the low nibble (Ascend C int4b_t); only vconv reads and writes
+/// it.
+enum class dtype : uint8_t {
+    fp32,
+    fp16,
+    bf16,
+    int32,
+    int8,
+    int16,
+    uint16,
+    uint32,
+    uint8,
+    int64,
+    int4
+};
+inline constexpr unsigned k_dtype_count = 11;
 
 const char* to_string(dtype t);
 /// @brief Every dtype, in enum order.
@@ -21,6 +35,10 @@ inline const dtype* all_dtypes_end() {
 }
 /// @brief The dtype named `name` ("fp16", "uint32", ...), or false.
 bool dtype_from_string(const std::string& name, dtype& out);
+/// @brief Bits an element occupies.
+inline unsigned dtype_bits(dtype t);
+/// @brief Bytes an element occupies, rounded up (int4: 1); footprints of int4 operands need
+/// dtype_bits.
 inline unsigned dtype_size(dtype t) {
     switch (t) {
         case dtype::int64:
@@ -36,9 +54,23 @@ inline unsigned dtype_size(dtype t) {
             return 2;
         case dtype::int8:
         case dtype::uint8:
+        case dtype::int4:
             return 1;
     }
     return 1;
+}
+inline unsigned dtype_bits(dtype t) {
+    return t == dtype::int4 ? 4 : 8 * dtype_size(t);
+}
+/// @brief int4 element i of a packed buffer (-8..7).
+inline int int4_at(const uint8_t* base, uint64_t i) {
+    const unsigned nibble = (base[i / 2] >> (4 * (i % 2))) & 0xf;
+    return nibble >= 8 ? int(nibble) - 16 : int(nibble);
+}
+/// @brief Sets int4 element i of a packed buffer to v (-8..7), leaving its neighbour.
+inline void set_int4(uint8_t* base, uint64_t i, int v) {
+    const unsigned shift = 4 * (i % 2);
+    base[i / 2] = uint8_t((base[i / 2] & ~(0xfu << shift)) | ((unsigned(v) & 0xfu) << shift));
 }
 inline bool is_float(dtype t) {
     return t == dtype::fp32 || t == dtype::fp16 || t == dtype::bf16;

@@ -95,12 +95,15 @@ std::string type_rule(vec_opcode o, dtype s, dtype d) {
         case vec_opcode::cast: {
             // int8 -> int8 would need 256 elements per repeat, more than the 128-bit mask covers.
             const bool first_five = s <= dtype::int8 && d <= dtype::int8;
-            const bool with_float = !same && (is_float(s) || is_float(d));
+            const bool int4 = s == dtype::int4 || d == dtype::int4;
+            const bool int4_pair =
+                (s == dtype::fp16 && d == dtype::int4) || (s == dtype::int4 && d == dtype::fp16);
+            const bool with_float = !same && !int4 && (is_float(s) || is_float(d));
             const bool narrowing = (s == dtype::int32 && d == dtype::int16) ||
                                    (s == dtype::int16 && (d == dtype::int8 || d == dtype::uint8));
-            return want(
-                (first_five && !(s == dtype::int8 && d == dtype::int8)) || with_float || narrowing,
-                "see vconv in docs/kernel-api.md for the pairs");
+            return want((first_five && !(s == dtype::int8 && d == dtype::int8)) || with_float ||
+                            narrowing || int4_pair,
+                        "see vconv in docs/kernel-api.md for the pairs");
         }
         case vec_opcode::conv_deq:
         case vec_opcode::conv_vdeq:
@@ -261,6 +264,8 @@ void with_io(dtype t, F&& f) {
             return f(io_int<uint8_t>{});
         case dtype::int64:
             return f(io_int<int64_t>{});
+        case dtype::int4:  // sub-byte: vconv runs exec_convert_int4
+            return;
     }
 }
 
@@ -809,7 +814,30 @@ void run_convert(const exec_plan& x) {
     }
 }
 
+/// vconv with an int4 side (fp16 <-> int4). Element idx of a repeat sits at nibble
+/// (idx / 64) * blk_stride * 64 + idx % 64 of the int4 operand; fp16 -> int4 rounds half to even
+/// and saturates to -8..7.
+void exec_convert_int4(const exec_plan& x) {
+    const bool to_int4 = x.op.dst_type == dtype::int4;
+    const uint64_t blk = to_int4 ? x.op.dst_blk_stride : x.op.src0_blk_stride;
+    for (uint32_t r = 0; r < x.op.repeats; ++r) {
+        uint8_t* d = x.dst(r);
+        const uint8_t* a = x.src0(r);
+        for (size_t k = 0; k < x.active.size(); ++k) {
+            const uint32_t idx = x.active[k];
+            const uint64_t nibble = uint64_t(idx / 64) * blk * 64 + idx % 64;
+            if (to_int4)
+                set_int4(d, nibble,
+                         int(std::clamp<int64_t>(
+                             io_int<int8_t>::from_float(io_fp16::load(a + x.src0_off[k])), -8, 7)));
+            else
+                io_fp16::store(d + x.dst_off[k], float(int4_at(a, nibble)));
+        }
+    }
+}
+
 void exec_convert(const exec_plan& x) {
+    if (x.op.type == dtype::int4 || x.op.dst_type == dtype::int4) return exec_convert_int4(x);
     with_io(x.op.type, [&](auto si) {
         with_io(x.op.dst_type, [&](auto di) { run_convert<decltype(si), decltype(di)>(x); });
     });
@@ -887,6 +915,8 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
     }
     const unsigned src_size = dtype_size(op.type);
     const unsigned dst_size = dtype_size(dst_type_of(op));
+    const unsigned src_bits = dtype_bits(op.type);
+    const unsigned dst_bits = dtype_bits(dst_type_of(op));
     // An instruction with a wider side covers as many elements per repeat as it fits in 256 bytes.
     const unsigned elem = std::max(src_size, dst_size);
     exec_plan x(op, ub);
@@ -896,19 +926,19 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
         if (i < 64 ? (op.mask_lo >> i) & 1 : (op.mask_hi >> (i - 64)) & 1) x.active.push_back(i);
 
     // Bytes past the base an operand touches over all repeats (0 when the mask is empty).
-    // Each operand packs its own 32-byte blocks (32/size elements), so a conversion's narrow
+    // Each operand packs its own 32-byte blocks (256/bits elements), so a conversion's narrow
     // side stays contiguous with a block stride of 1.
-    auto strided_extent = [&](uint16_t blk, uint16_t rep, unsigned size) -> uint64_t {
-        const unsigned per_block = unsigned(block_bytes / size);
-        uint64_t last = 0;
+    auto strided_extent = [&](uint16_t blk, uint16_t rep, unsigned bits) -> uint64_t {
+        const unsigned per_block = unsigned(8 * block_bytes / bits);
+        uint64_t last = 0;  // in bits
         bool any = false;
         for (uint32_t idx : x.active) {
             const uint64_t off =
-                uint64_t(idx / per_block) * blk * block_bytes + (idx % per_block) * size;
-            last = std::max(last, off + size);
+                uint64_t(idx / per_block) * blk * 8 * block_bytes + (idx % per_block) * bits;
+            last = std::max(last, off + bits);
             any = true;
         }
-        return any ? uint64_t(op.repeats - 1) * rep * block_bytes + last : 0;
+        return any ? uint64_t(op.repeats - 1) * rep * block_bytes + (last + 7) / 8 : 0;
     };
     // A reduction writes its results element by element: its dst needs element alignment only.
     const bool packed_results =
@@ -930,7 +960,7 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
             fp->reads[fp->n_reads++] = {base, extent};
     };
     const uint64_t bit_bytes = uint64_t(op.repeats) * (x.elems / 8);  // cmp dst, select mask
-    const uint64_t dst_strided = strided_extent(op.dst_blk_stride, op.dst_rep_stride, dst_size);
+    const uint64_t dst_strided = strided_extent(op.dst_blk_stride, op.dst_rep_stride, dst_bits);
 
     // dst
     const uint64_t brcb_src = uint64_t(op.repeats) * 8 * src_size;
@@ -961,12 +991,12 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
     if (form == vec_form::brcb)
         check("src0", op.src0, brcb_src);
     else if (form != vec_form::dup && form != vec_form::gather)
-        check("src0", op.src0, strided_extent(op.src0_blk_stride, op.src0_rep_stride, src_size));
+        check("src0", op.src0, strided_extent(op.src0_blk_stride, op.src0_rep_stride, src_bits));
     // src1, the select mask, the deq scales, the gather offsets, the multiply-add's dst
     const bool strided_src1 =
         uses_src1(o) && form != vec_form::gather && o != vec_opcode::conv_vdeq;
     if (strided_src1)
-        check("src1", op.src1, strided_extent(op.src1_blk_stride, op.src1_rep_stride, src_size));
+        check("src1", op.src1, strided_extent(op.src1_blk_stride, op.src1_rep_stride, src_bits));
     if (form == vec_form::select) check("mask", op.mask_addr, bit_bytes);
     if (o == vec_opcode::conv_vdeq) check("src1", op.src1, 16 * sizeof(float));
     if (form == vec_form::gather)

@@ -489,8 +489,11 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
         t.primary_pitch = primary_is_src ? r.src_pitch() : r.dst_pitch();
         t.secondary_base = primary_is_src ? r.dst : r.src;
         t.secondary_pitch = primary_is_src ? r.dst_pitch() : r.src_pitch();
-        t.pe = primary_is_src ? r.src_elem() : r.dst_elem();
-        t.se = primary_is_src ? r.dst_elem() : r.src_elem();
+        // A plain copy moves bytes: its element type (fp16 unless set) must not round an odd
+        // length (an int8 or int4 tensor) down to whole elements.
+        const bool plain = r.conv == layout_conv::none && !r.cast();
+        t.pe = plain ? 1 : primary_is_src ? r.src_elem() : r.dst_elem();
+        t.se = plain ? 1 : primary_is_src ? r.dst_elem() : r.src_elem();
         if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
         const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();
         // Bursts of burst_bytes (whole elements) from the start of each row: a start off the

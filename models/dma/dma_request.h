@@ -74,7 +74,8 @@ struct dma_request {
     bool cast() const { return src_type != dst_type; }
     uint64_t cols() const { return row_bytes / src_elem(); }
     uint64_t bytes() const { return uint64_t(rows) * row_bytes; }
-    uint64_t dst_row_bytes() const { return cols() * dst_elem(); }
+    /// A plain copy keeps every byte of a row, odd lengths too (int8, int4 tensors).
+    uint64_t dst_row_bytes() const { return cast() ? cols() * dst_elem() : row_bytes; }
     uint64_t src_pitch() const { return src_stride ? src_stride : row_bytes; }
     uint64_t dst_pitch() const { return dst_stride ? dst_stride : dst_row_bytes(); }
     /// @brief c0 of the NZ side (its element type decides the default).

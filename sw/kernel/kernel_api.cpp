@@ -208,22 +208,23 @@ void kernel_context::vector_run(models::vec_opcode op, dtype t, dtype dt, positi
     check_vector_operand(call, "dst", dp);
     check_vector_operand(call, "src0", ap);
     check_vector_operand(call, "src1", bp);
-    const unsigned ssize = models::dtype_size(t), dsize = models::dtype_size(dt);
-    const uint64_t per_repeat = 256 / std::max(ssize, dsize);
+    // in bits: an int4 side packs two elements a byte
+    const unsigned sbits = models::dtype_bits(t), dbits = models::dtype_bits(dt);
+    const uint64_t per_repeat = 256 * 8 / std::max(sbits, dbits);
     models::vector_op v;
     v.op = op;
     v.type = t;
     v.dst_type = dt;
     v.scalar = scalar;
-    v.src0_rep_stride = v.src1_rep_stride = static_cast<uint16_t>(per_repeat * ssize / 32);
+    v.src0_rep_stride = v.src1_rep_stride = static_cast<uint16_t>(per_repeat * sbits / 256);
     if (b_block) v.src1_blk_stride = v.src1_rep_stride = 0;
-    v.dst_rep_stride = static_cast<uint16_t>(per_repeat * dsize / 32);
+    v.dst_rep_stride = static_cast<uint16_t>(per_repeat * dbits / 256);
     uint64_t done = 0;
     while (done < n) {
         const uint64_t full = (n - done) / per_repeat;
-        v.dst = d + done * dsize;
-        v.src0 = b_offsets ? a : a + done * ssize;  // a gather's offsets are from a
-        v.src1 = b_block ? b : b + done * (b_offsets ? 4 : ssize);
+        v.dst = d + done * dbits / 8;  // done is a whole number of repeats: whole bytes
+        v.src0 = b_offsets ? a : a + done * sbits / 8;  // a gather's offsets are from a
+        v.src1 = b_block ? b : b + done * (b_offsets ? 32 : sbits) / 8;
         if (full > 0) {
             v.repeats = static_cast<uint32_t>(std::min<uint64_t>(full, 255));
             v.mask_lo = v.mask_hi = ~0ull;

@@ -5,7 +5,9 @@
 // unit for one block; every call issues instructions into the core's pipes.
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "models/core/ai_core.h"
@@ -25,6 +27,29 @@ struct half {
 struct bfloat16 {
     uint16_t bits;
 };
+
+/// @brief 4-bit signed integer element (Ascend C int4b_t): a tensor of it packs two elements a
+/// byte, element 2i in the low nibble. Only cast() to and from half reads or writes it.
+struct int4b {
+    uint8_t packed;
+};
+
+/// @brief Bytes that `elems` elements of T occupy (int4b: two a byte, rounded up).
+template <class T>
+constexpr uint64_t bytes_of(uint64_t elems) {
+    if constexpr (std::is_same_v<T, int4b>)
+        return (elems + 1) / 2;
+    else
+        return elems * sizeof(T);
+}
+/// @brief Byte offset of element `elems`; an int4b tensor splits only at even elements.
+template <class T>
+uint64_t offset_of(uint64_t elems) {
+    if (std::is_same_v<T, int4b> && elems % 2 != 0)
+        throw std::invalid_argument("an int4b tensor splits at even elements only, not at " +
+                                    std::to_string(elems));
+    return bytes_of<T>(elems);
+}
 
 template <class T>
 constexpr dtype dtype_of();
@@ -68,6 +93,10 @@ template <>
 constexpr dtype dtype_of<int64_t>() {
     return dtype::int64;
 }
+template <>
+constexpr dtype dtype_of<int4b>() {
+    return dtype::int4;
+}
 
 /// @brief Logical positions (Ascend C TPosition) and the buffers they live in. C1 is the bias
 /// in L1 and C2 the bias table (BT) of a split chip's cube core.
@@ -81,7 +110,7 @@ struct global_tensor {
     uint64_t addr = 0;  ///< byte address in GM
     uint64_t size = 0;  ///< elements
     global_tensor operator[](uint64_t elems) const {
-        return {addr + elems * sizeof(T), size - elems};
+        return {addr + offset_of<T>(elems), size - elems};
     }
 };
 
@@ -92,7 +121,7 @@ struct local_tensor {
     uint64_t offset = 0;  ///< byte offset in the position's buffer
     uint64_t size = 0;    ///< elements
     local_tensor operator[](uint64_t elems) const {
-        return {pos, offset + elems * sizeof(T), size - elems};
+        return {pos, offset + offset_of<T>(elems), size - elems};
     }
 };
 
@@ -114,14 +143,14 @@ class kernel_context {
     /// @throws model_fault naming the buffer, the request and what is left.
     template <class T>
     local_tensor<T> alloc(position pos, uint64_t elems) {
-        return {pos, alloc_bytes(pos, elems * sizeof(T)), elems};
+        return {pos, alloc_bytes(pos, bytes_of<T>(elems)), elems};
     }
     uint64_t alloc_bytes(position pos, uint64_t bytes);
     /// @brief `count` buffers of `elems` elements at a position (a queue's buffers).
     template <class T>
     std::vector<local_tensor<T>> alloc_queue(position pos, unsigned count, uint64_t elems) {
         std::vector<local_tensor<T>> out;
-        for (uint64_t off : alloc_queue_bytes(pos, count, elems * sizeof(T)))
+        for (uint64_t off : alloc_queue_bytes(pos, count, bytes_of<T>(elems)))
             out.push_back({pos, off, elems});
         return out;
     }
@@ -135,16 +164,17 @@ class kernel_context {
     template <class T>
     void data_copy(local_tensor<T> dst, global_tensor<T> src, uint64_t count) {
         copy_bytes(models::mem_space::gm, src.addr, space_of(dst.pos), dst.offset,
-                   count * sizeof(T));
+                   bytes_of<T>(count));
     }
     template <class T>
     void data_copy(global_tensor<T> dst, local_tensor<T> src, uint64_t count) {
         copy_bytes(space_of(src.pos), src.offset, models::mem_space::gm, dst.addr,
-                   count * sizeof(T));
+                   bytes_of<T>(count));
     }
     template <class T>
     void data_copy(local_tensor<T> dst, local_tensor<T> src, uint64_t count) {
-        copy_bytes(space_of(src.pos), src.offset, space_of(dst.pos), dst.offset, count * sizeof(T));
+        copy_bytes(space_of(src.pos), src.offset, space_of(dst.pos), dst.offset,
+                   bytes_of<T>(count));
     }
     /// @brief GM (ND, rows x cols, row stride in elements) -> L1 in NZ, zero-padded (MTE2).
     template <class T>

@@ -499,7 +499,7 @@ BOOST_AUTO_TEST_CASE(new_dtypes_names_and_sizes) {
     const std::pair<dtype, unsigned> sizes[] = {
         {int16, 2}, {uint16, 2}, {uint32, 4}, {uint8, 1}, {int64, 8}};
     for (auto [t, s] : sizes) BOOST_CHECK_EQUAL(dtype_size(t), s);
-    BOOST_CHECK_EQUAL(all_dtypes_end() - all_dtypes_begin(), 10);
+    BOOST_CHECK_EQUAL(all_dtypes_end() - all_dtypes_begin(), 11);
     std::vector<std::string> names;
     for (const dtype* t = all_dtypes_begin(); t != all_dtypes_end(); ++t) {
         dtype back = fp32;
@@ -842,6 +842,87 @@ BOOST_AUTO_TEST_CASE(merge_sort_four_lists) {
         }
     vector_op bad = make(o::merge_sort, int16);
     expect_fault(bad, "is not supported");
+}
+
+// vconv fp16 <-> int4: two elements a byte, element 2i in the low nibble; element idx of a repeat
+// at nibble (idx / 64) * blk * 64 + idx % 64 of the int4 operand. fp16 -> int4 rounds half to
+// even and saturates to -8..7 (NaN gives 0). The nibbles it does not write (masked elements,
+// the gaps a block stride of 2 leaves) and every other UB byte stay as they were.
+BOOST_AUTO_TEST_CASE(cast_fp16_int4_packs_two_a_byte) {
+    const dtype int4 = dtype::int4;
+    BOOST_CHECK_EQUAL(dtype_bits(int4), 4u);
+    BOOST_CHECK(!why_unsupported(make(o::cast, fp32, int4)).empty());
+    BOOST_CHECK(!why_unsupported(make(o::cast, int4, int8)).empty());
+    BOOST_CHECK(!why_unsupported(make(o::add, int4)).empty());
+    auto nibble_of = [](const ub_t& ub, uint64_t base, uint64_t i) {
+        const int n = (ub[base + i / 2] >> (4 * (i % 2))) & 0xf;
+        return n >= 8 ? n - 16 : n;
+    };
+    rng_t rng(44);
+    const gen_fn ties = values(fp16, -10, 10, 0.25), wide = values(fp16, -300, 300);
+    for (bool to_int4 : {true, false})
+        for (uint32_t repeats : {1u, 3u})
+            for (int mask_kind = 0; mask_kind < 3; ++mask_kind) {
+                vector_op v = to_int4 ? make(o::cast, fp16, int4) : make(o::cast, int4, fp16);
+                v.repeats = repeats;
+                uint16_t& blk4 = to_int4 ? v.dst_blk_stride : v.src0_blk_stride;
+                uint16_t& rep4 = to_int4 ? v.dst_rep_stride : v.src0_rep_stride;
+                uint16_t& rep16 = to_int4 ? v.src0_rep_stride : v.dst_rep_stride;
+                blk4 = 2, rep4 = 5, rep16 = 9;
+                v.mask_lo = v.mask_hi = mask_kind == 0 ? ~0ull : 0;
+                for (unsigned i = 0; i < 128 && mask_kind > 0; ++i)
+                    if (mask_kind == 1 ? i == 127 : rng() % 2)
+                        (i < 64 ? v.mask_lo : v.mask_hi) |= 1ull << (i % 64);
+                ub_t ub = random_ub(rng);
+                const uint64_t base16 = to_int4 ? v.src0 : v.dst, base4 = to_int4 ? v.dst : v.src0;
+                for (uint32_t r = 0; r < repeats; ++r)
+                    for (unsigned i = 0; i < 128; ++i)
+                        store(ub, base16 + (r * rep16 * 32) + 2 * i, fp16,
+                              to_int4 ? (rng() % 2 ? ties : wide)(rng) : 0);
+                ub_t want = ub;
+                for (uint32_t r = 0; r < repeats; ++r)
+                    for (unsigned i = 0; i < 128; ++i) {
+                        if (!enabled(v, i)) continue;
+                        const uint64_t at16 = base16 + r * rep16 * 32 + 2 * i;
+                        const uint64_t nib =
+                            uint64_t(r) * rep4 * 64 + (i / 64) * blk4 * 64 + i % 64;
+                        if (to_int4) {
+                            const double x = decode_half(uint16_t(load(ub, at16, fp16)));
+                            const int q = int(std::clamp<double>(std::nearbyint(x), -8, 7));
+                            const unsigned shift = 4 * (nib % 2);
+                            uint8_t& b = want[base4 + nib / 2];
+                            b = uint8_t((b & ~(0xfu << shift)) | ((unsigned(q) & 0xfu) << shift));
+                        } else {
+                            store(want, at16, fp16, half(nibble_of(ub, base4, nib)));
+                        }
+                    }
+                unit().execute(v, ub.data(), true);
+                const auto diff = std::mismatch(ub.begin(), ub.end(), want.begin());
+                BOOST_CHECK_MESSAGE(diff.first == ub.end(),
+                                    (to_int4 ? "fp16->int4" : "int4->fp16")
+                                        << " repeats " << repeats << " mask " << mask_kind
+                                        << ": first wrong byte at "
+                                        << hex(uint64_t(diff.first - ub.begin())));
+            }
+    const std::pair<uint64_t, int> known[] = {{half(2.5), 2}, {half(3.5), 4},   {half(-8.5), -8},
+                                              {half(100), 7}, {half(-100), -8}, {0xfc00, -8},
+                                              {0x7e00, 0},    {half(-0.5), 0},  {half(7.49), 7}};
+    for (auto [in, out] : known) {
+        vector_op v = make(o::cast, fp16, int4);
+        v.mask_lo = 2, v.mask_hi = 0;  // element 1: the high nibble of byte 0
+        ub_t ub(ub_size);
+        store(ub, v.src0 + 2, fp16, in);
+        unit().execute(v, ub.data(), true);
+        BOOST_CHECK_MESSAGE(
+            nibble_of(ub, v.dst, 1) == out && (ub[v.dst] & 0xf) == 0,
+            "fp16 " << hex(in) << " -> int4 " << nibble_of(ub, v.dst, 1) << ", want " << out);
+    }
+    // footprint: 128 fp16 (256 bytes) in, 128 nibbles (64 bytes) out
+    vector_footprint fp;
+    ub_t ub(ub_size);
+    unit().execute(make(o::cast, fp16, int4), ub.data(), true, &fp);
+    BOOST_CHECK(fp.write.addr == at_dst && fp.write.len == 64);
+    BOOST_CHECK(fp.n_reads == 1 && fp.reads[0].len == 256);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

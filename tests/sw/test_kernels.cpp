@@ -2,6 +2,11 @@
 #include <boost/test/unit_test.hpp>
 #include <systemc>
 
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
 #include "platform/config/config_loader.h"
 #include "platform/simulation.h"
 #include "tests/sw/kernel_fixture.h"
@@ -259,6 +264,107 @@ BOOST_AUTO_TEST_CASE(mla_group_sum_and_gather_through_the_kernel_api) {
     BOOST_CHECK_EQUAL(wrong_mla, 0u);
     BOOST_CHECK_EQUAL(wrong_gather, 0u);
     BOOST_CHECK_EQUAL(wrong_sum, 0u);
+}
+
+// cast<int4b> and back through the kernel API on sizes around a repeat (128 elements): the
+// int4 tensor packs two elements a byte, so an odd count ends in half a byte. Reference: round
+// half to even and clamp to -8..7, then the small integer exactly in fp16.
+BOOST_AUTO_TEST_CASE(int4_cast_round_trip_through_the_kernel_api) {
+    auto cfg = platform::load_platform("tiny");
+    platform::simulation sim(cfg);
+    const uint64_t sizes[] = {1, 2, 127, 128, 129, 257, 1000};
+    const uint64_t xa = 0, packed_at = 8192, back_at = 16384;
+    std::vector<std::vector<uint16_t>> xs, backs;
+    std::vector<std::vector<uint8_t>> packs;
+    std::string fault;
+    BOOST_REQUIRE_MESSAGE(sim.run([&](platform::chip& chip, auto&) {
+        for (uint64_t n : sizes) {
+            std::vector<uint16_t> x(n), back(n);
+            std::vector<uint8_t> packed((n + 1) / 2);
+            std::mt19937 rng{unsigned(n)};
+            for (auto& h : x)
+                h = models::float_to_half(float(int(rng() % 81) - 40) / 4);  // -10..10, ties too
+            chip.gm().write(xa, x.data(), n * 2);
+            using kernel::half;
+            using kernel::int4b;
+            using kernel::position;
+            using models::pipe_id;
+            const models::launch_record rec =
+                kernel::launch(chip, "int4_round_trip", 1, models::kernel_kind::vector,
+                               [&](kernel::kernel_context& ctx) {
+                                   auto a = ctx.alloc<half>(position::VECIN, n);
+                                   auto q = ctx.alloc<int4b>(position::VECOUT, n);
+                                   auto b = ctx.alloc<half>(position::VECOUT, n);
+                                   ctx.data_copy(a, kernel::global_tensor<half>{xa, n}, n);
+                                   ctx.set_flag(pipe_id::MTE2, pipe_id::V, 0);
+                                   ctx.wait_flag(pipe_id::MTE2, pipe_id::V, 0);
+                                   ctx.cast(q, a, n);
+                                   ctx.cast(b, q, n);
+                                   ctx.set_flag(pipe_id::V, pipe_id::MTE3, 0);
+                                   ctx.wait_flag(pipe_id::V, pipe_id::MTE3, 0);
+                                   ctx.data_copy(kernel::global_tensor<int4b>{packed_at, n}, q, n);
+                                   ctx.data_copy(kernel::global_tensor<half>{back_at, n}, b, n);
+                               });
+            if (!rec.fault.empty()) fault += rec.fault + "\n";
+            chip.gm().read(packed_at, packed.data(), packed.size());
+            chip.gm().read(back_at, back.data(), n * 2);
+            xs.push_back(x), packs.push_back(packed), backs.push_back(back);
+        }
+    }),
+                          sim.error());
+    BOOST_REQUIRE_MESSAGE(fault.empty(), fault);
+    for (size_t t = 0; t < xs.size(); ++t) {
+        size_t wrong_packed = 0, wrong_back = 0;
+        for (uint64_t i = 0; i < xs[t].size(); ++i) {
+            const int want =
+                int(std::clamp(std::nearbyint(models::half_to_float(xs[t][i])), -8.f, 7.f));
+            const int nib = (packs[t][i / 2] >> (4 * (i % 2))) & 0xf;
+            wrong_packed += (nib >= 8 ? nib - 16 : nib) != want;
+            if ((nib >= 8 ? nib - 16 : nib) != want)
+                BOOST_TEST_MESSAGE("DBG n " << sizes[t] << " i " << i << " nib " << nib << " want "
+                                            << want << " x " << models::half_to_float(xs[t][i]));
+            wrong_back += backs[t][i] != models::float_to_half(float(want));
+        }
+        BOOST_CHECK_MESSAGE(wrong_packed == 0 && wrong_back == 0,
+                            "n=" << sizes[t] << ": " << wrong_packed << " packed and " << wrong_back
+                                 << " round-tripped elements wrong");
+    }
+    BOOST_CHECK_THROW(kernel::local_tensor<kernel::int4b>{}[3], std::invalid_argument);
+}
+
+// A plain copy moves bytes: an odd count (int8, int4 tensors) keeps its last byte both ways
+// (it used to be rounded down to whole fp16 elements, the request's default type).
+BOOST_AUTO_TEST_CASE(data_copy_of_an_odd_byte_count_keeps_every_byte) {
+    auto cfg = platform::load_platform("tiny");
+    platform::simulation sim(cfg);
+    const uint64_t counts[] = {1, 3, 33, 65, 255};
+    std::vector<std::vector<uint8_t>> got;
+    std::vector<uint8_t> src(256);
+    for (size_t i = 0; i < src.size(); ++i) src[i] = uint8_t(i * 7 + 1);
+    BOOST_REQUIRE_MESSAGE(sim.run([&](platform::chip& chip, auto&) {
+        chip.gm().write(0, src.data(), src.size());
+        for (uint64_t n : counts) {
+            std::vector<uint8_t> out(n + 8, 0xaa);
+            chip.gm().write(4096, out.data(), out.size());
+            kernel::launch(chip, "odd_copy", 1, models::kernel_kind::vector,
+                           [&](kernel::kernel_context& ctx) {
+                               auto a = ctx.alloc<int8_t>(kernel::position::VECIN, n);
+                               ctx.data_copy(a, kernel::global_tensor<int8_t>{0, n}, n);
+                               ctx.set_flag(models::pipe_id::MTE2, models::pipe_id::MTE3, 0);
+                               ctx.wait_flag(models::pipe_id::MTE2, models::pipe_id::MTE3, 0);
+                               ctx.data_copy(kernel::global_tensor<int8_t>{4096, n}, a, n);
+                           });
+            chip.gm().read(4096, out.data(), out.size());
+            got.push_back(out);
+        }
+    }),
+                          sim.error());
+    for (size_t t = 0; t < got.size(); ++t) {
+        const uint64_t n = counts[t];
+        std::vector<uint8_t> want(src.begin(), src.begin() + long(n));
+        want.resize(n + 8, 0xaa);  // nothing past the copy is written
+        BOOST_CHECK_MESSAGE(got[t] == want, n << " bytes: copy differs");
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

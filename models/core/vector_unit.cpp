@@ -75,7 +75,6 @@ std::string type_rule(vec_opcode o, dtype s, dtype d) {
         case vec_opcode::gather_mask:
         case vec_opcode::gather:
         case vec_opcode::transpose:
-            return want(same && raw_16_32(s), "a 16- or 32-bit type");
         case vec_opcode::dup:
             return want(same && raw_16_32(s), "a 16- or 32-bit type");
         case vec_opcode::mla:

@@ -63,6 +63,18 @@ BOOST_AUTO_TEST_CASE(each_misuse_names_its_cause) {
              c.add(l1, l1, l1, 128);
          },
          {"add: operand dst is at A1 (L1); vector operands must be in UB"}},
+        {"reduce with a non-reduction",
+         [](kernel_context& c) {
+             auto ub = c.alloc<half>(position::VECIN, 256);
+             c.reduce(models::vec_opcode::add, ub, ub, 256);
+         },
+         {"reduce: add is not a reduction"}},
+        {"group reduce over a partial group",
+         [](kernel_context& c) {
+             auto ub = c.alloc<half>(position::VECIN, 256);
+             c.reduce(models::vec_opcode::group_sum, ub, ub, 100);
+         },
+         {"group_sum: 100 elements is not a multiple of its run of 16"}},
         {"load_a from UB",
          [](kernel_context& c) {
              auto ub = c.alloc<half>(position::VECIN, 256);

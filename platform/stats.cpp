@@ -7,6 +7,7 @@
 
 #include "platform/chip.h"
 #include "platform/config/schema.h"
+#include "platform/version.h"
 
 namespace npusim::platform {
 
@@ -22,14 +23,18 @@ json model_stats(const models::model_base& m) {
 
 }  // namespace
 
+bool is_kernel_op(const std::string& type) {
+    return type.rfind("memcpy", 0) != 0 && type != "memset";
+}
+
 /// Figures for sweeps and reports over the kernels alone (host copies and set-up excluded):
 /// device_span_ns from the first kernel's start to the last one's end, kernel_busy_ns the
-/// time at least one kernel ran, and the FLOP rate over the span.
+/// time at least one kernel ran, and the FLOP rate over the span (docs/metrics.md).
 json summarize(const std::vector<op_record>& ops, double peak_flops) {
     std::vector<std::pair<models::ps_t, models::ps_t>> k;
     double flops = 0;
     for (const auto& o : ops)
-        if (o.type == "kernel") {
+        if (is_kernel_op(o.type)) {
             k.emplace_back(o.start_ps, o.end_ps);
             flops += o.flops;
         }
@@ -57,6 +62,7 @@ json collect_stats(chip& c, const std::vector<op_record>& ops) {
     const platform_config& cfg = c.config();
     json j;
     j["schema"] = "npusim.stats/1";
+    j["npusim_version"] = k_version;
     j["sim_time_ns"] = models::now_ps() / 1000.0;
     json params = json::object();
     for (auto& [k, v] : cfg.numbers) params[k] = v;
@@ -165,6 +171,12 @@ std::string format_report(const json& s) {
     const double t_ns = s["sim_time_ns"].get<double>();
     line(fmt::format("platform   {} ({})", s["platform"]["name"].get<std::string>(),
                      s["platform"]["source"].get<std::string>()));
+    if (s.contains("run") && !s["run"]["overrides"].empty()) {
+        std::string sets;
+        for (const auto& o : s["run"]["overrides"])
+            sets += (sets.empty() ? "" : ", ") + o.get<std::string>();
+        line("overrides  " + sets);
+    }
     line(fmt::format("sim time   {:.3f} us", t_ns / 1000.0));
 
     const json& gm = s["memory"]["gm"];
@@ -172,7 +184,8 @@ std::string format_report(const json& s) {
     const double peak_bw = gm["peak_bandwidth"].get<double>();
     const double bw = t_ns > 0 ? gm_bytes / (t_ns * 1e-9) : 0;
     line(fmt::format(
-        "GM         read {:.2f} MiB, write {:.2f} MiB; {:.1f} GB/s of {:.1f} GB/s peak ({:.1f}%)",
+        "GM         read {:.2f} MiB, write {:.2f} MiB; {:.1f} GB/s of {:.1f} GB/s peak ({:.1f}%) "
+        "over the whole run",
         gm["read_bytes"].get<double>() / 1048576, gm["write_bytes"].get<double>() / 1048576,
         bw / 1e9, peak_bw / 1e9, peak_bw > 0 ? 100 * bw / peak_bw : 0.0));
     const json& l2 = s["memory"]["l2"];
@@ -187,9 +200,11 @@ std::string format_report(const json& s) {
                      host["d2h_bytes"].get<double>() / 1048576));
     double flops = 0;
     for (auto& o : s["ops"]) flops += o["flops"].get<double>();
-    line(fmt::format("compute    {:.3g} FLOP; {:.2f} TFLOP/s of {:.2f} TFLOP/s fp16 peak", flops,
-                     t_ns > 0 ? flops / (t_ns * 1e-9) / 1e12 : 0.0,
-                     s["peak_fp16_flops"].get<double>() / 1e12));
+    line(
+        fmt::format("compute    {:.3g} FLOP; {:.2f} TFLOP/s over the whole run, of {:.2f} "
+                    "TFLOP/s fp16 peak",
+                    flops, t_ns > 0 ? flops / (t_ns * 1e-9) / 1e12 : 0.0,
+                    s["peak_fp16_flops"].get<double>() / 1e12));
 
     const json& sum = s["summary"];
     line(fmt::format(
@@ -198,7 +213,9 @@ std::string format_report(const json& s) {
         sum["kernels"].get<size_t>(), sum["device_span_ns"].get<double>() / 1000,
         sum["achieved_tflops"].get<double>(), 100 * sum["fraction_of_peak"].get<double>()));
 
-    // Busy % per pipe, averaged and maximum over the cores of each kind.
+    // Busy % per pipe over the kernel span (pipes only work inside kernels), averaged and
+    // maximum over the cores of each kind.
+    const double span_ns = sum["device_span_ns"].get<double>();
     std::map<std::string, std::map<std::string, std::pair<double, double>>>
         busy;  // kind->pipe->(sum,max)
     std::map<std::string, int> count;
@@ -207,7 +224,7 @@ std::string format_report(const json& s) {
         const std::string kind = c["kind"].get<std::string>();
         ++count[kind];
         for (auto& [p, v] : c["pipes"].items()) {
-            const double pct = t_ns > 0 ? 100 * v["busy_ns"].get<double>() / t_ns : 0;
+            const double pct = span_ns > 0 ? 100 * v["busy_ns"].get<double>() / span_ns : 0;
             auto& e = busy[kind][p];
             e.first += pct;
             e.second = std::max(e.second, pct);
@@ -220,7 +237,10 @@ std::string format_report(const json& s) {
         }
     }
     line("");
-    line("busy %     avg/max over cores");
+    line(
+        fmt::format("busy %     of the {:.3f} us kernel span, avg/max over cores (over the whole "
+                    "run: x {:.3f})",
+                    span_ns / 1000, t_ns > 0 ? span_ns / t_ns : 0.0));
     std::string hdr = fmt::format("  {:<8} {:>5}", "kind", "cores");
     for (const char* p : {"MTE1", "MTE2", "MTE3", "M", "V", "FIX"})
         hdr += fmt::format(" {:>11}", p);

@@ -19,6 +19,13 @@ struct op_record {
     uint64_t bytes = 0;
 };
 
+/// @brief True for an op that ran on the AI cores (a kernel, a built-in matmul, a DMA stream),
+/// false for host copies and fills ("memcpy*", "memset").
+bool is_kernel_op(const std::string& type);
+
+/// @brief The `summary` of a stats document over the kernels of `ops` (docs/metrics.md).
+nlohmann::json summarize(const std::vector<op_record>& ops, double peak_flops);
+
 /// @brief Builds the npusim.stats/1 document (DESIGN §7) from a finished simulation.
 /// Deterministic: nothing in it depends on the host machine or wall clock.
 nlohmann::json collect_stats(chip& c, const std::vector<op_record>& ops);

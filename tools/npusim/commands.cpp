@@ -158,7 +158,7 @@ int cmd_run(const run_args& a) {
         }
         // Output files are created (as temporaries) before the run, so a bad path costs no
         // simulation and an old file survives a failed run.
-        if (!a.stats_file.empty())
+        if (!a.stats_file.empty() && a.stats_file != "-")
             stats_out = std::make_unique<output_file>(a.stats_file, "--stats");
         if (!a.timeline_file.empty())
             timeline_out = std::make_unique<output_file>(a.timeline_file, "--timeline");
@@ -186,13 +186,18 @@ int cmd_run(const run_args& a) {
     });
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-    const nlohmann::json stats = sim.stats();
+    nlohmann::json stats = sim.stats();
+    stats["run"] = {{"overrides", a.sets}};
+    // `--stats -`: the JSON alone on stdout, the report on stderr.
+    const bool stats_to_stdout = a.stats_file == "-";
+    std::ostream& report = stats_to_stdout ? std::cerr : std::cout;
     const std::vector<const output_file*> outputs = {stats_out.get(), vcd_out.get(),
                                                      timeline_out.get()};
     try {
         if (!sim.trace_error().empty())
             throw std::runtime_error(with_real_paths(sim.trace_error(), outputs));
         if (stats_out) stats_out->write_and_commit(stats.dump(2) + "\n");
+        if (stats_to_stdout) std::cout << stats.dump(2) << "\n" << std::flush;
         if (vcd_out) vcd_out->commit();
         if (timeline_out) timeline_out->commit();
     } catch (const std::exception& e) {
@@ -200,23 +205,22 @@ int cmd_run(const run_args& a) {
         return 1;
     }
     if (!a.quiet) {
-        std::cout << "npusim run: workload " << (file_workload ? wl.name : a.workload) << " ("
-                  << (file_workload
-                          ? fmt::format("{}, {} ops", shipped ? shipped->file : a.workload,
-                                        wl.ops.size())
-                      : kernel_workload
-                          ? "shape " + (a.shape.empty() ? std::string("default") : a.shape)
-                          : fmt::format("{} KiB per core", ds.bytes_per_core / 1024))
-                  << (a.timing_only ? ", timing only" : "") << ")\n";
-        std::cout << format_report(stats);
+        report << "npusim run: workload " << (file_workload ? wl.name : a.workload) << " ("
+               << (file_workload ? fmt::format("{}, {} ops", shipped ? shipped->file : a.workload,
+                                               wl.ops.size())
+                   : kernel_workload
+                       ? "shape " + (a.shape.empty() ? std::string("default") : a.shape)
+                       : fmt::format("{} KiB per core", ds.bytes_per_core / 1024))
+               << (a.timing_only ? ", timing only" : "") << ")\n";
+        report << format_report(stats);
         if (file_workload)
-            std::cout << fmt::format("device memory peak {:.2f} MiB allocated\n",
-                                     wl_result.peak_device_bytes / 1048576.0);
+            report << fmt::format("device memory peak {:.2f} MiB allocated\n",
+                                  wl_result.peak_device_bytes / 1048576.0);
         for (const auto& chk : wl_result.checks)
-            std::cout << fmt::format("check  {:<48} max error {:.3g} (tolerance {:.3g}) {}\n",
-                                     chk.label, chk.max_error, chk.tolerance,
-                                     chk.ok ? "ok" : "MISMATCH");
-        std::cout << fmt::format("\nwall time  {:.3f} s\n", wall);
+            report << fmt::format("check  {:<48} max error {:.3g} (tolerance {:.3g}) {}\n",
+                                  chk.label, chk.max_error, chk.tolerance,
+                                  chk.ok ? "ok" : "MISMATCH");
+        report << fmt::format("\nwall time  {:.3f} s\n", wall);
     }
     if (!ok) {
         std::cerr << "error: " << sim.error() << "\n";
@@ -228,11 +232,11 @@ int cmd_run(const run_args& a) {
     }
     if (!a.quiet) {
         if (a.timing_only)
-            std::cout << "check      none (timing only)\n";
+            report << "check      none (timing only)\n";
         else if (!kernel_workload && !file_workload)
-            std::cout << "check      all bytes match\n";
+            report << "check      all bytes match\n";
         else if (a.check)
-            std::cout << "check      results match the CPU reference\n";
+            report << "check      results match the CPU reference\n";
     }
     return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "platform/config/config_error.h"
 #include "platform/presets.h"
+#include "platform/version.h"
 #include "sw/graph/shipped_workloads.h"
 #include "tools/npusim/commands.h"
 #include "tools/npusim/probe.h"
@@ -15,6 +16,7 @@
 int sc_main(int argc, char* argv[]) {
     CLI::App app{"npusim: a SystemC/TLM-2.0 model of an Ascend-style NPU"};
     app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("npusim ") + npusim::k_version);
 
     npusim::tools::run_args run;
     auto* run_cmd = app.add_subcommand("run", "run a workload on a platform and print the report");

@@ -1,0 +1,114 @@
+// The report's metrics against their definitions (docs/metrics.md), on cases with closed forms:
+// the kernel summary over overlapping kernels and host copies, and pipe busy % over the kernel
+// span for a kernel that follows a long host copy. Also the CLI conventions around them:
+// --version, `--stats -`, and the --set overrides echoed in the report and stats.
+#include <sys/wait.h>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <string>
+
+#include "platform/stats.h"
+#include "platform/version.h"
+#include "tests/tools/cli_fixture.h"
+
+using namespace npusim;
+using nlohmann::json;
+
+namespace {
+
+constexpr models::ps_t us = 1000000;
+
+/// A stats document with one core whose M pipe was busy `m_busy_ns`, and the given ops.
+json stats_with(double sim_ns, double m_busy_ns, const std::vector<platform::op_record>& ops) {
+    json s;
+    s["sim_time_ns"] = sim_ns;
+    s["platform"] = {{"name", "test"}, {"source", "here"}};
+    s["memory"] = {{"gm", {{"read_bytes", 0}, {"write_bytes", 0}, {"peak_bandwidth", 1e12}}},
+                   {"l2", json::object()},
+                   {"host_link", {{"h2d_bytes", 0}, {"d2h_bytes", 0}}}};
+    json pipes = json::object();
+    for (const char* p : {"MTE1", "MTE2", "MTE3", "M", "V", "FIX"})
+        pipes[p] = {{"busy_ns", std::string(p) == "M" ? m_busy_ns : 0.0}, {"instructions", 1}};
+    s["cores"] = json::array({{{"id", 0},
+                               {"kind", "aic"},
+                               {"pipes", pipes},
+                               {"engines", json::object()},
+                               {"buffers", json::object()}}});
+    json jops = json::array();
+    for (const auto& o : ops)
+        jops.push_back({{"name", o.name},
+                        {"type", o.type},
+                        {"start_ns", o.start_ps / 1000.0},
+                        {"end_ns", o.end_ps / 1000.0},
+                        {"flops", o.flops},
+                        {"bytes", o.bytes}});
+    s["ops"] = jops;
+    s["peak_fp16_flops"] = 1e15;
+    s["summary"] = platform::summarize(ops, 1e15);
+    return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(metrics)
+
+// Kernels at [100, 110] and [105, 120] us (overlapping) and [130, 140] us, host copies before,
+// between and after: 3 kernels, span 100..140 = 40 us, busy 20 + 10 = 30 us, the FLOPs of the
+// kernels only, over the span.
+BOOST_AUTO_TEST_CASE(summary_counts_kernels_of_every_type_not_host_copies) {
+    const std::vector<platform::op_record> ops = {
+        {"h2d", "memcpy", 0, 100 * us, 0, 1 << 20},
+        {"a", "kernel", 100 * us, 110 * us, 4e9, 0},
+        {"b", "matmul", 105 * us, 120 * us, 4e9, 0},  // a built-in workload's type
+        {"fill", "memset", 120 * us, 125 * us, 0, 1 << 20},
+        {"c", "elementwise", 130 * us, 140 * us, 2e9, 0},
+        {"d2h", "memcpy_d2h", 140 * us, 200 * us, 0, 1 << 20}};
+    const json s = platform::summarize(ops, 1e15);
+    BOOST_CHECK_EQUAL(s["kernels"].get<int>(), 3);
+    BOOST_CHECK_CLOSE(s["device_span_ns"].get<double>(), 40000.0, 1e-9);
+    BOOST_CHECK_CLOSE(s["kernel_busy_ns"].get<double>(), 30000.0, 1e-9);
+    BOOST_CHECK_CLOSE(s["flops"].get<double>(), 1e10, 1e-9);
+    BOOST_CHECK_CLOSE(s["achieved_tflops"].get<double>(), 1e10 / 40e-6 / 1e12, 1e-9);
+    BOOST_CHECK_CLOSE(s["fraction_of_peak"].get<double>(), 1e10 / 40e-6 / 1e15, 1e-9);
+    BOOST_CHECK(!platform::is_kernel_op("memcpy_h2d") && !platform::is_kernel_op("memset"));
+    BOOST_CHECK(platform::is_kernel_op("kernel") && platform::is_kernel_op("matmul"));
+    BOOST_CHECK_EQUAL(platform::summarize({}, 1e15)["device_span_ns"].get<double>(), 0.0);
+}
+
+// A 900 us host copy, then a 100 us kernel during which M was busy 95 us: M is 95.0% busy over
+// the kernel span, and the whole-run factor is 100 / 1000.
+BOOST_AUTO_TEST_CASE(busy_percent_is_over_the_kernel_span) {
+    const json s = stats_with(1e6, 95000,
+                              {{"weights", "memcpy", 0, 900 * us, 0, 1 << 30},
+                               {"k", "kernel", 900 * us, 1000 * us, 0, 0}});
+    const std::string r = platform::format_report(s);
+    BOOST_CHECK_MESSAGE(r.find("of the 100.000 us kernel span") != std::string::npos, r);
+    BOOST_CHECK_MESSAGE(r.find("over the whole run: x 0.100") != std::string::npos, r);
+    BOOST_CHECK_MESSAGE(r.find(" 95.0/95.0 ") != std::string::npos, r);
+    BOOST_CHECK_MESSAGE(r.find("kernels    1 over 100.000 us") != std::string::npos, r);
+}
+
+BOOST_AUTO_TEST_CASE(version_flag_and_version_in_stats) {
+    const test::cli_result v = test::run_cli("--version");
+    BOOST_CHECK_EQUAL(v.rc, 0);
+    BOOST_CHECK_EQUAL(v.out, std::string("npusim ") + k_version + "\n");
+    test::temp_file out("stdout", ".json"), err("stderr");
+    const std::string cmd = std::string("'") + NPUSIM_BINARY +
+                            "' run --platform tiny --workload matmul --shape 64x64x64 "
+                            "--timing-only --set gm.bandwidth=100GB/s --stats - > '" +
+                            out.str() + "' 2> '" + err.str() + "'";
+    const int status = std::system(cmd.c_str());
+    BOOST_REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    json s;
+    BOOST_REQUIRE_NO_THROW(s = json::parse(test::read_file(out.str())));  // stdout: JSON only
+    BOOST_CHECK_EQUAL(s["npusim_version"].get<std::string>(), k_version);
+    BOOST_CHECK_EQUAL(s["run"]["overrides"].dump(), "[\"gm.bandwidth=100GB/s\"]");
+    BOOST_CHECK_EQUAL(s["summary"]["kernels"].get<int>(), 1);  // the built-in matmul
+    const std::string report = test::read_file(err.str());
+    BOOST_CHECK_MESSAGE(report.find("overrides  gm.bandwidth=100GB/s") != std::string::npos,
+                        report);
+    BOOST_CHECK_MESSAGE(report.find("kernels    1 over") != std::string::npos, report);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -132,6 +132,10 @@ const std::vector<std::string>& stats_metric_paths() {
                                                    "memory.gm.peak_bandwidth",
                                                    "memory.l2.hits",
                                                    "memory.l2.misses",
+                                                   "memory.l2.read_hits",
+                                                   "memory.l2.read_misses",
+                                                   "memory.l2.write_hits",
+                                                   "memory.l2.write_misses",
                                                    "memory.l2.read_bytes",
                                                    "memory.l2.write_bytes",
                                                    "memory.l2.busy_ns",
@@ -190,9 +194,14 @@ std::string format_report(const json& s) {
         bw / 1e9, peak_bw / 1e9, peak_bw > 0 ? 100 * bw / peak_bw : 0.0));
     const json& l2 = s["memory"]["l2"];
     if (!l2.empty()) {
-        const double h = l2["hits"].get<double>(), m = l2["misses"].get<double>();
-        line(fmt::format("L2         {:.0f} line hits, {:.0f} misses ({:.1f}% hit rate)", h, m,
-                         h + m > 0 ? 100 * h / (h + m) : 0.0));
+        // Reads and writes apart: a write-through write "misses" into GM by design.
+        auto rate = [](double h, double m) { return h + m > 0 ? 100 * h / (h + m) : 0.0; };
+        const double rh = l2["read_hits"].get<double>(), rm = l2["read_misses"].get<double>();
+        const double wh = l2["write_hits"].get<double>(), wm = l2["write_misses"].get<double>();
+        line(
+            fmt::format("L2         reads {:.0f} line hits, {:.0f} misses ({:.1f}% hit rate); "
+                        "writes {:.0f} hits, {:.0f} misses ({:.1f}%)",
+                        rh, rm, rate(rh, rm), wh, wm, rate(wh, wm)));
     }
     const json& host = s["memory"]["host_link"];
     line(fmt::format("host link  H2D {:.2f} MiB, D2H {:.2f} MiB",

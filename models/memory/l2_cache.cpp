@@ -95,6 +95,7 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
     }
     m_hits += hits;
     m_misses += misses;
+    if (is_write) m_write_hits += hits, m_write_misses += misses;
     m_hit_count.add(start, static_cast<int64_t>(hits));
     m_miss_count.add(start, static_cast<int64_t>(misses));
     if (!timing_only) (is_write ? m_write_bytes : m_read_bytes) += len;
@@ -120,6 +121,10 @@ void l2_cache::on_trace_attached() {
 void l2_cache::visit_stats(const stats_fn& fn) const {
     fn("hits", static_cast<double>(m_hits));
     fn("misses", static_cast<double>(m_misses));
+    fn("read_hits", static_cast<double>(m_hits - m_write_hits));
+    fn("read_misses", static_cast<double>(m_misses - m_write_misses));
+    fn("write_hits", static_cast<double>(m_write_hits));
+    fn("write_misses", static_cast<double>(m_write_misses));
     fn("read_bytes", static_cast<double>(m_read_bytes));
     fn("write_bytes", static_cast<double>(m_write_bytes));
     fn("busy_ns", m_port.busy_ps() / 1000.0);

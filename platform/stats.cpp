@@ -53,6 +53,7 @@ json summarize(const std::vector<op_record>& ops, double peak_flops) {
     return {{"kernels", k.size()},
             {"device_span_ns", span_ns},
             {"kernel_busy_ns", busy / 1000.0},
+            {"idle_between_kernels_ns", span_ns - busy / 1000.0},
             {"flops", flops},
             {"achieved_tflops", tflops},
             {"fraction_of_peak", peak_flops > 0 ? tflops * 1e12 / peak_flops : 0}};
@@ -122,6 +123,7 @@ const std::vector<std::string>& stats_metric_paths() {
                                                    "summary.kernels",
                                                    "summary.device_span_ns",
                                                    "summary.kernel_busy_ns",
+                                                   "summary.idle_between_kernels_ns",
                                                    "summary.flops",
                                                    "summary.achieved_tflops",
                                                    "summary.fraction_of_peak",
@@ -217,9 +219,14 @@ std::string format_report(const json& s) {
 
     const json& sum = s["summary"];
     line(fmt::format(
-        "kernels    {} over {:.3f} us from the first start to the last end; "
-        "{:.2f} TFLOP/s ({:.1f}% of peak)",
+        "kernels    {} over {:.3f} us from the first start to the last end, idle between "
+        "kernels {:.3f} us ({:.1f}%); {:.2f} TFLOP/s ({:.1f}% of peak)",
         sum["kernels"].get<size_t>(), sum["device_span_ns"].get<double>() / 1000,
+        sum["idle_between_kernels_ns"].get<double>() / 1000,
+        sum["device_span_ns"].get<double>() > 0
+            ? 100 * sum["idle_between_kernels_ns"].get<double>() /
+                  sum["device_span_ns"].get<double>()
+            : 0.0,
         sum["achieved_tflops"].get<double>(), 100 * sum["fraction_of_peak"].get<double>()));
 
     // Busy % per pipe over the kernel span (pipes only work inside kernels), averaged and

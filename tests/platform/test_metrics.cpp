@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "platform/stats.h"
@@ -68,6 +69,7 @@ BOOST_AUTO_TEST_CASE(summary_counts_kernels_of_every_type_not_host_copies) {
     BOOST_CHECK_EQUAL(s["kernels"].get<int>(), 3);
     BOOST_CHECK_CLOSE(s["device_span_ns"].get<double>(), 40000.0, 1e-9);
     BOOST_CHECK_CLOSE(s["kernel_busy_ns"].get<double>(), 30000.0, 1e-9);
+    BOOST_CHECK_CLOSE(s["idle_between_kernels_ns"].get<double>(), 10000.0, 1e-9);
     BOOST_CHECK_CLOSE(s["flops"].get<double>(), 1e10, 1e-9);
     BOOST_CHECK_CLOSE(s["achieved_tflops"].get<double>(), 1e10 / 40e-6 / 1e12, 1e-9);
     BOOST_CHECK_CLOSE(s["fraction_of_peak"].get<double>(), 1e10 / 40e-6 / 1e15, 1e-9);
@@ -87,6 +89,7 @@ BOOST_AUTO_TEST_CASE(busy_percent_is_over_the_kernel_span) {
     BOOST_CHECK_MESSAGE(r.find("over the whole run: x 0.100") != std::string::npos, r);
     BOOST_CHECK_MESSAGE(r.find(" 95.0/95.0 ") != std::string::npos, r);
     BOOST_CHECK_MESSAGE(r.find("kernels    1 over 100.000 us") != std::string::npos, r);
+    BOOST_CHECK_MESSAGE(r.find("idle between kernels 0.000 us (0.0%)") != std::string::npos, r);
 }
 
 BOOST_AUTO_TEST_CASE(version_flag_and_version_in_stats) {
@@ -109,6 +112,25 @@ BOOST_AUTO_TEST_CASE(version_flag_and_version_in_stats) {
     BOOST_CHECK_MESSAGE(report.find("overrides  gm.bandwidth=100GB/s") != std::string::npos,
                         report);
     BOOST_CHECK_MESSAGE(report.find("kernels    1 over") != std::string::npos, report);
+}
+
+// `--workload -` reads the workload from standard input; its errors name <stdin> and the line.
+BOOST_AUTO_TEST_CASE(workload_from_stdin) {
+    const std::string file = std::string(NPUSIM_SOURCE_DIR) + "/configs/workloads/bert_check.yaml";
+    const test::cli_result ok =
+        test::run_cli("run --platform tiny --timing-only --workload - < '" + file + "'");
+    BOOST_CHECK_EQUAL(ok.rc, 0);
+    BOOST_CHECK_MESSAGE(ok.out.find("workload bert_check (<stdin>, 22 ops") != std::string::npos,
+                        ok.out);
+    test::temp_file bad("bad", ".yaml");
+    {
+        std::ofstream f(bad.str());
+        f << "schema: npusim.workload/1\nname: x\nbogus: 1\n";
+    }
+    const test::cli_result no = test::run_cli("run --workload - < '" + bad.str() + "'");
+    BOOST_CHECK_EQUAL(no.rc, 2);
+    BOOST_CHECK_MESSAGE(no.out.find("<stdin>:3:1: error: bogus: unknown key") != std::string::npos,
+                        no.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -74,8 +74,9 @@ int cmd_run(const run_args& a) {
     const bool kernel_workload =
         std::find(kernels.begin(), kernels.end(), a.workload) != kernels.end();
     const graph::shipped_workload* shipped = graph::find_shipped_workload(a.workload);
+    const bool from_stdin = a.workload == "-";
     const bool file_workload =
-        shipped || a.workload.find('/') != std::string::npos ||
+        shipped || from_stdin || a.workload.find('/') != std::string::npos ||
         (a.workload.size() > 5 && (a.workload.substr(a.workload.size() - 5) == ".yaml" ||
                                    a.workload.substr(a.workload.size() - 4) == ".yml"));
     graph::workload wl;
@@ -98,8 +99,14 @@ int cmd_run(const run_args& a) {
         const platform_config functional_cfg = cfg;
         if (a.timing_only) cfg.set_timing_only();
         if (file_workload) {
-            wl = shipped ? graph::load_workload_text(shipped->yaml, shipped->file)
-                         : graph::load_workload(a.workload);
+            if (from_stdin) {
+                std::ostringstream text;
+                text << std::cin.rdbuf();
+                wl = graph::load_workload_text(text.str(), "<stdin>");
+            } else {
+                wl = shipped ? graph::load_workload_text(shipped->yaml, shipped->file)
+                             : graph::load_workload(a.workload);
+            }
             wl_plan = graph::plan_workload(wl, cfg);
             // Timing-only computes nothing, so indices computed on the device would be wrong
             // and so would the timing: such a workload runs functionally (same timing, slower).
@@ -206,7 +213,10 @@ int cmd_run(const run_args& a) {
     }
     if (!a.quiet) {
         report << "npusim run: workload " << (file_workload ? wl.name : a.workload) << " ("
-               << (file_workload ? fmt::format("{}, {} ops", shipped ? shipped->file : a.workload,
+               << (file_workload ? fmt::format("{}, {} ops",
+                                               shipped      ? shipped->file
+                                               : from_stdin ? std::string("<stdin>")
+                                                            : a.workload,
                                                wl.ops.size())
                    : kernel_workload
                        ? "shape " + (a.shape.empty() ? std::string("default") : a.shape)

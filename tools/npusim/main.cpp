@@ -24,7 +24,8 @@ int sc_main(int argc, char* argv[]) {
         ->default_val(npusim::platform::default_preset);
     run_cmd
         ->add_option("--workload", run.workload,
-                     "workload: a YAML file, a shipped one (see configs/workloads/, e.g. "
+                     "workload: a YAML file (- reads standard input), a shipped one (see "
+                     "configs/workloads/, e.g. "
                      "resnet50_b1, bert_base_s512, llama7b_decode_kv2048) or a built-in "
                      "(dma_stream, matmul, elementwise, streams)")
         ->default_val(npusim::graph::default_workload);
@@ -36,7 +37,9 @@ int sc_main(int argc, char* argv[]) {
     run_cmd->add_flag("--check", run.check,
                       "compare results with a CPU reference (exit 1 on mismatch)");
     run_cmd->add_option("--set", run.sets, "override a platform key, e.g. gm.bandwidth=1.6TB/s");
-    run_cmd->add_option("--stats", run.stats_file, "write machine-readable stats (JSON)");
+    run_cmd->add_option("--stats", run.stats_file,
+                        "write machine-readable stats (JSON; - writes them to standard output "
+                        "and the report to standard error)");
     run_cmd->add_option("--vcd", run.vcd_file, "write a VCD waveform (timescale 1 ns)");
     run_cmd->add_option("--timeline", run.timeline_file,
                         "write a Chrome trace (open in Perfetto): host threads, streams, cores, "

@@ -23,6 +23,27 @@ json model_stats(const models::model_base& m) {
 
 }  // namespace
 
+void add_launch(op_record& op, const models::launch_record& rec) {
+    for (const auto& b : rec.blocks) {
+        ++op.blocks;
+        op.block_ps += (b.end - b.start) * std::max<size_t>(1, b.cores.size());
+        for (const auto& [p, busy] : b.pipe_busy) op.pipe_busy_ps[p] += busy;
+    }
+}
+
+namespace {
+
+/// Each pipe's busy share of the op's block time (cores x duration of each block).
+json pipe_ratios(const op_record& o) {
+    json r = json::object();
+    for (const auto& [p, busy] : o.pipe_busy_ps)
+        if (p != models::pipe_id::S && o.block_ps > 0)
+            r[models::to_string(p)] = double(busy) / double(o.block_ps);
+    return r;
+}
+
+}  // namespace
+
 bool is_kernel_op(const std::string& type) {
     return type.rfind("memcpy", 0) != 0 && type != "memset";
 }
@@ -102,13 +123,20 @@ json collect_stats(chip& c, const std::vector<op_record>& ops) {
     j["memory"] = mem;
 
     json jops = json::array();
-    for (auto& o : ops)
-        jops.push_back({{"name", o.name},
-                        {"type", o.type},
-                        {"start_ns", o.start_ps / 1000.0},
-                        {"end_ns", o.end_ps / 1000.0},
-                        {"flops", o.flops},
-                        {"bytes", o.bytes}});
+    for (auto& o : ops) {
+        json jo = {{"name", o.name},
+                   {"type", o.type},
+                   {"start_ns", o.start_ps / 1000.0},
+                   {"end_ns", o.end_ps / 1000.0},
+                   {"flops", o.flops},
+                   {"bytes", o.bytes}};
+        if (o.blocks > 0) {
+            jo["blocks"] = o.blocks;
+            jo["block_ns"] = o.block_ps / 1000.0;
+            jo["pipe_busy_ratio"] = pipe_ratios(o);
+        }
+        jops.push_back(jo);
+    }
     j["ops"] = jops;
     j["peak_fp16_flops"] = cfg.peak_fp16_flops();
     j["summary"] = summarize(ops, cfg.peak_fp16_flops());
@@ -277,10 +305,11 @@ std::string format_report(const json& s) {
     const json& ops = s["ops"];
     if (!ops.empty()) {
         line("");
-        // Achieved rates per op against the chip's peaks (a rough bound: the slower one).
+        // Achieved rates per op against the chip's roofs, and the pipe that was busiest.
         const double peak_flops = s["peak_fp16_flops"].get<double>();
-        line(fmt::format("  {:<24} {:<12} {:>10} {:>10} {:>9} {:>9} {:>9} {:>6}", "op", "type",
-                         "start us", "time us", "MiB", "GB/s", "TFLOP/s", "bound"));
+        line(fmt::format("  {:<24} {:<12} {:>10} {:>10} {:>9} {:>9} {:>9} {:>6} {:>6}  {}", "op",
+                         "type", "start us", "time us", "MiB", "GB/s", "TFLOP/s", "%FLOP", "%GM",
+                         "busiest pipe"));
         // Host copies (a network's weights) are summed in one line after the table.
         size_t copies = 0;
         double copy_bytes = 0, copy_ns = 0;
@@ -295,12 +324,20 @@ std::string format_report(const json& s) {
                 continue;
             }
             const double gbs = dt > 0 ? b / dt : 0.0, tflops = dt > 0 ? f / dt / 1e3 : 0.0;
-            const char* bound = f == 0                                                  ? "memory"
-                                : (tflops * 1e12 / peak_flops) >= (gbs * 1e9 / peak_bw) ? "compute"
-                                                                                        : "memory";
-            line(fmt::format("  {:<24} {:<12} {:>10.3f} {:>10.3f} {:>9.3f} {:>9.1f} {:>9.2f} {:>6}",
-                             o["name"].get<std::string>(), type, o["start_ns"].get<double>() / 1000,
-                             dt / 1000, b / 1048576, gbs, tflops, bound));
+            std::string busiest = "-";
+            double most = -1;
+            if (o.contains("pipe_busy_ratio"))
+                for (auto& [p, r] : o["pipe_busy_ratio"].items())
+                    if (r.get<double>() > most) {
+                        most = r.get<double>();
+                        busiest = fmt::format("{} {:.0f}%", p, 100 * most);
+                    }
+            line(fmt::format(
+                "  {:<24} {:<12} {:>10.3f} {:>10.3f} {:>9.3f} {:>9.1f} {:>9.2f} {:>6.1f} {:>6.1f}  "
+                "{}",
+                o["name"].get<std::string>(), type, o["start_ns"].get<double>() / 1000, dt / 1000,
+                b / 1048576, gbs, tflops, peak_flops > 0 ? 100 * tflops * 1e12 / peak_flops : 0.0,
+                peak_bw > 0 ? 100 * gbs * 1e9 / peak_bw : 0.0, busiest));
         }
         if (copies)
             line(fmt::format("  and {} host copies: {:.2f} MiB in {:.3f} us", copies,

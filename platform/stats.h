@@ -2,10 +2,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "models/common/timing.h"
+#include "models/core/task_scheduler.h"
 
 namespace npusim::platform {
 
@@ -17,7 +19,15 @@ struct op_record {
     models::ps_t start_ps = 0, end_ps = 0;
     double flops = 0;
     uint64_t bytes = 0;
+    // A kernel's launch (see add_launch): its blocks, their summed duration and each pipe's busy
+    // time over them.
+    unsigned blocks = 0;
+    models::ps_t block_ps = 0;
+    std::map<models::pipe_id, models::ps_t> pipe_busy_ps{};
 };
+
+/// @brief Records a kernel's launch in its op: blocks, block time and per-pipe busy time.
+void add_launch(op_record& op, const models::launch_record& rec);
 
 /// @brief True for an op that ran on the AI cores (a kernel, a built-in matmul, a DMA stream),
 /// false for host copies and fills ("memcpy*", "memset").

@@ -126,8 +126,12 @@ void task_scheduler::start(active& a, const std::vector<ai_core*>& unit) {
     for (ai_core* c : unit) m_busy[c->id()] = true;
     const unsigned dim = a.req.block_dim;
     for (ai_core* core : unit) {
+        // Each pipe's busy time now; what it adds by the block's end is the block's.
+        for (const auto& p : core->pipes()) br.pipe_busy[p->id()] -= p->busy_ps();
         core->start_block([&a, core, blk, dim] { a.req.body(*core, blk, dim); },
-                          [this, &a, &br, unit, left](const block_result& r) {
+                          [this, &a, &br, unit, left, core](const block_result& r) {
+                              for (const auto& p : core->pipes())
+                                  br.pipe_busy[p->id()] += p->busy_ps();
                               if (!r.fault.empty() && br.fault.empty()) br.fault = r.fault;
                               br.end = std::max(br.end, r.end);
                               if (--*left != 0) return;

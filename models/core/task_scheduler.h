@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct block_record {
     std::vector<unsigned> cores;  ///< every core of its unit (one, or a cube+vector group)
     ps_t start = 0, end = 0;
     std::string fault;
+    /// Busy time of each pipe over the block, summed over the unit's cores (a core runs one
+    /// block at a time, so its pipes' busy time between start and end is this block's).
+    std::map<pipe_id, ps_t> pipe_busy;
 };
 
 /// @brief Outcome of a kernel launch.

@@ -81,6 +81,7 @@ std::string matmul(platform::chip& c, const builtin_options& opt,
     check_launch(rec);
     ops.push_back({fmt::format("matmul_{}x{}x{}", m, k, n), "matmul", rec.start, rec.end,
                    2.0 * m * n * k, (uint64_t(m) * k + uint64_t(k) * n + uint64_t(m) * n) * 2});
+    platform::add_launch(ops.back(), rec);
 
     halves out(uint64_t(m) * n);
     t0 = models::now_ps();
@@ -138,6 +139,7 @@ std::string elementwise(platform::chip& c, const builtin_options& opt,
                                     });
     check_launch(rec);
     ops.push_back({fmt::format("add_{}", n), "elementwise", rec.start, rec.end, double(n), 6 * n});
+    platform::add_launch(ops.back(), rec);
     halves z(n);
     t0 = models::now_ps();
     c.host().to_host(z.data(), z_addr, n * 2);

@@ -82,8 +82,10 @@ void start_node(const std::shared_ptr<runtime_state>& self, const run_ptr& run, 
                      const work& w = run->g.graph.at(i);
                      models::ps_t first = rec.end;
                      for (const auto& b : rec.blocks) first = std::min(first, b.start);
-                     if (self->ops)
+                     if (self->ops) {
                          self->ops->push_back({w.name, "kernel", first, rec.end, w.flops, w.bytes});
+                         platform::add_launch(self->ops->back(), rec);
+                     }
                      end_node(*self, self, run, i, first, self->kernel_error(w, origin, rec));
                  }});
             return;

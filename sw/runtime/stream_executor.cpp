@@ -30,7 +30,10 @@ void execute(const std::shared_ptr<runtime_state>& self, stream& s, task& t) {
             while (!done) s.step.wait();
             models::ps_t first = rec.end;
             for (const auto& b : rec.blocks) first = std::min(first, b.start);
-            if (st.ops) st.ops->push_back({w.name, "kernel", first, rec.end, w.flops, w.bytes});
+            if (st.ops) {
+                st.ops->push_back({w.name, "kernel", first, rec.end, w.flops, w.bytes});
+                platform::add_launch(st.ops->back(), rec);
+            }
             const error_info e = rec.fault.empty() && !st.poisoning
                                      ? error_info{}
                                      : st.kernel_error(w, where(s, t.seq), rec);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -90,6 +91,54 @@ BOOST_AUTO_TEST_CASE(busy_percent_is_over_the_kernel_span) {
     BOOST_CHECK_MESSAGE(r.find(" 95.0/95.0 ") != std::string::npos, r);
     BOOST_CHECK_MESSAGE(r.find("kernels    1 over 100.000 us") != std::string::npos, r);
     BOOST_CHECK_MESSAGE(r.find("idle between kernels 0.000 us (0.0%)") != std::string::npos, r);
+}
+
+// A launch of two blocks: one on core 0 for 100 ns (V busy 50), one on a cube+vector group of
+// two cores for 200 ns (M busy 300): block time 100 + 2 x 200 = 500 ns, so V 10%, M 60%.
+BOOST_AUTO_TEST_CASE(op_pipe_busy_ratio_over_block_time) {
+    models::launch_record rec;
+    rec.blocks.resize(2);
+    rec.blocks[0].cores = {0};
+    rec.blocks[0].start = 0, rec.blocks[0].end = 100000;
+    rec.blocks[0].pipe_busy = {{models::pipe_id::V, 50000}, {models::pipe_id::M, 0}};
+    rec.blocks[1].cores = {1, 2};
+    rec.blocks[1].start = 0, rec.blocks[1].end = 200000;
+    rec.blocks[1].pipe_busy = {{models::pipe_id::M, 300000}};
+    platform::op_record op{"k", "kernel", 0, 200000, 0, 0};
+    platform::add_launch(op, rec);
+    BOOST_CHECK_EQUAL(op.blocks, 2u);
+    BOOST_CHECK_EQUAL(op.block_ps, 500000u);
+    BOOST_CHECK_EQUAL(op.pipe_busy_ps[models::pipe_id::V], 50000u);
+    BOOST_CHECK_EQUAL(op.pipe_busy_ps[models::pipe_id::M], 300000u);
+    json s = stats_with(1000, 0, {op});
+    s["ops"][0]["pipe_busy_ratio"] = {{"V", 0.1}, {"M", 0.6}};
+    const std::string r = platform::format_report(s);
+    BOOST_CHECK_MESSAGE(r.find("M 60%") != std::string::npos, r);
+}
+
+// End to end: the one kernel of a built-in run owns every pipe's busy time of the chip.
+BOOST_AUTO_TEST_CASE(op_pipe_busy_adds_up_to_the_cores) {
+    test::temp_file stats("ops", ".json");
+    const test::cli_result r = test::run_cli(
+        "run --platform tiny --workload matmul --shape 256x256x256 --timing-only --quiet --stats "
+        "'" +
+        stats.str() + "'");
+    BOOST_REQUIRE_EQUAL(r.rc, 0);
+    const json s = json::parse(test::read_file(stats.str()));
+    const json* kernel = nullptr;
+    for (const auto& o : s["ops"])
+        if (o["type"] == "matmul") kernel = &o;
+    BOOST_REQUIRE(kernel && kernel->contains("pipe_busy_ratio"));
+    BOOST_CHECK_GT((*kernel)["blocks"].get<int>(), 0);
+    for (const char* p : {"MTE1", "MTE2", "MTE3", "M", "V", "FIX"}) {
+        double cores = 0;
+        for (const auto& c : s["cores"]) cores += c["pipes"][p]["busy_ns"].get<double>();
+        const json& ratio = (*kernel)["pipe_busy_ratio"];
+        const double op =
+            ratio.contains(p) ? ratio[p].get<double>() * (*kernel)["block_ns"].get<double>() : 0;
+        BOOST_CHECK_MESSAGE(std::abs(op - cores) <= 1e-6 * std::max(1.0, cores),
+                            p << ": op " << op << " ns, cores " << cores << " ns");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(version_flag_and_version_in_stats) {

@@ -246,20 +246,17 @@ std::string format_report(const json& s) {
                     s["peak_fp16_flops"].get<double>() / 1e12));
 
     const json& sum = s["summary"];
+    const double span_ns = sum["device_span_ns"].get<double>();
     line(fmt::format(
         "kernels    {} over {:.3f} us from the first start to the last end, idle between "
         "kernels {:.3f} us ({:.1f}%); {:.2f} TFLOP/s ({:.1f}% of peak)",
-        sum["kernels"].get<size_t>(), sum["device_span_ns"].get<double>() / 1000,
+        sum["kernels"].get<size_t>(), span_ns / 1000,
         sum["idle_between_kernels_ns"].get<double>() / 1000,
-        sum["device_span_ns"].get<double>() > 0
-            ? 100 * sum["idle_between_kernels_ns"].get<double>() /
-                  sum["device_span_ns"].get<double>()
-            : 0.0,
+        span_ns > 0 ? 100 * sum["idle_between_kernels_ns"].get<double>() / span_ns : 0.0,
         sum["achieved_tflops"].get<double>(), 100 * sum["fraction_of_peak"].get<double>()));
 
     // Busy % per pipe over the kernel span (pipes only work inside kernels), averaged and
     // maximum over the cores of each kind.
-    const double span_ns = sum["device_span_ns"].get<double>();
     std::map<std::string, std::map<std::string, std::pair<double, double>>>
         busy;  // kind->pipe->(sum,max)
     std::map<std::string, int> count;

@@ -35,8 +35,6 @@ inline const dtype* all_dtypes_end() {
 }
 /// @brief The dtype named `name` ("fp16", "uint32", ...), or false.
 bool dtype_from_string(const std::string& name, dtype& out);
-/// @brief Bits an element occupies.
-inline unsigned dtype_bits(dtype t);
 /// @brief Bytes an element occupies, rounded up (int4: 1); footprints of int4 operands need
 /// dtype_bits.
 inline unsigned dtype_size(dtype t) {
@@ -59,6 +57,7 @@ inline unsigned dtype_size(dtype t) {
     }
     return 1;
 }
+/// @brief Bits an element occupies.
 inline unsigned dtype_bits(dtype t) {
     return t == dtype::int4 ? 4 : 8 * dtype_size(t);
 }

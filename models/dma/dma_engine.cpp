@@ -115,7 +115,7 @@ void dma_engine::check(const dma_request& r) const {
         fail(0, "img2col loads are only done on the L1->L0A and L1->L0B paths");
     if (r.cast() && r.src_space != m::l0c && !(r.src_space == m::l1 && r.dst_space == m::bt))
         fail(0, "element casts are only done on the way out of L0C and on L1->BT");
-    if ((r.conv != layout_conv::none || r.cast()) && r.row_bytes % r.src_elem() != 0)
+    if (r.row_bytes % r.src_elem() != 0)  // a plain copy's element is one byte
         fail(0, "row_bytes must be a whole number of elements for a layout conversion or cast");
     auto check_side = [&](m s, uint64_t addr, uint64_t pitch, bool nz_side) {
         if (s == m::gm) return;
@@ -489,11 +489,8 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
         t.primary_pitch = primary_is_src ? r.src_pitch() : r.dst_pitch();
         t.secondary_base = primary_is_src ? r.dst : r.src;
         t.secondary_pitch = primary_is_src ? r.dst_pitch() : r.src_pitch();
-        // A plain copy moves bytes: its element type (fp16 unless set) must not round an odd
-        // length (an int8 or int4 tensor) down to whole elements.
-        const bool plain = r.conv == layout_conv::none && !r.cast();
-        t.pe = plain ? 1 : primary_is_src ? r.src_elem() : r.dst_elem();
-        t.se = plain ? 1 : primary_is_src ? r.dst_elem() : r.src_elem();
+        t.pe = primary_is_src ? r.src_elem() : r.dst_elem();
+        t.se = primary_is_src ? r.dst_elem() : r.src_elem();
         if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
         const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();
         // Bursts of burst_bytes (whole elements) from the start of each row: a start off the

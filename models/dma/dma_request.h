@@ -69,13 +69,16 @@ struct dma_request {
     img2col_geometry fm;                             ///< img2col source geometry
     bool transpose = false;                          ///< nz2zz / nz2zn of a transposed source
 
-    uint32_t src_elem() const { return dtype_size(src_type); }
-    uint32_t dst_elem() const { return dtype_size(dst_type); }
     bool cast() const { return src_type != dst_type; }
+    /// No layout conversion and no cast: the copy moves bytes, whatever its element type.
+    bool plain() const { return conv == layout_conv::none && !cast(); }
+    /// Element bytes of each side; 1 for a plain copy, so an odd length (an int8 or int4
+    /// tensor) is not rounded down to the default fp16 elements.
+    uint32_t src_elem() const { return plain() ? 1 : dtype_size(src_type); }
+    uint32_t dst_elem() const { return plain() ? 1 : dtype_size(dst_type); }
     uint64_t cols() const { return row_bytes / src_elem(); }
     uint64_t bytes() const { return uint64_t(rows) * row_bytes; }
-    /// A plain copy keeps every byte of a row, odd lengths too (int8, int4 tensors).
-    uint64_t dst_row_bytes() const { return cast() ? cols() * dst_elem() : row_bytes; }
+    uint64_t dst_row_bytes() const { return cols() * dst_elem(); }
     uint64_t src_pitch() const { return src_stride ? src_stride : row_bytes; }
     uint64_t dst_pitch() const { return dst_stride ? dst_stride : dst_row_bytes(); }
     /// @brief c0 of the NZ side (its element type decides the default).

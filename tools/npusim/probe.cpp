@@ -275,9 +275,9 @@ plan plan_vector(const platform::platform_config& cfg, const std::vector<std::st
     const unsigned sbits = models::dtype_bits(v.type), dbits = models::dtype_bits(v.dst_type);
     const uint64_t per_repeat = 256 * 8 / std::max(sbits, dbits);
     // A merge sort's repeat is per_repeat proposals of 8 bytes.
-    const unsigned proposal = op == vec_opcode::merge_sort ? 64 : 0;
-    const uint64_t src_span = v.repeats * per_repeat * (proposal ? proposal : sbits) / 8;
-    const uint64_t dst_span = v.repeats * per_repeat * (proposal ? proposal : dbits) / 8;
+    const bool sort = op == vec_opcode::merge_sort;
+    const uint64_t src_span = v.repeats * per_repeat * (sort ? 64 : sbits) / 8;
+    const uint64_t dst_span = v.repeats * per_repeat * (sort ? 64 : dbits) / 8;
     const bool two = models::uses_src1(op);
     const models::buffer_params& ubp = cores[*core].buffer(mem_space::ub);
     const uint64_t bank = ubp.size / std::max<uint32_t>(1, ubp.banks);

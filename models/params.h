@@ -59,8 +59,9 @@ struct l2_params {
     uint32_t ways = 16;
     uint64_t hit_latency_ps = 0;
     uint64_t miss_latency_ps = 0;
-    double bandwidth = 0;    ///< bytes/s
-    bool functional = true;  ///< false: hits fetch no data (timing only)
+    double bandwidth = 0;       ///< bytes/s
+    bool functional = true;     ///< false: hits fetch no data (timing only)
+    bool cold_kernels = false;  ///< drop every line when a kernel starts (cold-cache runs)
 };
 
 /// @brief Chip interconnect between cores and L2/GM.

@@ -28,6 +28,7 @@ void add_launch(op_record& op, const models::launch_record& rec) {
         ++op.blocks;
         op.block_ps += (b.end - b.start) * std::max<size_t>(1, b.cores.size());
         for (const auto& [p, busy] : b.pipe_busy) op.pipe_busy_ps[p] += busy;
+        op.mem += b.mem;
     }
 }
 
@@ -43,6 +44,12 @@ json pipe_ratios(const op_record& o) {
 }
 
 }  // namespace
+
+double op_gm_bytes(const nlohmann::json& op) {
+    if (op.contains("gm_read_bytes"))
+        return op["gm_read_bytes"].get<double>() + op["gm_write_bytes"].get<double>();
+    return op["bytes"].get<double>();
+}
 
 bool is_kernel_op(const std::string& type) {
     return type.rfind("memcpy", 0) != 0 && type != "memset";
@@ -130,10 +137,22 @@ json collect_stats(chip& c, const std::vector<op_record>& ops) {
                    {"end_ns", o.end_ps / 1000.0},
                    {"flops", o.flops},
                    {"bytes", o.bytes}};
+        if (!o.op.empty()) jo["op"] = o.op;
+        if (!o.kernel.empty()) jo["kernel"] = o.kernel;
+        if (!o.tiling.empty()) jo["tiling"] = o.tiling;
         if (o.blocks > 0) {
             jo["blocks"] = o.blocks;
             jo["block_ns"] = o.block_ps / 1000.0;
             jo["pipe_busy_ratio"] = pipe_ratios(o);
+            const models::traffic& m = o.mem;
+            jo["gm_read_bytes"] = m.gm_read_bytes;
+            jo["gm_write_bytes"] = m.gm_write_bytes;
+            jo["l2_read_bytes"] = m.l2_read_bytes;
+            jo["l2_write_bytes"] = m.l2_write_bytes;
+            jo["l2_read_hits"] = m.l2_read_hits;
+            jo["l2_read_misses"] = m.l2_read_misses;
+            jo["l2_write_hits"] = m.l2_write_hits;
+            jo["l2_write_misses"] = m.l2_write_misses;
         }
         jops.push_back(jo);
     }
@@ -168,6 +187,7 @@ const std::vector<std::string>& stats_metric_paths() {
                                                    "memory.l2.write_misses",
                                                    "memory.l2.read_bytes",
                                                    "memory.l2.write_bytes",
+                                                   "memory.l2.fill_bytes",
                                                    "memory.l2.busy_ns",
                                                    "memory.noc.bytes",
                                                    "memory.noc.transactions",
@@ -305,15 +325,15 @@ std::string format_report(const json& s) {
         // Achieved rates per op against the chip's roofs, and the pipe that was busiest.
         const double peak_flops = s["peak_fp16_flops"].get<double>();
         line(fmt::format("  {:<24} {:<12} {:>10} {:>10} {:>9} {:>9} {:>9} {:>6} {:>6}  {}", "op",
-                         "type", "start us", "time us", "MiB", "GB/s", "TFLOP/s", "%FLOP", "%GM",
-                         "busiest pipe"));
+                         "type", "start us", "time us", "GM MiB", "GM GB/s", "TFLOP/s", "%FLOP",
+                         "%GM", "busiest pipe"));
         // Host copies (a network's weights) are summed in one line after the table.
         size_t copies = 0;
         double copy_bytes = 0, copy_ns = 0;
         for (auto& o : ops) {
             const double dt = o["end_ns"].get<double>() - o["start_ns"].get<double>();
-            const double b = o["bytes"].get<double>(), f = o["flops"].get<double>();
-            const std::string type = o["type"].get<std::string>();
+            const double b = op_gm_bytes(o), f = o["flops"].get<double>();
+            const std::string type = o.value("op", o["type"].get<std::string>());
             if (type.rfind("memcpy", 0) == 0 && ops.size() > 24) {
                 ++copies;
                 copy_bytes += b;

@@ -18,16 +18,22 @@ struct op_record {
     std::string name, type;
     models::ps_t start_ps = 0, end_ps = 0;
     double flops = 0;
-    uint64_t bytes = 0;
+    uint64_t bytes = 0;                    ///< the tensors' bytes
+    std::string op{}, kernel{}, tiling{};  ///< a kernel's op type, chosen kernel and tiling
     // A kernel's launch (see add_launch): its blocks, their summed duration and each pipe's busy
     // time over them.
     unsigned blocks = 0;
     models::ps_t block_ps = 0;
     std::map<models::pipe_id, models::ps_t> pipe_busy_ps{};
+    models::traffic mem{};  ///< measured: what its blocks' engines read and wrote in L2 and GM
 };
 
 /// @brief Records a kernel's launch in its op: blocks, block time and per-pipe busy time.
 void add_launch(op_record& op, const models::launch_record& rec);
+
+/// @brief The GM bytes an op of a stats document moved: measured for a kernel (`gm_read_bytes`
+/// + `gm_write_bytes`), the tensors' bytes for a host copy or fill.
+double op_gm_bytes(const nlohmann::json& op);
 
 /// @brief True for an op that ran on the AI cores (a kernel, a built-in matmul, a DMA stream),
 /// false for host copies and fills ("memcpy*", "memset").

@@ -416,4 +416,10 @@ void ai_core::attach_trace_all(trace_sink* sink) {
     for (auto& e : m_engines) e->attach_trace(sink);
 }
 
+traffic ai_core::traffic_caused() const {
+    traffic t;
+    for (const auto& e : m_engines) t += e->traffic_caused();
+    return t;
+}
+
 }  // namespace npusim::models

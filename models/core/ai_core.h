@@ -51,6 +51,8 @@ class ai_core : public model_base, public pipe_executor {
     dma_engine* engine(pipe_id id);
     const std::vector<std::unique_ptr<dma_engine>>& engines() const { return m_engines; }
     const std::vector<std::unique_ptr<pipe>>& pipes() const { return m_pipes; }
+    /// @brief The L2 and GM traffic this core's engines caused.
+    traffic traffic_caused() const;
     cube_unit& cube() { return m_cube; }
     /// @brief The checkers on the engine -> local buffer hops (empty unless asked for).
     const std::vector<std::unique_ptr<protocol_checker>>& checkers() const { return m_checkers; }

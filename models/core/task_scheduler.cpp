@@ -116,6 +116,7 @@ void task_scheduler::dispatch() {
 
 void task_scheduler::start(active& a, const std::vector<ai_core*>& unit) {
     const unsigned blk = a.next_block++;
+    if (blk == 0 && m_on_launch_start) m_on_launch_start();
     ++a.running;
     block_record& br = a.rec.blocks[blk];
     br.block = blk;
@@ -128,10 +129,12 @@ void task_scheduler::start(active& a, const std::vector<ai_core*>& unit) {
     for (ai_core* core : unit) {
         // Each pipe's busy time now; what it adds by the block's end is the block's.
         for (const auto& p : core->pipes()) br.pipe_busy[p->id()] -= p->busy_ps();
+        br.mem -= core->traffic_caused();
         core->start_block([&a, core, blk, dim] { a.req.body(*core, blk, dim); },
                           [this, &a, &br, unit, left, core](const block_result& r) {
                               for (const auto& p : core->pipes())
                                   br.pipe_busy[p->id()] += p->busy_ps();
+                              br.mem += core->traffic_caused();
                               if (!r.fault.empty() && br.fault.empty()) br.fault = r.fault;
                               br.end = std::max(br.end, r.end);
                               if (--*left != 0) return;

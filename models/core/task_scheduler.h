@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/common/model_base.h"
+#include "models/common/traffic.h"
 #include "models/core/ai_core.h"
 
 namespace npusim::models {
@@ -31,6 +32,7 @@ struct block_record {
     /// Busy time of each pipe over the block, summed over the unit's cores (a core runs one
     /// block at a time, so its pipes' busy time between start and end is this block's).
     std::map<pipe_id, ps_t> pipe_busy;
+    traffic mem;  ///< L2 and GM traffic of the unit's engines over the block
 };
 
 /// @brief Outcome of a kernel launch.
@@ -76,6 +78,8 @@ class task_scheduler : public model_base {
     std::string blocked_report() const;
     /// @brief Called with every finished launch (e.g. by a timeline writer).
     void observe(std::function<void(const launch_record&)> fn) { m_observer = std::move(fn); }
+    /// @brief Called when the first block of each launch starts (e.g. to flush L2).
+    void on_launch_start(std::function<void()> fn) { m_on_launch_start = std::move(fn); }
 
   private:
     struct active {
@@ -96,6 +100,7 @@ class task_scheduler : public model_base {
     std::list<active> m_active;  ///< stable addresses: blocks point at their launch
     sc_core::sc_event m_wake;
     std::function<void(const launch_record&)> m_observer;
+    std::function<void()> m_on_launch_start;
 };
 
 }  // namespace npusim::models

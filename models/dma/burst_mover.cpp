@@ -10,7 +10,9 @@ namespace npusim::models {
 burst_mover::burst_mover(std::string owner, const limits& l)
     : m_owner(std::move(owner)),
       m_limits(l),
-      m_slots(l.max_outstanding ? l.max_outstanding : 1, 0) {}
+      m_slots(l.max_outstanding ? l.max_outstanding : 1, 0) {
+    m_trans.set_extension(new traffic_tag(&m_traffic));  // the payload owns and frees it
+}
 
 ps_t burst_mover::start(ps_t earliest, ps_t occ, ps_t lag) {
     const ps_t ahead = std::max(m_limits.lookahead, lag);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/common/timing.h"
+#include "models/common/traffic.h"
 #include "models/params.h"
 
 namespace npusim::models {
@@ -59,6 +60,8 @@ class burst_mover {
     }
 
     ps_t busy_ps() const { return m_port.busy_ps(); }
+    /// @brief The L2 and GM traffic this mover's accesses caused.
+    const traffic& traffic_caused() const { return m_traffic; }
 
   private:
     ps_t send(tlm::tlm_fw_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
@@ -74,7 +77,8 @@ class burst_mover {
     std::deque<std::pair<ps_t, uint64_t>> m_posted;  // (drain time, bytes), in post order
     uint64_t m_posted_bytes = 0;
     ps_t m_drained = 0;
-    tlm::tlm_generic_payload m_trans;
+    traffic m_traffic;
+    tlm::tlm_generic_payload m_trans;  // carries a traffic_tag on m_traffic
 };
 
 }  // namespace npusim::models

@@ -64,6 +64,8 @@ class dma_engine : public model_base {
     bool has_path(mem_space src, mem_space dst) const;
     uint64_t bytes_moved() const { return m_bytes; }
     uint64_t bursts() const { return m_bursts; }
+    /// @brief The L2 and GM traffic this engine's accesses caused.
+    const traffic& traffic_caused() const { return m_mover.traffic_caused(); }
     void visit_stats(const stats_fn& fn) const override;
 
   private:

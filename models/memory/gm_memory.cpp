@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 
+#include "models/common/traffic.h"
 #include "models/memory/tlm_checks.h"
 
 namespace npusim::models {
@@ -126,7 +127,16 @@ void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
         copy(addr, trans.get_data_ptr(), len, is_write);
     else if (!m_kept.empty())
         copy_kept(addr, trans.get_data_ptr(), len, is_write);
-    if (!is_write && !m_poisoned.empty()) check_poison(addr, len);
+    if (!is_write && !m_poisoned.empty()) {
+        if (const line_fill* f = trans.get_extension<line_fill>()) {
+            const uint64_t from = std::max(addr, f->asked_from);
+            const uint64_t to = std::min(addr + len, f->asked_to);
+            if (to > from) check_poison(from, to - from);
+        } else {
+            check_poison(addr, len);
+        }
+    }
+    if (traffic* a = account_of(trans)) (is_write ? a->gm_write_bytes : a->gm_read_bytes) += len;
     if (is_write) {
         m_write_bytes += len;
         ++m_writes;

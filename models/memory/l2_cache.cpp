@@ -1,5 +1,7 @@
 #include "models/memory/l2_cache.h"
 
+#include "models/common/payload.h"
+#include "models/common/traffic.h"
 #include "models/memory/tlm_checks.h"
 
 namespace npusim::models {
@@ -13,6 +15,10 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
       m_rate(p.bandwidth) {
     m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
     m_pages.resize((m_sets + page_sets - 1) / page_sets);
+    m_fill_account = new traffic_tag(nullptr);
+    m_fill.set_extension(m_fill_account);
+    m_fill_part = new line_fill;
+    m_fill.set_extension(m_fill_part);
     target_socket.register_b_transport(this, &l2_cache::b_transport);
     target_socket.register_transport_dbg(this, &l2_cache::transport_dbg);
     target_socket.register_get_direct_mem_ptr(this, &l2_cache::get_direct_mem_ptr);
@@ -57,13 +63,15 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
     const bool timing_only = trans.get_command() == tlm::TLM_IGNORE_COMMAND;
     bool all_hit = !timing_only;
     uint64_t hits = 0, misses = 0;
+    const uint64_t first = addr / m_p.line_bytes, last = (addr + len - 1) / m_p.line_bytes;
     m_undo.clear();
+    m_line_hit.clear();
     if (!timing_only) {
-        for (uint64_t line = addr / m_p.line_bytes; line <= (addr + len - 1) / m_p.line_bytes;
-             ++line) {
+        for (uint64_t line = first; line <= last; ++line) {
             const bool hit = touch(line);
             hit ? ++hits : ++misses;
             all_hit &= hit;
+            m_line_hit.push_back(hit);
         }
     }
     const ps_t now = now_ps();
@@ -79,15 +87,42 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
         }
         trans.set_response_status(tlm::TLM_OK_RESPONSE);
         delay = ps_to_time(start + occ + m_p.hit_latency_ps - now);
+    } else if (!is_write && !timing_only) {
+        // A read miss fills its missed lines whole, one GM read per run of them; the burst
+        // streams through L2 as they return. The data then comes as for a hit.
+        ps_t gm_done = arrival;
+        traffic* account = account_of(trans);
+        for (uint64_t i = 0; i < m_line_hit.size();) {
+            if (m_line_hit[i]) {
+                ++i;
+                continue;
+            }
+            uint64_t j = i;
+            while (j < m_line_hit.size() && !m_line_hit[j]) ++j;
+            const uint64_t from = (first + i) * m_p.line_bytes;
+            const uint64_t to = std::min(m_capacity, (first + j) * m_p.line_bytes);
+            const ps_t done = fill(from, to, arrival, account, addr, addr + len);
+            if (m_fill.is_response_error()) {
+                trans.set_response_status(m_fill.get_response_status());
+                rollback();
+                return;
+            }
+            gm_done = std::max(gm_done, done);
+            i = j;
+        }
+        if (m_p.functional && gm_socket->transport_dbg(trans) != len) {
+            trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+            rollback();
+            return;
+        }
+        trans.set_response_status(tlm::TLM_OK_RESPONSE);
+        delay = ps_to_time(std::max(gm_done, start + occ) + m_p.miss_latency_ps - now);
     } else {
-        // Misses and write-through go to GM; the burst streams through L2 as it returns.
+        // Writes go through to GM (and timing-only accesses pass through).
         sc_core::sc_time gm_delay = ps_to_time(arrival - now);
         gm_socket->b_transport(trans, gm_delay);
         if (trans.is_response_error()) {  // GM said no: keep no line this access allocated
-            for (auto it = m_undo.rbegin(); it != m_undo.rend(); ++it) {
-                *it->tag = it->old_tag;
-                *it->age = it->old_age;
-            }
+            rollback();
             return;
         }
         const ps_t gm_done = now + time_to_ps(gm_delay);
@@ -99,6 +134,36 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
     m_hit_count.add(start, static_cast<int64_t>(hits));
     m_miss_count.add(start, static_cast<int64_t>(misses));
     if (!timing_only) (is_write ? m_write_bytes : m_read_bytes) += len;
+    if (traffic* a = account_of(trans); a && !timing_only) {
+        if (is_write)
+            a->l2_write_bytes += len, a->l2_write_hits += hits, a->l2_write_misses += misses;
+        else
+            a->l2_read_bytes += len, a->l2_read_hits += hits, a->l2_read_misses += misses;
+    }
+}
+
+ps_t l2_cache::fill(uint64_t from, uint64_t to, ps_t arrival, traffic* account, uint64_t asked_from,
+                    uint64_t asked_to) {
+    m_fill_data.resize(to - from);
+    prepare_payload(m_fill, tlm::TLM_READ_COMMAND, from, m_fill_data.data(),
+                    static_cast<unsigned>(to - from));
+    m_fill_account->account = account;
+    m_fill_part->asked_from = asked_from;
+    m_fill_part->asked_to = asked_to;
+    const ps_t now = now_ps();
+    sc_core::sc_time d = ps_to_time(arrival - now);
+    gm_socket->b_transport(m_fill, d);
+    const uint64_t asked =
+        std::max(from, std::min(to, asked_to)) - std::max(from, std::min(to, asked_from));
+    m_fill_bytes += (to - from) - asked;
+    return now + time_to_ps(d);
+}
+
+void l2_cache::rollback() {
+    for (auto it = m_undo.rbegin(); it != m_undo.rend(); ++it) {
+        *it->tag = it->old_tag;
+        *it->age = it->old_age;
+    }
 }
 
 unsigned int l2_cache::transport_dbg(tlm::tlm_generic_payload& trans) {
@@ -126,6 +191,7 @@ void l2_cache::visit_stats(const stats_fn& fn) const {
     fn("write_hits", static_cast<double>(m_write_hits));
     fn("write_misses", static_cast<double>(m_write_misses));
     fn("read_bytes", static_cast<double>(m_read_bytes));
+    fn("fill_bytes", static_cast<double>(m_fill_bytes));
     fn("write_bytes", static_cast<double>(m_write_bytes));
     fn("busy_ns", m_port.busy_ps() / 1000.0);
 }

@@ -10,6 +10,7 @@
 
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
+#include "models/common/traffic.h"
 #include "models/params.h"
 
 namespace npusim::models {
@@ -30,6 +31,10 @@ class l2_cache : public model_base {
     /// `capacity`: bytes of GM behind the cache (the addresses it accepts).
     l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64_t capacity);
 
+    /// @brief Drops every line (the next access to any address misses).
+    void flush() {
+        for (auto& p : m_pages) p.reset();
+    }
     uint64_t hits() const { return m_hits; }
     uint64_t misses() const { return m_misses; }
     void visit_stats(const stats_fn& fn) const override;
@@ -48,6 +53,12 @@ class l2_cache : public model_base {
     /// m_undo. Returns true on a hit.
     bool touch(uint64_t line);
     void on_trace_attached() override;
+    /// Reads the whole lines [from, to) from GM for an access that asked for
+    /// [asked_from, asked_to); returns when done.
+    ps_t fill(uint64_t from, uint64_t to, ps_t arrival, traffic* account, uint64_t asked_from,
+              uint64_t asked_to);
+    /// Undoes the lookups of a rejected access (m_undo).
+    void rollback();
 
     /// Tags and ages of the sets page_sets * i .. page_sets * (i + 1) - 1: allocated when one
     /// of them is first used, so memory follows the lines touched, not the configured size.
@@ -67,6 +78,13 @@ class l2_cache : public model_base {
     uint64_t m_hits = 0, m_misses = 0, m_read_bytes = 0, m_write_bytes = 0;
     uint64_t m_write_hits = 0, m_write_misses = 0;  // of m_hits, m_misses
     traced_signal m_hit_count, m_miss_count;
+    // Line fills: the payload (owning its two extensions) and a scratch buffer for the data.
+    tlm::tlm_generic_payload m_fill;
+    traffic_tag* m_fill_account = nullptr;
+    line_fill* m_fill_part = nullptr;
+    std::vector<bool> m_line_hit;  ///< per line of the current access
+    std::vector<uint8_t> m_fill_data;
+    uint64_t m_fill_bytes = 0;
 };
 
 }  // namespace npusim::models

@@ -261,6 +261,10 @@ std::vector<key_spec> build() {
         chip_field([](double x, P& p) { p.l2.hit_latency_ps = u64(x); }));
     add("l2.miss_latency", vk::time, "20ns", 0, 1e9, "extra latency of a miss on top of GM's",
         chip_field([](double x, P& p) { p.l2.miss_latency_ps = u64(x); }));
+    add("l2.cold_kernels", vk::boolean, "false", 0, 1,
+        "drop every L2 line when a kernel starts, so each kernel reads its data from GM (a "
+        "cold-cache measurement; npusim run --cold-l2)",
+        chip_field([](double x, P& p) { p.l2.cold_kernels = x != 0; }));
     add("l2.bandwidth", vk::bandwidth, "4TB/s", 1e6, max_bandwidth,
         "L2 bandwidth shared by all cores", chip_field([](double x, P& p) { p.l2.bandwidth = x; }));
     add("gm.capacity", vk::size, "32GiB", 1 << 20, 1ull << 50, "global memory capacity",

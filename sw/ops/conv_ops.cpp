@@ -181,6 +181,8 @@ void register_conv2d(registry& r) {
         tp.kind = models::kernel_kind::cube;
         tp.flops = 2.0 * shape.n * shape.cout * shape.pixels() * shape.k();
         tp.bytes = 2 * (c.inputs[0].elements() + c.inputs[1].elements() + c.outputs[0].elements());
+        tp.summary = fmt::format("base {}x{}x{}, chunk_c {}, {} tiles", t->base_m, t->base_n,
+                                 t->base_k, t->chunk_c, t->tiles());
         tp.data = t;
         return tp;
     };

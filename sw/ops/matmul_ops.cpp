@@ -257,6 +257,9 @@ void register_one(registry& r, const std::string& name, bool bias) {
                     tp.flops = 2.0 * prob.batch * double(prob.m) * prob.n * prob.k;
                     for (const auto& d : c.inputs) tp.bytes += d.storage_bytes();
                     tp.bytes += c.outputs[0].storage_bytes();
+                    tp.summary =
+                        fmt::format("base {}x{}x{}, step_k {}, swizzle {}, {} tiles", t->base_m,
+                                    t->base_n, t->base_k, t->step_k, t->swizzle, t->tiles());
                     tp.data = t;
                     return tp;
                 };

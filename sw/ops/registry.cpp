@@ -188,12 +188,19 @@ runtime::status registry::execute(runtime::context& ctx, runtime::stream* s, con
     if (p.call.schema->view || !k) return runtime::status::success;  // nothing to run
     const op_call call = p.call;
     const tiling_plan tiling = p.tiling;
+    runtime::kernel_info info;
+    info.op = call.schema->name;
+    info.kernel = k->name;
+    info.tiling = fmt::format("{} {} blocks{}{}", tiling.block_dim, models::to_string(tiling.kind),
+                              tiling.summary.empty() ? "" : "; ", tiling.summary);
+    info.flops = tiling.flops;
+    info.bytes = tiling.bytes;
     return ctx.launch(
         s, name.empty() ? call.schema->name : name, tiling.block_dim, tiling.kind,
         [k, call, tiling, buffers](kernel::kernel_context& c) {
             k->body(c, call, tiling, buffers);
         },
-        tiling.flops, tiling.bytes);
+        info);
 }
 
 std::string registry::describe() const {

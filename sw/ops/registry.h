@@ -28,8 +28,9 @@ struct tiling_plan {
     models::kernel_kind kind = models::kernel_kind::vector;
     uint64_t workspace_bytes = 0;
     std::shared_ptr<const void> data;
-    double flops = 0;    ///< for stats
-    uint64_t bytes = 0;  ///< GM traffic, for stats
+    double flops = 0;     ///< for stats
+    uint64_t bytes = 0;   ///< the tensors' bytes, for stats
+    std::string summary;  ///< the tiling in words for profiles (empty: the block count only)
 };
 
 /// @brief Device addresses of an op's inputs, outputs and workspace.

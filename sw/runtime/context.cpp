@@ -157,8 +157,16 @@ status context::query(stream* handle, bool& complete) {
 status context::launch(stream* s, const std::string& name, unsigned block_dim,
                        models::kernel_kind kind, kernel::kernel_fn fn, double flops,
                        uint64_t bytes) {
+    kernel_info info;
+    info.flops = flops;
+    info.bytes = bytes;
+    return launch(s, name, block_dim, kind, std::move(fn), info);
+}
+
+status context::launch(stream* s, const std::string& name, unsigned block_dim,
+                       models::kernel_kind kind, kernel::kernel_fn fn, const kernel_info& info) {
     task t;
-    t.w = kernel_work(name, block_dim, kind, std::move(fn), flops, bytes);
+    t.w = kernel_work(name, block_dim, kind, std::move(fn), info);
     return submit(*m_state, "launch", s, std::move(t), m_state->costs.launch_ps);
 }
 

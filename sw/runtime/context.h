@@ -108,6 +108,9 @@ class context {
     // --- work ---
     status launch(stream* s, const std::string& name, unsigned block_dim, models::kernel_kind kind,
                   kernel::kernel_fn fn, double flops = 0, uint64_t bytes = 0);
+    /// @brief A launch labelled with its op, kernel and tiling (stats `ops[]`, `--profile`).
+    status launch(stream* s, const std::string& name, unsigned block_dim, models::kernel_kind kind,
+                  kernel::kernel_fn fn, const kernel_info& info);
     /// @brief Host->device copy; `src` must stay valid until the copy has run.
     status memcpy_to_device(stream* s, uint64_t dst, const void* src, uint64_t bytes);
     /// @brief Device->host copy; `dst` must stay valid until the copy has run.

@@ -80,12 +80,7 @@ void start_node(const std::shared_ptr<runtime_state>& self, const run_ptr& run, 
                 {w.name, w.block_dim, w.cores, run->s.priority, kernel::block_body(w.kernel),
                  [self, run, i, origin](const models::launch_record& rec) {
                      const work& w = run->g.graph.at(i);
-                     models::ps_t first = rec.end;
-                     for (const auto& b : rec.blocks) first = std::min(first, b.start);
-                     if (self->ops) {
-                         self->ops->push_back({w.name, "kernel", first, rec.end, w.flops, w.bytes});
-                         platform::add_launch(self->ops->back(), rec);
-                     }
+                     const models::ps_t first = self->record_kernel(w, rec);
                      end_node(*self, self, run, i, first, self->kernel_error(w, origin, rec));
                  }});
             return;

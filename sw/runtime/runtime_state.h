@@ -170,6 +170,8 @@ struct runtime_state {
     error_info run_copy(const work& w);
     error_info kernel_error(const work& w, const std::string& where,
                             const models::launch_record& rec) const;
+    /// @brief Records a finished kernel in `ops` (if kept); returns its first block's start.
+    models::ps_t record_kernel(const work& w, const models::launch_record& rec);
 
     // --- callbacks (callbacks.cpp) ---
     report_queue& runtime_queue(const std::shared_ptr<runtime_state>& self);

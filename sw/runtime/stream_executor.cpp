@@ -28,12 +28,7 @@ void execute(const std::shared_ptr<runtime_state>& self, stream& s, task& t) {
                                       s.step.notify();
                                   }});
             while (!done) s.step.wait();
-            models::ps_t first = rec.end;
-            for (const auto& b : rec.blocks) first = std::min(first, b.start);
-            if (st.ops) {
-                st.ops->push_back({w.name, "kernel", first, rec.end, w.flops, w.bytes});
-                platform::add_launch(st.ops->back(), rec);
-            }
+            const models::ps_t first = st.record_kernel(w, rec);
             const error_info e = rec.fault.empty() && !st.poisoning
                                      ? error_info{}
                                      : st.kernel_error(w, where(s, t.seq), rec);
@@ -213,6 +208,26 @@ error_info runtime_state::run_copy(const work& w) {
         ops->push_back({w.name, w.kind == work_kind::memset ? "memset" : "memcpy", start, api.now(),
                         0, w.bytes});
     return {};
+}
+
+models::ps_t runtime_state::record_kernel(const work& w, const models::launch_record& rec) {
+    models::ps_t first = rec.end;
+    for (const auto& b : rec.blocks) first = std::min(first, b.start);
+    if (ops) {
+        platform::op_record o;
+        o.name = w.name;
+        o.type = "kernel";
+        o.op = w.op;
+        o.kernel = w.kernel_name;
+        o.tiling = w.tiling;
+        o.start_ps = first;
+        o.end_ps = rec.end;
+        o.flops = w.flops;
+        o.bytes = w.bytes;
+        platform::add_launch(o, rec);
+        ops->push_back(std::move(o));
+    }
+    return first;
 }
 
 error_info runtime_state::kernel_error(const work& w, const std::string& at,

@@ -27,15 +27,18 @@ const char* to_string(work_kind k) {
 }
 
 work kernel_work(const std::string& name, unsigned block_dim, models::kernel_kind kind,
-                 kernel::kernel_fn fn, double flops, uint64_t bytes) {
+                 kernel::kernel_fn fn, const kernel_info& info) {
     work w;
     w.kind = work_kind::kernel;
     w.name = name;
     w.block_dim = block_dim;
     w.cores = kind;
     w.kernel = std::move(fn);
-    w.flops = flops;
-    w.bytes = bytes;
+    w.op = info.op;
+    w.kernel_name = info.kernel;
+    w.tiling = info.tiling;
+    w.flops = info.flops;
+    w.bytes = info.bytes;
     return w;
 }
 

@@ -26,6 +26,16 @@ enum class work_kind : uint8_t {
 };
 const char* to_string(work_kind k);
 
+/// @brief What a kernel launch is, for stats and profiles: the op it computes, the kernel
+/// chosen for it, its tiling in words, and its work.
+struct kernel_info {
+    std::string op;      ///< op type ("matmul"); empty: a kernel launched directly
+    std::string kernel;  ///< the registry kernel chosen for the op
+    std::string tiling;  ///< e.g. "base 128x256x64, 24 blocks"
+    double flops = 0;
+    uint64_t bytes = 0;  ///< the tensors' bytes (the measured traffic is counted apart)
+};
+
 /// @brief One unit of device or host work, as submitted to a stream or added to a graph.
 struct work {
     work_kind kind = work_kind::kernel;
@@ -34,7 +44,8 @@ struct work {
     models::kernel_kind cores = models::kernel_kind::cube;
     unsigned block_dim = 1;
     kernel::kernel_fn kernel;
-    double flops = 0;  ///< for stats
+    std::string op, kernel_name, tiling;  ///< see kernel_info
+    double flops = 0;                     ///< for stats
     // copies and memset; for kernels, the bytes they move (for stats)
     uint64_t dst = 0, src = 0, bytes = 0;
     void* host_dst = nullptr;
@@ -48,7 +59,7 @@ struct work {
 /// @name The work items the stream API and task graphs submit.
 /// @{
 work kernel_work(const std::string& name, unsigned block_dim, models::kernel_kind kind,
-                 kernel::kernel_fn fn, double flops = 0, uint64_t bytes = 0);
+                 kernel::kernel_fn fn, const kernel_info& info = {});
 work to_device_work(const std::string& name, uint64_t dst, const void* src, uint64_t bytes);
 work to_host_work(const std::string& name, void* dst, uint64_t src, uint64_t bytes);
 work on_device_work(const std::string& name, uint64_t dst, uint64_t src, uint64_t bytes);

@@ -169,6 +169,7 @@ std::vector<std::string> differing_fields(const platform_config& a, const platfo
     NPUSIM_DIFF(a, b, l2.miss_latency_ps, c);
     NPUSIM_DIFF(a, b, l2.bandwidth, c);
     NPUSIM_DIFF(a, b, l2.functional, c);
+    NPUSIM_DIFF(a, b, l2.cold_kernels, c);
     NPUSIM_DIFF(a, b, noc.bandwidth, c);
     NPUSIM_DIFF(a, b, noc.latency_ps, c);
     NPUSIM_DIFF(a, b, host_link.bandwidth, c);

@@ -18,6 +18,7 @@
 #include "platform/dma_stream_workload.h"
 #include "platform/output_file.h"
 #include "platform/presets.h"
+#include "platform/profile.h"
 #include "platform/simulation.h"
 #include "sw/graph/builtin_workloads.h"
 #include "sw/graph/shipped_workloads.h"
@@ -65,6 +66,17 @@ std::string with_real_paths(std::string text, const std::vector<const output_fil
 
 }  // namespace
 
+namespace {
+
+/// The run's --set overrides, with --cold-l2 as the key it stands for.
+std::vector<std::string> overrides(const run_args& a) {
+    std::vector<std::string> sets = a.sets;
+    if (a.cold_l2) sets.push_back("l2.cold_kernels=true");
+    return sets;
+}
+
+}  // namespace
+
 int cmd_run(const run_args& a) {
     platform_config cfg;
     std::optional<vcd_options> vcd;
@@ -82,8 +94,9 @@ int cmd_run(const run_args& a) {
     graph::workload wl;
     graph::workload_plan wl_plan;
     std::unique_ptr<output_file> stats_out, vcd_out, timeline_out;
+    std::vector<std::unique_ptr<output_file>> profile_out;  // the --profile files
     try {
-        cfg = load_platform(a.platform, a.sets);
+        cfg = load_platform(a.platform, overrides(a));
         check_runnable(cfg);  // an unrunnable platform is bad input, not a fault mid-run
         if (a.workload != "dma_stream" && !kernel_workload && !file_workload) {
             std::string names;
@@ -167,8 +180,27 @@ int cmd_run(const run_args& a) {
         // simulation and an old file survives a failed run.
         if (!a.stats_file.empty() && a.stats_file != "-")
             stats_out = std::make_unique<output_file>(a.stats_file, "--stats");
-        if (!a.timeline_file.empty())
-            timeline_out = std::make_unique<output_file>(a.timeline_file, "--timeline");
+        if (!a.profile_dir.empty()) {
+            std::error_code ec;
+            std::filesystem::create_directories(a.profile_dir, ec);
+            if (ec || !std::filesystem::is_directory(a.profile_dir))
+                throw config_error("--profile " + a.profile_dir, "--profile",
+                                   "cannot create the folder: " +
+                                       (ec ? ec.message() : std::string("a file is in the way")),
+                                   "give a folder you can write to");
+            for (const char* f :
+                 {"stats.json", "op_summary.csv", "op_statistic.csv", "roofline.svg"})
+                profile_out.push_back(std::make_unique<output_file>(
+                    (std::filesystem::path(a.profile_dir) / f).string(), "--profile"));
+        }
+        const std::string timeline_path =
+            !a.timeline_file.empty() ? a.timeline_file
+            : !a.profile_dir.empty()
+                ? (std::filesystem::path(a.profile_dir) / "timeline.json").string()
+                : std::string();
+        if (!timeline_path.empty())
+            timeline_out = std::make_unique<output_file>(
+                timeline_path, a.timeline_file.empty() ? "--profile" : "--timeline");
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         return 2;
@@ -194,7 +226,8 @@ int cmd_run(const run_args& a) {
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     nlohmann::json stats = sim.stats();
-    stats["run"] = {{"overrides", a.sets}};
+    stats["run"] = {{"overrides", overrides(a)},
+                    {"workload", file_workload ? wl.name : a.workload}};
     // `--stats -`: the JSON alone on stdout, the report on stderr.
     const bool stats_to_stdout = a.stats_file == "-";
     std::ostream& report = stats_to_stdout ? std::cerr : std::cout;
@@ -207,6 +240,12 @@ int cmd_run(const run_args& a) {
         if (stats_to_stdout) std::cout << stats.dump(2) << "\n" << std::flush;
         if (vcd_out) vcd_out->commit();
         if (timeline_out) timeline_out->commit();
+        if (!profile_out.empty()) {
+            profile_out[0]->write_and_commit(stats.dump(2) + "\n");
+            profile_out[1]->write_and_commit(op_summary_csv(stats));
+            profile_out[2]->write_and_commit(op_statistic_csv(stats));
+            profile_out[3]->write_and_commit(roofline_svg(stats));
+        }
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;

@@ -10,11 +10,13 @@ struct run_args {
     std::string workload = "bert_base_s128";  ///< graph::default_workload
     std::vector<std::string> sets;
     std::string stats_file, vcd_file, vcd_cores, vcd_window, timeline_file;
+    std::string profile_dir;  ///< --profile: stats, op tables, roofline, timeline
     std::vector<std::string> vcd_signals;
     std::string stream_bytes = "256KiB";
     std::string shape;   ///< matmul MxKxN or elementwise N
     unsigned depth = 2;  ///< queue depth of the kernel workloads
     bool timing_only = false;
+    bool cold_l2 = false;  ///< --cold-l2: --set l2.cold_kernels=true
     bool check = false;
     bool quiet = false;
 };
@@ -47,5 +49,7 @@ int cmd_validate(const validate_args& a);
 int cmd_presets();
 int cmd_ops();
 int cmd_sweep(const sweep_args& a);
+/// @brief `npusim report DIR`: DIR/report.html from a --profile run or a sweep's output.
+int cmd_report(const std::string& dir);
 
 }  // namespace npusim::tools

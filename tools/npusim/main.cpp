@@ -34,6 +34,8 @@ int sc_main(int argc, char* argv[]) {
         ->check(CLI::Range(1, 4));
     run_cmd->add_flag("--timing-only", run.timing_only,
                       "skip arithmetic and data; same cycle counts");
+    run_cmd->add_flag("--cold-l2", run.cold_l2,
+                      "flush L2 when each kernel starts (same as --set l2.cold_kernels=true)");
     run_cmd->add_flag("--check", run.check,
                       "compare results with a CPU reference (exit 1 on mismatch)");
     run_cmd->add_option("--set", run.sets, "override a platform key, e.g. gm.bandwidth=1.6TB/s");
@@ -49,7 +51,15 @@ int sc_main(int argc, char* argv[]) {
     run_cmd->add_option("--vcd-window", run.vcd_window, "time window FROM:TO, e.g. 0ns:20us");
     run_cmd->add_option("--stream-bytes", run.stream_bytes, "dma_stream bytes per core")
         ->default_val("256KiB");
+    run_cmd->add_option("--profile", run.profile_dir,
+                        "write a profile to DIR (created): stats.json, op_summary.csv, "
+                        "op_statistic.csv, roofline.svg, timeline.json (docs/profile.md)");
     run_cmd->add_flag("--quiet", run.quiet, "print nothing on success");
+
+    std::string report_dir;
+    auto* report_cmd = app.add_subcommand(
+        "report", "write DIR/report.html (self-contained) from a --profile run or a sweep");
+    report_cmd->add_option("dir", report_dir, "the --profile or sweep output folder")->required();
 
     npusim::tools::validate_args val;
     auto* val_cmd = app.add_subcommand(
@@ -139,6 +149,7 @@ int sc_main(int argc, char* argv[]) {
         if (*ops_cmd) return npusim::tools::cmd_ops();
         if (*sweep_cmd) return npusim::tools::cmd_sweep(sweep);
         if (*probe_cmd) return npusim::tools::cmd_probe(probe);
+        if (*report_cmd) return npusim::tools::cmd_report(report_dir);
     } catch (const npusim::platform::config_error& e) {
         std::cerr << e.what() << "\n";
         return 2;

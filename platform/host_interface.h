@@ -34,6 +34,10 @@ class host_signal {
 struct activity_span {
     std::string group, track, name;
     models::ps_t start = 0, end = 0;
+    /// A host call that queued work starts a flow (`flow_out`) the work's span ends
+    /// (`flow_in`); 0: none.
+    uint64_t flow_out = 0, flow_in = 0;
+    std::vector<std::pair<std::string, std::string>> args{};  ///< shown with the span
 };
 
 /// @brief What host software may do to the simulated platform: time, simulated host threads,
@@ -82,6 +86,13 @@ class host_interface {
     void record_span(activity_span s) const {
         if (m_span_sink) m_span_sink(std::move(s));
     }
+    /// @brief Timelines: where sampled values go (device memory in use, queue depths).
+    void set_counter_sink(std::function<void(const std::string&, models::ps_t, double)> sink) {
+        m_counter_sink = std::move(sink);
+    }
+    void record_counter(const std::string& name, double value) const {
+        if (m_counter_sink) m_counter_sink(name, now(), value);
+    }
 
     /// @brief Adds a source of "what waits on what" lines for deadlock reports; returns its
     /// key for remove_reporter.
@@ -96,6 +107,7 @@ class host_interface {
         sc_core::sc_process_handle handle;
     };
     chip& m_chip;
+    std::function<void(const std::string&, models::ps_t, double)> m_counter_sink;
     std::vector<thread> m_threads;
     std::unordered_map<const sc_core::sc_object*, unsigned> m_ids;  ///< process -> thread id
     std::vector<std::pair<unsigned, std::function<std::string()>>> m_reporters;

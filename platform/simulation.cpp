@@ -6,13 +6,15 @@
 namespace npusim::platform {
 
 simulation::simulation(const platform_config& cfg, std::optional<vcd_options> vcd,
-                       const std::string& timeline, const chip_options& opts) {
+                       std::optional<timeline_options> timeline, const chip_options& opts) {
     m_chip = std::make_unique<chip>("chip", cfg, opts);
     if (vcd) m_vcd = std::make_unique<vcd_writer>(*vcd);
-    if (!timeline.empty()) {
-        m_timeline = std::make_unique<timeline_writer>(timeline);
+    if (timeline) {
+        m_timeline = std::make_unique<timeline_writer>(*timeline);
         timeline_writer* t = m_timeline.get();
         m_chip->host_api().set_span_sink([t](activity_span s) { t->add_span(s); });
+        m_chip->host_api().set_counter_sink([t](const std::string& name, models::ps_t at,
+                                                double v) { t->add_sample(name, at, v); });
         m_chip->scheduler().observe([t](const models::launch_record& r) { t->add_launch(r); });
     }
     if (m_vcd && m_timeline) {

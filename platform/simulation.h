@@ -23,10 +23,11 @@ class simulation {
     /// @brief The host program; it records the ops it runs. Throwing fails the run.
     using host_program = std::function<void(chip&, std::vector<op_record>&)>;
 
-    /// `timeline`: path of a Chrome trace to write (empty: none). `opts`: how the chip is
-    /// assembled (tests).
+    /// `timeline`: the Chrome trace to write, if any. `opts`: how the chip is assembled
+    /// (tests).
     explicit simulation(const platform_config& cfg, std::optional<vcd_options> vcd = {},
-                        const std::string& timeline = "", const chip_options& opts = {});
+                        std::optional<timeline_options> timeline = {},
+                        const chip_options& opts = {});
     ~simulation();
 
     chip& get_chip() { return *m_chip; }

@@ -5,11 +5,41 @@ hand. Usage: scripts/timeline_svg.py TRACE.json OUT.svg [--cores 0,24] [--all] [
 By default the window starts at the first kernel block (host copies before it are cut).
 """
 import argparse
+import colorsys
 import html
 import json
+import math
 
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac"]
+
+
+def nth_colour(i):
+    """Ten hand-picked colours, then distinct hues by the golden angle."""
+    if i < len(PALETTE):
+        return PALETTE[i]
+    h = (i * 0.618033988749895) % 1.0
+    r, g, b = colorsys.hls_to_rgb(h, 0.5 if i % 2 else 0.38, 0.65)
+    return "#%02x%02x%02x" % (int(r * 255), int(g * 255), int(b * 255))
+
+
+def op_type(e):
+    """What colours a span: its op type (a stream span's `op` argument; a block's or pipe's
+    kernel name up to ' -> ', which workload ops are named 'op -> node')."""
+    args = e.get("args", {})
+    if "op" in args:
+        return args["op"]
+    name = args.get("kernel", e["name"].split(" #")[0])
+    return name.split(" -> ")[0]
+
+
+def nice_step(span, ticks=8):
+    raw = span / ticks
+    mag = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    for m in (1, 2, 5, 10):
+        if raw <= m * mag:
+            return m * mag
+    return 10 * mag
 
 
 def main():
@@ -45,14 +75,26 @@ def main():
     scale = (a.width - label_w - 10) / max(t1 - t0, 1e-9)
     colour = {}
 
-    def colour_of(name):
-        key = name.split(" #")[0]
+    def colour_of(e):
+        key = op_type(e)
         if key not in colour:
-            colour[key] = PALETTE[len(colour) % len(PALETTE)]
+            colour[key] = nth_colour(len(colour))
         return colour[key]
 
+    for e in sorted(spans, key=lambda e: e["ts"]):
+        colour_of(e)
+    # The legend wraps over as many lines as it needs.
+    legend, x, line = [], label_w, 0
+    for name in colour:
+        w = 14 + 7 * len(name) + 16
+        if x + w > a.width - 10 and x > label_w:
+            x, line = label_w, line + 1
+        legend.append((name, x, line))
+        x += w
+    axis_y = top + row_h * len(rows)
+    height = axis_y + 30 + 16 * (line + 1) + 10
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{a.width}" '
-           f'height="{top + row_h * len(rows) + 40}" font-family="sans-serif" font-size="11">',
+           f'height="{height}" font-family="sans-serif" font-size="11">',
            '<rect width="100%" height="100%" fill="white"/>',
            f'<text x="{label_w}" y="18">{t0:.1f} us to {t1:.1f} us</text>']
     for i, (pid, tid) in enumerate(rows):
@@ -67,14 +109,23 @@ def main():
             x = label_w + (e["ts"] - t0) * scale
             w = max(e["dur"] * scale, 0.5)
             out.append(f'<rect x="{x:.2f}" y="{y + 2}" width="{w:.2f}" height="{row_h - 5}" '
-                       f'fill="{colour_of(e["name"])}"><title>{html.escape(e["name"])} '
+                       f'fill="{colour_of(e)}"><title>{html.escape(e["name"])} '
                        f'{e["dur"]:.3f} us</title></rect>')
-    y = top + row_h * len(rows) + 20
-    x = label_w
-    for name, c in list(colour.items())[:12]:
-        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{c}"/>'
+    # Time axis: ticks at round multiples, in us.
+    step = nice_step(t1 - t0)
+    out.append(f'<line x1="{label_w}" x2="{a.width - 10}" y1="{axis_y + 2}" y2="{axis_y + 2}" '
+               'stroke="black"/>')
+    tick = math.ceil(t0 / step) * step
+    while tick <= t1 + 1e-9:
+        x = label_w + (tick - t0) * scale
+        out.append(f'<line x1="{x:.2f}" x2="{x:.2f}" y1="{axis_y + 2}" y2="{axis_y + 6}" '
+                   f'stroke="black"/><text x="{x:.2f}" y="{axis_y + 18}" '
+                   f'text-anchor="middle">{tick:g} us</text>')
+        tick += step
+    for name, x, line in legend:
+        y = axis_y + 40 + 16 * line
+        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{colour[name]}"/>'
                    f'<text x="{x + 14}" y="{y}">{html.escape(name)}</text>')
-        x += 14 + 7 * len(name) + 16
     out.append("</svg>")
     open(a.out, "w").write("\n".join(out) + "\n")
 

@@ -133,6 +133,7 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
     if (is_write) m_write_hits += hits, m_write_misses += misses;
     m_hit_count.add(start, static_cast<int64_t>(hits));
     m_miss_count.add(start, static_cast<int64_t>(misses));
+    if (!timing_only) m_byte_count.add(start, static_cast<int64_t>(len));
     if (!timing_only) (is_write ? m_write_bytes : m_read_bytes) += len;
     if (traffic* a = account_of(trans); a && !timing_only) {
         if (is_write)
@@ -181,6 +182,7 @@ void l2_cache::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
 void l2_cache::on_trace_attached() {
     m_hit_count.bind(m_trace, signal_path("hits"), 32, true);
     m_miss_count.bind(m_trace, signal_path("misses"), 32, true);
+    m_byte_count.bind(m_trace, signal_path("bytes"), 32, true);
 }
 
 void l2_cache::visit_stats(const stats_fn& fn) const {

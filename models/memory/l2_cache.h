@@ -77,7 +77,7 @@ class l2_cache : public model_base {
     byte_rate m_rate;
     uint64_t m_hits = 0, m_misses = 0, m_read_bytes = 0, m_write_bytes = 0;
     uint64_t m_write_hits = 0, m_write_misses = 0;  // of m_hits, m_misses
-    traced_signal m_hit_count, m_miss_count;
+    traced_signal m_hit_count, m_miss_count, m_byte_count;
     // Line fills: the payload (owning its two extensions) and a scratch buffer for the data.
     tlm::tlm_generic_payload m_fill;
     traffic_tag* m_fill_account = nullptr;

@@ -95,7 +95,9 @@ status submit(runtime_state& st, const char* what, stream* handle, task t, model
     }
     t.seq = s->next_seq++;
     t.submitted = st.api.now();
+    if (st.api.spans_on()) c.set_flow(t.flow = ++st.flows);
     ++s->pending;
+    st.record_queue_depth(*s);
     s->queue.push_back(std::move(t));
     s->work.notify();
     return status::success;

@@ -18,9 +18,11 @@ class call {
     /// The call's span on its host thread's timeline track (when it took simulated time).
     ~call() {
         if (m_me >= 0 && m_st.api.spans_on() && m_st.api.now() > m_start)
-            m_st.api.record_span(
-                {"host", m_st.api.thread_name(unsigned(m_me)), m_what, m_start, m_st.api.now()});
+            m_st.api.record_span({"host", m_st.api.thread_name(unsigned(m_me)), m_what, m_start,
+                                  m_st.api.now(), m_flow});
     }
+    /// The call's span starts a flow to the work it queued.
+    void set_flow(uint64_t flow) { m_flow = flow; }
     call(const call&) = delete;
     call& operator=(const call&) = delete;
 
@@ -86,6 +88,7 @@ class call {
     const char* m_what;
     int m_me;
     models::ps_t m_start;
+    uint64_t m_flow = 0;
 };
 
 /// @brief Waits until the stream has no unfinished work or the deadline passes; false on

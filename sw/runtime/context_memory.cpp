@@ -21,6 +21,7 @@ models::ps_t allocator_cost(const runtime_state& st, uint64_t allocs0, uint64_t 
 bool charged_free(runtime_state& st, uint64_t addr) {
     const uint64_t allocs0 = st.memory.device_allocs(), frees0 = st.memory.device_frees();
     const bool ok = st.memory.free(addr);
+    st.record_memory_in_use();
     if (st.api.current_thread() >= 0 && !st.api.unwinding())
         st.api.delay(allocator_cost(st, allocs0, frees0));
     return ok;
@@ -40,6 +41,7 @@ status context::malloc(uint64_t& addr, int64_t bytes, stream* handle, const std:
                       fmt::format("a size of {} bytes{}; ask for at least 1 byte", bytes, what));
     const uint64_t allocs0 = st.memory.device_allocs(), frees0 = st.memory.device_frees();
     const bool ok = st.memory.allocate(uint64_t(bytes), s->id, addr, tag);
+    st.record_memory_in_use();
     st.api.delay(allocator_cost(st, allocs0, frees0));
     if (!ok) return c.fail(status::device_oom, st.memory.error());
     return status::success;

@@ -30,6 +30,7 @@ struct task {
     uint64_t gen = 0;        ///< the record generation it completes or waits for
     int report_thread = -1;  ///< callbacks: the report thread, -1 = the runtime's own
     graph_exec* graph = nullptr;
+    uint64_t flow = 0;  ///< timeline flow from the submitting call (0: none)
 };
 
 /// @brief One record of an event (a "generation").
@@ -165,7 +166,12 @@ struct runtime_state {
     void wait_all_idle();
 
     void record_timeline(const std::string& stream, uint64_t seq, const work& w,
-                         models::ps_t submitted, models::ps_t start, status result);
+                         models::ps_t submitted, models::ps_t start, status result,
+                         uint64_t flow = 0);
+    /// @brief Timeline counters: a stream's queue depth, device memory in use.
+    void record_queue_depth(const stream& s) const;
+    void record_memory_in_use() const;
+    uint64_t flows = 0;  ///< timeline flow ids handed out
     /// @brief Runs blocking device work (copies, memset); returns the error, if any.
     error_info run_copy(const work& w);
     error_info kernel_error(const work& w, const std::string& where,

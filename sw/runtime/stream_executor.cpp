@@ -1,4 +1,6 @@
 // Stream execution: one simulated thread per stream runs its tasks in order.
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "models/common/model_fault.h"
@@ -96,9 +98,11 @@ void execute(const std::shared_ptr<runtime_state>& self, stream& s, task& t) {
                 stream* sp = &s;
                 const uint64_t seq = t.seq;
                 const models::ps_t submitted = t.submitted;
-                rep->on_done = [self, sp, seq, submitted](report& r) {
+                const uint64_t flow = t.flow;
+                rep->on_done = [self, sp, seq, submitted, flow](report& r) {
                     if (r.error.failed()) self->fail(*sp, r.error);
-                    self->record_timeline(sp->name, seq, r.w, submitted, r.start, r.error.code);
+                    self->record_timeline(sp->name, seq, r.w, submitted, r.start, r.error.code,
+                                          flow);
                     self->end_task(*sp, seq);
                 };
                 st.post(q, rep);
@@ -157,7 +161,7 @@ void runtime_state::stop(stream& s, const error_info& cause) {
 }
 
 void runtime_state::finish(stream& s, const task& t, models::ps_t start, status result) {
-    record_timeline(s.name, t.seq, t.w, t.submitted, start, result);
+    record_timeline(s.name, t.seq, t.w, t.submitted, start, result, t.flow);
     end_task(s, t.seq);
 }
 
@@ -173,14 +177,43 @@ void runtime_state::end_task(stream& s, uint64_t seq) {
         s.done_ahead.insert(seq);
     }
     --s.pending;
+    record_queue_depth(s);
     s.changed.notify();
 }
 
 void runtime_state::record_timeline(const std::string& stream, uint64_t seq, const work& w,
-                                    models::ps_t submitted, models::ps_t start, status result) {
+                                    models::ps_t submitted, models::ps_t start, status result,
+                                    uint64_t flow) {
     timeline.push_back(
         {stream, seq, to_string(w.kind), w.name, submitted, start, api.now(), result});
-    if (api.spans_on()) api.record_span({"streams", stream, w.name, start, api.now()});
+    if (!api.spans_on()) return;
+    platform::activity_span sp{"streams", stream, w.name, start, api.now(), 0, flow};
+    sp.args = {{"kind", to_string(w.kind)},
+               {"seq", std::to_string(seq)},
+               {"status", to_string(result)},
+               {"queued_us", fmt::format("{:.3f}", (start - submitted) / 1e6)}};
+    if (w.kind == work_kind::kernel) {
+        if (!w.op.empty()) sp.args.emplace_back("op", w.op);
+        if (!w.kernel_name.empty()) sp.args.emplace_back("kernel", w.kernel_name);
+        if (!w.tiling.empty()) sp.args.emplace_back("tiling", w.tiling);
+        sp.args.emplace_back("blocks", std::to_string(w.block_dim));
+        sp.args.emplace_back("flops", fmt::format("{:.6g}", w.flops));
+    }
+    if (w.bytes) sp.args.emplace_back("bytes", std::to_string(w.bytes));
+    api.record_span(std::move(sp));
+}
+
+void runtime_state::record_queue_depth(const stream& s) const {
+    if (api.spans_on()) api.record_counter("queue depth " + s.name, double(s.pending));
+}
+
+void runtime_state::record_memory_in_use() const {
+    if (!api.spans_on()) return;
+    const auto st = memory.stats();
+    api.record_counter("device memory allocated MiB",
+                       double(st.at("allocated_bytes.all.current")) / 1048576);
+    api.record_counter("device memory reserved MiB",
+                       double(st.at("reserved_bytes.all.current")) / 1048576);
 }
 
 error_info runtime_state::run_copy(const work& w) {

@@ -509,7 +509,7 @@ uint64_t lines_of(platform::chip& c) {
 /// Builds `cfg` with a checker on every hop, drives it with legal traffic on every path and
 /// with edge cases, and checks the answers and that no hop broke a rule.
 void drive_checked_chip(const platform::platform_config& cfg, bool run_kernel) {
-    platform::simulation sim(cfg, {}, "", platform::chip_options{true});
+    platform::simulation sim(cfg, {}, {}, platform::chip_options{true});
     platform::chip& chip = sim.get_chip();
     // Edge cases come from probes with checkers of their own: into the NoC, and into core 0's
     // first local buffer.

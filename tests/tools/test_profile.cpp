@@ -6,7 +6,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -265,6 +267,81 @@ BOOST_AUTO_TEST_CASE(sweep_report_renders_in_a_headless_browser) {
     BOOST_CHECK(dom.find("<td class=\"t\">failed</td>") != std::string::npos);
     BOOST_CHECK(dom.find("<td>100.500</td>") != std::string::npos);
     BOOST_CHECK(dom.find("id=\"plotted\"") != std::string::npos);
+}
+
+// The timeline: stream spans carry the op's arguments, every flow that ends starts at a host
+// call, and the L2 bandwidth counter integrates to the bytes L2 served (a closed form: the
+// samples hold until the next one).
+BOOST_AUTO_TEST_CASE(timeline_has_arguments_flows_and_counters) {
+    test::temp_file tl("timeline", ".json"), st("stats", ".json");
+    BOOST_REQUIRE_EQUAL(test::run_cli("run --platform tiny --workload bert_check --timing-only "
+                                      "--quiet --timeline '" +
+                                      tl.str() + "' --stats '" + st.str() + "'")
+                            .rc,
+                        0);
+    const json events = json::parse(test::read_file(tl.str()))["traceEvents"];
+    const json s = json::parse(test::read_file(st.str()));
+    std::set<uint64_t> starts, ends;
+    std::map<std::string, std::vector<std::pair<double, double>>> counters;
+    size_t kernels = 0;
+    double last_ts = 0;
+    for (const auto& e : events) {
+        const std::string ph = e["ph"];
+        if (ph == "s") starts.insert(e["id"].get<uint64_t>());
+        if (ph == "f") ends.insert(e["id"].get<uint64_t>());
+        if (ph == "C")
+            counters[e["name"]].emplace_back(e["ts"].get<double>(),
+                                             e["args"]["value"].get<double>());
+        if (ph == "X") last_ts = std::max(last_ts, e["ts"].get<double>() + e["dur"].get<double>());
+        if (ph == "X" && e.value("cat", "") == "stream" &&
+            e["args"].value("kind", "") == "kernel") {
+            ++kernels;
+            BOOST_CHECK(e["args"].contains("op") && e["args"].contains("kernel") &&
+                        e["args"].contains("tiling") && e["args"].contains("blocks"));
+        }
+    }
+    BOOST_CHECK_EQUAL(kernels, size_t(s["summary"]["kernels"].get<int>()));
+    BOOST_CHECK(!ends.empty());
+    for (uint64_t id : ends) BOOST_CHECK_MESSAGE(starts.count(id), "flow " << id);
+    for (const char* name : {"GM read GB/s", "GM write GB/s", "L2 GB/s",
+                             "device memory allocated MiB", "queue depth default"})
+        BOOST_CHECK_MESSAGE(counters.count(name), name);
+    const auto& l2 = counters["L2 GB/s"];
+    double bytes = 0;  // GB/s x us = kB
+    for (size_t i = 0; i + 1 < l2.size(); ++i)
+        bytes += l2[i].second * (l2[i + 1].first - l2[i].first) * 1e3;
+    if (!l2.empty()) BOOST_CHECK_EQUAL(l2.back().second, 0.0);
+    const double served = s["memory"]["l2"]["read_bytes"].get<double>() +
+                          s["memory"]["l2"]["write_bytes"].get<double>();
+    BOOST_CHECK_CLOSE(bytes, served, 0.01);
+}
+
+// --timeline-cores and --timeline-window keep only those cores' tracks and that time.
+BOOST_AUTO_TEST_CASE(timeline_filters_cores_and_window) {
+    test::temp_file tl("timeline", ".json");
+    BOOST_REQUIRE_EQUAL(
+        test::run_cli("run --platform tiny --workload bert_check --timing-only "
+                      "--quiet --timeline '" +
+                      tl.str() + "' --timeline-cores 1 --timeline-window 90us:120us")
+            .rc,
+        0);
+    size_t core1 = 0;
+    const json trace = json::parse(test::read_file(tl.str()));
+    for (const auto& e : trace["traceEvents"]) {
+        if (e["ph"] != "X" && e["ph"] != "C") continue;
+        const double ts = e["ts"].get<double>(), end = ts + e.value("dur", 0.0);
+        BOOST_CHECK_MESSAGE(end >= 90 && ts <= 120, e.dump());
+        const int pid = e["pid"].get<int>();
+        BOOST_CHECK_MESSAGE(pid < 10 || pid == 11, e.dump());
+        core1 += pid == 11;
+    }
+    BOOST_CHECK_GT(core1, 0u);
+    const test::cli_result lone =
+        test::run_cli("run --platform tiny --workload matmul --shape 16x16x16 --timeline-cores 0");
+    BOOST_CHECK_EQUAL(lone.rc, 2);
+    BOOST_CHECK_MESSAGE(lone.out.find("--timeline-cores: filters a timeline, but neither "
+                                      "--timeline nor --profile is given") != std::string::npos,
+                        lone.out);
 }
 
 BOOST_AUTO_TEST_CASE(profile_and_report_misuse_is_named) {

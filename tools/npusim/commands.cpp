@@ -80,6 +80,7 @@ std::vector<std::string> overrides(const run_args& a) {
 int cmd_run(const run_args& a) {
     platform_config cfg;
     std::optional<vcd_options> vcd;
+    std::optional<timeline_options> timeline;
     dma_stream_options ds;
     graph::builtin_options bo;
     const auto& kernels = graph::builtin_kernel_workloads();
@@ -198,16 +199,43 @@ int cmd_run(const run_args& a) {
             : !a.profile_dir.empty()
                 ? (std::filesystem::path(a.profile_dir) / "timeline.json").string()
                 : std::string();
-        if (!timeline_path.empty())
+        if (timeline_path.empty()) {
+            for (const auto& [flag, given] :
+                 {std::pair{"--timeline-cores", !a.timeline_cores.empty()},
+                  std::pair{"--timeline-window", !a.timeline_window.empty()}})
+                if (given)
+                    throw config_error(flag, flag,
+                                       "filters a timeline, but neither --timeline nor --profile "
+                                       "is given",
+                                       "add --timeline FILE, or drop " + std::string(flag));
+        } else {
+            timeline_options t;
+            try {
+                if (!a.timeline_cores.empty())
+                    t.cores = parse_core_list(a.timeline_cores, cfg.cores + cfg.vector_cores);
+            } catch (const std::invalid_argument& e) {
+                throw config_error("--timeline-cores " + a.timeline_cores, "--timeline-cores",
+                                   e.what(), "write e.g. --timeline-cores 0,2-3");
+            }
+            try {
+                if (!a.timeline_window.empty())
+                    std::tie(t.from_ps, t.to_ps) = parse_time_window(a.timeline_window);
+            } catch (const std::invalid_argument& e) {
+                throw config_error("--timeline-window " + a.timeline_window, "--timeline-window",
+                                   e.what(), "write e.g. --timeline-window 0ns:20us");
+            }
             timeline_out = std::make_unique<output_file>(
                 timeline_path, a.timeline_file.empty() ? "--profile" : "--timeline");
+            t.path = timeline_out->temp_path();
+            timeline = t;
+        }
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         return 2;
     }
 
     const auto wall0 = std::chrono::steady_clock::now();
-    simulation sim(cfg, vcd, timeline_out ? timeline_out->temp_path() : std::string());
+    simulation sim(cfg, vcd, timeline);
     std::string mismatch;
     graph::workload_result wl_result;
     const bool ok = sim.run([&](chip& c, std::vector<op_record>& ops) {

@@ -11,6 +11,7 @@ struct run_args {
     std::vector<std::string> sets;
     std::string stats_file, vcd_file, vcd_cores, vcd_window, timeline_file;
     std::string profile_dir;  ///< --profile: stats, op tables, roofline, timeline
+    std::string timeline_cores, timeline_window;  ///< filters of the timeline (as the VCD's)
     std::vector<std::string> vcd_signals;
     std::string stream_bytes = "256KiB";
     std::string shape;   ///< matmul MxKxN or elementwise N

@@ -46,6 +46,10 @@ int sc_main(int argc, char* argv[]) {
     run_cmd->add_option("--timeline", run.timeline_file,
                         "write a Chrome trace (open in Perfetto): host threads, streams, cores, "
                         "pipes");
+    run_cmd->add_option("--timeline-cores", run.timeline_cores,
+                        "cores whose tracks the timeline keeps, e.g. 0,2-3 (default all)");
+    run_cmd->add_option("--timeline-window", run.timeline_window,
+                        "time window FROM:TO the timeline keeps, e.g. 0ns:20us");
     run_cmd->add_option("--vcd-cores", run.vcd_cores, "cores to trace, e.g. 0,2-3 (default all)");
     run_cmd->add_option("--vcd-signal", run.vcd_signals, "glob of signals to trace, e.g. '*mte2*'");
     run_cmd->add_option("--vcd-window", run.vcd_window, "time window FROM:TO, e.g. 0ns:20us");

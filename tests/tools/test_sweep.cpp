@@ -247,6 +247,30 @@ BOOST_AUTO_TEST_CASE(emit_slurm_writes_array_script) {
         contains(points, "23\tchip.cores=8 gm.latency=20ns l2.ways=16 workload=mlp\n"), points);
 }
 
+// A range takes values with the key's units and writes its values in from's unit.
+BOOST_AUTO_TEST_CASE(range_takes_units) {
+    const temp_dir tmp("units");
+    const std::string file = (tmp.path / "s.yaml").string(), out = (tmp.path / "out").string();
+    std::ofstream(file) << "schema: npusim.sweep/1\nname: u\nworkloads: [mlp]\n"
+                           "parameters:\n  - range: {chip.clock.cube: {from: 0.9GHz, to: 1.5GHz, "
+                           "step: 300MHz}}\n";
+    const cli_result r = run_cli("sweep '" + file + "' --out '" + out + "' --emit slurm");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    const std::string points = read_file(out + "/slurm/points.txt");
+    for (const char* v :
+         {"chip.clock.cube=0.9GHz", "chip.clock.cube=1.2GHz", "chip.clock.cube=1.5GHz"})
+        BOOST_CHECK_MESSAGE(contains(points, v), points);
+    std::ofstream(file) << "schema: npusim.sweep/1\nname: u\nworkloads: [mlp]\n"
+                           "parameters:\n  - range: {chip.clock.cube: {from: 0.9GHz, to: 1.5GHz, "
+                           "step: 300furlongs}}\n";
+    const cli_result bad = run_cli("validate '" + file + "'");
+    BOOST_CHECK_EQUAL(bad.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(bad.out,
+                                 ":5:63: error: chip.clock.cube.step: '300furlongs' is "
+                                 "not a number or a Hz value"),
+                        bad.out);
+}
+
 // A point that runs past the sweep's timeout is killed and recorded as timed out.
 BOOST_AUTO_TEST_CASE(slow_point_times_out) {
     const temp_dir tmp("sweept");

@@ -202,6 +202,9 @@ std::string sweep_page(const fs::path& dir) {
     for (const auto& p : params) names.push_back({{"name", p}, {"key", "p:" + p}, {"text", 1}});
     names.push_back({{"name", "status"}, {"key", "status"}, {"text", 1}});
     for (const auto& m : metrics) names.push_back({{"name", m}, {"key", "m:" + m}});
+    std::stable_sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
+        return a["index"].is_number() && b["index"].is_number() && a["index"] < b["index"];
+    });
     std::string body = fmt::format(
         "<h1>npusim sweep report</h1>\n<p class=\"note\">npusim {}; {}; <span id=\"point-count\">{}"
         "</span> points recorded</p>\n<h2>Points</h2>\n<table id=\"points\"></table>\n",

@@ -8,7 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
+#include "platform/config/schema.h"
+#include "platform/config/units.h"
 #include "tools/npusim/sweep_runner.h"
 
 namespace npusim::tools {
@@ -62,10 +65,56 @@ std::string data_field(const std::string& s) {
     return q + "\"";
 }
 
+/// A parameter's value as a number in its key's base unit (nullopt: not numeric).
+std::optional<double> numeric(const std::string& key, const std::string& text) {
+    const platform::key_spec* k = platform::find_key(key);
+    if (!k || k->kind == platform::value_kind::text || k->kind == platform::value_kind::choice)
+        return std::nullopt;
+    return platform::parse_value(k->kind, text);
+}
+
+/// A readable unit for an axis of values up to `max` in `base` units: (label, divisor).
+std::pair<std::string, double> scaled_unit(const std::string& base, double max) {
+    struct step {
+        const char* name;
+        double scale;
+    };
+    std::vector<step> steps;
+    if (base == "ns")
+        steps = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+    else if (base == "bytes")
+        steps = {{"bytes", 1}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
+    else if (base == "Hz")
+        steps = {{"Hz", 1}, {"kHz", 1e3}, {"MHz", 1e6}, {"GHz", 1e9}};
+    else if (base == "bytes/s")
+        steps = {{"B/s", 1}, {"MB/s", 1e6}, {"GB/s", 1e9}, {"TB/s", 1e12}};
+    else if (base == "ps")
+        steps = {{"ps", 1}, {"ns", 1e3}, {"us", 1e6}, {"ms", 1e9}};
+    else
+        return {base, 1};
+    step best = steps.front();
+    for (const auto& st : steps)
+        if (max >= st.scale) best = st;
+    return {best.name, best.scale};
+}
+
+/// The base unit of a metric, from its name ("..._ns", "..._bytes").
+std::string metric_unit(const std::string& m) {
+    auto ends = [&](const char* suffix) {
+        const std::string x(suffix);
+        return m.size() >= x.size() && m.compare(m.size() - x.size(), x.size(), x) == 0;
+    };
+    if (ends("_ns")) return "ns";
+    if (ends("_bytes") || ends(".bytes")) return "bytes";
+    return "";
+}
+
 /// One plot per metric: x is the first varied parameter (or the workload), one line per
-/// combination of the other parameters and the workload. User text reaches gnuplot only as
-/// data (the points' values and series names) or quoted (the sweep name, a checked
-/// identifier); gnuplot runs without a shell, in OUT/plots, on files named there.
+/// combination of the other parameters and the workload, in numeric order of their values.
+/// Numeric parameters and metrics get numeric axes, scaled units, and a log scale when their
+/// values span a decade or more. User text reaches gnuplot only as data (the points' values
+/// and series names) or quoted (the sweep name, a checked identifier); gnuplot runs without a
+/// shell, in OUT/plots, on files named there.
 void plot(const sweep_spec& s, const std::string& out_dir, const std::vector<json>& results) {
     const std::string gnuplot = find_on_path("gnuplot");
     if (gnuplot.empty()) {
@@ -77,40 +126,98 @@ void plot(const sweep_spec& s, const std::string& out_dir, const std::vector<jso
         return s.parameters.empty() ? base_name(r["workload"].get<std::string>())
                                     : cell(r["params"].value(x_key, json()));
     };
+    // The x axis is numeric when every point's value is.
+    bool x_numeric = !s.parameters.empty();
+    double x_min = 0, x_max = 0;
+    for (size_t i = 0; i < results.size() && x_numeric; ++i) {
+        const auto v = numeric(x_key, x_of(results[i]));
+        if (!v) x_numeric = false;
+        x_min = i == 0 ? v.value_or(0) : std::min(x_min, v.value_or(0));
+        x_max = i == 0 ? v.value_or(0) : std::max(x_max, v.value_or(0));
+    }
+    const platform::key_spec* x_spec = s.parameters.empty() ? nullptr : platform::find_key(x_key);
+    const auto [x_unit, x_div] = x_numeric && x_spec
+                                     ? scaled_unit(platform::base_unit(x_spec->kind), x_max)
+                                     : std::pair<std::string, double>{"", 1};
+    // Series keys: the other parameters' values as numbers where they are (numeric order).
+    struct series_key {
+        std::vector<std::pair<double, std::string>> parts;
+        bool operator<(const series_key& o) const { return parts < o.parts; }
+    };
     auto series_of = [&](const json& r) {
+        series_key k;
         std::string name;
-        for (size_t i = 1; i < s.parameters.size(); ++i)
-            name += s.parameters[i] + "=" + cell(r["params"].value(s.parameters[i], json())) + " ";
-        if (!s.parameters.empty() && s.workloads.size() > 1)
-            name += base_name(r["workload"].get<std::string>());
-        return name.empty() ? std::string(s.name) : name;
+        for (size_t i = 1; i < s.parameters.size(); ++i) {
+            const std::string v = cell(r["params"].value(s.parameters[i], json()));
+            k.parts.emplace_back(numeric(s.parameters[i], v).value_or(0), v);
+            name += s.parameters[i] + "=" + v + " ";
+        }
+        if (!s.parameters.empty() && s.workloads.size() > 1) {
+            const std::string w = base_name(r["workload"].get<std::string>());
+            k.parts.emplace_back(0, w);
+            name += w;
+        }
+        return std::make_pair(k, name.empty() ? std::string(s.name) : name);
     };
     const std::string dir = out_dir + "/plots";
     fs::create_directories(dir);
     for (const auto& m : s.metrics) {
-        std::map<std::string, std::vector<const json*>> series;
+        std::map<series_key, std::pair<std::string, std::vector<const json*>>> series;
+        double y_min = 0, y_max = 0;
+        bool first = true;
         for (const auto& r : results)
-            if (r["status"] == "ok" && r["metrics"].value(m, json()).is_number())
-                series[series_of(r)].push_back(&r);
+            if (r["status"] == "ok" && r["metrics"].value(m, json()).is_number()) {
+                auto [key, name] = series_of(r);
+                auto& e = series[key];
+                e.first = name;
+                e.second.push_back(&r);
+                const double y = r["metrics"][m].get<double>();
+                y_min = first ? y : std::min(y_min, y);
+                y_max = first ? y : std::max(y_max, y);
+                first = false;
+            }
         if (series.empty()) continue;
+        const std::string y_base = metric_unit(m);
+        const auto [y_unit, y_div] = scaled_unit(y_base, y_max);
         const std::string stem = file_safe(m);
         std::ofstream script(dir + "/" + stem + ".gp");
         script << "set terminal svg size 800,500 dynamic font 'sans,11'\n"
                << "set output " << gnuplot_quote(stem + ".svg") << "\n"
                << "set title " << gnuplot_quote(s.name + ": " + m) << " noenhanced\n"
-               << "set xlabel " << gnuplot_quote(x_key) << " noenhanced\n"
-               << "set ylabel " << gnuplot_quote(m) << " noenhanced\n"
-               << "set key outside right noenhanced\nset grid\nset yrange [0:*]\n"
-               << "plot ";
+               << "set xlabel "
+               << gnuplot_quote(x_unit.empty() ? x_key : x_key + " (" + x_unit + ")")
+               << " noenhanced\n"
+               << "set ylabel " << gnuplot_quote(y_unit.empty() ? m : m + " (" + y_unit + ")")
+               << " noenhanced\n"
+               << "set key outside right noenhanced\nset grid\n";
+        if (x_numeric && x_min > 0 && x_max >= 10 * x_min) script << "set logscale x\n";
+        if (y_min > 0 && y_max >= 10 * y_min)
+            script << "set logscale y\n";
+        else
+            script << "set yrange [0:*]\n";
+        script << "plot ";
         size_t i = 0;
-        for (const auto& [name, rows] : series) {
+        for (const auto& [key, entry] : series) {
+            const auto& [name, rows] = entry;
             const std::string data = stem + "." + std::to_string(i) + ".dat";
             std::ofstream d(dir + "/" + data);
             d << data_field(x_key) << " " << data_field(name) << "\n";  // the column headers
-            for (const json* r : rows)
-                d << data_field(x_of(*r)) << " " << cell((*r)["metrics"][m]) << "\n";
+            std::vector<const json*> sorted = rows;
+            if (x_numeric)
+                std::stable_sort(sorted.begin(), sorted.end(), [&](const json* a, const json* b) {
+                    return *numeric(x_key, x_of(*a)) < *numeric(x_key, x_of(*b));
+                });
+            for (const json* r : sorted) {
+                const double y = (*r)["metrics"][m].get<double>() / y_div;
+                if (x_numeric)
+                    d << fmt::format("{:.12g}", *numeric(x_key, x_of(*r)) / x_div) << " "
+                      << fmt::format("{:.12g}", y) << "\n";
+                else
+                    d << data_field(x_of(*r)) << " " << fmt::format("{:.12g}", y) << "\n";
+            }
             script << (i ? ", " : "") << gnuplot_quote(data)
-                   << " using 0:2:xtic(1) with linespoints title columnheader(2)";
+                   << (x_numeric ? " using 1:2" : " using 0:2:xtic(1)")
+                   << " with linespoints title columnheader(2)";
             ++i;
         }
         script << "\n";

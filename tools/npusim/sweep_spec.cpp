@@ -14,6 +14,7 @@
 #include "platform/config/config_error.h"
 #include "platform/config/config_loader.h"
 #include "platform/config/schema.h"
+#include "platform/config/units.h"
 #include "platform/config/yaml_checks.h"
 #include "platform/presets.h"
 #include "platform/stats.h"
@@ -114,12 +115,37 @@ void range_values(const std::string& source, const YAML::Node& n, axis& a, size_
     only_keys(source, n, a.key + ".", {"from", "to", "step"});
     double v[3];
     const char* names[] = {"from", "to", "step"};
+    // Values with units ("0.9GHz") are read in the key's kind; the range's values are written
+    // in the unit `from` was written in.
+    const platform::key_spec* spec = platform::find_key(a.key);
+    std::string unit;
+    double unit_scale = 1;
     for (int i = 0; i < 3; ++i) {
+        const std::string k = a.key + "." + names[i];
         if (!n[names[i]])
-            throw config_error(at(source, n), a.key + "." + names[i], "missing",
-                               "a range needs from, to and step");
-        v[i] = number(source, n[names[i]], a.key + "." + names[i],
-                      "ranges take plain finite numbers; use a list for values with units");
+            throw config_error(at(source, n), k, "missing", "a range needs from, to and step");
+        const std::string t = text(source, n[names[i]], k, fix);
+        double plain = 0;
+        if (YAML::convert<double>::decode(n[names[i]], plain)) {
+            v[i] = number(source, n[names[i]], k, fix);
+            continue;
+        }
+        const auto parsed = spec ? platform::parse_value(spec->kind, t) : std::nullopt;
+        if (!parsed || !std::isfinite(*parsed))
+            throw config_error(
+                at(source, n[names[i]]), k,
+                "'" + t + "' is not a number" +
+                    (spec ? std::string(" or a ") + platform::base_unit(spec->kind) + " value"
+                          : std::string()),
+                spec ? platform::unit_help(spec->kind) : fix);
+        v[i] = *parsed;
+        if (i == 0) {
+            const size_t at_unit = t.find_first_not_of("0123456789.+-eE");
+            unit = at_unit == std::string::npos ? "" : t.substr(at_unit);
+            const auto one = platform::parse_value(spec->kind, "1" + unit);
+            unit_scale = one && *one > 0 ? *one : 1;
+            if (!one) unit.clear();
+        }
     }
     if (v[2] <= 0 || v[1] < v[0])
         throw config_error(at(source, n), a.key, "needs from <= to and step > 0", fix);
@@ -133,7 +159,8 @@ void range_values(const std::string& source, const YAML::Node& n, axis& a, size_
     const std::string where = at(source, n);
     for (size_t i = 0; i < count; ++i) {
         char buf[64];
-        std::snprintf(buf, sizeof buf, "%.12g", v[0] + double(i) * v[2]);
+        std::snprintf(buf, sizeof buf, "%.12g%s", (v[0] + double(i) * v[2]) / unit_scale,
+                      unit.c_str());
         if (!a.values.empty() && a.values.back() == buf)
             throw config_error(
                 where, a.key,

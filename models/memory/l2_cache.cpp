@@ -87,6 +87,17 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
         }
         trans.set_response_status(tlm::TLM_OK_RESPONSE);
         delay = ps_to_time(start + occ + m_p.hit_latency_ps - now);
+    } else if (!is_write && !timing_only && hits == 0 && addr % m_p.line_bytes == 0 &&
+               (len % m_p.line_bytes == 0 || addr + len == m_capacity)) {
+        // A read of whole lines that all missed is its own line fill: GM serves it directly.
+        sc_core::sc_time gm_delay = ps_to_time(arrival - now);
+        gm_socket->b_transport(trans, gm_delay);
+        if (trans.is_response_error()) {
+            rollback();
+            return;
+        }
+        delay = ps_to_time(std::max(now + time_to_ps(gm_delay), start + occ) + m_p.miss_latency_ps -
+                           now);
     } else if (!is_write && !timing_only) {
         // A read miss fills its missed lines whole, one GM read per run of them; the burst
         // streams through L2 as they return. The data then comes as for a hit.

@@ -152,7 +152,7 @@ void task_scheduler::start(active& a, const std::vector<ai_core*>& unit) {
                               auto done = std::move(a.req.done);
                               const launch_record rec = std::move(a.rec);
                               m_active.remove_if([&a](const active& x) { return &x == &a; });
-                              if (m_observer) m_observer(rec);
+                              for (const auto& observer : m_observers) observer(rec);
                               if (done) done(rec);
                           });
     }

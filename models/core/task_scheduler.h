@@ -76,8 +76,10 @@ class task_scheduler : public model_base {
     unsigned units(kernel_kind kind) const { return static_cast<unsigned>(units_of(kind).size()); }
     /// @brief Launches submitted and not finished, for deadlock reports.
     std::string blocked_report() const;
-    /// @brief Called with every finished launch (e.g. by a timeline writer).
-    void observe(std::function<void(const launch_record&)> fn) { m_observer = std::move(fn); }
+    /// @brief Adds a function called with every finished launch (a timeline writer, progress).
+    void observe(std::function<void(const launch_record&)> fn) {
+        m_observers.push_back(std::move(fn));
+    }
     /// @brief Called when the first block of each launch starts (e.g. to flush L2).
     void on_launch_start(std::function<void()> fn) { m_on_launch_start = std::move(fn); }
 
@@ -99,7 +101,7 @@ class task_scheduler : public model_base {
     uint64_t m_seq = 0;
     std::list<active> m_active;  ///< stable addresses: blocks point at their launch
     sc_core::sc_event m_wake;
-    std::function<void(const launch_record&)> m_observer;
+    std::vector<std::function<void(const launch_record&)>> m_observers;
     std::function<void()> m_on_launch_start;
 };
 

@@ -1,12 +1,16 @@
 #include "tools/npusim/commands.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -236,6 +240,25 @@ int cmd_run(const run_args& a) {
 
     const auto wall0 = std::chrono::steady_clock::now();
     simulation sim(cfg, vcd, timeline);
+    // Progress on a terminal, at most once a second: printing only, so the run is unchanged.
+    struct progress_state {
+        std::chrono::steady_clock::time_point shown;
+        size_t kernels = 0;
+        bool printed = false;
+    };
+    auto progress = std::make_shared<progress_state>(progress_state{wall0});
+    if (!a.quiet && isatty(STDERR_FILENO))
+        sim.get_chip().scheduler().observe([progress, wall0](const models::launch_record& r) {
+            ++progress->kernels;
+            const auto now = std::chrono::steady_clock::now();
+            if (now - progress->shown < std::chrono::seconds(1)) return;
+            progress->shown = now;
+            progress->printed = true;
+            std::fprintf(stderr, "\r  %.1f s: %zu kernels done, simulated %.3f us (%s)\x1b[K",
+                         std::chrono::duration<double>(now - wall0).count(), progress->kernels,
+                         double(r.end) / 1e6, r.name.substr(0, 40).c_str());
+            std::fflush(stderr);
+        });
     std::string mismatch;
     graph::workload_result wl_result;
     const bool ok = sim.run([&](chip& c, std::vector<op_record>& ops) {
@@ -251,6 +274,7 @@ int cmd_run(const run_args& a) {
         mismatch = kernel_workload ? graph::run_builtin(c, a.workload, bo, ops)
                                    : run_dma_stream(c, ds, ops);
     });
+    if (progress->printed) std::fprintf(stderr, "\r\x1b[K");  // the report takes the line
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     nlohmann::json stats = sim.stats();

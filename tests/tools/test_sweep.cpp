@@ -17,6 +17,7 @@
 
 #include "platform/stats.h"
 #include "tests/tools/cli_fixture.h"
+#include "tools/npusim/sweep_spec.h"
 
 using namespace npusim::test;
 
@@ -758,3 +759,15 @@ BOOST_AUTO_TEST_CASE(shipped_sweeps_load_from_any_directory) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// docs/sweep-reference.md is generated from the loader's own key table and the stats metrics.
+BOOST_AUTO_TEST_CASE(sweep_reference_is_up_to_date) {
+    const std::string path = std::string(NPUSIM_SOURCE_DIR) + "/docs/sweep-reference.md";
+    BOOST_CHECK_MESSAGE(read_file(path) == npusim::tools::sweep_reference_markdown(),
+                        "docs/sweep-reference.md is missing or stale; regenerate it with "
+                        "`./build/npusim validate --sweep-reference > docs/sweep-reference.md`");
+    const std::string md = npusim::tools::sweep_reference_markdown();
+    for (const char* s : {"| `parameters` |", "| `timeout` |", "- `summary.device_span_ns`",
+                          "- `memory.l2.fill_bytes`"})
+        BOOST_CHECK_MESSAGE(contains(md, s), s);
+}

@@ -402,6 +402,10 @@ std::string validate_platform(const std::string& file_or_preset,
 }  // namespace
 
 int cmd_validate(const validate_args& a) {
+    if (a.sweep_reference) {
+        std::cout << sweep_reference_markdown();
+        return 0;
+    }
     if (a.reference) {
         std::cout << config_reference_markdown();
         return 0;

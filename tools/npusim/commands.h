@@ -40,6 +40,7 @@ struct validate_args {
     std::vector<std::string> sets;       ///< --set overrides for every platform checked
     std::string platform = "ascend910";  ///< workloads are planned against it
     bool reference = false;              ///< print the config reference instead
+    bool sweep_reference = false;        ///< print the sweep file reference instead
 };
 
 /// Exit codes: 0 success, 1 failed run or check, 2 bad usage or bad input.

@@ -77,6 +77,8 @@ int sc_main(int argc, char* argv[]) {
     val_cmd->add_option("--platform", val.platform, "platform file or preset to plan workloads on")
         ->default_val(npusim::platform::default_preset);
     val_cmd->add_flag("--reference", val.reference, "print the config reference (Markdown)");
+    val_cmd->add_flag("--sweep-reference", val.sweep_reference,
+                      "print the sweep file reference (Markdown)");
     auto* presets_cmd = app.add_subcommand("presets", "list the platform presets");
     auto* ops_cmd = app.add_subcommand("ops", "list the operator library: ops, dtypes, kernels");
 
@@ -142,7 +144,7 @@ int sc_main(int argc, char* argv[]) {
     try {
         if (*run_cmd) return npusim::tools::cmd_run(run);
         if (*val_cmd) {
-            if (val.files.empty() && !val.reference) {
+            if (val.files.empty() && !val.reference && !val.sweep_reference) {
                 std::cerr << "npusim validate: give platform, workload or sweep files, preset "
                              "names (or --reference)\n";
                 return 2;

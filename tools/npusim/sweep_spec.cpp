@@ -346,6 +346,46 @@ void check_platforms(const sweep_spec& s, const std::string& platform_where,
     }
 }
 
+/// The keys of a sweep file: what the loader accepts and what the reference documents.
+struct sweep_key {
+    const char* name;
+    const char* takes;
+    const char* doc;
+};
+const std::vector<sweep_key>& sweep_keys() {
+    static const std::vector<sweep_key> keys = {
+        {"schema", "`npusim.sweep/1` (required)", "the file's kind"},
+        {"name", "letters, digits, `_`, `.`, `-` (not first `.`), at most 64 (default `sweep`)",
+         "names the output folder `sweeps/NAME` and the Slurm job"},
+        {"platform", "a preset name or a platform file (default `ascend910`)",
+         "the base platform of every point; files are relative to the sweep file's folder"},
+        {"workloads", "a non-empty list of shipped or built-in workload names or files (required)",
+         "every point runs each workload; files are relative to the sweep file's folder"},
+        {"set", "`{KEY: VALUE, ...}` of platform keys",
+         "fixed overrides for every point (docs/config-reference.md lists the keys)"},
+        {"parameters",
+         "a list of groups: `list: {KEY: [values]}`, `range: {KEY: {from, to, step}}`, "
+         "`grid: {KEY: [..], KEY: [..]}`, `zip: {KEY: [..], KEY: [..]}`",
+         "the varied platform keys. `range` takes numbers or values in the key's units "
+         "(`{from: 0.9GHz, to: 2.4GHz, step: 300MHz}`) and writes its values in the unit of "
+         "`from`; `grid` makes every combination, `zip` steps its keys together (equal "
+         "lengths); groups multiply, then with the workloads. At most 10000 points "
+         "(`--max-points`)"},
+        {"metrics", "a non-empty list of the metrics below (default `[sim_time_ns]`)",
+         "dotted paths into each point's stats, collected into results.csv and plotted"},
+        {"timing_only", "`true` or `false` (default `true`)", "runs the points with --timing-only"},
+        {"timeout", "seconds, more than 0 and at most 2592000 (default 600)",
+         "a point running longer is killed and recorded as timed out"},
+    };
+    return keys;
+}
+
+std::vector<std::string> sweep_key_names() {
+    std::vector<std::string> names;
+    for (const auto& k : sweep_keys()) names.push_back(k.name);
+    return names;
+}
+
 sweep_spec load(const std::string& yaml, const std::string& source, const std::string& base_dir,
                 const sweep_load_options& opt) {
     // UTF-8, syntax, duplicate and non-scalar keys, nesting depth: the checks every loader shares
@@ -353,9 +393,7 @@ sweep_spec load(const std::string& yaml, const std::string& source, const std::s
     if (!root.IsMap())
         throw config_error(source + ":1:1", "", "a sweep file is a mapping",
                            "start with 'schema: npusim.sweep/1'");
-    only_keys(source, root, "",
-              {"schema", "name", "platform", "workloads", "set", "parameters", "metrics",
-               "timing_only", "timeout"});
+    only_keys(source, root, "", sweep_key_names());
     const std::string schema_fix = "start with 'schema: npusim.sweep/1'";
     if (!root["schema"] || text(source, root["schema"], "schema", schema_fix) != "npusim.sweep/1")
         throw config_error(at(source, root["schema"] ? root["schema"] : root), "schema",
@@ -550,6 +588,24 @@ sweep_spec load_sweep(const std::string& file, const sweep_load_options& opt) {
     ss << in.rdbuf();
     const std::string dir = fs::path(file).parent_path().string();
     return load_sweep_text(ss.str(), file, dir.empty() ? "." : dir, opt);
+}
+
+std::string sweep_reference_markdown() {
+    std::string md =
+        "# Sweep file reference (npusim.sweep/1)\n\n"
+        "Generated from `tools/npusim/sweep_spec.cpp` by `npusim validate --sweep-reference`; do "
+        "not edit by hand (a test fails when this file is stale). `npusim validate FILE` checks "
+        "a sweep file without running it; docs/guide.md shows one.\n\n"
+        "## Keys\n\n| key | takes | what |\n|---|---|---|\n";
+    for (const auto& k : sweep_keys())
+        md += std::string("| `") + k.name + "` | " + k.takes + " | " + k.doc + " |\n";
+    md +=
+        "\n## Metrics\n\n"
+        "Each is a number of the stats document (docs/metrics.md defines them), checked when the "
+        "file loads; a misspelt one names the closest. Also valid: `wall_s` (the point's wall "
+        "time), `memory.gm.channel<N>.busy_ns` and `platform.parameters.<platform key>`.\n\n";
+    for (const auto& m : platform::stats_metric_paths()) md += "- `" + m + "`\n";
+    return md;
 }
 
 }  // namespace npusim::tools

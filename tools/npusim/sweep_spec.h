@@ -57,5 +57,7 @@ sweep_spec load_sweep(const std::string& file, const sweep_load_options& opt = {
 /// @brief As load_sweep, from text; relative paths resolve against `base_dir`.
 sweep_spec load_sweep_text(const std::string& yaml, const std::string& source,
                            const std::string& base_dir = ".", const sweep_load_options& opt = {});
+/// @brief Markdown reference of the sweep file's keys and metrics (docs/sweep-reference.md).
+std::string sweep_reference_markdown();
 
 }  // namespace npusim::tools

@@ -758,8 +758,6 @@ BOOST_AUTO_TEST_CASE(shipped_sweeps_load_from_any_directory) {
     BOOST_CHECK_MESSAGE(contains(r.out, "1 of 1 points recorded, 0 failed"), r.out);
 }
 
-BOOST_AUTO_TEST_SUITE_END()
-
 // docs/sweep-reference.md is generated from the loader's own key table and the stats metrics.
 BOOST_AUTO_TEST_CASE(sweep_reference_is_up_to_date) {
     const std::string path = std::string(NPUSIM_SOURCE_DIR) + "/docs/sweep-reference.md";
@@ -771,3 +769,5 @@ BOOST_AUTO_TEST_CASE(sweep_reference_is_up_to_date) {
                           "- `memory.l2.fill_bytes`"})
         BOOST_CHECK_MESSAGE(contains(md, s), s);
 }
+
+BOOST_AUTO_TEST_SUITE_END()

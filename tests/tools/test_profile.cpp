@@ -87,6 +87,16 @@ std::string rendered_dom(const std::string& html) {
     return test::read_file(out.str());
 }
 
+/// The stats of the built-in elementwise add of n fp16 elements on tiny (timing only).
+json elementwise_stats(int n, const std::string& options) {
+    test::temp_file out("stats", ".json");
+    const test::cli_result r =
+        test::run_cli("run --platform tiny --workload elementwise --shape " + std::to_string(n) +
+                      " --timing-only --quiet " + options + " --stats '" + out.str() + "'");
+    BOOST_REQUIRE_EQUAL(r.rc, 0);
+    return json::parse(test::read_file(out.str()));
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(profile)
@@ -96,12 +106,7 @@ BOOST_AUTO_TEST_SUITE(profile)
 // the bursts L2 missed (part of the inputs stays in L2 after the host copy).
 BOOST_AUTO_TEST_CASE(kernel_traffic_is_measured_per_op) {
     const int n = 65536;
-    test::temp_file out("stats", ".json");
-    const test::cli_result r =
-        test::run_cli("run --platform tiny --workload elementwise --shape " + std::to_string(n) +
-                      " --timing-only --quiet --stats '" + out.str() + "'");
-    BOOST_REQUIRE_EQUAL(r.rc, 0);
-    const json s = json::parse(test::read_file(out.str()));
+    const json s = elementwise_stats(n, "");
     const json* add = nullptr;
     for (const auto& o : s["ops"])
         if (o["type"] == "elementwise") add = &o;
@@ -123,12 +128,7 @@ BOOST_AUTO_TEST_CASE(kernel_traffic_is_measured_per_op) {
 // leaves the rest of it for the next burst, a hit).
 BOOST_AUTO_TEST_CASE(cold_l2_reads_every_input_byte_from_gm) {
     const int n = 65536;
-    test::temp_file out("stats", ".json");
-    const test::cli_result r =
-        test::run_cli("run --platform tiny --workload elementwise --shape " + std::to_string(n) +
-                      " --timing-only --quiet --cold-l2 --stats '" + out.str() + "'");
-    BOOST_REQUIRE_EQUAL(r.rc, 0);
-    const json s = json::parse(test::read_file(out.str()));
+    const json s = elementwise_stats(n, "--cold-l2");
     BOOST_CHECK_EQUAL(s["run"]["overrides"].dump(), "[\"l2.cold_kernels=true\"]");
     for (const auto& o : s["ops"])
         if (o["type"] == "elementwise") {

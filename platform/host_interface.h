@@ -62,6 +62,8 @@ class host_interface {
     bool unwinding() const;
     /// @brief True if a spawned thread has not ended.
     bool threads_alive() const;
+    /// @brief True if host thread `id` has not ended.
+    bool alive(unsigned id) const { return !m_threads.at(id).handle.terminated(); }
     /// @brief Kills every spawned thread still alive; call from a SystemC process.
     void kill_threads();
 

@@ -76,7 +76,7 @@ status submit(runtime_state& st, const char* what, stream* handle, task t, model
     call c(st, what);
     status out = status::success;
     stream* s = nullptr;
-    if (!c.outside_callback(out) || !c.stream_arg(handle, s, out)) return out;
+    if (!c.host_thread(out) || !c.stream_arg(handle, s, out)) return out;
     if (const std::string bad = check_work(st, t.w); !bad.empty())
         return c.fail(status::invalid_argument, "'" + t.w.name + "': " + bad);
     auto refuse = [&] {
@@ -88,18 +88,46 @@ status submit(runtime_state& st, const char* what, stream* handle, task t, model
     if (s->stopped) return refuse();
     st.api.delay(cost);
     if (s->stopped) return refuse();  // it may have stopped while the host was busy
+    t.seq = s->next_seq++;
     if (t.w.kind == work_kind::event_record) {
         t.ev->records.push_back({});
         t.ev->records.back().stream = s->name;
+        t.ev->records.back().on = s;
+        t.ev->records.back().seq = t.seq;
         t.gen = ++t.ev->recorded;
     }
-    t.seq = s->next_seq++;
     t.submitted = st.api.now();
-    if (st.api.spans_on()) c.set_flow(t.flow = ++st.flows);
+    s->queue.push_back(std::move(t));
+    // Nothing runs between here and the return, so a task that closes a cycle is taken back.
+    if (const std::string cycle = st.closes_cycle(*s, s->queue.back()); !cycle.empty()) {
+        if (s->queue.back().w.kind == work_kind::event_record) {
+            s->queue.back().ev->records.pop_back();
+            --s->queue.back().ev->recorded;
+        }
+        s->queue.pop_back();
+        --s->next_seq;
+        return c.fail(status::deadlock, cycle);
+    }
+    task& queued = s->queue.back();
+    if (st.api.spans_on()) c.set_flow(queued.flow = ++st.flows);
     ++s->pending;
     st.record_queue_depth(*s);
-    s->queue.push_back(std::move(t));
     s->work.notify();
+    return status::success;
+}
+
+status pageable_copy_can_wait(runtime_state& st, const char* what, stream* handle, const void* host,
+                              uint64_t bytes) {
+    call c(st, what);
+    status out = status::success;
+    stream* s = nullptr;
+    if (pinned(st, host, bytes) || !c.host_thread(out) || !c.stream_arg(handle, s, out))
+        return status::success;  // argument errors are reported by the submission
+    runtime_state::host_wait w{std::string(what) + " (pageable host memory: waits for the copy)",
+                               s};
+    w.upto = s->next_seq + 1;
+    if (!c.begin_wait(std::move(w), out)) return out;
+    c.end_wait();
     return status::success;
 }
 
@@ -108,7 +136,12 @@ status finish_if_pageable(runtime_state& st, stream* handle, status submitted, c
     if (submitted != status::success || pinned(st, host, bytes)) return submitted;
     stream& s = handle ? *handle : *st.streams.front();
     const uint64_t seq = s.next_seq - 1;
+    const int me = st.api.current_thread();
+    runtime_state::host_wait w{"a copy with pageable host memory (stream '" + s.name + "')", &s};
+    w.upto = seq + 1;
+    st.host_waits[me] = std::move(w);
     while (s.done_prefix <= seq) s.changed.wait();
+    st.host_waits.erase(me);
     return status::success;
 }
 

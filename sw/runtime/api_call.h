@@ -44,7 +44,7 @@ class call {
                    "from spawn_host_thread");
         return false;
     }
-    /// The call is one a callback may not make: it would wait on the callback itself.
+    /// The call is one a callback may not make (processing reports from inside a report).
     bool outside_callback(status& out) {
         if (!host_thread(out)) return false;
         auto it = m_st.in_callback.find(m_me);
@@ -52,11 +52,22 @@ class call {
         out = fail(status::not_permitted_in_callback,
                    "not permitted inside callback '" + it->second->w.name + "' (" +
                        it->second->origin() +
-                       "): a callback may not launch work, synchronize or allocate, since the "
-                       "stream may be waiting for the callback itself; do it on the host thread "
-                       "after the stream synchronizes");
+                       "): reports are processed one at a time; return from the callback and "
+                       "let the report loop call process_report again");
         return false;
     }
+    /// Starts host wait `w` on the calling thread, unless a wait without a timeout would close
+    /// a wait-for cycle (or wait on an event nothing can record): then it fails with the cycle.
+    bool begin_wait(runtime_state::host_wait w, status& out, models::ps_t timeout = forever) {
+        if (const std::string cycle = timeout == forever ? m_st.closes_cycle(m_me, w) : "";
+            !cycle.empty()) {
+            out = fail(status::deadlock, cycle);
+            return false;
+        }
+        m_st.host_waits[m_me] = std::move(w);
+        return true;
+    }
+    void end_wait() { m_st.host_waits.erase(m_me); }
     bool stream_arg(stream* handle, stream*& s, status& out) {
         if (!handle) {
             s = m_st.streams.front().get();
@@ -102,7 +113,9 @@ std::string check_work(const runtime_state& st, const work& w);
 status submit(runtime_state& st, const char* what, stream* handle, task t, models::ps_t cost);
 
 /// @brief A copy from or to pageable host memory returns only once it has run, as on the real
-/// runtime.
+/// runtime. Checked before the copy is queued: waiting for it must not close a cycle.
+status pageable_copy_can_wait(runtime_state& st, const char* what, stream* handle, const void* host,
+                              uint64_t bytes);
 status finish_if_pageable(runtime_state& st, stream* handle, status submitted, const void* host,
                           uint64_t bytes);
 

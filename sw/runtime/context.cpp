@@ -46,7 +46,7 @@ status context::create_stream(stream*& out, const stream_options& opt) {
     runtime_state& st = *m_state;
     call c(st, "create_stream");
     status bad = status::success;
-    if (!c.outside_callback(bad)) return bad;
+    if (!c.host_thread(bad)) return bad;
     if (opt.priority < 0 || opt.priority > 7)
         return c.fail(status::invalid_argument,
                       fmt::format("priority {} is out of range; use 0 (highest) to 7 (lowest)",
@@ -68,11 +68,11 @@ status context::destroy_stream(stream* handle) {
     call c(st, "destroy_stream");
     status out = status::success;
     stream* s = nullptr;
-    if (!c.outside_callback(out) || !c.stream_arg(handle, s, out)) return out;
+    if (!c.host_thread(out) || !c.stream_arg(handle, s, out)) return out;
     if (!handle) return c.fail(status::invalid_argument, "the default stream cannot be destroyed");
-    st.host_waits[c.me()] = {"destroy_stream(stream '" + s->name + "')", s};
+    if (!c.begin_wait({"destroy_stream(stream '" + s->name + "')", s}, out)) return out;
     wait_idle(st, *s, 0, forever);
-    st.host_waits.erase(c.me());
+    c.end_wait();
     if (s->report_thread >= 0) --st.report_queues.at(s->report_thread)->streams;
     s->destroyed = true;
     s->work.notify();
@@ -100,12 +100,12 @@ status context::synchronize(stream* handle, models::ps_t timeout) {
     call c(st, "synchronize");
     status out = status::success;
     stream* s = nullptr;
-    if (!c.outside_callback(out) || !c.stream_arg(handle, s, out)) return out;
+    if (!c.host_thread(out) || !c.stream_arg(handle, s, out)) return out;
     auto keep = m_state;  // the context may go while this thread waits
     const models::ps_t t0 = st.api.now();
-    st.host_waits[c.me()] = {"synchronize(stream '" + s->name + "')", s};
+    if (!c.begin_wait({"synchronize(stream '" + s->name + "')", s}, out, timeout)) return out;
     const bool idle = wait_idle(st, *s, t0, timeout);
-    st.host_waits.erase(c.me());
+    c.end_wait();
     if (!idle)
         return c.fail(status::stream_sync_timeout,
                       fmt::format("stream '{}' still had {} unfinished tasks after {}; give a "
@@ -122,13 +122,14 @@ status context::synchronize_device(models::ps_t timeout) {
     runtime_state& st = *m_state;
     call c(st, "synchronize_device");
     status out = status::success;
-    if (!c.outside_callback(out)) return out;
+    if (!c.host_thread(out)) return out;
     auto keep = m_state;
     const models::ps_t t0 = st.api.now();
     for (auto& s : st.streams) {
-        st.host_waits[c.me()] = {"synchronize_device (stream '" + s->name + "')", s.get()};
+        if (!c.begin_wait({"synchronize_device (stream '" + s->name + "')", s.get()}, out, timeout))
+            return out;
         const bool idle = wait_idle(st, *s, t0, timeout);
-        st.host_waits.erase(c.me());
+        c.end_wait();
         if (!idle)
             return c.fail(status::stream_sync_timeout,
                           fmt::format("stream '{}' still had {} unfinished tasks after {}", s->name,
@@ -173,6 +174,9 @@ status context::launch(stream* s, const std::string& name, unsigned block_dim,
 status context::memcpy_to_device(stream* s, uint64_t dst, const void* src, uint64_t bytes) {
     task t;
     t.w = to_device_work("memcpy_h2d", dst, src, bytes);
+    if (status d = pageable_copy_can_wait(*m_state, "memcpy_to_device", s, src, bytes);
+        d != status::success)
+        return d;
     const status r =
         submit(*m_state, "memcpy_to_device", s, std::move(t), m_state->costs.memcpy_setup_ps);
     return finish_if_pageable(*m_state, s, r, src, bytes);
@@ -181,6 +185,9 @@ status context::memcpy_to_device(stream* s, uint64_t dst, const void* src, uint6
 status context::memcpy_to_host(stream* s, void* dst, uint64_t src, uint64_t bytes) {
     task t;
     t.w = to_host_work("memcpy_d2h", dst, src, bytes);
+    if (status d = pageable_copy_can_wait(*m_state, "memcpy_to_host", s, dst, bytes);
+        d != status::success)
+        return d;
     const status r =
         submit(*m_state, "memcpy_to_host", s, std::move(t), m_state->costs.memcpy_setup_ps);
     return finish_if_pageable(*m_state, s, r, dst, bytes);
@@ -247,11 +254,13 @@ status context::synchronize_event(event* e, models::ps_t timeout) {
     runtime_state& st = *m_state;
     call c(st, "synchronize_event");
     status out = status::success;
-    if (!c.outside_callback(out) || !c.event_arg(e, "the event", out)) return out;
+    if (!c.host_thread(out) || !c.event_arg(e, "the event", out)) return out;
     auto keep = m_state;
     const uint64_t gen = e->recorded ? e->recorded : 1;
     const models::ps_t t0 = st.api.now();
-    st.host_waits[c.me()] = {"synchronize_event(event '" + e->name + "')", nullptr, e, gen};
+    if (!c.begin_wait({"synchronize_event(event '" + e->name + "')", nullptr, e, gen}, out,
+                      timeout))
+        return out;
     bool timed_out = false;
     while (!e->done(gen) && !timed_out) {
         if (timeout == forever) {
@@ -261,7 +270,7 @@ status context::synchronize_event(event* e, models::ps_t timeout) {
         const models::ps_t spent = st.api.now() - t0;
         timed_out = spent >= timeout || !e->changed.wait_for(timeout - spent);
     }
-    st.host_waits.erase(c.me());
+    c.end_wait();
     if (!e->done(gen))
         return c.fail(status::event_sync_timeout,
                       "event '" + e->name + "' did not complete within " + format_us(timeout) +

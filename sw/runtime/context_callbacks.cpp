@@ -14,16 +14,18 @@ status context::join_host_thread(unsigned thread) {
     runtime_state& st = *m_state;
     call c(st, "join_host_thread");
     status out = status::success;
-    if (!c.outside_callback(out)) return out;
+    if (!c.host_thread(out)) return out;
     if (thread >= st.api.thread_count() || st.own_threads.count(thread) ||
         static_cast<int>(thread) == c.me())
         return c.fail(status::invalid_argument,
                       fmt::format("thread {} is not another host thread of the program; pass an "
                                   "id from spawn_host_thread",
                                   thread));
-    st.host_waits[c.me()] = {"join_host_thread('" + st.api.thread_name(thread) + "')"};
+    runtime_state::host_wait w{"join_host_thread('" + st.api.thread_name(thread) + "')"};
+    w.thread = int(thread);
+    if (!c.begin_wait(std::move(w), out)) return out;
     st.api.join(thread);
-    st.host_waits.erase(c.me());
+    c.end_wait();
     return status::success;
 }
 

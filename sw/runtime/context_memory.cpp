@@ -34,7 +34,7 @@ status context::malloc(uint64_t& addr, int64_t bytes, stream* handle, const std:
     call c(st, "malloc");
     status out = status::success;
     stream* s = nullptr;
-    if (!c.outside_callback(out) || !c.stream_arg(handle, s, out)) return out;
+    if (!c.host_thread(out) || !c.stream_arg(handle, s, out)) return out;
     const std::string what = tag.empty() ? "" : " for '" + tag + "'";
     if (bytes <= 0)
         return c.fail(status::invalid_argument,
@@ -69,7 +69,7 @@ status context::free(uint64_t addr) {
     runtime_state& st = *m_state;
     call c(st, "free");
     status out = status::success;
-    if (!c.outside_callback(out)) return out;
+    if (!c.host_thread(out)) return out;
     if (!charged_free(st, addr)) return c.fail(status::invalid_argument, st.memory.error());
     return status::success;
 }
@@ -89,7 +89,7 @@ status context::empty_cache() {
     runtime_state& st = *m_state;
     call c(st, "empty_cache");
     status out = status::success;
-    if (!c.outside_callback(out)) return out;
+    if (!c.host_thread(out)) return out;
     const uint64_t frees0 = st.memory.device_frees();
     st.memory.empty_cache();
     st.api.delay((st.memory.device_frees() - frees0) * st.costs.free_ps);
@@ -112,7 +112,7 @@ status context::malloc_host(void*& ptr, int64_t bytes) {
     runtime_state& st = *m_state;
     call c(st, "malloc_host");
     status out = status::success;
-    if (!c.outside_callback(out)) return out;
+    if (!c.host_thread(out)) return out;
     if (bytes <= 0)
         return c.fail(status::invalid_argument,
                       fmt::format("a size of {} bytes; ask for at least 1 byte", bytes));
@@ -126,7 +126,7 @@ status context::free_host(void* ptr) {
     runtime_state& st = *m_state;
     call c(st, "free_host");
     status out = status::success;
-    if (!c.outside_callback(out)) return out;
+    if (!c.host_thread(out)) return out;
     auto it = st.pinned.find(reinterpret_cast<uintptr_t>(ptr));
     if (it == st.pinned.end())
         return c.fail(status::invalid_argument,

@@ -40,6 +40,9 @@ bool runtime_clock::passed(stream_id s, uint64_t mark) const {
 }
 
 void runtime_clock::synchronize_all() {
+    // A callback cannot wait for the streams (its own may be waiting for it): in a callback, an
+    // allocation that misses the cache does not wait for other streams' blocks.
+    if (st.in_callback.count(st.api.current_thread())) return;
     st.wait_all_idle();
 }
 

@@ -37,8 +37,10 @@ struct task {
 struct event_record {
     bool done = false;
     models::ps_t time = 0;
-    error_info result;   ///< error of the recording stream's work, or cancellation
-    std::string stream;  ///< where it was recorded
+    error_info result;                  ///< error of the recording stream's work, or cancellation
+    std::string stream;                 ///< where it was recorded
+    const struct stream* on = nullptr;  ///< the recording stream and its task number
+    uint64_t seq = 0;
 };
 
 struct event {
@@ -135,12 +137,16 @@ struct runtime_state {
 
     std::deque<task_record> timeline;
     std::map<int, error_info> last_error;  ///< by host thread
-    /// @brief What a blocked host thread waits for (deadlock reports).
+    /// @brief What a blocked host thread waits for (deadlock reports and checks): the tasks
+    /// of stream `s` numbered below `upto`, event record `gen` of `ev`, or the end of host
+    /// thread `thread`.
     struct host_wait {
         std::string call;
         const stream* s = nullptr;
         const event* ev = nullptr;
         uint64_t gen = 0;
+        int thread = -1;
+        uint64_t upto = ~uint64_t(0);
     };
     std::map<int, host_wait> host_waits;       ///< by host thread
     std::set<unsigned> own_threads;            ///< threads the runtime started
@@ -190,6 +196,14 @@ struct runtime_state {
     error_info run_graph(const std::shared_ptr<runtime_state>& self, stream& s, graph_exec& g,
                          uint64_t seq);
     void post_copy(const std::shared_ptr<runtime_state>& self, std::function<void()> job);
+
+    // --- deadlocks as they form (wait_for.cpp) ---
+    /// @brief The wait-for cycle that host thread `me` starting wait `w` would close, in
+    /// words with a fix, or "" if the wait can end.
+    std::string closes_cycle(int me, const host_wait& w) const;
+    /// @brief The cycle that task `t`, just queued on `s`, closes (through its own wait, the
+    /// streams waiting on the record it is, or a blocked host thread), or "".
+    std::string closes_cycle(const stream& s, const task& t) const;
 
     // --- diagnostics ---
     std::string blocked_report() const;

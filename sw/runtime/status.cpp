@@ -34,6 +34,8 @@ const char* to_string(status s) {
             return "not_ready";
         case status::context_destroyed:
             return "context_destroyed";
+        case status::deadlock:
+            return "deadlock";
         case status::memory_allocation:
             return "memory_allocation";
         case status::device_oom:

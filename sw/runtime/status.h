@@ -19,6 +19,7 @@ enum class status : uint32_t {
     stream_stopped = 107040,  ///< a launch onto a stream stopped by an earlier failure
     not_ready = 107050,       ///< asked for a result (elapsed time) that is not complete
     context_destroyed = 107060,
+    deadlock = 107070,  ///< the wait (or the work submitted) would close a wait-for cycle
     memory_allocation = 207001,
     device_oom = 207018,
     internal = 507000,

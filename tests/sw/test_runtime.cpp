@@ -342,42 +342,6 @@ BOOST_AUTO_TEST_CASE(throwing_callback_propagates_per_failure_mode) {
     });
 }
 
-// Calls that would wait on the callback itself are rejected inside it, with the reason.
-BOOST_AUTO_TEST_CASE(illegal_calls_inside_callback_are_rejected) {
-    test::run_runtime(test::tiny(), [&](platform::chip&, context& ctx) {
-        std::vector<status> got;
-        std::string message;
-        bool complete = true;
-        BOOST_CHECK(ctx.launch_host_func(
-                        nullptr,
-                        [&](status) {
-                            got.push_back(ctx.synchronize());
-                            message = ctx.get_last_error().message;
-                            got.push_back(
-                                ctx.launch(nullptr, "k", 1, kernel_kind::vector, test::spin(1)));
-                            std::vector<uint8_t> b(16);
-                            got.push_back(ctx.memcpy_to_device(nullptr, 0, b.data(), 16));
-                            got.push_back(ctx.synchronize_device());
-                            stream* s = nullptr;
-                            got.push_back(ctx.create_stream(s));
-                            uint64_t addr = 0;
-                            got.push_back(ctx.malloc(addr, 4096));
-                            got.push_back(ctx.free(0));
-                            got.push_back(ctx.query(nullptr, complete));  // allowed
-                        },
-                        "inner") == status::success);
-        BOOST_CHECK(ctx.synchronize() == status::success);
-        BOOST_REQUIRE_EQUAL(got.size(), 8u);
-        for (size_t i = 0; i < 7; ++i) BOOST_CHECK(got[i] == status::not_permitted_in_callback);
-        BOOST_CHECK(got[7] == status::success);
-        BOOST_CHECK(!complete);  // the callback itself is still running
-        BOOST_CHECK_MESSAGE(contains(message,
-                                     "synchronize: not permitted inside callback "
-                                     "'inner' (stream 'default' task #0)"),
-                            message);
-    });
-}
-
 // Last error: get clears it, peek does not; each band has its codes.
 BOOST_AUTO_TEST_CASE(last_error_get_clears_peek_does_not) {
     test::run_runtime(test::tiny(), [&](platform::chip&, context& ctx) {

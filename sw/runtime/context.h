@@ -11,6 +11,7 @@
 #include "platform/chip.h"
 #include "platform/stats.h"
 #include "sw/memory/tensor.h"
+#include "sw/runtime/callback_chain.h"
 #include "sw/runtime/status.h"
 #include "sw/runtime/task_graph.h"
 #include "sw/runtime/work.h"
@@ -158,6 +159,12 @@ class context {
     status instantiate(graph_exec*& out, const task_graph& g);
     status launch_graph(graph_exec* g, stream* s);
     status destroy_graph(graph_exec* g);
+
+    // --- callback chains ---
+    /// @brief Launches a chain on `s` as one graph (one host launch), then its final callback.
+    /// The runtime takes over the blocks in `holds` and frees each when its last holder ends.
+    status launch_chain(const callback_chain& c, stream* s,
+                        const std::vector<chain_hold>& holds = {});
 
     // --- errors and introspection ---
     /// @brief The calling thread's last error; cleared by this call.

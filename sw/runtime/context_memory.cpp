@@ -16,18 +16,16 @@ models::ps_t allocator_cost(const runtime_state& st, uint64_t allocs0, uint64_t 
     return allocs * st.costs.malloc_ps + frees * st.costs.free_ps;
 }
 
-/// Frees a block and charges the calling host thread for it; false (see the allocator's
-/// error) if it was not a live block.
-bool charged_free(runtime_state& st, uint64_t addr) {
-    const uint64_t allocs0 = st.memory.device_allocs(), frees0 = st.memory.device_frees();
-    const bool ok = st.memory.free(addr);
-    st.record_memory_in_use();
-    if (st.api.current_thread() >= 0 && !st.api.unwinding())
-        st.api.delay(allocator_cost(st, allocs0, frees0));
+}  // namespace
+
+bool runtime_state::free_block(uint64_t addr) {
+    const uint64_t allocs0 = memory.device_allocs(), frees0 = memory.device_frees();
+    const bool ok = memory.free(addr);
+    record_memory_in_use();
+    if (api.current_thread() >= 0 && !api.unwinding())
+        api.delay(allocator_cost(*this, allocs0, frees0));
     return ok;
 }
-
-}  // namespace
 
 status context::malloc(uint64_t& addr, int64_t bytes, stream* handle, const std::string& tag) {
     runtime_state& st = *m_state;
@@ -60,7 +58,7 @@ status context::alloc_tensor(memory::device_tensor& out, const memory::tensor_de
     const uint64_t addr = (block + desc.alignment() - 1) / desc.alignment() * desc.alignment();
     std::weak_ptr<runtime_state> weak = m_state;
     out = memory::device_tensor(desc, addr, [weak, block](uint64_t) {
-        if (auto state = weak.lock()) charged_free(*state, block);
+        if (auto state = weak.lock()) state->free_block(block);
     });
     return status::success;
 }
@@ -70,7 +68,7 @@ status context::free(uint64_t addr) {
     call c(st, "free");
     status out = status::success;
     if (!c.host_thread(out)) return out;
-    if (!charged_free(st, addr)) return c.fail(status::invalid_argument, st.memory.error());
+    if (!st.free_block(addr)) return c.fail(status::invalid_argument, st.memory.error());
     return status::success;
 }
 

@@ -34,18 +34,23 @@ work node_work(const graph_run& run, unsigned i) {
 void start_node(const std::shared_ptr<runtime_state>& self, const run_ptr& run, unsigned i);
 
 void end_node(runtime_state& st, const std::shared_ptr<runtime_state>& self, const run_ptr& run,
-              unsigned i, models::ps_t start, const error_info& e) {
+              unsigned i, models::ps_t start, const error_info& e, bool break_graph = false) {
     graph_run& r = *run;
     st.record_timeline(r.s.name, r.seq, node_work(r, i), r.submitted, start, e.code);
     r.state[i] = node_state::ended;
     ++r.ended;
+    if (r.g.on_node_end) r.g.on_node_end(i, e.code);
     auto cancel = [&](unsigned n) {
         r.state[n] = node_state::ended;
         ++r.ended;
         st.record_timeline(r.s.name, r.seq, node_work(r, n), r.submitted, st.api.now(),
                            status::task_cancelled);
+        if (r.g.on_node_end) r.g.on_node_end(n, status::task_cancelled);
     };
-    if (e.failed()) {
+    if (break_graph) {  // a decision, not an error: nothing not yet started runs
+        for (unsigned n = 0; n < r.state.size(); ++n)
+            if (r.state[n] == node_state::idle) cancel(n);
+    } else if (e.failed()) {
         if (!r.first.failed()) r.first = e;
         if (r.s.mode == failure_mode::stop_on_failure) {
             for (unsigned n = 0; n < r.state.size(); ++n)
@@ -89,7 +94,7 @@ void start_node(const std::shared_ptr<runtime_state>& self, const run_ptr& run, 
             rep->w = w;
             rep->graph_node = origin;
             rep->on_done = [self, run, i](report& r) {
-                end_node(*self, self, run, i, r.start, r.error);
+                end_node(*self, self, run, i, r.start, r.error, r.break_graph);
             };
             st.post(st.runtime_queue(self), rep);
             return;

@@ -83,7 +83,8 @@ struct report {
     std::string graph_node;  ///< ...or the graph node it is, "graph 'g' node 'n' (...)"
     /// @brief Where it came from, for messages (built only when one is needed).
     std::string origin() const;
-    error_info error;  ///< set if the callback threw
+    error_info error;          ///< set if the callback threw
+    bool break_graph = false;  ///< a graph host node asked to cancel the nodes not yet started
     models::ps_t start = 0, end = 0;
     std::function<void(report&)> on_done;
 };
@@ -101,6 +102,8 @@ struct graph_exec {
     task_graph graph;
     std::vector<unsigned> indegree;
     bool destroyed = false;
+    /// @brief Called as each node ends or is cancelled (callback chains count holders).
+    std::function<void(unsigned node, status result)> on_node_end;
 };
 
 /// @brief Stream progress for the allocator's stream-aware reuse.
@@ -148,9 +151,9 @@ struct runtime_state {
         int thread = -1;
         uint64_t upto = ~uint64_t(0);
     };
-    std::map<int, host_wait> host_waits;       ///< by host thread
-    std::set<unsigned> own_threads;            ///< threads the runtime started
-    std::map<int, const report*> in_callback;  ///< host thread -> callback it runs
+    std::map<int, host_wait> host_waits;  ///< by host thread
+    std::set<unsigned> own_threads;       ///< threads the runtime started
+    std::map<int, report*> in_callback;   ///< host thread -> callback it runs
     unsigned reporter = 0;
 
     /// @brief Starts one of the runtime's own threads.
@@ -178,6 +181,8 @@ struct runtime_state {
     void record_queue_depth(const stream& s) const;
     void record_memory_in_use() const;
     uint64_t flows = 0;  ///< timeline flow ids handed out
+    /// @brief Frees a device block; a host thread pays what the allocator did (context_memory.cpp).
+    bool free_block(uint64_t addr);
     /// @brief Runs blocking device work (copies, memset); returns the error, if any.
     error_info run_copy(const work& w);
     error_info kernel_error(const work& w, const std::string& where,

@@ -54,6 +54,55 @@ task_graph::node task_graph::add_host(const std::string& name, callback_fn fn,
     return add(callback_work(name, std::move(fn)), deps);
 }
 
+std::vector<task_graph::node> task_graph::add_child(const std::string& name,
+                                                    const task_graph& child,
+                                                    const std::vector<node>& deps) {
+    for (node d : deps) check(d, "dependency");
+    const node base = static_cast<node>(m_nodes.size());
+    std::vector<node> last;
+    for (node n = 0; n < child.size(); ++n) {
+        work w = child.at(n);
+        w.name = name + "/" + w.name;
+        std::vector<node> in;
+        for (node p : child.predecessors(n)) in.push_back(base + p);
+        add(std::move(w), in.empty() ? deps : in);
+        if (child.successors(n).empty()) last.push_back(base + n);
+    }
+    return last;
+}
+
+void task_graph::set_host(node n, callback_fn fn) {
+    check(n, "host");
+    if (m_nodes[n].kind != work_kind::callback)
+        throw std::invalid_argument("graph '" + m_name + "': node '" + m_nodes[n].name +
+                                    "' is not a host node");
+    m_nodes[n].fn = std::move(fn);
+}
+
+std::vector<task_graph::node> task_graph::predecessors(node n) const {
+    check(n, "the");
+    std::vector<node> out;
+    for (node p = 0; p < m_nodes.size(); ++p)
+        for (node s : m_succ[p])
+            if (s == n) out.push_back(p);
+    return out;
+}
+
+std::string task_graph::describe() const {
+    std::string out = "graph '" + m_name + "': " + std::to_string(m_nodes.size()) + " nodes\n";
+    for (node n = 0; n < m_nodes.size(); ++n) {
+        const auto in = predecessors(n);
+        out += "  '" + m_nodes[n].name + "' (" + to_string(m_nodes[n].kind) +
+               "): " + std::to_string(in.size()) +
+               (in.size() == 1 ? " dependency" : " dependencies");
+        for (size_t i = 0; i < in.size(); ++i)
+            out += (i ? ", '" : " ('") + m_nodes[in[i]].name + (i + 1 == in.size() ? "')" : "'");
+        out += "; " + std::to_string(m_succ[n].size()) +
+               (m_succ[n].size() == 1 ? " successor\n" : " successors\n");
+    }
+    return out;
+}
+
 void task_graph::add_edge(node from, node to) {
     check(from, "source");
     check(to, "target");

@@ -27,14 +27,25 @@ class task_graph {
                     const std::vector<node>& deps = {});
     /// @brief A host callback node; it runs on the runtime's callback thread.
     node add_host(const std::string& name, callback_fn fn, const std::vector<node>& deps = {});
+    /// @brief A child graph: copies `child`'s nodes in, named "name/node", with their edges;
+    /// its first nodes depend on `deps`. Returns its last nodes (those nothing in the child
+    /// depends on), to use as the dependencies of what follows it.
+    std::vector<node> add_child(const std::string& name, const task_graph& child,
+                                const std::vector<node>& deps = {});
     /// @brief `to` runs after `from`.
     /// @throws std::invalid_argument naming the bad node id.
     void add_edge(node from, node to);
+    /// @brief Replaces a host node's callback (callback_chain binds one per launch).
+    void set_host(node n, callback_fn fn);
 
     const std::string& name() const { return m_name; }
     size_t size() const { return m_nodes.size(); }
     const work& at(node n) const { return m_nodes.at(n); }
     const std::vector<node>& successors(node n) const { return m_succ.at(n); }
+    /// @brief What `n` depends on, in node order.
+    std::vector<node> predecessors(node n) const;
+    /// @brief One line per node: its kind, its dependency count and names, its successors.
+    std::string describe() const;
     /// @brief The nodes of one cycle in order (first repeated at the end), empty if none.
     std::vector<node> find_cycle() const;
 

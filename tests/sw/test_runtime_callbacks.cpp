@@ -1,7 +1,9 @@
 // Callbacks as CANN runs them: a callback may launch the next step, record, wait and allocate.
 #include <boost/test/unit_test.hpp>
 
+#include <any>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "tests/sw/runtime_fixture.h"
@@ -128,6 +130,245 @@ BOOST_AUTO_TEST_CASE(report_thread_callbacks_launch_the_next_stage) {
                            test::entry(ctx, "after" + std::to_string(i - 1)).end);
         stop = true;
         BOOST_CHECK(ctx.join_host_thread(reporter) == status::success);
+    });
+}
+
+// A chain with fan-in: stages get their predecessors' results (kernels hand on nothing) and
+// their own user data; the final callback sees every result; dependency counts print.
+BOOST_AUTO_TEST_CASE(chain_passes_results_and_user_data_with_fan_in) {
+    test::run_runtime(test::tiny(), [&](platform::chip&, context& ctx) {
+        callback_chain ch("request");
+        auto times = [](chain_call& c) {
+            c.result = std::any_cast<int>(c.user_data) * 10;
+            return chain_action::proceed;
+        };
+        const auto a = ch.add_stage("a", times, 2);
+        const auto b = ch.add_stage("b", times, 3);
+        const auto k = ch.add_kernel("k", 1, kernel_kind::vector, test::spin(20), {a});
+        std::vector<size_t> sizes;
+        const auto c = ch.add_stage("c",
+                                    [&](chain_call& call) {
+                                        sizes.push_back(call.inputs.size());
+                                        int sum = 0;
+                                        for (const auto& in : call.inputs)
+                                            if (in.has_value()) sum += std::any_cast<int>(in);
+                                        BOOST_CHECK(!call.inputs[2].has_value());  // the kernel's
+                                        call.result = sum;
+                                        return chain_action::proceed;
+                                    },
+                                    {}, {a, b, k});
+        (void)c;
+        chain_outcome got;
+        bool final_ran = false;
+        ch.on_final([&](const chain_outcome& o) {
+            got = o;
+            final_ran = true;
+        });
+        BOOST_CHECK_MESSAGE(contains(ch.describe(),
+                                     "graph 'request': 4 nodes\n"
+                                     "  'a' (callback): 0 dependencies; 2 successors\n"
+                                     "  'b' (callback): 0 dependencies; 1 successor\n"
+                                     "  'k' (kernel): 1 dependency ('a'); 1 successor\n"
+                                     "  'c' (callback): 3 dependencies ('a', 'b', 'k'); 0 "
+                                     "successors\n"),
+                            ch.describe());
+        BOOST_CHECK(ctx.launch_chain(ch, nullptr) == status::success);
+        BOOST_CHECK(ctx.synchronize() == status::success);
+        BOOST_REQUIRE(final_ran);
+        BOOST_CHECK(got.result == status::success);
+        BOOST_CHECK(got.broken_at.empty());
+        BOOST_CHECK_EQUAL(std::any_cast<int>(got.results.at("c")), 20 + 30);
+        BOOST_CHECK(got.ended.at("k") == status::success);
+        BOOST_CHECK_EQUAL(got.attempts.at("c"), 1u);
+        BOOST_CHECK_GE(test::entry(ctx, "request/c").start, test::entry(ctx, "request/k").end);
+        BOOST_CHECK_GE(test::entry(ctx, "request/final").start, test::entry(ctx, "request/c").end);
+        // A second launch has its own results and user-data copies.
+        BOOST_CHECK(ctx.launch_chain(ch, nullptr) == status::success);
+        BOOST_CHECK(ctx.synchronize() == status::success);
+        BOOST_CHECK_EQUAL(std::any_cast<int>(got.results.at("c")), 50);
+        BOOST_CHECK_EQUAL(sizes.size(), 2u);
+    });
+}
+
+// A stage breaks its chain: what has not started is cancelled, the stream has no error, and the
+// final callback still runs and names the stage.
+BOOST_AUTO_TEST_CASE(stage_breaks_its_chain) {
+    test::run_runtime(test::tiny(), [&](platform::chip&, context& ctx) {
+        callback_chain ch("filter");
+        auto pass = [](chain_call&) { return chain_action::proceed; };
+        const auto a = ch.add_stage("decode", pass);
+        const auto b =
+            ch.add_stage("check", [](chain_call&) { return chain_action::break_chain; }, {}, {a});
+        const auto k = ch.add_kernel("model", 1, kernel_kind::vector, test::spin(5), {b});
+        ch.add_stage("reply", pass, {}, {k});
+        chain_outcome got;
+        ch.on_final([&](const chain_outcome& o) { got = o; });
+        BOOST_CHECK(ctx.launch_chain(ch, nullptr) == status::success);
+        BOOST_CHECK(ctx.synchronize() == status::success);
+        BOOST_CHECK_EQUAL(got.broken_at, "check");
+        BOOST_CHECK(got.result == status::success);
+        BOOST_CHECK(got.ended.at("model") == status::task_cancelled);
+        BOOST_CHECK(got.ended.at("reply") == status::task_cancelled);
+        BOOST_CHECK(got.results.count("decode") == 1 && got.results.count("check") == 0);
+        BOOST_CHECK(test::entry(ctx, "filter/model").result == status::task_cancelled);
+    });
+}
+
+// The exception policy decides per exception: retry (then the stage succeeds), proceed, or
+// fail; a stage that keeps asking to retry fails once its limit is reached.
+BOOST_AUTO_TEST_CASE(exception_policy_retries_proceeds_or_fails) {
+    test::run_runtime(test::tiny({"host_api.callback=2us"}), [&](platform::chip&, context& ctx) {
+        callback_chain ch("policy");
+        ch.set_exception_policy([](const std::string&, const std::string& what) {
+            if (what == "busy") return chain_action::retry;
+            if (what == "optional") return chain_action::proceed;
+            return chain_action::fail;
+        });
+        int tries = 0;
+        const auto flaky = ch.add_stage("flaky", [&](chain_call& c) {
+            if (++tries < 3) throw std::runtime_error("busy");
+            c.result = c.attempt;
+            return chain_action::proceed;
+        });
+        const auto opt = ch.add_stage(
+            "optional", [](chain_call&) -> chain_action { throw std::runtime_error("optional"); },
+            {}, {flaky});
+        ch.add_stage("after",
+                     [](chain_call& c) {
+                         BOOST_CHECK(!c.inputs.at(0).has_value());  // proceeded without a result
+                         return chain_action::proceed;
+                     },
+                     {}, {opt});
+        chain_outcome got;
+        ch.on_final([&](const chain_outcome& o) { got = o; });
+        BOOST_CHECK(ctx.launch_chain(ch, nullptr) == status::success);
+        BOOST_CHECK(ctx.synchronize() == status::success);
+        BOOST_CHECK_EQUAL(got.attempts.at("flaky"), 3u);
+        BOOST_CHECK_EQUAL(std::any_cast<unsigned>(got.results.at("flaky")), 2u);
+        BOOST_CHECK(got.ended.at("after") == status::success);
+        // Each retry is dispatched again: the flaky node spans two extra dispatches.
+        const auto f = test::entry(ctx, "policy/flaky");
+        BOOST_CHECK_GE(f.end - f.start, 2 * 2 * us);
+
+        callback_chain bad("bad");
+        bad.set_exception_policy(
+            [](const std::string&, const std::string&) { return chain_action::fail; });
+        const auto x = bad.add_stage(
+            "x", [](chain_call&) -> chain_action { throw std::runtime_error("disk full"); });
+        bad.add_stage("y", [](chain_call&) { return chain_action::proceed; }, {}, {x});
+        bad.add_stage(
+            "stubborn", [](chain_call&) { return chain_action::retry; }, {}, {}, 2);
+        chain_outcome bo;
+        bad.on_final([&](const chain_outcome& o) { bo = o; });
+        BOOST_CHECK(ctx.launch_chain(bad, nullptr) == status::success);
+        BOOST_CHECK(ctx.synchronize() == status::callback_exception);
+        const std::string err = ctx.get_last_error().message;
+        BOOST_CHECK_MESSAGE(contains(err, "callback 'x' threw: disk full"), err);
+        BOOST_CHECK(bo.result == status::callback_exception);
+        BOOST_CHECK(bo.ended.at("y") == status::task_cancelled);
+        BOOST_CHECK(bo.ended.at("stubborn") == status::callback_exception);
+        BOOST_CHECK_EQUAL(bo.attempts.at("stubborn"), 3u);
+        bool found = false;
+        for (const auto& r : ctx.timeline()) found |= r.name == "bad/stubborn";
+        BOOST_CHECK(found);
+    });
+}
+
+// Child chains compose into one: feature, model and post-processing chains; results flow
+// across the seams; one graph launch for the whole request.
+BOOST_AUTO_TEST_CASE(child_chains_compose) {
+    test::run_runtime(test::tiny(), [&](platform::chip&, context& ctx) {
+        callback_chain feature("feature"), model("model"), post("post");
+        const auto load = feature.add_stage("load", [](chain_call& c) {
+            c.result = 7;
+            return chain_action::proceed;
+        });
+        feature.add_stage("scale",
+                          [](chain_call& c) {
+                              c.result = std::any_cast<int>(c.inputs.at(0)) * 3;
+                              return chain_action::proceed;
+                          },
+                          {}, {load});
+        const auto run = model.add_stage("run", [](chain_call& c) {
+            c.result = std::any_cast<int>(c.inputs.at(0)) + 1;
+            return chain_action::proceed;
+        });
+        model.add_kernel("kernel", 1, kernel_kind::vector, test::spin(5), {run});
+        model.add_stage("collect",
+                        [](chain_call& c) {
+                            c.result = c.inputs.at(0);
+                            return chain_action::proceed;
+                        },
+                        {}, {run});
+        post.add_stage("format", [](chain_call& c) {
+            int sum = 0;
+            for (const auto& in : c.inputs)
+                if (in.has_value()) sum += std::any_cast<int>(in);
+            c.result = "answer " + std::to_string(sum);
+            return chain_action::proceed;
+        });
+        callback_chain request("request");
+        const auto f = request.add_child("feature", feature);
+        const auto m = request.add_child("model", model, f);
+        request.add_child("post", post, m);
+        std::string answer;
+        request.on_final([&](const chain_outcome& o) {
+            answer = std::any_cast<std::string>(o.results.at("post/format"));
+        });
+        const std::string d = request.describe();
+        BOOST_CHECK_MESSAGE(contains(d, "'model/run' (callback): 1 dependency ('feature/scale')") &&
+                                contains(d,
+                                         "'post/format' (callback): 2 dependencies "
+                                         "('model/kernel', 'model/collect')"),
+                            d);
+        BOOST_CHECK(ctx.launch_chain(request, nullptr) == status::success);
+        BOOST_CHECK(ctx.synchronize() == status::success);
+        BOOST_CHECK_EQUAL(answer, "answer 22");  // (7 * 3 + 1) through collect; kernel: none
+        int graphs = 0;
+        for (const auto& r : ctx.timeline()) graphs += r.kind == std::string("graph");
+        BOOST_CHECK_EQUAL(graphs, 1);
+    });
+}
+
+// A held block is freed when its last holder ends, not when the chain ends; bad holds are
+// refused with the index and the fix.
+BOOST_AUTO_TEST_CASE(held_block_freed_when_its_last_holder_ends) {
+    test::run_runtime(test::tiny(), [&](platform::chip&, context& ctx) {
+        uint64_t block = 0;
+        BOOST_REQUIRE(ctx.malloc(block, 1 << 20) == status::success);
+        auto in_use = [&] { return ctx.memory_stats().at("allocated_bytes.all.current"); };
+        const int64_t before = in_use();
+        callback_chain ch("hold");
+        const auto k = ch.add_kernel("use", 1, kernel_kind::vector, test::spin(5));
+        int64_t during = -1, later = -1;
+        const auto b = ch.add_stage("last_user",
+                                    [&](chain_call&) {
+                                        during = in_use();
+                                        return chain_action::proceed;
+                                    },
+                                    {}, {k});
+        ch.add_stage("tail",
+                     [&](chain_call&) {
+                         later = in_use();
+                         return chain_action::proceed;
+                     },
+                     {}, {b});
+        BOOST_CHECK(ctx.launch_chain(ch, nullptr, {{block, {k, b}}}) == status::success);
+        BOOST_CHECK(ctx.synchronize() == status::success);
+        BOOST_CHECK_EQUAL(during, before);
+        BOOST_CHECK_EQUAL(later, before - (1 << 20));
+        BOOST_CHECK(ctx.launch_chain(ch, nullptr, {{block, {k}}}) == status::invalid_argument);
+        const std::string freed = ctx.get_last_error().message;
+        BOOST_CHECK_MESSAGE(contains(freed, "launch_chain: holds[0]: 0x") &&
+                                contains(freed,
+                                         "is not a live device block; pass an address from "
+                                         "malloc"),
+                            freed);
+        uint64_t other = 0;
+        BOOST_REQUIRE(ctx.malloc(other, 4096) == status::success);
+        BOOST_CHECK(ctx.launch_chain(ch, nullptr, {{other, {9}}}) == status::invalid_argument);
+        BOOST_CHECK_EQUAL(ctx.get_last_error().message,
+                          "launch_chain: holds[0]: node 9 does not exist (the chain has 3 nodes)");
     });
 }
 

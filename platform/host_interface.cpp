@@ -62,8 +62,12 @@ unsigned host_interface::units(models::kernel_kind kind) const {
     return m_chip.scheduler().units(kind);
 }
 
-void host_interface::submit_kernel(models::task_scheduler::request r) {
-    m_chip.scheduler().submit(std::move(r));
+uint64_t host_interface::submit_kernel(models::task_scheduler::request r) {
+    return m_chip.scheduler().submit(std::move(r));
+}
+
+void host_interface::set_kernel_priority(uint64_t launch, int priority) {
+    m_chip.scheduler().set_priority(launch, priority);
 }
 
 void host_interface::copy_to_device(uint64_t dst, const void* src, uint64_t n) {

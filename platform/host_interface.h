@@ -70,7 +70,8 @@ class host_interface {
     /// @brief Units (cores or core groups) a kind of kernel can use; 0 if the chip has none.
     unsigned units(models::kernel_kind kind) const;
     /// @brief Queues a kernel on the task scheduler; `r.done` runs when it ends.
-    void submit_kernel(models::task_scheduler::request r);
+    uint64_t submit_kernel(models::task_scheduler::request r);
+    void set_kernel_priority(uint64_t launch, int priority);
     /// @brief Blocking copies and fills (call from a host thread); throw models::model_fault.
     void copy_to_device(uint64_t dst, const void* src, uint64_t n);
     void copy_to_host(void* dst, uint64_t src, uint64_t n);

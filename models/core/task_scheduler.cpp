@@ -52,7 +52,7 @@ std::vector<std::vector<ai_core*>> task_scheduler::units_of(kernel_kind kind) co
     return units;
 }
 
-void task_scheduler::submit(request r) {
+uint64_t task_scheduler::submit(request r) {
     auto units = units_of(r.kind);
     if (units.empty())
         throw std::invalid_argument(std::string("no cores for a ") + to_string(r.kind) + " kernel");
@@ -65,6 +65,15 @@ void task_scheduler::submit(request r) {
     a.rec.blocks.resize(r.block_dim);
     a.req = std::move(r);
     m_wake.notify(sc_core::SC_ZERO_TIME);
+    return a.seq;
+}
+
+void task_scheduler::set_priority(uint64_t id, int priority) {
+    for (active& a : m_active)
+        if (a.seq == id && a.req.priority != priority) {
+            a.req.priority = priority;
+            m_wake.notify(sc_core::SC_ZERO_TIME);
+        }
 }
 
 launch_record task_scheduler::launch(const std::string& name, unsigned block_dim, kernel_kind kind,

@@ -64,9 +64,12 @@ class task_scheduler : public model_base {
 
     task_scheduler(const sc_core::sc_module_name& nm, std::vector<ai_core*> cores, bool split);
 
-    /// @brief Queues a launch and returns at once.
+    /// @brief Queues a launch and returns at once with its id.
     /// @throws std::invalid_argument if block_dim is 0 or the chip has no cores of that kind.
-    void submit(request r);
+    uint64_t submit(request r);
+    /// @brief Changes the priority of the blocks of launch `id` not yet started (no-op once it
+    /// has ended).
+    void set_priority(uint64_t id, int priority);
 
     /// @brief Runs a kernel to completion; blocks the calling (host) thread.
     launch_record launch(const std::string& name, unsigned block_dim, kernel_kind kind,

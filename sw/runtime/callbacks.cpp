@@ -1,4 +1,7 @@
 // Host callbacks: queues of reports for report threads and the runtime's own callback thread.
+#include <algorithm>
+#include <iterator>
+
 #include "sw/runtime/runtime_state.h"
 
 namespace npusim::runtime {
@@ -6,6 +9,7 @@ namespace npusim::runtime {
 report_queue& runtime_state::runtime_queue(const std::shared_ptr<runtime_state>& self) {
     if (runtime_callbacks) return *runtime_callbacks;
     auto q = std::make_unique<report_queue>();
+    q->by_priority = false;
     report_queue* qp = q.get();
     qp->thread = spawn_own("runtime callbacks", [self, qp] {
         for (;;) {
@@ -13,7 +17,7 @@ report_queue& runtime_state::runtime_queue(const std::shared_ptr<runtime_state>&
             if (qp->items.empty()) return;
             const std::shared_ptr<report> r = qp->items.front();
             qp->items.pop_front();
-            self->run_report(*r);
+            self->run_report(*r, self->costs.callback_ps);
         }
     });
     runtime_callbacks = qp;
@@ -22,13 +26,28 @@ report_queue& runtime_state::runtime_queue(const std::shared_ptr<runtime_state>&
 }
 
 void runtime_state::post(report_queue& q, std::shared_ptr<report> r) {
-    q.items.push_back(std::move(r));
+    r->posted = api.now();
+    auto at = q.items.end();
+    if (q.by_priority)  // after every waiting callback of the same or a higher priority
+        while (at != q.items.begin() && (*std::prev(at))->priority > r->priority) --at;
+    q.items.insert(at, std::move(r));
     q.arrived.notify();
 }
 
-void runtime_state::run_report(report& r) {
+std::shared_ptr<report> report_queue::take(models::ps_t now) {
+    auto pick = items.begin();
+    auto oldest = std::min_element(items.begin(), items.end(), [](const auto& a, const auto& b) {
+        return a->posted < b->posted;
+    });
+    if (now - (*oldest)->posted > opt.starvation) pick = oldest;
+    std::shared_ptr<report> r = *pick;
+    items.erase(pick);
+    return r;
+}
+
+void runtime_state::run_report(report& r, models::ps_t dispatch) {
     const int me = api.current_thread();
-    api.delay(costs.callback_ps);  // dispatch: the thread wakes and the runtime calls in
+    api.delay(dispatch);  // the thread wakes (or takes the next of a batch) and calls in
     r.start = api.now();
     in_callback[me] = &r;
     try {

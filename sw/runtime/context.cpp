@@ -54,7 +54,8 @@ status context::create_stream(stream*& out, const stream_options& opt) {
     auto s = std::make_unique<stream>();
     s->name = opt.name.empty() ? "stream" + std::to_string(st.streams.size()) : opt.name;
     s->id = st.streams.size();
-    s->priority = opt.priority;
+    s->priority = s->base_priority = opt.priority;
+    s->adaptive = opt.adaptive;
     s->mode = opt.mode;
     s->mode_set = opt.mode != failure_mode::continue_on_failure;
     out = s.get();
@@ -153,6 +154,30 @@ status context::query(stream* handle, bool& complete) {
     complete = s->pending == 0;
     return status::success;
 }
+status context::set_stream_priority(stream* handle, int priority) {
+    runtime_state& st = *m_state;
+    call c(st, "set_stream_priority");
+    status out = status::success;
+    stream* s = nullptr;
+    if (!c.host_thread(out) || !c.stream_arg(handle, s, out)) return out;
+    if (priority < 0 || priority > 7)
+        return c.fail(
+            status::invalid_argument,
+            fmt::format("priority {} is out of range; use 0 (highest) to 7 (lowest)", priority));
+    st.set_priority(*s, priority);
+    return status::success;
+}
+
+status context::stream_priority(stream* handle, int& priority) const {
+    runtime_state& st = *m_state;
+    call c(st, "stream_priority");
+    status out = status::success;
+    stream* s = nullptr;
+    if (!c.stream_arg(handle, s, out)) return out;
+    priority = s->priority;
+    return status::success;
+}
+
 // --- work ---
 
 status context::launch(stream* s, const std::string& name, unsigned block_dim,

@@ -37,6 +37,24 @@ struct stream_options {
     std::string name;
     int priority = 4;
     failure_mode mode = failure_mode::continue_on_failure;
+    /// Adaptive priority: a kernel still running at 1.5x its expected time promotes the
+    /// stream a level (and again at every further 1.5x); one done in under 0.5x demotes it a
+    /// level, never more than 2 below `priority` (the starvation guard).
+    bool adaptive = false;
+};
+
+/// @brief How a report thread takes its callbacks.
+struct report_options {
+    unsigned batch = 1;       ///< callbacks delivered per dispatch, at most
+    models::ps_t window = 0;  ///< after the first arrives, wait this long for a batch to fill
+    /// A callback that has waited longer than this goes first, whatever its priority.
+    models::ps_t starvation = 1000000000;  // 1 ms
+};
+
+/// @brief What a report thread has delivered.
+struct report_stats {
+    uint64_t dispatches = 0;  ///< process_report calls that ran callbacks
+    uint64_t callbacks = 0;
 };
 
 /// @brief Simulated time for "wait forever".
@@ -78,6 +96,9 @@ class context {
     status synchronize(stream* s = nullptr, models::ps_t timeout = forever);
     status synchronize_device(models::ps_t timeout = forever);
     status query(stream* s, bool& complete);
+    /// @brief Sets a stream's priority (0 highest .. 7); kernels waiting for cores take it at once.
+    status set_stream_priority(stream* s, int priority);
+    status stream_priority(stream* s, int& priority) const;
 
     // --- device memory (a caching allocator; settings from the platform's memory.* keys) ---
     /// @brief Allocates device memory for use on `s`. A block served from the cache costs
@@ -145,12 +166,17 @@ class context {
     /// process_report calls. A stream has one report thread; a thread may serve many streams.
     status subscribe_report(unsigned thread, stream* s);
     status unsubscribe_report(unsigned thread, stream* s);
-    /// @brief Runs the next callback for the calling thread's streams; waits up to `timeout`
-    /// (forever by default; 0 is rejected). report_timeout if none came.
+    /// @brief Runs the next callback (or batch, see set_report_options) for the calling
+    /// thread's streams; waits up to `timeout` (forever by default; 0 is rejected).
+    /// report_timeout if none came.
     status process_report(models::ps_t timeout = forever);
-    /// @brief Enqueues a callback that runs in the stream's report thread.
+    /// @brief Batching and starvation settings of report thread `thread`.
+    status set_report_options(unsigned thread, const report_options& opt);
+    report_stats report_statistics(unsigned thread) const;
+    /// @brief Enqueues a callback that runs in the stream's report thread. Waiting callbacks
+    /// are taken by `priority` (0 first; -1: the stream's), then in order.
     status launch_callback(stream* s, callback_fn fn, callback_block block,
-                           const std::string& name = "callback");
+                           const std::string& name = "callback", int priority = -1);
     /// @brief Enqueues a blocking callback on the runtime's own callback thread.
     status launch_host_func(stream* s, callback_fn fn, const std::string& name = "host_func");
 

@@ -1,6 +1,8 @@
 // The context's host callback calls: host threads, report subscriptions and callback launches.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "sw/runtime/api_call.h"
 #include "sw/runtime/context.h"
 
@@ -105,14 +107,63 @@ status context::process_report(models::ps_t timeout) {
                           "no callback arrived within " + format_us(timeout));
         }
     }
-    const std::shared_ptr<report> r = q.items.front();
-    q.items.pop_front();
-    st.run_report(*r);
+    // A batch: wait up to the window after the first arrival for more, then run up to
+    // opt.batch callbacks for one dispatch; the others pay only callback_batch_item.
+    if (q.opt.batch > 1 && q.opt.window > 0) {
+        const models::ps_t first =
+            (*std::min_element(q.items.begin(), q.items.end(), [](const auto& a, const auto& b) {
+                return a->posted < b->posted;
+            }))->posted;
+        while (q.items.size() < q.opt.batch && st.api.now() < first + q.opt.window && !st.shutdown)
+            q.arrived.wait_for(first + q.opt.window - st.api.now());
+    }
+    const size_t n = std::min<size_t>(q.items.size(), q.opt.batch);
+    const models::ps_t start = st.api.now();
+    for (size_t i = 0; i < n && !q.items.empty(); ++i) {
+        const std::shared_ptr<report> r = q.take(st.api.now());
+        st.run_report(*r, i == 0 ? st.costs.callback_ps : st.costs.callback_batch_item_ps);
+    }
+    ++q.stats.dispatches;
+    q.stats.callbacks += n;
+    if (n > 1 && st.api.spans_on()) {
+        platform::activity_span sp{"host", st.api.thread_name(unsigned(c.me())),
+                                   fmt::format("report batch ({} callbacks)", n), start,
+                                   st.api.now()};
+        sp.args = {{"callbacks", std::to_string(n)}};
+        st.api.record_span(std::move(sp));
+    }
     return status::success;
 }
 
+status context::set_report_options(unsigned thread, const report_options& opt) {
+    runtime_state& st = *m_state;
+    call c(st, "set_report_options");
+    status out = status::success;
+    if (!c.host_thread(out)) return out;
+    if (thread >= st.api.thread_count() || st.own_threads.count(thread))
+        return c.fail(status::invalid_argument,
+                      fmt::format("thread {} is not a host thread of the program; pass an id "
+                                  "from spawn_host_thread or current_thread",
+                                  thread));
+    if (opt.batch == 0)
+        return c.fail(status::invalid_argument,
+                      "batch is 0; deliver at least 1 callback per dispatch");
+    auto& q = st.report_queues[thread];
+    if (!q) {
+        q = std::make_unique<report_queue>();
+        q->thread = thread;
+    }
+    q->opt = opt;
+    return status::success;
+}
+
+report_stats context::report_statistics(unsigned thread) const {
+    auto it = m_state->report_queues.find(thread);
+    return it == m_state->report_queues.end() ? report_stats{} : it->second->stats;
+}
+
 status context::launch_callback(stream* handle, callback_fn fn, callback_block block,
-                                const std::string& name) {
+                                const std::string& name, int priority) {
     runtime_state& st = *m_state;
     call c(st, "launch_callback");
     status out = status::success;
@@ -123,9 +174,15 @@ status context::launch_callback(stream* handle, callback_fn fn, callback_block b
                       "stream '" + s->name +
                           "' has no report thread; call subscribe_report(thread, stream) "
                           "first, or use launch_host_func to run on the runtime's thread");
+    if (priority < -1 || priority > 7)
+        return c.fail(status::invalid_argument,
+                      fmt::format("priority {} is out of range; use 0 (highest) to 7 (lowest), "
+                                  "or -1 for the stream's",
+                                  priority));
     task t;
     t.w = callback_work(name, std::move(fn), block == callback_block::block);
     t.report_thread = s->report_thread;
+    t.priority = priority;
     return submit(st, "launch_callback", handle, std::move(t), st.costs.callback_launch_ps);
 }
 

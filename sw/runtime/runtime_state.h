@@ -29,6 +29,7 @@ struct task {
     event* ev = nullptr;     ///< event_record / event_wait
     uint64_t gen = 0;        ///< the record generation it completes or waits for
     int report_thread = -1;  ///< callbacks: the report thread, -1 = the runtime's own
+    int priority = -1;       ///< callbacks: their place in the report queue (-1: the stream's)
     graph_exec* graph = nullptr;
     uint64_t flow = 0;  ///< timeline flow from the submitting call (0: none)
 };
@@ -57,7 +58,10 @@ struct event {
 struct stream {
     std::string name;
     uint64_t id = 0;  ///< index in runtime_state::streams, its id for the allocator
-    int priority = 4;
+    int priority = 4, base_priority = 4;
+    bool adaptive = false;
+    std::map<std::string, models::ps_t> fastest;  ///< adaptive: best dispatch-to-end by kernel
+    uint64_t launch = ~uint64_t(0);               ///< the kernel it runs (scheduler id)
     failure_mode mode = failure_mode::continue_on_failure;
     bool mode_set = false, destroyed = false, stopped = false;
     std::deque<task> queue;
@@ -85,6 +89,8 @@ struct report {
     std::string origin() const;
     error_info error;          ///< set if the callback threw
     bool break_graph = false;  ///< a graph host node asked to cancel the nodes not yet started
+    int priority = 4;
+    models::ps_t posted = 0;
     models::ps_t start = 0, end = 0;
     std::function<void(report&)> on_done;
 };
@@ -94,7 +100,13 @@ struct report_queue {
     unsigned thread = 0;
     std::deque<std::shared_ptr<report>> items;
     platform::host_signal arrived;
-    unsigned streams = 0;  ///< subscribed streams (report threads)
+    unsigned streams = 0;     ///< subscribed streams (report threads)
+    bool by_priority = true;  ///< false: the runtime's own thread, strictly in order
+    report_options opt;
+    report_stats stats;
+    /// @brief Removes and returns the next callback: the first by priority, unless the oldest
+    /// has waited past opt.starvation.
+    std::shared_ptr<report> take(models::ps_t now);
 };
 
 /// @brief A frozen graph: its nodes and, per node, how many dependencies it has.
@@ -177,6 +189,8 @@ struct runtime_state {
     void record_timeline(const std::string& stream, uint64_t seq, const work& w,
                          models::ps_t submitted, models::ps_t start, status result,
                          uint64_t flow = 0);
+    /// @brief Changes a stream's priority and that of its kernel waiting for cores.
+    void set_priority(stream& s, int priority);
     /// @brief Timeline counters: a stream's queue depth, device memory in use.
     void record_queue_depth(const stream& s) const;
     void record_memory_in_use() const;
@@ -193,8 +207,9 @@ struct runtime_state {
     // --- callbacks (callbacks.cpp) ---
     report_queue& runtime_queue(const std::shared_ptr<runtime_state>& self);
     void post(report_queue& q, std::shared_ptr<report> r);
-    /// @brief Runs one callback on the calling thread (dispatch cost, status, exceptions).
-    void run_report(report& r);
+    /// @brief Runs one callback on the calling thread after `dispatch` of host time (status,
+    /// exceptions).
+    void run_report(report& r, models::ps_t dispatch);
 
     // --- graphs (graph_runner.cpp) ---
     /// @brief Runs one launch of a graph for stream `s`; returns when every node has ended.

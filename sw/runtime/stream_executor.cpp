@@ -14,6 +14,31 @@ std::string where(const stream& s, uint64_t seq) {
     return "stream '" + s.name + "' task #" + std::to_string(seq);
 }
 
+/// Waits for an adaptive stream's kernel, promoting the stream each time the kernel is still
+/// running at another 1.5x its expected time; demotes it (down to its base + 2) if the kernel
+/// took under 0.5x.
+void adapt(runtime_state& st, stream& s, const work& w, models::ps_t dispatched, const bool& done) {
+    auto best = s.fastest.find(w.name);
+    const models::ps_t expected = w.expected_ps             ? w.expected_ps
+                                  : best == s.fastest.end() ? 0
+                                                            : best->second;
+    models::ps_t next = dispatched + expected * 3 / 2;
+    while (!done) {
+        if (expected == 0) {
+            s.step.wait();
+            continue;
+        }
+        if (st.api.now() < next && s.step.wait_for(next - st.api.now())) continue;
+        if (done) break;
+        if (s.priority > 0) st.set_priority(s, s.priority - 1);
+        next += expected * 3 / 2;
+    }
+    const models::ps_t took = st.api.now() - dispatched;
+    if (expected && took * 2 < expected && s.priority < std::min(7, s.base_priority + 2))
+        st.set_priority(s, s.priority + 1);
+    if (best == s.fastest.end() || took < best->second) s.fastest[w.name] = took;
+}
+
 void execute(const std::shared_ptr<runtime_state>& self, stream& s, task& t) {
     runtime_state& st = *self;
     const models::ps_t start = st.api.now();
@@ -22,14 +47,18 @@ void execute(const std::shared_ptr<runtime_state>& self, stream& s, task& t) {
         case work_kind::kernel: {
             bool done = false;
             models::launch_record rec;
-            st.api.submit_kernel({w.name, w.block_dim, w.cores, s.priority,
-                                  kernel::block_body(w.kernel),
-                                  [&](const models::launch_record& r) {
-                                      rec = r;
-                                      done = true;
-                                      s.step.notify();
-                                  }});
-            while (!done) s.step.wait();
+            s.launch = st.api.submit_kernel({w.name, w.block_dim, w.cores, s.priority,
+                                             kernel::block_body(w.kernel),
+                                             [&](const models::launch_record& r) {
+                                                 rec = r;
+                                                 done = true;
+                                                 s.step.notify();
+                                             }});
+            if (s.adaptive)
+                adapt(st, s, w, start, done);
+            else
+                while (!done) s.step.wait();
+            s.launch = ~uint64_t(0);
             const models::ps_t first = st.record_kernel(w, rec);
             const error_info e = rec.fault.empty() && !st.poisoning
                                      ? error_info{}
@@ -82,6 +111,7 @@ void execute(const std::shared_ptr<runtime_state>& self, stream& s, task& t) {
             rep->before = s.error.code;
             rep->s = &s;
             rep->seq = t.seq;
+            rep->priority = t.priority >= 0 ? t.priority : s.priority;
             report_queue& q = t.report_thread >= 0 ? *st.report_queues.at(t.report_thread)
                                                    : st.runtime_queue(self);
             if (w.blocking) {
@@ -201,6 +231,12 @@ void runtime_state::record_timeline(const std::string& stream, uint64_t seq, con
     }
     if (w.bytes) sp.args.emplace_back("bytes", std::to_string(w.bytes));
     api.record_span(std::move(sp));
+}
+
+void runtime_state::set_priority(stream& s, int priority) {
+    s.priority = priority;
+    if (s.launch != ~uint64_t(0)) api.set_kernel_priority(s.launch, priority);
+    if (api.spans_on()) api.record_counter("priority " + s.name, double(priority));
 }
 
 void runtime_state::record_queue_depth(const stream& s) const {

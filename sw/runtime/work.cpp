@@ -39,6 +39,7 @@ work kernel_work(const std::string& name, unsigned block_dim, models::kernel_kin
     w.tiling = info.tiling;
     w.flops = info.flops;
     w.bytes = info.bytes;
+    w.expected_ps = info.expected_ps;
     return w;
 }
 

@@ -34,6 +34,9 @@ struct kernel_info {
     std::string tiling;  ///< e.g. "base 128x256x64, 24 blocks"
     double flops = 0;
     uint64_t bytes = 0;  ///< the tensors' bytes (the measured traffic is counted apart)
+    /// How long it should take from dispatch to end (adaptive priority); 0: the fastest run of
+    /// the same kernel name on its stream so far.
+    models::ps_t expected_ps = 0;
 };
 
 /// @brief One unit of device or host work, as submitted to a stream or added to a graph.
@@ -46,6 +49,7 @@ struct work {
     kernel::kernel_fn kernel;
     std::string op, kernel_name, tiling;  ///< see kernel_info
     double flops = 0;                     ///< for stats
+    models::ps_t expected_ps = 0;         ///< see kernel_info
     // copies and memset; for kernels, the bytes they move (for stats)
     uint64_t dst = 0, src = 0, bytes = 0;
     void* host_dst = nullptr;

@@ -16,7 +16,15 @@ using test::contains;
 
 namespace {
 constexpr ps_t us = 1000000;
+
+/// When the stream executor handed the first callback to its report thread: the callback
+/// tasks are submitted 1 callback_launch apart and the executor posts each as it reaches it.
+ps_t of_stream_first_callback(const context& ctx) {
+    for (const auto& r : ctx.timeline())
+        if (r.kind == std::string("callback")) return r.submitted;
+    return 0;
 }
+}  // namespace
 
 BOOST_AUTO_TEST_SUITE(runtime_callbacks)
 
@@ -369,6 +377,157 @@ BOOST_AUTO_TEST_CASE(held_block_freed_when_its_last_holder_ends) {
         BOOST_CHECK(ctx.launch_chain(ch, nullptr, {{other, {9}}}) == status::invalid_argument);
         BOOST_CHECK_EQUAL(ctx.get_last_error().message,
                           "launch_chain: holds[0]: node 9 does not exist (the chain has 3 nodes)");
+    });
+}
+
+// Batching: up to 4 callbacks per dispatch after a 20 us window. Within a batch the callbacks
+// are callback_batch_item apart, between batches one full callback dispatch.
+BOOST_AUTO_TEST_CASE(batched_reports_pay_one_dispatch_per_batch) {
+    const auto cfg = test::tiny({"host_api.callback=3us", "host_api.callback_batch_item=500ns"});
+    test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
+        stream* s = nullptr;
+        BOOST_REQUIRE(ctx.create_stream(s, {"s"}) == status::success);
+        std::vector<ps_t> ran;
+        const unsigned reporter = ctx.spawn_host_thread("reports", [&] {
+            while (ran.size() < 10) BOOST_CHECK(ctx.process_report() == status::success);
+        });
+        BOOST_REQUIRE(ctx.subscribe_report(reporter, s) == status::success);
+        BOOST_CHECK(ctx.set_report_options(reporter, {4, 20 * us}) == status::success);
+        for (int i = 0; i < 10; ++i)
+            BOOST_CHECK(ctx.launch_callback(
+                            s, [&](status) { ran.push_back(models::now_ps()); },
+                            callback_block::no_block) == status::success);
+        BOOST_CHECK(ctx.join_host_thread(reporter) == status::success);
+        BOOST_CHECK(ctx.synchronize(s) == status::success);
+        const report_stats st = ctx.report_statistics(reporter);
+        BOOST_CHECK_EQUAL(st.dispatches, 3u);
+        BOOST_CHECK_EQUAL(st.callbacks, 10u);
+        BOOST_REQUIRE_EQUAL(ran.size(), 10u);
+        // Full batches go at once; the last (2 callbacks) waits out the window after its first
+        // arrived (callbacks arrive 1 callback_launch = 1 us apart).
+        const ps_t first = of_stream_first_callback(ctx);
+        const std::vector<ps_t> gaps{
+            500000, 500000, 500000, 3 * us,
+            500000, 500000, 500000, first + 8 * us + 20 * us + 3 * us - ran[7],
+            500000};
+        for (size_t i = 0; i < gaps.size(); ++i)
+            BOOST_CHECK_MESSAGE(ran[i + 1] - ran[i] == gaps[i],
+                                "gap " << i << ": " << ran[i + 1] - ran[i] << " ps");
+        BOOST_CHECK_EQUAL(ran[0], first + 3 * us + 3 * us);  // the 4th arrived, one dispatch
+        BOOST_CHECK_EQUAL(ran[8] - ran[7], 19 * us);
+        BOOST_CHECK(ctx.set_report_options(reporter, {0}) == status::invalid_argument);
+        BOOST_CHECK_EQUAL(ctx.get_last_error().message,
+                          "set_report_options: batch is 0; deliver at least 1 callback per "
+                          "dispatch");
+    });
+}
+
+// Waiting callbacks are taken by priority, then in order; past the starvation limit, the oldest
+// goes first whatever its priority.
+BOOST_AUTO_TEST_CASE(report_queue_priorities_and_starvation_guard) {
+    test::run_runtime(test::tiny(), [&](platform::chip&, context& ctx) {
+        stream *s = nullptr, *other = nullptr;
+        event* go = nullptr;
+        BOOST_REQUIRE(ctx.create_stream(s, {"s", 4}) == status::success);
+        BOOST_REQUIRE(ctx.create_stream(other, {"other"}) == status::success);
+        BOOST_REQUIRE(ctx.create_event(go, "go") == status::success);
+        std::vector<std::string> order;
+        unsigned rounds = 0;
+        const unsigned reporter = ctx.spawn_host_thread("reports", [&] {
+            for (; rounds < 2; ++rounds) {
+                BOOST_CHECK(ctx.synchronize_event(go) == status::success);
+                for (int i = 0; i < 5; ++i) BOOST_CHECK(ctx.process_report() == status::success);
+            }
+        });
+        BOOST_REQUIRE(ctx.subscribe_report(reporter, s) == status::success);
+        auto post_all = [&] {
+            const std::vector<std::pair<std::string, int>> cbs{
+                {"p5", 5}, {"p1a", 1}, {"p7", 7}, {"p1b", 1}, {"default", -1}};
+            for (const auto& [name, prio] : cbs)
+                BOOST_CHECK(ctx.launch_callback(
+                                s, [&, n = name](status) { order.push_back(n); },
+                                callback_block::no_block, name, prio) == status::success);
+            BOOST_CHECK(ctx.record_event(go, other) == status::success);
+            BOOST_CHECK(ctx.synchronize(s) == status::success);
+        };
+        post_all();
+        const std::vector<std::string> by_priority{"p1a", "p1b", "default", "p5", "p7"};
+        BOOST_CHECK_EQUAL_COLLECTIONS(order.begin(), order.end(), by_priority.begin(),
+                                      by_priority.end());
+        order.clear();
+        report_options guard;
+        guard.starvation = 1;  // every waiting callback is starved: oldest first
+        BOOST_CHECK(ctx.set_report_options(reporter, guard) == status::success);
+        post_all();
+        const std::vector<std::string> in_order{"p5", "p1a", "p7", "p1b", "default"};
+        BOOST_CHECK_EQUAL_COLLECTIONS(order.begin(), order.end(), in_order.begin(), in_order.end());
+        BOOST_CHECK(ctx.join_host_thread(reporter) == status::success);
+        BOOST_CHECK(ctx.launch_callback(
+                        s, [](status) {}, callback_block::block, "x", 8) ==
+                    status::invalid_argument);
+        BOOST_CHECK_EQUAL(ctx.get_last_error().message,
+                          "launch_callback: priority 8 is out of range; use 0 (highest) to 7 "
+                          "(lowest), or -1 for the stream's");
+    });
+}
+
+// Two hog streams keep every core wanted. A low-priority stream with the adaptive policy is
+// promoted while its kernels wait, and finishes long before an equal stream without it; a
+// stream whose kernels beat their expected time is demoted, but never past base + 2.
+BOOST_AUTO_TEST_CASE(starved_stream_recovers_under_adaptive_priority) {
+    const auto cfg = test::tiny();
+    test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
+        stream *h1 = nullptr, *h2 = nullptr, *fixed = nullptr, *adapt = nullptr, *fast = nullptr;
+        BOOST_REQUIRE(ctx.create_stream(h1, {"hog1", 2}) == status::success);
+        BOOST_REQUIRE(ctx.create_stream(h2, {"hog2", 2}) == status::success);
+        BOOST_REQUIRE(ctx.create_stream(fixed, {"fixed", 6}) == status::success);
+        stream_options ao{"adaptive", 6};
+        ao.adaptive = true;
+        BOOST_REQUIRE(ctx.create_stream(adapt, ao) == status::success);
+        stream_options fo{"fast", 1};
+        fo.adaptive = true;
+        BOOST_REQUIRE(ctx.create_stream(fast, fo) == status::success);
+        // Uncontended, to learn the expected time.
+        for (stream* s : {fixed, adapt}) {
+            BOOST_CHECK(ctx.launch(s, "lk", 1, kernel_kind::vector, test::spin(20)) ==
+                        status::success);
+            BOOST_CHECK(ctx.synchronize(s) == status::success);
+        }
+        for (int i = 0; i < 8; ++i)
+            for (stream* h : {h1, h2})
+                BOOST_CHECK(ctx.launch(h, "hog", 2 * cfg.cores, kernel_kind::vector,
+                                       test::spin(2000)) == status::success);
+        for (int i = 0; i < 3; ++i)
+            for (stream* s : {fixed, adapt})
+                BOOST_CHECK(ctx.launch(s, "lk", 1, kernel_kind::vector, test::spin(20)) ==
+                            status::success);
+        BOOST_CHECK(ctx.synchronize_device() == status::success);
+        int p_fixed = -1, p_adapt = -1;
+        BOOST_CHECK(ctx.stream_priority(fixed, p_fixed) == status::success);
+        BOOST_CHECK(ctx.stream_priority(adapt, p_adapt) == status::success);
+        BOOST_CHECK_EQUAL(p_fixed, 6);
+        BOOST_CHECK_LE(p_adapt, 2);  // promoted to the hogs' level or above
+        const auto f = test::of_stream(ctx, "fixed"), a = test::of_stream(ctx, "adaptive");
+        BOOST_REQUIRE(f.size() == 4 && a.size() == 4);
+        ps_t last_hog = 0;
+        for (const auto& r : ctx.timeline())
+            if (r.name == "hog") last_hog = std::max(last_hog, r.end);
+        BOOST_CHECK_LT(a[3].end, f[1].end);  // all three before the fixed stream's first
+        BOOST_CHECK_LT(a[3].end, last_hog);  // it did not wait for the hogs to finish
+        BOOST_CHECK_GE(f[1].end, last_hog - 1);
+        // Demotion: expected 100x what it takes; the guard stops at base + 2.
+        kernel_info slow;
+        slow.expected_ps = 100 * (a[0].end - a[0].start);
+        for (int i = 0; i < 5; ++i)
+            BOOST_CHECK(ctx.launch(fast, "fk", 1, kernel_kind::vector, test::spin(20), slow) ==
+                        status::success);
+        BOOST_CHECK(ctx.synchronize(fast) == status::success);
+        int p_fast = -1;
+        BOOST_CHECK(ctx.stream_priority(fast, p_fast) == status::success);
+        BOOST_CHECK_EQUAL(p_fast, 3);
+        BOOST_CHECK(ctx.set_stream_priority(fast, 0) == status::success);
+        BOOST_CHECK(ctx.stream_priority(fast, p_fast) == status::success && p_fast == 0);
+        BOOST_CHECK(ctx.set_stream_priority(fast, 9) == status::invalid_argument);
     });
 }
 

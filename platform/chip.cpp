@@ -51,7 +51,8 @@ chip::chip(const sc_core::sc_module_name& nm, const platform_config& cfg, const 
         }
     std::vector<models::ai_core*> all;
     for (auto& c : m_cores) all.push_back(c.get());
-    m_scheduler = std::make_unique<models::task_scheduler>("scheduler", all, cfg.split);
+    m_scheduler = std::make_unique<models::task_scheduler>("scheduler", all, cfg.split,
+                                                           cfg.kernel_dispatch_ps);
     if (m_l2 && cfg.l2.cold_kernels)
         m_scheduler->on_launch_start([l2 = m_l2.get()] { l2->flush(); });
     m_host =

@@ -19,8 +19,8 @@ const char* to_string(kernel_kind k) {
 }
 
 task_scheduler::task_scheduler(const sc_core::sc_module_name& nm, std::vector<ai_core*> cores,
-                               bool split)
-    : model_base(nm), m_cores(std::move(cores)), m_split(split) {
+                               bool split, ps_t dispatch_ps)
+    : model_base(nm), m_cores(std::move(cores)), m_split(split), m_dispatch_ps(dispatch_ps) {
     unsigned top = 0;
     for (ai_core* c : m_cores) top = std::max(top, c->id() + 1);
     m_busy.assign(top, false);
@@ -62,9 +62,10 @@ uint64_t task_scheduler::submit(request r) {
     a.units = std::move(units);
     a.rec.name = r.name;
     a.rec.start = now_ps();
+    a.ready_at = a.rec.start + m_dispatch_ps;
     a.rec.blocks.resize(r.block_dim);
     a.req = std::move(r);
-    m_wake.notify(sc_core::SC_ZERO_TIME);
+    m_wake.notify(ps_to_time(m_dispatch_ps));
     return a.seq;
 }
 
@@ -95,8 +96,16 @@ launch_record task_scheduler::launch(const std::string& name, unsigned block_dim
 // both can use, yet still fills cores the higher one cannot use (cube vs vector on split chips).
 void task_scheduler::dispatch() {
     std::vector<active*> order;
-    for (active& a : m_active)
-        if (a.next_block < a.req.block_dim) order.push_back(&a);
+    const ps_t now = now_ps();
+    ps_t next_ready = ~ps_t(0);
+    for (active& a : m_active) {
+        if (a.next_block == a.req.block_dim) continue;
+        if (a.ready_at > now)  // still being dispatched: comes back when it is ready
+            next_ready = std::min(next_ready, a.ready_at);
+        else
+            order.push_back(&a);
+    }
+    if (next_ready != ~ps_t(0)) m_wake.notify(ps_to_time(next_ready - now));
     std::stable_sort(order.begin(), order.end(), [](const active* x, const active* y) {
         return x->req.priority != y->req.priority ? x->req.priority < y->req.priority
                                                   : x->seq < y->seq;

@@ -62,7 +62,10 @@ class task_scheduler : public model_base {
         std::function<void(const launch_record&)> done;
     };
 
-    task_scheduler(const sc_core::sc_module_name& nm, std::vector<ai_core*> cores, bool split);
+    /// @param dispatch_ps device-side cost per launch: a launch's first block starts no sooner
+    /// than this after it was submitted (reading the task, setting up the cores).
+    task_scheduler(const sc_core::sc_module_name& nm, std::vector<ai_core*> cores, bool split,
+                   ps_t dispatch_ps = 0);
 
     /// @brief Queues a launch and returns at once with its id.
     /// @throws std::invalid_argument if block_dim is 0 or the chip has no cores of that kind.
@@ -93,6 +96,7 @@ class task_scheduler : public model_base {
         std::vector<std::vector<ai_core*>> units;
         launch_record rec;
         unsigned next_block = 0, running = 0;
+        ps_t ready_at = 0;  ///< submission + the dispatch cost
     };
     std::vector<std::vector<ai_core*>> units_of(kernel_kind kind) const;
     void dispatch();
@@ -101,6 +105,7 @@ class task_scheduler : public model_base {
     std::vector<ai_core*> m_cores;
     std::vector<bool> m_busy;  ///< by core id
     bool m_split;
+    ps_t m_dispatch_ps;
     uint64_t m_seq = 0;
     std::list<active> m_active;  ///< stable addresses: blocks point at their launch
     sc_core::sc_event m_wake;

@@ -13,7 +13,7 @@ namespace npusim::platform {
 struct host_api_params {
     models::ps_t launch_ps = 0, memcpy_setup_ps = 0, sync_wakeup_ps = 0, callback_ps = 0,
                  callback_launch_ps = 0, cached_malloc_ps = 0, event_record_ps = 0, malloc_ps = 0,
-                 free_ps = 0, callback_batch_item_ps = 0;
+                 free_ps = 0, callback_batch_item_ps = 0, thread_wakeup_ps = 0;
 };
 
 /// @brief Device allocator settings (the runtime's caching allocator).
@@ -41,6 +41,8 @@ struct platform_config {
     models::sdma_params sdma;
     memory_params memory;
     host_api_params host_api;
+    /// Device-side cost per kernel launch in the task scheduler (scheduler.kernel_dispatch).
+    models::ps_t kernel_dispatch_ps = 0;
 
     /// Every schema key's resolved value: numbers in base units, texts as written.
     std::map<std::string, double> numbers;

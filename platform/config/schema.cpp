@@ -261,6 +261,10 @@ std::vector<key_spec> build() {
         chip_field([](double x, P& p) { p.l2.hit_latency_ps = u64(x); }));
     add("l2.miss_latency", vk::time, "20ns", 0, 1e9, "extra latency of a miss on top of GM's",
         chip_field([](double x, P& p) { p.l2.miss_latency_ps = u64(x); }));
+    add("scheduler.kernel_dispatch", vk::time, "2us", 0, 1e12,
+        "device-side cost per kernel launch: the task scheduler reads the task and sets up the "
+        "cores before the first block starts; graph launches pay it too (estimate)",
+        chip_field([](double x, P& p) { p.kernel_dispatch_ps = u64(x); }));
     add("l2.cold_kernels", vk::boolean, "false", 0, 1,
         "drop every L2 line when a kernel starts, so each kernel reads its data from GM (a "
         "cold-cache measurement; npusim run --cold-l2)",
@@ -326,6 +330,10 @@ std::vector<key_spec> build() {
           api_cost{"callback_batch_item", "500ns",
                    "each further callback of a batch delivered in one report dispatch",
                    &host_api_params::callback_batch_item_ps},
+          api_cost{"thread_wakeup", "5us",
+                   "waking a callback thread that slept because no callback was waiting (a "
+                   "thread with a backlog does not pay it)",
+                   &host_api_params::thread_wakeup_ps},
           api_cost{"cached_malloc", "100ns", "device allocation or free served by the cache",
                    &host_api_params::cached_malloc_ps},
           api_cost{"event_record", "1us", "event record", &host_api_params::event_record_ps},
@@ -333,7 +341,7 @@ std::vector<key_spec> build() {
                    &host_api_params::malloc_ps},
           api_cost{"free", "5us", "device free reaching the driver", &host_api_params::free_ps}})
         add(std::string("host_api.") + a.key, vk::time, a.def, 0, 1e12,
-            std::string("host cost of ") + a.doc,
+            std::string("host cost of ") + a.doc + " (estimate: no measured figure is cited)",
             chip_field([f = a.field](double x, P& p) { p.host_api.*f = u64(x); }));
     return v;
 }

@@ -13,8 +13,10 @@ report_queue& runtime_state::runtime_queue(const std::shared_ptr<runtime_state>&
     report_queue* qp = q.get();
     qp->thread = spawn_own("runtime callbacks", [self, qp] {
         for (;;) {
+            const bool slept = qp->items.empty();
             while (qp->items.empty() && !self->shutdown) qp->arrived.wait();
             if (qp->items.empty()) return;
+            if (slept) self->api.delay(self->costs.thread_wakeup_ps);
             const std::shared_ptr<report> r = qp->items.front();
             qp->items.pop_front();
             self->run_report(*r, self->costs.callback_ps);

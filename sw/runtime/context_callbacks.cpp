@@ -93,6 +93,7 @@ status context::process_report(models::ps_t timeout) {
                           "first");
     report_queue& q = *it->second;
     const models::ps_t t0 = st.api.now();
+    const bool slept = q.items.empty();
     while (q.items.empty()) {
         if (st.shutdown)
             return c.fail(status::context_destroyed, "the runtime context was destroyed");
@@ -107,6 +108,7 @@ status context::process_report(models::ps_t timeout) {
                           "no callback arrived within " + format_us(timeout));
         }
     }
+    if (slept) st.api.delay(st.costs.thread_wakeup_ps);
     // A batch: wait up to the window after the first arrival for more, then run up to
     // opt.batch callbacks for one dispatch; the others pay only callback_batch_item.
     if (q.opt.batch > 1 && q.opt.window > 0) {

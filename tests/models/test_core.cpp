@@ -982,10 +982,13 @@ BOOST_AUTO_TEST_CASE(scheduler_runs_blocks_in_waves_on_free_cores) {
     }),
                           sim.error());
     // A block lasts until its op completed: issue occupancy + latency (was the occupancy alone).
-    const ps_t t = vec_time(cfg, "simple", 3) + vec_latency(cfg), t0 = 3000;
+    // The first wave starts one device-side dispatch after the launch.
+    const ps_t t = vec_time(cfg, "simple", 3) + vec_latency(cfg), t0 = 3000,
+               d = cfg.kernel_dispatch_ps;
+    BOOST_CHECK_GT(d, 0u);
     BOOST_CHECK_MESSAGE(rec.fault.empty(), rec.fault);
     BOOST_CHECK_EQUAL(rec.start, t0);
-    BOOST_CHECK_EQUAL(rec.end, t0 + 3 * t);
+    BOOST_CHECK_EQUAL(rec.end, t0 + d + 3 * t);
     BOOST_REQUIRE_EQUAL(rec.blocks.size(), 5u);
     for (unsigned b = 0; b < 5; ++b) {
         const auto& br = rec.blocks[b];
@@ -993,7 +996,7 @@ BOOST_AUTO_TEST_CASE(scheduler_runs_blocks_in_waves_on_free_cores) {
                                     << br.end << ")");
         BOOST_CHECK_EQUAL(br.block, b);
         BOOST_CHECK_EQUAL(br.core, b % 2);
-        BOOST_CHECK_EQUAL(br.start, t0 + (b / 2) * t);
+        BOOST_CHECK_EQUAL(br.start, t0 + d + (b / 2) * t);
         BOOST_CHECK_EQUAL(br.end, br.start + t);
         BOOST_CHECK(br.fault.empty());
     }
@@ -1048,7 +1051,7 @@ BOOST_AUTO_TEST_CASE(scheduler_places_kernel_kinds_on_split_chip) {
          uint64_t(cfg.numbers.at("cube.latency"))) *
         period_of(cfg.numbers.at("chip.clock.cube"));
     BOOST_CHECK_EQUAL(cube.blocks[2].start - cube.blocks[0].start, mm_t);
-    BOOST_CHECK_EQUAL(cube.end - cube.start, 2 * mm_t);
+    BOOST_CHECK_EQUAL(cube.end - cube.start, cfg.kernel_dispatch_ps + 2 * mm_t);
 
     BOOST_REQUIRE_EQUAL(vec_ran.size(), 6u);
     for (auto [blk, id] : vec_ran)

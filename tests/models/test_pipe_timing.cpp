@@ -224,7 +224,8 @@ BOOST_AUTO_TEST_CASE(set_flag_waits_for_completion) {
                           sim.error());
     BOOST_CHECK_EQUAL(with_flag, 2 * (occ + latency) * k_cycle);
     BOOST_CHECK_EQUAL(without, (2 * occ + latency) * k_cycle);
-    BOOST_CHECK_EQUAL(flag_seen, (occ + latency) * k_cycle);  // MTE3 passed its wait then
+    // MTE3 passed its wait then (the block started one kernel dispatch in).
+    BOOST_CHECK_EQUAL(flag_seen, cfg.kernel_dispatch_ps + (occ + latency) * k_cycle);
 }
 
 // An mmad whose L0A bank is held by an MTE1 write (booked on the buffer the way the DMA

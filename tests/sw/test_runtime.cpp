@@ -525,11 +525,14 @@ BOOST_AUTO_TEST_CASE(two_streams_on_half_the_cores_beat_one_stream) {
         two = models::now_ps() - t0;
         const auto k3 = test::entry(ctx, "k3"), k4 = test::entry(ctx, "k4");
         BOOST_CHECK_LT(k4.start, k3.end);  // they ran at the same time
-        // Closed form: one stream takes launch + 2 kernels + wake-up; two streams take two
-        // launches + 1 kernel + wake-up (the second launch is issued while k3 runs).
-        const ps_t kernel = k3.end - k3.start;
-        BOOST_CHECK_EQUAL(one, cfg.host_api.launch_ps + 2 * kernel + cfg.host_api.sync_wakeup_ps);
-        BOOST_CHECK_EQUAL(two, 2 * cfg.host_api.launch_ps + kernel + cfg.host_api.sync_wakeup_ps);
+        // Closed form: one stream takes launch + 2 (device dispatch + kernel) + wake-up; two
+        // streams take two launches + 1 dispatch + 1 kernel + wake-up (the second launch is
+        // issued while k3 runs).
+        const ps_t kernel = k3.end - k3.start, d = cfg.kernel_dispatch_ps;
+        BOOST_CHECK_EQUAL(one,
+                          cfg.host_api.launch_ps + 2 * (d + kernel) + cfg.host_api.sync_wakeup_ps);
+        BOOST_CHECK_EQUAL(two,
+                          2 * cfg.host_api.launch_ps + d + kernel + cfg.host_api.sync_wakeup_ps);
         BOOST_CHECK_LT(two, one);
     });
     BOOST_TEST_MESSAGE("one stream " << one / 1e6 << " us, two streams " << two / 1e6 << " us");

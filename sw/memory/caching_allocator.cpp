@@ -384,6 +384,29 @@ uint64_t caching_allocator::block_size(uint64_t addr) const {
     return b ? b->size : 0;
 }
 
+std::vector<segment_snapshot> caching_allocator::snapshot() const {
+    std::vector<segment_snapshot> out;
+    for (const auto& [addr, first] : m_segments) {
+        segment_snapshot seg;
+        seg.addr = addr;
+        seg.stream = first->stream;
+        seg.small = first->small;
+        for (const block* b = first; b; b = b->next) {
+            const bool pending =
+                std::find(m_pending.begin(), m_pending.end(), b) != m_pending.end();
+            const char* state = b->allocated ? "active_allocated"
+                                : pending    ? "active_pending_free"
+                                             : "inactive";
+            seg.blocks.push_back({b->addr, b->size, b->allocated ? b->requested : 0, state,
+                                  b->allocated ? b->tag : ""});
+            seg.size += b->size;
+            if (b->allocated) seg.allocated += b->size;
+        }
+        out.push_back(std::move(seg));
+    }
+    return out;
+}
+
 std::string caching_allocator::oom_message(uint64_t bytes, uint64_t rounded) const {
     const int64_t reserved = m_reserved_bytes[all_pools].current;
     const int64_t allocated = m_allocated_bytes[all_pools].current;

@@ -60,6 +60,21 @@ struct stat {
 /// request from the driver; best-fit reuse, block split and merge with free neighbours;
 /// stream-aware reuse; release and retry before out-of-memory. Plain C++: the caller turns
 /// driver calls and cache hits into simulated time.
+/// @brief One block of a segment in a snapshot. `state` is PyTorch's: "active_allocated",
+/// "active_pending_free" (freed, waiting for another stream's work) or "inactive" (cached).
+struct block_snapshot {
+    uint64_t addr = 0, size = 0, requested = 0;
+    std::string state, tag;
+};
+
+/// @brief One segment (a driver allocation) and its blocks, in address order.
+struct segment_snapshot {
+    uint64_t addr = 0, size = 0, allocated = 0;
+    uint64_t stream = 0;
+    bool small = false;
+    std::vector<block_snapshot> blocks;
+};
+
 class caching_allocator {
   public:
     using stream_id = stream_clock::stream_id;
@@ -83,6 +98,10 @@ class caching_allocator {
 
     /// @brief Size of the live block at `addr` (0 if none).
     uint64_t block_size(uint64_t addr) const;
+    /// @brief Every segment with its blocks (PyTorch's memory_snapshot()).
+    std::vector<segment_snapshot> snapshot() const;
+    /// @brief Bytes in allocated blocks now.
+    int64_t allocated_bytes() const { return m_allocated_bytes[all_pools].current; }
     const std::string& error() const { return m_error; }
 
     /// @brief Statistics with PyTorch's memory_stats() keys (plus cache_hits).

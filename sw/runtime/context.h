@@ -10,6 +10,7 @@
 #include "models/common/timing.h"
 #include "platform/chip.h"
 #include "platform/stats.h"
+#include "sw/memory/caching_allocator.h"
 #include "sw/memory/tensor.h"
 #include "sw/runtime/callback_chain.h"
 #include "sw/runtime/status.h"
@@ -68,6 +69,23 @@ struct task_record {
     std::string name;
     models::ps_t submitted = 0, start = 0, end = 0;
     status result = status::success;
+    int64_t memory_allocated = 0;  ///< device bytes in allocated blocks when it ended
+};
+
+/// @brief One allocator call in the memory history.
+struct memory_event {
+    models::ps_t time = 0;
+    std::string action;  ///< "alloc" or "free"
+    uint64_t addr = 0, bytes = 0;
+    std::string stream, tag;  ///< alloc: the stream it is for and its tag
+    int64_t allocated_after = 0;
+};
+
+/// @brief Device memory now and how it got there (context::memory_snapshot, in the manner of
+/// PyTorch's memory_snapshot and memory history).
+struct memory_state {
+    std::vector<memory::segment_snapshot> segments;
+    std::deque<memory_event> history;  ///< oldest first; the last 100,000 calls
 };
 
 /// @brief The async runtime on a chip, in the CANN/CUDA style: streams, events, host
@@ -118,6 +136,8 @@ class context {
     void reset_peak_memory_stats();
     /// @brief A table of the statistics in the manner of PyTorch's memory_summary().
     std::string memory_summary() const;
+    /// @brief Every segment and block now, and the history of allocations and frees.
+    memory_state memory_snapshot() const;
     /// @brief Allocates a tensor; its block is freed when the handle goes. The size follows
     /// the format's padding; the allocation honours the descriptor's alignment.
     status alloc_tensor(memory::device_tensor& out, const memory::tensor_desc& desc,

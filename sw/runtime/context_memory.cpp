@@ -18,9 +18,19 @@ models::ps_t allocator_cost(const runtime_state& st, uint64_t allocs0, uint64_t 
 
 }  // namespace
 
+void runtime_state::record_memory_event(const char* action, uint64_t addr, uint64_t bytes,
+                                        const std::string& stream, const std::string& tag) {
+    constexpr size_t kept = 100000;
+    if (memory_history.size() == kept) memory_history.pop_front();
+    memory_history.push_back(
+        {api.now(), action, addr, bytes, stream, tag, memory.allocated_bytes()});
+}
+
 bool runtime_state::free_block(uint64_t addr) {
     const uint64_t allocs0 = memory.device_allocs(), frees0 = memory.device_frees();
+    const uint64_t size = memory.block_size(addr);
     const bool ok = memory.free(addr);
+    if (ok) record_memory_event("free", addr, size);
     record_memory_in_use();
     if (api.current_thread() >= 0 && !api.unwinding())
         api.delay(allocator_cost(*this, allocs0, frees0));
@@ -39,6 +49,7 @@ status context::malloc(uint64_t& addr, int64_t bytes, stream* handle, const std:
                       fmt::format("a size of {} bytes{}; ask for at least 1 byte", bytes, what));
     const uint64_t allocs0 = st.memory.device_allocs(), frees0 = st.memory.device_frees();
     const bool ok = st.memory.allocate(uint64_t(bytes), s->id, addr, tag);
+    if (ok) st.record_memory_event("alloc", addr, st.memory.block_size(addr), s->name, tag);
     st.record_memory_in_use();
     st.api.delay(allocator_cost(st, allocs0, frees0));
     if (!ok) return c.fail(status::device_oom, st.memory.error());
@@ -104,6 +115,10 @@ void context::reset_peak_memory_stats() {
 
 std::string context::memory_summary() const {
     return m_state->memory.memory_summary();
+}
+
+memory_state context::memory_snapshot() const {
+    return {m_state->memory.snapshot(), m_state->memory_history};
 }
 
 status context::malloc_host(void*& ptr, int64_t bytes) {

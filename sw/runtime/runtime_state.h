@@ -151,6 +151,9 @@ struct runtime_state {
     unsigned copy_workers = 0, copy_idle = 0;
 
     std::deque<task_record> timeline;
+    std::deque<memory_event> memory_history;
+    void record_memory_event(const char* action, uint64_t addr, uint64_t bytes,
+                             const std::string& stream = "", const std::string& tag = "");
     std::map<int, error_info> last_error;  ///< by host thread
     /// @brief What a blocked host thread waits for (deadlock reports and checks): the tasks
     /// of stream `s` numbered below `upto`, event record `gen` of `ev`, or the end of host

@@ -214,8 +214,8 @@ void runtime_state::end_task(stream& s, uint64_t seq) {
 void runtime_state::record_timeline(const std::string& stream, uint64_t seq, const work& w,
                                     models::ps_t submitted, models::ps_t start, status result,
                                     uint64_t flow) {
-    timeline.push_back(
-        {stream, seq, to_string(w.kind), w.name, submitted, start, api.now(), result});
+    timeline.push_back({stream, seq, to_string(w.kind), w.name, submitted, start, api.now(), result,
+                        memory.allocated_bytes()});
     if (!api.spans_on()) return;
     platform::activity_span sp{"streams", stream, w.name, start, api.now(), 0, flow};
     sp.args = {{"kind", to_string(w.kind)},

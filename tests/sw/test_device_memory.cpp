@@ -206,4 +206,51 @@ BOOST_AUTO_TEST_CASE(out_of_memory_reports_and_recovers) {
     });
 }
 
+// The memory snapshot: segments and blocks in PyTorch's states, a history of every allocator
+// call with the bytes allocated after it, and each task's device memory when it ended.
+BOOST_AUTO_TEST_CASE(memory_snapshot_has_blocks_history_and_per_task_use) {
+    test::run_runtime(test::tiny(), [&](platform::chip&, context& ctx) {
+        stream* s = nullptr;
+        BOOST_REQUIRE(ctx.create_stream(s, {"work"}) == status::success);
+        uint64_t a = 0, b = 0;
+        BOOST_REQUIRE(ctx.malloc(a, 3 * MiB, s, "weights") == status::success);
+        BOOST_REQUIRE(ctx.malloc(b, MiB, s, "acts") == status::success);
+        BOOST_CHECK(ctx.launch(s, "k", 1, kernel_kind::vector, test::spin(3)) == status::success);
+        BOOST_CHECK(ctx.synchronize(s) == status::success);
+        BOOST_REQUIRE(ctx.free(a) == status::success);
+        const memory_state m = ctx.memory_snapshot();
+        BOOST_REQUIRE_EQUAL(m.history.size(), 3u);
+        const auto &ea = m.history[0], &eb = m.history[1], &fa = m.history[2];
+        BOOST_CHECK(ea.action == "alloc" && ea.addr == a && ea.tag == "weights" &&
+                    ea.stream == "work");
+        BOOST_CHECK(eb.action == "alloc" && eb.addr == b && eb.tag == "acts");
+        BOOST_CHECK(fa.action == "free" && fa.addr == a && fa.bytes == ea.bytes);
+        BOOST_CHECK_GE(ea.bytes, uint64_t(3 * MiB));
+        BOOST_CHECK_EQUAL(ea.allocated_after, int64_t(ea.bytes));
+        BOOST_CHECK_EQUAL(eb.allocated_after, int64_t(ea.bytes + eb.bytes));
+        BOOST_CHECK_EQUAL(fa.allocated_after, int64_t(eb.bytes));
+        BOOST_CHECK(ea.time < eb.time && eb.time < fa.time);
+        BOOST_CHECK_EQUAL(test::entry(ctx, "k").memory_allocated, int64_t(ea.bytes + eb.bytes));
+        int found = 0;
+        uint64_t total = 0;
+        for (const auto& seg : m.segments) {
+            total += seg.allocated;
+            for (const auto& blk : seg.blocks) {
+                if (blk.addr == a) {
+                    BOOST_CHECK_EQUAL(blk.state, "inactive");
+                    ++found;
+                }
+                if (blk.addr == b) {
+                    BOOST_CHECK_EQUAL(blk.state, "active_allocated");
+                    BOOST_CHECK_EQUAL(blk.tag, "acts");
+                    BOOST_CHECK_EQUAL(blk.requested, uint64_t(MiB));
+                    ++found;
+                }
+            }
+        }
+        BOOST_CHECK_EQUAL(found, 2);
+        BOOST_CHECK_EQUAL(total, eb.bytes);
+    });
+}
+
 BOOST_AUTO_TEST_SUITE_END()

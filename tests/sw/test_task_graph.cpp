@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(diamond_graph_runs_in_dependency_order_and_relaunches) {
             BOOST_CHECK_GE(v3[i].start, std::max({v1[i].end, v2[i].end, vc[i].end}));
             BOOST_CHECK_GE(vo[i].start, v3[i].end);
             BOOST_CHECK_GE(vh[i].start, vo[i].end);
-            BOOST_CHECK_LT(vx[i].start, vy[i].end);             // the two roots overlap...
+            BOOST_CHECK_LT(vx[i].start, vy[i].end);  // the two roots overlap...
             // k2 does not wait for y: it starts one kernel dispatch after x, its only input.
             BOOST_CHECK_EQUAL(v2[i].start, vx[i].end + cfg.kernel_dispatch_ps);
             if (i) BOOST_CHECK_GE(vx[i].start, vh[i - 1].end);  // launches are stream-ordered

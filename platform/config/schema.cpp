@@ -324,7 +324,10 @@ std::vector<key_spec> build() {
          {api_cost{"launch", "5us", "kernel launch", &host_api_params::launch_ps},
           api_cost{"memcpy_setup", "2us", "copy set-up", &host_api_params::memcpy_setup_ps},
           api_cost{"sync_wakeup", "2us", "synchronize wake-up", &host_api_params::sync_wakeup_ps},
-          api_cost{"callback", "3us", "callback dispatch", &host_api_params::callback_ps},
+          api_cost{"callback", "3us",
+                   "callback dispatch: switching to the callback thread and calling into the "
+                   "user function (paid per callback)",
+                   &host_api_params::callback_ps},
           api_cost{"callback_launch", "1us", "enqueueing a host callback",
                    &host_api_params::callback_launch_ps},
           api_cost{"callback_batch_item", "500ns",

@@ -385,7 +385,14 @@ BOOST_AUTO_TEST_CASE(held_block_freed_when_its_last_holder_ends) {
 BOOST_AUTO_TEST_CASE(batched_reports_pay_one_dispatch_per_batch) {
     const auto cfg = test::tiny({"host_api.callback=3us", "host_api.callback_batch_item=500ns",
                                  "host_api.thread_wakeup=5us"});
-    test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
+    std::vector<std::string> batches;  // the timeline's batch spans on the thread's track
+    platform::simulation sim(cfg);
+    sim.get_chip().host_api().set_span_sink([&](platform::activity_span sp) {
+        if (sp.track == "reports" && sp.name.rfind("report batch", 0) == 0)
+            batches.push_back(sp.name);
+    });
+    const bool ok = sim.run([&](platform::chip&, std::vector<platform::op_record>& ops) {
+        context ctx(sim.get_chip(), &ops);
         stream* s = nullptr;
         BOOST_REQUIRE(ctx.create_stream(s, {"s"}) == status::success);
         std::vector<ps_t> ran;
@@ -422,6 +429,10 @@ BOOST_AUTO_TEST_CASE(batched_reports_pay_one_dispatch_per_batch) {
                           "set_report_options: batch is 0; deliver at least 1 callback per "
                           "dispatch");
     });
+    BOOST_CHECK_MESSAGE(ok, sim.error());
+    const std::vector<std::string> want{"report batch (4 callbacks)", "report batch (4 callbacks)",
+                                        "report batch (2 callbacks)"};
+    BOOST_CHECK_EQUAL_COLLECTIONS(batches.begin(), batches.end(), want.begin(), want.end());
 }
 
 // Waiting callbacks are taken by priority, then in order; past the starvation limit, the oldest

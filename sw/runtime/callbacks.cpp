@@ -30,20 +30,27 @@ report_queue& runtime_state::runtime_queue(const std::shared_ptr<runtime_state>&
 void runtime_state::post(report_queue& q, std::shared_ptr<report> r) {
     r->posted = api.now();
     auto at = q.items.end();
-    if (q.by_priority)  // after every waiting callback of the same or a higher priority
+    if (q.by_priority) {  // after every waiting callback of the same or a higher priority
+        if (!q.items.empty() && q.items.front()->priority != r->priority) q.mixed = true;
         while (at != q.items.begin() && (*std::prev(at))->priority > r->priority) --at;
+    }
     q.items.insert(at, std::move(r));
     q.arrived.notify();
 }
 
 std::shared_ptr<report> report_queue::take(models::ps_t now) {
     auto pick = items.begin();
-    auto oldest = std::min_element(items.begin(), items.end(), [](const auto& a, const auto& b) {
-        return a->posted < b->posted;
-    });
-    if (now - (*oldest)->posted > opt.starvation) pick = oldest;
+    // With one priority waiting (the usual case) the front is also the oldest; only a mix
+    // needs the scan.
+    if (mixed) {
+        auto oldest =
+            std::min_element(items.begin(), items.end(),
+                             [](const auto& a, const auto& b) { return a->posted < b->posted; });
+        if (now - (*oldest)->posted > opt.starvation) pick = oldest;
+    }
     std::shared_ptr<report> r = *pick;
     items.erase(pick);
+    if (items.empty()) mixed = false;
     return r;
 }
 

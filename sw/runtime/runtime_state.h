@@ -104,6 +104,7 @@ struct report_queue {
     bool by_priority = true;  ///< false: the runtime's own thread, strictly in order
     report_options opt;
     report_stats stats;
+    bool mixed = false;  ///< callbacks of more than one priority waited since it was last empty
     /// @brief Removes and returns the next callback: the first by priority, unless the oldest
     /// has waited past opt.starvation.
     std::shared_ptr<report> take(models::ps_t now);

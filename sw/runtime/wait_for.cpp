@@ -34,19 +34,20 @@ class walk {
         }
         auto task_needs = [&](const task& t) {
             if (t.seq >= upto) return false;
-            const std::string at = "stream '" + s.name + "' task #" + std::to_string(t.seq);
+            auto at = [&] { return "stream '" + s.name + "' task #" + std::to_string(t.seq); };
             switch (t.w.kind) {
                 case work_kind::event_wait:
-                    return step(at + " waits for event '" + t.ev->name + "' record #" +
+                    return step(at() + " waits for event '" + t.ev->name + "' record #" +
                                     std::to_string(t.gen),
                                 [&] { return event_record_done(*t.ev, t.gen); });
                 case work_kind::callback:  // once running, it is in a report queue
                     return &t != s.current &&
-                           callback_thread(at + " is callback '" + t.w.name + "'", t.report_thread);
+                           callback_thread(at() + " is callback '" + t.w.name + "'",
+                                           t.report_thread);
                 case work_kind::graph:
                     for (unsigned n = 0; n < t.graph->graph.size(); ++n)
                         if (t.graph->graph.at(n).kind == work_kind::callback)
-                            return callback_thread(at + " is graph '" + t.graph->graph.name() +
+                            return callback_thread(at() + " is graph '" + t.graph->graph.name() +
                                                        "' with host node '" +
                                                        t.graph->graph.at(n).name + "'",
                                                    -1);

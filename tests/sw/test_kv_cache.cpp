@@ -5,8 +5,10 @@
 #include <cstring>
 #include <numeric>
 #include <random>
+#include <tuple>
 
 #include "sw/serving/kv_cache.h"
+#include "sw/serving/kv_ops.h"
 #include "tests/sw/runtime_fixture.h"
 
 using namespace npusim;
@@ -223,6 +225,82 @@ BOOST_AUTO_TEST_CASE(bad_sizes_are_clear_errors) {
         BOOST_CHECK(pre.empty());  // nothing was preempted for a request that cannot fit
         BOOST_CHECK_EQUAL(kv.tokens(1), 4u);
         BOOST_CHECK(kv.release(9) == status::invalid_argument);
+    });
+}
+
+// kv_append writes each new token's K and V rows into its page: the whole cache afterwards
+// equals a CPU model of the layout (zeros except the appended rows), for a token that fills a
+// block's last slot, one that opens a new block, and a two-token prefill; on 1 and 2 cores.
+BOOST_AUTO_TEST_CASE(kv_append_writes_rows_where_the_cpu_model_puts_them) {
+    test::run_runtime(test::tiny(), [&](platform::chip&, context& ctx) {
+        runtime::stream* s = nullptr;
+        BOOST_REQUIRE(ctx.create_stream(s, {"kv"}) == status::success);
+        for (unsigned cores : {1u, 2u}) {
+            paged_kv_cache kv(ctx, s, small(16));
+            const kv_cache_config& c = kv.config();
+            const uint64_t row = c.head_dim * c.dtype_bytes, bytes = c.block_bytes();
+            std::vector<uint64_t> pre;
+            BOOST_REQUIRE(kv.grow(1, 3, pre) == status::success);
+            BOOST_REQUIRE(kv.grow(2, 4, pre) == status::success);
+            for (uint64_t id : {1, 2})
+                for (uint64_t b : kv.block_table(id))
+                    BOOST_REQUIRE(ctx.memset(s, b, 0, bytes) == status::success);
+            BOOST_REQUIRE(kv.grow(1, 1, pre) == status::success);  // token 3: block 0's last slot
+            BOOST_REQUIRE(kv.grow(2, 1, pre) == status::success);  // token 4: a new block
+            BOOST_REQUIRE(kv.grow(3, 2, pre) == status::success);  // a 2-token prefill
+            for (uint64_t id : {2, 3})
+                BOOST_REQUIRE(ctx.memset(s, kv.block_table(id).back(), 0, bytes) ==
+                              status::success);
+            std::mt19937 rng(cores);
+            auto staged = [&](size_t n) {
+                std::vector<uint8_t> h(n);
+                for (auto& x : h) x = uint8_t(rng());
+                uint64_t d = 0;
+                BOOST_REQUIRE(ctx.malloc(d, int64_t(n), s) == status::success);
+                BOOST_REQUIRE(ctx.memcpy_to_device(s, d, h.data(), n) == status::success);
+                BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+                return std::make_pair(d, h);
+            };
+            const unsigned layer = 1;
+            const auto one = staged(2 * 1 * 2 * c.kv_heads * row);  // seqs 1, 2: one token each
+            const auto two = staged(1 * 2 * 2 * c.kv_heads * row);  // seq 3: two tokens
+            for (const auto& [seqs, tokens, src] :
+                 {std::make_tuple(std::vector<uint64_t>{1, 2}, 1u, one.first),
+                  std::make_tuple(std::vector<uint64_t>{3}, 2u, two.first)}) {
+                const kv_append_plan p = plan_kv_append(kv, layer, seqs, tokens, src, cores);
+                BOOST_CHECK_EQUAL(p.rows.size(), seqs.size() * tokens * 2 * c.kv_heads);
+                BOOST_CHECK_LE(p.block_dim, cores);
+                BOOST_CHECK(ctx.launch(s, "kv_append", p.block_dim, models::kernel_kind::vector,
+                                       kv_append_kernel(p)) == status::success);
+            }
+            BOOST_CHECK(ctx.synchronize(s) == status::success);
+            // The CPU model: every block zero, then each appended row at
+            // [layer][K, V][head][token % 4][head_dim] of block token / 4.
+            auto expect = [&](uint64_t id, const std::vector<uint8_t>& src, unsigned seq_index,
+                              unsigned tokens) {
+                std::vector<uint8_t> want(bytes * kv.block_table(id).size(), 0);
+                for (unsigned t = 0; t < tokens; ++t) {
+                    const unsigned token = kv.tokens(id) - tokens + t;
+                    for (unsigned v = 0; v < 2; ++v)
+                        for (unsigned h = 0; h < c.kv_heads; ++h) {
+                            const uint64_t from =
+                                (((seq_index * tokens + t) * 2 + v) * c.kv_heads + h) * row;
+                            const uint64_t to =
+                                (token / 4) * bytes +
+                                (((layer * 2 + v) * c.kv_heads + h) * 4 + token % 4) * row;
+                            std::copy_n(src.begin() + long(from), row, want.begin() + long(to));
+                        }
+                }
+                return want;
+            };
+            BOOST_CHECK(read(ctx, s, kv, 1) == expect(1, one.second, 0, 1));
+            BOOST_CHECK(read(ctx, s, kv, 2) == expect(2, one.second, 1, 1));
+            BOOST_CHECK(read(ctx, s, kv, 3) == expect(3, two.second, 0, 2));
+            BOOST_CHECK_THROW(plan_kv_append(kv, layer, {3}, 3, two.first, cores),
+                              std::invalid_argument);
+            BOOST_CHECK(ctx.free(one.first) == status::success);
+            BOOST_CHECK(ctx.free(two.first) == status::success);
+        }
     });
 }
 

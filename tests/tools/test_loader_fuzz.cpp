@@ -68,6 +68,9 @@ BOOST_AUTO_TEST_CASE(workload_slice) {
 BOOST_AUTO_TEST_CASE(sweep_slice) {
     fuzz_slice(loader_kind::sweep, "sweeps", 3000);
 }
+BOOST_AUTO_TEST_CASE(model_slice) {
+    fuzz_slice(loader_kind::model, "models", 2000);
+}
 
 // The mutator is deterministic: the same seed gives the same inputs.
 BOOST_AUTO_TEST_CASE(mutations_are_deterministic) {

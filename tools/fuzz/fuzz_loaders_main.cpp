@@ -56,7 +56,7 @@ extern "C" void on_crash(int sig) {
 }
 
 int usage() {
-    std::cerr << "usage: npusim_fuzz_loaders --loader platform|workload|sweep [--seed N] "
+    std::cerr << "usage: npusim_fuzz_loaders --loader platform|workload|sweep|model [--seed N] "
                  "[--cases N | --seconds S] [--timeout S] [--out DIR] [--configs DIR]\n"
                  "       npusim_fuzz_loaders --loader KIND --replay FILE\n";
     return 2;
@@ -102,11 +102,14 @@ int sc_main(int argc, char* argv[]) {
         kind = loader_kind::workload;
     else if (kind_name == "sweep")
         kind = loader_kind::sweep;
+    else if (kind_name == "model")
+        kind = loader_kind::model;
     else
         return usage();
     const std::string corpus_dir = configs + "/" +
                                    (kind == loader_kind::platform   ? "platforms"
                                     : kind == loader_kind::workload ? "workloads"
+                                    : kind == loader_kind::model    ? "models"
                                                                     : "sweeps");
     if (!replay.empty()) {
         std::ifstream in(replay, std::ios::binary);

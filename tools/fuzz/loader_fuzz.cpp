@@ -15,6 +15,7 @@
 #include "platform/config/config_error.h"
 #include "platform/config/config_loader.h"
 #include "sw/graph/workload.h"
+#include "sw/serving/model_config.h"
 #include "tools/npusim/sweep_spec.h"
 
 namespace npusim::fuzz {
@@ -317,6 +318,8 @@ const char* to_string(loader_kind k) {
             return "workload";
         case loader_kind::sweep:
             return "sweep";
+        case loader_kind::model:
+            return "model";
     }
     return "";
 }
@@ -331,6 +334,9 @@ void load_with(loader_kind k, const std::string& text, const std::string& base_d
             break;
         case loader_kind::sweep:
             tools::load_sweep_text(text, fuzz_source, base_dir);
+            break;
+        case loader_kind::model:
+            serving::load_model_text(text, fuzz_source);
             break;
     }
 }

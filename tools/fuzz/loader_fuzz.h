@@ -1,5 +1,5 @@
 #pragma once
-// A deterministic mutation fuzzer for the three YAML loaders (platform, workload, sweep).
+// A deterministic mutation fuzzer for the YAML loaders (platform, workload, sweep, model).
 // Seeded from the shipped YAML files; each case applies a few mutations (byte flips, line
 // deletion/duplication/swaps, key swaps, interesting values, type confusion, invalid UTF-8,
 // deep nesting) and loads the result. The only acceptable outcomes are success or a
@@ -12,9 +12,9 @@
 namespace npusim::fuzz {
 
 /// @brief Which loader a run exercises.
-enum class loader_kind { platform, workload, sweep };
+enum class loader_kind { platform, workload, sweep, model };
 
-/// @brief "platform", "workload" or "sweep".
+/// @brief "platform", "workload", "sweep" or "model".
 const char* to_string(loader_kind k);
 
 /// @brief One unacceptable outcome: the exception type and message, and the input.

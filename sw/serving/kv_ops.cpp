@@ -6,14 +6,25 @@
 #include <memory>
 #include <stdexcept>
 
+#include "sw/ops/registry.h"
+
 namespace npusim::serving {
 
-kv_append_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
-                              const std::vector<uint64_t>& seqs, unsigned tokens, uint64_t src,
-                              unsigned cores) {
+namespace {
+
+void spread(kv_copy_plan& p, unsigned cores) {
+    for (const auto& c : p.copies) p.max_bytes = std::max(p.max_bytes, c.bytes);
+    p.block_dim = unsigned(std::clamp<uint64_t>(p.copies.size(), 1, std::max(cores, 1u)));
+}
+
+}  // namespace
+
+kv_copy_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
+                            const std::vector<uint64_t>& seqs, unsigned tokens, uint64_t src,
+                            unsigned cores) {
     const kv_cache_config& c = kv.config();
-    kv_append_plan p;
-    p.row_bytes = uint64_t(c.head_dim) * c.dtype_bytes;
+    const uint64_t row_bytes = uint64_t(c.head_dim) * c.dtype_bytes;
+    kv_copy_plan p;
     for (size_t i = 0; i < seqs.size(); ++i) {
         const uint64_t id = seqs[i];
         if (!kv.has(id) || kv.state(id) != seq_state::running || kv.tokens(id) < tokens)
@@ -26,39 +37,91 @@ kv_append_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
             for (unsigned v = 0; v < 2; ++v)
                 for (unsigned h = 0; h < c.kv_heads; ++h) {
                     const uint64_t row = ((i * tokens + t) * 2 + v) * c.kv_heads + h;
-                    p.rows.emplace_back(src + row * p.row_bytes,
-                                        kv.slot(id, token, layer, v == 1, h));
+                    p.copies.push_back(
+                        {src + row * row_bytes, kv.slot(id, token, layer, v == 1, h), row_bytes});
                 }
         }
     }
-    p.block_dim = unsigned(std::clamp<uint64_t>(p.rows.size(), 1, std::max(cores, 1u)));
+    spread(p, cores);
     return p;
 }
 
-kernel::kernel_fn kv_append_kernel(kv_append_plan plan) {
-    auto p = std::make_shared<const kv_append_plan>(std::move(plan));
+kv_copy_plan plan_kv_gather(const paged_kv_cache& kv, uint64_t seq, unsigned layer, uint64_t k_dst,
+                            uint64_t v_dst, unsigned cores) {
+    const kv_cache_config& c = kv.config();
+    const uint64_t row_bytes = uint64_t(c.head_dim) * c.dtype_bytes, n = kv.tokens(seq);
+    kv_copy_plan p;
+    for (unsigned v = 0; v < 2; ++v)
+        for (unsigned h = 0; h < c.kv_heads; ++h)
+            for (uint64_t t0 = 0; t0 < n; t0 += c.block_tokens) {
+                const uint64_t rows = std::min<uint64_t>(c.block_tokens, n - t0);
+                p.copies.push_back({kv.slot(seq, unsigned(t0), layer, v == 1, h),
+                                    (v ? v_dst : k_dst) + (h * n + t0) * row_bytes,
+                                    rows * row_bytes});
+            }
+    spread(p, cores);
+    return p;
+}
+
+kernel::kernel_fn kv_copy_kernel(kv_copy_plan plan) {
+    auto p = std::make_shared<const kv_copy_plan>(std::move(plan));
     return [p](kernel::kernel_context& c) {
         using kernel::global_tensor;
         using models::pipe_id;
-        const uint64_t n = p->rows.size(), dim = c.block_num(), me = c.block_idx();
+        const uint64_t n = p->copies.size(), dim = c.block_num(), me = c.block_idx();
         const uint64_t first = n * me / dim, last = n * (me + 1) / dim;
-        auto buf = c.alloc_queue<uint8_t>(kernel::position::VECIN, 2, p->row_bytes);
+        auto buf = c.alloc_queue<uint8_t>(kernel::position::VECIN, 2, p->max_bytes);
         for (uint64_t r = first; r < last; ++r) {
+            const kv_copy& k = p->copies[r];
             const unsigned b = unsigned((r - first) % 2);
-            // The buffer's previous write (two rows back) must have left before it is refilled.
+            // The buffer's previous write (two copies back) must have left before it is refilled.
             if (r - first >= 2) c.wait_flag(pipe_id::MTE3, pipe_id::MTE2, b);
-            c.data_copy(buf[b], global_tensor<uint8_t>{p->rows[r].first, p->row_bytes},
-                        p->row_bytes);
+            c.data_copy(buf[b], global_tensor<uint8_t>{k.src, k.bytes}, k.bytes);
             c.set_flag(pipe_id::MTE2, pipe_id::MTE3, b);
             c.wait_flag(pipe_id::MTE2, pipe_id::MTE3, b);
-            c.data_copy(global_tensor<uint8_t>{p->rows[r].second, p->row_bytes}, buf[b],
-                        p->row_bytes);
+            c.data_copy(global_tensor<uint8_t>{k.dst, k.bytes}, buf[b], k.bytes);
             c.set_flag(pipe_id::MTE3, pipe_id::MTE2, b);
         }
         // Leave no flag set: consume the last one or two MTE3 -> MTE2 signals.
         for (uint64_t r = std::max(first, last >= 2 ? last - 2 : first); r < last; ++r)
             c.wait_flag(pipe_id::MTE3, pipe_id::MTE2, unsigned((r - first) % 2));
     };
+}
+
+runtime::status paged_attention(runtime::context& ctx, runtime::stream* s, const paged_kv_cache& kv,
+                                uint64_t seq, unsigned layer, uint64_t q, uint64_t out,
+                                const platform::platform_config& p) {
+    using runtime::status;
+    const kv_cache_config& c = kv.config();
+    if (c.dtype_bytes != 2)
+        throw std::invalid_argument("paged_attention: the cache must hold fp16 (dtype_bytes 2)");
+    const int64_t heads = c.kv_heads, n = kv.tokens(seq), hd = c.head_dim;
+    if (n == 0)
+        throw std::invalid_argument(
+            fmt::format("paged_attention: sequence {} has no tokens; grow it first", seq));
+    const auto fp16 = models::dtype::fp16;
+    const memory::tensor_desc qd("q", fp16, {heads, 1, hd}), kd("k", fp16, {heads, n, hd}),
+        vd("v", fp16, {heads, n, hd});
+    const ops::registry& lib = ops::library();
+    const ops::op_plan scores = lib.plan("matmul", {qd, kd}, {{"transpose_b", true}}, p);
+    const ops::op_plan probs = lib.plan("softmax", {scores.call.outputs[0]}, {}, p);
+    const ops::op_plan ctx_v = lib.plan("matmul", {probs.call.outputs[0], vd}, {}, p);
+    uint64_t k_c = 0, v_c = 0, sc = 0, pr = 0;
+    for (auto [addr, desc] : {std::make_pair(&k_c, &kd), std::make_pair(&v_c, &vd),
+                              std::make_pair(&sc, &scores.call.outputs[0]),
+                              std::make_pair(&pr, &probs.call.outputs[0])})
+        if (status st = ctx.malloc(*addr, int64_t(desc->storage_bytes()), s, "attention scratch");
+            st != status::success)
+            return st;
+    const unsigned cores = p.split ? p.vector_cores : p.cores;
+    const kv_copy_plan gather = plan_kv_gather(kv, seq, layer, k_c, v_c, cores);
+    status st = ctx.launch(s, "kv_gather", gather.block_dim, models::kernel_kind::vector,
+                           kv_copy_kernel(gather));
+    if (st == status::success) st = lib.execute(ctx, s, scores, {{q, k_c}, {sc}}, "attn_scores");
+    if (st == status::success) st = lib.execute(ctx, s, probs, {{sc}, {pr}}, "attn_softmax");
+    if (st == status::success) st = lib.execute(ctx, s, ctx_v, {{pr, v_c}, {out}}, "attn_context");
+    for (uint64_t a : {k_c, v_c, sc, pr}) (void)ctx.free(a);  // reused only after, on s
+    return st;
 }
 
 }  // namespace npusim::serving

@@ -1,31 +1,52 @@
 #pragma once
 #include <cstdint>
-#include <utility>
 #include <vector>
 
+#include "platform/config/platform_config.h"
 #include "sw/kernel/launch.h"
 #include "sw/serving/kv_cache.h"
 
 namespace npusim::serving {
 
-/// @brief What one kv_append launch copies: rows of head_dim elements, each from the new
-/// tokens' K/V in GM to its slot in the paged cache.
-struct kv_append_plan {
-    std::vector<std::pair<uint64_t, uint64_t>> rows;  ///< (source, slot) byte addresses
-    uint64_t row_bytes = 0;
+/// @brief One contiguous GM -> GM move of a KV copy kernel.
+struct kv_copy {
+    uint64_t src = 0, dst = 0, bytes = 0;
+};
+
+/// @brief What one KV copy launch moves, spread over `block_dim` blocks.
+struct kv_copy_plan {
+    std::vector<kv_copy> copies;
+    uint64_t max_bytes = 0;  ///< the largest copy (the UB buffer size)
     unsigned block_dim = 1;
 };
 
-/// @brief Plans writing the newest `tokens` tokens of each sequence in `seqs` (already grown in
-/// the cache) for one layer. `src` holds them as [sequence][token][K, V][kv head][head_dim];
-/// the rows are spread over at most `cores` blocks.
+/// @brief kv_append: writes the newest `tokens` tokens of each sequence in `seqs` (already grown
+/// in the cache) for one layer, one copy per row of head_dim elements. `src` holds them as
+/// [sequence][token][K, V][kv head][head_dim]. The copies are spread over at most `cores`
+/// blocks.
 /// @throws std::invalid_argument if a sequence has fewer tokens or is not running.
-kv_append_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
-                              const std::vector<uint64_t>& seqs, unsigned tokens, uint64_t src,
-                              unsigned cores);
+kv_copy_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
+                            const std::vector<uint64_t>& seqs, unsigned tokens, uint64_t src,
+                            unsigned cores);
 
-/// @brief The kv_append kernel: each block moves its rows GM -> UB -> GM (MTE2 then MTE3), two
-/// buffers so that one row's read overlaps the previous row's write.
-kernel::kernel_fn kv_append_kernel(kv_append_plan plan);
+/// @brief kv_gather: copies a sequence's K and V for one layer out of its pages into contiguous
+/// [kv head][token][head_dim] tensors at `k_dst` and `v_dst`, one copy per block and head (a
+/// block holds a head's rows for its tokens contiguously).
+kv_copy_plan plan_kv_gather(const paged_kv_cache& kv, uint64_t seq, unsigned layer, uint64_t k_dst,
+                            uint64_t v_dst, unsigned cores);
+
+/// @brief The kernel for either plan: each block moves its copies GM -> UB -> GM (MTE2 then
+/// MTE3) through two buffers, so that one copy's read overlaps the previous copy's write.
+kernel::kernel_fn kv_copy_kernel(kv_copy_plan plan);
+
+/// @brief Decode attention of one sequence for one layer, on stream `s`: `q` holds
+/// [heads][1][head_dim] and `out` receives softmax(q K^T) V in the same shape, in the cache's
+/// dtype (fp16). The sequence's K and V pages are gathered into contiguous scratch
+/// (kv_gather), then the op library's matmul (K transposed), softmax and matmul run on them:
+/// the gather's extra GM traffic is part of the cost. Needs heads == kv_heads.
+/// @returns the first failing call's status (the context's last error says why).
+runtime::status paged_attention(runtime::context& ctx, runtime::stream* s, const paged_kv_cache& kv,
+                                uint64_t seq, unsigned layer, uint64_t q, uint64_t out,
+                                const platform::platform_config& p);
 
 }  // namespace npusim::serving

@@ -2,6 +2,7 @@
 // recompute and by swap when the cache is full, and bad configurations.
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <numeric>
 #include <random>
@@ -267,11 +268,11 @@ BOOST_AUTO_TEST_CASE(kv_append_writes_rows_where_the_cpu_model_puts_them) {
             for (const auto& [seqs, tokens, src] :
                  {std::make_tuple(std::vector<uint64_t>{1, 2}, 1u, one.first),
                   std::make_tuple(std::vector<uint64_t>{3}, 2u, two.first)}) {
-                const kv_append_plan p = plan_kv_append(kv, layer, seqs, tokens, src, cores);
-                BOOST_CHECK_EQUAL(p.rows.size(), seqs.size() * tokens * 2 * c.kv_heads);
+                const kv_copy_plan p = plan_kv_append(kv, layer, seqs, tokens, src, cores);
+                BOOST_CHECK_EQUAL(p.copies.size(), seqs.size() * tokens * 2 * c.kv_heads);
                 BOOST_CHECK_LE(p.block_dim, cores);
                 BOOST_CHECK(ctx.launch(s, "kv_append", p.block_dim, models::kernel_kind::vector,
-                                       kv_append_kernel(p)) == status::success);
+                                       kv_copy_kernel(p)) == status::success);
             }
             BOOST_CHECK(ctx.synchronize(s) == status::success);
             // The CPU model: every block zero, then each appended row at
@@ -301,6 +302,77 @@ BOOST_AUTO_TEST_CASE(kv_append_writes_rows_where_the_cpu_model_puts_them) {
             BOOST_CHECK(ctx.free(one.first) == status::success);
             BOOST_CHECK(ctx.free(two.first) == status::success);
         }
+    });
+}
+
+// Decode attention over paged K/V against a plain CPU attention in float, for contexts of 1,
+// 4 (one full block), 7 and 13 tokens (partial last blocks), on two layers.
+BOOST_AUTO_TEST_CASE(paged_attention_matches_a_cpu_attention) {
+    const auto cfg = test::tiny();
+    test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
+        runtime::stream* s = nullptr;
+        BOOST_REQUIRE(ctx.create_stream(s, {"attn"}) == status::success);
+        kv_cache_config kc = small(32);
+        kc.head_dim = 32;
+        paged_kv_cache kv(ctx, s, kc);
+        const unsigned heads = kc.kv_heads, hd = kc.head_dim;
+        std::mt19937 rng(5);
+        std::uniform_real_distribution<float> d(-1.f, 1.f);
+        auto h16 = [](float x) { return models::float_to_half(x); };
+        auto f32 = [](uint16_t x) { return models::half_to_float(x); };
+        uint64_t id = 0;
+        for (unsigned n : {1u, 4u, 7u, 13u})
+            for (unsigned layer : {0u, 1u}) {
+                ++id;
+                std::vector<uint64_t> pre;
+                BOOST_REQUIRE(kv.grow(id, n, pre) == status::success);
+                // K[h][t][:], V[h][t][:] on the host (fp16), written through slot().
+                std::vector<uint16_t> K(heads * n * hd), V(K.size()), q(heads * hd);
+                for (auto* v : {&K, &V, &q})
+                    for (auto& x : *v) x = h16(d(rng));
+                for (unsigned h = 0; h < heads; ++h)
+                    for (unsigned t = 0; t < n; ++t)
+                        for (unsigned v = 0; v < 2; ++v)
+                            BOOST_REQUIRE(
+                                ctx.memcpy_to_device(s, kv.slot(id, t, layer, v == 1, h),
+                                                     (v ? V : K).data() + (h * n + t) * hd,
+                                                     hd * 2) == status::success);
+                uint64_t qd = 0, od = 0;
+                BOOST_REQUIRE(ctx.malloc(qd, heads * hd * 2, s) == status::success);
+                BOOST_REQUIRE(ctx.malloc(od, heads * hd * 2, s) == status::success);
+                BOOST_REQUIRE(ctx.memcpy_to_device(s, qd, q.data(), q.size() * 2) ==
+                              status::success);
+                BOOST_CHECK_MESSAGE(
+                    paged_attention(ctx, s, kv, id, layer, qd, od, cfg) == status::success,
+                    ctx.get_last_error().message);
+                std::vector<uint16_t> out(heads * hd);
+                BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) ==
+                              status::success);
+                BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+                for (unsigned h = 0; h < heads; ++h) {
+                    std::vector<double> sc(n);
+                    double mx = -1e30, sum = 0;
+                    for (unsigned t = 0; t < n; ++t) {
+                        for (unsigned i = 0; i < hd; ++i)
+                            sc[t] += double(f32(q[h * hd + i])) * f32(K[(h * n + t) * hd + i]);
+                        mx = std::max(mx, sc[t]);
+                    }
+                    for (auto& x : sc) sum += (x = std::exp(x - mx));
+                    for (unsigned i = 0; i < hd; ++i) {
+                        double want = 0;
+                        for (unsigned t = 0; t < n; ++t)
+                            want += sc[t] / sum * f32(V[(h * n + t) * hd + i]);
+                        const double got = f32(out[h * hd + i]);
+                        BOOST_CHECK_MESSAGE(std::abs(got - want) <= 0.01 + 0.01 * std::abs(want),
+                                            "n " << n << " layer " << layer << " head " << h << " ["
+                                                 << i << "]: " << got << " vs " << want);
+                    }
+                }
+                BOOST_CHECK(ctx.free(qd) == status::success && ctx.free(od) == status::success);
+            }
+        // The gather's cost grows with the context: one copy per block and head for K and V.
+        const kv_copy_plan g = plan_kv_gather(kv, id, 0, 0, 0, 2);
+        BOOST_CHECK_EQUAL(g.copies.size(), 2u * heads * 4);  // 13 tokens: 4 blocks
     });
 }
 

@@ -14,6 +14,7 @@
 
 using namespace npusim;
 using namespace npusim::serving;
+using models::ps_t;
 using runtime::context;
 using runtime::status;
 using test::contains;
@@ -373,6 +374,56 @@ BOOST_AUTO_TEST_CASE(paged_attention_matches_a_cpu_attention) {
         // The gather's cost grows with the context: one copy per block and head for K and V.
         const kv_copy_plan g = plan_kv_gather(kv, id, 0, 0, 0, 2);
         BOOST_CHECK_EQUAL(g.copies.size(), 2u * heads * 4);  // 13 tokens: 4 blocks
+    });
+}
+
+// Decode attention cost grows with the context as the model says: the gather moves 2 x heads
+// x context x head_dim fp16 values twice (page -> UB -> scratch), so its time, and the whole
+// attention's, grows linearly: doubling the context adds twice what the previous doubling did.
+// (L2 off: with it, small contexts written just before hit in L2 and large ones do not.)
+BOOST_AUTO_TEST_CASE(decode_attention_time_grows_linearly_with_context) {
+    const auto cfg = test::tiny({"l2.enabled=false"});
+    test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
+        runtime::stream* s = nullptr;
+        BOOST_REQUIRE(ctx.create_stream(s, {"attn"}) == status::success);
+        kv_cache_config kc = small(1024);
+        kc.head_dim = 32;
+        paged_kv_cache kv(ctx, s, kc);
+        uint64_t qd = 0, od = 0;
+        BOOST_REQUIRE(ctx.malloc(qd, 4096, s) == status::success);
+        BOOST_REQUIRE(ctx.malloc(od, 4096, s) == status::success);
+        BOOST_REQUIRE(ctx.memset(s, qd, 0, 4096) == status::success);
+        std::vector<double> gather, total;
+        uint64_t id = 0;
+        for (unsigned n : {128u, 256u, 512u, 1024u}) {
+            std::vector<uint64_t> pre;
+            BOOST_REQUIRE(kv.grow(++id, n, pre) == status::success);
+            for (uint64_t b : kv.block_table(id))
+                BOOST_REQUIRE(ctx.memset(s, b, 0, kc.block_bytes()) == status::success);
+            BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+            const size_t before = ctx.timeline().size();
+            BOOST_CHECK(paged_attention(ctx, s, kv, id, 0, qd, od, cfg) == status::success);
+            BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+            ps_t first = ~ps_t(0), last = 0, g = 0;
+            for (size_t i = before; i < ctx.timeline().size(); ++i) {
+                const auto& r = ctx.timeline()[i];
+                first = std::min(first, r.start);
+                last = std::max(last, r.end);
+                if (r.name == "kv_gather") g = r.end - r.start;
+            }
+            gather.push_back(double(g));
+            total.push_back(double(last - first));
+            BOOST_CHECK(kv.release(id) == status::success);
+        }
+        for (size_t i = 1; i < total.size(); ++i) BOOST_CHECK_GT(total[i], total[i - 1]);
+        for (size_t i = 0; i < total.size(); ++i)
+            BOOST_TEST_MESSAGE("context " << (128 << i) << ": gather " << gather[i] / 1e6
+                                          << " us, attention " << total[i] / 1e6 << " us");
+        for (size_t i = 2; i < gather.size(); ++i) {
+            const double ratio = (gather[i] - gather[i - 1]) / (gather[i - 1] - gather[i - 2]);
+            BOOST_CHECK_MESSAGE(ratio > 1.8 && ratio < 2.2,
+                                "gather growth ratio " << ratio << " at step " << i);
+        }
     });
 }
 

@@ -92,6 +92,15 @@ class call {
                        "from create_event");
         return false;
     }
+    /// A priority 0 (highest) to 7; -1 (the stream's) too if `stream_default`.
+    bool priority_arg(int priority, bool stream_default, status& out) {
+        if (priority >= (stream_default ? -1 : 0) && priority <= 7) return true;
+        out =
+            fail(status::invalid_argument, "priority " + std::to_string(priority) +
+                                               " is out of range; use 0 (highest) to 7 (lowest)" +
+                                               (stream_default ? ", or -1 for the stream's" : ""));
+        return false;
+    }
     int me() const { return m_me; }
 
   private:

@@ -27,6 +27,15 @@ report_queue& runtime_state::runtime_queue(const std::shared_ptr<runtime_state>&
     return *qp;
 }
 
+report_queue& runtime_state::report_queue_of(unsigned thread) {
+    auto& q = report_queues[thread];
+    if (!q) {
+        q = std::make_unique<report_queue>();
+        q->thread = thread;
+    }
+    return *q;
+}
+
 void runtime_state::post(report_queue& q, std::shared_ptr<report> r) {
     r->posted = api.now();
     auto at = q.items.end();
@@ -38,15 +47,18 @@ void runtime_state::post(report_queue& q, std::shared_ptr<report> r) {
     q.arrived.notify();
 }
 
+std::deque<std::shared_ptr<report>>::iterator report_queue::oldest() {
+    return std::min_element(items.begin(), items.end(),
+                            [](const auto& a, const auto& b) { return a->posted < b->posted; });
+}
+
 std::shared_ptr<report> report_queue::take(models::ps_t now) {
     auto pick = items.begin();
     // With one priority waiting (the usual case) the front is also the oldest; only a mix
     // needs the scan.
     if (mixed) {
-        auto oldest =
-            std::min_element(items.begin(), items.end(),
-                             [](const auto& a, const auto& b) { return a->posted < b->posted; });
-        if (now - (*oldest)->posted > opt.starvation) pick = oldest;
+        const auto first = oldest();
+        if (now - (*first)->posted > opt.starvation) pick = first;
     }
     std::shared_ptr<report> r = *pick;
     items.erase(pick);

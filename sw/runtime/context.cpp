@@ -46,11 +46,7 @@ status context::create_stream(stream*& out, const stream_options& opt) {
     runtime_state& st = *m_state;
     call c(st, "create_stream");
     status bad = status::success;
-    if (!c.host_thread(bad)) return bad;
-    if (opt.priority < 0 || opt.priority > 7)
-        return c.fail(status::invalid_argument,
-                      fmt::format("priority {} is out of range; use 0 (highest) to 7 (lowest)",
-                                  opt.priority));
+    if (!c.host_thread(bad) || !c.priority_arg(opt.priority, false, bad)) return bad;
     auto s = std::make_unique<stream>();
     s->name = opt.name.empty() ? "stream" + std::to_string(st.streams.size()) : opt.name;
     s->id = st.streams.size();
@@ -159,11 +155,9 @@ status context::set_stream_priority(stream* handle, int priority) {
     call c(st, "set_stream_priority");
     status out = status::success;
     stream* s = nullptr;
-    if (!c.host_thread(out) || !c.stream_arg(handle, s, out)) return out;
-    if (priority < 0 || priority > 7)
-        return c.fail(
-            status::invalid_argument,
-            fmt::format("priority {} is out of range; use 0 (highest) to 7 (lowest)", priority));
+    if (!c.host_thread(out) || !c.stream_arg(handle, s, out) ||
+        !c.priority_arg(priority, false, out))
+        return out;
     st.set_priority(*s, priority);
     return status::success;
 }

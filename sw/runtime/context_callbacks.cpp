@@ -51,12 +51,7 @@ status context::subscribe_report(unsigned thread, stream* handle) {
                       "stream '" + s->name + "' already has report thread '" +
                           st.api.thread_name(s->report_thread) +
                           "'; a stream has one report thread (unsubscribe it first)");
-    auto& q = st.report_queues[thread];
-    if (!q) {
-        q = std::make_unique<report_queue>();
-        q->thread = thread;
-    }
-    ++q->streams;
+    ++st.report_queue_of(thread).streams;
     s->report_thread = static_cast<int>(thread);
     return status::success;
 }
@@ -112,10 +107,7 @@ status context::process_report(models::ps_t timeout) {
     // A batch: wait up to the window after the first arrival for more, then run up to
     // opt.batch callbacks for one dispatch; the others pay only callback_batch_item.
     if (q.opt.batch > 1 && q.opt.window > 0) {
-        const models::ps_t first =
-            (*std::min_element(q.items.begin(), q.items.end(), [](const auto& a, const auto& b) {
-                return a->posted < b->posted;
-            }))->posted;
+        const models::ps_t first = (*q.oldest())->posted;
         while (q.items.size() < q.opt.batch && st.api.now() < first + q.opt.window && !st.shutdown)
             q.arrived.wait_for(first + q.opt.window - st.api.now());
     }
@@ -150,12 +142,7 @@ status context::set_report_options(unsigned thread, const report_options& opt) {
     if (opt.batch == 0)
         return c.fail(status::invalid_argument,
                       "batch is 0; deliver at least 1 callback per dispatch");
-    auto& q = st.report_queues[thread];
-    if (!q) {
-        q = std::make_unique<report_queue>();
-        q->thread = thread;
-    }
-    q->opt = opt;
+    st.report_queue_of(thread).opt = opt;
     return status::success;
 }
 
@@ -176,11 +163,7 @@ status context::launch_callback(stream* handle, callback_fn fn, callback_block b
                       "stream '" + s->name +
                           "' has no report thread; call subscribe_report(thread, stream) "
                           "first, or use launch_host_func to run on the runtime's thread");
-    if (priority < -1 || priority > 7)
-        return c.fail(status::invalid_argument,
-                      fmt::format("priority {} is out of range; use 0 (highest) to 7 (lowest), "
-                                  "or -1 for the stream's",
-                                  priority));
+    if (!c.priority_arg(priority, true, out)) return out;
     task t;
     t.w = callback_work(name, std::move(fn), block == callback_block::block);
     t.report_thread = s->report_thread;

@@ -105,6 +105,8 @@ struct report_queue {
     report_options opt;
     report_stats stats;
     bool mixed = false;  ///< callbacks of more than one priority waited since it was last empty
+    /// @brief The callback that has waited longest (items must not be empty).
+    std::deque<std::shared_ptr<report>>::iterator oldest();
     /// @brief Removes and returns the next callback: the first by priority, unless the oldest
     /// has waited past opt.starvation.
     std::shared_ptr<report> take(models::ps_t now);
@@ -210,6 +212,8 @@ struct runtime_state {
 
     // --- callbacks (callbacks.cpp) ---
     report_queue& runtime_queue(const std::shared_ptr<runtime_state>& self);
+    /// @brief The report queue of a program thread, created on first use.
+    report_queue& report_queue_of(unsigned thread);
     void post(report_queue& q, std::shared_ptr<report> r);
     /// @brief Runs one callback on the calling thread after `dispatch` of host time (status,
     /// exceptions).

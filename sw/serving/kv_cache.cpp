@@ -97,6 +97,13 @@ void paged_kv_cache::collect_host() {
     }
 }
 
+void paged_kv_cache::free_host_later(std::vector<void*> bufs) {
+    runtime::event* e = nullptr;
+    check(m_ctx.create_event(e, "kv host copies"), "create_event");
+    check(m_ctx.record_event(e, m_stream), "record_event");
+    m_host_pending.emplace_back(e, std::move(bufs));
+}
+
 void paged_kv_cache::preempt(uint64_t victim) {
     sequence& v = m_seqs.at(victim);
     ++m_counts.preemptions;
@@ -190,10 +197,7 @@ status paged_kv_cache::swap_in(uint64_t id, std::vector<uint64_t>& preempted) {
     const uint64_t bytes = m_cfg.block_bytes();
     for (uint64_t i = 0; i < n; ++i)
         check(m_ctx.memcpy_to_device(m_stream, s.blocks[i], s.host[i], bytes), "memcpy_to_device");
-    runtime::event* e = nullptr;
-    check(m_ctx.create_event(e, "kv swap-in"), "create_event");
-    check(m_ctx.record_event(e, m_stream), "record_event");
-    m_host_pending.emplace_back(e, std::move(s.host));
+    free_host_later(std::move(s.host));
     s.host.clear();
     m_counts.swapped_in += n;
     return status::success;
@@ -205,12 +209,8 @@ status paged_kv_cache::release(uint64_t id) {
     if (it == m_seqs.end())
         return fail(status::invalid_argument, fmt::format("kv cache: no sequence {}", id));
     free_blocks(it->second);
-    if (!it->second.host.empty()) {  // the swap-out copies may still be queued
-        runtime::event* e = nullptr;
-        check(m_ctx.create_event(e, "kv release"), "create_event");
-        check(m_ctx.record_event(e, m_stream), "record_event");
-        m_host_pending.emplace_back(e, std::move(it->second.host));
-    }
+    if (!it->second.host.empty())  // the swap-out copies may still be queued
+        free_host_later(std::move(it->second.host));
     m_seqs.erase(it);
     return status::success;
 }

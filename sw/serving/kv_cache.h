@@ -89,6 +89,8 @@ class paged_kv_cache {
     void free_blocks(sequence& s);
     /// Frees host buffers whose copies have run.
     void collect_host();
+    /// Frees `bufs` once the work queued on the stream so far has run.
+    void free_host_later(std::vector<void*> bufs);
     void check(runtime::status st, const char* call);
 
     runtime::context& m_ctx;

@@ -377,6 +377,10 @@ BOOST_AUTO_TEST_CASE(held_block_freed_when_its_last_holder_ends) {
         BOOST_CHECK(ctx.launch_chain(ch, nullptr, {{other, {9}}}) == status::invalid_argument);
         BOOST_CHECK_EQUAL(ctx.get_last_error().message,
                           "launch_chain: holds[0]: node 9 does not exist (the chain has 3 nodes)");
+        BOOST_CHECK(ctx.launch_chain(callback_chain("empty"), nullptr) == status::invalid_argument);
+        BOOST_CHECK_EQUAL(ctx.get_last_error().message,
+                          "launch_chain: chain 'empty' has no stages; add one with add_stage or "
+                          "add_kernel");
     });
 }
 
@@ -541,6 +545,9 @@ BOOST_AUTO_TEST_CASE(starved_stream_recovers_under_adaptive_priority) {
         BOOST_CHECK(ctx.set_stream_priority(fast, 0) == status::success);
         BOOST_CHECK(ctx.stream_priority(fast, p_fast) == status::success && p_fast == 0);
         BOOST_CHECK(ctx.set_stream_priority(fast, 9) == status::invalid_argument);
+        BOOST_CHECK_EQUAL(ctx.get_last_error().message,
+                          "set_stream_priority: priority 9 is out of range; use 0 (highest) to 7 "
+                          "(lowest)");
     });
 }
 

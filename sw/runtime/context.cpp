@@ -399,6 +399,13 @@ error_info context::peek_last_error() const {
     return it == errors.end() ? error_info{} : it->second;
 }
 
+uint64_t context::submitted(stream* handle) const {
+    for (const auto& p : m_state->streams)
+        if ((handle ? p.get() == handle : p == m_state->streams.front()) && !p->destroyed)
+            return p->next_seq;
+    return 0;
+}
+
 const std::deque<task_record>& context::timeline() const {
     return m_state->timeline;
 }

@@ -217,6 +217,9 @@ class context {
     error_info get_last_error();
     /// @brief The calling thread's last error; not cleared.
     error_info peek_last_error() const;
+    /// @brief Tasks submitted to `s` so far (nullptr: the default stream), which is the `seq`
+    /// its next task gets; 0 for a stream that is not this context's. Costs no host time.
+    uint64_t submitted(stream* s) const;
     /// @brief Every finished stream task and graph node, in completion order.
     const std::deque<task_record>& timeline() const;
     /// @brief The timeline as text, one task per line (deterministic, for diffs).

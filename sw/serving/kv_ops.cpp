@@ -19,9 +19,12 @@ void spread(kv_copy_plan& p, unsigned cores) {
 
 }  // namespace
 
-kv_copy_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
-                            const std::vector<uint64_t>& seqs, unsigned tokens, uint64_t src,
-                            unsigned cores) {
+namespace {
+
+/// Row (i, t, h) of K is at k + ((i * tokens + t) * stride + h) rows; V likewise from v.
+kv_copy_plan append_rows(const paged_kv_cache& kv, unsigned layer,
+                         const std::vector<uint64_t>& seqs, unsigned tokens, uint64_t k,
+                         uint64_t v_src, uint64_t stride, unsigned cores) {
     const kv_cache_config& c = kv.config();
     const uint64_t row_bytes = uint64_t(c.head_dim) * c.dtype_bytes;
     kv_copy_plan p;
@@ -36,9 +39,9 @@ kv_copy_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
             const unsigned token = kv.tokens(id) - tokens + t;
             for (unsigned v = 0; v < 2; ++v)
                 for (unsigned h = 0; h < c.kv_heads; ++h) {
-                    const uint64_t row = ((i * tokens + t) * 2 + v) * c.kv_heads + h;
-                    p.copies.push_back(
-                        {src + row * row_bytes, kv.slot(id, token, layer, v == 1, h), row_bytes});
+                    const uint64_t row = (i * tokens + t) * stride + h;
+                    p.copies.push_back({(v ? v_src : k) + row * row_bytes,
+                                        kv.slot(id, token, layer, v == 1, h), row_bytes});
                 }
         }
     }
@@ -46,19 +49,50 @@ kv_copy_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
     return p;
 }
 
+}  // namespace
+
+kv_copy_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
+                            const std::vector<uint64_t>& seqs, unsigned tokens, uint64_t src,
+                            unsigned cores) {
+    const kv_cache_config& c = kv.config();
+    const uint64_t row_bytes = uint64_t(c.head_dim) * c.dtype_bytes;
+    return append_rows(kv, layer, seqs, tokens, src, src + c.kv_heads * row_bytes,
+                       2ull * c.kv_heads, cores);
+}
+
+kv_copy_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
+                            const std::vector<uint64_t>& seqs, unsigned tokens, uint64_t k_src,
+                            uint64_t v_src, unsigned cores) {
+    return append_rows(kv, layer, seqs, tokens, k_src, v_src, kv.config().kv_heads, cores);
+}
+
 kv_copy_plan plan_kv_gather(const paged_kv_cache& kv, uint64_t seq, unsigned layer, uint64_t k_dst,
                             uint64_t v_dst, unsigned cores) {
+    return plan_kv_gather_batch(kv, {seq}, layer, k_dst, v_dst, kv.tokens(seq), cores);
+}
+
+kv_copy_plan plan_kv_gather_batch(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
+                                  unsigned layer, uint64_t k_dst, uint64_t v_dst, uint64_t padded,
+                                  unsigned cores) {
     const kv_cache_config& c = kv.config();
-    const uint64_t row_bytes = uint64_t(c.head_dim) * c.dtype_bytes, n = kv.tokens(seq);
+    const uint64_t row_bytes = uint64_t(c.head_dim) * c.dtype_bytes;
     kv_copy_plan p;
-    for (unsigned v = 0; v < 2; ++v)
-        for (unsigned h = 0; h < c.kv_heads; ++h)
-            for (uint64_t t0 = 0; t0 < n; t0 += c.block_tokens) {
-                const uint64_t rows = std::min<uint64_t>(c.block_tokens, n - t0);
-                p.copies.push_back({kv.slot(seq, unsigned(t0), layer, v == 1, h),
-                                    (v ? v_dst : k_dst) + (h * n + t0) * row_bytes,
-                                    rows * row_bytes});
-            }
+    for (size_t i = 0; i < seqs.size(); ++i) {
+        const uint64_t n = kv.tokens(seqs[i]);
+        if (n > padded)
+            throw std::invalid_argument(
+                fmt::format("kv_gather: sequence {} holds {} tokens, more than the {} gathered",
+                            seqs[i], n, padded));
+        for (unsigned v = 0; v < 2; ++v)
+            for (unsigned h = 0; h < c.kv_heads; ++h)
+                for (uint64_t t0 = 0; t0 < n; t0 += c.block_tokens) {
+                    const uint64_t rows = std::min<uint64_t>(c.block_tokens, n - t0);
+                    const uint64_t dst_row = (i * c.kv_heads + h) * padded + t0;
+                    p.copies.push_back({kv.slot(seqs[i], unsigned(t0), layer, v == 1, h),
+                                        (v ? v_dst : k_dst) + dst_row * row_bytes,
+                                        rows * row_bytes});
+                }
+    }
     spread(p, cores);
     return p;
 }

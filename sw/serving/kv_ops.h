@@ -29,13 +29,26 @@ kv_copy_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
                             const std::vector<uint64_t>& seqs, unsigned tokens, uint64_t src,
                             unsigned cores);
 
+/// @brief kv_append from separate K and V tensors, each [sequence][token][kv head][head_dim]
+/// (as a model's K and V projections give them).
+kv_copy_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
+                            const std::vector<uint64_t>& seqs, unsigned tokens, uint64_t k_src,
+                            uint64_t v_src, unsigned cores);
+
 /// @brief kv_gather: copies a sequence's K and V for one layer out of its pages into contiguous
 /// [kv head][token][head_dim] tensors at `k_dst` and `v_dst`, one copy per block and head (a
 /// block holds a head's rows for its tokens contiguously).
 kv_copy_plan plan_kv_gather(const paged_kv_cache& kv, uint64_t seq, unsigned layer, uint64_t k_dst,
                             uint64_t v_dst, unsigned cores);
 
-/// @brief The kernel for either plan: each block moves its copies GM -> UB -> GM (MTE2 then
+/// @brief kv_gather for a batch: sequence i's K and V go to [i][kv head][token][head_dim] with
+/// `padded` token rows per head (rows past its length are not written).
+/// @throws std::invalid_argument if a sequence holds more than `padded` tokens.
+kv_copy_plan plan_kv_gather_batch(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
+                                  unsigned layer, uint64_t k_dst, uint64_t v_dst, uint64_t padded,
+                                  unsigned cores);
+
+/// @brief The kernel for any of these plans: each block moves its copies GM -> UB -> GM (MTE2 then
 /// MTE3) through two buffers, so that one copy's read overlaps the previous copy's write.
 kernel::kernel_fn kv_copy_kernel(kv_copy_plan plan);
 

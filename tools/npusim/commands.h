@@ -43,6 +43,15 @@ struct validate_args {
     bool sweep_reference = false;        ///< print the sweep file reference instead
 };
 
+/// @brief Options of `npusim serve`.
+struct serve_args {
+    std::string file, out_dir;
+    std::string fidelity = "op";    ///< op or instr
+    std::vector<std::string> sets;  ///< platform overrides
+    std::vector<std::string> with;  ///< serving-file overrides, e.g. arrivals.poisson.rate=8
+    bool quiet = false;
+};
+
 /// Exit codes: 0 success, 1 failed run or check, 2 bad usage or bad input.
 int cmd_run(const run_args& a);
 /// @brief Checks each file by the kind its `schema:` names (platform: loads and can plan a
@@ -51,6 +60,8 @@ int cmd_validate(const validate_args& a);
 int cmd_presets();
 int cmd_ops();
 int cmd_sweep(const sweep_args& a);
+/// @brief Serves a serving file's requests; writes requests.csv, summary.json, timeline.json.
+int cmd_serve(const serve_args& a);
 /// @brief `npusim report DIR`: DIR/report.html from a --profile run or a sweep's output.
 int cmd_report(const std::string& dir);
 

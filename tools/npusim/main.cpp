@@ -101,6 +101,24 @@ int sc_main(int argc, char* argv[]) {
                      "refuse sweeps with more points than this (default 10000)")
         ->check(CLI::Range(size_t(1), size_t(100000000)));
 
+    npusim::tools::serve_args serve;
+    auto* serve_cmd =
+        app.add_subcommand("serve",
+                           "serve LLM requests (npusim.serving/1) with continuous batching; writes "
+                           "requests.csv, summary.json and timeline.json");
+    serve_cmd->add_option("file", serve.file, "serving YAML (npusim.serving/1)")->required();
+    serve_cmd
+        ->add_option("--fidelity", serve.fidelity,
+                     "op: simulate each distinct op once and replay it; instr: simulate "
+                     "every op")
+        ->check(CLI::IsMember({"op", "instr"}))
+        ->default_val("op");
+    serve_cmd->add_option("--out", serve.out_dir, "results folder (default serving/NAME)");
+    serve_cmd->add_option("--set", serve.sets, "override a platform key, e.g. gm.bandwidth=1TB/s");
+    serve_cmd->add_option("--with", serve.with,
+                          "override a serving key, e.g. arrivals.poisson.rate=8");
+    serve_cmd->add_flag("--quiet", serve.quiet, "print nothing on success");
+
     npusim::tools::probe_args probe;
     auto* probe_cmd = app.add_subcommand(
         "probe",
@@ -154,6 +172,7 @@ int sc_main(int argc, char* argv[]) {
         if (*presets_cmd) return npusim::tools::cmd_presets();
         if (*ops_cmd) return npusim::tools::cmd_ops();
         if (*sweep_cmd) return npusim::tools::cmd_sweep(sweep);
+        if (*serve_cmd) return npusim::tools::cmd_serve(serve);
         if (*probe_cmd) return npusim::tools::cmd_probe(probe);
         if (*report_cmd) return npusim::tools::cmd_report(report_dir);
     } catch (const npusim::platform::config_error& e) {

@@ -1,0 +1,224 @@
+#include "sw/serving/attention.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "models/core/dtype.h"
+#include "sw/serving/kv_ops.h"
+
+namespace npusim::serving {
+
+using runtime::status;
+
+namespace {
+
+const auto fp16 = models::dtype::fp16;
+/// The most negative fp16: added to a score, its exp underflows to 0.
+const uint16_t masked_out = models::float_to_half(-65504.f);
+
+std::string shape_text(const memory::tensor_desc& d) {
+    std::string s = std::string(models::to_string(d.type())) + "[";
+    for (size_t i = 0; i < d.shape().size(); ++i)
+        s += (i ? "," : "") + std::to_string(d.shape()[i]);
+    return s + "]";
+}
+
+}  // namespace
+
+std::string plan_key(const ops::op_plan& p) {
+    std::string k = p.call.schema ? p.call.schema->name : "?";
+    for (const auto& d : p.call.inputs) k += " " + shape_text(d);
+    for (const auto& [name, v] : p.call.attrs) {
+        k += " " + name + "=";
+        if (auto* i = std::get_if<int64_t>(&v))
+            k += std::to_string(*i);
+        else if (auto* b = std::get_if<bool>(&v))
+            k += *b ? "1" : "0";
+        else if (auto* d = std::get_if<double>(&v))
+            k += fmt::format("{}", *d);
+        else if (auto* t = std::get_if<std::string>(&v))
+            k += *t;
+        else
+            for (int64_t x : std::get<std::vector<int64_t>>(v)) k += std::to_string(x) + ",";
+    }
+    return k;
+}
+
+scratch::~scratch() {
+    for (uint64_t a : m_addr)
+        if (a) (void)m_ctx.free(a);  // reused only after the stream's earlier work
+}
+
+status scratch::get(unsigned slot, uint64_t bytes, uint64_t& addr) {
+    if (m_addr.size() <= slot) m_addr.resize(slot + 1, 0);
+    if (!m_addr[slot]) {
+        const status st = m_ctx.malloc(m_addr[slot], int64_t(bytes), m_stream, "attention scratch");
+        if (st != status::success) return st;
+    }
+    addr = m_addr[slot];
+    return status::success;
+}
+
+namespace {
+
+/// Runs a planned library op through `run`; its buffers come from `bufs` when it launches.
+status run_op(runtime::context& ctx, runtime::stream* s, op_runner& run, const ops::op_plan& plan,
+              const std::string& label, const std::function<status(ops::op_buffers&)>& bufs) {
+    return run.run(plan_key(plan), [&] {
+        ops::op_buffers b;
+        if (status st = bufs(b); st != status::success) return st;
+        return ops::library().execute(ctx, s, plan, b, label);
+    });
+}
+
+}  // namespace
+
+unsigned decode_padded_length(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
+                              unsigned align) {
+    unsigned longest = 0;
+    for (uint64_t id : seqs) longest = std::max(longest, kv.tokens(id));
+    align = std::max(align, 1u);
+    return (longest + align - 1) / align * align;
+}
+
+std::vector<uint16_t> decode_mask(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
+                                  unsigned padded) {
+    std::vector<uint16_t> mask(seqs.size() * padded, masked_out);
+    for (size_t i = 0; i < seqs.size(); ++i)
+        std::fill_n(mask.begin() + int64_t(i * padded), std::min(kv.tokens(seqs[i]), padded),
+                    uint16_t(0));
+    return mask;
+}
+
+std::vector<uint16_t> causal_mask(unsigned tokens) {
+    std::vector<uint16_t> mask(size_t(tokens) * tokens, masked_out);
+    for (size_t i = 0; i < tokens; ++i)
+        std::fill_n(mask.begin() + int64_t(i * tokens), i + 1, uint16_t(0));
+    return mask;
+}
+
+status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_kv_cache& kv,
+                        const std::vector<uint64_t>& seqs, unsigned layer, uint64_t q,
+                        uint64_t mask, uint64_t out, unsigned padded,
+                        const platform::platform_config& p, op_runner& run) {
+    const kv_cache_config& c = kv.config();
+    if (c.dtype_bytes != 2)
+        throw std::invalid_argument("decode_attention: the cache must hold fp16 (dtype_bytes 2)");
+    if (seqs.empty()) return status::success;
+    for (uint64_t id : seqs)
+        if (kv.tokens(id) == 0 || kv.tokens(id) > padded)
+            throw std::invalid_argument(fmt::format(
+                "decode_attention: sequence {} holds {} tokens; it needs 1 to {} (grow it first)",
+                id, kv.tokens(id), padded));
+    const int64_t b = int64_t(seqs.size()), h = c.kv_heads, hd = c.head_dim, n = padded;
+    const ops::registry& lib = ops::library();
+    const memory::tensor_desc qd("q", fp16, {b * h, 1, hd}), kd("k", fp16, {b * h, n, hd}),
+        vd("v", fp16, {b * h, n, hd}), sd("scores", fp16, {b, h, 1, n}),
+        md("mask", fp16, {b, 1, 1, n}), pd("probs", fp16, {b * h, 1, n});
+    const ops::op_plan scores = lib.plan("matmul", {qd, kd}, {{"transpose_b", true}}, p);
+    const ops::op_plan masked = lib.plan("add", {sd, md}, {}, p);
+    const ops::op_plan probs = lib.plan("softmax", {masked.call.outputs[0]}, {}, p);
+    const ops::op_plan context = lib.plan("matmul", {pd, vd}, {}, p);
+    const uint64_t kv_bytes = kd.storage_bytes(), s_bytes = sd.storage_bytes();
+    enum : unsigned { K, V, S, MASKED, P };
+    scratch sc(ctx, s);
+    auto at = [&](unsigned slot, uint64_t bytes) {
+        uint64_t a = 0;
+        return std::make_pair(sc.get(slot, bytes, a), a);
+    };
+    const unsigned cores = p.split ? p.vector_cores : p.cores;
+    status st =
+        run.run(fmt::format("kv_gather batch {} padded {} x {} heads x {}", b, n, h, hd), [&] {
+            auto [sk, k] = at(K, kv_bytes);
+            auto [sv, v] = at(V, kv_bytes);
+            if (sk != status::success) return sk;
+            if (sv != status::success) return sv;
+            // Padding rows must hold finite values: the mask adds to K's scores, V's are weighted
+            // 0.
+            if (status z = ctx.memset(s, k, 0, kv_bytes); z != status::success) return z;
+            if (status z = ctx.memset(s, v, 0, kv_bytes); z != status::success) return z;
+            const kv_copy_plan g = plan_kv_gather_batch(kv, seqs, layer, k, v, uint64_t(n), cores);
+            return ctx.launch(s, "kv_gather", g.block_dim, models::kernel_kind::vector,
+                              kv_copy_kernel(g));
+        });
+    if (st == status::success)
+        st = run_op(ctx, s, run, scores, "attn_scores", [&](ops::op_buffers& io) {
+            auto [sk, k] = at(K, kv_bytes);
+            auto [ss, sa] = at(S, s_bytes);
+            io = {{q, k}, {sa}};
+            return sk != status::success ? sk : ss;
+        });
+    if (st == status::success)
+        st = run_op(ctx, s, run, masked, "attn_mask_add", [&](ops::op_buffers& io) {
+            auto [ss, sa] = at(S, s_bytes);
+            auto [so, oa] = at(MASKED, s_bytes);
+            io = {{sa, mask}, {oa}};
+            return ss != status::success ? ss : so;
+        });
+    if (st == status::success)
+        st = run_op(ctx, s, run, probs, "attn_softmax", [&](ops::op_buffers& io) {
+            auto [si, ia] = at(MASKED, s_bytes);
+            auto [so, oa] = at(P, s_bytes);
+            io = {{ia}, {oa}};
+            return si != status::success ? si : so;
+        });
+    if (st == status::success)
+        st = run_op(ctx, s, run, context, "attn_context", [&](ops::op_buffers& io) {
+            auto [sp, pa] = at(P, s_bytes);
+            auto [sv, v] = at(V, kv_bytes);
+            io = {{pa, v}, {out}};
+            return sp != status::success ? sp : sv;
+        });
+    return st;
+}
+
+status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads, unsigned tokens,
+                         unsigned head_dim, uint64_t q, uint64_t k, uint64_t v, uint64_t mask,
+                         uint64_t out, const platform::platform_config& p, op_runner& run) {
+    if (tokens == 0) return status::success;
+    const int64_t h = heads, n = tokens, hd = head_dim;
+    const ops::registry& lib = ops::library();
+    const memory::tensor_desc qd("q", fp16, {h, n, hd}), kd("k", fp16, {h, n, hd}),
+        vd("v", fp16, {h, n, hd}), md("mask", fp16, {n, n});
+    const ops::op_plan scores = lib.plan("matmul", {qd, kd}, {{"transpose_b", true}}, p);
+    const ops::op_plan masked = lib.plan("add", {scores.call.outputs[0], md}, {}, p);
+    const ops::op_plan probs = lib.plan("softmax", {masked.call.outputs[0]}, {}, p);
+    const ops::op_plan context = lib.plan("matmul", {probs.call.outputs[0], vd}, {}, p);
+    const uint64_t s_bytes = scores.call.outputs[0].storage_bytes();
+    enum : unsigned { S, MASKED, P };
+    scratch sc(ctx, s);
+    auto at = [&](unsigned slot, uint64_t bytes) {
+        uint64_t a = 0;
+        return std::make_pair(sc.get(slot, bytes, a), a);
+    };
+    status st = run_op(ctx, s, run, scores, "attn_scores", [&](ops::op_buffers& io) {
+        auto [ss, sa] = at(S, s_bytes);
+        io = {{q, k}, {sa}};
+        return ss;
+    });
+    if (st == status::success)
+        st = run_op(ctx, s, run, masked, "attn_mask_add", [&](ops::op_buffers& io) {
+            auto [ss, sa] = at(S, s_bytes);
+            auto [so, oa] = at(MASKED, s_bytes);
+            io = {{sa, mask}, {oa}};
+            return ss != status::success ? ss : so;
+        });
+    if (st == status::success)
+        st = run_op(ctx, s, run, probs, "attn_softmax", [&](ops::op_buffers& io) {
+            auto [si, ia] = at(MASKED, s_bytes);
+            auto [so, oa] = at(P, s_bytes);
+            io = {{ia}, {oa}};
+            return si != status::success ? si : so;
+        });
+    if (st == status::success)
+        st = run_op(ctx, s, run, context, "attn_context", [&](ops::op_buffers& io) {
+            auto [sp, pa] = at(P, s_bytes);
+            io = {{pa, v}, {out}};
+            return sp;
+        });
+    return st;
+}
+
+}  // namespace npusim::serving

@@ -1,0 +1,87 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "platform/config/platform_config.h"
+#include "sw/ops/registry.h"
+#include "sw/serving/kv_cache.h"
+
+namespace npusim::serving {
+
+/// @brief Where a serving step's ops go. `key` names the invocation (op, shapes, tiling inputs):
+/// equal keys cost the same. `launch` enqueues it on the stream. The serving loop's runner
+/// launches at instruction level or replays a memoized cost (serving::cost_runner).
+class op_runner {
+  public:
+    virtual ~op_runner() = default;
+    virtual runtime::status run(const std::string& key,
+                                const std::function<runtime::status()>& launch) = 0;
+};
+
+/// @brief Launches every op as it comes.
+class direct_runner : public op_runner {
+  public:
+    runtime::status run(const std::string&,
+                        const std::function<runtime::status()>& launch) override {
+        return launch();
+    }
+};
+
+/// @brief "matmul fp16[4,64]x fp16[64,8] transpose_b=1": the op, its inputs and attributes.
+std::string plan_key(const ops::op_plan& p);
+
+/// @brief Device scratch taken on first use and given back (on the stream) at the end of scope,
+/// so ops that are replayed rather than launched allocate nothing.
+class scratch {
+  public:
+    scratch(runtime::context& ctx, runtime::stream* s) : m_ctx(ctx), m_stream(s) {}
+    ~scratch();
+    scratch(const scratch&) = delete;
+    scratch& operator=(const scratch&) = delete;
+    /// @brief The address of buffer `slot`, allocated with `bytes` on first use.
+    runtime::status get(unsigned slot, uint64_t bytes, uint64_t& addr);
+
+  private:
+    runtime::context& m_ctx;
+    runtime::stream* m_stream;
+    std::vector<uint64_t> m_addr;
+};
+
+/// @brief The length every sequence of a decode batch is padded to: the longest context
+/// rounded up to a multiple of `align` tokens.
+unsigned decode_padded_length(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
+                              unsigned align);
+/// @brief The additive decode mask [sequence][padded] (fp16): 0 over the tokens a sequence
+/// holds, -65504 over its padding.
+std::vector<uint16_t> decode_mask(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
+                                  unsigned padded);
+/// @brief The additive causal mask [tokens][tokens] (fp16): 0 where a token may attend.
+std::vector<uint16_t> causal_mask(unsigned tokens);
+
+/// @brief Decode attention of a batch, one new token per sequence, for one layer:
+/// `q` holds [sequence][head][head_dim] and `out` receives softmax(q K^T + mask) V in the same
+/// layout (fp16). Every sequence is padded to `padded` tokens (decode_padded_length): one
+/// kv_gather launch copies every sequence's pages into zeroed scratch
+/// [sequence][head][padded][head_dim], one batched matmul gives the scores, the additive
+/// `mask` (decode_mask, on the device) removes the padding before softmax, and one batched
+/// matmul with V gives the output. Needs heads == kv_heads.
+/// @returns the first failing call's status (the context's last error says why).
+runtime::status decode_attention(runtime::context& ctx, runtime::stream* s,
+                                 const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
+                                 unsigned layer, uint64_t q, uint64_t mask, uint64_t out,
+                                 unsigned padded, const platform::platform_config& p,
+                                 op_runner& run);
+
+/// @brief Causal self-attention of one prompt of `tokens` tokens: q, k and v hold
+/// [head][token][head_dim] (fp16) and `out` receives, for each token i, the softmax over tokens
+/// 0..i of its scores times V: a batched matmul over heads on the cube, the additive causal
+/// `mask` (causal_mask, on the device) and softmax on the vector units, and a batched matmul
+/// with V.
+runtime::status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads,
+                                  unsigned tokens, unsigned head_dim, uint64_t q, uint64_t k,
+                                  uint64_t v, uint64_t mask, uint64_t out,
+                                  const platform::platform_config& p, op_runner& run);
+
+}  // namespace npusim::serving

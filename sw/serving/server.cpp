@@ -1,0 +1,720 @@
+#include "sw/serving/server.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "platform/config/config_error.h"
+#include "platform/simulation.h"
+#include "sw/ops/registry.h"
+#include "sw/serving/attention.h"
+#include "sw/serving/kv_ops.h"
+
+namespace npusim::serving {
+
+using models::ps_t;
+using runtime::status;
+
+latency summarize(std::vector<double> v) {
+    latency l;
+    l.count = v.size();
+    if (v.empty()) return l;
+    std::sort(v.begin(), v.end());
+    double sum = 0;
+    for (double x : v) sum += x;
+    l.mean = sum / double(v.size());
+    auto pct = [&](double p) {
+        const double r = (double(v.size()) - 1) * p / 100.0;
+        const size_t lo = size_t(std::floor(r)), hi = std::min(lo + 1, v.size() - 1);
+        return v[lo] + (v[hi] - v[lo]) * (r - double(lo));
+    };
+    l.p50 = pct(50);
+    l.p90 = pct(90);
+    l.p99 = pct(99);
+    return l;
+}
+
+namespace {
+
+void check(status st, runtime::context& ctx, const char* what) {
+    if (st != status::success)
+        throw std::runtime_error(
+            fmt::format("serving: {} failed: {}", what, ctx.get_last_error().message));
+}
+
+/// Costs an iteration's ops. Instruction level: every op is launched and the iteration takes
+/// its device time from the first start to the last end. Op level: the iteration is made of
+/// groups (the masks, each layer, the output head). A group seen for the first time (by its
+/// signature) is launched whole at instruction level, and each of its ops is charged the
+/// device time from the end of the op before it to its own end, so queueing overlap, L2
+/// reuse between neighbouring ops and dispatch gaps are in the cost. A group seen before is
+/// not launched: its ops' memoized costs are added up.
+class cost_runner : public op_runner {
+  public:
+    cost_runner(runtime::context& ctx, runtime::stream* s, fidelity f)
+        : m_ctx(ctx), m_stream(s), m_mode(f) {
+        if (f == fidelity::op) m_gap = measure_gap();
+    }
+
+    void begin() {
+        m_first = m_ctx.timeline().size();
+        m_sum = 0;
+    }
+
+    void begin_group(const std::string& signature) {
+        m_replay = m_mode == fidelity::op && m_groups.count(signature) != 0;
+        if (m_mode == fidelity::op && !m_replay) m_groups.insert(signature);
+        m_launched.clear();
+        m_group_first = m_ctx.timeline().size();
+    }
+
+    status run(const std::string& key, const std::function<status()>& launch) override {
+        if (m_replay) {
+            if (auto it = m_memo.find(key); it != m_memo.end()) {
+                ++replayed;
+                m_sum += it->second.cost();
+                return status::success;
+            }
+            throw std::logic_error("serving: op '" + key + "' replayed before it was simulated");
+        }
+        ++simulated;
+        const uint64_t from = m_ctx.submitted(m_stream);
+        const status st = launch();
+        m_launched.push_back({key, from, m_ctx.submitted(m_stream)});
+        return st;
+    }
+
+    /// Op level: a launched group's ops are timed and memoized.
+    void end_group() {
+        if (m_mode != fidelity::op || m_replay) return;
+        check(m_ctx.synchronize(m_stream), m_ctx, "a group of ops");
+        const auto& t = m_ctx.timeline();
+        const std::string name = stream_name();
+        std::vector<std::pair<ps_t, ps_t>> span;  // start, end of each op
+        for (const launched& op : m_launched) {
+            ps_t start = ~ps_t(0), end = 0;
+            for (size_t i = m_group_first; i < t.size(); ++i)
+                if (t[i].stream == name && t[i].seq >= op.from && t[i].seq < op.to) {
+                    start = std::min(start, t[i].start);
+                    end = std::max(end, t[i].end);
+                }
+            span.push_back({start, end});
+        }
+        ps_t prev_end = 0;
+        for (size_t n = 0; n < m_launched.size(); ++n) {
+            const launched& op = m_launched[n];
+            const auto [start, end] = span[n];
+            if (end == 0) {  // launched nothing (a view)
+                m_memo[op.key].add(0);
+                continue;
+            }
+            // The first op of a group also pays the gap after the previous group's last op.
+            const ps_t cost = prev_end ? end - std::min(prev_end, end) : end - start + m_gap;
+            prev_end = end;
+            m_memo[op.key].add(cost);
+            m_sum += cost;
+        }
+    }
+
+    /// The iteration's time.
+    ps_t finish() {
+        if (m_mode == fidelity::op) return m_sum;
+        check(m_ctx.synchronize(m_stream), m_ctx, "an iteration");
+        const auto& t = m_ctx.timeline();
+        ps_t first = ~ps_t(0), last = 0;
+        for (size_t i = m_first; i < t.size(); ++i) {
+            first = std::min(first, t[i].start);
+            last = std::max(last, t[i].end);
+        }
+        return last > first ? last - first : 0;
+    }
+
+    size_t distinct() const { return m_memo.size(); }
+    uint64_t simulated = 0, replayed = 0;
+
+  private:
+    /// An op's cost: the mean of every time it was simulated (q, k, v and o projections share
+    /// a key but not their L2 luck).
+    struct memo {
+        ps_t sum = 0;
+        uint64_t count = 0;
+        void add(ps_t c) {
+            sum += c;
+            ++count;
+        }
+        ps_t cost() const { return count ? sum / count : 0; }
+    };
+    struct launched {
+        std::string key;
+        uint64_t from, to;  ///< the stream's task numbers it took
+    };
+
+    std::string stream_name() const { return "serving"; }
+
+    /// End of one kernel to the start of the next queued behind it: the first keeps the
+    /// vector unit busy long enough for the host to queue the second.
+    ps_t measure_gap() {
+        const size_t from = m_ctx.timeline().size();
+        check(m_ctx.launch(m_stream, "gap_probe", 1, models::kernel_kind::vector,
+                           [](kernel::kernel_context& c) {
+                               auto t = c.alloc<float>(kernel::position::VECCALC, 512);
+                               for (int i = 0; i < 4096; ++i) c.duplicate(t, 1.f, 512);
+                           }),
+              m_ctx, "the dispatch-gap probe");
+        check(m_ctx.launch(m_stream, "gap_probe", 1, models::kernel_kind::vector,
+                           [](kernel::kernel_context&) {}),
+              m_ctx, "the dispatch-gap probe");
+        check(m_ctx.synchronize(m_stream), m_ctx, "the dispatch-gap probe");
+        const auto& t = m_ctx.timeline();
+        return t[from + 1].start > t[from].end ? t[from + 1].start - t[from].end : 0;
+    }
+
+    runtime::context& m_ctx;
+    runtime::stream* m_stream;
+    fidelity m_mode;
+    std::unordered_map<std::string, memo> m_memo;
+    std::unordered_set<std::string> m_groups;
+    std::vector<launched> m_launched;
+    bool m_replay = false;
+    ps_t m_gap = 0, m_sum = 0;
+    size_t m_first = 0, m_group_first = 0;
+};
+
+/// The model's weights, resident in device memory, and activation buffers for the largest
+/// iteration.
+struct model_state {
+    struct layer {
+        uint64_t attn_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
+    };
+    std::vector<layer> layers;
+    uint64_t final_norm = 0, lm_head = 0, embedding = 0;
+    // Activations, [rows][width].
+    uint64_t x, h, q, k, v, attn, o, res, gate, up, ffn, down, logits;
+    uint64_t qt, kt, vt, at;  // prefill attention's [head][token][head_dim] operands
+};
+
+class server {
+  public:
+    server(runtime::context& ctx, const serving_spec& spec, const std::vector<request>& reqs,
+           const platform::platform_config& p, fidelity f)
+        : m_ctx(ctx), m_spec(spec), m_model(spec.model), m_p(p), m_set(spec.scheduler) {
+        check(ctx.create_stream(m_stream, {"serving"}), ctx, "create_stream");
+        m_runner = std::make_unique<cost_runner>(ctx, m_stream, f);
+        allocate_model();
+        m_result.requests.resize(reqs.size());
+        for (size_t i = 0; i < reqs.size(); ++i) m_result.requests[i].req = reqs[i];
+    }
+
+    serving_result run();
+
+  private:
+    struct seq_state_t {
+        unsigned generated = 0;
+    };
+
+    uint64_t alloc(uint64_t bytes, const char* tag) {
+        uint64_t a = 0;
+        check(m_ctx.malloc(a, int64_t(std::max<uint64_t>(bytes, 2)), m_stream, tag), m_ctx, tag);
+        return a;
+    }
+    void allocate_model();
+    /// One forward pass: `decode` sequences one token each (padded to `decode_rows` rows for
+    /// the dense ops), then each prefill sequence's tokens.
+    void forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
+                 const std::vector<uint64_t>& prefill);
+    status run_op(const std::string& op, std::vector<memory::tensor_desc> in, ops::attr_map attrs,
+                  std::vector<uint64_t> in_addr, uint64_t out, const std::string& label);
+
+    runtime::context& m_ctx;
+    const serving_spec& m_spec;
+    const model_config& m_model;
+    const platform::platform_config& m_p;
+    const scheduler_settings& m_set;
+    runtime::stream* m_stream = nullptr;
+    std::unique_ptr<cost_runner> m_runner;
+    std::unique_ptr<paged_kv_cache> m_kv;
+    model_state m_w;
+    std::vector<void*> m_host;  ///< pinned mask buffers, freed when the iteration has run
+    serving_result m_result;
+};
+
+void server::allocate_model() {
+    check_fits(m_model, m_p);
+    const uint64_t e = models::dtype_size(m_model.dtype), hd = m_model.head_dim();
+    const uint64_t h = m_model.hidden, kvw = uint64_t(m_model.kv_heads) * hd, f = m_model.ffn;
+    for (unsigned l = 0; l < m_model.layers; ++l) {
+        model_state::layer w;
+        w.attn_norm = alloc(h * e, "weights");
+        w.wq = alloc(h * h * e, "weights");
+        w.wk = alloc(h * kvw * e, "weights");
+        w.wv = alloc(h * kvw * e, "weights");
+        w.wo = alloc(h * h * e, "weights");
+        w.ffn_norm = alloc(h * e, "weights");
+        w.w_gate = alloc(h * f * e, "weights");
+        w.w_up = alloc(h * f * e, "weights");
+        w.w_down = alloc(f * h * e, "weights");
+        m_w.layers.push_back(w);
+    }
+    m_w.final_norm = alloc(h * e, "weights");
+    m_w.lm_head = alloc(h * m_model.vocab * e, "weights");
+    m_w.embedding = alloc(h * m_model.vocab * e, "weights");
+    const uint64_t rows =
+        std::max<uint64_t>(m_set.max_batch_tokens,
+                           m_set.batch_sizes.empty() ? 0 : m_set.batch_sizes.back()) +
+        m_set.max_seqs;
+    for (uint64_t* a :
+         {&m_w.x, &m_w.h, &m_w.q, &m_w.attn, &m_w.o, &m_w.res, &m_w.down, &m_w.qt, &m_w.at})
+        *a = alloc(rows * h * e, "activations");
+    for (uint64_t* a : {&m_w.k, &m_w.v, &m_w.kt, &m_w.vt})
+        *a = alloc(rows * kvw * e, "activations");
+    for (uint64_t* a : {&m_w.gate, &m_w.up, &m_w.ffn}) *a = alloc(rows * f * e, "activations");
+    m_w.logits = alloc(uint64_t(m_set.max_seqs) * m_model.vocab * e, "activations");
+
+    // The cache takes what the memory fraction leaves after weights and activations.
+    const kv_cache_config shape = m_model.kv_cache(m_set.block_tokens, 1);
+    const double budget = double(m_p.gm.capacity) * m_set.memory_fraction;
+    const double used =
+        double(m_model.weight_bytes()) + double(rows * (9 * h + 4 * kvw + 3 * f) * e);
+    const uint64_t blocks =
+        budget > used ? uint64_t((budget - used) / double(shape.block_bytes())) : 0;
+    const uint64_t longest = m_set.max_model_len;
+    if (blocks * m_set.block_tokens < longest)
+        throw platform::config_error(
+            m_spec.source, "scheduler.memory_fraction",
+            fmt::format("the KV cache gets {} blocks of {} tokens ({:.2f} GiB), fewer than "
+                        "max_model_len {} tokens needs",
+                        blocks, m_set.block_tokens, blocks * shape.block_bytes() / 1073741824.0,
+                        longest),
+            "raise scheduler.memory_fraction, lower max_model_len or use a platform with more "
+            "device memory");
+    kv_cache_config cfg = m_model.kv_cache(m_set.block_tokens, blocks);
+    m_kv = std::make_unique<paged_kv_cache>(m_ctx, m_stream, cfg);
+    m_result.summary.kv_blocks = blocks;
+    m_result.summary.kv_bytes = blocks * shape.block_bytes();
+}
+
+status server::run_op(const std::string& op, std::vector<memory::tensor_desc> in,
+                      ops::attr_map attrs, std::vector<uint64_t> in_addr, uint64_t out,
+                      const std::string& label) {
+    const ops::registry& lib = ops::library();
+    const ops::op_plan plan = lib.plan(op, std::move(in), std::move(attrs), m_p);
+    return m_runner->run(plan_key(plan), [&] {
+        return lib.execute(m_ctx, m_stream, plan, {in_addr, {out}}, label);
+    });
+}
+
+void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
+                     const std::vector<uint64_t>& prefill) {
+    const auto dt = m_model.dtype;
+    const int64_t e = int64_t(models::dtype_size(dt)), hd = m_model.head_dim(), h = m_model.hidden,
+                  heads = m_model.heads, kvh = m_model.kv_heads, f = m_model.ffn, kvw = kvh * hd;
+    int64_t rows = decode_rows;
+    for (uint64_t id : prefill) rows += m_kv->tokens(id);
+    auto t = [&](const char* name, std::vector<int64_t> shape) {
+        return memory::tensor_desc(name, dt, std::move(shape));
+    };
+    auto ok = [&](status st, const char* what) { check(st, m_ctx, what); };
+    const unsigned cores = m_p.split ? m_p.vector_cores : m_p.cores;
+
+    // Masks are built once per iteration, shared by every layer.
+    scratch masks(m_ctx, m_stream);
+    unsigned padded = 0;
+    uint64_t decode_mask_addr = 0;
+    std::vector<uint64_t> causal(prefill.size());
+    std::vector<void*>& host = m_host;
+    auto put = [&](unsigned slot, const std::vector<uint16_t>& m, uint64_t& addr,
+                   const std::string& key) {
+        ok(m_runner->run(key,
+                         [&] {
+                             void* buf = nullptr;
+                             if (status st = m_ctx.malloc_host(buf, int64_t(m.size() * 2));
+                                 st != status::success)
+                                 return st;
+                             host.push_back(buf);
+                             std::copy(m.begin(), m.end(), static_cast<uint16_t*>(buf));
+                             if (status st = masks.get(slot, m.size() * 2, addr);
+                                 st != status::success)
+                                 return st;
+                             return m_ctx.memcpy_to_device(m_stream, addr, buf, m.size() * 2);
+                         }),
+           "copying a mask");
+        if (!addr) ok(masks.get(slot, m.size() * 2, addr), "mask memory");
+    };
+    std::string shape = fmt::format("decode {} rows {}", decode.size(), decode_rows);
+    m_runner->begin_group("masks " + shape);
+    if (!decode.empty()) {
+        padded = decode_padded_length(*m_kv, decode, m_set.attention_align);
+        put(0, decode_mask(*m_kv, decode, padded), decode_mask_addr,
+            fmt::format("decode_mask fp16[{},{}]", decode.size(), padded));
+    }
+    for (size_t j = 0; j < prefill.size(); ++j) {
+        const unsigned n = m_kv->tokens(prefill[j]);
+        put(unsigned(1 + j), causal_mask(n), causal[j],
+            fmt::format("causal_mask fp16[{},{}]", n, n));
+    }
+    m_runner->end_group();
+    shape += fmt::format(" padded {} prefill", padded);
+    for (uint64_t id : prefill) shape += fmt::format(" {}", m_kv->tokens(id));
+
+    for (unsigned l = 0; l < m_model.layers; ++l) {
+        const model_state::layer& w = m_w.layers[l];
+        m_runner->begin_group("layer " + shape);
+        ok(run_op("rmsnorm", {t("x", {rows, h}), t("g", {h})}, {}, {m_w.x, w.attn_norm}, m_w.h,
+                  "attn_norm"),
+           "attn_norm");
+        ok(run_op("matmul", {t("h", {rows, h}), t("wq", {h, h})}, {}, {m_w.h, w.wq}, m_w.q,
+                  "q_proj"),
+           "q_proj");
+        ok(run_op("matmul", {t("h", {rows, h}), t("wk", {h, kvw})}, {}, {m_w.h, w.wk}, m_w.k,
+                  "k_proj"),
+           "k_proj");
+        ok(run_op("matmul", {t("h", {rows, h}), t("wv", {h, kvw})}, {}, {m_w.h, w.wv}, m_w.v,
+                  "v_proj"),
+           "v_proj");
+        // Rotary embedding: the same elementwise work as with per-token positions (the serving
+        // loop runs timing-only, so the table's values do not matter).
+        ok(run_op("rope", {t("q", {rows, heads, hd}), t("cos", {heads, hd}), t("sin", {heads, hd})},
+                  {}, {m_w.q, m_w.attn, m_w.attn}, m_w.q, "rope_q"),
+           "rope_q");
+        ok(run_op("rope", {t("k", {rows, kvh, hd}), t("cos", {kvh, hd}), t("sin", {kvh, hd})}, {},
+                  {m_w.k, m_w.attn, m_w.attn}, m_w.k, "rope_k"),
+           "rope_k");
+        // kv_append: the decode tokens' K and V, then each prompt's.
+        auto append = [&](const std::vector<uint64_t>& ids, unsigned tokens, int64_t row) {
+            const kv_copy_plan plan = plan_kv_append(*m_kv, l, ids, tokens, m_w.k + row * kvw * e,
+                                                     m_w.v + row * kvw * e, cores);
+            ok(m_runner->run(fmt::format("kv_append {} seqs x {} tokens x {} heads x {}",
+                                         ids.size(), tokens, kvh, hd),
+                             [&] {
+                                 return m_ctx.launch(m_stream, "kv_append", plan.block_dim,
+                                                     models::kernel_kind::vector,
+                                                     kv_copy_kernel(plan));
+                             }),
+               "kv_append");
+        };
+        if (!decode.empty()) append(decode, 1, 0);
+        int64_t row = decode_rows;
+        for (uint64_t id : prefill) {
+            append({id}, m_kv->tokens(id), row);
+            row += m_kv->tokens(id);
+        }
+        // Attention: the decode batch against the paged cache, then each prompt causally.
+        if (!decode.empty())
+            ok(decode_attention(m_ctx, m_stream, *m_kv, decode, l, m_w.q, decode_mask_addr,
+                                m_w.attn, padded, m_p, *m_runner),
+               "decode attention");
+        row = decode_rows;
+        for (size_t j = 0; j < prefill.size(); ++j) {
+            const int64_t n = m_kv->tokens(prefill[j]);
+            const ops::attr_map perm{{"perm", std::vector<int64_t>{1, 0, 2}}};
+            ok(run_op("transpose", {t("q", {n, heads, hd})}, perm, {m_w.q + row * h * e}, m_w.qt,
+                      "q_heads"),
+               "q_heads");
+            ok(run_op("transpose", {t("k", {n, kvh, hd})}, perm, {m_w.k + row * kvw * e}, m_w.kt,
+                      "k_heads"),
+               "k_heads");
+            ok(run_op("transpose", {t("v", {n, kvh, hd})}, perm, {m_w.v + row * kvw * e}, m_w.vt,
+                      "v_heads"),
+               "v_heads");
+            ok(prefill_attention(m_ctx, m_stream, unsigned(heads), unsigned(n), unsigned(hd),
+                                 m_w.qt, m_w.kt, m_w.vt, causal[j], m_w.at, m_p, *m_runner),
+               "prefill attention");
+            ok(run_op("transpose", {t("a", {heads, n, hd})}, perm, {m_w.at}, m_w.attn + row * h * e,
+                      "attn_tokens"),
+               "attn_tokens");
+            row += n;
+        }
+        ok(run_op("matmul", {t("a", {rows, h}), t("wo", {h, h})}, {}, {m_w.attn, w.wo}, m_w.o,
+                  "o_proj"),
+           "o_proj");
+        ok(run_op("add", {t("x", {rows, h}), t("o", {rows, h})}, {}, {m_w.x, m_w.o}, m_w.res,
+                  "residual"),
+           "residual");
+        ok(run_op("rmsnorm", {t("r", {rows, h}), t("g", {h})}, {}, {m_w.res, w.ffn_norm}, m_w.h,
+                  "ffn_norm"),
+           "ffn_norm");
+        ok(run_op("matmul", {t("h", {rows, h}), t("wg", {h, f})}, {}, {m_w.h, w.w_gate}, m_w.gate,
+                  "gate_proj"),
+           "gate_proj");
+        ok(run_op("matmul", {t("h", {rows, h}), t("wu", {h, f})}, {}, {m_w.h, w.w_up}, m_w.up,
+                  "up_proj"),
+           "up_proj");
+        ok(run_op("silu", {t("g", {rows, f})}, {}, {m_w.gate}, m_w.gate, "silu"), "silu");
+        ok(run_op("mul", {t("g", {rows, f}), t("u", {rows, f})}, {}, {m_w.gate, m_w.up}, m_w.ffn,
+                  "swiglu"),
+           "swiglu");
+        ok(run_op("matmul", {t("f", {rows, f}), t("wd", {f, h})}, {}, {m_w.ffn, w.w_down}, m_w.down,
+                  "down_proj"),
+           "down_proj");
+        ok(run_op("add", {t("r", {rows, h}), t("d", {rows, h})}, {}, {m_w.res, m_w.down}, m_w.x,
+                  "residual"),
+           "residual");
+        m_runner->end_group();
+    }
+    // The output head on each sequence's last token.
+    const int64_t seqs = int64_t(decode_rows + prefill.size());
+    m_runner->begin_group(fmt::format("head {}", seqs));
+    ok(run_op("rmsnorm", {t("x", {seqs, h}), t("g", {h})}, {}, {m_w.x, m_w.final_norm}, m_w.h,
+              "final_norm"),
+       "final_norm");
+    ok(run_op("matmul", {t("h", {seqs, h}), t("w", {h, int64_t(m_model.vocab)})}, {},
+              {m_w.h, m_w.lm_head}, m_w.logits, "lm_head"),
+       "lm_head");
+    m_runner->end_group();
+}
+
+serving_result server::run() {
+    auto& recs = m_result.requests;
+    auto& sum = m_result.summary;
+    const size_t n = recs.size();
+    std::vector<ps_t> arrival(n);
+    for (size_t i = 0; i < n; ++i) arrival[i] = ps_t(std::llround(recs[i].req.arrival * 1e12));
+    std::vector<unsigned> generated(n, 0);
+    std::deque<uint64_t> waiting;
+    std::vector<uint64_t> running;  // admission order
+    size_t next = 0, done = 0;
+    ps_t now = n ? arrival[0] : 0;
+    double usage_time = 0, busy = 0;
+    uint64_t peak_blocks = 0;
+    auto drop = [](std::vector<uint64_t>& v, uint64_t id) {
+        v.erase(std::remove(v.begin(), v.end(), id), v.end());
+    };
+    while (done < n) {
+        while (next < n && arrival[next] <= now) waiting.push_back(next++);
+        if (running.empty() && waiting.empty()) {
+            now = arrival[next];
+            continue;
+        }
+        std::vector<uint64_t> decode, prefill;
+        unsigned budget = m_set.max_batch_tokens;
+        auto preempt = [&](const std::vector<uint64_t>& victims) {
+            for (uint64_t v : victims) {
+                drop(running, v);
+                drop(decode, v);
+                ++recs[v].preemptions;
+                ++sum.preemptions;
+                waiting.push_front(v);
+            }
+        };
+        auto admit = [&] {
+            while (!waiting.empty() && running.size() + prefill.size() < m_set.max_seqs) {
+                const uint64_t id = waiting.front();
+                const unsigned tokens = recs[id].req.prompt + generated[id];
+                const kv_stats st = m_kv->stats();
+                const uint64_t need = (tokens + m_set.block_tokens - 1) / m_set.block_tokens;
+                if (tokens > budget || st.max_blocks - st.blocks_in_use < need) break;
+                std::vector<uint64_t> none;
+                check(m_kv->grow(id, tokens, none), m_ctx, "growing the cache for a prompt");
+                budget -= tokens;
+                prefill.push_back(id);
+                waiting.pop_front();
+            }
+        };
+        auto grow_decodes = [&] {
+            decode = running;
+            for (size_t i = 0; i < decode.size(); ++i) {
+                std::vector<uint64_t> victims;
+                if (m_kv->grow(decode[i], 1, victims) != status::success)
+                    throw std::runtime_error("serving: " + m_kv->error());
+                const uint64_t me = decode[i];
+                preempt(victims);
+                i = size_t(std::find(decode.begin(), decode.end(), me) - decode.begin());
+            }
+            budget -= unsigned(std::min<size_t>(budget, decode.size()));
+        };
+        if (m_set.mix == mixing::separate) {
+            admit();
+            if (prefill.empty()) grow_decodes();
+        } else {
+            grow_decodes();
+            admit();
+        }
+        unsigned decode_rows = unsigned(decode.size());
+        if (prefill.empty() && !m_set.batch_sizes.empty())
+            decode_rows =
+                *std::lower_bound(m_set.batch_sizes.begin(), m_set.batch_sizes.end(), decode_rows);
+        m_runner->begin();
+        forward(decode, decode_rows, prefill);
+        const ps_t took = m_runner->finish();
+        for (void* b : m_host) check(m_ctx.free_host(b), m_ctx, "free_host");
+        m_host.clear();
+
+        const kv_stats st = m_kv->stats();
+        peak_blocks = std::max(peak_blocks, st.blocks_in_use);
+        usage_time +=
+            double(st.blocks_in_use) / double(std::max<uint64_t>(st.max_blocks, 1)) * double(took);
+        busy += double(took);
+        serving_result::iteration it;
+        it.start = double(now) / 1e12;
+        now += took;
+        it.end = double(now) / 1e12;
+        it.prefill_seqs = unsigned(prefill.size());
+        it.decode_seqs = unsigned(decode.size());
+        sum.padded_tokens += decode_rows - decode.size();
+        sum.decode_tokens += decode.size();
+        for (uint64_t id : prefill) {
+            it.tokens += m_kv->tokens(id);
+            sum.prefill_tokens += m_kv->tokens(id);
+            running.push_back(id);
+            if (recs[id].first_token < 0) recs[id].first_token = double(now) / 1e12;
+        }
+        it.tokens += unsigned(decode.size());
+        m_result.iterations.push_back(it);
+        ++sum.iterations;
+        std::vector<uint64_t> finished;
+        for (uint64_t id : running)
+            if (std::find(decode.begin(), decode.end(), id) != decode.end() ||
+                std::find(prefill.begin(), prefill.end(), id) != prefill.end())
+                if (++generated[id] == recs[id].req.output) finished.push_back(id);
+        for (uint64_t id : finished) {
+            recs[id].finish = double(now) / 1e12;
+            check(m_kv->release(id), m_ctx, "releasing a finished sequence");
+            drop(running, id);
+            ++done;
+        }
+        sum.peak_running = std::max(sum.peak_running, unsigned(running.size() + finished.size()));
+    }
+    // Summary.
+    std::vector<double> ttft, tpot, e2e;
+    uint64_t out_tokens = 0;
+    double first = n ? recs[0].req.arrival : 0, last = 0;
+    for (const auto& r : recs) {
+        ttft.push_back(r.first_token - r.req.arrival);
+        e2e.push_back(r.finish - r.req.arrival);
+        if (r.req.output > 1) tpot.push_back((r.finish - r.first_token) / (r.req.output - 1));
+        out_tokens += r.req.output;
+        last = std::max(last, r.finish);
+    }
+    sum.ttft = summarize(ttft);
+    sum.tpot = summarize(tpot);
+    sum.e2e = summarize(e2e);
+    sum.duration = last - first;
+    sum.tokens_per_s = sum.duration > 0 ? double(out_tokens) / sum.duration : 0;
+    sum.requests_per_s = sum.duration > 0 ? double(n) / sum.duration : 0;
+    sum.kv_usage_mean = busy > 0 ? usage_time / busy : 0;
+    sum.kv_usage_peak = double(peak_blocks) / double(std::max<uint64_t>(sum.kv_blocks, 1));
+    sum.kv_peak_bytes = peak_blocks * m_kv->config().block_bytes();
+    sum.distinct_ops = m_runner->distinct();
+    sum.simulated_ops = m_runner->simulated;
+    sum.replayed_ops = m_runner->replayed;
+    return m_result;
+}
+
+}  // namespace
+
+serving_result serve(const serving_spec& spec, const std::vector<request>& requests,
+                     const platform::platform_config& platform, fidelity f) {
+    check_fits(spec.model, platform);
+    platform::platform_config cfg = platform;
+    cfg.set_timing_only();
+    serving_result result;
+    std::exception_ptr failure;  // rethrown as it was, once the simulation has ended
+    platform::simulation sim(cfg);
+    const bool ok = sim.run([&](platform::chip& chip, std::vector<platform::op_record>& ops) {
+        runtime::context ctx(chip, &ops);
+        try {
+            server s(ctx, spec, requests, cfg, f);
+            result = s.run();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    if (failure) std::rethrow_exception(failure);
+    if (!ok) throw std::runtime_error("serving: the simulation failed: " + sim.error());
+    return result;
+}
+
+void write_requests_csv(std::ostream& out, const serving_result& r) {
+    out << "id,arrival_s,first_token_s,finish_s,prompt_tokens,output_tokens,preemptions\n";
+    for (const auto& q : r.requests)
+        out << fmt::format("{},{:.9f},{:.9f},{:.9f},{},{},{}\n", q.req.id, q.req.arrival,
+                           q.first_token, q.finish, q.req.prompt, q.req.output, q.preemptions);
+}
+
+namespace {
+
+std::string json_latency(const latency& l) {
+    return fmt::format(
+        "{{\"mean\": {:.9g}, \"p50\": {:.9g}, \"p90\": {:.9g}, \"p99\": {:.9g}, "
+        "\"count\": {}}}",
+        l.mean, l.p50, l.p90, l.p99, l.count);
+}
+
+std::string json_text(const std::string& s) {
+    std::string o = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\')
+            o += std::string("\\") + c;
+        else if (static_cast<unsigned char>(c) < 0x20)
+            o += fmt::format("\\u{:04x}", int(c));
+        else
+            o += c;
+    }
+    return o + "\"";
+}
+
+}  // namespace
+
+void write_summary_json(std::ostream& out, const serving_spec& spec, const serving_result& r,
+                        fidelity f) {
+    const serving_summary& s = r.summary;
+    out << "{\n";
+    out << "  \"schema\": \"npusim.serving-summary/1\",\n";
+    out << "  \"name\": " << json_text(spec.name) << ",\n";
+    out << "  \"model\": " << json_text(spec.model.name) << ",\n";
+    out << "  \"fidelity\": \"" << (f == fidelity::op ? "op" : "instr") << "\",\n";
+    out << "  \"requests\": " << r.requests.size() << ",\n";
+    out << "  \"ttft_s\": " << json_latency(s.ttft) << ",\n";
+    out << "  \"tpot_s\": " << json_latency(s.tpot) << ",\n";
+    out << "  \"e2e_s\": " << json_latency(s.e2e) << ",\n";
+    out << fmt::format("  \"duration_s\": {:.9g},\n", s.duration);
+    out << fmt::format("  \"tokens_per_s\": {:.9g},\n", s.tokens_per_s);
+    out << fmt::format("  \"requests_per_s\": {:.9g},\n", s.requests_per_s);
+    out << fmt::format("  \"iterations\": {},\n", s.iterations);
+    out << fmt::format("  \"prefill_tokens\": {},\n", s.prefill_tokens);
+    out << fmt::format("  \"decode_tokens\": {},\n", s.decode_tokens);
+    out << fmt::format("  \"padded_tokens\": {},\n", s.padded_tokens);
+    out << fmt::format("  \"peak_running\": {},\n", s.peak_running);
+    out << fmt::format("  \"preemptions\": {},\n", s.preemptions);
+    out << fmt::format("  \"kv_blocks\": {},\n", s.kv_blocks);
+    out << fmt::format("  \"kv_bytes\": {},\n", s.kv_bytes);
+    out << fmt::format("  \"kv_peak_bytes\": {},\n", s.kv_peak_bytes);
+    out << fmt::format("  \"kv_usage_mean\": {:.6f},\n", s.kv_usage_mean);
+    out << fmt::format("  \"kv_usage_peak\": {:.6f},\n", s.kv_usage_peak);
+    out << fmt::format("  \"distinct_ops\": {},\n", s.distinct_ops);
+    out << fmt::format("  \"simulated_ops\": {},\n", s.simulated_ops);
+    out << fmt::format("  \"replayed_ops\": {}\n", s.replayed_ops);
+    out << "}\n";
+}
+
+void write_serving_timeline(std::ostream& out, const serving_result& r) {
+    out << "{\"traceEvents\": [\n";
+    bool first = true;
+    auto sep = [&] {
+        if (!first) out << ",\n";
+        first = false;
+    };
+    for (const auto& it : r.iterations) {
+        sep();
+        out << fmt::format(
+            "{{\"name\": \"{}\", \"ph\": \"X\", \"pid\": 1, \"tid\": 0, "
+            "\"ts\": {:.3f}, \"dur\": {:.3f}, \"args\": {{\"prefill_seqs\": {}, "
+            "\"decode_seqs\": {}, \"tokens\": {}}}}}",
+            it.prefill_seqs ? (it.decode_seqs ? "mixed" : "prefill") : "decode", it.start * 1e6,
+            (it.end - it.start) * 1e6, it.prefill_seqs, it.decode_seqs, it.tokens);
+    }
+    for (const auto& q : r.requests) {
+        sep();
+        out << fmt::format(
+            "{{\"name\": \"request {}\", \"ph\": \"X\", \"pid\": 2, \"tid\": {}, "
+            "\"ts\": {:.3f}, \"dur\": {:.3f}}}",
+            q.req.id, q.req.id, q.req.arrival * 1e6, (q.finish - q.req.arrival) * 1e6);
+    }
+    out << "\n]}\n";
+}
+
+}  // namespace npusim::serving

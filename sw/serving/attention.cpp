@@ -84,8 +84,8 @@ unsigned decode_padded_length(const paged_kv_cache& kv, const std::vector<uint64
 }
 
 std::vector<uint16_t> decode_mask(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
-                                  unsigned padded) {
-    std::vector<uint16_t> mask(seqs.size() * padded, masked_out);
+                                  unsigned padded, unsigned rows) {
+    std::vector<uint16_t> mask(std::max<size_t>(seqs.size(), rows) * padded, masked_out);
     for (size_t i = 0; i < seqs.size(); ++i)
         std::fill_n(mask.begin() + int64_t(i * padded), std::min(kv.tokens(seqs[i]), padded),
                     uint16_t(0));
@@ -100,8 +100,8 @@ std::vector<uint16_t> causal_mask(unsigned tokens) {
 }
 
 status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_kv_cache& kv,
-                        const std::vector<uint64_t>& seqs, unsigned layer, uint64_t q,
-                        uint64_t mask, uint64_t out, unsigned padded,
+                        const std::vector<uint64_t>& seqs, unsigned layer, unsigned rows,
+                        uint64_t q, uint64_t mask, uint64_t zeros, uint64_t out, unsigned padded,
                         const platform::platform_config& p, op_runner& run) {
     const kv_cache_config& c = kv.config();
     if (c.dtype_bytes != 2)
@@ -112,7 +112,10 @@ status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_k
             throw std::invalid_argument(fmt::format(
                 "decode_attention: sequence {} holds {} tokens; it needs 1 to {} (grow it first)",
                 id, kv.tokens(id), padded));
-    const int64_t b = int64_t(seqs.size()), h = c.kv_heads, hd = c.head_dim, n = padded;
+    if (rows < seqs.size())
+        throw std::invalid_argument(fmt::format(
+            "decode_attention: {} rows cannot hold {} sequences", rows, seqs.size()));
+    const int64_t b = rows, h = c.kv_heads, hd = c.head_dim, n = padded;
     const ops::registry& lib = ops::library();
     const memory::tensor_desc qd("q", fp16, {b * h, 1, hd}), kd("k", fp16, {b * h, n, hd}),
         vd("v", fp16, {b * h, n, hd}), sd("scores", fp16, {b, h, 1, n}),
@@ -129,17 +132,15 @@ status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_k
         return std::make_pair(sc.get(slot, bytes, a), a);
     };
     const unsigned cores = p.split ? p.vector_cores : p.cores;
-    status st =
-        run.run(fmt::format("kv_gather batch {} padded {} x {} heads x {}", b, n, h, hd), [&] {
+    status st = run.run(
+        fmt::format("kv_gather {} rows padded {} x {} heads x {}", b, n, h, hd),
+        [&] {
             auto [sk, k] = at(K, kv_bytes);
             auto [sv, v] = at(V, kv_bytes);
             if (sk != status::success) return sk;
             if (sv != status::success) return sv;
-            // Padding rows must hold finite values: the mask adds to K's scores, V's are weighted
-            // 0.
-            if (status z = ctx.memset(s, k, 0, kv_bytes); z != status::success) return z;
-            if (status z = ctx.memset(s, v, 0, kv_bytes); z != status::success) return z;
-            const kv_copy_plan g = plan_kv_gather_batch(kv, seqs, layer, k, v, uint64_t(n), cores);
+            const kv_copy_plan g =
+                plan_kv_gather_batch(kv, seqs, rows, layer, k, v, uint64_t(n), zeros, cores);
             return ctx.launch(s, "kv_gather", g.block_dim, models::kernel_kind::vector,
                               kv_copy_kernel(g));
         });

@@ -53,26 +53,28 @@ class scratch {
 /// rounded up to a multiple of `align` tokens.
 unsigned decode_padded_length(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
                               unsigned align);
-/// @brief The additive decode mask [sequence][padded] (fp16): 0 over the tokens a sequence
-/// holds, -65504 over its padding.
+/// @brief The additive decode mask [rows][padded] (fp16): 0 over the tokens a sequence holds,
+/// -65504 over its padding and over rows past the sequences (a batch padded to `rows`).
 std::vector<uint16_t> decode_mask(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
-                                  unsigned padded);
+                                  unsigned padded, unsigned rows);
 /// @brief The additive causal mask [tokens][tokens] (fp16): 0 where a token may attend.
 std::vector<uint16_t> causal_mask(unsigned tokens);
 
 /// @brief Decode attention of a batch, one new token per sequence, for one layer:
-/// `q` holds [sequence][head][head_dim] and `out` receives softmax(q K^T + mask) V in the same
-/// layout (fp16). Every sequence is padded to `padded` tokens (decode_padded_length): one
-/// kv_gather launch copies every sequence's pages into zeroed scratch
-/// [sequence][head][padded][head_dim], one batched matmul gives the scores, the additive
-/// `mask` (decode_mask, on the device) removes the padding before softmax, and one batched
-/// matmul with V gives the output. Needs heads == kv_heads.
+/// `q` holds [row][head][head_dim] and `out` receives softmax(q K^T + mask) V in the same
+/// layout (fp16), for `rows` >= seqs.size() rows (rows past the sequences are padding, as a
+/// graph replayed at a fixed batch size runs them; their output is not meaningful). Every
+/// sequence is padded to `padded` tokens (decode_padded_length): one kv_gather launch copies
+/// every sequence's pages into scratch [row][head][padded][head_dim], with padding rows copied
+/// from `zeros` (at least block_tokens zero rows on the device), one batched matmul gives the
+/// scores, the additive `mask` (decode_mask, on the device) removes the padding before
+/// softmax, and one batched matmul with V gives the output. Needs heads == kv_heads.
 /// @returns the first failing call's status (the context's last error says why).
 runtime::status decode_attention(runtime::context& ctx, runtime::stream* s,
                                  const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
-                                 unsigned layer, uint64_t q, uint64_t mask, uint64_t out,
-                                 unsigned padded, const platform::platform_config& p,
-                                 op_runner& run);
+                                 unsigned layer, unsigned rows, uint64_t q, uint64_t mask,
+                                 uint64_t zeros, uint64_t out, unsigned padded,
+                                 const platform::platform_config& p, op_runner& run);
 
 /// @brief Causal self-attention of one prompt of `tokens` tokens: q, k and v hold
 /// [head][token][head_dim] (fp16) and `out` receives, for each token i, the softmax over tokens

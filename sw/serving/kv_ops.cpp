@@ -68,23 +68,34 @@ kv_copy_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
 
 kv_copy_plan plan_kv_gather(const paged_kv_cache& kv, uint64_t seq, unsigned layer, uint64_t k_dst,
                             uint64_t v_dst, unsigned cores) {
-    return plan_kv_gather_batch(kv, {seq}, layer, k_dst, v_dst, kv.tokens(seq), cores);
+    return plan_kv_gather_batch(kv, {seq}, 1, layer, k_dst, v_dst, kv.tokens(seq), 0, cores);
+}
+
+void pad_kv_append(kv_copy_plan& p, const kv_cache_config& c, unsigned first, unsigned rows,
+                   uint64_t k_src, uint64_t v_src, uint64_t null_rows, unsigned cores) {
+    const uint64_t row_bytes = uint64_t(c.head_dim) * c.dtype_bytes;
+    for (unsigned r = first; r < rows; ++r)
+        for (unsigned v = 0; v < 2; ++v)
+            for (unsigned h = 0; h < c.kv_heads; ++h)
+                p.copies.push_back({(v ? v_src : k_src) + (uint64_t(r) * c.kv_heads + h) * row_bytes,
+                                    null_rows + (v * c.kv_heads + h) * row_bytes, row_bytes});
+    spread(p, cores);
 }
 
 kv_copy_plan plan_kv_gather_batch(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
-                                  unsigned layer, uint64_t k_dst, uint64_t v_dst, uint64_t padded,
-                                  unsigned cores) {
+                                  unsigned rows, unsigned layer, uint64_t k_dst, uint64_t v_dst,
+                                  uint64_t padded, uint64_t zeros, unsigned cores) {
     const kv_cache_config& c = kv.config();
     const uint64_t row_bytes = uint64_t(c.head_dim) * c.dtype_bytes;
     kv_copy_plan p;
-    for (size_t i = 0; i < seqs.size(); ++i) {
-        const uint64_t n = kv.tokens(seqs[i]);
+    for (size_t i = 0; i < std::max<size_t>(rows, seqs.size()); ++i) {
+        const uint64_t n = i < seqs.size() ? kv.tokens(seqs[i]) : 0;
         if (n > padded)
             throw std::invalid_argument(
                 fmt::format("kv_gather: sequence {} holds {} tokens, more than the {} gathered",
                             seqs[i], n, padded));
         for (unsigned v = 0; v < 2; ++v)
-            for (unsigned h = 0; h < c.kv_heads; ++h)
+            for (unsigned h = 0; h < c.kv_heads; ++h) {
                 for (uint64_t t0 = 0; t0 < n; t0 += c.block_tokens) {
                     const uint64_t rows = std::min<uint64_t>(c.block_tokens, n - t0);
                     const uint64_t dst_row = (i * c.kv_heads + h) * padded + t0;
@@ -92,6 +103,14 @@ kv_copy_plan plan_kv_gather_batch(const paged_kv_cache& kv, const std::vector<ui
                                         (v ? v_dst : k_dst) + dst_row * row_bytes,
                                         rows * row_bytes});
                 }
+                // Padding rows, a block's worth at a time (copies fit the UB twice over).
+                for (uint64_t t0 = n; zeros && t0 < padded; t0 += c.block_tokens) {
+                    const uint64_t rows = std::min<uint64_t>(c.block_tokens, padded - t0);
+                    const uint64_t dst_row = (i * c.kv_heads + h) * padded + t0;
+                    p.copies.push_back(
+                        {zeros, (v ? v_dst : k_dst) + dst_row * row_bytes, rows * row_bytes});
+                }
+            }
     }
     spread(p, cores);
     return p;

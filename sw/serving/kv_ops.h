@@ -41,12 +41,21 @@ kv_copy_plan plan_kv_append(const paged_kv_cache& kv, unsigned layer,
 kv_copy_plan plan_kv_gather(const paged_kv_cache& kv, uint64_t seq, unsigned layer, uint64_t k_dst,
                             uint64_t v_dst, unsigned cores);
 
-/// @brief kv_gather for a batch: sequence i's K and V go to [i][kv head][token][head_dim] with
-/// `padded` token rows per head (rows past its length are not written).
+/// @brief Pads a kv_append plan to a batch of `rows` entries, as a graph replayed at a fixed
+/// batch size does: entries `first`..rows-1 (their K and V rows in `k_src`/`v_src`, laid out
+/// [entry][kv head][head_dim]) are written to `null_rows` (2 x kv_heads rows of scratch, which
+/// no attention reads). Rebalances the plan over `cores`.
+void pad_kv_append(kv_copy_plan& p, const kv_cache_config& c, unsigned first, unsigned rows,
+                   uint64_t k_src, uint64_t v_src, uint64_t null_rows, unsigned cores);
+
+/// @brief kv_gather for a batch of `rows` entries (at least seqs.size()): sequence i's K and V go
+/// to [i][kv head][token][head_dim] with `padded` token rows per head. Rows past a sequence's
+/// length, and every row of the entries past the sequences, are copied from `zeros` (a device
+/// buffer of at least block_tokens zero rows), or left alone if `zeros` is 0.
 /// @throws std::invalid_argument if a sequence holds more than `padded` tokens.
 kv_copy_plan plan_kv_gather_batch(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
-                                  unsigned layer, uint64_t k_dst, uint64_t v_dst, uint64_t padded,
-                                  unsigned cores);
+                                  unsigned rows, unsigned layer, uint64_t k_dst, uint64_t v_dst,
+                                  uint64_t padded, uint64_t zeros, unsigned cores);
 
 /// @brief The kernel for any of these plans: each block moves its copies GM -> UB -> GM (MTE2 then
 /// MTE3) through two buffers, so that one copy's read overlaps the previous copy's write.

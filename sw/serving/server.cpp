@@ -6,7 +6,6 @@
 #include <cmath>
 #include <deque>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "platform/config/config_error.h"
 #include "platform/simulation.h"
@@ -65,22 +64,23 @@ class cost_runner : public op_runner {
         m_sum = 0;
     }
 
+    /// Op level: adds the cost of a group seen before and returns true.
+    bool replay(const std::string& signature) {
+        if (m_mode != fidelity::op) return false;
+        const auto it = m_groups.find(signature);
+        if (it == m_groups.end()) return false;
+        for (const memo* m : it->second) m_sum += m->cost();
+        replayed += it->second.size();
+        return true;
+    }
+
     void begin_group(const std::string& signature) {
-        m_replay = m_mode == fidelity::op && m_groups.count(signature) != 0;
-        if (m_mode == fidelity::op && !m_replay) m_groups.insert(signature);
+        m_signature = signature;
         m_launched.clear();
         m_group_first = m_ctx.timeline().size();
     }
 
     status run(const std::string& key, const std::function<status()>& launch) override {
-        if (m_replay) {
-            if (auto it = m_memo.find(key); it != m_memo.end()) {
-                ++replayed;
-                m_sum += it->second.cost();
-                return status::success;
-            }
-            throw std::logic_error("serving: op '" + key + "' replayed before it was simulated");
-        }
         ++simulated;
         const uint64_t from = m_ctx.submitted(m_stream);
         const status st = launch();
@@ -90,7 +90,7 @@ class cost_runner : public op_runner {
 
     /// Op level: a launched group's ops are timed and memoized.
     void end_group() {
-        if (m_mode != fidelity::op || m_replay) return;
+        if (m_mode != fidelity::op) return;
         check(m_ctx.synchronize(m_stream), m_ctx, "a group of ops");
         const auto& t = m_ctx.timeline();
         const std::string name = stream_name();
@@ -105,17 +105,20 @@ class cost_runner : public op_runner {
             span.push_back({start, end});
         }
         ps_t prev_end = 0;
+        std::vector<const memo*>& ops = m_groups[m_signature];
         for (size_t n = 0; n < m_launched.size(); ++n) {
             const launched& op = m_launched[n];
             const auto [start, end] = span[n];
+            memo& m = m_memo[op.key];
+            ops.push_back(&m);
             if (end == 0) {  // launched nothing (a view)
-                m_memo[op.key].add(0);
+                m.add(0);
                 continue;
             }
             // The first op of a group also pays the gap after the previous group's last op.
             const ps_t cost = prev_end ? end - std::min(prev_end, end) : end - start + m_gap;
             prev_end = end;
-            m_memo[op.key].add(cost);
+            m.add(cost);
             m_sum += cost;
         }
     }
@@ -177,9 +180,10 @@ class cost_runner : public op_runner {
     runtime::stream* m_stream;
     fidelity m_mode;
     std::unordered_map<std::string, memo> m_memo;
-    std::unordered_set<std::string> m_groups;
+    /// Each group signature's ops (memo entries are stable in an unordered_map).
+    std::unordered_map<std::string, std::vector<const memo*>> m_groups;
     std::vector<launched> m_launched;
-    bool m_replay = false;
+    std::string m_signature;
     ps_t m_gap = 0, m_sum = 0;
     size_t m_first = 0, m_group_first = 0;
 };
@@ -238,12 +242,14 @@ class server {
     std::unique_ptr<cost_runner> m_runner;
     std::unique_ptr<paged_kv_cache> m_kv;
     model_state m_w;
-    std::vector<void*> m_host;  ///< pinned mask buffers, freed when the iteration has run
+    uint64_t m_zeros = 0;              ///< block_tokens zero rows: decode attention's padding
+    uint64_t m_null_rows = 0;  ///< where padding entries' K and V go (read by nothing)
+    uint64_t m_masks = 0;              ///< device: the decode mask, then causal masks
+    uint16_t* m_host_masks = nullptr;  ///< pinned: the same, staged for the copies
     serving_result m_result;
 };
 
 void server::allocate_model() {
-    check_fits(m_model, m_p);
     const uint64_t e = models::dtype_size(m_model.dtype), hd = m_model.head_dim();
     const uint64_t h = m_model.hidden, kvw = uint64_t(m_model.kv_heads) * hd, f = m_model.ffn;
     for (unsigned l = 0; l < m_model.layers; ++l) {
@@ -273,24 +279,38 @@ void server::allocate_model() {
         *a = alloc(rows * kvw * e, "activations");
     for (uint64_t* a : {&m_w.gate, &m_w.up, &m_w.ffn}) *a = alloc(rows * f * e, "activations");
     m_w.logits = alloc(uint64_t(m_set.max_seqs) * m_model.vocab * e, "activations");
+    // Masks: decode [rows][max_model_len + align] and causal masks of at most the batch's
+    // tokens squared in all.
+    const uint64_t mask_bytes = 2 * (rows * (m_set.max_model_len + m_set.attention_align) +
+                                     uint64_t(m_set.max_batch_tokens) * m_set.max_batch_tokens);
+    m_masks = alloc(mask_bytes, "activations");
+    void* host = nullptr;
+    check(m_ctx.malloc_host(host, int64_t(mask_bytes)), m_ctx, "malloc_host");
+    m_host_masks = static_cast<uint16_t*>(host);
+    const uint64_t zero_bytes = uint64_t(m_set.block_tokens) * hd * e;
+    m_zeros = alloc(zero_bytes, "activations");
+    m_null_rows = alloc(2 * kvw * e, "activations");
+    check(m_ctx.memset(m_stream, m_zeros, 0, zero_bytes), m_ctx, "memset");
 
     // The cache takes what the memory fraction leaves after weights and activations.
     const kv_cache_config shape = m_model.kv_cache(m_set.block_tokens, 1);
     const double budget = double(m_p.gm.capacity) * m_set.memory_fraction;
     const double used =
         double(m_model.weight_bytes()) + double(rows * (9 * h + 4 * kvw + 3 * f) * e);
-    const uint64_t blocks =
-        budget > used ? uint64_t((budget - used) / double(shape.block_bytes())) : 0;
+    const uint64_t blocks = m_set.kv_blocks ? m_set.kv_blocks
+                            : budget > used
+                                ? uint64_t((budget - used) / double(shape.block_bytes()))
+                                : 0;
     const uint64_t longest = m_set.max_model_len;
     if (blocks * m_set.block_tokens < longest)
         throw platform::config_error(
-            m_spec.source, "scheduler.memory_fraction",
+            m_spec.source, m_set.kv_blocks ? "scheduler.kv_blocks" : "scheduler.memory_fraction",
             fmt::format("the KV cache gets {} blocks of {} tokens ({:.2f} GiB), fewer than "
-                        "max_model_len {} tokens needs",
+                        "max_model_len {} tokens need",
                         blocks, m_set.block_tokens, blocks * shape.block_bytes() / 1073741824.0,
                         longest),
-            "raise scheduler.memory_fraction, lower max_model_len or use a platform with more "
-            "device memory");
+            "give the cache more blocks (scheduler.kv_blocks or memory_fraction), lower "
+            "max_model_len or use a platform with more device memory");
     kv_cache_config cfg = m_model.kv_cache(m_set.block_tokens, blocks);
     m_kv = std::make_unique<paged_kv_cache>(m_ctx, m_stream, cfg);
     m_result.summary.kv_blocks = blocks;
@@ -320,151 +340,171 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
     auto ok = [&](status st, const char* what) { check(st, m_ctx, what); };
     const unsigned cores = m_p.split ? m_p.vector_cores : m_p.cores;
 
-    // Masks are built once per iteration, shared by every layer.
-    scratch masks(m_ctx, m_stream);
+    // Masks are built once per iteration, shared by every layer, in buffers sized for the
+    // largest iteration (the decode mask first, then each prompt's causal mask).
     unsigned padded = 0;
-    uint64_t decode_mask_addr = 0;
-    std::vector<uint64_t> causal(prefill.size());
-    std::vector<void*>& host = m_host;
-    auto put = [&](unsigned slot, const std::vector<uint16_t>& m, uint64_t& addr,
+    if (!decode.empty())
+        padded = decode_padded_length(*m_kv, decode,
+                                      m_set.attention_align ? m_set.attention_align
+                                                            : m_set.block_tokens);
+    const uint64_t decode_mask_addr = m_masks;
+    std::vector<uint64_t> causal;
+    uint64_t at = m_masks + uint64_t(decode_rows) * padded * 2;
+    for (uint64_t id : prefill) {
+        causal.push_back(at);
+        at += uint64_t(m_kv->tokens(id)) * m_kv->tokens(id) * 2;
+    }
+    auto put = [&](uint64_t addr, const std::function<std::vector<uint16_t>()>& make,
                    const std::string& key) {
         ok(m_runner->run(key,
                          [&] {
-                             void* buf = nullptr;
-                             if (status st = m_ctx.malloc_host(buf, int64_t(m.size() * 2));
-                                 st != status::success)
-                                 return st;
-                             host.push_back(buf);
-                             std::copy(m.begin(), m.end(), static_cast<uint16_t*>(buf));
-                             if (status st = masks.get(slot, m.size() * 2, addr);
-                                 st != status::success)
-                                 return st;
-                             return m_ctx.memcpy_to_device(m_stream, addr, buf, m.size() * 2);
+                             const std::vector<uint16_t> m = make();
+                             std::copy(m.begin(), m.end(), m_host_masks);
+                             return m_ctx.memcpy_to_device(
+                                 m_stream, addr, m_host_masks + (addr - m_masks) / 2, m.size() * 2);
                          }),
            "copying a mask");
-        if (!addr) ok(masks.get(slot, m.size() * 2, addr), "mask memory");
     };
-    std::string shape = fmt::format("decode {} rows {}", decode.size(), decode_rows);
-    m_runner->begin_group("masks " + shape);
-    if (!decode.empty()) {
-        padded = decode_padded_length(*m_kv, decode, m_set.attention_align);
-        put(0, decode_mask(*m_kv, decode, padded), decode_mask_addr,
-            fmt::format("decode_mask fp16[{},{}]", decode.size(), padded));
-    }
-    for (size_t j = 0; j < prefill.size(); ++j) {
-        const unsigned n = m_kv->tokens(prefill[j]);
-        put(unsigned(1 + j), causal_mask(n), causal[j],
-            fmt::format("causal_mask fp16[{},{}]", n, n));
-    }
-    m_runner->end_group();
-    shape += fmt::format(" padded {} prefill", padded);
+    // A group's signature names every shape its ops depend on; a group seen before is replayed
+    // without building its ops.
+    std::string shape = fmt::format("decode rows {} prefill", decode_rows);
     for (uint64_t id : prefill) shape += fmt::format(" {}", m_kv->tokens(id));
+    const std::string attn_shape = fmt::format("{} padded {}", shape, padded);
+    auto group = [&](const std::string& signature, const std::function<void()>& ops) {
+        if (m_runner->replay(signature)) return;
+        m_runner->begin_group(signature);
+        ops();
+        m_runner->end_group();
+    };
+    group("masks " + attn_shape, [&] {
+        if (!decode.empty())
+            put(
+                decode_mask_addr, [&] { return decode_mask(*m_kv, decode, padded, decode_rows); },
+                fmt::format("decode_mask fp16[{},{}]", decode_rows, padded));
+        for (size_t j = 0; j < prefill.size(); ++j) {
+            const unsigned n = m_kv->tokens(prefill[j]);
+            put(
+                causal[j], [n] { return causal_mask(n); },
+                fmt::format("causal_mask fp16[{},{}]", n, n));
+        }
+    });
 
     for (unsigned l = 0; l < m_model.layers; ++l) {
         const model_state::layer& w = m_w.layers[l];
-        m_runner->begin_group("layer " + shape);
-        ok(run_op("rmsnorm", {t("x", {rows, h}), t("g", {h})}, {}, {m_w.x, w.attn_norm}, m_w.h,
-                  "attn_norm"),
-           "attn_norm");
-        ok(run_op("matmul", {t("h", {rows, h}), t("wq", {h, h})}, {}, {m_w.h, w.wq}, m_w.q,
-                  "q_proj"),
-           "q_proj");
-        ok(run_op("matmul", {t("h", {rows, h}), t("wk", {h, kvw})}, {}, {m_w.h, w.wk}, m_w.k,
-                  "k_proj"),
-           "k_proj");
-        ok(run_op("matmul", {t("h", {rows, h}), t("wv", {h, kvw})}, {}, {m_w.h, w.wv}, m_w.v,
-                  "v_proj"),
-           "v_proj");
-        // Rotary embedding: the same elementwise work as with per-token positions (the serving
-        // loop runs timing-only, so the table's values do not matter).
-        ok(run_op("rope", {t("q", {rows, heads, hd}), t("cos", {heads, hd}), t("sin", {heads, hd})},
-                  {}, {m_w.q, m_w.attn, m_w.attn}, m_w.q, "rope_q"),
-           "rope_q");
-        ok(run_op("rope", {t("k", {rows, kvh, hd}), t("cos", {kvh, hd}), t("sin", {kvh, hd})}, {},
-                  {m_w.k, m_w.attn, m_w.attn}, m_w.k, "rope_k"),
-           "rope_k");
-        // kv_append: the decode tokens' K and V, then each prompt's.
-        auto append = [&](const std::vector<uint64_t>& ids, unsigned tokens, int64_t row) {
-            const kv_copy_plan plan = plan_kv_append(*m_kv, l, ids, tokens, m_w.k + row * kvw * e,
-                                                     m_w.v + row * kvw * e, cores);
-            ok(m_runner->run(fmt::format("kv_append {} seqs x {} tokens x {} heads x {}",
-                                         ids.size(), tokens, kvh, hd),
-                             [&] {
-                                 return m_ctx.launch(m_stream, "kv_append", plan.block_dim,
-                                                     models::kernel_kind::vector,
-                                                     kv_copy_kernel(plan));
-                             }),
-               "kv_append");
-        };
-        if (!decode.empty()) append(decode, 1, 0);
-        int64_t row = decode_rows;
-        for (uint64_t id : prefill) {
-            append({id}, m_kv->tokens(id), row);
-            row += m_kv->tokens(id);
-        }
+        group("qkv " + shape, [&] {
+            ok(run_op("rmsnorm", {t("x", {rows, h}), t("g", {h})}, {}, {m_w.x, w.attn_norm}, m_w.h,
+                      "attn_norm"),
+               "attn_norm");
+            ok(run_op("matmul", {t("h", {rows, h}), t("wq", {h, h})}, {}, {m_w.h, w.wq}, m_w.q,
+                      "q_proj"),
+               "q_proj");
+            ok(run_op("matmul", {t("h", {rows, h}), t("wk", {h, kvw})}, {}, {m_w.h, w.wk}, m_w.k,
+                      "k_proj"),
+               "k_proj");
+            ok(run_op("matmul", {t("h", {rows, h}), t("wv", {h, kvw})}, {}, {m_w.h, w.wv}, m_w.v,
+                      "v_proj"),
+               "v_proj");
+            // Rotary embedding: the same elementwise work as with per-token positions (the serving
+            // loop runs timing-only, so the table's values do not matter).
+            ok(run_op("rope",
+                      {t("q", {rows, heads, hd}), t("cos", {heads, hd}), t("sin", {heads, hd})}, {},
+                      {m_w.q, m_w.attn, m_w.attn}, m_w.q, "rope_q"),
+               "rope_q");
+            ok(run_op("rope", {t("k", {rows, kvh, hd}), t("cos", {kvh, hd}), t("sin", {kvh, hd})},
+                      {}, {m_w.k, m_w.attn, m_w.attn}, m_w.k, "rope_k"),
+               "rope_k");
+            // kv_append: the decode tokens' K and V, then each prompt's.
+            // Decode entries past the sequences (batch padding) write to scratch rows.
+            auto append = [&](const std::vector<uint64_t>& ids, unsigned tokens, int64_t row,
+                              unsigned entries) {
+                kv_copy_plan plan = plan_kv_append(
+                    *m_kv, l, ids, tokens, m_w.k + row * kvw * e, m_w.v + row * kvw * e, cores);
+                if (entries > ids.size())
+                    pad_kv_append(plan, m_kv->config(), unsigned(ids.size()), entries, m_w.k,
+                                  m_w.v, m_null_rows, cores);
+                ok(m_runner->run(fmt::format("kv_append {} entries x {} tokens x {} heads x {}",
+                                             std::max<size_t>(entries, ids.size()), tokens, kvh,
+                                             hd),
+                                 [&] {
+                                     return m_ctx.launch(m_stream, "kv_append", plan.block_dim,
+                                                         models::kernel_kind::vector,
+                                                         kv_copy_kernel(plan));
+                                 }),
+                   "kv_append");
+            };
+            if (!decode.empty()) append(decode, 1, 0, decode_rows);
+            int64_t row = decode_rows;
+            for (uint64_t id : prefill) {
+                append({id}, m_kv->tokens(id), row, 1);
+                row += m_kv->tokens(id);
+            }
+        });
         // Attention: the decode batch against the paged cache, then each prompt causally.
-        if (!decode.empty())
-            ok(decode_attention(m_ctx, m_stream, *m_kv, decode, l, m_w.q, decode_mask_addr,
-                                m_w.attn, padded, m_p, *m_runner),
-               "decode attention");
-        row = decode_rows;
-        for (size_t j = 0; j < prefill.size(); ++j) {
-            const int64_t n = m_kv->tokens(prefill[j]);
-            const ops::attr_map perm{{"perm", std::vector<int64_t>{1, 0, 2}}};
-            ok(run_op("transpose", {t("q", {n, heads, hd})}, perm, {m_w.q + row * h * e}, m_w.qt,
-                      "q_heads"),
-               "q_heads");
-            ok(run_op("transpose", {t("k", {n, kvh, hd})}, perm, {m_w.k + row * kvw * e}, m_w.kt,
-                      "k_heads"),
-               "k_heads");
-            ok(run_op("transpose", {t("v", {n, kvh, hd})}, perm, {m_w.v + row * kvw * e}, m_w.vt,
-                      "v_heads"),
-               "v_heads");
-            ok(prefill_attention(m_ctx, m_stream, unsigned(heads), unsigned(n), unsigned(hd),
-                                 m_w.qt, m_w.kt, m_w.vt, causal[j], m_w.at, m_p, *m_runner),
-               "prefill attention");
-            ok(run_op("transpose", {t("a", {heads, n, hd})}, perm, {m_w.at}, m_w.attn + row * h * e,
-                      "attn_tokens"),
-               "attn_tokens");
-            row += n;
-        }
-        ok(run_op("matmul", {t("a", {rows, h}), t("wo", {h, h})}, {}, {m_w.attn, w.wo}, m_w.o,
-                  "o_proj"),
-           "o_proj");
-        ok(run_op("add", {t("x", {rows, h}), t("o", {rows, h})}, {}, {m_w.x, m_w.o}, m_w.res,
-                  "residual"),
-           "residual");
-        ok(run_op("rmsnorm", {t("r", {rows, h}), t("g", {h})}, {}, {m_w.res, w.ffn_norm}, m_w.h,
-                  "ffn_norm"),
-           "ffn_norm");
-        ok(run_op("matmul", {t("h", {rows, h}), t("wg", {h, f})}, {}, {m_w.h, w.w_gate}, m_w.gate,
-                  "gate_proj"),
-           "gate_proj");
-        ok(run_op("matmul", {t("h", {rows, h}), t("wu", {h, f})}, {}, {m_w.h, w.w_up}, m_w.up,
-                  "up_proj"),
-           "up_proj");
-        ok(run_op("silu", {t("g", {rows, f})}, {}, {m_w.gate}, m_w.gate, "silu"), "silu");
-        ok(run_op("mul", {t("g", {rows, f}), t("u", {rows, f})}, {}, {m_w.gate, m_w.up}, m_w.ffn,
-                  "swiglu"),
-           "swiglu");
-        ok(run_op("matmul", {t("f", {rows, f}), t("wd", {f, h})}, {}, {m_w.ffn, w.w_down}, m_w.down,
-                  "down_proj"),
-           "down_proj");
-        ok(run_op("add", {t("r", {rows, h}), t("d", {rows, h})}, {}, {m_w.res, m_w.down}, m_w.x,
-                  "residual"),
-           "residual");
-        m_runner->end_group();
+        group("attention " + attn_shape, [&] {
+            if (!decode.empty())
+                ok(decode_attention(m_ctx, m_stream, *m_kv, decode, l, decode_rows, m_w.q,
+                                    decode_mask_addr, m_zeros, m_w.attn, padded, m_p, *m_runner),
+                   "decode attention");
+            int64_t row = decode_rows;
+            for (size_t j = 0; j < prefill.size(); ++j) {
+                const int64_t n = m_kv->tokens(prefill[j]);
+                const ops::attr_map perm{{"perm", std::vector<int64_t>{1, 0, 2}}};
+                ok(run_op("transpose", {t("q", {n, heads, hd})}, perm, {m_w.q + row * h * e},
+                          m_w.qt, "q_heads"),
+                   "q_heads");
+                ok(run_op("transpose", {t("k", {n, kvh, hd})}, perm, {m_w.k + row * kvw * e},
+                          m_w.kt, "k_heads"),
+                   "k_heads");
+                ok(run_op("transpose", {t("v", {n, kvh, hd})}, perm, {m_w.v + row * kvw * e},
+                          m_w.vt, "v_heads"),
+                   "v_heads");
+                ok(prefill_attention(m_ctx, m_stream, unsigned(heads), unsigned(n), unsigned(hd),
+                                     m_w.qt, m_w.kt, m_w.vt, causal[j], m_w.at, m_p, *m_runner),
+                   "prefill attention");
+                ok(run_op("transpose", {t("a", {heads, n, hd})}, perm, {m_w.at},
+                          m_w.attn + row * h * e, "attn_tokens"),
+                   "attn_tokens");
+                row += n;
+            }
+        });
+        group(fmt::format("mlp {}", rows), [&] {
+            ok(run_op("matmul", {t("a", {rows, h}), t("wo", {h, h})}, {}, {m_w.attn, w.wo}, m_w.o,
+                      "o_proj"),
+               "o_proj");
+            ok(run_op("add", {t("x", {rows, h}), t("o", {rows, h})}, {}, {m_w.x, m_w.o}, m_w.res,
+                      "residual"),
+               "residual");
+            ok(run_op("rmsnorm", {t("r", {rows, h}), t("g", {h})}, {}, {m_w.res, w.ffn_norm}, m_w.h,
+                      "ffn_norm"),
+               "ffn_norm");
+            ok(run_op("matmul", {t("h", {rows, h}), t("wg", {h, f})}, {}, {m_w.h, w.w_gate},
+                      m_w.gate, "gate_proj"),
+               "gate_proj");
+            ok(run_op("matmul", {t("h", {rows, h}), t("wu", {h, f})}, {}, {m_w.h, w.w_up}, m_w.up,
+                      "up_proj"),
+               "up_proj");
+            ok(run_op("silu", {t("g", {rows, f})}, {}, {m_w.gate}, m_w.gate, "silu"), "silu");
+            ok(run_op("mul", {t("g", {rows, f}), t("u", {rows, f})}, {}, {m_w.gate, m_w.up},
+                      m_w.ffn, "swiglu"),
+               "swiglu");
+            ok(run_op("matmul", {t("f", {rows, f}), t("wd", {f, h})}, {}, {m_w.ffn, w.w_down},
+                      m_w.down, "down_proj"),
+               "down_proj");
+            ok(run_op("add", {t("r", {rows, h}), t("d", {rows, h})}, {}, {m_w.res, m_w.down}, m_w.x,
+                      "residual"),
+               "residual");
+        });
     }
     // The output head on each sequence's last token.
     const int64_t seqs = int64_t(decode_rows + prefill.size());
-    m_runner->begin_group(fmt::format("head {}", seqs));
-    ok(run_op("rmsnorm", {t("x", {seqs, h}), t("g", {h})}, {}, {m_w.x, m_w.final_norm}, m_w.h,
-              "final_norm"),
-       "final_norm");
-    ok(run_op("matmul", {t("h", {seqs, h}), t("w", {h, int64_t(m_model.vocab)})}, {},
-              {m_w.h, m_w.lm_head}, m_w.logits, "lm_head"),
-       "lm_head");
-    m_runner->end_group();
+    group(fmt::format("head {}", seqs), [&] {
+        ok(run_op("rmsnorm", {t("x", {seqs, h}), t("g", {h})}, {}, {m_w.x, m_w.final_norm}, m_w.h,
+                  "final_norm"),
+           "final_norm");
+        ok(run_op("matmul", {t("h", {seqs, h}), t("w", {h, int64_t(m_model.vocab)})}, {},
+                  {m_w.h, m_w.lm_head}, m_w.logits, "lm_head"),
+           "lm_head");
+    });
 }
 
 serving_result server::run() {
@@ -540,8 +580,6 @@ serving_result server::run() {
         m_runner->begin();
         forward(decode, decode_rows, prefill);
         const ps_t took = m_runner->finish();
-        for (void* b : m_host) check(m_ctx.free_host(b), m_ctx, "free_host");
-        m_host.clear();
 
         const kv_stats st = m_kv->stats();
         peak_blocks = std::max(peak_blocks, st.blocks_in_use);
@@ -608,7 +646,7 @@ serving_result server::run() {
 
 serving_result serve(const serving_spec& spec, const std::vector<request>& requests,
                      const platform::platform_config& platform, fidelity f) {
-    check_fits(spec.model, platform);
+    check_fits(spec, platform);
     platform::platform_config cfg = platform;
     cfg.set_timing_only();
     serving_result result;

@@ -82,6 +82,7 @@ serving_spec load_serving_text(const std::string& yaml, const std::string& sourc
                            "name the model file, e.g. 'model: ../models/llama7b.yaml'");
     s.model_file = beside(source, platform::scalar_text(source, root["model"], "model",
                                                         "e.g. 'model: ../models/llama7b.yaml'"));
+    s.model_where = pos(root["model"]);
     s.model = load_model(s.model_file);
     s.platform = "ascend910b1";
     if (root["platform"]) {
@@ -109,7 +110,7 @@ serving_spec load_serving_text(const std::string& yaml, const std::string& sourc
         throw config_error(arr ? pos(arr) : source + ":1:1", "arrivals", "missing or not a mapping",
                            "give 'arrivals: {poisson: {rate: 4, requests: 100, prompt_tokens: "
                            "512, output_tokens: 128}}' or 'arrivals: {trace: requests.csv}'");
-    platform::only_keys(source, arr, "arrivals", {"poisson", "trace"});
+    platform::only_keys(source, arr, "arrivals.", {"poisson", "trace"});
     if (bool(arr["poisson"]) == bool(arr["trace"]))
         throw config_error(pos(arr), "arrivals", "give exactly one of 'poisson' and 'trace'",
                            "a Poisson process (rate, requests, prompt_tokens, output_tokens) or "
@@ -119,7 +120,7 @@ serving_spec load_serving_text(const std::string& yaml, const std::string& sourc
             throw config_error(pos(p), "arrivals.poisson", "must be a mapping",
                                "e.g. {rate: 4, requests: 100, prompt_tokens: 512, "
                                "output_tokens: 128}");
-        platform::only_keys(source, p, "arrivals.poisson",
+        platform::only_keys(source, p, "arrivals.poisson.",
                             {"rate", "requests", "prompt_tokens", "output_tokens"});
         for (const char* k : {"rate", "requests", "prompt_tokens", "output_tokens"})
             if (!p[k])
@@ -144,9 +145,9 @@ serving_spec load_serving_text(const std::string& yaml, const std::string& sourc
         if (!n.IsMap())
             throw config_error(pos(n), "scheduler", "must be a mapping",
                                "e.g. 'scheduler: {max_batch_tokens: 4096, max_seqs: 64}'");
-        platform::only_keys(source, n, "scheduler",
+        platform::only_keys(source, n, "scheduler.",
                             {"max_batch_tokens", "max_seqs", "mixing", "kv_cache", "block_tokens",
-                             "max_model_len", "memory_fraction", "batch_sizes", "attention_align"});
+                             "max_model_len", "memory_fraction", "kv_blocks", "batch_sizes", "attention_align"});
         auto whole = [&](const char* k, unsigned& out, int64_t lo, int64_t hi) {
             if (n[k])
                 out = unsigned(
@@ -156,7 +157,10 @@ serving_spec load_serving_text(const std::string& yaml, const std::string& sourc
         whole("max_seqs", c.max_seqs, 1, 1 << 16);
         whole("block_tokens", c.block_tokens, 1, 1 << 16);
         whole("max_model_len", c.max_model_len, 1, 1 << 24);
-        whole("attention_align", c.attention_align, 1, 1 << 16);
+        whole("attention_align", c.attention_align, 0, 1 << 16);
+        if (n["kv_blocks"])
+            c.kv_blocks = uint64_t(platform::whole_number(source, n["kv_blocks"],
+                                                          "scheduler.kv_blocks", 1, 1 << 30));
         if (n["memory_fraction"])
             c.memory_fraction = platform::real_number(source, n["memory_fraction"],
                                                       "scheduler.memory_fraction", 0.01, 1.0);
@@ -214,6 +218,16 @@ serving_spec load_serving(const std::string& file, const std::vector<std::string
     return load_serving_text(
         read_file(file, "serving file", "check the path; shipped ones are in configs/serving/"),
         file, overrides);
+}
+
+void check_fits(const serving_spec& spec, const platform::platform_config& p) {
+    try {
+        check_fits(spec.model, p);
+    } catch (const config_error& e) {
+        throw config_error(spec.model_where, "model", e.what(),
+                           "serve it on a platform with more device memory (platform_set: "
+                           "{gm.capacity: 64GiB}) or pick a smaller model");
+    }
 }
 
 std::vector<request> load_trace_text(const std::string& csv, const std::string& source) {

@@ -25,13 +25,15 @@ struct scheduler_settings {
     unsigned max_seqs = 64;            ///< sequences running at once
     mixing mix = mixing::separate;
     cache_layout layout = cache_layout::paged;
-    unsigned block_tokens = 16;
+    unsigned block_tokens = 128;  ///< vLLM-Ascend's default block size
     unsigned max_model_len = 2048;  ///< longest prompt + output (the naive cache reserves it)
     double memory_fraction = 0.9;   ///< of device memory for weights, activations and the cache
+    uint64_t kv_blocks = 0;         ///< cache blocks; 0: what memory_fraction leaves
     /// Decode-only iterations run padded up to the next of these batch sizes (graph mode
     /// replays captured batch sizes, as vLLM's capture sizes); empty: no padding.
     std::vector<unsigned> batch_sizes;
-    unsigned attention_align = 64;  ///< decode attention pads contexts to a multiple of this
+    /// Decode attention pads contexts to a multiple of this; 0: block_tokens (whole blocks).
+    unsigned attention_align = 0;
 };
 
 /// @brief One request: when it arrives (seconds from the start), its prompt and how many
@@ -47,6 +49,7 @@ struct request {
 struct serving_spec {
     std::string source, name;
     std::string model_file, platform;  ///< resolved against the spec's folder
+    std::string model_where;           ///< file:line:col of the model key
     model_config model;
     std::vector<std::string> platform_set;  ///< KEY=VALUE overrides of the platform
     scheduler_settings scheduler;
@@ -64,6 +67,10 @@ struct serving_spec {
 serving_spec load_serving_text(const std::string& yaml, const std::string& source,
                                const std::vector<std::string>& overrides = {});
 serving_spec load_serving(const std::string& file, const std::vector<std::string>& overrides = {});
+
+/// @brief Throws a config_error at the spec's `model:` line if the model's weights do not fit
+/// the platform's device memory.
+void check_fits(const serving_spec& spec, const platform::platform_config& p);
 
 /// @brief The requests in arrival order: drawn from the Poisson process with the spec's seed,
 /// or read from the trace.

@@ -19,7 +19,7 @@ int cmd_serve(const serve_args& a) {
     std::vector<std::string> sets = spec.platform_set;
     sets.insert(sets.end(), a.sets.begin(), a.sets.end());
     const platform::platform_config cfg = platform::load_platform(spec.platform, sets);
-    check_fits(spec.model, cfg);
+    check_fits(spec, cfg);
     const std::vector<request> reqs = make_requests(spec);
     const fidelity f = a.fidelity == "instr" ? fidelity::instr : fidelity::op;
     const std::string dir = a.out_dir.empty() ? "serving/" + spec.name : a.out_dir;

@@ -1,0 +1,327 @@
+// LLM serving: batched decode and causal prefill attention against a CPU attention on every
+// preset, the serving file's and trace's errors, the latency statistics in closed form, and
+// serving runs that preempt and still complete every request.
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "platform/config/config_loader.h"
+#include "platform/presets.h"
+#include "sw/serving/attention.h"
+#include "sw/serving/server.h"
+#include "tests/sw/op_fixture.h"
+#include "tests/sw/runtime_fixture.h"
+
+using namespace npusim;
+using namespace npusim::serving;
+using runtime::context;
+using runtime::status;
+using test::contains;
+
+namespace {
+
+float f32(uint16_t x) { return models::half_to_float(x); }
+
+/// softmax(q K^T + mask) V in double for one head: K and V hold `n` rows of `hd`.
+std::vector<double> cpu_attention(const uint16_t* q, const uint16_t* k, const uint16_t* v,
+                                  unsigned n, unsigned hd) {
+    std::vector<double> sc(n), out(hd, 0.0);
+    double mx = -1e300, sum = 0;
+    for (unsigned t = 0; t < n; ++t) {
+        for (unsigned i = 0; i < hd; ++i) sc[t] += double(f32(q[i])) * f32(k[t * hd + i]);
+        mx = std::max(mx, sc[t]);
+    }
+    for (auto& x : sc) sum += (x = std::exp(x - mx));
+    for (unsigned t = 0; t < n; ++t)
+        for (unsigned i = 0; i < hd; ++i) out[i] += sc[t] / sum * f32(v[t * hd + i]);
+    return out;
+}
+
+void close_to(const std::vector<double>& want, const uint16_t* got, const std::string& what) {
+    for (size_t i = 0; i < want.size(); ++i)
+        BOOST_CHECK_MESSAGE(std::abs(f32(got[i]) - want[i]) <= 0.01 + 0.01 * std::abs(want[i]),
+                            what << " [" << i << "]: " << f32(got[i]) << " vs " << want[i]);
+}
+
+uint64_t put(context& ctx, runtime::stream* s, const std::vector<uint16_t>& v) {
+    uint64_t d = 0;
+    BOOST_REQUIRE(ctx.malloc(d, int64_t(std::max<size_t>(v.size() * 2, 2)), s) == status::success);
+    BOOST_REQUIRE(ctx.memcpy_to_device(s, d, v.data(), v.size() * 2) == status::success);
+    return d;
+}
+
+std::vector<uint16_t> random_halves(std::mt19937& rng, size_t n) {
+    std::uniform_real_distribution<float> d(-1.f, 1.f);
+    std::vector<uint16_t> v(n);
+    for (auto& x : v) x = models::float_to_half(d(rng));
+    return v;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(serving)
+
+// Decode attention of a batch of 4 sequences (1, 4, 7 and 13 tokens: one token, a full block,
+// partial last blocks) padded to 5 rows and to 16 tokens, on layer 1 of a two-layer cache.
+void decode_attention_on(const std::string& preset) {
+    {
+        const auto cfg = platform::load_platform(preset);
+        test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
+            runtime::stream* s = nullptr;
+            BOOST_REQUIRE(ctx.create_stream(s, {"attn"}) == status::success);
+            kv_cache_config kc;
+            kc.layers = 2;
+            kc.kv_heads = 2;
+            kc.head_dim = 32;
+            kc.block_tokens = 4;
+            kc.max_blocks = 64;
+            paged_kv_cache kv(ctx, s, kc);
+            const unsigned heads = kc.kv_heads, hd = kc.head_dim, layer = 1, rows = 5;
+            std::mt19937 rng(7);
+            const std::vector<unsigned> lens{1, 4, 7, 13};
+            std::vector<uint64_t> seqs;
+            std::vector<std::vector<uint16_t>> K, V;
+            for (unsigned i = 0; i < lens.size(); ++i) {
+                std::vector<uint64_t> pre;
+                BOOST_REQUIRE(kv.grow(i + 1, lens[i], pre) == status::success);
+                seqs.push_back(i + 1);
+                K.push_back(random_halves(rng, heads * lens[i] * hd));
+                V.push_back(random_halves(rng, K.back().size()));
+                for (unsigned h = 0; h < heads; ++h)
+                    for (unsigned t = 0; t < lens[i]; ++t)
+                        for (unsigned v = 0; v < 2; ++v)
+                            BOOST_REQUIRE(ctx.memcpy_to_device(
+                                              s, kv.slot(i + 1, t, layer, v == 1, h),
+                                              (v ? V : K).back().data() + (h * lens[i] + t) * hd,
+                                              hd * 2) == status::success);
+            }
+            const unsigned padded = decode_padded_length(kv, seqs, 8);
+            BOOST_CHECK_EQUAL(padded, 16u);
+            const std::vector<uint16_t> q = random_halves(rng, rows * heads * hd);
+            const uint64_t qd = put(ctx, s, q),
+                           md = put(ctx, s, decode_mask(kv, seqs, padded, rows)),
+                           zd = put(ctx, s, std::vector<uint16_t>(kc.block_tokens * hd, 0)),
+                           od = put(ctx, s, std::vector<uint16_t>(rows * heads * hd, 0));
+            direct_runner run;
+            BOOST_CHECK_MESSAGE(decode_attention(ctx, s, kv, seqs, layer, rows, qd, md, zd, od,
+                                                 padded, cfg, run) == status::success,
+                                ctx.get_last_error().message);
+            std::vector<uint16_t> out(rows * heads * hd);
+            BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) ==
+                          status::success);
+            BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+            for (unsigned i = 0; i < lens.size(); ++i)
+                for (unsigned h = 0; h < heads; ++h)
+                    close_to(cpu_attention(q.data() + (i * heads + h) * hd,
+                                           K[i].data() + h * lens[i] * hd,
+                                           V[i].data() + h * lens[i] * hd, lens[i], hd),
+                             out.data() + (i * heads + h) * hd,
+                             preset + " sequence " + std::to_string(i) + " head " +
+                                 std::to_string(h));
+            BOOST_CHECK_THROW(decode_attention(ctx, s, kv, seqs, layer, 3, qd, md, zd, od, padded,
+                                               cfg, run),
+                              std::invalid_argument);
+        });
+    }
+}
+
+NPUSIM_PRESET_TESTS(decode_attention_matches_a_cpu_attention, decode_attention_on)
+
+// Causal prefill attention: token i sees tokens 0..i only, for prompts of 1, 5 and 17 tokens.
+void prefill_attention_on(const std::string& preset) {
+    {
+        const auto cfg = platform::load_platform(preset);
+        test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
+            runtime::stream* s = nullptr;
+            BOOST_REQUIRE(ctx.create_stream(s, {"attn"}) == status::success);
+            std::mt19937 rng(11);
+            const unsigned heads = 2, hd = 32;
+            for (unsigned n : {1u, 5u, 17u}) {
+                const auto q = random_halves(rng, heads * n * hd),
+                           k = random_halves(rng, q.size()), v = random_halves(rng, q.size());
+                const uint64_t qd = put(ctx, s, q), kd = put(ctx, s, k), vd = put(ctx, s, v),
+                               md = put(ctx, s, causal_mask(n)),
+                               od = put(ctx, s, std::vector<uint16_t>(q.size(), 0));
+                direct_runner run;
+                BOOST_CHECK_MESSAGE(prefill_attention(ctx, s, heads, n, hd, qd, kd, vd, md, od,
+                                                      cfg, run) == status::success,
+                                    ctx.get_last_error().message);
+                std::vector<uint16_t> out(q.size());
+                BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) ==
+                              status::success);
+                BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+                for (unsigned h = 0; h < heads; ++h)
+                    for (unsigned i = 0; i < n; ++i)
+                        close_to(cpu_attention(q.data() + (h * n + i) * hd,
+                                               k.data() + h * n * hd, v.data() + h * n * hd,
+                                               i + 1, hd),
+                                 out.data() + (h * n + i) * hd,
+                                 preset + " n " + std::to_string(n) + " token " +
+                                     std::to_string(i));
+            }
+        });
+    }
+}
+
+NPUSIM_PRESET_TESTS(prefill_attention_is_causal_and_matches_a_cpu_attention, prefill_attention_on)
+
+// Percentiles interpolate between ranks: for 1..100, p50 = 50.5, p90 = 90.1, p99 = 99.01.
+BOOST_AUTO_TEST_CASE(latency_percentiles_in_closed_form) {
+    std::vector<double> v;
+    for (int i = 100; i >= 1; --i) v.push_back(i);
+    const latency l = summarize(v);
+    BOOST_CHECK_CLOSE(l.mean, 50.5, 1e-9);
+    BOOST_CHECK_CLOSE(l.p50, 50.5, 1e-9);
+    BOOST_CHECK_CLOSE(l.p90, 90.1, 1e-9);
+    BOOST_CHECK_CLOSE(l.p99, 99.01, 1e-9);
+    BOOST_CHECK_EQUAL(summarize({}).count, 0u);
+    BOOST_CHECK_EQUAL(summarize({3.0}).p99, 3.0);
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A folder with a tiny model (2 layers, hidden 64, 2 heads) and serving files.
+struct serving_dir {
+    serving_dir() {
+        static int n = 0;
+        path = fs::temp_directory_path() /
+               ("npusim_serving_" + std::to_string(getpid()) + "_" + std::to_string(n++));
+        fs::create_directories(path);
+        write("tiny_model.yaml",
+              "schema: npusim.model/1\nname: tiny\nlayers: 2\nhidden: 64\nheads: 2\n"
+              "ffn: 128\nvocab: 256\n");
+    }
+    ~serving_dir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream(path / name) << text;
+        return (path / name).string();
+    }
+    fs::path path;
+};
+
+/// A cache of 8 blocks of 4 tokens: two requests of 18 tokens cannot both fit.
+const char* tiny_spec =
+    "schema: npusim.serving/1\n"
+    "model: tiny_model.yaml\n"
+    "platform: tiny\n"
+    "arrivals: {trace: trace.csv}\n"
+    "scheduler: {max_batch_tokens: 64, max_seqs: 4, block_tokens: 4, kv_blocks: 8,\n"
+    "            max_model_len: 24, attention_align: 4}\n";
+
+const char* tiny_trace =
+    "time_s,prompt_tokens,output_tokens\n"
+    "0,10,8\n0,7,8\n0.00001,12,6\n0.00002,5,1\n0.00002,9,9\n0.0001,3,2\n";
+
+serving_result serve_file(const std::string& file, fidelity f) {
+    const serving_spec spec = load_serving(file);
+    return serve(spec, make_requests(spec), platform::load_platform(spec.platform), f);
+}
+
+}  // namespace
+
+// Bad serving files and traces are errors at file:line before anything runs.
+BOOST_AUTO_TEST_CASE(bad_serving_input_names_file_and_line) {
+    serving_dir d;
+    d.write("trace.csv", tiny_trace);
+    auto error = [&](const std::string& spec, const std::string& trace = tiny_trace) {
+        d.write("trace.csv", trace);
+        const std::string file = d.write("bad.yaml", spec);
+        try {
+            const serving_spec s = load_serving(file);
+            check_fits(s, platform::load_platform(s.platform));
+            make_requests(s);
+        } catch (const platform::config_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    const std::string good = tiny_spec;
+    std::string e = error(good + "max_batch: 3\n");
+    BOOST_CHECK_MESSAGE(contains(e, "bad.yaml:7") && contains(e, "max_batch"), e);
+    e = error(good, "time_s,prompt_tokens,output_tokens\n0.5,10,8\n0.25,10,8\n");
+    BOOST_CHECK_MESSAGE(contains(e, "trace.csv:3") && contains(e, "sort the trace"), e);
+    e = error(good, "time_s,prompt_tokens,output_tokens\n0,10,8\n0.1,-4,8\n");
+    BOOST_CHECK_MESSAGE(contains(e, "trace.csv:3") && contains(e, "prompt_tokens"), e);
+    e = error(good, "time_s,prompt_tokens,output_tokens\n0,10,8\n0.1,10,0\n");
+    BOOST_CHECK_MESSAGE(contains(e, "trace.csv:3") && contains(e, "output_tokens"), e);
+    e = error(good, "time_s,prompt_tokens,output_tokens\n0,20,8\n");
+    BOOST_CHECK_MESSAGE(contains(e, "trace.csv:2") && contains(e, "max_model_len"), e);
+    e = error(good, "when,prompt,output\n");
+    BOOST_CHECK_MESSAGE(contains(e, "trace.csv:1") && contains(e, "header"), e);
+    // LLaMA-7B's 13.5 GB of weights on the 1 GiB tiny platform: named at the model line.
+    const std::string big = std::string("schema: npusim.serving/1\nmodel: ") + NPUSIM_SOURCE_DIR +
+                            "/configs/models/llama7b.yaml\nplatform: tiny\n"
+                            "arrivals: {poisson: {rate: 1, requests: 1, prompt_tokens: 8, "
+                            "output_tokens: 8}}\n";
+    e = error(big);
+    BOOST_CHECK_MESSAGE(contains(e, "bad.yaml:2") && contains(e, "GiB") &&
+                            contains(e, "gm.capacity"),
+                        e);
+    e = error(good + "seed: -1\n");
+    BOOST_CHECK_MESSAGE(contains(e, "bad.yaml:7") && contains(e, "seed"), e);
+    e = error("schema: npusim.serving/1\nmodel: tiny_model.yaml\narrivals: {trace: t.csv, "
+              "poisson: {rate: 1}}\n");
+    BOOST_CHECK_MESSAGE(contains(e, "bad.yaml:3") && contains(e, "exactly one"), e);
+    e = error(good + "scheduler: {mixing: sometimes}\n");
+    BOOST_CHECK_MESSAGE(contains(e, "bad.yaml") && contains(e, "given twice"), e);
+    BOOST_CHECK_THROW(load_serving_text(good, (d.path / "x.yaml").string(),
+                                        {"scheduler.mixing=sometimes"}),
+                      platform::config_error);
+}
+
+// A cache too small for every request at once: sequences are preempted (recomputed) and every
+// request still completes. Each request's tokens come from one prefill per admission plus one
+// per decode step, so decode tokens + requests + preemptions = output tokens in all.
+BOOST_AUTO_TEST_CASE(a_full_cache_preempts_and_every_request_completes) {
+    serving_dir d;
+    d.write("trace.csv", tiny_trace);
+    const std::string file = d.write("s.yaml", tiny_spec);
+    const serving_result r = serve_file(file, fidelity::op);
+    const serving_summary& s = r.summary;
+    BOOST_CHECK_GT(s.preemptions, 0u);
+    uint64_t outputs = 0;
+    for (const auto& q : r.requests) {
+        BOOST_CHECK_GE(q.first_token, q.req.arrival);
+        BOOST_CHECK_GE(q.finish, q.first_token);
+        BOOST_CHECK(q.req.output > 1 || q.finish == q.first_token);
+        outputs += q.req.output;
+    }
+    BOOST_CHECK_EQUAL(s.decode_tokens + r.requests.size() + s.preemptions, outputs);
+    BOOST_CHECK_EQUAL(s.ttft.count, 6u);
+    BOOST_CHECK_EQUAL(s.tpot.count, 5u);  // one request has a single output token
+    BOOST_CHECK_LE(s.kv_usage_peak, 1.0);
+    BOOST_CHECK_GT(s.kv_usage_peak, 0.5);
+    // Iterations follow one another without overlap.
+    for (size_t i = 1; i < r.iterations.size(); ++i)
+        BOOST_CHECK_GE(r.iterations[i].start, r.iterations[i - 1].end - 1e-15);
+}
+
+// One request alone: its TTFT is its prefill iteration, its TPOT the mean of its decode
+// iterations, its end-to-end latency their sum.
+BOOST_AUTO_TEST_CASE(single_request_latencies_in_closed_form) {
+    serving_dir d;
+    d.write("trace.csv", "time_s,prompt_tokens,output_tokens\n0,9,5\n");
+    const std::string file = d.write("s.yaml", tiny_spec);
+    const serving_result op = serve_file(file, fidelity::op);
+    BOOST_REQUIRE_EQUAL(op.iterations.size(), 5u);
+    const auto& it = op.iterations;
+    BOOST_CHECK_CLOSE(op.summary.ttft.mean, it[0].end - it[0].start, 1e-6);
+    double decode = 0;
+    for (size_t i = 1; i < it.size(); ++i) decode += it[i].end - it[i].start;
+    BOOST_CHECK_CLOSE(op.summary.tpot.mean, decode / 4, 1e-6);
+    BOOST_CHECK_CLOSE(op.summary.e2e.mean, it.back().end, 1e-6);
+    BOOST_CHECK_EQUAL(op.summary.requests_per_s, 1 / it.back().end);
+
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -113,8 +113,8 @@ status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_k
                 "decode_attention: sequence {} holds {} tokens; it needs 1 to {} (grow it first)",
                 id, kv.tokens(id), padded));
     if (rows < seqs.size())
-        throw std::invalid_argument(fmt::format(
-            "decode_attention: {} rows cannot hold {} sequences", rows, seqs.size()));
+        throw std::invalid_argument(
+            fmt::format("decode_attention: {} rows cannot hold {} sequences", rows, seqs.size()));
     const int64_t b = rows, h = c.kv_heads, hd = c.head_dim, n = padded;
     const ops::registry& lib = ops::library();
     const memory::tensor_desc qd("q", fp16, {b * h, 1, hd}), kd("k", fp16, {b * h, n, hd}),
@@ -132,9 +132,8 @@ status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_k
         return std::make_pair(sc.get(slot, bytes, a), a);
     };
     const unsigned cores = p.split ? p.vector_cores : p.cores;
-    status st = run.run(
-        fmt::format("kv_gather {} rows padded {} x {} heads x {}", b, n, h, hd),
-        [&] {
+    status st =
+        run.run(fmt::format("kv_gather {} rows padded {} x {} heads x {}", b, n, h, hd), [&] {
             auto [sk, k] = at(K, kv_bytes);
             auto [sv, v] = at(V, kv_bytes);
             if (sk != status::success) return sk;

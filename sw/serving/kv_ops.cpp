@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "sw/ops/registry.h"
+#include "sw/serving/attention.h"
 
 namespace npusim::serving {
 
@@ -77,8 +78,9 @@ void pad_kv_append(kv_copy_plan& p, const kv_cache_config& c, unsigned first, un
     for (unsigned r = first; r < rows; ++r)
         for (unsigned v = 0; v < 2; ++v)
             for (unsigned h = 0; h < c.kv_heads; ++h)
-                p.copies.push_back({(v ? v_src : k_src) + (uint64_t(r) * c.kv_heads + h) * row_bytes,
-                                    null_rows + (v * c.kv_heads + h) * row_bytes, row_bytes});
+                p.copies.push_back(
+                    {(v ? v_src : k_src) + (uint64_t(r) * c.kv_heads + h) * row_bytes,
+                     null_rows + (v * c.kv_heads + h) * row_bytes, row_bytes});
     spread(p, cores);
 }
 
@@ -145,35 +147,18 @@ runtime::status paged_attention(runtime::context& ctx, runtime::stream* s, const
                                 uint64_t seq, unsigned layer, uint64_t q, uint64_t out,
                                 const platform::platform_config& p) {
     using runtime::status;
-    const kv_cache_config& c = kv.config();
-    if (c.dtype_bytes != 2)
-        throw std::invalid_argument("paged_attention: the cache must hold fp16 (dtype_bytes 2)");
-    const int64_t heads = c.kv_heads, n = kv.tokens(seq), hd = c.head_dim;
+    const unsigned n = kv.tokens(seq);
     if (n == 0)
         throw std::invalid_argument(
             fmt::format("paged_attention: sequence {} has no tokens; grow it first", seq));
-    const auto fp16 = models::dtype::fp16;
-    const memory::tensor_desc qd("q", fp16, {heads, 1, hd}), kd("k", fp16, {heads, n, hd}),
-        vd("v", fp16, {heads, n, hd});
-    const ops::registry& lib = ops::library();
-    const ops::op_plan scores = lib.plan("matmul", {qd, kd}, {{"transpose_b", true}}, p);
-    const ops::op_plan probs = lib.plan("softmax", {scores.call.outputs[0]}, {}, p);
-    const ops::op_plan ctx_v = lib.plan("matmul", {probs.call.outputs[0], vd}, {}, p);
-    uint64_t k_c = 0, v_c = 0, sc = 0, pr = 0;
-    for (auto [addr, desc] : {std::make_pair(&k_c, &kd), std::make_pair(&v_c, &vd),
-                              std::make_pair(&sc, &scores.call.outputs[0]),
-                              std::make_pair(&pr, &probs.call.outputs[0])})
-        if (status st = ctx.malloc(*addr, int64_t(desc->storage_bytes()), s, "attention scratch");
-            st != status::success)
-            return st;
-    const unsigned cores = p.split ? p.vector_cores : p.cores;
-    const kv_copy_plan gather = plan_kv_gather(kv, seq, layer, k_c, v_c, cores);
-    status st = ctx.launch(s, "kv_gather", gather.block_dim, models::kernel_kind::vector,
-                           kv_copy_kernel(gather));
-    if (st == status::success) st = lib.execute(ctx, s, scores, {{q, k_c}, {sc}}, "attn_scores");
-    if (st == status::success) st = lib.execute(ctx, s, probs, {{sc}, {pr}}, "attn_softmax");
-    if (st == status::success) st = lib.execute(ctx, s, ctx_v, {{pr, v_c}, {out}}, "attn_context");
-    for (uint64_t a : {k_c, v_c, sc, pr}) (void)ctx.free(a);  // reused only after, on s
+    // One sequence, no padding: a mask of zeros.
+    uint64_t mask = 0;
+    status st = ctx.malloc(mask, int64_t(n) * 2, s, "attention scratch");
+    if (st == status::success) st = ctx.memset(s, mask, 0, uint64_t(n) * 2);
+    direct_runner run;
+    if (st == status::success)
+        st = decode_attention(ctx, s, kv, {seq}, layer, 1, q, mask, 0, out, n, p, run);
+    if (mask) (void)ctx.free(mask);  // reused only after, on s
     return st;
 }
 

@@ -62,10 +62,8 @@ kv_copy_plan plan_kv_gather_batch(const paged_kv_cache& kv, const std::vector<ui
 kernel::kernel_fn kv_copy_kernel(kv_copy_plan plan);
 
 /// @brief Decode attention of one sequence for one layer, on stream `s`: `q` holds
-/// [heads][1][head_dim] and `out` receives softmax(q K^T) V in the same shape, in the cache's
-/// dtype (fp16). The sequence's K and V pages are gathered into contiguous scratch
-/// (kv_gather), then the op library's matmul (K transposed), softmax and matmul run on them:
-/// the gather's extra GM traffic is part of the cost. Needs heads == kv_heads.
+/// [heads][1][head_dim] and `out` receives softmax(q K^T) V in the same shape (fp16). It is
+/// decode_attention (serving/attention.h) for a batch of one with no padding.
 /// @returns the first failing call's status (the context's last error says why).
 runtime::status paged_attention(runtime::context& ctx, runtime::stream* s, const paged_kv_cache& kv,
                                 uint64_t seq, unsigned layer, uint64_t q, uint64_t out,

@@ -243,7 +243,7 @@ class server {
     std::unique_ptr<paged_kv_cache> m_kv;
     model_state m_w;
     uint64_t m_zeros = 0;              ///< block_tokens zero rows: decode attention's padding
-    uint64_t m_null_rows = 0;  ///< where padding entries' K and V go (read by nothing)
+    uint64_t m_null_rows = 0;          ///< where padding entries' K and V go (read by nothing)
     uint64_t m_masks = 0;              ///< device: the decode mask, then causal masks
     uint16_t* m_host_masks = nullptr;  ///< pinned: the same, staged for the copies
     serving_result m_result;
@@ -344,9 +344,8 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
     // largest iteration (the decode mask first, then each prompt's causal mask).
     unsigned padded = 0;
     if (!decode.empty())
-        padded = decode_padded_length(*m_kv, decode,
-                                      m_set.attention_align ? m_set.attention_align
-                                                            : m_set.block_tokens);
+        padded = decode_padded_length(
+            *m_kv, decode, m_set.attention_align ? m_set.attention_align : m_set.block_tokens);
     const uint64_t decode_mask_addr = m_masks;
     std::vector<uint64_t> causal;
     uint64_t at = m_masks + uint64_t(decode_rows) * padded * 2;
@@ -417,19 +416,18 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
             // Decode entries past the sequences (batch padding) write to scratch rows.
             auto append = [&](const std::vector<uint64_t>& ids, unsigned tokens, int64_t row,
                               unsigned entries) {
-                kv_copy_plan plan = plan_kv_append(
-                    *m_kv, l, ids, tokens, m_w.k + row * kvw * e, m_w.v + row * kvw * e, cores);
+                kv_copy_plan plan = plan_kv_append(*m_kv, l, ids, tokens, m_w.k + row * kvw * e,
+                                                   m_w.v + row * kvw * e, cores);
                 if (entries > ids.size())
-                    pad_kv_append(plan, m_kv->config(), unsigned(ids.size()), entries, m_w.k,
-                                  m_w.v, m_null_rows, cores);
-                ok(m_runner->run(fmt::format("kv_append {} entries x {} tokens x {} heads x {}",
-                                             std::max<size_t>(entries, ids.size()), tokens, kvh,
-                                             hd),
-                                 [&] {
-                                     return m_ctx.launch(m_stream, "kv_append", plan.block_dim,
-                                                         models::kernel_kind::vector,
-                                                         kv_copy_kernel(plan));
-                                 }),
+                    pad_kv_append(plan, m_kv->config(), unsigned(ids.size()), entries, m_w.k, m_w.v,
+                                  m_null_rows, cores);
+                ok(m_runner->run(
+                       fmt::format("kv_append {} entries x {} tokens x {} heads x {}",
+                                   std::max<size_t>(entries, ids.size()), tokens, kvh, hd),
+                       [&] {
+                           return m_ctx.launch(m_stream, "kv_append", plan.block_dim,
+                                               models::kernel_kind::vector, kv_copy_kernel(plan));
+                       }),
                    "kv_append");
             };
             if (!decode.empty()) append(decode, 1, 0, decode_rows);

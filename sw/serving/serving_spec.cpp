@@ -32,6 +32,23 @@ std::string beside(const std::string& source, const std::string& path) {
     return (std::filesystem::path(source).parent_path() / p).lexically_normal().string();
 }
 
+/// A file named by the spec: no control characters, relative to the spec's folder, and a
+/// readable regular file (the error points at the key's line).
+std::string file_value(const std::string& source, const YAML::Node& n, const std::string& key,
+                       const std::string& hint) {
+    const std::string text = platform::scalar_text(source, n, key, hint);
+    for (unsigned char c : text)
+        if (c < 0x20 || c == 0x7f)
+            throw config_error(platform::yaml_position(source, n), key,
+                               "the file name has a control character", hint);
+    const std::string path = beside(source, text);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+        throw config_error(platform::yaml_position(source, n), key,
+                           "'" + path + "' is not a readable file", hint);
+    return path;
+}
+
 /// Sets KEY.PATH=VALUE in `root`, creating maps on the way.
 void apply_override(const std::string& source, YAML::Node root, const std::string& text) {
     const size_t eq = text.find('=');
@@ -80,8 +97,8 @@ serving_spec load_serving_text(const std::string& yaml, const std::string& sourc
     if (!root["model"])
         throw config_error(source + ":1:1", "model", "missing",
                            "name the model file, e.g. 'model: ../models/llama7b.yaml'");
-    s.model_file = beside(source, platform::scalar_text(source, root["model"], "model",
-                                                        "e.g. 'model: ../models/llama7b.yaml'"));
+    s.model_file = file_value(source, root["model"], "model",
+                              "name a model file, e.g. 'model: ../models/llama7b.yaml'");
     s.model_where = pos(root["model"]);
     s.model = load_model(s.model_file);
     s.platform = "ascend910b1";
@@ -129,25 +146,25 @@ serving_spec load_serving_text(const std::string& yaml, const std::string& sourc
                                    "output_tokens");
         s.rate = platform::real_number(source, p["rate"], "arrivals.poisson.rate", 1e-6, 1e6,
                                        "requests per second, e.g. 4");
-        s.requests = unsigned(platform::whole_number(source, p["requests"],
-                                                     "arrivals.poisson.requests", 1, 10000000));
+        s.requests = unsigned(
+            platform::whole_number(source, p["requests"], "arrivals.poisson.requests", 1, 1000000));
         s.prompt_tokens = unsigned(platform::whole_number(
             source, p["prompt_tokens"], "arrivals.poisson.prompt_tokens", 1, 1 << 20));
         s.output_tokens = unsigned(platform::whole_number(
             source, p["output_tokens"], "arrivals.poisson.output_tokens", 1, 1 << 20));
     } else {
-        s.trace = beside(source, platform::scalar_text(source, arr["trace"], "arrivals.trace",
-                                                       "a CSV file: time_s,prompt_tokens,"
-                                                       "output_tokens"));
+        s.trace = file_value(source, arr["trace"], "arrivals.trace",
+                             "a CSV file: time_s,prompt_tokens,output_tokens");
     }
     scheduler_settings& c = s.scheduler;
     if (const YAML::Node n = root["scheduler"]) {
         if (!n.IsMap())
             throw config_error(pos(n), "scheduler", "must be a mapping",
                                "e.g. 'scheduler: {max_batch_tokens: 4096, max_seqs: 64}'");
-        platform::only_keys(source, n, "scheduler.",
-                            {"max_batch_tokens", "max_seqs", "mixing", "kv_cache", "block_tokens",
-                             "max_model_len", "memory_fraction", "kv_blocks", "batch_sizes", "attention_align"});
+        platform::only_keys(
+            source, n, "scheduler.",
+            {"max_batch_tokens", "max_seqs", "mixing", "kv_cache", "block_tokens", "max_model_len",
+             "memory_fraction", "kv_blocks", "batch_sizes", "attention_align"});
         auto whole = [&](const char* k, unsigned& out, int64_t lo, int64_t hi) {
             if (n[k])
                 out = unsigned(
@@ -159,8 +176,8 @@ serving_spec load_serving_text(const std::string& yaml, const std::string& sourc
         whole("max_model_len", c.max_model_len, 1, 1 << 24);
         whole("attention_align", c.attention_align, 0, 1 << 16);
         if (n["kv_blocks"])
-            c.kv_blocks = uint64_t(platform::whole_number(source, n["kv_blocks"],
-                                                          "scheduler.kv_blocks", 1, 1 << 30));
+            c.kv_blocks = uint64_t(
+                platform::whole_number(source, n["kv_blocks"], "scheduler.kv_blocks", 1, 1 << 30));
         if (n["memory_fraction"])
             c.memory_fraction = platform::real_number(source, n["memory_fraction"],
                                                       "scheduler.memory_fraction", 0.01, 1.0);

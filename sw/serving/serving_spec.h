@@ -25,7 +25,7 @@ struct scheduler_settings {
     unsigned max_seqs = 64;            ///< sequences running at once
     mixing mix = mixing::separate;
     cache_layout layout = cache_layout::paged;
-    unsigned block_tokens = 128;  ///< vLLM-Ascend's default block size
+    unsigned block_tokens = 128;    ///< vLLM-Ascend's default block size
     unsigned max_model_len = 2048;  ///< longest prompt + output (the naive cache reserves it)
     double memory_fraction = 0.9;   ///< of device memory for weights, activations and the cache
     uint64_t kv_blocks = 0;         ///< cache blocks; 0: what memory_fraction leaves

@@ -25,7 +25,9 @@ using test::contains;
 
 namespace {
 
-float f32(uint16_t x) { return models::half_to_float(x); }
+float f32(uint16_t x) {
+    return models::half_to_float(x);
+}
 
 /// softmax(q K^T + mask) V in double for one head: K and V hold `n` rows of `hd`.
 std::vector<double> cpu_attention(const uint16_t* q, const uint16_t* k, const uint16_t* v,
@@ -112,20 +114,19 @@ void decode_attention_on(const std::string& preset) {
                                                  padded, cfg, run) == status::success,
                                 ctx.get_last_error().message);
             std::vector<uint16_t> out(rows * heads * hd);
-            BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) ==
-                          status::success);
+            BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) == status::success);
             BOOST_REQUIRE(ctx.synchronize(s) == status::success);
             for (unsigned i = 0; i < lens.size(); ++i)
                 for (unsigned h = 0; h < heads; ++h)
-                    close_to(cpu_attention(q.data() + (i * heads + h) * hd,
-                                           K[i].data() + h * lens[i] * hd,
-                                           V[i].data() + h * lens[i] * hd, lens[i], hd),
-                             out.data() + (i * heads + h) * hd,
-                             preset + " sequence " + std::to_string(i) + " head " +
-                                 std::to_string(h));
-            BOOST_CHECK_THROW(decode_attention(ctx, s, kv, seqs, layer, 3, qd, md, zd, od, padded,
-                                               cfg, run),
-                              std::invalid_argument);
+                    close_to(
+                        cpu_attention(q.data() + (i * heads + h) * hd,
+                                      K[i].data() + h * lens[i] * hd,
+                                      V[i].data() + h * lens[i] * hd, lens[i], hd),
+                        out.data() + (i * heads + h) * hd,
+                        preset + " sequence " + std::to_string(i) + " head " + std::to_string(h));
+            BOOST_CHECK_THROW(
+                decode_attention(ctx, s, kv, seqs, layer, 3, qd, md, zd, od, padded, cfg, run),
+                std::invalid_argument);
         });
     }
 }
@@ -142,14 +143,14 @@ void prefill_attention_on(const std::string& preset) {
             std::mt19937 rng(11);
             const unsigned heads = 2, hd = 32;
             for (unsigned n : {1u, 5u, 17u}) {
-                const auto q = random_halves(rng, heads * n * hd),
-                           k = random_halves(rng, q.size()), v = random_halves(rng, q.size());
+                const auto q = random_halves(rng, heads * n * hd), k = random_halves(rng, q.size()),
+                           v = random_halves(rng, q.size());
                 const uint64_t qd = put(ctx, s, q), kd = put(ctx, s, k), vd = put(ctx, s, v),
                                md = put(ctx, s, causal_mask(n)),
                                od = put(ctx, s, std::vector<uint16_t>(q.size(), 0));
                 direct_runner run;
-                BOOST_CHECK_MESSAGE(prefill_attention(ctx, s, heads, n, hd, qd, kd, vd, md, od,
-                                                      cfg, run) == status::success,
+                BOOST_CHECK_MESSAGE(prefill_attention(ctx, s, heads, n, hd, qd, kd, vd, md, od, cfg,
+                                                      run) == status::success,
                                     ctx.get_last_error().message);
                 std::vector<uint16_t> out(q.size());
                 BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) ==
@@ -157,12 +158,11 @@ void prefill_attention_on(const std::string& preset) {
                 BOOST_REQUIRE(ctx.synchronize(s) == status::success);
                 for (unsigned h = 0; h < heads; ++h)
                     for (unsigned i = 0; i < n; ++i)
-                        close_to(cpu_attention(q.data() + (h * n + i) * hd,
-                                               k.data() + h * n * hd, v.data() + h * n * hd,
-                                               i + 1, hd),
-                                 out.data() + (h * n + i) * hd,
-                                 preset + " n " + std::to_string(n) + " token " +
-                                     std::to_string(i));
+                        close_to(
+                            cpu_attention(q.data() + (h * n + i) * hd, k.data() + h * n * hd,
+                                          v.data() + h * n * hd, i + 1, hd),
+                            out.data() + (h * n + i) * hd,
+                            preset + " n " + std::to_string(n) + " token " + std::to_string(i));
             }
         });
     }
@@ -264,19 +264,24 @@ BOOST_AUTO_TEST_CASE(bad_serving_input_names_file_and_line) {
                             "arrivals: {poisson: {rate: 1, requests: 1, prompt_tokens: 8, "
                             "output_tokens: 8}}\n";
     e = error(big);
-    BOOST_CHECK_MESSAGE(contains(e, "bad.yaml:2") && contains(e, "GiB") &&
-                            contains(e, "gm.capacity"),
-                        e);
+    BOOST_CHECK_MESSAGE(
+        contains(e, "bad.yaml:2") && contains(e, "GiB") && contains(e, "gm.capacity"), e);
+    // Found by the loader fuzzer: a NUL in the model's file name.
+    e = error("schema: npusim.serving/1\nmodel: \"a\\u0000b\"\n");
+    BOOST_CHECK_MESSAGE(contains(e, "bad.yaml:2") && contains(e, "control character"), e);
+    e = error("schema: npusim.serving/1\nmodel: nowhere.yaml\n");
+    BOOST_CHECK_MESSAGE(contains(e, "bad.yaml:2") && contains(e, "not a readable file"), e);
     e = error(good + "seed: -1\n");
     BOOST_CHECK_MESSAGE(contains(e, "bad.yaml:7") && contains(e, "seed"), e);
-    e = error("schema: npusim.serving/1\nmodel: tiny_model.yaml\narrivals: {trace: t.csv, "
-              "poisson: {rate: 1}}\n");
+    e = error(
+        "schema: npusim.serving/1\nmodel: tiny_model.yaml\narrivals: {trace: t.csv, "
+        "poisson: {rate: 1}}\n");
     BOOST_CHECK_MESSAGE(contains(e, "bad.yaml:3") && contains(e, "exactly one"), e);
     e = error(good + "scheduler: {mixing: sometimes}\n");
     BOOST_CHECK_MESSAGE(contains(e, "bad.yaml") && contains(e, "given twice"), e);
-    BOOST_CHECK_THROW(load_serving_text(good, (d.path / "x.yaml").string(),
-                                        {"scheduler.mixing=sometimes"}),
-                      platform::config_error);
+    BOOST_CHECK_THROW(
+        load_serving_text(good, (d.path / "x.yaml").string(), {"scheduler.mixing=sometimes"}),
+        platform::config_error);
 }
 
 // A cache too small for every request at once: sequences are preempted (recomputed) and every
@@ -321,7 +326,6 @@ BOOST_AUTO_TEST_CASE(single_request_latencies_in_closed_form) {
     BOOST_CHECK_CLOSE(op.summary.tpot.mean, decode / 4, 1e-6);
     BOOST_CHECK_CLOSE(op.summary.e2e.mean, it.back().end, 1e-6);
     BOOST_CHECK_EQUAL(op.summary.requests_per_s, 1 / it.back().end);
-
 }
 
 BOOST_AUTO_TEST_SUITE_END()

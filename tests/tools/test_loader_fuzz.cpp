@@ -20,7 +20,7 @@ void fuzz_slice(loader_kind k, const std::string& dir, uint64_t cases) {
     // The 32 KiB ResNet-50 files take ~10x longer to parse than the others: the slice leaves
     // them to scripts/fuzz-loaders, which uses every file.
     std::vector<std::string> corpus;
-    for (const auto& text : fuzz::read_corpus(configs + dir))
+    for (const auto& text : fuzz::read_corpus(configs + dir, fuzz::corpus_extension(k)))
         if (text.size() <= 16384) corpus.push_back(text);
     for (auto& extra : fuzz::extra_seeds(k)) corpus.push_back(extra);
     BOOST_REQUIRE(!corpus.empty());
@@ -70,6 +70,12 @@ BOOST_AUTO_TEST_CASE(sweep_slice) {
 }
 BOOST_AUTO_TEST_CASE(model_slice) {
     fuzz_slice(loader_kind::model, "models", 2000);
+}
+BOOST_AUTO_TEST_CASE(serving_slice) {
+    fuzz_slice(loader_kind::serving, "serving", 2000);
+}
+BOOST_AUTO_TEST_CASE(trace_slice) {
+    fuzz_slice(loader_kind::trace, "serving", 3000);
 }
 
 // The mutator is deterministic: the same seed gives the same inputs.

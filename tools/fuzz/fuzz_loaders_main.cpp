@@ -56,7 +56,8 @@ extern "C" void on_crash(int sig) {
 }
 
 int usage() {
-    std::cerr << "usage: npusim_fuzz_loaders --loader platform|workload|sweep|model [--seed N] "
+    std::cerr << "usage: npusim_fuzz_loaders --loader platform|workload|sweep|model|serving|trace "
+                 "[--seed N] "
                  "[--cases N | --seconds S] [--timeout S] [--out DIR] [--configs DIR]\n"
                  "       npusim_fuzz_loaders --loader KIND --replay FILE\n";
     return 2;
@@ -104,13 +105,13 @@ int sc_main(int argc, char* argv[]) {
         kind = loader_kind::sweep;
     else if (kind_name == "model")
         kind = loader_kind::model;
+    else if (kind_name == "serving")
+        kind = loader_kind::serving;
+    else if (kind_name == "trace")
+        kind = loader_kind::trace;
     else
         return usage();
-    const std::string corpus_dir = configs + "/" +
-                                   (kind == loader_kind::platform   ? "platforms"
-                                    : kind == loader_kind::workload ? "workloads"
-                                    : kind == loader_kind::model    ? "models"
-                                                                    : "sweeps");
+    const std::string corpus_dir = configs + "/" + corpus_folder(kind);
     if (!replay.empty()) {
         std::ifstream in(replay, std::ios::binary);
         if (!in) return usage();
@@ -139,10 +140,10 @@ int sc_main(int argc, char* argv[]) {
         }
     }).detach();
 
-    auto corpus = read_corpus(corpus_dir);
+    auto corpus = read_corpus(corpus_dir, corpus_extension(kind));
     for (auto& extra : extra_seeds(kind)) corpus.push_back(extra);
     if (corpus.empty()) {
-        std::cerr << "no .yaml files in " << corpus_dir << "\n";
+        std::cerr << "no " << corpus_extension(kind) << " files in " << corpus_dir << "\n";
         return 2;
     }
     const fuzz_stats st =

@@ -16,6 +16,7 @@
 #include "platform/config/config_loader.h"
 #include "sw/graph/workload.h"
 #include "sw/serving/model_config.h"
+#include "sw/serving/serving_spec.h"
 #include "tools/npusim/sweep_spec.h"
 
 namespace npusim::fuzz {
@@ -320,8 +321,33 @@ const char* to_string(loader_kind k) {
             return "sweep";
         case loader_kind::model:
             return "model";
+        case loader_kind::serving:
+            return "serving";
+        case loader_kind::trace:
+            return "trace";
     }
     return "";
+}
+
+const char* corpus_folder(loader_kind k) {
+    switch (k) {
+        case loader_kind::platform:
+            return "platforms";
+        case loader_kind::workload:
+            return "workloads";
+        case loader_kind::sweep:
+            return "sweeps";
+        case loader_kind::model:
+            return "models";
+        case loader_kind::serving:
+        case loader_kind::trace:
+            return "serving";
+    }
+    return "";
+}
+
+const char* corpus_extension(loader_kind k) {
+    return k == loader_kind::trace ? ".csv" : ".yaml";
 }
 
 void load_with(loader_kind k, const std::string& text, const std::string& base_dir) {
@@ -337,6 +363,12 @@ void load_with(loader_kind k, const std::string& text, const std::string& base_d
             break;
         case loader_kind::model:
             serving::load_model_text(text, fuzz_source);
+            break;
+        case loader_kind::serving:
+            serving::load_serving_text(text, base_dir + "/" + fuzz_source);
+            break;
+        case loader_kind::trace:
+            serving::load_trace_text(text, fuzz_source);
             break;
     }
 }
@@ -366,10 +398,10 @@ std::string classify(loader_kind k, const std::string& text, const std::string& 
     }
 }
 
-std::vector<std::string> read_corpus(const std::string& dir) {
+std::vector<std::string> read_corpus(const std::string& dir, const std::string& ext) {
     std::vector<std::filesystem::path> files;
     for (const auto& e : std::filesystem::directory_iterator(dir))
-        if (e.path().extension() == ".yaml") files.push_back(e.path());
+        if (e.path().extension() == ext) files.push_back(e.path());
     std::sort(files.begin(), files.end());
     std::vector<std::string> texts;
     for (const auto& f : files) {

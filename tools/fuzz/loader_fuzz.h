@@ -12,10 +12,15 @@
 namespace npusim::fuzz {
 
 /// @brief Which loader a run exercises.
-enum class loader_kind { platform, workload, sweep, model };
+enum class loader_kind { platform, workload, sweep, model, serving, trace };
 
-/// @brief "platform", "workload", "sweep" or "model".
+/// @brief "platform", "workload", "sweep", "model", "serving" or "trace".
 const char* to_string(loader_kind k);
+/// @brief Where the kind's corpus lives under configs/ ("platforms", ...; serving files and
+/// traces are both in "serving").
+const char* corpus_folder(loader_kind k);
+/// @brief ".yaml", or ".csv" for traces.
+const char* corpus_extension(loader_kind k);
 
 /// @brief One unacceptable outcome: the exception type and message, and the input.
 struct finding {
@@ -33,7 +38,8 @@ struct fuzz_stats {
 /// @brief The name loaded inputs carry in error messages.
 inline constexpr const char* fuzz_source = "fuzz-input.yaml";
 
-/// @brief Loads `text` with the given loader (`base_dir` resolves a sweep's relative paths).
+/// @brief Loads `text` with the given loader (`base_dir` resolves a sweep's or a serving
+/// file's relative paths).
 /// @throws whatever the loader throws.
 void load_with(loader_kind k, const std::string& text, const std::string& base_dir);
 
@@ -42,8 +48,8 @@ void load_with(loader_kind k, const std::string& text, const std::string& base_d
 std::string classify(loader_kind k, const std::string& text, const std::string& base_dir,
                      bool* rejected = nullptr);
 
-/// @brief The seed corpus of a kind: every .yaml file under `dir`, sorted by name.
-std::vector<std::string> read_corpus(const std::string& dir);
+/// @brief The seed corpus of a kind: every file ending in `ext` under `dir`, sorted by name.
+std::vector<std::string> read_corpus(const std::string& dir, const std::string& ext = ".yaml");
 
 /// @brief Hand-written seeds that reach what the shipped files do not use (for sweeps: range,
 /// zip, set and timeout), to add to the corpus.

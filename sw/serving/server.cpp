@@ -47,97 +47,88 @@ void check(status st, runtime::context& ctx, const char* what) {
 
 /// Costs an iteration's ops. Instruction level: every op is launched and the iteration takes
 /// its device time from the first start to the last end. Op level: the iteration is made of
-/// groups (the masks, each layer, the output head). A group seen for the first time (by its
-/// signature) is launched whole at instruction level, and each of its ops is charged the
-/// device time from the end of the op before it to its own end, so queueing overlap, L2
-/// reuse between neighbouring ops and dispatch gaps are in the cost. A group seen before is
-/// not launched: its ops' memoized costs are added up.
+/// groups (the masks, each layer's qkv, attention and mlp, the output head). A group seen for
+/// the first time (by its signature) is launched at instruction level, queued behind the ops
+/// launched before it in the iteration, and each of its ops is charged the device time from
+/// the previous launched op's end to its own end: queueing overlap, L2 reuse, dispatch gaps
+/// and a host that cannot keep up are all in the cost. A group seen before is not launched;
+/// its ops' memoized costs are added up (no simulated time passes meanwhile, so launched ops
+/// still queue as they would behind the replayed ones).
 class cost_runner : public op_runner {
   public:
     cost_runner(runtime::context& ctx, runtime::stream* s, fidelity f)
-        : m_ctx(ctx), m_stream(s), m_mode(f) {
-        if (f == fidelity::op) m_gap = measure_gap();
-    }
+        : m_ctx(ctx), m_stream(s), m_mode(f) {}
 
     void begin() {
         m_first = m_ctx.timeline().size();
-        m_sum = 0;
+        m_launched.clear();
+        m_pending.clear();
     }
 
-    /// Op level: adds the cost of a group seen before and returns true.
+    /// Op level: a group seen before is replayed (costed at finish()) and true returned.
     bool replay(const std::string& signature) {
         if (m_mode != fidelity::op) return false;
         const auto it = m_groups.find(signature);
         if (it == m_groups.end()) return false;
-        for (const memo* m : it->second) m_sum += m->cost();
+        m_pending.push_back(&it->second);
         replayed += it->second.size();
         return true;
     }
 
     void begin_group(const std::string& signature) {
-        m_signature = signature;
-        m_launched.clear();
-        m_group_first = m_ctx.timeline().size();
+        m_group = m_mode == fidelity::op ? &m_groups[signature] : nullptr;
     }
+    void end_group() { m_group = nullptr; }
 
     status run(const std::string& key, const std::function<status()>& launch) override {
         ++simulated;
         const uint64_t from = m_ctx.submitted(m_stream);
         const status st = launch();
-        m_launched.push_back({key, from, m_ctx.submitted(m_stream)});
+        memo* m = nullptr;
+        if (m_group) {
+            m = &m_memo[key];
+            m_group->push_back(m);
+        }
+        m_launched.push_back({m, from, m_ctx.submitted(m_stream)});
         return st;
     }
 
-    /// Op level: a launched group's ops are timed and memoized.
-    void end_group() {
-        if (m_mode != fidelity::op) return;
-        check(m_ctx.synchronize(m_stream), m_ctx, "a group of ops");
+    /// The iteration's time; at op level, the launched ops' costs are memoized first.
+    ps_t finish() {
+        check(m_ctx.synchronize(m_stream), m_ctx, "an iteration");
         const auto& t = m_ctx.timeline();
-        const std::string name = stream_name();
-        std::vector<std::pair<ps_t, ps_t>> span;  // start, end of each op
+        if (m_mode == fidelity::instr) {
+            ps_t first = ~ps_t(0), last = 0;
+            for (size_t i = m_first; i < t.size(); ++i) {
+                first = std::min(first, t[i].start);
+                last = std::max(last, t[i].end);
+            }
+            return last > first ? last - first : 0;
+        }
+        ps_t sum = 0, prev_end = 0;
         for (const launched& op : m_launched) {
             ps_t start = ~ps_t(0), end = 0;
-            for (size_t i = m_group_first; i < t.size(); ++i)
-                if (t[i].stream == name && t[i].seq >= op.from && t[i].seq < op.to) {
+            for (size_t i = m_first; i < t.size(); ++i)
+                if (t[i].stream == k_stream && t[i].seq >= op.from && t[i].seq < op.to) {
                     start = std::min(start, t[i].start);
                     end = std::max(end, t[i].end);
                 }
-            span.push_back({start, end});
-        }
-        ps_t prev_end = 0;
-        std::vector<const memo*>& ops = m_groups[m_signature];
-        for (size_t n = 0; n < m_launched.size(); ++n) {
-            const launched& op = m_launched[n];
-            const auto [start, end] = span[n];
-            memo& m = m_memo[op.key];
-            ops.push_back(&m);
-            if (end == 0) {  // launched nothing (a view)
-                m.add(0);
-                continue;
+            ps_t cost = 0;  // 0 for an op that launched nothing (a view)
+            if (end) {
+                cost = prev_end ? end - std::min(prev_end, end) : end - start;
+                prev_end = end;
             }
-            // The first op of a group also pays the gap after the previous group's last op.
-            const ps_t cost = prev_end ? end - std::min(prev_end, end) : end - start + m_gap;
-            prev_end = end;
-            m.add(cost);
-            m_sum += cost;
+            if (op.cost) op.cost->add(cost);
+            sum += cost;
         }
-    }
-
-    /// The iteration's time.
-    ps_t finish() {
-        if (m_mode == fidelity::op) return m_sum;
-        check(m_ctx.synchronize(m_stream), m_ctx, "an iteration");
-        const auto& t = m_ctx.timeline();
-        ps_t first = ~ps_t(0), last = 0;
-        for (size_t i = m_first; i < t.size(); ++i) {
-            first = std::min(first, t[i].start);
-            last = std::max(last, t[i].end);
-        }
-        return last > first ? last - first : 0;
+        for (const auto* group : m_pending)
+            for (const memo* m : *group) sum += m->cost();
+        return sum;
     }
 
     size_t distinct() const { return m_memo.size(); }
     uint64_t simulated = 0, replayed = 0;
+    static constexpr const char* k_stream = "serving";
 
   private:
     /// An op's cost: the mean of every time it was simulated (q, k, v and o projections share
@@ -152,40 +143,19 @@ class cost_runner : public op_runner {
         ps_t cost() const { return count ? sum / count : 0; }
     };
     struct launched {
-        std::string key;
+        memo* cost;         ///< null at instruction level
         uint64_t from, to;  ///< the stream's task numbers it took
     };
-
-    std::string stream_name() const { return "serving"; }
-
-    /// End of one kernel to the start of the next queued behind it: the first keeps the
-    /// vector unit busy long enough for the host to queue the second.
-    ps_t measure_gap() {
-        const size_t from = m_ctx.timeline().size();
-        check(m_ctx.launch(m_stream, "gap_probe", 1, models::kernel_kind::vector,
-                           [](kernel::kernel_context& c) {
-                               auto t = c.alloc<float>(kernel::position::VECCALC, 512);
-                               for (int i = 0; i < 4096; ++i) c.duplicate(t, 1.f, 512);
-                           }),
-              m_ctx, "the dispatch-gap probe");
-        check(m_ctx.launch(m_stream, "gap_probe", 1, models::kernel_kind::vector,
-                           [](kernel::kernel_context&) {}),
-              m_ctx, "the dispatch-gap probe");
-        check(m_ctx.synchronize(m_stream), m_ctx, "the dispatch-gap probe");
-        const auto& t = m_ctx.timeline();
-        return t[from + 1].start > t[from].end ? t[from + 1].start - t[from].end : 0;
-    }
 
     runtime::context& m_ctx;
     runtime::stream* m_stream;
     fidelity m_mode;
-    std::unordered_map<std::string, memo> m_memo;
-    /// Each group signature's ops (memo entries are stable in an unordered_map).
+    std::unordered_map<std::string, memo> m_memo;  ///< entries are stable: groups point at them
     std::unordered_map<std::string, std::vector<const memo*>> m_groups;
+    std::vector<const memo*>* m_group = nullptr;  ///< the group being launched
     std::vector<launched> m_launched;
-    std::string m_signature;
-    ps_t m_gap = 0, m_sum = 0;
-    size_t m_first = 0, m_group_first = 0;
+    std::vector<const std::vector<const memo*>*> m_pending;  ///< groups replayed this iteration
+    size_t m_first = 0;
 };
 
 /// The model's weights, resident in device memory, and activation buffers for the largest
@@ -206,7 +176,7 @@ class server {
     server(runtime::context& ctx, const serving_spec& spec, const std::vector<request>& reqs,
            const platform::platform_config& p, fidelity f)
         : m_ctx(ctx), m_spec(spec), m_model(spec.model), m_p(p), m_set(spec.scheduler) {
-        check(ctx.create_stream(m_stream, {"serving"}), ctx, "create_stream");
+        check(ctx.create_stream(m_stream, {cost_runner::k_stream}), ctx, "create_stream");
         m_runner = std::make_unique<cost_runner>(ctx, m_stream, f);
         allocate_model();
         m_result.requests.resize(reqs.size());

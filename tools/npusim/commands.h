@@ -46,6 +46,7 @@ struct validate_args {
 /// @brief Options of `npusim serve`.
 struct serve_args {
     std::string file, out_dir;
+    std::string stats_file;         ///< --stats: summary.json written here too (for sweeps)
     std::string fidelity = "op";    ///< op or instr
     std::vector<std::string> sets;  ///< platform overrides
     std::vector<std::string> with;  ///< serving-file overrides, e.g. arrivals.poisson.rate=8

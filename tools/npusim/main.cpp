@@ -114,6 +114,7 @@ int sc_main(int argc, char* argv[]) {
         ->check(CLI::IsMember({"op", "instr"}))
         ->default_val("op");
     serve_cmd->add_option("--out", serve.out_dir, "results folder (default serving/NAME)");
+    serve_cmd->add_option("--stats", serve.stats_file, "write summary.json here as well");
     serve_cmd->add_option("--set", serve.sets, "override a platform key, e.g. gm.bandwidth=1TB/s");
     serve_cmd->add_option("--with", serve.with,
                           "override a serving key, e.g. arrivals.poisson.rate=8");

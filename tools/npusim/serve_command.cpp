@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "platform/config/config_loader.h"
@@ -31,6 +32,9 @@ int cmd_serve(const serve_args& a) {
     // Created before the run, so an unwritable folder is found before any simulation.
     platform::output_file csv(dir + "/requests.csv", "--out"), json(dir + "/summary.json", "--out"),
         timeline(dir + "/timeline.json", "--out");
+    std::unique_ptr<platform::output_file> stats;
+    if (!a.stats_file.empty())
+        stats = std::make_unique<platform::output_file>(a.stats_file, "--stats");
     const auto t0 = std::chrono::steady_clock::now();
     const serving_result r = serve(spec, reqs, cfg, f);
     const double wall =
@@ -42,6 +46,7 @@ int cmd_serve(const serve_args& a) {
     csv.write_and_commit(c.str());
     json.write_and_commit(j.str());
     timeline.write_and_commit(t.str());
+    if (stats) stats->write_and_commit(j.str());
     if (a.quiet) return 0;
     const serving_summary& s = r.summary;
     std::cout << fmt::format("npusim serve: {} ({} on {}, {} requests, {} fidelity)\n", spec.name,

@@ -109,13 +109,28 @@ std::string point_path(const sweep_options& o, unsigned index, const char* suffi
 /// Starts `npusim run` for a point with its output going to the point's log.
 pid_t start_point(const sweep_spec& s, const sweep_point& p, const sweep_options& o) {
     fs::create_directories(o.out_dir + "/points");
-    std::vector<std::string> args = {
-        o.self,       "run",      "--platform", s.platform,
-        "--workload", p.workload, "--stats",    point_path(o, p.index, ".stats.json"),
-        "--quiet"};
-    if (s.timing_only) args.push_back("--timing-only");
+    std::vector<std::string> args;
+    if (s.serving.empty()) {
+        args = {o.self,       "run",      "--platform", s.platform,
+                "--workload", p.workload, "--stats",    point_path(o, p.index, ".stats.json"),
+                "--quiet"};
+        if (s.timing_only) args.push_back("--timing-only");
+    } else {  // serving.KEY parameters override the serving file, the rest the platform
+        args = {o.self,
+                "serve",
+                s.serving,
+                "--stats",
+                point_path(o, p.index, ".stats.json"),
+                "--out",
+                point_path(o, p.index, ""),
+                "--quiet"};
+    }
     for (const auto& kv : s.sets) args.insert(args.end(), {"--set", kv});
-    for (const auto& [k, v] : p.settings) args.insert(args.end(), {"--set", k + "=" + v});
+    for (const auto& [k, v] : p.settings) {
+        const bool serving_key = !s.serving.empty() && k.rfind("serving.", 0) == 0;
+        args.insert(args.end(), {serving_key ? "--with" : "--set",
+                                 serving_key ? k.substr(8) + "=" + v : k + "=" + v});
+    }
     auto argv = argv_of(args);
     fs::remove(point_path(o, p.index, ".stats.json"));
     const std::string log = point_path(o, p.index, ".log");

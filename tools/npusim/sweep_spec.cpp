@@ -21,6 +21,7 @@
 #include "sw/graph/builtin_workloads.h"
 #include "sw/graph/shipped_workloads.h"
 #include "sw/graph/workload.h"
+#include "sw/serving/serving_spec.h"
 
 namespace npusim::tools {
 
@@ -83,6 +84,24 @@ void check_platform_key(const std::string& source, const YAML::Node& n, const st
     throw config_error(at(source, n), key, "not a platform key",
                        near.empty() ? "see docs/config-reference.md for the keys"
                                     : "did you mean '" + near + "'?");
+}
+
+/// A serving-file key varied by a serving sweep ("serving.arrivals.poisson.rate").
+bool is_serving_key(const std::string& key) {
+    return key.rfind("serving.", 0) == 0;
+}
+
+/// The value at a dotted path of a serving summary, for checking metric names.
+std::vector<std::string> serving_metrics() {
+    std::vector<std::string> m;
+    for (const char* l : {"ttft_s", "tpot_s", "e2e_s"})
+        for (const char* f : {"mean", "p50", "p90", "p99"}) m.push_back(std::string(l) + "." + f);
+    for (const char* k : {"duration_s", "tokens_per_s", "requests_per_s", "iterations",
+                          "prefill_tokens", "decode_tokens", "padded_tokens", "peak_running",
+                          "preemptions", "kv_blocks", "kv_bytes", "kv_peak_bytes", "kv_usage_mean",
+                          "kv_usage_peak", "distinct_ops", "simulated_ops", "replayed_ops"})
+        m.push_back(k);
+    return m;
 }
 
 /// The values of one varied key, with where each was written.
@@ -184,7 +203,7 @@ size_t times(size_t a, size_t b, size_t over) {
 }
 
 group read_group(const std::string& source, const YAML::Node& g, std::vector<std::string>& keys,
-                 size_t cap, size_t count_limit) {
+                 size_t cap, size_t count_limit, bool serving) {
     const std::string fix = "write e.g. - grid: {chip.cores: [8, 16], gm.bandwidth: [1TB/s]}";
     if (!g.IsMap() || g.size() != 1)
         throw config_error(at(source, g), "parameters",
@@ -202,7 +221,7 @@ group read_group(const std::string& source, const YAML::Node& g, std::vector<std
     out.count = 1;
     for (const auto& kv : body) {
         const std::string key = kv.first.Scalar();
-        check_platform_key(source, kv.first, key);
+        if (!serving || !is_serving_key(key)) check_platform_key(source, kv.first, key);
         if (std::find(keys.begin(), keys.end(), key) != keys.end())
             throw config_error(at(source, kv.first), key, "varied twice",
                                "vary each key in one group only");
@@ -324,9 +343,16 @@ void check_platforms(const sweep_spec& s, const std::string& platform_where,
     }
     for (size_t i = 0; i < combos.size(); ++i) {
         std::vector<std::string> sets = s.sets;
-        for (const auto& [k, v] : combos[i].values) sets.push_back(k + "=" + v);
+        for (const auto& [k, v] : combos[i].values)
+            if (s.serving.empty() || !is_serving_key(k)) sets.push_back(k + "=" + v);
         try {
             platform::load_platform_text(yaml, file, sets);
+            if (!s.serving.empty()) {  // the serving file with the point's overrides
+                std::vector<std::string> with;
+                for (const auto& [k, v] : combos[i].values)
+                    if (is_serving_key(k)) with.push_back(k.substr(8) + "=" + v);
+                serving::make_requests(serving::load_serving(s.serving, with));
+            }
         } catch (const std::exception& e) {
             const auto* ce = dynamic_cast<const config_error*>(&e);
             const std::string key = ce ? ce->key() : "";
@@ -338,8 +364,8 @@ void check_platforms(const sweep_spec& s, const std::string& platform_where,
             for (const auto& [k, v] : combos[i].values)
                 label += (label.empty() ? "" : " ") + k + "=" + v;
             throw config_error(where, key,
-                               nested(label.empty() ? std::string("the platform does not load")
-                                                    : "the platform does not load for " + label,
+                               nested(label.empty() ? std::string("the point does not load")
+                                                    : "the point does not load for " + label,
                                       e.what()),
                                "fix the value; every point's platform is checked before any runs");
         }
@@ -359,8 +385,15 @@ const std::vector<sweep_key>& sweep_keys() {
          "names the output folder `sweeps/NAME` and the Slurm job"},
         {"platform", "a preset name or a platform file (default `ascend910`)",
          "the base platform of every point; files are relative to the sweep file's folder"},
-        {"workloads", "a non-empty list of shipped or built-in workload names or files (required)",
+        {"workloads",
+         "a non-empty list of shipped or built-in workload names or files (required "
+         "unless `serving` is given)",
          "every point runs each workload; files are relative to the sweep file's folder"},
+        {"serving", "a serving file (`npusim.serving/1`), instead of `workloads`",
+         "every point runs `npusim serve` on it; parameters named `serving.KEY` override the "
+         "serving file's KEY (e.g. `serving.arrivals.poisson.rate`), the others are platform "
+         "keys; `platform` defaults to the serving file's; metrics come from its summary.json "
+         "(docs/serving.md)"},
         {"set", "`{KEY: VALUE, ...}` of platform keys",
          "fixed overrides for every point (docs/config-reference.md lists the keys)"},
         {"parameters",
@@ -439,15 +472,41 @@ sweep_spec load(const std::string& yaml, const std::string& source, const std::s
     }
 
     const auto wl = root["workloads"];
-    if (!wl)
+    if (const auto sv = root["serving"]) {
+        if (wl)
+            throw config_error(at(source, wl), "workloads", "a serving sweep has no workloads",
+                               "give either serving: FILE or workloads: [..]");
+        const std::string fix =
+            "name a serving file (npusim.serving/1), relative to the sweep "
+            "file's folder";
+        s.serving = resolve(base_dir, text(source, sv, "serving", fix));
+        if (!fs::is_regular_file(s.serving))
+            throw config_error(at(source, sv), "serving", "no such serving file: " + s.serving,
+                               fix);
+        if (root["platform"])
+            throw config_error(at(source, root["platform"]), "platform",
+                               "a serving sweep runs on the serving file's platform",
+                               "remove platform: here; vary platform keys in parameters or set:");
+        try {
+            s.platform = serving::load_serving(s.serving).platform;
+        } catch (const std::exception& e) {
+            throw config_error(at(source, sv), "serving",
+                               nested("the serving file does not load", e.what()),
+                               "fix it, or check it with npusim serve " + s.serving);
+        }
+        s.workloads = {s.serving};
+    } else if (!wl) {
         throw config_error(at(source, root), "workloads", "missing",
                            "list the workloads, e.g. workloads: [bert_base_s512]");
-    if (wl.IsMap() || wl.IsNull() || (wl.IsSequence() && wl.size() == 0))
+    }
+    if (wl && (wl.IsMap() || wl.IsNull() || (wl.IsSequence() && wl.size() == 0)))
         throw config_error(
             at(source, wl), "workloads",
             "expected a non-empty list of workloads, not " + std::string(kind_name(wl)),
             "write e.g. workloads: [bert_base_s512, mlp]");
-    for (const auto& w : wl.IsSequence() ? wl : YAML::Node(std::vector<YAML::Node>{wl})) {
+    for (const auto& w : !wl               ? YAML::Node(std::vector<YAML::Node>{})
+                         : wl.IsSequence() ? wl
+                                           : YAML::Node(std::vector<YAML::Node>{wl})) {
         const std::string path = check_workload(source, w, base_dir);
         if (std::find(s.workloads.begin(), s.workloads.end(), path) != s.workloads.end())
             throw config_error(at(source, w), "workloads", "'" + path + "' is listed twice",
@@ -478,7 +537,8 @@ sweep_spec load(const std::string& yaml, const std::string& source, const std::s
             throw config_error(at(source, params), "parameters", "expected a list of groups",
                                "write e.g. parameters:\n    - grid: {chip.cores: [8, 16]}");
         for (const auto& g : params) {
-            groups.push_back(read_group(source, g, s.parameters, opt.max_points, count_limit));
+            groups.push_back(read_group(source, g, s.parameters, opt.max_points, count_limit,
+                                        !s.serving.empty()));
             total = times(total, groups.back().count, count_limit);
         }
         for (const auto& k : s.parameters)
@@ -495,18 +555,22 @@ sweep_spec load(const std::string& yaml, const std::string& source, const std::s
                 ", more than the cap of " + std::to_string(opt.max_points),
             "vary fewer values, or raise the cap with --max-points N");
 
-    s.metrics = {"sim_time_ns"};
+    s.metrics = {s.serving.empty() ? "sim_time_ns" : "ttft_s.p99"};
     if (const auto m = root["metrics"]) {
         if (!m.IsSequence() || m.size() == 0)
             throw config_error(at(source, m), "metrics", "expected a non-empty list of metrics",
                                "write e.g. metrics: [sim_time_ns, summary.achieved_tflops]");
         s.metrics.clear();
-        std::vector<std::string> valid = platform::stats_metric_paths();
+        std::vector<std::string> valid =
+            s.serving.empty() ? platform::stats_metric_paths() : serving_metrics();
         valid.push_back("wall_s");
         for (const auto& e : m) {
             const std::string name =
                 text(source, e, "metrics", "write e.g. metrics: [sim_time_ns]");
-            if (name != "wall_s" && !platform::is_stats_metric(name)) {
+            const bool known = s.serving.empty()
+                                   ? platform::is_stats_metric(name)
+                                   : std::find(valid.begin(), valid.end(), name) != valid.end();
+            if (name != "wall_s" && !known) {
                 const std::string near = platform::closest(name, valid);
                 throw config_error(at(source, e), "metrics", "'" + name + "' is not a stats metric",
                                    near.empty() ? "valid metrics: " + platform::join_names(valid)

@@ -28,8 +28,9 @@ struct sweep_point {
 
 struct sweep_spec {
     std::string name, source;
-    std::string platform;                 ///< preset or absolute file path
-    std::vector<std::string> workloads;   ///< built-in or shipped names, or absolute files
+    std::string platform;                ///< preset or absolute file path
+    std::vector<std::string> workloads;  ///< built-in or shipped names, or absolute files
+    std::string serving;  ///< a serving sweep's file (absolute); then workloads holds it alone
     std::vector<std::string> sets;        ///< fixed KEY=VALUE overrides for every point
     std::vector<std::string> parameters;  ///< varied keys, in order of first appearance
     std::vector<std::string> metrics;     ///< dotted paths into the stats JSON, or wall_s

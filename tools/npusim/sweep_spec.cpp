@@ -363,11 +363,12 @@ void check_platforms(const sweep_spec& s, const std::string& platform_where,
             std::string label;
             for (const auto& [k, v] : combos[i].values)
                 label += (label.empty() ? "" : " ") + k + "=" + v;
-            throw config_error(where, key,
-                               nested(label.empty() ? std::string("the point does not load")
-                                                    : "the point does not load for " + label,
-                                      e.what()),
-                               "fix the value; every point's platform is checked before any runs");
+            throw config_error(
+                where, key,
+                nested(std::string(s.serving.empty() ? "the platform" : "the point") +
+                           " does not load" + (label.empty() ? "" : " for " + label),
+                       e.what()),
+                "fix the value; every point's platform is checked before any runs");
         }
     }
 }

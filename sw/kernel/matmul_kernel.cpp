@@ -301,6 +301,13 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
         const uint32_t mp = uint32_t(round_up(mr, 16));
         const uint64_t a = g.a + (p.a_batched ? uint64_t(pos.batch) * p.m * p.k : 0) * sizeof(In);
         const uint64_t b = g.b + (p.b_batched ? uint64_t(pos.batch) * p.k * p.n : 0) * sizeof(In);
+        // A paged B: the address of stored row r (inside one page, by the tiling).
+        auto b_row = [&](uint64_t r, uint64_t pitch) {
+            if (!g.b_pages) return b + r * pitch * sizeof(In);
+            const matmul_pages& pg = *g.b_pages;
+            return pg.addr[uint64_t(pos.batch) * pg.per_batch + r / pg.rows] +
+                   (r % pg.rows) * pitch * sizeof(In);
+        };
         local_tensor<Acc> bt;
         if (qbias1) {
             auto c1 = qbias1->alloc_tensor();
@@ -323,9 +330,9 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
             else
                 ctx.copy_nd2nz(a1, gm_at<In>(a, uint64_t(m0) * p.k + ks), mr, kr, p.k);
             if (p.transpose_b)  // stored [n, k]
-                ctx.copy_nd2nz(b1, gm_at<In>(b, uint64_t(n0) * p.k + ks), nr, kr, p.k);
+                ctx.copy_nd2nz(b1, gm_at<In>(b_row(n0, p.k), ks), nr, kr, p.k);
             else
-                ctx.copy_nd2nz(b1, gm_at<In>(b, uint64_t(ks) * p.n + n0), kr, nr, p.n);
+                ctx.copy_nd2nz(b1, gm_at<In>(b_row(ks, p.n), n0), kr, nr, p.n);
             q1.enque(ab);
             ab = q1.deque();
             const uint32_t a_rows = uint32_t(round_up(p.transpose_a ? kr : mr, 16));
@@ -481,6 +488,27 @@ matmul_tiling tile_matmul(const matmul_chip& chip, const matmul_problem& p, unsi
         throw std::invalid_argument("matmul: the core's buffers are too small for one fractal");
     matmul_tiling t = best->t;
     t.swizzle = swizzle ? swizzle : choose_swizzle(t);
+    return t;
+}
+
+matmul_tiling page_tiling(matmul_tiling t, uint32_t rows, unsigned cores) {
+    if (rows == 0 || rows % 16 != 0)
+        throw std::invalid_argument("matmul: pages of " + std::to_string(rows) +
+                                    " rows; a page must hold a multiple of 16 rows");
+    // The largest multiple of `unit` at most `limit` that divides `rows`.
+    auto fit = [rows](uint32_t limit, uint32_t unit) {
+        uint32_t v = std::max(unit, std::min(limit, rows) / unit * unit);
+        while (v > unit && rows % v != 0) v -= unit;
+        return v;
+    };
+    if (t.p.transpose_b) {
+        t.base_n = fit(t.base_n, 16);
+        if (t.chunk_n > t.base_n) t.chunk_n = t.base_n;
+    } else {
+        if (rows % t.base_k != 0) t.base_k = fit(t.base_k, 16);
+        t.step_k = fit(t.step_k, t.base_k);
+    }
+    t.block_dim = unsigned(std::min<uint64_t>(std::max(cores, 1u), t.tiles()));
     return t;
 }
 

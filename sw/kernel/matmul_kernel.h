@@ -2,6 +2,8 @@
 // The matmul kernel: C[b] = op(A[b]) x op(B[b]) (+ bias) on the cube, with the host-side tiling
 // that sizes it for a platform's buffers and orders its tiles for the L2.
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "models/params.h"
 #include "platform/config/platform_config.h"
@@ -63,10 +65,26 @@ template <class E>
 void nz_to_nd(kernel_context& ctx, local_tensor<E> nd, uint32_t pitch, local_tensor<E> nz,
               uint32_t rows, uint32_t mp, uint32_t block0, uint32_t blocks);
 
-/// @brief GM byte addresses of the operands.
+/// @brief B stored in pages, as a paged KV cache holds K and V: the stored rows of batch entry
+/// i (n rows if transpose_b, else k rows) come `rows` at a time, page j of entry i starting at
+/// `addr[i * per_batch + j]` (rows contiguous inside a page). The tiling must not let a tile
+/// straddle pages (page_tiling).
+struct matmul_pages {
+    std::vector<uint64_t> addr;
+    uint32_t rows = 0, per_batch = 0;
+};
+
+/// @brief GM byte addresses of the operands; `b_pages` (if set) replaces `b`.
 struct matmul_args {
     uint64_t a = 0, b = 0, c = 0, bias = 0;
+    std::shared_ptr<const matmul_pages> b_pages;
 };
+
+/// @brief Narrows a tiling so that no B tile crosses a page of `rows` rows (a multiple of 16):
+/// base_n divides `rows` when B is transposed, else step_k does; the blocks are spread again
+/// over at most `cores`.
+/// @throws std::invalid_argument if `rows` is not a multiple of 16.
+matmul_tiling page_tiling(matmul_tiling t, uint32_t rows, unsigned cores);
 
 /// @brief The matmul kernel for every dtype combination of the tiling's problem (cube cores;
 /// on coupled chips the result leaves L0C through UB, on split chips through FixPipe).

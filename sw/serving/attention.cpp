@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "models/core/dtype.h"
+#include "sw/kernel/matmul_kernel.h"
 #include "sw/serving/kv_ops.h"
 
 namespace npusim::serving {
@@ -170,6 +171,101 @@ status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_k
             auto [sv, v] = at(V, kv_bytes);
             io = {{pa, v}, {out}};
             return sp != status::success ? sp : sv;
+        });
+    return st;
+}
+
+status paged_decode_attention(runtime::context& ctx, runtime::stream* s, const paged_kv_cache& kv,
+                              const std::vector<uint64_t>& seqs, unsigned layer, unsigned rows,
+                              uint64_t q, uint64_t mask, uint64_t zeros, uint64_t out,
+                              unsigned padded, const platform::platform_config& p, op_runner& run) {
+    const kv_cache_config& c = kv.config();
+    if (c.dtype_bytes != 2)
+        throw std::invalid_argument("paged_attention: the cache must hold fp16 (dtype_bytes 2)");
+    if (seqs.empty()) return status::success;
+    const unsigned bt = c.block_tokens;
+    if (bt % 16 != 0 || padded % bt != 0 || rows < seqs.size())
+        throw std::invalid_argument(fmt::format(
+            "paged_attention: blocks of {} tokens, {} padded tokens and {} rows for {} sequences; "
+            "blocks must hold a multiple of 16 tokens, padded whole blocks and rows at least "
+            "the sequences",
+            bt, padded, rows, seqs.size()));
+    for (uint64_t id : seqs)
+        if (kv.tokens(id) == 0 || kv.tokens(id) > padded)
+            throw std::invalid_argument(fmt::format(
+                "paged_attention: sequence {} holds {} tokens; it needs 1 to {} (grow it first)",
+                id, kv.tokens(id), padded));
+    const int64_t b = rows, h = c.kv_heads, hd = c.head_dim, n = padded;
+    const uint32_t per = padded / bt;
+    // Page tables of K and V: entry (row, head), page j.
+    auto table = [&](bool value) {
+        auto t = std::make_shared<kernel::matmul_pages>();
+        t->rows = bt;
+        t->per_batch = per;
+        for (int64_t i = 0; i < b; ++i)
+            for (int64_t hh = 0; hh < h; ++hh)
+                for (uint32_t j = 0; j < per; ++j) {
+                    const bool held =
+                        size_t(i) < seqs.size() && j < kv.block_table(seqs[size_t(i)]).size();
+                    t->addr.push_back(
+                        held ? kv.slot(seqs[size_t(i)], j * bt, layer, value, unsigned(hh))
+                             : zeros);
+                }
+        return std::shared_ptr<const kernel::matmul_pages>(t);
+    };
+    const kernel::matmul_chip chip = kernel::matmul_chip_of(p);
+    auto tiling = [&](uint32_t k, uint32_t nn, bool transpose_b) {
+        kernel::matmul_problem prob;
+        prob.batch = uint32_t(b * h);
+        prob.m = 1;
+        prob.k = k;
+        prob.n = nn;
+        prob.transpose_b = transpose_b;
+        return kernel::page_tiling(kernel::tile_matmul(chip, prob), bt, chip.cores);
+    };
+    const ops::registry& lib = ops::library();
+    const memory::tensor_desc sd("scores", fp16, {b, h, 1, n}), md("mask", fp16, {b, 1, 1, n});
+    const ops::op_plan masked = lib.plan("add", {sd, md}, {}, p);
+    const ops::op_plan probs = lib.plan("softmax", {masked.call.outputs[0]}, {}, p);
+    const uint64_t s_bytes = sd.storage_bytes();
+    enum : unsigned { S, MASKED, P };
+    scratch sc(ctx, s);
+    auto at = [&](unsigned slot, uint64_t bytes) {
+        uint64_t a = 0;
+        return std::make_pair(sc.get(slot, bytes, a), a);
+    };
+    auto launch = [&](const std::string& name, const kernel::matmul_tiling& t,
+                      kernel::matmul_args args) {
+        return ctx.launch(
+            s, name, t.block_dim, models::kernel_kind::cube,
+            [t, args](kernel::kernel_context& k) { kernel::matmul_kernel(k, args, t); });
+    };
+    status st = run.run(fmt::format("paged_scores {} x {} heads x {} padded {}", b, h, hd, n), [&] {
+        auto [ss, sa] = at(S, s_bytes);
+        if (ss != status::success) return ss;
+        kernel::matmul_args args{q, 0, sa, 0, table(false)};
+        return launch("attn_scores", tiling(uint32_t(hd), uint32_t(n), true), args);
+    });
+    if (st == status::success)
+        st = run_op(ctx, s, run, masked, "attn_mask_add", [&](ops::op_buffers& io) {
+            auto [ss, sa] = at(S, s_bytes);
+            auto [so, oa] = at(MASKED, s_bytes);
+            io = {{sa, mask}, {oa}};
+            return ss != status::success ? ss : so;
+        });
+    if (st == status::success)
+        st = run_op(ctx, s, run, probs, "attn_softmax", [&](ops::op_buffers& io) {
+            auto [si, ia] = at(MASKED, s_bytes);
+            auto [so, oa] = at(P, s_bytes);
+            io = {{ia}, {oa}};
+            return si != status::success ? si : so;
+        });
+    if (st == status::success)
+        st = run.run(fmt::format("paged_context {} x {} heads x {} padded {}", b, h, hd, n), [&] {
+            auto [sp, pa] = at(P, s_bytes);
+            if (sp != status::success) return sp;
+            kernel::matmul_args args{pa, 0, out, 0, table(true)};
+            return launch("attn_context", tiling(uint32_t(n), uint32_t(hd), false), args);
         });
     return st;
 }

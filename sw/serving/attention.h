@@ -76,6 +76,17 @@ runtime::status decode_attention(runtime::context& ctx, runtime::stream* s,
                                  uint64_t zeros, uint64_t out, unsigned padded,
                                  const platform::platform_config& p, op_runner& run);
 
+/// @brief Decode attention that reads K and V in place from the cache's pages (the paged
+/// attention of vLLM): the same as decode_attention, but the batched matmuls take their B
+/// operand page by page (kernel::matmul_pages), so nothing is gathered. Pages past a
+/// sequence's blocks, and every page of the padding rows, read `zeros` (block_tokens zero
+/// rows). `padded` must be a multiple of block_tokens, and block_tokens of 16.
+runtime::status paged_decode_attention(runtime::context& ctx, runtime::stream* s,
+                                       const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
+                                       unsigned layer, unsigned rows, uint64_t q, uint64_t mask,
+                                       uint64_t zeros, uint64_t out, unsigned padded,
+                                       const platform::platform_config& p, op_runner& run);
+
 /// @brief Causal self-attention of one prompt of `tokens` tokens: q, k and v hold
 /// [head][token][head_dim] (fp16) and `out` receives, for each token i, the softmax over tokens
 /// 0..i of its scores times V: a batched matmul over heads on the cube, the additive causal

@@ -175,8 +175,20 @@ class server {
   public:
     server(runtime::context& ctx, const serving_spec& spec, const std::vector<request>& reqs,
            const platform::platform_config& p, fidelity f)
-        : m_ctx(ctx), m_spec(spec), m_model(spec.model), m_p(p), m_set(spec.scheduler) {
+        : m_ctx(ctx),
+          m_spec(spec),
+          m_model(spec.model),
+          m_p(p),
+          m_set(spec.scheduler),
+          // The naive cache is one contiguous block of max_model_len tokens per sequence.
+          m_block(m_set.layout == cache_layout::naive ? m_set.max_model_len : m_set.block_tokens),
+          m_align(m_set.attention_align                 ? m_set.attention_align
+                  : m_set.layout == cache_layout::naive ? 128u
+                                                        : m_set.block_tokens) {
         check(ctx.create_stream(m_stream, {cost_runner::k_stream}), ctx, "create_stream");
+        check(ctx.create_stream(m_kv_stream, {"kv_append"}), ctx, "create_stream");
+        check(ctx.create_event(m_kv_ready, "kv ready"), ctx, "create_event");
+        check(ctx.create_event(m_kv_appended, "kv appended"), ctx, "create_event");
         m_runner = std::make_unique<cost_runner>(ctx, m_stream, f);
         allocate_model();
         m_result.requests.resize(reqs.size());
@@ -208,7 +220,11 @@ class server {
     const model_config& m_model;
     const platform::platform_config& m_p;
     const scheduler_settings& m_set;
+    const unsigned m_block;  ///< tokens per cache block
+    const unsigned m_align;  ///< decode contexts are padded to a multiple of this
     runtime::stream* m_stream = nullptr;
+    runtime::stream* m_kv_stream = nullptr;  ///< kv_append, overlapping the q projection
+    runtime::event *m_kv_ready = nullptr, *m_kv_appended = nullptr;
     std::unique_ptr<cost_runner> m_runner;
     std::unique_ptr<paged_kv_cache> m_kv;
     model_state m_w;
@@ -251,19 +267,19 @@ void server::allocate_model() {
     m_w.logits = alloc(uint64_t(m_set.max_seqs) * m_model.vocab * e, "activations");
     // Masks: decode [rows][max_model_len + align] and causal masks of at most the batch's
     // tokens squared in all.
-    const uint64_t mask_bytes = 2 * (rows * (m_set.max_model_len + m_set.attention_align) +
+    const uint64_t mask_bytes = 2 * (rows * (m_set.max_model_len + m_align) +
                                      uint64_t(m_set.max_batch_tokens) * m_set.max_batch_tokens);
     m_masks = alloc(mask_bytes, "activations");
     void* host = nullptr;
     check(m_ctx.malloc_host(host, int64_t(mask_bytes)), m_ctx, "malloc_host");
     m_host_masks = static_cast<uint16_t*>(host);
-    const uint64_t zero_bytes = uint64_t(m_set.block_tokens) * hd * e;
+    const uint64_t zero_bytes = uint64_t(m_block) * hd * e;
     m_zeros = alloc(zero_bytes, "activations");
     m_null_rows = alloc(2 * kvw * e, "activations");
     check(m_ctx.memset(m_stream, m_zeros, 0, zero_bytes), m_ctx, "memset");
 
     // The cache takes what the memory fraction leaves after weights and activations.
-    const kv_cache_config shape = m_model.kv_cache(m_set.block_tokens, 1);
+    const kv_cache_config shape = m_model.kv_cache(m_block, 1);
     const double budget = double(m_p.gm.capacity) * m_set.memory_fraction;
     const double used =
         double(m_model.weight_bytes()) + double(rows * (9 * h + 4 * kvw + 3 * f) * e);
@@ -272,16 +288,15 @@ void server::allocate_model() {
                                 ? uint64_t((budget - used) / double(shape.block_bytes()))
                                 : 0;
     const uint64_t longest = m_set.max_model_len;
-    if (blocks * m_set.block_tokens < longest)
+    if (blocks * m_block < longest)
         throw platform::config_error(
             m_spec.source, m_set.kv_blocks ? "scheduler.kv_blocks" : "scheduler.memory_fraction",
             fmt::format("the KV cache gets {} blocks of {} tokens ({:.2f} GiB), fewer than "
                         "max_model_len {} tokens need",
-                        blocks, m_set.block_tokens, blocks * shape.block_bytes() / 1073741824.0,
-                        longest),
+                        blocks, m_block, blocks * shape.block_bytes() / 1073741824.0, longest),
             "give the cache more blocks (scheduler.kv_blocks or memory_fraction), lower "
             "max_model_len or use a platform with more device memory");
-    kv_cache_config cfg = m_model.kv_cache(m_set.block_tokens, blocks);
+    kv_cache_config cfg = m_model.kv_cache(m_block, blocks);
     m_kv = std::make_unique<paged_kv_cache>(m_ctx, m_stream, cfg);
     m_result.summary.kv_blocks = blocks;
     m_result.summary.kv_bytes = blocks * shape.block_bytes();
@@ -313,9 +328,7 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
     // Masks are built once per iteration, shared by every layer, in buffers sized for the
     // largest iteration (the decode mask first, then each prompt's causal mask).
     unsigned padded = 0;
-    if (!decode.empty())
-        padded = decode_padded_length(
-            *m_kv, decode, m_set.attention_align ? m_set.attention_align : m_set.block_tokens);
+    if (!decode.empty()) padded = decode_padded_length(*m_kv, decode, m_align);
     const uint64_t decode_mask_addr = m_masks;
     std::vector<uint64_t> causal;
     uint64_t at = m_masks + uint64_t(decode_rows) * padded * 2;
@@ -364,9 +377,6 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
             ok(run_op("rmsnorm", {t("x", {rows, h}), t("g", {h})}, {}, {m_w.x, w.attn_norm}, m_w.h,
                       "attn_norm"),
                "attn_norm");
-            ok(run_op("matmul", {t("h", {rows, h}), t("wq", {h, h})}, {}, {m_w.h, w.wq}, m_w.q,
-                      "q_proj"),
-               "q_proj");
             ok(run_op("matmul", {t("h", {rows, h}), t("wk", {h, kvw})}, {}, {m_w.h, w.wk}, m_w.k,
                       "k_proj"),
                "k_proj");
@@ -375,15 +385,12 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
                "v_proj");
             // Rotary embedding: the same elementwise work as with per-token positions (the serving
             // loop runs timing-only, so the table's values do not matter).
-            ok(run_op("rope",
-                      {t("q", {rows, heads, hd}), t("cos", {heads, hd}), t("sin", {heads, hd})}, {},
-                      {m_w.q, m_w.attn, m_w.attn}, m_w.q, "rope_q"),
-               "rope_q");
             ok(run_op("rope", {t("k", {rows, kvh, hd}), t("cos", {kvh, hd}), t("sin", {kvh, hd})},
                       {}, {m_w.k, m_w.attn, m_w.attn}, m_w.k, "rope_k"),
                "rope_k");
-            // kv_append: the decode tokens' K and V, then each prompt's.
-            // Decode entries past the sequences (batch padding) write to scratch rows.
+            // kv_append: the decode tokens' K and V, then each prompt's, on the KV stream once
+            // K and V are ready, overlapping the q projection. Decode entries past the sequences
+            // (batch padding) write to scratch rows.
             auto append = [&](const std::vector<uint64_t>& ids, unsigned tokens, int64_t row,
                               unsigned entries) {
                 kv_copy_plan plan = plan_kv_append(*m_kv, l, ids, tokens, m_w.k + row * kvw * e,
@@ -395,8 +402,15 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
                        fmt::format("kv_append {} entries x {} tokens x {} heads x {}",
                                    std::max<size_t>(entries, ids.size()), tokens, kvh, hd),
                        [&] {
-                           return m_ctx.launch(m_stream, "kv_append", plan.block_dim,
-                                               models::kernel_kind::vector, kv_copy_kernel(plan));
+                           status st = m_ctx.record_event(m_kv_ready, m_stream);
+                           if (st == status::success)
+                               st = m_ctx.stream_wait_event(m_kv_stream, m_kv_ready);
+                           if (st == status::success)
+                               st = m_ctx.launch(m_kv_stream, "kv_append", plan.block_dim,
+                                                 models::kernel_kind::vector, kv_copy_kernel(plan));
+                           if (st == status::success)
+                               st = m_ctx.record_event(m_kv_appended, m_kv_stream);
+                           return st;
                        }),
                    "kv_append");
             };
@@ -406,12 +420,23 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
                 append({id}, m_kv->tokens(id), row, 1);
                 row += m_kv->tokens(id);
             }
+            ok(run_op("matmul", {t("h", {rows, h}), t("wq", {h, h})}, {}, {m_w.h, w.wq}, m_w.q,
+                      "q_proj"),
+               "q_proj");
+            ok(run_op("rope",
+                      {t("q", {rows, heads, hd}), t("cos", {heads, hd}), t("sin", {heads, hd})}, {},
+                      {m_w.q, m_w.attn, m_w.attn}, m_w.q, "rope_q"),
+               "rope_q");
         });
         // Attention: the decode batch against the paged cache, then each prompt causally.
         group("attention " + attn_shape, [&] {
+            // Attention reads the pages kv_append wrote.
+            ok(m_ctx.stream_wait_event(m_stream, m_kv_appended), "stream_wait_event");
             if (!decode.empty())
-                ok(decode_attention(m_ctx, m_stream, *m_kv, decode, l, decode_rows, m_w.q,
-                                    decode_mask_addr, m_zeros, m_w.attn, padded, m_p, *m_runner),
+                ok((m_set.layout == cache_layout::paged ? paged_decode_attention
+                                                        : decode_attention)(
+                       m_ctx, m_stream, *m_kv, decode, l, decode_rows, m_w.q, decode_mask_addr,
+                       m_zeros, m_w.attn, padded, m_p, *m_runner),
                    "decode attention");
             int64_t row = decode_rows;
             for (size_t j = 0; j < prefill.size(); ++j) {
@@ -513,7 +538,7 @@ serving_result server::run() {
                 const uint64_t id = waiting.front();
                 const unsigned tokens = recs[id].req.prompt + generated[id];
                 const kv_stats st = m_kv->stats();
-                const uint64_t need = (tokens + m_set.block_tokens - 1) / m_set.block_tokens;
+                const uint64_t need = (tokens + m_block - 1) / m_block;
                 if (tokens > budget || st.max_blocks - st.blocks_in_use < need) break;
                 std::vector<uint64_t> none;
                 check(m_kv->grow(id, tokens, none), m_ctx, "growing the cache for a prompt");
@@ -548,6 +573,7 @@ serving_result server::run() {
         m_runner->begin();
         forward(decode, decode_rows, prefill);
         const ps_t took = m_runner->finish();
+        check(m_ctx.synchronize(m_kv_stream), m_ctx, "the KV stream");
 
         const kv_stats st = m_kv->stats();
         peak_blocks = std::max(peak_blocks, st.blocks_in_use);

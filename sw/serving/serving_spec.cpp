@@ -216,6 +216,13 @@ serving_spec load_serving_text(const std::string& yaml, const std::string& sourc
                 if (v <= c.max_seqs) c.batch_sizes.push_back(v);
             for (unsigned v = 8; v < c.max_seqs + 8; v += 8) c.batch_sizes.push_back(v);
         }
+        if (c.layout == cache_layout::paged && c.block_tokens % 16 != 0)
+            throw config_error(pos(n["block_tokens"] ? n["block_tokens"] : n),
+                               "scheduler.block_tokens",
+                               fmt::format("{} tokens per block; paged attention reads whole "
+                                           "16-row fractals from a block",
+                                           c.block_tokens),
+                               "use a multiple of 16, e.g. 16 or 128");
         if (!c.batch_sizes.empty() && c.batch_sizes.back() < c.max_seqs)
             throw config_error(pos(n["batch_sizes"]), "scheduler.batch_sizes",
                                fmt::format("the largest batch size {} is below max_seqs {}",

@@ -68,9 +68,11 @@ std::vector<uint16_t> random_halves(std::mt19937& rng, size_t n) {
 
 BOOST_AUTO_TEST_SUITE(serving)
 
-// Decode attention of a batch of 4 sequences (1, 4, 7 and 13 tokens: one token, a full block,
-// partial last blocks) padded to 5 rows and to 16 tokens, on layer 1 of a two-layer cache.
-void decode_attention_on(const std::string& preset) {
+// Decode attention of a batch of 4 sequences (1, 16, 17 and 40 tokens: one token, a full
+// 16-token block, one past a block, a partial third block) padded to 5 rows and to 48 tokens,
+// on layer 1 of a two-layer cache: gathered (decode_attention) or read in place from the pages
+// (paged_decode_attention).
+void decode_attention_on(const std::string& preset, bool in_place) {
     {
         const auto cfg = platform::load_platform(preset);
         test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
@@ -80,12 +82,12 @@ void decode_attention_on(const std::string& preset) {
             kc.layers = 2;
             kc.kv_heads = 2;
             kc.head_dim = 32;
-            kc.block_tokens = 4;
+            kc.block_tokens = 16;
             kc.max_blocks = 64;
             paged_kv_cache kv(ctx, s, kc);
             const unsigned heads = kc.kv_heads, hd = kc.head_dim, layer = 1, rows = 5;
             std::mt19937 rng(7);
-            const std::vector<unsigned> lens{1, 4, 7, 13};
+            const std::vector<unsigned> lens{1, 16, 17, 40};
             std::vector<uint64_t> seqs;
             std::vector<std::vector<uint16_t>> K, V;
             for (unsigned i = 0; i < lens.size(); ++i) {
@@ -102,16 +104,17 @@ void decode_attention_on(const std::string& preset) {
                                               (v ? V : K).back().data() + (h * lens[i] + t) * hd,
                                               hd * 2) == status::success);
             }
-            const unsigned padded = decode_padded_length(kv, seqs, 8);
-            BOOST_CHECK_EQUAL(padded, 16u);
+            const unsigned padded = decode_padded_length(kv, seqs, 16);
+            BOOST_CHECK_EQUAL(padded, 48u);
             const std::vector<uint16_t> q = random_halves(rng, rows * heads * hd);
             const uint64_t qd = put(ctx, s, q),
                            md = put(ctx, s, decode_mask(kv, seqs, padded, rows)),
                            zd = put(ctx, s, std::vector<uint16_t>(kc.block_tokens * hd, 0)),
                            od = put(ctx, s, std::vector<uint16_t>(rows * heads * hd, 0));
             direct_runner run;
-            BOOST_CHECK_MESSAGE(decode_attention(ctx, s, kv, seqs, layer, rows, qd, md, zd, od,
-                                                 padded, cfg, run) == status::success,
+            const auto attend = in_place ? paged_decode_attention : decode_attention;
+            BOOST_CHECK_MESSAGE(attend(ctx, s, kv, seqs, layer, rows, qd, md, zd, od, padded, cfg,
+                                       run) == status::success,
                                 ctx.get_last_error().message);
             std::vector<uint16_t> out(rows * heads * hd);
             BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) == status::success);
@@ -131,7 +134,10 @@ void decode_attention_on(const std::string& preset) {
     }
 }
 
-NPUSIM_PRESET_TESTS(decode_attention_matches_a_cpu_attention, decode_attention_on)
+NPUSIM_PRESET_TESTS(decode_attention_matches_a_cpu_attention,
+                    [](const char* p) { decode_attention_on(p, false); })
+NPUSIM_PRESET_TESTS(paged_decode_attention_in_place_matches_a_cpu_attention,
+                    [](const char* p) { decode_attention_on(p, true); })
 
 // Causal prefill attention: token i sees tokens 0..i only, for prompts of 1, 5 and 17 tokens.
 void prefill_attention_on(const std::string& preset) {
@@ -169,6 +175,51 @@ void prefill_attention_on(const std::string& preset) {
 }
 
 NPUSIM_PRESET_TESTS(prefill_attention_is_causal_and_matches_a_cpu_attention, prefill_attention_on)
+
+// In-place decode attention reads 2 x heads x context x head_dim fp16 values from the pages, so
+// beyond its fixed costs its kernels' time grows linearly with the context: each doubling adds
+// twice what the previous one did (within 20%). L2 off: with it, small contexts hit in L2.
+BOOST_AUTO_TEST_CASE(in_place_decode_time_grows_linearly_with_context) {
+    const auto cfg = test::tiny({"l2.enabled=false"});
+    test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
+        runtime::stream* s = nullptr;
+        BOOST_REQUIRE(ctx.create_stream(s, {"attn"}) == status::success);
+        kv_cache_config kc;
+        kc.layers = 1;
+        kc.kv_heads = 2;
+        kc.head_dim = 64;
+        kc.block_tokens = 16;
+        kc.max_blocks = 256;
+        paged_kv_cache kv(ctx, s, kc);
+        const uint64_t qd = put(ctx, s, std::vector<uint16_t>(2 * 64, 0)),
+                       zd = put(ctx, s, std::vector<uint16_t>(16 * 64, 0)),
+                       od = put(ctx, s, std::vector<uint16_t>(2 * 64, 0));
+        std::vector<double> took;
+        uint64_t id = 0;
+        for (unsigned n : {256u, 512u, 1024u, 2048u}) {
+            std::vector<uint64_t> pre;
+            BOOST_REQUIRE(kv.grow(++id, n, pre) == status::success);
+            const uint64_t md = put(ctx, s, decode_mask(kv, {id}, n, 1));
+            BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+            const size_t before = ctx.timeline().size();
+            direct_runner run;
+            BOOST_CHECK(paged_decode_attention(ctx, s, kv, {id}, 0, 1, qd, md, zd, od, n, cfg,
+                                               run) == status::success);
+            BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+            double busy = 0;  // the four kernels' device time (short ones wait on the host)
+            for (size_t i = before; i < ctx.timeline().size(); ++i)
+                busy += double(ctx.timeline()[i].end - ctx.timeline()[i].start);
+            took.push_back(busy);
+            BOOST_TEST_MESSAGE("context " << n << ": " << took.back() / 1e6 << " us");
+            BOOST_CHECK(kv.release(id) == status::success);
+        }
+        for (size_t i = 2; i < took.size(); ++i) {
+            const double ratio = (took[i] - took[i - 1]) / (took[i - 1] - took[i - 2]);
+            BOOST_CHECK_MESSAGE(ratio > 1.6 && ratio < 2.4,
+                                "growth ratio " << ratio << " at step " << i);
+        }
+    });
+}
 
 // Percentiles interpolate between ranks: for 1..100, p50 = 50.5, p90 = 90.1, p99 = 99.01.
 BOOST_AUTO_TEST_CASE(latency_percentiles_in_closed_form) {
@@ -209,14 +260,14 @@ struct serving_dir {
     fs::path path;
 };
 
-/// A cache of 8 blocks of 4 tokens: two requests of 18 tokens cannot both fit.
+/// A cache of 3 blocks of 16 tokens: two requests of 18 tokens cannot both fit.
 const char* tiny_spec =
     "schema: npusim.serving/1\n"
     "model: tiny_model.yaml\n"
     "platform: tiny\n"
     "arrivals: {trace: trace.csv}\n"
-    "scheduler: {max_batch_tokens: 64, max_seqs: 4, block_tokens: 4, kv_blocks: 8,\n"
-    "            max_model_len: 24, attention_align: 4}\n";
+    "scheduler: {max_batch_tokens: 64, max_seqs: 4, block_tokens: 16, kv_blocks: 3,\n"
+    "            max_model_len: 24}\n";
 
 const char* tiny_trace =
     "time_s,prompt_tokens,output_tokens\n"
@@ -284,7 +335,7 @@ BOOST_AUTO_TEST_CASE(bad_serving_input_names_file_and_line) {
         platform::config_error);
 }
 
-// A cache too small for every request at once: sequences are preempted (recomputed) and every
+// A cache too small for two of the requests at once: sequences are preempted (recomputed) and every
 // request still completes. Each request's tokens come from one prefill per admission plus one
 // per decode step, so decode tokens + requests + preemptions = output tokens in all.
 BOOST_AUTO_TEST_CASE(a_full_cache_preempts_and_every_request_completes) {
@@ -309,6 +360,23 @@ BOOST_AUTO_TEST_CASE(a_full_cache_preempts_and_every_request_completes) {
     // Iterations follow one another without overlap.
     for (size_t i = 1; i < r.iterations.size(); ++i)
         BOOST_CHECK_GE(r.iterations[i].start, r.iterations[i - 1].end - 1e-15);
+}
+
+// The naive cache reserves max_model_len tokens per sequence: 3 blocks are 3 sequences at
+// most, none is ever preempted, and the gathered (re-copied) attention still completes all.
+BOOST_AUTO_TEST_CASE(a_naive_cache_limits_concurrency_to_its_reservations) {
+    serving_dir d;
+    d.write("trace.csv", tiny_trace);
+    const std::string file = d.write("s.yaml", tiny_spec);
+    serving_spec spec = load_serving(file, {"scheduler.kv_cache=naive"});
+    const serving_result r =
+        serve(spec, make_requests(spec), platform::load_platform(spec.platform), fidelity::op);
+    BOOST_CHECK_EQUAL(r.summary.kv_blocks, 3u);
+    BOOST_CHECK_LE(r.summary.peak_running, 3u);
+    BOOST_CHECK_EQUAL(r.summary.preemptions, 0u);
+    for (const auto& q : r.requests) BOOST_CHECK_GE(q.finish, q.first_token);
+    // Every block holds max_model_len (24) tokens.
+    BOOST_CHECK_EQUAL(r.summary.kv_bytes, 3u * 2 * 2 * 2 * 32 * 24 * 2);
 }
 
 // One request alone: its TTFT is its prefill iteration, its TPOT the mean of its decode

@@ -10,7 +10,7 @@ using namespace npusim::test;
 
 namespace {
 
-/// A folder with a tiny model, a trace and a serving file (8 cache blocks of 4 tokens, so the
+/// A folder with a tiny model, a trace and a serving file (3 cache blocks of 16 tokens, so the
 /// trace's requests preempt one another).
 struct serving_folder {
     serving_folder() {
@@ -27,7 +27,7 @@ struct serving_folder {
         write("s.yaml",
               "schema: npusim.serving/1\nmodel: model.yaml\nplatform: tiny\n"
               "arrivals: {trace: trace.csv}\n"
-              "scheduler: {max_batch_tokens: 64, max_seqs: 4, block_tokens: 4, kv_blocks: 8,\n"
+              "scheduler: {max_batch_tokens: 64, max_seqs: 4, block_tokens: 16, kv_blocks: 3,\n"
               "            max_model_len: 24}\n");
     }
     ~serving_folder() {

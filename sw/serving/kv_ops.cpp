@@ -89,6 +89,9 @@ kv_copy_plan plan_kv_gather_batch(const paged_kv_cache& kv, const std::vector<ui
                                   uint64_t padded, uint64_t zeros, unsigned cores) {
     const kv_cache_config& c = kv.config();
     const uint64_t row_bytes = uint64_t(c.head_dim) * c.dtype_bytes;
+    // At most 32 KiB per copy, so that two fit the UB whatever the block size.
+    const uint64_t chunk =
+        std::max<uint64_t>(1, std::min<uint64_t>(c.block_tokens, 32768 / row_bytes));
     kv_copy_plan p;
     for (size_t i = 0; i < std::max<size_t>(rows, seqs.size()); ++i) {
         const uint64_t n = i < seqs.size() ? kv.tokens(seqs[i]) : 0;
@@ -98,16 +101,18 @@ kv_copy_plan plan_kv_gather_batch(const paged_kv_cache& kv, const std::vector<ui
                             seqs[i], n, padded));
         for (unsigned v = 0; v < 2; ++v)
             for (unsigned h = 0; h < c.kv_heads; ++h) {
-                for (uint64_t t0 = 0; t0 < n; t0 += c.block_tokens) {
-                    const uint64_t rows = std::min<uint64_t>(c.block_tokens, n - t0);
+                // Copies of at most `chunk` rows, never across a block (a contiguous run).
+                for (uint64_t t0 = 0; t0 < n; t0 += chunk) {
+                    const uint64_t block_end = (t0 / c.block_tokens + 1) * c.block_tokens;
+                    const uint64_t rows = std::min({chunk, n - t0, block_end - t0});
                     const uint64_t dst_row = (i * c.kv_heads + h) * padded + t0;
                     p.copies.push_back({kv.slot(seqs[i], unsigned(t0), layer, v == 1, h),
                                         (v ? v_dst : k_dst) + dst_row * row_bytes,
                                         rows * row_bytes});
                 }
-                // Padding rows, a block's worth at a time (copies fit the UB twice over).
-                for (uint64_t t0 = n; zeros && t0 < padded; t0 += c.block_tokens) {
-                    const uint64_t rows = std::min<uint64_t>(c.block_tokens, padded - t0);
+                // Padding rows from `zeros` (it holds at least `chunk` rows).
+                for (uint64_t t0 = n; zeros && t0 < padded; t0 += chunk) {
+                    const uint64_t rows = std::min<uint64_t>(chunk, padded - t0);
                     const uint64_t dst_row = (i * c.kv_heads + h) * padded + t0;
                     p.copies.push_back(
                         {zeros, (v ? v_dst : k_dst) + dst_row * row_bytes, rows * row_bytes});

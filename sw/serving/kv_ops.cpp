@@ -89,9 +89,9 @@ kv_copy_plan plan_kv_gather_batch(const paged_kv_cache& kv, const std::vector<ui
                                   uint64_t padded, uint64_t zeros, unsigned cores) {
     const kv_cache_config& c = kv.config();
     const uint64_t row_bytes = uint64_t(c.head_dim) * c.dtype_bytes;
-    // At most 32 KiB per copy, so that two fit the UB whatever the block size.
+    // At most 8 KiB per copy, so that two fit the smallest UB whatever the block size.
     const uint64_t chunk =
-        std::max<uint64_t>(1, std::min<uint64_t>(c.block_tokens, 32768 / row_bytes));
+        std::max<uint64_t>(1, std::min<uint64_t>(c.block_tokens, 8192 / row_bytes));
     kv_copy_plan p;
     for (size_t i = 0; i < std::max<size_t>(rows, seqs.size()); ++i) {
         const uint64_t n = i < seqs.size() ? kv.tokens(seqs[i]) : 0;

@@ -51,8 +51,8 @@ void pad_kv_append(kv_copy_plan& p, const kv_cache_config& c, unsigned first, un
 /// @brief kv_gather for a batch of `rows` entries (at least seqs.size()): sequence i's K and V go
 /// to [i][kv head][token][head_dim] with `padded` token rows per head. Rows past a sequence's
 /// length, and every row of the entries past the sequences, are copied from `zeros` (a device
-/// buffer of at least min(block_tokens, 32 KiB of rows) zero rows), or left alone if `zeros` is
-/// 0. Each copy moves at most 32 KiB and stays inside one block.
+/// buffer of at least min(block_tokens, 8 KiB of rows) zero rows), or left alone if `zeros` is
+/// 0. Each copy moves at most 8 KiB and stays inside one block.
 /// @throws std::invalid_argument if a sequence holds more than `padded` tokens.
 kv_copy_plan plan_kv_gather_batch(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
                                   unsigned rows, unsigned layer, uint64_t k_dst, uint64_t v_dst,

@@ -364,19 +364,22 @@ BOOST_AUTO_TEST_CASE(a_full_cache_preempts_and_every_request_completes) {
 
 // The naive cache reserves max_model_len tokens per sequence: 3 blocks are 3 sequences at
 // most, none is ever preempted, and the gathered (re-copied) attention still completes all.
+// Its 1024-token blocks (64 KiB per head) are gathered in copies that fit tiny's 32 KiB UB
+// twice (a 2048-token LLaMA-13B block once faulted the gather on a 910B1).
 BOOST_AUTO_TEST_CASE(a_naive_cache_limits_concurrency_to_its_reservations) {
     serving_dir d;
     d.write("trace.csv", tiny_trace);
     const std::string file = d.write("s.yaml", tiny_spec);
-    serving_spec spec = load_serving(file, {"scheduler.kv_cache=naive"});
+    serving_spec spec =
+        load_serving(file, {"scheduler.kv_cache=naive", "scheduler.max_model_len=1024"});
     const serving_result r =
         serve(spec, make_requests(spec), platform::load_platform(spec.platform), fidelity::op);
     BOOST_CHECK_EQUAL(r.summary.kv_blocks, 3u);
     BOOST_CHECK_LE(r.summary.peak_running, 3u);
     BOOST_CHECK_EQUAL(r.summary.preemptions, 0u);
     for (const auto& q : r.requests) BOOST_CHECK_GE(q.finish, q.first_token);
-    // Every block holds max_model_len (24) tokens.
-    BOOST_CHECK_EQUAL(r.summary.kv_bytes, 3u * 2 * 2 * 2 * 32 * 24 * 2);
+    // Every block holds max_model_len (1024) tokens.
+    BOOST_CHECK_EQUAL(r.summary.kv_bytes, 3u * 2 * 2 * 2 * 32 * 1024 * 2);
 }
 
 // One request alone: its TTFT is its prefill iteration, its TPOT the mean of its decode

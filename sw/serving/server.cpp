@@ -517,7 +517,10 @@ serving_result server::run() {
         v.erase(std::remove(v.begin(), v.end(), id), v.end());
     };
     while (done < n) {
-        while (next < n && arrival[next] <= now) waiting.push_back(next++);
+        while (next < n && arrival[next] <= now) {
+            recs[next].load = unsigned(running.size() + waiting.size());
+            waiting.push_back(next++);
+        }
         if (running.empty() && waiting.empty()) {
             now = arrival[next];
             continue;
@@ -661,10 +664,11 @@ serving_result serve(const serving_spec& spec, const std::vector<request>& reque
 }
 
 void write_requests_csv(std::ostream& out, const serving_result& r) {
-    out << "id,arrival_s,first_token_s,finish_s,prompt_tokens,output_tokens,preemptions\n";
+    out << "id,arrival_s,first_token_s,finish_s,prompt_tokens,output_tokens,preemptions,load\n";
     for (const auto& q : r.requests)
-        out << fmt::format("{},{:.9f},{:.9f},{:.9f},{},{},{}\n", q.req.id, q.req.arrival,
-                           q.first_token, q.finish, q.req.prompt, q.req.output, q.preemptions);
+        out << fmt::format("{},{:.9f},{:.9f},{:.9f},{},{},{},{}\n", q.req.id, q.req.arrival,
+                           q.first_token, q.finish, q.req.prompt, q.req.output, q.preemptions,
+                           q.load);
 }
 
 namespace {
@@ -721,6 +725,59 @@ void write_summary_json(std::ostream& out, const serving_spec& spec, const servi
     out << fmt::format("  \"simulated_ops\": {},\n", s.simulated_ops);
     out << fmt::format("  \"replayed_ops\": {}\n", s.replayed_ops);
     out << "}\n";
+}
+
+void write_latency_svg(std::ostream& out, const serving_result& r) {
+    const double w = 720, h = 420, left = 70, right = 20, top = 30, bottom = 50;
+    unsigned max_load = 1;
+    double lo = 1e300, hi = 0;
+    for (const auto& q : r.requests) {
+        max_load = std::max(max_load, q.load);
+        for (double v : {q.first_token - q.req.arrival, q.finish - q.req.arrival})
+            if (v > 0) {
+                lo = std::min(lo, v * 1e3);
+                hi = std::max(hi, v * 1e3);
+            }
+    }
+    if (hi <= 0) lo = 1, hi = 10;
+    // Log scale over whole decades of milliseconds.
+    const double d0 = std::floor(std::log10(lo)), d1 = std::max(d0 + 1, std::ceil(std::log10(hi)));
+    auto x = [&](double load) { return left + load / max_load * (w - left - right); };
+    auto y = [&](double ms) {
+        return h - bottom -
+               (std::log10(std::max(ms, 1e-300)) - d0) / (d1 - d0) * (h - top - bottom);
+    };
+    out << fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+        "font-family=\"sans-serif\" font-size=\"12\">\n",
+        w, h);
+    out << fmt::format(
+        "<text x=\"{}\" y=\"18\">latency against load: TTFT (blue), end to end "
+        "(red)</text>\n",
+        left);
+    out << fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"black\"/>\n",
+                       left, h - bottom, w - right);
+    out << fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"black\"/>\n",
+                       left, top, h - bottom);
+    for (double d = d0; d <= d1; ++d)
+        out << fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:g} ms</text>\n",
+                           left - 6, y(std::pow(10, d)) + 4, std::pow(10, d));
+    for (int i = 0; i <= 4; ++i)
+        out << fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.0f}</text>\n",
+                           x(max_load * i / 4.0), h - bottom + 18, max_load * i / 4.0);
+    out << fmt::format(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">requests in the system "
+        "at arrival</text>\n",
+        (left + w - right) / 2, h - 10);
+    for (const auto& q : r.requests)
+        for (const auto& [v, colour] : {std::make_pair(q.first_token - q.req.arrival, "#1f77b4"),
+                                        std::make_pair(q.finish - q.req.arrival, "#d62728")})
+            if (v > 0)
+                out << fmt::format(
+                    "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2\" fill=\"{}\" "
+                    "fill-opacity=\"0.6\"/>\n",
+                    x(q.load), y(v * 1e3), colour);
+    out << "</svg>\n";
 }
 
 void write_serving_timeline(std::ostream& out, const serving_result& r) {

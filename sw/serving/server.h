@@ -21,6 +21,7 @@ struct request_record {
     request req;
     double first_token = -1, finish = -1;
     unsigned preemptions = 0;
+    unsigned load = 0;  ///< requests in the system (running and waiting) when it arrived
 };
 
 /// @brief The distribution of one latency (seconds). Percentiles interpolate linearly between
@@ -68,11 +69,15 @@ struct serving_result {
 serving_result serve(const serving_spec& spec, const std::vector<request>& requests,
                      const platform::platform_config& platform, fidelity f);
 
-/// @brief requests.csv: id, arrival, first token, finish, prompt and output tokens, preemptions.
+/// @brief requests.csv: id, arrival, first token, finish, prompt and output tokens, preemptions,
+/// and the load at arrival.
 void write_requests_csv(std::ostream& out, const serving_result& r);
 /// @brief summary.json: the summary's figures and the run's settings.
 void write_summary_json(std::ostream& out, const serving_spec& spec, const serving_result& r,
                         fidelity f);
+/// @brief latency.svg: each request's TTFT and end-to-end latency (log scale, ms) against the
+/// load it met, the requests already in the system when it arrived.
+void write_latency_svg(std::ostream& out, const serving_result& r);
 /// @brief A Chrome trace (open in Perfetto) with one slice per iteration and a track per request.
 void write_serving_timeline(std::ostream& out, const serving_result& r);
 

@@ -62,6 +62,12 @@ BOOST_AUTO_TEST_CASE(writes_requests_summary_and_timeline) {
     BOOST_CHECK_GT(s["preemptions"].get<int>(), 0);
     BOOST_CHECK(s["ttft_s"]["p99"].get<double>() >= s["ttft_s"]["p50"].get<double>());
     BOOST_CHECK_EQUAL(read_file(f.at("stats.json")), read_file(f.at("out/summary.json")));
+    BOOST_CHECK_MESSAGE(contains(csv, "preemptions,load\n"), csv);
+    const std::string svg = read_file(f.at("out/latency.svg"));
+    size_t dots = 0;
+    for (size_t at = svg.find("<circle"); at != std::string::npos; at = svg.find("<circle", at + 1))
+        ++dots;
+    BOOST_CHECK_EQUAL(dots, 12u);  // TTFT and end to end of each request
     const auto timeline = nlohmann::json::parse(read_file(f.at("out/timeline.json")));
     BOOST_CHECK_EQUAL(timeline["traceEvents"].size(), s["iterations"].get<size_t>() + 6);
 }

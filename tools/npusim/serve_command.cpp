@@ -31,7 +31,7 @@ int cmd_serve(const serve_args& a) {
                                      "give a writable folder");
     // Created before the run, so an unwritable folder is found before any simulation.
     platform::output_file csv(dir + "/requests.csv", "--out"), json(dir + "/summary.json", "--out"),
-        timeline(dir + "/timeline.json", "--out");
+        timeline(dir + "/timeline.json", "--out"), plot(dir + "/latency.svg", "--out");
     std::unique_ptr<platform::output_file> stats;
     if (!a.stats_file.empty())
         stats = std::make_unique<platform::output_file>(a.stats_file, "--stats");
@@ -39,13 +39,15 @@ int cmd_serve(const serve_args& a) {
     const serving_result r = serve(spec, reqs, cfg, f);
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::ostringstream c, j, t;
+    std::ostringstream c, j, t, svg;
     write_requests_csv(c, r);
     write_summary_json(j, spec, r, f);
     write_serving_timeline(t, r);
+    write_latency_svg(svg, r);
     csv.write_and_commit(c.str());
     json.write_and_commit(j.str());
     timeline.write_and_commit(t.str());
+    plot.write_and_commit(svg.str());
     if (stats) stats->write_and_commit(j.str());
     if (a.quiet) return 0;
     const serving_summary& s = r.summary;
@@ -70,7 +72,7 @@ int cmd_serve(const serve_args& a) {
         "simulated, {} replayed; {:.1f} s wall\n",
         s.iterations, s.prefill_tokens, s.decode_tokens, s.padded_tokens, s.distinct_ops,
         s.simulated_ops, s.replayed_ops, wall);
-    std::cout << "wrote " << dir << "/requests.csv, summary.json, timeline.json\n";
+    std::cout << "wrote " << dir << "/requests.csv, summary.json, timeline.json, latency.svg\n";
     return 0;
 }
 

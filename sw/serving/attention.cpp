@@ -102,11 +102,16 @@ std::vector<uint16_t> causal_mask(unsigned tokens) {
 
 status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_kv_cache& kv,
                         const std::vector<uint64_t>& seqs, unsigned layer, unsigned rows,
-                        uint64_t q, uint64_t mask, uint64_t zeros, uint64_t out, unsigned padded,
-                        const platform::platform_config& p, op_runner& run) {
+                        unsigned heads, uint64_t q, uint64_t mask, uint64_t zeros, uint64_t out,
+                        unsigned padded, const platform::platform_config& p, op_runner& run) {
     const kv_cache_config& c = kv.config();
     if (c.dtype_bytes != 2)
         throw std::invalid_argument("decode_attention: the cache must hold fp16 (dtype_bytes 2)");
+    if (heads != c.kv_heads)
+        throw std::invalid_argument(fmt::format(
+            "decode_attention: {} query heads over {} KV heads; the gathered form needs them "
+            "equal (paged_decode_attention groups query heads)",
+            heads, c.kv_heads));
     if (seqs.empty()) return status::success;
     for (uint64_t id : seqs)
         if (kv.tokens(id) == 0 || kv.tokens(id) > padded)
@@ -175,10 +180,34 @@ status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_k
     return st;
 }
 
+namespace {
+
+/// The tiling of C[batch][m x n] = A x B with B read through pages of `page_rows` rows.
+kernel::matmul_tiling paged_tiling(const platform::platform_config& p, uint32_t batch, uint32_t m,
+                                   uint32_t k, uint32_t n, bool transpose_b, uint32_t page_rows) {
+    const kernel::matmul_chip chip = kernel::matmul_chip_of(p);
+    kernel::matmul_problem prob;
+    prob.batch = batch;
+    prob.m = m;
+    prob.k = k;
+    prob.n = n;
+    prob.transpose_b = transpose_b;
+    return kernel::page_tiling(kernel::tile_matmul(chip, prob), page_rows, chip.cores);
+}
+
+status launch_matmul(runtime::context& ctx, runtime::stream* s, const std::string& name,
+                     const kernel::matmul_tiling& t, const kernel::matmul_args& args) {
+    return ctx.launch(s, name, t.block_dim, models::kernel_kind::cube,
+                      [t, args](kernel::kernel_context& k) { kernel::matmul_kernel(k, args, t); });
+}
+
+}  // namespace
+
 status paged_decode_attention(runtime::context& ctx, runtime::stream* s, const paged_kv_cache& kv,
                               const std::vector<uint64_t>& seqs, unsigned layer, unsigned rows,
-                              uint64_t q, uint64_t mask, uint64_t zeros, uint64_t out,
-                              unsigned padded, const platform::platform_config& p, op_runner& run) {
+                              unsigned heads, uint64_t q, uint64_t mask, uint64_t zeros,
+                              uint64_t out, unsigned padded, const platform::platform_config& p,
+                              op_runner& run) {
     const kv_cache_config& c = kv.config();
     if (c.dtype_bytes != 2)
         throw std::invalid_argument("paged_attention: the cache must hold fp16 (dtype_bytes 2)");
@@ -195,9 +224,14 @@ status paged_decode_attention(runtime::context& ctx, runtime::stream* s, const p
             throw std::invalid_argument(fmt::format(
                 "paged_attention: sequence {} holds {} tokens; it needs 1 to {} (grow it first)",
                 id, kv.tokens(id), padded));
-    const int64_t b = rows, h = c.kv_heads, hd = c.head_dim, n = padded;
+    if (heads == 0 || heads % c.kv_heads != 0)
+        throw std::invalid_argument(
+            fmt::format("paged_attention: {} query heads over {} KV heads; they must be a multiple",
+                        heads, c.kv_heads));
+    const int64_t b = rows, h = heads, hd = c.head_dim, n = padded;
+    const unsigned group = heads / c.kv_heads;  // query heads sharing a KV head
     const uint32_t per = padded / bt;
-    // Page tables of K and V: entry (row, head), page j.
+    // Page tables of K and V: entry (row, query head), page j, in the query head's KV head.
     auto table = [&](bool value) {
         auto t = std::make_shared<kernel::matmul_pages>();
         t->rows = bt;
@@ -208,20 +242,13 @@ status paged_decode_attention(runtime::context& ctx, runtime::stream* s, const p
                     const bool held =
                         size_t(i) < seqs.size() && j < kv.block_table(seqs[size_t(i)]).size();
                     t->addr.push_back(
-                        held ? kv.slot(seqs[size_t(i)], j * bt, layer, value, unsigned(hh))
+                        held ? kv.slot(seqs[size_t(i)], j * bt, layer, value, unsigned(hh) / group)
                              : zeros);
                 }
         return std::shared_ptr<const kernel::matmul_pages>(t);
     };
-    const kernel::matmul_chip chip = kernel::matmul_chip_of(p);
     auto tiling = [&](uint32_t k, uint32_t nn, bool transpose_b) {
-        kernel::matmul_problem prob;
-        prob.batch = uint32_t(b * h);
-        prob.m = 1;
-        prob.k = k;
-        prob.n = nn;
-        prob.transpose_b = transpose_b;
-        return kernel::page_tiling(kernel::tile_matmul(chip, prob), bt, chip.cores);
+        return paged_tiling(p, uint32_t(b * h), 1, k, nn, transpose_b, bt);
     };
     const ops::registry& lib = ops::library();
     const memory::tensor_desc sd("scores", fp16, {b, h, 1, n}), md("mask", fp16, {b, 1, 1, n});
@@ -270,11 +297,26 @@ status paged_decode_attention(runtime::context& ctx, runtime::stream* s, const p
     return st;
 }
 
-status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads, unsigned tokens,
-                         unsigned head_dim, uint64_t q, uint64_t k, uint64_t v, uint64_t mask,
-                         uint64_t out, const platform::platform_config& p, op_runner& run) {
+status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads,
+                         unsigned kv_heads, unsigned tokens, unsigned head_dim, uint64_t q,
+                         uint64_t k, uint64_t v, uint64_t mask, uint64_t out,
+                         const platform::platform_config& p, op_runner& run) {
     if (tokens == 0) return status::success;
+    if (kv_heads == 0 || heads % kv_heads != 0)
+        throw std::invalid_argument(fmt::format(
+            "prefill_attention: {} query heads over {} KV heads; they must be a multiple", heads,
+            kv_heads));
     const int64_t h = heads, n = tokens, hd = head_dim;
+    // Grouped queries: each query head reads its KV head's K and V through a one-page table.
+    const unsigned group = heads / kv_heads;
+    const uint32_t page = uint32_t((n + 15) / 16 * 16);
+    auto heads_of = [&](uint64_t base) {
+        auto t = std::make_shared<kernel::matmul_pages>();
+        t->rows = page;
+        t->per_batch = 1;
+        for (int64_t i = 0; i < h; ++i) t->addr.push_back(base + uint64_t(i / group) * n * hd * 2);
+        return std::shared_ptr<const kernel::matmul_pages>(t);
+    };
     const ops::registry& lib = ops::library();
     const memory::tensor_desc qd("q", fp16, {h, n, hd}), kd("k", fp16, {h, n, hd}),
         vd("v", fp16, {h, n, hd}), md("mask", fp16, {n, n});
@@ -289,11 +331,23 @@ status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned hea
         uint64_t a = 0;
         return std::make_pair(sc.get(slot, bytes, a), a);
     };
-    status st = run_op(ctx, s, run, scores, "attn_scores", [&](ops::op_buffers& io) {
-        auto [ss, sa] = at(S, s_bytes);
-        io = {{q, k}, {sa}};
-        return ss;
-    });
+    status st = status::success;
+    if (group == 1)
+        st = run_op(ctx, s, run, scores, "attn_scores", [&](ops::op_buffers& io) {
+            auto [ss, sa] = at(S, s_bytes);
+            io = {{q, k}, {sa}};
+            return ss;
+        });
+    else
+        st =
+            run.run(fmt::format("grouped_scores {} x {} heads x {} per KV head", n, h, group), [&] {
+                auto [ss, sa] = at(S, s_bytes);
+                if (ss != status::success) return ss;
+                return launch_matmul(ctx, s, "attn_scores",
+                                     paged_tiling(p, uint32_t(h), uint32_t(n), uint32_t(hd),
+                                                  uint32_t(n), true, page),
+                                     {q, 0, sa, 0, heads_of(k)});
+            });
     if (st == status::success)
         st = run_op(ctx, s, run, masked, "attn_mask_add", [&](ops::op_buffers& io) {
             auto [ss, sa] = at(S, s_bytes);
@@ -308,12 +362,22 @@ status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned hea
             io = {{ia}, {oa}};
             return si != status::success ? si : so;
         });
-    if (st == status::success)
+    if (st == status::success && group == 1)
         st = run_op(ctx, s, run, context, "attn_context", [&](ops::op_buffers& io) {
             auto [sp, pa] = at(P, s_bytes);
             io = {{pa, v}, {out}};
             return sp;
         });
+    else if (st == status::success)
+        st = run.run(fmt::format("grouped_context {} x {} heads x {} per KV head", n, h, group),
+                     [&] {
+                         auto [sp, pa] = at(P, s_bytes);
+                         if (sp != status::success) return sp;
+                         return launch_matmul(ctx, s, "attn_context",
+                                              paged_tiling(p, uint32_t(h), uint32_t(n), uint32_t(n),
+                                                           uint32_t(hd), false, page),
+                                              {pa, 0, out, 0, heads_of(v)});
+                     });
     return st;
 }
 

@@ -68,33 +68,37 @@ std::vector<uint16_t> causal_mask(unsigned tokens);
 /// every sequence's pages into scratch [row][head][padded][head_dim], with padding rows copied
 /// from `zeros` (at least block_tokens zero rows on the device), one batched matmul gives the
 /// scores, the additive `mask` (decode_mask, on the device) removes the padding before
-/// softmax, and one batched matmul with V gives the output. Needs heads == kv_heads.
+/// softmax, and one batched matmul with V gives the output. Needs `heads` == kv_heads.
 /// @returns the first failing call's status (the context's last error says why).
 runtime::status decode_attention(runtime::context& ctx, runtime::stream* s,
                                  const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
-                                 unsigned layer, unsigned rows, uint64_t q, uint64_t mask,
-                                 uint64_t zeros, uint64_t out, unsigned padded,
+                                 unsigned layer, unsigned rows, unsigned heads, uint64_t q,
+                                 uint64_t mask, uint64_t zeros, uint64_t out, unsigned padded,
                                  const platform::platform_config& p, op_runner& run);
 
 /// @brief Decode attention that reads K and V in place from the cache's pages (the paged
 /// attention of vLLM): the same as decode_attention, but the batched matmuls take their B
 /// operand page by page (kernel::matmul_pages), so nothing is gathered. Pages past a
 /// sequence's blocks, and every page of the padding rows, read `zeros` (block_tokens zero
-/// rows). `padded` must be a multiple of block_tokens, and block_tokens of 16.
+/// rows). `padded` must be a multiple of block_tokens, and block_tokens of 16. `q` holds `heads`
+/// query heads per row, a multiple of the cache's KV heads: query head i reads KV head
+/// i / (heads / kv_heads) (grouped-query attention).
 runtime::status paged_decode_attention(runtime::context& ctx, runtime::stream* s,
                                        const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
-                                       unsigned layer, unsigned rows, uint64_t q, uint64_t mask,
-                                       uint64_t zeros, uint64_t out, unsigned padded,
-                                       const platform::platform_config& p, op_runner& run);
+                                       unsigned layer, unsigned rows, unsigned heads, uint64_t q,
+                                       uint64_t mask, uint64_t zeros, uint64_t out,
+                                       unsigned padded, const platform::platform_config& p,
+                                       op_runner& run);
 
-/// @brief Causal self-attention of one prompt of `tokens` tokens: q, k and v hold
-/// [head][token][head_dim] (fp16) and `out` receives, for each token i, the softmax over tokens
+/// @brief Causal self-attention of one prompt of `tokens` tokens: q holds
+/// [head][token][head_dim], k and v [kv head][token][head_dim] (fp16; query head i reads KV
+/// head i / (heads / kv_heads), grouped-query attention), and `out` receives, for each token i, the softmax over tokens
 /// 0..i of its scores times V: a batched matmul over heads on the cube, the additive causal
 /// `mask` (causal_mask, on the device) and softmax on the vector units, and a batched matmul
 /// with V.
 runtime::status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads,
-                                  unsigned tokens, unsigned head_dim, uint64_t q, uint64_t k,
-                                  uint64_t v, uint64_t mask, uint64_t out,
+                                  unsigned kv_heads, unsigned tokens, unsigned head_dim,
+                                  uint64_t q, uint64_t k, uint64_t v, uint64_t mask, uint64_t out,
                                   const platform::platform_config& p, op_runner& run);
 
 }  // namespace npusim::serving

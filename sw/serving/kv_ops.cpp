@@ -162,7 +162,8 @@ runtime::status paged_attention(runtime::context& ctx, runtime::stream* s, const
     if (st == status::success) st = ctx.memset(s, mask, 0, uint64_t(n) * 2);
     direct_runner run;
     if (st == status::success)
-        st = decode_attention(ctx, s, kv, {seq}, layer, 1, q, mask, 0, out, n, p, run);
+        st = decode_attention(ctx, s, kv, {seq}, layer, 1, kv.config().kv_heads, q, mask, 0, out, n,
+                              p, run);
     if (mask) (void)ctx.free(mask);  // reused only after, on s
     return st;
 }

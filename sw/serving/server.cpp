@@ -435,8 +435,8 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
             if (!decode.empty())
                 ok((m_set.layout == cache_layout::paged ? paged_decode_attention
                                                         : decode_attention)(
-                       m_ctx, m_stream, *m_kv, decode, l, decode_rows, m_w.q, decode_mask_addr,
-                       m_zeros, m_w.attn, padded, m_p, *m_runner),
+                       m_ctx, m_stream, *m_kv, decode, l, decode_rows, unsigned(heads), m_w.q,
+                       decode_mask_addr, m_zeros, m_w.attn, padded, m_p, *m_runner),
                    "decode attention");
             int64_t row = decode_rows;
             for (size_t j = 0; j < prefill.size(); ++j) {
@@ -451,8 +451,9 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
                 ok(run_op("transpose", {t("v", {n, kvh, hd})}, perm, {m_w.v + row * kvw * e},
                           m_w.vt, "v_heads"),
                    "v_heads");
-                ok(prefill_attention(m_ctx, m_stream, unsigned(heads), unsigned(n), unsigned(hd),
-                                     m_w.qt, m_w.kt, m_w.vt, causal[j], m_w.at, m_p, *m_runner),
+                ok(prefill_attention(m_ctx, m_stream, unsigned(heads), unsigned(kvh), unsigned(n),
+                                     unsigned(hd), m_w.qt, m_w.kt, m_w.vt, causal[j], m_w.at, m_p,
+                                     *m_runner),
                    "prefill attention");
                 ok(run_op("transpose", {t("a", {heads, n, hd})}, perm, {m_w.at},
                           m_w.attn + row * h * e, "attn_tokens"),

@@ -28,8 +28,8 @@ std::string error_of(const std::string& yaml) {
 
 BOOST_AUTO_TEST_SUITE(model_config_suite)
 
-// Parameter counts by the closed form, against the published 6.7 B and 13.0 B; the KV cache
-// takes 0.5 MiB (7B) and 0.78 MiB (13B) per token in fp16.
+// Parameter counts by the closed form, against the published 6.7 B, 13.0 B and 8.03 B; the KV
+// cache takes 0.5 MiB (7B), 0.78 MiB (13B) and 0.125 MiB (LLaMA-3-8B) per token in fp16.
 BOOST_AUTO_TEST_CASE(shipped_llama_models_have_their_published_sizes) {
     const model_config m7 = load_model(models_dir + "llama7b.yaml");
     const model_config m13 = load_model(models_dir + "llama13b.yaml");
@@ -41,6 +41,11 @@ BOOST_AUTO_TEST_CASE(shipped_llama_models_have_their_published_sizes) {
     BOOST_CHECK_EQUAL(m7.weight_bytes(), 2 * m7.parameters());
     BOOST_CHECK_EQUAL(m7.kv_bytes_per_token(), 524288u);
     BOOST_CHECK_EQUAL(m13.kv_bytes_per_token(), 819200u);
+    // LLaMA-3-8B: grouped-query attention (8 KV heads) and 8.03 B parameters, so a quarter of
+    // LLaMA-7B's cache per token: 2 x 32 layers x 8 heads x 128 x 2 bytes.
+    const model_config m3 = load_model(models_dir + "llama3_8b.yaml");
+    BOOST_CHECK_EQUAL(m3.parameters(), 8030261248ull);
+    BOOST_CHECK_EQUAL(m3.kv_bytes_per_token(), 131072u);
     const kv_cache_config kv = m7.kv_cache(16, 100);
     BOOST_CHECK_EQUAL(kv.block_bytes(), 16 * m7.kv_bytes_per_token());
 }

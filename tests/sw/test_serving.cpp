@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_SUITE(serving)
 // Decode attention of a batch of 4 sequences (1, 16, 17 and 40 tokens: one token, a full
 // 16-token block, one past a block, a partial third block) padded to 5 rows and to 48 tokens,
 // on layer 1 of a two-layer cache: gathered (decode_attention) or read in place from the pages
-// (paged_decode_attention).
+// (paged_decode_attention, here with 4 query heads over 2 KV heads).
 void decode_attention_on(const std::string& preset, bool in_place) {
     {
         const auto cfg = platform::load_platform(preset);
@@ -106,29 +106,34 @@ void decode_attention_on(const std::string& preset, bool in_place) {
             }
             const unsigned padded = decode_padded_length(kv, seqs, 16);
             BOOST_CHECK_EQUAL(padded, 48u);
-            const std::vector<uint16_t> q = random_halves(rng, rows * heads * hd);
+            // In place also groups queries: 4 query heads over the 2 KV heads.
+            const unsigned qh = in_place ? 2 * heads : heads, group = qh / heads;
+            const std::vector<uint16_t> q = random_halves(rng, rows * qh * hd);
             const uint64_t qd = put(ctx, s, q),
                            md = put(ctx, s, decode_mask(kv, seqs, padded, rows)),
                            zd = put(ctx, s, std::vector<uint16_t>(kc.block_tokens * hd, 0)),
-                           od = put(ctx, s, std::vector<uint16_t>(rows * heads * hd, 0));
+                           od = put(ctx, s, std::vector<uint16_t>(rows * qh * hd, 0));
             direct_runner run;
             const auto attend = in_place ? paged_decode_attention : decode_attention;
-            BOOST_CHECK_MESSAGE(attend(ctx, s, kv, seqs, layer, rows, qd, md, zd, od, padded, cfg,
-                                       run) == status::success,
+            BOOST_CHECK_MESSAGE(attend(ctx, s, kv, seqs, layer, rows, qh, qd, md, zd, od, padded,
+                                       cfg, run) == status::success,
                                 ctx.get_last_error().message);
-            std::vector<uint16_t> out(rows * heads * hd);
+            std::vector<uint16_t> out(rows * qh * hd);
             BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) == status::success);
             BOOST_REQUIRE(ctx.synchronize(s) == status::success);
             for (unsigned i = 0; i < lens.size(); ++i)
-                for (unsigned h = 0; h < heads; ++h)
-                    close_to(
-                        cpu_attention(q.data() + (i * heads + h) * hd,
-                                      K[i].data() + h * lens[i] * hd,
-                                      V[i].data() + h * lens[i] * hd, lens[i], hd),
-                        out.data() + (i * heads + h) * hd,
-                        preset + " sequence " + std::to_string(i) + " head " + std::to_string(h));
+                for (unsigned h = 0; h < qh; ++h)
+                    close_to(cpu_attention(q.data() + (i * qh + h) * hd,
+                                           K[i].data() + h / group * lens[i] * hd,
+                                           V[i].data() + h / group * lens[i] * hd, lens[i], hd),
+                             out.data() + (i * qh + h) * hd,
+                             preset + " sequence " + std::to_string(i) + " query head " +
+                                 std::to_string(h));
             BOOST_CHECK_THROW(
-                decode_attention(ctx, s, kv, seqs, layer, 3, qd, md, zd, od, padded, cfg, run),
+                attend(ctx, s, kv, seqs, layer, 3, qh, qd, md, zd, od, padded, cfg, run),
+                std::invalid_argument);
+            BOOST_CHECK_THROW(
+                attend(ctx, s, kv, seqs, layer, rows, 3, qd, md, zd, od, padded, cfg, run),
                 std::invalid_argument);
         });
     }
@@ -139,7 +144,8 @@ NPUSIM_PRESET_TESTS(decode_attention_matches_a_cpu_attention,
 NPUSIM_PRESET_TESTS(paged_decode_attention_in_place_matches_a_cpu_attention,
                     [](const char* p) { decode_attention_on(p, true); })
 
-// Causal prefill attention: token i sees tokens 0..i only, for prompts of 1, 5 and 17 tokens.
+// Causal prefill attention: token i sees tokens 0..i only, for prompts of 1, 5 and 17 tokens,
+// with as many KV heads as query heads and with two query heads per KV head.
 void prefill_attention_on(const std::string& preset) {
     {
         const auto cfg = platform::load_platform(preset);
@@ -147,29 +153,34 @@ void prefill_attention_on(const std::string& preset) {
             runtime::stream* s = nullptr;
             BOOST_REQUIRE(ctx.create_stream(s, {"attn"}) == status::success);
             std::mt19937 rng(11);
-            const unsigned heads = 2, hd = 32;
-            for (unsigned n : {1u, 5u, 17u}) {
-                const auto q = random_halves(rng, heads * n * hd), k = random_halves(rng, q.size()),
-                           v = random_halves(rng, q.size());
-                const uint64_t qd = put(ctx, s, q), kd = put(ctx, s, k), vd = put(ctx, s, v),
-                               md = put(ctx, s, causal_mask(n)),
-                               od = put(ctx, s, std::vector<uint16_t>(q.size(), 0));
-                direct_runner run;
-                BOOST_CHECK_MESSAGE(prefill_attention(ctx, s, heads, n, hd, qd, kd, vd, md, od, cfg,
-                                                      run) == status::success,
-                                    ctx.get_last_error().message);
-                std::vector<uint16_t> out(q.size());
-                BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) ==
-                              status::success);
-                BOOST_REQUIRE(ctx.synchronize(s) == status::success);
-                for (unsigned h = 0; h < heads; ++h)
-                    for (unsigned i = 0; i < n; ++i)
-                        close_to(
-                            cpu_attention(q.data() + (h * n + i) * hd, k.data() + h * n * hd,
-                                          v.data() + h * n * hd, i + 1, hd),
-                            out.data() + (h * n + i) * hd,
-                            preset + " n " + std::to_string(n) + " token " + std::to_string(i));
-            }
+            const unsigned heads = 4, hd = 32;
+            // 4 KV heads, then 2 (grouped-query: query head h reads KV head h / 2).
+            for (unsigned kvh : {4u, 2u})
+                for (unsigned n : {1u, 5u, 17u}) {
+                    const unsigned group = heads / kvh;
+                    const auto q = random_halves(rng, heads * n * hd),
+                               k = random_halves(rng, kvh * n * hd),
+                               v = random_halves(rng, k.size());
+                    const uint64_t qd = put(ctx, s, q), kd = put(ctx, s, k), vd = put(ctx, s, v),
+                                   md = put(ctx, s, causal_mask(n)),
+                                   od = put(ctx, s, std::vector<uint16_t>(q.size(), 0));
+                    direct_runner run;
+                    BOOST_CHECK_MESSAGE(prefill_attention(ctx, s, heads, kvh, n, hd, qd, kd, vd, md,
+                                                          od, cfg, run) == status::success,
+                                        ctx.get_last_error().message);
+                    std::vector<uint16_t> out(q.size());
+                    BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) ==
+                                  status::success);
+                    BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+                    for (unsigned h = 0; h < heads; ++h)
+                        for (unsigned i = 0; i < n; ++i)
+                            close_to(cpu_attention(q.data() + (h * n + i) * hd,
+                                                   k.data() + h / group * n * hd,
+                                                   v.data() + h / group * n * hd, i + 1, hd),
+                                     out.data() + (h * n + i) * hd,
+                                     preset + " kv heads " + std::to_string(kvh) + " n " +
+                                         std::to_string(n) + " token " + std::to_string(i));
+                }
         });
     }
 }
@@ -203,7 +214,7 @@ BOOST_AUTO_TEST_CASE(in_place_decode_time_grows_linearly_with_context) {
             BOOST_REQUIRE(ctx.synchronize(s) == status::success);
             const size_t before = ctx.timeline().size();
             direct_runner run;
-            BOOST_CHECK(paged_decode_attention(ctx, s, kv, {id}, 0, 1, qd, md, zd, od, n, cfg,
+            BOOST_CHECK(paged_decode_attention(ctx, s, kv, {id}, 0, 1, 2, qd, md, zd, od, n, cfg,
                                                run) == status::success);
             BOOST_REQUIRE(ctx.synchronize(s) == status::success);
             double busy = 0;  // the four kernels' device time (short ones wait on the host)
@@ -380,6 +391,21 @@ BOOST_AUTO_TEST_CASE(a_naive_cache_limits_concurrency_to_its_reservations) {
     for (const auto& q : r.requests) BOOST_CHECK_GE(q.finish, q.first_token);
     // Every block holds max_model_len (1024) tokens.
     BOOST_CHECK_EQUAL(r.summary.kv_bytes, 3u * 2 * 2 * 2 * 32 * 1024 * 2);
+}
+
+// A grouped-query model (4 query heads over 2 KV heads) serves through kv_append, in-place
+// decode attention and grouped prefill attention, and its cache holds 2 heads per token.
+BOOST_AUTO_TEST_CASE(a_grouped_query_model_serves) {
+    serving_dir d;
+    d.write("trace.csv", tiny_trace);
+    d.write("gqa.yaml", "schema: npusim.model/1\nname: gqa\nlayers: 2\nhidden: 64\nheads: 4\n"
+                        "kv_heads: 2\nffn: 128\nvocab: 256\n");
+    std::string text = tiny_spec;
+    text.replace(text.find("tiny_model.yaml"), 15, "gqa.yaml");
+    const serving_result r = serve_file(d.write("s.yaml", text), fidelity::op);
+    for (const auto& q : r.requests) BOOST_CHECK_GT(q.finish, 0.0);
+    // 3 blocks x 16 tokens x 2 layers x (K, V) x 2 KV heads x 16 x 2 bytes.
+    BOOST_CHECK_EQUAL(r.summary.kv_bytes, 3u * 16 * 2 * 2 * 2 * 16 * 2);
 }
 
 // One request alone: its TTFT is its prefill iteration, its TPOT the mean of its decode

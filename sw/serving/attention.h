@@ -86,19 +86,18 @@ runtime::status decode_attention(runtime::context& ctx, runtime::stream* s,
 runtime::status paged_decode_attention(runtime::context& ctx, runtime::stream* s,
                                        const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
                                        unsigned layer, unsigned rows, unsigned heads, uint64_t q,
-                                       uint64_t mask, uint64_t zeros, uint64_t out,
-                                       unsigned padded, const platform::platform_config& p,
-                                       op_runner& run);
+                                       uint64_t mask, uint64_t zeros, uint64_t out, unsigned padded,
+                                       const platform::platform_config& p, op_runner& run);
 
 /// @brief Causal self-attention of one prompt of `tokens` tokens: q holds
 /// [head][token][head_dim], k and v [kv head][token][head_dim] (fp16; query head i reads KV
-/// head i / (heads / kv_heads), grouped-query attention), and `out` receives, for each token i, the softmax over tokens
-/// 0..i of its scores times V: a batched matmul over heads on the cube, the additive causal
-/// `mask` (causal_mask, on the device) and softmax on the vector units, and a batched matmul
-/// with V.
+/// head i / (heads / kv_heads), grouped-query attention), and `out` receives, for each token i, the
+/// softmax over tokens 0..i of its scores times V: a batched matmul over heads on the cube, the
+/// additive causal `mask` (causal_mask, on the device) and softmax on the vector units, and a
+/// batched matmul with V.
 runtime::status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads,
-                                  unsigned kv_heads, unsigned tokens, unsigned head_dim,
-                                  uint64_t q, uint64_t k, uint64_t v, uint64_t mask, uint64_t out,
+                                  unsigned kv_heads, unsigned tokens, unsigned head_dim, uint64_t q,
+                                  uint64_t k, uint64_t v, uint64_t mask, uint64_t out,
                                   const platform::platform_config& p, op_runner& run);
 
 }  // namespace npusim::serving

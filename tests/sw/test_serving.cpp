@@ -398,8 +398,9 @@ BOOST_AUTO_TEST_CASE(a_naive_cache_limits_concurrency_to_its_reservations) {
 BOOST_AUTO_TEST_CASE(a_grouped_query_model_serves) {
     serving_dir d;
     d.write("trace.csv", tiny_trace);
-    d.write("gqa.yaml", "schema: npusim.model/1\nname: gqa\nlayers: 2\nhidden: 64\nheads: 4\n"
-                        "kv_heads: 2\nffn: 128\nvocab: 256\n");
+    d.write("gqa.yaml",
+            "schema: npusim.model/1\nname: gqa\nlayers: 2\nhidden: 64\nheads: 4\n"
+            "kv_heads: 2\nffn: 128\nvocab: 256\n");
     std::string text = tiny_spec;
     text.replace(text.find("tiny_model.yaml"), 15, "gqa.yaml");
     const serving_result r = serve_file(d.write("s.yaml", text), fidelity::op);

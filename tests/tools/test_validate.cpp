@@ -40,14 +40,34 @@ BOOST_AUTO_TEST_CASE(recognises_the_three_kinds) {
                         r.out);
 }
 
+// Model and serving files validate by their schema too, with everything serve checks first.
+BOOST_AUTO_TEST_CASE(model_and_serving_files_validate) {
+    const cli_result r = run_cli("validate '" + src + "/configs/models/llama13b.yaml' '" + src +
+                                 "/configs/serving/llama7b_poisson.yaml'");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    BOOST_CHECK_MESSAGE(contains(r.out, "ok (model llama13b, 13.02 B parameters, 40 layers)") &&
+                            contains(r.out,
+                                     "ok (serving llama7b_poisson: llama7b on ascend910b1, "
+                                     "1000 requests)"),
+                        r.out);
+    const yaml_file bad("schema: npusim.serving/1\nmodel: " + src +
+                        "/configs/models/llama13b.yaml\nplatform: tiny\narrivals: {poisson: {rate: "
+                        "1, requests: 1, prompt_tokens: 8, output_tokens: 8}}\n");
+    const cli_result b = run_cli("validate '" + bad.str() + "'");
+    BOOST_CHECK_EQUAL(b.rc, 2);
+    BOOST_CHECK_MESSAGE(
+        contains(b.out, bad.str() + ":2:8: error: model:") && contains(b.out, "GiB"), b.out);
+}
+
 BOOST_AUTO_TEST_CASE(file_without_schema_names_the_schemas) {
     const yaml_file f("name: x\ntensors: {}\n");
     const cli_result r = run_cli("validate '" + f.str() + "'");
     BOOST_CHECK_EQUAL(r.rc, 2);
     BOOST_CHECK_MESSAGE(contains(r.out, f.str() + ":1:1: error: schema: no 'schema' key"), r.out);
     BOOST_CHECK_MESSAGE(contains(r.out,
-                                 "npusim.platform/1, npusim.workload/1, npusim.sweep/1 (platform, "
-                                 "workload, sweep)"),
+                                 "npusim.platform/1, npusim.workload/1, npusim.sweep/1, "
+                                 "npusim.model/1, npusim.serving/1 (platform, workload, sweep, "
+                                 "model, serving)"),
                         r.out);
     const yaml_file g("schema: npusim.workloads/1\n");
     const cli_result u = run_cli("validate '" + g.str() + "'");

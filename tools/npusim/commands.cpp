@@ -1,4 +1,5 @@
 #include "tools/npusim/commands.h"
+#include "sw/serving/serving_spec.h"
 
 #include <unistd.h>
 
@@ -344,7 +345,8 @@ int cmd_run(const run_args& a) {
 
 namespace {
 
-constexpr const char* k_schemas[] = {platform_schema_id, "npusim.workload/1", "npusim.sweep/1"};
+constexpr const char* k_schemas[] = {platform_schema_id, "npusim.workload/1", "npusim.sweep/1",
+                                     "npusim.model/1", "npusim.serving/1"};
 
 std::string schema_list() {
     std::string s;
@@ -356,8 +358,7 @@ std::string schema_list() {
 std::string schema_of(const std::string& file, const std::string& text) {
     const YAML::Node root = load_yaml(file, text);
     const std::string hint = "add 'schema: ID' at the top, where ID is one of " + schema_list() +
-                             " (platform, "
-                             "workload, sweep)";
+                             " (platform, workload, sweep, model, serving)";
     if (!root.IsMap() || !root["schema"])
         throw config_error(file + ":1:1", "schema",
                            "no 'schema' key, so validate cannot tell what kind of file this is",
@@ -428,6 +429,18 @@ int cmd_validate(const validate_args& a) {
                     const sweep_spec spec = load_sweep(f);
                     summary =
                         fmt::format("ok (sweep {}, {} points)", spec.name, spec.points.size());
+                } else if (schema == "npusim.model/1") {
+                    const serving::model_config m = serving::load_model_text(text, f);
+                    summary = fmt::format("ok (model {}, {:.2f} B parameters, {} layers)", m.name,
+                                          m.parameters() / 1e9, m.layers);
+                } else if (schema == "npusim.serving/1") {
+                    // Everything npusim serve checks before it runs.
+                    const serving::serving_spec sv = serving::load_serving_text(text, f);
+                    const platform_config cfg = load_platform(sv.platform, sv.platform_set);
+                    serving::check_fits(sv, cfg);
+                    const auto requests = serving::make_requests(sv);
+                    summary = fmt::format("ok (serving {}: {} on {}, {} requests)", sv.name,
+                                          sv.model.name, cfg.name, requests.size());
                 } else {
                     const graph::workload w = graph::load_workload_text(text, f);
                     if (!plan_platform) plan_platform = load_platform(a.platform, a.sets);
@@ -448,11 +461,11 @@ int cmd_validate(const validate_args& a) {
                 std::vector<std::string> names;
                 for (const auto& p : presets()) names.push_back(p.name);
                 const std::string near = closest(f, names);
-                throw config_error(f, "", "no such file, preset or shipped workload",
-                                   near.empty()
-                                       ? "give a platform, workload or sweep file (" +
-                                             schema_list() + ") or a preset: " + join_names(names)
-                                       : "did you mean '" + near + "'?");
+                throw config_error(
+                    f, "", "no such file, preset or shipped workload",
+                    near.empty() ? "give a platform, workload, sweep, model or serving file (" +
+                                       schema_list() + ") or a preset: " + join_names(names)
+                                 : "did you mean '" + near + "'?");
             }
             std::cout << f << ": " << summary << "\n";
         } catch (const config_error& e) {

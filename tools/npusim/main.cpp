@@ -68,10 +68,12 @@ int sc_main(int argc, char* argv[]) {
     npusim::tools::validate_args val;
     auto* val_cmd = app.add_subcommand(
         "validate",
-        "check platform, workload and sweep files (by their schema:) and presets; exit 2 if any "
+        "check platform, workload, sweep, model and serving files (by their schema:) and presets; "
+        "exit 2 if any "
         "is bad");
     val_cmd->add_option("files", val.files,
-                        "files with schema npusim.platform/1, npusim.workload/1 or npusim.sweep/1, "
+                        "files with schema npusim.platform/1, npusim.workload/1, npusim.sweep/1, "
+                        "npusim.model/1 or npusim.serving/1, "
                         "preset names or shipped workload names");
     val_cmd->add_option("--set", val.sets, "overrides to validate the platforms with");
     val_cmd->add_option("--platform", val.platform, "platform file or preset to plan workloads on")

@@ -195,13 +195,15 @@ class server {
         for (size_t i = 0; i < reqs.size(); ++i) m_result.requests[i].req = reqs[i];
     }
 
+    ~server() {
+        if (m_host_masks) (void)m_ctx.free_host(m_host_masks);  // every copy has run by now
+    }
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
     serving_result run();
 
   private:
-    struct seq_state_t {
-        unsigned generated = 0;
-    };
-
     uint64_t alloc(uint64_t bytes, const char* tag) {
         uint64_t a = 0;
         check(m_ctx.malloc(a, int64_t(std::max<uint64_t>(bytes, 2)), m_stream, tag), m_ctx, tag);

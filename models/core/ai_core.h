@@ -1,6 +1,8 @@
 #pragma once
 #include <systemc>
 
+#include <algorithm>
+
 #include <array>
 #include <functional>
 #include <memory>
@@ -73,6 +75,20 @@ class ai_core : public model_base, public pipe_executor {
     void barrier_all();
     /// @brief Cores a cross-core flag reaches (split chips: a cube core and its vector cores).
     void set_partners(std::vector<ai_core*> partners) { m_partners = std::move(partners); }
+    /// @brief A vector core's place beside its cube core (Ascend C GetSubBlockIdx): 0 or 1 on a
+    /// split chip, 0 for any other core.
+    unsigned sub_block() const {
+        if (core_type() != core_kind::aiv || m_partners.empty()) return 0;
+        const auto& sib = m_partners.front()->m_partners;
+        return unsigned(std::find(sib.begin(), sib.end(), this) - sib.begin());
+    }
+    /// @brief Vector cores that share the work of a block with this core's cube core (1 when
+    /// cube and vector are one core).
+    unsigned sub_blocks() const {
+        if (core_type() == core_kind::aicore || m_partners.empty()) return 1;
+        return unsigned(core_type() == core_kind::aiv ? m_partners.front()->m_partners.size()
+                                                      : m_partners.size());
+    }
 
     /// @brief Queues a DMA on the pipe whose engine owns the path (outside any kernel).
     /// @throws model_fault if no engine of this core has the path.

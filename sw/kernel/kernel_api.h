@@ -132,6 +132,9 @@ class kernel_context {
 
     unsigned block_idx() const { return m_block; }
     unsigned block_num() const { return m_block_dim; }
+    /// @brief This vector core's share of a mix block (GetSubBlockIdx / GetSubBlockNum).
+    unsigned sub_block_idx() const { return m_core.sub_block(); }
+    unsigned sub_block_num() const { return m_core.sub_blocks(); }
     models::core_kind core_type() const { return m_core.core_type(); }
     bool has_cube() const { return core_type() != models::core_kind::aiv; }
     bool has_vector() const { return core_type() != models::core_kind::aic; }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "models/core/dtype.h"
+#include "sw/kernel/attention_kernel.h"
 #include "sw/kernel/matmul_kernel.h"
 #include "sw/serving/kv_ops.h"
 
@@ -74,6 +75,46 @@ status run_op(runtime::context& ctx, runtime::stream* s, op_runner& run, const o
     });
 }
 
+/// The address of a scratch slot, with the status of taking it.
+std::pair<status, uint64_t> slot_of(scratch& sc, unsigned slot, uint64_t bytes) {
+    uint64_t a = 0;
+    const status st = sc.get(slot, bytes, a);
+    return {st, a};
+}
+
+/// Scratch slots of decode attention's scores: S, S + mask, softmax.
+enum : unsigned { S, MASKED, P, K, V };
+
+/// Scores bytes of a decode batch.
+uint64_t score_bytes(int64_t b, int64_t h, int64_t n) {
+    return memory::tensor_desc("scores", fp16, {b, h, 1, n}).storage_bytes();
+}
+
+/// P = softmax(S + mask) over the scores [b][h][1][n] in scratch slot S, into slot P.
+status mask_and_softmax(runtime::context& ctx, runtime::stream* s, op_runner& run, scratch& sc,
+                        int64_t b, int64_t h, int64_t n, uint64_t mask,
+                        const platform::platform_config& p) {
+    const ops::registry& lib = ops::library();
+    const memory::tensor_desc sd("scores", fp16, {b, h, 1, n}), md("mask", fp16, {b, 1, 1, n});
+    const ops::op_plan masked = lib.plan("add", {sd, md}, {}, p);
+    const ops::op_plan probs = lib.plan("softmax", {masked.call.outputs[0]}, {}, p);
+    const uint64_t bytes = sd.storage_bytes();
+    status st = run_op(ctx, s, run, masked, "attn_mask_add", [&](ops::op_buffers& io) {
+        auto [ss, sa] = slot_of(sc, S, bytes);
+        auto [so, oa] = slot_of(sc, MASKED, bytes);
+        io = {{sa, mask}, {oa}};
+        return ss != status::success ? ss : so;
+    });
+    if (st == status::success)
+        st = run_op(ctx, s, run, probs, "attn_softmax", [&](ops::op_buffers& io) {
+            auto [si, ia] = slot_of(sc, MASKED, bytes);
+            auto [so, oa] = slot_of(sc, P, bytes);
+            io = {{ia}, {oa}};
+            return si != status::success ? si : so;
+        });
+    return st;
+}
+
 }  // namespace
 
 unsigned decode_padded_length(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
@@ -90,13 +131,6 @@ std::vector<uint16_t> decode_mask(const paged_kv_cache& kv, const std::vector<ui
     for (size_t i = 0; i < seqs.size(); ++i)
         std::fill_n(mask.begin() + int64_t(i * padded), std::min(kv.tokens(seqs[i]), padded),
                     uint16_t(0));
-    return mask;
-}
-
-std::vector<uint16_t> causal_mask(unsigned tokens) {
-    std::vector<uint16_t> mask(size_t(tokens) * tokens, masked_out);
-    for (size_t i = 0; i < tokens; ++i)
-        std::fill_n(mask.begin() + int64_t(i * tokens), i + 1, uint16_t(0));
     return mask;
 }
 
@@ -124,24 +158,16 @@ status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_k
     const int64_t b = rows, h = c.kv_heads, hd = c.head_dim, n = padded;
     const ops::registry& lib = ops::library();
     const memory::tensor_desc qd("q", fp16, {b * h, 1, hd}), kd("k", fp16, {b * h, n, hd}),
-        vd("v", fp16, {b * h, n, hd}), sd("scores", fp16, {b, h, 1, n}),
-        md("mask", fp16, {b, 1, 1, n}), pd("probs", fp16, {b * h, 1, n});
+        vd("v", fp16, {b * h, n, hd}), pd("probs", fp16, {b * h, 1, n});
     const ops::op_plan scores = lib.plan("matmul", {qd, kd}, {{"transpose_b", true}}, p);
-    const ops::op_plan masked = lib.plan("add", {sd, md}, {}, p);
-    const ops::op_plan probs = lib.plan("softmax", {masked.call.outputs[0]}, {}, p);
     const ops::op_plan context = lib.plan("matmul", {pd, vd}, {}, p);
-    const uint64_t kv_bytes = kd.storage_bytes(), s_bytes = sd.storage_bytes();
-    enum : unsigned { K, V, S, MASKED, P };
+    const uint64_t kv_bytes = kd.storage_bytes(), s_bytes = score_bytes(b, h, n);
     scratch sc(ctx, s);
-    auto at = [&](unsigned slot, uint64_t bytes) {
-        uint64_t a = 0;
-        return std::make_pair(sc.get(slot, bytes, a), a);
-    };
     const unsigned cores = p.split ? p.vector_cores : p.cores;
     status st =
         run.run(fmt::format("kv_gather {} rows padded {} x {} heads x {}", b, n, h, hd), [&] {
-            auto [sk, k] = at(K, kv_bytes);
-            auto [sv, v] = at(V, kv_bytes);
+            auto [sk, k] = slot_of(sc, K, kv_bytes);
+            auto [sv, v] = slot_of(sc, V, kv_bytes);
             if (sk != status::success) return sk;
             if (sv != status::success) return sv;
             const kv_copy_plan g =
@@ -151,29 +177,16 @@ status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_k
         });
     if (st == status::success)
         st = run_op(ctx, s, run, scores, "attn_scores", [&](ops::op_buffers& io) {
-            auto [sk, k] = at(K, kv_bytes);
-            auto [ss, sa] = at(S, s_bytes);
+            auto [sk, k] = slot_of(sc, K, kv_bytes);
+            auto [ss, sa] = slot_of(sc, S, s_bytes);
             io = {{q, k}, {sa}};
             return sk != status::success ? sk : ss;
         });
-    if (st == status::success)
-        st = run_op(ctx, s, run, masked, "attn_mask_add", [&](ops::op_buffers& io) {
-            auto [ss, sa] = at(S, s_bytes);
-            auto [so, oa] = at(MASKED, s_bytes);
-            io = {{sa, mask}, {oa}};
-            return ss != status::success ? ss : so;
-        });
-    if (st == status::success)
-        st = run_op(ctx, s, run, probs, "attn_softmax", [&](ops::op_buffers& io) {
-            auto [si, ia] = at(MASKED, s_bytes);
-            auto [so, oa] = at(P, s_bytes);
-            io = {{ia}, {oa}};
-            return si != status::success ? si : so;
-        });
+    if (st == status::success) st = mask_and_softmax(ctx, s, run, sc, b, h, n, mask, p);
     if (st == status::success)
         st = run_op(ctx, s, run, context, "attn_context", [&](ops::op_buffers& io) {
-            auto [sp, pa] = at(P, s_bytes);
-            auto [sv, v] = at(V, kv_bytes);
+            auto [sp, pa] = slot_of(sc, P, s_bytes);
+            auto [sv, v] = slot_of(sc, V, kv_bytes);
             io = {{pa, v}, {out}};
             return sp != status::success ? sp : sv;
         });
@@ -250,135 +263,48 @@ status paged_decode_attention(runtime::context& ctx, runtime::stream* s, const p
     auto tiling = [&](uint32_t k, uint32_t nn, bool transpose_b) {
         return paged_tiling(p, uint32_t(b * h), 1, k, nn, transpose_b, bt);
     };
-    const ops::registry& lib = ops::library();
-    const memory::tensor_desc sd("scores", fp16, {b, h, 1, n}), md("mask", fp16, {b, 1, 1, n});
-    const ops::op_plan masked = lib.plan("add", {sd, md}, {}, p);
-    const ops::op_plan probs = lib.plan("softmax", {masked.call.outputs[0]}, {}, p);
-    const uint64_t s_bytes = sd.storage_bytes();
-    enum : unsigned { S, MASKED, P };
+    const uint64_t s_bytes = score_bytes(b, h, n);
     scratch sc(ctx, s);
-    auto at = [&](unsigned slot, uint64_t bytes) {
-        uint64_t a = 0;
-        return std::make_pair(sc.get(slot, bytes, a), a);
-    };
-    auto launch = [&](const std::string& name, const kernel::matmul_tiling& t,
-                      kernel::matmul_args args) {
-        return ctx.launch(
-            s, name, t.block_dim, models::kernel_kind::cube,
-            [t, args](kernel::kernel_context& k) { kernel::matmul_kernel(k, args, t); });
-    };
     status st = run.run(fmt::format("paged_scores {} x {} heads x {} padded {}", b, h, hd, n), [&] {
-        auto [ss, sa] = at(S, s_bytes);
+        auto [ss, sa] = slot_of(sc, S, s_bytes);
         if (ss != status::success) return ss;
-        kernel::matmul_args args{q, 0, sa, 0, table(false)};
-        return launch("attn_scores", tiling(uint32_t(hd), uint32_t(n), true), args);
+        return launch_matmul(ctx, s, "attn_scores", tiling(uint32_t(hd), uint32_t(n), true),
+                             {q, 0, sa, 0, table(false)});
     });
-    if (st == status::success)
-        st = run_op(ctx, s, run, masked, "attn_mask_add", [&](ops::op_buffers& io) {
-            auto [ss, sa] = at(S, s_bytes);
-            auto [so, oa] = at(MASKED, s_bytes);
-            io = {{sa, mask}, {oa}};
-            return ss != status::success ? ss : so;
-        });
-    if (st == status::success)
-        st = run_op(ctx, s, run, probs, "attn_softmax", [&](ops::op_buffers& io) {
-            auto [si, ia] = at(MASKED, s_bytes);
-            auto [so, oa] = at(P, s_bytes);
-            io = {{ia}, {oa}};
-            return si != status::success ? si : so;
-        });
+    if (st == status::success) st = mask_and_softmax(ctx, s, run, sc, b, h, n, mask, p);
     if (st == status::success)
         st = run.run(fmt::format("paged_context {} x {} heads x {} padded {}", b, h, hd, n), [&] {
-            auto [sp, pa] = at(P, s_bytes);
+            auto [sp, pa] = slot_of(sc, P, s_bytes);
             if (sp != status::success) return sp;
-            kernel::matmul_args args{pa, 0, out, 0, table(true)};
-            return launch("attn_context", tiling(uint32_t(n), uint32_t(hd), false), args);
+            return launch_matmul(ctx, s, "attn_context", tiling(uint32_t(n), uint32_t(hd), false),
+                                 {pa, 0, out, 0, table(true)});
         });
     return st;
 }
 
 status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads,
                          unsigned kv_heads, unsigned tokens, unsigned head_dim, uint64_t q,
-                         uint64_t k, uint64_t v, uint64_t mask, uint64_t out,
-                         const platform::platform_config& p, op_runner& run) {
+                         uint64_t k, uint64_t v, uint64_t out, const platform::platform_config& p,
+                         op_runner& run) {
     if (tokens == 0) return status::success;
-    if (kv_heads == 0 || heads % kv_heads != 0)
-        throw std::invalid_argument(fmt::format(
-            "prefill_attention: {} query heads over {} KV heads; they must be a multiple", heads,
-            kv_heads));
-    const int64_t h = heads, n = tokens, hd = head_dim;
-    // Grouped queries: each query head reads its KV head's K and V through a one-page table.
-    const unsigned group = heads / kv_heads;
-    const uint32_t page = uint32_t((n + 15) / 16 * 16);
-    auto heads_of = [&](uint64_t base) {
-        auto t = std::make_shared<kernel::matmul_pages>();
-        t->rows = page;
-        t->per_batch = 1;
-        for (int64_t i = 0; i < h; ++i) t->addr.push_back(base + uint64_t(i / group) * n * hd * 2);
-        return std::shared_ptr<const kernel::matmul_pages>(t);
-    };
-    const ops::registry& lib = ops::library();
-    const memory::tensor_desc qd("q", fp16, {h, n, hd}), kd("k", fp16, {h, n, hd}),
-        vd("v", fp16, {h, n, hd}), md("mask", fp16, {n, n});
-    const ops::op_plan scores = lib.plan("matmul", {qd, kd}, {{"transpose_b", true}}, p);
-    const ops::op_plan masked = lib.plan("add", {scores.call.outputs[0], md}, {}, p);
-    const ops::op_plan probs = lib.plan("softmax", {masked.call.outputs[0]}, {}, p);
-    const ops::op_plan context = lib.plan("matmul", {probs.call.outputs[0], vd}, {}, p);
-    const uint64_t s_bytes = scores.call.outputs[0].storage_bytes();
-    enum : unsigned { S, MASKED, P };
+    kernel::attention_problem prob;
+    prob.heads = heads;
+    prob.kv_heads = kv_heads;
+    prob.tokens = tokens;
+    prob.head_dim = head_dim;
+    const kernel::attention_tiling t = kernel::tile_attention(p, prob);
     scratch sc(ctx, s);
-    auto at = [&](unsigned slot, uint64_t bytes) {
-        uint64_t a = 0;
-        return std::make_pair(sc.get(slot, bytes, a), a);
-    };
-    status st = status::success;
-    if (group == 1)
-        st = run_op(ctx, s, run, scores, "attn_scores", [&](ops::op_buffers& io) {
-            auto [ss, sa] = at(S, s_bytes);
-            io = {{q, k}, {sa}};
-            return ss;
+    return run.run(
+        fmt::format("flash_attention {} tokens x {} heads over {} x {}", tokens, heads, kv_heads,
+                    head_dim),
+        [&] {
+            kernel::attention_args args{q, k, v, out, 0};
+            if (status st = sc.get(0, t.workspace_bytes(), args.workspace); st != status::success)
+                return st;
+            return ctx.launch(
+                s, "flash_attention", t.block_dim, models::kernel_kind::mix,
+                [t, args](kernel::kernel_context& kc) { kernel::attention_kernel(kc, args, t); });
         });
-    else
-        st =
-            run.run(fmt::format("grouped_scores {} x {} heads x {} per KV head", n, h, group), [&] {
-                auto [ss, sa] = at(S, s_bytes);
-                if (ss != status::success) return ss;
-                return launch_matmul(ctx, s, "attn_scores",
-                                     paged_tiling(p, uint32_t(h), uint32_t(n), uint32_t(hd),
-                                                  uint32_t(n), true, page),
-                                     {q, 0, sa, 0, heads_of(k)});
-            });
-    if (st == status::success)
-        st = run_op(ctx, s, run, masked, "attn_mask_add", [&](ops::op_buffers& io) {
-            auto [ss, sa] = at(S, s_bytes);
-            auto [so, oa] = at(MASKED, s_bytes);
-            io = {{sa, mask}, {oa}};
-            return ss != status::success ? ss : so;
-        });
-    if (st == status::success)
-        st = run_op(ctx, s, run, probs, "attn_softmax", [&](ops::op_buffers& io) {
-            auto [si, ia] = at(MASKED, s_bytes);
-            auto [so, oa] = at(P, s_bytes);
-            io = {{ia}, {oa}};
-            return si != status::success ? si : so;
-        });
-    if (st == status::success && group == 1)
-        st = run_op(ctx, s, run, context, "attn_context", [&](ops::op_buffers& io) {
-            auto [sp, pa] = at(P, s_bytes);
-            io = {{pa, v}, {out}};
-            return sp;
-        });
-    else if (st == status::success)
-        st = run.run(fmt::format("grouped_context {} x {} heads x {} per KV head", n, h, group),
-                     [&] {
-                         auto [sp, pa] = at(P, s_bytes);
-                         if (sp != status::success) return sp;
-                         return launch_matmul(ctx, s, "attn_context",
-                                              paged_tiling(p, uint32_t(h), uint32_t(n), uint32_t(n),
-                                                           uint32_t(hd), false, page),
-                                              {pa, 0, out, 0, heads_of(v)});
-                     });
-    return st;
 }
 
 }  // namespace npusim::serving

@@ -57,9 +57,6 @@ unsigned decode_padded_length(const paged_kv_cache& kv, const std::vector<uint64
 /// -65504 over its padding and over rows past the sequences (a batch padded to `rows`).
 std::vector<uint16_t> decode_mask(const paged_kv_cache& kv, const std::vector<uint64_t>& seqs,
                                   unsigned padded, unsigned rows);
-/// @brief The additive causal mask [tokens][tokens] (fp16): 0 where a token may attend.
-std::vector<uint16_t> causal_mask(unsigned tokens);
-
 /// @brief Decode attention of a batch, one new token per sequence, for one layer:
 /// `q` holds [row][head][head_dim] and `out` receives softmax(q K^T + mask) V in the same
 /// layout (fp16), for `rows` >= seqs.size() rows (rows past the sequences are padding, as a
@@ -91,13 +88,14 @@ runtime::status paged_decode_attention(runtime::context& ctx, runtime::stream* s
 
 /// @brief Causal self-attention of one prompt of `tokens` tokens: q holds
 /// [head][token][head_dim], k and v [kv head][token][head_dim] (fp16; query head i reads KV
-/// head i / (heads / kv_heads), grouped-query attention), and `out` receives, for each token i, the
-/// softmax over tokens 0..i of its scores times V: a batched matmul over heads on the cube, the
-/// additive causal `mask` (causal_mask, on the device) and softmax on the vector units, and a
-/// batched matmul with V.
+/// head i / (heads / kv_heads), grouped-query attention), and `out` receives, for each token i,
+/// the softmax over tokens 0..i of its scores times V. One fused kernel
+/// (kernel::attention_kernel): cube and vector units tile by tile, online softmax, causal.
+/// @throws std::invalid_argument if heads is not a multiple of kv_heads or the head does not
+/// fit the cores' buffers.
 runtime::status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads,
                                   unsigned kv_heads, unsigned tokens, unsigned head_dim, uint64_t q,
-                                  uint64_t k, uint64_t v, uint64_t mask, uint64_t out,
+                                  uint64_t k, uint64_t v, uint64_t out,
                                   const platform::platform_config& p, op_runner& run);
 
 }  // namespace npusim::serving

@@ -196,7 +196,7 @@ class server {
     }
 
     ~server() {
-        if (m_host_masks) (void)m_ctx.free_host(m_host_masks);  // every copy has run by now
+        if (m_host_mask) (void)m_ctx.free_host(m_host_mask);  // every copy has run by now
     }
     server(const server&) = delete;
     server& operator=(const server&) = delete;
@@ -230,10 +230,10 @@ class server {
     std::unique_ptr<cost_runner> m_runner;
     std::unique_ptr<paged_kv_cache> m_kv;
     model_state m_w;
-    uint64_t m_zeros = 0;              ///< block_tokens zero rows: decode attention's padding
-    uint64_t m_null_rows = 0;          ///< where padding entries' K and V go (read by nothing)
-    uint64_t m_masks = 0;              ///< device: the decode mask, then causal masks
-    uint16_t* m_host_masks = nullptr;  ///< pinned: the same, staged for the copies
+    uint64_t m_zeros = 0;             ///< block_tokens zero rows: decode attention's padding
+    uint64_t m_null_rows = 0;         ///< where padding entries' K and V go (read by nothing)
+    uint64_t m_mask = 0;              ///< device: the decode mask
+    uint16_t* m_host_mask = nullptr;  ///< pinned: the same, staged for the copy
     serving_result m_result;
 };
 
@@ -267,14 +267,12 @@ void server::allocate_model() {
         *a = alloc(rows * kvw * e, "activations");
     for (uint64_t* a : {&m_w.gate, &m_w.up, &m_w.ffn}) *a = alloc(rows * f * e, "activations");
     m_w.logits = alloc(uint64_t(m_set.max_seqs) * m_model.vocab * e, "activations");
-    // Masks: decode [rows][max_model_len + align] and causal masks of at most the batch's
-    // tokens squared in all.
-    const uint64_t mask_bytes = 2 * (rows * (m_set.max_model_len + m_align) +
-                                     uint64_t(m_set.max_batch_tokens) * m_set.max_batch_tokens);
-    m_masks = alloc(mask_bytes, "activations");
+    // The decode mask: [rows][max_model_len + align]. Prefill attention masks in its kernel.
+    const uint64_t mask_bytes = 2 * rows * (m_set.max_model_len + m_align);
+    m_mask = alloc(mask_bytes, "activations");
     void* host = nullptr;
     check(m_ctx.malloc_host(host, int64_t(mask_bytes)), m_ctx, "malloc_host");
-    m_host_masks = static_cast<uint16_t*>(host);
+    m_host_mask = static_cast<uint16_t*>(host);
     const uint64_t zero_bytes = uint64_t(m_block) * hd * e;
     m_zeros = alloc(zero_bytes, "activations");
     m_null_rows = alloc(2 * kvw * e, "activations");
@@ -327,28 +325,9 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
     auto ok = [&](status st, const char* what) { check(st, m_ctx, what); };
     const unsigned cores = m_p.split ? m_p.vector_cores : m_p.cores;
 
-    // Masks are built once per iteration, shared by every layer, in buffers sized for the
-    // largest iteration (the decode mask first, then each prompt's causal mask).
+    // The decode mask is built once per iteration and shared by every layer.
     unsigned padded = 0;
     if (!decode.empty()) padded = decode_padded_length(*m_kv, decode, m_align);
-    const uint64_t decode_mask_addr = m_masks;
-    std::vector<uint64_t> causal;
-    uint64_t at = m_masks + uint64_t(decode_rows) * padded * 2;
-    for (uint64_t id : prefill) {
-        causal.push_back(at);
-        at += uint64_t(m_kv->tokens(id)) * m_kv->tokens(id) * 2;
-    }
-    auto put = [&](uint64_t addr, const std::function<std::vector<uint16_t>()>& make,
-                   const std::string& key) {
-        ok(m_runner->run(key,
-                         [&] {
-                             const std::vector<uint16_t> m = make();
-                             std::copy(m.begin(), m.end(), m_host_masks);
-                             return m_ctx.memcpy_to_device(
-                                 m_stream, addr, m_host_masks + (addr - m_masks) / 2, m.size() * 2);
-                         }),
-           "copying a mask");
-    };
     // A group's signature names every shape its ops depend on; a group seen before is replayed
     // without building its ops.
     std::string shape = fmt::format("decode rows {} prefill", decode_rows);
@@ -360,18 +339,17 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
         ops();
         m_runner->end_group();
     };
-    group("masks " + attn_shape, [&] {
-        if (!decode.empty())
-            put(
-                decode_mask_addr, [&] { return decode_mask(*m_kv, decode, padded, decode_rows); },
-                fmt::format("decode_mask fp16[{},{}]", decode_rows, padded));
-        for (size_t j = 0; j < prefill.size(); ++j) {
-            const unsigned n = m_kv->tokens(prefill[j]);
-            put(
-                causal[j], [n] { return causal_mask(n); },
-                fmt::format("causal_mask fp16[{},{}]", n, n));
-        }
-    });
+    if (!decode.empty())
+        group("mask " + attn_shape, [&] {
+            ok(m_runner->run(fmt::format("decode_mask fp16[{},{}]", decode_rows, padded),
+                             [&] {
+                                 const auto m = decode_mask(*m_kv, decode, padded, decode_rows);
+                                 std::copy(m.begin(), m.end(), m_host_mask);
+                                 return m_ctx.memcpy_to_device(m_stream, m_mask, m_host_mask,
+                                                               m.size() * 2);
+                             }),
+               "copying the decode mask");
+        });
 
     for (unsigned l = 0; l < m_model.layers; ++l) {
         const model_state::layer& w = m_w.layers[l];
@@ -438,7 +416,7 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
                 ok((m_set.layout == cache_layout::paged ? paged_decode_attention
                                                         : decode_attention)(
                        m_ctx, m_stream, *m_kv, decode, l, decode_rows, unsigned(heads), m_w.q,
-                       decode_mask_addr, m_zeros, m_w.attn, padded, m_p, *m_runner),
+                       m_mask, m_zeros, m_w.attn, padded, m_p, *m_runner),
                    "decode attention");
             int64_t row = decode_rows;
             for (size_t j = 0; j < prefill.size(); ++j) {
@@ -454,8 +432,7 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
                           m_w.vt, "v_heads"),
                    "v_heads");
                 ok(prefill_attention(m_ctx, m_stream, unsigned(heads), unsigned(kvh), unsigned(n),
-                                     unsigned(hd), m_w.qt, m_w.kt, m_w.vt, causal[j], m_w.at, m_p,
-                                     *m_runner),
+                                     unsigned(hd), m_w.qt, m_w.kt, m_w.vt, m_w.at, m_p, *m_runner),
                    "prefill attention");
                 ok(run_op("transpose", {t("a", {heads, n, hd})}, perm, {m_w.at},
                           m_w.attn + row * h * e, "attn_tokens"),

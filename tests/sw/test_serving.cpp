@@ -144,8 +144,11 @@ NPUSIM_PRESET_TESTS(decode_attention_matches_a_cpu_attention,
 NPUSIM_PRESET_TESTS(paged_decode_attention_in_place_matches_a_cpu_attention,
                     [](const char* p) { decode_attention_on(p, true); })
 
-// Causal prefill attention: token i sees tokens 0..i only, for prompts of 1, 5 and 17 tokens,
-// with as many KV heads as query heads and with two query heads per KV head.
+// Causal prefill attention (the fused kernel): token i sees tokens 0..i only, for prompts of 1,
+// 5, 17, 64 and 131 tokens (one row, which leaves a split chip's second vector core no rows;
+// odd rows inside one tile; a whole 64-row tile; past a 128-row tile, so several query and key
+// tiles on every preset, the last of 3 rows), with as many KV heads as query heads and with two
+// query heads per KV head.
 void prefill_attention_on(const std::string& preset) {
     {
         const auto cfg = platform::load_platform(preset);
@@ -156,17 +159,16 @@ void prefill_attention_on(const std::string& preset) {
             const unsigned heads = 4, hd = 32;
             // 4 KV heads, then 2 (grouped-query: query head h reads KV head h / 2).
             for (unsigned kvh : {4u, 2u})
-                for (unsigned n : {1u, 5u, 17u}) {
+                for (unsigned n : {1u, 5u, 17u, 64u, 131u}) {
                     const unsigned group = heads / kvh;
                     const auto q = random_halves(rng, heads * n * hd),
                                k = random_halves(rng, kvh * n * hd),
                                v = random_halves(rng, k.size());
                     const uint64_t qd = put(ctx, s, q), kd = put(ctx, s, k), vd = put(ctx, s, v),
-                                   md = put(ctx, s, causal_mask(n)),
                                    od = put(ctx, s, std::vector<uint16_t>(q.size(), 0));
                     direct_runner run;
-                    BOOST_CHECK_MESSAGE(prefill_attention(ctx, s, heads, kvh, n, hd, qd, kd, vd, md,
-                                                          od, cfg, run) == status::success,
+                    BOOST_CHECK_MESSAGE(prefill_attention(ctx, s, heads, kvh, n, hd, qd, kd, vd, od,
+                                                          cfg, run) == status::success,
                                         ctx.get_last_error().message);
                     std::vector<uint16_t> out(q.size());
                     BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) ==

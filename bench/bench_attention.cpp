@@ -5,8 +5,11 @@
 // fails on time.
 #include <systemc>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "bench/bench_util.h"
@@ -23,8 +26,8 @@ int sc_main(int, char*[]) {
     cfg.set_timing_only();
     platform::simulation sim(cfg);
     const uint32_t heads = 32, hd = 128;
-    std::printf("%-8s %6s %12s %14s %8s %8s\n", "tokens", "tile", "kernel_us", "cube_bound_us",
-                "ratio", "wall_s");
+    std::printf("%-8s %6s %12s %14s %8s %8s  %s\n", "tokens", "tile", "kernel_us", "cube_bound_us",
+                "ratio", "wall_s", "pipe busy (over the blocks; V and MTE of two vector cores)");
     const bool ok = sim.run([&](platform::chip& c, auto&) {
         for (uint32_t n : {128u, 512u, 2048u}) {
             kernel::attention_problem prob;
@@ -56,8 +59,18 @@ int sc_main(int, char*[]) {
                 return;
             }
             const double us = double(rec.end - rec.start) / 1e6;
-            std::printf("%-8u %6u %12.1f %14.1f %8.2f %8.2f\n", n, t.tile, us, bound_us,
-                        us / bound_us, wall);
+            // Busy share of each pipe over the blocks' time (the vector pipes are two cores').
+            std::map<models::pipe_id, double> busy;
+            double span = 0;
+            for (const auto& b : rec.blocks) {
+                span += double(b.end - b.start);
+                for (const auto& [pid, ps] : b.pipe_busy) busy[pid] += double(ps);
+            }
+            std::string pipes;
+            for (const auto& [pid, ps] : busy)
+                pipes += fmt::format(" {} {:.0f}%", models::to_string(pid), 100 * ps / span);
+            std::printf("%-8u %6u %12.1f %14.1f %8.2f %8.2f %s\n", n, t.tile, us, bound_us,
+                        us / bound_us, wall, pipes.c_str());
         }
     });
     if (!ok) std::printf("simulation failed: %s\n", sim.error().c_str());

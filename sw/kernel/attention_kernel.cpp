@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -55,7 +56,7 @@ struct shape {
                                 r * hdp() * 4,  // O
                                 r * hdp() * 2,  // O in fp16
                                 r * row_scratch<float>::half_stride(ss()) * 4,
-                                rows8() * 4 * 4,  // m, l, the tile's m and exp(m_old - m_new)
+                                rows8() * 5 * 4,  // m, l, the tile's m, two of exp(m_old - m_new)
                                 rows8() * 32};    // per-row blocks
         if (!split) b.push_back(tp() * std::max(tp(), hdp()) * 4);  // L0C out in NZ
         return b;
@@ -82,10 +83,11 @@ task task_of(const attention_tiling& t, uint64_t i) {
     return {uint32_t(i % t.p.heads), qt};
 }
 
-/// The workspace of a block: S, P and P V tiles.
+/// One of a block's two workspace slots (key tiles alternate): S, P and P V tiles.
 struct workspace {
     uint64_t s, p, pv;
 };
+using workspaces = std::array<workspace, 2>;
 
 /// The vector half: the online softmax of the query rows [lo, lo + rows) of a query tile.
 class softmax_side {
@@ -100,7 +102,7 @@ class softmax_side {
           m_o(ctx.alloc<float>(position::VECCALC, sh.rows() * sh.hdp())),
           m_half(ctx.alloc<float>(position::VECCALC,
                                   sh.rows() * row_scratch<float>::half_stride(sh.ss()))),
-          m_stats(ctx.alloc<float>(position::VECCALC, 4 * sh.rows8())),
+          m_stats(ctx.alloc<float>(position::VECCALC, 5 * sh.rows8())),
           m_blocks(ctx.alloc<float>(position::VECCALC, sh.rows8() * 8)) {
         if (m_split) {
             m_s_in = std::make_unique<tque<float>>(ctx, position::VECIN, 1, sh.rows() * sh.ss());
@@ -110,16 +112,17 @@ class softmax_side {
             m_s = ctx.alloc<float>(position::VECCALC, sh.rows() * sh.ss());
             m_pv = ctx.alloc<float>(position::VECCALC, sh.rows() * sh.hdp());
             m_nz = ctx.alloc<float>(position::VECCALC, sh.tp() * std::max(sh.tp(), sh.hdp()));
-            m_p_written = ctx.alloc_event_id(models::pipe_id::MTE3, models::pipe_id::MTE2);
+            for (uint32_t& id : m_p_written)
+                id = ctx.alloc_event_id(models::pipe_id::MTE3, models::pipe_id::MTE2);
         }
         m_m = m_stats;
         m_l = m_stats[m_sh.rows8()];
         m_tile_m = m_stats[2 * m_sh.rows8()];
-        m_alpha = m_stats[3 * m_sh.rows8()];
+        m_alpha = {m_stats[3 * m_sh.rows8()], m_stats[4 * m_sh.rows8()]};
     }
 
     /// A new query tile: this core's rows are [lo, lo + rows) of its `mr` rows.
-    void begin(const task& k, uint32_t mr, const workspace& ws) {
+    void begin(const task& k, uint32_t mr, const workspaces& ws) {
         m_task = k;
         m_ws = ws;
         m_mr = mr;
@@ -143,15 +146,17 @@ class softmax_side {
 
     /// Key tile j (keys [c0, c0 + nr)): S -> P, written to the workspace for the cube. On
     /// coupled chips S comes from `qc`.
-    void scores_to_probs(uint32_t c0, uint32_t nr, tque<float>* qc) {
+    void scores_to_probs(uint32_t j, uint32_t c0, uint32_t nr, tque<float>* qc) {
         const uint64_t ss = m_sh.ss(), tile = m_t.tile;
+        const workspace& ws = m_ws[j % 2];
+        const local_tensor<float> alpha = m_alpha[j % 2];
         local_tensor<float> s = m_s;
         if (m_split) {
             m_ctx.cross_core_wait_flag(s_ready, models::pipe_id::MTE2);
             if (m_rows) {
                 s = m_s_in->alloc_tensor();
                 m_ctx.copy_2d<float>(mem_space::ub, s.offset, mem_space::gm,
-                                     m_ws.s + uint64_t(m_lo) * tile * 4, m_rows, nr, ss, tile);
+                                     ws.s + uint64_t(m_lo) * tile * 4, m_rows, nr, ss, tile);
                 m_s_in->enque(s);
                 s = m_s_in->deque();
             }
@@ -172,20 +177,20 @@ class softmax_side {
             }
             reduce_rows(m_ctx, vec_opcode::max, m_tile_m, s, m_half, m_rows, ss);
             m_ctx.max(m_tile_m, m_tile_m, m_m, m_rows);  // the new max
-            m_ctx.sub(m_alpha, m_m, m_tile_m, m_rows);
-            m_ctx.unary(vec_opcode::exp, m_alpha, m_alpha, m_rows);
+            m_ctx.sub(alpha, m_m, m_tile_m, m_rows);
+            m_ctx.unary(vec_opcode::exp, alpha, alpha, m_rows);
             m_ctx.unary(vec_opcode::muls, m_m, m_tile_m, m_rows, 1.f);
             broadcast_rows(m_ctx, vec_opcode::sub, s, s, m_m, m_blocks, m_rows, ss);
             m_ctx.unary(vec_opcode::exp, s, s, n);
             reduce_rows(m_ctx, vec_opcode::add, m_tile_m, s, m_half, m_rows, ss);
-            m_ctx.mul(m_l, m_l, m_alpha, m_rows);
+            m_ctx.mul(m_l, m_l, alpha, m_rows);
             m_ctx.add(m_l, m_l, m_tile_m, m_rows);
             auto p = m_p.alloc_tensor();
             m_ctx.cast(p, s, n);
             if (m_split) m_s_in->free_tensor(s);
             m_p.enque(p);
             p = m_p.deque();
-            m_ctx.copy_2d<half>(mem_space::gm, m_ws.p + uint64_t(m_lo) * tile * 2, mem_space::ub,
+            m_ctx.copy_2d<half>(mem_space::gm, ws.p + uint64_t(m_lo) * tile * 2, mem_space::ub,
                                 p.offset, m_rows, nr, tile, ss);
             m_p.free_tensor(p);
         }
@@ -196,16 +201,16 @@ class softmax_side {
         if (m_split)
             m_ctx.cross_core_set_flag(p_ready, models::pipe_id::MTE3);
         else
-            m_ctx.set_flag(models::pipe_id::MTE3, models::pipe_id::MTE2, m_p_written);
+            m_ctx.set_flag(models::pipe_id::MTE3, models::pipe_id::MTE2, m_p_written[j % 2]);
     }
 
     /// Coupled chips: the cube's MTE2 waits until P is in the workspace.
-    void wait_probs() {
-        m_ctx.wait_flag(models::pipe_id::MTE3, models::pipe_id::MTE2, m_p_written);
+    void wait_probs(uint32_t j) {
+        m_ctx.wait_flag(models::pipe_id::MTE3, models::pipe_id::MTE2, m_p_written[j % 2]);
     }
 
     /// O = O x exp(m_old - m_new) + P V.
-    void accumulate(tque<float>* qc) {
+    void accumulate(uint32_t j, tque<float>* qc) {
         const uint64_t hdp = m_sh.hdp(), hd = m_t.p.head_dim;
         local_tensor<float> pv = m_pv;
         if (m_split) {
@@ -213,14 +218,14 @@ class softmax_side {
             if (m_rows == 0) return;
             pv = m_pv_in->alloc_tensor();
             m_ctx.copy_2d<float>(mem_space::ub, pv.offset, mem_space::gm,
-                                 m_ws.pv + uint64_t(m_lo) * hd * 4, m_rows, hd, hdp, hd);
+                                 m_ws[j % 2].pv + uint64_t(m_lo) * hd * 4, m_rows, hd, hdp, hd);
             m_pv_in->enque(pv);
             pv = m_pv_in->deque();
         } else {
             from_l0c(*qc, pv, hdp, uint32_t(hd));
         }
         if (m_rows) {
-            broadcast_rows(m_ctx, vec_opcode::mul, m_o, m_o, m_alpha, m_blocks, m_rows, hdp);
+            broadcast_rows(m_ctx, vec_opcode::mul, m_o, m_o, m_alpha[j % 2], m_blocks, m_rows, hdp);
             m_ctx.add(m_o, m_o, pv, uint64_t(m_rows) * hdp);
         }
         if (m_split) m_pv_in->free_tensor(pv);
@@ -249,10 +254,12 @@ class softmax_side {
     tque<half> m_p, m_out;
     std::unique_ptr<tque<float>> m_s_in, m_pv_in;
     local_tensor<float> m_s, m_pv, m_nz, m_o, m_half, m_stats, m_blocks;
-    local_tensor<float> m_m, m_l, m_tile_m, m_alpha;
-    uint32_t m_p_written = 0, m_s_seen = 0;
+    local_tensor<float> m_m, m_l, m_tile_m;
+    std::array<local_tensor<float>, 2> m_alpha;  // exp(m_old - m_new) of the last two key tiles
+    std::array<uint32_t, 2> m_p_written{};
+    uint32_t m_s_seen = 0;
     task m_task{};
-    workspace m_ws{};
+    workspaces m_ws{};
     uint32_t m_mr = 0, m_lo = 0, m_rows = 0;
 };
 
@@ -369,8 +376,8 @@ class matmul_side {
 
 uint64_t attention_tiling::workspace_per_block() const {
     const uint64_t t = tile;
-    return round_up(t * t * 4, ws_align) + round_up(t * t * 2, ws_align) +
-           round_up(t * p.head_dim * 4, ws_align);
+    return 2 * (round_up(t * t * 4, ws_align) + round_up(t * t * 2, ws_align) +
+                round_up(t * p.head_dim * 4, ws_align));
 }
 
 attention_tiling tile_attention(const platform::platform_config& p, const attention_problem& prob) {
@@ -401,9 +408,13 @@ attention_tiling tile_attention(const platform::platform_config& p, const attent
 void attention_kernel(kernel_context& ctx, const attention_args& g, const attention_tiling& t) {
     const bool split = ctx.core_type() != models::core_kind::aicore;
     const shape sh{t.tile, t.p.head_dim, split};
-    const uint64_t base = g.workspace + ctx.block_idx() * t.workspace_per_block(), tt = t.tile;
-    const uint64_t s_bytes = round_up(tt * tt * 4, ws_align);
-    const workspace w{base, base + s_bytes, base + s_bytes + round_up(tt * tt * 2, ws_align)};
+    const uint64_t tt = t.tile, s_bytes = round_up(tt * tt * 4, ws_align);
+    const uint64_t slot = t.workspace_per_block() / 2;
+    workspaces w;
+    for (uint64_t i = 0; i < 2; ++i) {
+        const uint64_t base = g.workspace + ctx.block_idx() * t.workspace_per_block() + i * slot;
+        w[i] = {base, base + s_bytes, base + s_bytes + round_up(tt * tt * 2, ws_align)};
+    }
     std::unique_ptr<matmul_side> cube;
     std::unique_ptr<softmax_side> vec;
     if (ctx.has_cube()) cube = std::make_unique<matmul_side>(ctx, t, sh);
@@ -412,20 +423,26 @@ void attention_kernel(kernel_context& ctx, const attention_args& g, const attent
     const uint32_t group = t.p.heads / t.p.kv_heads;
     for (uint64_t i = ctx.block_idx(); i < t.tasks(); i += ctx.block_num()) {
         const task k = task_of(t, i);
-        const uint32_t q0 = k.qt * t.tile, mr = std::min(t.tile, t.p.tokens - q0);
+        const uint32_t mr = std::min(t.tile, t.p.tokens - k.qt * t.tile);
         const uint32_t kvh = k.head / group;
+        auto keys = [&](uint32_t j) { return std::min(t.tile, t.p.tokens - j * t.tile); };
+        // Software pipelined: the scores of key tile j + 1 go ahead of P V of tile j, so the
+        // cube computes them while the vector units take the softmax of tile j.
+        auto scores = [&](uint32_t j) {
+            if (cube) cube->scores(g.k, kvh, j * t.tile, keys(j), w[j % 2]);
+            if (vec) vec->scores_to_probs(j, j * t.tile, keys(j), qc);
+        };
         if (cube) cube->load_q(k, mr, g.q);
         if (vec) vec->begin(k, mr, w);
+        scores(0);
         for (uint32_t j = 0; j <= k.qt; ++j) {
-            const uint32_t c0 = j * t.tile, nr = std::min(t.tile, t.p.tokens - c0);
-            if (cube) cube->scores(g.k, kvh, c0, nr, w);
-            if (vec) vec->scores_to_probs(c0, nr, qc);
+            if (j < k.qt) scores(j + 1);
             if (cube) {
-                cube->load_v(g.v, kvh, c0, nr);
-                if (vec) vec->wait_probs();
-                cube->context(nr, w);
+                cube->load_v(g.v, kvh, j * t.tile, keys(j));
+                if (vec) vec->wait_probs(j);
+                cube->context(keys(j), w[j % 2]);
             }
-            if (vec) vec->accumulate(qc);
+            if (vec) vec->accumulate(j, qc);
         }
         if (cube) cube->free_q();
         if (vec) vec->finish(g.out);

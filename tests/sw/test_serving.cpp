@@ -3,6 +3,7 @@
 // serving runs that preempt and still complete every request.
 #include <boost/test/unit_test.hpp>
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 
 #include "platform/config/config_loader.h"
 #include "platform/presets.h"
+#include "sw/kernel/attention_kernel.h"
 #include "sw/serving/attention.h"
 #include "sw/serving/server.h"
 #include "tests/sw/op_fixture.h"
@@ -188,6 +190,57 @@ void prefill_attention_on(const std::string& preset) {
 }
 
 NPUSIM_PRESET_TESTS(prefill_attention_is_causal_and_matches_a_cpu_attention, prefill_attention_on)
+
+// The fused attention on random shapes: 24 problems of 1 to 4 KV heads with 1 to 3 query heads
+// each, 1 to 300 tokens (around the 16-, 64- and 128-row tiles) and head sizes from 1 to 128
+// (odd ones included). A head that does not fit the buffers must be refused by name.
+void random_attention_on(const std::string& preset) {
+    const auto cfg = platform::load_platform(preset);
+    test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
+        runtime::stream* s = nullptr;
+        BOOST_REQUIRE(ctx.create_stream(s, {"attn"}) == status::success);
+        std::mt19937 rng(23);
+        const std::vector<unsigned> lengths{1, 2, 13, 15, 16, 17, 63, 64, 65, 127, 128, 129, 300};
+        const std::vector<unsigned> dims{1, 7, 16, 33, 64, 128};
+        auto pick = [&](const std::vector<unsigned>& v) { return v[rng() % v.size()]; };
+        unsigned ran = 0;
+        for (int c = 0; c < 24; ++c) {
+            const unsigned kvh = 1 + rng() % 4, heads = kvh * (1 + rng() % 3), n = pick(lengths),
+                           hd = pick(dims), group = heads / kvh;
+            const std::string what =
+                fmt::format("{} heads {} over {} tokens {} head_dim {}", preset, heads, kvh, n, hd);
+            try {
+                kernel::tile_attention(cfg, {heads, kvh, n, hd});
+            } catch (const std::invalid_argument& e) {
+                BOOST_CHECK_MESSAGE(contains(e.what(), fmt::format("head_dim {}", hd)),
+                                    what << ": " << e.what());
+                BOOST_CHECK_MESSAGE(preset == "tiny", what << ": refused: " << e.what());
+                continue;
+            }
+            ++ran;
+            const auto q = random_halves(rng, heads * n * hd), k = random_halves(rng, kvh * n * hd),
+                       v = random_halves(rng, k.size());
+            const uint64_t qd = put(ctx, s, q), kd = put(ctx, s, k), vd = put(ctx, s, v),
+                           od = put(ctx, s, std::vector<uint16_t>(q.size(), 0));
+            direct_runner run;
+            BOOST_CHECK_MESSAGE(prefill_attention(ctx, s, heads, kvh, n, hd, qd, kd, vd, od, cfg,
+                                                  run) == status::success,
+                                what << ": " << ctx.get_last_error().message);
+            std::vector<uint16_t> out(q.size());
+            BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) == status::success);
+            BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+            for (unsigned h = 0; h < heads; ++h)
+                for (unsigned i = 0; i < n; ++i)
+                    close_to(
+                        cpu_attention(q.data() + (h * n + i) * hd, k.data() + h / group * n * hd,
+                                      v.data() + h / group * n * hd, i + 1, hd),
+                        out.data() + (h * n + i) * hd, what + " token " + std::to_string(i));
+        }
+        BOOST_CHECK_GE(ran, 12u);
+    });
+}
+
+NPUSIM_PRESET_TESTS(fused_attention_on_random_shapes_matches_a_cpu_attention, random_attention_on)
 
 // In-place decode attention reads 2 x heads x context x head_dim fp16 values from the pages, so
 // beyond its fixed costs its kernels' time grows linearly with the context: each doubling adds

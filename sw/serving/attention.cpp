@@ -164,17 +164,18 @@ status decode_attention(runtime::context& ctx, runtime::stream* s, const paged_k
     const uint64_t kv_bytes = kd.storage_bytes(), s_bytes = score_bytes(b, h, n);
     scratch sc(ctx, s);
     const unsigned cores = p.split ? p.vector_cores : p.cores;
-    status st =
-        run.run(fmt::format("kv_gather {} rows padded {} x {} heads x {}", b, n, h, hd), [&] {
-            auto [sk, k] = slot_of(sc, K, kv_bytes);
-            auto [sv, v] = slot_of(sc, V, kv_bytes);
-            if (sk != status::success) return sk;
-            if (sv != status::success) return sv;
-            const kv_copy_plan g =
-                plan_kv_gather_batch(kv, seqs, rows, layer, k, v, uint64_t(n), zeros, cores);
-            return ctx.launch(s, "kv_gather", g.block_dim, models::kernel_kind::vector,
-                              kv_copy_kernel(g));
-        });
+    status st = run.run(fmt::format("kv_gather {} rows ({} sequences) padded {} x {} heads x {}", b,
+                                    seqs.size(), n, h, hd),
+                        [&] {
+                            auto [sk, k] = slot_of(sc, K, kv_bytes);
+                            auto [sv, v] = slot_of(sc, V, kv_bytes);
+                            if (sk != status::success) return sk;
+                            if (sv != status::success) return sv;
+                            const kv_copy_plan g = plan_kv_gather_batch(kv, seqs, rows, layer, k, v,
+                                                                        uint64_t(n), zeros, cores);
+                            return ctx.launch(s, "kv_gather", g.block_dim,
+                                              models::kernel_kind::vector, kv_copy_kernel(g));
+                        });
     if (st == status::success)
         st = run_op(ctx, s, run, scores, "attn_scores", [&](ops::op_buffers& io) {
             auto [sk, k] = slot_of(sc, K, kv_bytes);
@@ -265,20 +266,26 @@ status paged_decode_attention(runtime::context& ctx, runtime::stream* s, const p
     };
     const uint64_t s_bytes = score_bytes(b, h, n);
     scratch sc(ctx, s);
-    status st = run.run(fmt::format("paged_scores {} x {} heads x {} padded {}", b, h, hd, n), [&] {
-        auto [ss, sa] = slot_of(sc, S, s_bytes);
-        if (ss != status::success) return ss;
-        return launch_matmul(ctx, s, "attn_scores", tiling(uint32_t(hd), uint32_t(n), true),
-                             {q, 0, sa, 0, table(false)});
-    });
+    status st = run.run(fmt::format("paged_scores {} rows ({} sequences) x {} heads x {} padded {}",
+                                    b, seqs.size(), h, hd, n),
+                        [&] {
+                            auto [ss, sa] = slot_of(sc, S, s_bytes);
+                            if (ss != status::success) return ss;
+                            return launch_matmul(ctx, s, "attn_scores",
+                                                 tiling(uint32_t(hd), uint32_t(n), true),
+                                                 {q, 0, sa, 0, table(false)});
+                        });
     if (st == status::success) st = mask_and_softmax(ctx, s, run, sc, b, h, n, mask, p);
     if (st == status::success)
-        st = run.run(fmt::format("paged_context {} x {} heads x {} padded {}", b, h, hd, n), [&] {
-            auto [sp, pa] = slot_of(sc, P, s_bytes);
-            if (sp != status::success) return sp;
-            return launch_matmul(ctx, s, "attn_context", tiling(uint32_t(n), uint32_t(hd), false),
-                                 {pa, 0, out, 0, table(true)});
-        });
+        st = run.run(fmt::format("paged_context {} rows ({} sequences) x {} heads x {} padded {}",
+                                 b, seqs.size(), h, hd, n),
+                     [&] {
+                         auto [sp, pa] = slot_of(sc, P, s_bytes);
+                         if (sp != status::success) return sp;
+                         return launch_matmul(ctx, s, "attn_context",
+                                              tiling(uint32_t(n), uint32_t(hd), false),
+                                              {pa, 0, out, 0, table(true)});
+                     });
     return st;
 }
 

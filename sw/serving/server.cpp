@@ -47,13 +47,16 @@ void check(status st, runtime::context& ctx, const char* what) {
 
 /// Costs an iteration's ops. Instruction level: every op is launched and the iteration takes
 /// its device time from the first start to the last end. Op level: the iteration is made of
-/// groups (the masks, each layer's qkv, attention and mlp, the output head). A group seen for
-/// the first time (by its signature) is launched at instruction level, queued behind the ops
-/// launched before it in the iteration, and each of its ops is charged the device time from
-/// the previous launched op's end to its own end: queueing overlap, L2 reuse, dispatch gaps
-/// and a host that cannot keep up are all in the cost. A group seen before is not launched;
-/// its ops' memoized costs are added up (no simulated time passes meanwhile, so launched ops
-/// still queue as they would behind the replayed ones).
+/// groups (the decode mask, each layer's qkv, attention and mlp, the output head). A group seen
+/// for the first time (by its signature) is launched at instruction level, queued behind the
+/// ops launched before it in the iteration. Each op gets two costs: the host's, from the
+/// previous launched op's submission to its own, and the device's, from the previous op's end
+/// (or its own submission, if later) to its own end, so queueing overlap, L2 reuse and
+/// dispatch gaps are in it. A group seen before is not launched: its ops' memoized costs are
+/// used. The iteration's time then follows the ops in order: the host submits each op its host
+/// cost after the previous one, and the device runs it for its device cost once the previous
+/// op has ended and it has been submitted. So a host that cannot keep up (small kernels) and a
+/// device that has to wait for the host only at the start both come out as simulated.
 class cost_runner : public op_runner {
   public:
     cost_runner(runtime::context& ctx, runtime::stream* s, fidelity f)
@@ -62,7 +65,7 @@ class cost_runner : public op_runner {
     void begin() {
         m_first = m_ctx.timeline().size();
         m_launched.clear();
-        m_pending.clear();
+        m_order.clear();
     }
 
     /// Op level: a group seen before is replayed (costed at finish()) and true returned.
@@ -70,7 +73,7 @@ class cost_runner : public op_runner {
         if (m_mode != fidelity::op) return false;
         const auto it = m_groups.find(signature);
         if (it == m_groups.end()) return false;
-        m_pending.push_back(&it->second);
+        for (const memo* m : it->second) m_order.push_back({m, 0});
         replayed += it->second.size();
         return true;
     }
@@ -89,6 +92,7 @@ class cost_runner : public op_runner {
             m = &m_memo[key];
             m_group->push_back(m);
         }
+        m_order.push_back({nullptr, m_launched.size()});
         m_launched.push_back({m, from, m_ctx.submitted(m_stream)});
         return st;
     }
@@ -105,25 +109,39 @@ class cost_runner : public op_runner {
             }
             return last > first ? last - first : 0;
         }
-        ps_t sum = 0, prev_end = 0;
-        for (const launched& op : m_launched) {
-            ps_t start = ~ps_t(0), end = 0;
+        // Measured costs of the launched ops (an op that launched nothing, a view, costs 0).
+        std::vector<costs> measured(m_launched.size());
+        ps_t prev_end = 0, prev_submitted = 0;
+        for (size_t j = 0; j < m_launched.size(); ++j) {
+            const launched& op = m_launched[j];
+            ps_t start = ~ps_t(0), end = 0, submitted = ~ps_t(0);
             for (size_t i = m_first; i < t.size(); ++i)
                 if (t[i].stream == k_stream && t[i].seq >= op.from && t[i].seq < op.to) {
                     start = std::min(start, t[i].start);
                     end = std::max(end, t[i].end);
+                    submitted = std::min(submitted, t[i].submitted);
                 }
-            ps_t cost = 0;  // 0 for an op that launched nothing (a view)
+            costs& c = measured[j];
             if (end) {
-                cost = prev_end ? end - std::min(prev_end, end) : end - start;
-                prev_end = end;
+                if (!prev_end) {  // the iteration starts when its first op does
+                    c.device = end - start;
+                } else {
+                    c.host = submitted - std::min(prev_submitted, submitted);
+                    c.device = end - std::min(std::max(prev_end, submitted), end);
+                }
+                prev_end = std::max(prev_end, end);
+                prev_submitted = submitted;
             }
-            if (op.cost) op.cost->add(cost);
-            sum += cost;
+            if (op.cost) op.cost->add(c);
         }
-        for (const auto* group : m_pending)
-            for (const memo* m : *group) sum += m->cost();
-        return sum;
+        // The host and the device through the ops in order.
+        ps_t host = 0, device = 0;
+        for (const auto& [replayed, index] : m_order) {
+            const costs c = replayed ? replayed->mean() : measured[index];
+            host += c.host;
+            device = std::max(device, host) + c.device;
+        }
+        return device;
     }
 
     size_t distinct() const { return m_memo.size(); }
@@ -131,16 +149,20 @@ class cost_runner : public op_runner {
     static constexpr const char* k_stream = "serving";
 
   private:
-    /// An op's cost: the mean of every time it was simulated (q, k, v and o projections share
+    struct costs {
+        ps_t host = 0, device = 0;
+    };
+    /// An op's costs: the mean of every time it was simulated (q, k, v and o projections share
     /// a key but not their L2 luck).
     struct memo {
-        ps_t sum = 0;
+        costs sum;
         uint64_t count = 0;
-        void add(ps_t c) {
-            sum += c;
+        void add(const costs& c) {
+            sum.host += c.host;
+            sum.device += c.device;
             ++count;
         }
-        ps_t cost() const { return count ? sum / count : 0; }
+        costs mean() const { return count ? costs{sum.host / count, sum.device / count} : costs{}; }
     };
     struct launched {
         memo* cost;         ///< null at instruction level
@@ -154,7 +176,8 @@ class cost_runner : public op_runner {
     std::unordered_map<std::string, std::vector<const memo*>> m_groups;
     std::vector<const memo*>* m_group = nullptr;  ///< the group being launched
     std::vector<launched> m_launched;
-    std::vector<const std::vector<const memo*>*> m_pending;  ///< groups replayed this iteration
+    /// The iteration's ops in order: a replayed op's memo, or the index of a launched one.
+    std::vector<std::pair<const memo*, size_t>> m_order;
     size_t m_first = 0;
 };
 
@@ -332,7 +355,10 @@ void server::forward(const std::vector<uint64_t>& decode, unsigned decode_rows,
     // without building its ops.
     std::string shape = fmt::format("decode rows {} prefill", decode_rows);
     for (uint64_t id : prefill) shape += fmt::format(" {}", m_kv->tokens(id));
-    const std::string attn_shape = fmt::format("{} padded {}", shape, padded);
+    // Attention also depends on how many padded rows hold sequences: they read their own pages
+    // (L2 misses), padding rows one page of zeros.
+    const std::string attn_shape =
+        fmt::format("{} padded {} decode sequences {}", shape, padded, decode.size());
     auto group = [&](const std::string& signature, const std::function<void()>& ops) {
         if (m_runner->replay(signature)) return;
         m_runner->begin_group(signature);

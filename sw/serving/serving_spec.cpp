@@ -10,6 +10,7 @@
 
 #include "platform/config/config_error.h"
 #include "platform/config/yaml_checks.h"
+#include "sw/kernel/attention_kernel.h"
 
 namespace npusim::serving {
 
@@ -251,6 +252,14 @@ void check_fits(const serving_spec& spec, const platform::platform_config& p) {
         throw config_error(spec.model_where, "model", e.what(),
                            "serve it on a platform with more device memory (platform_set: "
                            "{gm.capacity: 64GiB}) or pick a smaller model");
+    }
+    const model_config& m = spec.model;
+    try {
+        kernel::tile_attention(p, {m.heads, m.kv_heads, 1, m.head_dim()});
+    } catch (const std::invalid_argument& e) {
+        throw config_error(spec.model_where, "model", fmt::format("prefill {}", e.what()),
+                           "serve it on a platform with larger core buffers (L1, L0A, L0B, "
+                           "L0C, UB) or pick a model with smaller heads");
     }
 }
 

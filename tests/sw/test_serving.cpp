@@ -383,6 +383,16 @@ BOOST_AUTO_TEST_CASE(bad_serving_input_names_file_and_line) {
     e = error(big);
     BOOST_CHECK_MESSAGE(
         contains(e, "bad.yaml:2") && contains(e, "GiB") && contains(e, "gm.capacity"), e);
+    // Heads of 512 on the tiny platform: the fused prefill attention has no tile that fits.
+    d.write("wide_model.yaml",
+            "schema: npusim.model/1\nname: wide\nlayers: 1\nhidden: 1024\nheads: 2\n"
+            "ffn: 64\nvocab: 64\n");
+    e = error(
+        "schema: npusim.serving/1\nmodel: wide_model.yaml\nplatform: tiny\n"
+        "arrivals: {poisson: {rate: 1, requests: 1, prompt_tokens: 8, output_tokens: 8}}\n");
+    BOOST_CHECK_MESSAGE(
+        contains(e, "bad.yaml:2") && contains(e, "head_dim 512") && contains(e, "smaller heads"),
+        e);
     // Found by the loader fuzzer: a NUL in the model's file name.
     e = error("schema: npusim.serving/1\nmodel: \"a\\u0000b\"\n");
     BOOST_CHECK_MESSAGE(contains(e, "bad.yaml:2") && contains(e, "control character"), e);

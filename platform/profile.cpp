@@ -100,7 +100,8 @@ std::string op_summary_csv(const json& stats) {
     for (const char* p : k_pipes) csv += fmt::format(",{}_ratio", p);
     csv +=
         ",gm_read_bytes,gm_write_bytes,l2_read_bytes,l2_write_bytes,l2_read_hit_rate,"
-        "tensor_bytes,flops,tflops,gm_gbps,flop_roof_pct,gm_roof_pct,limiting_pipe\n";
+        "tensor_bytes,flops,tflops,gm_gbps,flop_roof_pct,gm_roof_pct,limiting_pipe,units,"
+        "imbalance\n";
     for (const auto& p : profile_ops(stats)) {
         const json& o = *p.op;
         const bool launched = o.contains("blocks");
@@ -124,9 +125,13 @@ std::string op_summary_csv(const json& stats) {
         } else {
             csv += ",,,,,";
         }
-        csv += fmt::format(",{},{:.6g},{:.3f},{:.3f},{:.2f},{:.2f},{}\n",
-                           o["bytes"].get<uint64_t>(), o["flops"].get<double>(), p.tflops,
-                           p.gm_gbps, 100 * p.flop_roof, 100 * p.gm_roof, p.limiting_pipe);
+        csv += fmt::format(",{},{:.6g},{:.3f},{:.3f},{:.2f},{:.2f},{}", o["bytes"].get<uint64_t>(),
+                           o["flops"].get<double>(), p.tflops, p.gm_gbps, 100 * p.flop_roof,
+                           100 * p.gm_roof, p.limiting_pipe);
+        csv += launched && o.contains("imbalance")
+                   ? fmt::format(",{},{:.4f}\n", o["units"].get<unsigned>(),
+                                 o["imbalance"].get<double>())
+                   : std::string(",,\n");
     }
     return csv;
 }

@@ -27,12 +27,23 @@ void add_launch(op_record& op, const models::launch_record& rec) {
     for (const auto& b : rec.blocks) {
         ++op.blocks;
         op.block_ps += (b.end - b.start) * std::max<size_t>(1, b.cores.size());
+        op.unit_busy_ps[b.core] += b.end - b.start;
         for (const auto& [p, busy] : b.pipe_busy) op.pipe_busy_ps[p] += busy;
         op.mem += b.mem;
     }
 }
 
 namespace {
+
+/// Max over mean of the units' busy time (1: every unit busy as long as the others).
+double imbalance(const op_record& o) {
+    models::ps_t most = 0, sum = 0;
+    for (const auto& [unit, busy] : o.unit_busy_ps) {
+        most = std::max(most, busy);
+        sum += busy;
+    }
+    return sum ? double(most) * double(o.unit_busy_ps.size()) / double(sum) : 1.0;
+}
 
 /// Each pipe's busy share of the op's block time (cores x duration of each block).
 json pipe_ratios(const op_record& o) {
@@ -87,6 +98,35 @@ json summarize(const std::vector<op_record>& ops, double peak_flops) {
             {"fraction_of_peak", peak_flops > 0 ? tflops * 1e12 / peak_flops : 0}};
 }
 
+json op_json(const op_record& o) {
+    json jo = {{"name", o.name},
+               {"type", o.type},
+               {"start_ns", o.start_ps / 1000.0},
+               {"end_ns", o.end_ps / 1000.0},
+               {"flops", o.flops},
+               {"bytes", o.bytes}};
+    if (!o.op.empty()) jo["op"] = o.op;
+    if (!o.kernel.empty()) jo["kernel"] = o.kernel;
+    if (!o.tiling.empty()) jo["tiling"] = o.tiling;
+    if (o.blocks > 0) {
+        jo["blocks"] = o.blocks;
+        jo["block_ns"] = o.block_ps / 1000.0;
+        jo["pipe_busy_ratio"] = pipe_ratios(o);
+        jo["units"] = o.unit_busy_ps.size();
+        jo["imbalance"] = imbalance(o);
+        const models::traffic& m = o.mem;
+        jo["gm_read_bytes"] = m.gm_read_bytes;
+        jo["gm_write_bytes"] = m.gm_write_bytes;
+        jo["l2_read_bytes"] = m.l2_read_bytes;
+        jo["l2_write_bytes"] = m.l2_write_bytes;
+        jo["l2_read_hits"] = m.l2_read_hits;
+        jo["l2_read_misses"] = m.l2_read_misses;
+        jo["l2_write_hits"] = m.l2_write_hits;
+        jo["l2_write_misses"] = m.l2_write_misses;
+    }
+    return jo;
+}
+
 json collect_stats(chip& c, const std::vector<op_record>& ops) {
     const platform_config& cfg = c.config();
     json j;
@@ -130,32 +170,7 @@ json collect_stats(chip& c, const std::vector<op_record>& ops) {
     j["memory"] = mem;
 
     json jops = json::array();
-    for (auto& o : ops) {
-        json jo = {{"name", o.name},
-                   {"type", o.type},
-                   {"start_ns", o.start_ps / 1000.0},
-                   {"end_ns", o.end_ps / 1000.0},
-                   {"flops", o.flops},
-                   {"bytes", o.bytes}};
-        if (!o.op.empty()) jo["op"] = o.op;
-        if (!o.kernel.empty()) jo["kernel"] = o.kernel;
-        if (!o.tiling.empty()) jo["tiling"] = o.tiling;
-        if (o.blocks > 0) {
-            jo["blocks"] = o.blocks;
-            jo["block_ns"] = o.block_ps / 1000.0;
-            jo["pipe_busy_ratio"] = pipe_ratios(o);
-            const models::traffic& m = o.mem;
-            jo["gm_read_bytes"] = m.gm_read_bytes;
-            jo["gm_write_bytes"] = m.gm_write_bytes;
-            jo["l2_read_bytes"] = m.l2_read_bytes;
-            jo["l2_write_bytes"] = m.l2_write_bytes;
-            jo["l2_read_hits"] = m.l2_read_hits;
-            jo["l2_read_misses"] = m.l2_read_misses;
-            jo["l2_write_hits"] = m.l2_write_hits;
-            jo["l2_write_misses"] = m.l2_write_misses;
-        }
-        jops.push_back(jo);
-    }
+    for (const auto& o : ops) jops.push_back(op_json(o));
     j["ops"] = jops;
     j["peak_fp16_flops"] = cfg.peak_fp16_flops();
     j["summary"] = summarize(ops, cfg.peak_fp16_flops());

@@ -25,6 +25,9 @@ struct op_record {
     unsigned blocks = 0;
     models::ps_t block_ps = 0;
     std::map<models::pipe_id, models::ps_t> pipe_busy_ps{};
+    /// Busy time of each unit that ran blocks (keyed by the unit's first core): the sum of its
+    /// blocks' durations. Their max over their mean is the op's load imbalance.
+    std::map<unsigned, models::ps_t> unit_busy_ps{};
     models::traffic mem{};  ///< measured: what its blocks' engines read and wrote in L2 and GM
 };
 
@@ -41,6 +44,9 @@ bool is_kernel_op(const std::string& type);
 
 /// @brief The `summary` of a stats document over the kernels of `ops` (docs/metrics.md).
 nlohmann::json summarize(const std::vector<op_record>& ops, double peak_flops);
+
+/// @brief An op's entry in stats `ops[]` (docs/metrics.md, "Per op").
+nlohmann::json op_json(const op_record& o);
 
 /// @brief Builds the npusim.stats/1 document (DESIGN §7) from a finished simulation.
 /// Deterministic: nothing in it depends on the host machine or wall clock.

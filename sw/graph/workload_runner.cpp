@@ -62,6 +62,12 @@ double relative_error(double got, double want) {
     return std::fabs(got - want) / (std::fabs(want) + 1);
 }
 
+double absolute_error(double got, double want) {
+    if (got == want || (std::isnan(got) && std::isnan(want))) return 0;
+    if (!std::isfinite(got) || !std::isfinite(want)) return INFINITY;
+    return std::fabs(got - want);
+}
+
 }  // namespace
 
 workload_plan plan_workload(const workload& w, const platform::platform_config& platform) {
@@ -252,22 +258,35 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
                 h.values[e] = models::load_as_float(bytes.data(), t.type, e);
             host.emplace(t.name, std::move(h));
         }
-        for (size_t i = 0; i < w.ops.size(); ++i) {
-            const op_decl& o = w.ops[i];
-            const ops::op_schema& schema = *plan.ops[i].call.schema;
-            std::vector<ops::host_tensor> in, ref;
-            for (const auto& n : o.inputs) in.push_back(host.at(n));
+        // The end-to-end reference: the network's inputs as the device holds them, then each
+        // op's reference from its inputs' references, unrounded.
+        std::map<std::string, ops::host_tensor> e2e;
+        auto reference = [&](size_t i, const std::vector<ops::host_tensor>& in) {
+            std::vector<ops::host_tensor> ref;
             bool empty = true;
             for (const auto& d : plan.ops[i].call.outputs) {
                 ref.push_back({d, std::vector<double>(d.elements())});
                 empty = empty && d.elements() == 0;
             }
             // Zero-sized outputs have nothing to compare (references may divide by a 0 dim).
-            if (!empty) schema.reference(in, ref, plan.ops[i].call.attrs);
+            if (!empty) plan.ops[i].call.schema->reference(in, ref, plan.ops[i].call.attrs);
+            return ref;
+        };
+        for (size_t i = 0; i < w.ops.size(); ++i) {
+            const op_decl& o = w.ops[i];
+            std::vector<ops::host_tensor> in, in_e2e;
+            for (const auto& n : o.inputs) {
+                in.push_back(host.at(n));
+                const auto it = e2e.find(n);
+                in_e2e.push_back(it != e2e.end() ? it->second : host.at(n));
+            }
+            const std::vector<ops::host_tensor> ref = reference(i, in);
+            const std::vector<ops::host_tensor> ref_e2e = reference(i, in_e2e);
             op_check c;
             c.label =
                 o.op + " -> " + fmt::format("{}", fmt::join(o.outputs, ",")) + " (" + o.where + ")";
-            c.tolerance = schema.tolerance;
+            c.tolerance = plan.ops[i].call.schema->tolerance;
+            double sum_rel = 0, sum_abs = 0;
             for (size_t j = 0; j < ref.size(); ++j) {
                 const auto& got = host.at(o.outputs[j]).values;
                 const models::dtype t = ref[j].desc.type();
@@ -276,10 +295,32 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
                     // The reference rounded to the output dtype, as the device stores it.
                     models::store_from_float(one.data(), t, 0, float(ref[j].values[e]));
                     const double want = models::load_as_float(one.data(), t, 0);
-                    c.max_error = std::max(c.max_error, relative_error(got[e], want));
+                    const double rel = relative_error(got[e], want),
+                                 abs = absolute_error(got[e], want);
+                    if (rel > c.max_error || c.worst.empty()) {
+                        c.max_error = std::max(c.max_error, rel);
+                        c.worst = fmt::format("{}[{}]", o.outputs[j], e);
+                        c.worst_got = got[e];
+                        c.worst_want = want;
+                    }
+                    c.max_abs = std::max(c.max_abs, abs);
+                    sum_rel += rel;
+                    sum_abs += abs;
+                    c.nan += std::isnan(got[e]) ? 1 : 0;
+                    c.inf += std::isinf(got[e]) ? 1 : 0;
+                    c.end_to_end =
+                        std::max(c.end_to_end, relative_error(got[e], ref_e2e[j].values[e]));
                 }
+                c.elements += got.size();
+                e2e.insert_or_assign(o.outputs[j], ref_e2e[j]);
+            }
+            if (c.elements) {
+                c.mean_error = sum_rel / double(c.elements);
+                c.mean_abs = sum_abs / double(c.elements);
             }
             c.ok = c.max_error <= c.tolerance;
+            if (result.first_divergent.empty() && c.end_to_end > c.tolerance)
+                result.first_divergent = c.label;
             result.checks.push_back(c);
         }
     }

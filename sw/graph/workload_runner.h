@@ -28,16 +28,30 @@ struct workload_plan {
 /// @throws platform::config_error naming the op's file:line and what does not fit.
 workload_plan plan_workload(const workload& w, const platform::platform_config& platform);
 
-/// @brief One op's comparison with its CPU reference.
+/// @brief One op's comparison with its CPU reference, computed from the op's actual inputs
+/// and rounded to the output dtype (docs/metrics.md, "--check"). Relative error is
+/// |got - want| / (|want| + 1); both errors are 0 where the two are equal (NaN and NaN
+/// included) and infinite where only one is finite.
 struct op_check {
-    std::string label;  ///< "matmul -> h (file:line)"
-    double max_error = 0, tolerance = 0;
+    std::string label;                    ///< "matmul -> h (file:line)"
+    double max_error = 0, tolerance = 0;  ///< the largest relative error, and the op's bound
+    double mean_error = 0;                ///< mean relative error over the output elements
+    double max_abs = 0, mean_abs = 0;     ///< the largest and mean absolute error
+    std::string worst;                    ///< "h[37]": the element of the largest relative error
+    double worst_got = 0, worst_want = 0;
+    uint64_t elements = 0, nan = 0, inf = 0;  ///< output elements; NaN and infinite ones
+    /// The largest relative error against the end-to-end reference: every op's reference
+    /// computed from the references of its inputs, in double, from the network's inputs on.
+    double end_to_end = 0;
     bool ok = true;
 };
 
 /// @brief What a run gives besides the stats.
 struct workload_result {
     std::vector<op_check> checks;  ///< with --check
+    /// The first op (in file order) whose end-to-end error exceeds its tolerance: where the
+    /// network's result starts to depart from the reference ("" if none does).
+    std::string first_divergent;
     int64_t peak_device_bytes = 0;
     std::string failure;  ///< a runtime error, "" if the run succeeded
 };

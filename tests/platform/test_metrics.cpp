@@ -116,6 +116,31 @@ BOOST_AUTO_TEST_CASE(op_pipe_busy_ratio_over_block_time) {
     BOOST_CHECK_MESSAGE(r.find("M 60%") != std::string::npos, r);
 }
 
+// Load imbalance: three blocks on two units, 300 ns on unit 0, 100 + 100 ns on unit 1 (a cube
+// core with its vector cores, keyed by its first core): busy 300 and 200, mean 250, so 1.2.
+BOOST_AUTO_TEST_CASE(op_imbalance_is_max_over_mean_unit_busy_time) {
+    models::launch_record rec;
+    rec.blocks.resize(3);
+    rec.blocks[0].core = 0, rec.blocks[0].cores = {0};
+    rec.blocks[0].start = 0, rec.blocks[0].end = 300000;
+    for (int i : {1, 2}) {
+        rec.blocks[i].core = 1, rec.blocks[i].cores = {1, 2, 3};
+        rec.blocks[i].start = (i - 1) * 100000, rec.blocks[i].end = i * 100000;
+    }
+    platform::op_record op{"k", "kernel", 0, 300000, 0, 0};
+    platform::add_launch(op, rec);
+    const json j = platform::op_json(op);
+    BOOST_CHECK_EQUAL(j["units"].get<unsigned>(), 2u);
+    BOOST_CHECK_CLOSE(j["imbalance"].get<double>(), 1.2, 1e-9);
+    BOOST_CHECK_CLOSE(j["block_ns"].get<double>(), 300 + 3 * 200, 1e-9);
+    // One block per unit, all as long: balanced.
+    platform::op_record even{"e", "kernel", 0, 100000, 0, 0};
+    rec.blocks.resize(2);
+    rec.blocks[1].start = 0, rec.blocks[1].end = 300000;
+    platform::add_launch(even, rec);
+    BOOST_CHECK_CLOSE(platform::op_json(even)["imbalance"].get<double>(), 1.0, 1e-9);
+}
+
 // End to end: the one kernel of a built-in run owns every pipe's busy time of the chip.
 BOOST_AUTO_TEST_CASE(op_pipe_busy_adds_up_to_the_cores) {
     test::temp_file stats("ops", ".json");

@@ -185,12 +185,21 @@ BOOST_AUTO_TEST_CASE(profile_files_agree_with_the_stats) {
     const size_t wait = column(head, "wait_us"), type = column(head, "op_type"),
                  kernel = column(head, "kernel"), gm_r = column(head, "gm_read_bytes"),
                  gm_w = column(head, "gm_write_bytes"), flops = column(head, "flops"),
-                 blocks = column(head, "block_dim");
+                 blocks = column(head, "block_dim"), imbalance = column(head, "imbalance");
     double waits = 0;
     size_t dots = 0, matmuls = 0;
     for (size_t i = 1; i < rows.size(); ++i) {
         BOOST_REQUIRE_EQUAL(rows[i].size(), head.size());
         waits += std::stod(rows[i][wait]);
+        if (!rows[i][blocks].empty()) {  // a kernel: as in the stats, at least 1
+            const double im = std::stod(rows[i][imbalance]);
+            BOOST_CHECK_GE(im, 1.0 - 1e-9);
+            bool found = false;  // the stats entry of the same op
+            for (const auto& o : s["ops"])
+                found |= o["name"] == rows[i][column(head, "name")] &&
+                         std::abs(o.value("imbalance", 0.0) - im) < 1e-4;
+            BOOST_CHECK_MESSAGE(found, rows[i][column(head, "name")] << ": imbalance " << im);
+        }
         if (rows[i][type] == "matmul_bias") {
             ++matmuls;
             BOOST_CHECK(!rows[i][kernel].empty());

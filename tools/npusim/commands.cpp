@@ -318,10 +318,21 @@ int cmd_run(const run_args& a) {
         if (file_workload)
             report << fmt::format("device memory peak {:.2f} MiB allocated\n",
                                   wl_result.peak_device_bytes / 1048576.0);
-        for (const auto& chk : wl_result.checks)
+        for (const auto& chk : wl_result.checks) {
             report << fmt::format("check  {:<48} max error {:.3g} (tolerance {:.3g}) {}\n",
                                   chk.label, chk.max_error, chk.tolerance,
                                   chk.ok ? "ok" : "MISMATCH");
+            report << fmt::format(
+                "         relative mean {:.3g}; absolute max {:.3g} mean {:.3g}; worst {} "
+                "{:.6g} (reference {:.6g}); NaN {} Inf {} of {}; end to end {:.3g}\n",
+                chk.mean_error, chk.max_abs, chk.mean_abs, chk.worst, chk.worst_got, chk.worst_want,
+                chk.nan, chk.inf, chk.elements, chk.end_to_end);
+        }
+        if (!wl_result.checks.empty())
+            report << (wl_result.first_divergent.empty()
+                           ? std::string("check  end to end: every op within its tolerance\n")
+                           : "check  end to end: first op off its tolerance: " +
+                                 wl_result.first_divergent + "\n");
         report << fmt::format("\nwall time  {:.3f} s\n", wall);
     }
     if (!ok) {

@@ -1,8 +1,8 @@
 // Fused prefill attention (kernel::attention_kernel) on one LLaMA-7B layer's shape, 32 heads of
 // 128, for prompts of 128, 512 and 2048 tokens on the ascend910b1 preset, timing-only. Prints
 // the simulated kernel time, the cube's lower bound (the mmad fractal cycles of the causal tiles
-// spread evenly over the cube cores, at the cube clock), their ratio and the wall time. Never
-// fails on time.
+// spread evenly over the cube cores, at the cube clock), their ratio, the load imbalance of its
+// blocks (causal tiles are uneven work) and the wall time. Never fails on time.
 #include <systemc>
 
 #include <fmt/format.h>
@@ -16,6 +16,7 @@
 #include "models/core/fractal_layout.h"
 #include "platform/config/config_loader.h"
 #include "platform/simulation.h"
+#include "platform/stats.h"
 #include "sw/kernel/attention_kernel.h"
 #include "sw/kernel/launch.h"
 
@@ -26,8 +27,9 @@ int sc_main(int, char*[]) {
     cfg.set_timing_only();
     platform::simulation sim(cfg);
     const uint32_t heads = 32, hd = 128;
-    std::printf("%-8s %6s %12s %14s %8s %8s  %s\n", "tokens", "tile", "kernel_us", "cube_bound_us",
-                "ratio", "wall_s", "pipe busy (over the blocks; V and MTE of two vector cores)");
+    std::printf("%-8s %6s %12s %14s %8s %9s %8s  %s\n", "tokens", "tile", "kernel_us",
+                "cube_bound_us", "ratio", "imbalance", "wall_s",
+                "pipe busy (over the blocks; V and MTE of two vector cores)");
     const bool ok = sim.run([&](platform::chip& c, auto&) {
         for (uint32_t n : {128u, 512u, 2048u}) {
             kernel::attention_problem prob;
@@ -66,11 +68,14 @@ int sc_main(int, char*[]) {
                 span += double(b.end - b.start);
                 for (const auto& [pid, ps] : b.pipe_busy) busy[pid] += double(ps);
             }
+            platform::op_record op{"flash_attention", "kernel", rec.start, rec.end, 0, 0};
+            platform::add_launch(op, rec);
+            const double imbalance = platform::op_json(op)["imbalance"].get<double>();
             std::string pipes;
             for (const auto& [pid, ps] : busy)
                 pipes += fmt::format(" {} {:.0f}%", models::to_string(pid), 100 * ps / span);
-            std::printf("%-8u %6u %12.1f %14.1f %8.2f %8.2f %s\n", n, t.tile, us, bound_us,
-                        us / bound_us, wall, pipes.c_str());
+            std::printf("%-8u %6u %12.1f %14.1f %8.2f %9.2f %8.2f %s\n", n, t.tile, us, bound_us,
+                        us / bound_us, imbalance, wall, pipes.c_str());
         }
     });
     if (!ok) std::printf("simulation failed: %s\n", sim.error().c_str());

@@ -89,6 +89,17 @@ struct workspace {
 };
 using workspaces = std::array<workspace, 2>;
 
+/// Byte offsets in a slot: S (fp32 tile x tile), P (fp16 tile x tile), P V (fp32 tile x
+/// head_dim); `end` is the slot's size.
+struct slot_layout {
+    uint64_t p, pv, end;
+};
+slot_layout layout_of(uint64_t tile, uint64_t head_dim) {
+    const uint64_t p = round_up(tile * tile * 4, ws_align);
+    const uint64_t pv = p + round_up(tile * tile * 2, ws_align);
+    return {p, pv, pv + round_up(tile * head_dim * 4, ws_align)};
+}
+
 /// The vector half: the online softmax of the query rows [lo, lo + rows) of a query tile.
 class softmax_side {
   public:
@@ -96,7 +107,6 @@ class softmax_side {
         : m_ctx(ctx),
           m_t(t),
           m_sh(sh),
-          m_split(sh.split),
           m_p(ctx, position::VECOUT, 1, sh.rows() * sh.ss()),
           m_out(ctx, position::VECOUT, 1, sh.rows() * sh.hdp()),
           m_o(ctx.alloc<float>(position::VECCALC, sh.rows() * sh.hdp())),
@@ -104,7 +114,7 @@ class softmax_side {
                                   sh.rows() * row_scratch<float>::half_stride(sh.ss()))),
           m_stats(ctx.alloc<float>(position::VECCALC, 5 * sh.rows8())),
           m_blocks(ctx.alloc<float>(position::VECCALC, sh.rows8() * 8)) {
-        if (m_split) {
+        if (m_sh.split) {
             m_s_in = std::make_unique<tque<float>>(ctx, position::VECIN, 1, sh.rows() * sh.ss());
             m_pv_in = std::make_unique<tque<float>>(ctx, position::VECIN, 1, sh.rows() * sh.hdp());
             m_s_seen = ctx.alloc_event_id(models::pipe_id::MTE2, models::pipe_id::MTE3);
@@ -126,7 +136,7 @@ class softmax_side {
         m_task = k;
         m_ws = ws;
         m_mr = mr;
-        const uint32_t share = m_split ? (mr + 1) / 2 : mr;
+        const uint32_t share = m_sh.split ? (mr + 1) / 2 : mr;
         m_lo = std::min(mr, share * m_ctx.sub_block_idx());
         m_rows = std::min(mr - m_lo, share);
         if (m_rows == 0) return;
@@ -151,7 +161,7 @@ class softmax_side {
         const workspace& ws = m_ws[j % 2];
         const local_tensor<float> alpha = m_alpha[j % 2];
         local_tensor<float> s = m_s;
-        if (m_split) {
+        if (m_sh.split) {
             m_ctx.cross_core_wait_flag(s_ready, models::pipe_id::MTE2);
             if (m_rows) {
                 s = m_s_in->alloc_tensor();
@@ -187,18 +197,18 @@ class softmax_side {
             m_ctx.add(m_l, m_l, m_tile_m, m_rows);
             auto p = m_p.alloc_tensor();
             m_ctx.cast(p, s, n);
-            if (m_split) m_s_in->free_tensor(s);
+            if (m_sh.split) m_s_in->free_tensor(s);
             m_p.enque(p);
             p = m_p.deque();
             m_ctx.copy_2d<half>(mem_space::gm, ws.p + uint64_t(m_lo) * tile * 2, mem_space::ub,
                                 p.offset, m_rows, nr, tile, ss);
             m_p.free_tensor(p);
         }
-        if (m_split && m_rows == 0) {  // MTE3 signals only once S has come
+        if (m_sh.split && m_rows == 0) {  // MTE3 signals only once S has come
             m_ctx.set_flag(models::pipe_id::MTE2, models::pipe_id::MTE3, m_s_seen);
             m_ctx.wait_flag(models::pipe_id::MTE2, models::pipe_id::MTE3, m_s_seen);
         }
-        if (m_split)
+        if (m_sh.split)
             m_ctx.cross_core_set_flag(p_ready, models::pipe_id::MTE3);
         else
             m_ctx.set_flag(models::pipe_id::MTE3, models::pipe_id::MTE2, m_p_written[j % 2]);
@@ -213,7 +223,7 @@ class softmax_side {
     void accumulate(uint32_t j, tque<float>* qc) {
         const uint64_t hdp = m_sh.hdp(), hd = m_t.p.head_dim;
         local_tensor<float> pv = m_pv;
-        if (m_split) {
+        if (m_sh.split) {
             m_ctx.cross_core_wait_flag(pv_ready, models::pipe_id::MTE2);
             if (m_rows == 0) return;
             pv = m_pv_in->alloc_tensor();
@@ -228,7 +238,7 @@ class softmax_side {
             broadcast_rows(m_ctx, vec_opcode::mul, m_o, m_o, m_alpha[j % 2], m_blocks, m_rows, hdp);
             m_ctx.add(m_o, m_o, pv, uint64_t(m_rows) * hdp);
         }
-        if (m_split) m_pv_in->free_tensor(pv);
+        if (m_sh.split) m_pv_in->free_tensor(pv);
     }
 
     /// O / l, in fp16, to the output rows.
@@ -250,7 +260,6 @@ class softmax_side {
     kernel_context& m_ctx;
     const attention_tiling& m_t;
     shape m_sh;
-    bool m_split;
     tque<half> m_p, m_out;
     std::unique_ptr<tque<float>> m_s_in, m_pv_in;
     local_tensor<float> m_s, m_pv, m_nz, m_o, m_half, m_stats, m_blocks;
@@ -375,9 +384,7 @@ class matmul_side {
 }  // namespace
 
 uint64_t attention_tiling::workspace_per_block() const {
-    const uint64_t t = tile;
-    return 2 * (round_up(t * t * 4, ws_align) + round_up(t * t * 2, ws_align) +
-                round_up(t * p.head_dim * 4, ws_align));
+    return 2 * layout_of(tile, p.head_dim).end;
 }
 
 attention_tiling tile_attention(const platform::platform_config& p, const attention_problem& prob) {
@@ -408,12 +415,11 @@ attention_tiling tile_attention(const platform::platform_config& p, const attent
 void attention_kernel(kernel_context& ctx, const attention_args& g, const attention_tiling& t) {
     const bool split = ctx.core_type() != models::core_kind::aicore;
     const shape sh{t.tile, t.p.head_dim, split};
-    const uint64_t tt = t.tile, s_bytes = round_up(tt * tt * 4, ws_align);
-    const uint64_t slot = t.workspace_per_block() / 2;
+    const slot_layout slot = layout_of(t.tile, t.p.head_dim);
     workspaces w;
     for (uint64_t i = 0; i < 2; ++i) {
-        const uint64_t base = g.workspace + ctx.block_idx() * t.workspace_per_block() + i * slot;
-        w[i] = {base, base + s_bytes, base + s_bytes + round_up(tt * tt * 2, ws_align)};
+        const uint64_t base = g.workspace + (2 * ctx.block_idx() + i) * slot.end;
+        w[i] = {base, base + slot.p, base + slot.pv};
     }
     std::unique_ptr<matmul_side> cube;
     std::unique_ptr<softmax_side> vec;

@@ -59,6 +59,17 @@ uint64_t put(context& ctx, runtime::stream* s, const std::vector<uint16_t>& v) {
     return d;
 }
 
+/// A cache of 2 KV heads in blocks of 16 tokens.
+kv_cache_config cache_of(unsigned layers, unsigned head_dim, uint64_t max_blocks) {
+    kv_cache_config kc;
+    kc.layers = layers;
+    kc.kv_heads = 2;
+    kc.head_dim = head_dim;
+    kc.block_tokens = 16;
+    kc.max_blocks = max_blocks;
+    return kc;
+}
+
 std::vector<uint16_t> random_halves(std::mt19937& rng, size_t n) {
     std::uniform_real_distribution<float> d(-1.f, 1.f);
     std::vector<uint16_t> v(n);
@@ -80,12 +91,7 @@ void decode_attention_on(const std::string& preset, bool in_place) {
         test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
             runtime::stream* s = nullptr;
             BOOST_REQUIRE(ctx.create_stream(s, {"attn"}) == status::success);
-            kv_cache_config kc;
-            kc.layers = 2;
-            kc.kv_heads = 2;
-            kc.head_dim = 32;
-            kc.block_tokens = 16;
-            kc.max_blocks = 64;
+            const kv_cache_config kc = cache_of(2, 32, 64);
             paged_kv_cache kv(ctx, s, kc);
             const unsigned heads = kc.kv_heads, hd = kc.head_dim, layer = 1, rows = 5;
             std::mt19937 rng(7);
@@ -250,12 +256,7 @@ BOOST_AUTO_TEST_CASE(in_place_decode_time_grows_linearly_with_context) {
     test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
         runtime::stream* s = nullptr;
         BOOST_REQUIRE(ctx.create_stream(s, {"attn"}) == status::success);
-        kv_cache_config kc;
-        kc.layers = 1;
-        kc.kv_heads = 2;
-        kc.head_dim = 64;
-        kc.block_tokens = 16;
-        kc.max_blocks = 256;
+        const kv_cache_config kc = cache_of(1, 64, 256);
         paged_kv_cache kv(ctx, s, kc);
         const uint64_t qd = put(ctx, s, std::vector<uint16_t>(2 * 64, 0)),
                        zd = put(ctx, s, std::vector<uint16_t>(16 * 64, 0)),

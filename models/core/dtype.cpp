@@ -1,5 +1,6 @@
 #include "models/core/dtype.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -47,6 +48,116 @@ bool dtype_from_string(const std::string& name, dtype& out) {
             return true;
         }
     return false;
+}
+
+const char* to_string(round_mode m) {
+    switch (m) {
+        case round_mode::rint:
+            return "rint";
+        case round_mode::floor:
+            return "floor";
+        case round_mode::ceil:
+            return "ceil";
+        case round_mode::round:
+            return "round";
+        case round_mode::trunc:
+            return "trunc";
+        case round_mode::odd:
+            return "odd";
+    }
+    return "?";
+}
+
+bool round_mode_from_string(const std::string& name, round_mode& out) {
+    for (unsigned i = 0; i < k_round_mode_count; ++i)
+        if (name == to_string(round_mode(i))) {
+            out = round_mode(i);
+            return true;
+        }
+    return false;
+}
+
+double round_to_integer(double v, round_mode m) {
+    switch (m) {
+        case round_mode::floor:
+            return std::floor(v);
+        case round_mode::ceil:
+            return std::ceil(v);
+        case round_mode::round:
+            return std::round(v);
+        case round_mode::trunc:
+            return std::trunc(v);
+        case round_mode::rint:
+        case round_mode::odd:
+            break;
+    }
+    return std::nearbyint(v);
+}
+
+namespace {
+
+/// The encoding of a value of float type t (exact: f is one of t's values).
+uint32_t encode(float f, dtype t) {
+    if (t == dtype::fp16) return float_to_half(f);
+    if (t == dtype::bf16) return float_to_bf16(f);
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return u;
+}
+float decode(uint32_t u, dtype t) {
+    if (t == dtype::fp16) return half_to_float(uint16_t(u));
+    if (t == dtype::bf16) return bf16_to_float(uint16_t(u));
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+/// The next value of t above (up) or below f; infinities stay.
+float step(float f, dtype t, bool up) {
+    if (std::isinf(f) && (f > 0) == up) return f;
+    if (f == 0) {
+        const uint32_t sign = t == dtype::fp32 ? 0x80000000u : 0x8000u;
+        return decode(up ? 1u : sign | 1u, t);
+    }
+    const uint32_t u = encode(f, t);
+    return decode((f > 0) == up ? u + 1 : u - 1, t);
+}
+
+}  // namespace
+
+float round_to_float(double v, dtype t, round_mode m) {
+    if (std::isnan(v)) return float(v);
+    // A first guess by the float conversions; the exact neighbours are found from it, so a
+    // double rounding of the guess does no harm.
+    float c = float(v);
+    if (t == dtype::fp16) c = half_to_float(float_to_half(c));
+    if (t == dtype::bf16) c = bf16_to_float(float_to_bf16(c));
+    if (double(c) == v) return c;
+    float lo = c, hi = c;
+    if (double(c) > v)
+        lo = step(c, t, false);
+    else
+        hi = step(c, t, true);
+    const bool overflow = std::isinf(lo) || std::isinf(hi);
+    const bool lo_odd = encode(lo, t) & 1;
+    const double dlo = v - double(lo), dhi = double(hi) - v;
+    switch (m) {
+        case round_mode::floor:
+            return lo;
+        case round_mode::ceil:
+            return hi;
+        case round_mode::trunc:
+            return v > 0 ? lo : hi;
+        case round_mode::odd:
+            return lo_odd || std::isinf(hi) ? lo : hi;
+        case round_mode::rint:
+            if (overflow) return c;
+            return dlo < dhi || (dlo == dhi && !lo_odd) ? lo : hi;
+        case round_mode::round:
+            if (overflow) return c;
+            if (dlo != dhi) return dlo < dhi ? lo : hi;
+            return v > 0 ? hi : lo;
+    }
+    return c;
 }
 
 namespace {
@@ -217,6 +328,40 @@ void store_from_float(uint8_t* base, dtype t, uint64_t i, float v) {
             return store_int<int64_t>(base + 8 * i, v);
         case dtype::int4:
             return set_int4(base, i, int(saturate(v, -8, 7)));
+    }
+}
+
+double load_as_double(const uint8_t* base, dtype t, uint64_t i) {
+    if (t == dtype::int32) return double(load_int<int32_t>(base + 4 * i));
+    if (t == dtype::uint32) return double(load_int<uint32_t>(base + 4 * i));
+    if (t == dtype::int64) return double(load_int<int64_t>(base + 8 * i));
+    return double(load_as_float(base, t, i));  // exact: every other value is a float
+}
+
+void store_from_double(uint8_t* base, dtype t, uint64_t i, double v) {
+    if (is_float(t)) return store_from_float(base, t, i, round_to_float(v, t, round_mode::rint));
+    const int bits = int(dtype_bits(t));
+    const double lo = is_unsigned(t) ? 0 : -std::ldexp(1.0, bits - 1),
+                 hi = is_unsigned(t) ? std::ldexp(1.0, bits) - 1 : std::ldexp(1.0, bits - 1) - 1;
+    const double r = std::isnan(v) ? 0 : std::clamp(std::nearbyint(v), lo, hi);
+    switch (t) {
+        case dtype::int32: {
+            const int32_t x = int32_t(r);
+            std::memcpy(base + 4 * i, &x, 4);
+            return;
+        }
+        case dtype::uint32: {
+            const uint32_t x = uint32_t(r);
+            std::memcpy(base + 4 * i, &x, 4);
+            return;
+        }
+        case dtype::int64: {
+            const int64_t x = r >= hi ? std::numeric_limits<int64_t>::max() : int64_t(r);
+            std::memcpy(base + 8 * i, &x, 8);
+            return;
+        }
+        default:  // 16 bits and narrower: a float holds them exactly
+            return store_from_float(base, t, i, float(r));
     }
 }
 

@@ -88,9 +88,30 @@ inline float bf16_to_float(uint16_t b) {
 }
 uint16_t float_to_bf16(float f);
 
+/// @brief Rounding of a conversion (Ascend C RoundMode): to nearest, ties to even (CAST_RINT, the
+/// default), toward -inf, toward +inf, to nearest with ties away from zero (CAST_ROUND),
+/// toward zero, and to odd (CAST_ODD: an inexact result takes the neighbour whose last
+/// significand bit is 1, so a second rounding cannot double-round; float narrowing only).
+enum class round_mode : uint8_t { rint, floor, ceil, round, trunc, odd };
+inline constexpr unsigned k_round_mode_count = 6;
+const char* to_string(round_mode m);
+/// @brief The mode named `name` ("rint", "floor", ...), or false.
+bool round_mode_from_string(const std::string& name, round_mode& out);
+/// @brief v rounded to an integer by m (odd rounds like rint).
+double round_to_integer(double v, round_mode m);
+/// @brief v rounded into the float type t (fp32, fp16 or bf16) by m, as a float (every value
+/// of the three types is one). Past the largest finite value, floor/ceil/trunc stop at it
+/// where IEEE rounding does; NaN stays NaN.
+float round_to_float(double v, dtype t, round_mode m);
+
 /// @brief Reads element i of a buffer of type t as float (ints converted exactly where possible).
 float load_as_float(const uint8_t* base, dtype t, uint64_t i);
 /// @brief Writes a float into element i of a buffer of type t (rounding; ints saturate).
 void store_from_float(uint8_t* base, dtype t, uint64_t i, float v);
+/// @brief Element i as a double: exact for every type but int64 past 2^53 (host checks, where
+/// int32 values past 2^24 must not pass through a float).
+double load_as_double(const uint8_t* base, dtype t, uint64_t i);
+/// @brief v rounded once into element i of type t (to nearest even; ints saturate).
+void store_from_double(uint8_t* base, dtype t, uint64_t i, double v);
 
 }  // namespace npusim::models

@@ -201,6 +201,8 @@ std::string vector_op::describe() const {
     s += std::string(".") + to_string(type);
     if (has_dst_type(op) && (op == vec_opcode::cast || dst_type != type))
         s += std::string("->") + to_string(dst_type);
+    if (op == vec_opcode::cast && round != round_mode::rint)
+        s += std::string(".") + to_string(round);
     s += " dst=UB[" + hex(dst) + "]";
     if (has_src0) s += " src0=UB[" + hex(src0) + "]";
     if (has_src1) s += " src1=UB[" + hex(src1) + "]";

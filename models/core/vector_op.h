@@ -143,6 +143,7 @@ struct vector_op {
     dtype type = dtype::fp16;      ///< element type of the sources (and of dst, except cast/cmp)
     dtype dst_type = dtype::fp16;  ///< opcodes with has_dst_type only
     cmp_mode cmp = cmp_mode::lt;
+    round_mode round = round_mode::rint;                  ///< cast only
     uint64_t dst = 0, src0 = 0, src1 = 0, mask_addr = 0;  ///< mask_addr: select's bit mask
     float scalar = 0;
     /// Elements enabled in each repeat: bit i of the 128-bit mask enables element i of the

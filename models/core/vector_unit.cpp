@@ -133,6 +133,11 @@ std::vector<std::pair<dtype, dtype>> vector_dtypes(vec_opcode op) {
 }
 
 std::string why_unsupported(const vector_op& op) {
+    if (op.op == vec_opcode::cast && op.round == round_mode::odd &&
+        !(is_float(op.type) && is_float(op.dst_type) &&
+          dtype_size(op.dst_type) < dtype_size(op.type)))
+        return std::string("cast rounding 'odd' is for fp32 -> fp16 or bf16 only, not ") +
+               to_string(op.type) + "->" + to_string(op.dst_type);
     return type_rule(op.op, op.type, has_dst_type(op.op) ? op.dst_type : op.type);
 }
 
@@ -158,6 +163,7 @@ double round_significant(int64_t v, int bits) {
 
 struct io_fp32 {
     using value = float;
+    static constexpr dtype type = dtype::fp32;
     static constexpr unsigned size = 4;
     static constexpr int precision = 24;
     static float load(const uint8_t* p) {
@@ -171,6 +177,7 @@ struct io_fp32 {
 
 struct io_fp16 {
     using value = float;
+    static constexpr dtype type = dtype::fp16;
     static constexpr unsigned size = 2;
     static constexpr int precision = 11;
     static float load(const uint8_t* p) {
@@ -187,6 +194,7 @@ struct io_fp16 {
 
 struct io_bf16 {
     using value = float;
+    static constexpr dtype type = dtype::bf16;
     static constexpr unsigned size = 2;
     static constexpr int precision = 8;
     static float load(const uint8_t* p) {
@@ -223,10 +231,10 @@ struct io_int {
         return std::clamp<int64_t>(v, int64_t(std::numeric_limits<T>::min()),
                                    int64_t(std::numeric_limits<T>::max()));
     }
-    /// A float rounded half to even and clamped into the type (NaN gives 0).
-    static int64_t from_float(float f) {
+    /// A float rounded by m (half to even by default) and clamped into the type (NaN gives 0).
+    static int64_t from_float(float f, round_mode m = round_mode::rint) {
         if (std::isnan(f)) return 0;
-        const double r = std::nearbyint(double(f));
+        const double r = round_to_integer(double(f), m);
         constexpr double hi = double(std::numeric_limits<T>::max());  // 2^63 for int64
         if (r >= hi) return int64_t(std::numeric_limits<T>::max());
         if (r <= double(std::numeric_limits<T>::min()))
@@ -762,18 +770,20 @@ void exec_brcb(const exec_plan& x) {
     }
 }
 
-/// One converted element. Floats round to nearest even; integers round half to even and
-/// saturate; integer sources never pass through a lossy float.
+/// One converted element, rounded by m (to nearest even by default); integers saturate;
+/// integer sources never pass through a lossy float.
 template <class SI, class DI>
-void convert_elem(typename SI::value v, uint8_t* d) {
+void convert_elem(typename SI::value v, uint8_t* d, round_mode m = round_mode::rint) {
     if constexpr (is_float_io<SI>) {
         if constexpr (is_float_io<DI>)
-            DI::store(d, v);
+            DI::store(d, m == round_mode::rint ? v : round_to_float(v, DI::type, m));
         else
-            DI::store(d, DI::from_float(v));
+            DI::store(d, DI::from_float(v, m));
     } else {
         if constexpr (is_float_io<DI>)
-            DI::store(d, static_cast<float>(round_significant(v, DI::precision)));
+            DI::store(d, m == round_mode::rint
+                             ? static_cast<float>(round_significant(v, DI::precision))
+                             : round_to_float(double(v), DI::type, m));
         else
             DI::store(d, DI::saturate(v));
     }
@@ -794,7 +804,7 @@ void run_convert(const exec_plan& x) {
         for (size_t k = 0; k < n; ++k) {
             const auto v = SI::load(a + oa[k]);
             if (o == vec_opcode::cast) {
-                convert_elem<SI, DI>(v, d + od[k]);
+                convert_elem<SI, DI>(v, d + od[k], x.op.round);
             } else if (o == vec_opcode::conv_deq || o == vec_opcode::conv_vdeq) {
                 const float scale =
                     o == vec_opcode::conv_deq ? x.op.scalar : scales[x.active[k] % 16];

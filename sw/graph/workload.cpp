@@ -143,7 +143,8 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         if (!t.IsMap())
             throw config_error(at(source, kv.first), key, "a tensor is a mapping",
                                "write e.g. '{shape: [4, 8], dtype: fp16}'");
-        only_keys(source, t, key + ".", {"shape", "dtype", "init", "seed", "high", "scale"});
+        only_keys(source, t, key + ".",
+                  {"shape", "dtype", "init", "seed", "high", "scale", "mean", "value"});
         tensor_decl d;
         d.name = name;
         d.where = at(source, kv.first);
@@ -157,8 +158,8 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
             throw config_error(d.where, key + ".dtype", "missing", "e.g. 'dtype: fp16'");
         d.type = parse_dtype(source, t["dtype"], key + ".dtype");
         if (t["init"]) {
-            const std::string init =
-                scalar_text(source, t["init"], key + ".init", "use random, zeros, ones or randint");
+            const std::string init = scalar_text(source, t["init"], key + ".init",
+                                                 "use random, zeros, ones, randint or constant");
             if (init == "random")
                 d.init = tensor_init::random;
             else if (init == "zeros")
@@ -167,10 +168,13 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
                 d.init = tensor_init::ones;
             else if (init == "randint")
                 d.init = tensor_init::randint;
+            else if (init == "constant")
+                d.init = tensor_init::constant;
             else
                 throw config_error(at(source, t["init"]), key + ".init",
                                    "unknown init '" + init + "'",
-                                   "use random, zeros, ones or randint (with 'high')");
+                                   "use random, zeros, ones, randint (with 'high') or constant "
+                                   "(with 'value')");
         }
         if (d.init == tensor_init::randint) {
             if (!t["high"])
@@ -195,6 +199,28 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
             d.scale =
                 platform::real_number(source, t["scale"], key + ".scale", 1e-30, max_scale,
                                       "random values are uniform in [-scale, scale], e.g. 0.05");
+        }
+        // Values must stay finite in the tensor's dtype (fp16 stops at 65504).
+        const double max_value =
+            d.type == models::dtype::fp16 ? 65504.0 : double(std::numeric_limits<float>::max());
+        if (t["mean"]) {
+            if (d.init != tensor_init::random)
+                throw config_error(at(source, t["mean"]), key + ".mean",
+                                   "only init 'random' takes 'mean'");
+            d.mean = platform::real_number(source, t["mean"], key + ".mean", -max_value, max_value,
+                                           "random values are uniform in [mean - "
+                                           "scale, mean + scale], e.g. mean: 1");
+        }
+        if (d.init == tensor_init::constant) {
+            if (!t["value"])
+                throw config_error(d.where, key + ".value",
+                                   "missing; init 'constant' sets every element to 'value'",
+                                   "add e.g. 'value: 0.05'");
+            d.value = platform::real_number(source, t["value"], key + ".value", -max_value,
+                                            max_value, "every element takes it, e.g. 0.05");
+        } else if (t["value"]) {
+            throw config_error(at(source, t["value"]), key + ".value",
+                               "only init 'constant' takes 'value'");
         }
         d.seed = t["seed"] ? uint64_t(platform::whole_number(source, t["seed"], key + ".seed", 0,
                                                              std::numeric_limits<int64_t>::max()))

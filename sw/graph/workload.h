@@ -9,9 +9,9 @@
 namespace npusim::graph {
 
 /// @brief How a workload tensor starts out.
-/// random: uniform in [-scale, scale] (default 1); randint: uniform integers 0..high-1 (e.g.
-/// gather indices into a table of `high` rows).
-enum class tensor_init { none, random, zeros, ones, randint };
+/// random: uniform in [mean - scale, mean + scale] (default 0 and 1); randint: uniform integers
+/// 0..high-1 (e.g. gather indices into a table of `high` rows); constant: every element `value`.
+enum class tensor_init { none, random, zeros, ones, randint, constant };
 
 /// @brief A tensor of a workload file.
 struct tensor_decl {
@@ -21,7 +21,9 @@ struct tensor_decl {
     tensor_init init = tensor_init::none;
     uint64_t seed = 0;
     int64_t high = 0;   ///< randint's exclusive upper bound
-    double scale = 1;   ///< random: uniform in [-scale, scale]
+    double scale = 1;   ///< random: uniform in [mean - scale, mean + scale]
+    double mean = 0;
+    double value = 0;   ///< constant
     std::string where;  ///< file:line:col of its entry
 };
 

@@ -33,13 +33,15 @@ std::vector<uint8_t> initial_bytes(const tensor_decl& t, uint64_t elements) {
     if (t.init == tensor_init::randint) {
         std::uniform_int_distribution<int64_t> d(0, t.high - 1);
         for (uint64_t i = 0; i < elements; ++i)
-            models::store_from_float(bytes.data(), t.type, i, float(d(rng)));
+            models::store_from_double(bytes.data(), t.type, i, double(d(rng)));
         return bytes;
     }
-    std::uniform_real_distribution<float> d(-float(t.scale), float(t.scale));
+    std::uniform_real_distribution<float> d(float(t.mean - t.scale), float(t.mean + t.scale));
     for (uint64_t i = 0; i < elements; ++i)
-        models::store_from_float(bytes.data(), t.type, i,
-                                 t.init == tensor_init::ones ? 1.f : d(rng));
+        models::store_from_double(bytes.data(), t.type, i,
+                                  t.init == tensor_init::ones       ? 1.0
+                                  : t.init == tensor_init::constant ? t.value
+                                                                    : double(d(rng)));
     return bytes;
 }
 
@@ -82,6 +84,19 @@ workload_plan plan_workload(const workload& w, const platform::platform_config& 
             p.ops.push_back(ops::library().plan(o.op, inputs, o.attrs, platform));
         } catch (const ops::op_error& e) {
             throw platform::config_error(o.where, key, e.what());
+        }
+        const auto& specs = p.ops.back().call.schema->inputs;
+        for (size_t j = 0; j < o.inputs.size() && j < specs.size(); ++j) {
+            const tensor_decl& t = w.tensor(o.inputs[j]);
+            const bool zero =
+                t.init == tensor_init::zeros || (t.init == tensor_init::constant && t.value == 0);
+            if (specs[j].nonzero && zero)
+                throw platform::config_error(
+                    o.where, key + ".inputs",
+                    fmt::format("op '{}' input '{}' is tensor '{}', whose elements are all 0; "
+                                "it must hold nonzero finite numbers",
+                                o.op, specs[j].name, t.name),
+                    "give '" + t.name + "' e.g. 'init: constant, value: 0.05'");
         }
         const auto& got = p.ops.back().call.outputs;
         if (got.size() != o.outputs.size())
@@ -255,7 +270,7 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
             chip.gm().read(ts.addr, bytes.data(), bytes.size());  // a backdoor: no simulated time
             ops::host_tensor h{d, std::vector<double>(d.elements())};
             for (uint64_t e = 0; e < d.elements(); ++e)
-                h.values[e] = models::load_as_float(bytes.data(), t.type, e);
+                h.values[e] = models::load_as_double(bytes.data(), t.type, e);
             host.emplace(t.name, std::move(h));
         }
         // The end-to-end reference: the network's inputs as the device holds them, then each
@@ -285,7 +300,8 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
             op_check c;
             c.label =
                 o.op + " -> " + fmt::format("{}", fmt::join(o.outputs, ",")) + " (" + o.where + ")";
-            c.tolerance = plan.ops[i].call.schema->tolerance;
+            c.tolerance =
+                plan.ops[i].call.schema->tolerance_for(plan.ops[i].call.outputs[0].type());
             double sum_rel = 0, sum_abs = 0;
             for (size_t j = 0; j < ref.size(); ++j) {
                 const auto& got = host.at(o.outputs[j]).values;
@@ -293,8 +309,8 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
                 std::vector<uint8_t> one(models::dtype_size(t));
                 for (size_t e = 0; e < got.size(); ++e) {
                     // The reference rounded to the output dtype, as the device stores it.
-                    models::store_from_float(one.data(), t, 0, float(ref[j].values[e]));
-                    const double want = models::load_as_float(one.data(), t, 0);
+                    models::store_from_double(one.data(), t, 0, ref[j].values[e]);
+                    const double want = models::load_as_double(one.data(), t, 0);
                     const double rel = relative_error(got[e], want),
                                  abs = absolute_error(got[e], want);
                     if (rel > c.max_error || c.worst.empty()) {

@@ -203,7 +203,8 @@ void kernel_context::pipe_barrier(pipe_id p) {
 
 void kernel_context::vector_run(models::vec_opcode op, dtype t, dtype dt, position dp, uint64_t d,
                                 position ap, uint64_t a, position bp, uint64_t b, uint64_t n,
-                                float scalar, bool b_block, bool b_offsets) {
+                                float scalar, bool b_block, bool b_offsets,
+                                models::round_mode round) {
     const char* call = models::to_string(op);
     check_vector_operand(call, "dst", dp);
     check_vector_operand(call, "src0", ap);
@@ -216,6 +217,7 @@ void kernel_context::vector_run(models::vec_opcode op, dtype t, dtype dt, positi
     v.type = t;
     v.dst_type = dt;
     v.scalar = scalar;
+    v.round = round;
     v.src0_rep_stride = v.src1_rep_stride = static_cast<uint16_t>(per_repeat * sbits / 256);
     if (b_block) v.src1_blk_stride = v.src1_rep_stride = 0;
     v.dst_rep_stride = static_cast<uint16_t>(per_repeat * dbits / 256);

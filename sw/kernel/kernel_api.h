@@ -372,8 +372,16 @@ class kernel_context {
     void duplicate(local_tensor<T> d, float scalar, uint64_t n) {
         vbin(models::vec_opcode::dup, d, d, d, n, scalar);
     }
+    /// @brief d = a converted, rounded by `round` (vconv; see docs/kernel-api.md for the pairs).
     template <class O, class I>
-    void cast(local_tensor<O> d, local_tensor<I> a, uint64_t n);
+    void cast(local_tensor<O> d, local_tensor<I> a, uint64_t n,
+              models::round_mode round = models::round_mode::rint);
+    /// @brief Untyped cast of n elements: the dtypes and byte offsets given at run time.
+    void convert(dtype dt, position dp, uint64_t d, dtype st, position sp, uint64_t s, uint64_t n,
+                 models::round_mode round = models::round_mode::rint) {
+        vector_run(models::vec_opcode::cast, st, dt, dp, d, sp, s, sp, s, n, 0, false, false,
+                   round);
+    }
     /// @brief d = a x b + d (mla), a x d + b (madd) or relu(a x d + b) (madd_relu); mla also
     /// accumulates fp16 sources into an fp32 d.
     template <class O, class I>
@@ -499,7 +507,8 @@ class kernel_context {
     /// `b_offsets`: src1 holds a uint32 per element (a gather's offsets).
     void vector_run(models::vec_opcode op, dtype t, dtype dt, position dp, uint64_t d, position ap,
                     uint64_t a, position bp, uint64_t b, uint64_t n, float scalar,
-                    bool b_block = false, bool b_offsets = false);
+                    bool b_block = false, bool b_offsets = false,
+                    models::round_mode round = models::round_mode::rint);
     void reduce_run(models::vec_opcode op, dtype t, position dp, uint64_t d, position ap,
                     uint64_t a, uint64_t n);
     void brcb_run(dtype t, position dp, uint64_t d, position sp, uint64_t s, uint64_t count);
@@ -511,9 +520,10 @@ class kernel_context {
 };
 
 template <class O, class I>
-void kernel_context::cast(local_tensor<O> d, local_tensor<I> a, uint64_t n) {
+void kernel_context::cast(local_tensor<O> d, local_tensor<I> a, uint64_t n,
+                          models::round_mode round) {
     vector_run(models::vec_opcode::cast, dtype_of<I>(), dtype_of<O>(), d.pos, d.offset, a.pos,
-               a.offset, a.pos, a.offset, n, 0);
+               a.offset, a.pos, a.offset, n, 0, false, false, round);
 }
 
 /// @brief A queue between the pipe that produces into a position and the one that consumes

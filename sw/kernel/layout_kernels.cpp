@@ -234,6 +234,12 @@ template void broadcast_binary_kernel<half>(kernel_context&, vec_opcode, global_
 template void broadcast_binary_kernel<float>(kernel_context&, vec_opcode, global_tensor<float>,
                                              global_tensor<float>, global_tensor<float>,
                                              const broadcast_tiling&);
+template void broadcast_binary_kernel<int16_t>(kernel_context&, vec_opcode, global_tensor<int16_t>,
+                                               global_tensor<int16_t>, global_tensor<int16_t>,
+                                               const broadcast_tiling&);
+template void broadcast_binary_kernel<int32_t>(kernel_context&, vec_opcode, global_tensor<int32_t>,
+                                               global_tensor<int32_t>, global_tensor<int32_t>,
+                                               const broadcast_tiling&);
 
 // --- transpose ---
 

@@ -59,6 +59,40 @@ void elementwise_binary_kernel(kernel_context& ctx, models::vec_opcode op, globa
     });
 }
 
+/// @brief z = x op y for a type T the vector ALU does not compute in (bf16, int8): each tile is
+/// converted to C (fp32, fp16), computed there and converted back (to nearest; int8 saturates).
+template <class T, class C>
+void elementwise_binary_via_kernel(kernel_context& ctx, models::vec_opcode op, global_tensor<T> x,
+                                   global_tensor<T> y, global_tensor<T> z,
+                                   const elementwise_tiling& t) {
+    tque<T> qx(ctx, position::VECIN, t.depth, t.tile), qy(ctx, position::VECIN, t.depth, t.tile);
+    tque<T> qz(ctx, position::VECOUT, t.depth, t.tile);
+    auto cx = ctx.alloc<C>(position::VECCALC, t.tile), cy = ctx.alloc<C>(position::VECCALC, t.tile);
+    for_each_tile(ctx, t, [&](uint64_t off, uint64_t len) {
+        auto xl = qx.alloc_tensor();
+        ctx.data_copy(xl, x[off], len);
+        qx.enque(xl);
+        auto yl = qy.alloc_tensor();
+        ctx.data_copy(yl, y[off], len);
+        qy.enque(yl);
+
+        auto xi = qx.deque();
+        auto yi = qy.deque();
+        ctx.cast(cx, xi, len);
+        ctx.cast(cy, yi, len);
+        qx.free_tensor(xi);
+        qy.free_tensor(yi);
+        ctx.vector_binary(op, cx, cx, cy, len);
+        auto zl = qz.alloc_tensor();
+        ctx.cast(zl, cx, len);
+        qz.enque(zl);
+
+        auto zo = qz.deque();
+        ctx.data_copy(z[off], zo, len);
+        qz.free_tensor(zo);
+    });
+}
+
 /// @brief z = x + y (see elementwise_binary_kernel).
 template <class T>
 void elementwise_add_kernel(kernel_context& ctx, global_tensor<T> x, global_tensor<T> y,
@@ -91,5 +125,40 @@ void elementwise_unary_kernel(kernel_context& ctx, global_tensor<I> x, global_te
         qy.free_tensor(yo);
     });
 }
+
+/// @brief y = f(x) for a type T the vector unit has no such instructions for (bf16): each tile is
+/// converted to C (fp32), `compute(ctx, y, x, tmp, len)` runs on C tiles, and the result is
+/// converted back, rounded to nearest.
+template <class T, class C, class F>
+void elementwise_unary_via_kernel(kernel_context& ctx, global_tensor<T> x, global_tensor<T> y,
+                                  const elementwise_tiling& t, const F& compute) {
+    tque<T> qx(ctx, position::VECIN, t.depth, t.tile);
+    tque<T> qy(ctx, position::VECOUT, t.depth, t.tile);
+    auto cx = ctx.alloc<C>(position::VECCALC, t.tile), cy = ctx.alloc<C>(position::VECCALC, t.tile),
+         tmp = ctx.alloc<C>(position::VECCALC, t.tile);
+    for_each_tile(ctx, t, [&](uint64_t off, uint64_t len) {
+        auto xl = qx.alloc_tensor();
+        ctx.data_copy(xl, x[off], len);
+        qx.enque(xl);
+
+        auto xi = qx.deque();
+        ctx.cast(cx, xi, len);
+        qx.free_tensor(xi);
+        compute(ctx, cy, cx, tmp, len);
+        auto yl = qy.alloc_tensor();
+        ctx.cast(yl, cy, len);
+        qy.enque(yl);
+
+        auto yo = qy.deque();
+        ctx.data_copy(y[off], yo, len);
+        qy.free_tensor(yo);
+    });
+}
+
+/// @brief y = x converted from `from` to `to` with rounding `round`, tile by tile, through
+/// `via` when the vector unit has no direct conversion (both steps exact then); from == to
+/// copies. Untyped: x and y are GM byte addresses.
+void cast_kernel(kernel_context& ctx, dtype from, dtype via, dtype to, models::round_mode round,
+                 uint64_t x, uint64_t y, const elementwise_tiling& t);
 
 }  // namespace npusim::kernel

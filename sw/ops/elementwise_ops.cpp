@@ -1,8 +1,12 @@
 // Elementwise ops: binary arithmetic, unary activations and cast.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <type_traits>
 
+#include "models/core/vector_unit.h"
 #include "sw/kernel/layout_kernels.h"
 #include "sw/kernel/reference_kernels.h"
 #include "sw/ops/library_parts.h"
@@ -28,26 +32,77 @@ std::vector<uint64_t> broadcast_strides(const std::vector<int64_t>& shape, size_
     return st;
 }
 
+/// Calls f with a value of the kernel element type of t (half, float, bfloat16, int8_t, ...).
+template <class F>
+void with_element(dtype t, F&& f) {
+    switch (t) {
+        case dtype::fp16:
+            return f(kernel::half{});
+        case dtype::fp32:
+            return f(float{});
+        case dtype::bf16:
+            return f(kernel::bfloat16{});
+        case dtype::int8:
+            return f(int8_t{});
+        case dtype::int16:
+            return f(int16_t{});
+        case dtype::int32:
+            return f(int32_t{});
+        default:
+            throw std::logic_error(std::string("no kernel element type for ") +
+                                   models::to_string(t));
+    }
+}
+
+/// The dtypes elementwise ops take: the vector ALU computes fp16, fp32, int16 and int32; bf16
+/// is computed in fp32 and int8 in fp16, converting each tile (as CANN's kernels do).
+const std::vector<dtype> k_arith_types = {dtype::fp16, dtype::fp32,  dtype::bf16,
+                                          dtype::int8, dtype::int16, dtype::int32};
+const std::vector<dtype> k_float_types = {dtype::fp16, dtype::fp32, dtype::bf16};
+
+/// One bf16 ulp relative: the fp32 result is rounded to bf16 a second time.
+constexpr double k_bf16_tolerance = 8e-3;
+
+/// int16 and int32 results wrap (two's complement, like the vector ALU); the reference
+/// computes them in int64 and wraps, so it is exact even where a double is not.
+double wrap_to(dtype t, int64_t v) {
+    if (t == dtype::int16) return double(int16_t(uint16_t(uint64_t(v))));
+    return double(int32_t(uint32_t(uint64_t(v))));
+}
+
 void register_binary(registry& r, const std::string& name, const std::string& doc,
-                     models::vec_opcode opcode, double (*ref)(double, double), double tolerance) {
+                     models::vec_opcode opcode, double (*ref)(double, double),
+                     int64_t (*iref)(int64_t, int64_t), double tolerance) {
+    const std::vector<dtype> types = iref ? k_arith_types : k_float_types;
     op_schema s;
     s.name = name;
-    s.doc = doc + "; x and y broadcast as in numpy";
-    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}, {"y", {dtype::fp16, dtype::fp32}}};
-    s.outputs = {{"z", {dtype::fp16, dtype::fp32}}};
+    s.doc = doc + "; x and y broadcast as in numpy (bf16 and int8: same shapes only)";
+    s.inputs = {{"x", types}, {"y", types}};
+    s.outputs = {{"z", types}};
     s.infer = [name](const std::vector<tensor_desc>& in, const attr_map&) {
         if (in[1].type() != in[0].type())
             throw op_error(fmt::format(
                 "op '{}' input 'y' is {} but 'x' is {}; both must have "
                 "the same dtype",
                 name, models::to_string(in[1].type()), models::to_string(in[0].type())));
-        return std::vector<tensor_desc>{
-            tensor_desc("z", in[0].type(), broadcast_shape(name, in[0].shape(), in[1].shape()))};
+        const tensor_desc z("z", in[0].type(), broadcast_shape(name, in[0].shape(), in[1].shape()));
+        const dtype t = in[0].type();
+        if ((t == dtype::bf16 || t == dtype::int8) &&
+            (in[0].elements() != z.elements() || in[1].elements() != z.elements()))
+            throw op_error(fmt::format(
+                "op '{}' inputs 'x' {} and 'y' {} broadcast, which {} does not (it is computed "
+                "in a wider type tile by tile); give both inputs the same shape or cast them to "
+                "{} first",
+                name, dims(in[0].shape()), dims(in[1].shape()), models::to_string(t),
+                t == dtype::bf16 ? "fp32" : "fp16 or int16"));
+        return std::vector<tensor_desc>{z};
     };
     // Plain loops over the output's multi-index; broadcast dims read index 0.
-    s.reference = [ref](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
-                        const attr_map&) {
+    s.reference = [ref, iref](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
+                              const attr_map&) {
         const auto& shape = out[0].desc.shape();
+        const dtype t = out[0].desc.type();
+        const bool wraps = t == dtype::int16 || t == dtype::int32;
         const auto sx = broadcast_strides(in[0].desc.shape(), shape.size());
         const auto sy = broadcast_strides(in[1].desc.shape(), shape.size());
         for (size_t e = 0; e < out[0].values.size(); ++e) {
@@ -56,17 +111,20 @@ void register_binary(registry& r, const std::string& name, const std::string& do
                 ix += rem % uint64_t(shape[d]) * sx[d];
                 iy += rem % uint64_t(shape[d]) * sy[d];
             }
-            out[0].values[e] = ref(in[0].values[ix], in[1].values[iy]);
+            const double x = in[0].values[ix], y = in[1].values[iy];
+            out[0].values[e] = wraps ? wrap_to(t, iref(int64_t(x), int64_t(y))) : ref(x, y);
         }
     };
     s.tolerance = tolerance;
+    s.dtype_tolerance[dtype::bf16] = k_bf16_tolerance;
     r.add_op(std::move(s), NPUSIM_HERE);
     auto broadcast = [](const op_call& c, const platform::platform_config& p) {
         return kernel::tile_broadcast(vector_core(p), vector_units(p), c.inputs[0].shape(),
                                       c.inputs[1].shape(), c.outputs[0].shape(),
                                       c.inputs[0].type());
     };
-    for (dtype t : {dtype::fp16, dtype::fp32}) {
+    for (dtype t : types) {
+        const bool native = t != dtype::bf16 && t != dtype::int8;
         // Same elements on both sides (after collapsing size-1 dims): the flat kernel.
         op_kernel k;
         k.op = name;
@@ -75,11 +133,12 @@ void register_binary(registry& r, const std::string& name, const std::string& do
         k.applies = [broadcast](const op_call& c, const platform::platform_config& p) {
             return kernel::broadcast_is_elementwise(broadcast(c, p));
         };
-        k.tile = [t](const op_call& c, const platform::platform_config& p) {
+        k.tile = [t, native](const op_call& c, const platform::platform_config& p) {
             const uint64_t n = c.outputs[0].elements();
             tiling_plan tp;
+            // Converted tiles: two more buffers of the compute type, sized as for fp32.
             auto tiling = std::make_shared<kernel::elementwise_tiling>(kernel::tile_elementwise(
-                vector_core(p), vector_units(p), n, models::dtype_size(t)));
+                vector_core(p), vector_units(p), n, native ? models::dtype_size(t) : 4));
             tp.block_dim = tiling->block_dim;
             tp.kind = models::kernel_kind::vector;
             tp.flops = double(n);
@@ -91,14 +150,21 @@ void register_binary(registry& r, const std::string& name, const std::string& do
                              const op_buffers& b) {
             const auto& tiling = *static_cast<const kernel::elementwise_tiling*>(tp.data.get());
             const uint64_t n = c.outputs[0].elements();
-            if (t == dtype::fp16)
-                kernel::elementwise_binary_kernel<kernel::half>(
-                    ctx, opcode, {b.inputs[0], n}, {b.inputs[1], n}, {b.outputs[0], n}, tiling);
-            else
-                kernel::elementwise_binary_kernel<float>(
-                    ctx, opcode, {b.inputs[0], n}, {b.inputs[1], n}, {b.outputs[0], n}, tiling);
+            with_element(t, [&](auto e) {
+                using T = decltype(e);
+                const kernel::global_tensor<T> x{b.inputs[0], n}, y{b.inputs[1], n},
+                    z{b.outputs[0], n};
+                if constexpr (std::is_same_v<T, kernel::bfloat16>)
+                    kernel::elementwise_binary_via_kernel<T, float>(ctx, opcode, x, y, z, tiling);
+                else if constexpr (std::is_same_v<T, int8_t>)
+                    kernel::elementwise_binary_via_kernel<T, kernel::half>(ctx, opcode, x, y, z,
+                                                                           tiling);
+                else
+                    kernel::elementwise_binary_kernel<T>(ctx, opcode, x, y, z, tiling);
+            });
         };
         r.add_kernel(std::move(k), NPUSIM_HERE);
+        if (!native) continue;
 
         // Any broadcast: row tiles with row-vector operands reused and per-row values spread
         // into blocks in UB.
@@ -123,12 +189,13 @@ void register_binary(registry& r, const std::string& name, const std::string& do
             const auto& tiling = *static_cast<const kernel::broadcast_tiling*>(tp.data.get());
             const uint64_t nx = c.inputs[0].elements(), ny = c.inputs[1].elements(),
                            nz = c.outputs[0].elements();
-            if (t == dtype::fp16)
-                kernel::broadcast_binary_kernel<kernel::half>(
-                    ctx, opcode, {b.inputs[0], nx}, {b.inputs[1], ny}, {b.outputs[0], nz}, tiling);
-            else
-                kernel::broadcast_binary_kernel<float>(
-                    ctx, opcode, {b.inputs[0], nx}, {b.inputs[1], ny}, {b.outputs[0], nz}, tiling);
+            with_element(t, [&](auto e) {
+                using T = decltype(e);
+                if constexpr (!std::is_same_v<T, kernel::bfloat16> && !std::is_same_v<T, int8_t>)
+                    kernel::broadcast_binary_kernel<T>(ctx, opcode, {b.inputs[0], nx},
+                                                       {b.inputs[1], ny}, {b.outputs[0], nz},
+                                                       tiling);
+            });
         };
         r.add_kernel(std::move(bk), NPUSIM_HERE);
     }
@@ -138,24 +205,30 @@ void register_binaries(registry& r) {
     using models::vec_opcode;
     // One rounding of the exact result, as the vector unit does; div is exact in fp32 and
     // rounded once in fp16, the others likewise.
+    // int8 results saturate (the conversion back from fp16 does); int16 and int32 wrap.
     register_binary(
         r, "add", "elementwise sum z = x + y", vec_opcode::add,
-        [](double x, double y) { return x + y; }, 0);
+        [](double x, double y) { return x + y; },
+        [](int64_t x, int64_t y) { return int64_t(uint64_t(x) + uint64_t(y)); }, 0);
     register_binary(
         r, "sub", "elementwise difference z = x - y", vec_opcode::sub,
-        [](double x, double y) { return x - y; }, 0);
+        [](double x, double y) { return x - y; },
+        [](int64_t x, int64_t y) { return int64_t(uint64_t(x) - uint64_t(y)); }, 0);
     register_binary(
         r, "mul", "elementwise product z = x * y", vec_opcode::mul,
-        [](double x, double y) { return x * y; }, 0);
+        [](double x, double y) { return x * y; },
+        [](int64_t x, int64_t y) { return int64_t(uint64_t(x) * uint64_t(y)); }, 0);
     register_binary(
-        r, "div", "elementwise quotient z = x / y", vec_opcode::div,
-        [](double x, double y) { return x / y; }, 1e-3);
+        r, "div", "elementwise quotient z = x / y (float dtypes)", vec_opcode::div,
+        [](double x, double y) { return x / y; }, nullptr, 1e-3);
     register_binary(
         r, "maximum", "elementwise max(x, y)", vec_opcode::max,
-        [](double x, double y) { return std::max(x, y); }, 0);
+        [](double x, double y) { return std::max(x, y); },
+        [](int64_t x, int64_t y) { return std::max(x, y); }, 0);
     register_binary(
         r, "minimum", "elementwise min(x, y)", vec_opcode::min,
-        [](double x, double y) { return std::min(x, y); }, 0);
+        [](double x, double y) { return std::min(x, y); },
+        [](int64_t x, int64_t y) { return std::min(x, y); }, 0);
 }
 
 // --- unary activations: y = f(x), same shape and dtype ---
@@ -171,8 +244,8 @@ void register_unary(registry& r, const std::string& name, const std::string& doc
     op_schema s;
     s.name = name;
     s.doc = doc;
-    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}};
-    s.outputs = {{"y", {dtype::fp16, dtype::fp32}}};
+    s.inputs = {{"x", k_float_types}};
+    s.outputs = {{"y", k_float_types}};
     s.infer = [](const std::vector<tensor_desc>& in, const attr_map&) {
         return std::vector<tensor_desc>{tensor_desc("y", in[0].type(), in[0].shape())};
     };
@@ -181,16 +254,18 @@ void register_unary(registry& r, const std::string& name, const std::string& doc
         for (size_t i = 0; i < out[0].values.size(); ++i) out[0].values[i] = ref(in[0].values[i]);
     };
     s.tolerance = tolerance;
+    s.dtype_tolerance[dtype::bf16] = k_bf16_tolerance + tolerance;
     r.add_op(std::move(s), NPUSIM_HERE);
-    for (dtype t : {dtype::fp16, dtype::fp32}) {
+    for (dtype t : k_float_types) {
         op_kernel k;
         k.op = name;
         k.name = name + "_" + models::to_string(t);
         k.dtypes = {t, t};
         k.tile = [t](const op_call& c, const platform::platform_config& p) {
             const uint64_t n = c.inputs[0].elements();
+            // bf16 computes in fp32 tiles: sized as for fp32.
             auto tiling = std::make_shared<kernel::elementwise_tiling>(kernel::tile_elementwise(
-                vector_core(p), vector_units(p), n, models::dtype_size(t)));
+                vector_core(p), vector_units(p), n, t == dtype::bf16 ? 4 : models::dtype_size(t)));
             tiling_plan tp;
             tp.block_dim = tiling->block_dim;
             tp.kind = models::kernel_kind::vector;
@@ -206,6 +281,9 @@ void register_unary(registry& r, const std::string& name, const std::string& doc
             if (t == dtype::fp16)
                 kernel::elementwise_unary_kernel<kernel::half, kernel::half>(
                     ctx, {b.inputs[0], n}, {b.outputs[0], n}, tiling, compute);
+            else if (t == dtype::bf16)
+                kernel::elementwise_unary_via_kernel<kernel::bfloat16, float>(
+                    ctx, {b.inputs[0], n}, {b.outputs[0], n}, tiling, compute32);
             else
                 kernel::elementwise_unary_kernel<float, float>(
                     ctx, {b.inputs[0], n}, {b.outputs[0], n}, tiling, compute32);
@@ -283,59 +361,111 @@ void register_activations(registry& r) {
     register_unary(r, "silu", "x * sigmoid(x)", ref_silu, 2e-3, silu<half>, silu<float>);
 }
 
-// --- cast: y = x converted to attribute `dtype` ---
+// --- cast: y = x converted to attribute `dtype`, rounded by attribute `round` ---
+
+const std::vector<dtype> k_cast_types = {dtype::fp32,  dtype::fp16,  dtype::bf16,
+                                         dtype::int32, dtype::int16, dtype::int8};
+
+/// The middle type of a conversion the vector unit has no single vconv for (int8 -> int16 via
+/// fp16, int16 -> int32 via fp32; both steps exact), else `from` itself.
+dtype cast_via(dtype from, dtype to) {
+    if (from == to) return from;
+    models::vector_op v;
+    v.op = models::vec_opcode::cast;
+    v.type = from;
+    v.dst_type = to;
+    if (models::why_unsupported(v).empty()) return from;
+    for (dtype mid : {dtype::fp16, dtype::fp32}) {
+        v.dst_type = mid;
+        models::vector_op w = v;
+        w.type = mid;
+        w.dst_type = to;
+        const bool exact = models::dtype_size(mid) > models::dtype_size(from) &&
+                           (mid == dtype::fp32 || models::dtype_size(from) == 1);
+        if (exact && models::why_unsupported(v).empty() && models::why_unsupported(w).empty())
+            return mid;
+    }
+    throw std::logic_error(std::string("no conversion path ") + models::to_string(from) + "->" +
+                           models::to_string(to));
+}
+
+/// The reference of one conversion: round by the mode into the target, integers saturate.
+double reference_cast(double v, dtype to, models::round_mode m) {
+    if (models::is_float(to)) return double(models::round_to_float(v, to, m));
+    if (std::isnan(v)) return 0;
+    const double r = models::round_to_integer(v, m);
+    const double lo = to == dtype::int8 ? -128 : to == dtype::int16 ? -32768 : -2147483648.0;
+    return std::clamp(r, lo, -lo - 1);
+}
 
 void register_cast(registry& r) {
     op_schema s;
     s.name = "cast";
-    s.doc = "y = x converted to the dtype named by attribute 'dtype' (rounded to nearest)";
-    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}};
-    s.outputs = {{"y", {dtype::fp16, dtype::fp32}}};
-    s.attrs = {{"dtype", std::string("fp16"), true}};
+    s.doc =
+        "y = x converted to the dtype named by attribute 'dtype', rounded by attribute 'round' "
+        "(rint: to nearest even; floor, ceil, round: ties away from zero, trunc, odd: fp32 to "
+        "fp16/bf16 only); integers saturate";
+    s.inputs = {{"x", k_cast_types}};
+    s.outputs = {{"y", k_cast_types}};
+    s.attrs = {{"dtype", std::string("fp16"), true}, {"round", std::string("rint")}};
     s.infer = [](const std::vector<tensor_desc>& in, const attr_map& attrs) {
         const auto& name = std::get<std::string>(attrs.at("dtype"));
-        for (dtype t : {dtype::fp16, dtype::fp32})
-            if (name == models::to_string(t))
-                return std::vector<tensor_desc>{tensor_desc("y", t, in[0].shape())};
-        throw op_error("op 'cast' attribute 'dtype' is '" + name + "'; expected fp16 or fp32");
+        dtype to{};
+        if (!models::dtype_from_string(name, to) ||
+            std::find(k_cast_types.begin(), k_cast_types.end(), to) == k_cast_types.end())
+            throw op_error("op 'cast' attribute 'dtype' is '" + name +
+                           "'; expected fp32, fp16, bf16, int32, int16 or int8");
+        const auto& round = std::get<std::string>(attrs.at("round"));
+        models::round_mode m{};
+        if (!models::round_mode_from_string(round, m))
+            throw op_error("op 'cast' attribute 'round' is '" + round +
+                           "'; expected rint, floor, ceil, round, trunc or odd");
+        const dtype from = in[0].type();
+        if (m == models::round_mode::odd &&
+            !(from == dtype::fp32 && (to == dtype::fp16 || to == dtype::bf16)))
+            throw op_error(std::string("op 'cast' attribute 'round' is 'odd', which is for fp32 "
+                                       "-> fp16 or bf16 only, not ") +
+                           models::to_string(from) + " -> " + name + "; use rint");
+        return std::vector<tensor_desc>{tensor_desc("y", to, in[0].shape())};
     };
     s.reference = [](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
-                     const attr_map&) { out[0].values = in[0].values; };
-    s.tolerance = 0;  // the comparison rounds the reference to the output dtype: one rounding
+                     const attr_map& attrs) {
+        models::round_mode m{};
+        models::round_mode_from_string(std::get<std::string>(attrs.at("round")), m);
+        const dtype to = out[0].desc.type();
+        for (size_t i = 0; i < out[0].values.size(); ++i)
+            out[0].values[i] = reference_cast(in[0].values[i], to, m);
+    };
+    s.tolerance = 0;  // one rounding, in both
     r.add_op(std::move(s), NPUSIM_HERE);
-    for (auto [from, to] :
-         {std::pair{dtype::fp16, dtype::fp32}, std::pair{dtype::fp32, dtype::fp16}}) {
-        op_kernel k;
-        k.op = "cast";
-        k.name = std::string("cast_") + models::to_string(from) + "_" + models::to_string(to);
-        k.dtypes = {from, to};
-        k.tile = [](const op_call& c, const platform::platform_config& p) {
-            const uint64_t n = c.inputs[0].elements();
-            auto tiling = std::make_shared<kernel::elementwise_tiling>(
-                kernel::tile_elementwise(vector_core(p), vector_units(p), n, 4));
-            tiling_plan tp;
-            tp.block_dim = tiling->block_dim;
-            tp.kind = models::kernel_kind::vector;
-            tp.bytes = n * 6;
-            tp.data = tiling;
-            return tp;
-        };
-        k.body = [from](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
-                        const op_buffers& b) {
-            const auto& tiling = *static_cast<const kernel::elementwise_tiling*>(tp.data.get());
-            const uint64_t n = c.inputs[0].elements();
-            auto cast = [](kernel::kernel_context& c, auto yl, auto xl, auto, uint64_t len) {
-                c.cast(yl, xl, len);
+    for (dtype from : k_cast_types)
+        for (dtype to : k_cast_types) {
+            const dtype via = cast_via(from, to);
+            op_kernel k;
+            k.op = "cast";
+            k.name = std::string("cast_") + models::to_string(from) + "_" + models::to_string(to);
+            k.dtypes = {from, to};
+            k.tile = [](const op_call& c, const platform::platform_config& p) {
+                const uint64_t n = c.inputs[0].elements();
+                auto tiling = std::make_shared<kernel::elementwise_tiling>(
+                    kernel::tile_elementwise(vector_core(p), vector_units(p), n, 4));
+                tiling_plan tp;
+                tp.block_dim = tiling->block_dim;
+                tp.kind = models::kernel_kind::vector;
+                tp.bytes = n * (models::dtype_size(c.inputs[0].type()) +
+                                models::dtype_size(c.outputs[0].type()));
+                tp.data = tiling;
+                return tp;
             };
-            if (from == dtype::fp16)
-                kernel::elementwise_unary_kernel<kernel::half, float>(
-                    ctx, {b.inputs[0], n}, {b.outputs[0], n}, tiling, cast);
-            else
-                kernel::elementwise_unary_kernel<float, kernel::half>(
-                    ctx, {b.inputs[0], n}, {b.outputs[0], n}, tiling, cast);
-        };
-        r.add_kernel(std::move(k), NPUSIM_HERE);
-    }
+            k.body = [from, via, to](kernel::kernel_context& ctx, const op_call& c,
+                                     const tiling_plan& tp, const op_buffers& b) {
+                models::round_mode m{};
+                models::round_mode_from_string(std::get<std::string>(c.attrs.at("round")), m);
+                kernel::cast_kernel(ctx, from, via, to, m, b.inputs[0], b.outputs[0],
+                                    *static_cast<const kernel::elementwise_tiling*>(tp.data.get()));
+            };
+            r.add_kernel(std::move(k), NPUSIM_HERE);
+        }
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ registry build_library() {
     lib::register_views(r);
     lib::register_conv(r);
     lib::register_layout(r);
+    lib::register_quant(r);
     return r;
 }
 

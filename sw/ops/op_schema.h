@@ -36,6 +36,9 @@ struct tensor_spec {
     /// An input whose values decide addresses or control flow (gather's indices): timing-only
     /// mode keeps its bytes, so the timing matches functional mode exactly.
     bool control = false;
+    /// Every element must be a nonzero finite number (a quantization scale): checked at planning
+    /// when the tensor's init fixes its values, and against the reference under --check.
+    bool nonzero = false;
 };
 
 /// @brief A tensor on the host, for CPU references: its description and its values.
@@ -61,6 +64,13 @@ struct op_schema {
     /// @brief Largest accepted |device - reference| / (|reference| + 1), after the reference is
     /// rounded to the output dtype.
     double tolerance = 0;
+    /// @brief Tolerances for particular output dtypes, overriding `tolerance` (bf16, computed
+    /// in fp32 and rounded twice).
+    std::map<models::dtype, double> dtype_tolerance;
+    double tolerance_for(models::dtype out) const {
+        const auto it = dtype_tolerance.find(out);
+        return it != dtype_tolerance.end() ? it->second : tolerance;
+    }
     /// @brief A view: output 0 is input 0's bytes reinterpreted (reshape), so no kernel runs
     /// and the output shares the input's device memory.
     bool view = false;

@@ -108,6 +108,11 @@ graph::tensor_decl tensor(const std::string& name, dtype t, shape_t shape, uint6
     d.shape = std::move(shape);
     d.init = graph::tensor_init::random;
     d.seed = seed;
+    // Integers over most of their range, so saturation (int8) and wrap-around (int16, int32)
+    // are exercised.
+    if (t == dtype::int8) d.scale = 200;
+    if (t == dtype::int16) d.scale = 40000;
+    if (t == dtype::int32) d.scale = 3e9;
     return d;
 }
 
@@ -311,7 +316,28 @@ op_case draw_case(uint64_t seed, const platform::platform_config& cfg) {
     } else if (is(unary_ops) || c.op == "cast") {
         c.inputs = {tensor("x", ts[0], d.shape(d.uniform(1, 4), 300, 40000), seed + 1)};
         if (d.chance(0.1)) c.inputs[0].shape = {d.near_ub(models::dtype_size(ts[0]))};
-        if (c.op == "cast") c.attrs["dtype"] = std::string(models::to_string(ts[1]));
+        if (c.op == "cast") {
+            c.attrs["dtype"] = std::string(models::to_string(ts[1]));
+            const bool odd = ts[0] == dtype::fp32 && (ts[1] == dtype::fp16 || ts[1] == dtype::bf16);
+            if (d.chance(0.6))
+                c.attrs["round"] =
+                    d.pick(odd ? std::vector<std::string>{"floor", "ceil", "round", "trunc", "odd"}
+                               : std::vector<std::string>{"floor", "ceil", "round", "trunc"});
+            if (models::is_float(ts[0]))
+                c.inputs[0].scale = d.pick(std::vector<double>{1, 300, 1e5});
+        }
+    } else if (c.op == "quantize" || c.op == "dequantize") {
+        shape_t x = d.shape(d.uniform(1, 3), 300, 40000);
+        if (d.chance(0.1)) x = {int64_t(d.uniform(1, 3)), d.near_ub(models::dtype_size(ts[0]))};
+        const int64_t channels = !x.empty() && d.chance(0.5) ? x.back() : 1;
+        c.inputs = {tensor("x", ts[0], x, seed + 1),
+                    tensor("scale", dtype::fp32, {channels}, seed + 2),
+                    tensor("offset", dtype::fp32, {channels}, seed + 3)};
+        if (c.op == "quantize") c.inputs[0].scale = d.pick(std::vector<double>{1, 100});
+        c.inputs[1].mean = 1;  // scales in [0.5, 1.5]: never 0
+        c.inputs[1].scale = 0.5;
+        c.inputs[2].scale = 10;
+        if (c.op == "dequantize") c.attrs["dtype"] = std::string(models::to_string(ts.back()));
     } else if (c.op == "reduce_sum" || c.op == "reduce_mean" || c.op == "reduce_max") {
         const size_t rank = d.uniform(1, 4);
         shape_t x = d.shape(rank, 300, 40000);

@@ -120,14 +120,16 @@ struct fractal {
 
 /// @brief Cube unit parameters.
 struct cube_params {
-    fractal fp16, bf16, int8{16, 32, 16};
+    fractal fp16, bf16, int8{16, 32, 16}, fp32{16, 8, 16};
+    /// Whether the cube multiplies fp32 operands (910B family; not 910 or 310P).
+    bool fp32_mmad = false;
     /// Issue floor: an mmad holds the M pipe for max(issue_cycles, fixed_cycles + its fractal
     /// count) cycles.
     uint32_t issue_cycles = 1;
     uint32_t fixed_cycles = 0;    ///< per-mmad operand set-up, not overlapped with the previous
     uint32_t latency_cycles = 0;  ///< from the end of its issue to its result in L0C
     const fractal& of(dtype t) const {
-        return t == dtype::int8 ? int8 : t == dtype::bf16 ? bf16 : fp16;
+        return t == dtype::int8 ? int8 : t == dtype::bf16 ? bf16 : t == dtype::fp32 ? fp32 : fp16;
     }
 };
 

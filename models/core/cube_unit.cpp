@@ -42,9 +42,12 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
     auto fail = [&](uint64_t addr, const std::string& what) {
         throw model_fault(m_name, addr, op.describe(), what);
     };
-    if (op.in_type != dtype::fp16 && op.in_type != dtype::bf16 && op.in_type != dtype::int8)
+    if (op.in_type == dtype::fp32 && !m_p.fp32_mmad)
+        fail(0, "this chip's cube does not multiply fp32 (cube.fp32 is false): use fp16 or bf16");
+    if (op.in_type != dtype::fp16 && op.in_type != dtype::bf16 && op.in_type != dtype::int8 &&
+        op.in_type != dtype::fp32)
         fail(0, std::string("mmad does not take ") + to_string(op.in_type) +
-                    " inputs (use fp16, bf16 or int8)");
+                    " inputs (use fp16, bf16, int8 or fp32)");
     if (op.m == 0 || op.k == 0 || op.n == 0 || op.m > 4095 || op.k > 4095 || op.n > 4095)
         fail(0, "m, k and n must be in 1..4095");
     const fractal& f = m_p.of(op.in_type);
@@ -109,21 +112,23 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
                 std::memcpy(c + 4 * nz_index(r, j, mp, 16), &m_ci[r * np + j], 4);
     } else {
         // Unpack fractal by fractal: every fractal row is a run of k0 (A, B) or 16 (C) elements.
-        const bool half = op.in_type == dtype::fp16;
-        const uint64_t k0 = f.k;
+        const dtype t = op.in_type;
+        const uint64_t k0 = f.k, e = dtype_size(t);
         m_a.resize(mp * kp);
         m_b.resize(np * kp);  // B transposed: row j holds column j of B
         m_c.resize(mp * np);
-        auto unpack = [half](const uint8_t* src, float* dst, uint64_t n) {
+        auto unpack = [t](const uint8_t* src, float* dst, uint64_t n) {
+            if (t == dtype::fp32) return std::memcpy(dst, src, 4 * n), void();
             for (uint64_t i = 0; i < n; ++i)
-                dst[i] = half ? half_to_float(load16(src, i)) : bf16_to_float(load16(src, i));
+                dst[i] = t == dtype::fp16 ? half_to_float(load16(src, i))
+                                          : bf16_to_float(load16(src, i));
         };
         for (uint64_t r = 0; r < mp; ++r)  // ZZ: fractal (r/16, kb) row r%16
             for (uint64_t kb = 0; kb < kp / k0; ++kb)
-                unpack(a + 2 * zz_index(r, kb * k0, kp, k0), &m_a[r * kp + kb * k0], k0);
+                unpack(a + e * zz_index(r, kb * k0, kp, k0), &m_a[r * kp + kb * k0], k0);
         for (uint64_t j = 0; j < np; ++j)  // ZN: column j%16 of fractal (kb, j/16) is contiguous
             for (uint64_t kb = 0; kb < kp / k0; ++kb)
-                unpack(b + 2 * zn_index(kb * k0, j, np, k0), &m_b[j * kp + kb * k0], k0);
+                unpack(b + e * zn_index(kb * k0, j, np, k0), &m_b[j * kp + kb * k0], k0);
         if (op.accumulate)
             for (uint64_t r = 0; r < mp; ++r)
                 for (uint64_t jb = 0; jb < np / 16; ++jb)

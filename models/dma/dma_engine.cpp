@@ -256,6 +256,23 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
             }
             first = std::min(first, a);
             if (!m_core.functional) return;
+            if (r.deq != dma_request::deq_mode::none) {
+                const uint64_t col = offset / t.pe + el;
+                const float* scales = nullptr;
+                if (r.deq == dma_request::deq_mode::vector) {
+                    const auto [fb, fb_size] = local_memory(mem_space::fb);
+                    if (!fb || r.deq_fb + (col + n) * 4 > fb_size)
+                        throw model_fault(name(), r.deq_fb, r.describe(),
+                                          "the dequantization scales of columns up to " +
+                                              std::to_string(col + n) + " are outside FB");
+                    scales = reinterpret_cast<const float*>(fb + r.deq_fb) + col;
+                }
+                for (uint64_t i = 0; i < n; ++i)
+                    store_from_float(
+                        buf + el * t.pe, r.dst_type, i,
+                        load_as_float(mem + a, r.src_type, i) * (scales ? scales[i] : r.deq_scale));
+                return;
+            }
             if (t.primary_is_src)
                 convert(buf + el * t.pe, r.src_type, mem + a, r.dst_type, n);
             else

@@ -19,6 +19,9 @@ std::string dma_request::describe() const {
                   transpose ? " transposed" : "", cast() ? " cast " : "",
                   cast() ? to_string(src_type) : "",
                   cast() ? (std::string("->") + to_string(dst_type)).c_str() : "");
+    if (deq == deq_mode::scalar) return buf + std::string(" deq x") + std::to_string(deq_scale);
+    if (deq == deq_mode::vector)
+        return buf + std::string(" deq FB[") + std::to_string(deq_fb) + "]";
     return buf;
 }
 

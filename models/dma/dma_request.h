@@ -68,6 +68,11 @@ struct dma_request {
     uint32_t nz_rows = 0, nz_row0 = 0, nz_col0 = 0;  ///< nz2zz / nz2zn source geometry
     img2col_geometry fm;                             ///< img2col source geometry
     bool transpose = false;                          ///< nz2zz / nz2zn of a transposed source
+    /// FixPipe dequantization of an nz2nd L0C->GM move: each value times one scale (deq_scale)
+    /// or the scale of its column (fp32 values at deq_fb in FB, column 0 first), then the cast.
+    enum class deq_mode : uint8_t { none, scalar, vector } deq = deq_mode::none;
+    float deq_scale = 1;
+    uint64_t deq_fb = 0;
 
     bool cast() const { return src_type != dst_type; }
     /// No layout conversion and no cast: the copy moves bytes, whatever its element type.

@@ -46,7 +46,8 @@ void check_runnable(const platform_config& cfg) {
     }
     // One fractal tile of each cube operand must fit: A (M0 x K0) in L0A, B (K0 x N0) in L0B,
     // the fp32/int32 accumulator (M0 x N0) in L0C.
-    for (const auto& [dt, in_bytes] : {std::pair{"fp16", 2.0}, {"bf16", 2.0}, {"int8", 1.0}}) {
+    for (const auto& [dt, in_bytes] :
+         {std::pair{"fp16", 2.0}, {"bf16", 2.0}, {"int8", 1.0}, {"fp32", 4.0}}) {
         const std::string f = std::string("cube.fractal.") + dt;
         const double m = c.num(f + ".m"), k = c.num(f + ".k"), n = c.num(f + ".n");
         const struct {

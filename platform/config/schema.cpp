@@ -141,17 +141,25 @@ std::vector<key_spec> build() {
     }
     for (auto [dt, frac] : {std::pair{"fp16", &models::cube_params::fp16},
                             {"bf16", &models::cube_params::bf16},
-                            {"int8", &models::cube_params::int8}}) {
-        const bool i8 = std::string(dt) == "int8";
+                            {"int8", &models::cube_params::int8},
+                            {"fp32", &models::cube_params::fp32}}) {
+        const bool i8 = std::string(dt) == "int8", f32 = std::string(dt) == "fp32";
         const std::string p = std::string("cube.fractal.") + dt;
         add(p + ".m", vk::integer, "16", 1, 256, std::string(dt) + " fractal rows per cycle (M0)",
             core_field([f = frac](double x, C& c) { (c.cube.*f).m = u32(x); }));
-        add(p + ".k", vk::integer, i8 ? "32" : "16", 1, 256,
-            std::string(dt) + " fractal depth (K0)",
+        add(p + ".k", vk::integer,
+            i8    ? "32"
+            : f32 ? "8"
+                  : "16",
+            1, 256, std::string(dt) + " fractal depth (K0)",
             core_field([f = frac](double x, C& c) { (c.cube.*f).k = u32(x); }));
         add(p + ".n", vk::integer, "16", 1, 256, std::string(dt) + " fractal columns (N0)",
             core_field([f = frac](double x, C& c) { (c.cube.*f).n = u32(x); }));
     }
+    add("cube.fp32", vk::boolean, "false", 0, 1,
+        "the cube multiplies fp32 operands (the 910B family's fp32 mmad, fractal "
+        "cube.fractal.fp32); false: fp32 matmuls are refused",
+        core_field([](double x, C& c) { c.cube.fp32_mmad = x != 0; }));
     add("cube.issue_cycles", vk::cycles, "4", 1, 1e6,
         "issue floor: an mmad holds the M pipe for max(this, fixed_cycles + its fractal count) "
         "cycles",

@@ -26,14 +26,16 @@ models::mem_space space_of(position p) {
             return mem_space::l1;
         case position::C2:
             return mem_space::bt;
+        case position::C2PIPE2GM:
+            return mem_space::fb;
         default:
             return mem_space::ub;
     }
 }
 
 const char* to_string(position p) {
-    static const char* names[] = {"A1",    "B1",     "A2",      "B2", "CO1",
-                                  "VECIN", "VECOUT", "VECCALC", "C1", "C2"};
+    static const char* names[] = {"A1",     "B1",      "A2", "B2", "CO1",      "VECIN",
+                                  "VECOUT", "VECCALC", "C1", "C2", "C2PIPE2GM"};
     return names[size_t(p)];
 }
 
@@ -98,6 +100,8 @@ pipe_id kernel_context::producer_of(position p) const {
             return pipe_id::MTE1;
         case position::CO1:
             return pipe_id::M;
+        case position::C2PIPE2GM:
+            return pipe_id::FIX;
         case position::VECIN:
             return pipe_id::MTE2;
         default:
@@ -117,6 +121,8 @@ pipe_id kernel_context::consumer_of(position p) const {
             return pipe_id::M;
         case position::CO1:
             return core_type() == models::core_kind::aic ? pipe_id::FIX : pipe_id::V;
+        case position::C2PIPE2GM:
+            return pipe_id::FIX;
         case position::VECIN:
             return pipe_id::V;
         default:

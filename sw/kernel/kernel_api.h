@@ -99,8 +99,9 @@ constexpr dtype dtype_of<int4b>() {
 }
 
 /// @brief Logical positions (Ascend C TPosition) and the buffers they live in. C1 is the bias
-/// in L1 and C2 the bias table (BT) of a split chip's cube core.
-enum class position : uint8_t { A1, B1, A2, B2, CO1, VECIN, VECOUT, VECCALC, C1, C2 };
+/// in L1, C2 the bias table (BT) and C2PIPE2GM the FixPipe buffer (FB) of a split chip's cube
+/// core.
+enum class position : uint8_t { A1, B1, A2, B2, CO1, VECIN, VECOUT, VECCALC, C1, C2, C2PIPE2GM };
 models::mem_space space_of(position p);
 const char* to_string(position p);
 
@@ -257,6 +258,32 @@ class kernel_context {
         r.c0_elems = 16;
         r.row_align = 16;
         (void)m_padded;
+        issue_dma(r);
+    }
+    /// @brief fixpipe that dequantizes on the way: each value times `scale`, then the cast.
+    template <class O, class I>
+    void fixpipe_dequant(global_tensor<O> dst, local_tensor<I> l0c, uint32_t rows, uint32_t cols,
+                         uint64_t dst_stride, float scale) {
+        fixpipe_deq(dtype_of<O>(), dst.addr, dtype_of<I>(), l0c, rows, cols, dst_stride,
+                    models::dma_request::deq_mode::scalar, scale, 0);
+    }
+    /// @brief fixpipe that dequantizes on the way: column j times scales[j] (in FB, put there
+    /// by load_fixpipe_params), then the cast.
+    template <class O, class I>
+    void fixpipe_dequant(global_tensor<O> dst, local_tensor<I> l0c, uint32_t rows, uint32_t cols,
+                         uint64_t dst_stride, local_tensor<float> scales) {
+        check_position("fixpipe_dequant", "scales", scales.pos, position::C2PIPE2GM);
+        fixpipe_deq(dtype_of<O>(), dst.addr, dtype_of<I>(), l0c, rows, cols, dst_stride,
+                    models::dma_request::deq_mode::vector, 1, scales.offset);
+    }
+    /// @brief L1 (C1) -> FB (C2PIPE2GM), `count` fp32 FixPipe parameters (the FIX pipe).
+    void load_fixpipe_params(local_tensor<float> fb, local_tensor<float> l1, uint64_t count) {
+        check_position("load_fixpipe_params", "dst", fb.pos, position::C2PIPE2GM);
+        check_position("load_fixpipe_params", "src", l1.pos, position::C1);
+        models::dma_request r =
+            request(models::mem_space::l1, l1.offset, models::mem_space::fb, fb.offset);
+        r.row_bytes = count * 4;
+        r.src_type = r.dst_type = dtype::fp32;
         issue_dma(r);
     }
     /// @brief L0C -> UB, element for element with a cast (the vector pipe, coupled chips).
@@ -509,6 +536,26 @@ class kernel_context {
                     uint64_t a, position bp, uint64_t b, uint64_t n, float scalar,
                     bool b_block = false, bool b_offsets = false,
                     models::round_mode round = models::round_mode::rint);
+    template <class I>
+    void fixpipe_deq(dtype ot, uint64_t dst, dtype it, local_tensor<I> l0c, uint32_t rows,
+                     uint32_t cols, uint64_t dst_stride, models::dma_request::deq_mode mode,
+                     float scale, uint64_t fb) {
+        check_position("fixpipe_dequant", "src", l0c.pos, position::CO1);
+        models::dma_request r =
+            request(models::mem_space::l0c, l0c.offset, models::mem_space::gm, dst);
+        r.rows = rows;
+        r.row_bytes = uint64_t(cols) * sizeof(I);
+        r.dst_stride = dst_stride * models::dtype_size(ot);
+        r.conv = models::layout_conv::nz2nd;
+        r.src_type = it;
+        r.dst_type = ot;
+        r.c0_elems = 16;
+        r.row_align = 16;
+        r.deq = mode;
+        r.deq_scale = scale;
+        r.deq_fb = fb;
+        issue_dma(r);
+    }
     void reduce_run(models::vec_opcode op, dtype t, position dp, uint64_t d, position ap,
                     uint64_t a, uint64_t n);
     void brcb_run(dtype t, position dp, uint64_t d, position sp, uint64_t s, uint64_t count);

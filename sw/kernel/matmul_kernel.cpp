@@ -1,11 +1,14 @@
 #include "sw/kernel/matmul_kernel.h"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 
+#include "models/common/model_fault.h"
 #include "models/core/fractal_layout.h"
 
 namespace npusim::kernel {
@@ -41,6 +44,7 @@ uint64_t l1_b_elems(const matmul_tiling& t) {
 // Where the epilogue works in UB on coupled chips: the output dtype, or the accumulator's when
 // a bias is added (one rounding at the end).
 dtype epilogue_type(const matmul_problem& p) {
+    if (p.dequant != dequant_kind::none || p.out == dtype::bf16) return dtype::fp32;
     return p.has_bias ? p.acc() : p.out;
 }
 
@@ -52,6 +56,7 @@ uint64_t ub_bytes(const matmul_problem& p, uint32_t bm, uint32_t bn, uint32_t cw
     uint64_t b = mp * np * e + 2 * mp * cw * o + 32 * 3;
     if (epilogue_type(p) != p.out) b += mp * cw * e + 32;
     if (p.has_bias) b += np * (models::dtype_size(p.bias) + e) + 64;
+    if (p.dequant != dequant_kind::none) b += np * 4 + 32;  // the scales
     return b;
 }
 
@@ -71,6 +76,8 @@ std::optional<candidate> evaluate(const matmul_chip& chip, const matmul_problem&
     const uint64_t mp = round_up(bm, 16), np = round_up(bn, 16);
     if (l0c_depth * mp * np * 4 > core.buffer(mem_space::l0c).size) return {};
     if (split && p.has_bias && np * 4 > core.buffer(mem_space::bt).size) return {};
+    const bool fb_scales = split && p.dequant == dequant_kind::channel;
+    if (fb_scales && np * 4 > core.buffer(mem_space::fb).size) return {};
     matmul_tiling t;
     t.p = p;
     t.base_m = bm;
@@ -85,7 +92,8 @@ std::optional<candidate> evaluate(const matmul_chip& chip, const matmul_problem&
     t.base_k = uint32_t(bk);
     // step_k: the most K per L1 load (whole mmads, at most 512) that fits L1 `depth` times.
     const uint64_t l1 = core.buffer(mem_space::l1).size;
-    const uint64_t bias_l1 = split && p.has_bias ? np * models::dtype_size(p.bias) + 32 : 0;
+    const uint64_t bias_l1 = (split && p.has_bias ? np * models::dtype_size(p.bias) + 32 : 0) +
+                             (fb_scales ? np * 4 + 32 : 0);
     const uint64_t max_step = std::min<uint64_t>(round_up(p.k, bk), std::max<uint64_t>(bk, 512));
     for (uint64_t s = max_step / bk * bk; s >= bk && t.step_k == 0; s -= bk) {
         t.step_k = uint32_t(s);
@@ -176,16 +184,16 @@ void set_mask(models::vector_op& op, uint32_t n) {
     op.mask_hi = n <= 64 ? 0 : n >= 128 ? ~0ull : (1ull << (n - 64)) - 1;
 }
 
-// nd[r][c] += bias[c] for `rows` rows of `cols` columns, `pitch` elements apart: one repeat per
-// row, the bias re-read with repeat stride 0.
+// nd[r][c] = nd[r][c] op row[c] (the bias, the scales) for `rows` rows of `cols` columns,
+// `pitch` elements apart: one repeat per row, the row re-read with repeat stride 0.
 template <class E>
-void add_bias_rows(kernel_context& ctx, local_tensor<E> nd, uint32_t pitch, local_tensor<E> bias,
-                   uint32_t rows, uint32_t cols) {
+void apply_row(kernel_context& ctx, models::vec_opcode opcode, local_tensor<E> nd, uint32_t pitch,
+               local_tensor<E> bias, uint32_t rows, uint32_t cols) {
     constexpr uint32_t e = sizeof(E), per_repeat = 256 / e;
     for (uint32_t c = 0; c < cols; c += per_repeat)
         for (uint32_t r0 = 0; r0 < rows; r0 += 255) {
             models::vector_op op;
-            op.op = models::vec_opcode::add;
+            op.op = opcode;
             op.type = op.dst_type = dtype_of<E>();
             op.repeats = std::min(255u, rows - r0);
             set_mask(op, std::min(per_repeat, cols - c));
@@ -213,6 +221,11 @@ struct coupled_epilogue {
           m_out(ctx, position::VECOUT, 2, round_up(t.base_m, 16) * t.chunk_n) {
         if (!std::is_same_v<E, Out>)
             m_scratch = ctx.alloc<E>(position::VECCALC, round_up(t.base_m, 16) * t.chunk_n);
+        if (t.p.dequant != dequant_kind::none)
+            m_scale = ctx.alloc<float>(position::VECCALC, round_up(t.base_n, 16));
+        if (t.p.dequant == dequant_kind::channel)
+            m_scale_in =
+                std::make_unique<tque<float>>(ctx, position::VECIN, 1, round_up(t.base_n, 16));
         if (t.p.has_bias) {
             m_bias_in =
                 std::make_unique<tque<Bias>>(ctx, position::VECIN, 1, round_up(t.base_n, 16));
@@ -221,9 +234,22 @@ struct coupled_epilogue {
         }
     }
 
-    /// Writes the tile `acc` (mr x nr at `out`, row pitch n) and frees it for the cube.
-    void write(tque<Acc>& qc, local_tensor<Acc> acc, uint64_t out, uint64_t bias, uint32_t mr,
-               uint32_t nr) {
+    /// Fills the scale row with one scale (per-tensor dequantization).
+    void set_scale(float scale) { m_ctx.duplicate(m_scale, scale, round_up(m_t.base_n, 16)); }
+
+    /// Writes the tile `acc` (mr x nr at `out`, row pitch n) and frees it for the cube; `scale`
+    /// is the GM address of its columns' scales (per-channel dequantization).
+    void write(tque<Acc>& qc, local_tensor<Acc> acc, uint64_t out, uint64_t bias, uint64_t scale,
+               uint32_t mr, uint32_t nr) {
+        local_tensor<float> s_in;
+        if (m_scale_in) {
+            s_in = m_scale_in->alloc_tensor();
+            m_ctx.data_copy(s_in, gm_at<float>(scale, 0), nr);
+            m_scale_in->enque(s_in);
+            s_in = m_scale_in->deque();
+            m_ctx.data_copy(m_scale, s_in, nr);  // UB -> UB, frees the queue buffer at once
+            m_scale_in->free_tensor(s_in);
+        }
         const uint32_t mp = uint32_t(round_up(mr, 16)), np = uint32_t(round_up(nr, 16));
         const uint32_t cw = m_t.chunk_n;
         local_tensor<Bias> b_in;
@@ -251,7 +277,10 @@ struct coupled_epilogue {
             else
                 nd = m_scratch;
             nz_to_nd(m_ctx, nd, cw, m_nz, mr, mp, c / 16, uint32_t(round_up(w, 16)) / 16);
-            if (m_bias_in) add_bias_rows(m_ctx, nd, cw, b_e[c], mr, w);
+            if (m_bias_in) apply_row(m_ctx, models::vec_opcode::add, nd, cw, b_e[c], mr, w);
+            if constexpr (std::is_same_v<E, float>)
+                if (m_t.p.dequant != dequant_kind::none)
+                    apply_row(m_ctx, models::vec_opcode::mul, nd, cw, m_scale[c], mr, w);
             if constexpr (!std::is_same_v<E, Out>) m_ctx.cast(o, nd, uint64_t(mr) * cw);
             m_out.enque(o);
             o = m_out.deque();
@@ -266,8 +295,10 @@ struct coupled_epilogue {
     kernel_context& m_ctx;
     const matmul_tiling& m_t;
     local_tensor<E> m_nz, m_scratch, m_bias_e;
+    local_tensor<float> m_scale;
     tque<Out> m_out;
     std::unique_ptr<tque<Bias>> m_bias_in;
+    std::unique_ptr<tque<float>> m_scale_in;
 };
 
 // The kernel for one dtype combination; E is the coupled epilogue's type in UB.
@@ -293,6 +324,26 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
         qbias2 = std::make_unique<tque<Acc>>(ctx, position::C2, 1, np_max);
     }
     if (!split) coupled = std::make_unique<coupled_epilogue<Acc, Out, Bias, E>>(ctx, t);
+    // Dequantization: one scale, read by the scalar unit; or per column, GM -> L1 -> FB each
+    // tile on split chips (the FIX pipe moves L1 -> FB and then reads FB, in order).
+    float deq = 1;
+    if (p.dequant == dequant_kind::tensor) {
+        deq = ctx.get_value(global_tensor<float>{g.scale, 1}, 0);
+        if (deq == 0 || !std::isfinite(deq))
+            throw models::model_fault(ctx.core().name(), g.scale, "matmul_dequant",
+                                      "input 'scale' is " + std::to_string(deq) +
+                                          "; a scale must be a nonzero finite number");
+        if (coupled) coupled->set_scale(deq);
+    }
+    local_tensor<float> scale_l1, scale_fb;
+    uint32_t ev_scale_in = 0, ev_scale_free = 0;
+    bool scale_pending = false;
+    if (split && p.dequant == dequant_kind::channel) {
+        scale_l1 = ctx.alloc<float>(position::C1, np_max);
+        scale_fb = ctx.alloc<float>(position::C2PIPE2GM, np_max);
+        ev_scale_in = ctx.alloc_event_id(pipe_id::MTE2, pipe_id::FIX);
+        ev_scale_free = ctx.alloc_event_id(pipe_id::FIX, pipe_id::MTE2);
+    }
 
     for (uint64_t tile = ctx.block_idx(); tile < t.tiles(); tile += ctx.block_num()) {
         const tile_pos pos = locate(t, tile);
@@ -319,6 +370,15 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
             qbias1->free_tensor(c1);
             qbias2->enque(c2);
             bt = qbias2->deque();
+        }
+        if (scale_l1.size) {
+            if (scale_pending) ctx.wait_flag(pipe_id::FIX, pipe_id::MTE2, ev_scale_free);
+            ctx.data_copy(scale_l1, gm_at<float>(g.scale, n0), nr);
+            ctx.set_flag(pipe_id::MTE2, pipe_id::FIX, ev_scale_in);
+            ctx.wait_flag(pipe_id::MTE2, pipe_id::FIX, ev_scale_in);
+            ctx.load_fixpipe_params(scale_fb, scale_l1, nr);
+            ctx.set_flag(pipe_id::FIX, pipe_id::MTE2, ev_scale_free);
+            scale_pending = true;
         }
         local_tensor<Acc> acc;
         for (uint32_t ks = 0; ks < p.k; ks += t.step_k) {
@@ -370,22 +430,36 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
         acc = qc.deque();
         const uint64_t out = g.c + ((uint64_t(pos.batch) * p.m + m0) * p.n + n0) * sizeof(Out);
         if (split) {
-            ctx.fixpipe(global_tensor<Out>{out, 0}, acc, mr, nr, mp, p.n);
+            if (p.dequant == dequant_kind::tensor)
+                ctx.fixpipe_dequant(global_tensor<Out>{out, 0}, acc, mr, nr, p.n, deq);
+            else if (p.dequant == dequant_kind::channel)
+                ctx.fixpipe_dequant(global_tensor<Out>{out, 0}, acc, mr, nr, p.n, scale_fb);
+            else
+                ctx.fixpipe(global_tensor<Out>{out, 0}, acc, mr, nr, mp, p.n);
             qc.free_tensor(acc);
         } else {
-            coupled->write(qc, acc, out, g.bias + uint64_t(n0) * sizeof(Bias), mr, nr);
+            coupled->write(qc, acc, out, g.bias + uint64_t(n0) * sizeof(Bias),
+                           g.scale + uint64_t(n0) * 4, mr, nr);
         }
     }
+    if (scale_pending) ctx.wait_flag(pipe_id::FIX, pipe_id::MTE2, ev_scale_free);
 }
 
 // Picks E for the output and bias dtypes.
 template <class In, class Out, class Bias>
 void run_with_bias(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
     using Acc = std::conditional_t<std::is_same_v<In, int8_t>, int32_t, float>;
-    if (t.p.has_bias)
-        run<In, Out, Bias, Acc>(ctx, g, t);
-    else
-        run<In, Out, Bias, Out>(ctx, g, t);
+    // Dequantization and bf16 outputs work in fp32 (epilogue_type).
+    if constexpr (std::is_same_v<Out, bfloat16>) {
+        run<In, Out, Bias, float>(ctx, g, t);
+    } else {
+        if (t.p.dequant != dequant_kind::none)
+            run<In, Out, Bias, float>(ctx, g, t);
+        else if (t.p.has_bias)
+            run<In, Out, Bias, Acc>(ctx, g, t);
+        else
+            run<In, Out, Bias, Out>(ctx, g, t);
+    }
 }
 
 template <class In, class Out>
@@ -407,6 +481,8 @@ void run_with_in(kernel_context& ctx, const matmul_args& g, const matmul_tiling&
             return run_with_out<In, half>(ctx, g, t);
         case dtype::fp32:
             return run_with_out<In, float>(ctx, g, t);
+        case dtype::bf16:
+            return run_with_out<In, bfloat16>(ctx, g, t);
         case dtype::int32:
             if constexpr (std::is_same_v<In, int8_t>) return run_with_out<In, int32_t>(ctx, g, t);
             break;
@@ -520,6 +596,8 @@ void matmul_kernel(kernel_context& ctx, const matmul_args& g, const matmul_tilin
             return run_with_in<bfloat16>(ctx, g, t);
         case dtype::int8:
             return run_with_in<int8_t>(ctx, g, t);
+        case dtype::fp32:
+            return run_with_in<float>(ctx, g, t);
         default:
             throw std::invalid_argument(std::string("matmul: no kernel for ") +
                                         models::to_string(t.p.in) + " inputs");

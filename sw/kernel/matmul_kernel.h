@@ -11,12 +11,17 @@
 
 namespace npusim::kernel {
 
-/// @brief What to multiply: C[batch][m x n] = A[m x k] x B[k x n] (+ bias[n]).
+/// @brief How int32 results are dequantized on their way out: not, by one scale, or by one
+/// scale per output column (FixPipe on split chips, the vector unit on coupled ones).
+enum class dequant_kind : uint8_t { none, tensor, channel };
+
+/// @brief What to multiply: C[batch][m x n] = A[m x k] x B[k x n] (+ bias[n]) (x scale[n]).
 struct matmul_problem {
     uint32_t batch = 1, m = 0, k = 0, n = 0;
-    dtype in = dtype::fp16;    ///< A and B: fp16, bf16 (fp32 accumulation) or int8 (int32)
-    dtype out = dtype::fp16;   ///< C: fp16, fp32 or int32 (int8 inputs)
-    dtype bias = dtype::fp32;  ///< the bias dtype, when has_bias
+    dtype in = dtype::fp16;   ///< A and B: fp16, bf16, fp32 (fp32 accumulation) or int8 (int32)
+    dtype out = dtype::fp16;  ///< C: fp16, bf16, fp32 or int32 (int8 inputs)
+    dequant_kind dequant = dequant_kind::none;  ///< int8 inputs only
+    dtype bias = dtype::fp32;                   ///< the bias dtype, when has_bias
     bool has_bias = false;
     bool transpose_a = false;                 ///< A is stored [k, m]
     bool transpose_b = false;                 ///< B is stored [n, k]
@@ -78,6 +83,7 @@ struct matmul_pages {
 struct matmul_args {
     uint64_t a = 0, b = 0, c = 0, bias = 0;
     std::shared_ptr<const matmul_pages> b_pages;
+    uint64_t scale = 0;  ///< fp32 dequantization scales (one, or one per column)
 };
 
 /// @brief Narrows a tiling so that no B tile crosses a page of `rows` rows (a multiple of 16):

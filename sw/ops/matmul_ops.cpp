@@ -1,5 +1,8 @@
-// Matrix products on the cube: matmul and matmul_bias, 2-D or batched, fp16/bf16/int8.
+// Matrix products on the cube: matmul, matmul_bias and matmul_dequant, 2-D or batched,
+// fp16/bf16/fp32/int8.
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "sw/kernel/fill_kernels.h"
 #include "sw/kernel/matmul_kernel.h"
@@ -15,14 +18,18 @@ using models::dtype;
 // The output dtypes each input dtype may produce; fp16 is the default.
 std::vector<dtype> out_dtypes(dtype in) {
     if (in == dtype::int8) return {dtype::fp16, dtype::fp32, dtype::int32};
-    return {dtype::fp16, dtype::fp32};
+    return {dtype::fp16, dtype::fp32, dtype::bf16};
 }
 
 // The bias dtypes each input dtype takes: its own or fp32 for floats, int32 for int8.
 std::vector<dtype> bias_dtypes(dtype in) {
     if (in == dtype::int8) return {dtype::int32};
+    if (in == dtype::fp32) return {dtype::fp32};
     return {in, dtype::fp32};
 }
+
+// matmul_dequant: int8 inputs, float outputs.
+const std::vector<dtype> k_dequant_outs = {dtype::fp16, dtype::bf16, dtype::fp32};
 
 std::string dtype_names(const std::vector<dtype>& ts) {
     std::string s;
@@ -41,7 +48,7 @@ struct matmul_call {
 };
 
 matmul_call describe_call(const std::string& op, const std::vector<tensor_desc>& in,
-                          const attr_map& attrs) {
+                          const attr_map& attrs, bool dequant = false) {
     matmul_call c;
     auto& p = c.p;
     p.transpose_a = std::get<bool>(attrs.at("transpose_a"));
@@ -89,7 +96,7 @@ matmul_call describe_call(const std::string& op, const std::vector<tensor_desc>&
     c.batched_out = ad == 3 || bd == 3;
     p.in = in[0].type();
     const auto& out_name = std::get<std::string>(attrs.at("out_dtype"));
-    const auto outs = out_dtypes(p.in);
+    const auto outs = dequant ? k_dequant_outs : out_dtypes(p.in);
     auto it = std::find_if(outs.begin(), outs.end(),
                            [&](dtype t) { return out_name == models::to_string(t); });
     if (it == outs.end())
@@ -98,7 +105,16 @@ matmul_call describe_call(const std::string& op, const std::vector<tensor_desc>&
                         "inputs",
                         op, out_name, dtype_names(outs), models::to_string(p.in)));
     p.out = *it;
-    if (in.size() == 3) {
+    if (dequant) {
+        if (in[2].shape() != std::vector<int64_t>{1} &&
+            in[2].shape() != std::vector<int64_t>{int64_t(p.n)})
+            throw op_error(fmt::format(
+                "op '{}' input 'scale' has shape {}; expected [1] (per tensor) or [{}] (one "
+                "scale per output column)",
+                op, dims(in[2].shape()), p.n));
+        p.dequant = in[2].elements() == 1 && p.n != 1 ? kernel::dequant_kind::tensor
+                                                      : kernel::dequant_kind::channel;
+    } else if (in.size() == 3) {
         const auto biases = bias_dtypes(p.in);
         if (std::find(biases.begin(), biases.end(), in[2].type()) == biases.end())
             throw op_error(fmt::format("op '{}' input 'bias' is {} but 'a' is {}; expected {}", op,
@@ -128,6 +144,10 @@ void reference(const matmul_call& c, const std::vector<host_tensor>& in, host_te
                 for (uint64_t q = 0; q < k; ++q)
                     acc += (p.transpose_a ? a[q * m + i] : a[i * k + q]) *
                            (p.transpose_b ? b[j * k + q] : b[q * n + j]);
+                // Dequantization: the int32 sum to fp32, times the scale in fp32.
+                if (p.dequant != kernel::dequant_kind::none)
+                    acc =
+                        double(float(acc) * float(in[2].values[in[2].values.size() == 1 ? 0 : j]));
                 out.values[(bi * m + i) * n + j] = acc;
             }
     }
@@ -187,45 +207,64 @@ void add_bias_rows_kernel(registry& r, const std::string& name, std::vector<dtyp
     r.add_kernel(std::move(k), NPUSIM_HERE);
 }
 
-void register_one(registry& r, const std::string& name, bool bias) {
-    const std::vector<dtype> ins = {dtype::fp16, dtype::bf16, dtype::int8};
+void register_one(registry& r, const std::string& name, bool bias, bool dequant = false) {
+    const std::vector<dtype> ins =
+        dequant ? std::vector<dtype>{dtype::int8}
+                : std::vector<dtype>{dtype::fp16, dtype::bf16, dtype::fp32, dtype::int8};
     op_schema s;
     s.name = name;
-    s.doc = bias ? "c = a x b + bias (per output column), on the cube"
-                 : "matrix product c = a x b on the cube";
+    s.doc = bias      ? "c = a x b + bias (per output column), on the cube"
+            : dequant ? "c = (a x b) * scale on the cube, int8 inputs, the int32 sums "
+                        "dequantized on their way out of L0C (FixPipe on split chips); scale "
+                        "fp32, [1] or one per output column"
+                      : "matrix product c = a x b on the cube";
     s.doc +=
         "; a [m,k] or [batch,m,k], b [k,n] or [batch,k,n] (2-D: shared by the batch); "
-        "transpose_a / transpose_b read a as [k,m] and b as [n,k]; fp16/bf16 accumulate in fp32, "
-        "int8 in int32; out_dtype fp16 (default) or fp32, or int32 for int8";
+        "transpose_a / transpose_b read a as [k,m] and b as [n,k]; fp16/bf16/fp32 accumulate in "
+        "fp32 (fp32 inputs: chips with cube.fp32), int8 in int32; out_dtype fp16 (default), bf16 "
+        "or fp32, or int32 for int8";
     s.inputs = {{"a", ins}, {"b", ins}};
     if (bias) s.inputs.push_back({"bias", {dtype::fp16, dtype::bf16, dtype::fp32, dtype::int32}});
-    s.outputs = {{"c", {dtype::fp16, dtype::fp32, dtype::int32}}};
+    if (dequant) s.inputs.push_back({"scale", {dtype::fp32}, true, true});
+    s.outputs = {{"c", {dtype::fp16, dtype::bf16, dtype::fp32, dtype::int32}}};
     s.attrs = {{"transpose_a", false, false},
                {"transpose_b", false, false},
                {"out_dtype", std::string("fp16"), false}};
-    s.infer = [name](const std::vector<tensor_desc>& in, const attr_map& attrs) {
-        const matmul_call c = describe_call(name, in, attrs);
+    s.infer = [name, dequant](const std::vector<tensor_desc>& in, const attr_map& attrs) {
+        const matmul_call c = describe_call(name, in, attrs, dequant);
         std::vector<int64_t> shape = {c.p.m, c.p.n};
         if (c.batched_out) shape.insert(shape.begin(), c.p.batch);
         return std::vector<tensor_desc>{tensor_desc("c", c.p.out, shape)};
     };
-    s.reference = [name](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
-                         const attr_map& attrs) {
+    s.reference = [name, dequant](const std::vector<host_tensor>& in, std::vector<host_tensor>& out,
+                                  const attr_map& attrs) {
         std::vector<tensor_desc> descs;
         for (const auto& t : in) descs.push_back(t.desc);
-        reference(describe_call(name, descs, attrs), in, out[0]);
+        if (dequant)
+            for (double v : in[2].values)
+                if (v == 0 || !std::isfinite(v))
+                    throw op_error(
+                        fmt::format("op '{}' input 'scale' holds {}; a scale must be a "
+                                    "nonzero finite number",
+                                    name, v));
+        reference(describe_call(name, descs, attrs, dequant), in, out[0]);
     };
     // The device accumulates in fp32 (int8: int32, exactly) in another order than this double
     // loop, about sqrt(k) * 2^-24 relative to the sum of |products|: under 1e-5 here. Both
     // sides are then rounded once to the output dtype (a bias is added before that rounding)
     // and may land one ulp apart, at most 2^-10 relative for fp16. 2e-3 of |ref| + 1 covers
     // both with room; int32 results are exact.
-    s.tolerance = 2e-3;
+    // Dequantization: an exact int32 sum, then the same two fp32 roundings on both sides.
+    s.tolerance = dequant ? 0 : 2e-3;
+    // bf16 keeps 8 significant bits: one rounding is up to 2^-8 relative, twice that apart.
+    if (!dequant) s.dtype_tolerance[dtype::bf16] = 8e-3;
     r.add_op(std::move(s), NPUSIM_HERE);
 
     for (dtype in : ins)
-        for (dtype out : out_dtypes(in))
-            for (dtype b : bias ? bias_dtypes(in) : std::vector<dtype>{in}) {
+        for (dtype out : dequant ? k_dequant_outs : out_dtypes(in))
+            for (dtype b : bias      ? bias_dtypes(in)
+                           : dequant ? std::vector<dtype>{dtype::fp32}
+                                     : std::vector<dtype>{in}) {
                 // k = 0: a sum of no products, zeros (plus the bias on every row).
                 auto no_k = [](const op_call& c) {
                     const auto& a = c.inputs[0].shape();
@@ -233,17 +272,25 @@ void register_one(registry& r, const std::string& name, bool bias) {
                 };
                 if (bias)
                     add_bias_rows_kernel(r, name, {in, in, b, out}, no_k);
+                else if (dequant)
+                    add_fill_kernel(r, name, {in, in, b, out}, no_k, 0.0, NPUSIM_HERE);
                 else
                     add_fill_kernel(r, name, {in, in, out}, no_k, 0.0, NPUSIM_HERE);
                 op_kernel k;
                 k.op = name;
                 k.name = name + "_tiled";
                 k.dtypes = {in, in};
-                if (bias) k.dtypes.push_back(b);
+                if (bias || dequant) k.dtypes.push_back(b);
                 k.dtypes.push_back(out);
-                k.tile = [name](const op_call& c, const platform::platform_config& p) {
-                    matmul_call mc = describe_call(name, c.inputs, c.attrs);
+                k.tile = [name, dequant](const op_call& c, const platform::platform_config& p) {
+                    matmul_call mc = describe_call(name, c.inputs, c.attrs, dequant);
                     kernel::matmul_problem& prob = mc.p;
+                    if (prob.in == dtype::fp32 && !cube_core(p).cube.fp32_mmad)
+                        throw op_error(fmt::format(
+                            "op '{}' input 'a' is fp32, which the cube of {} does not multiply "
+                            "(its cube.fp32 is false; the 910B family's does); cast 'a' and "
+                            "'b' to fp16 or bf16",
+                            name, p.name));
                     // A batch of a times a shared b is one matmul with the batch in m.
                     if (prob.a_batched && !prob.b_batched && !prob.transpose_a) {
                         prob.m *= prob.batch;
@@ -266,11 +313,10 @@ void register_one(registry& r, const std::string& name, bool bias) {
                 k.body = [](kernel::kernel_context& ctx, const op_call&, const tiling_plan& tp,
                             const op_buffers& buf) {
                     const auto& t = *static_cast<const kernel::matmul_tiling*>(tp.data.get());
-                    kernel::matmul_kernel(
-                        ctx,
-                        kernel::matmul_args{buf.inputs[0], buf.inputs[1], buf.outputs[0],
-                                            buf.inputs.size() > 2 ? buf.inputs[2] : 0},
-                        t);
+                    const uint64_t third = buf.inputs.size() > 2 ? buf.inputs[2] : 0;
+                    kernel::matmul_args args{buf.inputs[0], buf.inputs[1], buf.outputs[0],
+                                             third,         nullptr,       third};
+                    kernel::matmul_kernel(ctx, args, t);
                 };
                 r.add_kernel(std::move(k), NPUSIM_HERE);
             }
@@ -281,6 +327,7 @@ void register_one(registry& r, const std::string& name, bool bias) {
 void register_matmul(registry& r) {
     register_one(r, "matmul", false);
     register_one(r, "matmul_bias", true);
+    register_one(r, "matmul_dequant", false, true);
 }
 
 }  // namespace npusim::ops::lib

@@ -22,6 +22,17 @@ std::string dtype_list(const std::vector<models::dtype>& ts, const char* sep = "
     return s;
 }
 
+/// "fp16", "fp16 or fp32", "fp16, fp32 or bf16".
+std::string alternatives(const std::vector<models::dtype>& ts) {
+    std::string s;
+    for (size_t i = 0; i < ts.size(); ++i)
+        s += (i == 0               ? ""
+              : i + 1 == ts.size() ? " or "
+                                   : ", ") +
+             std::string(models::to_string(ts[i]));
+    return s;
+}
+
 std::string signature(const op_kernel& k, size_t inputs) {
     std::vector<models::dtype> in(k.dtypes.begin(), k.dtypes.begin() + long(inputs));
     std::vector<models::dtype> out(k.dtypes.begin() + long(inputs), k.dtypes.end());
@@ -112,8 +123,7 @@ op_plan registry::plan(const std::string& op, std::vector<memory::tensor_desc> i
         if (std::find(allowed.begin(), allowed.end(), inputs[i].type()) == allowed.end())
             throw op_error(fmt::format("op '{}' input '{}' ({}) is {}; expected {}", op,
                                        s.inputs[i].name, inputs[i].describe(),
-                                       models::to_string(inputs[i].type()),
-                                       dtype_list(allowed, " or ")));
+                                       models::to_string(inputs[i].type()), alternatives(allowed)));
     }
     std::vector<std::string> attr_names;
     for (const auto& a : s.attrs) attr_names.push_back(a.name);

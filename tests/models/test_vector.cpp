@@ -671,12 +671,14 @@ void cast_pair(dtype from, dtype to) {
 }
 
 /// Casts n values with one repeat and returns the raw results.
-std::vector<uint32_t> cast_values(dtype from, dtype to, const std::vector<uint32_t>& src) {
+std::vector<uint32_t> cast_values(dtype from, dtype to, const std::vector<uint32_t>& src,
+                                  round_mode mode = round_mode::rint) {
     const vector_unit vu = make_unit();
     std::vector<uint8_t> ub(ub_size);
     const unsigned ss = size_of(from), ds = size_of(to);
     vector_op op = make(vec_opcode::cast, from);
     op.dst_type = to;
+    op.round = mode;
     apply(op, layouts()[0]);
     op.repeats = 1;
     const auto m = first_n(unsigned(src.size()));
@@ -765,6 +767,51 @@ BOOST_AUTO_TEST_CASE(conversions_match_independent_rounding) {
     }
     BOOST_CHECK_EQUAL(bad16, 0);
     BOOST_CHECK_EQUAL(bad_bf, 0);
+}
+
+// Each rounding mode on values with a known answer: ties, values just off a tie, exact values,
+// overflow, negatives (Ascend RoundMode: CAST_RINT, FLOOR, CEIL, ROUND, TRUNC, ODD).
+BOOST_AUTO_TEST_CASE(cast_rounding_modes_in_closed_form) {
+    const round_mode modes[] = {round_mode::rint,  round_mode::floor, round_mode::ceil,
+                                round_mode::round, round_mode::trunc, round_mode::odd};
+    struct row {
+        float v;
+        uint32_t want[6];  // rint floor ceil round trunc odd
+    };
+    const float tie = 1.0f + std::ldexp(1.0f, -11), below = 1.0f + std::ldexp(1.0f, -12);
+    const row fp16_rows[] = {
+        {tie, {0x3c00, 0x3c00, 0x3c01, 0x3c01, 0x3c00, 0x3c01}},
+        {-tie, {0xbc00, 0xbc01, 0xbc00, 0xbc01, 0xbc00, 0xbc01}},
+        {below, {0x3c00, 0x3c00, 0x3c01, 0x3c00, 0x3c00, 0x3c01}},
+        {1.0f, {0x3c00, 0x3c00, 0x3c00, 0x3c00, 0x3c00, 0x3c00}},
+        {70000.0f, {0x7c00, 0x7bff, 0x7c00, 0x7c00, 0x7bff, 0x7bff}},
+    };
+    for (const row& r : fp16_rows)
+        for (int m = 0; m < 6; ++m)
+            BOOST_CHECK_MESSAGE(
+                cast_values(dtype::fp32, dtype::fp16, {f32(r.v)}, modes[m])[0] == r.want[m],
+                "fp32 " << r.v << " -> fp16 " << to_string(modes[m]));
+    const row int8_rows[] = {
+        {2.5f, {2, 2, 3, 3, 2, 0}},
+        {-2.5f, {uint8_t(-2), uint8_t(-3), uint8_t(-2), uint8_t(-3), uint8_t(-2), 0}},
+        {-1.7f, {uint8_t(-2), uint8_t(-2), uint8_t(-1), uint8_t(-2), uint8_t(-1), 0}},
+        {300.0f, {127, 127, 127, 127, 127, 0}},
+    };
+    for (const row& r : int8_rows)
+        for (int m = 0; m < 5; ++m)
+            BOOST_CHECK_MESSAGE(
+                cast_values(dtype::fp32, dtype::int8, {f32(r.v)}, modes[m])[0] == r.want[m],
+                "fp32 " << r.v << " -> int8 " << to_string(modes[m]));
+    // int32 257 lies halfway between bf16 256 (0x4380) and 258 (0x4381).
+    const uint32_t bf_want[5] = {0x4380, 0x4380, 0x4381, 0x4381, 0x4380};
+    for (int m = 0; m < 5; ++m)
+        BOOST_CHECK_EQUAL(cast_values(dtype::int32, dtype::bf16, {257}, modes[m])[0], bf_want[m]);
+    // Round to odd is a narrowing float mode only.
+    vector_op op = make(vec_opcode::cast, dtype::fp16);
+    op.dst_type = dtype::int8;
+    op.round = round_mode::odd;
+    expect_fault(op, op.dst,
+                 "cast rounding 'odd' is for fp32 -> fp16 or bf16 only, not fp16->int8");
 }
 
 BOOST_AUTO_TEST_CASE(names_and_classes) {

@@ -107,12 +107,14 @@ void diff_core(const std::string& at, const npusim::models::core_params& a,
     NPUSIM_DIFF(a, b, dma.queue_depth, at);
     for (const auto& [f, dt] : {std::pair{&cube_params::fp16, "fp16"},
                                 {&cube_params::bf16, "bf16"},
-                                {&cube_params::int8, "int8"}}) {
+                                {&cube_params::int8, "int8"},
+                                {&cube_params::fp32, "fp32"}}) {
         const fractal &fa = a.cube.*f, &fb = b.cube.*f;
         NPUSIM_DIFF(fa, fb, m, at + ".cube." + dt);
         NPUSIM_DIFF(fa, fb, k, at + ".cube." + dt);
         NPUSIM_DIFF(fa, fb, n, at + ".cube." + dt);
     }
+    NPUSIM_DIFF(a, b, cube.fp32_mmad, at);
     NPUSIM_DIFF(a, b, cube.issue_cycles, at);
     NPUSIM_DIFF(a, b, cube.fixed_cycles, at);
     NPUSIM_DIFF(a, b, cube.latency_cycles, at);

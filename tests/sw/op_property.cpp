@@ -163,6 +163,11 @@ void draw_matmul(drawer& d, op_case& c, const std::vector<dtype>& ts, bool bias)
             in.init = graph::tensor_init::randint;
             in.high = 7;
         }
+    if (c.op == "matmul_dequant") {  // one scale or one per column, never 0
+        c.inputs.push_back(tensor("scale", dtype::fp32, {d.chance(0.5) ? n : 1}, c.seed + 3));
+        c.inputs.back().mean = 1;
+        c.inputs.back().scale = 0.5;
+    }
     c.attrs["transpose_a"] = ta;
     c.attrs["transpose_b"] = tb;
     c.attrs["out_dtype"] = std::string(models::to_string(ts.back()));
@@ -352,7 +357,7 @@ op_case draw_case(uint64_t seed, const platform::platform_config& cfg) {
     } else if (c.op == "layernorm" || c.op == "rmsnorm") {
         draw_rows(d, c, ts[0], c.op == "layernorm" ? 2 : 1);
         if (d.chance(0.3)) c.attrs["epsilon"] = d.pick(std::vector<double>{1e-3, 1e-5, 1e-6});
-    } else if (c.op == "matmul" || c.op == "matmul_bias") {
+    } else if (c.op == "matmul" || c.op == "matmul_bias" || c.op == "matmul_dequant") {
         draw_matmul(d, c, ts, c.op == "matmul_bias");
     } else if (c.op == "conv2d") {
         draw_conv(d, c);

@@ -150,7 +150,15 @@ BOOST_AUTO_TEST_CASE(each_misuse_names_its_cause) {
              op.in_type = models::dtype::fp32;
              c.core().issue(pipe_id::M, op);
          },
-         {"mmad does not take fp32 inputs (use fp16, bf16 or int8)"}},
+         {"this chip's cube does not multiply fp32 (cube.fp32 is false): use fp16 or bf16"}},
+        {"mmad of int16",
+         [](kernel_context& c) {
+             models::mmad_op op;
+             op.m = op.k = op.n = 16;
+             op.in_type = models::dtype::int16;
+             c.core().issue(pipe_id::M, op);
+         },
+         {"mmad does not take int16 inputs (use fp16, bf16, int8 or fp32)"}},
         {"mmad operand misaligned",
          [](kernel_context& c) {
              models::mmad_op op;

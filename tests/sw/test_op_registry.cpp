@@ -153,9 +153,58 @@ BOOST_AUTO_TEST_CASE(misuse_names_the_argument_and_what_was_expected) {
                  "op 'add' takes 2 inputs (x, y) but was given 1");
     expect_error(
         [&] {
-            lib.plan("add", {tensor_desc("x", dtype::int8, {4}), y16}, {}, cfg);
+            lib.plan("div", {tensor_desc("x", dtype::int8, {4}), y16}, {}, cfg);
         },
-        "op 'add' input 'x' ('x' int8[4] ND) is int8; expected fp16 or fp32");
+        "op 'div' input 'x' ('x' int8[4] ND) is int8; expected fp16, fp32 or bf16");
+    // A dtype the chip lacks: fp32 on a cube without fp32 mmad (910, not 910B).
+    expect_error(
+        [&] {
+            const auto f32 = tensor_desc("a", dtype::fp32, {16, 16});
+            lib.plan("matmul", {f32, f32}, {{"out_dtype", std::string("fp32")}},
+                     platform::load_platform("ascend910"));
+        },
+        "op 'matmul' input 'a' is fp32, which the cube of ascend910 does not multiply (its "
+        "cube.fp32 is false; the 910B family's does); cast 'a' and 'b' to fp16 or bf16");
+    expect_error(
+        [&] {
+            const auto a = tensor_desc("a", dtype::int8, {16, 32});
+            lib.plan(
+                "matmul_dequant",
+                {a, tensor_desc("b", dtype::int8, {32, 8}), tensor_desc("scale", dtype::fp32, {4})},
+                {}, cfg);
+        },
+        "op 'matmul_dequant' input 'scale' has shape [4]; expected [1] (per tensor) or [8] (one "
+        "scale per output column)");
+    expect_error(
+        [&] {
+            lib.plan("cast", {x16}, {{"dtype", std::string("int8")}, {"round", std::string("odd")}},
+                     cfg);
+        },
+        "op 'cast' attribute 'round' is 'odd', which is for fp32 -> fp16 or bf16 only, not fp16 "
+        "-> int8; use rint");
+    expect_error(
+        [&] {
+            lib.plan("cast", {x16}, {{"dtype", std::string("int8")}, {"round", std::string("up")}},
+                     cfg);
+        },
+        "op 'cast' attribute 'round' is 'up'; expected rint, floor, ceil, round, trunc or odd");
+    expect_error(
+        [&] {
+            lib.plan("quantize",
+                     {x16, tensor_desc("scale", dtype::fp32, {3}),
+                      tensor_desc("offset", dtype::fp32, {3})},
+                     {}, cfg);
+        },
+        "op 'quantize' input 'scale' is [3]; expected [1] (per tensor) or [8] (per channel: one "
+        "scale for each element of the last dimension of 'x' [4,8])");
+    expect_error(
+        [&] {
+            lib.plan("add",
+                     {tensor_desc("x", dtype::bf16, {2, 4}), tensor_desc("y", dtype::bf16, {4})},
+                     {}, cfg);
+        },
+        "op 'add' inputs 'x' [2,4] and 'y' [4] broadcast, which bf16 does not (it is computed in "
+        "a wider type tile by tile); give both inputs the same shape or cast them to fp32 first");
     expect_error(
         [&] {
             lib.plan("add", {x16, tensor_desc("y", dtype::fp16, {4, 9})}, {}, cfg);

@@ -243,8 +243,8 @@ BOOST_AUTO_TEST_CASE(error_texts) {
                       "one of them must be 2-D to be shared");
     BOOST_CHECK_EQUAL(plan_error("matmul", {t("a", fp16, {4, 8}), t("b", fp16, {8, 4})},
                                  {{"out_dtype", std::string("int32")}}),
-                      "op 'matmul' attribute 'out_dtype' is 'int32'; expected fp16 or fp32 for "
-                      "fp16 inputs");
+                      "op 'matmul' attribute 'out_dtype' is 'int32'; expected fp16, fp32 or bf16 "
+                      "for fp16 inputs");
     BOOST_CHECK_EQUAL(
         plan_error("matmul_bias", {t("a", dtype::int8, {4, 8}), t("b", dtype::int8, {8, 4}),
                                    t("bias", fp16, {4})}),
@@ -254,8 +254,8 @@ BOOST_AUTO_TEST_CASE(error_texts) {
                       "op 'matmul_bias' input 'bias' has shape [5]; expected [4], one value per "
                       "output column");
     BOOST_CHECK_EQUAL(
-        plan_error("matmul", {t("a", dtype::fp32, {4, 8}), t("b", dtype::fp32, {8, 4})}),
-        "op 'matmul' input 'a' ('a' fp32[4,8] ND) is fp32; expected fp16 or bf16 or int8");
+        plan_error("matmul", {t("a", dtype::int16, {4, 8}), t("b", dtype::int16, {8, 4})}),
+        "op 'matmul' input 'a' ('a' int16[4,8] ND) is int16; expected fp16, bf16, fp32 or int8");
 }
 
 // 8 cores and a 4 MiB L2 against 16 MiB of A and B: row by row, each wave of 8 tiles reads a

@@ -61,9 +61,13 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_key_and_fix) {
               "w.yaml:4:26: error: tensors.x.dtype: unknown dtype 'fp64'\n  hint: use one of "
               "fp32, fp16, bf16, int32, int8"},
              {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: noise}\n",
-              "tensors.x.init: unknown init 'noise'\n  hint: use random, zeros, ones or randint "
-              "(with "
-              "'high')"},
+              "tensors.x.init: unknown init 'noise'\n  hint: use random, zeros, ones, randint "
+              "(with 'high') or constant (with 'value')"},
+             {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: constant}\n",
+              "tensors.x.value: missing; init 'constant' sets every element to 'value'\n  hint: "
+              "add e.g. 'value: 0.05'"},
+             {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: ones, mean: 2}\n",
+              "tensors.x.mean: only init 'random' takes 'mean'"},
              {head + "tensors:\n  x: {shape: [4], dtype: int32, init: randint}\n",
               "tensors.x.high: missing; init 'randint' draws integers 0..high-1\n  hint: e.g. "
               "'high: 1000' for indices into a table of 1000 rows"},
@@ -100,6 +104,14 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_key_and_fix) {
                      "  c: {shape: [4, 8], dtype: fp16}\n"
                      "ops:\n  - {op: matmul, inputs: [a, a], outputs: [c]}\n",
               "w.yaml:7:5: error: ops[0]: op 'matmul' input 'b' has 4 rows but 'a' has 8 columns"},
+             {head + "tensors:\n  x: {shape: [4], dtype: fp16, init: random}\n"
+                     "  s: {shape: [1], dtype: fp32, init: constant, value: 0}\n"
+                     "  o: {shape: [1], dtype: fp32, init: zeros}\n"
+                     "  y: {shape: [4], dtype: int8}\n"
+                     "ops:\n  - {op: quantize, inputs: [x, s, o], outputs: [y]}\n",
+              "w.yaml:9:5: error: ops[0].inputs: op 'quantize' input 'scale' is tensor 's', whose "
+              "elements are all 0; it must hold nonzero finite numbers\n  hint: give 's' e.g. "
+              "'init: constant, value: 0.05'"},
              {"a: [1, 2\n", "w.yaml:2:1: error: YAML syntax error"},
          }) {
         const std::string got = error_of(b.yaml);

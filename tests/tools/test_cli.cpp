@@ -303,7 +303,8 @@ BOOST_AUTO_TEST_CASE(ops_lists_the_library) {
     const auto r = run_cli("ops");
     BOOST_CHECK_EQUAL(r.rc, 0);
     BOOST_CHECK(contains(r.out, "matmul  matrix product"));
-    BOOST_CHECK(contains(r.out, "a: fp16|bf16|int8, b: fp16|bf16|int8 -> c: fp16|fp32|int32"));
+    BOOST_CHECK(contains(
+        r.out, "a: fp16|bf16|fp32|int8, b: fp16|bf16|fp32|int8 -> c: fp16|bf16|fp32|int32"));
     BOOST_CHECK(contains(r.out, "kernel add_fp32 (fp32, fp32 -> fp32) priority 0"));
 }
 

@@ -33,9 +33,6 @@ void add_launch(op_record& op, const models::launch_record& rec) {
     }
 }
 
-namespace {
-
-/// Max over mean of the units' busy time (1: every unit busy as long as the others).
 double imbalance(const op_record& o) {
     models::ps_t most = 0, sum = 0;
     for (const auto& [unit, busy] : o.unit_busy_ps) {
@@ -44,6 +41,8 @@ double imbalance(const op_record& o) {
     }
     return sum ? double(most) * double(o.unit_busy_ps.size()) / double(sum) : 1.0;
 }
+
+namespace {
 
 /// Each pipe's busy share of the op's block time (cores x duration of each block).
 json pipe_ratios(const op_record& o) {

@@ -31,6 +31,9 @@ struct op_record {
     models::traffic mem{};  ///< measured: what its blocks' engines read and wrote in L2 and GM
 };
 
+/// @brief Max over mean of the units' busy time (1: every unit busy as long as the others).
+double imbalance(const op_record& o);
+
 /// @brief Records a kernel's launch in its op: blocks, block time and per-pipe busy time.
 void add_launch(op_record& op, const models::launch_record& rec);
 

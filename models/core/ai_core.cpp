@@ -192,8 +192,6 @@ void ai_core::read_global(uint64_t addr, void* data, unsigned bytes) {
         if (pipe* p = get_pipe(id)) p->wait_idle();
     m_scalar_waiting.clear();
     if (m_aborted) throw kernel_aborted{};
-    // MTE2 exists on every kind of core and reaches GM; its path into the core's first local
-    // buffer gives the latency (the params have no scalar data cache).
     dma_engine* e = engine(pipe_id::MTE2);
     std::memset(data, 0, bytes);
     if (e->debug_read(addr, static_cast<uint8_t*>(data), bytes) != bytes) {
@@ -202,14 +200,25 @@ void ai_core::read_global(uint64_t addr, void* data, unsigned bytes) {
                       bytes, static_cast<unsigned long long>(addr));
         throw model_fault(name(), addr, "scalar GM read", what);
     }
-    uint32_t latency = 0;
-    for (mem_space s : {mem_space::ub, mem_space::l1})
-        if (m_p.path(mem_space::gm, s).present()) {
-            latency = m_p.path(mem_space::gm, s).latency_cycles;
-            break;
-        }
-    sc_core::wait(ps_to_time(latency * m_period));
+    sc_core::wait(ps_to_time(scalar_gm_latency() * m_period));
     if (m_aborted) throw kernel_aborted{};
+}
+
+uint32_t ai_core::scalar_gm_latency() const {
+    // MTE2 exists on every kind of core and reaches GM; its path into the core's first local
+    // buffer gives the latency (the params have no scalar data cache).
+    for (mem_space s : {mem_space::ub, mem_space::l1})
+        if (m_p.path(mem_space::gm, s).present()) return m_p.path(mem_space::gm, s).latency_cycles;
+    return 0;
+}
+
+uint64_t ai_core::atomic_add(uint64_t& word, uint64_t add) {
+    if (m_aborted) throw kernel_aborted{};
+    const uint64_t old = word;
+    word += add;
+    sc_core::wait(ps_to_time(scalar_gm_latency() * m_period));
+    if (m_aborted) throw kernel_aborted{};
+    return old;
 }
 
 void ai_core::issue_copy(const dma_request& r) {

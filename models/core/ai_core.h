@@ -71,6 +71,10 @@ class ai_core : public model_base, public pipe_executor {
     /// path's fixed latency as the load's latency. Reads zeros on a timing-only chip.
     /// @throws model_fault if the address is outside GM; kernel_aborted after a fault.
     void read_global(uint64_t addr, void* data, unsigned bytes);
+    /// @brief A scalar atomic add on a GM word shared by a launch's blocks (a work queue):
+    /// returns the old value and adds `add` at once, then the scalar unit waits the GM path's
+    /// fixed latency (the round trip). No pipe drains: the word is written by atomics only.
+    uint64_t atomic_add(uint64_t& word, uint64_t add);
     /// @brief PipeBarrier<PIPE_ALL>: waits until every pipe has drained.
     void barrier_all();
     /// @brief Cores a cross-core flag reaches (split chips: a cube core and its vector cores).
@@ -112,6 +116,8 @@ class ai_core : public model_base, public pipe_executor {
 
   private:
     void scalar_thread();
+    /// Cycles of a scalar GM access's round trip.
+    uint32_t scalar_gm_latency() const;
     void raise(const std::string& unit, const instruction& ins, pipe_id p,
                const std::string& what) const;
     exec_result flag_op_exec(pipe& p, const flag_op& f, ps_t start);

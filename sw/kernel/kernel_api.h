@@ -322,6 +322,10 @@ class kernel_context {
         return v;
     }
 
+    /// @brief Atomically adds `add` to a word shared by the launch's blocks and returns its old
+    /// value (a GM atomic; the scalar unit waits the GM round trip): a work queue's next index.
+    uint64_t atomic_add(uint64_t& word, uint64_t add) { return m_core.atomic_add(word, add); }
+
     // --- cube ---
     /// @brief C (CO1) = or += A (A2) x B (B2); m, k, n logical sizes.
     template <class C, class T>

@@ -301,9 +301,47 @@ struct coupled_epilogue {
     std::unique_ptr<tque<float>> m_scale_in;
 };
 
+// The tiles one block runs, in order, by the tiling's partition; tiles() when done.
+class tile_source {
+  public:
+    tile_source(kernel_context& ctx, const matmul_tiling& t, uint64_t* queue)
+        : m_ctx(ctx), m_t(t), m_queue(queue), m_next(ctx.block_idx()) {
+        if (t.partition == partition_kind::steal && !queue)
+            throw std::invalid_argument("matmul: partition steal needs the launch's queue");
+    }
+    uint64_t operator()() {
+        switch (m_t.partition) {
+            case partition_kind::uniform: {
+                const uint64_t tile = m_next;
+                m_next += m_ctx.block_num();
+                return std::min(tile, m_t.tiles());
+            }
+            case partition_kind::cost: {
+                const auto& mine = m_t.assignment.at(m_ctx.block_idx());
+                return m_taken < mine.size() ? mine[m_taken++] : m_t.tiles();
+            }
+            case partition_kind::steal: {
+                // A launch takes tiles() + blocks values of the word (each block stops at its
+                // first value past the tiles), so a replayed launch starts its own round.
+                const uint64_t round = m_t.tiles() + m_ctx.block_num();
+                const uint64_t v = m_ctx.atomic_add(*m_queue, 1) % round;
+                return std::min(v, m_t.tiles());
+            }
+        }
+        return m_t.tiles();
+    }
+
+  private:
+    kernel_context& m_ctx;
+    const matmul_tiling& m_t;
+    uint64_t* m_queue;
+    uint64_t m_next;
+    size_t m_taken = 0;
+};
+
 // The kernel for one dtype combination; E is the coupled epilogue's type in UB.
 template <class In, class Out, class Bias, class E>
-void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
+void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint64_t* queue) {
     using Acc = std::conditional_t<std::is_same_v<In, int8_t>, int32_t, float>;
     if (!ctx.has_cube()) return;
     const matmul_problem& p = t.p;
@@ -345,7 +383,8 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
         ev_scale_free = ctx.alloc_event_id(pipe_id::FIX, pipe_id::MTE2);
     }
 
-    for (uint64_t tile = ctx.block_idx(); tile < t.tiles(); tile += ctx.block_num()) {
+    tile_source next(ctx, t, queue);
+    for (uint64_t tile = next(); tile < t.tiles(); tile = next()) {
         const tile_pos pos = locate(t, tile);
         const uint32_t m0 = pos.m0, n0 = pos.n0;
         const uint32_t mr = std::min(t.base_m, p.m - m0), nr = std::min(t.base_n, p.n - n0);
@@ -447,44 +486,45 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
 
 // Picks E for the output and bias dtypes.
 template <class In, class Out, class Bias>
-void run_with_bias(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
+void run_with_bias(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint64_t* q) {
     using Acc = std::conditional_t<std::is_same_v<In, int8_t>, int32_t, float>;
     // Dequantization and bf16 outputs work in fp32 (epilogue_type).
     if constexpr (std::is_same_v<Out, bfloat16>) {
-        run<In, Out, Bias, float>(ctx, g, t);
+        run<In, Out, Bias, float>(ctx, g, t, q);
     } else {
         if (t.p.dequant != dequant_kind::none)
-            run<In, Out, Bias, float>(ctx, g, t);
+            run<In, Out, Bias, float>(ctx, g, t, q);
         else if (t.p.has_bias)
-            run<In, Out, Bias, Acc>(ctx, g, t);
+            run<In, Out, Bias, Acc>(ctx, g, t, q);
         else
-            run<In, Out, Bias, Out>(ctx, g, t);
+            run<In, Out, Bias, Out>(ctx, g, t, q);
     }
 }
 
 template <class In, class Out>
-void run_with_out(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
+void run_with_out(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint64_t* q) {
     if constexpr (std::is_same_v<In, int8_t>) {
-        run_with_bias<In, Out, int32_t>(ctx, g, t);
+        run_with_bias<In, Out, int32_t>(ctx, g, t, q);
     } else {
         if (t.p.has_bias && t.p.bias == dtype_of<In>())
-            run<In, Out, In, float>(ctx, g, t);
+            run<In, Out, In, float>(ctx, g, t, q);
         else
-            run_with_bias<In, Out, float>(ctx, g, t);
+            run_with_bias<In, Out, float>(ctx, g, t, q);
     }
 }
 
 template <class In>
-void run_with_in(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
+void run_with_in(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint64_t* q) {
     switch (t.p.out) {
         case dtype::fp16:
-            return run_with_out<In, half>(ctx, g, t);
+            return run_with_out<In, half>(ctx, g, t, q);
         case dtype::fp32:
-            return run_with_out<In, float>(ctx, g, t);
+            return run_with_out<In, float>(ctx, g, t, q);
         case dtype::bf16:
-            return run_with_out<In, bfloat16>(ctx, g, t);
+            return run_with_out<In, bfloat16>(ctx, g, t, q);
         case dtype::int32:
-            if constexpr (std::is_same_v<In, int8_t>) return run_with_out<In, int32_t>(ctx, g, t);
+            if constexpr (std::is_same_v<In, int8_t>)
+                return run_with_out<In, int32_t>(ctx, g, t, q);
             break;
         default:
             break;
@@ -567,6 +607,62 @@ matmul_tiling tile_matmul(const matmul_chip& chip, const matmul_problem& p, unsi
     return t;
 }
 
+const char* to_string(partition_kind k) {
+    switch (k) {
+        case partition_kind::uniform:
+            return "uniform";
+        case partition_kind::cost:
+            return "cost";
+        case partition_kind::steal:
+            return "steal";
+    }
+    return "?";
+}
+
+bool partition_from_string(const std::string& name, partition_kind& out) {
+    for (partition_kind k : {partition_kind::uniform, partition_kind::cost, partition_kind::steal})
+        if (name == to_string(k)) {
+            out = k;
+            return true;
+        }
+    return false;
+}
+
+std::vector<std::vector<uint32_t>> assign_by_cost(const std::vector<double>& costs,
+                                                  unsigned blocks) {
+    std::vector<uint32_t> order(costs.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return costs[a] > costs[b]; });
+    std::vector<std::vector<uint32_t>> out(std::max(1u, blocks));
+    std::vector<double> load(out.size(), 0);
+    for (uint32_t i : order) {
+        const size_t b = size_t(std::min_element(load.begin(), load.end()) - load.begin());
+        load[b] += costs[i];
+        out[b].push_back(i);
+    }
+    for (auto& v : out) std::sort(v.begin(), v.end());
+    return out;
+}
+
+void set_partition(matmul_tiling& t, partition_kind k) {
+    t.partition = k;
+    t.assignment.clear();
+    if (k != partition_kind::cost) return;
+    // A tile costs its fractals (m and n padded to 16) times the depth, plus loading its A
+    // rows and B columns: the same for full tiles, less at the edges.
+    std::vector<double> costs(t.tiles());
+    for (uint64_t i = 0; i < costs.size(); ++i) {
+        const tile_pos pos = locate(t, i);
+        const double mr = std::min(t.base_m, t.p.m - pos.m0),
+                     nr = std::min(t.base_n, t.p.n - pos.n0);
+        costs[i] = double(round_up(uint64_t(mr), 16)) * double(round_up(uint64_t(nr), 16)) / 256 *
+                       double(t.p.k) / 16 +
+                   (mr + nr) * double(t.p.k) * models::dtype_size(t.p.in) / 256;
+    }
+    t.assignment = assign_by_cost(costs, t.block_dim);
+}
+
 matmul_tiling page_tiling(matmul_tiling t, uint32_t rows, unsigned cores) {
     if (rows == 0 || rows % 16 != 0)
         throw std::invalid_argument("matmul: pages of " + std::to_string(rows) +
@@ -588,16 +684,16 @@ matmul_tiling page_tiling(matmul_tiling t, uint32_t rows, unsigned cores) {
     return t;
 }
 
-void matmul_kernel(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t) {
+void matmul_kernel(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint64_t* q) {
     switch (t.p.in) {
         case dtype::fp16:
-            return run_with_in<half>(ctx, g, t);
+            return run_with_in<half>(ctx, g, t, q);
         case dtype::bf16:
-            return run_with_in<bfloat16>(ctx, g, t);
+            return run_with_in<bfloat16>(ctx, g, t, q);
         case dtype::int8:
-            return run_with_in<int8_t>(ctx, g, t);
+            return run_with_in<int8_t>(ctx, g, t, q);
         case dtype::fp32:
-            return run_with_in<float>(ctx, g, t);
+            return run_with_in<float>(ctx, g, t, q);
         default:
             throw std::invalid_argument(std::string("matmul: no kernel for ") +
                                         models::to_string(t.p.in) + " inputs");

@@ -3,6 +3,7 @@
 // that sizes it for a platform's buffers and orders its tiles for the L2.
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "models/params.h"
@@ -29,6 +30,20 @@ struct matmul_problem {
     dtype acc() const { return in == dtype::int8 ? dtype::int32 : dtype::fp32; }
 };
 
+/// @brief How a multi-core op hands its tiles to its blocks: `uniform` deals them out in turn
+/// (block b runs tiles b, b + blocks, ...); `cost` assigns them ahead by estimated cost, each
+/// to the least-loaded block (longest first); `steal` lets each block take the next tile from a
+/// queue shared by the launch (a GM atomic per take) as it finishes the previous one.
+enum class partition_kind : uint8_t { uniform, cost, steal };
+const char* to_string(partition_kind k);
+/// @brief The kind named `name`, or false.
+bool partition_from_string(const std::string& name, partition_kind& out);
+
+/// @brief The tiles of `costs` (estimated, any unit) assigned to `blocks` blocks, longest first
+/// to the least-loaded block (ties: the lower index), each block's list in tile order.
+std::vector<std::vector<uint32_t>> assign_by_cost(const std::vector<double>& costs,
+                                                  unsigned blocks);
+
 /// @brief How the matmul is cut: an L0C output tile of base_m x base_n per block step, K in
 /// L1 steps of step_k and mmads of base_k, and the order of the tiles.
 struct matmul_tiling {
@@ -42,6 +57,8 @@ struct matmul_tiling {
     /// cores running at the same time share A rows and B columns in L2 (1: row by row).
     uint32_t swizzle = 1;
     unsigned block_dim = 1;
+    partition_kind partition = partition_kind::uniform;
+    std::vector<std::vector<uint32_t>> assignment;  ///< partition cost: each block's tiles
     uint32_t tiles_m() const { return (p.m + base_m - 1) / base_m; }
     uint32_t tiles_n() const { return (p.n + base_n - 1) / base_n; }
     uint64_t tiles() const { return uint64_t(p.batch) * tiles_m() * tiles_n(); }
@@ -86,6 +103,10 @@ struct matmul_args {
     uint64_t scale = 0;  ///< fp32 dequantization scales (one, or one per column)
 };
 
+/// @brief Sets the tiling's partition (and, for `cost`, its assignment from each tile's
+/// fractal count plus a per-tile overhead of loading its operands).
+void set_partition(matmul_tiling& t, partition_kind k);
+
 /// @brief Narrows a tiling so that no B tile crosses a page of `rows` rows (a multiple of 16):
 /// base_n divides `rows` when B is transposed, else step_k does; the blocks are spread again
 /// over at most `cores`.
@@ -94,7 +115,9 @@ matmul_tiling page_tiling(matmul_tiling t, uint32_t rows, unsigned cores);
 
 /// @brief The matmul kernel for every dtype combination of the tiling's problem (cube cores;
 /// on coupled chips the result leaves L0C through UB, on split chips through FixPipe).
-void matmul_kernel(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t);
+/// `queue`: the launch's shared word, for partition steal.
+void matmul_kernel(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t,
+                   uint64_t* queue = nullptr);
 /// @brief fp16 C = A x B.
 void matmul_kernel(kernel_context& ctx, global_tensor<half> a, global_tensor<half> b,
                    global_tensor<half> c, const matmul_tiling& t);

@@ -105,6 +105,13 @@ matmul_call describe_call(const std::string& op, const std::vector<tensor_desc>&
                         "inputs",
                         op, out_name, dtype_names(outs), models::to_string(p.in)));
     p.out = *it;
+    const auto& partition = std::get<std::string>(attrs.at("partition"));
+    kernel::partition_kind pk{};
+    if (!kernel::partition_from_string(partition, pk))
+        throw op_error(
+            fmt::format("op '{}' attribute 'partition' is '{}'; expected uniform, "
+                        "cost or steal",
+                        op, partition));
     if (dequant) {
         if (in[2].shape() != std::vector<int64_t>{1} &&
             in[2].shape() != std::vector<int64_t>{int64_t(p.n)})
@@ -229,7 +236,11 @@ void register_one(registry& r, const std::string& name, bool bias, bool dequant 
     s.outputs = {{"c", {dtype::fp16, dtype::bf16, dtype::fp32, dtype::int32}}};
     s.attrs = {{"transpose_a", false, false},
                {"transpose_b", false, false},
-               {"out_dtype", std::string("fp16"), false}};
+               {"out_dtype", std::string("fp16"), false},
+               {"partition", std::string("uniform"), false}};
+    s.doc +=
+        "; partition: how the output tiles go to the cores (uniform: in turn; cost: by "
+        "estimated cost, longest first; steal: from a shared queue as cores free up)";
     s.infer = [name, dequant](const std::vector<tensor_desc>& in, const attr_map& attrs) {
         const matmul_call c = describe_call(name, in, attrs, dequant);
         std::vector<int64_t> shape = {c.p.m, c.p.n};
@@ -298,6 +309,10 @@ void register_one(registry& r, const std::string& name, bool bias, bool dequant 
                     }
                     auto t = std::make_shared<kernel::matmul_tiling>(
                         kernel::tile_matmul(kernel::matmul_chip_of(p), prob));
+                    kernel::partition_kind pk{};
+                    kernel::partition_from_string(std::get<std::string>(c.attrs.at("partition")),
+                                                  pk);
+                    kernel::set_partition(*t, pk);
                     tiling_plan tp;
                     tp.block_dim = t->block_dim;
                     tp.kind = models::kernel_kind::cube;
@@ -305,8 +320,11 @@ void register_one(registry& r, const std::string& name, bool bias, bool dequant 
                     for (const auto& d : c.inputs) tp.bytes += d.storage_bytes();
                     tp.bytes += c.outputs[0].storage_bytes();
                     tp.summary =
-                        fmt::format("base {}x{}x{}, step_k {}, swizzle {}, {} tiles", t->base_m,
-                                    t->base_n, t->base_k, t->step_k, t->swizzle, t->tiles());
+                        fmt::format("base {}x{}x{}, step_k {}, swizzle {}, {} tiles{}", t->base_m,
+                                    t->base_n, t->base_k, t->step_k, t->swizzle, t->tiles(),
+                                    pk == kernel::partition_kind::uniform
+                                        ? ""
+                                        : std::string(", partition ") + kernel::to_string(pk));
                     tp.data = t;
                     return tp;
                 };
@@ -316,7 +334,7 @@ void register_one(registry& r, const std::string& name, bool bias, bool dequant 
                     const uint64_t third = buf.inputs.size() > 2 ? buf.inputs[2] : 0;
                     kernel::matmul_args args{buf.inputs[0], buf.inputs[1], buf.outputs[0],
                                              third,         nullptr,       third};
-                    kernel::matmul_kernel(ctx, args, t);
+                    kernel::matmul_kernel(ctx, args, t, buf.queue.get());
                 };
                 r.add_kernel(std::move(k), NPUSIM_HERE);
             }

@@ -205,10 +205,12 @@ runtime::status registry::execute(runtime::context& ctx, runtime::stream* s, con
                               tiling.summary.empty() ? "" : "; ", tiling.summary);
     info.flops = tiling.flops;
     info.bytes = tiling.bytes;
+    op_buffers launch_buffers = buffers;
+    launch_buffers.queue = std::make_shared<uint64_t>(0);
     return ctx.launch(
         s, name.empty() ? call.schema->name : name, tiling.block_dim, tiling.kind,
-        [k, call, tiling, buffers](kernel::kernel_context& c) {
-            k->body(c, call, tiling, buffers);
+        [k, call, tiling, launch_buffers](kernel::kernel_context& c) {
+            k->body(c, call, tiling, launch_buffers);
         },
         info);
 }

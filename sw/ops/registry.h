@@ -37,6 +37,9 @@ struct tiling_plan {
 struct op_buffers {
     std::vector<uint64_t> inputs, outputs;
     uint64_t workspace = 0;
+    /// A word shared by the blocks of one launch, zero at its start: a dynamic work queue's
+    /// next index (registry::execute makes a fresh one per launch).
+    std::shared_ptr<uint64_t> queue;
 };
 
 /// @brief One kernel of an op, for one dtype combination (inputs, then outputs).

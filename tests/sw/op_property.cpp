@@ -171,6 +171,7 @@ void draw_matmul(drawer& d, op_case& c, const std::vector<dtype>& ts, bool bias)
     c.attrs["transpose_a"] = ta;
     c.attrs["transpose_b"] = tb;
     c.attrs["out_dtype"] = std::string(models::to_string(ts.back()));
+    if (d.chance(0.4)) c.attrs["partition"] = d.pick(std::vector<std::string>{"cost", "steal"});
 }
 
 void draw_conv(drawer& d, op_case& c) {

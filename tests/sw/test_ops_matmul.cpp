@@ -111,6 +111,42 @@ const std::string batch_yaml = workload(
     "  - {op: matmul, inputs: [at, b2], outputs: [c4], attrs: {transpose_a: true}}\n"
     "  - {op: matmul_bias, inputs: [a, b, bias], outputs: [c5]}\n");
 
+// Quantized products dequantized by one scale (fp16 out) and one per column (fp32, bf16),
+// the tiles dealt by cost and stolen from a queue; quantize and dequantize around them.
+const std::string quant_yaml = workload(
+    "  a8: {shape: [45, 70], dtype: int8, init: random, seed: 1, scale: 100}\n"
+    "  b8: {shape: [70, 33], dtype: int8, init: random, seed: 2, scale: 100}\n"
+    "  s1: {shape: [1], dtype: fp32, init: constant, value: 0.003}\n"
+    "  sn: {shape: [33], dtype: fp32, init: random, seed: 3, mean: 0.01, scale: 0.005}\n"
+    "  x:  {shape: [45, 70], dtype: fp16, init: random, seed: 4, scale: 3}\n"
+    "  qs: {shape: [70], dtype: fp32, init: random, seed: 5, mean: 0.05, scale: 0.02}\n"
+    "  qo: {shape: [70], dtype: fp32, init: random, seed: 6, scale: 5}\n"
+    "  c1: {shape: [45, 33], dtype: fp16}\n"
+    "  c2: {shape: [45, 33], dtype: fp32}\n"
+    "  c3: {shape: [45, 33], dtype: bf16}\n"
+    "  c4: {shape: [45, 33], dtype: fp16}\n"
+    "  q:  {shape: [45, 70], dtype: int8}\n"
+    "  d:  {shape: [45, 70], dtype: fp16}\n",
+    "  - {op: matmul_dequant, inputs: [a8, b8, s1], outputs: [c1]}\n"
+    "  - {op: matmul_dequant, inputs: [a8, b8, sn], outputs: [c2], attrs: {out_dtype: fp32, "
+    "partition: cost}}\n"
+    "  - {op: matmul_dequant, inputs: [a8, b8, sn], outputs: [c3], attrs: {out_dtype: bf16, "
+    "partition: steal}}\n"
+    "  - {op: matmul_dequant, inputs: [a8, b8, s1], outputs: [c4], attrs: {partition: steal}}\n"
+    "  - {op: quantize, inputs: [x, qs, qo], outputs: [q]}\n"
+    "  - {op: dequantize, inputs: [q, qs, qo], outputs: [d]}\n");
+
+// fp32 operands on the cube (chips with cube.fp32), with and without a transpose.
+const std::string fp32_yaml = workload(
+    "  a: {shape: [45, 70], dtype: fp32, init: random, seed: 1}\n"
+    "  b: {shape: [70, 33], dtype: fp32, init: random, seed: 2}\n"
+    "  bt: {shape: [33, 70], dtype: fp32, init: random, seed: 3}\n"
+    "  c1: {shape: [45, 33], dtype: fp32}\n"
+    "  c2: {shape: [45, 33], dtype: fp16}\n",
+    "  - {op: matmul, inputs: [a, b], outputs: [c1], attrs: {out_dtype: fp32}}\n"
+    "  - {op: matmul, inputs: [a, bt], outputs: [c2], attrs: {transpose_b: true, partition: "
+    "steal}}\n");
+
 memory::tensor_desc t(const char* name, models::dtype d, std::vector<int64_t> shape) {
     return memory::tensor_desc(name, d, std::move(shape));
 }
@@ -215,6 +251,34 @@ BOOST_AUTO_TEST_CASE(batches_ascend310p3) {
     test::check_workload("ascend310p3", batch_yaml);
 }
 
+BOOST_AUTO_TEST_CASE(quantized_tiny) {
+    test::check_workload("tiny", quant_yaml);
+}
+BOOST_AUTO_TEST_CASE(quantized_ascend910) {
+    test::check_workload("ascend910", quant_yaml);
+}
+BOOST_AUTO_TEST_CASE(quantized_ascend910b1) {
+    test::check_workload("ascend910b1", quant_yaml);
+}
+BOOST_AUTO_TEST_CASE(quantized_ascend310p3) {
+    test::check_workload("ascend310p3", quant_yaml);
+}
+BOOST_AUTO_TEST_CASE(fp32_ascend910b1) {
+    test::check_workload("ascend910b1", fp32_yaml);
+}
+
+// Longest first to the least-loaded block: 5 and 4 open the blocks, 3 joins 4, the other 3
+// joins 5, 2 joins 7, 1 joins 8.
+BOOST_AUTO_TEST_CASE(cost_partition_assigns_longest_first) {
+    const auto got = kernel::assign_by_cost({5, 4, 3, 3, 2, 1}, 2);
+    BOOST_REQUIRE_EQUAL(got.size(), 2u);
+    BOOST_CHECK((got[0] == std::vector<uint32_t>{0, 3, 5}));
+    BOOST_CHECK((got[1] == std::vector<uint32_t>{1, 2, 4}));
+    // More blocks than tiles: the extra blocks get none.
+    const auto few = kernel::assign_by_cost({1, 1}, 3);
+    BOOST_CHECK(few[2].empty());
+}
+
 BOOST_AUTO_TEST_CASE(int8_exact_coupled) {
     check_int8_exact("tiny");
 }
@@ -253,6 +317,10 @@ BOOST_AUTO_TEST_CASE(error_texts) {
                                                  t("bias", fp16, {5})}),
                       "op 'matmul_bias' input 'bias' has shape [5]; expected [4], one value per "
                       "output column");
+    BOOST_CHECK_EQUAL(plan_error("matmul", {t("a", fp16, {4, 8}), t("b", fp16, {8, 4})},
+                                 {{"partition", std::string("greedy")}}),
+                      "op 'matmul' attribute 'partition' is 'greedy'; expected uniform, cost or "
+                      "steal");
     BOOST_CHECK_EQUAL(
         plan_error("matmul", {t("a", dtype::int16, {4, 8}), t("b", dtype::int16, {8, 4})}),
         "op 'matmul' input 'a' ('a' int16[4,8] ND) is int16; expected fp16, bf16, fp32 or int8");

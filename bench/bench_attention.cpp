@@ -2,7 +2,8 @@
 // 128, for prompts of 128, 512 and 2048 tokens on the ascend910b1 preset, timing-only. Prints
 // the simulated kernel time, the cube's lower bound (the mmad fractal cycles of the causal tiles
 // spread evenly over the cube cores, at the cube clock), their ratio, the load imbalance of its
-// blocks (causal tiles are uneven work) and the wall time. Never fails on time.
+// blocks (causal tiles are uneven work) and the wall time, with the tasks dealt out in turn
+// (uniform) and assigned by cost (kernel::set_cost_partition). Never fails on time.
 #include <systemc>
 
 #include <fmt/format.h>
@@ -23,60 +24,65 @@
 using namespace npusim;
 
 int sc_main(int, char*[]) {
-    auto cfg = platform::load_platform("ascend910b1");
+    // Cold L2 per launch: each case reads its data from GM, whatever ran before it.
+    auto cfg = platform::load_platform("ascend910b1", {"l2.cold_kernels=true"});
     cfg.set_timing_only();
     platform::simulation sim(cfg);
     const uint32_t heads = 32, hd = 128;
-    std::printf("%-8s %6s %12s %14s %8s %9s %8s  %s\n", "tokens", "tile", "kernel_us",
+    std::printf("%-8s %-8s %6s %12s %14s %8s %9s %8s  %s\n", "tokens", "tasks", "tile", "kernel_us",
                 "cube_bound_us", "ratio", "imbalance", "wall_s",
                 "pipe busy (over the blocks; V and MTE of two vector cores)");
     const bool ok = sim.run([&](platform::chip& c, auto&) {
-        for (uint32_t n : {128u, 512u, 2048u}) {
-            kernel::attention_problem prob;
-            prob.heads = prob.kv_heads = heads;
-            prob.tokens = n;
-            prob.head_dim = hd;
-            const auto t = kernel::tile_attention(cfg, prob);
-            const uint64_t bytes = models::round_up(uint64_t(heads) * n * hd * 2, 4096);
-            const kernel::attention_args args{0, bytes, 2 * bytes, 3 * bytes, 4 * bytes};
-            // S = Q K^T and P V per key tile, each m/16 x k/16 x n/16 fractals.
-            double fractals = 0;
-            for (uint32_t qt = 0; qt < t.query_tiles(); ++qt) {
-                const uint64_t mr = std::min(t.tile, n - qt * t.tile);
-                for (uint32_t j = 0; j <= qt; ++j) {
-                    const uint64_t nr = std::min(t.tile, n - j * t.tile);
-                    fractals += 2.0 * double((mr + 15) / 16) * double((nr + 15) / 16) * (hd / 16);
+        for (uint32_t n : {128u, 512u, 2048u})
+            for (const bool by_cost : {false, true}) {
+                kernel::attention_problem prob;
+                prob.heads = prob.kv_heads = heads;
+                prob.tokens = n;
+                prob.head_dim = hd;
+                auto t = kernel::tile_attention(cfg, prob);
+                if (by_cost) kernel::set_cost_partition(t);
+                const uint64_t bytes = models::round_up(uint64_t(heads) * n * hd * 2, 4096);
+                const kernel::attention_args args{0, bytes, 2 * bytes, 3 * bytes, 4 * bytes};
+                // S = Q K^T and P V per key tile, each m/16 x k/16 x n/16 fractals.
+                double fractals = 0;
+                for (uint32_t qt = 0; qt < t.query_tiles(); ++qt) {
+                    const uint64_t mr = std::min(t.tile, n - qt * t.tile);
+                    for (uint32_t j = 0; j <= qt; ++j) {
+                        const uint64_t nr = std::min(t.tile, n - j * t.tile);
+                        fractals +=
+                            2.0 * double((mr + 15) / 16) * double((nr + 15) / 16) * (hd / 16);
+                    }
                 }
+                const double bound_us =
+                    fractals * heads / cfg.cores / cfg.numbers.at("chip.clock.cube") * 1e6;
+                const auto w0 = std::chrono::steady_clock::now();
+                const auto rec = kernel::launch(
+                    c, "flash_attention", t.block_dim, models::kernel_kind::mix,
+                    [&](kernel::kernel_context& k) { kernel::attention_kernel(k, args, t); });
+                const double wall =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+                if (!rec.fault.empty()) {
+                    std::printf("fault: %s\n", rec.fault.c_str());
+                    return;
+                }
+                const double us = double(rec.end - rec.start) / 1e6;
+                // Busy share of each pipe over the blocks' time (the vector pipes are two cores').
+                std::map<models::pipe_id, double> busy;
+                double span = 0;
+                for (const auto& b : rec.blocks) {
+                    span += double(b.end - b.start);
+                    for (const auto& [pid, ps] : b.pipe_busy) busy[pid] += double(ps);
+                }
+                platform::op_record op{"flash_attention", "kernel", rec.start, rec.end, 0, 0};
+                platform::add_launch(op, rec);
+                const double imbalance = platform::op_json(op)["imbalance"].get<double>();
+                std::string pipes;
+                for (const auto& [pid, ps] : busy)
+                    pipes += fmt::format(" {} {:.0f}%", models::to_string(pid), 100 * ps / span);
+                std::printf("%-8u %-8s %6u %12.1f %14.1f %8.2f %9.2f %8.2f %s\n", n,
+                            by_cost ? "cost" : "uniform", t.tile, us, bound_us, us / bound_us,
+                            imbalance, wall, pipes.c_str());
             }
-            const double bound_us =
-                fractals * heads / cfg.cores / cfg.numbers.at("chip.clock.cube") * 1e6;
-            const auto w0 = std::chrono::steady_clock::now();
-            const auto rec = kernel::launch(
-                c, "flash_attention", t.block_dim, models::kernel_kind::mix,
-                [&](kernel::kernel_context& k) { kernel::attention_kernel(k, args, t); });
-            const double wall =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
-            if (!rec.fault.empty()) {
-                std::printf("fault: %s\n", rec.fault.c_str());
-                return;
-            }
-            const double us = double(rec.end - rec.start) / 1e6;
-            // Busy share of each pipe over the blocks' time (the vector pipes are two cores').
-            std::map<models::pipe_id, double> busy;
-            double span = 0;
-            for (const auto& b : rec.blocks) {
-                span += double(b.end - b.start);
-                for (const auto& [pid, ps] : b.pipe_busy) busy[pid] += double(ps);
-            }
-            platform::op_record op{"flash_attention", "kernel", rec.start, rec.end, 0, 0};
-            platform::add_launch(op, rec);
-            const double imbalance = platform::op_json(op)["imbalance"].get<double>();
-            std::string pipes;
-            for (const auto& [pid, ps] : busy)
-                pipes += fmt::format(" {} {:.0f}%", models::to_string(pid), 100 * ps / span);
-            std::printf("%-8u %6u %12.1f %14.1f %8.2f %9.2f %8.2f %s\n", n, t.tile, us, bound_us,
-                        us / bound_us, imbalance, wall, pipes.c_str());
-        }
     });
     if (!ok) std::printf("simulation failed: %s\n", sim.error().c_str());
     return ok ? 0 : 1;

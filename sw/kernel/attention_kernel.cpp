@@ -11,6 +11,7 @@
 
 #include "models/core/fractal_layout.h"
 #include "sw/kernel/matmul_kernel.h"
+#include "sw/kernel/partition.h"
 #include "sw/kernel/row_kernels.h"
 
 namespace npusim::kernel {
@@ -82,6 +83,16 @@ task task_of(const attention_tiling& t, uint64_t i) {
     const uint32_t qt = t.query_tiles() - 1 - uint32_t(i / t.p.heads);
     return {uint32_t(i % t.p.heads), qt};
 }
+
+}  // namespace
+
+void set_cost_partition(attention_tiling& t) {
+    std::vector<double> costs(t.tasks());
+    for (uint64_t i = 0; i < costs.size(); ++i) costs[i] = double(task_of(t, i).qt) + 2;
+    t.assignment = assign_by_cost(costs, t.block_dim);
+}
+
+namespace {
 
 /// One of a block's two workspace slots (key tiles alternate): S, P and P V tiles.
 struct workspace {
@@ -427,7 +438,13 @@ void attention_kernel(kernel_context& ctx, const attention_args& g, const attent
     if (ctx.has_vector()) vec = std::make_unique<softmax_side>(ctx, t, sh);
     tque<float>* qc = cube && vec ? &cube->l0c() : nullptr;  // coupled: S and P V through UB
     const uint32_t group = t.p.heads / t.p.kv_heads;
-    for (uint64_t i = ctx.block_idx(); i < t.tasks(); i += ctx.block_num()) {
+    std::vector<uint64_t> mine;  // this block's tasks, in order
+    if (!t.assignment.empty())
+        mine.assign(t.assignment.at(ctx.block_idx()).begin(),
+                    t.assignment.at(ctx.block_idx()).end());
+    else
+        for (uint64_t i = ctx.block_idx(); i < t.tasks(); i += ctx.block_num()) mine.push_back(i);
+    for (uint64_t i : mine) {
         const task k = task_of(t, i);
         const uint32_t mr = std::min(t.tile, t.p.tokens - k.qt * t.tile);
         const uint32_t kvh = k.head / group;

@@ -10,6 +10,7 @@
 // and they hand P back the same way. Coupled chips run both halves on one core: S and P V
 // leave L0C through UB, and P reaches L1 through the GM workspace.
 #include <cstdint>
+#include <vector>
 
 #include "platform/config/platform_config.h"
 #include "sw/kernel/kernel_api.h"
@@ -30,6 +31,8 @@ struct attention_tiling {
     attention_problem p;
     uint32_t tile = 0;
     unsigned block_dim = 1;
+    /// Empty: tasks dealt out in turn, longest first; else each block's tasks (partition cost).
+    std::vector<std::vector<uint32_t>> assignment;
     uint32_t query_tiles() const { return (p.tokens + tile - 1) / tile; }
     uint64_t tasks() const { return uint64_t(p.heads) * query_tiles(); }
     /// @brief GM bytes one block uses for S (fp32), P (fp16) and P V (fp32).
@@ -41,6 +44,11 @@ struct attention_tiling {
 /// spread over at most as many blocks as the chip has cube units.
 /// @throws std::invalid_argument if no tile fits, or if heads is not a multiple of kv_heads.
 attention_tiling tile_attention(const platform::platform_config& p, const attention_problem& prob);
+
+/// @brief Assigns the tasks ahead by cost (a task costs its key tiles, plus one for loading Q
+/// and writing O), longest first to the least-loaded block. The causal tiles are uneven: the
+/// last query tile sees every key tile, the first only its own.
+void set_cost_partition(attention_tiling& t);
 
 /// @brief GM byte addresses; `workspace` holds tiling.workspace_bytes().
 struct attention_args {

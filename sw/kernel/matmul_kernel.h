@@ -9,6 +9,7 @@
 #include "models/params.h"
 #include "platform/config/platform_config.h"
 #include "sw/kernel/kernel_api.h"
+#include "sw/kernel/partition.h"
 
 namespace npusim::kernel {
 
@@ -29,20 +30,6 @@ struct matmul_problem {
     bool a_batched = true, b_batched = true;  ///< false: one matrix for every batch
     dtype acc() const { return in == dtype::int8 ? dtype::int32 : dtype::fp32; }
 };
-
-/// @brief How a multi-core op hands its tiles to its blocks: `uniform` deals them out in turn
-/// (block b runs tiles b, b + blocks, ...); `cost` assigns them ahead by estimated cost, each
-/// to the least-loaded block (longest first); `steal` lets each block take the next tile from a
-/// queue shared by the launch (a GM atomic per take) as it finishes the previous one.
-enum class partition_kind : uint8_t { uniform, cost, steal };
-const char* to_string(partition_kind k);
-/// @brief The kind named `name`, or false.
-bool partition_from_string(const std::string& name, partition_kind& out);
-
-/// @brief The tiles of `costs` (estimated, any unit) assigned to `blocks` blocks, longest first
-/// to the least-loaded block (ties: the lower index), each block's list in tile order.
-std::vector<std::vector<uint32_t>> assign_by_cost(const std::vector<double>& costs,
-                                                  unsigned blocks);
 
 /// @brief How the matmul is cut: an L0C output tile of base_m x base_n per block step, K in
 /// L1 steps of step_k and mmads of base_k, and the order of the tiles.

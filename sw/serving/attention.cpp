@@ -299,7 +299,9 @@ status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned hea
     prob.kv_heads = kv_heads;
     prob.tokens = tokens;
     prob.head_dim = head_dim;
-    const kernel::attention_tiling t = kernel::tile_attention(p, prob);
+    kernel::attention_tiling t = kernel::tile_attention(p, prob);
+    // Causal tasks are uneven: assigned by cost they finish together (docs/ops.md).
+    kernel::set_cost_partition(t);
     scratch sc(ctx, s);
     return run.run(
         fmt::format("flash_attention {} tokens x {} heads over {} x {}", tokens, heads, kv_heads,

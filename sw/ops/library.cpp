@@ -2,6 +2,8 @@
 // its own file (see library_parts.h).
 #include "sw/ops/library_parts.h"
 
+#include <stdexcept>
+
 #include "sw/kernel/fill_kernels.h"
 
 namespace npusim::ops {
@@ -60,9 +62,15 @@ void add_fill_kernel(registry& r, const std::string& op, const std::vector<model
             case models::dtype::fp32:
                 kernel::fill_kernel<float>(ctx, {b.outputs[0], n}, t, float(value));
                 break;
-            default:  // int32: value is a whole number (0)
+            case models::dtype::bf16:
+                kernel::fill_kernel<kernel::bfloat16>(ctx, {b.outputs[0], n}, t, float(value));
+                break;
+            case models::dtype::int32:  // value is a whole number (0)
                 kernel::fill_kernel<int32_t>(ctx, {b.outputs[0], n}, t, float(value));
                 break;
+            default:
+                throw std::logic_error(std::string("no fill kernel for ") +
+                                       models::to_string(c.outputs[0].type()));
         }
     };
     r.add_kernel(std::move(k), where);

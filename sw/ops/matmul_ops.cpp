@@ -233,7 +233,9 @@ void register_one(registry& r, const std::string& name, bool bias, bool dequant 
     s.inputs = {{"a", ins}, {"b", ins}};
     if (bias) s.inputs.push_back({"bias", {dtype::fp16, dtype::bf16, dtype::fp32, dtype::int32}});
     if (dequant) s.inputs.push_back({"scale", {dtype::fp32}, true, true});
-    s.outputs = {{"c", {dtype::fp16, dtype::bf16, dtype::fp32, dtype::int32}}};
+    s.outputs = {
+        {"c", dequant ? k_dequant_outs
+                      : std::vector<dtype>{dtype::fp16, dtype::bf16, dtype::fp32, dtype::int32}}};
     s.attrs = {{"transpose_a", false, false},
                {"transpose_b", false, false},
                {"out_dtype", std::string("fp16"), false},

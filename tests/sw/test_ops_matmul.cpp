@@ -3,6 +3,7 @@
 // fractal sizes), their error texts, and the L2 reuse the swizzled tile order buys.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <random>
 
 #include "models/core/fractal_layout.h"
@@ -265,6 +266,39 @@ BOOST_AUTO_TEST_CASE(quantized_ascend310p3) {
 }
 BOOST_AUTO_TEST_CASE(fp32_ascend910b1) {
     test::check_workload("ascend910b1", fp32_yaml);
+}
+
+// k = 0 into bf16: the fill kernel writes 2-byte zeros, and nothing past the output (a guard
+// allocated right after it keeps its bytes; it once took 4-byte zeros and ran over).
+BOOST_AUTO_TEST_CASE(empty_k_fills_bf16_within_the_output) {
+    using models::dtype;
+    const int64_t m = 45, n = 33;
+    std::vector<uint16_t> c(m * n, 0xffff);
+    std::vector<uint8_t> guard(4096, 0x5a), after(4096, 0);
+    test::run_runtime(
+        platform::load_platform("ascend910b1"), [&](platform::chip& chip, runtime::context& ctx) {
+            const ops::op_plan p = ops::library().plan(
+                "matmul", {t("a", dtype::fp16, {m, 0}), t("b", dtype::fp16, {0, n})},
+                {{"out_dtype", std::string("bf16")}}, chip.config());
+            uint64_t ba = 0, bb = 0, bc = 0, bg = 0;
+            BOOST_REQUIRE(ctx.malloc(ba, 32) == runtime::status::success);
+            BOOST_REQUIRE(ctx.malloc(bb, 32) == runtime::status::success);
+            BOOST_REQUIRE(ctx.malloc(bc, c.size() * 2) == runtime::status::success);
+            BOOST_REQUIRE(ctx.malloc(bg, guard.size()) == runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_device(nullptr, bc, c.data(), c.size() * 2) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_device(nullptr, bg, guard.data(), guard.size()) ==
+                        runtime::status::success);
+            BOOST_CHECK(ops::library().execute(ctx, nullptr, p, {{ba, bb}, {bc}, 0}) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_host(nullptr, c.data(), bc, c.size() * 2) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.memcpy_to_host(nullptr, after.data(), bg, after.size()) ==
+                        runtime::status::success);
+            BOOST_CHECK(ctx.synchronize() == runtime::status::success);
+        });
+    BOOST_CHECK(std::all_of(c.begin(), c.end(), [](uint16_t v) { return v == 0; }));
+    BOOST_CHECK(after == guard);
 }
 
 // Longest first to the least-loaded block: 5 and 4 open the blocks, 3 joins 4, the other 3

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench/op_runner.h"
 #include "platform/config/config_loader.h"
 #include "platform/simulation.h"
 #include "sw/ops/registry.h"
@@ -38,34 +39,13 @@ int run_case(const std::string& preset, const std::string& op) {
     }
     const ops::op_plan plan = ops::library().plan(op, in, {}, cfg);
     platform::simulation sim(cfg);
-    double kernel_us = 0;
-    std::string failure;
     const auto w0 = std::chrono::steady_clock::now();
-    const bool ok = sim.run([&](platform::chip& chip, std::vector<platform::op_record>& ops) {
-        runtime::context ctx(chip, &ops);
-        ops::op_buffers b;
-        for (const auto& d : in) {
-            uint64_t addr = 0;
-            if (ctx.malloc(addr, int64_t(d.storage_bytes())) != runtime::status::success)
-                failure = ctx.get_last_error().message;
-            b.inputs.push_back(addr);
-        }
-        uint64_t out = 0;
-        if (ctx.malloc(out, int64_t(plan.call.outputs[0].storage_bytes())) !=
-            runtime::status::success)
-            failure = ctx.get_last_error().message;
-        b.outputs.push_back(out);
-        if (ops::library().execute(ctx, nullptr, plan, b) != runtime::status::success ||
-            ctx.synchronize() != runtime::status::success)
-            failure = ctx.get_last_error().message;
-        for (const auto& r : ctx.timeline())
-            if (r.kind == "kernel") kernel_us = (r.end - r.start) / 1e6;
-    });
+    const bench::op_run run = bench::run_one_op(sim, plan, in);
+    const double kernel_us = run.kernel_ps / 1e6;
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
-    if (!ok || !failure.empty()) {
-        std::fprintf(stderr, "%s %s failed: %s%s\n", preset.c_str(), op.c_str(),
-                     sim.error().c_str(), failure.c_str());
+    if (!run.failure.empty()) {
+        std::fprintf(stderr, "%s %s failed: %s\n", preset.c_str(), op.c_str(), run.failure.c_str());
         return 1;
     }
     if (op == "matmul") {

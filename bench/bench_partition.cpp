@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench/op_runner.h"
 #include "platform/config/config_loader.h"
 #include "platform/simulation.h"
 #include "platform/stats.h"
@@ -31,39 +32,17 @@ int run_case(int cores, const std::string& partition, int64_t n) {
                                          tensor_desc("b", fp16, {n, n})};
     const ops::op_plan plan = ops::library().plan("matmul", in, {{"partition", partition}}, cfg);
     platform::simulation sim(cfg);
-    double kernel_ps = 0, imbalance = 1, mean_busy = 0;
-    std::string failure;
-    const bool ok = sim.run([&](platform::chip& chip, std::vector<platform::op_record>& ops) {
-        runtime::context ctx(chip, &ops);
-        ops::op_buffers b;
-        for (const auto& d : in) {
-            uint64_t addr = 0;
-            if (ctx.malloc(addr, int64_t(d.storage_bytes())) != runtime::status::success)
-                failure = ctx.get_last_error().message;
-            b.inputs.push_back(addr);
-        }
-        uint64_t out = 0;
-        if (ctx.malloc(out, int64_t(plan.call.outputs[0].storage_bytes())) !=
-            runtime::status::success)
-            failure = ctx.get_last_error().message;
-        b.outputs.push_back(out);
-        if (ops::library().execute(ctx, nullptr, plan, b) != runtime::status::success ||
-            ctx.synchronize() != runtime::status::success)
-            failure = ctx.get_last_error().message;
-        for (const auto& r : ctx.timeline())
-            if (r.kind == "kernel") kernel_ps = double(r.end - r.start);
-        for (const auto& o : ops) {
-            imbalance = platform::imbalance(o);
-            double sum = 0;
-            for (const auto& [unit, busy] : o.unit_busy_ps) sum += double(busy);
-            if (!o.unit_busy_ps.empty()) mean_busy = sum / double(o.unit_busy_ps.size());
-        }
-    });
-    if (!ok || !failure.empty()) {
-        std::fprintf(stderr, "%d cores %s failed: %s%s\n", cores, partition.c_str(),
-                     sim.error().c_str(), failure.c_str());
+    const bench::op_run run = bench::run_one_op(sim, plan, in);
+    if (!run.failure.empty()) {
+        std::fprintf(stderr, "%d cores %s failed: %s\n", cores, partition.c_str(),
+                     run.failure.c_str());
         return 1;
     }
+    const double kernel_ps = run.kernel_ps, imbalance = platform::imbalance(run.record);
+    double busy = 0;
+    for (const auto& [unit, ps] : run.record.unit_busy_ps) busy += double(ps);
+    const double mean_busy =
+        run.record.unit_busy_ps.empty() ? 0 : busy / double(run.record.unit_busy_ps.size());
     const double peak = cfg.peak_fp16_flops();
     std::printf(
         "%3d cores  %-8s %9.1f us  cube utilisation %5.1f%%  core busy %5.1f%%  "

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/op_runner.h"
 #include "platform/config/config_loader.h"
 #include "platform/simulation.h"
 #include "sw/ops/registry.h"
@@ -82,33 +83,13 @@ int run_case(const std::string& preset, const std::vector<std::string>& args) {
         return 0;
     }
     platform::simulation sim(cfg);
-    double kernel_us = 0;
-    std::string failure;
-    const bool ok = sim.run([&](platform::chip& chip, std::vector<platform::op_record>& ops) {
-        runtime::context ctx(chip, &ops);
-        ops::op_buffers b;
-        for (const auto& d : c.in) {
-            uint64_t addr = 0;
-            if (ctx.malloc(addr, int64_t(d.storage_bytes())) != runtime::status::success)
-                failure = ctx.get_last_error().message;
-            b.inputs.push_back(addr);
-        }
-        uint64_t out = 0;
-        if (ctx.malloc(out, int64_t(plan.call.outputs[0].storage_bytes())) !=
-            runtime::status::success)
-            failure = ctx.get_last_error().message;
-        b.outputs.push_back(out);
-        if (ops::library().execute(ctx, nullptr, plan, b) != runtime::status::success ||
-            ctx.synchronize() != runtime::status::success)
-            failure = ctx.get_last_error().message;
-        for (const auto& r : ctx.timeline())
-            if (r.kind == "kernel") kernel_us = (r.end - r.start) / 1e6;
-    });
-    if (!ok || !failure.empty()) {
-        std::fprintf(stderr, "%s %s failed: %s%s\n", preset.c_str(), c.label.c_str(),
-                     sim.error().c_str(), failure.c_str());
+    const bench::op_run run = bench::run_one_op(sim, plan, c.in);
+    if (!run.failure.empty()) {
+        std::fprintf(stderr, "%s %s failed: %s\n", preset.c_str(), c.label.c_str(),
+                     run.failure.c_str());
         return 1;
     }
+    const double kernel_us = run.kernel_ps / 1e6;
     if (args[0] == "mm") {
         const dtype t = c.in[0].type();
         // Peak: cores x fractal MACs x 2 x clock, for this dtype's fractal.

@@ -301,6 +301,44 @@ BOOST_AUTO_TEST_CASE(empty_k_fills_bf16_within_the_output) {
     BOOST_CHECK(after == guard);
 }
 
+// A scale computed at run time as NaN (0 / 0): a per-tensor scale stops the kernel that reads
+// it, naming the input; per channel, the check names the op, the input and the value.
+const std::string nan_tensors =
+    "  x:  {shape: [8, 4], dtype: fp16, init: random, seed: 1}\n"
+    "  a8: {shape: [8, 16], dtype: int8, init: random, seed: 2, scale: 50}\n"
+    "  b8: {shape: [16, 4], dtype: int8, init: random, seed: 3, scale: 50}\n"
+    "  z:  {shape: [1], dtype: fp32, init: zeros}\n"
+    "  zc: {shape: [4], dtype: fp32, init: zeros}\n"
+    "  o:  {shape: [1], dtype: fp32, init: zeros}\n"
+    "  s:  {shape: [1], dtype: fp32}\n"
+    "  sc: {shape: [4], dtype: fp32}\n"
+    "  q:  {shape: [8, 4], dtype: int8}\n"
+    "  c:  {shape: [8, 4], dtype: fp16}\n";
+
+BOOST_AUTO_TEST_CASE(nan_scale_per_tensor_stops_the_kernel) {
+    const auto r =
+        test::run_checked(platform::load_platform("ascend910b1"),
+                          workload(nan_tensors,
+                                   "  - {op: div, inputs: [z, z], outputs: [s]}\n"
+                                   "  - {op: quantize, inputs: [x, s, o], outputs: [q]}\n"));
+    BOOST_CHECK_MESSAGE(
+        r.failure.find("input 'scale' is ") != std::string::npos &&
+            r.failure.find("nan; a scale must be a nonzero finite number") != std::string::npos,
+        r.failure);
+}
+
+BOOST_AUTO_TEST_CASE(nan_scale_per_channel_fails_the_check) {
+    const auto r = test::run_checked(
+        platform::load_platform("ascend910b1"),
+        workload(nan_tensors,
+                 "  - {op: div, inputs: [zc, zc], outputs: [sc]}\n"
+                 "  - {op: matmul_dequant, inputs: [a8, b8, sc], outputs: [c]}\n"));
+    BOOST_CHECK_MESSAGE(
+        r.failure.find("ops[1]: op 'matmul_dequant' input 'scale' holds ") != std::string::npos &&
+            r.failure.find("nan; a scale must be a nonzero finite number") != std::string::npos,
+        r.failure);
+}
+
 // Longest first to the least-loaded block: 5 and 4 open the blocks, 3 joins 4, the other 3
 // joins 5, 2 joins 7, 1 joins 8.
 BOOST_AUTO_TEST_CASE(cost_partition_assigns_longest_first) {

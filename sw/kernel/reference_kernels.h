@@ -2,6 +2,7 @@
 // Reference kernels written in the kernel API: the tiled matmul (matmul_kernel.h) and tiled
 // elementwise kernels, with the host-side tiling that sizes them for a platform.
 #include <cstdint>
+#include <type_traits>
 
 #include "models/params.h"
 #include "sw/kernel/kernel_api.h"
@@ -30,13 +31,21 @@ void for_each_tile(const kernel_context& ctx, const elementwise_tiling& t, const
 }
 
 /// @brief z = x op y (add, sub, mul, div, max, min), tile by tile: MTE2 copies in, V computes,
-/// MTE3 copies out, through queues.
-template <class T>
+/// MTE3 copies out, through queues. With C other than T, T is a type the vector ALU does not
+/// compute in (bf16, int8): each tile is converted to C (fp32, fp16), computed there and
+/// converted back (to nearest; int8 saturates).
+template <class T, class C = T>
 void elementwise_binary_kernel(kernel_context& ctx, models::vec_opcode op, global_tensor<T> x,
                                global_tensor<T> y, global_tensor<T> z,
                                const elementwise_tiling& t) {
+    constexpr bool native = std::is_same_v<T, C>;
     tque<T> qx(ctx, position::VECIN, t.depth, t.tile), qy(ctx, position::VECIN, t.depth, t.tile);
     tque<T> qz(ctx, position::VECOUT, t.depth, t.tile);
+    local_tensor<C> cx, cy;
+    if constexpr (!native) {
+        cx = ctx.alloc<C>(position::VECCALC, t.tile);
+        cy = ctx.alloc<C>(position::VECCALC, t.tile);
+    }
     for_each_tile(ctx, t, [&](uint64_t off, uint64_t len) {
         auto xl = qx.alloc_tensor();
         ctx.data_copy(xl, x[off], len);
@@ -48,43 +57,18 @@ void elementwise_binary_kernel(kernel_context& ctx, models::vec_opcode op, globa
         auto xi = qx.deque();
         auto yi = qy.deque();
         auto zl = qz.alloc_tensor();
-        ctx.vector_binary(op, zl, xi, yi, len);
-        qx.free_tensor(xi);
-        qy.free_tensor(yi);
-        qz.enque(zl);
-
-        auto zo = qz.deque();
-        ctx.data_copy(z[off], zo, len);
-        qz.free_tensor(zo);
-    });
-}
-
-/// @brief z = x op y for a type T the vector ALU does not compute in (bf16, int8): each tile is
-/// converted to C (fp32, fp16), computed there and converted back (to nearest; int8 saturates).
-template <class T, class C>
-void elementwise_binary_via_kernel(kernel_context& ctx, models::vec_opcode op, global_tensor<T> x,
-                                   global_tensor<T> y, global_tensor<T> z,
-                                   const elementwise_tiling& t) {
-    tque<T> qx(ctx, position::VECIN, t.depth, t.tile), qy(ctx, position::VECIN, t.depth, t.tile);
-    tque<T> qz(ctx, position::VECOUT, t.depth, t.tile);
-    auto cx = ctx.alloc<C>(position::VECCALC, t.tile), cy = ctx.alloc<C>(position::VECCALC, t.tile);
-    for_each_tile(ctx, t, [&](uint64_t off, uint64_t len) {
-        auto xl = qx.alloc_tensor();
-        ctx.data_copy(xl, x[off], len);
-        qx.enque(xl);
-        auto yl = qy.alloc_tensor();
-        ctx.data_copy(yl, y[off], len);
-        qy.enque(yl);
-
-        auto xi = qx.deque();
-        auto yi = qy.deque();
-        ctx.cast(cx, xi, len);
-        ctx.cast(cy, yi, len);
-        qx.free_tensor(xi);
-        qy.free_tensor(yi);
-        ctx.vector_binary(op, cx, cx, cy, len);
-        auto zl = qz.alloc_tensor();
-        ctx.cast(zl, cx, len);
+        if constexpr (native) {
+            ctx.vector_binary(op, zl, xi, yi, len);
+            qx.free_tensor(xi);
+            qy.free_tensor(yi);
+        } else {
+            ctx.cast(cx, xi, len);
+            ctx.cast(cy, yi, len);
+            qx.free_tensor(xi);
+            qy.free_tensor(yi);
+            ctx.vector_binary(op, cx, cx, cy, len);
+            ctx.cast(zl, cx, len);
+        }
         qz.enque(zl);
 
         auto zo = qz.deque();

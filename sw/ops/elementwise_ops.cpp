@@ -155,10 +155,10 @@ void register_binary(registry& r, const std::string& name, const std::string& do
                 const kernel::global_tensor<T> x{b.inputs[0], n}, y{b.inputs[1], n},
                     z{b.outputs[0], n};
                 if constexpr (std::is_same_v<T, kernel::bfloat16>)
-                    kernel::elementwise_binary_via_kernel<T, float>(ctx, opcode, x, y, z, tiling);
+                    kernel::elementwise_binary_kernel<T, float>(ctx, opcode, x, y, z, tiling);
                 else if constexpr (std::is_same_v<T, int8_t>)
-                    kernel::elementwise_binary_via_kernel<T, kernel::half>(ctx, opcode, x, y, z,
-                                                                           tiling);
+                    kernel::elementwise_binary_kernel<T, kernel::half>(ctx, opcode, x, y, z,
+                                                                       tiling);
                 else
                     kernel::elementwise_binary_kernel<T>(ctx, opcode, x, y, z, tiling);
             });

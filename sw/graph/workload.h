@@ -20,8 +20,8 @@ struct tensor_decl {
     models::dtype type = models::dtype::fp16;
     tensor_init init = tensor_init::none;
     uint64_t seed = 0;
-    int64_t high = 0;   ///< randint's exclusive upper bound
-    double scale = 1;   ///< random: uniform in [mean - scale, mean + scale]
+    int64_t high = 0;  ///< randint's exclusive upper bound
+    double scale = 1;  ///< random: uniform in [mean - scale, mean + scale]
     double mean = 0;
     double value = 0;   ///< constant
     std::string where;  ///< file:line:col of its entry

@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the operator benchmarks: runs one planned op on a fresh chip (its inputs and output
 // allocated, never filled: the benchmarks run timing-only) and reports its kernel.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,21 @@ inline op_run run_one_op(platform::simulation& sim, const ops::op_plan& plan,
             runtime::status::success)
             r.failure = ctx.get_last_error().message;
         b.outputs.push_back(out);
+        if (plan.tiling.workspace_bytes > 0 &&
+            ctx.malloc(b.workspace, int64_t(plan.tiling.workspace_bytes)) !=
+                runtime::status::success)
+            r.failure = ctx.get_last_error().message;
         if (ops::library().execute(ctx, nullptr, plan, b) != runtime::status::success ||
             ctx.synchronize() != runtime::status::success)
             r.failure = ctx.get_last_error().message;
+        // From the first kernel's start to the last one's end (an op may launch a prologue).
+        double first = -1, last = 0;
         for (const auto& t : ctx.timeline())
-            if (t.kind == "kernel") r.kernel_ps = double(t.end - t.start);
+            if (t.kind == "kernel") {
+                if (first < 0) first = double(t.start);
+                last = std::max(last, double(t.end));
+            }
+        r.kernel_ps = first < 0 ? 0 : last - first;
         if (!ops.empty()) r.record = ops.back();
     });
     if (!ok) r.failure = sim.error() + r.failure;

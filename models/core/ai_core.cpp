@@ -200,7 +200,31 @@ void ai_core::read_global(uint64_t addr, void* data, unsigned bytes) {
                       bytes, static_cast<unsigned long long>(addr));
         throw model_fault(name(), addr, "scalar GM read", what);
     }
-    sc_core::wait(ps_to_time(scalar_gm_latency() * m_period));
+    // A run longer than one 64-byte line: the further lines follow one a cycle.
+    const uint64_t lines = (uint64_t(bytes) + 63) / 64;
+    sc_core::wait(ps_to_time((scalar_gm_latency() + lines - 1) * m_period));
+    if (m_aborted) throw kernel_aborted{};
+}
+
+void ai_core::write_local(mem_space space, const std::vector<scalar_store>& stores,
+                          unsigned bytes) {
+    local_buffer* b = buffer(space);
+    for (const scalar_store& st : stores)
+        if (!b || bytes > 8 || st.offset + bytes > b->size()) {
+            char what[128];
+            std::snprintf(what, sizeof what, "scalar store of %u bytes at %s[0x%llx] is outside %s",
+                          bytes, to_string(space), static_cast<unsigned long long>(st.offset),
+                          b ? "the buffer" : "this core");
+            throw model_fault(name(), st.offset, "scalar store", what);
+        }
+    // The pipes that read or write the buffer finish first (the kernel's S flags).
+    m_scalar_waiting = "the pipes to drain before scalar stores";
+    wait_idle();
+    m_scalar_waiting.clear();
+    if (m_aborted) throw kernel_aborted{};
+    if (m_p.functional)
+        for (const scalar_store& st : stores) std::memcpy(b->data() + st.offset, &st.bits, bytes);
+    sc_core::wait(ps_to_time(stores.size() * m_period));
     if (m_aborted) throw kernel_aborted{};
 }
 

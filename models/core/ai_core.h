@@ -68,9 +68,18 @@ class ai_core : public model_base, public pipe_executor {
     void issue(pipe_id p, instruction ins);
     /// @brief A scalar load from GM (GlobalTensor::GetValue): waits until the pipes that write
     /// GM (MTE3, FIX) have drained, reads through the debug transport and charges the GM->local
-    /// path's fixed latency as the load's latency. Reads zeros on a timing-only chip.
+    /// path's fixed latency as the load's latency, plus a cycle per further 64-byte line of a
+    /// longer run. Reads zeros on a timing-only chip (but a control tensor's kept bytes).
     /// @throws model_fault if the address is outside GM; kernel_aborted after a fault.
     void read_global(uint64_t addr, void* data, unsigned bytes);
+    /// @brief Scalar stores into a local buffer (LocalTensor::SetValue), one a cycle, once
+    /// every pipe has drained: each writes the low `bytes` bytes of `bits` at `offset`. Writes
+    /// data on a functional chip only.
+    /// @throws model_fault if a store is outside the buffer; kernel_aborted after a fault.
+    struct scalar_store {
+        uint64_t offset = 0, bits = 0;
+    };
+    void write_local(mem_space space, const std::vector<scalar_store>& stores, unsigned bytes);
     /// @brief A scalar atomic add on a GM word shared by a launch's blocks (a work queue):
     /// returns the old value and adds `add` at once, then the scalar unit waits the GM path's
     /// fixed latency (the round trip). No pipe drains: the word is written by atomics only.

@@ -110,6 +110,8 @@ void dma_engine::check(const dma_request& r) const {
         {layout_conv::nz2zn, m::l1, m::l0b, "nz2zn loads are only done on the L1->L0B path"}};
     for (auto& c : conv_paths)
         if (r.conv == c.conv && !(r.src_space == c.src && r.dst_space == c.dst)) fail(0, c.text);
+    if (r.conv == layout_conv::fill && !(r.src_space == m::gm && r.dst_space == m::l1))
+        fail(0, "fill is only done by the GM->L1 engine, into L1");
     if (r.conv == layout_conv::img2col &&
         !(r.src_space == m::l1 && (r.dst_space == m::l0a || r.dst_space == m::l0b)))
         fail(0, "img2col loads are only done on the L1->L0A and L1->L0B paths");
@@ -324,6 +326,26 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
     t.done = std::max(t.done, finished);
 }
 
+dma_engine::timing dma_engine::fill_zero(const dma_request& r, const path_params& path,
+                                          ps_t begin) {
+    // The destination side's port moves the zeros burst by burst; GM is not touched.
+    transfer t = begin_transfer(r, path, begin);
+    t.primary = t.secondary = r.dst_space;
+    if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
+    std::fill(m_staging.begin(), m_staging.end(), uint8_t{0});
+    for (uint32_t row = 0; row < r.rows; ++row)
+        for (uint64_t off = 0; off < r.row_bytes;) {
+            const uint64_t n = std::min<uint64_t>(r.row_bytes - off, m_staging.size());
+            const auto [start, release] = reserve_port(t, n, true);
+            const ps_t done = access(t, r.dst_space, true, r.dst + row * r.dst_pitch() + off,
+                                     m_staging.data(), n, start);
+            m_mover.complete(std::max(done, release));
+            t.done = std::max(t.done, std::max(done, release));
+            off += n;
+        }
+    return finish(t, begin);
+}
+
 void dma_engine::pad_nz(transfer& t) {
     // nd2nz leaves no garbage: rows up to the padded height and the tail of the last column
     // block are written as zeros, as the cube reads whole fractals.
@@ -493,6 +515,8 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
         out = fractal_load(r, path, begin);
     } else if (r.conv == layout_conv::img2col) {
         out = img2col_load(r, path, begin);
+    } else if (r.conv == layout_conv::fill) {
+        out = fill_zero(r, path, begin);
     } else {
         // Primary side: the GM side of a plain copy, the ND side of a conversion.
         const bool primary_is_src = r.conv == layout_conv::nd2nz ||

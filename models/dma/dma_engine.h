@@ -73,6 +73,7 @@ class dma_engine : public model_base {
     void check(const dma_request& r) const;
     void burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len);
     void pad_nz(transfer& t);
+    timing fill_zero(const dma_request& r, const path_params& path, ps_t begin);
     timing fractal_load(const dma_request& r, const path_params& path, ps_t begin);
     timing img2col_load(const dma_request& r, const path_params& path, ps_t begin);
     /// The state of an instruction that starts at `begin`: its first request may go out after

@@ -10,7 +10,7 @@ uint64_t dma_request::nz_bytes() const {
 }
 
 std::string dma_request::describe() const {
-    static const char* convs[] = {"", " nd2nz", " nz2nd", " nz2zz", " nz2zn", " img2col"};
+    static const char* convs[] = {"", " nd2nz", " nz2nd", " nz2zz", " nz2zn", " img2col", " fill"};
     char buf[200];
     std::snprintf(buf, sizeof buf, "copy %s[0x%llx]->%s[0x%llx] %ux%lluB%s%s%s%s%s",
                   to_string(src_space), static_cast<unsigned long long>(src), to_string(dst_space),

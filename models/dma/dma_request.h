@@ -18,6 +18,9 @@ enum class layout_conv : uint8_t {
     /// matrix, L1->L0A as the left operand [pixels x K] (ZZ) or L1->L0B as the right operand
     /// [K x pixels] (ZN); see img2col_geometry
     img2col,
+    /// zeros written over rows x row_bytes of the destination, nothing read (InitConstValue
+    /// with 0, MTE2 into L1)
+    fill,
 };
 
 /// @brief The feature map and window of an img2col load.

@@ -14,6 +14,7 @@
 #include "platform/config/config_error.h"
 #include "platform/config/schema.h"
 #include "platform/config/yaml_checks.h"
+#include "sw/graph/sparse_structure.h"
 #include "sw/ops/registry.h"
 
 namespace npusim::graph {
@@ -87,9 +88,13 @@ ops::attr_value parse_attr(const std::string& source, const YAML::Node& n, const
     return text;
 }
 
+// A sparse operand's name -> its three tensors.
+using sparse_names = std::map<std::string, std::vector<std::string>>;
+
 std::vector<std::string> names_of(const std::string& source, const YAML::Node& n,
                                   const std::string& key, const std::set<std::string>& declared,
-                                  const std::vector<std::string>& all) {
+                                  const std::vector<std::string>& all,
+                                  const sparse_names& sparse = {}, bool outputs = false) {
     if (!n || !n.IsSequence())
         throw config_error(n ? at(source, n) : source, key, "expected a list of tensor names",
                            "write e.g. [x, w]");
@@ -102,9 +107,93 @@ std::vector<std::string> names_of(const std::string& source, const YAML::Node& n
                 at(source, e), key, "tensor '" + name + "' is not declared",
                 near.empty() ? "declare it under tensors:" : "did you mean '" + near + "'?");
         }
-        out.push_back(name);
+        const auto parts = sparse.find(name);
+        if (parts == sparse.end()) {
+            out.push_back(name);
+        } else if (outputs) {
+            throw config_error(at(source, e), key,
+                               "tensor '" + name + "' is sparse; a sparse tensor is an input",
+                               "write the op's result to a dense tensor");
+        } else {
+            out.insert(out.end(), parts->second.begin(), parts->second.end());
+        }
     }
     return out;
+}
+
+// The three tensors of a sparse operand declared as `d` with `sparse: {...}`.
+std::vector<tensor_decl> sparse_parts(const std::string& source, const YAML::Node& n,
+                                      const std::string& tensor_key, const tensor_decl& d) {
+    const std::string key = tensor_key + ".sparse";
+    if (!n.IsMap())
+        throw config_error(at(source, n), key, "expected a mapping",
+                           "write e.g. 'sparse: {density: 0.05, block: [16, 16]}'");
+    only_keys(source, n, key + ".", {"density", "block", "skew"});
+    if (d.shape.size() != 2)
+        throw config_error(d.where, tensor_key + ".shape",
+                           "a sparse tensor is a matrix; its shape has 2 dimensions",
+                           "write e.g. 'shape: [1024, 1024]'");
+    if (d.type != models::dtype::fp16)
+        throw config_error(d.where, tensor_key + ".dtype",
+                           "a sparse tensor's values are fp16 (sparse_matmul's dtype)",
+                           "write 'dtype: fp16'");
+    if (d.init == tensor_init::none || d.init == tensor_init::randint)
+        throw config_error(d.where, tensor_key + ".init",
+                           "a sparse tensor's stored values need an init (random, ones, "
+                           "constant or zeros)",
+                           "add e.g. 'init: random'");
+    sparse_layout l;
+    l.rows = uint64_t(d.shape[0]);
+    l.cols = uint64_t(d.shape[1]);
+    l.seed = d.seed;
+    if (!n["density"])
+        throw config_error(at(source, n), key + ".density",
+                           "missing: the fraction of the blocks that are stored",
+                           "add e.g. 'density: 0.05'");
+    l.density = platform::real_number(source, n["density"], key + ".density", 0, 1,
+                                      "a fraction of the blocks, e.g. 0.05");
+    if (n["block"]) {
+        const YAML::Node& b = n["block"];
+        if (!b.IsSequence() || b.size() != 2)
+            throw config_error(at(source, b), key + ".block", "expected [rows, columns]",
+                               "write e.g. 'block: [16, 16]', or [1, 1] for CSR");
+        l.bm = uint64_t(platform::whole_number(source, b[0], key + ".block", 1, 4096));
+        l.bk = uint64_t(platform::whole_number(source, b[1], key + ".block", 1, 4096));
+    }
+    if (l.rows % l.bm != 0 || l.cols % l.bk != 0)
+        throw config_error(at(source, n), key + ".block",
+                           "blocks of " + std::to_string(l.bm) + "x" + std::to_string(l.bk) +
+                               " do not tile a " + std::to_string(l.rows) + "x" +
+                               std::to_string(l.cols) + " matrix",
+                           "pick a block whose sides divide the shape's");
+    if (n["skew"])
+        l.skew = platform::real_number(source, n["skew"], key + ".skew", 0, 8,
+                                       "0 spreads the blocks evenly; s > 0 gives row block r a "
+                                       "share proportional to (r + 1)^-s");
+    const uint64_t grid = (l.rows / l.bm) * (l.cols / l.bk);
+    if (double(grid) * l.density > double(INT32_MAX))
+        throw config_error(at(source, n), key + ".density",
+                           "more than 2^31 stored blocks; the indices are int32",
+                           "use larger blocks or a lower density");
+    const sparse_structure st =
+        make_sparse_structure(l.rows / l.bm, l.cols / l.bk, l.density, l.skew, l.seed);
+    std::vector<tensor_decl> parts(3, d);
+    const char* names[] = {".values", ".columns", ".offsets"};
+    const sparse_layout::part what[] = {sparse_layout::part::values, sparse_layout::part::columns,
+                                        sparse_layout::part::offsets};
+    for (int i = 0; i < 3; ++i) {
+        parts[i].name = d.name + names[i];
+        parts[i].sparse = l;
+        parts[i].sparse.what = what[i];
+        if (i > 0) {
+            parts[i].type = models::dtype::int32;
+            parts[i].init = tensor_init::sparse_index;
+        }
+    }
+    parts[0].shape = {int64_t(st.columns.size()), int64_t(l.bm), int64_t(l.bk)};
+    parts[1].shape = {int64_t(st.columns.size())};
+    parts[2].shape = {int64_t(st.offsets.size())};
+    return parts;
 }
 
 }  // namespace
@@ -136,6 +225,7 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
                            "write e.g. 'x: {shape: [4, 8], dtype: fp16}'");
     std::set<std::string> declared;
     std::vector<std::string> all;
+    sparse_names sparse;
     for (const auto& kv : tensors) {
         const std::string name = platform::key_text(source, kv.first, "tensors");
         const std::string key = "tensors." + name;
@@ -144,7 +234,7 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
             throw config_error(at(source, kv.first), key, "a tensor is a mapping",
                                "write e.g. '{shape: [4, 8], dtype: fp16}'");
         only_keys(source, t, key + ".",
-                  {"shape", "dtype", "init", "seed", "high", "scale", "mean", "value"});
+                  {"shape", "dtype", "init", "seed", "high", "scale", "mean", "value", "sparse"});
         tensor_decl d;
         d.name = name;
         d.where = at(source, kv.first);
@@ -232,6 +322,15 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         }
         declared.insert(name);
         all.push_back(name);
+        if (t["sparse"]) {
+            for (auto& part : sparse_parts(source, t["sparse"], key, d)) {
+                declared.insert(part.name);
+                all.push_back(part.name);
+                sparse[name].push_back(part.name);
+                w.tensors.push_back(std::move(part));
+            }
+            continue;
+        }
         w.tensors.push_back(std::move(d));
     }
     const YAML::Node op_list = root["ops"];
@@ -257,13 +356,13 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         } catch (const ops::op_error& e) {
             throw config_error(at(source, o["op"]), key + ".op", e.what());
         }
-        d.inputs = names_of(source, o["inputs"], key + ".inputs", declared, all);
-        d.outputs = names_of(source, o["outputs"], key + ".outputs", declared, all);
+        d.inputs = names_of(source, o["inputs"], key + ".inputs", declared, all, sparse);
+        d.outputs = names_of(source, o["outputs"], key + ".outputs", declared, all, sparse, true);
         for (size_t j = 0; j < d.inputs.size(); ++j) {
             const tensor_decl& t = w.tensor(d.inputs[j]);
             if (t.init == tensor_init::none && !written.count(t.name))
                 throw config_error(
-                    at(source, o["inputs"][j]), key + ".inputs",
+                    at(source, o["inputs"]), key + ".inputs",
                     "tensor '" + t.name + "' is read before any op writes it and has no init",
                     "give it 'init: random' or move its producer earlier");
         }

@@ -10,8 +10,20 @@ namespace npusim::graph {
 
 /// @brief How a workload tensor starts out.
 /// random: uniform in [mean - scale, mean + scale] (default 0 and 1); randint: uniform integers
-/// 0..high-1 (e.g. gather indices into a table of `high` rows); constant: every element `value`.
-enum class tensor_init { none, random, zeros, ones, randint, constant };
+/// 0..high-1 (e.g. gather indices into a table of `high` rows); constant: every element `value`;
+/// sparse_index: the columns or offsets of a sparse operand's drawn pattern (tensor_decl::sparse).
+enum class tensor_init { none, random, zeros, ones, randint, constant, sparse_index };
+
+/// @brief A sparse operand of a workload file (`sparse:` on a 2-D tensor): rows x cols stored
+/// block-sparse in blocks of bm x bk, `density` of the blocks stored, drawn from `seed`.
+/// The file's tensor `w` becomes three: `w.values` [blocks, bm, bk] (the tensor's dtype and
+/// init), `w.columns` and `w.offsets` (int32), and an op input naming `w` names all three.
+struct sparse_layout {
+    uint64_t rows = 0, cols = 0, bm = 1, bk = 1;
+    double density = 0, skew = 0;
+    uint64_t seed = 0;
+    enum class part { none, values, columns, offsets } what = part::none;
+};
 
 /// @brief A tensor of a workload file.
 struct tensor_decl {
@@ -24,6 +36,7 @@ struct tensor_decl {
     double scale = 1;  ///< random: uniform in [mean - scale, mean + scale]
     double mean = 0;
     double value = 0;   ///< constant
+    sparse_layout sparse;  ///< the part of a sparse operand this tensor is, if any
     std::string where;  ///< file:line:col of its entry
 };
 

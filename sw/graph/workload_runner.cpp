@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <random>
 
 #include "models/common/host_buffer.h"
 #include "platform/config/config_error.h"
+#include "sw/graph/sparse_structure.h"
 #include "sw/runtime/context.h"
 
 namespace npusim::graph {
@@ -29,6 +31,14 @@ memory::tensor_desc desc_of(const tensor_decl& t) {
 std::vector<uint8_t> initial_bytes(const tensor_decl& t, uint64_t elements) {
     std::vector<uint8_t> bytes(elements * models::dtype_size(t.type));
     if (t.init == tensor_init::zeros) return bytes;
+    if (t.init == tensor_init::sparse_index) {
+        const sparse_layout& l = t.sparse;
+        const sparse_structure s =
+            make_sparse_structure(l.rows / l.bm, l.cols / l.bk, l.density, l.skew, l.seed);
+        const auto& v = l.what == sparse_layout::part::columns ? s.columns : s.offsets;
+        std::memcpy(bytes.data(), v.data(), std::min<size_t>(bytes.size(), v.size() * 4));
+        return bytes;
+    }
     std::mt19937_64 rng(t.seed);
     if (t.init == tensor_init::randint) {
         std::uniform_int_distribution<int64_t> d(0, t.high - 1);
@@ -248,8 +258,14 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
             buffers.outputs.push_back(ts.addr);
         }
         if (!result.failure.empty()) break;
+        // The kernel's scratch memory in GM, freed in stream order after it.
+        const uint64_t scratch = plan.ops[i].tiling.workspace_bytes;
+        if (scratch > 0 && !ok(ctx.malloc(buffers.workspace, int64_t(scratch), s,
+                                          o.op + " workspace")))
+            break;
         ok(ops::library().execute(ctx, s, plan.ops[i], buffers,
                                   o.op + " -> " + fmt::format("{}", fmt::join(o.outputs, ","))));
+        if (scratch > 0) ok(ctx.free(buffers.workspace));
         for (const auto& n : o.outputs) publish(n, o.stream);
         if (check) continue;  // every tensor is kept for the comparison
         for (const auto* names : {&o.inputs, &o.outputs})

@@ -149,6 +149,17 @@ void kernel_context::issue_dma(const models::dma_request& r) {
     m_core.issue(p, r);
 }
 
+void kernel_context::fill_zero_bytes(position pos, uint64_t offset, uint64_t bytes) {
+    if (space_of(pos) != mem_space::l1)
+        throw model_fault(m_core.name(), offset, "fill_zero",
+                          std::string("fill_zero: operand dst is at ") + to_string(pos) +
+                              "; it must be in L1 (A1/B1/C1)");
+    models::dma_request r = request(mem_space::gm, 0, mem_space::l1, offset);
+    r.conv = models::layout_conv::fill;
+    r.row_bytes = bytes;
+    issue_dma(r);
+}
+
 void kernel_context::copy_bytes(mem_space s, uint64_t src, mem_space d, uint64_t dst,
                                 uint64_t bytes) {
     models::dma_request r = request(s, src, d, dst);

@@ -5,9 +5,11 @@
 // unit for one block; every call issues instructions into the core's pipes.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "models/core/ai_core.h"
@@ -321,6 +323,34 @@ class kernel_context {
         m_core.read_global(t.addr + index * sizeof(T), &v, sizeof(T));
         return v;
     }
+
+    /// @brief `count` consecutive elements of a GM tensor from `first`, read by the scalar unit
+    /// as get_value does: one GM round trip, then one more cycle per further 64-byte line (the
+    /// scalar data cache filling its lines back to back).
+    template <class T>
+    std::vector<T> get_values(global_tensor<T> t, uint64_t first, uint64_t count) {
+        std::vector<T> v(count);
+        if (count > 0) m_core.read_global(t.addr + first * sizeof(T), v.data(), count * sizeof(T));
+        return v;
+    }
+    /// @brief Scalar stores (LocalTensor::SetValue): dst[index] = value for each pair, one a
+    /// cycle once every pipe has drained.
+    template <class T>
+    void set_values(local_tensor<T> dst, const std::vector<std::pair<uint64_t, T>>& values) {
+        static_assert(sizeof(T) <= 8 && !std::is_same_v<T, int4b>);
+        std::vector<models::ai_core::scalar_store> stores(values.size());
+        for (size_t i = 0; i < values.size(); ++i) {
+            stores[i].offset = dst.offset + values[i].first * sizeof(T);
+            std::memcpy(&stores[i].bits, &values[i].second, sizeof(T));
+        }
+        m_core.write_local(space_of(dst.pos), stores, sizeof(T));
+    }
+    /// @brief Zeros `count` elements at an L1 position (InitConstValue with 0; MTE2).
+    template <class T>
+    void fill_zero(local_tensor<T> dst, uint64_t count) {
+        fill_zero_bytes(dst.pos, dst.offset, bytes_of<T>(count));
+    }
+    void fill_zero_bytes(position pos, uint64_t offset, uint64_t bytes);
 
     /// @brief Atomically adds `add` to a word shared by the launch's blocks and returns its old
     /// value (a GM atomic; the scalar unit waits the GM round trip): a work queue's next index.

@@ -419,16 +419,36 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint
             ctx.set_flag(pipe_id::FIX, pipe_id::MTE2, ev_scale_free);
             scale_pending = true;
         }
+        // The k-steps: every step_k of K, or a sparse A's stored blocks of this row block (one
+        // step of zeros for a row block with none).
+        const sparse_row blocks = g.sparse_a ? read_sparse_row(ctx, *g.sparse_a, m0 / t.base_m)
+                                             : sparse_row{};
+        const uint64_t steps = g.sparse_a ? std::max<uint64_t>(1, blocks.columns.size())
+                                          : (p.k + t.step_k - 1) / t.step_k;
         local_tensor<Acc> acc;
-        for (uint32_t ks = 0; ks < p.k; ks += t.step_k) {
+        for (uint64_t step = 0; step < steps; ++step) {
+            const uint32_t ks = g.sparse_a ? (blocks.columns.empty()
+                                                  ? 0
+                                                  : uint32_t(blocks.columns[step]) * t.step_k)
+                                           : uint32_t(step) * t.step_k;
             const uint32_t kr = std::min(t.step_k, p.k - ks);
             auto ab = q1.alloc_tensor();
             const local_tensor<In> a1 = ab, b1 = ab[a_elems];
-            if (p.transpose_a)  // stored [k, m]: the transposed tile, transposed again by MTE1
+            if (g.sparse_a && blocks.columns.empty()) {
+                ctx.fill_zero(a1, a_elems);
+                ctx.fill_zero(b1, l1_b_elems(t));
+            } else if (g.sparse_a) {
+                const uint64_t block = blocks.first + step;
+                ctx.copy_nd2nz(a1, gm_at<In>(g.sparse_a->values, block * t.base_m * t.step_k),
+                               mr, kr, t.step_k);
+            } else if (p.transpose_a) {  // stored [k, m]: transposed again by MTE1
                 ctx.copy_nd2nz(a1, gm_at<In>(a, uint64_t(ks) * p.m + m0), kr, mr, p.m);
-            else
+            } else {
                 ctx.copy_nd2nz(a1, gm_at<In>(a, uint64_t(m0) * p.k + ks), mr, kr, p.k);
-            if (p.transpose_b)  // stored [n, k]
+            }
+            if (g.sparse_a && blocks.columns.empty())
+                ;  // B's rows are not needed: zeros times zeros
+            else if (p.transpose_b)  // stored [n, k]
                 ctx.copy_nd2nz(b1, gm_at<In>(b_row(n0, p.k), ks), nr, kr, p.k);
             else
                 ctx.copy_nd2nz(b1, gm_at<In>(b_row(ks, p.n), n0), kr, nr, p.n);
@@ -452,7 +472,7 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint
                 qb2.enque(b2);
                 a2 = qa2.deque();
                 b2 = qb2.deque();
-                const bool first = ks == 0 && kk == 0;
+                const bool first = step == 0 && kk == 0;
                 if (first) acc = qc.alloc_tensor();
                 if (first && qbias2) {
                     ctx.mmad_bias(acc, a2, b2, bt, mr, kb, nr);
@@ -625,6 +645,34 @@ void set_partition(matmul_tiling& t, partition_kind k) {
     t.assignment = assign_by_cost(costs, t.block_dim);
 }
 
+matmul_tiling tile_block_sparse(const matmul_chip& chip, const matmul_problem& p, uint32_t bm,
+                                uint32_t bk) {
+    if (bm == 0 || bk == 0 || bm % 16 != 0 || bk % 16 != 0)
+        throw std::invalid_argument("matmul: sparse blocks of " + std::to_string(bm) + "x" +
+                                    std::to_string(bk) + "; the cube needs multiples of 16");
+    if (p.transpose_a || p.batch != 1)
+        throw std::invalid_argument("matmul: a sparse A is one matrix, not transposed");
+    // The cost of one k-step stands for the tile: evaluate it as a matmul of K = bk.
+    matmul_problem one = p;
+    one.k = bk;
+    std::optional<candidate> best;
+    for (uint32_t bn = 16; bn <= std::min<uint32_t>(256, uint32_t(round_up(p.n, 16))); bn += 16)
+        for (unsigned l0c_depth : {2u, 1u}) {
+            auto c = evaluate(chip, one, bm, std::min(bn, p.n), 2, l0c_depth);
+            if (c && c->t.base_k == bk && (!best || c->cycles < best->cycles * (1 - 1e-9)))
+                best = c;
+        }
+    if (!best)
+        throw std::invalid_argument("matmul: a sparse block of " + std::to_string(bm) + "x" +
+                                    std::to_string(bk) + " does not fit the cube's buffers");
+    matmul_tiling t = best->t;
+    t.p = p;
+    t.step_k = bk;
+    t.swizzle = 1;
+    t.block_dim = unsigned(std::min<uint64_t>(chip.cores, t.tiles()));
+    return t;
+}
+
 matmul_tiling page_tiling(matmul_tiling t, uint32_t rows, unsigned cores) {
     if (rows == 0 || rows % 16 != 0)
         throw std::invalid_argument("matmul: pages of " + std::to_string(rows) +
@@ -664,7 +712,11 @@ void matmul_kernel(kernel_context& ctx, const matmul_args& g, const matmul_tilin
 
 void matmul_kernel(kernel_context& ctx, global_tensor<half> a, global_tensor<half> b,
                    global_tensor<half> c, const matmul_tiling& t) {
-    matmul_kernel(ctx, matmul_args{a.addr, b.addr, c.addr, 0}, t);
+    matmul_args args;
+    args.a = a.addr;
+    args.b = b.addr;
+    args.c = c.addr;
+    matmul_kernel(ctx, args, t);
 }
 
 }  // namespace npusim::kernel

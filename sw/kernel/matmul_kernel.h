@@ -10,6 +10,7 @@
 #include "platform/config/platform_config.h"
 #include "sw/kernel/kernel_api.h"
 #include "sw/kernel/partition.h"
+#include "sw/kernel/sparse_kernels.h"
 
 namespace npusim::kernel {
 
@@ -83,16 +84,25 @@ struct matmul_pages {
     uint32_t rows = 0, per_batch = 0;
 };
 
-/// @brief GM byte addresses of the operands; `b_pages` (if set) replaces `b`.
+/// @brief GM byte addresses of the operands; `b_pages` (if set) replaces `b`, `sparse_a` (if
+/// set) replaces `a`.
 struct matmul_args {
     uint64_t a = 0, b = 0, c = 0, bias = 0;
     std::shared_ptr<const matmul_pages> b_pages;
     uint64_t scale = 0;  ///< fp32 dequantization scales (one, or one per column)
+    std::shared_ptr<const sparse_operand> sparse_a;  ///< tiled by tile_block_sparse
 };
 
 /// @brief Sets the tiling's partition (and, for `cost`, its assignment from each tile's
 /// fractal count plus a per-tile overhead of loading its operands).
 void set_partition(matmul_tiling& t, partition_kind k);
+
+/// @brief Tiles a matmul whose A is block-sparse with bm x bk blocks (multiples of 16): one
+/// row block per tile (base_m = bm), one stored block per k-step (step_k = base_k = bk), and
+/// the widest base_n that fits.
+/// @throws std::invalid_argument if the blocks are not whole fractals or do not fit L0.
+matmul_tiling tile_block_sparse(const matmul_chip& chip, const matmul_problem& p, uint32_t bm,
+                                uint32_t bk);
 
 /// @brief Narrows a tiling so that no B tile crosses a page of `rows` rows (a multiple of 16):
 /// base_n divides `rows` when B is transposed, else step_k does; the blocks are spread again

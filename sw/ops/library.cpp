@@ -89,6 +89,7 @@ registry build_library() {
     lib::register_conv(r);
     lib::register_layout(r);
     lib::register_quant(r);
+    lib::register_sparse(r);
     return r;
 }
 

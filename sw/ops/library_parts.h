@@ -39,5 +39,6 @@ void register_views(registry& r);   // reshape, copy
 void register_conv(registry& r);    // conv2d, max_pool2d, avg_pool2d
 void register_layout(registry& r);  // transpose, gather, rope
 void register_quant(registry& r);   // quantize, dequantize
+void register_sparse(registry& r);  // sparse_matmul
 
 }  // namespace npusim::ops::lib

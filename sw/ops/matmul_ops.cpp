@@ -334,8 +334,11 @@ void register_one(registry& r, const std::string& name, bool bias, bool dequant 
                             const op_buffers& buf) {
                     const auto& t = *static_cast<const kernel::matmul_tiling*>(tp.data.get());
                     const uint64_t third = buf.inputs.size() > 2 ? buf.inputs[2] : 0;
-                    kernel::matmul_args args{buf.inputs[0], buf.inputs[1], buf.outputs[0],
-                                             third,         nullptr,       third};
+                    kernel::matmul_args args;
+                    args.a = buf.inputs[0];
+                    args.b = buf.inputs[1];
+                    args.c = buf.outputs[0];
+                    args.bias = args.scale = third;
                     kernel::matmul_kernel(ctx, args, t, buf.queue.get());
                 };
                 r.add_kernel(std::move(k), NPUSIM_HERE);

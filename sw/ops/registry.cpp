@@ -207,8 +207,23 @@ runtime::status registry::execute(runtime::context& ctx, runtime::stream* s, con
     info.bytes = tiling.bytes;
     op_buffers launch_buffers = buffers;
     launch_buffers.queue = std::make_shared<uint64_t>(0);
+    const std::string label = name.empty() ? call.schema->name : name;
+    if (tiling.prologue_blocks > 0) {
+        runtime::kernel_info first = info;
+        first.kernel = k->prologue_name;
+        first.tiling = fmt::format("{} {} blocks", tiling.prologue_blocks,
+                                   models::to_string(tiling.prologue_kind));
+        first.flops = 0;
+        const runtime::status st = ctx.launch(
+            s, label + "." + k->prologue_name, tiling.prologue_blocks, tiling.prologue_kind,
+            [k, call, tiling, launch_buffers](kernel::kernel_context& c) {
+                k->prologue(c, call, tiling, launch_buffers);
+            },
+            first);
+        if (st != runtime::status::success) return st;
+    }
     return ctx.launch(
-        s, name.empty() ? call.schema->name : name, tiling.block_dim, tiling.kind,
+        s, label, tiling.block_dim, tiling.kind,
         [k, call, tiling, launch_buffers](kernel::kernel_context& c) {
             k->body(c, call, tiling, launch_buffers);
         },

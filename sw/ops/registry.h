@@ -31,6 +31,11 @@ struct tiling_plan {
     double flops = 0;     ///< for stats
     uint64_t bytes = 0;   ///< the tensors' bytes, for stats
     std::string summary;  ///< the tiling in words for profiles (empty: the block count only)
+    /// A first launch of `prologue_blocks` blocks (0: none) before the kernel's, on the same
+    /// stream, running the kernel's `prologue` (e.g. a sparse operand densified into the
+    /// workspace).
+    unsigned prologue_blocks = 0;
+    models::kernel_kind prologue_kind = models::kernel_kind::vector;
 };
 
 /// @brief Device addresses of an op's inputs, outputs and workspace.
@@ -53,6 +58,11 @@ struct op_kernel {
     std::function<void(kernel::kernel_context&, const op_call&, const tiling_plan&,
                        const op_buffers&)>
         body;
+    /// @brief The first launch's body, named `prologue_name`, when the tiling asks for one.
+    std::string prologue_name;
+    std::function<void(kernel::kernel_context&, const op_call&, const tiling_plan&,
+                       const op_buffers&)>
+        prologue;
 };
 
 /// @brief A planned op (CANN aclnn's first phase): the call, the chosen kernel and its tiling.

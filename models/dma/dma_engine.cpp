@@ -327,7 +327,7 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
 }
 
 dma_engine::timing dma_engine::fill_zero(const dma_request& r, const path_params& path,
-                                          ps_t begin) {
+                                         ps_t begin) {
     // The destination side's port moves the zeros burst by burst; GM is not touched.
     transfer t = begin_transfer(r, path, begin);
     t.primary = t.secondary = r.dst_space;

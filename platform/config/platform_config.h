@@ -41,6 +41,10 @@ struct platform_config {
     models::sdma_params sdma;
     memory_params memory;
     host_api_params host_api;
+    /// Densities at which sparse_matmul's auto strategy changes kernel (sparse.*).
+    struct sparse_thresholds {
+        double direct_below = 0.1, dense_from = 0.3;
+    } sparse;
     /// Device-side cost per kernel launch in the task scheduler (scheduler.kernel_dispatch).
     models::ps_t kernel_dispatch_ps = 0;
 

@@ -316,6 +316,17 @@ std::vector<key_spec> build() {
     add("memory.poison_freed", vk::boolean, "false", 0, 1,
         "debug: fill freed device blocks with 0xfd and report kernels that read them",
         chip_field([](double x, P& p) { p.memory.poison_freed = x != 0; }));
+    add("sparse.direct_below", vk::real, "0.1", 0, 1,
+        "sparse_matmul with strategy auto, a stored in blocks that are not whole 16x16 fractals "
+        "(CSR): the direct kernel (vector unit) below this density, the dense one (densify, "
+        "then the cube) from it (bench_sparse measures the crossover)",
+        chip_field([](double x, P& p) { p.sparse.direct_below = x; }));
+    add("sparse.dense_from", vk::real, "0.3", 0, 1,
+        "sparse_matmul with strategy auto, a stored in whole 16x16 fractal blocks: the "
+        "block-sparse kernel (the cube, skipping absent blocks) below this density, the dense "
+        "one from it; 1: the block-sparse kernel at every density (bench_sparse measures the "
+        "crossover)",
+        chip_field([](double x, P& p) { p.sparse.dense_from = x; }));
     add("sdma.bandwidth", vk::bandwidth, "200GB/s", 1e6, max_bandwidth,
         "system DMA bandwidth for device-to-device copies and memset (estimate)",
         chip_field([](double x, P& p) { p.sdma.bandwidth = x; }));

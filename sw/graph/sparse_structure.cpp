@@ -10,8 +10,7 @@ namespace {
 
 // `count` of the columns 0..cols-1, each set equally likely, in rising order (Knuth's
 // selection sampling).
-void pick_columns(std::mt19937_64& rng, uint64_t cols, uint64_t count,
-                  std::vector<int32_t>& out) {
+void pick_columns(std::mt19937_64& rng, uint64_t cols, uint64_t count, std::vector<int32_t>& out) {
     std::uniform_real_distribution<double> u(0, 1);
     for (uint64_t c = 0; c < cols && count > 0; ++c)
         if (double(cols - c) * u(rng) < double(count)) {
@@ -27,7 +26,8 @@ sparse_structure make_sparse_structure(uint64_t row_blocks, uint64_t col_blocks,
     sparse_structure s;
     std::mt19937_64 rng(seed);
     const uint64_t total = row_blocks * col_blocks;
-    const uint64_t blocks = std::min<uint64_t>(total, uint64_t(std::llround(density * double(total))));
+    const uint64_t blocks =
+        std::min<uint64_t>(total, uint64_t(std::llround(density * double(total))));
     std::vector<uint64_t> counts(row_blocks, 0);
     if (skew <= 0) {
         // Which of all the grid's blocks: selection sampling over the grid, row by row.
@@ -54,10 +54,12 @@ sparse_structure make_sparse_structure(uint64_t row_blocks, uint64_t col_blocks,
                 ++counts[r];
                 ++given;
             }
-        for (uint64_t r = 0; r < row_blocks; ++r) pick_columns(rng, col_blocks, counts[r], s.columns);
+        for (uint64_t r = 0; r < row_blocks; ++r)
+            pick_columns(rng, col_blocks, counts[r], s.columns);
     }
     s.offsets.assign(1, 0);
-    for (uint64_t r = 0; r < row_blocks; ++r) s.offsets.push_back(s.offsets.back() + int32_t(counts[r]));
+    for (uint64_t r = 0; r < row_blocks; ++r)
+        s.offsets.push_back(s.offsets.back() + int32_t(counts[r]));
     return s;
 }
 

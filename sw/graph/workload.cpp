@@ -175,6 +175,12 @@ std::vector<tensor_decl> sparse_parts(const std::string& source, const YAML::Nod
         throw config_error(at(source, n), key + ".density",
                            "more than 2^31 stored blocks; the indices are int32",
                            "use larger blocks or a lower density");
+    return sparse_tensors(d, l);
+}
+
+}  // namespace
+
+std::vector<tensor_decl> sparse_tensors(const tensor_decl& d, const sparse_layout& l) {
     const sparse_structure st =
         make_sparse_structure(l.rows / l.bm, l.cols / l.bk, l.density, l.skew, l.seed);
     std::vector<tensor_decl> parts(3, d);
@@ -195,8 +201,6 @@ std::vector<tensor_decl> sparse_parts(const std::string& source, const YAML::Nod
     parts[2].shape = {int64_t(st.offsets.size())};
     return parts;
 }
-
-}  // namespace
 
 const tensor_decl& workload::tensor(const std::string& n) const {
     for (const auto& t : tensors)

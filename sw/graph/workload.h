@@ -35,9 +35,9 @@ struct tensor_decl {
     int64_t high = 0;  ///< randint's exclusive upper bound
     double scale = 1;  ///< random: uniform in [mean - scale, mean + scale]
     double mean = 0;
-    double value = 0;   ///< constant
+    double value = 0;      ///< constant
     sparse_layout sparse;  ///< the part of a sparse operand this tensor is, if any
-    std::string where;  ///< file:line:col of its entry
+    std::string where;     ///< file:line:col of its entry
 };
 
 /// @brief An op of a workload file.
@@ -57,6 +57,10 @@ struct workload {
     std::vector<op_decl> ops;
     const tensor_decl& tensor(const std::string& name) const;
 };
+
+/// @brief The three tensors of sparse operand `d` (its name, dtype, init and seed) with layout
+/// `l` (`l.seed` draws the pattern): d.values, d.columns and d.offsets.
+std::vector<tensor_decl> sparse_tensors(const tensor_decl& d, const sparse_layout& l);
 
 /// @brief Loads and checks a workload file: keys, shapes, dtypes, inits, that every op exists
 /// in the operator library, that every tensor an op names is declared, that each tensor is

@@ -260,8 +260,8 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
         if (!result.failure.empty()) break;
         // The kernel's scratch memory in GM, freed in stream order after it.
         const uint64_t scratch = plan.ops[i].tiling.workspace_bytes;
-        if (scratch > 0 && !ok(ctx.malloc(buffers.workspace, int64_t(scratch), s,
-                                          o.op + " workspace")))
+        if (scratch > 0 &&
+            !ok(ctx.malloc(buffers.workspace, int64_t(scratch), s, o.op + " workspace")))
             break;
         ok(ops::library().execute(ctx, s, plan.ops[i], buffers,
                                   o.op + " -> " + fmt::format("{}", fmt::join(o.outputs, ","))));

@@ -301,44 +301,6 @@ struct coupled_epilogue {
     std::unique_ptr<tque<float>> m_scale_in;
 };
 
-// The tiles one block runs, in order, by the tiling's partition; tiles() when done.
-class tile_source {
-  public:
-    tile_source(kernel_context& ctx, const matmul_tiling& t, uint64_t* queue)
-        : m_ctx(ctx), m_t(t), m_queue(queue), m_next(ctx.block_idx()) {
-        if (t.partition == partition_kind::steal && !queue)
-            throw std::invalid_argument("matmul: partition steal needs the launch's queue");
-    }
-    uint64_t operator()() {
-        switch (m_t.partition) {
-            case partition_kind::uniform: {
-                const uint64_t tile = m_next;
-                m_next += m_ctx.block_num();
-                return std::min(tile, m_t.tiles());
-            }
-            case partition_kind::cost: {
-                const auto& mine = m_t.assignment.at(m_ctx.block_idx());
-                return m_taken < mine.size() ? mine[m_taken++] : m_t.tiles();
-            }
-            case partition_kind::steal: {
-                // A launch takes tiles() + blocks values of the word (each block stops at its
-                // first value past the tiles), so a replayed launch starts its own round.
-                const uint64_t round = m_t.tiles() + m_ctx.block_num();
-                const uint64_t v = m_ctx.atomic_add(*m_queue, 1) % round;
-                return std::min(v, m_t.tiles());
-            }
-        }
-        return m_t.tiles();
-    }
-
-  private:
-    kernel_context& m_ctx;
-    const matmul_tiling& m_t;
-    uint64_t* m_queue;
-    uint64_t m_next;
-    size_t m_taken = 0;
-};
-
 // The kernel for one dtype combination; E is the coupled epilogue's type in UB.
 template <class In, class Out, class Bias, class E>
 void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint64_t* queue) {
@@ -383,7 +345,7 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint
         ev_scale_free = ctx.alloc_event_id(pipe_id::FIX, pipe_id::MTE2);
     }
 
-    tile_source next(ctx, t, queue);
+    task_source next(ctx, t.partition, t.tiles(), &t.assignment, queue);
     for (uint64_t tile = next(); tile < t.tiles(); tile = next()) {
         const tile_pos pos = locate(t, tile);
         const uint32_t m0 = pos.m0, n0 = pos.n0;
@@ -421,16 +383,16 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint
         }
         // The k-steps: every step_k of K, or a sparse A's stored blocks of this row block (one
         // step of zeros for a row block with none).
-        const sparse_row blocks = g.sparse_a ? read_sparse_row(ctx, *g.sparse_a, m0 / t.base_m)
-                                             : sparse_row{};
+        const sparse_row blocks =
+            g.sparse_a ? read_sparse_row(ctx, *g.sparse_a, m0 / t.base_m) : sparse_row{};
         const uint64_t steps = g.sparse_a ? std::max<uint64_t>(1, blocks.columns.size())
                                           : (p.k + t.step_k - 1) / t.step_k;
         local_tensor<Acc> acc;
         for (uint64_t step = 0; step < steps; ++step) {
-            const uint32_t ks = g.sparse_a ? (blocks.columns.empty()
-                                                  ? 0
-                                                  : uint32_t(blocks.columns[step]) * t.step_k)
-                                           : uint32_t(step) * t.step_k;
+            const uint32_t ks =
+                g.sparse_a
+                    ? (blocks.columns.empty() ? 0 : uint32_t(blocks.columns[step]) * t.step_k)
+                    : uint32_t(step) * t.step_k;
             const uint32_t kr = std::min(t.step_k, p.k - ks);
             auto ab = q1.alloc_tensor();
             const local_tensor<In> a1 = ab, b1 = ab[a_elems];
@@ -439,15 +401,20 @@ void run(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint
                 ctx.fill_zero(b1, l1_b_elems(t));
             } else if (g.sparse_a) {
                 const uint64_t block = blocks.first + step;
-                ctx.copy_nd2nz(a1, gm_at<In>(g.sparse_a->values, block * t.base_m * t.step_k),
-                               mr, kr, t.step_k);
+                // A block one fractal wide is already NZ in GM: a plain copy, no conversion.
+                const global_tensor<In> src =
+                    gm_at<In>(g.sparse_a->values, block * t.base_m * t.step_k);
+                if (t.step_k == c0_of(p.in))
+                    ctx.data_copy(a1, src, uint64_t(mr) * kr);
+                else
+                    ctx.copy_nd2nz(a1, src, mr, kr, t.step_k);
             } else if (p.transpose_a) {  // stored [k, m]: transposed again by MTE1
                 ctx.copy_nd2nz(a1, gm_at<In>(a, uint64_t(ks) * p.m + m0), kr, mr, p.m);
             } else {
                 ctx.copy_nd2nz(a1, gm_at<In>(a, uint64_t(m0) * p.k + ks), mr, kr, p.k);
             }
             if (g.sparse_a && blocks.columns.empty())
-                ;  // B's rows are not needed: zeros times zeros
+                ;                    // B's rows are not needed: zeros times zeros
             else if (p.transpose_b)  // stored [n, k]
                 ctx.copy_nd2nz(b1, gm_at<In>(b_row(n0, p.k), ks), nr, kr, p.k);
             else
@@ -652,16 +619,22 @@ matmul_tiling tile_block_sparse(const matmul_chip& chip, const matmul_problem& p
                                     std::to_string(bk) + "; the cube needs multiples of 16");
     if (p.transpose_a || p.batch != 1)
         throw std::invalid_argument("matmul: a sparse A is one matrix, not transposed");
-    // The cost of one k-step stands for the tile: evaluate it as a matmul of K = bk.
+    // Each k-step loads its own small B slab (bk rows), whose fixed cost dominates: the widest
+    // base_n that fits while every core still gets a tile, else the widest that fits.
     matmul_problem one = p;
     one.k = bk;
     std::optional<candidate> best;
-    for (uint32_t bn = 16; bn <= std::min<uint32_t>(256, uint32_t(round_up(p.n, 16))); bn += 16)
-        for (unsigned l0c_depth : {2u, 1u}) {
-            auto c = evaluate(chip, one, bm, std::min(bn, p.n), 2, l0c_depth);
-            if (c && c->t.base_k == bk && (!best || c->cycles < best->cycles * (1 - 1e-9)))
-                best = c;
+    for (uint32_t bn = std::min<uint32_t>(256, uint32_t(round_up(p.n, 16))); bn >= 16; bn -= 16) {
+        std::optional<candidate> c;
+        for (unsigned l0c_depth : {2u, 1u})
+            if (!c) c = evaluate(chip, one, bm, std::min(bn, p.n), 2, l0c_depth);
+        if (!c || c->t.base_k != bk) continue;
+        if (!best) best = c;
+        if (c->t.tiles() >= chip.cores) {
+            best = c;
+            break;
         }
+    }
     if (!best)
         throw std::invalid_argument("matmul: a sparse block of " + std::to_string(bm) + "x" +
                                     std::to_string(bk) + " does not fit the cube's buffers");

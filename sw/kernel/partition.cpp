@@ -1,5 +1,7 @@
 #include "sw/kernel/partition.h"
 
+#include <stdexcept>
+
 #include <algorithm>
 
 namespace npusim::kernel {
@@ -40,6 +42,42 @@ std::vector<std::vector<uint32_t>> assign_by_cost(const std::vector<double>& cos
     }
     for (auto& v : out) std::sort(v.begin(), v.end());
     return out;
+}
+
+task_source::task_source(kernel_context& ctx, partition_kind kind, uint64_t tasks,
+                         const std::vector<std::vector<uint32_t>>* assignment, uint64_t* queue)
+    : m_ctx(ctx),
+      m_kind(kind),
+      m_tasks(tasks),
+      m_assignment(assignment),
+      m_queue(queue),
+      m_next(ctx.block_idx()) {
+    if (kind == partition_kind::steal && !queue)
+        throw std::invalid_argument("partition steal needs the launch's queue");
+    if (kind == partition_kind::cost && !assignment)
+        throw std::invalid_argument("partition cost needs an assignment");
+}
+
+uint64_t task_source::operator()() {
+    switch (m_kind) {
+        case partition_kind::uniform: {
+            const uint64_t task = m_next;
+            m_next += m_ctx.block_num();
+            return std::min(task, m_tasks);
+        }
+        case partition_kind::cost: {
+            const auto& mine = m_assignment->at(m_ctx.block_idx());
+            return m_taken < mine.size() ? mine[m_taken++] : m_tasks;
+        }
+        case partition_kind::steal: {
+            // A launch takes tasks + blocks values of the word (each block stops at its first
+            // value past the tasks), so a replayed launch starts its own round.
+            const uint64_t round = m_tasks + m_ctx.block_num();
+            const uint64_t v = m_ctx.atomic_add(*m_queue, 1) % round;
+            return std::min(v, m_tasks);
+        }
+    }
+    return m_tasks;
 }
 
 }  // namespace npusim::kernel

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "sw/kernel/kernel_api.h"
+
 namespace npusim::kernel {
 
 /// @brief `uniform` deals the tiles out in turn (block b runs tiles b, b + blocks, ...); `cost`
@@ -19,5 +21,23 @@ bool partition_from_string(const std::string& name, partition_kind& out);
 /// to the least-loaded block (ties: the lower index), each block's list in tile order.
 std::vector<std::vector<uint32_t>> assign_by_cost(const std::vector<double>& costs,
                                                   unsigned blocks);
+
+/// @brief The tasks one block runs, in order, by a partition; `tasks` when it has no more.
+/// `assignment` (cost): each block's tasks; `queue` (steal): the launch's shared word.
+class task_source {
+  public:
+    task_source(kernel_context& ctx, partition_kind kind, uint64_t tasks,
+                const std::vector<std::vector<uint32_t>>* assignment, uint64_t* queue);
+    uint64_t operator()();
+
+  private:
+    kernel_context& m_ctx;
+    partition_kind m_kind;
+    uint64_t m_tasks;
+    const std::vector<std::vector<uint32_t>>* m_assignment;
+    uint64_t* m_queue;
+    uint64_t m_next;
+    size_t m_taken = 0;
+};
 
 }  // namespace npusim::kernel

@@ -22,11 +22,10 @@ sparse_row read_sparse_row(kernel_context& ctx, const sparse_operand& a, uint64_
     if ((row_block == 0 && range[0] != 0) || range[0] < 0 || range[1] < range[0] ||
         uint64_t(range[1]) > a.blocks || (last && uint64_t(range[1]) != a.blocks))
         fault(a.offsets + row_block * 4,
-              "input 'offsets' has offsets[" + std::to_string(row_block) +
-                  "] = " + std::to_string(range[0]) + " and offsets[" +
-                  std::to_string(row_block + 1) + "] = " + std::to_string(range[1]) +
-                  "; offsets must rise from 0 to " + std::to_string(a.blocks) +
-                  " (the stored blocks)");
+              "input 'offsets' has offsets[" + std::to_string(row_block) + "] = " +
+                  std::to_string(range[0]) + " and offsets[" + std::to_string(row_block + 1) +
+                  "] = " + std::to_string(range[1]) + "; offsets must rise from 0 to " +
+                  std::to_string(a.blocks) + " (the stored blocks)");
     sparse_row r;
     r.first = uint64_t(range[0]);
     r.columns = ctx.get_values(global_tensor<int32_t>{a.columns, a.blocks}, r.first,
@@ -72,20 +71,26 @@ sparse_tiling tile_sparse_direct(const models::core_params& core, unsigned cores
     // Few row blocks: narrower column tiles so every core gets work.
     while (tn > 64 && a.row_blocks() * ((n + tn - 1) / tn) < cores) tn = round_up(tn / 2, 16);
     t.tile_n = uint32_t(tn);
+    // What UB has left beyond one block per B buffer holds more blocks' rows: up to 16 copies
+    // in flight instead of one.
+    const uint64_t used = tn * (8ull * a.bm + 4ull * a.bk);
+    t.group = uint32_t(std::max<uint64_t>(
+        1, std::min<uint64_t>(16, 1 + (ub > used ? (ub - used) / (4ull * a.bk * tn) : 0))));
     t.block_dim = unsigned(std::max<uint64_t>(1, std::min<uint64_t>(cores, t.tasks(a))));
     return t;
 }
 
 void sparse_direct_kernel(kernel_context& ctx, const sparse_operand& a, uint64_t b, uint64_t c,
-                          const sparse_tiling& t) {
+                          const sparse_tiling& t, uint64_t* queue) {
     const uint64_t pitch = t.tile_n, n_tiles = (t.n + t.tile_n - 1) / t.tile_n;
     auto acc = ctx.alloc<float>(position::VECCALC, uint64_t(a.bm) * pitch);
-    tque<half> qb(ctx, position::VECIN, 2, uint64_t(a.bk) * pitch);
+    tque<half> qb(ctx, position::VECIN, 2, uint64_t(t.group) * a.bk * pitch);
     tque<half> qo(ctx, position::VECOUT, 2, uint64_t(a.bm) * pitch);
     uint64_t have = ~uint64_t{0};
     sparse_row row;
     std::vector<half> values;
-    for (uint64_t task = ctx.block_idx(); task < t.tasks(a); task += ctx.block_num()) {
+    task_source next(ctx, t.partition, t.tasks(a), nullptr, queue);
+    for (uint64_t task = next(); task < t.tasks(a); task = next()) {
         const uint64_t rb = task / n_tiles, n0 = task % n_tiles * t.tile_n;
         const uint32_t nr = uint32_t(std::min<uint64_t>(t.tile_n, t.n - n0));
         if (rb != have) {
@@ -94,18 +99,23 @@ void sparse_direct_kernel(kernel_context& ctx, const sparse_operand& a, uint64_t
             have = rb;
         }
         ctx.duplicate(acc, 0.0f, uint64_t(a.bm) * pitch);
-        for (size_t blk = 0; blk < row.columns.size(); ++blk) {
-            // The block's bk rows of B are consecutive rows: one 2-D copy.
+        for (size_t g0 = 0; g0 < row.columns.size(); g0 += t.group) {
+            // A group of blocks: each one's bk rows of B are consecutive rows (one 2-D copy).
+            const size_t g1 = std::min(row.columns.size(), g0 + t.group);
             auto bt = qb.alloc_tensor();
-            const uint64_t k0 = uint64_t(row.columns[blk]) * a.bk;
-            ctx.copy_2d<half>(mem_space::ub, bt.offset, mem_space::gm, b + (k0 * t.n + n0) * 2,
-                              a.bk, nr, pitch, t.n);
+            for (size_t blk = g0; blk < g1; ++blk) {
+                const uint64_t k0 = uint64_t(row.columns[blk]) * a.bk;
+                ctx.copy_2d<half>(mem_space::ub, bt[(blk - g0) * a.bk * pitch].offset,
+                                  mem_space::gm, b + (k0 * t.n + n0) * 2, a.bk, nr, pitch, t.n);
+            }
             qb.enque(bt);
             bt = qb.deque();
-            for (uint32_t i = 0; i < a.bm; ++i)
-                for (uint32_t j = 0; j < a.bk; ++j)
-                    ctx.axpy(acc[i * pitch], bt[j * pitch],
-                             models::half_to_float(values[(blk * a.bm + i) * a.bk + j].bits), nr);
+            for (size_t blk = g0; blk < g1; ++blk)
+                for (uint32_t i = 0; i < a.bm; ++i)
+                    for (uint32_t j = 0; j < a.bk; ++j)
+                        ctx.axpy(acc[i * pitch], bt[((blk - g0) * a.bk + j) * pitch],
+                                 models::half_to_float(values[(blk * a.bm + i) * a.bk + j].bits),
+                                 nr);
             qb.free_tensor(bt);
         }
         auto o = qo.alloc_tensor();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sw/kernel/kernel_api.h"
+#include "sw/kernel/partition.h"
 
 namespace npusim::kernel {
 
@@ -33,10 +34,12 @@ struct sparse_row {
 /// @throws model_fault naming the input ('offsets' or 'columns'), the element and the rule.
 sparse_row read_sparse_row(kernel_context& ctx, const sparse_operand& a, uint64_t row_block);
 
-/// @brief The direct kernel's cut: one task is a row block and `tile_n` columns of C.
+/// @brief The direct kernel's cut: one task is a row block and `tile_n` columns of C; B's rows
+/// come in `group` blocks at a time (that many copies in flight per queue buffer).
 struct sparse_tiling {
-    uint32_t n = 0, tile_n = 0;
+    uint32_t n = 0, tile_n = 0, group = 1;
     unsigned block_dim = 1;
+    partition_kind partition = partition_kind::uniform;  ///< uniform or steal
     uint64_t tasks(const sparse_operand& a) const {
         return a.row_blocks() * ((n + tile_n - 1) / tile_n);
     }
@@ -48,8 +51,9 @@ sparse_tiling tile_sparse_direct(const models::core_params& core, unsigned cores
 
 /// @brief C (fp16, m x n) = A x B on the vector unit: for each stored element A[i][j] the row
 /// B[j] is copied GM -> UB and added into row i of an fp32 accumulator (axpy).
+/// `queue`: the launch's shared word, for partition steal.
 void sparse_direct_kernel(kernel_context& ctx, const sparse_operand& a, uint64_t b, uint64_t c,
-                          const sparse_tiling& t);
+                          const sparse_tiling& t, uint64_t* queue = nullptr);
 
 /// @brief The densify step's cut: one task is a row block and `chunk_k` columns of A.
 struct densify_tiling {

@@ -47,7 +47,8 @@ sparse_call describe(const std::vector<tensor_desc>& in) {
             "op '{}' input 'offsets' has shape {}; expected [row_blocks + 1] (at least [1])", k_op,
             dims(offs)));
     if (b.size() != 2)
-        throw op_error(fmt::format("op '{}' input 'b' has shape {}; expected [k, n]", k_op, dims(b)));
+        throw op_error(
+            fmt::format("op '{}' input 'b' has shape {}; expected [k, n]", k_op, dims(b)));
     if (in[3].type() != in[0].type())
         throw op_error(fmt::format("op '{}' input 'b' is {} but 'values' is {}; both must be fp16",
                                    k_op, models::to_string(in[3].type()),
@@ -66,9 +67,10 @@ sparse_call describe(const std::vector<tensor_desc>& in) {
             k_op, c.k, c.bk));
     for (uint64_t d : {c.m, c.k, c.n})
         if (d > UINT32_MAX)
-            throw op_error(fmt::format("op '{}': a is {}x{} and b has {} columns; each must be "
-                                       "under 2^32",
-                                       k_op, c.m, c.k, c.n));
+            throw op_error(
+                fmt::format("op '{}': a is {}x{} and b has {} columns; each must be "
+                            "under 2^32",
+                            k_op, c.m, c.k, c.n));
     if (c.m * c.k > 0 && c.blocks > (c.m / c.bm) * (c.k / c.bk))
         throw op_error(fmt::format(
             "op '{}' input 'values' holds {} blocks of {}x{}, more than the {} an a of {}x{} has",
@@ -78,18 +80,20 @@ sparse_call describe(const std::vector<tensor_desc>& in) {
 
 enum class strategy { direct, block, dense };
 
-/// The kernel a call runs: the attribute, or by density (auto).
-strategy choose(const op_call& call) {
+/// The kernel a call runs: the attribute, or (auto) by a's density against the platform's
+/// thresholds: fractal blocks go to the cube, block-sparse below sparse.dense_from; other
+/// blocks (CSR) to the vector unit, direct below sparse.direct_below; dense otherwise.
+strategy choose(const op_call& call, const platform::platform_config& p) {
     const sparse_call c = describe(call.inputs);
     const std::string s = std::get<std::string>(call.attrs.at("strategy"));
     if (s == "direct" || c.k == 0) return strategy::direct;
     if (s == "block") return strategy::block;
     if (s == "dense") return strategy::dense;
     const double d = c.density();
-    if (d < std::get<double>(call.attrs.at("direct_below"))) return strategy::direct;
-    if (d < std::get<double>(call.attrs.at("dense_from")) && c.cube_blocks())
-        return strategy::block;
-    return strategy::dense;
+    if (c.cube_blocks())
+        return d < p.sparse.dense_from || p.sparse.dense_from >= 1 ? strategy::block
+                                                                   : strategy::dense;
+    return d < p.sparse.direct_below ? strategy::direct : strategy::dense;
 }
 
 kernel::sparse_operand operand(const op_call& c, const op_buffers* b) {
@@ -124,6 +128,12 @@ struct dense_plan {
     kernel::matmul_tiling matmul;
 };
 
+kernel::partition_kind partition_of(const op_call& c) {
+    return std::get<std::string>(c.attrs.at("partition")) == "steal"
+               ? kernel::partition_kind::steal
+               : kernel::partition_kind::uniform;
+}
+
 void fill_stats(tiling_plan& tp, const op_call& c) {
     const sparse_call s = describe(c.inputs);
     // The products of the stored elements: the work the op asks for, whatever the kernel does.
@@ -139,37 +149,38 @@ void register_sparse_matmul(registry& r) {
         "c = a x b with a [m,k] stored block-sparse (BSR): 'values' [blocks, bm, bk] (CSR: bm = "
         "bk = 1), 'columns' [blocks] the block column of each (rising within a row block), "
         "'offsets' [m/bm + 1] where row block r's blocks start (from 0 to blocks); b [k,n] "
-        "dense; fp16, accumulated in fp32. strategy auto picks by a's density: direct (vector "
-        "unit) below direct_below, block (the cube, skipping absent blocks; blocks of whole 16x16 "
-        "fractals) below dense_from, else dense (densify, then the cube matmul)";
+        "dense; fp16, accumulated in fp32. strategy: direct (vector unit), block (the cube, "
+        "skipping absent blocks; blocks of whole 16x16 fractals), dense (densify, then the cube "
+        "matmul) or auto: by a's density, block below sparse.dense_from for fractal blocks, "
+        "direct below sparse.direct_below for others (CSR), else dense. partition: uniform (tasks "
+        "in turn) or steal (from a shared queue as cores free up; for uneven rows)";
     s.inputs = {{"values", {dtype::fp16}},
                 {"columns", {dtype::int32}, true},
                 {"offsets", {dtype::int32}, true},
                 {"b", {dtype::fp16}}};
     s.outputs = {{"c", {dtype::fp16}}};
     s.attrs = {{"strategy", std::string("auto"), false},
-               {"direct_below", 0.10, false},
-               {"dense_from", 0.30, false}};
+               {"partition", std::string("uniform"), false}};
     s.infer = [](const std::vector<tensor_desc>& in, const attr_map& attrs) {
         const sparse_call c = describe(in);
         const std::string st = std::get<std::string>(attrs.at("strategy"));
         if (st != "auto" && st != "direct" && st != "block" && st != "dense")
-            throw op_error(fmt::format("op '{}' attribute 'strategy' is '{}'; use auto, direct, "
-                                       "block or dense",
-                                       k_op, st));
+            throw op_error(
+                fmt::format("op '{}' attribute 'strategy' is '{}'; use auto, direct, "
+                            "block or dense",
+                            k_op, st));
+        const std::string part = std::get<std::string>(attrs.at("partition"));
+        if (part != "uniform" && part != "steal")
+            throw op_error(fmt::format(
+                "op '{}' attribute 'partition' is '{}'; use uniform or steal (the work of a row "
+                "is known only when its indices are read, so there is no cost partition)",
+                k_op, part));
         if (st == "block" && !c.cube_blocks())
             throw op_error(fmt::format(
                 "op '{}' attribute 'strategy' is block but the blocks are {}x{}; the block kernel "
                 "needs blocks of whole 16x16 fractals (e.g. [16,16] or [32,32]); use direct or "
                 "dense",
                 k_op, c.bm, c.bk));
-        const double d1 = std::get<double>(attrs.at("direct_below")),
-                     d2 = std::get<double>(attrs.at("dense_from"));
-        if (!(d1 >= 0 && d1 <= d2 && d2 <= 1))
-            throw op_error(fmt::format(
-                "op '{}' attributes 'direct_below' {} and 'dense_from' {} must satisfy 0 <= "
-                "direct_below <= dense_from <= 1",
-                k_op, d1, d2));
         return std::vector<tensor_desc>{
             tensor_desc("c", dtype::fp16, {int64_t(c.m), int64_t(c.n)})};
     };
@@ -190,9 +201,10 @@ void register_sparse_matmul(registry& r) {
         std::fill(out[0].values.begin(), out[0].values.end(), 0.0);
         for (uint64_t rb = 0; rb < rows; ++rb) {
             if (offs[rb + 1] < offs[rb])
-                throw op_error(fmt::format("op '{}' input 'offsets' falls from offsets[{}] = {} "
-                                           "to offsets[{}] = {}; offsets must not fall",
-                                           k_op, rb, offs[rb], rb + 1, offs[rb + 1]));
+                throw op_error(
+                    fmt::format("op '{}' input 'offsets' falls from offsets[{}] = {} "
+                                "to offsets[{}] = {}; offsets must not fall",
+                                k_op, rb, offs[rb], rb + 1, offs[rb + 1]));
             for (uint64_t j = uint64_t(offs[rb]); j < uint64_t(offs[rb + 1]); ++j) {
                 const double col = cols[j];
                 if (col < 0 || col >= double(col_blocks))
@@ -225,13 +237,14 @@ void register_sparse_matmul(registry& r) {
     direct.op = k_op;
     direct.name = "sparse_matmul_direct";
     direct.dtypes = types;
-    direct.applies = [](const op_call& c, const platform::platform_config&) {
-        return choose(c) == strategy::direct;
+    direct.applies = [](const op_call& c, const platform::platform_config& p) {
+        return choose(c, p) == strategy::direct;
     };
     direct.tile = [](const op_call& c, const platform::platform_config& p) {
         const auto a = operand(c, nullptr);
         auto t = std::make_shared<kernel::sparse_tiling>(kernel::tile_sparse_direct(
             vector_core(p), vector_units(p), a, uint32_t(c.inputs[3].shape()[1])));
+        t->partition = partition_of(c);
         tiling_plan tp;
         tp.block_dim = t->block_dim;
         tp.kind = models::kernel_kind::vector;
@@ -243,7 +256,8 @@ void register_sparse_matmul(registry& r) {
     direct.body = [](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
                      const op_buffers& b) {
         kernel::sparse_direct_kernel(ctx, operand(c, &b), b.inputs[3], b.outputs[0],
-                                     *static_cast<const kernel::sparse_tiling*>(tp.data.get()));
+                                     *static_cast<const kernel::sparse_tiling*>(tp.data.get()),
+                                     b.queue.get());
     };
     r.add_kernel(std::move(direct), NPUSIM_HERE);
 
@@ -252,13 +266,14 @@ void register_sparse_matmul(registry& r) {
     block.name = "sparse_matmul_block";
     block.dtypes = types;
     block.priority = 1;
-    block.applies = [](const op_call& c, const platform::platform_config&) {
-        return choose(c) == strategy::block;
+    block.applies = [](const op_call& c, const platform::platform_config& p) {
+        return choose(c, p) == strategy::block;
     };
     block.tile = [](const op_call& c, const platform::platform_config& p) {
         const sparse_call s = describe(c.inputs);
         auto t = std::make_shared<kernel::matmul_tiling>(kernel::tile_block_sparse(
             kernel::matmul_chip_of(p), problem(s), uint32_t(s.bm), uint32_t(s.bk)));
+        t->partition = partition_of(c);
         tiling_plan tp;
         tp.block_dim = t->block_dim;
         tp.kind = models::kernel_kind::cube;
@@ -284,14 +299,15 @@ void register_sparse_matmul(registry& r) {
     dense.name = "sparse_matmul_dense";
     dense.dtypes = types;
     dense.priority = 2;
-    dense.applies = [](const op_call& c, const platform::platform_config&) {
-        return choose(c) == strategy::dense;
+    dense.applies = [](const op_call& c, const platform::platform_config& p) {
+        return choose(c, p) == strategy::dense;
     };
     dense.tile = [](const op_call& c, const platform::platform_config& p) {
         const sparse_call s = describe(c.inputs);
         auto t = std::make_shared<dense_plan>();
         t->densify = kernel::tile_densify(vector_core(p), vector_units(p), operand(c, nullptr));
         t->matmul = kernel::tile_matmul(kernel::matmul_chip_of(p), problem(s));
+        kernel::set_partition(t->matmul, partition_of(c));
         tiling_plan tp;
         tp.block_dim = t->matmul.block_dim;
         tp.kind = models::kernel_kind::cube;
@@ -325,6 +341,8 @@ void register_sparse_matmul(registry& r) {
 
 }  // namespace
 
-void register_sparse(registry& r) { register_sparse_matmul(r); }
+void register_sparse(registry& r) {
+    register_sparse_matmul(r);
+}
 
 }  // namespace npusim::ops::lib

@@ -174,6 +174,35 @@ void draw_matmul(drawer& d, op_case& c, const std::vector<dtype>& ts, bool bias)
     if (d.chance(0.4)) c.attrs["partition"] = d.pick(std::vector<std::string>{"cost", "steal"});
 }
 
+// A block-sparse a (CSR or blocks up to 32x32) at a density from empty to full, evenly or
+// skewed over its rows, times a dense b; every strategy that fits the blocks.
+void draw_sparse(drawer& d, op_case& c) {
+    const std::vector<std::pair<int64_t, int64_t>> blocks = {{1, 1},   {1, 1},   {16, 16}, {16, 16},
+                                                             {32, 16}, {16, 32}, {2, 1},   {1, 4}};
+    const auto [bm, bk] = d.pick(blocks);
+    int64_t rows = d.dim(600 / bm + 1), cols = d.dim(700 / bk + 1), n = d.dim(600);
+    while (rows * bm * cols * bk * std::max<int64_t>(n, 1) > 3000000) {
+        int64_t& big =
+            rows * bm >= n ? (rows * bm >= cols * bk ? rows : cols) : (n >= cols * bk ? n : cols);
+        big = std::max<int64_t>(1, big / 2);
+    }
+    graph::sparse_layout l;
+    l.rows = uint64_t(rows * bm);
+    l.cols = uint64_t(cols * bk);
+    l.bm = uint64_t(bm);
+    l.bk = uint64_t(bk);
+    l.density = d.pick(std::vector<double>{0, 0.01, 0.05, 0.15, 0.25, 0.5, 1});
+    l.skew = d.chance(0.3) ? 1.5 : 0;
+    l.seed = c.seed + 1;
+    const auto a = graph::sparse_tensors(tensor("a", dtype::fp16, {}, c.seed + 1), l);
+    c.inputs.assign(a.begin(), a.end());
+    c.inputs.push_back(tensor("b", dtype::fp16, {cols * bk, n}, c.seed + 2));
+    std::vector<std::string> strategies = {"auto", "auto", "direct", "dense"};
+    if (bm % 16 == 0 && bk % 16 == 0) strategies.push_back("block");
+    c.attrs["strategy"] = d.pick(strategies);
+    if (d.chance(0.3)) c.attrs["partition"] = std::string("steal");
+}
+
 void draw_conv(drawer& d, op_case& c) {
     // Small shapes most of the time; one case in three as large as real layers (channels up to
     // a few hundred, planes up to 112, kernels up to 7), within a budget of multiply-adds that
@@ -362,6 +391,8 @@ op_case draw_case(uint64_t seed, const platform::platform_config& cfg) {
         draw_matmul(d, c, ts, c.op == "matmul_bias");
     } else if (c.op == "conv2d") {
         draw_conv(d, c);
+    } else if (c.op == "sparse_matmul") {
+        draw_sparse(d, c);
     } else if (c.op == "max_pool2d" || c.op == "avg_pool2d") {
         draw_pool(d, c, ts[0]);
     } else if (c.op == "reshape") {

@@ -34,6 +34,7 @@ NPUSIM_PRESET_CASES(bert_check, shipped("bert_check"))
 NPUSIM_PRESET_CASES(llama_prefill_check, shipped("llama_prefill_check"))
 NPUSIM_PRESET_CASES(llama_decode_check, shipped("llama_decode_check"))
 NPUSIM_PRESET_CASES(gemm_check, shipped("gemm_check"))
+NPUSIM_PRESET_CASES(sparse_check, shipped("sparse_check"))
 
 NPUSIM_PRESET_TESTS(resnet50_b1, [](const char* p) { runs_timing_only(p, "resnet50_b1"); })
 NPUSIM_PRESET_TESTS(resnet50_b32, [](const char* p) { runs_timing_only(p, "resnet50_b32"); })

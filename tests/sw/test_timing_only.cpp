@@ -62,7 +62,8 @@ BOOST_AUTO_TEST_SUITE(timing_only)
 // Every shipped *_check workload on tiny, one case each (a few tenths of a second each); a new
 // one must be added here.
 const std::vector<std::string> covered = {"resnet50_check",     "bert_check", "llama_prefill_check",
-                                          "llama_decode_check", "gemm_check", "embedding_check"};
+                                          "llama_decode_check", "gemm_check", "embedding_check",
+                                          "sparse_check"};
 
 BOOST_AUTO_TEST_CASE(every_shipped_check_workload_is_covered) {
     for (const auto& s : graph::shipped_workloads())
@@ -90,6 +91,11 @@ BOOST_AUTO_TEST_CASE(gemm_check_times_as_functional) {
 // values (zeros in their place take 232 us instead of 263 us).
 BOOST_AUTO_TEST_CASE(embedding_check_times_as_functional) {
     same_stats("tiny", "embedding_check");
+}
+
+// Sparse operands: their indices decide which rows of b are read.
+BOOST_AUTO_TEST_CASE(sparse_check_times_as_functional) {
+    same_stats("ascend910b1", "sparse_check");
 }
 
 // The same on ascend910's 32 cores with its L2 cut to 512 KiB (its 32 MiB would hold the whole

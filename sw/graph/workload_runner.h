@@ -49,8 +49,9 @@ struct op_check {
 /// @brief What a run gives besides the stats.
 struct workload_result {
     std::vector<op_check> checks;  ///< with --check
-    /// The first op (in file order) whose end-to-end error exceeds its tolerance: where the
-    /// network's result starts to depart from the reference ("" if none does).
+    /// The first op (in file order) whose end-to-end error exceeds its tolerance plus the worst
+    /// end-to-end error of its inputs: where the network's result starts to depart from the
+    /// reference ("" if none does).
     std::string first_divergent;
     int64_t peak_device_bytes = 0;
     std::string failure;  ///< a runtime error, "" if the run succeeded

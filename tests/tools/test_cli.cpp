@@ -402,6 +402,26 @@ BOOST_AUTO_TEST_CASE(check_reports_errors_counts_and_the_first_op_off_end_to_end
     BOOST_CHECK_MESSAGE(contains(detail("mul -> p4096"), "end to end 0"), detail("mul -> p4096"));
 }
 
+// A matmul rounds its fp16 result (end-to-end error about 2^-11, inside its 2e-3 tolerance); a
+// reshape (tolerance 0) passes that error on unchanged and adds none, so no op is named.
+BOOST_AUTO_TEST_CASE(check_does_not_name_a_view_that_passes_error_on) {
+    temp_file wl("view", ".yaml");
+    std::ofstream(wl.str())
+        << "schema: npusim.workload/1\nname: view_probe\ntensors:\n"
+           "  a: {shape: [32, 64], dtype: fp16, init: random, seed: 1}\n"
+           "  b: {shape: [64, 48], dtype: fp16, init: random, seed: 2}\n"
+           "  c: {shape: [32, 48], dtype: fp16}\n"
+           "  d: {shape: [1536], dtype: fp16}\n"
+           "ops:\n"
+           "  - {op: matmul, inputs: [a, b], outputs: [c]}\n"
+           "  - {op: reshape, inputs: [c], outputs: [d], attrs: {shape: [1536]}}\n";
+    const cli_result r = run_cli("run --platform tiny --workload '" + wl.str() + "' --check");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    BOOST_CHECK_MESSAGE(contains(r.out, "check  end to end: every op within its tolerance"), r.out);
+    // The reshape's end-to-end error is the matmul's, and not 0 (fp16 rounding).
+    BOOST_CHECK_MESSAGE(!contains(r.out, "end to end 0\n"), r.out);
+}
+
 // `npusim` alone is the main job: a BERT-base encoder layer on the default preset, every op
 // checked against its CPU reference.
 BOOST_AUTO_TEST_CASE(main_job_runs_and_checks_the_default_workload) {

@@ -94,7 +94,8 @@ using sparse_names = std::map<std::string, std::vector<std::string>>;
 std::vector<std::string> names_of(const std::string& source, const YAML::Node& n,
                                   const std::string& key, const std::set<std::string>& declared,
                                   const std::vector<std::string>& all,
-                                  const sparse_names& sparse = {}, bool outputs = false) {
+                                  const sparse_names& sparse = {}, bool outputs = false,
+                                  std::vector<YAML::Node>* origin = nullptr) {
     if (!n || !n.IsSequence())
         throw config_error(n ? at(source, n) : source, key, "expected a list of tensor names",
                            "write e.g. [x, w]");
@@ -108,6 +109,7 @@ std::vector<std::string> names_of(const std::string& source, const YAML::Node& n
                 near.empty() ? "declare it under tensors:" : "did you mean '" + near + "'?");
         }
         const auto parts = sparse.find(name);
+        const size_t before = out.size();
         if (parts == sparse.end()) {
             out.push_back(name);
         } else if (outputs) {
@@ -117,6 +119,7 @@ std::vector<std::string> names_of(const std::string& source, const YAML::Node& n
         } else {
             out.insert(out.end(), parts->second.begin(), parts->second.end());
         }
+        if (origin) origin->insert(origin->end(), out.size() - before, e);
     }
     return out;
 }
@@ -360,13 +363,15 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         } catch (const ops::op_error& e) {
             throw config_error(at(source, o["op"]), key + ".op", e.what());
         }
-        d.inputs = names_of(source, o["inputs"], key + ".inputs", declared, all, sparse);
+        std::vector<YAML::Node> input_nodes;  // the list entry each (expanded) input came from
+        d.inputs = names_of(source, o["inputs"], key + ".inputs", declared, all, sparse, false,
+                            &input_nodes);
         d.outputs = names_of(source, o["outputs"], key + ".outputs", declared, all, sparse, true);
         for (size_t j = 0; j < d.inputs.size(); ++j) {
             const tensor_decl& t = w.tensor(d.inputs[j]);
             if (t.init == tensor_init::none && !written.count(t.name))
                 throw config_error(
-                    at(source, o["inputs"]), key + ".inputs",
+                    at(source, input_nodes[j]), key + ".inputs",
                     "tensor '" + t.name + "' is read before any op writes it and has no init",
                     "give it 'init: random' or move its producer earlier");
         }

@@ -615,10 +615,9 @@ void set_partition(matmul_tiling& t, partition_kind k) {
 matmul_tiling tile_block_sparse(const matmul_chip& chip, const matmul_problem& p, uint32_t bm,
                                 uint32_t bk) {
     if (bm == 0 || bk == 0 || bm % 16 != 0 || bk % 16 != 0)
-        throw std::invalid_argument("matmul: sparse blocks of " + std::to_string(bm) + "x" +
-                                    std::to_string(bk) + "; the cube needs multiples of 16");
+        throw std::invalid_argument("the cube needs blocks of whole 16x16 fractals");
     if (p.transpose_a || p.batch != 1)
-        throw std::invalid_argument("matmul: a sparse A is one matrix, not transposed");
+        throw std::invalid_argument("a sparse A is one matrix, not transposed");
     // Each k-step loads its own small B slab (bk rows), whose fixed cost dominates: the widest
     // base_n that fits while every core still gets a tile, else the widest that fits.
     matmul_problem one = p;
@@ -636,8 +635,8 @@ matmul_tiling tile_block_sparse(const matmul_chip& chip, const matmul_problem& p
         }
     }
     if (!best)
-        throw std::invalid_argument("matmul: a sparse block of " + std::to_string(bm) + "x" +
-                                    std::to_string(bk) + " does not fit the cube's buffers");
+        throw std::invalid_argument("they do not fit the cube's L0A, L0B and L0C with room for "
+                                    "16 columns");
     matmul_tiling t = best->t;
     t.p = p;
     t.step_k = bk;

@@ -100,7 +100,8 @@ void set_partition(matmul_tiling& t, partition_kind k);
 /// @brief Tiles a matmul whose A is block-sparse with bm x bk blocks (multiples of 16): one
 /// row block per tile (base_m = bm), one stored block per k-step (step_k = base_k = bk), and
 /// the widest base_n that fits.
-/// @throws std::invalid_argument if the blocks are not whole fractals or do not fit L0.
+/// @throws std::invalid_argument (why, in words about the blocks) if the blocks are not whole
+/// fractals or do not fit L0.
 matmul_tiling tile_block_sparse(const matmul_chip& chip, const matmul_problem& p, uint32_t bm,
                                 uint32_t bk);
 

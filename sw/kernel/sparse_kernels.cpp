@@ -1,6 +1,7 @@
 #include "sw/kernel/sparse_kernels.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -67,7 +68,9 @@ sparse_tiling tile_sparse_direct(const models::core_params& core, unsigned cores
     const uint64_t ub = core.buffer(mem_space::ub).size - 1024;
     const uint64_t per_col = 4ull * a.bm + 4ull * a.bm + 4ull * a.bk;
     uint64_t tn = std::min<uint64_t>(round_up(std::max<uint32_t>(n, 1), 16), 4096);
-    tn = std::min<uint64_t>(tn, std::max<uint64_t>(16, ub / per_col / 16 * 16));
+    if (ub / per_col < 16)
+        throw std::invalid_argument("they leave no room in UB for 16 columns of a row block");
+    tn = std::min<uint64_t>(tn, ub / per_col / 16 * 16);
     // Few row blocks: narrower column tiles so every core gets work.
     while (tn > 64 && a.row_blocks() * ((n + tn - 1) / tn) < cores) tn = round_up(tn / 2, 16);
     t.tile_n = uint32_t(tn);
@@ -134,7 +137,9 @@ densify_tiling tile_densify(const models::core_params& core, unsigned cores,
     // Two fp16 chunks of bm rows in UB.
     const uint64_t ub = core.buffer(mem_space::ub).size - 1024;
     uint64_t ck = std::min<uint64_t>(round_up(std::max<uint32_t>(a.k, 1), 16), 16384);
-    ck = std::min<uint64_t>(ck, std::max<uint64_t>(16, ub / (4ull * a.bm) / 16 * 16));
+    if (ub / (4ull * a.bm) < 16)
+        throw std::invalid_argument("they leave no room in UB to densify 16 columns");
+    ck = std::min<uint64_t>(ck, ub / (4ull * a.bm) / 16 * 16);
     t.chunk_k = uint32_t(ck);
     t.block_dim = unsigned(std::max<uint64_t>(1, std::min<uint64_t>(cores, t.tasks(a))));
     return t;

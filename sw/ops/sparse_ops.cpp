@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <stdexcept>
 
 #include "sw/kernel/matmul_kernel.h"
 #include "sw/kernel/sparse_kernels.h"
@@ -80,6 +81,23 @@ sparse_call describe(const std::vector<tensor_desc>& in) {
 
 enum class strategy { direct, block, dense };
 
+/// A tiler's refusal (blocks too large for the buffers) as a planning error naming 'values'.
+template <class F>
+auto tiled(const op_call& c, F f) {
+    try {
+        return f();
+    } catch (const std::invalid_argument& e) {
+        const auto& v = c.inputs[0].shape();
+        throw op_error(
+            fmt::format("op '{}' input 'values' has blocks of {}x{}: {}; use smaller "
+                        "blocks",
+                        k_op, v[1], v[2], e.what()));
+    }
+}
+
+/// Whether the block kernel can tile the call (its blocks fit L0A, L0B and L0C).
+bool block_fits(const op_call& c, const platform::platform_config& p);
+
 /// The kernel a call runs: the attribute, or (auto) by a's density against the platform's
 /// thresholds: fractal blocks go to the cube, block-sparse below sparse.dense_from; other
 /// blocks (CSR) to the vector unit, direct below sparse.direct_below; dense otherwise.
@@ -90,9 +108,10 @@ strategy choose(const op_call& call, const platform::platform_config& p) {
     if (s == "block") return strategy::block;
     if (s == "dense") return strategy::dense;
     const double d = c.density();
-    if (c.cube_blocks())
+    if (c.cube_blocks() && block_fits(call, p))
         return d < p.sparse.dense_from || p.sparse.dense_from >= 1 ? strategy::block
                                                                    : strategy::dense;
+    if (c.cube_blocks()) return strategy::dense;
     return d < p.sparse.direct_below ? strategy::direct : strategy::dense;
 }
 
@@ -120,6 +139,23 @@ kernel::matmul_problem problem(const sparse_call& s) {
     p.k = uint32_t(s.k);
     p.n = uint32_t(s.n);
     return p;
+}
+
+kernel::matmul_tiling block_tiling(const op_call& c, const platform::platform_config& p) {
+    const sparse_call s = describe(c.inputs);
+    return tiled(c, [&] {
+        return kernel::tile_block_sparse(kernel::matmul_chip_of(p), problem(s), uint32_t(s.bm),
+                                         uint32_t(s.bk));
+    });
+}
+
+bool block_fits(const op_call& c, const platform::platform_config& p) {
+    try {
+        block_tiling(c, p);
+        return true;
+    } catch (const op_error&) {
+        return false;
+    }
 }
 
 // The plan of the dense strategy: the densify launch's cut and the cube matmul's.
@@ -242,8 +278,10 @@ void register_sparse_matmul(registry& r) {
     };
     direct.tile = [](const op_call& c, const platform::platform_config& p) {
         const auto a = operand(c, nullptr);
-        auto t = std::make_shared<kernel::sparse_tiling>(kernel::tile_sparse_direct(
-            vector_core(p), vector_units(p), a, uint32_t(c.inputs[3].shape()[1])));
+        auto t = std::make_shared<kernel::sparse_tiling>(tiled(c, [&] {
+            return kernel::tile_sparse_direct(vector_core(p), vector_units(p), a,
+                                              uint32_t(c.inputs[3].shape()[1]));
+        }));
         t->partition = partition_of(c);
         tiling_plan tp;
         tp.block_dim = t->block_dim;
@@ -270,9 +308,7 @@ void register_sparse_matmul(registry& r) {
         return choose(c, p) == strategy::block;
     };
     block.tile = [](const op_call& c, const platform::platform_config& p) {
-        const sparse_call s = describe(c.inputs);
-        auto t = std::make_shared<kernel::matmul_tiling>(kernel::tile_block_sparse(
-            kernel::matmul_chip_of(p), problem(s), uint32_t(s.bm), uint32_t(s.bk)));
+        auto t = std::make_shared<kernel::matmul_tiling>(block_tiling(c, p));
         t->partition = partition_of(c);
         tiling_plan tp;
         tp.block_dim = t->block_dim;
@@ -305,7 +341,9 @@ void register_sparse_matmul(registry& r) {
     dense.tile = [](const op_call& c, const platform::platform_config& p) {
         const sparse_call s = describe(c.inputs);
         auto t = std::make_shared<dense_plan>();
-        t->densify = kernel::tile_densify(vector_core(p), vector_units(p), operand(c, nullptr));
+        t->densify = tiled(c, [&] {
+            return kernel::tile_densify(vector_core(p), vector_units(p), operand(c, nullptr));
+        });
         t->matmul = kernel::tile_matmul(kernel::matmul_chip_of(p), problem(s));
         kernel::set_partition(t->matmul, partition_of(c));
         tiling_plan tp;

@@ -193,6 +193,8 @@ std::vector<std::string> differing_fields(const platform_config& a, const platfo
     NPUSIM_DIFF(a, b, host_api.callback_launch_ps, c);
     NPUSIM_DIFF(a, b, host_api.callback_batch_item_ps, c);
     NPUSIM_DIFF(a, b, kernel_dispatch_ps, c);
+    NPUSIM_DIFF(a, b, sparse.direct_below, c);
+    NPUSIM_DIFF(a, b, sparse.dense_from, c);
     NPUSIM_DIFF(a, b, host_api.thread_wakeup_ps, c);
     NPUSIM_DIFF(a, b, host_api.cached_malloc_ps, c);
     NPUSIM_DIFF(a, b, host_api.event_record_ps, c);

@@ -112,6 +112,19 @@ BOOST_AUTO_TEST_CASE(planning_errors_name_the_argument) {
         test::plan_error("sparse_matmul", {v, c, o, b}, {{"strategy", std::string("fast")}}),
         "op 'sparse_matmul' attribute 'strategy' is 'fast'; use auto, direct, block "
         "or dense");
+    // Blocks too large for the buffers: the cube's and the vector unit's.
+    const tensor_desc huge("v", dtype::fp16, {1, 4096, 16}), one("c", dtype::int32, {1}),
+        two("o", dtype::int32, {2}), b16("b", dtype::fp16, {16, 8});
+    BOOST_CHECK_EQUAL(
+        test::plan_error("sparse_matmul", {huge, one, two, b16},
+                         {{"strategy", std::string("block")}}),
+        "op 'sparse_matmul' input 'values' has blocks of 4096x16: they do not fit the cube's L0A, "
+        "L0B and L0C with room for 16 columns; use smaller blocks");
+    BOOST_CHECK_EQUAL(
+        test::plan_error("sparse_matmul", {huge, one, two, b16},
+                         {{"strategy", std::string("direct")}}),
+        "op 'sparse_matmul' input 'values' has blocks of 4096x16: they leave no room in UB for 16 "
+        "columns of a row block; use smaller blocks");
     BOOST_CHECK_EQUAL(
         test::plan_error("sparse_matmul", {v, c, o, b}, {{"partition", std::string("cost")}}),
         "op 'sparse_matmul' attribute 'partition' is 'cost'; use uniform or steal (the work of a "

@@ -170,12 +170,33 @@ kernel::partition_kind partition_of(const op_call& c) {
                : kernel::partition_kind::uniform;
 }
 
-void fill_stats(tiling_plan& tp, const op_call& c) {
+// A kernel's plan: its cut, blocks and summary, and the op's work for the stats.
+tiling_plan make_plan(const op_call& c, std::shared_ptr<const void> data, unsigned blocks,
+                      models::kernel_kind kind, std::string summary) {
     const sparse_call s = describe(c.inputs);
+    tiling_plan tp;
+    tp.block_dim = blocks;
+    tp.kind = kind;
+    tp.summary = std::move(summary);
+    tp.data = std::move(data);
     // The products of the stored elements: the work the op asks for, whatever the kernel does.
     tp.flops = 2.0 * double(s.blocks) * double(s.bm * s.bk) * double(s.n);
     for (const auto& d : c.inputs) tp.bytes += d.storage_bytes();
     tp.bytes += c.outputs[0].storage_bytes();
+    return tp;
+}
+
+// A kernel of the op that `auto` (or the attribute) picks as `st`.
+op_kernel sparse_kernel(const std::string& name, strategy st, int priority) {
+    op_kernel k;
+    k.op = k_op;
+    k.name = name;
+    k.dtypes = {dtype::fp16, dtype::int32, dtype::int32, dtype::fp16, dtype::fp16};
+    k.priority = priority;
+    k.applies = [st](const op_call& c, const platform::platform_config& p) {
+        return choose(c, p) == st;
+    };
+    return k;
 }
 
 void register_sparse_matmul(registry& r) {
@@ -267,15 +288,7 @@ void register_sparse_matmul(registry& r) {
     s.tolerance = 2e-3;
     r.add_op(std::move(s), NPUSIM_HERE);
 
-    const std::vector<dtype> types = {dtype::fp16, dtype::int32, dtype::int32, dtype::fp16,
-                                      dtype::fp16};
-    op_kernel direct;
-    direct.op = k_op;
-    direct.name = "sparse_matmul_direct";
-    direct.dtypes = types;
-    direct.applies = [](const op_call& c, const platform::platform_config& p) {
-        return choose(c, p) == strategy::direct;
-    };
+    op_kernel direct = sparse_kernel("sparse_matmul_direct", strategy::direct, 0);
     direct.tile = [](const op_call& c, const platform::platform_config& p) {
         const auto a = operand(c, nullptr);
         auto t = std::make_shared<kernel::sparse_tiling>(tiled(c, [&] {
@@ -283,13 +296,9 @@ void register_sparse_matmul(registry& r) {
                                               uint32_t(c.inputs[3].shape()[1]));
         }));
         t->partition = partition_of(c);
-        tiling_plan tp;
-        tp.block_dim = t->block_dim;
-        tp.kind = models::kernel_kind::vector;
-        tp.summary = fmt::format("{} tasks of a row block x {} columns", t->tasks(a), t->tile_n);
-        tp.data = t;
-        fill_stats(tp, c);
-        return tp;
+        return make_plan(
+            c, t, t->block_dim, models::kernel_kind::vector,
+            fmt::format("{} tasks of a row block x {} columns", t->tasks(a), t->tile_n));
     };
     direct.body = [](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
                      const op_buffers& b) {
@@ -299,25 +308,13 @@ void register_sparse_matmul(registry& r) {
     };
     r.add_kernel(std::move(direct), NPUSIM_HERE);
 
-    op_kernel block;
-    block.op = k_op;
-    block.name = "sparse_matmul_block";
-    block.dtypes = types;
-    block.priority = 1;
-    block.applies = [](const op_call& c, const platform::platform_config& p) {
-        return choose(c, p) == strategy::block;
-    };
+    op_kernel block = sparse_kernel("sparse_matmul_block", strategy::block, 1);
     block.tile = [](const op_call& c, const platform::platform_config& p) {
         auto t = std::make_shared<kernel::matmul_tiling>(block_tiling(c, p));
         t->partition = partition_of(c);
-        tiling_plan tp;
-        tp.block_dim = t->block_dim;
-        tp.kind = models::kernel_kind::cube;
-        tp.summary = fmt::format("base {}x{}x{}, {} tiles of a row block", t->base_m, t->base_n,
-                                 t->base_k, t->tiles());
-        tp.data = t;
-        fill_stats(tp, c);
-        return tp;
+        return make_plan(c, t, t->block_dim, models::kernel_kind::cube,
+                         fmt::format("base {}x{}x{}, {} tiles of a row block", t->base_m, t->base_n,
+                                     t->base_k, t->tiles()));
     };
     block.body = [](kernel::kernel_context& ctx, const op_call& c, const tiling_plan& tp,
                     const op_buffers& b) {
@@ -330,14 +327,7 @@ void register_sparse_matmul(registry& r) {
     };
     r.add_kernel(std::move(block), NPUSIM_HERE);
 
-    op_kernel dense;
-    dense.op = k_op;
-    dense.name = "sparse_matmul_dense";
-    dense.dtypes = types;
-    dense.priority = 2;
-    dense.applies = [](const op_call& c, const platform::platform_config& p) {
-        return choose(c, p) == strategy::dense;
-    };
+    op_kernel dense = sparse_kernel("sparse_matmul_dense", strategy::dense, 2);
     dense.tile = [](const op_call& c, const platform::platform_config& p) {
         const sparse_call s = describe(c.inputs);
         auto t = std::make_shared<dense_plan>();
@@ -346,17 +336,14 @@ void register_sparse_matmul(registry& r) {
         });
         t->matmul = kernel::tile_matmul(kernel::matmul_chip_of(p), problem(s));
         kernel::set_partition(t->matmul, partition_of(c));
-        tiling_plan tp;
-        tp.block_dim = t->matmul.block_dim;
-        tp.kind = models::kernel_kind::cube;
+        tiling_plan tp =
+            make_plan(c, t, t->matmul.block_dim, models::kernel_kind::cube,
+                      fmt::format("densify in chunks of {} columns; base {}x{}x{}, {} tiles",
+                                  t->densify.chunk_k, t->matmul.base_m, t->matmul.base_n,
+                                  t->matmul.base_k, t->matmul.tiles()));
         tp.prologue_blocks = t->densify.block_dim;
         tp.prologue_kind = models::kernel_kind::vector;
         tp.workspace_bytes = s.m * s.k * 2;
-        tp.summary = fmt::format("densify in chunks of {} columns; base {}x{}x{}, {} tiles",
-                                 t->densify.chunk_k, t->matmul.base_m, t->matmul.base_n,
-                                 t->matmul.base_k, t->matmul.tiles());
-        tp.data = t;
-        fill_stats(tp, c);
         return tp;
     };
     dense.prologue_name = "densify";

@@ -635,8 +635,9 @@ matmul_tiling tile_block_sparse(const matmul_chip& chip, const matmul_problem& p
         }
     }
     if (!best)
-        throw std::invalid_argument("they do not fit the cube's L0A, L0B and L0C with room for "
-                                    "16 columns");
+        throw std::invalid_argument(
+            "they do not fit the cube's L0A, L0B and L0C with room for "
+            "16 columns");
     matmul_tiling t = best->t;
     t.p = p;
     t.step_k = bk;

@@ -49,14 +49,24 @@ sparse_row read_sparse_row(kernel_context& ctx, const sparse_operand& a, uint64_
 
 namespace {
 
-// The values of a row's blocks, read by the scalar unit (they are the axpy scalars and the
-// densify stores).
-std::vector<half> read_row_values(kernel_context& ctx, const sparse_operand& a,
-                                  const sparse_row& r) {
-    const uint64_t per = uint64_t(a.bm) * a.bk;
-    return ctx.get_values(global_tensor<half>{a.values, a.blocks * per}, r.first * per,
-                          r.columns.size() * per);
-}
+// The row block a task works on, with its blocks' values (the axpy scalars and the densify
+// stores), read by the scalar unit once for consecutive tasks of the same row block.
+struct row_reader {
+    explicit row_reader(const sparse_operand& op) : a(op) {}
+    const sparse_operand& a;
+    uint64_t have = ~uint64_t{0};
+    sparse_row row;
+    std::vector<half> values;
+
+    void read(kernel_context& ctx, uint64_t rb) {
+        if (rb == have) return;
+        row = read_sparse_row(ctx, a, rb);
+        const uint64_t per = uint64_t(a.bm) * a.bk;
+        values = ctx.get_values(global_tensor<half>{a.values, a.blocks * per}, row.first * per,
+                                row.columns.size() * per);
+        have = rb;
+    }
+};
 
 }  // namespace
 
@@ -89,18 +99,14 @@ void sparse_direct_kernel(kernel_context& ctx, const sparse_operand& a, uint64_t
     auto acc = ctx.alloc<float>(position::VECCALC, uint64_t(a.bm) * pitch);
     tque<half> qb(ctx, position::VECIN, 2, uint64_t(t.group) * a.bk * pitch);
     tque<half> qo(ctx, position::VECOUT, 2, uint64_t(a.bm) * pitch);
-    uint64_t have = ~uint64_t{0};
-    sparse_row row;
-    std::vector<half> values;
+    row_reader cur(a);
     task_source next(ctx, t.partition, t.tasks(a), nullptr, queue);
     for (uint64_t task = next(); task < t.tasks(a); task = next()) {
         const uint64_t rb = task / n_tiles, n0 = task % n_tiles * t.tile_n;
         const uint32_t nr = uint32_t(std::min<uint64_t>(t.tile_n, t.n - n0));
-        if (rb != have) {
-            row = read_sparse_row(ctx, a, rb);
-            values = read_row_values(ctx, a, row);
-            have = rb;
-        }
+        cur.read(ctx, rb);
+        const sparse_row& row = cur.row;
+        const std::vector<half>& values = cur.values;
         ctx.duplicate(acc, 0.0f, uint64_t(a.bm) * pitch);
         for (size_t g0 = 0; g0 < row.columns.size(); g0 += t.group) {
             // A group of blocks: each one's bk rows of B are consecutive rows (one 2-D copy).
@@ -149,17 +155,13 @@ void densify_kernel(kernel_context& ctx, const sparse_operand& a, uint64_t dense
                     const densify_tiling& t) {
     const uint64_t pitch = t.chunk_k, chunks = (a.k + t.chunk_k - 1) / t.chunk_k;
     tque<half> qo(ctx, position::VECOUT, 2, uint64_t(a.bm) * pitch);
-    uint64_t have = ~uint64_t{0};
-    sparse_row row;
-    std::vector<half> values;
+    row_reader cur(a);
     for (uint64_t task = ctx.block_idx(); task < t.tasks(a); task += ctx.block_num()) {
         const uint64_t rb = task / chunks, k0 = task % chunks * t.chunk_k;
         const uint64_t kr = std::min<uint64_t>(t.chunk_k, a.k - k0);
-        if (rb != have) {
-            row = read_sparse_row(ctx, a, rb);
-            values = read_row_values(ctx, a, row);
-            have = rb;
-        }
+        cur.read(ctx, rb);
+        const sparse_row& row = cur.row;
+        const std::vector<half>& values = cur.values;
         auto o = qo.alloc_tensor();
         ctx.duplicate(o, 0.0f, uint64_t(a.bm) * pitch);
         std::vector<std::pair<uint64_t, half>> stores;

@@ -25,6 +25,7 @@ using platform::scalar_text;
 
 namespace {
 
+
 std::string at(const std::string& source, const YAML::Node& n) {
     return platform::yaml_position(source, n);
 }
@@ -211,12 +212,18 @@ const tensor_decl& workload::tensor(const std::string& n) const {
     throw std::out_of_range("no tensor '" + n + "' in workload '" + name + "'");
 }
 
+bool is_precision_level(const std::string& s, bool whole) {
+    for (const char* l : {"fp32", "bf16", "fp16", "int8"})
+        if (s == l) return true;
+    return whole && (s == "declared" || s == "auto");
+}
+
 workload load_workload_text(const std::string& yaml, const std::string& source) {
     const YAML::Node root = platform::load_yaml(source, yaml);
     if (!root.IsMap())
         throw config_error(source, "", "a workload file is a mapping",
                            "start with 'schema: npusim.workload/1'");
-    only_keys(source, root, "", {"schema", "name", "tensors", "ops"});
+    only_keys(source, root, "", {"schema", "name", "precision", "tensors", "ops"});
     if (!root["schema"] || !root["schema"].IsScalar() ||
         root["schema"].Scalar() != "npusim.workload/1")
         throw config_error(root["schema"] ? at(source, root["schema"]) : source + ":1:1", "schema",
@@ -225,6 +232,16 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
     w.source = source;
     w.name =
         root["name"] ? scalar_text(source, root["name"], "name", "write e.g. 'name: mlp'") : source;
+    if (root["precision"]) {
+        w.precision_where = at(source, root["precision"]);
+        w.precision = scalar_text(source, root["precision"], "precision",
+                                  "use declared, fp32, bf16, fp16, int8 or auto");
+        if (!is_precision_level(w.precision, true))
+            throw config_error(w.precision_where, "precision",
+                               "unknown precision '" + w.precision + "'",
+                               "use declared (the dtypes as written), fp32, bf16, fp16, int8 "
+                               "or auto (docs/precision.md)");
+    }
     const YAML::Node tensors = root["tensors"];
     if (!tensors || !tensors.IsMap() || tensors.size() == 0)
         throw config_error(tensors ? at(source, tensors) : source, "tensors",
@@ -352,7 +369,7 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         if (!o.IsMap())
             throw config_error(at(source, o), key, "an op is a mapping",
                                "write e.g. '{op: add, inputs: [x, y], outputs: [z]}'");
-        only_keys(source, o, key + ".", {"op", "inputs", "outputs", "attrs", "stream"});
+        only_keys(source, o, key + ".", {"op", "inputs", "outputs", "attrs", "stream", "precision"});
         op_decl d;
         d.where = at(source, o);
         if (!o["op"])
@@ -397,6 +414,14 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         }
         if (o["stream"])
             d.stream = scalar_text(source, o["stream"], key + ".stream", "write e.g. 'stream: s1'");
+        if (o["precision"]) {
+            d.precision = scalar_text(source, o["precision"], key + ".precision",
+                                      "use fp32, bf16, fp16 or int8");
+            if (!is_precision_level(d.precision, false))
+                throw config_error(at(source, o["precision"]), key + ".precision",
+                                   "unknown precision '" + d.precision + "'",
+                                   "an op's precision is fp32, bf16, fp16 or int8");
+        }
         w.ops.push_back(std::move(d));
     }
     return w;

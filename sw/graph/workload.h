@@ -37,7 +37,10 @@ struct tensor_decl {
     double mean = 0;
     double value = 0;      ///< constant
     sparse_layout sparse;  ///< the part of a sparse operand this tensor is, if any
-    std::string where;     ///< file:line:col of its entry
+    /// An int8 weight quantized offline (set by the precision pass, never by a file): each
+    /// drawn value v is stored as saturate(rint(v / quant_step)); 0 = not quantized.
+    double quant_step = 0;
+    std::string where;  ///< file:line:col of its entry
 };
 
 /// @brief An op of a workload file.
@@ -45,7 +48,8 @@ struct op_decl {
     std::string op;
     std::vector<std::string> inputs, outputs;
     ops::attr_map attrs;
-    std::string stream;  ///< "" = the default stream
+    std::string stream;     ///< "" = the default stream
+    std::string precision;  ///< the op's `precision` override ("" = the workload's policy)
     std::string where;
 };
 
@@ -53,6 +57,10 @@ struct op_decl {
 /// read and write them, in program order.
 struct workload {
     std::string name, source;
+    /// `precision`: declared (the file's dtypes as written), fp32, bf16, fp16, int8 or auto
+    /// (sw/graph/precision.h, docs/precision.md).
+    std::string precision = "declared";
+    std::string precision_where;  ///< file:line:col of the key, if given
     std::vector<tensor_decl> tensors;
     std::vector<op_decl> ops;
     const tensor_decl& tensor(const std::string& name) const;
@@ -61,6 +69,10 @@ struct workload {
 /// @brief The three tensors of sparse operand `d` (its name, dtype, init and seed) with layout
 /// `l` (`l.seed` draws the pattern): d.values, d.columns and d.offsets.
 std::vector<tensor_decl> sparse_tensors(const tensor_decl& d, const sparse_layout& l);
+
+/// @brief Whether `s` names a workload's precision (`whole`: declared, fp32, bf16, fp16, int8,
+/// auto) or an op's (fp32, bf16, fp16, int8).
+bool is_precision_level(const std::string& s, bool whole);
 
 /// @brief Loads and checks a workload file: keys, shapes, dtypes, inits, that every op exists
 /// in the operator library, that every tensor an op names is declared, that each tensor is

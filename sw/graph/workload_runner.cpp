@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -27,8 +28,10 @@ memory::tensor_desc desc_of(const tensor_decl& t) {
     return memory::tensor_desc(t.name, t.type, t.shape);
 }
 
-/// The initial bytes of a tensor.
-std::vector<uint8_t> initial_bytes(const tensor_decl& t, uint64_t elements) {
+}  // namespace
+
+std::vector<uint8_t> initial_bytes(const tensor_decl& t) {
+    const uint64_t elements = desc_of(t).elements();
     std::vector<uint8_t> bytes(elements * models::dtype_size(t.type));
     if (t.init == tensor_init::zeros) return bytes;
     if (t.init == tensor_init::sparse_index) {
@@ -47,6 +50,13 @@ std::vector<uint8_t> initial_bytes(const tensor_decl& t, uint64_t elements) {
         return bytes;
     }
     std::uniform_real_distribution<float> d(float(t.mean - t.scale), float(t.mean + t.scale));
+    if (t.quant_step > 0) {  // an int8 weight quantized offline
+        for (uint64_t i = 0; i < elements; ++i)
+            models::store_from_double(
+                bytes.data(), t.type, i,
+                std::clamp(std::nearbyint(double(d(rng)) / t.quant_step), -128.0, 127.0));
+        return bytes;
+    }
     for (uint64_t i = 0; i < elements; ++i)
         models::store_from_double(bytes.data(), t.type, i,
                                   t.init == tensor_init::ones       ? 1.0
@@ -54,6 +64,8 @@ std::vector<uint8_t> initial_bytes(const tensor_decl& t, uint64_t elements) {
                                                                     : double(d(rng)));
     return bytes;
 }
+
+namespace {
 
 /// Where every tensor is, and who uses it.
 struct tensor_state {
@@ -221,7 +233,7 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
             ok(ctx.memcpy_to_device(nullptr, ts.addr, zeros.data(),
                                     d.elements() * models::dtype_size(t.type)));
         } else {
-            const auto bytes = initial_bytes(t, d.elements());
+            const auto bytes = initial_bytes(t);
             ok(ctx.memcpy_to_device(nullptr, ts.addr, bytes.data(), bytes.size()));
         }
         publish(t.name, "");
@@ -289,6 +301,19 @@ workload_result run_workload(platform::chip& chip, const workload_plan& plan, bo
                 h.values[e] = models::load_as_double(bytes.data(), t.type, e);
             host.emplace(t.name, std::move(h));
         }
+        if (plan.fp32_reference)
+            for (const auto& [name, ref] : *plan.fp32_reference) {
+                const auto it = host.find(name);
+                if (it == host.end() || it->second.values.size() != ref.values.size()) continue;
+                double worst = 0, sum = 0;
+                for (size_t e = 0; e < ref.values.size(); ++e) {
+                    const double rel = relative_error(it->second.values[e], ref.values[e]);
+                    worst = std::max(worst, rel);
+                    sum += rel;
+                }
+                result.fp32_error[name] = {
+                    worst, ref.values.empty() ? 0 : sum / double(ref.values.size())};
+            }
         // The end-to-end reference: the network's inputs as the device holds them, then each
         // op's reference from its inputs' references, unrounded.
         std::map<std::string, ops::host_tensor> e2e;

@@ -1,4 +1,5 @@
 #pragma once
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,7 +23,15 @@ struct workload_plan {
     /// A control tensor that an op computes on the device ("" if none): timing-only mode
     /// computes nothing, so such a workload must run functionally for exact timing.
     std::string computed_control;
+    /// With --check, each tensor named here is also compared with these values (a precision
+    /// policy's fp32 reference, sw/graph/precision.h); null: none.
+    const std::map<std::string, ops::host_tensor>* fp32_reference = nullptr;
 };
+
+/// @brief The bytes a tensor with an init starts with (its dtype, its shape): the values are
+/// drawn from its seed as floats, so tensors of the same init and seed in different dtypes
+/// hold the same values, each rounded to its dtype.
+std::vector<uint8_t> initial_bytes(const tensor_decl& t);
 
 /// @brief Plans every op. Done before the simulation, so bad input is reported as such.
 /// @throws platform::config_error naming the op's file:line and what does not fit.
@@ -53,6 +62,9 @@ struct workload_result {
     /// end-to-end error of its inputs: where the network's result starts to depart from the
     /// reference ("" if none does).
     std::string first_divergent;
+    /// With --check and a plan's fp32_reference: each such tensor's largest and mean
+    /// relative error against it.
+    std::map<std::string, std::pair<double, double>> fp32_error;
     int64_t peak_device_bytes = 0;
     std::string failure;  ///< a runtime error, "" if the run succeeded
 };

@@ -388,6 +388,9 @@ template void transpose_kernel<half>(kernel_context&, global_tensor<half>, globa
                                      const transpose_tiling&);
 template void transpose_kernel<float>(kernel_context&, global_tensor<float>, global_tensor<float>,
                                       const transpose_tiling&);
+// bf16 moves as int16: a transpose moves bits, whatever they mean.
+template void transpose_kernel<int16_t>(kernel_context&, global_tensor<int16_t>,
+                                        global_tensor<int16_t>, const transpose_tiling&);
 
 // --- gather ---
 
@@ -460,6 +463,9 @@ template void gather_kernel<half>(kernel_context&, global_tensor<half>, global_t
                                   global_tensor<half>, const gather_tiling&);
 template void gather_kernel<float>(kernel_context&, global_tensor<float>, global_tensor<int32_t>,
                                    global_tensor<float>, const gather_tiling&);
+template void gather_kernel<int16_t>(kernel_context&, global_tensor<int16_t>,
+                                     global_tensor<int32_t>, global_tensor<int16_t>,
+                                     const gather_tiling&);
 
 // --- rotary position embedding ---
 

@@ -22,6 +22,20 @@ void with_type(dtype t, const F& f) {
         f(float{});
 }
 
+/// Calls f(T{}) for an op that only moves elements: bf16 moves as int16 (its bits, unchanged).
+template <class F>
+void with_moved_type(dtype t, const F& f) {
+    if (t == dtype::bf16)
+        f(int16_t{});
+    else
+        with_type(t, f);
+}
+
+/// The dtype a moving kernel is tiled for (bf16 moves as int16).
+dtype moved_as(dtype t) {
+    return t == dtype::bf16 ? dtype::int16 : t;
+}
+
 /// Bytes an op moves in GM when it reads its inputs and writes its outputs once each.
 uint64_t all_bytes(const op_call& c) {
     uint64_t n = 0;
@@ -80,8 +94,8 @@ void register_transpose(registry& r) {
     s.doc =
         "y = x with its dims permuted: y.shape[i] = x.shape[perm[i]] (default perm: "
         "reversed)";
-    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}};
-    s.outputs = {{"y", {dtype::fp16, dtype::fp32}}};
+    s.inputs = {{"x", {dtype::fp16, dtype::fp32, dtype::bf16}}};
+    s.outputs = {{"y", {dtype::fp16, dtype::fp32, dtype::bf16}}};
     s.attrs = {{"perm", std::vector<int64_t>{}, false}};
     s.infer = [](const std::vector<tensor_desc>& in, const attr_map& attrs) {
         const auto& x = in[0].shape();
@@ -105,17 +119,18 @@ void register_transpose(registry& r) {
     };
     s.tolerance = 0;  // moves values only
     r.add_op(std::move(s), NPUSIM_HERE);
-    for (dtype t : {dtype::fp16, dtype::fp32})
+    for (dtype t : {dtype::fp16, dtype::fp32, dtype::bf16})
         add_vector_kernel<kernel::transpose_tiling>(
             r, "transpose", "transpose_" + std::string(models::to_string(t)), {t, t},
             [t](const op_call& c, const models::core_params& core, unsigned units) {
                 return kernel::tile_transpose(core, units, c.inputs[0].shape(),
-                                              permutation(c.attrs, c.inputs[0].shape().size()), t);
+                                              permutation(c.attrs, c.inputs[0].shape().size()),
+                                              moved_as(t));
             },
             [](kernel::kernel_context& ctx, const op_call& c, const kernel::transpose_tiling& tt,
                const op_buffers& b) {
                 const uint64_t n = c.inputs[0].elements();
-                with_type(c.inputs[0].type(), [&](auto v) {
+                with_moved_type(c.inputs[0].type(), [&](auto v) {
                     using T = decltype(v);
                     kernel::transpose_kernel<T>(ctx, {b.inputs[0], n}, {b.outputs[0], n}, tt);
                 });
@@ -155,8 +170,8 @@ void register_gather(registry& r) {
         "y = x indexed along 'axis' by indices (int32): y.shape = x.shape[:axis] + "
         "indices.shape + x.shape[axis+1:]; an embedding lookup for axis 0. An index outside "
         "0..x.shape[axis]-1 faults the kernel";
-    s.inputs = {{"x", {dtype::fp16, dtype::fp32}}, {"indices", {dtype::int32}, true}};
-    s.outputs = {{"y", {dtype::fp16, dtype::fp32}}};
+    s.inputs = {{"x", {dtype::fp16, dtype::fp32, dtype::bf16}}, {"indices", {dtype::int32}, true}};
+    s.outputs = {{"y", {dtype::fp16, dtype::fp32, dtype::bf16}}};
     s.attrs = {{"axis", int64_t(0), false}};
     s.infer = [](const std::vector<tensor_desc>& in, const attr_map& attrs) {
         const size_t axis = gather_axis(attrs, in[0]);
@@ -189,17 +204,17 @@ void register_gather(registry& r) {
     };
     s.tolerance = 0;  // moves values only
     r.add_op(std::move(s), NPUSIM_HERE);
-    for (dtype t : {dtype::fp16, dtype::fp32})
+    for (dtype t : {dtype::fp16, dtype::fp32, dtype::bf16})
         add_vector_kernel<kernel::gather_tiling>(
             r, "gather", "gather_" + std::string(models::to_string(t)), {t, dtype::int32, t},
             [t](const op_call& c, const models::core_params& core, unsigned units) {
                 const gather_view v = view_of(c.inputs[0], gather_axis(c.attrs, c.inputs[0]));
                 return kernel::tile_gather(core, units, v.outer, v.axis_len, v.inner,
-                                           c.inputs[1].elements(), t);
+                                           c.inputs[1].elements(), moved_as(t));
             },
             [](kernel::kernel_context& ctx, const op_call& c, const kernel::gather_tiling& g,
                const op_buffers& b) {
-                with_type(c.inputs[0].type(), [&](auto v) {
+                with_moved_type(c.inputs[0].type(), [&](auto v) {
                     using T = decltype(v);
                     kernel::gather_kernel<T>(ctx, {b.inputs[0], c.inputs[0].elements()},
                                              {b.inputs[1], c.inputs[1].elements()},

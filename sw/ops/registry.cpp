@@ -108,10 +108,9 @@ std::vector<const op_kernel*> registry::kernels(const std::string& op) const {
     return out;
 }
 
-op_plan registry::plan(const std::string& op, std::vector<memory::tensor_desc> inputs,
-                       attr_map attrs, const platform::platform_config& platform) const {
-    const entry& e = find(op);
-    const op_schema& s = e.schema;
+op_call registry::call(const std::string& op, std::vector<memory::tensor_desc> inputs,
+                       attr_map attrs) const {
+    const op_schema& s = find(op).schema;
     if (inputs.size() != s.inputs.size()) {
         std::string names;
         for (const auto& i : s.inputs) names += (names.empty() ? "" : ", ") + i.name;
@@ -147,11 +146,20 @@ op_plan registry::plan(const std::string& op, std::vector<memory::tensor_desc> i
                                            attr_type_name(a.type_and_default)));
             attrs[a.name] = a.type_and_default;
         }
+    op_call c;
+    c.schema = &s;
+    c.outputs = s.infer(inputs, attrs);
+    c.inputs = std::move(inputs);
+    c.attrs = std::move(attrs);
+    return c;
+}
+
+op_plan registry::plan(const std::string& op, std::vector<memory::tensor_desc> inputs,
+                       attr_map attrs, const platform::platform_config& platform) const {
+    const entry& e = find(op);
+    const op_schema& s = e.schema;
     op_plan p;
-    p.call.schema = &s;
-    p.call.outputs = s.infer(inputs, attrs);
-    p.call.inputs = std::move(inputs);
-    p.call.attrs = std::move(attrs);
+    p.call = call(op, std::move(inputs), std::move(attrs));
     std::vector<models::dtype> types;
     for (const auto& t : p.call.inputs) types.push_back(t.type());
     for (const auto& t : p.call.outputs) types.push_back(t.type());

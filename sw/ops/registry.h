@@ -92,6 +92,10 @@ class registry {
     std::vector<std::string> names() const;
     std::vector<const op_kernel*> kernels(const std::string& op) const;
 
+    /// @brief Checks the call (dtypes, attributes, shapes) and infers the outputs.
+    /// @throws op_error naming the argument and what was expected.
+    op_call call(const std::string& op, std::vector<memory::tensor_desc> inputs,
+                 attr_map attrs) const;
     /// @brief Checks the call, infers the outputs, picks the kernel and tiles it.
     /// @throws op_error naming the argument and what was expected.
     op_plan plan(const std::string& op, std::vector<memory::tensor_desc> inputs, attr_map attrs,

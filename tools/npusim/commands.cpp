@@ -26,6 +26,7 @@
 #include "platform/profile.h"
 #include "platform/simulation.h"
 #include "sw/graph/builtin_workloads.h"
+#include "sw/graph/precision.h"
 #include "sw/graph/shipped_workloads.h"
 #include "sw/graph/workload_runner.h"
 #include "sw/ops/registry.h"
@@ -38,6 +39,49 @@ namespace npusim::tools {
 using namespace npusim::platform;
 
 namespace {
+
+/// The precision policy's choices (docs/precision.md): per source op its dtype, the rule that
+/// chose it, its time (the kernels it ran, casts and quantizations included) and, under
+/// --check, its output's error against the fp32 reference.
+nlohmann::json precision_json(const graph::precision_plan& p, const std::string& level,
+                              const nlohmann::json& stats, const graph::workload_result& r) {
+    std::map<std::string, double> ns;
+    for (const auto& o : stats["ops"])
+        ns[o["name"].get<std::string>()] +=
+            o["end_ns"].get<double>() - o["start_ns"].get<double>();
+    nlohmann::json ops = nlohmann::json::array();
+    for (const auto& o : p.ops) {
+        double t = 0;
+        for (const auto& l : o.launches)
+            if (const auto it = ns.find(l); it != ns.end()) t += it->second;
+        nlohmann::json j = {{"op", o.label},
+                            {"where", o.where},
+                            {"dtype", models::to_string(o.dtype)},
+                            {"rule", o.rule},
+                            {"time_us", t / 1000}};
+        if (const auto it = r.fp32_error.find(o.output); it != r.fp32_error.end()) {
+            j["fp32_error_max"] = it->second.first;
+            j["fp32_error_mean"] = it->second.second;
+        }
+        ops.push_back(j);
+    }
+    return {{"policy", level}, {"ops", ops}};
+}
+
+std::string precision_report(const nlohmann::json& p) {
+    std::string s = fmt::format("precision  policy {} (dtype, rule, time; error against the fp32 "
+                                "reference under --check)\n",
+                                p["policy"].get<std::string>());
+    for (const auto& o : p["ops"]) {
+        s += fmt::format("  {:<28} {:<5} {:>10.3f} us", o["op"].get<std::string>(),
+                         o["dtype"].get<std::string>(), o["time_us"].get<double>());
+        if (o.contains("fp32_error_max"))
+            s += fmt::format("  error max {:.3g} mean {:.3g}", o["fp32_error_max"].get<double>(),
+                             o["fp32_error_mean"].get<double>());
+        s += "  (" + o["rule"].get<std::string>() + ")\n";
+    }
+    return s;
+}
 
 // "1024x512x256" -> {1024, 512, 256}; each dimension at most 2^31 so that no kernel's 32-bit
 // shape fields wrap.
@@ -98,6 +142,7 @@ int cmd_run(const run_args& a) {
         (a.workload.size() > 5 && (a.workload.substr(a.workload.size() - 5) == ".yaml" ||
                                    a.workload.substr(a.workload.size() - 4) == ".yml"));
     graph::workload wl;
+    graph::precision_plan precision;
     graph::workload_plan wl_plan;
     std::unique_ptr<output_file> stats_out, vcd_out, timeline_out;
     std::vector<std::unique_ptr<output_file>> profile_out;  // the --profile files
@@ -126,7 +171,16 @@ int cmd_run(const run_args& a) {
                 wl = shipped ? graph::load_workload_text(shipped->yaml, shipped->file)
                              : graph::load_workload(a.workload);
             }
-            wl_plan = graph::plan_workload(wl, cfg);
+            if (!a.precision.empty()) {
+                if (!graph::is_precision_level(a.precision, true))
+                    throw config_error("--precision", "--precision",
+                                       "unknown precision '" + a.precision + "'",
+                                       "use declared, fp32, bf16, fp16, int8 or auto");
+                wl.precision = a.precision;
+            }
+            precision = graph::apply_precision(wl, cfg, !a.timing_only);
+            wl_plan = graph::plan_workload(precision.lowered, cfg);
+            if (!precision.reference.empty()) wl_plan.fp32_reference = &precision.reference;
             // Timing-only computes nothing, so indices computed on the device would be wrong
             // and so would the timing: such a workload runs functionally (same timing, slower).
             if (a.timing_only && !wl_plan.computed_control.empty()) {
@@ -281,6 +335,7 @@ int cmd_run(const run_args& a) {
     nlohmann::json stats = sim.stats();
     stats["run"] = {{"overrides", overrides(a)},
                     {"workload", file_workload ? wl.name : a.workload}};
+    if (file_workload && wl.precision != "declared") stats["precision"] = precision_json(precision, wl.precision, stats, wl_result);
     // `--stats -`: the JSON alone on stdout, the report on stderr.
     const bool stats_to_stdout = a.stats_file == "-";
     std::ostream& report = stats_to_stdout ? std::cerr : std::cout;
@@ -328,6 +383,7 @@ int cmd_run(const run_args& a) {
                 chk.mean_error, chk.max_abs, chk.mean_abs, chk.worst, chk.worst_got, chk.worst_want,
                 chk.nan, chk.inf, chk.elements, chk.end_to_end);
         }
+        if (stats.contains("precision")) report << precision_report(stats["precision"]);
         if (!wl_result.checks.empty())
             report << (wl_result.first_divergent.empty()
                            ? std::string("check  end to end: every op within its tolerance\n")

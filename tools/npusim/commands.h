@@ -19,6 +19,7 @@ struct run_args {
     bool timing_only = false;
     bool cold_l2 = false;  ///< --cold-l2: --set l2.cold_kernels=true
     bool check = false;
+    std::string precision;  ///< --precision: overrides a workload file's policy
     bool quiet = false;
 };
 

@@ -38,6 +38,9 @@ int sc_main(int argc, char* argv[]) {
                       "flush L2 when each kernel starts (same as --set l2.cold_kernels=true)");
     run_cmd->add_flag("--check", run.check,
                       "compare results with a CPU reference (exit 1 on mismatch)");
+    run_cmd->add_option("--precision", run.precision,
+                        "a workload file's precision policy: declared, fp32, bf16, fp16, int8 "
+                        "or auto (overrides the file's 'precision'; docs/precision.md)");
     run_cmd->add_option("--set", run.sets, "override a platform key, e.g. gm.bandwidth=1.6TB/s");
     run_cmd->add_option("--stats", run.stats_file,
                         "write machine-readable stats (JSON; - writes them to standard output "

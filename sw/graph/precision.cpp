@@ -27,9 +27,9 @@ const std::set<std::string> k_rowwise = {"softmax", "layernorm", "rmsnorm", "red
 // Ops on the cube.
 const std::set<std::string> k_cube = {"matmul", "matmul_bias"};
 // Ops that compute in their inputs' dtype with no range of their own.
-const std::set<std::string> k_follow = {"add",     "sub",  "mul",        "maximum",   "minimum",
-                                        "relu",    "tanh", "sigmoid",    "gelu",      "silu",
-                                        "rope",    "gather", "transpose", "max_pool2d", "avg_pool2d"};
+const std::set<std::string> k_follow = {"add",  "sub",    "mul",       "maximum",    "minimum",
+                                        "relu", "tanh",   "sigmoid",   "gelu",       "silu",
+                                        "rope", "gather", "transpose", "max_pool2d", "avg_pool2d"};
 // Producers whose output is normalised (bounded, outlier-free): an int8 activation.
 const std::set<std::string> k_normalising = {"layernorm", "rmsnorm", "softmax"};
 
@@ -51,10 +51,14 @@ bool takes(const ops::op_schema& s, size_t input, dtype d) {
 /// The largest |value| a weight's init can draw (its quantization bound).
 double init_bound(const tensor_decl& t) {
     switch (t.init) {
-        case tensor_init::random: return std::fabs(t.mean) + t.scale;
-        case tensor_init::ones: return 1;
-        case tensor_init::constant: return std::fabs(t.value);
-        default: return 0;
+        case tensor_init::random:
+            return std::fabs(t.mean) + t.scale;
+        case tensor_init::ones:
+            return 1;
+        case tensor_init::constant:
+            return std::fabs(t.value);
+        default:
+            return 0;
     }
 }
 
@@ -82,9 +86,9 @@ class lowering {
     const platform::platform_config& m_platform;
     const std::map<std::string, ops::host_tensor>& m_ref;
     workload m_out;
-    std::set<std::string> m_names;                            // every tensor name in use
+    std::set<std::string> m_names;                             // every tensor name in use
     std::map<std::string, std::map<dtype, std::string>> m_as;  // source tensor -> its versions
-    std::map<std::string, dtype> m_written;                   // produced tensor -> its dtype
+    std::map<std::string, dtype> m_written;                    // produced tensor -> its dtype
     std::set<std::string> m_normalised;
     std::vector<std::string>* m_launches = nullptr;  // the current op's
 
@@ -210,7 +214,8 @@ class lowering {
         for (int64_t d : a.shape) ak *= double(d);
         const double m = ak / k, flops = 2 * m * n * k;
         const double bw = m_platform.gm.bandwidth / 1e9;  // bytes per ns
-        const double launch = double(m_platform.host_api.launch_ps + m_platform.kernel_dispatch_ps) / 1000;
+        const double launch =
+            double(m_platform.host_api.launch_ps + m_platform.kernel_dispatch_ps) / 1000;
         const auto peak = [&](dtype t) {  // FLOP per ns
             const auto& f = cube.of(t);
             return 2.0 * f.m * f.k * f.n * m_platform.cores * m_platform.cube_clock_hz / 1e9;
@@ -218,7 +223,8 @@ class lowering {
         const double a_bytes = double(models::dtype_size(current(o.inputs[0])));
         const double fp16 =
             std::max(flops / peak(dtype::fp16), (2 * m * k + 2 * k * n + 2 * m * n) / bw) + launch;
-        double int8 = std::max(flops / peak(dtype::int8), (m * k + k * n + 2 * m * n) / bw) + launch;
+        double int8 =
+            std::max(flops / peak(dtype::int8), (m * k + k * n + 2 * m * n) / bw) + launch;
         if (!m_as.count(o.inputs[0]) || !m_as.at(o.inputs[0]).count(dtype::int8))
             int8 += (a_bytes + 1) * m * k / bw + launch;
         if (o.op == "matmul_bias") {
@@ -233,19 +239,19 @@ class lowering {
         const bool cube = k_cube.count(o.op) > 0;
         if (!o.precision.empty()) {
             const dtype d = dtype_of_level(o.precision);
-            if (d == dtype::int8 ? !weight_matmul(o)
-                                 : !plannable(o, s, d == dtype::fp32 && !fp32_cube() &&
-                                                            k_cube.count(o.op)
-                                                        ? dtype::fp16
-                                                        : d))
+            if (d == dtype::int8
+                    ? !weight_matmul(o)
+                    : !plannable(
+                          o, s,
+                          d == dtype::fp32 && !fp32_cube() && k_cube.count(o.op) ? dtype::fp16 : d))
                 throw platform::config_error(
                     o.where, key + ".precision",
                     d == dtype::int8
                         ? fmt::format("op '{}' cannot run in int8: only a matmul or matmul_bias "
                                       "whose 'b' is a weight (an init tensor) is quantized",
                                       o.op)
-                        : fmt::format("op '{}' has no {} kernel for these inputs on {}",
-                                      o.op, o.precision, m_platform.name),
+                        : fmt::format("op '{}' has no {} kernel for these inputs on {}", o.op,
+                                      o.precision, m_platform.name),
                     "give it a dtype `npusim ops` lists for it, or drop its 'precision'");
             return {d, "set on the op"};
         }
@@ -270,13 +276,14 @@ class lowering {
             if (cube) return {dtype::fp16, "matmul: fp16"};
             const dtype in = current(o.inputs[0]);
             if (plannable(o, s, in)) return {in, "follows its input"};
-            return {dtype::fp32, fmt::format("no {} kernel for these inputs: fp32",
-                                             models::to_string(in))};
+            return {dtype::fp32,
+                    fmt::format("no {} kernel for these inputs: fp32", models::to_string(in))};
         }
         const dtype d = dtype_of_level(level);
         if (d == dtype::int8) {
             if (weight_matmul(o)) return {dtype::int8, "int8: weight matmul"};
-            if (plannable(o, s, dtype::fp16)) return {dtype::fp16, "int8 policy, not a weight matmul: fp16"};
+            if (plannable(o, s, dtype::fp16))
+                return {dtype::fp16, "int8 policy, not a weight matmul: fp16"};
         } else if (plannable(o, s, d == dtype::fp32 && cube && !fp32_cube() ? dtype::fp16 : d)) {
             return {d, level};
         }
@@ -294,7 +301,7 @@ class lowering {
         m_launches = &r.launches;
         const bool floating = (k_cube.count(o.op) || k_overflowing.count(o.op) ||
                                k_rowwise.count(o.op) || k_follow.count(o.op)) &&
-            !o.inputs.empty() && models::is_float(current(o.inputs[0]));
+                              !o.inputs.empty() && models::is_float(current(o.inputs[0]));
         if (s.view || o.op == "copy") {  // no arithmetic: the input's dtype
             const dtype d = current(o.inputs[0]);
             op_decl c = o;

@@ -25,7 +25,6 @@ using platform::scalar_text;
 
 namespace {
 
-
 std::string at(const std::string& source, const YAML::Node& n) {
     return platform::yaml_position(source, n);
 }
@@ -369,7 +368,8 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         if (!o.IsMap())
             throw config_error(at(source, o), key, "an op is a mapping",
                                "write e.g. '{op: add, inputs: [x, y], outputs: [z]}'");
-        only_keys(source, o, key + ".", {"op", "inputs", "outputs", "attrs", "stream", "precision"});
+        only_keys(source, o, key + ".",
+                  {"op", "inputs", "outputs", "attrs", "stream", "precision"});
         op_decl d;
         d.where = at(source, o);
         if (!o["op"])

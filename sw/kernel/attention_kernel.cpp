@@ -74,14 +74,29 @@ bool fits(const models::core_params& c, mem_space s, const std::vector<uint64_t>
 
 const float ninf = -std::numeric_limits<float>::infinity();
 
-/// One task: query head `head`, query tile `qt`.
-struct task {
-    uint32_t head, qt;
-};
-task task_of(const attention_tiling& t, uint64_t i) {
-    // The last query tiles see the most keys: they go first, heads round robin.
-    const uint32_t qt = t.query_tiles() - 1 - uint32_t(i / t.p.heads);
-    return {uint32_t(i % t.p.heads), qt};
+using task = attention_task;
+const task& task_of(const attention_tiling& t, uint64_t i) {
+    return t.task_list[i];
+}
+
+/// Every task of the problem: the query tiles that see the most key tiles first (the last
+/// tiles of the longest prompts), heads round robin.
+std::vector<task> list_tasks(const attention_problem& p, uint32_t tile) {
+    const std::vector<uint32_t> lengths =
+        p.lengths.empty() ? std::vector<uint32_t>{p.tokens} : p.lengths;
+    std::vector<task> tiles;  // one per prompt and query tile, head 0
+    uint32_t start = 0;
+    for (uint32_t len : lengths) {
+        for (uint32_t qt = 0; qt < (len + tile - 1) / tile; ++qt)
+            tiles.push_back({0, qt, start, len});
+        start += len;
+    }
+    std::stable_sort(tiles.begin(), tiles.end(),
+                     [](const task& a, const task& b) { return a.qt > b.qt; });
+    std::vector<task> all;
+    for (const task& k : tiles)
+        for (uint32_t h = 0; h < p.heads; ++h) all.push_back({h, k.qt, k.start, k.length});
+    return all;
 }
 
 }  // namespace
@@ -187,7 +202,7 @@ class softmax_side {
         if (m_rows) {
             const uint64_t n = uint64_t(m_rows) * ss;
             // Keys after the query are masked; so is the padding past nr.
-            const uint32_t q0 = m_task.qt * m_t.tile + m_lo;
+            const uint32_t q0 = m_task.qt * m_t.tile + m_lo;  // within the prompt
             if (c0 + nr > q0 + 1) {
                 for (uint32_t r = 0; r < m_rows; ++r) {
                     const uint64_t keep = std::min<uint64_t>(nr, q0 + r + 1 - c0);
@@ -261,7 +276,8 @@ class softmax_side {
         m_ctx.cast(o, m_o, uint64_t(m_rows) * hdp);
         m_out.enque(o);
         o = m_out.deque();
-        const uint64_t row = (uint64_t(m_task.head) * m_t.p.tokens + m_task.qt * m_t.tile + m_lo);
+        const uint64_t row =
+            uint64_t(m_task.head) * m_t.p.tokens + m_task.start + m_task.qt * m_t.tile + m_lo;
         m_ctx.copy_2d<half>(mem_space::gm, out + row * hd * 2, mem_space::ub, o.offset, m_rows, hd,
                             hd, hdp);
         m_out.free_tensor(o);
@@ -303,8 +319,9 @@ class matmul_side {
         m_mr = mr;
         const uint64_t hd = m_t.p.head_dim;
         m_q = m_q1.alloc_tensor();
-        m_ctx.copy_nd2nz(m_q, rows_of<half>(q, uint64_t(k.head) * m_t.p.tokens + k.qt * m_t.tile),
-                         mr, uint32_t(hd), hd);
+        m_ctx.copy_nd2nz(
+            m_q, rows_of<half>(q, uint64_t(k.head) * m_t.p.tokens + k.start + k.qt * m_t.tile), mr,
+            uint32_t(hd), hd);
         m_q1.enque(m_q);
         m_q = m_q1.deque();
     }
@@ -404,6 +421,11 @@ attention_tiling tile_attention(const platform::platform_config& p, const attent
             fmt::format("attention: {} query heads over {} KV heads; they must be a multiple",
                         prob.heads, prob.kv_heads));
     if (prob.head_dim == 0) throw std::invalid_argument("attention: head_dim must be at least 1");
+    uint64_t packed = 0;
+    for (uint32_t n : prob.lengths) packed += n;
+    if (!prob.lengths.empty() && packed != prob.tokens)
+        throw std::invalid_argument(fmt::format(
+            "attention: the prompt lengths add up to {} tokens, not {}", packed, prob.tokens));
     const models::core_params& cube = p.split ? p.aic : p.aicore;
     const models::core_params& vec = p.split ? p.aiv : p.aicore;
     for (uint32_t tile : {128u, 64u, 32u, 16u}) {
@@ -415,6 +437,7 @@ attention_tiling tile_attention(const platform::platform_config& p, const attent
         attention_tiling t;
         t.p = prob;
         t.tile = tile;
+        t.task_list = list_tasks(prob, tile);
         t.block_dim = unsigned(std::max<uint64_t>(1, std::min<uint64_t>(p.cores, t.tasks())));
         return t;
     }
@@ -446,13 +469,13 @@ void attention_kernel(kernel_context& ctx, const attention_args& g, const attent
         for (uint64_t i = ctx.block_idx(); i < t.tasks(); i += ctx.block_num()) mine.push_back(i);
     for (uint64_t i : mine) {
         const task k = task_of(t, i);
-        const uint32_t mr = std::min(t.tile, t.p.tokens - k.qt * t.tile);
+        const uint32_t mr = std::min(t.tile, k.length - k.qt * t.tile);
         const uint32_t kvh = k.head / group;
-        auto keys = [&](uint32_t j) { return std::min(t.tile, t.p.tokens - j * t.tile); };
+        auto keys = [&](uint32_t j) { return std::min(t.tile, k.length - j * t.tile); };
         // Software pipelined: the scores of key tile j + 1 go ahead of P V of tile j, so the
         // cube computes them while the vector units take the softmax of tile j.
         auto scores = [&](uint32_t j) {
-            if (cube) cube->scores(g.k, kvh, j * t.tile, keys(j), w[j % 2]);
+            if (cube) cube->scores(g.k, kvh, k.start + j * t.tile, keys(j), w[j % 2]);
             if (vec) vec->scores_to_probs(j, j * t.tile, keys(j), qc);
         };
         if (cube) cube->load_q(k, mr, g.q);
@@ -461,7 +484,7 @@ void attention_kernel(kernel_context& ctx, const attention_args& g, const attent
         for (uint32_t j = 0; j <= k.qt; ++j) {
             if (j < k.qt) scores(j + 1);
             if (cube) {
-                cube->load_v(g.v, kvh, j * t.tile, keys(j));
+                cube->load_v(g.v, kvh, k.start + j * t.tile, keys(j));
                 if (vec) vec->wait_probs(j);
                 cube->context(keys(j), w[j % 2]);
             }

@@ -23,6 +23,15 @@ namespace npusim::kernel {
 /// into q.
 struct attention_problem {
     uint32_t heads = 1, kv_heads = 1, tokens = 0, head_dim = 0;
+    /// A ragged batch: prompts of these lengths packed one after another along the tokens of
+    /// every head (their sum is `tokens`), each causal within itself. Empty: one prompt.
+    std::vector<uint32_t> lengths;
+};
+
+/// @brief One task: query head `head`, query tile `qt` of the prompt at rows [start, start +
+/// length) of the packed tokens.
+struct attention_task {
+    uint32_t head = 0, qt = 0, start = 0, length = 0;
 };
 
 /// @brief A tile of `tile` query rows against key tiles of `tile` keys; one task is one query
@@ -31,10 +40,12 @@ struct attention_tiling {
     attention_problem p;
     uint32_t tile = 0;
     unsigned block_dim = 1;
+    /// Every task, the ones seeing the most key tiles first, heads round robin.
+    std::vector<attention_task> task_list;
     /// Empty: tasks dealt out in turn, longest first; else each block's tasks (partition cost).
     std::vector<std::vector<uint32_t>> assignment;
     uint32_t query_tiles() const { return (p.tokens + tile - 1) / tile; }
-    uint64_t tasks() const { return uint64_t(p.heads) * query_tiles(); }
+    uint64_t tasks() const { return task_list.size(); }
     /// @brief GM bytes one block uses for S (fp32), P (fp16) and P V (fp32).
     uint64_t workspace_per_block() const;
     uint64_t workspace_bytes() const { return workspace_per_block() * block_dim; }
@@ -42,7 +53,8 @@ struct attention_tiling {
 
 /// @brief The largest tile (128, 64, 32 or 16 rows) whose buffers fit the platform's cores,
 /// spread over at most as many blocks as the chip has cube units.
-/// @throws std::invalid_argument if no tile fits, or if heads is not a multiple of kv_heads.
+/// @throws std::invalid_argument if no tile fits, if heads is not a multiple of kv_heads, or if
+/// the lengths do not add up to tokens.
 attention_tiling tile_attention(const platform::platform_config& p, const attention_problem& prob);
 
 /// @brief Assigns the tasks ahead by cost (a task costs its key tiles, plus one for loading Q

@@ -292,13 +292,14 @@ status paged_decode_attention(runtime::context& ctx, runtime::stream* s, const p
 status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads,
                          unsigned kv_heads, unsigned tokens, unsigned head_dim, uint64_t q,
                          uint64_t k, uint64_t v, uint64_t out, const platform::platform_config& p,
-                         op_runner& run) {
+                         op_runner& run, const std::vector<uint32_t>& lengths) {
     if (tokens == 0) return status::success;
     kernel::attention_problem prob;
     prob.heads = heads;
     prob.kv_heads = kv_heads;
     prob.tokens = tokens;
     prob.head_dim = head_dim;
+    prob.lengths = lengths;
     kernel::attention_tiling t = kernel::tile_attention(p, prob);
     // Causal tasks are uneven: assigned by cost they finish together (docs/ops.md).
     kernel::set_cost_partition(t);

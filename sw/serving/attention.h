@@ -91,11 +91,14 @@ runtime::status paged_decode_attention(runtime::context& ctx, runtime::stream* s
 /// head i / (heads / kv_heads), grouped-query attention), and `out` receives, for each token i,
 /// the softmax over tokens 0..i of its scores times V. One fused kernel
 /// (kernel::attention_kernel): cube and vector units tile by tile, online softmax, causal.
-/// @throws std::invalid_argument if heads is not a multiple of kv_heads or the head does not
-/// fit the cores' buffers.
+/// With `lengths`, the tokens are a ragged batch of prompts packed one after another, each
+/// causal within itself (token i of a prompt sees that prompt's tokens 0..i).
+/// @throws std::invalid_argument if heads is not a multiple of kv_heads, the head does not
+/// fit the cores' buffers or the lengths do not add up to tokens.
 runtime::status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads,
                                   unsigned kv_heads, unsigned tokens, unsigned head_dim, uint64_t q,
                                   uint64_t k, uint64_t v, uint64_t out,
-                                  const platform::platform_config& p, op_runner& run);
+                                  const platform::platform_config& p, op_runner& run,
+                                  const std::vector<uint32_t>& lengths = {});
 
 }  // namespace npusim::serving

@@ -22,28 +22,52 @@ namespace {
 
 // rmsnorm -> weight matmul with bias -> gelu -> weight matmul -> softmax, and exp; `rows` x
 // `hidden` activations (the small default runs in tests, the large one only plans).
-std::string net(const std::string& precision, const std::string& op_override = "",
-                int rows = 32, int hidden = 64) {
+std::string net(const std::string& precision, const std::string& op_override = "", int rows = 32,
+                int hidden = 64) {
     const std::string r = std::to_string(rows), h = std::to_string(hidden),
                       f = std::to_string(hidden * 3 / 2);
     return "schema: npusim.workload/1\nname: p\nprecision: " + precision +
            "\ntensors:\n"
-           "  x: {shape: [" + r + ", " + h + "], dtype: fp16, init: random, seed: 1}\n"
-           "  g: {shape: [" + h + "], dtype: fp16, init: ones}\n"
-           "  w1: {shape: [" + h + ", " + f + "], dtype: fp16, init: random, seed: 2, scale: 0.25}\n"
-           "  b1: {shape: [" + f + "], dtype: fp16, init: random, seed: 3, scale: 0.1}\n"
-           "  w2: {shape: [" + f + ", " + h + "], dtype: fp16, init: random, seed: 4, scale: 0.2}\n"
-           "  n: {shape: [" + r + ", " + h + "], dtype: fp16}\n"
-           "  h: {shape: [" + r + ", " + f + "], dtype: fp16}\n"
-           "  a: {shape: [" + r + ", " + f + "], dtype: fp16}\n"
-           "  o: {shape: [" + r + ", " + h + "], dtype: fp16}\n"
-           "  p: {shape: [" + r + ", " + h + "], dtype: fp16}\n"
-           "  e: {shape: [" + r + ", " + h + "], dtype: fp16}\n"
+           "  x: {shape: [" +
+           r + ", " + h +
+           "], dtype: fp16, init: random, seed: 1}\n"
+           "  g: {shape: [" +
+           h +
+           "], dtype: fp16, init: ones}\n"
+           "  w1: {shape: [" +
+           h + ", " + f +
+           "], dtype: fp16, init: random, seed: 2, scale: 0.25}\n"
+           "  b1: {shape: [" +
+           f +
+           "], dtype: fp16, init: random, seed: 3, scale: 0.1}\n"
+           "  w2: {shape: [" +
+           f + ", " + h +
+           "], dtype: fp16, init: random, seed: 4, scale: 0.2}\n"
+           "  n: {shape: [" +
+           r + ", " + h +
+           "], dtype: fp16}\n"
+           "  h: {shape: [" +
+           r + ", " + f +
+           "], dtype: fp16}\n"
+           "  a: {shape: [" +
+           r + ", " + f +
+           "], dtype: fp16}\n"
+           "  o: {shape: [" +
+           r + ", " + h +
+           "], dtype: fp16}\n"
+           "  p: {shape: [" +
+           r + ", " + h +
+           "], dtype: fp16}\n"
+           "  e: {shape: [" +
+           r + ", " + h +
+           "], dtype: fp16}\n"
            "ops:\n"
            "  - {op: rmsnorm, inputs: [x, g], outputs: [n]}\n"
            "  - {op: matmul_bias, inputs: [n, w1, b1], outputs: [h]}\n"
            "  - {op: gelu, inputs: [h], outputs: [a]}\n"
-           "  - {op: matmul, inputs: [a, w2], outputs: [o]" + op_override + "}\n"
+           "  - {op: matmul, inputs: [a, w2], outputs: [o]" +
+           op_override +
+           "}\n"
            "  - {op: softmax, inputs: [o], outputs: [p]}\n"
            "  - {op: exp, inputs: [o], outputs: [e]}\n";
 }
@@ -56,7 +80,8 @@ graph::precision_plan lower(const std::string& yaml, const platform::platform_co
 
 std::string dtypes_of(const graph::precision_plan& p) {
     std::string s;
-    for (const auto& o : p.ops) s += (s.empty() ? "" : " ") + std::string(models::to_string(o.dtype));
+    for (const auto& o : p.ops)
+        s += (s.empty() ? "" : " ") + std::string(models::to_string(o.dtype));
     return s;
 }
 
@@ -105,8 +130,9 @@ BOOST_AUTO_TEST_CASE(rules_choose_each_ops_dtype) {
     const auto small = lower(net("auto"), cfg);
     BOOST_CHECK_EQUAL(dtypes_of(small), "fp16 fp16 fp16 fp16 fp16 fp32");
     BOOST_CHECK_EQUAL(small.ops[0].rule, "follows its input");
-    BOOST_CHECK_MESSAGE(contains(small.ops[1].rule, "weight matmul of a normalised input, int8 "
-                                                    "does not pay"),
+    BOOST_CHECK_MESSAGE(contains(small.ops[1].rule,
+                                 "weight matmul of a normalised input, int8 "
+                                 "does not pay"),
                         small.ops[1].rule);
     BOOST_CHECK_EQUAL(small.ops[3].rule, "matmul: fp16");
     BOOST_CHECK_EQUAL(small.ops[5].rule, "can overflow fp16: fp32");
@@ -114,8 +140,9 @@ BOOST_AUTO_TEST_CASE(rules_choose_each_ops_dtype) {
     // normalised, so it stays fp16.
     const auto large = lower(net("auto", "", 512, 4096), cfg);
     BOOST_CHECK_EQUAL(dtypes_of(large), "fp16 int8 fp16 fp16 fp16 fp32");
-    BOOST_CHECK_MESSAGE(contains(large.ops[1].rule, "weight matmul of a normalised input, int8 "
-                                                    "pays"),
+    BOOST_CHECK_MESSAGE(contains(large.ops[1].rule,
+                                 "weight matmul of a normalised input, int8 "
+                                 "pays"),
                         large.ops[1].rule);
     // A per-op override wins over the policy.
     BOOST_CHECK_EQUAL(dtypes_of(lower(net("auto", ", precision: bf16"), cfg)),
@@ -136,8 +163,9 @@ BOOST_AUTO_TEST_CASE(inserts_casts_and_quantizations) {
     BOOST_CHECK(b.lowered.tensor("p").type == dtype::fp32);
     BOOST_CHECK(b.lowered.tensor("e").type == dtype::bf16);
     const auto i = lower(net("int8"), cfg);
-    BOOST_CHECK_EQUAL(ops_of(i.lowered), "rmsnorm quantize matmul_dequant add gelu quantize "
-                                         "matmul_dequant softmax exp");
+    BOOST_CHECK_EQUAL(ops_of(i.lowered),
+                      "rmsnorm quantize matmul_dequant add gelu quantize "
+                      "matmul_dequant softmax exp");
     // The first matmul's launches: n's quantization, the matmul, the bias.
     BOOST_CHECK_EQUAL(i.ops[1].launches.size(), 3u);
     BOOST_CHECK(i.lowered.tensor("h").type == dtype::fp16);
@@ -207,16 +235,18 @@ BOOST_AUTO_TEST_CASE(errors_name_the_key_and_the_fix) {
     std::string y = net("auto");
     y.replace(y.find("outputs: [p]"), 12, "outputs: [p], precision: int8");
     e = error_of(y, cfg);
-    BOOST_CHECK_MESSAGE(contains(e, "ops[4].precision: op 'softmax' cannot run in int8: only a "
-                                    "matmul or matmul_bias whose 'b' is a weight"),
+    BOOST_CHECK_MESSAGE(contains(e,
+                                 "ops[4].precision: op 'softmax' cannot run in int8: only a "
+                                 "matmul or matmul_bias whose 'b' is a weight"),
                         e);
     // bf16 on an op without a bf16 kernel.
     y = net("fp16");
     y.replace(y.find("outputs: [n]"), 12, "outputs: [n], precision: bf16");
     e = error_of(y, cfg);
     BOOST_CHECK_MESSAGE(
-        contains(e, "ops[0].precision: op 'rmsnorm' has no bf16 kernel for these inputs on "
-                    "ascend910b1"),
+        contains(e,
+                 "ops[0].precision: op 'rmsnorm' has no bf16 kernel for these inputs on "
+                 "ascend910b1"),
         e);
 }
 
@@ -291,8 +321,7 @@ ops:
             us.push_back(t);
         }
     }));
-    BOOST_TEST_MESSAGE("fp32 " << us[0] << " us, fp16 " << us[1] << " us, int8 " << us[2]
-                               << " us");
+    BOOST_TEST_MESSAGE("fp32 " << us[0] << " us, fp16 " << us[1] << " us, int8 " << us[2] << " us");
     BOOST_CHECK_GT(us[0] / us[1], 1.6);
     BOOST_CHECK_LT(us[0] / us[1], 2.4);
     BOOST_CHECK_GT(us[1] / us[2], 1.3);

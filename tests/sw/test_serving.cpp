@@ -197,6 +197,58 @@ void prefill_attention_on(const std::string& preset) {
 
 NPUSIM_PRESET_TESTS(prefill_attention_is_causal_and_matches_a_cpu_attention, prefill_attention_on)
 
+// A ragged batch in one launch: prompts of 1, 130, 17, 64 and 5 tokens packed one after
+// another, each causal within itself (token i of a prompt sees that prompt's tokens 0..i and
+// nothing of its neighbours), two query heads per KV head; then lengths that do not add up to
+// the tokens are refused by name.
+void ragged_attention_on(const std::string& preset) {
+    const auto cfg = platform::load_platform(preset);
+    test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
+        runtime::stream* s = nullptr;
+        BOOST_REQUIRE(ctx.create_stream(s, {"attn"}) == status::success);
+        std::mt19937 rng(31);
+        const unsigned heads = 4, kvh = 2, hd = 32, group = heads / kvh;
+        const std::vector<uint32_t> lengths{1, 130, 17, 64, 5};
+        unsigned n = 0;
+        for (uint32_t l : lengths) n += l;
+        const auto q = random_halves(rng, heads * n * hd), k = random_halves(rng, kvh * n * hd),
+                   v = random_halves(rng, k.size());
+        const uint64_t qd = put(ctx, s, q), kd = put(ctx, s, k), vd = put(ctx, s, v),
+                       od = put(ctx, s, std::vector<uint16_t>(q.size(), 0));
+        direct_runner run;
+        BOOST_CHECK_MESSAGE(prefill_attention(ctx, s, heads, kvh, n, hd, qd, kd, vd, od, cfg, run,
+                                              lengths) == status::success,
+                            ctx.get_last_error().message);
+        std::vector<uint16_t> out(q.size());
+        BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) == status::success);
+        BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+        for (unsigned h = 0; h < heads; ++h) {
+            unsigned start = 0;
+            for (uint32_t len : lengths) {
+                const uint64_t kv0 = (uint64_t(h / group) * n + start) * hd;
+                for (unsigned i = 0; i < len; ++i)
+                    close_to(cpu_attention(q.data() + (uint64_t(h) * n + start + i) * hd,
+                                           k.data() + kv0, v.data() + kv0, i + 1, hd),
+                             out.data() + (uint64_t(h) * n + start + i) * hd,
+                             fmt::format("{} head {} prompt at {} (of {}) token {}", preset, h,
+                                         start, len, i));
+                start += len;
+            }
+        }
+        try {
+            kernel::attention_problem bad{heads, kvh, n, hd, {1, 2}};
+            kernel::tile_attention(cfg, bad);
+            BOOST_ERROR("lengths adding up to 3 of " << n << " tokens were accepted");
+        } catch (const std::invalid_argument& e) {
+            BOOST_CHECK_MESSAGE(contains(e.what(), "the prompt lengths add up to 3 tokens, not " +
+                                                       std::to_string(n)),
+                                e.what());
+        }
+    });
+}
+
+NPUSIM_PRESET_TESTS(ragged_batch_attention_keeps_prompts_apart, ragged_attention_on)
+
 // The fused attention on random shapes: 24 problems of 1 to 4 KV heads with 1 to 3 query heads
 // each, 1 to 300 tokens (around the 16-, 64- and 128-row tiles) and head sizes from 1 to 128
 // (odd ones included). A head that does not fit the buffers must be refused by name.

@@ -422,6 +422,47 @@ BOOST_AUTO_TEST_CASE(check_does_not_name_a_view_that_passes_error_on) {
     BOOST_CHECK_MESSAGE(!contains(r.out, "end to end 0\n"), r.out);
 }
 
+// The precision report's figures on a case with a closed form: y = relu(x) with every x the
+// constant 0.1 under `--precision fp16`. The fp32 reference holds fp32(0.1), the device
+// fp16(0.1), so every element's error is |fp16(0.1) - fp32(0.1)| / (fp32(0.1) + 1); the op's
+// time is its one kernel's span.
+BOOST_AUTO_TEST_CASE(precision_report_has_closed_form_time_and_error) {
+    temp_file wl("prec", ".yaml"), stats("prec", ".json");
+    std::ofstream(wl.str()) << "schema: npusim.workload/1\nname: prec_probe\ntensors:\n"
+                               "  x: {shape: [16, 64], dtype: fp32, init: constant, value: 0.1}\n"
+                               "  y: {shape: [16, 64], dtype: fp32}\n"
+                               "ops:\n"
+                               "  - {op: relu, inputs: [x], outputs: [y]}\n";
+    const cli_result r = run_cli("run --platform tiny --workload '" + wl.str() +
+                                 "' --precision fp16 --check --stats '" + stats.str() + "'");
+    BOOST_REQUIRE_EQUAL(r.rc, 0);
+    BOOST_CHECK_MESSAGE(contains(r.out, "precision  policy fp16"), r.out);
+    const auto j = nlohmann::json::parse(read_file(stats.str()));
+    const auto& p = j.at("precision");
+    BOOST_CHECK_EQUAL(p.at("policy"), "fp16");
+    BOOST_REQUIRE_EQUAL(p.at("ops").size(), 1u);
+    const auto& o = p.at("ops")[0];
+    BOOST_CHECK_EQUAL(o.at("op"), "relu -> y");
+    BOOST_CHECK_EQUAL(o.at("dtype"), "fp16");
+    const double want32 = double(0.1f), got16 = 0.0999755859375;  // fp16(0.1) = 1638 / 2^14
+    const double err = (want32 - got16) / (want32 + 1);
+    BOOST_CHECK_CLOSE(o.at("fp32_error_max").get<double>(), err, 1e-9);
+    BOOST_CHECK_CLOSE(o.at("fp32_error_mean").get<double>(), err, 1e-9);
+    double span = 0;
+    for (const auto& op : j.at("ops"))
+        if (op.at("name") == "relu -> y")
+            span += op.at("end_ns").get<double>() - op.at("start_ns").get<double>();
+    BOOST_CHECK_GT(span, 0);
+    BOOST_CHECK_CLOSE(o.at("time_us").get<double>(), span / 1000, 1e-9);
+    // An unknown policy is bad input.
+    const cli_result bad = run_cli("run --platform tiny --workload mlp --precision fp8");
+    BOOST_CHECK_EQUAL(bad.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(bad.out,
+                                 "--precision: unknown precision 'fp8'\n  hint: use "
+                                 "declared, fp32, bf16, fp16, int8 or auto"),
+                        bad.out);
+}
+
 // `npusim` alone is the main job: a BERT-base encoder layer on the default preset, every op
 // checked against its CPU reference.
 BOOST_AUTO_TEST_CASE(main_job_runs_and_checks_the_default_workload) {

@@ -14,6 +14,7 @@
 
 #include "platform/config/config_error.h"
 #include "platform/config/config_loader.h"
+#include "sw/graph/precision.h"
 #include "sw/graph/workload.h"
 #include "sw/serving/model_config.h"
 #include "sw/serving/serving_spec.h"
@@ -355,9 +356,12 @@ void load_with(loader_kind k, const std::string& text, const std::string& base_d
         case loader_kind::platform:
             platform::load_platform_text(text, fuzz_source);
             break;
-        case loader_kind::workload:
-            graph::load_workload_text(text, fuzz_source);
+        case loader_kind::workload: {
+            // The precision pass rewrites what the loader accepted, so it is fuzzed with it.
+            static const platform::platform_config tiny = platform::load_platform("tiny");
+            graph::apply_precision(graph::load_workload_text(text, fuzz_source), tiny, false);
             break;
+        }
         case loader_kind::sweep:
             tools::load_sweep_text(text, fuzz_source, base_dir);
             break;
@@ -414,6 +418,19 @@ std::vector<std::string> read_corpus(const std::string& dir, const std::string& 
 }
 
 std::vector<std::string> extra_seeds(loader_kind k) {
+    if (k == loader_kind::workload)
+        return {
+            "schema: npusim.workload/1\nname: extra\nprecision: auto\ntensors:\n"
+            "  x: {shape: [8, 16], dtype: fp16, init: random, seed: 1}\n"
+            "  g: {shape: [16], dtype: fp16, init: ones}\n"
+            "  w: {shape: [16, 8], dtype: fp16, init: random, seed: 2, scale: 0.5}\n"
+            "  n: {shape: [8, 16], dtype: fp16}\n"
+            "  y: {shape: [8, 8], dtype: fp16}\n"
+            "  e: {shape: [8, 8], dtype: fp16}\n"
+            "ops:\n"
+            "  - {op: rmsnorm, inputs: [x, g], outputs: [n]}\n"
+            "  - {op: matmul, inputs: [n, w], outputs: [y], precision: int8}\n"
+            "  - {op: exp, inputs: [y], outputs: [e], precision: fp32}\n"};
     if (k != loader_kind::sweep) return {};
     return {
         "schema: npusim.sweep/1\nname: extra\nplatform: tiny\nworkloads: [mlp]\n"

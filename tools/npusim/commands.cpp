@@ -47,8 +47,7 @@ nlohmann::json precision_json(const graph::precision_plan& p, const std::string&
                               const nlohmann::json& stats, const graph::workload_result& r) {
     std::map<std::string, double> ns;
     for (const auto& o : stats["ops"])
-        ns[o["name"].get<std::string>()] +=
-            o["end_ns"].get<double>() - o["start_ns"].get<double>();
+        ns[o["name"].get<std::string>()] += o["end_ns"].get<double>() - o["start_ns"].get<double>();
     nlohmann::json ops = nlohmann::json::array();
     for (const auto& o : p.ops) {
         double t = 0;
@@ -69,9 +68,10 @@ nlohmann::json precision_json(const graph::precision_plan& p, const std::string&
 }
 
 std::string precision_report(const nlohmann::json& p) {
-    std::string s = fmt::format("precision  policy {} (dtype, rule, time; error against the fp32 "
-                                "reference under --check)\n",
-                                p["policy"].get<std::string>());
+    std::string s = fmt::format(
+        "precision  policy {} (dtype, rule, time; error against the fp32 "
+        "reference under --check)\n",
+        p["policy"].get<std::string>());
     for (const auto& o : p["ops"]) {
         s += fmt::format("  {:<28} {:<5} {:>10.3f} us", o["op"].get<std::string>(),
                          o["dtype"].get<std::string>(), o["time_us"].get<double>());
@@ -335,7 +335,8 @@ int cmd_run(const run_args& a) {
     nlohmann::json stats = sim.stats();
     stats["run"] = {{"overrides", overrides(a)},
                     {"workload", file_workload ? wl.name : a.workload}};
-    if (file_workload && wl.precision != "declared") stats["precision"] = precision_json(precision, wl.precision, stats, wl_result);
+    if (file_workload && wl.precision != "declared")
+        stats["precision"] = precision_json(precision, wl.precision, stats, wl_result);
     // `--stats -`: the JSON alone on stdout, the report on stderr.
     const bool stats_to_stdout = a.stats_file == "-";
     std::ostream& report = stats_to_stdout ? std::cerr : std::cout;
@@ -511,7 +512,8 @@ int cmd_validate(const validate_args& a) {
                 } else {
                     const graph::workload w = graph::load_workload_text(text, f);
                     if (!plan_platform) plan_platform = load_platform(a.platform, a.sets);
-                    graph::plan_workload(w, *plan_platform);
+                    graph::plan_workload(graph::apply_precision(w, *plan_platform, false).lowered,
+                                         *plan_platform);
                     summary =
                         fmt::format("ok (workload {}, {} tensors, {} ops, planned on {})", w.name,
                                     w.tensors.size(), w.ops.size(), plan_platform->name);
@@ -521,7 +523,8 @@ int cmd_validate(const validate_args& a) {
             } else if ((shipped = graph::find_shipped_workload(f))) {
                 const graph::workload w = graph::load_workload_text(shipped->yaml, shipped->file);
                 if (!plan_platform) plan_platform = load_platform(a.platform, a.sets);
-                graph::plan_workload(w, *plan_platform);
+                graph::plan_workload(graph::apply_precision(w, *plan_platform, false).lowered,
+                                     *plan_platform);
                 summary = fmt::format("ok (workload {}, {} ops, planned on {})", w.name,
                                       w.ops.size(), plan_platform->name);
             } else {

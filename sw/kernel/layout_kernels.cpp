@@ -99,7 +99,7 @@ void transpose_tile(kernel_context& ctx, dtype t, uint64_t dst, uint64_t src, ui
 
 broadcast_tiling tile_broadcast(const models::core_params& core, unsigned cores,
                                 const std::vector<int64_t>& x, const std::vector<int64_t>& y,
-                                const std::vector<int64_t>& out, dtype t) {
+                                const std::vector<int64_t>& out, dtype t, dtype compute) {
     const size_t n = out.size();
     // Right-aligned element strides; 0 where the operand is broadcast.
     auto strides = [&](const std::vector<int64_t>& s) {
@@ -139,12 +139,15 @@ broadcast_tiling tile_broadcast(const models::core_params& core, unsigned cores,
         b.y_stride.push_back(d.sy);
         b.rows *= d.size;
     }
-    // Six queue buffers (x, y, z, two each) and the scratch blocks of a per-row operand.
-    const uint64_t be = block_elems(t), te = buffer_elems(core, 7, t);
+    // Six queue buffers (x, y, z, two each) and the scratch blocks of a per-row operand. A
+    // converting kernel (bf16 computed in fp32, int8 in fp16) adds x, y and z in the compute
+    // type: sized in that type, the six half-size queues take three of the seven buffers.
+    const uint64_t be = std::max(block_elems(t), block_elems(compute)), bc = block_elems(compute),
+                   te = buffer_elems(core, 7, compute);
     b.tile_cols = std::max<uint64_t>(1, std::min(b.cols, te / be * be));
     b.pitch = round_up(b.tile_cols, be);
     // A per-row operand's brcb blocks: one per row, rows rounded up to brcb's 8.
-    b.tile_rows = std::min({te / b.pitch, te / be / 8 * 8, b.outer.back()});
+    b.tile_rows = std::min({te / b.pitch, te / bc / 8 * 8, b.outer.back()});
     for (size_t d = 0; d + 1 < b.outer.size(); ++d) b.prefixes *= b.outer[d];
     b.tile_rows = spread_rows(b.tile_rows, b.outer.back(), b.prefixes * b.col_tiles(), cores);
     b.block_dim = blocks_for(b.tiles(), cores);
@@ -155,20 +158,28 @@ bool broadcast_is_elementwise(const broadcast_tiling& b) {
     return b.rows == 1 && !b.x_scalar && !b.y_scalar;
 }
 
-template <class T>
+template <class T, class C>
 void broadcast_binary_kernel(kernel_context& ctx, vec_opcode op, global_tensor<T> x,
                              global_tensor<T> y, global_tensor<T> z, const broadcast_tiling& b) {
-    const dtype t = dtype_of<T>();
-    const uint64_t be = block_elems(t), last = b.outer.back();
+    constexpr bool native = std::is_same_v<T, C>;
+    const dtype t = dtype_of<T>(), c = dtype_of<C>();
+    const uint64_t be = block_elems(t), bc = block_elems(c), last = b.outer.back();
     // brcb reads and writes whole groups of 8 rows; the values' line is whole blocks.
     const uint64_t rows_p = round_up(b.tile_rows, std::max<uint64_t>(8, be));
     auto elems = [&](bool scalar) { return scalar ? rows_p : b.tile_rows * b.pitch; };
     tque<T> qx(ctx, position::VECIN, 2, elems(b.x_scalar));
     tque<T> qy(ctx, position::VECIN, 2, elems(b.y_scalar));
     tque<T> qz(ctx, position::VECOUT, 2, b.tile_rows * b.pitch);
-    local_tensor<T> blocks;  // a per-row operand's values, one block per row
+    local_tensor<C> blocks;  // a per-row operand's values, one block per row
     if (b.x_scalar || b.y_scalar)
-        blocks = ctx.alloc<T>(position::VECCALC, round_up(b.tile_rows, 8) * be);
+        blocks = ctx.alloc<C>(position::VECCALC, round_up(b.tile_rows, 8) * bc);
+    // Converting: x, y and z in the compute type.
+    local_tensor<C> wide[2], wide_z;
+    if constexpr (!native) {
+        wide[0] = ctx.alloc<C>(position::VECCALC, elems(b.x_scalar));
+        wide[1] = ctx.alloc<C>(position::VECCALC, elems(b.y_scalar));
+        wide_z = ctx.alloc<C>(position::VECCALC, b.tile_rows * b.pitch);
+    }
 
     struct side {
         tque<T>& q;
@@ -208,16 +219,28 @@ void broadcast_binary_kernel(kernel_context& ctx, vec_opcode op, global_tensor<T
             const side& sd = sides[s];
             buf[s] = sd.q.deque();
             const bool shared = sd.stride.back() == 0;
+            // The operand's values in the compute type.
+            local_tensor<C> v;
+            if constexpr (native) {
+                v = buf[s];
+            } else {
+                const uint64_t loaded = sd.scalar ? (shared ? 1 : nr)
+                                        : shared  ? round_up(nc, be)
+                                                  : nr * b.pitch;
+                ctx.cast(wide[s], buf[s], loaded);
+                v = wide[s];
+            }
             if (sd.scalar) {
-                ctx.brcb(blocks, buf[s], shared ? 1 : nr);
+                ctx.brcb(blocks, v, shared ? 1 : nr);
                 operand[s] = {blocks.offset, shared ? 0u : 1u, 0};
             } else {
-                operand[s] = {buf[s].offset, shared ? 0u : uint32_t(b.pitch / be), 1};
+                operand[s] = {v.offset, shared ? 0u : uint32_t(b.pitch / bc), 1};
             }
         }
         auto zl = qz.alloc_tensor();
-        vector_rows(ctx, op, t, {zl.offset, uint32_t(b.pitch / be)}, operand[0], operand[1], nr,
-                    nc);
+        const uint64_t zc = native ? zl.offset : wide_z.offset;
+        vector_rows(ctx, op, c, {zc, uint32_t(b.pitch / bc)}, operand[0], operand[1], nr, nc);
+        if constexpr (!native) ctx.cast(zl, wide_z, nr * b.pitch);
         qx.free_tensor(buf[0]);
         qy.free_tensor(buf[1]);
         qz.enque(zl);
@@ -240,6 +263,14 @@ template void broadcast_binary_kernel<int16_t>(kernel_context&, vec_opcode, glob
 template void broadcast_binary_kernel<int32_t>(kernel_context&, vec_opcode, global_tensor<int32_t>,
                                                global_tensor<int32_t>, global_tensor<int32_t>,
                                                const broadcast_tiling&);
+template void broadcast_binary_kernel<bfloat16, float>(kernel_context&, vec_opcode,
+                                                       global_tensor<bfloat16>,
+                                                       global_tensor<bfloat16>,
+                                                       global_tensor<bfloat16>,
+                                                       const broadcast_tiling&);
+template void broadcast_binary_kernel<int8_t, half>(kernel_context&, vec_opcode,
+                                                    global_tensor<int8_t>, global_tensor<int8_t>,
+                                                    global_tensor<int8_t>, const broadcast_tiling&);
 
 // --- transpose ---
 

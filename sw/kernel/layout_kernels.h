@@ -61,17 +61,20 @@ struct broadcast_tiling {
 };
 
 /// @brief Collapses the shapes (out = broadcast of x and y, already checked) and sizes the
-/// tiles to fit UB of `core` with double buffering.
+/// tiles to fit UB of `core` with double buffering; a `compute` type other than t (bf16 in
+/// fp32, int8 in fp16) adds the converted tiles.
 broadcast_tiling tile_broadcast(const models::core_params& core, unsigned cores,
                                 const std::vector<int64_t>& x, const std::vector<int64_t>& y,
-                                const std::vector<int64_t>& out, dtype t);
+                                const std::vector<int64_t>& out, dtype t, dtype compute);
 
 /// @brief Whether the collapsed operands both cover the output element for element (the
 /// plain elementwise kernel applies).
 bool broadcast_is_elementwise(const broadcast_tiling& b);
 
-/// @brief The broadcasting kernel (see broadcast_tiling); T is half or float.
-template <class T>
+/// @brief The broadcasting kernel (see broadcast_tiling). T is the tensors' type; C, the type
+/// computed in: T (half, float, int16_t, int32_t), or float for bfloat16 and half for int8_t,
+/// each tile converted to C and the result back to T (to nearest; int8 saturates).
+template <class T, class C = T>
 void broadcast_binary_kernel(kernel_context& ctx, models::vec_opcode op, global_tensor<T> x,
                              global_tensor<T> y, global_tensor<T> z, const broadcast_tiling& b);
 

@@ -76,7 +76,7 @@ void register_binary(registry& r, const std::string& name, const std::string& do
     const std::vector<dtype> types = iref ? k_arith_types : k_float_types;
     op_schema s;
     s.name = name;
-    s.doc = doc + "; x and y broadcast as in numpy (bf16 and int8: same shapes only)";
+    s.doc = doc + "; x and y broadcast as in numpy";
     s.inputs = {{"x", types}, {"y", types}};
     s.outputs = {{"z", types}};
     s.infer = [name](const std::vector<tensor_desc>& in, const attr_map&) {
@@ -86,15 +86,6 @@ void register_binary(registry& r, const std::string& name, const std::string& do
                 "the same dtype",
                 name, models::to_string(in[1].type()), models::to_string(in[0].type())));
         const tensor_desc z("z", in[0].type(), broadcast_shape(name, in[0].shape(), in[1].shape()));
-        const dtype t = in[0].type();
-        if ((t == dtype::bf16 || t == dtype::int8) &&
-            (in[0].elements() != z.elements() || in[1].elements() != z.elements()))
-            throw op_error(fmt::format(
-                "op '{}' inputs 'x' {} and 'y' {} broadcast, which {} does not (it is computed "
-                "in a wider type tile by tile); give both inputs the same shape or cast them to "
-                "{} first",
-                name, dims(in[0].shape()), dims(in[1].shape()), models::to_string(t),
-                t == dtype::bf16 ? "fp32" : "fp16 or int16"));
         return std::vector<tensor_desc>{z};
     };
     // Plain loops over the output's multi-index; broadcast dims read index 0.
@@ -119,9 +110,12 @@ void register_binary(registry& r, const std::string& name, const std::string& do
     s.dtype_tolerance[dtype::bf16] = k_bf16_tolerance;
     r.add_op(std::move(s), NPUSIM_HERE);
     auto broadcast = [](const op_call& c, const platform::platform_config& p) {
+        const dtype t = c.inputs[0].type();
         return kernel::tile_broadcast(vector_core(p), vector_units(p), c.inputs[0].shape(),
-                                      c.inputs[1].shape(), c.outputs[0].shape(),
-                                      c.inputs[0].type());
+                                      c.inputs[1].shape(), c.outputs[0].shape(), t,
+                                      t == dtype::bf16   ? dtype::fp32
+                                      : t == dtype::int8 ? dtype::fp16
+                                                         : t);
     };
     for (dtype t : types) {
         const bool native = t != dtype::bf16 && t != dtype::int8;
@@ -164,10 +158,9 @@ void register_binary(registry& r, const std::string& name, const std::string& do
             });
         };
         r.add_kernel(std::move(k), NPUSIM_HERE);
-        if (!native) continue;
 
         // Any broadcast: row tiles with row-vector operands reused and per-row values spread
-        // into blocks in UB.
+        // into blocks in UB (bf16 and int8 converted tile by tile, as above).
         op_kernel bk;
         bk.op = name;
         bk.name = name + "_broadcast_" + models::to_string(t);
@@ -191,10 +184,11 @@ void register_binary(registry& r, const std::string& name, const std::string& do
                            nz = c.outputs[0].elements();
             with_element(t, [&](auto e) {
                 using T = decltype(e);
-                if constexpr (!std::is_same_v<T, kernel::bfloat16> && !std::is_same_v<T, int8_t>)
-                    kernel::broadcast_binary_kernel<T>(ctx, opcode, {b.inputs[0], nx},
-                                                       {b.inputs[1], ny}, {b.outputs[0], nz},
-                                                       tiling);
+                using C = std::conditional_t<
+                    std::is_same_v<T, kernel::bfloat16>, float,
+                    std::conditional_t<std::is_same_v<T, int8_t>, kernel::half, T>>;
+                kernel::broadcast_binary_kernel<T, C>(
+                    ctx, opcode, {b.inputs[0], nx}, {b.inputs[1], ny}, {b.outputs[0], nz}, tiling);
             });
         };
         r.add_kernel(std::move(bk), NPUSIM_HERE);

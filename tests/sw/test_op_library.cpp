@@ -141,6 +141,27 @@ NPUSIM_PRESET_CASES(div_broadcast, broadcast_yaml("div"))
 NPUSIM_PRESET_CASES(maximum_broadcast, broadcast_yaml("maximum"))
 NPUSIM_PRESET_CASES(minimum_broadcast, broadcast_yaml("minimum"))
 
+// bf16 and int8 broadcast through the converting kernel (bf16 computed in fp32, int8 in fp16,
+// saturating): a row vector, a per-row column, size-1 middle dims and a single scalar.
+const std::string converted_broadcast_yaml =
+    "schema: npusim.workload/1\ntensors:\n"
+    "  x: {shape: [3, 37, 50], dtype: bf16, init: random, seed: 1}\n"
+    "  y: {shape: [50], dtype: bf16, init: random, seed: 2}\n"
+    "  c: {shape: [37, 1], dtype: bf16, init: random, seed: 3}\n"
+    "  z: {shape: [3, 37, 50], dtype: bf16}\n"
+    "  w: {shape: [3, 37, 50], dtype: bf16}\n"
+    "  a: {shape: [7, 1, 33], dtype: int8, init: random, seed: 4, scale: 100}\n"
+    "  b: {shape: [5, 33], dtype: int8, init: random, seed: 5, scale: 100}\n"
+    "  d: {shape: [7, 5, 33], dtype: int8}\n"
+    "  e: {shape: [7, 5, 33], dtype: int8}\n"
+    "  s: {shape: [1], dtype: int8, init: constant, value: 3}\n"
+    "ops:\n"
+    "  - {op: add, inputs: [x, y], outputs: [z]}\n"
+    "  - {op: div, inputs: [z, c], outputs: [w]}\n"
+    "  - {op: sub, inputs: [a, b], outputs: [d]}\n"
+    "  - {op: mul, inputs: [d, s], outputs: [e]}\n";
+NPUSIM_PRESET_CASES(converted_broadcast, converted_broadcast_yaml)
+
 // Shapes that do not broadcast name both shapes and the dimension; the output is inferred.
 BOOST_AUTO_TEST_CASE(broadcast_shapes_and_errors) {
     using memory::tensor_desc;

@@ -34,6 +34,27 @@ const std::string transpose_yaml =
     "  - {op: transpose, inputs: [e], outputs: [et]}\n";
 NPUSIM_PRESET_CASES(transpose, transpose_yaml)
 
+// bf16 moves as 16-bit elements: a 2-D transpose, a 4-D permutation, one that keeps the
+// innermost dim (row copies, an int16 multiply by 1), and an embedding lookup; the bits must
+// arrive unchanged (tolerance 0), wide values (scale 1e30) included.
+const std::string bf16_moves_yaml =
+    "schema: npusim.workload/1\ntensors:\n"
+    "  a: {shape: [37, 53], dtype: bf16, init: random, seed: 1, scale: 1e30}\n"
+    "  at: {shape: [53, 37], dtype: bf16}\n"
+    "  c: {shape: [2, 3, 4, 5], dtype: bf16, init: random, seed: 3}\n"
+    "  ct: {shape: [4, 2, 5, 3], dtype: bf16}\n"
+    "  d: {shape: [6, 7, 9], dtype: bf16, init: random, seed: 4, scale: 1e-20}\n"
+    "  dt: {shape: [7, 6, 9], dtype: bf16}\n"
+    "  emb: {shape: [50, 37], dtype: bf16, init: random, seed: 5}\n"
+    "  ids: {shape: [3, 7], dtype: int32, init: randint, high: 50, seed: 6}\n"
+    "  rows: {shape: [3, 7, 37], dtype: bf16}\n"
+    "ops:\n"
+    "  - {op: transpose, inputs: [a], outputs: [at]}\n"
+    "  - {op: transpose, inputs: [c], outputs: [ct], attrs: {perm: [2, 0, 3, 1]}}\n"
+    "  - {op: transpose, inputs: [d], outputs: [dt], attrs: {perm: [1, 0, 2]}}\n"
+    "  - {op: gather, inputs: [emb, ids], outputs: [rows]}\n";
+NPUSIM_PRESET_CASES(bf16_moves, bf16_moves_yaml)
+
 // A transposed matrix larger than one tile on the smallest UB, in both dtypes.
 const std::string transpose_big_yaml =
     "schema: npusim.workload/1\ntensors:\n"

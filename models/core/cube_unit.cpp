@@ -42,6 +42,8 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
     auto fail = [&](uint64_t addr, const std::string& what) {
         throw model_fault(m_name, addr, op.describe(), what);
     };
+    if (op.hf32 && op.in_type != dtype::fp32)
+        fail(0, std::string("HF32 mode rounds fp32 inputs; these are ") + to_string(op.in_type));
     if (op.in_type == dtype::fp32 && !m_p.fp32_mmad)
         fail(0, "this chip's cube does not multiply fp32 (cube.fp32 is false): use fp16 or bf16");
     if (op.in_type != dtype::fp16 && op.in_type != dtype::bf16 && op.in_type != dtype::int8 &&
@@ -117,8 +119,13 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
         m_a.resize(mp * kp);
         m_b.resize(np * kp);  // B transposed: row j holds column j of B
         m_c.resize(mp * np);
-        auto unpack = [t](const uint8_t* src, float* dst, uint64_t n) {
-            if (t == dtype::fp32) return std::memcpy(dst, src, 4 * n), void();
+        auto unpack = [t, hf32 = op.hf32](const uint8_t* src, float* dst, uint64_t n) {
+            if (t == dtype::fp32) {
+                std::memcpy(dst, src, 4 * n);
+                if (hf32)
+                    for (uint64_t i = 0; i < n; ++i) dst[i] = round_to_hf32(dst[i]);
+                return;
+            }
             for (uint64_t i = 0; i < n; ++i)
                 dst[i] = t == dtype::fp16 ? half_to_float(load16(src, i))
                                           : bf16_to_float(load16(src, i));

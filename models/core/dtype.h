@@ -87,6 +87,18 @@ inline float bf16_to_float(uint16_t b) {
     return f;
 }
 uint16_t float_to_bf16(float f);
+/// @brief f rounded to HF32, the cube's reduced fp32 (fp32's range, 11 significand bits after
+/// the point instead of 23): to nearest, ties to even. NaN and infinities pass unchanged.
+inline float round_to_hf32(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7f800000u) != 0x7f800000u) {
+        u += 0x7ffu + ((u >> 12) & 1u);  // carries into the exponent round up to the next binade
+        u &= ~0xfffu;
+    }
+    std::memcpy(&f, &u, 4);
+    return f;
+}
 
 /// @brief Rounding of a conversion (Ascend C RoundMode): to nearest, ties to even (CAST_RINT, the
 /// default), toward -inf, toward +inf, to nearest with ties away from zero (CAST_ROUND),

@@ -18,6 +18,8 @@ struct mmad_op {
     uint32_t m = 0, k = 0, n = 0;
     dtype in_type = dtype::fp16;  ///< fp16, bf16 (-> fp32) or int8 (-> int32)
     bool accumulate = false;
+    /// fp32 inputs rounded to HF32 before the multiply (Ascend C SetHF32Mode).
+    bool hf32 = false;
     /// Split chips: C starts from the bias row in BT (fp32, int32 for int8), not from zero or
     /// the accumulator.
     bool bias_table = false;

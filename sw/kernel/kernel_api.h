@@ -357,6 +357,8 @@ class kernel_context {
     uint64_t atomic_add(uint64_t& word, uint64_t add) { return m_core.atomic_add(word, add); }
 
     // --- cube ---
+    /// @brief Ascend C SetHF32Mode: later fp32 mmads round their inputs to HF32 first.
+    void set_hf32_mode(bool on) { m_hf32 = on; }
     /// @brief C (CO1) = or += A (A2) x B (B2); m, k, n logical sizes.
     template <class C, class T>
     void mmad(local_tensor<C> c, local_tensor<T> a, local_tensor<T> b, uint32_t m, uint32_t k,
@@ -546,6 +548,7 @@ class kernel_context {
         op.k = k;
         op.n = n;
         op.in_type = dtype_of<T>();
+        op.hf32 = m_hf32 && op.in_type == dtype::fp32;
         return op;
     }
     models::dma_request request(models::mem_space s, uint64_t src, models::mem_space d,
@@ -596,6 +599,7 @@ class kernel_context {
 
     models::ai_core& m_core;
     unsigned m_block, m_block_dim;
+    bool m_hf32 = false;  // set_hf32_mode
     memory::buffer_manager m_buffers;   // indexed by mem_space
     std::vector<uint32_t> m_event_ids;  // next id per (src, dst) pipe pair
 };

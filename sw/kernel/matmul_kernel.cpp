@@ -668,6 +668,7 @@ matmul_tiling page_tiling(matmul_tiling t, uint32_t rows, unsigned cores) {
 }
 
 void matmul_kernel(kernel_context& ctx, const matmul_args& g, const matmul_tiling& t, uint64_t* q) {
+    ctx.set_hf32_mode(t.p.hf32);
     switch (t.p.in) {
         case dtype::fp16:
             return run_with_in<half>(ctx, g, t, q);

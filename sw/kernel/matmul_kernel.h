@@ -29,6 +29,7 @@ struct matmul_problem {
     bool transpose_a = false;                 ///< A is stored [k, m]
     bool transpose_b = false;                 ///< B is stored [n, k]
     bool a_batched = true, b_batched = true;  ///< false: one matrix for every batch
+    bool hf32 = false;  ///< fp32 inputs rounded to HF32 by the cube (set_hf32_mode)
     dtype acc() const { return in == dtype::int8 ? dtype::int32 : dtype::fp32; }
 };
 

@@ -53,6 +53,7 @@ matmul_call describe_call(const std::string& op, const std::vector<tensor_desc>&
     auto& p = c.p;
     p.transpose_a = std::get<bool>(attrs.at("transpose_a"));
     p.transpose_b = std::get<bool>(attrs.at("transpose_b"));
+    if (const auto it = attrs.find("hf32"); it != attrs.end()) p.hf32 = std::get<bool>(it->second);
     const char* names[] = {"a", "b"};
     for (int i = 0; i < 2; ++i)
         if (in[i].shape().size() != 2 && in[i].shape().size() != 3)
@@ -105,6 +106,10 @@ matmul_call describe_call(const std::string& op, const std::vector<tensor_desc>&
                         "inputs",
                         op, out_name, dtype_names(outs), models::to_string(p.in)));
     p.out = *it;
+    if (p.hf32 && p.in != dtype::fp32)
+        throw op_error(fmt::format("op '{}' attribute 'hf32' rounds fp32 inputs to HF32, but 'a' "
+                                   "is {}; drop it or give fp32 inputs",
+                                   op, models::to_string(p.in)));
     const auto& partition = std::get<std::string>(attrs.at("partition"));
     kernel::partition_kind pk{};
     if (!kernel::partition_from_string(partition, pk))
@@ -145,12 +150,16 @@ void reference(const matmul_call& c, const std::vector<host_tensor>& in, host_te
     for (uint64_t bi = 0; bi < p.batch; ++bi) {
         const double* a = in[0].values.data() + (p.a_batched ? bi * m * k : 0);
         const double* b = in[1].values.data() + (p.b_batched ? bi * k * n : 0);
+        // HF32: the cube rounds both operands first.
+        const auto operand = [&](double v) {
+            return p.hf32 ? double(models::round_to_hf32(float(v))) : v;
+        };
         for (uint64_t i = 0; i < m; ++i)
             for (uint64_t j = 0; j < n; ++j) {
                 double acc = p.has_bias ? in[2].values[j] : 0;
                 for (uint64_t q = 0; q < k; ++q)
-                    acc += (p.transpose_a ? a[q * m + i] : a[i * k + q]) *
-                           (p.transpose_b ? b[j * k + q] : b[q * n + j]);
+                    acc += operand(p.transpose_a ? a[q * m + i] : a[i * k + q]) *
+                           operand(p.transpose_b ? b[j * k + q] : b[q * n + j]);
                 // Dequantization: the int32 sum to fp32, times the scale in fp32.
                 if (p.dequant != kernel::dequant_kind::none)
                     acc =
@@ -243,6 +252,12 @@ void register_one(registry& r, const std::string& name, bool bias, bool dequant 
     s.doc +=
         "; partition: how the output tiles go to the cores (uniform: in turn; cost: by "
         "estimated cost, longest first; steal: from a shared queue as cores free up)";
+    if (!dequant) {
+        s.attrs.push_back({"hf32", false, false});
+        s.doc +=
+            "; hf32: the cube rounds fp32 inputs to HF32 (11 significand bits, fp32's range) "
+            "first, as CANN's allow_hf32";
+    }
     s.infer = [name, dequant](const std::vector<tensor_desc>& in, const attr_map& attrs) {
         const matmul_call c = describe_call(name, in, attrs, dequant);
         std::vector<int64_t> shape = {c.p.m, c.p.n};

@@ -172,6 +172,7 @@ void draw_matmul(drawer& d, op_case& c, const std::vector<dtype>& ts, bool bias)
     c.attrs["transpose_b"] = tb;
     c.attrs["out_dtype"] = std::string(models::to_string(ts.back()));
     if (d.chance(0.4)) c.attrs["partition"] = d.pick(std::vector<std::string>{"cost", "steal"});
+    if (ts[0] == dtype::fp32 && c.op != "matmul_dequant" && d.chance(0.4)) c.attrs["hf32"] = true;
 }
 
 // A block-sparse a (CSR or blocks up to 32x32) at a density from empty to full, evenly or

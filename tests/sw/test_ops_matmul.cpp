@@ -449,3 +449,47 @@ BOOST_AUTO_TEST_CASE(gemv_tiles_keep_rows_wide) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(matmul_hf32)
+
+// HF32 keeps 11 significand bits: between 1 and 2 its step is 2^-11, so 1 + 2^-12 is a tie that
+// rounds to even (1) and 1 + 3 x 2^-12 one that rounds up to 1 + 2^-10. With k = 1 and b = 1
+// the products are the rounded a's; without hf32 they are a itself. The reference rounds the
+// same way, so --check passes with no error.
+BOOST_AUTO_TEST_CASE(hf32_rounds_fp32_inputs_to_11_significand_bits) {
+    const std::string yaml =
+        "schema: npusim.workload/1\ntensors:\n"
+        "  a1: {shape: [20, 1], dtype: fp32, init: constant, value: 1.000244140625}\n"
+        "  a3: {shape: [20, 1], dtype: fp32, init: constant, value: 1.000732421875}\n"
+        "  b: {shape: [1, 24], dtype: fp32, init: ones}\n"
+        "  c1: {shape: [20, 24], dtype: fp32}\n"
+        "  c3: {shape: [20, 24], dtype: fp32}\n"
+        "  e1: {shape: [20, 24], dtype: fp32}\n"
+        "ops:\n"
+        "  - {op: matmul, inputs: [a1, b], outputs: [c1], attrs: {out_dtype: fp32, hf32: true}}\n"
+        "  - {op: matmul, inputs: [a3, b], outputs: [c3], attrs: {out_dtype: fp32, hf32: true}}\n"
+        "  - {op: matmul, inputs: [a1, b], outputs: [e1], attrs: {out_dtype: fp32}}\n";
+    const auto r = test::run_checked(platform::load_platform("ascend910b1"), yaml);
+    BOOST_REQUIRE_EQUAL(r.failure, "");
+    BOOST_REQUIRE_EQUAL(r.checks.size(), 3u);
+    for (const auto& c : r.checks) BOOST_CHECK_MESSAGE(c.max_error == 0, c.label << " " << c.max_error);
+    // Every element of each output is the same; the first is reported as the worst.
+    BOOST_CHECK_EQUAL(r.checks[0].worst_got, 1.0);
+    BOOST_CHECK_EQUAL(r.checks[1].worst_got, 1.0009765625);
+    BOOST_CHECK_EQUAL(r.checks[2].worst_got, 1.000244140625);
+    BOOST_CHECK_EQUAL(models::round_to_hf32(1.000244140625f), 1.0f);
+    BOOST_CHECK_EQUAL(models::round_to_hf32(1.000732421875f), 1.0009765625f);
+}
+
+BOOST_AUTO_TEST_CASE(hf32_needs_fp32_inputs) {
+    const std::string e = test::plan_error(
+        "matmul",
+        {memory::tensor_desc("a", models::dtype::fp16, {4, 8}),
+         memory::tensor_desc("b", models::dtype::fp16, {8, 4})},
+        {{"hf32", true}});
+    BOOST_CHECK_MESSAGE(e == "op 'matmul' attribute 'hf32' rounds fp32 inputs to HF32, but 'a' is "
+                             "fp16; drop it or give fp32 inputs",
+                        e);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -4,7 +4,8 @@
 // the simulated kernel time, the cube's lower bound (the mmad fractal cycles of the causal tiles
 // spread evenly over the cube cores, at the cube clock), their ratio, the load imbalance of its
 // blocks (causal tiles are uneven work) and the wall time, with the tasks dealt out in turn
-// (uniform) and assigned by cost (kernel::set_cost_partition). Never fails on time.
+// (uniform), assigned by cost (kernel::set_cost_partition) and stolen from a shared queue (steal).
+// Never fails on time.
 #include <systemc>
 
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include "platform/stats.h"
 #include "sw/kernel/attention_kernel.h"
 #include "sw/kernel/launch.h"
+#include "sw/kernel/partition.h"
 
 using namespace npusim;
 
@@ -39,7 +41,8 @@ int sc_main(int, char*[]) {
         const std::vector<std::vector<uint32_t>> batches = {
             {128}, {512}, {2048}, {1900, 700, 300, 120, 60, 30, 20, 10}};
         for (const auto& lengths : batches)
-            for (const bool by_cost : {false, true}) {
+            for (const auto part : {kernel::partition_kind::uniform, kernel::partition_kind::cost,
+                                    kernel::partition_kind::steal}) {
                 uint32_t n = 0;
                 for (uint32_t l : lengths) n += l;
                 kernel::attention_problem prob;
@@ -48,9 +51,11 @@ int sc_main(int, char*[]) {
                 prob.head_dim = hd;
                 if (lengths.size() > 1) prob.lengths = lengths;
                 auto t = kernel::tile_attention(cfg, prob);
-                if (by_cost) kernel::set_cost_partition(t);
+                if (part == kernel::partition_kind::cost) kernel::set_cost_partition(t);
                 const uint64_t bytes = models::round_up(uint64_t(heads) * n * hd * 2, 4096);
-                const kernel::attention_args args{0, bytes, 2 * bytes, 3 * bytes, 4 * bytes};
+                kernel::attention_args args{0, bytes, 2 * bytes, 3 * bytes, 4 * bytes};
+                kernel::attention_steal steal(t.block_dim);
+                if (part == kernel::partition_kind::steal) args.steal = &steal;
                 // S = Q K^T and P V per key tile, each m/16 x k/16 x n/16 fractals.
                 double fractals = 0;
                 for (uint32_t len : lengths)
@@ -91,8 +96,8 @@ int sc_main(int, char*[]) {
                 const std::string what =
                     lengths.size() > 1 ? fmt::format("{}r", n) : std::to_string(n);
                 std::printf("%-8s %-8s %6u %12.1f %14.1f %8.2f %9.2f %8.2f %s\n", what.c_str(),
-                            by_cost ? "cost" : "uniform", t.tile, us, bound_us, us / bound_us,
-                            imbalance, wall, pipes.c_str());
+                            kernel::to_string(part), t.tile, us, bound_us, us / bound_us, imbalance,
+                            wall, pipes.c_str());
             }
     });
     if (!ok) std::printf("simulation failed: %s\n", sim.error().c_str());

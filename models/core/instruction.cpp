@@ -17,8 +17,8 @@ std::string fmt_hex(uint64_t v) {
 std::string mmad_op::describe() const {
     char buf[200];
     std::snprintf(buf, sizeof buf, "mmad.%s%s L0C[0x%llx] L0A[0x%llx] L0B[0x%llx] m=%u k=%u n=%u",
-                  hf32 ? "hf32" : to_string(in_type), accumulate ? ".acc" : "", (unsigned long long)c,
-                  (unsigned long long)a, (unsigned long long)b, m, k, n);
+                  hf32 ? "hf32" : to_string(in_type), accumulate ? ".acc" : "",
+                  (unsigned long long)c, (unsigned long long)a, (unsigned long long)b, m, k, n);
     std::string s = buf;
     if (bias_table) s += " bias BT[0x" + fmt_hex(bt) + "]";
     return s;

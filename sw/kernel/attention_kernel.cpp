@@ -23,7 +23,7 @@ using models::vec_opcode;
 namespace {
 
 // Cross-core flags of the split form: S is in the workspace, P is, P V is.
-constexpr uint32_t s_ready = 1, p_ready = 2, pv_ready = 3;
+constexpr uint32_t s_ready = 1, p_ready = 2, pv_ready = 3, task_ready = 4;
 constexpr uint64_t ws_align = 512;
 
 /// The sizes of one tile's buffers, in elements.
@@ -461,13 +461,7 @@ void attention_kernel(kernel_context& ctx, const attention_args& g, const attent
     if (ctx.has_vector()) vec = std::make_unique<softmax_side>(ctx, t, sh);
     tque<float>* qc = cube && vec ? &cube->l0c() : nullptr;  // coupled: S and P V through UB
     const uint32_t group = t.p.heads / t.p.kv_heads;
-    std::vector<uint64_t> mine;  // this block's tasks, in order
-    if (!t.assignment.empty())
-        mine.assign(t.assignment.at(ctx.block_idx()).begin(),
-                    t.assignment.at(ctx.block_idx()).end());
-    else
-        for (uint64_t i = ctx.block_idx(); i < t.tasks(); i += ctx.block_num()) mine.push_back(i);
-    for (uint64_t i : mine) {
+    auto run = [&](uint64_t i) {
         const task k = task_of(t, i);
         const uint32_t mr = std::min(t.tile, k.length - k.qt * t.tile);
         const uint32_t kvh = k.head / group;
@@ -492,6 +486,36 @@ void attention_kernel(kernel_context& ctx, const attention_args& g, const attent
         }
         if (cube) cube->free_q();
         if (vec) vec->finish(g.out);
+    };
+    if (!g.steal) {
+        if (!t.assignment.empty())
+            for (uint32_t i : t.assignment.at(ctx.block_idx())) run(i);
+        else
+            for (uint64_t i = ctx.block_idx(); i < t.tasks(); i += ctx.block_num()) run(i);
+        return;
+    }
+    // Stealing: the cube core (or a coupled core) takes the next task from the shared queue, a
+    // GM atomic. On a split chip it publishes the task in its block's mailbox (another GM
+    // atomic) and raises a cross-core flag; each vector core waits for the flag and reads the
+    // mailbox (a scalar GM read), so the three run the same tasks. Past the last task all stop.
+    attention_steal& st = *g.steal;
+    std::vector<uint64_t>& mailbox = st.taken.at(ctx.block_idx());
+    for (size_t n = 0;; ++n) {
+        uint64_t i = 0;
+        if (cube) {
+            i = std::min<uint64_t>(ctx.atomic_add(st.next, 1), t.tasks());
+            if (split) {
+                mailbox.push_back(i);
+                ctx.atomic_add(st.published[ctx.block_idx()], 1);
+                ctx.cross_core_set_flag(task_ready, models::pipe_id::MTE2);
+            }
+        } else {
+            ctx.cross_core_wait_flag(task_ready, models::pipe_id::MTE3);
+            ctx.get_value(global_tensor<uint32_t>{g.workspace, 1}, 0);  // the mailbox read
+            i = mailbox.at(n);
+        }
+        if (i >= t.tasks()) return;
+        run(i);
     }
 }
 

@@ -63,8 +63,19 @@ attention_tiling tile_attention(const platform::platform_config& p, const attent
 void set_cost_partition(attention_tiling& t);
 
 /// @brief GM byte addresses; `workspace` holds tiling.workspace_bytes().
+/// @brief What the blocks of a launch that steals tasks share (fresh for each launch): the
+/// queue's next task, a GM word; and per block the tasks its cube core took, in order, with the
+/// count published so far (its mailbox in GM, which its vector cores read).
+struct attention_steal {
+    explicit attention_steal(unsigned blocks) : taken(blocks), published(blocks, 0) {}
+    uint64_t next = 0;
+    std::vector<std::vector<uint64_t>> taken;
+    std::vector<uint64_t> published;
+};
+
 struct attention_args {
     uint64_t q = 0, k = 0, v = 0, out = 0, workspace = 0;
+    attention_steal* steal = nullptr;  ///< non-null: the blocks steal tasks from a shared queue
 };
 
 /// @brief The kernel (launch it as models::kernel_kind::mix with tiling.block_dim blocks).

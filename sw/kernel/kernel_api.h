@@ -599,7 +599,7 @@ class kernel_context {
 
     models::ai_core& m_core;
     unsigned m_block, m_block_dim;
-    bool m_hf32 = false;  // set_hf32_mode
+    bool m_hf32 = false;                // set_hf32_mode
     memory::buffer_manager m_buffers;   // indexed by mem_space
     std::vector<uint32_t> m_event_ids;  // next id per (src, dst) pipe pair
 };

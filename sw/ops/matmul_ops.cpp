@@ -107,9 +107,10 @@ matmul_call describe_call(const std::string& op, const std::vector<tensor_desc>&
                         op, out_name, dtype_names(outs), models::to_string(p.in)));
     p.out = *it;
     if (p.hf32 && p.in != dtype::fp32)
-        throw op_error(fmt::format("op '{}' attribute 'hf32' rounds fp32 inputs to HF32, but 'a' "
-                                   "is {}; drop it or give fp32 inputs",
-                                   op, models::to_string(p.in)));
+        throw op_error(
+            fmt::format("op '{}' attribute 'hf32' rounds fp32 inputs to HF32, but 'a' "
+                        "is {}; drop it or give fp32 inputs",
+                        op, models::to_string(p.in)));
     const auto& partition = std::get<std::string>(attrs.at("partition"));
     kernel::partition_kind pk{};
     if (!kernel::partition_from_string(partition, pk))

@@ -292,7 +292,8 @@ status paged_decode_attention(runtime::context& ctx, runtime::stream* s, const p
 status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads,
                          unsigned kv_heads, unsigned tokens, unsigned head_dim, uint64_t q,
                          uint64_t k, uint64_t v, uint64_t out, const platform::platform_config& p,
-                         op_runner& run, const std::vector<uint32_t>& lengths) {
+                         op_runner& run, const std::vector<uint32_t>& lengths,
+                         kernel::partition_kind partition) {
     if (tokens == 0) return status::success;
     kernel::attention_problem prob;
     prob.heads = heads;
@@ -302,7 +303,7 @@ status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned hea
     prob.lengths = lengths;
     kernel::attention_tiling t = kernel::tile_attention(p, prob);
     // Causal tasks are uneven: assigned by cost they finish together (docs/ops.md).
-    kernel::set_cost_partition(t);
+    if (partition == kernel::partition_kind::cost) kernel::set_cost_partition(t);
     scratch sc(ctx, s);
     return run.run(
         fmt::format("flash_attention {} tokens x {} heads over {} x {}", tokens, heads, kv_heads,
@@ -311,9 +312,15 @@ status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned hea
             kernel::attention_args args{q, k, v, out, 0};
             if (status st = sc.get(0, t.workspace_bytes(), args.workspace); st != status::success)
                 return st;
-            return ctx.launch(
-                s, "flash_attention", t.block_dim, models::kernel_kind::mix,
-                [t, args](kernel::kernel_context& kc) { kernel::attention_kernel(kc, args, t); });
+            std::shared_ptr<kernel::attention_steal> steal;  // fresh for the launch
+            if (partition == kernel::partition_kind::steal) {
+                steal = std::make_shared<kernel::attention_steal>(t.block_dim);
+                args.steal = steal.get();
+            }
+            return ctx.launch(s, "flash_attention", t.block_dim, models::kernel_kind::mix,
+                              [t, args, steal](kernel::kernel_context& kc) {
+                                  kernel::attention_kernel(kc, args, t);
+                              });
         });
 }
 

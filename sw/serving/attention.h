@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "platform/config/platform_config.h"
+#include "sw/kernel/partition.h"
 #include "sw/ops/registry.h"
 #include "sw/serving/kv_cache.h"
 
@@ -92,13 +93,15 @@ runtime::status paged_decode_attention(runtime::context& ctx, runtime::stream* s
 /// the softmax over tokens 0..i of its scores times V. One fused kernel
 /// (kernel::attention_kernel): cube and vector units tile by tile, online softmax, causal.
 /// With `lengths`, the tokens are a ragged batch of prompts packed one after another, each
-/// causal within itself (token i of a prompt sees that prompt's tokens 0..i).
+/// causal within itself (token i of a prompt sees that prompt's tokens 0..i). `partition`: the
+/// tasks dealt in turn (uniform), assigned by cost (the default) or stolen from a shared queue.
 /// @throws std::invalid_argument if heads is not a multiple of kv_heads, the head does not
 /// fit the cores' buffers or the lengths do not add up to tokens.
 runtime::status prefill_attention(runtime::context& ctx, runtime::stream* s, unsigned heads,
                                   unsigned kv_heads, unsigned tokens, unsigned head_dim, uint64_t q,
                                   uint64_t k, uint64_t v, uint64_t out,
                                   const platform::platform_config& p, op_runner& run,
-                                  const std::vector<uint32_t>& lengths = {});
+                                  const std::vector<uint32_t>& lengths = {},
+                                  kernel::partition_kind partition = kernel::partition_kind::cost);
 
 }  // namespace npusim::serving

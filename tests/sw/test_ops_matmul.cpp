@@ -472,7 +472,8 @@ BOOST_AUTO_TEST_CASE(hf32_rounds_fp32_inputs_to_11_significand_bits) {
     const auto r = test::run_checked(platform::load_platform("ascend910b1"), yaml);
     BOOST_REQUIRE_EQUAL(r.failure, "");
     BOOST_REQUIRE_EQUAL(r.checks.size(), 3u);
-    for (const auto& c : r.checks) BOOST_CHECK_MESSAGE(c.max_error == 0, c.label << " " << c.max_error);
+    for (const auto& c : r.checks)
+        BOOST_CHECK_MESSAGE(c.max_error == 0, c.label << " " << c.max_error);
     // Every element of each output is the same; the first is reported as the worst.
     BOOST_CHECK_EQUAL(r.checks[0].worst_got, 1.0);
     BOOST_CHECK_EQUAL(r.checks[1].worst_got, 1.0009765625);
@@ -482,11 +483,10 @@ BOOST_AUTO_TEST_CASE(hf32_rounds_fp32_inputs_to_11_significand_bits) {
 }
 
 BOOST_AUTO_TEST_CASE(hf32_needs_fp32_inputs) {
-    const std::string e = test::plan_error(
-        "matmul",
-        {memory::tensor_desc("a", models::dtype::fp16, {4, 8}),
-         memory::tensor_desc("b", models::dtype::fp16, {8, 4})},
-        {{"hf32", true}});
+    const std::string e = test::plan_error("matmul",
+                                           {memory::tensor_desc("a", models::dtype::fp16, {4, 8}),
+                                            memory::tensor_desc("b", models::dtype::fp16, {8, 4})},
+                                           {{"hf32", true}});
     BOOST_CHECK_MESSAGE(e == "op 'matmul' attribute 'hf32' rounds fp32 inputs to HF32, but 'a' is "
                              "fp16; drop it or give fp32 inputs",
                         e);

@@ -199,8 +199,9 @@ NPUSIM_PRESET_TESTS(prefill_attention_is_causal_and_matches_a_cpu_attention, pre
 
 // A ragged batch in one launch: prompts of 1, 130, 17, 64 and 5 tokens packed one after
 // another, each causal within itself (token i of a prompt sees that prompt's tokens 0..i and
-// nothing of its neighbours), two query heads per KV head; then lengths that do not add up to
-// the tokens are refused by name.
+// nothing of its neighbours), two query heads per KV head, with the tasks dealt in turn,
+// assigned by cost and stolen from a shared queue; then lengths that do not add up to the
+// tokens are refused by name.
 void ragged_attention_on(const std::string& preset) {
     const auto cfg = platform::load_platform(preset);
     test::run_runtime(cfg, [&](platform::chip&, context& ctx) {
@@ -213,26 +214,29 @@ void ragged_attention_on(const std::string& preset) {
         for (uint32_t l : lengths) n += l;
         const auto q = random_halves(rng, heads * n * hd), k = random_halves(rng, kvh * n * hd),
                    v = random_halves(rng, k.size());
-        const uint64_t qd = put(ctx, s, q), kd = put(ctx, s, k), vd = put(ctx, s, v),
-                       od = put(ctx, s, std::vector<uint16_t>(q.size(), 0));
-        direct_runner run;
-        BOOST_CHECK_MESSAGE(prefill_attention(ctx, s, heads, kvh, n, hd, qd, kd, vd, od, cfg, run,
-                                              lengths) == status::success,
-                            ctx.get_last_error().message);
-        std::vector<uint16_t> out(q.size());
-        BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) == status::success);
-        BOOST_REQUIRE(ctx.synchronize(s) == status::success);
-        for (unsigned h = 0; h < heads; ++h) {
-            unsigned start = 0;
-            for (uint32_t len : lengths) {
-                const uint64_t kv0 = (uint64_t(h / group) * n + start) * hd;
-                for (unsigned i = 0; i < len; ++i)
-                    close_to(cpu_attention(q.data() + (uint64_t(h) * n + start + i) * hd,
-                                           k.data() + kv0, v.data() + kv0, i + 1, hd),
-                             out.data() + (uint64_t(h) * n + start + i) * hd,
-                             fmt::format("{} head {} prompt at {} (of {}) token {}", preset, h,
-                                         start, len, i));
-                start += len;
+        const uint64_t qd = put(ctx, s, q), kd = put(ctx, s, k), vd = put(ctx, s, v);
+        for (const auto part : {kernel::partition_kind::uniform, kernel::partition_kind::cost,
+                                kernel::partition_kind::steal}) {
+            const uint64_t od = put(ctx, s, std::vector<uint16_t>(q.size(), 0));
+            direct_runner run;
+            BOOST_CHECK_MESSAGE(prefill_attention(ctx, s, heads, kvh, n, hd, qd, kd, vd, od, cfg,
+                                                  run, lengths, part) == status::success,
+                                ctx.get_last_error().message);
+            std::vector<uint16_t> out(q.size());
+            BOOST_REQUIRE(ctx.memcpy_to_host(s, out.data(), od, out.size() * 2) == status::success);
+            BOOST_REQUIRE(ctx.synchronize(s) == status::success);
+            for (unsigned h = 0; h < heads; ++h) {
+                unsigned start = 0;
+                for (uint32_t len : lengths) {
+                    const uint64_t kv0 = (uint64_t(h / group) * n + start) * hd;
+                    for (unsigned i = 0; i < len; ++i)
+                        close_to(cpu_attention(q.data() + (uint64_t(h) * n + start + i) * hd,
+                                               k.data() + kv0, v.data() + kv0, i + 1, hd),
+                                 out.data() + (uint64_t(h) * n + start + i) * hd,
+                                 fmt::format("{} {} head {} prompt at {} (of {}) token {}", preset,
+                                             kernel::to_string(part), h, start, len, i));
+                    start += len;
+                }
             }
         }
         try {

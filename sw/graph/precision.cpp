@@ -90,6 +90,7 @@ class lowering {
     std::map<std::string, std::map<dtype, std::string>> m_as;  // source tensor -> its versions
     std::map<std::string, dtype> m_written;                    // produced tensor -> its dtype
     std::set<std::string> m_normalised;
+    std::map<std::string, double> m_scale_a;         // activation -> its int8 scale
     std::vector<std::string>* m_launches = nullptr;  // the current op's
 
     std::string fresh(const std::string& base) {
@@ -123,7 +124,6 @@ class lowering {
             tensor_decl c = src;
             c.type = d;
             c.name = d == src.type ? n : fresh(n + "." + models::to_string(d));
-            if (d == src.type) m_names.insert(n);
             versions[d] = c.name;
             add_tensor(c);
             return versions[d];
@@ -178,8 +178,8 @@ class lowering {
                    : m_w.tensor(o.inputs[j]).type;
     }
 
-    /// Whether the op has a kernel computing in `d` for these shapes on this chip (bf16 and
-    /// int8 elementwise ops do not broadcast, for one).
+    /// Whether the op has a kernel computing in `d` for these inputs on this chip (rope has
+    /// none for bf16, for one).
     bool plannable(const op_decl& o, const ops::op_schema& s, dtype d) const {
         if (!takes(s, 0, d)) return false;
         std::vector<memory::tensor_desc> in;
@@ -444,8 +444,6 @@ class lowering {
         output(o.outputs[0], dtype::fp16);
         add_op(add);
     }
-
-    std::map<std::string, double> m_scale_a;  // activation -> its int8 scale
 };
 
 }  // namespace

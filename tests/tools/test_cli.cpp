@@ -461,6 +461,12 @@ BOOST_AUTO_TEST_CASE(precision_report_has_closed_form_time_and_error) {
                                  "--precision: unknown precision 'fp8'\n  hint: use "
                                  "declared, fp32, bf16, fp16, int8 or auto"),
                         bad.out);
+    const cli_result builtin = run_cli("run --platform tiny --workload matmul --precision fp32");
+    BOOST_CHECK_EQUAL(builtin.rc, 2);
+    BOOST_CHECK_MESSAGE(contains(builtin.out,
+                                 "--precision: applies to workload files; 'matmul' "
+                                 "is a built-in kernel workload"),
+                        builtin.out);
 }
 
 // `npusim` alone is the main job: a BERT-base encoder layer on the default preset, every op

@@ -157,6 +157,11 @@ int cmd_run(const run_args& a) {
                                    names.substr(2) +
                                    ") or a built-in: dma_stream, matmul, elementwise, streams");
         }
+        if (!a.precision.empty() && !file_workload)
+            throw config_error(
+                "--precision", "--precision",
+                "applies to workload files; '" + a.workload + "' is a built-in kernel workload",
+                "drop --precision, or give a workload file or a shipped workload");
         if (a.check && a.timing_only)
             throw config_error("--check", "--check", "cannot check results in timing-only mode",
                                "drop --timing-only to compute real results");

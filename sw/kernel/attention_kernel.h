@@ -44,7 +44,6 @@ struct attention_tiling {
     std::vector<attention_task> task_list;
     /// Empty: tasks dealt out in turn, longest first; else each block's tasks (partition cost).
     std::vector<std::vector<uint32_t>> assignment;
-    uint32_t query_tiles() const { return (p.tokens + tile - 1) / tile; }
     uint64_t tasks() const { return task_list.size(); }
     /// @brief GM bytes one block uses for S (fp32), P (fp16) and P V (fp32).
     uint64_t workspace_per_block() const;

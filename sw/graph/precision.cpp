@@ -166,9 +166,10 @@ class lowering {
                b.sparse.what == sparse_layout::part::none && models::is_float(current(o.inputs[0]));
     }
 
-    bool fp32_cube() const {
-        return (m_platform.split ? m_platform.aic : m_platform.aicore).cube.fp32_mmad;
+    const models::cube_params& cube_of_chip() const {
+        return (m_platform.split ? m_platform.aic : m_platform.aicore).cube;
     }
+    bool fp32_cube() const { return cube_of_chip().fp32_mmad; }
 
     /// The dtype input j is read in when the op computes in `d`: d for its float inputs that
     /// take it, as declared for the others (indices).
@@ -202,14 +203,10 @@ class lowering {
     /// the activation's quantization (unless another matmul already quantized it) and, for a
     /// bias, an add over the output.
     std::pair<double, double> roofline_ns(const op_decl& o) const {
-        const auto& cube = (m_platform.split ? m_platform.aic : m_platform.aicore).cube;
-        const auto get = [&](const char* k) {
-            const auto it = o.attrs.find(k);
-            return it != o.attrs.end() && std::get<bool>(it->second);
-        };
+        const auto tb_it = o.attrs.find("transpose_b");
+        const bool tb = tb_it != o.attrs.end() && std::get<bool>(tb_it->second);
         const tensor_decl &a = m_w.tensor(o.inputs[0]), &b = m_w.tensor(o.inputs[1]);
-        const double k = double(get("transpose_b") ? b.shape[1] : b.shape[0]);
-        const double n = double(get("transpose_b") ? b.shape[0] : b.shape[1]);
+        const double k = double(b.shape[tb ? 1 : 0]), n = double(b.shape[tb ? 0 : 1]);
         double ak = 1;
         for (int64_t d : a.shape) ak *= double(d);
         const double m = ak / k, flops = 2 * m * n * k;
@@ -217,7 +214,7 @@ class lowering {
         const double launch =
             double(m_platform.host_api.launch_ps + m_platform.kernel_dispatch_ps) / 1000;
         const auto peak = [&](dtype t) {  // FLOP per ns
-            const auto& f = cube.of(t);
+            const auto& f = cube_of_chip().of(t);
             return 2.0 * f.m * f.k * f.n * m_platform.cores * m_platform.cube_clock_hz / 1e9;
         };
         const double a_bytes = double(models::dtype_size(current(o.inputs[0])));
@@ -397,10 +394,9 @@ class lowering {
             q.name = fresh(w.name + ".int8");
             q.type = dtype::int8;
             q.quant_step = step;
-            if (q.init != tensor_init::random) {  // ones and constants: one quantized value
+            if (q.init != tensor_init::random) {  // ones and constants: bound / step = 127
                 q.init = tensor_init::constant;
-                q.value = std::clamp(std::nearbyint(init_bound(w) / step), -128.0, 127.0) *
-                          (w.init == tensor_init::constant && w.value < 0 ? -1 : 1);
+                q.value = w.init == tensor_init::constant && w.value < 0 ? -127 : 127;
                 q.quant_step = 0;
             }
             add_tensor(q);

@@ -113,7 +113,8 @@ class calendar {
                 }
             }
             prune();
-            m_chunks.push_back({{{start, end}}, 0});
+            m_chunks.push_back({fresh(), 0});
+            m_chunks.back().iv.push_back({start, end});
             return;
         }
         const size_t c = first_chunk_ending_after(start);
@@ -144,6 +145,7 @@ class calendar {
             iv.insert(p, {start, end});
         }
         if (iv.empty()) {
+            m_spare.push_back(std::move(iv));
             m_chunks.erase(m_chunks.begin() + ptrdiff_t(c));
             return;
         }
@@ -184,9 +186,8 @@ class calendar {
             k.max_gap = std::max(k.max_gap, k.iv[i].start - k.iv[i - 1].end);
     }
     void split(size_t c) {
-        chunk tail{std::vector<interval>(m_chunks[c].iv.begin() + ptrdiff_t(k_chunk),
-                                         m_chunks[c].iv.end()),
-                   0};
+        chunk tail{fresh(), 0};
+        tail.iv.assign(m_chunks[c].iv.begin() + ptrdiff_t(k_chunk), m_chunks[c].iv.end());
         m_chunks[c].iv.resize(k_chunk);
         m_chunks.insert(m_chunks.begin() + ptrdiff_t(c) + 1, std::move(tail));
         update_gap(c);
@@ -197,11 +198,29 @@ class calendar {
     void prune() {
         const ps_t now = now_ps();
         size_t dead = 0;
-        while (dead + 1 < m_chunks.size() && m_chunks[dead].iv.back().end <= now) ++dead;
+        while (dead + 1 < m_chunks.size() && m_chunks[dead].iv.back().end <= now) {
+            m_spare.push_back(std::move(m_chunks[dead].iv));
+            ++dead;
+        }
         m_chunks.erase(m_chunks.begin(), m_chunks.begin() + ptrdiff_t(dead));
     }
 
+    /// An empty interval list with room for a full chunk: a recycled one when there is one
+    /// (a busy calendar makes and drops chunks all the time; growing each anew costs mallocs).
+    std::vector<interval> fresh() {
+        if (m_spare.empty()) {
+            std::vector<interval> v;
+            v.reserve(2 * k_chunk + 1);
+            return v;
+        }
+        std::vector<interval> v = std::move(m_spare.back());
+        m_spare.pop_back();
+        v.clear();
+        return v;
+    }
+
     std::vector<chunk> m_chunks;  // in time order
+    std::vector<std::vector<interval>> m_spare;  // emptied chunks' storage, for reuse
     ps_t m_last_end = 0;          // end of the last interval: arrivals after it are free at once
     ps_t m_busy_ps = 0;
 };

@@ -96,17 +96,19 @@ std::vector<std::string> names_of(const std::string& source, const YAML::Node& n
                                   const std::vector<std::string>& all,
                                   const sparse_names& sparse = {}, bool outputs = false,
                                   std::vector<YAML::Node>* origin = nullptr) {
+    // An op's output need not be declared: its shape and dtype come from inference.
     if (!n || !n.IsSequence())
         throw config_error(n ? at(source, n) : source, key, "expected a list of tensor names",
                            "write e.g. [x, w]");
     std::vector<std::string> out;
     for (const auto& e : n) {
         const std::string name = scalar_text(source, e, key, "write a tensor name, e.g. [x, w]");
-        if (!declared.count(name)) {
+        if (!declared.count(name) && !outputs) {
             const std::string near = platform::closest(name, all);
-            throw config_error(
-                at(source, e), key, "tensor '" + name + "' is not declared",
-                near.empty() ? "declare it under tensors:" : "did you mean '" + near + "'?");
+            throw config_error(at(source, e), key, "tensor '" + name + "' is not declared",
+                               near.empty() ? "declare it under tensors:, or write it as an "
+                                              "earlier op's output"
+                                            : "did you mean '" + near + "'?");
         }
         const auto parts = sparse.find(name);
         const size_t before = out.size();
@@ -122,6 +124,46 @@ std::vector<std::string> names_of(const std::string& source, const YAML::Node& n
         if (origin) origin->insert(origin->end(), out.size() - before, e);
     }
     return out;
+}
+
+// Declares the outputs of `d` that no entry of tensors: declares, with the shapes and dtypes
+// the op's inference gives (the declared ones are checked against it when the op is planned).
+void infer_outputs(const std::string& source, const YAML::Node& o, const std::string& key,
+                   const op_decl& d, workload& w, std::set<std::string>& declared,
+                   std::vector<std::string>& all) {
+    std::vector<size_t> missing;
+    for (size_t j = 0; j < d.outputs.size(); ++j)
+        if (!declared.count(d.outputs[j])) missing.push_back(j);
+    if (missing.empty()) return;
+    std::vector<memory::tensor_desc> inputs;
+    for (const auto& n : d.inputs) {
+        const tensor_decl& t = w.tensor(n);
+        inputs.emplace_back(t.name, t.type, t.shape);
+    }
+    ops::op_call call;
+    try {
+        call = ops::library().call(d.op, inputs, d.attrs);
+    } catch (const ops::op_error& e) {
+        throw config_error(d.where, key, e.what(),
+                           "the op's output '" + d.outputs[missing[0]] +
+                               "' is not declared, so its shape comes from this call");
+    }
+    if (call.outputs.size() != d.outputs.size())
+        throw config_error(at(source, o["outputs"]), key + ".outputs",
+                           "op '" + d.op + "' gives " + std::to_string(call.outputs.size()) +
+                               " outputs but " + std::to_string(d.outputs.size()) + " are named",
+                           "name one tensor per output");
+    for (size_t j : missing) {
+        tensor_decl t;
+        t.name = d.outputs[j];
+        t.shape = call.outputs[j].shape();
+        t.type = call.outputs[j].type();
+        t.where = at(source, o["outputs"][j]);
+        t.seed = uint64_t(w.tensors.size() + 1);
+        declared.insert(t.name);
+        all.push_back(t.name);
+        w.tensors.push_back(std::move(t));
+    }
 }
 
 // The three tensors of a sparse operand declared as `d` with `sparse: {...}`.
@@ -394,7 +436,7 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
         }
         for (size_t j = 0; j < d.outputs.size(); ++j) {
             const std::string& n = d.outputs[j];
-            if (written.count(n) || w.tensor(n).init != tensor_init::none)
+            if (written.count(n) || (declared.count(n) && w.tensor(n).init != tensor_init::none))
                 throw config_error(
                     at(source, o["outputs"][j]), key + ".outputs",
                     "tensor '" + n + "' is written twice" +
@@ -412,6 +454,7 @@ workload load_workload_text(const std::string& yaml, const std::string& source) 
                 d.attrs[name] = parse_attr(source, kv.second, key + ".attrs." + name);
             }
         }
+        infer_outputs(source, o, key, d, w, declared, all);
         if (o["stream"])
             d.stream = scalar_text(source, o["stream"], key + ".stream", "write e.g. 'stream: s1'");
         if (o["precision"]) {

@@ -75,8 +75,9 @@ std::vector<tensor_decl> sparse_tensors(const tensor_decl& d, const sparse_layou
 bool is_precision_level(const std::string& s, bool whole);
 
 /// @brief Loads and checks a workload file: keys, shapes, dtypes, inits, that every op exists
-/// in the operator library, that every tensor an op names is declared, that each tensor is
-/// written once and read only after it is written or initialised.
+/// in the operator library, that every tensor an op reads is declared or an earlier op's
+/// output, that each tensor is written once and read only after it is written or initialised.
+/// An op output that tensors: does not declare gets the shape and dtype the op infers.
 /// @throws platform::config_error naming file:line:col, the key and a fix.
 workload load_workload(const std::string& file);
 workload load_workload_text(const std::string& yaml, const std::string& source);

@@ -2,6 +2,9 @@
 // library, and running through the runtime and memory manager with per-op CPU checks.
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "platform/config/config_error.h"
 #include "sw/graph/workload.h"
 #include "sw/graph/workload_runner.h"
@@ -112,11 +115,74 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_key_and_fix) {
               "w.yaml:9:5: error: ops[0].inputs: op 'quantize' input 'scale' is tensor 's', whose "
               "elements are all 0; it must hold nonzero finite numbers\n  hint: give 's' e.g. "
               "'init: constant, value: 0.05'"},
+             {head + "tensors:\n  a: {shape: [4, 8], dtype: fp16, init: random}\n"
+                     "ops:\n  - {op: matmul, inputs: [a, a], outputs: [c]}\n",
+              "w.yaml:6:5: error: ops[0]: op 'matmul' input 'b' has 4 rows but 'a' has 8 columns; "
+              "they must match (a[m,k] x b[k,n])\n  hint: the op's output 'c' is not declared, so its shape comes from this call"},
+             {head + "tensors:\n  a: {shape: [4, 8], dtype: fp16, init: random}\n"
+                     "ops:\n  - {op: relu, inputs: [a], outputs: [b, c]}\n",
+              "w.yaml:6:38: error: ops[0].outputs: op 'relu' gives 1 outputs but 2 are named\n"
+              "  hint: name one tensor per output"},
+             {head + "tensors:\n  a: {shape: [4, 8], dtype: fp16, init: random}\n"
+                     "ops:\n  - {op: relu, inputs: [b], outputs: [c]}\n",
+              "w.yaml:6:25: error: ops[0].inputs: tensor 'b' is not declared\n  hint: did you "
+              "mean 'a'?"},
+             {head + "tensors:\n  a: {shape: [4, 8], dtype: fp16, init: random}\n"
+                     "ops:\n  - {op: relu, inputs: [a], outputs: [b]}\n"
+                     "  - {op: relu, inputs: [a], outputs: [b]}\n",
+              "w.yaml:7:39: error: ops[1].outputs: tensor 'b' is written twice (first by the op "
+              "at w.yaml:6:5)"},
              {"a: [1, 2\n", "w.yaml:2:1: error: YAML syntax error"},
          }) {
         const std::string got = error_of(b.yaml);
         BOOST_CHECK_MESSAGE(contains(got, b.text), "expected '" << b.text << "' in:\n" << got);
     }
+}
+
+// An op's output needs no declaration: its shape and dtype come from the op. mlp.yaml with
+// its four intermediate tensors left out loads to the same tensors and plans the same kernels
+// and tilings as the file that declares them, and runs with every check passing.
+BOOST_AUTO_TEST_CASE(undeclared_outputs_are_inferred) {
+    const auto cfg = test::tiny();
+    const std::string file = std::string(NPUSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml";
+    const auto full = graph::load_workload(file);
+    std::ifstream in(file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    std::string lean_text;
+    size_t declared_out = 0;
+    for (size_t at = 0, end; at < text.size(); at = end + 1) {
+        end = text.find('\n', at);
+        if (end == std::string::npos) end = text.size();
+        const std::string line = text.substr(at, end - at);
+        const bool intermediate = contains(line, "shape:") && !contains(line, "init:");
+        declared_out += intermediate;
+        if (!intermediate) lean_text += line + "\n";
+    }
+    BOOST_REQUIRE_EQUAL(declared_out, 4u);  // h, o, res, y
+    const auto lean = graph::load_workload_text(lean_text, "lean.yaml");
+    BOOST_REQUIRE_EQUAL(lean.tensors.size(), full.tensors.size());
+    for (const auto& t : full.tensors) {
+        const auto& u = lean.tensor(t.name);
+        BOOST_CHECK_MESSAGE(u.shape == t.shape && u.type == t.type, t.name);
+    }
+    BOOST_CHECK(contains(lean.tensor("h").where, "lean.yaml:12:45"));
+    const auto a = graph::plan_workload(full, cfg), b = graph::plan_workload(lean, cfg);
+    BOOST_REQUIRE_EQUAL(a.ops.size(), b.ops.size());
+    for (size_t i = 0; i < a.ops.size(); ++i) {
+        BOOST_CHECK_EQUAL(a.ops[i].kernel->name, b.ops[i].kernel->name);
+        BOOST_CHECK_EQUAL(a.ops[i].tiling.block_dim, b.ops[i].tiling.block_dim);
+        BOOST_CHECK_EQUAL(a.ops[i].tiling.summary, b.ops[i].tiling.summary);
+    }
+    graph::workload_result r;
+    platform::simulation sim(cfg);
+    BOOST_CHECK(sim.run([&](platform::chip& chip, std::vector<platform::op_record>& ops) {
+        r = graph::run_workload(chip, b, true, ops);
+    }));
+    BOOST_CHECK_EQUAL(r.failure, "");
+    BOOST_REQUIRE_EQUAL(r.checks.size(), 4u);
+    for (const auto& c : r.checks) BOOST_CHECK_MESSAGE(c.ok, c.label << " " << c.max_error);
 }
 
 // The same workload twice in one simulation: with --check every tensor is kept, without it
@@ -203,7 +269,8 @@ BOOST_AUTO_TEST_CASE(wrong_typed_values_name_file_line_and_key) {
     // inputs (the planner checks the count), and a mapping of attributes.
     auto valid_anyway = [](const slot& sl, const std::string& v) {
         return (v.empty() && sl.line.find("[@]") != std::string::npos) ||
-               (v == "{k: v}" && sl.key == "ops[0].attrs");
+               (v == "{k: v}" && sl.key == "ops[0].attrs") ||
+               (v == "[a]" && sl.key == "ops[0].outputs");  // a new tensor, shape inferred
     };
     const std::string tensors_head = "tensors:\n  w: {shape: [4], dtype: fp16, init: ones}\n";
     const std::string ops_tail = "ops:\n  - {op: relu, inputs: [w], outputs: [o]}\n";

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libsystemc-dev libyaml-cpp-dev libboost-test-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libopenblas-serial-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler
   clang-format python3 gnuplot-nox
   chromium-headless-shell
   slurmctld slurmd slurm-client munge

@@ -219,9 +219,9 @@ class calendar {
         return v;
     }
 
-    std::vector<chunk> m_chunks;  // in time order
+    std::vector<chunk> m_chunks;                 // in time order
     std::vector<std::vector<interval>> m_spare;  // emptied chunks' storage, for reuse
-    ps_t m_last_end = 0;          // end of the last interval: arrivals after it are free at once
+    ps_t m_last_end = 0;  // end of the last interval: arrivals after it are free at once
     ps_t m_busy_ps = 0;
 };
 

@@ -80,6 +80,10 @@ bool is_precision_level(const std::string& s, bool whole);
 /// An op output that tensors: does not declare gets the shape and dtype the op infers.
 /// @throws platform::config_error naming file:line:col, the key and a fix.
 workload load_workload(const std::string& file);
+/// @brief `w` as a workload file that loads back to the same tensors and ops: the tensors
+/// read before written (with their inits and seeds) are declared, op outputs are left to
+/// inference. `comment` opens the file (each line prefixed with '# ').
+std::string to_yaml(const workload& w, const std::string& comment = "");
 workload load_workload_text(const std::string& yaml, const std::string& source);
 
 }  // namespace npusim::graph

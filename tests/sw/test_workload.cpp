@@ -118,7 +118,8 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_key_and_fix) {
              {head + "tensors:\n  a: {shape: [4, 8], dtype: fp16, init: random}\n"
                      "ops:\n  - {op: matmul, inputs: [a, a], outputs: [c]}\n",
               "w.yaml:6:5: error: ops[0]: op 'matmul' input 'b' has 4 rows but 'a' has 8 columns; "
-              "they must match (a[m,k] x b[k,n])\n  hint: the op's output 'c' is not declared, so its shape comes from this call"},
+              "they must match (a[m,k] x b[k,n])\n  hint: the op's output 'c' is not declared, so "
+              "its shape comes from this call"},
              {head + "tensors:\n  a: {shape: [4, 8], dtype: fp16, init: random}\n"
                      "ops:\n  - {op: relu, inputs: [a], outputs: [b, c]}\n",
               "w.yaml:6:38: error: ops[0].outputs: op 'relu' gives 1 outputs but 2 are named\n"

@@ -26,6 +26,7 @@
 #include "platform/profile.h"
 #include "platform/simulation.h"
 #include "sw/graph/builtin_workloads.h"
+#include "sw/graph/onnx_import.h"
 #include "sw/graph/precision.h"
 #include "sw/graph/shipped_workloads.h"
 #include "sw/graph/workload_runner.h"
@@ -139,6 +140,7 @@ int cmd_run(const run_args& a) {
     const bool from_stdin = a.workload == "-";
     const bool file_workload =
         shipped || from_stdin || a.workload.find('/') != std::string::npos ||
+        graph::is_onnx_path(a.workload) ||
         (a.workload.size() > 5 && (a.workload.substr(a.workload.size() - 5) == ".yaml" ||
                                    a.workload.substr(a.workload.size() - 4) == ".yml"));
     graph::workload wl;
@@ -153,7 +155,8 @@ int cmd_run(const run_args& a) {
             std::string names;
             for (const auto& w : graph::shipped_workloads()) names += ", " + w.name;
             throw config_error(a.workload, "--workload", "unknown workload",
-                               "give a workload file (.yaml), a shipped workload (" +
+                               "give a workload file (.yaml), an ONNX model (.onnx), a shipped "
+                               "workload (" +
                                    names.substr(2) +
                                    ") or a built-in: dma_stream, matmul, elementwise, streams");
         }
@@ -174,7 +177,8 @@ int cmd_run(const run_args& a) {
                 wl = graph::load_workload_text(text.str(), "<stdin>");
             } else {
                 wl = shipped ? graph::load_workload_text(shipped->yaml, shipped->file)
-                             : graph::load_workload(a.workload);
+                     : graph::is_onnx_path(a.workload) ? graph::import_onnx(a.workload)
+                                                       : graph::load_workload(a.workload);
             }
             if (!a.precision.empty()) {
                 if (!graph::is_precision_level(a.precision, true))
@@ -563,6 +567,30 @@ int cmd_presets() {
             cfg.peak_fp16_flops() / 1e12, cfg.description);
     }
     std::cout << "default: " << default_preset << "\n";
+    return 0;
+}
+
+int cmd_import(const import_args& a) {
+    graph::onnx_options o;
+    o.float_type = a.float_type == "fp32"   ? models::dtype::fp32
+                   : a.float_type == "bf16" ? models::dtype::bf16
+                                            : models::dtype::fp16;
+    const graph::workload w = graph::import_onnx(a.model, o);
+    // The written file must load back: a model the library cannot plan is refused here, with
+    // the node that failed, not when the YAML is run.
+    const std::string yaml =
+        graph::to_yaml(w, "Imported from " + a.model +
+                              " by npusim import (docs/onnx.md).\n"
+                              "Weights are random with each initializer's largest magnitude.");
+    graph::load_workload_text(yaml, a.out);
+    if (a.out == "-") {
+        std::cout << yaml;
+        return 0;
+    }
+    output_file out(a.out, "--out");
+    out.write_and_commit(yaml);
+    std::cerr << "wrote " << a.out << ": " << w.ops.size() << " ops, " << w.tensors.size()
+              << " tensors\n";
     return 0;
 }
 

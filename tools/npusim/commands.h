@@ -23,6 +23,12 @@ struct run_args {
     bool quiet = false;
 };
 
+/// @brief Options of `npusim import`.
+struct import_args {
+    std::string model, out;           ///< the .onnx file; the workload YAML written
+    std::string float_type = "fp16";  ///< the dtype of the model's fp32 tensors
+};
+
 /// @brief Options of `npusim sweep`.
 struct sweep_args {
     std::string file, out_dir;
@@ -59,6 +65,8 @@ int cmd_run(const run_args& a);
 /// @brief Checks each file by the kind its `schema:` names (platform: loads and can plan a
 /// matmul and a vector op; workload: loads and plans on --platform; sweep: loads and expands).
 int cmd_validate(const validate_args& a);
+/// @brief `npusim import MODEL.onnx -o OUT.yaml`: the model as a workload file.
+int cmd_import(const import_args& a);
 int cmd_presets();
 int cmd_ops();
 int cmd_sweep(const sweep_args& a);

@@ -1,4 +1,4 @@
-// The npusim command: run, validate, presets, ops, sweep, probe (DESIGN §7).
+// The npusim command: run, validate, import, presets, ops, sweep, probe (DESIGN §7).
 #include <systemc>
 
 #include <CLI/CLI.hpp>
@@ -24,7 +24,8 @@ int sc_main(int argc, char* argv[]) {
         ->default_val(npusim::platform::default_preset);
     run_cmd
         ->add_option("--workload", run.workload,
-                     "workload: a YAML file (- reads standard input), a shipped one (see "
+                     "workload: a YAML file (- reads standard input), an ONNX model (.onnx, "
+                     "docs/onnx.md), a shipped one (see "
                      "configs/workloads/, e.g. "
                      "resnet50_b1, bert_base_s512, llama7b_decode_kv2048) or a built-in "
                      "(dma_stream, matmul, elementwise, streams)")
@@ -84,6 +85,19 @@ int sc_main(int argc, char* argv[]) {
     val_cmd->add_flag("--reference", val.reference, "print the config reference (Markdown)");
     val_cmd->add_flag("--sweep-reference", val.sweep_reference,
                       "print the sweep file reference (Markdown)");
+    npusim::tools::import_args imp;
+    auto* import_cmd =
+        app.add_subcommand("import", "write an ONNX model as a workload file (docs/onnx.md)");
+    import_cmd->add_option("model", imp.model, "the ONNX model (.onnx)")->required();
+    import_cmd
+        ->add_option("-o,--out", imp.out, "the workload YAML to write (- for standard output)")
+        ->required();
+    import_cmd
+        ->add_option("--float-type", imp.float_type,
+                     "the dtype the model's fp32 tensors become: fp16 (as the cube computes) or "
+                     "fp32")
+        ->check(CLI::IsMember({"fp16", "fp32", "bf16"}))
+        ->default_val("fp16");
     auto* presets_cmd = app.add_subcommand("presets", "list the platform presets");
     auto* ops_cmd = app.add_subcommand("ops", "list the operator library: ops, dtypes, kernels");
 
@@ -175,6 +189,7 @@ int sc_main(int argc, char* argv[]) {
             }
             return npusim::tools::cmd_validate(val);
         }
+        if (*import_cmd) return npusim::tools::cmd_import(imp);
         if (*presets_cmd) return npusim::tools::cmd_presets();
         if (*ops_cmd) return npusim::tools::cmd_ops();
         if (*sweep_cmd) return npusim::tools::cmd_sweep(sweep);

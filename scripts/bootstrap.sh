@@ -8,6 +8,7 @@ packages=(
   libsystemc-dev libyaml-cpp-dev libboost-test-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libopenblas-serial-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
+  pybind11-dev python3-dev python3-matplotlib python3-onnx
   clang-format python3 gnuplot-nox
   chromium-headless-shell
   slurmctld slurmd slurm-client munge

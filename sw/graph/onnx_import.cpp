@@ -44,6 +44,9 @@ const std::vector<std::string>& supported_ops() {
                                                  "MaxPool",
                                                  "Min",
                                                  "Mul",
+                                                 "ReduceMax",
+                                                 "ReduceMean",
+                                                 "ReduceSum",
                                                  "Relu",
                                                  "Reshape",
                                                  "Sigmoid",
@@ -251,10 +254,23 @@ class importer {
         for (double x : numbers(*c->second)) out.push_back(int64_t(x));
         return out;
     }
+    std::vector<int64_t> dims(const std::string& name) const {
+        const auto& c = *m_const.at(name);
+        return std::vector<int64_t>(c.dims().begin(), c.dims().end());
+    }
+    // The values of constant `name` when the file holds one per element, else none (a model
+    // written with shapes only).
+    std::vector<float> values(const std::string& name) const {
+        const std::vector<double> v = numbers(*m_const.at(name));
+        const int64_t n = numel(dims(name));
+        if (n < 0 || int64_t(v.size()) != n) return {};
+        return std::vector<float>(v.begin(), v.end());
+    }
     // Declares constant `name` on first use, as `as` (its own name by default) with `shape`
-    // (its own by default); returns the workload tensor's name.
+    // (its own by default) and values `vals` (its own by default); returns the tensor's name.
+    // Without values it is drawn at random with the constant's magnitude.
     std::string use_const(int i, const std::string& name, std::vector<int64_t> shape = {},
-                          const std::string& as = "") {
+                          const std::string& as = "", const std::vector<float>* vals = nullptr) {
         const onnx::TensorProto& c = *m_const.at(name);
         const std::string n = as.empty() ? name : as;
         if (declared(n)) return n;
@@ -262,24 +278,43 @@ class importer {
         t.name = n;
         t.where = where(i);
         t.type = dtype_of(c.data_type(), "constant '" + name + "'");
-        if (shape.empty())
-            for (int64_t d : c.dims()) shape.push_back(d);
+        if (shape.empty()) shape = dims(name);
         if (shape.empty()) shape = {1};
         t.shape = shape;
-        if (!models::is_float(t.type)) {
+        std::vector<float> v = vals ? *vals : values(name);
+        if (!v.empty() && int64_t(v.size()) == numel(shape)) {
+            t.init = tensor_init::data;
+            t.data = std::make_shared<const std::vector<float>>(std::move(v));
+        } else if (!models::is_float(t.type)) {
             t.init = tensor_init::randint;
             t.high = 1;
         } else {
             t.init = tensor_init::random;
             double m = 0;
             for (double x : numbers(c)) m = std::max(m, std::fabs(x));
-            // A magnitude, kept to 4 digits (the file shows it; the values are not carried).
             t.scale = m > 0 && std::isfinite(m)
                           ? std::stod(fmt::format("{:.4g}", std::min(std::max(m, 1e-6), 60000.0)))
                           : 0.1;
         }
         add_tensor(std::move(t));
         return n;
+    }
+    // Batch norm's per-channel scale and shift, gamma / sqrt(var + eps) and
+    // beta - mean * scale, folding in a preceding bias; empty without every value.
+    std::pair<std::vector<float>, std::vector<float>> bn_affine(int bn, int64_t channels,
+                                                                const std::string& bias) {
+        const auto g = values(in(bn, 1)), b = values(in(bn, 2)), mu = values(in(bn, 3)),
+                   var = values(in(bn, 4));
+        const auto cb = bias.empty() ? std::vector<float>(size_t(channels), 0.f) : values(bias);
+        for (const auto* v : {&g, &b, &mu, &var, &cb})
+            if (int64_t(v->size()) != channels) return {};
+        const double eps = float_attr(bn, "epsilon", 1e-5f);
+        std::vector<float> scale(static_cast<size_t>(channels)), shift(scale.size());
+        for (size_t c = 0; c < scale.size(); ++c) {
+            scale[c] = float(g[c] / std::sqrt(double(var[c]) + eps));
+            shift[c] = float(b[c] + (double(cb[c]) - mu[c]) * scale[c]);
+        }
+        return {scale, shift};
     }
     // The workload tensor for input k of node i: a constant is declared on first use.
     std::string operand(int i, int k) {
@@ -336,16 +371,6 @@ class importer {
         d.where = where(i);
         m_w.ops.push_back(std::move(d));
     }
-    // A per-channel constant of an NCHW tensor with `channels` channels, as [1, C, 1, 1].
-    std::string channel_const(int i, const std::string& name, int64_t channels,
-                              const std::string& as) {
-        if (!m_const.count(name)) fail(i, "'" + name + "' must be a constant");
-        if (numel(std::vector<int64_t>(m_const.at(name)->dims().begin(),
-                                       m_const.at(name)->dims().end())) != channels)
-            fail(i, "'" + name + "' must hold one value per channel (" + std::to_string(channels) +
-                        ")");
-        return use_const(i, name, {1, channels, 1, 1}, as);
-    }
     std::vector<int64_t> symmetric_pads(int i) const {
         const std::string auto_pad = string_attr(i, "auto_pad", "NOTSET");
         if (auto_pad != "NOTSET" && auto_pad != "VALID")
@@ -359,12 +384,13 @@ class importer {
     }
 
     void conv(int i) {
-        const std::string x = operand(i, 0), w = operand(i, 1);
-        if (shape(x).size() != 4 || shape(w).size() != 4)
+        const std::string x = operand(i, 0), wname = in(i, 1);
+        const std::vector<int64_t> ws = m_const.count(wname) ? dims(wname) : shape(operand(i, 1));
+        if (shape(x).size() != 4 || ws.size() != 4)
             fail(i,
                  "only 2-D convolutions (NCHW input, [Cout, Cin/groups, kH, kW] weight) are "
                  "supported");
-        const int64_t cout = shape(w)[0];
+        const int64_t cout = ws[0];
         ops::attr_map attrs{{"stride", ints_attr(i, "strides", {1, 1})},
                             {"padding", symmetric_pads(i)}};
         const auto dil = ints_attr(i, "dilations", {1, 1});
@@ -374,14 +400,7 @@ class importer {
         // a per-channel bias, as inference compilers do; so does the conv's own bias.
         const int bn = sole_consumer(out(i));
         const bool fold = bn >= 0 && m_g.node(bn).op_type() == "BatchNormalization";
-        const bool bias = !in(i, 2).empty();
-        if (!fold && !bias) {
-            emit(i, "conv2d", {x, w}, attrs, out(i));
-            return;
-        }
-        const std::string raw = fresh(out(i) + "_conv");
-        emit(i, "conv2d", {x, w}, attrs, raw);
-        std::string b;
+        const std::string& bias = in(i, 2);
         if (fold) {
             m_skip.insert(bn);
             for (int k = 1; k <= 4; ++k)
@@ -389,12 +408,41 @@ class importer {
                     fail(bn,
                          "BatchNormalization after a Conv needs constant scale, bias, mean "
                          "and variance to fold");
-            b = channel_const(bn, in(bn, 2), cout, fresh(out(bn) + "_bias"));
-            emit(i, "add", {raw, b}, {}, out(bn));
-        } else {
-            b = channel_const(i, in(i, 2), cout, fresh(in(i, 2)));
-            emit(i, "add", {raw, b}, {}, out(i));
+            if (!bias.empty() && !m_const.count(bias)) fail(i, "the bias must be a constant");
         }
+        // With every value in the file the weights are scaled for real; without, shapes only.
+        std::vector<float> w_folded, shift;
+        if (fold && m_const.count(wname)) {
+            auto [scale, sh] = bn_affine(bn, cout, bias);
+            w_folded = values(wname);
+            if (!scale.empty() && !w_folded.empty()) {
+                const size_t per = w_folded.size() / size_t(cout);
+                for (size_t k = 0; k < w_folded.size(); ++k) w_folded[k] *= scale[k / per];
+                shift = std::move(sh);
+            } else {
+                w_folded.clear();
+            }
+        }
+        const std::string w =
+            !w_folded.empty()
+                ? use_const(i, wname, {}, declared(wname) ? fresh(wname) : "", &w_folded)
+                : operand(i, 1);
+        if (!fold && bias.empty()) {
+            emit(i, "conv2d", {x, w}, attrs, out(i));
+            return;
+        }
+        const std::string raw = fresh(out(i) + "_conv");
+        emit(i, "conv2d", {x, w}, attrs, raw);
+        const int owner = fold ? bn : i;
+        const std::string name = fold ? in(bn, 2) : bias;
+        if (!m_const.count(name)) fail(owner, "'" + name + "' must be a constant");
+        if (numel(dims(name)) != cout)
+            fail(owner,
+                 "'" + name + "' must hold one value per channel (" + std::to_string(cout) + ")");
+        const std::string b =
+            use_const(owner, name, {1, cout, 1, 1}, fresh(fold ? out(bn) + "_bias" : name),
+                      shift.empty() ? nullptr : &shift);
+        emit(i, "add", {raw, b}, {}, fold ? out(bn) : out(i));
     }
     void batchnorm(int i) {
         const std::string x = operand(i, 0);
@@ -405,8 +453,11 @@ class importer {
         for (int k = 1; k <= 4; ++k)
             if (!m_const.count(in(i, k)))
                 fail(i, "BatchNormalization needs constant scale, bias, mean and variance");
-        const std::string s = use_const(i, in(i, 1), cs, fresh(out(i) + "_scale"));
-        const std::string t = use_const(i, in(i, 2), cs, fresh(out(i) + "_shift"));
+        auto [scale, shift] = bn_affine(i, c, "");
+        const std::string s =
+            use_const(i, in(i, 1), cs, fresh(out(i) + "_scale"), scale.empty() ? nullptr : &scale);
+        const std::string t =
+            use_const(i, in(i, 2), cs, fresh(out(i) + "_shift"), shift.empty() ? nullptr : &shift);
         const std::string scaled = fresh(out(i) + "_scaled");
         emit(i, "mul", {x, s}, {}, scaled);
         emit(i, "add", {scaled, t}, {}, out(i));
@@ -429,7 +480,10 @@ class importer {
                 std::vector<int64_t> s(m_const.at(bn)->dims().begin(),
                                        m_const.at(bn)->dims().end());
                 if (s.size() != 2) fail(i, "Gemm's B must be a matrix");
-                b = use_const(i, bn, {s[1], s[0]});
+                std::vector<float> v = values(bn), t;
+                for (int64_t r = 0; r < s[1] && !v.empty(); ++r)  // [N, K] -> [K, N]
+                    for (int64_t q = 0; q < s[0]; ++q) t.push_back(v[size_t(q * s[1] + r)]);
+                b = use_const(i, bn, {s[1], s[0]}, "", t.empty() ? nullptr : &t);
             } else {
                 b = operand(i, 1);
                 attrs["transpose_b"] = true;
@@ -615,11 +669,42 @@ class importer {
                 m_alias[out(i)] = x;
             else
                 emit(i, "cast", {x}, {{"dtype", std::string(models::to_string(to))}}, out(i));
+        } else if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
+            const std::string x = operand(i, 0);
+            const auto axes = in(i, 1).empty() ? ints_attr(i, "axes", {}) : const_ints(i, in(i, 1));
+            if (axes.size() != 1)
+                fail(i, "only a reduction over one axis is supported",
+                     "reduce one axis per node (npusim's reduce ops take one 'axis')");
+            const std::string r = op == "ReduceMean"  ? "reduce_mean"
+                                  : op == "ReduceSum" ? "reduce_sum"
+                                                      : "reduce_max";
+            emit(i, r, {x}, {{"axis", axes[0]}, {"keepdims", int_attr(i, "keepdims", 1) != 0}},
+                 out(i));
         } else {
-            const std::string near = platform::closest(op, supported_ops());
+            // The op a user would reach for instead, else the closest name.
+            static const std::map<std::string, std::string> instead = {
+                {"Erf", "Gelu"},
+                {"LeakyRelu", "Relu"},
+                {"PRelu", "Relu"},
+                {"Clip", "Relu"},
+                {"HardSigmoid", "Sigmoid"},
+                {"HardSwish", "Sigmoid"},
+                {"Concat", "Reshape"},
+                {"Split", "Reshape"},
+                {"Slice", "Gather"},
+                {"Pow", "Mul"},
+                {"Sqrt", "Div"},
+                {"ConvTranspose", "Conv"},
+                {"InstanceNormalization", "LayerNormalization"},
+                {"ReduceMin", "ReduceMax"},
+                {"MatMulInteger", "MatMul"}};
+            auto it = instead.find(op);
+            const std::string near =
+                it != instead.end() ? it->second : platform::closest(op, supported_ops());
             fail(i, "op type '" + op + "' is not supported",
-                 (near.empty() ? std::string() : "the nearest supported op is " + near + "; ") +
-                     "the supported ops are listed in docs/onnx.md");
+                 (near.empty() ? std::string("no supported op is close")
+                               : "the nearest supported op is " + near) +
+                     "; the supported ops are listed in docs/onnx.md");
         }
     }
     size_t index_of(const std::string& n) const {

@@ -19,9 +19,9 @@ struct onnx_options {
 /// Nodes map to ops (Conv -> conv2d, MatMul/Gemm -> matmul, ...); Conv + BatchNormalization
 /// (or a Conv bias) become conv2d + a per-channel add, MatMul + Add of a 1-D constant becomes
 /// matmul_bias, a Transpose of the last two dims feeding MatMul's B becomes transpose_b, Gemm's
-/// constant transposed B is stored transposed. Graph inputs and initializers become tensors
-/// with random values of the initializer's magnitude (the values themselves are not carried:
-/// time depends on shapes only, and --check compares with the CPU on the same values).
+/// constant transposed B is stored transposed. Initializers become tensors holding their
+/// values (folded where a fusion changes them); an initializer with dims but no data (a model
+/// saved with shapes only) is drawn at random with magnitude 0.1. Graph inputs are random.
 /// @throws platform::config_error naming the file, the node (name, op type) and a fix: an
 /// unsupported op names the nearest supported one.
 workload import_onnx(const std::string& file, const onnx_options& opt = {});

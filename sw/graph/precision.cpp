@@ -57,6 +57,11 @@ double init_bound(const tensor_decl& t) {
             return 1;
         case tensor_init::constant:
             return std::fabs(t.value);
+        case tensor_init::data: {
+            double m = 0;
+            for (float v : *t.data) m = std::max(m, std::fabs(double(v)));
+            return m;
+        }
         default:
             return 0;
     }
@@ -394,7 +399,8 @@ class lowering {
             q.name = fresh(w.name + ".int8");
             q.type = dtype::int8;
             q.quant_step = step;
-            if (q.init != tensor_init::random) {  // ones and constants: bound / step = 127
+            if (q.init != tensor_init::random && q.init != tensor_init::data) {
+                // ones and constants: bound / step = 127
                 q.init = tensor_init::constant;
                 q.value = w.init == tensor_init::constant && w.value < 0 ? -127 : 127;
                 q.quant_step = 0;

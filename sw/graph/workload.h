@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,8 +12,9 @@ namespace npusim::graph {
 /// @brief How a workload tensor starts out.
 /// random: uniform in [mean - scale, mean + scale] (default 0 and 1); randint: uniform integers
 /// 0..high-1 (e.g. gather indices into a table of `high` rows); constant: every element `value`;
-/// sparse_index: the columns or offsets of a sparse operand's drawn pattern (tensor_decl::sparse).
-enum class tensor_init { none, random, zeros, ones, randint, constant, sparse_index };
+/// sparse_index: the columns or offsets of a sparse operand's drawn pattern (tensor_decl::sparse);
+/// data: the values in tensor_decl::data (an imported model's weights; no file form).
+enum class tensor_init { none, random, zeros, ones, randint, constant, sparse_index, data };
 
 /// @brief A sparse operand of a workload file (`sparse:` on a 2-D tensor): rows x cols stored
 /// block-sparse in blocks of bm x bk, `density` of the blocks stored, drawn from `seed`.
@@ -40,6 +42,9 @@ struct tensor_decl {
     /// An int8 weight quantized offline (set by the precision pass, never by a file): each
     /// drawn value v is stored as saturate(rint(v / quant_step)); 0 = not quantized.
     double quant_step = 0;
+    /// init data: the values, row-major, one per element (shared: copies of the tensor made
+    /// by the precision pass do not copy them).
+    std::shared_ptr<const std::vector<float>> data;
     std::string where;  ///< file:line:col of its entry
 };
 
@@ -82,7 +87,8 @@ bool is_precision_level(const std::string& s, bool whole);
 workload load_workload(const std::string& file);
 /// @brief `w` as a workload file that loads back to the same tensors and ops: the tensors
 /// read before written (with their inits and seeds) are declared, op outputs are left to
-/// inference. `comment` opens the file (each line prefixed with '# ').
+/// inference. Data tensors (an imported model's weights) have no file form: they are written
+/// as random with their largest magnitude. `comment` opens the file (each line prefixed '# ').
 std::string to_yaml(const workload& w, const std::string& comment = "");
 workload load_workload_text(const std::string& yaml, const std::string& source);
 

@@ -42,6 +42,15 @@ std::vector<uint8_t> initial_bytes(const tensor_decl& t) {
         std::memcpy(bytes.data(), v.data(), std::min<size_t>(bytes.size(), v.size() * 4));
         return bytes;
     }
+    if (t.init == tensor_init::data) {
+        for (uint64_t i = 0; i < elements && t.data && i < t.data->size(); ++i) {
+            const double v = (*t.data)[i];
+            models::store_from_double(
+                bytes.data(), t.type, i,
+                t.quant_step > 0 ? std::clamp(std::nearbyint(v / t.quant_step), -128.0, 127.0) : v);
+        }
+        return bytes;
+    }
     std::mt19937_64 rng(t.seed);
     if (t.init == tensor_init::randint) {
         std::uniform_int_distribution<int64_t> d(0, t.high - 1);

@@ -267,6 +267,57 @@ BOOST_AUTO_TEST_CASE(reduced_models_pass_check_and_import_to_yaml) {
     }
 }
 
+// The folds compute what the unfused graph does: conv weights scaled by gamma / sqrt(var + eps)
+// per output channel, the bias beta + (conv bias - mean) * that scale; Gemm's B stored
+// transposed. Checked against the arithmetic done here, then run with --check.
+BOOST_AUTO_TEST_CASE(folds_carry_the_models_values) {
+    temp_file model("fold", ".onnx");
+    builder b("fold", true);
+    b.input("x", {1, 2, 4, 4});
+    auto put = [&](const std::string& name, const std::vector<int64_t>& shape,
+                   const std::vector<float>& v) {
+        auto* t = b.g->add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::FLOAT);
+        for (int64_t d : shape) t->add_dims(d);
+        for (float x : v) t->add_float_data(x);
+        return name;
+    };
+    const std::vector<float> w = {1, 2, 3, 4, 5, 6}, cb = {0.5f, -1, 2}, g = {2, 0.5f, 1},
+                             beta = {0.1f, 0.2f, 0.3f}, mu = {1, -2, 0.5f}, var = {3, 0.25f, 1};
+    auto* conv = b.node("Conv", {"x", put("w", {3, 2, 1, 1}, w), put("cb", {3}, cb)}, "c");
+    builder::ints_attr(conv, "kernel_shape", {1, 1});
+    b.node(
+        "BatchNormalization",
+        {"c", put("g", {3}, g), put("beta", {3}, beta), put("mu", {3}, mu), put("var", {3}, var)},
+        "bn");
+    b.node("GlobalAveragePool", {"bn"}, "p");
+    b.node("Flatten", {"p"}, "f");
+    auto* fc =
+        b.node("Gemm", {"f", put("fw", {2, 3}, {1, 2, 3, 4, 5, 6}), put("fb", {2}, {7, 8})}, "y");
+    builder::int_attr(fc, "transB", 1);
+    b.output("y");
+    b.save(model.str());
+    const auto wl = graph::import_onnx(model.str());
+    const auto& conv_op = wl.ops[0];
+    BOOST_REQUIRE_EQUAL(conv_op.op, "conv2d");
+    const auto& wt = wl.tensor(conv_op.inputs[1]);
+    const auto& bt = wl.tensor(wl.ops[1].inputs[1]);
+    BOOST_REQUIRE(wt.init == graph::tensor_init::data && bt.init == graph::tensor_init::data);
+    for (int c = 0; c < 3; ++c) {
+        const double s = g[c] / std::sqrt(double(var[c]) + 1e-5);
+        for (int k = 0; k < 2; ++k)
+            BOOST_CHECK_CLOSE((*wt.data)[size_t(c * 2 + k)], w[size_t(c * 2 + k)] * s, 1e-4);
+        BOOST_CHECK_CLOSE((*bt.data)[size_t(c)], beta[c] + (cb[c] - mu[c]) * s, 1e-4);
+    }
+    BOOST_CHECK(bt.shape == (std::vector<int64_t>{1, 3, 1, 1}));
+    const auto& fw = wl.tensor(wl.ops.back().inputs[1]);
+    BOOST_CHECK(fw.shape == (std::vector<int64_t>{3, 2}));
+    BOOST_CHECK(*fw.data == (std::vector<float>{1, 4, 2, 5, 3, 6}));
+    const auto r = run_cli("run --platform tiny --workload " + model.str() + " --check");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+}
+
 // Bad models: a clear error naming the node, its op type and the nearest supported op.
 BOOST_AUTO_TEST_CASE(errors_name_the_node_and_a_fix) {
     temp_file model("bad", ".onnx");
@@ -287,6 +338,25 @@ BOOST_AUTO_TEST_CASE(errors_name_the_node_and_a_fix) {
         BOOST_CHECK(contains(error_of(b), model.str() + ": node 1 'y' (Relux): error: op type "
                                                         "'Relux' is not supported\n  hint: the "
                                                         "nearest supported op is Relu"));
+    }
+    {
+        builder b("m", false);
+        b.input("x", {4, 8});
+        b.node("Erf", {"x"}, "y");
+        BOOST_CHECK(contains(error_of(b),
+                             "node 0 'y' (Erf): error: op type 'Erf' is not "
+                             "supported\n  hint: the nearest supported op is Gelu; "
+                             "the supported ops are listed in docs/onnx.md"));
+    }
+    {  // a supported reduction, to show the mapping runs
+        builder b("m", false);
+        b.input("x", {4, 8});
+        builder::ints_attr(b.node("ReduceMean", {"x"}, "y"), "axes", {1});
+        b.save(model.str());
+        const auto w = graph::import_onnx(model.str());
+        BOOST_REQUIRE_EQUAL(w.ops.size(), 1u);
+        BOOST_CHECK_EQUAL(w.ops[0].op, "reduce_mean");
+        BOOST_CHECK(w.tensor("y").shape == (std::vector<int64_t>{4, 1}));
     }
     {
         builder b("m", false);

@@ -581,7 +581,8 @@ int cmd_import(const import_args& a) {
     const std::string yaml =
         graph::to_yaml(w, "Imported from " + a.model +
                               " by npusim import (docs/onnx.md).\n"
-                              "Weights are random with each initializer's largest magnitude.");
+                              "Weights are not carried: each is random with its largest "
+                              "magnitude.");
     graph::load_workload_text(yaml, a.out);
     if (a.out == "-") {
         std::cout << yaml;

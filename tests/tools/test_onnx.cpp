@@ -242,8 +242,9 @@ BOOST_AUTO_TEST_CASE(bert_layer_matches_the_shipped_file_on_one_stream) {
     BOOST_CHECK_EQUAL(a.second, s.second);
 }
 
-// The reduced structures with their weights, checked against the CPU op by op; `import` writes
-// a YAML file that runs to the same time.
+// The reduced structures with their weights, checked against the CPU op by op, in the same
+// simulated time as the shipped *_check files run with --check (one stream); `import` writes a
+// YAML file that runs to the same time.
 BOOST_AUTO_TEST_CASE(reduced_models_pass_check_and_import_to_yaml) {
     struct m {
         std::string name;
@@ -256,9 +257,16 @@ BOOST_AUTO_TEST_CASE(reduced_models_pass_check_and_import_to_yaml) {
         builder b(c.name, true);
         c.build(b);
         b.save(model.str());
+        temp_file shipped(c.name + "_shipped", ".yaml");
+        std::ofstream(shipped.str()) << without_streams(c.name);
         const auto r = run_cli("run --platform tiny --workload " + model.str() + " --check");
         BOOST_CHECK_EQUAL(r.rc, 0);
         BOOST_CHECK(contains(r.out, "check      results match the CPU reference"));
+        const auto onnx_checked = times_of("run --platform tiny --check --workload " + model.str());
+        const auto yaml_checked =
+            times_of("run --platform tiny --check --workload " + shipped.str());
+        BOOST_CHECK_EQUAL(onnx_checked.first, yaml_checked.first);
+        BOOST_CHECK_EQUAL(onnx_checked.second, yaml_checked.second);
         BOOST_REQUIRE_EQUAL(run_cli("import " + model.str() + " -o " + yaml.str()).rc, 0);
         BOOST_CHECK(contains(read_file(yaml.str()), "schema: npusim.workload/1"));
         const auto a = times_of("run --platform tiny --workload " + model.str() + " --timing-only");
@@ -316,6 +324,30 @@ BOOST_AUTO_TEST_CASE(folds_carry_the_models_values) {
     BOOST_CHECK(*fw.data == (std::vector<float>{1, 4, 2, 5, 3, 6}));
     const auto r = run_cli("run --platform tiny --workload " + model.str() + " --check");
     BOOST_CHECK_EQUAL(r.rc, 0);
+}
+
+// A sweep lists an ONNX model like a workload file (relative to the sweep file).
+BOOST_AUTO_TEST_CASE(a_sweep_runs_an_onnx_model) {
+    const fs::path dir =
+        fs::temp_directory_path() / ("npusim_onnx_sweep_" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    builder b("bert_check", false);
+    bert_layer(b, 40, 96, 4, 200);
+    b.save((dir / "bert.onnx").string());
+    std::ofstream(dir / "sweep.yaml")
+        << "schema: npusim.sweep/1\nname: onnx_cores\nplatform: tiny\n"
+           "workloads: [bert.onnx]\ntiming_only: true\n"
+           "parameters:\n  - grid:\n      chip.cores: [1, 2]\n"
+           "metrics: [summary.device_span_ns]\n";
+    const auto r =
+        run_cli("sweep " + (dir / "sweep.yaml").string() + " --out " + (dir / "out").string());
+    BOOST_CHECK_EQUAL(r.rc, 0);
+    const std::string rec = read_file((dir / "out" / "results.jsonl").string());
+    size_t ok = 0;
+    for (size_t at = 0; (at = rec.find("\"status\":\"ok\"", at)) != std::string::npos; ++at) ++ok;
+    BOOST_CHECK_EQUAL(ok, 2u);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
 }
 
 // Bad models: a clear error naming the node, its op type and the nearest supported op.

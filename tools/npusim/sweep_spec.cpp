@@ -19,6 +19,7 @@
 #include "platform/presets.h"
 #include "platform/stats.h"
 #include "sw/graph/builtin_workloads.h"
+#include "sw/graph/onnx_import.h"
 #include "sw/graph/shipped_workloads.h"
 #include "sw/graph/workload.h"
 #include "sw/serving/serving_spec.h"
@@ -284,7 +285,7 @@ bool looks_like_file(const std::string& s) {
     auto ends = [&](const std::string& e) {
         return s.size() > e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
     };
-    return s.find('/') != std::string::npos || ends(".yaml") || ends(".yml");
+    return s.find('/') != std::string::npos || ends(".yaml") || ends(".yml") || ends(".onnx");
 }
 
 /// A relative file path against the sweep file's folder, absolute (cluster array tasks start
@@ -305,7 +306,8 @@ std::string check_workload(const std::string& source, const YAML::Node& n,
                            const std::string& base_dir) {
     const std::string fix =
         "give a shipped workload by name (e.g. bert_base_s512, mlp), a built-in (matmul, "
-        "elementwise, streams, dma_stream) or a file relative to the sweep file's folder";
+        "elementwise, streams, dma_stream) or a file (.yaml, .onnx) relative to the sweep file's "
+        "folder";
     const std::string w = text(source, n, "workloads", fix);
     std::vector<std::string> names = graph::builtin_kernel_workloads();
     names.push_back("dma_stream");
@@ -320,7 +322,10 @@ std::string check_workload(const std::string& source, const YAML::Node& n,
     if (!fs::is_regular_file(path))
         throw config_error(at(source, n), "workloads", "no such workload file: " + path, fix);
     try {
-        graph::load_workload(path);
+        if (graph::is_onnx_path(path))
+            graph::import_onnx(path);
+        else
+            graph::load_workload(path);
     } catch (const std::exception& e) {
         throw config_error(at(source, n), "workloads",
                            nested("the workload does not load", e.what()),

@@ -420,6 +420,15 @@ BOOST_AUTO_TEST_CASE(errors_name_the_node_and_a_fix) {
                              "graph input 'x': error: dimension 'batch' has no fixed "
                              "size\n  hint: export the model with fixed input shapes"));
     }
+    {
+        builder b("small", false);
+        b.input("x", {4, 8});
+        b.node("Relu", {"x"}, "y");
+        b.save(model.str());
+        const auto v = run_cli("validate --platform tiny " + model.str());
+        BOOST_CHECK_EQUAL(v.rc, 0);
+        BOOST_CHECK(contains(v.out, ": ok (ONNX model small, 1 ops, planned on tiny)"));
+    }
     std::ofstream(model.str()) << "not a model";
     const auto r = run_cli("run --platform tiny --workload " + model.str());
     BOOST_CHECK_EQUAL(r.rc, 2);

@@ -499,8 +499,14 @@ int cmd_validate(const validate_args& a) {
                 std::ostringstream ss;
                 ss << in.rdbuf();
                 const std::string text = ss.str();
-                const std::string schema = schema_of(f, text);
-                if (schema == platform_schema_id) {
+                const std::string schema = graph::is_onnx_path(f) ? "onnx" : schema_of(f, text);
+                if (schema == "onnx") {  // imported and planned as a workload
+                    const graph::workload w = graph::import_onnx_bytes(text, f);
+                    if (!plan_platform) plan_platform = load_platform(a.platform, a.sets);
+                    graph::plan_workload(w, *plan_platform);
+                    summary = fmt::format("ok (ONNX model {}, {} ops, planned on {})", w.name,
+                                          w.ops.size(), plan_platform->name);
+                } else if (schema == platform_schema_id) {
                     summary = validate_platform(f, a.sets);
                 } else if (schema == "npusim.sweep/1") {
                     const sweep_spec spec = load_sweep(f);

@@ -558,8 +558,66 @@ class importer {
         if (infer >= 0 && known > 0) s[size_t(infer)] = numel(from) / known;
         reshape_to(i, x, s);
     }
+    // --- patterns exporters write for ops ONNX lacks ---
+    const std::string& type(int i) const { return m_g.node(i).op_type(); }
+    bool const_near(const std::string& name, double want) const {
+        auto c = m_const.find(name);
+        if (c == m_const.end()) return false;
+        const auto v = numbers(*c->second);
+        return v.size() == 1 && std::fabs(v[0] - want) <= 1e-3 * std::max(1.0, std::fabs(want));
+    }
+    // The other input of two-input node i, "" if `value` is not one of them.
+    std::string other(int i, const std::string& value) const {
+        if (m_g.node(i).input_size() != 2) return "";
+        return in(i, 0) == value ? in(i, 1) : in(i, 1) == value ? in(i, 0) : "";
+    }
+    // GELU as PyTorch exports it before opset 20: x / sqrt(2) (or x * 1/sqrt(2)), Erf, + 1,
+    // * x, * 0.5. Returns x and the five nodes from node i, or nothing.
+    std::pair<std::string, std::vector<int>> gelu_erf(int i) const {
+        std::string x;
+        if (type(i) == "Div" && const_near(in(i, 1), std::sqrt(2.0)))
+            x = in(i, 0);
+        else if (type(i) == "Mul" && const_near(in(i, 1), std::sqrt(0.5)))
+            x = in(i, 0);
+        else if (type(i) == "Mul" && const_near(in(i, 0), std::sqrt(0.5)))
+            x = in(i, 1);
+        else
+            return {};
+        const int e = sole_consumer(out(i));
+        if (e < 0 || type(e) != "Erf") return {};
+        const int a = sole_consumer(out(e));
+        if (a < 0 || type(a) != "Add" || !const_near(other(a, out(e)), 1)) return {};
+        const int m = sole_consumer(out(a));
+        if (m < 0 || type(m) != "Mul" || other(m, out(a)) != x) return {};
+        const int h = sole_consumer(out(m));
+        if (h < 0 || type(h) != "Mul" || !const_near(other(h, out(m)), 0.5)) return {};
+        return {x, {i, e, a, m, h}};
+    }
+    // SiLU as exported: Sigmoid(x) * x. Returns the Mul, or -1.
+    int silu_mul(int i) const {
+        if (type(i) != "Sigmoid") return -1;
+        const int m = sole_consumer(out(i));
+        return m >= 0 && type(m) == "Mul" && other(m, out(i)) == in(i, 0) ? m : -1;
+    }
+    // The workload tensor an ONNX value names (a constant is declared on first use).
+    std::string operand_named(int i, const std::string& n) {
+        if (m_const.count(n)) return use_const(i, n);
+        if (!declared(value(n))) fail(i, "input '" + n + "' is not computed before this node");
+        return value(n);
+    }
+
     void node(int i) {
         const std::string& op = m_g.node(i).op_type();
+        if (auto [x, nodes] = gelu_erf(i); !nodes.empty()) {
+            for (int k : nodes) m_skip.insert(k);
+            emit(i, "gelu", {operand_named(i, x)}, {}, out(nodes.back()));
+            return;
+        }
+        if (const int m = silu_mul(i); m >= 0) {
+            m_skip.insert(m);
+            emit(i, "silu", {operand(i, 0)}, {}, out(m));
+            return;
+        }
         static const std::map<std::string, std::string> unary = {{"Relu", "relu"},
                                                                  {"Sigmoid", "sigmoid"},
                                                                  {"Tanh", "tanh"},

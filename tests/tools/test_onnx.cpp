@@ -326,6 +326,37 @@ BOOST_AUTO_TEST_CASE(folds_carry_the_models_values) {
     BOOST_CHECK_EQUAL(r.rc, 0);
 }
 
+// GELU and SiLU as PyTorch exports them (Erf and Sigmoid patterns) become gelu and silu.
+BOOST_AUTO_TEST_CASE(exported_gelu_and_silu_patterns_fuse) {
+    temp_file model("act", ".onnx");
+    builder b("act", true);
+    b.input("x", {16, 32});
+    auto scalar = [&](const std::string& name, float v) {
+        auto* t = b.g->add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::FLOAT);
+        t->add_float_data(v);
+        return name;
+    };
+    b.node("Div", {"x", scalar("sqrt2", 1.4142135f)}, "d");
+    b.node("Erf", {"d"}, "e");
+    b.node("Add", {"e", scalar("one", 1)}, "a");
+    b.node("Mul", {"x", "a"}, "m");
+    b.node("Mul", {"m", scalar("half", 0.5f)}, "g");
+    b.node("Sigmoid", {"g"}, "s");
+    b.node("Mul", {"s", "g"}, "y");
+    b.output("y");
+    b.save(model.str());
+    const auto w = graph::import_onnx(model.str());
+    BOOST_REQUIRE_EQUAL(w.ops.size(), 2u);
+    BOOST_CHECK_EQUAL(w.ops[0].op, "gelu");
+    BOOST_CHECK_EQUAL(w.ops[0].outputs[0], "g");
+    BOOST_CHECK_EQUAL(w.ops[1].op, "silu");
+    BOOST_CHECK_EQUAL(w.ops[1].outputs[0], "y");
+    const auto r = run_cli("run --platform tiny --workload " + model.str() + " --check");
+    BOOST_CHECK_EQUAL(r.rc, 0);
+}
+
 // A sweep lists an ONNX model like a workload file (relative to the sweep file).
 BOOST_AUTO_TEST_CASE(a_sweep_runs_an_onnx_model) {
     const fs::path dir =

@@ -6,7 +6,8 @@
         --workload bert_base_s512 --cores 4 8 16 24 --out bert_cores.png
 
 Each point is one npusim run in its own process (docs/python.md); the sweep runs them two at a
-time and returns one record per point, which this script turns into a line plot.
+time and returns one record per point, which this script turns into a line plot. The `# %%`
+cells run one by one in editors that know them (VS Code, Spyder, Jupytext).
 """
 import argparse
 
@@ -18,6 +19,7 @@ import matplotlib.pyplot as plt
 import npusim
 
 
+# %% The parameters (a notebook would set them here)
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--platform", default="ascend910b1")
@@ -26,6 +28,7 @@ def main():
     ap.add_argument("--out", default="sweep_cores.png")
     a = ap.parse_args()
 
+    # %% The sweep: one record per point, failed points included
     records = npusim.sweep({
         "name": "cores",
         "platform": a.platform,
@@ -43,6 +46,7 @@ def main():
     for c, s in zip(cores, span_us):
         print(f"{c:4d} cores  {s:10.2f} us")
 
+    # %% The plot
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(cores, span_us, marker="o")
     ax.set_xlabel("AI cores (chip.cores)")

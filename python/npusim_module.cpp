@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -198,7 +199,10 @@ struct workload {
     // The path to give the command: the source, or the built text written into `d`.
     std::string file(const temp_dir& d) const {
         if (text.empty()) return source;
-        const fs::path p = d.path / (name + ".yaml");
+        std::string base = name;  // a file name, whatever the workload's name holds
+        for (char& c : base)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
+        const fs::path p = d.path / ((base.empty() ? "workload" : base) + ".yaml");
         std::ofstream(p, std::ios::binary) << text;
         return p.string();
     }

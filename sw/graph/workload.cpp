@@ -479,8 +479,10 @@ std::string yaml_text(const std::string& s) {
     bool plain = !s.empty() && (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_');
     for (char c : s)
         plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.');
+    std::string lower = s;  // YAML 1.1's booleans and null, in any case
+    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
     for (const char* word : {"true", "false", "null", "yes", "no", "on", "off", "y", "n"})
-        plain = plain && s != word;
+        plain = plain && lower != word;
     if (plain) return s;
     std::string q = "\"";
     for (char c : s) {

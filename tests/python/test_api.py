@@ -116,6 +116,11 @@ class api(unittest.TestCase):
             npusim.Workload.build("bad_mlp", **bad)
         self.assertIn("op 'matmul' input 'b' has 64 rows but 'a' has 128 columns", str(e.exception))
 
+        # A workload's name never becomes a path outside the module's temporary folder.
+        odd = npusim.Workload.build("../../odd name", **MLP)
+        self.assertEqual(odd.name, "../../odd name")
+        self.assertGreater(npusim.run(odd, platform="tiny", timing_only=True).sim_time_ns, 0)
+
         with self.assertRaises(npusim.ConfigError) as e:
             npusim.run("no_such_workload.yaml", platform="tiny")
         self.assertIn("no_such_workload.yaml", str(e.exception))

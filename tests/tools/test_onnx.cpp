@@ -357,6 +357,28 @@ BOOST_AUTO_TEST_CASE(exported_gelu_and_silu_patterns_fuse) {
     BOOST_CHECK_EQUAL(r.rc, 0);
 }
 
+// Exporters' value names ("/layer1/Relu_output_0", "onnx::Gemm_12", words YAML reads as
+// booleans or null) survive to_yaml and load back to the same workload.
+BOOST_AUTO_TEST_CASE(odd_names_round_trip_through_yaml) {
+    temp_file model("names", ".onnx");
+    builder b("names", true);
+    b.input("input.1", {8, 16});
+    b.node("Relu", {"input.1"}, "/layer1/Relu_output_0");
+    b.node("Sigmoid", {"/layer1/Relu_output_0"}, "NULL");
+    b.node("MatMul", {"NULL", b.weight("onnx::MatMul_12", {16, 4}, 0.1)}, "Yes");
+    b.node("Tanh", {"Yes"}, "y \"quoted\"");
+    b.save(model.str());
+    const auto w = graph::import_onnx(model.str());
+    const auto back = graph::load_workload_text(graph::to_yaml(w), "back.yaml");
+    BOOST_REQUIRE_EQUAL(back.ops.size(), w.ops.size());
+    for (size_t i = 0; i < w.ops.size(); ++i) {
+        BOOST_CHECK_EQUAL(back.ops[i].op, w.ops[i].op);
+        BOOST_CHECK(back.ops[i].inputs == w.ops[i].inputs);
+        BOOST_CHECK(back.ops[i].outputs == w.ops[i].outputs);
+    }
+    for (const auto& t : w.tensors) BOOST_CHECK(back.tensor(t.name).shape == t.shape);
+}
+
 // A sweep lists an ONNX model like a workload file (relative to the sweep file).
 BOOST_AUTO_TEST_CASE(a_sweep_runs_an_onnx_model) {
     const fs::path dir =

@@ -80,7 +80,7 @@ class importer {
             const auto& n = m_g.node(i);
             if (n.output_size() == 0) fail(i, "the node has no output");
             for (const auto& in : n.input())
-                if (!in.empty()) ++m_uses[in];
+                if (!in.empty()) ++m_uses[in], m_consumer[in] = i;
             for (const auto& out : n.output()) m_producer[out] = i;
             if (n.op_type() == "Constant") take_constant(i);
         }
@@ -140,11 +140,8 @@ class importer {
     // The one node that reads `name`, or -1 (none, several, or a graph output).
     int sole_consumer(const std::string& name) const {
         auto u = m_uses.find(name);
-        if (u == m_uses.end() || u->second != 1) return -1;
-        for (int i = 0; i < m_g.node_size(); ++i)
-            for (const auto& x : m_g.node(i).input())
-                if (x == name) return i;
-        return -1;
+        auto c = m_consumer.find(name);  // none when the one use is as a graph output
+        return u == m_uses.end() || u->second != 1 || c == m_consumer.end() ? -1 : c->second;
     }
     int producer(const std::string& name) const {
         auto p = m_producer.find(name);
@@ -776,7 +773,7 @@ class importer {
     onnx_options m_opt;
     workload m_w;
     std::map<std::string, const onnx::TensorProto*> m_const;
-    std::map<std::string, int> m_uses, m_producer;
+    std::map<std::string, int> m_uses, m_producer, m_consumer;  // m_consumer: the last reader
     std::map<std::string, std::string> m_alias;
     std::set<std::string> m_names;
     std::set<int> m_skip, m_fused_transpose;

@@ -533,7 +533,7 @@ std::string to_yaml(const workload& w, const std::string& comment) {
     y += "schema: npusim.workload/1\nname: " + yaml_text(w.name) + "\n";
     if (w.precision != "declared") y += "precision: " + w.precision + "\n";
     y += "tensors:\n";
-    for (const auto& t : w.tensors) {
+    for (tensor_decl t : w.tensors) {
         if (t.init == tensor_init::none) continue;  // an op output: inferred
         if (t.init == tensor_init::sparse_index || t.sparse.what != sparse_layout::part::none ||
             t.quant_step > 0)
@@ -542,17 +542,17 @@ std::string to_yaml(const workload& w, const std::string& comment) {
         if (t.init == tensor_init::data) {  // values have no file form: their magnitude does
             double m = 0;
             for (float v : *t.data) m = std::max(m, std::fabs(double(v)));
-            char mag[32];  // a magnitude: 4 digits
+            char mag[32];  // 4 digits
             std::snprintf(mag, sizeof mag, "%.4g", std::min(std::max(m, 1e-6), 60000.0));
             m = m > 0 ? std::strtod(mag, nullptr) : 0;
-            y += "  " + yaml_text(t.name) + ": {shape: " + yaml_list(t.shape) +
-                 ", dtype: " + models::to_string(t.type);
-            y += models::is_float(t.type)
-                     ? ", init: random, scale: " + yaml_number(m > 0 ? std::min(m, 60000.0) : 0.1)
-                     : ", init: randint, high: " +
-                           std::to_string(std::max<int64_t>(1, int64_t(m) + 1));
-            y += ", seed: " + std::to_string(t.seed) + "}\n";
-            continue;
+            if (models::is_float(t.type)) {
+                t.init = tensor_init::random;
+                t.scale = m > 0 ? std::min(m, 60000.0) : 0.1;
+                t.mean = 0;
+            } else {
+                t.init = tensor_init::randint;
+                t.high = std::max<int64_t>(1, int64_t(m) + 1);
+            }
         }
         y += "  " + yaml_text(t.name) + ": {shape: " + yaml_list(t.shape) +
              ", dtype: " + models::to_string(t.type);

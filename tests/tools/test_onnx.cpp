@@ -100,7 +100,7 @@ struct builder {
 // MaxPool, Add, GlobalAveragePool, Flatten, Gemm with transB).
 void resnet50(builder& b, int batch, int image, int width_div) {
     auto c = [&](int ch) { return std::max(4, ch / width_div); };
-    b.inb.constant("image", {batch, 3, image, image});
+    b.input("image", {batch, 3, image, image});
     int counter = 0;
     auto conv = [&](const std::string& x, int cin, int cout, int k, int stride, int pad, bool relu,
                     const std::string& tag) {
@@ -150,7 +150,7 @@ void resnet50(builder& b, int batch, int image, int width_div) {
                        b.weight("fc_b", {classes}, 0.1)},
                       "logits");
     builder::int_attr(fc, "transB", 1);
-    b.outb.constant("logits");
+    b.output("logits");
 }
 
 // A BERT encoder layer as exported from PyTorch: MatMul + Add for each projection, Reshape and
@@ -158,7 +158,7 @@ void resnet50(builder& b, int batch, int image, int width_div) {
 // (ONNX Runtime's fused) Gelu.
 void bert_layer(builder& b, int seq, int hidden, int heads, int ffn) {
     const int d = hidden / heads;
-    b.inb.constant("x", {seq, hidden});
+    b.input("x", {seq, hidden});
     const double ws = std::sqrt(3.0 / hidden);
     std::string t[3];
     const char* names[] = {"q", "k", "v"};
@@ -190,7 +190,7 @@ void bert_layer(builder& b, int seq, int hidden, int heads, int ffn) {
     b.node("Add", {"ffn2", "ln1"}, "res2");
     b.node("LayerNormalization",
            {"res2", b.weight("ln2_g", {hidden}, 1), b.weight("ln2_b", {hidden}, 1)}, "out");
-    b.outb.constant("out");
+    b.output("out");
 }
 
 // Simulated time and kernel span of a run, from its stats.
@@ -291,7 +291,7 @@ BOOST_AUTO_TEST_CASE(reduced_models_pass_check_and_import_to_yaml) {
 BOOST_AUTO_TEST_CASE(folds_carry_the_models_values) {
     temp_file model("fold", ".onnx");
     builder b("fold", true);
-    b.inb.constant("x", {1, 2, 4, 4});
+    b.input("x", {1, 2, 4, 4});
     const std::vector<float> w = {1, 2, 3, 4, 5, 6}, cb = {0.5f, -1, 2}, g = {2, 0.5f, 1},
                              beta = {0.1f, 0.2f, 0.3f}, mu = {1, -2, 0.5f}, var = {3, 0.25f, 1};
     auto* conv =
@@ -307,7 +307,7 @@ BOOST_AUTO_TEST_CASE(folds_carry_the_models_values) {
         "Gemm", {"f", b.constant("fw", {2, 3}, {1, 2, 3, 4, 5, 6}), b.constant("fb", {2}, {7, 8})},
         "y");
     builder::int_attr(fc, "transB", 1);
-    b.outb.constant("y");
+    b.output("y");
     b.save(model.str());
     const auto wl = graph::import_onnx(model.str());
     const auto& conv_op = wl.ops[0];
@@ -333,7 +333,7 @@ BOOST_AUTO_TEST_CASE(folds_carry_the_models_values) {
 BOOST_AUTO_TEST_CASE(exported_gelu_and_silu_patterns_fuse) {
     temp_file model("act", ".onnx");
     builder b("act", true);
-    b.inb.constant("x", {16, 32});
+    b.input("x", {16, 32});
     auto scalar = [&](const std::string& name, float v) { return b.constant(name, {}, {v}); };
     b.node("Div", {"x", scalar("sqrt2", 1.4142135f)}, "d");
     b.node("Erf", {"d"}, "e");
@@ -342,7 +342,7 @@ BOOST_AUTO_TEST_CASE(exported_gelu_and_silu_patterns_fuse) {
     b.node("Mul", {"m", scalar("half", 0.5f)}, "g");
     b.node("Sigmoid", {"g"}, "s");
     b.node("Mul", {"s", "g"}, "y");
-    b.outb.constant("y");
+    b.output("y");
     b.save(model.str());
     const auto w = graph::import_onnx(model.str());
     BOOST_REQUIRE_EQUAL(w.ops.size(), 2u);
@@ -359,7 +359,7 @@ BOOST_AUTO_TEST_CASE(exported_gelu_and_silu_patterns_fuse) {
 BOOST_AUTO_TEST_CASE(odd_names_round_trip_through_yaml) {
     temp_file model("names", ".onnx");
     builder b("names", true);
-    b.inb.constant("input.1", {8, 16});
+    b.input("input.1", {8, 16});
     b.node("Relu", {"input.1"}, "/layer1/Relu_output_0");
     b.node("Sigmoid", {"/layer1/Relu_output_0"}, "NULL");
     b.node("MatMul", {"NULL", b.weight("onnx::MatMul_12", {16, 4}, 0.1)}, "Yes");
@@ -414,7 +414,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_node_and_a_fix) {
     };
     {
         builder b("m", false);
-        b.inb.constant("x", {4, 8});
+        b.input("x", {4, 8});
         b.node("Relu", {"x"}, "r");
         b.node("Relux", {"r"}, "y");
         BOOST_CHECK(contains(error_of(b), model.str() + ": node 1 'y' (Relux): error: op type "
@@ -423,7 +423,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_node_and_a_fix) {
     }
     {
         builder b("m", false);
-        b.inb.constant("x", {4, 8});
+        b.input("x", {4, 8});
         b.node("Erf", {"x"}, "y");
         BOOST_CHECK(contains(error_of(b),
                              "node 0 'y' (Erf): error: op type 'Erf' is not "
@@ -432,7 +432,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_node_and_a_fix) {
     }
     {  // a supported reduction, to show the mapping runs
         builder b("m", false);
-        b.inb.constant("x", {4, 8});
+        b.input("x", {4, 8});
         builder::ints_attr(b.node("ReduceMean", {"x"}, "y"), "axes", {1});
         b.save(model.str());
         const auto w = graph::import_onnx(model.str());
@@ -442,7 +442,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_node_and_a_fix) {
     }
     {
         builder b("m", false);
-        b.inb.constant("x", {1, 3, 8, 8});
+        b.input("x", {1, 3, 8, 8});
         auto* n = b.node("Conv", {"x", b.weight("w", {4, 3, 3, 3}, 0.1)}, "y");
         builder::ints_attr(n, "pads", {1, 0, 1, 1});
         BOOST_CHECK(contains(error_of(b),
@@ -451,7 +451,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_node_and_a_fix) {
     }
     {
         builder b("m", false);
-        b.inb.constant("x", {4, 8});
+        b.input("x", {4, 8});
         b.node("MatMul", {"x", b.weight("w", {4, 8}, 0.1)}, "y");
         BOOST_CHECK(contains(error_of(b),
                              "node 0 'y' (MatMul): error: maps to npusim op "
@@ -472,7 +472,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_node_and_a_fix) {
     }
     {
         builder b("small", false);
-        b.inb.constant("x", {4, 8});
+        b.input("x", {4, 8});
         b.node("Relu", {"x"}, "y");
         b.save(model.str());
         const auto v = run_cli("validate --platform tiny " + model.str());

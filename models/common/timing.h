@@ -106,6 +106,15 @@ class calendar {
                     k.iv.back().end = end;
                     return;
                 }
+                // Everything booked has ended: start the list again in the same storage. A
+                // resource used now and then (a buffer bank) then stays in one hot cache line
+                // instead of appending to a chunk that walks through memory.
+                if (m_chunks.size() == 1 && k.iv.back().end <= now_ps()) {
+                    k.iv.clear();
+                    k.max_gap = 0;
+                    k.iv.push_back({start, end});
+                    return;
+                }
                 if (k.iv.size() < 2 * k_chunk) {
                     k.max_gap = std::max(k.max_gap, start - k.iv.back().end);
                     k.iv.push_back({start, end});

@@ -931,23 +931,39 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
     exec_plan x(op, ub);
     x.elems = unsigned(repeat_bytes / elem);
     x.per_block = unsigned(block_bytes / elem);
-    for (unsigned i = 0; i < x.elems && i < 128; ++i)
-        if (i < 64 ? (op.mask_lo >> i) & 1 : (op.mask_hi >> (i - 64)) & 1) x.active.push_back(i);
+    // The enabled elements of a repeat are the mask bits below x.elems. Every instruction passes
+    // here, timing-only ones too: count them from the mask words, list them only to execute.
+    const unsigned lanes = std::min(x.elems, 128u);
+    const uint64_t mask_lo = lanes >= 64 ? op.mask_lo : op.mask_lo & ((uint64_t(1) << lanes) - 1);
+    const uint64_t mask_hi = lanes <= 64    ? 0
+                             : lanes >= 128 ? op.mask_hi
+                                            : op.mask_hi & ((uint64_t(1) << (lanes - 64)) - 1);
+    const auto enabled = [&](unsigned i) {
+        return i < 64 ? (mask_lo >> i) & 1 : (mask_hi >> (i - 64)) & 1;
+    };
+    const unsigned n_active =
+        unsigned(__builtin_popcountll(mask_lo) + __builtin_popcountll(mask_hi));
+    const unsigned last_active = mask_hi   ? 127u - unsigned(__builtin_clzll(mask_hi))
+                                 : mask_lo ? 63u - unsigned(__builtin_clzll(mask_lo))
+                                           : 0u;
 
     // Bytes past the base an operand touches over all repeats (0 when the mask is empty).
     // Each operand packs its own 32-byte blocks (256/bits elements), so a conversion's narrow
-    // side stays contiguous with a block stride of 1.
+    // side stays contiguous with a block stride of 1. With a block stride of 1 or more an
+    // element's offset grows with its index, so the last enabled element ends the extent; with
+    // stride 0 every block overlays the first and the furthest in-block position does.
     auto strided_extent = [&](uint16_t blk, uint16_t rep, unsigned bits) -> uint64_t {
+        if (n_active == 0) return 0;
         const unsigned per_block = unsigned(8 * block_bytes / bits);
         uint64_t last = 0;  // in bits
-        bool any = false;
-        for (uint32_t idx : x.active) {
-            const uint64_t off =
-                uint64_t(idx / per_block) * blk * 8 * block_bytes + (idx % per_block) * bits;
-            last = std::max(last, off + bits);
-            any = true;
+        if (blk > 0) {
+            last = uint64_t(last_active / per_block) * blk * 8 * block_bytes +
+                   (last_active % per_block + 1) * bits;
+        } else {
+            for (unsigned i = 0; i < lanes; ++i)
+                if (enabled(i)) last = std::max<uint64_t>(last, (i % per_block + 1) * bits);
         }
-        return any ? uint64_t(op.repeats - 1) * rep * block_bytes + (last + 7) / 8 : 0;
+        return uint64_t(op.repeats - 1) * rep * block_bytes + (last + 7) / 8;
     };
     // A reduction writes its results element by element: its dst needs element alignment only.
     const bool packed_results =
@@ -992,7 +1008,7 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
     else if (packed_results)
         check("dst", op.dst, uint64_t(op.repeats) * (x.elems / group) * dst_size);
     else if (form == vec_form::gather_mask)
-        check("dst", op.dst, uint64_t(op.repeats) * x.active.size() * dst_size);
+        check("dst", op.dst, uint64_t(op.repeats) * n_active * dst_size);
     else
         check("dst", op.dst, dst_strided);
     // src0: a gather's source reads are data (its offsets), so they are checked per element
@@ -1009,13 +1025,15 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
     if (form == vec_form::select) check("mask", op.mask_addr, bit_bytes);
     if (o == vec_opcode::conv_vdeq) check("src1", op.src1, 16 * sizeof(float));
     if (form == vec_form::gather)
-        check(
-            "src1", op.src1,
-            x.active.empty() ? 0 : (uint64_t(op.repeats - 1) * x.elems + x.active.back() + 1) * 4);
+        check("src1", op.src1,
+              n_active == 0 ? 0 : (uint64_t(op.repeats - 1) * x.elems + last_active + 1) * 4);
     if (form == vec_form::multiply_add) check("src2", op.dst, dst_strided);  // read as well
 
     if (!functional) return;
 
+    x.active.reserve(n_active);
+    for (unsigned i = 0; i < lanes; ++i)
+        if (enabled(i)) x.active.push_back(i);
     x.dst_off = offsets(x.active, unsigned(block_bytes / dst_size), op.dst_blk_stride, dst_size);
     x.src0_off = offsets(x.active, unsigned(block_bytes / src_size), op.src0_blk_stride, src_size);
     x.src1_off = offsets(x.active, unsigned(block_bytes / src_size), op.src1_blk_stride, src_size);

@@ -62,12 +62,13 @@ void compare(unsigned seed, ps_t horizon, ps_t short_occ, ps_t long_occ, ps_t st
 BOOST_AUTO_TEST_SUITE(calendar_model)
 
 // Small bursts from many requesters, a few long ones, bookings far ahead while time advances,
-// and same-size bursts (whole chunks skipped).
+// same-size bursts (whole chunks skipped), and a resource that falls idle between steps.
 BOOST_AUTO_TEST_CASE(grants_the_earliest_free_interval_like_a_plain_list) {
     compare(1, 20000, 600, 40000, 3000);              // within a few pages, heavy contention
     compare(2, 2000000, 5000, 300000, 70000);         // microseconds ahead, long bookings
     compare(3, 900000000, 1000, 700000000, 5000000);  // long bookings, far ahead
     compare(4, 50000, 500, 501, 2000);                // bursts of one size: chunks skipped whole
+    compare(5, 1000, 300, 301, 100000);               // idle between steps: the list restarts
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1188,6 +1188,48 @@ BOOST_AUTO_TEST_CASE(fault_misaligned) {
     expect_fault(r, 0x102, "dst address 0x102 is not 4-byte aligned");
 }
 
+// The span the bank model books for an operand, worked out by hand from the layout: fp16 packs 16
+// elements per 32-byte block, element e sits in block e / 16 at byte (e % 16) * 2.
+BOOST_AUTO_TEST_CASE(footprint_ends_at_the_last_enabled_element) {
+    const vector_unit vu = make_unit();
+    std::vector<uint8_t> ub(ub_size);
+    auto dst_span = [&](const vector_op& op) {
+        vector_footprint fp;
+        vu.execute(op, ub.data(), false, &fp);
+        return fp.write.len;
+    };
+    vector_op op = make(vec_opcode::add, dtype::fp16);
+    op.src1 = 0x8000;
+    // Block stride 2, elements 0 and 40 enabled: 40 is in block 2 at byte 16 -> 2*64 + 16 + 2.
+    op.dst_blk_stride = 2;
+    op.mask_lo = 1 | (1ull << 40);
+    op.mask_hi = 0;
+    BOOST_CHECK_EQUAL(dst_span(op), 146u);
+    // Block stride 0 overlays every block on the first: elements 5 and 17 (block 1, byte 2)
+    // reach byte 5*2 + 2 = 12.
+    op.dst_blk_stride = 0;
+    op.mask_lo = (1ull << 5) | (1ull << 17);
+    BOOST_CHECK_EQUAL(dst_span(op), 12u);
+    // Element 127 (the high mask word) over 3 repeats 8 blocks apart: 2*256 + 7*32 + 32.
+    op.dst_blk_stride = 1;
+    op.dst_rep_stride = 8;
+    op.repeats = 3;
+    op.mask_lo = 0;
+    op.mask_hi = 1ull << 63;
+    BOOST_CHECK_EQUAL(dst_span(op), 768u);
+    // An empty mask touches nothing.
+    op.mask_hi = 0;
+    BOOST_CHECK_EQUAL(dst_span(op), 0u);
+    // fp32 has 64 lanes: the high word is ignored and element 63 ends block 7 (8*32).
+    vector_op f = make(vec_opcode::add, dtype::fp32);
+    f.src1 = 0x8000;
+    f.mask_lo = 1 | (1ull << 63);
+    f.mask_hi = ~0ull;
+    BOOST_CHECK_EQUAL(dst_span(f), 256u);
+    f.mask_lo = 1;
+    BOOST_CHECK_EQUAL(dst_span(f), 4u);
+}
+
 BOOST_AUTO_TEST_CASE(fault_out_of_range) {
     // A UB of 0x40000 bytes; two full fp16 repeats at 0x3ff00 need 0x200 bytes.
     vector_op op = make(vec_opcode::add, dtype::fp16);

@@ -24,48 +24,62 @@
 
 using namespace npusim;
 
-static int run_case(bool functional, uint32_t size) {
+struct launch_figures {
+    double wall = 0, sim_us = 0, instructions = 0, cube_flops = 0, cube_seconds = 0;
+};
+
+// Times one kernel launch on a fresh ascend910; prints the failure and returns false on one.
+template <class Body>
+static bool timed_launch(bool functional, const char* name, unsigned block_dim,
+                         models::kernel_kind kind, Body&& body, launch_figures& out) {
     auto cfg = platform::load_platform("ascend910");
     if (!functional) cfg.set_timing_only();
     platform::simulation sim(cfg);
-    double wall = 0, sim_us = 0;
     std::string fault;
     const bool ok = sim.run([&](platform::chip& c, auto&) {
-        const uint32_t m = size, k = size, n = size;
-        const uint64_t a = 0, b = models::round_up(uint64_t(m) * k * 2, 4096), out = 2 * b;
-        const auto t =
-            kernel::tile_matmul(kernel::matmul_chip_of(cfg), kernel::matmul_problem{1, m, k, n});
         const auto w0 = std::chrono::steady_clock::now();
-        const auto rec = kernel::launch(
-            c, "matmul", t.block_dim, models::kernel_kind::cube, [&](kernel::kernel_context& ctx) {
-                kernel::matmul_kernel(ctx, {a, uint64_t(m) * k}, {b, uint64_t(k) * n},
-                                      {out, uint64_t(m) * n}, t);
-            });
-        wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
-        sim_us = (rec.end - rec.start) / 1e6;
+        const auto rec = kernel::launch(c, name, block_dim, kind, body);
+        out.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+        out.sim_us = (rec.end - rec.start) / 1e6;
         fault = rec.fault;
     });
     if (!ok || !fault.empty()) {
         std::fprintf(stderr, "run failed: %s%s\n", sim.error().c_str(), fault.c_str());
-        return 1;
+        return false;
     }
-    double instructions = 0, cube_flops = 0, cube_seconds = 0;
     for (auto& core : sim.get_chip().cores()) {
-        for (auto& p : core->pipes()) instructions += double(p->instructions());
-        cube_flops += core->cube().host_flops();
-        cube_seconds += core->cube().host_seconds();
+        for (auto& p : core->pipes()) out.instructions += double(p->instructions());
+        out.cube_flops += core->cube().host_flops();
+        out.cube_seconds += core->cube().host_seconds();
     }
+    return true;
+}
+
+static int run_case(bool functional, uint32_t size) {
+    const auto cfg = platform::load_platform("ascend910");
+    const uint32_t m = size, k = size, n = size;
+    const uint64_t a = 0, b = models::round_up(uint64_t(m) * k * 2, 4096), out = 2 * b;
+    const auto t =
+        kernel::tile_matmul(kernel::matmul_chip_of(cfg), kernel::matmul_problem{1, m, k, n});
+    launch_figures f;
+    if (!timed_launch(
+            functional, "matmul", t.block_dim, models::kernel_kind::cube,
+            [&](kernel::kernel_context& ctx) {
+                kernel::matmul_kernel(ctx, {a, uint64_t(m) * k}, {b, uint64_t(k) * n},
+                                      {out, uint64_t(m) * n}, t);
+            },
+            f))
+        return 1;
     const double flops = 2.0 * size * double(size) * size;
     std::printf(
         "%-11s matmul %ux%ux%u: sim %8.2f us (%5.1f%% of fp16 peak)  wall %6.3f s  %7.0f "
-        "instructions  "
-        "%6.3f M instructions/s",
-        functional ? "functional" : "timing-only", size, size, size, sim_us,
-        100 * flops / (sim_us * 1e-6) / cfg.peak_fp16_flops(), wall, instructions,
-        instructions / wall / 1e6);
+        "instructions  %6.3f M instructions/s",
+        functional ? "functional" : "timing-only", size, size, size, f.sim_us,
+        100 * flops / (f.sim_us * 1e-6) / cfg.peak_fp16_flops(), f.wall, f.instructions,
+        f.instructions / f.wall / 1e6);
     if (functional)
-        std::printf("  cube host arithmetic %.1f GFLOP/s (%.2f s)", cube_flops / cube_seconds / 1e9,
-                    cube_seconds);
+        std::printf("  cube host arithmetic %.1f GFLOP/s (%.2f s)",
+                    f.cube_flops / f.cube_seconds / 1e9, f.cube_seconds);
     std::printf("\n");
     return 0;
 }
@@ -73,37 +87,23 @@ static int run_case(bool functional, uint32_t size) {
 // Each of the 32 cores issues `ops` vector adds of 8192 fp16 values (64 repeats) on its unified
 // buffer, cycling over four destinations so neighbouring adds are independent.
 static int run_vector_chain(bool functional, uint32_t ops) {
-    auto cfg = platform::load_platform("ascend910");
-    if (!functional) cfg.set_timing_only();
-    platform::simulation sim(cfg);
-    double wall = 0, sim_us = 0;
-    std::string fault;
-    const bool ok = sim.run([&](platform::chip& c, auto&) {
-        const auto w0 = std::chrono::steady_clock::now();
-        const auto rec = kernel::launch(
-            c, "vector_chain", 32, models::kernel_kind::vector, [&](kernel::kernel_context& ctx) {
+    launch_figures f;
+    if (!timed_launch(
+            functional, "vector_chain", 32, models::kernel_kind::vector,
+            [&](kernel::kernel_context& ctx) {
                 constexpr uint64_t n = 8192;
                 const auto a = ctx.alloc<kernel::half>(kernel::position::VECCALC, n);
                 const auto b = ctx.alloc<kernel::half>(kernel::position::VECCALC, n);
                 const auto d = ctx.alloc_queue<kernel::half>(kernel::position::VECCALC, 4, n);
                 for (uint32_t i = 0; i < ops; ++i) ctx.add(d[i % 4], a, b, n);
-            });
-        wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
-        sim_us = (rec.end - rec.start) / 1e6;
-        fault = rec.fault;
-    });
-    if (!ok || !fault.empty()) {
-        std::fprintf(stderr, "run failed: %s%s\n", sim.error().c_str(), fault.c_str());
+            },
+            f))
         return 1;
-    }
-    double instructions = 0;
-    for (auto& core : sim.get_chip().cores())
-        for (auto& p : core->pipes()) instructions += double(p->instructions());
     std::printf(
         "%-11s vector chain %u adds x 32 cores: sim %8.2f us  wall %6.3f s  %7.0f "
         "instructions  %6.3f M instructions/s\n",
-        functional ? "functional" : "timing-only", ops, sim_us, wall, instructions,
-        instructions / wall / 1e6);
+        functional ? "functional" : "timing-only", ops, f.sim_us, f.wall, f.instructions,
+        f.instructions / f.wall / 1e6);
     return 0;
 }
 

@@ -65,31 +65,38 @@ class byte_rate {
 /// with small gaps between them. They are kept in chunks of up to 2 * k_chunk, each knowing its
 /// largest inner gap, so a booking moves one chunk's entries and a search skips every chunk
 /// whose gaps are all too small for it (a sorted list would walk and move them all).
+///
+/// The last interval lives in the calendar itself, not in a chunk: most bookings extend it or
+/// replace it once it has ended, and then touch no other memory (with thousands of calendars,
+/// a chunk's storage is rarely in the host's cache).
 class calendar {
   public:
     /// @brief Earliest start >= arrival of a free interval of length occ.
     ps_t earliest(ps_t arrival, ps_t occ) const {
         if (arrival >= m_last_end) return arrival;
-        size_t c = first_chunk_ending_after(arrival);
-        const std::vector<interval>& first = m_chunks[c].iv;
-        size_t i = size_t(std::upper_bound(first.begin(), first.end(), arrival, ends_before) -
-                          first.begin());
         ps_t t = arrival;
-        for (; c < m_chunks.size(); ++c, i = 0) {
-            const chunk& k = m_chunks[c];
-            // t lies before k.iv[i] ends: the gap up to k.iv[i], then the chunk's inner gaps.
-            if (k.iv[i].start >= t + occ) return t;
-            if (k.max_gap < occ) {
-                t = k.iv.back().end;
-                continue;
-            }
-            t = std::max(t, k.iv[i].end);
-            for (++i; i < k.iv.size(); ++i) {
+        if (!m_chunks.empty() && arrival < m_chunks.back().iv.back().end) {
+            size_t c = first_chunk_ending_after(arrival);
+            const std::vector<interval>& first = m_chunks[c].iv;
+            size_t i = size_t(std::upper_bound(first.begin(), first.end(), arrival, ends_before) -
+                              first.begin());
+            for (; c < m_chunks.size(); ++c, i = 0) {
+                const chunk& k = m_chunks[c];
+                // t lies before k.iv[i] ends: the gap up to k.iv[i], then the chunk's inner gaps.
                 if (k.iv[i].start >= t + occ) return t;
-                t = k.iv[i].end;
+                if (k.max_gap < occ) {
+                    t = k.iv.back().end;
+                    continue;
+                }
+                t = std::max(t, k.iv[i].end);
+                for (++i; i < k.iv.size(); ++i) {
+                    if (k.iv[i].start >= t + occ) return t;
+                    t = k.iv[i].end;
+                }
             }
         }
-        return t;
+        // t is past every chunk: the gap before the last interval, or its end.
+        return m_tail_start >= t + occ ? t : m_last_end;
     }
     /// @brief Books [start, start + occ); the interval must be free (see earliest()).
     void book(ps_t start, ps_t occ) {
@@ -97,33 +104,36 @@ class calendar {
         if (occ == 0) return;
         const ps_t end = start + occ;
         if (start >= m_last_end) {  // the common case: after everything booked
-            // m_last_end is the last interval's end: compared here, the chunk is not read.
-            const bool touching = start == m_last_end;
-            m_last_end = end;
-            if (!m_chunks.empty()) {
-                chunk& k = m_chunks.back();
-                if (touching) {
-                    k.iv.back().end = end;
-                    return;
-                }
-                // Everything booked has ended: start the list again in the same storage. A
-                // resource used now and then (a buffer bank) then stays in one hot cache line
-                // instead of appending to a chunk that walks through memory.
-                if (m_chunks.size() == 1 && k.iv.back().end <= now_ps()) {
-                    k.iv.clear();
-                    k.max_gap = 0;
-                    k.iv.push_back({start, end});
-                    return;
-                }
-                if (k.iv.size() < 2 * k_chunk) {
-                    k.max_gap = std::max(k.max_gap, start - k.iv.back().end);
-                    k.iv.push_back({start, end});
-                    return;
-                }
+            if (start == m_last_end) {
+                m_last_end = end;
+                return;
             }
-            prune();
-            m_chunks.push_back({fresh(), 0});
-            m_chunks.back().iv.push_back({start, end});
+            // The old last interval joins the chunks unless it has ended: then every interval
+            // has, and the chunks are dropped.
+            if (m_last_end <= now_ps())
+                drop_chunks(m_chunks.size());
+            else
+                append(m_tail_start, m_last_end);
+            m_tail_start = start;
+            m_last_end = end;
+            return;
+        }
+        if (m_chunks.empty() || start >= m_chunks.back().iv.back().end) {
+            // Between the chunks and the last interval (it must end by the latter's start).
+            if (end == m_tail_start) {
+                m_tail_start = start;
+                if (!m_chunks.empty() && m_chunks.back().iv.back().end == start) {
+                    std::vector<interval>& iv = m_chunks.back().iv;
+                    m_tail_start = iv.back().start;
+                    iv.pop_back();  // the chunk's largest gap stays a bound
+                    if (iv.empty()) {
+                        m_spare.push_back(std::move(iv));
+                        m_chunks.pop_back();
+                    }
+                }
+            } else {
+                append(start, end);
+            }
             return;
         }
         const size_t c = first_chunk_ending_after(start);
@@ -182,11 +192,29 @@ class calendar {
     static constexpr size_t k_chunk = 32;
     static bool ends_before(ps_t a, const interval& v) { return a < v.end; }
 
-    /// The first chunk whose last interval ends after t (t must be before m_last_end).
+    /// The first chunk whose last interval ends after t (t must be before the last chunk's end).
     size_t first_chunk_ending_after(ps_t t) const {
         return size_t(std::upper_bound(m_chunks.begin(), m_chunks.end(), t,
                                        [](ps_t a, const chunk& k) { return a < k.iv.back().end; }) -
                       m_chunks.begin());
+    }
+    /// Puts [start, end) after every interval of the chunks.
+    void append(ps_t start, ps_t end) {
+        if (!m_chunks.empty()) {
+            chunk& k = m_chunks.back();
+            if (k.iv.back().end == start) {
+                k.iv.back().end = end;
+                return;
+            }
+            if (k.iv.size() < 2 * k_chunk) {
+                k.max_gap = std::max(k.max_gap, start - k.iv.back().end);
+                k.iv.push_back({start, end});
+                return;
+            }
+        }
+        prune();
+        m_chunks.push_back({fresh(), 0});
+        m_chunks.back().iv.push_back({start, end});
     }
     void update_gap(size_t c) {
         chunk& k = m_chunks[c];
@@ -207,11 +235,13 @@ class calendar {
     void prune() {
         const ps_t now = now_ps();
         size_t dead = 0;
-        while (dead + 1 < m_chunks.size() && m_chunks[dead].iv.back().end <= now) {
-            m_spare.push_back(std::move(m_chunks[dead].iv));
-            ++dead;
-        }
-        m_chunks.erase(m_chunks.begin(), m_chunks.begin() + ptrdiff_t(dead));
+        while (dead < m_chunks.size() && m_chunks[dead].iv.back().end <= now) ++dead;
+        drop_chunks(dead);
+    }
+    /// Drops the first n chunks, keeping their storage for reuse.
+    void drop_chunks(size_t n) {
+        for (size_t i = 0; i < n; ++i) m_spare.push_back(std::move(m_chunks[i].iv));
+        m_chunks.erase(m_chunks.begin(), m_chunks.begin() + ptrdiff_t(n));
     }
 
     /// An empty interval list with room for a full chunk: a recycled one when there is one
@@ -228,9 +258,10 @@ class calendar {
         return v;
     }
 
-    std::vector<chunk> m_chunks;                 // in time order
+    std::vector<chunk> m_chunks;                 // in time order, all before the last interval
     std::vector<std::vector<interval>> m_spare;  // emptied chunks' storage, for reuse
-    ps_t m_last_end = 0;  // end of the last interval: arrivals after it are free at once
+    ps_t m_tail_start = 0;  // the last interval, [m_tail_start, m_last_end); empty when both 0
+    ps_t m_last_end = 0;    // arrivals at or after it are free at once
     ps_t m_busy_ps = 0;
 };
 

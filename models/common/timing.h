@@ -14,9 +14,11 @@ namespace npusim::models {
 
 using ps_t = uint64_t;
 
+/// @brief Simulated time in ps (resolution is 1 ps). Read through the inline accessors:
+/// sc_time_stamp() is a library call, and every booking asks for the time.
 inline ps_t now_ps() {
-    return sc_core::sc_time_stamp().value();
-}  // resolution is 1 ps
+    return sc_core::sc_get_curr_simcontext()->time_stamp().value();
+}
 /// @brief ps -> sc_time. Multiplying a cached 1 ps is inline; from_value() is a library call
 /// on every burst's path.
 inline sc_core::sc_time ps_to_time(ps_t ps) {
@@ -75,7 +77,7 @@ class calendar {
     ps_t earliest(ps_t arrival, ps_t occ) const {
         if (arrival >= m_last_end) return arrival;
         ps_t t = arrival;
-        if (!m_chunks.empty() && arrival < m_chunks.back().iv.back().end) {
+        if (!m_chunks.empty() && arrival < m_chunks.back().end) {
             size_t c = first_chunk_ending_after(arrival);
             const std::vector<interval>& first = m_chunks[c].iv;
             size_t i = size_t(std::upper_bound(first.begin(), first.end(), arrival, ends_before) -
@@ -85,7 +87,7 @@ class calendar {
                 // t lies before k.iv[i] ends: the gap up to k.iv[i], then the chunk's inner gaps.
                 if (k.iv[i].start >= t + occ) return t;
                 if (k.max_gap < occ) {
-                    t = k.iv.back().end;
+                    t = k.end;
                     continue;
                 }
                 t = std::max(t, k.iv[i].end);
@@ -118,17 +120,19 @@ class calendar {
             m_last_end = end;
             return;
         }
-        if (m_chunks.empty() || start >= m_chunks.back().iv.back().end) {
+        if (m_chunks.empty() || start >= m_chunks.back().end) {
             // Between the chunks and the last interval (it must end by the latter's start).
             if (end == m_tail_start) {
                 m_tail_start = start;
-                if (!m_chunks.empty() && m_chunks.back().iv.back().end == start) {
-                    std::vector<interval>& iv = m_chunks.back().iv;
-                    m_tail_start = iv.back().start;
-                    iv.pop_back();  // the chunk's largest gap stays a bound
-                    if (iv.empty()) {
-                        m_spare.push_back(std::move(iv));
+                if (!m_chunks.empty() && m_chunks.back().end == start) {
+                    chunk& k = m_chunks.back();
+                    m_tail_start = k.iv.back().start;
+                    k.iv.pop_back();  // the chunk's largest gap stays a bound
+                    if (k.iv.empty()) {
+                        m_spare.push_back(std::move(k.iv));
                         m_chunks.pop_back();
+                    } else {
+                        k.end = k.iv.back().end;
                     }
                 }
             } else {
@@ -163,11 +167,13 @@ class calendar {
                 m_chunks[c].max_gap = std::max(m_chunks[c].max_gap, p->start - end);
             iv.insert(p, {start, end});
         }
+        if (prev_in_before) m_chunks[c - 1].end = prev->end;
         if (iv.empty()) {
             m_spare.push_back(std::move(iv));
             m_chunks.erase(m_chunks.begin() + ptrdiff_t(c));
             return;
         }
+        m_chunks[c].end = iv.back().end;
         if (iv.size() > 2 * k_chunk)
             split(c);
         else if (recount)
@@ -188,6 +194,7 @@ class calendar {
     struct chunk {
         std::vector<interval> iv;  // sorted, disjoint, touching intervals merged
         ps_t max_gap;              // largest gap between two of them (or more: a bound)
+        ps_t end;                  // iv.back().end, kept here so a search reads no iv
     };
     static constexpr size_t k_chunk = 32;
     static bool ends_before(ps_t a, const interval& v) { return a < v.end; }
@@ -195,25 +202,26 @@ class calendar {
     /// The first chunk whose last interval ends after t (t must be before the last chunk's end).
     size_t first_chunk_ending_after(ps_t t) const {
         return size_t(std::upper_bound(m_chunks.begin(), m_chunks.end(), t,
-                                       [](ps_t a, const chunk& k) { return a < k.iv.back().end; }) -
+                                       [](ps_t a, const chunk& k) { return a < k.end; }) -
                       m_chunks.begin());
     }
     /// Puts [start, end) after every interval of the chunks.
     void append(ps_t start, ps_t end) {
         if (!m_chunks.empty()) {
             chunk& k = m_chunks.back();
-            if (k.iv.back().end == start) {
-                k.iv.back().end = end;
+            if (k.end == start) {
+                k.iv.back().end = k.end = end;
                 return;
             }
             if (k.iv.size() < 2 * k_chunk) {
-                k.max_gap = std::max(k.max_gap, start - k.iv.back().end);
+                k.max_gap = std::max(k.max_gap, start - k.end);
                 k.iv.push_back({start, end});
+                k.end = end;
                 return;
             }
         }
         prune();
-        m_chunks.push_back({fresh(), 0});
+        m_chunks.push_back({fresh(), 0, end});
         m_chunks.back().iv.push_back({start, end});
     }
     void update_gap(size_t c) {
@@ -223,9 +231,10 @@ class calendar {
             k.max_gap = std::max(k.max_gap, k.iv[i].start - k.iv[i - 1].end);
     }
     void split(size_t c) {
-        chunk tail{fresh(), 0};
+        chunk tail{fresh(), 0, m_chunks[c].end};
         tail.iv.assign(m_chunks[c].iv.begin() + ptrdiff_t(k_chunk), m_chunks[c].iv.end());
         m_chunks[c].iv.resize(k_chunk);
+        m_chunks[c].end = m_chunks[c].iv.back().end;
         m_chunks.insert(m_chunks.begin() + ptrdiff_t(c) + 1, std::move(tail));
         update_gap(c);
         update_gap(c + 1);
@@ -235,7 +244,7 @@ class calendar {
     void prune() {
         const ps_t now = now_ps();
         size_t dead = 0;
-        while (dead < m_chunks.size() && m_chunks[dead].iv.back().end <= now) ++dead;
+        while (dead < m_chunks.size() && m_chunks[dead].end <= now) ++dead;
         drop_chunks(dead);
     }
     /// Drops the first n chunks, keeping their storage for reuse.

@@ -17,6 +17,14 @@ gm_memory::gm_memory(const sc_core::sc_module_name& nm, const gm_params& p)
       m_p(p),
       m_channels(p.channels),
       m_channel_rate(p.bandwidth / p.channels) {
+    while ((1ull << m_channel_bits) < m_p.channels) ++m_channel_bits;
+    auto shift_of = [](uint64_t n) {  // log2 of a power of two, else 0 (divide)
+        unsigned k = 0;
+        while (k < 63 && (uint64_t{1} << k) < n) ++k;
+        return (uint64_t{1} << k) == n && n > 1 ? k : 0u;
+    };
+    m_unit_shift = shift_of(m_p.interleave_bytes);
+    m_granule_shift = shift_of(m_p.access_granule);
     target_socket.register_b_transport(this, &gm_memory::b_transport);
     target_socket.register_transport_dbg(this, &gm_memory::transport_dbg);
     target_socket.register_get_direct_mem_ptr(this, &gm_memory::get_direct_mem_ptr);
@@ -84,13 +92,14 @@ unsigned gm_memory::channel_of(uint64_t addr) const {
     // The interleave unit's index with its higher bits XOR-folded into the channel bits, as
     // memory controllers hash addresses: a matrix walked by rows with a power-of-two pitch then
     // spreads over every channel, where plain modulo interleaving would keep hitting a few.
-    const uint64_t unit = addr / m_p.interleave_bytes;
-    unsigned bits = 0;
-    while ((1ull << bits) < m_p.channels) ++bits;
+    const uint64_t unit = m_unit_shift ? addr >> m_unit_shift : addr / m_p.interleave_bytes;
+    const unsigned bits = m_channel_bits;
     uint64_t folded = 0;
     if (bits > 0)
         for (uint64_t u = unit >> bits; u != 0; u >>= bits) folded ^= u & ((1ull << bits) - 1);
-    return static_cast<unsigned>((unit ^ folded) % m_p.channels);
+    const uint64_t hashed = unit ^ folded;
+    return static_cast<unsigned>((uint64_t{1} << bits) == m_p.channels ? hashed & (m_p.channels - 1)
+                                                                       : hashed % m_p.channels);
 }
 
 void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
@@ -107,9 +116,14 @@ void gm_memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& d
     const ps_t now = now_ps();
     const ps_t arrival = now + time_to_ps(delay);
     ps_t start = ~ps_t{0}, end = arrival;
+    // Shifts where the sizes are powers of two: this runs for every burst.
+    const auto down = [](uint64_t x, uint64_t n, unsigned shift) {
+        return shift ? x >> shift << shift : x / n * n;
+    };
     for (uint64_t a = addr; a < addr + len;) {
-        const uint64_t piece_end = std::min(addr + len, (a / unit + 1) * unit);
-        const uint64_t first = a / g * g, last = (piece_end + g - 1) / g * g;
+        const uint64_t piece_end = std::min(addr + len, down(a, unit, m_unit_shift) + unit);
+        const uint64_t first = down(a, g, m_granule_shift),
+                       last = down(piece_end + g - 1, g, m_granule_shift);
         const ps_t occ = m_channel_rate.occupancy(last - first);
         const ps_t s = m_channels[channel_of(a)].reserve(arrival, occ);
         start = std::min(start, s);

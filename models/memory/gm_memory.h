@@ -76,6 +76,8 @@ class gm_memory : public model_base {
     gm_params m_p;
     std::vector<calendar> m_channels;
     byte_rate m_channel_rate;
+    unsigned m_channel_bits = 0;                     // ceil(log2(channels))
+    unsigned m_unit_shift = 0, m_granule_shift = 0;  // log2 of the sizes, 0: not a power of two
     struct page_unmap {
         void operator()(uint8_t* p) const;
     };

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "models/common/timing.h"
 #include "platform/config/config_loader.h"
 #include "platform/simulation.h"
@@ -200,12 +201,11 @@ int sc_main(int argc, char* argv[]) {
         "| ops | kernel us | sync | callbacks | chain | 4 streams | 4 streams batched |\n"
         "|---|---|---|---|---|---|---|\n");
     std::fflush(stdout);
-    const std::string self = "\"" + std::string(argv[0]) + "\"";
     int rc = 0;
     for (unsigned reps : {0u, 20u, 200u})
         for (unsigned ops : {10u, 50u, 200u})
-            rc |= std::system(
-                (self + " --row " + std::to_string(ops) + " " + std::to_string(reps)).c_str());
+            rc |=
+                npusim::bench::run_self({"--row", std::to_string(ops), std::to_string(reps)}) != 0;
     return rc != 0;
 }
 

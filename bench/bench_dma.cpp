@@ -99,9 +99,8 @@ int sc_main(int argc, char* argv[]) {
     for (const char* c : {"single", "all"}) {
         row r{c};
         for (int functional = 0; functional < 2; ++functional) {
-            const std::string cmd = "\"" + std::string(argv[0]) + "\" --case " + c +
-                                    (functional ? " functional" : " timing-only");
-            const auto rates = bench::child_rates(cmd, 3, "M bursts/s", rc);
+            const auto rates = bench::child_rates(
+                {"--case", c, functional ? "functional" : "timing-only"}, 3, "M bursts/s", rc);
             if (!rates.empty()) r.rate[functional] = rates.back();
         }
         rows.push_back(r);

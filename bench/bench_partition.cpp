@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench/bench_util.h"
 #include "bench/op_runner.h"
 #include "platform/config/config_loader.h"
 #include "platform/simulation.h"
@@ -62,9 +63,7 @@ int sc_main(int argc, char* argv[]) {
     int rc = 0;
     for (int cores : {8, 16, 24, 32, 48, 64})
         for (const char* p : {"uniform", "cost", "steal"})
-            rc |= std::system(
-                ("\"" + std::string(argv[0]) + "\" " + std::to_string(cores) + " " + p + " 2048")
-                    .c_str());
+            rc |= npusim::bench::run_self({std::to_string(cores), p, "2048"}) != 0;
     return rc != 0;
 }
 

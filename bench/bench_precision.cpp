@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "bench/op_runner.h"
 #include "platform/config/config_loader.h"
 #include "platform/simulation.h"
@@ -120,8 +121,15 @@ int sc_main(int argc, char* argv[]) {
         "cast fp32 bf16", "cast fp16 int8", "cast int8 int16", "quantize",  "dequantize"};
     int rc = 0;
     for (const char* preset : {"ascend910b1", "ascend910"})
-        for (const auto& c : cases)
-            rc |= std::system(("\"" + std::string(argv[0]) + "\" " + preset + " " + c).c_str());
+        for (const auto& c : cases) {
+            std::vector<std::string> args{preset};  // the case's words are its arguments
+            for (size_t at = 0; at < c.size();) {
+                const size_t space = c.find(' ', at);
+                args.push_back(c.substr(at, space - at));
+                at = space == std::string::npos ? c.size() : space + 1;
+            }
+            rc |= npusim::bench::run_self(args) != 0;
+        }
     return rc != 0;
 }
 

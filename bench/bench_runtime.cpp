@@ -187,18 +187,21 @@ int sc_main(int argc, char* argv[]) {
         return callbacks_case(argv[2], argc >= 4 ? std::strtoull(argv[3], nullptr, 10) : 2000000);
     std::printf("bench_runtime: runtime overheads on ascend910\n");
     std::fflush(stdout);
-    const std::string self = "\"" + std::string(argv[0]) + "\"";
     int rc = 0;
-    for (unsigned n : {10u, 50u, 200u})
-        rc |= std::system((self + " --chain " + std::to_string(n)).c_str());
+    for (unsigned n : {10u, 50u, 200u}) {
+        std::string out;
+        rc |= bench::run_self({"--chain", std::to_string(n)}, &out);
+        std::printf("%s", out.c_str());
+        std::fflush(stdout);
+    }
     // Wall-clock rates on a shared 2-core machine vary from run to run: run each kind several
     // times, each in its own process, and report the best and the median.
     const uint64_t count = argc >= 2 ? std::strtoull(argv[1], nullptr, 10) : 0;
     for (const std::string kind : {"report", "host_func"}) {
         const int runs = 3;
-        std::string cmd = self + " --callbacks " + kind;
-        if (count) cmd += " " + std::to_string(count);
-        const auto rates = bench::child_rates(cmd, runs, "callbacks/s", rc);
+        std::vector<std::string> args{"--callbacks", kind};
+        if (count) args.push_back(std::to_string(count));
+        const auto rates = bench::child_rates(args, runs, "callbacks/s", rc);
         if (!rates.empty())
             std::printf(
                 "%s: %d runs, best %.0f callbacks/s, median %.0f callbacks/s (target >= "

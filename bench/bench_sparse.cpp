@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench/bench_util.h"
 #include "platform/config/config_loader.h"
 #include "platform/simulation.h"
 #include "platform/stats.h"
@@ -94,17 +95,19 @@ struct outcome {
 };
 
 // Runs a case in a child process and reads its line.
-bool child(const char* self, const sparse_case& c, outcome& o) {
-    char cmd[512];
-    std::snprintf(cmd, sizeof cmd, "\"%s\" %s %g %d %s %s %g %lld %lld %lld", self,
-                  c.preset.c_str(), c.density, c.block, c.strategy.c_str(), c.partition.c_str(),
-                  c.skew, (long long)c.s.m, (long long)c.s.k, (long long)c.s.n);
-    FILE* p = popen(cmd, "r");
-    if (!p) return false;
+bool child(const sparse_case& c, outcome& o) {
+    char num[3][32];
+    std::snprintf(num[0], sizeof num[0], "%g", c.density);
+    std::snprintf(num[1], sizeof num[1], "%g", c.skew);
+    std::string out;
+    const int rc = npusim::bench::run_self(
+        {c.preset, num[0], std::to_string(c.block), c.strategy, c.partition, num[1],
+         std::to_string(c.s.m), std::to_string(c.s.k), std::to_string(c.s.n)},
+        &out);
     char name[128] = {0};
-    const bool got = std::fscanf(p, "%lf %127s %lf", &o.us, name, &o.imbalance) == 3;
+    const bool got = std::sscanf(out.c_str(), "%lf %127s %lf", &o.us, name, &o.imbalance) == 3;
     o.kernel = name;
-    return pclose(p) == 0 && got;
+    return rc == 0 && got;
 }
 
 }  // namespace
@@ -139,7 +142,7 @@ int sc_main(int argc, char* argv[]) {
                         std::printf(" %10s", "-");
                         continue;
                     }
-                    if (!child(argv[0], {preset, d, block, s, "uniform", 0, {}}, o)) {
+                    if (!child({preset, d, block, s, "uniform", 0, {}}, o)) {
                         std::printf(" %10s", "failed");
                         rc = 1;
                         continue;
@@ -151,8 +154,8 @@ int sc_main(int argc, char* argv[]) {
                     }
                 }
                 outcome o;
-                picked = child(argv[0], {preset, d, block, "auto", "uniform", 0, {}}, o) ? o.kernel
-                                                                                         : "failed";
+                picked =
+                    child({preset, d, block, "auto", "uniform", 0, {}}, o) ? o.kernel : "failed";
                 std::printf("   %-22s %s\n", picked.c_str(), best_name.c_str());
                 if (best_name != prev) {
                     char at[64];
@@ -182,7 +185,7 @@ int sc_main(int argc, char* argv[]) {
                 outcome o;
                 sparse_case c{"ascend910b1", k.density, k.block,          k.strategy,
                               part,          skew,      {1024, 1024, 512}};
-                if (!child(argv[0], c, o)) {
+                if (!child(c, o)) {
                     std::printf("%-28s %5g %-8s failed\n", k.label, skew, part);
                     rc = 1;
                     continue;

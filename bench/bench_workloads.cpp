@@ -14,16 +14,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_util.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-double run(const std::string& cmd) {
+// Runs `program args...` without a shell, its output discarded; returns its wall time, or -1.
+double run(const std::string& program, const std::vector<std::string>& args, bool quiet = false) {
     const auto t0 = std::chrono::steady_clock::now();
-    const int rc = std::system(cmd.c_str());
+    std::string out;
+    const int rc = npusim::bench::run_program(program, args, &out, quiet);
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (rc != 0) {
+        std::string cmd = program;
+        for (const auto& a : args) cmd += " " + a;
         std::fprintf(stderr, "failed (%d): %s\n", rc, cmd.c_str());
         return -1;
     }
@@ -49,10 +55,9 @@ int main(int argc, char* argv[]) {
     for (const char* w : workloads) {
         if (quick && std::string(w) == "resnet50_b32") continue;
         const std::string stats = (tmp / (std::string(w) + ".json")).string();
-        const double wall = run("'" + npusim +
-                                "' run --platform ascend910b1 --timing-only --quiet "
-                                "--workload '" +
-                                src + "/configs/workloads/" + w + ".yaml' --stats '" + stats + "'");
+        const double wall = run(
+            npusim, {"run", "--platform", "ascend910b1", "--timing-only", "--quiet", "--workload",
+                     src + "/configs/workloads/" + w + ".yaml", "--stats", stats});
         if (wall < 0) {
             ++failures;
             continue;
@@ -77,8 +82,8 @@ int main(int argc, char* argv[]) {
     double wall[3] = {0, 0, 0};
     for (int jobs : {1, 2}) {
         const std::string out = (tmp / ("sweep" + std::to_string(jobs))).string();
-        wall[jobs] = run("'" + npusim + "' sweep '" + sweep + "' --jobs " + std::to_string(jobs) +
-                         " --out '" + out + "' > /dev/null 2>&1");
+        wall[jobs] =
+            run(npusim, {"sweep", sweep, "--jobs", std::to_string(jobs), "--out", out}, true);
         if (wall[jobs] < 0) ++failures;
     }
     if (wall[1] > 0 && wall[2] > 0)

@@ -196,7 +196,7 @@ class calendar {
         ps_t max_gap;              // largest gap between two of them (or more: a bound)
         ps_t end;                  // iv.back().end, kept here so a search reads no iv
     };
-    static constexpr size_t k_chunk = 32;
+    static constexpr size_t k_chunk = 16;
     static bool ends_before(ps_t a, const interval& v) { return a < v.end; }
 
     /// The first chunk whose last interval ends after t (t must be before the last chunk's end).

@@ -114,20 +114,32 @@ int sc_main(int argc, char* argv[]) {
     if (argc >= 3) return run_case(argv[1], std::vector<std::string>(argv + 2, argv + argc));
     std::printf("bench_precision: time per dtype (timing only)\n");
     std::fflush(stdout);
-    const std::vector<std::string> cases = {
-        "mm fp16",        "mm bf16",        "mm fp32",         "mm int8",   "mm dequant",
-        "add fp16",       "add fp32",       "add bf16",        "add int8",  "add int16",
-        "add int32",      "gelu fp16",      "gelu fp32",       "gelu bf16", "cast fp32 fp16",
-        "cast fp32 bf16", "cast fp16 int8", "cast int8 int16", "quantize",  "dequantize"};
+    // Each case's words are its arguments.
+    const std::vector<std::vector<std::string>> cases = {{"mm", "fp16"},
+                                                         {"mm", "bf16"},
+                                                         {"mm", "fp32"},
+                                                         {"mm", "int8"},
+                                                         {"mm", "dequant"},
+                                                         {"add", "fp16"},
+                                                         {"add", "fp32"},
+                                                         {"add", "bf16"},
+                                                         {"add", "int8"},
+                                                         {"add", "int16"},
+                                                         {"add", "int32"},
+                                                         {"gelu", "fp16"},
+                                                         {"gelu", "fp32"},
+                                                         {"gelu", "bf16"},
+                                                         {"cast", "fp32", "fp16"},
+                                                         {"cast", "fp32", "bf16"},
+                                                         {"cast", "fp16", "int8"},
+                                                         {"cast", "int8", "int16"},
+                                                         {"quantize"},
+                                                         {"dequantize"}};
     int rc = 0;
     for (const char* preset : {"ascend910b1", "ascend910"})
         for (const auto& c : cases) {
-            std::vector<std::string> args{preset};  // the case's words are its arguments
-            for (size_t at = 0; at < c.size();) {
-                const size_t space = c.find(' ', at);
-                args.push_back(c.substr(at, space - at));
-                at = space == std::string::npos ? c.size() : space + 1;
-            }
+            std::vector<std::string> args{preset};
+            args.insert(args.end(), c.begin(), c.end());
             rc |= npusim::bench::run_self(args) != 0;
         }
     return rc != 0;

@@ -75,30 +75,8 @@ class calendar {
   public:
     /// @brief Earliest start >= arrival of a free interval of length occ.
     ps_t earliest(ps_t arrival, ps_t occ) const {
-        if (arrival >= m_last_end) return arrival;
-        ps_t t = arrival;
-        if (!m_chunks.empty() && arrival < m_chunks.back().end) {
-            size_t c = first_chunk_ending_after(arrival);
-            const std::vector<interval>& first = m_chunks[c].iv;
-            size_t i = size_t(std::upper_bound(first.begin(), first.end(), arrival, ends_before) -
-                              first.begin());
-            for (; c < m_chunks.size(); ++c, i = 0) {
-                const chunk& k = m_chunks[c];
-                // t lies before k.iv[i] ends: the gap up to k.iv[i], then the chunk's inner gaps.
-                if (k.iv[i].start >= t + occ) return t;
-                if (k.max_gap < occ) {
-                    t = k.end;
-                    continue;
-                }
-                t = std::max(t, k.iv[i].end);
-                for (++i; i < k.iv.size(); ++i) {
-                    if (k.iv[i].start >= t + occ) return t;
-                    t = k.iv[i].end;
-                }
-            }
-        }
-        // t is past every chunk: the gap before the last interval, or its end.
-        return m_tail_start >= t + occ ? t : m_last_end;
+        size_t c, i;
+        return find(arrival, occ, c, i);
     }
     /// @brief Books [start, start + occ); the interval must be free (see earliest()).
     void book(ps_t start, ps_t occ) {
@@ -141,10 +119,75 @@ class calendar {
             return;
         }
         const size_t c = first_chunk_ending_after(start);
+        const std::vector<interval>& iv = m_chunks[c].iv;
+        // The first interval after the new one (there is one: chunk c ends after start).
+        insert(c,
+               size_t(std::upper_bound(iv.begin(), iv.end(), start,
+                                       [](ps_t a, const interval& v) { return a < v.start; }) -
+                      iv.begin()),
+               start, end);
+    }
+    /// @brief Books the earliest free interval at or after arrival; returns its start. One
+    /// search finds both the slot and where it goes among the booked intervals.
+    ps_t reserve(ps_t arrival, ps_t occ) {
+        size_t c, i;
+        const ps_t start = find(arrival, occ, c, i);
+        if (c == no_chunk || occ == 0) {
+            book(start, occ);  // after the chunks: book() needs no search there
+        } else {
+            m_busy_ps += occ;
+            insert(c, i, start, start + occ);
+        }
+        return start;
+    }
+    ps_t busy_ps() const { return m_busy_ps; }
+
+  private:
+    struct interval {
+        ps_t start, end;
+    };
+    struct chunk {
+        std::vector<interval> iv;  // sorted, disjoint, touching intervals merged
+        ps_t max_gap;              // largest gap between two of them (or more: a bound)
+        ps_t end;                  // iv.back().end, kept here so a search reads no iv
+    };
+    static constexpr size_t k_chunk = 16;
+    static bool ends_before(ps_t a, const interval& v) { return a < v.end; }
+    static constexpr size_t no_chunk = ~size_t{0};
+
+    /// The earliest start >= arrival of a free interval of length occ, and where it goes:
+    /// before interval i of chunk c, or after every chunk (c == no_chunk).
+    ps_t find(ps_t arrival, ps_t occ, size_t& c, size_t& i) const {
+        c = no_chunk;
+        if (arrival >= m_last_end) return arrival;
+        ps_t t = arrival;
+        if (!m_chunks.empty() && arrival < m_chunks.back().end) {
+            size_t k = first_chunk_ending_after(arrival);
+            const std::vector<interval>& first = m_chunks[k].iv;
+            size_t j = size_t(std::upper_bound(first.begin(), first.end(), arrival, ends_before) -
+                              first.begin());
+            for (; k < m_chunks.size(); ++k, j = 0) {
+                const chunk& ch = m_chunks[k];
+                // t lies before ch.iv[j] ends: the gap up to ch.iv[j], then the chunk's inner gaps.
+                if (ch.iv[j].start >= t + occ) return c = k, i = j, t;
+                if (ch.max_gap < occ) {
+                    t = ch.end;
+                    continue;
+                }
+                t = std::max(t, ch.iv[j].end);
+                for (++j; j < ch.iv.size(); ++j) {
+                    if (ch.iv[j].start >= t + occ) return c = k, i = j, t;
+                    t = ch.iv[j].end;
+                }
+            }
+        }
+        // t is past every chunk: the gap before the last interval, or its end.
+        return m_tail_start >= t + occ ? t : m_last_end;
+    }
+    /// Books [start, end) before interval i of chunk c (it must fit in the gap there).
+    void insert(size_t c, size_t i, ps_t start, ps_t end) {
         std::vector<interval>& iv = m_chunks[c].iv;
-        // p: the first interval after the new one (there is one: chunk c ends after start).
-        const auto p = std::upper_bound(iv.begin(), iv.end(), start,
-                                        [](ps_t a, const interval& v) { return a < v.start; });
+        const auto p = iv.begin() + ptrdiff_t(i);
         const bool prev_in_before = p == iv.begin() && c > 0;  // the last of chunk c - 1
         interval* prev = p != iv.begin()  ? &*std::prev(p)
                          : prev_in_before ? &m_chunks[c - 1].iv.back()
@@ -179,25 +222,6 @@ class calendar {
         else if (recount)
             update_gap(c);
     }
-    /// @brief Books the earliest free interval at or after arrival; returns its start.
-    ps_t reserve(ps_t arrival, ps_t occ) {
-        const ps_t start = earliest(arrival, occ);
-        book(start, occ);
-        return start;
-    }
-    ps_t busy_ps() const { return m_busy_ps; }
-
-  private:
-    struct interval {
-        ps_t start, end;
-    };
-    struct chunk {
-        std::vector<interval> iv;  // sorted, disjoint, touching intervals merged
-        ps_t max_gap;              // largest gap between two of them (or more: a bound)
-        ps_t end;                  // iv.back().end, kept here so a search reads no iv
-    };
-    static constexpr size_t k_chunk = 16;
-    static bool ends_before(ps_t a, const interval& v) { return a < v.end; }
 
     /// The first chunk whose last interval ends after t (t must be before the last chunk's end).
     size_t first_chunk_ending_after(ps_t t) const {

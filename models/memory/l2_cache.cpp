@@ -14,7 +14,7 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
       m_capacity(capacity),
       m_rate(p.bandwidth) {
     m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
-    m_pages.resize((m_sets + page_sets - 1) / page_sets);
+    m_sets_state = std::make_unique<host_buffer>(m_sets * p.ways * 2 * sizeof(uint64_t));
     m_fill_account = new traffic_tag(nullptr);
     m_fill.set_extension(m_fill_account);
     m_fill_part = new line_fill;
@@ -26,20 +26,15 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
 }
 
 bool l2_cache::touch(uint64_t line) {
-    // Every burst looks up its lines: tags and ages sit in separate arrays so the scan for a
-    // hit reads only tags.
+    // Every burst looks up its lines: a set's tags are contiguous, so the scan for a hit reads
+    // only them, and its ages follow.
     const uint64_t set = (m_sets & (m_sets - 1)) == 0 ? (line & (m_sets - 1)) : line % m_sets;
-    std::unique_ptr<set_page>& page = m_pages[set / page_sets];
-    if (!page) {
-        page = std::make_unique<set_page>();
-        page->tags.assign(page_sets * m_p.ways, ~uint64_t{0});
-        page->age.assign(page_sets * m_p.ways, 0);
-    }
-    uint64_t* tags = &page->tags[(set % page_sets) * m_p.ways];
-    uint64_t* age = &page->age[(set % page_sets) * m_p.ways];
+    uint64_t* tags = reinterpret_cast<uint64_t*>(m_sets_state->data()) + set * 2 * m_p.ways;
+    uint64_t* age = tags + m_p.ways;
+    const uint64_t tag = line + 1;
     ++m_use_clock;
     for (uint32_t i = 0; i < m_p.ways; ++i)
-        if (tags[i] == line) {
+        if (tags[i] == tag) {
             m_undo.push_back({&tags[i], &age[i], tags[i], age[i]});
             age[i] = m_use_clock;
             return true;
@@ -48,7 +43,7 @@ bool l2_cache::touch(uint64_t line) {
     for (uint32_t i = 1; i < m_p.ways; ++i)
         if (age[i] < age[victim]) victim = i;
     m_undo.push_back({&tags[victim], &age[victim], tags[victim], age[victim]});
-    tags[victim] = line;
+    tags[victim] = tag;
     age[victim] = m_use_clock;
     return false;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "models/common/host_buffer.h"
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
 #include "models/common/traffic.h"
@@ -32,9 +33,7 @@ class l2_cache : public model_base {
     l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64_t capacity);
 
     /// @brief Drops every line (the next access to any address misses).
-    void flush() {
-        for (auto& p : m_pages) p.reset();
-    }
+    void flush() { m_sets_state = std::make_unique<host_buffer>(m_sets_state->size()); }
     uint64_t hits() const { return m_hits; }
     uint64_t misses() const { return m_misses; }
     void visit_stats(const stats_fn& fn) const override;
@@ -60,18 +59,14 @@ class l2_cache : public model_base {
     /// Undoes the lookups of a rejected access (m_undo).
     void rollback();
 
-    /// Tags and ages of the sets page_sets * i .. page_sets * (i + 1) - 1: allocated when one
-    /// of them is first used, so memory follows the lines touched, not the configured size.
-    static constexpr uint64_t page_sets = 1024;
-    struct set_page {
-        std::vector<uint64_t> tags, age;  // page_sets x ways: line tag, last use
-    };
-
+    /// Per set, its ways' tags (line + 1; 0: never used) then their last uses (0: never):
+    /// zero until touched, so memory follows the sets used, not the configured size, and a
+    /// lookup reads one array.
+    std::unique_ptr<host_buffer> m_sets_state;
     l2_params m_p;
     uint64_t m_capacity;
     uint64_t m_sets;
     std::vector<undo_entry> m_undo;
-    std::vector<std::unique_ptr<set_page>> m_pages;
     uint64_t m_use_clock = 0;
     calendar m_port;
     byte_rate m_rate;

@@ -253,7 +253,9 @@ class importer {
     }
     std::vector<int64_t> dims(const std::string& name) const {
         const auto& c = *m_const.at(name);
-        return std::vector<int64_t>(c.dims().begin(), c.dims().end());
+        std::vector<int64_t> d(size_t(c.dims_size()));
+        for (int i = 0; i < c.dims_size(); ++i) d[size_t(i)] = c.dims(i);
+        return d;
     }
     // The values of constant `name` when the file holds one per element, else none (a model
     // written with shapes only).

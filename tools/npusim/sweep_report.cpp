@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -79,21 +80,19 @@ std::pair<std::string, double> scaled_unit(const std::string& base, double max) 
         const char* name;
         double scale;
     };
-    std::vector<step> steps;
-    if (base == "ns")
-        steps = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
-    else if (base == "bytes")
-        steps = {{"bytes", 1}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
-    else if (base == "Hz")
-        steps = {{"Hz", 1}, {"kHz", 1e3}, {"MHz", 1e6}, {"GHz", 1e9}};
-    else if (base == "bytes/s")
-        steps = {{"B/s", 1}, {"MB/s", 1e6}, {"GB/s", 1e9}, {"TB/s", 1e12}};
-    else if (base == "ps")
-        steps = {{"ps", 1}, {"ns", 1e3}, {"us", 1e6}, {"ms", 1e9}};
-    else
-        return {base, 1};
-    step best = steps.front();
-    for (const auto& st : steps)
+    static const std::pair<const char*, std::array<step, 4>> units[] = {
+        {"ns", {{{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}}}},
+        {"bytes", {{{"bytes", 1}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}}}},
+        {"Hz", {{{"Hz", 1}, {"kHz", 1e3}, {"MHz", 1e6}, {"GHz", 1e9}}}},
+        {"bytes/s", {{{"B/s", 1}, {"MB/s", 1e6}, {"GB/s", 1e9}, {"TB/s", 1e12}}}},
+        {"ps", {{{"ps", 1}, {"ns", 1e3}, {"us", 1e6}, {"ms", 1e9}}}},
+    };
+    const std::array<step, 4>* steps = nullptr;
+    for (const auto& [name, table] : units)
+        if (base == name) steps = &table;
+    if (!steps) return {base, 1};
+    step best = steps->front();
+    for (const auto& st : *steps)
         if (max >= st.scale) best = st;
     return {best.name, best.scale};
 }

@@ -169,14 +169,22 @@ class calendar {
             for (; k < m_chunks.size(); ++k, j = 0) {
                 const chunk& ch = m_chunks[k];
                 // t lies before ch.iv[j] ends: the gap up to ch.iv[j], then the chunk's inner gaps.
-                if (ch.iv[j].start >= t + occ) return c = k, i = j, t;
+                if (ch.iv[j].start >= t + occ) {
+                    c = k;
+                    i = j;
+                    return t;
+                }
                 if (ch.max_gap < occ) {
                     t = ch.end;
                     continue;
                 }
                 t = std::max(t, ch.iv[j].end);
                 for (++j; j < ch.iv.size(); ++j) {
-                    if (ch.iv[j].start >= t + occ) return c = k, i = j, t;
+                    if (ch.iv[j].start >= t + occ) {
+                        c = k;
+                        i = j;
+                        return t;
+                    }
                     t = ch.iv[j].end;
                 }
             }

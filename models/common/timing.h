@@ -309,6 +309,8 @@ class calendar {
 /// @brief Earliest start >= arrival at which every calendar in [first, last) is free for occ.
 template <class It>
 ps_t earliest_common(It first, It last, ps_t arrival, ps_t occ) {
+    // One calendar: its own answer, without the second pass that would confirm it.
+    if (first != last && std::next(first) == last) return first->earliest(arrival, occ);
     for (bool moved = true; moved;) {
         moved = false;
         for (It c = first; c != last; ++c) {

@@ -290,9 +290,10 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
             piece(t.secondary_base + nz_index(row, last0, r.padded_rows(), c0) * t.se, last0 - e0,
                   e1 + 1 - last0);
         }
+        // The secondary side is written when the primary side is the source.
         const uint64_t sec_len = std::min(len / t.pe * t.se, size - first);
         done = std::max(
-            done, m_local_buf[size_t(t.secondary)]->book(!t.primary_is_src, first, sec_len, start));
+            done, m_local_buf[size_t(t.secondary)]->book(t.primary_is_src, first, sec_len, start));
         if (!t.primary_is_src)
             done = std::max(done, access(t, t.primary, true, paddr, buf, len, start));
     } else if (t.primary_is_src) {

@@ -51,6 +51,8 @@ struct dma_engine::transfer {
     ps_t issue_end;          // when the last burst left the engine port
     uint64_t requested = 0;  // bytes whose requests went out so far
     ps_t begin = 0;          // when the pipe started the instruction
+    uint64_t occ_len = ~uint64_t{0};  // the burst size whose port occupancy `occ` holds
+    ps_t occ = 0;
 };
 
 dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core)
@@ -176,9 +178,14 @@ std::pair<ps_t, ps_t> dma_engine::reserve_port(transfer& t, uint64_t len, bool s
             std::ceil(double(t.requested) * m_period / path.issue_bytes_per_cycle));
     t.requested += len;
     // In ps, not whole cycles: a port of 156 B/cycle moves a 512-byte burst in 3.3 cycles.
-    const ps_t occ =
-        static_cast<ps_t>(std::ceil(static_cast<double>(len) * m_period / path.bytes_per_cycle)) +
-        ps_t(path.burst_overhead_cycles) * m_period;
+    // A transfer's bursts are nearly all one size: the division is done once per size.
+    if (len != t.occ_len) {
+        t.occ_len = len;
+        t.occ = static_cast<ps_t>(
+                    std::ceil(static_cast<double>(len) * m_period / path.bytes_per_cycle)) +
+                ps_t(path.burst_overhead_cycles) * m_period;
+    }
+    const ps_t occ = t.occ;
     // The next instruction may begin as early as this burst's release minus the start-up.
     const ps_t startup = t.arrival - t.begin;
     const ps_t start = slotted ? m_mover.start(earliest, occ, startup > occ ? startup - occ : 0)

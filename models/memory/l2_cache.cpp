@@ -1,5 +1,7 @@
 #include "models/memory/l2_cache.h"
 
+#include <cstring>
+
 #include "models/common/payload.h"
 #include "models/common/traffic.h"
 #include "models/memory/tlm_checks.h"
@@ -14,7 +16,7 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
       m_capacity(capacity),
       m_rate(p.bandwidth) {
     m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
-    m_sets_state = std::make_unique<host_buffer>(m_sets * p.ways * 2 * sizeof(uint64_t));
+    m_sets_state = std::make_unique<host_buffer>(m_sets * p.ways * sizeof(uint64_t));
     m_fill_account = new traffic_tag(nullptr);
     m_fill.set_extension(m_fill_account);
     m_fill_part = new line_fill;
@@ -26,26 +28,20 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
 }
 
 bool l2_cache::touch(uint64_t line) {
-    // Every burst looks up its lines: a set's tags are contiguous, so the scan for a hit reads
-    // only them, and its ages follow.
+    // A set keeps its tags in order of use, so a hit on a recent line is found at once and a
+    // miss takes the last way (never-used ways stay last) without a scan for the oldest.
     const uint64_t set = (m_sets & (m_sets - 1)) == 0 ? (line & (m_sets - 1)) : line % m_sets;
-    uint64_t* tags = reinterpret_cast<uint64_t*>(m_sets_state->data()) + set * 2 * m_p.ways;
-    uint64_t* age = tags + m_p.ways;
+    uint64_t* tags = reinterpret_cast<uint64_t*>(m_sets_state->data()) + set * m_p.ways;
     const uint64_t tag = line + 1;
-    ++m_use_clock;
-    for (uint32_t i = 0; i < m_p.ways; ++i)
-        if (tags[i] == tag) {
-            m_undo.push_back({&tags[i], &age[i], tags[i], age[i]});
-            age[i] = m_use_clock;
-            return true;
-        }
-    uint32_t victim = 0;  // least recently used (never-used ways have age 0)
-    for (uint32_t i = 1; i < m_p.ways; ++i)
-        if (age[i] < age[victim]) victim = i;
-    m_undo.push_back({&tags[victim], &age[victim], tags[victim], age[victim]});
-    tags[victim] = tag;
-    age[victim] = m_use_clock;
-    return false;
+    const uint32_t ways = m_p.ways;
+    uint32_t i = 0;
+    while (i < ways && tags[i] != tag) ++i;
+    const bool hit = i < ways;
+    if (!hit) i = ways - 1;
+    m_undo.push_back({tags, i, tags[i]});
+    std::memmove(tags + 1, tags, i * sizeof(uint64_t));
+    tags[0] = tag;
+    return hit;
 }
 
 void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
@@ -168,8 +164,8 @@ ps_t l2_cache::fill(uint64_t from, uint64_t to, ps_t arrival, traffic* account, 
 
 void l2_cache::rollback() {
     for (auto it = m_undo.rbegin(); it != m_undo.rend(); ++it) {
-        *it->tag = it->old_tag;
-        *it->age = it->old_age;
+        std::memmove(it->tags, it->tags + 1, it->way * sizeof(uint64_t));
+        it->tags[it->way] = it->old_tag;
     }
 }
 

@@ -43,10 +43,12 @@ class l2_cache : public model_base {
     unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
-    /// A way's state before a lookup changed it, to undo the lookups of a rejected access.
+    /// A lookup moved way `way` of the set at `tags` to the front (a miss first replaced its
+    /// tag, `old_tag`): what undoes the lookups of a rejected access.
     struct undo_entry {
-        uint64_t *tag, *age;
-        uint64_t old_tag, old_age;
+        uint64_t* tags;
+        uint32_t way;
+        uint64_t old_tag;
     };
     /// Looks a line up, allocating it on a miss (LRU victim); records what it changed in
     /// m_undo. Returns true on a hit.
@@ -59,15 +61,13 @@ class l2_cache : public model_base {
     /// Undoes the lookups of a rejected access (m_undo).
     void rollback();
 
-    /// Per set, its ways' tags (line + 1; 0: never used) then their last uses (0: never):
-    /// zero until touched, so memory follows the sets used, not the configured size, and a
-    /// lookup reads one array.
+    /// Per set, its ways' tags (line + 1; 0: never used), most recently used first: zero until
+    /// touched, so memory follows the sets used, not the configured size.
     std::unique_ptr<host_buffer> m_sets_state;
     l2_params m_p;
     uint64_t m_capacity;
     uint64_t m_sets;
     std::vector<undo_entry> m_undo;
-    uint64_t m_use_clock = 0;
     calendar m_port;
     byte_rate m_rate;
     uint64_t m_hits = 0, m_misses = 0, m_read_bytes = 0, m_write_bytes = 0;

@@ -2,33 +2,6 @@
 
 namespace npusim::models {
 
-const char* to_string(mem_space s) {
-    switch (s) {
-        case mem_space::gm:
-            return "GM";
-        case mem_space::l1:
-            return "L1";
-        case mem_space::l0a:
-            return "L0A";
-        case mem_space::l0b:
-            return "L0B";
-        case mem_space::l0c:
-            return "L0C";
-        case mem_space::ub:
-            return "UB";
-        case mem_space::bt:
-            return "BT";
-        case mem_space::fb:
-            return "FB";
-        default:
-            return "?";
-    }
-}
-
-}  // namespace npusim::models
-
-namespace npusim::models {
-
 const char* to_string(pipe_id p) {
     switch (p) {
         case pipe_id::S:

@@ -2,7 +2,9 @@
 // Plain parameter structs for the hardware models. They carry resolved numbers only (no units, no
 // YAML); the platform layer fills them from the validated config.
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,7 +16,11 @@ namespace npusim::models {
 
 /// @brief Local memories of one core; the index doubles as the local address-map slot.
 enum class mem_space : uint8_t { gm, l1, l0a, l0b, l0c, ub, bt, fb, count };
-const char* to_string(mem_space s);
+/// Inline: the DMA engines name the space of every access they make.
+inline const char* to_string(mem_space s) {
+    static constexpr const char* names[] = {"GM", "L1", "L0A", "L0B", "L0C", "UB", "BT", "FB"};
+    return size_t(s) < std::size(names) ? names[size_t(s)] : "?";
+}
 
 /// @brief One data path between two memories, as moved by a DMA engine. Back to back on an idle
 /// engine an instruction of S bytes costs max(issue, latency + S / issue rate, S / bandwidth)

@@ -77,7 +77,7 @@ class l2_cache : public model_base {
     tlm::tlm_generic_payload m_fill;
     traffic_tag* m_fill_account = nullptr;
     line_fill* m_fill_part = nullptr;
-    std::vector<bool> m_line_hit;  ///< per line of the current access
+    std::vector<uint8_t> m_line_hit;  ///< per line of the current access: 1 on a hit
     std::vector<uint8_t> m_fill_data;
     uint64_t m_fill_bytes = 0;
 };

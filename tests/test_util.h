@@ -4,7 +4,9 @@
 #include <boost/test/unit_test.hpp>
 #include <tlm>
 
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/dma/dma_request.h"
@@ -43,6 +45,13 @@ inline models::ps_t timed_copy(models::ai_core& core, const models::dma_request&
     core.issue_copy(r);
     core.wait_idle();
     return models::now_ps() - t0;
+}
+
+/// @brief Every stat a model reports (its visit_stats), by key.
+inline std::map<std::string, double> stats_of(const models::model_base& m) {
+    std::map<std::string, double> s;
+    m.visit_stats([&](std::string_view k, double v) { s[std::string(k)] = v; });
+    return s;
 }
 
 }  // namespace npusim::test

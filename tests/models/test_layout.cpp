@@ -4,7 +4,6 @@
 #include <systemc>
 
 #include <cstring>
-#include <string_view>
 
 #include "tests/test_util.h"
 
@@ -44,18 +43,6 @@ BOOST_AUTO_TEST_CASE(strided_2d_copy_moves_each_row) {
     }
 }
 
-namespace {
-
-double stat(const models::model_base& m, std::string_view key) {
-    double v = 0;
-    m.visit_stats([&](std::string_view k, double x) {
-        if (k == key) v = x;
-    });
-    return v;
-}
-
-}  // namespace
-
 // GM (ND, 20 x 40 fp16, odd sizes) -> L1 in NZ: fractals of 16 rows x 16 elements, column
 // blocks one after another, zero padding to 32 x 48. L1 counts the whole NZ footprint as
 // written (data and padding) and nothing as read.
@@ -74,11 +61,12 @@ BOOST_AUTO_TEST_CASE(nd2nz_on_gm_to_l1) {
         r.rows = m;
         r.conv = models::layout_conv::nd2nz;
         r.src_type = r.dst_type = models::dtype::fp16;
-        const double read0 = stat(*buf, "read_bytes"), written0 = stat(*buf, "write_bytes");
+        const auto s0 = test::stats_of(*buf);
         test::timed_copy(c.core(0), r);
         BOOST_CHECK_MESSAGE(c.core(0).fault().empty(), c.core(0).fault());
-        BOOST_CHECK_EQUAL(stat(*buf, "write_bytes") - written0, double(n1 * mp * c0 * 2));
-        BOOST_CHECK_EQUAL(stat(*buf, "read_bytes") - read0, 0.0);
+        const auto s1 = test::stats_of(*buf);
+        BOOST_CHECK_EQUAL(s1.at("write_bytes") - s0.at("write_bytes"), double(n1 * mp * c0 * 2));
+        BOOST_CHECK_EQUAL(s1.at("read_bytes") - s0.at("read_bytes"), 0.0);
         std::memcpy(l1.data(), buf->data(), l1.size() * 2);
     }));
     for (uint32_t b = 0; b < n1; ++b)
@@ -113,12 +101,13 @@ BOOST_AUTO_TEST_CASE(nz2nd_on_fixpipe_l0c_to_gm) {
         r.src_type = r.dst_type = models::dtype::fp32;
         r.c0_elems = c0;
         const auto& l0c = *aic.buffer(mem_space::l0c);
-        const double read0 = stat(l0c, "read_bytes"), written0 = stat(l0c, "write_bytes");
+        const auto s0 = test::stats_of(l0c);
         test::timed_copy(aic, r);
         BOOST_CHECK_MESSAGE(aic.fault().empty(), aic.fault());
         BOOST_CHECK_GT(aic.get_pipe(models::pipe_id::FIX)->instructions(), 0u);
-        BOOST_CHECK_EQUAL(stat(l0c, "read_bytes") - read0, double(m * n * 4));
-        BOOST_CHECK_EQUAL(stat(l0c, "write_bytes") - written0, 0.0);
+        const auto s1 = test::stats_of(l0c);
+        BOOST_CHECK_EQUAL(s1.at("read_bytes") - s0.at("read_bytes"), double(m * n * 4));
+        BOOST_CHECK_EQUAL(s1.at("write_bytes") - s0.at("write_bytes"), 0.0);
         c.gm().read(0, gm.data(), gm.size() * 4);
     }));
     for (uint32_t r = 0; r < m; ++r) {

@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(l2_counts_reads_and_writes_apart) {
         test::timed_copy(core, test::copy(mem_space::ub, 0, mem_space::gm, at, 16384));
         test::timed_copy(core, test::copy(mem_space::gm, at, mem_space::ub, 0, 16384));
         test::timed_copy(core, test::copy(mem_space::ub, 0, mem_space::gm, at, 16384));
-        c.l2()->visit_stats([&](std::string_view k, double v) { st[std::string(k)] = v; });
+        st = test::stats_of(*c.l2());
     }));
     BOOST_CHECK_EQUAL(st["write_misses"], 32.0);
     BOOST_CHECK_EQUAL(st["write_hits"], 32.0);

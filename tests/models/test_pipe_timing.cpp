@@ -59,12 +59,6 @@ models::mmad_op mmad(uint32_t m, uint32_t k, uint32_t n) {
     return op;
 }
 
-std::map<std::string, double> stats_of(const models::model_base& m) {
-    std::map<std::string, double> s;
-    m.visit_stats([&](std::string_view k, double v) { s[std::string(k)] = v; });
-    return s;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(pipe_timing)
@@ -89,7 +83,7 @@ BOOST_AUTO_TEST_CASE(back_to_back_vector_ops_cost_max_issue_work) {
         const auto& ub = *c.core(0).buffer(mem_space::ub);
         for (uint32_t r : repeats) {
             const ps_t busy0 = v->busy_ps();
-            const auto s0 = stats_of(ub);
+            const auto s0 = test::stats_of(ub);
             const auto rec = run_block(
                 c,
                 [&](models::ai_core& k) {
@@ -97,7 +91,7 @@ BOOST_AUTO_TEST_CASE(back_to_back_vector_ops_cost_max_issue_work) {
                 },
                 kernel_kind::vector);
             BOOST_CHECK_MESSAGE(rec.fault.empty(), rec.fault);
-            const auto s1 = stats_of(ub);
+            const auto s1 = test::stats_of(ub);
             got.push_back({block_time(rec), v->busy_ps() - busy0,
                            s1.at("read_bytes") - s0.at("read_bytes"),
                            s1.at("write_bytes") - s0.at("write_bytes")});
@@ -135,16 +129,16 @@ BOOST_AUTO_TEST_CASE(back_to_back_mmads_cost_max_issue_work) {
         models::pipe* m = core.get_pipe(pipe_id::M);
         for (const shape& s : shapes) {
             const ps_t busy0 = m->busy_ps();
-            const auto a0 = stats_of(*core.buffer(mem_space::l0a));
-            const auto b0 = stats_of(*core.buffer(mem_space::l0b));
-            const auto c0 = stats_of(*core.buffer(mem_space::l0c));
+            const auto a0 = test::stats_of(*core.buffer(mem_space::l0a));
+            const auto b0 = test::stats_of(*core.buffer(mem_space::l0b));
+            const auto c0 = test::stats_of(*core.buffer(mem_space::l0c));
             const auto rec = run_block(c, [&](models::ai_core& k) {
                 for (uint64_t i = 0; i < n; ++i) k.issue(pipe_id::M, mmad(s.m, s.k, s.n));
             });
             BOOST_CHECK_MESSAGE(rec.fault.empty(), rec.fault);
-            const auto a1 = stats_of(*core.buffer(mem_space::l0a));
-            const auto b1 = stats_of(*core.buffer(mem_space::l0b));
-            const auto c1 = stats_of(*core.buffer(mem_space::l0c));
+            const auto a1 = test::stats_of(*core.buffer(mem_space::l0a));
+            const auto b1 = test::stats_of(*core.buffer(mem_space::l0b));
+            const auto c1 = test::stats_of(*core.buffer(mem_space::l0c));
             got.push_back({double(block_time(rec)), double(m->busy_ps() - busy0),
                            a1.at("read_bytes") - a0.at("read_bytes"),
                            b1.at("read_bytes") - b0.at("read_bytes"),
@@ -175,13 +169,13 @@ BOOST_AUTO_TEST_CASE(accumulating_mmad_reads_and_writes_l0c) {
     double rd = 0, wr = 0;
     BOOST_REQUIRE_MESSAGE(sim.run([&](platform::chip& c, auto&) {
         const auto& l0c = *c.core(0).buffer(mem_space::l0c);
-        const auto s0 = stats_of(l0c);
+        const auto s0 = test::stats_of(l0c);
         run_block(c, [&](models::ai_core& k) {
             auto op = mmad(32, 16, 48);
             op.accumulate = true;
             k.issue(pipe_id::M, op);
         });
-        const auto s1 = stats_of(l0c);
+        const auto s1 = test::stats_of(l0c);
         rd = s1.at("read_bytes") - s0.at("read_bytes");
         wr = s1.at("write_bytes") - s0.at("write_bytes");
     }),
@@ -243,13 +237,13 @@ BOOST_AUTO_TEST_CASE(mmad_waits_for_l0a_bank_held_by_mte1_write) {
         auto& l0a = *c.core(0).buffer(mem_space::l0a);
         idle = block_time(
             run_block(c, [&](models::ai_core& k) { k.issue(pipe_id::M, mmad(16, 16, 16)); }));
-        const double c0 = stats_of(l0a).at("bank_conflicts");
+        const double c0 = test::stats_of(l0a).at("bank_conflicts");
         const auto rec = run_block(c, [&](models::ai_core& k) {
             l0a.book(true, 0x2000, 4096, models::now_ps());
             k.issue(pipe_id::M, mmad(16, 16, 16));
         });
         t = block_time(rec);
-        conflicts = stats_of(l0a).at("bank_conflicts") - c0;
+        conflicts = test::stats_of(l0a).at("bank_conflicts") - c0;
     }),
                           sim.error());
     BOOST_CHECK_EQUAL(idle, (3 + 2) * k_cycle);
@@ -276,7 +270,7 @@ BOOST_AUTO_TEST_CASE(vector_ops_conflict_with_dma_into_ub) {
         };
         vec = block_time(run_block(c, ops, kernel_kind::vector));
         dma = block_time(run_block(c, [&](models::ai_core& k) { k.issue(pipe_id::MTE2, copy); }));
-        const auto s0 = stats_of(ub);
+        const auto s0 = test::stats_of(ub);
         both = block_time(run_block(
             c,
             [&](models::ai_core& k) {
@@ -284,7 +278,7 @@ BOOST_AUTO_TEST_CASE(vector_ops_conflict_with_dma_into_ub) {
                 ops(k);
             },
             kernel_kind::vector));
-        const auto s1 = stats_of(ub);
+        const auto s1 = test::stats_of(ub);
         conflicts = s1.at("bank_conflicts") - s0.at("bank_conflicts");
         written = s1.at("write_bytes") - s0.at("write_bytes");
         read = s1.at("read_bytes") - s0.at("read_bytes");

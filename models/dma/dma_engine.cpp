@@ -153,19 +153,15 @@ ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr,
         [&] { return t.r.describe(); }, to_string(space));
 }
 
-std::pair<uint8_t*, uint64_t> dma_engine::local_memory(mem_space space) {
-    auto& slot = m_dmi[size_t(space)];
-    if (!slot.first) {
-        tlm::tlm_generic_payload probe;
-        tlm::tlm_dmi dmi;
-        probe.set_address(0);
-        probe.set_command(tlm::TLM_READ_COMMAND);
-        if (!local_socket[m_local_port[size_t(space)]]->get_direct_mem_ptr(probe, dmi))
-            throw model_fault(name(), 0, "",
-                              std::string("no direct access to ") + to_string(space));
-        slot = {dmi.get_dmi_ptr(), dmi.get_end_address() - dmi.get_start_address() + 1};
-    }
-    return slot;
+std::pair<uint8_t*, uint64_t> dma_engine::map_local(mem_space space) {
+    tlm::tlm_generic_payload probe;
+    tlm::tlm_dmi dmi;
+    probe.set_address(0);
+    probe.set_command(tlm::TLM_READ_COMMAND);
+    if (!local_socket[m_local_port[size_t(space)]]->get_direct_mem_ptr(probe, dmi))
+        throw model_fault(name(), 0, "", std::string("no direct access to ") + to_string(space));
+    return m_dmi[size_t(space)] = {dmi.get_dmi_ptr(),
+                                   dmi.get_end_address() - dmi.get_start_address() + 1};
 }
 
 std::pair<ps_t, ps_t> dma_engine::reserve_port(transfer& t, uint64_t len, bool slotted) {
@@ -252,19 +248,12 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
         uint64_t first = ~uint64_t{0};
         if (t.primary_is_src)
             done = std::max(done, access(t, t.primary, false, paddr, buf, len, start));
-        auto piece = [&](uint64_t a, uint64_t el, uint64_t n) {
-            const uint64_t bytes = n * t.se;
-            if (a + bytes > size) {
-                char what[200];
-                std::snprintf(what, sizeof what,
-                              "%s of %llu bytes at %s[0x%llx] is outside the buffer (0x%llx bytes)",
-                              t.primary_is_src ? "write" : "read", (unsigned long long)bytes,
-                              to_string(t.secondary), (unsigned long long)a,
-                              (unsigned long long)size);
-                throw model_fault(name(), a, r.describe(), what);
-            }
+        auto bound = [&](uint64_t a, uint64_t bytes) {
+            if (a + bytes > size) piece_outside(t, a, bytes, size);
             first = std::min(first, a);
-            if (!m_core.functional) return;
+        };
+        auto piece = [&](uint64_t a, uint64_t el, uint64_t n) {
+            bound(a, n * t.se);
             if (r.deq != dma_request::deq_mode::none) {
                 const uint64_t col = offset / t.pe + el;
                 const float* scales = nullptr;
@@ -292,10 +281,10 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
         } else {  // no data: the first and the last piece (the highest address) suffice
             const uint64_t c0 = r.c0(), e0 = offset / t.pe, e1 = (offset + len) / t.pe - 1;
             const uint64_t last0 = std::max(e0, e1 / c0 * c0);
-            piece(t.secondary_base + nz_index(row, e0, r.padded_rows(), c0) * t.se, 0,
-                  std::min(e1 + 1, (e0 / c0 + 1) * c0) - e0);
-            piece(t.secondary_base + nz_index(row, last0, r.padded_rows(), c0) * t.se, last0 - e0,
-                  e1 + 1 - last0);
+            bound(t.secondary_base + nz_index(row, e0, r.padded_rows(), c0) * t.se,
+                  (std::min(e1 + 1, (e0 / c0 + 1) * c0) - e0) * t.se);
+            bound(t.secondary_base + nz_index(row, last0, r.padded_rows(), c0) * t.se,
+                  (e1 + 1 - last0) * t.se);
         }
         // The secondary side is written when the primary side is the source.
         const uint64_t sec_len = std::min(len / t.pe * t.se, size - first);
@@ -332,6 +321,16 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
         t.primary == mem_space::gm && !t.primary_is_src ? m_mover.post(len, release, done) : done;
     m_mover.complete(finished);
     t.done = std::max(t.done, finished);
+}
+
+void dma_engine::piece_outside(const transfer& t, uint64_t addr, uint64_t bytes,
+                               uint64_t size) const {
+    char what[200];
+    std::snprintf(what, sizeof what,
+                  "%s of %llu bytes at %s[0x%llx] is outside the buffer (0x%llx bytes)",
+                  t.primary_is_src ? "write" : "read", (unsigned long long)bytes,
+                  to_string(t.secondary), (unsigned long long)addr, (unsigned long long)size);
+    throw model_fault(name(), addr, t.r.describe(), what);
 }
 
 dma_engine::timing dma_engine::fill_zero(const dma_request& r, const path_params& path,

@@ -73,6 +73,9 @@ class dma_engine : public model_base {
     void check(const dma_request& r) const;
     void burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len);
     void pad_nz(transfer& t);
+    /// An NZ piece of `bytes` at `addr` of `t`'s local side lies past its `size`.
+    [[noreturn]] void piece_outside(const transfer& t, uint64_t addr, uint64_t bytes,
+                                    uint64_t size) const;
     timing fill_zero(const dma_request& r, const path_params& path, ps_t begin);
     timing fractal_load(const dma_request& r, const path_params& path, ps_t begin);
     timing img2col_load(const dma_request& r, const path_params& path, ps_t begin);
@@ -89,8 +92,12 @@ class dma_engine : public model_base {
     /// One timed access; returns its completion time.
     ps_t access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
                 uint64_t len, ps_t start);
-    /// DMI pointer and size of a local buffer (cached).
-    std::pair<uint8_t*, uint64_t> local_memory(mem_space space);
+    /// DMI pointer and size of a local buffer (cached; asked once per NZ burst).
+    std::pair<uint8_t*, uint64_t> local_memory(mem_space space) {
+        const auto& slot = m_dmi[size_t(space)];
+        return slot.first ? slot : map_local(space);
+    }
+    std::pair<uint8_t*, uint64_t> map_local(mem_space space);
     void on_trace_attached() override;
 
     pipe_id m_pipe;

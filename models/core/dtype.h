@@ -78,8 +78,58 @@ inline bool is_unsigned(dtype t) {
     return t == dtype::uint8 || t == dtype::uint16 || t == dtype::uint32;
 }
 
-float half_to_float(uint16_t h);
-uint16_t float_to_half(float f);
+// The fp16 conversions are inline: the functional vector and cube units convert every element.
+
+/// @brief fp16 bits -> float, exact for every input (NaN payloads kept).
+inline float half_to_float(uint16_t h) {
+    // Exponent and mantissa move into place and the exponent is rebased; a subnormal (or zero)
+    // is read as 2^-14 * (1 + m/1024), and one exact subtraction of 2^-14 leaves m * 2^-24.
+    constexpr uint32_t exp_mask = 0x7c00u << 13;
+    uint32_t bits = uint32_t(h & 0x7fff) << 13;
+    const uint32_t exp = bits & exp_mask;
+    bits += uint32_t(127 - 15) << 23;
+    float f;
+    if (exp == exp_mask) {  // inf or NaN
+        bits += uint32_t(128 - 16) << 23;
+        std::memcpy(&f, &bits, 4);
+    } else if (exp == 0) {
+        bits += 1u << 23;
+        std::memcpy(&f, &bits, 4);
+        f -= 6.103515625e-05f;  // 2^-14
+    } else {
+        std::memcpy(&f, &bits, 4);
+    }
+    std::memcpy(&bits, &f, 4);
+    bits |= uint32_t(h & 0x8000) << 16;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
+/// @brief float -> fp16 bits, to nearest with ties to even; overflow gives inf, NaN stays NaN.
+inline uint16_t float_to_half(float f) {
+    uint32_t x;
+    std::memcpy(&x, &f, 4);
+    const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
+    const uint32_t absx = x & 0x7fffffff;
+    if (absx >= 0x7f800000) return sign | 0x7c00 | (absx > 0x7f800000 ? 0x200 : 0);  // inf/nan
+    if (absx >= 0x477ff000) return sign | 0x7c00;  // rounds to >= 65520: overflow to inf
+    if (absx < 0x38800000) {                       // below the smallest normal: subnormal or 0
+        if (absx < 0x33000000) return sign;        // < 2^-25 rounds to zero
+        const uint32_t e = absx >> 23;
+        const uint32_t m = (absx & 0x7fffff) | 0x800000;
+        const uint32_t shift = 126 - e;  // the bits of m below the subnormal's last one
+        const uint32_t half_m = m >> shift;
+        const uint32_t rem = m & ((1u << shift) - 1);
+        const uint32_t halfway = 1u << (shift - 1);
+        uint32_t r = half_m;
+        if (rem > halfway || (rem == halfway && (half_m & 1))) ++r;
+        return static_cast<uint16_t>(sign | r);
+    }
+    uint32_t r = ((absx >> 13) - ((127 - 15) << 10));
+    const uint32_t rem = absx & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (r & 1))) ++r;
+    return static_cast<uint16_t>(sign | r);
+}
 inline float bf16_to_float(uint16_t b) {
     const uint32_t u = uint32_t(b) << 16;
     float f;

@@ -324,6 +324,9 @@ struct exec_plan {
     unsigned per_block = 0;        ///< elements per 32-byte block
     std::vector<uint32_t> active;  ///< enabled element indices of a repeat, ascending
     std::vector<uint32_t> dst_off, src0_off, src1_off;
+    /// Every lane enabled and dst and src0 (and src1: `dense_src1`) packed element after
+    /// element: the loops then step pointers instead of reading offsets.
+    bool dense = false, dense_src1 = false;
 
     uint8_t* dst(uint32_t r) const { return ub + op.dst + r * uint64_t(op.dst_rep_stride) * 32; }
     const uint8_t* src0(uint32_t r) const {
@@ -351,6 +354,11 @@ void run_binary(const exec_plan& x, F f) {
     for (uint32_t r = 0; r < x.op.repeats; ++r) {
         uint8_t* d = x.dst(r);
         const uint8_t *a = x.src0(r), *b = x.src1(r);
+        if (x.dense && x.dense_src1) {
+            for (size_t k = 0; k < n; ++k, d += IO::size, a += IO::size, b += IO::size)
+                IO::store(d, f(IO::load(a), IO::load(b)));
+            continue;
+        }
         for (size_t k = 0; k < n; ++k)
             IO::store(d + od[k], f(IO::load(a + oa[k]), IO::load(b + ob[k])));
     }
@@ -363,6 +371,11 @@ void run_unary(const exec_plan& x, F f) {
     for (uint32_t r = 0; r < x.op.repeats; ++r) {
         uint8_t* d = x.dst(r);
         const uint8_t* a = x.src0(r);
+        if (x.dense) {
+            for (size_t k = 0; k < n; ++k, d += IO::size, a += IO::size)
+                IO::store(d, f(IO::load(a)));
+            continue;
+        }
         for (size_t k = 0; k < n; ++k) IO::store(d + od[k], f(IO::load(a + oa[k])));
     }
 }
@@ -1037,6 +1050,13 @@ void vector_unit::execute(const vector_op& op, uint8_t* ub, bool functional,
     x.dst_off = offsets(x.active, unsigned(block_bytes / dst_size), op.dst_blk_stride, dst_size);
     x.src0_off = offsets(x.active, unsigned(block_bytes / src_size), op.src0_blk_stride, src_size);
     x.src1_off = offsets(x.active, unsigned(block_bytes / src_size), op.src1_blk_stride, src_size);
+    const auto packed = [&](const std::vector<uint32_t>& off, unsigned size) {
+        for (size_t k = 0; k < off.size(); ++k)
+            if (off[k] != k * size) return false;
+        return true;
+    };
+    x.dense = dst_size == src_size && packed(x.dst_off, dst_size) && packed(x.src0_off, src_size);
+    x.dense_src1 = packed(x.src1_off, src_size);
 
     auto by_size = [&](auto f4, auto f2) { src_size == 4 ? f4() : f2(); };
     switch (form) {

@@ -324,8 +324,8 @@ struct exec_plan {
     unsigned per_block = 0;        ///< elements per 32-byte block
     std::vector<uint32_t> active;  ///< enabled element indices of a repeat, ascending
     std::vector<uint32_t> dst_off, src0_off, src1_off;
-    /// Every lane enabled and dst and src0 (and src1: `dense_src1`) packed element after
-    /// element: the loops then step pointers instead of reading offsets.
+    /// dst and src0 (and src1: `dense_src1`) hold a repeat's active elements back to back from
+    /// its start: the loops then step pointers instead of reading offsets.
     bool dense = false, dense_src1 = false;
 
     uint8_t* dst(uint32_t r) const { return ub + op.dst + r * uint64_t(op.dst_rep_stride) * 32; }

@@ -306,11 +306,12 @@ class calendar {
     ps_t m_busy_ps = 0;
 };
 
-/// @brief Earliest start >= arrival at which every calendar in [first, last) is free for occ.
+/// @brief Books the earliest interval of length occ at or after arrival that is free in every
+/// calendar of [first, last); returns its start.
 template <class It>
-ps_t earliest_common(It first, It last, ps_t arrival, ps_t occ) {
-    // One calendar: its own answer, without the second pass that would confirm it.
-    if (first != last && std::next(first) == last) return first->earliest(arrival, occ);
+ps_t reserve_common(It first, It last, ps_t arrival, ps_t occ) {
+    // One calendar: one search finds the slot and books it.
+    if (first != last && std::next(first) == last) return first->reserve(arrival, occ);
     for (bool moved = true; moved;) {
         moved = false;
         for (It c = first; c != last; ++c) {
@@ -321,6 +322,7 @@ ps_t earliest_common(It first, It last, ps_t arrival, ps_t occ) {
             }
         }
     }
+    for (It c = first; c != last; ++c) c->book(arrival, occ);
     return arrival;
 }
 

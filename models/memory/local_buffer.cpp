@@ -84,15 +84,9 @@ ps_t local_buffer::book_banks(uint64_t addr, uint64_t len, ps_t arrival, ps_t ca
                              std::ceil(static_cast<double>(len) /
                                        (m_p.bank_bytes_per_cycle * static_cast<double>(touched))));
     occ = std::min(cap, cycles * m_period);
-    if (b0 == b1) {  // one bank: one search finds the slot and books it
-        const ps_t start = m_banks[b0].reserve(arrival, occ);
-        if (start > arrival) ++m_conflicts;
-        return start;
-    }
-    const ps_t start = earliest_common(m_banks.begin() + ptrdiff_t(b0),
-                                       m_banks.begin() + ptrdiff_t(b1 + 1), arrival, occ);
+    const ps_t start = reserve_common(m_banks.begin() + ptrdiff_t(b0),
+                                      m_banks.begin() + ptrdiff_t(b1 + 1), arrival, occ);
     if (start > arrival) ++m_conflicts;
-    for (uint64_t b = b0; b <= b1; ++b) m_banks[b].book(start, occ);
     return start;
 }
 

@@ -15,7 +15,7 @@ burst_mover::burst_mover(std::string owner, const limits& l)
 }
 
 ps_t burst_mover::start(ps_t earliest, ps_t occ, ps_t lag) {
-    const ps_t ahead = std::max(m_limits.lookahead, lag);
+    const ps_t ahead = m_limits.lookahead + lag;
     for (;;) {
         const ps_t now = now_ps();
         const ps_t s = m_port.earliest(std::max({earliest, m_slots[m_next], now}), occ);

@@ -34,9 +34,10 @@ class burst_mover {
     /// @brief Books the port for `occ` from `arrival` on; returns the start.
     ps_t port(ps_t arrival, ps_t occ) { return m_port.reserve(arrival, occ); }
     /// @brief Takes the next slot and books the port for `occ` at the earliest time after
-    /// both; while that start is more than max(look-ahead, `lag`) ahead, first waits in
-    /// SystemC until `lag` before it. `lag`: how far before this start the issuer's next work
-    /// may begin (a DMA instruction's start-up), so a wait never delays that work.
+    /// both; while that start is more than look-ahead + `lag` ahead, first waits in SystemC
+    /// until `lag` before it. `lag`: how far before this start the issuer's next work may
+    /// begin (the part of a DMA instruction's start-up its remaining bursts do not cover), so
+    /// a wait never delays that work; the look-ahead then applies from that moment.
     ps_t start(ps_t earliest, ps_t occ, ps_t lag = 0);
     /// @brief The burst that took the last slot is complete (its slot frees) at `end`.
     void complete(ps_t end);

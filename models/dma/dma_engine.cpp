@@ -50,6 +50,7 @@ struct dma_engine::transfer {
     ps_t done;               // latest completion seen (a posted write: its acceptance)
     ps_t issue_end;          // when the last burst left the engine port
     uint64_t requested = 0;  // bytes whose requests went out so far
+    uint64_t total = 0;      // bytes the port moves for the instruction (0: unknown)
     ps_t begin = 0;          // when the pipe started the instruction
     uint64_t occ_len = ~uint64_t{0};  // the burst size whose port occupancy `occ` holds
     ps_t occ = 0;
@@ -182,9 +183,18 @@ std::pair<ps_t, ps_t> dma_engine::reserve_port(transfer& t, uint64_t len, bool s
                 ps_t(path.burst_overhead_cycles) * m_period;
     }
     const ps_t occ = t.occ;
-    // The next instruction may begin as early as this burst's release minus the start-up.
+    // The next instruction may begin as early as the last burst's release minus the start-up.
+    // The bytes still to come hold the port for at least their raw transfer time after this
+    // burst, so only the bursts within one start-up of the end bring that moment forward.
     const ps_t startup = t.arrival - t.begin;
-    const ps_t start = slotted ? m_mover.start(earliest, occ, startup > occ ? startup - occ : 0)
+    ps_t lag = 0;
+    if (slotted && startup > occ) {
+        const uint64_t rest = t.total > t.requested ? t.total - t.requested : 0;
+        const ps_t tail =
+            occ + static_cast<ps_t>(double(rest) * m_period / path.bytes_per_cycle);  // floor
+        lag = startup > tail ? startup - tail : 0;
+    }
+    const ps_t start = slotted ? m_mover.start(earliest, occ, lag)
                                : m_mover.port(std::max(earliest, now_ps()), occ);
     t.issue_end = std::max(t.issue_end, start + occ);
     ++m_bursts;
@@ -338,6 +348,7 @@ dma_engine::timing dma_engine::fill_zero(const dma_request& r, const path_params
     // The destination side's port moves the zeros burst by burst; GM is not touched.
     transfer t = begin_transfer(r, path, begin);
     t.primary = t.secondary = r.dst_space;
+    t.total = uint64_t(r.rows) * r.row_bytes;
     if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
     std::fill(m_staging.begin(), m_staging.end(), uint8_t{0});
     for (uint32_t row = 0; row < r.rows; ++row)
@@ -541,6 +552,7 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
         t.se = primary_is_src ? r.dst_elem() : r.src_elem();
         if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
         const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();
+        t.total = uint64_t(r.rows) * prow;
         // Bursts of burst_bytes (whole elements) from the start of each row: a start off the
         // GM granule makes every burst straddle one more granule, which is what misalignment
         // costs.

@@ -54,6 +54,7 @@ struct dma_engine::transfer {
     ps_t begin = 0;          // when the pipe started the instruction
     uint64_t occ_len = ~uint64_t{0};  // the burst size whose port occupancy `occ` holds
     ps_t occ = 0;
+    uint64_t tail_bytes = 0;  // see reserve_port: the lag of a burst near the end
 };
 
 dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core)
@@ -176,20 +177,27 @@ std::pair<ps_t, ps_t> dma_engine::reserve_port(transfer& t, uint64_t len, bool s
     t.requested += len;
     // In ps, not whole cycles: a port of 156 B/cycle moves a 512-byte burst in 3.3 cycles.
     // A transfer's bursts are nearly all one size: the division is done once per size.
+    const ps_t startup = t.arrival - t.begin;
     if (len != t.occ_len) {
         t.occ_len = len;
         t.occ = static_cast<ps_t>(
                     std::ceil(static_cast<double>(len) * m_period / path.bytes_per_cycle)) +
                 ps_t(path.burst_overhead_cycles) * m_period;
+        // Fewer bytes to come than this may leave a lag (one more than the bound, for the
+        // rounding of the floor below).
+        t.tail_bytes = startup > t.occ
+                           ? static_cast<uint64_t>(std::ceil(double(startup - t.occ) *
+                                                             path.bytes_per_cycle / m_period)) +
+                                 1
+                           : 0;
     }
     const ps_t occ = t.occ;
     // The next instruction may begin as early as the last burst's release minus the start-up.
     // The bytes still to come hold the port for at least their raw transfer time after this
     // burst, so only the bursts within one start-up of the end bring that moment forward.
-    const ps_t startup = t.arrival - t.begin;
+    const uint64_t rest = t.total > t.requested ? t.total - t.requested : 0;
     ps_t lag = 0;
-    if (slotted && startup > occ) {
-        const uint64_t rest = t.total > t.requested ? t.total - t.requested : 0;
+    if (slotted && rest < t.tail_bytes) {
         const ps_t tail =
             occ + static_cast<ps_t>(double(rest) * m_period / path.bytes_per_cycle);  // floor
         lag = startup > tail ? startup - tail : 0;

@@ -141,6 +141,8 @@ class calendar {
         return start;
     }
     ps_t busy_ps() const { return m_busy_ps; }
+    /// @brief The end of the last booked interval (every arrival at or after it is free).
+    ps_t booked_until() const { return m_last_end; }
 
   private:
     struct interval {

@@ -33,6 +33,8 @@ class burst_mover {
 
     /// @brief Books the port for `occ` from `arrival` on; returns the start.
     ps_t port(ps_t arrival, ps_t occ) { return m_port.reserve(arrival, occ); }
+    /// @brief The end of the port's last booking.
+    ps_t port_booked_until() const { return m_port.booked_until(); }
     /// @brief Takes the next slot and books the port for `occ` at the earliest time after
     /// both; while that start is more than look-ahead + `lag` ahead, first waits in SystemC
     /// until `lag` before it. `lag`: how far before this start the issuer's next work may

@@ -209,6 +209,34 @@ std::pair<ps_t, ps_t> dma_engine::reserve_port(transfer& t, uint64_t len, bool s
     return {start, start + occ};
 }
 
+std::pair<ps_t, ps_t> dma_engine::reserve_run(transfer& t, uint64_t bytes) {
+    const path_params& path = t.path;
+    const uint64_t b = path.burst_bytes;
+    const auto [first, release] = reserve_port(t, std::min(b, bytes));
+    ps_t last = release;
+    uint64_t off = std::min(b, bytes);
+    // Once a full burst lands after everything booked on the port, and requests go out at
+    // least as fast as the port moves them, the following full bursts run back to back: one
+    // booking holds them all (the calendar would merge them into one interval anyway).
+    const uint64_t full = (bytes - off) / b;
+    const bool keeps_up = path.issue_bytes_per_cycle <= 0 ||
+                          (double(b) * m_period / path.issue_bytes_per_cycle <= double(t.occ) &&
+                           t.arrival + static_cast<ps_t>(std::ceil(double(t.requested) * m_period /
+                                                                   path.issue_bytes_per_cycle)) <=
+                               last);
+    if (full > 0 && t.occ_len == b && keeps_up && m_mover.port_booked_until() == last) {
+        m_mover.port(last, full * t.occ);
+        last += full * t.occ;
+        t.requested += full * b;
+        t.issue_end = std::max(t.issue_end, last);
+        m_bursts += full;
+        off += full * b;
+    }
+    for (; off < bytes; off += b)
+        last = std::max(last, reserve_port(t, std::min(b, bytes - off)).second);
+    return {first, last};
+}
+
 dma_engine::transfer dma_engine::begin_transfer(const dma_request& r, const path_params& path,
                                                 ps_t begin) const {
     const bool converts = r.conv == layout_conv::nd2nz || r.conv == layout_conv::nz2nd;
@@ -430,13 +458,8 @@ dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_par
     ps_t first_start = 0;
     for (uint64_t b = 0; b < blocks; ++b) {
         const uint64_t src = r.src + (((r.nz_col0 / c0) + b) * nz_rows + r.nz_row0) * c0 * e;
-        ps_t run_start = 0;
-        for (uint64_t off = 0; off < run; off += path.burst_bytes) {
-            const auto [start, release] =
-                reserve_port(t, std::min<uint64_t>(path.burst_bytes, run - off));
-            if (off == 0) run_start = start;
-            t.done = std::max(t.done, release);
-        }
+        const auto [run_start, release] = reserve_run(t, run);
+        t.done = std::max(t.done, release);
         if (b == 0) first_start = run_start;
         t.done = std::max(
             t.done, access(t, r.src_space, false, src, &m_src_block[b * run], run, run_start));
@@ -518,13 +541,8 @@ dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_par
         }
     }
     transfer t = begin_transfer(r, path, begin);
-    ps_t first_start = 0;
-    for (uint64_t off = 0; off < out; off += path.burst_bytes) {
-        const auto [start, release] =
-            reserve_port(t, std::min<uint64_t>(path.burst_bytes, out - off));
-        if (off == 0) first_start = start;
-        t.done = std::max(t.done, release);
-    }
+    const auto [first_start, release] = reserve_run(t, out);
+    t.done = std::max(t.done, release);
     // The patch's span of L1 is read through DMI: its banks are booked directly.
     t.done = std::max(t.done, m_local_buf[size_t(mem_space::l1)]->book(
                                   false, span_lo, span_hi - span_lo, first_start));

@@ -87,6 +87,9 @@ class dma_engine : public model_base {
     /// an outstanding slot and waits while its start is beyond the look-ahead (the local
     /// fractal moves book the port only).
     std::pair<ps_t, ps_t> reserve_port(transfer& t, uint64_t len, bool slotted = false);
+    /// The port-only bursts of a run of `bytes`; returns the first one's start and the last
+    /// one's release.
+    std::pair<ps_t, ps_t> reserve_run(transfer& t, uint64_t bytes);
     /// When `t` frees the engine for the next instruction, and when it is complete.
     timing finish(const transfer& t, ps_t begin) const;
     /// One timed access; returns its completion time.

@@ -54,6 +54,21 @@ class byte_rate {
     uint64_t m_ps_per_byte_q32 = 0;
 };
 
+/// @brief The first index i of a[0, n) with t < key(a[i]) (keys non-decreasing): as
+/// std::upper_bound, with conditional moves instead of branches, as a calendar's searches land
+/// anywhere and a mispredicted step costs more than the compare.
+template <class T, class Key>
+size_t upper_index(const T* a, size_t n, ps_t t, Key key) {
+    if (n == 0) return 0;
+    const T* base = a;
+    while (n > 1) {
+        const size_t half = n / 2;
+        base = key(base[half]) <= t ? base + half : base;
+        n -= half;
+    }
+    return size_t(base - a) + (key(*base) <= t);
+}
+
 /// @brief A shared resource that serves requests in order of their arrival *time*: a calendar
 /// of booked intervals where a request takes the earliest free slot at or after its arrival.
 ///
@@ -122,9 +137,7 @@ class calendar {
         const std::vector<interval>& iv = m_chunks[c].iv;
         // The first interval after the new one (there is one: chunk c ends after start).
         insert(c,
-               size_t(std::upper_bound(iv.begin(), iv.end(), start,
-                                       [](ps_t a, const interval& v) { return a < v.start; }) -
-                      iv.begin()),
+               upper_index(iv.data(), iv.size(), start, [](const interval& v) { return v.start; }),
                start, end);
     }
     /// @brief Books the earliest free interval at or after arrival; returns its start. One
@@ -154,7 +167,7 @@ class calendar {
         ps_t end;                  // iv.back().end, kept here so a search reads no iv
     };
     static constexpr size_t k_chunk = 16;
-    static bool ends_before(ps_t a, const interval& v) { return a < v.end; }
+    static ps_t end_of(const interval& v) { return v.end; }
     static constexpr size_t no_chunk = ~size_t{0};
 
     /// The earliest start >= arrival of a free interval of length occ, and where it goes:
@@ -166,8 +179,7 @@ class calendar {
         if (!m_chunks.empty() && arrival < m_chunks.back().end) {
             size_t k = first_chunk_ending_after(arrival);
             const std::vector<interval>& first = m_chunks[k].iv;
-            size_t j = size_t(std::upper_bound(first.begin(), first.end(), arrival, ends_before) -
-                              first.begin());
+            size_t j = upper_index(first.data(), first.size(), arrival, end_of);
             for (; k < m_chunks.size(); ++k, j = 0) {
                 const chunk& ch = m_chunks[k];
                 // t lies before ch.iv[j] ends: the gap up to ch.iv[j], then the chunk's inner gaps.
@@ -235,9 +247,8 @@ class calendar {
 
     /// The first chunk whose last interval ends after t (t must be before the last chunk's end).
     size_t first_chunk_ending_after(ps_t t) const {
-        return size_t(std::upper_bound(m_chunks.begin(), m_chunks.end(), t,
-                                       [](ps_t a, const chunk& k) { return a < k.end; }) -
-                      m_chunks.begin());
+        return upper_index(m_chunks.data(), m_chunks.size(), t,
+                           [](const chunk& k) { return k.end; });
     }
     /// Puts [start, end) after every interval of the chunks.
     void append(ps_t start, ps_t end) {

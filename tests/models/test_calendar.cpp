@@ -79,4 +79,24 @@ BOOST_AUTO_TEST_CASE(grants_the_earliest_free_interval_like_a_plain_list) {
     compare(5, 1000, 300, 301, 100000);               // idle between steps: the list restarts
 }
 
+// The calendar's branch-free search gives std::upper_bound's index on sorted arrays with
+// repeated keys, for every length from 0 to 67 and every probe from below the first key to
+// above the last.
+BOOST_AUTO_TEST_CASE(upper_index_matches_upper_bound) {
+    std::mt19937_64 rng(7);
+    for (size_t n = 0; n <= 67; ++n) {
+        std::vector<ps_t> keys(n);
+        for (auto& k : keys) k = rng() % (n / 2 + 1) * 10;  // duplicates and gaps
+        std::sort(keys.begin(), keys.end());
+        for (ps_t t = 0; t <= (n / 2 + 2) * 10; ++t) {
+            const size_t want =
+                size_t(std::upper_bound(keys.begin(), keys.end(), t) - keys.begin());
+            const size_t got =
+                npusim::models::upper_index(keys.data(), keys.size(), t, [](ps_t k) { return k; });
+            BOOST_REQUIRE_MESSAGE(got == want,
+                                  "n " << n << " t " << t << ": " << got << " against " << want);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

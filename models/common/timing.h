@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <iterator>
+#include <type_traits>
 #include <vector>
 
 namespace npusim::models {
@@ -19,12 +20,16 @@ using ps_t = uint64_t;
 inline ps_t now_ps() {
     return sc_core::sc_get_curr_simcontext()->time_stamp().value();
 }
-/// @brief ps -> sc_time. Multiplying a cached 1 ps is inline; from_value() is a library call
-/// on every burst's path.
+/// @brief ps -> sc_time (the resolution is 1 ps: the value is the count of ps). Written into
+/// the value directly, which a standard-layout class shares its address with: from_value() is
+/// a library call on every burst's path, and scaling a cached 1 ps goes through a volatile
+/// double (a store and a reload on every conversion).
 inline sc_core::sc_time ps_to_time(ps_t ps) {
-    static const sc_core::sc_time one_ps = sc_core::sc_time::from_value(1);
-    sc_core::sc_time t = one_ps;
-    t *= static_cast<double>(ps);  // exact below 2^53 ps (about 2.5 hours)
+    using value_type = sc_core::sc_time::value_type;
+    static_assert(std::is_standard_layout_v<sc_core::sc_time> &&
+                  sizeof(sc_core::sc_time) == sizeof(value_type));
+    sc_core::sc_time t;
+    *reinterpret_cast<value_type*>(&t) = ps;
     return t;
 }
 inline ps_t time_to_ps(const sc_core::sc_time& t) {

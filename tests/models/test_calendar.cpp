@@ -99,4 +99,15 @@ BOOST_AUTO_TEST_CASE(upper_index_matches_upper_bound) {
     }
 }
 
+// ps_to_time writes the count of ps into the sc_time: the same time as the library's
+// from_value, beyond the 2^53 ps a double holds exactly, and back through time_to_ps.
+BOOST_AUTO_TEST_CASE(ps_to_time_matches_from_value) {
+    for (ps_t ps : {ps_t{0}, ps_t{1}, ps_t{999}, ps_t{30'000}, ps_t{1} << 40, (ps_t{1} << 53) + 1,
+                    (ps_t{1} << 62) + 3}) {
+        BOOST_CHECK(npusim::models::ps_to_time(ps) == sc_core::sc_time::from_value(ps));
+        BOOST_CHECK_EQUAL(npusim::models::time_to_ps(npusim::models::ps_to_time(ps)), ps);
+    }
+    BOOST_CHECK(npusim::models::ps_to_time(1500) == sc_core::sc_time(1.5, sc_core::SC_NS));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

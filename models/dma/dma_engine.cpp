@@ -166,14 +166,18 @@ std::pair<uint8_t*, uint64_t> dma_engine::map_local(mem_space space) {
                                    dmi.get_end_address() - dmi.get_start_address() + 1};
 }
 
+ps_t dma_engine::next_request(const transfer& t) const {
+    const path_params& path = t.path;
+    if (path.issue_bytes_per_cycle <= 0) return t.arrival;
+    return t.arrival + static_cast<ps_t>(
+                           std::ceil(double(t.requested) * m_period / path.issue_bytes_per_cycle));
+}
+
 std::pair<ps_t, ps_t> dma_engine::reserve_port(transfer& t, uint64_t len, bool slotted) {
     // Requests go out at the path's issue rate after the start-up; the port then moves each
     // burst at the path's bandwidth plus a fixed command cost per burst.
     const path_params& path = t.path;
-    ps_t earliest = t.arrival;
-    if (path.issue_bytes_per_cycle > 0)
-        earliest += static_cast<ps_t>(
-            std::ceil(double(t.requested) * m_period / path.issue_bytes_per_cycle));
+    const ps_t earliest = next_request(t);
     t.requested += len;
     // In ps, not whole cycles: a port of 156 B/cycle moves a 512-byte burst in 3.3 cycles.
     // A transfer's bursts are nearly all one size: the division is done once per size.
@@ -219,12 +223,12 @@ std::pair<ps_t, ps_t> dma_engine::reserve_run(transfer& t, uint64_t bytes) {
     // least as fast as the port moves them, the following full bursts run back to back: one
     // booking holds them all (the calendar would merge them into one interval anyway).
     const uint64_t full = (bytes - off) / b;
-    const bool keeps_up = path.issue_bytes_per_cycle <= 0 ||
-                          (double(b) * m_period / path.issue_bytes_per_cycle <= double(t.occ) &&
-                           t.arrival + static_cast<ps_t>(std::ceil(double(t.requested) * m_period /
-                                                                   path.issue_bytes_per_cycle)) <=
-                               last);
-    if (full > 0 && t.occ_len == b && keeps_up && m_mover.port_booked_until() == last) {
+    const auto keeps_up = [&] {
+        return path.issue_bytes_per_cycle <= 0 ||
+               (double(b) * m_period / path.issue_bytes_per_cycle <= double(t.occ) &&
+                next_request(t) <= last);
+    };
+    if (full > 0 && t.occ_len == b && m_mover.port_booked_until() == last && keeps_up()) {
         m_mover.port(last, full * t.occ);
         last += full * t.occ;
         t.requested += full * b;
@@ -255,10 +259,7 @@ dma_engine::timing dma_engine::finish(const transfer& t, ps_t begin) const {
     // frees, so a port-bound stream of instructions keeps the port busy.
     const path_params& path = t.path;
     const ps_t startup = t.arrival - begin;
-    ps_t requests = startup;
-    if (path.issue_bytes_per_cycle > 0)
-        requests += static_cast<ps_t>(
-            std::ceil(double(t.requested) * m_period / path.issue_bytes_per_cycle));
+    const ps_t requests = next_request(t) - begin;
     const ps_t stage = begin + std::max(ps_t(path.issue_cycles) * m_period, requests);
     const ps_t port = t.issue_end > startup ? t.issue_end - startup : 0;
     return {std::max(stage, port), t.done};

@@ -87,6 +87,9 @@ class dma_engine : public model_base {
     /// an outstanding slot and waits while its start is beyond the look-ahead (the local
     /// fractal moves book the port only).
     std::pair<ps_t, ps_t> reserve_port(transfer& t, uint64_t len, bool slotted = false);
+    /// When the request after `t`'s first `t.requested` bytes may go out: after the start-up,
+    /// at the path's issue rate.
+    ps_t next_request(const transfer& t) const;
     /// The port-only bursts of a run of `bytes`; returns the first one's start and the last
     /// one's release.
     std::pair<ps_t, ps_t> reserve_run(transfer& t, uint64_t bytes);

@@ -16,7 +16,13 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
       m_capacity(capacity),
       m_rate(p.bandwidth) {
     m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
-    m_sets_state = std::make_unique<host_buffer>(m_sets * p.ways * sizeof(uint64_t));
+    m_set_shift = (m_sets & (m_sets - 1)) == 0 ? __builtin_ctzll(m_sets) : -1;
+    // A set's tags are line / sets + 1 in 32 bits: a 16-way set is one host cache line.
+    if (capacity / p.line_bytes / m_sets >= UINT32_MAX)
+        throw std::invalid_argument(std::string(name()) +
+                                    ": GM is too large for the L2's 32-bit tags; raise l2.size "
+                                    "or l2.line");
+    m_sets_state = std::make_unique<host_buffer>(m_sets * p.ways * sizeof(uint32_t));
     m_fill_account = new traffic_tag(nullptr);
     m_fill.set_extension(m_fill_account);
     m_fill_part = new line_fill;
@@ -30,16 +36,17 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
 bool l2_cache::touch(uint64_t line) {
     // A set keeps its tags in order of use, so a hit on a recent line is found at once and a
     // miss takes the last way (never-used ways stay last) without a scan for the oldest.
-    const uint64_t set = (m_sets & (m_sets - 1)) == 0 ? (line & (m_sets - 1)) : line % m_sets;
-    uint64_t* tags = reinterpret_cast<uint64_t*>(m_sets_state->data()) + set * m_p.ways;
-    const uint64_t tag = line + 1;
+    const bool pow2 = m_set_shift >= 0;
+    const uint64_t set = pow2 ? (line & (m_sets - 1)) : line % m_sets;
+    uint32_t* tags = reinterpret_cast<uint32_t*>(m_sets_state->data()) + set * m_p.ways;
+    const auto tag = static_cast<uint32_t>((pow2 ? line >> m_set_shift : line / m_sets) + 1);
     const uint32_t ways = m_p.ways;
     uint32_t i = 0;
     while (i < ways && tags[i] != tag) ++i;
     const bool hit = i < ways;
     if (!hit) i = ways - 1;
     m_undo.push_back({tags, i, tags[i]});
-    std::memmove(tags + 1, tags, i * sizeof(uint64_t));
+    std::memmove(tags + 1, tags, i * sizeof(uint32_t));
     tags[0] = tag;
     return hit;
 }
@@ -164,7 +171,7 @@ ps_t l2_cache::fill(uint64_t from, uint64_t to, ps_t arrival, traffic* account, 
 
 void l2_cache::rollback() {
     for (auto it = m_undo.rbegin(); it != m_undo.rend(); ++it) {
-        std::memmove(it->tags, it->tags + 1, it->way * sizeof(uint64_t));
+        std::memmove(it->tags, it->tags + 1, it->way * sizeof(uint32_t));
         it->tags[it->way] = it->old_tag;
     }
 }

@@ -46,9 +46,9 @@ class l2_cache : public model_base {
     /// A lookup moved way `way` of the set at `tags` to the front (a miss first replaced its
     /// tag, `old_tag`): what undoes the lookups of a rejected access.
     struct undo_entry {
-        uint64_t* tags;
+        uint32_t* tags;
         uint32_t way;
-        uint64_t old_tag;
+        uint32_t old_tag;
     };
     /// Looks a line up, allocating it on a miss (LRU victim); records what it changed in
     /// m_undo. Returns true on a hit.
@@ -61,12 +61,13 @@ class l2_cache : public model_base {
     /// Undoes the lookups of a rejected access (m_undo).
     void rollback();
 
-    /// Per set, its ways' tags (line + 1; 0: never used), most recently used first: zero until
+    /// Per set, its ways' tags (line / sets + 1; 0: never used), most recently used first: zero until
     /// touched, so memory follows the sets used, not the configured size.
     std::unique_ptr<host_buffer> m_sets_state;
     l2_params m_p;
     uint64_t m_capacity;
     uint64_t m_sets;
+    int m_set_shift;  // log2(m_sets) when it is a power of two, else -1
     std::vector<undo_entry> m_undo;
     calendar m_port;
     byte_rate m_rate;

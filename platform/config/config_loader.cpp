@@ -198,6 +198,12 @@ void cross_check(const value_table& vt) {
     if (std::fmod(vt.num("l2.size"), line * ways) != 0)
         fail("l2.size", "size is not a multiple of line x ways", "make size = sets x line x ways",
              {"l2.ways", "l2.line"});
+    // The L2 keeps a line's tag as line / sets in 32 bits (a 16-way set fits a host cache line).
+    if (vt.num("l2.enabled") != 0 &&
+        vt.num("gm.capacity") / line / (vt.num("l2.size") / (line * ways)) >= 4294967295.0)
+        fail("l2.size", "GM has more lines per L2 set than the L2's 32-bit tags can name",
+             "make l2.size larger (or l2.ways smaller) relative to gm.capacity",
+             {"gm.capacity", "l2.ways", "l2.line"});
     if (!power_of_two(vt.num("memory.alignment")))
         fail("memory.alignment", "alignment is not a power of two", "use e.g. 512");
     if (!power_of_two(vt.num("gm.granule")))

@@ -61,8 +61,8 @@ class l2_cache : public model_base {
     /// Undoes the lookups of a rejected access (m_undo).
     void rollback();
 
-    /// Per set, its ways' tags (line / sets + 1; 0: never used), most recently used first: zero until
-    /// touched, so memory follows the sets used, not the configured size.
+    /// Per set, its ways' tags (line / sets + 1; 0: never used), most recently used first: zero
+    /// until touched, so memory follows the sets used, not the configured size.
     std::unique_ptr<host_buffer> m_sets_state;
     l2_params m_p;
     uint64_t m_capacity;

@@ -395,8 +395,9 @@ BOOST_AUTO_TEST_CASE(l2_size_not_multiple_of_line_times_ways) {
 
 BOOST_AUTO_TEST_CASE(l2_tags_cannot_name_every_line_of_gm) {
     // 1024 TiB of GM behind a 4 KiB, 8-way L2 (one set): 2^41 lines per set.
-    check_error(header + "gm:\n  capacity: 1024TiB\nl2:\n  size: 4KiB\n  line: 512\n  ways: 8\n",
-                {"test.yaml:", "l2.size: GM has more lines per L2 set than", "hint: make l2.size larger"});
+    check_error(
+        header + "gm:\n  capacity: 1024TiB\nl2:\n  size: 4KiB\n  line: 512\n  ways: 8\n",
+        {"test.yaml:", "l2.size: GM has more lines per L2 set than", "hint: make l2.size larger"});
 }
 
 BOOST_AUTO_TEST_CASE(split_chip_without_vector_cores) {

@@ -158,6 +158,16 @@ class calendar {
         }
         return start;
     }
+    /// @brief The start of the first booked interval that ends after t: t itself when t is
+    /// inside a booking, the end of time when nothing is booked from t on.
+    ps_t next_busy(ps_t t) const {
+        if (t >= m_last_end) return ~ps_t{0};
+        if (!m_chunks.empty() && t < m_chunks.back().end) {
+            const std::vector<interval>& iv = m_chunks[first_chunk_ending_after(t)].iv;
+            return std::max(t, iv[upper_index(iv.data(), iv.size(), t, end_of)].start);
+        }
+        return std::max(t, m_tail_start);
+    }
     ps_t busy_ps() const { return m_busy_ps; }
     /// @brief The end of the last booked interval (every arrival at or after it is free).
     ps_t booked_until() const { return m_last_end; }
@@ -324,12 +334,10 @@ class calendar {
     ps_t m_busy_ps = 0;
 };
 
-/// @brief Books the earliest interval of length occ at or after arrival that is free in every
-/// calendar of [first, last); returns its start.
+/// @brief The earliest start at or after arrival of an interval of length occ that is free in
+/// every calendar of [first, last).
 template <class It>
-ps_t reserve_common(It first, It last, ps_t arrival, ps_t occ) {
-    // One calendar: one search finds the slot and books it.
-    if (first != last && std::next(first) == last) return first->reserve(arrival, occ);
+ps_t earliest_common(It first, It last, ps_t arrival, ps_t occ) {
     for (bool moved = true; moved;) {
         moved = false;
         for (It c = first; c != last; ++c) {
@@ -340,8 +348,37 @@ ps_t reserve_common(It first, It last, ps_t arrival, ps_t occ) {
             }
         }
     }
+    return arrival;
+}
+
+/// @brief Books the earliest interval of length occ at or after arrival that is free in every
+/// calendar of [first, last); returns its start.
+template <class It>
+ps_t reserve_common(It first, It last, ps_t arrival, ps_t occ) {
+    // One calendar: one search finds the slot and books it.
+    if (first != last && std::next(first) == last) return first->reserve(arrival, occ);
+    arrival = earliest_common(first, last, arrival, occ);
     for (It c = first; c != last; ++c) c->book(arrival, occ);
     return arrival;
+}
+
+/// @brief Books occ of time that is free in every calendar of [first, last), from arrival on,
+/// in as many pieces as the bookings already there leave gaps for; returns when the last
+/// piece ends. A long access so slips between short ones instead of waiting for a gap of its
+/// whole length, and one booked before it delays it by its own length only.
+template <class It>
+ps_t reserve_pieces(It first, It last, ps_t arrival, ps_t occ) {
+    ps_t t = arrival;
+    while (occ > 0) {
+        const ps_t s = earliest_common(first, last, t, 1);
+        ps_t e = ~ps_t{0};
+        for (It c = first; c != last; ++c) e = std::min(e, c->next_busy(s));
+        const ps_t piece = std::min(occ, e - s);
+        for (It c = first; c != last; ++c) c->book(s, piece);
+        occ -= piece;
+        t = s + piece;
+    }
+    return t;
 }
 
 }  // namespace npusim::models

@@ -56,7 +56,7 @@ ps_t local_buffer::book(bool write, uint64_t addr, uint64_t len, ps_t arrival, b
     if (granted) *granted = arrival;
     if (len == 0) return arrival;
     ps_t occ = 0;
-    const ps_t start = book_banks(addr, len, arrival, ~ps_t{0}, occ);
+    const ps_t start = book_banks(addr, len, arrival, occ);
     if (granted) *granted = start;
     if (count) (write ? m_write_bytes : m_read_bytes) += len;
     return start + occ;
@@ -67,23 +67,35 @@ ps_t local_buffer::book_unit(uint64_t addr, uint64_t len, uint64_t read_bytes, u
     m_read_bytes += read_bytes;
     m_write_bytes += write_bytes;
     if (len == 0) return arrival;
-    ps_t occ = 0;
-    return book_banks(addr, len, arrival, span, occ);
+    const auto [b0, b1] = banks_of(addr, len);
+    const ps_t occ = std::min(span, bank_time(len, b1 - b0 + 1));
+    const ps_t end = reserve_pieces(m_banks.begin() + ptrdiff_t(b0),
+                                    m_banks.begin() + ptrdiff_t(b1 + 1), arrival, occ);
+    if (end - occ > arrival) ++m_conflicts;
+    return end - occ;
 }
 
-ps_t local_buffer::book_banks(uint64_t addr, uint64_t len, ps_t arrival, ps_t cap, ps_t& occ) {
+std::pair<uint64_t, uint64_t> local_buffer::banks_of(uint64_t addr, uint64_t len) const {
     // Every burst lands here: shifts and integer division when the numbers allow.
     const uint64_t b0 = m_bank_shift ? addr >> m_bank_shift : addr / m_bank_bytes;
     const uint64_t b1 =
         std::min<uint64_t>(m_banks.size() - 1, m_bank_shift ? (addr + len - 1) >> m_bank_shift
                                                             : (addr + len - 1) / m_bank_bytes);
-    const uint64_t touched = b1 - b0 + 1;
+    return {b0, b1};
+}
+
+ps_t local_buffer::bank_time(uint64_t len, uint64_t touched) const {
     const uint64_t cycles =
         m_bank_bpc_int ? (len + m_bank_bpc_int * touched - 1) / (m_bank_bpc_int * touched)
                        : static_cast<uint64_t>(
                              std::ceil(static_cast<double>(len) /
                                        (m_p.bank_bytes_per_cycle * static_cast<double>(touched))));
-    occ = std::min(cap, cycles * m_period);
+    return cycles * m_period;
+}
+
+ps_t local_buffer::book_banks(uint64_t addr, uint64_t len, ps_t arrival, ps_t& occ) {
+    const auto [b0, b1] = banks_of(addr, len);
+    occ = bank_time(len, b1 - b0 + 1);
     const ps_t start = reserve_common(m_banks.begin() + ptrdiff_t(b0),
                                       m_banks.begin() + ptrdiff_t(b1 + 1), arrival, occ);
     if (start > arrival) ++m_conflicts;

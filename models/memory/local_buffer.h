@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "models/common/host_buffer.h"
@@ -39,16 +40,22 @@ class local_buffer : public model_base {
     /// @brief An access of the core's own units (cube, vector), which stream their operands
     /// while they run: books the banks of [addr, addr + len) from `arrival` for the bank time of
     /// len but at most `span` (the buffer feeds its unit at the unit's rate; the bank figure is
-    /// what other users see), counts read_bytes and write_bytes (a read-modify-write is one
-    /// booking) and returns when the banks were granted (later than arrival on a conflict).
+    /// what other users see), in pieces around what is booked there already, counts read_bytes
+    /// and write_bytes (a read-modify-write is one booking) and returns the end of the last
+    /// piece minus the bank time: when the access would have begun had it run in one piece
+    /// (later than arrival by the time it lost to other bookings).
     ps_t book_unit(uint64_t addr, uint64_t len, uint64_t read_bytes, uint64_t write_bytes,
                    ps_t arrival, ps_t span);
     void visit_stats(const stats_fn& fn) const override;
 
   private:
-    /// Books the banks [addr, addr + len) touches for min(their time for len, cap); returns the
-    /// granted start.
-    ps_t book_banks(uint64_t addr, uint64_t len, ps_t arrival, ps_t cap, ps_t& occ);
+    /// The first and last bank [addr, addr + len) touches.
+    std::pair<uint64_t, uint64_t> banks_of(uint64_t addr, uint64_t len) const;
+    /// The banks' time to move len bytes spread over `touched` banks.
+    ps_t bank_time(uint64_t len, uint64_t touched) const;
+    /// Books the banks [addr, addr + len) touches for their time for len (occ) in one piece;
+    /// returns the granted start.
+    ps_t book_banks(uint64_t addr, uint64_t len, ps_t arrival, ps_t& occ);
     void b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     unsigned int transport_dbg(int, tlm::tlm_generic_payload& trans);
     bool get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);

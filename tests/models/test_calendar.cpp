@@ -32,6 +32,25 @@ struct reference {
             if (free(c, occ)) return c;
         return ~ps_t{0};
     }
+    // The start of the first booking that ends after t (t itself inside one; none: ~0).
+    ps_t next_busy(ps_t t) const {
+        ps_t best = ~ps_t{0};
+        for (auto& [s, e] : booked)
+            if (e > t) best = std::min(best, std::max(s, t));
+        return best;
+    }
+    // occ of free time from arrival on, piece by piece through the gaps; returns the end.
+    ps_t book_pieces(ps_t arrival, ps_t occ) {
+        ps_t t = arrival;
+        while (occ > 0) {
+            const ps_t s = earliest(t, 1);
+            const ps_t piece = std::min(occ, next_busy(s) - s);
+            booked.push_back({s, s + piece});
+            occ -= piece;
+            t = s + piece;
+        }
+        return t;
+    }
 };
 
 // Random arrivals up to `horizon` ahead of simulated time, booked either way at random, lengths
@@ -65,9 +84,47 @@ void compare(unsigned seed, ps_t horizon, ps_t short_occ, ps_t long_occ, ps_t st
     sc_core::sc_start();
 }
 
+// Short bursts booked in one piece and long accesses booked in pieces around them, in random
+// order: the pieces, next_busy and the later one-piece grants match the plain list.
+void compare_pieces(unsigned seed, ps_t horizon, ps_t short_occ, ps_t long_occ, ps_t step) {
+    std::mt19937_64 rng(seed);
+    calendar cal;
+    reference ref;
+    sc_core::sc_spawn([&] {
+        for (int i = 0; i < 2000; ++i) {
+            if (i % 50 == 49) sc_core::wait(sc_core::sc_time::from_value(step));
+            const ps_t now = sc_core::sc_time_stamp().value();
+            const ps_t arrival = now + rng() % horizon;
+            const ps_t probe = now + rng() % horizon;
+            BOOST_REQUIRE_EQUAL(cal.next_busy(probe), ref.next_busy(probe));
+            if (rng() % 4 == 0) {
+                const ps_t occ = 1 + rng() % long_occ;
+                const ps_t got = npusim::models::reserve_pieces(&cal, &cal + 1, arrival, occ);
+                const ps_t expect = ref.book_pieces(arrival, occ);
+                BOOST_REQUIRE_MESSAGE(got == expect, "pieces " << i << " arrival " << arrival
+                                                               << " occ " << occ << ": " << got
+                                                               << " against " << expect);
+            } else {
+                const ps_t occ = 1 + rng() % short_occ;
+                const ps_t expect = ref.earliest(arrival, occ);
+                const ps_t got = cal.reserve(arrival, occ);
+                BOOST_REQUIRE_MESSAGE(got == expect,
+                                      "booking " << i << ": " << got << " against " << expect);
+                ref.booked.push_back({got, got + occ});
+            }
+        }
+    });
+    sc_core::sc_start();
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(calendar_model)
+
+BOOST_AUTO_TEST_CASE(books_pieces_in_the_gaps_like_a_plain_list) {
+    compare_pieces(11, 20000, 600, 8000, 3000);      // dense: many pieces per long access
+    compare_pieces(12, 200000, 2000, 50000, 40000);  // sparse: most fit in one gap
+}
 
 // Small bursts from many requesters, a few long ones, bookings far ahead while time advances,
 // same-size bursts (whole chunks skipped), and a resource that falls idle between steps.

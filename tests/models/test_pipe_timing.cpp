@@ -251,6 +251,37 @@ BOOST_AUTO_TEST_CASE(mmad_waits_for_l0a_bank_held_by_mte1_write) {
     BOOST_CHECK_EQUAL(conflicts, 1.0);
 }
 
+// A vector op's read slips between DMA bursts booked on its bank before it: tiny's UB bank 0
+// (4 KiB, 256 B/cycle) holds 512-byte bursts (2 cycles) from cycles 4, 10 and 16 after the
+// block's start; the op reads 4 KiB there (16 cycles within its 16-cycle occupancy) in the gaps
+// [0, 4), [6, 10), [12, 16) and [18, 22), so it starts 3 x 2 cycles late (waiting for a gap
+// of 16 cycles it would start at cycle 18), and the conflict is counted once.
+BOOST_AUTO_TEST_CASE(vector_read_slips_between_dma_bursts) {
+    auto cfg = test::tiny({"vector.latency=3"});
+    platform::simulation sim(cfg);
+    ps_t idle = 0, t = 0;
+    double conflicts = 0;
+    BOOST_REQUIRE_MESSAGE(sim.run([&](platform::chip& c, auto&) {
+        auto& ub = *c.core(0).buffer(mem_space::ub);
+        const auto op = [](models::ai_core& k) { k.issue(pipe_id::V, vadds(0x1000, 0, 16)); };
+        idle = block_time(run_block(c, op, kernel_kind::vector));
+        const double c0 = test::stats_of(ub).at("bank_conflicts");
+        t = block_time(run_block(
+            c,
+            [&](models::ai_core& k) {
+                for (ps_t at : {4, 10, 16})
+                    ub.book(true, 0x200, 512, models::now_ps() + at * k_cycle);
+                op(k);
+            },
+            kernel_kind::vector));
+        conflicts = test::stats_of(ub).at("bank_conflicts") - c0;
+    }),
+                          sim.error());
+    BOOST_CHECK_EQUAL(idle, (16 + 3) * k_cycle);
+    BOOST_CHECK_EQUAL(t, (3 * 2 + 16 + 3) * k_cycle);
+    BOOST_CHECK_EQUAL(conflicts, 1.0);
+}
+
 // Vector ops reading a UB bank that a real MTE2 copy writes: 40 back-to-back ops of 16 repeats
 // read bank 0 without a gap (each books 16 bank cycles within its 16-cycle occupancy) for
 // longer than the copy takes, so whichever of the copy's bursts and the ops arrives second

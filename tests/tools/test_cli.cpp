@@ -223,10 +223,12 @@ void check_lookahead_independent(const std::string& args) {
                 const double rel =
                     u == v ? 0 : std::abs(u - v) / std::max(std::abs(u), std::abs(v));
                 if (rel > worst) worst = rel, worst_at = at;
-                // Known gap (issue 13 stays open on it): decoupled pipes book buffer banks in
-                // call order within one look-ahead, so bank-conflict counts, per-pipe busy
-                // times (per core and per op) and one kernel's block time (and the imbalance
-                // of its blocks) still move with it; they are reported, not checked. Every
+                // Known gap (issue 13 stays open on it, docs/timing-model.md): requests that
+                // contend for a resource without a gap (cores at GM, two pipes of a core at a
+                // bank) are served in booking order within one look-ahead, so bank-conflict
+                // counts, per-pipe busy times (per core and per op) and the block time of an op
+                // whose cores' last writes drain in another order (and the imbalance of its
+                // blocks) still move with it; they are reported, not checked. Every other
                 // simulated time, byte count and shared-resource figure must stay within 0.5%.
                 const auto ends = [&](const std::string& tail) {
                     return at.size() >= tail.size() &&
@@ -254,6 +256,21 @@ void check_lookahead_independent(const std::string& args) {
     walk(a, b, "");
     BOOST_TEST_MESSAGE(numbers << " numbers compared, worst " << worst * 100 << "% at "
                                << worst_at);
+    // An op's own duration is reported, not checked, with the same known gap: cores contending
+    // for GM are served in booking order within a look-ahead.
+    double worst_op = 0;
+    for (size_t k = 0; k < std::min(a["ops"].size(), b["ops"].size()); ++k) {
+        const auto& x = a["ops"][k];
+        const auto& y = b["ops"][k];
+        if (!x.contains("end_ns") || !y.contains("end_ns")) continue;
+        const double u = x["end_ns"].get<double>() - x["start_ns"].get<double>();
+        const double v = y["end_ns"].get<double>() - y["start_ns"].get<double>();
+        const double rel = u == v ? 0 : std::abs(u - v) / std::max(std::abs(u), std::abs(v));
+        worst_op = std::max(worst_op, rel);
+        if (rel > 0.005)
+            BOOST_TEST_MESSAGE("not checked: duration of op " << k << ": " << u << " vs " << v);
+    }
+    BOOST_TEST_MESSAGE("worst op duration " << worst_op * 100 << "%");
     BOOST_CHECK_GT(numbers, 50u);
 }
 

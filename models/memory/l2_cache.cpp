@@ -1,6 +1,9 @@
 #include "models/memory/l2_cache.h"
 
+#include <cstdint>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include "models/common/payload.h"
 #include "models/common/traffic.h"
@@ -17,11 +20,12 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
       m_rate(p.bandwidth) {
     m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
     m_set_shift = (m_sets & (m_sets - 1)) == 0 ? __builtin_ctzll(m_sets) : -1;
-    // A set's tags are line / sets + 1 in 32 bits: a 16-way set is one host cache line.
+    // A set's tags are line / sets + 1 in 32 bits: a 16-way set is one host cache line. (The
+    // platform loader rejects such a config first, naming the key.)
     if (capacity / p.line_bytes / m_sets >= UINT32_MAX)
         throw std::invalid_argument(std::string(name()) +
-                                    ": GM is too large for the L2's 32-bit tags; raise l2.size "
-                                    "or l2.line");
+                                    ": GM has more lines per set than 32-bit tags name; make "
+                                    "l2.size larger or l2.ways smaller");
     m_sets_state = std::make_unique<host_buffer>(m_sets * p.ways * sizeof(uint32_t));
     m_fill_account = new traffic_tag(nullptr);
     m_fill.set_extension(m_fill_account);

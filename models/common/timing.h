@@ -368,6 +368,11 @@ ps_t reserve_common(It first, It last, ps_t arrival, ps_t occ) {
 /// whole length, and one booked before it delays it by its own length only.
 template <class It>
 ps_t reserve_pieces(It first, It last, ps_t arrival, ps_t occ) {
+    // The common case, nothing booked from arrival on: one piece, no search.
+    if (std::all_of(first, last, [&](const calendar& c) { return arrival >= c.booked_until(); })) {
+        for (It c = first; c != last; ++c) c->book(arrival, occ);
+        return arrival + occ;
+    }
     ps_t t = arrival;
     while (occ > 0) {
         const ps_t s = earliest_common(first, last, t, 1);

@@ -36,6 +36,17 @@ void convert(const uint8_t* src, dtype st, uint8_t* dst, dtype dt, uint64_t n) {
     for (uint64_t i = 0; i < n; ++i) store_from_float(dst, dt, i, load_as_float(src, st, i));
 }
 
+// Division by a per-instruction constant: a shift when it is a power of two (element sizes and
+// c0 are), a cycle where a 64-bit divide takes tens, several times on every burst.
+struct divisor {
+    uint64_t d = 1;
+    int shift = 0;
+    divisor() = default;
+    explicit divisor(uint64_t v) : d(v), shift((v & (v - 1)) == 0 ? __builtin_ctzll(v) : -1) {}
+    uint64_t div(uint64_t x) const { return shift >= 0 ? x >> shift : x / d; }
+    uint64_t mod(uint64_t x) const { return shift >= 0 ? x & (d - 1) : x % d; }
+};
+
 }  // namespace
 
 /// Per-instruction state: geometry of both sides and the running completion time.
@@ -55,6 +66,13 @@ struct dma_engine::transfer {
     uint64_t occ_len = ~uint64_t{0};  // the burst size whose port occupancy `occ` holds
     ps_t occ = 0;
     uint64_t tail_bytes = 0;  // see reserve_port: the lag of a burst near the end
+    divisor pe_div;           // by pe
+    divisor c0;               // by the NZ side's fractal row in elements (a conversion's)
+    uint64_t rows_p = 0;      // the NZ side's padded rows (a conversion's)
+    /// Element index of (row, q) on the NZ side, as nz_index.
+    uint64_t nz(uint64_t row, uint64_t q) const {
+        return (c0.div(q) * rows_p + row) * c0.d + c0.mod(q);
+    }
 };
 
 dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core)
@@ -275,15 +293,14 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
     // Pieces of the burst on the secondary side, in elements of the primary side: the whole
     // burst, or one piece per NZ fractal row it crosses.
     auto for_each_piece = [&](auto&& fn) {
-        const uint64_t e0 = offset / t.pe, n_el = len / t.pe;
+        const uint64_t e0 = t.pe_div.div(offset), n_el = t.pe_div.div(len);
         if (r.conv == layout_conv::none) {
             fn(t.secondary_base + row * t.secondary_pitch + e0 * t.se, uint64_t{0}, n_el);
             return;
         }
-        const uint64_t c0 = r.c0();
         for (uint64_t q = e0; q < e0 + n_el;) {
-            const uint64_t n = std::min(e0 + n_el, (q / c0 + 1) * c0) - q;
-            fn(t.secondary_base + nz_index(row, q, r.padded_rows(), c0) * t.se, q - e0, n);
+            const uint64_t n = std::min(e0 + n_el, (t.c0.div(q) + 1) * t.c0.d) - q;
+            fn(t.secondary_base + t.nz(row, q) * t.se, q - e0, n);
             q += n;
         }
     };
@@ -302,7 +319,7 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
         auto piece = [&](uint64_t a, uint64_t el, uint64_t n) {
             bound(a, n * t.se);
             if (r.deq != dma_request::deq_mode::none) {
-                const uint64_t col = offset / t.pe + el;
+                const uint64_t col = t.pe_div.div(offset) + el;
                 const float* scales = nullptr;
                 if (r.deq == dma_request::deq_mode::vector) {
                     const auto [fb, fb_size] = local_memory(mem_space::fb);
@@ -326,15 +343,15 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
         if (m_core.functional) {
             for_each_piece(piece);
         } else {  // no data: the first and the last piece (the highest address) suffice
-            const uint64_t c0 = r.c0(), e0 = offset / t.pe, e1 = (offset + len) / t.pe - 1;
-            const uint64_t last0 = std::max(e0, e1 / c0 * c0);
-            bound(t.secondary_base + nz_index(row, e0, r.padded_rows(), c0) * t.se,
-                  (std::min(e1 + 1, (e0 / c0 + 1) * c0) - e0) * t.se);
-            bound(t.secondary_base + nz_index(row, last0, r.padded_rows(), c0) * t.se,
-                  (e1 + 1 - last0) * t.se);
+            const uint64_t c0 = t.c0.d, e0 = t.pe_div.div(offset);
+            const uint64_t e1 = t.pe_div.div(offset + len) - 1;
+            const uint64_t last0 = std::max(e0, t.c0.div(e1) * c0);
+            bound(t.secondary_base + t.nz(row, e0) * t.se,
+                  (std::min(e1 + 1, (t.c0.div(e0) + 1) * c0) - e0) * t.se);
+            bound(t.secondary_base + t.nz(row, last0) * t.se, (e1 + 1 - last0) * t.se);
         }
         // The secondary side is written when the primary side is the source.
-        const uint64_t sec_len = std::min(len / t.pe * t.se, size - first);
+        const uint64_t sec_len = std::min(t.pe_div.div(len) * t.se, size - first);
         done = std::max(
             done, m_local_buf[size_t(t.secondary)]->book(t.primary_is_src, first, sec_len, start));
         if (!t.primary_is_src)
@@ -577,6 +594,11 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
         t.secondary_pitch = primary_is_src ? r.dst_pitch() : r.src_pitch();
         t.pe = primary_is_src ? r.src_elem() : r.dst_elem();
         t.se = primary_is_src ? r.dst_elem() : r.src_elem();
+        t.pe_div = divisor(t.pe);
+        if (r.conv != layout_conv::none) {
+            t.c0 = divisor(r.c0());
+            t.rows_p = r.padded_rows();
+        }
         if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
         const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();
         t.total = uint64_t(r.rows) * prow;

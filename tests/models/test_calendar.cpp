@@ -53,35 +53,48 @@ struct reference {
     }
 };
 
+// `count` bookings from a SystemC thread, simulated time advancing by `step` every 50:
+// body(i, now) books one.
+template <class Body>
+void drive(int count, ps_t step, Body&& body) {
+    sc_core::sc_spawn([&] {
+        for (int i = 0; i < count; ++i) {
+            if (i % 50 == 49) sc_core::wait(sc_core::sc_time::from_value(step));
+            body(i, ps_t(sc_core::sc_time_stamp().value()));
+        }
+    });
+    sc_core::sc_start();
+}
+
+// One booking in one piece, checked against the reference and recorded there.
+void book_one(calendar& cal, reference& ref, int i, ps_t arrival, ps_t occ, bool reserve) {
+    const ps_t expect = ref.earliest(arrival, occ);
+    ps_t got = 0;
+    if (reserve) {
+        got = cal.reserve(arrival, occ);
+    } else {
+        got = cal.earliest(arrival, occ);
+        cal.book(got, occ);
+    }
+    BOOST_REQUIRE_MESSAGE(got == expect, "booking " << i << " arrival " << arrival << " occ " << occ
+                                                    << ": calendar " << got << ", reference "
+                                                    << expect);
+    ref.booked.push_back({got, got + occ});
+}
+
 // Random arrivals up to `horizon` ahead of simulated time, booked either way at random, lengths
-// from `short_occ` to some far longer; simulated time advances by `step` every `per_step` bookings.
+// from `short_occ` to some far longer.
 void compare(unsigned seed, ps_t horizon, ps_t short_occ, ps_t long_occ, ps_t step) {
     std::mt19937_64 rng(seed);
     calendar cal;
     reference ref;
-    sc_core::sc_spawn([&] {
-        for (int i = 0; i < 3000; ++i) {
-            if (i % 50 == 49) sc_core::wait(sc_core::sc_time::from_value(step));
-            const ps_t now = sc_core::sc_time_stamp().value();
-            const ps_t arrival = now + rng() % horizon;
-            const ps_t occ = rng() % 8 == 0 ? 1 + rng() % long_occ : 1 + rng() % short_occ;
-            const ps_t expect = ref.earliest(arrival, occ);
-            // Both ways to book: reserve() (one search), and earliest() then book() (as the
-            // engine ports and buffer banks do).
-            ps_t got = 0;
-            if (rng() % 2) {
-                got = cal.reserve(arrival, occ);
-            } else {
-                got = cal.earliest(arrival, occ);
-                cal.book(got, occ);
-            }
-            BOOST_REQUIRE_MESSAGE(got == expect, "booking " << i << " arrival " << arrival
-                                                            << " occ " << occ << ": calendar "
-                                                            << got << ", reference " << expect);
-            ref.booked.push_back({got, got + occ});
-        }
+    drive(3000, step, [&](int i, ps_t now) {
+        const ps_t arrival = now + rng() % horizon;
+        const ps_t occ = rng() % 8 == 0 ? 1 + rng() % long_occ : 1 + rng() % short_occ;
+        // Both ways to book: reserve() (one search), and earliest() then book() (as the
+        // engine ports and buffer banks do).
+        book_one(cal, ref, i, arrival, occ, rng() % 2 != 0);
     });
-    sc_core::sc_start();
 }
 
 // Short bursts booked in one piece and long accesses booked in pieces around them, in random
@@ -90,31 +103,21 @@ void compare_pieces(unsigned seed, ps_t horizon, ps_t short_occ, ps_t long_occ, 
     std::mt19937_64 rng(seed);
     calendar cal;
     reference ref;
-    sc_core::sc_spawn([&] {
-        for (int i = 0; i < 2000; ++i) {
-            if (i % 50 == 49) sc_core::wait(sc_core::sc_time::from_value(step));
-            const ps_t now = sc_core::sc_time_stamp().value();
-            const ps_t arrival = now + rng() % horizon;
-            const ps_t probe = now + rng() % horizon;
-            BOOST_REQUIRE_EQUAL(cal.next_busy(probe), ref.next_busy(probe));
-            if (rng() % 4 == 0) {
-                const ps_t occ = 1 + rng() % long_occ;
-                const ps_t got = npusim::models::reserve_pieces(&cal, &cal + 1, arrival, occ);
-                const ps_t expect = ref.book_pieces(arrival, occ);
-                BOOST_REQUIRE_MESSAGE(got == expect, "pieces " << i << " arrival " << arrival
-                                                               << " occ " << occ << ": " << got
-                                                               << " against " << expect);
-            } else {
-                const ps_t occ = 1 + rng() % short_occ;
-                const ps_t expect = ref.earliest(arrival, occ);
-                const ps_t got = cal.reserve(arrival, occ);
-                BOOST_REQUIRE_MESSAGE(got == expect,
-                                      "booking " << i << ": " << got << " against " << expect);
-                ref.booked.push_back({got, got + occ});
-            }
+    drive(2000, step, [&](int i, ps_t now) {
+        const ps_t arrival = now + rng() % horizon;
+        const ps_t probe = now + rng() % horizon;
+        BOOST_REQUIRE_EQUAL(cal.next_busy(probe), ref.next_busy(probe));
+        if (rng() % 4 == 0) {
+            const ps_t occ = 1 + rng() % long_occ;
+            const ps_t got = npusim::models::reserve_pieces(&cal, &cal + 1, arrival, occ);
+            const ps_t expect = ref.book_pieces(arrival, occ);
+            BOOST_REQUIRE_MESSAGE(got == expect, "pieces " << i << " arrival " << arrival << " occ "
+                                                           << occ << ": " << got << " against "
+                                                           << expect);
+        } else {
+            book_one(cal, ref, i, arrival, 1 + rng() % short_occ, true);
         }
     });
-    sc_core::sc_start();
 }
 
 }  // namespace

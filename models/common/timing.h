@@ -118,7 +118,7 @@ class calendar {
             m_last_end = end;
             return;
         }
-        if (m_chunks.empty() || start >= m_chunks.back().end) {
+        if (!in_chunks(start)) {
             // Between the chunks and the last interval (it must end by the latter's start).
             if (end == m_tail_start) {
                 m_tail_start = start;
@@ -162,11 +162,10 @@ class calendar {
     /// inside a booking, the end of time when nothing is booked from t on.
     ps_t next_busy(ps_t t) const {
         if (t >= m_last_end) return ~ps_t{0};
-        if (!m_chunks.empty() && t < m_chunks.back().end) {
-            const std::vector<interval>& iv = m_chunks[first_chunk_ending_after(t)].iv;
-            return std::max(t, iv[upper_index(iv.data(), iv.size(), t, end_of)].start);
-        }
-        return std::max(t, m_tail_start);
+        if (!in_chunks(t)) return std::max(t, m_tail_start);
+        size_t k, j;
+        locate(t, k, j);
+        return std::max(t, m_chunks[k].iv[j].start);
     }
     ps_t busy_ps() const { return m_busy_ps; }
     /// @brief The end of the last booked interval (every arrival at or after it is free).
@@ -191,10 +190,9 @@ class calendar {
         c = no_chunk;
         if (arrival >= m_last_end) return arrival;
         ps_t t = arrival;
-        if (!m_chunks.empty() && arrival < m_chunks.back().end) {
-            size_t k = first_chunk_ending_after(arrival);
-            const std::vector<interval>& first = m_chunks[k].iv;
-            size_t j = upper_index(first.data(), first.size(), arrival, end_of);
+        if (in_chunks(arrival)) {
+            size_t k, j;
+            locate(arrival, k, j);
             for (; k < m_chunks.size(); ++k, j = 0) {
                 const chunk& ch = m_chunks[k];
                 // t lies before ch.iv[j] ends: the gap up to ch.iv[j], then the chunk's inner gaps.
@@ -260,6 +258,14 @@ class calendar {
             update_gap(c);
     }
 
+    /// Some interval of the chunks ends after t.
+    bool in_chunks(ps_t t) const { return !m_chunks.empty() && t < m_chunks.back().end; }
+    /// The first interval that ends after t: interval j of chunk k (t must be in_chunks).
+    void locate(ps_t t, size_t& k, size_t& j) const {
+        k = first_chunk_ending_after(t);
+        const std::vector<interval>& iv = m_chunks[k].iv;
+        j = upper_index(iv.data(), iv.size(), t, end_of);
+    }
     /// The first chunk whose last interval ends after t (t must be before the last chunk's end).
     size_t first_chunk_ending_after(ps_t t) const {
         return upper_index(m_chunks.data(), m_chunks.size(), t,

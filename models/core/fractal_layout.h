@@ -12,9 +12,16 @@ inline uint64_t round_up(uint64_t v, uint64_t m) {
     return (v + m - 1) / m * m;
 }
 
+/// @brief NZ: element (r, c) of a matrix with `rows_padded` rows, given c's column block
+/// (c / c0) and its place in it (c % c0): for callers that divide by c0 faster.
+inline uint64_t nz_index_split(uint64_t r, uint64_t block, uint64_t within, uint64_t rows_padded,
+                               uint64_t c0) {
+    return (block * rows_padded + r) * c0 + within;
+}
+
 /// @brief NZ: element (r, c) of a matrix with `rows_padded` rows (multiple of 16), c0 per block.
 inline uint64_t nz_index(uint64_t r, uint64_t c, uint64_t rows_padded, uint64_t c0) {
-    return ((c / c0) * rows_padded + r) * c0 + c % c0;
+    return nz_index_split(r, c / c0, c % c0, rows_padded, c0);
 }
 
 /// @brief ZZ: element (r, c) of an m x k left operand; fractals 16 x k0, k padded to k0.

@@ -42,7 +42,8 @@ struct divisor {
     uint64_t d = 1;
     int shift = 0;
     divisor() = default;
-    explicit divisor(uint64_t v) : d(v), shift((v & (v - 1)) == 0 ? __builtin_ctzll(v) : -1) {}
+    explicit divisor(uint64_t v)
+        : d(v), shift(v != 0 && (v & (v - 1)) == 0 ? __builtin_ctzll(v) : -1) {}
     uint64_t div(uint64_t x) const { return shift >= 0 ? x >> shift : x / d; }
     uint64_t mod(uint64_t x) const { return shift >= 0 ? x & (d - 1) : x % d; }
 };
@@ -69,9 +70,9 @@ struct dma_engine::transfer {
     divisor pe_div;           // by pe
     divisor c0;               // by the NZ side's fractal row in elements (a conversion's)
     uint64_t rows_p = 0;      // the NZ side's padded rows (a conversion's)
-    /// Element index of (row, q) on the NZ side, as nz_index.
+    /// Element index of (row, q) on the NZ side.
     uint64_t nz(uint64_t row, uint64_t q) const {
-        return (c0.div(q) * rows_p + row) * c0.d + c0.mod(q);
+        return nz_index_split(row, c0.div(q), c0.mod(q), rows_p, c0.d);
     }
 };
 

@@ -414,9 +414,41 @@ op_case draw_case(uint64_t seed, const platform::platform_config& cfg) {
     return c;
 }
 
-property_result run_cases(const std::string& preset, const std::vector<uint64_t>& seeds) {
+namespace {
+
+void diff(const nlohmann::json& f, const nlohmann::json& t, const std::string& path,
+          std::vector<std::string>& out) {
+    if (f.type() != t.type() || (!f.is_structured() && f != t)) {
+        out.push_back(path + ": " + f.dump() + " vs " + t.dump());
+        return;
+    }
+    if (f.is_object()) {
+        for (auto it = f.begin(); it != f.end(); ++it)
+            diff(it.value(), t.contains(it.key()) ? t[it.key()] : nlohmann::json(),
+                 path + "." + it.key(), out);
+        for (auto it = t.begin(); it != t.end(); ++it)
+            if (!f.contains(it.key())) out.push_back(path + "." + it.key() + ": only timing-only");
+    } else if (f.is_array()) {
+        if (f.size() != t.size()) out.push_back(path + ": lengths differ");
+        for (size_t i = 0; i < std::min(f.size(), t.size()); ++i)
+            diff(f[i], t[i], path + "[" + std::to_string(i) + "]", out);
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> stats_diff(const nlohmann::json& functional,
+                                    const nlohmann::json& timing_only) {
+    std::vector<std::string> out;
+    diff(functional, timing_only, "", out);
+    return out;
+}
+
+property_result run_cases(const std::string& preset, const std::vector<uint64_t>& seeds,
+                          bool timing_only) {
     property_result res;
-    const auto cfg = platform::load_platform(preset);
+    auto cfg = platform::load_platform(preset);
+    if (timing_only) cfg.set_timing_only();
     graph::workload w;
     w.name = "op_property";
     w.source = "op_property";
@@ -479,8 +511,11 @@ property_result run_cases(const std::string& preset, const std::vector<uint64_t>
     graph::workload_result r;
     platform::simulation sim(cfg);
     const bool ok = sim.run([&](platform::chip& chip, std::vector<platform::op_record>& records) {
+        // Timing-only too: checking keeps every tensor alive, which the timing follows; with
+        // no data the comparison itself is skipped.
         r = graph::run_workload(chip, plan, true, records);
     });
+    res.stats = sim.stats();
     if (!ok || !r.failure.empty()) {
         res.batch_failure = !ok ? sim.error() : r.failure;
         res.failures.push_back((w.ops.size() == 1 ? w.ops[0].where + ": " : "") +
@@ -488,6 +523,7 @@ property_result run_cases(const std::string& preset, const std::vector<uint64_t>
         return res;
     }
     res.run = in_workload.size();
+    if (timing_only) return res;
     for (size_t i = 0; i < r.checks.size() && i < w.ops.size(); ++i)
         if (!r.checks[i].ok)
             res.failures.push_back(fmt::format("{}: max error {:.4g} over tolerance {}",

@@ -5,6 +5,8 @@
 // against the op's CPU reference. A case is a pure function of its seed and the preset, so
 // "--preset P --case S" repeats it. Used by tests/sw/test_op_property.cpp (a fixed-seed slice
 // in CTest) and by the npusim_fuzz_ops driver (scripts/fuzz-ops).
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -41,11 +43,20 @@ struct property_result {
     std::vector<std::string> failures;
     std::string batch_failure;
     std::vector<std::string> refusals;  ///< "case SEED: op_error text"
+    nlohmann::json stats;               ///< the run's stats document (null when nothing ran)
 };
 
-/// @brief Draws, plans, runs (functional, with --check) and checks `seeds` on `preset` in one
-/// simulation. Planning errors must be op_errors naming the op; anything else, a run failure
-/// or a mismatch with the reference is a failure.
-property_result run_cases(const std::string& preset, const std::vector<uint64_t>& seeds);
+/// @brief Draws, plans and runs `seeds` on `preset` in one simulation. Planning errors must be
+/// op_errors naming the op; anything else or a run failure is a failure. Functional: every
+/// output is checked against its CPU reference (--check), a mismatch is a failure.
+/// Timing-only: no data and no check; its stats must equal the functional run's bit for bit
+/// (stats_diff), which takes a second process (SystemC elaborates once per process).
+property_result run_cases(const std::string& preset, const std::vector<uint64_t>& seeds,
+                          bool timing_only = false);
+
+/// @brief Every value of a stats document that differs between a functional and a
+/// timing-only run of the same work, as "path: functional vs timing-only".
+std::vector<std::string> stats_diff(const nlohmann::json& functional,
+                                    const nlohmann::json& timing_only);
 
 }  // namespace npusim::test

@@ -13,31 +13,12 @@
 #include "sw/graph/shipped_workloads.h"
 #include "sw/graph/workload.h"
 #include "sw/graph/workload_runner.h"
+#include "tests/sw/op_property.h"
 #include "tests/tools/cli_fixture.h"
 
 using namespace npusim;
 
 namespace {
-
-/// Every stats value that differs, as "path: functional vs timing-only".
-void diff(const nlohmann::json& f, const nlohmann::json& t, const std::string& path,
-          std::vector<std::string>& out) {
-    if (f.type() != t.type() || (!f.is_structured() && f != t)) {
-        out.push_back(path + ": " + f.dump() + " vs " + t.dump());
-        return;
-    }
-    if (f.is_object()) {
-        for (auto it = f.begin(); it != f.end(); ++it)
-            diff(it.value(), t.contains(it.key()) ? t[it.key()] : nlohmann::json(),
-                 path + "." + it.key(), out);
-        for (auto it = t.begin(); it != t.end(); ++it)
-            if (!f.contains(it.key())) out.push_back(path + "." + it.key() + ": only timing-only");
-    } else if (f.is_array()) {
-        if (f.size() != t.size()) out.push_back(path + ": lengths differ");
-        for (size_t i = 0; i < std::min(f.size(), t.size()); ++i)
-            diff(f[i], t[i], path + "[" + std::to_string(i) + "]", out);
-    }
-}
 
 /// `npusim run` functional and timing-only (each in its own process, as SystemC elaborates
 /// once per process) give the same stats file, every value bit for bit.
@@ -48,8 +29,7 @@ void same_stats(const std::string& preset, const std::string& workload) {
     BOOST_REQUIRE_EQUAL(test::run_cli(run + " --timing-only --stats " + t.str()).rc, 0);
     const auto fj = nlohmann::json::parse(test::read_file(f.str()));
     const auto tj = nlohmann::json::parse(test::read_file(t.str()));
-    std::vector<std::string> d;
-    diff(fj, tj, "", d);
+    const auto d = test::stats_diff(fj, tj);
     BOOST_CHECK_MESSAGE(d.empty(), preset << " " << workload << ": " << d.size()
                                           << " stats differ, first " << (d.empty() ? "" : d[0]));
     BOOST_CHECK_GT(fj.at("sim_time_ns").get<double>(), 0);

@@ -281,6 +281,47 @@ BOOST_AUTO_TEST_CASE(lookahead_keeps_bert_check_stats) {
     check_lookahead_independent("run --platform tiny --workload bert_check --timing-only");
 }
 
+// The whole run's figures of every shipped *_check workload (tiny, timing-only) over the
+// look-ahead range: simulated time within 0.5%; the kernels' summed busy time has the known
+// gap of their ops' durations (1.5% on llama_prefill_check today) and its own bound.
+void check_whole_run_lookahead_independent(const std::string& workload) {
+    temp_file lo("lo", ".json"), hi("hi", ".json");
+    const std::string run = "run --platform tiny --timing-only --workload " + workload;
+    BOOST_REQUIRE_EQUAL(run_cli(run + " --set sim.lookahead=10ns --stats " + lo.str()).rc, 0);
+    BOOST_REQUIRE_EQUAL(run_cli(run + " --set sim.lookahead=30ns --stats " + hi.str()).rc, 0);
+    const auto a = nlohmann::json::parse(read_file(lo.str()));
+    const auto b = nlohmann::json::parse(read_file(hi.str()));
+    const auto rel = [&](const nlohmann::json& x, const nlohmann::json& y) {
+        const double u = x.get<double>(), v = y.get<double>();
+        return u == v ? 0 : std::abs(u - v) / std::max(std::abs(u), std::abs(v));
+    };
+    BOOST_CHECK_LE(rel(a["sim_time_ns"], b["sim_time_ns"]), 0.005);
+    BOOST_CHECK_LE(rel(a["summary"]["device_span_ns"], b["summary"]["device_span_ns"]), 0.005);
+    BOOST_CHECK_MESSAGE(rel(a["summary"]["kernel_busy_ns"], b["summary"]["kernel_busy_ns"]) <= 0.02,
+                        "known gap grew past 2%: kernel_busy_ns "
+                            << a["summary"]["kernel_busy_ns"] << " vs "
+                            << b["summary"]["kernel_busy_ns"]);
+}
+
+BOOST_AUTO_TEST_CASE(lookahead_keeps_whole_run_time_resnet50_check) {
+    check_whole_run_lookahead_independent("resnet50_check");
+}
+BOOST_AUTO_TEST_CASE(lookahead_keeps_whole_run_time_llama_prefill_check) {
+    check_whole_run_lookahead_independent("llama_prefill_check");
+}
+BOOST_AUTO_TEST_CASE(lookahead_keeps_whole_run_time_llama_decode_check) {
+    check_whole_run_lookahead_independent("llama_decode_check");
+}
+BOOST_AUTO_TEST_CASE(lookahead_keeps_whole_run_time_gemm_check) {
+    check_whole_run_lookahead_independent("gemm_check");
+}
+BOOST_AUTO_TEST_CASE(lookahead_keeps_whole_run_time_embedding_check) {
+    check_whole_run_lookahead_independent("embedding_check");
+}
+BOOST_AUTO_TEST_CASE(lookahead_keeps_whole_run_time_sparse_check) {
+    check_whole_run_lookahead_independent("sparse_check");
+}
+
 // The streams workload runs through the async runtime; two runs give identical stats.
 BOOST_AUTO_TEST_CASE(streams_workload_is_checked_and_deterministic) {
     temp_file s1("s1", ".json"), s2("s2", ".json");

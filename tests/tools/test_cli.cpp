@@ -10,6 +10,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "tests/tools/cli_fixture.h"
 
@@ -201,16 +202,22 @@ BOOST_AUTO_TEST_CASE(timing_only_dma_stream_same_cycles) {
     check_timing_only_identical("run --platform tiny --stream-bytes 64KiB");
 }
 
+double relative_difference(double u, double v) {
+    return u == v ? 0 : std::abs(u - v) / std::max(std::abs(u), std::abs(v));
+}
+
+/// The stats of `args` at the smallest and the largest allowed look-ahead.
+std::pair<nlohmann::json, nlohmann::json> stats_at_lookahead_bounds(const std::string& args) {
+    temp_file lo("lo", ".json"), hi("hi", ".json");
+    BOOST_REQUIRE_EQUAL(run_cli(args + " --set sim.lookahead=10ns --stats " + lo.str()).rc, 0);
+    BOOST_REQUIRE_EQUAL(run_cli(args + " --set sim.lookahead=30ns --stats " + hi.str()).rc, 0);
+    return {nlohmann::json::parse(read_file(lo.str())), nlohmann::json::parse(read_file(hi.str()))};
+}
+
 // sim.lookahead is a simulation setting: from its smallest to its largest allowed value every
 // number in the stats stays within 0.5%, except the known gap's own bounds (docs/timing-model.md).
 void check_lookahead_independent(const std::string& args) {
-    temp_file lo("lo", ".json"), hi("hi", ".json");
-    const auto r1 = run_cli(args + " --set sim.lookahead=10ns --stats " + lo.str());
-    const auto r2 = run_cli(args + " --set sim.lookahead=30ns --stats " + hi.str());
-    BOOST_REQUIRE_EQUAL(r1.rc, 0);
-    BOOST_REQUIRE_EQUAL(r2.rc, 0);
-    const auto a = nlohmann::json::parse(read_file(lo.str()));
-    const auto b = nlohmann::json::parse(read_file(hi.str()));
+    const auto [a, b] = stats_at_lookahead_bounds(args);
     size_t numbers = 0;
     double worst = 0;
     std::string worst_at;
@@ -220,8 +227,7 @@ void check_lookahead_independent(const std::string& args) {
             if (x.is_number() && y.is_number()) {
                 ++numbers;
                 const double u = x.get<double>(), v = y.get<double>();
-                const double rel =
-                    u == v ? 0 : std::abs(u - v) / std::max(std::abs(u), std::abs(v));
+                const double rel = relative_difference(u, v);
                 if (rel > worst) worst = rel, worst_at = at;
                 // Known gap (issue 13 stays open on it, docs/timing-model.md): requests that
                 // contend for a resource without a gap (cores at GM, two pipes of a core at a
@@ -265,7 +271,7 @@ void check_lookahead_independent(const std::string& args) {
         if (!x.contains("end_ns") || !y.contains("end_ns")) continue;
         const double u = x["end_ns"].get<double>() - x["start_ns"].get<double>();
         const double v = y["end_ns"].get<double>() - y["start_ns"].get<double>();
-        const double rel = u == v ? 0 : std::abs(u - v) / std::max(std::abs(u), std::abs(v));
+        const double rel = relative_difference(u, v);
         worst_op = std::max(worst_op, rel);
         BOOST_CHECK_MESSAGE(rel <= 0.04, "known gap grew past 4%: duration of op " << k << ": " << u
                                                                                    << " vs " << v);
@@ -285,15 +291,10 @@ BOOST_AUTO_TEST_CASE(lookahead_keeps_bert_check_stats) {
 // look-ahead range: simulated time within 0.5%; the kernels' summed busy time has the known
 // gap of their ops' durations (1.5% on llama_prefill_check today) and its own bound.
 void check_whole_run_lookahead_independent(const std::string& workload) {
-    temp_file lo("lo", ".json"), hi("hi", ".json");
-    const std::string run = "run --platform tiny --timing-only --workload " + workload;
-    BOOST_REQUIRE_EQUAL(run_cli(run + " --set sim.lookahead=10ns --stats " + lo.str()).rc, 0);
-    BOOST_REQUIRE_EQUAL(run_cli(run + " --set sim.lookahead=30ns --stats " + hi.str()).rc, 0);
-    const auto a = nlohmann::json::parse(read_file(lo.str()));
-    const auto b = nlohmann::json::parse(read_file(hi.str()));
-    const auto rel = [&](const nlohmann::json& x, const nlohmann::json& y) {
-        const double u = x.get<double>(), v = y.get<double>();
-        return u == v ? 0 : std::abs(u - v) / std::max(std::abs(u), std::abs(v));
+    const auto [a, b] =
+        stats_at_lookahead_bounds("run --platform tiny --timing-only --workload " + workload);
+    const auto rel = [](const nlohmann::json& x, const nlohmann::json& y) {
+        return relative_difference(x.get<double>(), y.get<double>());
     };
     BOOST_CHECK_LE(rel(a["sim_time_ns"], b["sim_time_ns"]), 0.005);
     BOOST_CHECK_LE(rel(a["summary"]["device_span_ns"], b["summary"]["device_span_ns"]), 0.005);

@@ -126,9 +126,8 @@ void cube_unit::execute(const mmad_op& op, uint8_t* l0a, uint64_t l0a_size, uint
                     for (uint64_t i = 0; i < n; ++i) dst[i] = round_to_hf32(dst[i]);
                 return;
             }
-            for (uint64_t i = 0; i < n; ++i)
-                dst[i] = t == dtype::fp16 ? half_to_float(load16(src, i))
-                                          : bf16_to_float(load16(src, i));
+            if (t == dtype::fp16) return halves_to_floats(src, dst, n);
+            for (uint64_t i = 0; i < n; ++i) dst[i] = bf16_to_float(load16(src, i));
         };
         for (uint64_t r = 0; r < mp; ++r)  // ZZ: fractal (r/16, kb) row r%16
             for (uint64_t kb = 0; kb < kp / k0; ++kb)

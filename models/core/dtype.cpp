@@ -2,9 +2,103 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define NPUSIM_HAS_F16C_PATH 1
+#endif
+
 namespace npusim::models {
+
+namespace {
+
+uint16_t load_half(const uint8_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return h;
+}
+
+void halves_to_floats_portable(const uint8_t* src, float* dst, size_t n) {
+    for (size_t i = 0; i < n; ++i) dst[i] = half_to_float(load_half(src + 2 * i));
+}
+
+void floats_to_halves_portable(const float* src, uint8_t* dst, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        const uint16_t h = float_to_half(src[i]);
+        std::memcpy(dst + 2 * i, &h, 2);
+    }
+}
+
+#ifdef NPUSIM_HAS_F16C_PATH
+// The build targets baseline x86-64, so the F16C code is compiled for it alone and chosen at
+// run time. F16C converts exactly and rounds to nearest even, as the scalar functions do; only
+// NaNs differ (it quiets a signalling NaN and keeps a payload the scalar float_to_half drops),
+// so a group of eight holding a NaN is converted by the scalar functions instead.
+bool host_has_f16c() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    const unsigned osxsave = 1u << 27, avx = 1u << 28, f16c = 1u << 29;
+    if ((c & (osxsave | avx | f16c)) != (osxsave | avx | f16c)) return false;
+    unsigned lo = 0, hi = 0;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 6u) == 6u;  // the OS saves the YMM state
+}
+
+__attribute__((target("avx,f16c"))) void halves_to_floats_f16c(const uint8_t* src, float* dst,
+                                                               size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 f =
+            _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i)));
+        if (_mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)) != 0)
+            halves_to_floats_portable(src + 2 * i, dst + i, 8);
+        else
+            _mm256_storeu_ps(dst + i, f);
+    }
+    halves_to_floats_portable(src + 2 * i, dst + i, n - i);
+}
+
+__attribute__((target("avx,f16c"))) void floats_to_halves_f16c(const float* src, uint8_t* dst,
+                                                               size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 f = _mm256_loadu_ps(src + i);
+        if (_mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)) != 0)
+            floats_to_halves_portable(src + i, dst + 2 * i, 8);
+        else
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * i),
+                             _mm256_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    floats_to_halves_portable(src + i, dst + 2 * i, n - i);
+}
+
+const bool k_f16c = host_has_f16c();
+#else
+constexpr bool k_f16c = false;
+#endif
+
+}  // namespace
+
+bool host_converts_halves() {
+    return k_f16c;
+}
+
+void halves_to_floats(const uint8_t* src, float* dst, size_t n, bool portable) {
+#ifdef NPUSIM_HAS_F16C_PATH
+    if (k_f16c && !portable) return halves_to_floats_f16c(src, dst, n);
+#endif
+    halves_to_floats_portable(src, dst, n);
+}
+
+void floats_to_halves(const float* src, uint8_t* dst, size_t n, bool portable) {
+#ifdef NPUSIM_HAS_F16C_PATH
+    if (k_f16c && !portable) return floats_to_halves_f16c(src, dst, n);
+#endif
+    floats_to_halves_portable(src, dst, n);
+}
 
 const char* to_string(dtype t) {
     switch (t) {

@@ -1,6 +1,7 @@
 #pragma once
 // Element types of the AI core and their conversions (IEEE fp16, bfloat16), round to nearest
 // even as the hardware's default rounding mode.
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -130,6 +131,14 @@ inline uint16_t float_to_half(float f) {
     if (rem > 0x1000 || (rem == 0x1000 && (r & 1))) ++r;
     return static_cast<uint16_t>(sign | r);
 }
+/// @brief n fp16 values (little-endian bytes at `src`) -> floats, each exactly as
+/// half_to_float. Uses the host's F16C conversions where it has them (the functional vector unit
+/// converts every element of every instruction); `portable` forces the scalar loop (tests).
+void halves_to_floats(const uint8_t* src, float* dst, size_t n, bool portable = false);
+/// @brief n floats -> fp16 bytes at `dst`, each exactly as float_to_half.
+void floats_to_halves(const float* src, uint8_t* dst, size_t n, bool portable = false);
+/// @brief Whether the bulk conversions above use the host's F16C instructions.
+bool host_converts_halves();
 inline float bf16_to_float(uint16_t b) {
     const uint32_t u = uint32_t(b) << 16;
     float f;

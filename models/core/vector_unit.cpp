@@ -340,11 +340,43 @@ struct exec_plan {
 std::vector<uint32_t> offsets(const std::vector<uint32_t>& active, unsigned per_block,
                               uint16_t blk_stride, unsigned elem_size) {
     std::vector<uint32_t> o(active.size());
+    if (per_block != 0 && (per_block & (per_block - 1)) == 0) {  // not two divides an element
+        const unsigned shift = unsigned(__builtin_ctz(per_block));
+        for (size_t k = 0; k < active.size(); ++k) {
+            const uint32_t idx = active[k];
+            o[k] = (idx >> shift) * uint32_t(blk_stride) * 32 + (idx & (per_block - 1)) * elem_size;
+        }
+        return o;
+    }
     for (size_t k = 0; k < active.size(); ++k) {
         const uint32_t idx = active[k];
         o[k] = (idx / per_block) * uint32_t(blk_stride) * 32 + (idx % per_block) * elem_size;
     }
     return o;
+}
+
+// fp16 operands back to back: converted a group at a time (with the host's F16C where it has
+// it, an order of magnitude faster than element by element), the op applied on the floats, the
+// results converted back. Same values as the element loop, unless dst starts inside a source
+// (the element loop would then read results it already stored).
+bool groupable(const uint8_t* dst, const uint8_t* src, size_t bytes) {
+    return dst <= src || dst >= src + bytes;
+}
+
+template <class F>
+void run_fp16_groups(uint8_t* d, const uint8_t* a, const uint8_t* b, size_t n, F f) {
+    constexpr size_t group = 128;
+    float fa[group], fb[group];
+    for (size_t k = 0; k < n; k += group) {
+        const size_t m = std::min(group, n - k);
+        halves_to_floats(a + 2 * k, fa, m);
+        if (b) halves_to_floats(b + 2 * k, fb, m);
+        if (b)
+            for (size_t i = 0; i < m; ++i) fa[i] = f(fa[i], fb[i]);
+        else
+            for (size_t i = 0; i < m; ++i) fa[i] = f(fa[i], 0.0f);
+        floats_to_halves(fa, d + 2 * k, m);
+    }
 }
 
 template <class IO, class F>
@@ -355,6 +387,12 @@ void run_binary(const exec_plan& x, F f) {
         uint8_t* d = x.dst(r);
         const uint8_t *a = x.src0(r), *b = x.src1(r);
         if (x.dense && x.dense_src1) {
+            if constexpr (std::is_same_v<IO, io_fp16>) {
+                if (groupable(d, a, 2 * n) && groupable(d, b, 2 * n)) {
+                    run_fp16_groups(d, a, b, n, f);
+                    continue;
+                }
+            }
             for (size_t k = 0; k < n; ++k, d += IO::size, a += IO::size, b += IO::size)
                 IO::store(d, f(IO::load(a), IO::load(b)));
             continue;
@@ -372,6 +410,12 @@ void run_unary(const exec_plan& x, F f) {
         uint8_t* d = x.dst(r);
         const uint8_t* a = x.src0(r);
         if (x.dense) {
+            if constexpr (std::is_same_v<IO, io_fp16>) {
+                if (groupable(d, a, 2 * n)) {
+                    run_fp16_groups(d, a, nullptr, n, [&f](float v, float) { return f(v); });
+                    continue;
+                }
+            }
             for (size_t k = 0; k < n; ++k, d += IO::size, a += IO::size)
                 IO::store(d, f(IO::load(a)));
             continue;

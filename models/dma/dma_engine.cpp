@@ -33,6 +33,15 @@ void convert(const uint8_t* src, dtype st, uint8_t* dst, dtype dt, uint64_t n) {
         std::memcpy(dst, src, n * dtype_size(st));
         return;
     }
+    if (st == dtype::fp32 && dt == dtype::fp16) {  // every fp16 matmul's FixPipe output
+        float group[256];
+        for (uint64_t i = 0; i < n; i += 256) {
+            const uint64_t m = std::min<uint64_t>(256, n - i);
+            std::memcpy(group, src + 4 * i, 4 * m);
+            floats_to_halves(group, dst + 2 * i, m);
+        }
+        return;
+    }
     for (uint64_t i = 0; i < n; ++i) store_from_float(dst, dt, i, load_as_float(src, st, i));
 }
 

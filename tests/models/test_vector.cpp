@@ -15,6 +15,7 @@
 // - gather_mask: exact (a copy).
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -775,6 +776,75 @@ BOOST_AUTO_TEST_CASE(conversions_match_independent_rounding) {
     BOOST_CHECK_EQUAL(bad_bf, 0);
 }
 
+// The bulk conversions (F16C on a host that has it, else the scalar loop) give every element
+// the bits of half_to_float / float_to_half, NaNs included, whatever the length.
+BOOST_AUTO_TEST_CASE(bulk_half_conversions_equal_the_scalar_ones) {
+    BOOST_TEST_MESSAGE("host F16C conversions: " << (host_converts_halves() ? "yes" : "no"));
+    // Every half, in a shuffled order so NaN groups mix with ordinary values.
+    std::vector<uint16_t> halves(0x10000);
+    for (uint32_t h = 0; h < 0x10000; ++h) halves[h] = uint16_t(h);
+    std::mt19937 rng(7);
+    std::shuffle(halves.begin(), halves.end(), rng);
+    // Floats around every rounding boundary: each half's value, the midpoints between
+    // neighbours and one float either side of them, past the overflow and underflow ties,
+    // infinities and NaNs with payloads, then random bit patterns.
+    std::vector<float> floats;
+    for (uint32_t h = 0; h < 0x7c00; ++h) {
+        const float v = half_to_float(uint16_t(h)), w = half_to_float(uint16_t(h + 1));
+        const float mid = v + (w - v) / 2;  // exact: one bit more than fp16 holds
+        for (float f : {v, mid, std::nextafter(mid, 0.f), std::nextafter(mid, 1e9f)})
+            floats.insert(floats.end(), {f, -f});
+    }
+    for (uint32_t bits : {0x7f800000u, 0xff800000u, 0x7fc00000u, 0x7f800001u, 0xffbfffffu,
+                          0x7fc12345u, 0x477ff000u, 0x477fefffu, 0x33000000u, 0x33000001u}) {
+        float f;
+        std::memcpy(&f, &bits, 4);
+        floats.push_back(f);
+    }
+    for (int i = 0; i < 1 << 20; ++i) {
+        const uint32_t bits = rng();
+        float f;
+        std::memcpy(&f, &bits, 4);
+        floats.push_back(f);
+    }
+    std::shuffle(floats.begin(), floats.end(), rng);
+
+    for (bool portable : {false, true}) {
+        std::vector<float> got(halves.size());
+        halves_to_floats(reinterpret_cast<const uint8_t*>(halves.data()), got.data(), halves.size(),
+                         portable);
+        int bad = 0;
+        for (size_t i = 0; i < halves.size(); ++i) {
+            const float want = half_to_float(halves[i]);
+            bad += std::memcmp(&want, &got[i], 4) != 0;
+        }
+        BOOST_CHECK_MESSAGE(bad == 0, bad << " halves differ, portable=" << portable);
+
+        std::vector<uint16_t> out(floats.size());
+        floats_to_halves(floats.data(), reinterpret_cast<uint8_t*>(out.data()), floats.size(),
+                         portable);
+        bad = 0;
+        for (size_t i = 0; i < floats.size(); ++i) bad += out[i] != float_to_half(floats[i]);
+        BOOST_CHECK_MESSAGE(bad == 0, bad << " floats differ, portable=" << portable);
+
+        // Lengths that end inside a group of eight, and no elements at all.
+        for (size_t n : {0, 1, 7, 8, 9, 13, 131}) {
+            std::vector<float> f(n + 1, 42.f);
+            halves_to_floats(reinterpret_cast<const uint8_t*>(halves.data()), f.data(), n,
+                             portable);
+            BOOST_CHECK_EQUAL(f[n], 42.f);  // nothing past the end
+            for (size_t i = 0; i < n; ++i) {
+                const float want = half_to_float(halves[i]);
+                BOOST_CHECK(std::memcmp(&want, &f[i], 4) == 0);
+            }
+            std::vector<uint16_t> h(n + 1, 0xabcd);
+            floats_to_halves(floats.data(), reinterpret_cast<uint8_t*>(h.data()), n, portable);
+            BOOST_CHECK_EQUAL(h[n], 0xabcd);
+            for (size_t i = 0; i < n; ++i) BOOST_CHECK_EQUAL(h[i], float_to_half(floats[i]));
+        }
+    }
+}
+
 // Each rounding mode on values with a known answer: ties, values just off a tie, exact values,
 // overflow, negatives (Ascend RoundMode: CAST_RINT, FLOOR, CEIL, ROUND, TRUNC, ODD).
 BOOST_AUTO_TEST_CASE(cast_rounding_modes_in_closed_form) {
@@ -1062,6 +1132,33 @@ BOOST_AUTO_TEST_CASE(in_place_add) {
     for (unsigned i = 0; i < 256; ++i)
         BOOST_CHECK_EQUAL(value_of(dtype::fp32, get_raw(ub, at_src0 + 4 * i, dtype::fp32)),
                           i + 0.5);
+}
+
+// A dense fp16 add whose dst overlaps its source one block later reads what it stored (the
+// element order of the instruction), one block earlier reads only originals: the grouped
+// conversion path must not change either.
+BOOST_AUTO_TEST_CASE(overlapping_fp16_add_keeps_element_order) {
+    const vector_unit vu = make_unit();
+    for (int shift : {32, -32}) {  // dst stays 32-byte aligned
+        std::vector<uint8_t> ub(ub_size);
+        vector_op op = make(vec_opcode::add, dtype::fp16);
+        apply(op, layouts()[1]);
+        op.repeats = 4;
+        op.src0 = at_src0 + 0x100;
+        op.dst = op.src0 + shift;
+        for (unsigned i = 0; i < 512; ++i) {
+            put_raw(ub, op.src0 + 2 * i, dtype::fp16, float_to_half(float(i % 7)));
+            put_raw(ub, at_src1 + 2 * i, dtype::fp16, float_to_half(1.f));
+        }
+        vu.execute(op, ub.data(), true);
+        int bad = 0;
+        for (unsigned i = 0; i < 512; ++i) {
+            // Later: element i adds one to the result 16 elements before it, which it reads.
+            const double want = shift > 0 ? (i % 16) % 7 + i / 16 + 1.0 : i % 7 + 1.0;
+            bad += value_of(dtype::fp16, get_raw(ub, op.dst + 2 * i, dtype::fp16)) != want;
+        }
+        BOOST_CHECK_MESSAGE(bad == 0, bad << " elements wrong with dst = src0 + " << shift);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(cycles_default_costs) {

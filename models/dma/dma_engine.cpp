@@ -507,11 +507,29 @@ dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_par
                                 &m_src_block[(b * rows + i) * c0 * e],
                                 std::min(c0, cols - b * c0) * e);
         } else {  // ZN: transpose each fractal; a column of a fractal is contiguous
-            for (uint64_t c = 0; c < cols; ++c) {
-                const uint8_t* src = &m_src_block[((c / c0) * rows * c0 + c % c0) * e];
-                for (uint64_t i = 0; i < rows; ++i)
-                    std::memcpy(&m_dst_block[zn_index(i, c, cols_p, k0) * e], src + i * c0 * e, e);
-            }
+            const auto transpose = [&](auto element) {
+                using E = decltype(element);
+                for (uint64_t c = 0; c < cols; ++c) {
+                    const uint8_t* src = &m_src_block[((c / c0) * rows * c0 + c % c0) * e];
+                    for (uint64_t i0 = 0; i0 < rows; i0 += k0) {  // k0 rows: one fractal column
+                        uint8_t* dst = &m_dst_block[zn_index(i0, c, cols_p, k0) * e];
+                        for (uint64_t i = 0, n = std::min(k0, rows - i0); i < n; ++i)
+                            std::memcpy(dst + i * sizeof(E), src + (i0 + i) * c0 * sizeof(E),
+                                        sizeof(E));
+                    }
+                }
+            };
+            if (e == 2)
+                transpose(uint16_t{});
+            else if (e == 4)
+                transpose(uint32_t{});
+            else if (e == 1)
+                transpose(uint8_t{});
+            else
+                for (uint64_t c = 0; c < cols; ++c)
+                    for (uint64_t i = 0; i < rows; ++i)
+                        std::memcpy(&m_dst_block[zn_index(i, c, cols_p, k0) * e],
+                                    &m_src_block[((c / c0) * rows * c0 + c % c0 + i * c0) * e], e);
         }
     }
     t.done =

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <type_traits>
 
 #include "models/common/model_fault.h"
 #include "models/common/payload.h"
@@ -569,22 +570,36 @@ dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_par
     if (m_dst_block.size() < out) m_dst_block.resize(out);
     if (m_core.functional) {
         std::memset(m_dst_block.data(), 0, out);
-        for (uint64_t j = 0; j < ks; ++j) {
-            const uint64_t k = g.k0 + j, c = k / taps, kh = k % taps / g.kernel_w,
-                           kw = k % g.kernel_w;
-            const uint8_t* plane = mem + r.src + c * g.plane() * e;
-            for (uint64_t i = 0; i < pixels; ++i) {
-                const uint64_t p = g.pixel0 + i;
-                const int64_t h =
-                    int64_t(p / g.out_w * g.stride_h + kh * g.dilation_h) - int64_t(g.pad_top);
-                const int64_t w =
-                    int64_t(p % g.out_w * g.stride_w + kw * g.dilation_w) - int64_t(g.pad_left);
-                if (h < 0 || h >= int64_t(g.height) || w < 0 || w >= int64_t(g.width)) continue;
-                const uint64_t at = left ? zz_index(i, j, cols_p, k0) : zn_index(j, i, cols_p, k0);
-                std::memcpy(&m_dst_block[at * e], plane + (uint64_t(h) * g.width + uint64_t(w)) * e,
-                            e);
+        // Element size `es`: a constant for the common sizes, so each element is one move. The
+        // output pixel (oh, ow) steps along with i instead of being divided out of it.
+        const auto gather = [&](auto es) {
+            for (uint64_t j = 0; j < ks; ++j) {
+                const uint64_t k = g.k0 + j, c = k / taps, kh = k % taps / g.kernel_w,
+                               kw = k % g.kernel_w;
+                const uint8_t* plane = mem + r.src + c * g.plane() * es;
+                const int64_t dh = int64_t(kh * g.dilation_h) - int64_t(g.pad_top);
+                const int64_t dw = int64_t(kw * g.dilation_w) - int64_t(g.pad_left);
+                uint64_t oh = g.pixel0 / g.out_w, ow = g.pixel0 % g.out_w;
+                for (uint64_t i = 0; i < pixels; ++i) {
+                    const int64_t h = int64_t(oh * g.stride_h) + dh;
+                    const int64_t w = int64_t(ow * g.stride_w) + dw;
+                    if (++ow == g.out_w) ow = 0, ++oh;
+                    if (h < 0 || h >= int64_t(g.height) || w < 0 || w >= int64_t(g.width)) continue;
+                    const uint64_t at =
+                        left ? zz_index(i, j, cols_p, k0) : zn_index(j, i, cols_p, k0);
+                    std::memcpy(&m_dst_block[at * es],
+                                plane + (uint64_t(h) * g.width + uint64_t(w)) * es, es);
+                }
             }
-        }
+        };
+        if (e == 2)
+            gather(std::integral_constant<uint64_t, 2>{});
+        else if (e == 1)
+            gather(std::integral_constant<uint64_t, 1>{});
+        else if (e == 4)
+            gather(std::integral_constant<uint64_t, 4>{});
+        else
+            gather(e);
     }
     transfer t = begin_transfer(r, path, begin);
     const auto [first_start, release] = reserve_run(t, out);

@@ -845,6 +845,40 @@ BOOST_AUTO_TEST_CASE(bulk_half_conversions_equal_the_scalar_ones) {
     }
 }
 
+// Doubles round into fp16, bf16 and fp32 to nearest even as the independent reference says:
+// doubles that are floats (one rounding by the float conversions) and doubles that are not
+// (found from their exact neighbours), ties and overflow included.
+BOOST_AUTO_TEST_CASE(doubles_round_to_nearest_even_into_float_types) {
+    std::mt19937_64 rng(11);
+    int bad = 0;
+    std::string first;
+    for (dtype t : {dtype::fp16, dtype::bf16, dtype::fp32}) {
+        const format& f = format_of(t);
+        for (int n = 0; n < 300000; ++n) {
+            const int e = int(rng() % 70) - 35;
+            double v = std::ldexp(std::uniform_real_distribution<double>(1, 2)(rng), e);
+            if (n % 3 == 0) v = double(float(v));  // a float
+            if (n % 5 == 0) {                      // a tie of the target type
+                const double q = ulp_at(t, v);
+                v = (std::floor(v / q) + 0.5) * q;
+            }
+            if (n & 1) v = -v;
+            const double want = round_to(f, v);
+            const float got = round_to_float(v, t, round_mode::rint);
+            std::vector<uint8_t> bytes(4);
+            store_from_double(bytes.data(), t, 0, v);
+            const bool ok = double(got) == want && value_of(t, get_raw(bytes, 0, t)) == want;
+            if (!ok && bad++ == 0) {
+                std::ostringstream os;
+                os << to_string(t) << ": " << std::hexfloat << v << " gave " << got << ", want "
+                   << want;
+                first = os.str();
+            }
+        }
+    }
+    BOOST_CHECK_MESSAGE(bad == 0, bad << " wrong, first: " << first);
+}
+
 // Each rounding mode on values with a known answer: ties, values just off a tie, exact values,
 // overflow, negatives (Ascend RoundMode: CAST_RINT, FLOOR, CEIL, ROUND, TRUNC, ODD).
 BOOST_AUTO_TEST_CASE(cast_rounding_modes_in_closed_form) {

@@ -46,6 +46,16 @@ void convert(const uint8_t* src, dtype st, uint8_t* dst, dtype dt, uint64_t n) {
     for (uint64_t i = 0; i < n; ++i) store_from_float(dst, dt, i, load_as_float(src, st, i));
 }
 
+// Calls f with the element size, a compile-time constant for the common sizes so each element
+// copy is one move (a memcpy call of a run-time size costs more than the element).
+template <class F>
+void with_element_size(uint64_t e, F&& f) {
+    if (e == 2) return f(std::integral_constant<uint64_t, 2>{});
+    if (e == 1) return f(std::integral_constant<uint64_t, 1>{});
+    if (e == 4) return f(std::integral_constant<uint64_t, 4>{});
+    f(e);
+}
+
 // Division by a per-instruction constant: a shift when it is a power of two (element sizes and
 // c0 are), a cycle where a 64-bit divide takes tens, several times on every burst.
 struct divisor {
@@ -508,29 +518,16 @@ dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_par
                                 &m_src_block[(b * rows + i) * c0 * e],
                                 std::min(c0, cols - b * c0) * e);
         } else {  // ZN: transpose each fractal; a column of a fractal is contiguous
-            const auto transpose = [&](auto element) {
-                using E = decltype(element);
+            with_element_size(e, [&](auto es) {
                 for (uint64_t c = 0; c < cols; ++c) {
-                    const uint8_t* src = &m_src_block[((c / c0) * rows * c0 + c % c0) * e];
+                    const uint8_t* src = &m_src_block[((c / c0) * rows * c0 + c % c0) * es];
                     for (uint64_t i0 = 0; i0 < rows; i0 += k0) {  // k0 rows: one fractal column
-                        uint8_t* dst = &m_dst_block[zn_index(i0, c, cols_p, k0) * e];
+                        uint8_t* dst = &m_dst_block[zn_index(i0, c, cols_p, k0) * es];
                         for (uint64_t i = 0, n = std::min(k0, rows - i0); i < n; ++i)
-                            std::memcpy(dst + i * sizeof(E), src + (i0 + i) * c0 * sizeof(E),
-                                        sizeof(E));
+                            std::memcpy(dst + i * es, src + (i0 + i) * c0 * es, es);
                     }
                 }
-            };
-            if (e == 2)
-                transpose(uint16_t{});
-            else if (e == 4)
-                transpose(uint32_t{});
-            else if (e == 1)
-                transpose(uint8_t{});
-            else
-                for (uint64_t c = 0; c < cols; ++c)
-                    for (uint64_t i = 0; i < rows; ++i)
-                        std::memcpy(&m_dst_block[zn_index(i, c, cols_p, k0) * e],
-                                    &m_src_block[((c / c0) * rows * c0 + c % c0 + i * c0) * e], e);
+            });
         }
     }
     t.done =
@@ -570,9 +567,8 @@ dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_par
     if (m_dst_block.size() < out) m_dst_block.resize(out);
     if (m_core.functional) {
         std::memset(m_dst_block.data(), 0, out);
-        // Element size `es`: a constant for the common sizes, so each element is one move. The
-        // output pixel (oh, ow) steps along with i instead of being divided out of it.
-        const auto gather = [&](auto es) {
+        // The output pixel (oh, ow) steps along with i instead of being divided out of it.
+        with_element_size(e, [&](auto es) {
             for (uint64_t j = 0; j < ks; ++j) {
                 const uint64_t k = g.k0 + j, c = k / taps, kh = k % taps / g.kernel_w,
                                kw = k % g.kernel_w;
@@ -591,15 +587,7 @@ dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_par
                                 plane + (uint64_t(h) * g.width + uint64_t(w)) * es, es);
                 }
             }
-        };
-        if (e == 2)
-            gather(std::integral_constant<uint64_t, 2>{});
-        else if (e == 1)
-            gather(std::integral_constant<uint64_t, 1>{});
-        else if (e == 4)
-            gather(std::integral_constant<uint64_t, 4>{});
-        else
-            gather(e);
+        });
     }
     transfer t = begin_transfer(r, path, begin);
     const auto [first_start, release] = reserve_run(t, out);

@@ -220,19 +220,16 @@ float step(float f, dtype t, bool up) {
 
 float round_to_float(double v, dtype t, round_mode m) {
     if (std::isnan(v)) return float(v);
-    float c = float(v);
-    // A value that is a float rounds to nearest even by the float conversions alone (one
-    // rounding): the common case (host tensors filled with random floats, every element).
-    if (m == round_mode::rint && double(c) == v) {
-        if (t == dtype::fp16) return half_to_float(float_to_half(c));
-        if (t == dtype::bf16) return bf16_to_float(float_to_bf16(c));
-        return c;
-    }
     // A first guess by the float conversions; the exact neighbours are found from it, so a
     // double rounding of the guess does no harm.
+    const bool is_a_float = double(float(v)) == v;
+    float c = float(v);
     if (t == dtype::fp16) c = half_to_float(float_to_half(c));
     if (t == dtype::bf16) c = bf16_to_float(float_to_bf16(c));
     if (double(c) == v) return c;
+    // A float was rounded once, to nearest even: the guess is the answer. The common case
+    // (host tensors filled with random floats, every element).
+    if (m == round_mode::rint && is_a_float) return c;
     float lo = c, hi = c;
     if (double(c) > v)
         lo = step(c, t, false);

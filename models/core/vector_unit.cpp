@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/common/divisor.h"
 #include "models/common/model_fault.h"
 
 namespace npusim::models {
@@ -340,17 +341,11 @@ struct exec_plan {
 std::vector<uint32_t> offsets(const std::vector<uint32_t>& active, unsigned per_block,
                               uint16_t blk_stride, unsigned elem_size) {
     std::vector<uint32_t> o(active.size());
-    if (per_block != 0 && (per_block & (per_block - 1)) == 0) {  // not two divides an element
-        const unsigned shift = unsigned(__builtin_ctz(per_block));
-        for (size_t k = 0; k < active.size(); ++k) {
-            const uint32_t idx = active[k];
-            o[k] = (idx >> shift) * uint32_t(blk_stride) * 32 + (idx & (per_block - 1)) * elem_size;
-        }
-        return o;
-    }
+    const divisor block(per_block);
     for (size_t k = 0; k < active.size(); ++k) {
         const uint32_t idx = active[k];
-        o[k] = (idx / per_block) * uint32_t(blk_stride) * 32 + (idx % per_block) * elem_size;
+        o[k] = uint32_t(block.div(idx)) * uint32_t(blk_stride) * 32 +
+               uint32_t(block.mod(idx)) * elem_size;
     }
     return o;
 }
@@ -370,11 +365,12 @@ void run_fp16_groups(uint8_t* d, const uint8_t* a, const uint8_t* b, size_t n, F
     for (size_t k = 0; k < n; k += group) {
         const size_t m = std::min(group, n - k);
         halves_to_floats(a + 2 * k, fa, m);
-        if (b) halves_to_floats(b + 2 * k, fb, m);
-        if (b)
+        if (b) {
+            halves_to_floats(b + 2 * k, fb, m);
             for (size_t i = 0; i < m; ++i) fa[i] = f(fa[i], fb[i]);
-        else
+        } else {  // unary: f ignores its second operand
             for (size_t i = 0; i < m; ++i) fa[i] = f(fa[i], 0.0f);
+        }
         floats_to_halves(fa, d + 2 * k, m);
     }
 }

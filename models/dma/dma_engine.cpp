@@ -5,6 +5,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "models/common/divisor.h"
 #include "models/common/model_fault.h"
 #include "models/common/payload.h"
 #include "models/core/fractal_layout.h"
@@ -55,18 +56,6 @@ void with_element_size(uint64_t e, F&& f) {
     if (e == 4) return f(std::integral_constant<uint64_t, 4>{});
     f(e);
 }
-
-// Division by a per-instruction constant: a shift when it is a power of two (element sizes and
-// c0 are), a cycle where a 64-bit divide takes tens, several times on every burst.
-struct divisor {
-    uint64_t d = 1;
-    int shift = 0;
-    divisor() = default;
-    explicit divisor(uint64_t v)
-        : d(v), shift(v != 0 && (v & (v - 1)) == 0 ? __builtin_ctzll(v) : -1) {}
-    uint64_t div(uint64_t x) const { return shift >= 0 ? x >> shift : x / d; }
-    uint64_t mod(uint64_t x) const { return shift >= 0 ? x & (d - 1) : x % d; }
-};
 
 }  // namespace
 

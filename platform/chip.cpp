@@ -1,8 +1,33 @@
 #include "platform/chip.h"
 
+#include <algorithm>
 #include <string>
 
 namespace npusim::platform {
+
+namespace {
+
+// The dispatcher's window: no GM burst may be registered less than this before its start. An
+// instruction's first burst comes a path's start-up after the instruction begins; a burst that
+// waited for an earlier one's completion comes at least a round trip through the NoC, the L2
+// and GM after that one's start.
+models::ps_t gm_burst_window(const platform_config& cfg) {
+    models::ps_t w =
+        cfg.noc.latency_ps + (cfg.l2.enabled ? std::min(cfg.l2.hit_latency_ps,
+                                                        cfg.l2.miss_latency_ps + cfg.gm.latency_ps)
+                                             : cfg.gm.latency_ps);
+    using models::mem_space;
+    for (const models::core_params& c : cfg.core_list())
+        for (size_t s = 0; s < size_t(mem_space::count); ++s)
+            for (size_t d = 0; d < size_t(mem_space::count); ++d) {
+                const models::path_params& p = c.paths[s][d];
+                if (p.present() && (mem_space(s) == mem_space::gm || mem_space(d) == mem_space::gm))
+                    w = std::min(w, models::ps_t(p.latency_cycles) * models::period_ps(c.clock_hz));
+            }
+    return std::max<models::ps_t>(w, 1);
+}
+
+}  // namespace
 
 chip::chip(const sc_core::sc_module_name& nm, const platform_config& cfg, const chip_options& opts)
     : sc_core::sc_module(nm), m_cfg(cfg) {
@@ -29,11 +54,12 @@ chip::chip(const sc_core::sc_module_name& nm, const platform_config& cfg, const 
         m_noc->map(0, cfg.gm.capacity, "gm");
         hop(m_noc->initiator_socket, m_gm->target_socket, "check_noc_gm", *m_noc, *m_gm);
     }
+    m_dispatcher = std::make_unique<models::burst_dispatcher>("dispatcher", gm_burst_window(cfg));
     const auto list = cfg.core_list();
     for (unsigned i = 0; i < list.size(); ++i) {
         const std::string core_name = "core" + std::to_string(i);
-        m_cores.push_back(
-            std::make_unique<models::ai_core>(core_name.c_str(), i, list[i], opts.protocol_check));
+        m_cores.push_back(std::make_unique<models::ai_core>(core_name.c_str(), i, list[i],
+                                                            *m_dispatcher, opts.protocol_check));
         for (auto& e : m_cores.back()->engines())
             hop(e->global_socket, m_noc->target_socket,
                 "check_" + core_name + "_" + e->basename() + "_noc", *e, *m_noc);

@@ -37,6 +37,8 @@ class chip : public sc_core::sc_module {
     models::gm_memory& gm() { return *m_gm; }
     models::l2_cache* l2() { return m_l2.get(); }
     models::router& noc() { return *m_noc; }
+    /// @brief Books the cores' GM bursts in order of their start.
+    const models::burst_dispatcher& dispatcher() const { return *m_dispatcher; }
     models::host_link& host() { return *m_host; }
     models::sdma_engine& sdma() { return *m_sdma; }
     std::vector<std::unique_ptr<models::ai_core>>& cores() { return m_cores; }
@@ -61,6 +63,7 @@ class chip : public sc_core::sc_module {
     std::unique_ptr<models::l2_cache> m_l2;
     std::unique_ptr<models::router> m_noc;
     std::unique_ptr<models::host_link> m_host;
+    std::unique_ptr<models::burst_dispatcher> m_dispatcher;
     std::unique_ptr<models::sdma_engine> m_sdma;
     std::vector<std::unique_ptr<models::ai_core>> m_cores;
     std::unique_ptr<models::task_scheduler> m_scheduler;

@@ -52,7 +52,7 @@ std::vector<pipe_id> pipes_of(core_kind kind) {
 }
 
 ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_params& p,
-                 bool protocol_check)
+                 burst_dispatcher& dispatcher, bool protocol_check)
     : model_base(nm),
       m_id(id),
       m_p(p),
@@ -84,6 +84,7 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
             for (size_t d = 0; d < size_t(mem_space::count); ++d)
                 any |= engine->has_path(mem_space(s), mem_space(d));
         if (!any) continue;
+        engine->join(dispatcher);
         for (size_t b = 1; b < size_t(mem_space::count); ++b) {
             if (!m_buffers[b]) continue;
             if (!protocol_check) {
@@ -312,7 +313,7 @@ exec_result ai_core::flag_op_exec(pipe& p, const flag_op& f, ps_t start) {
     uint8_t& bit = flag(f.src, f.dst, f.id);
     if (f.set) {
         // Sets once the pipe's earlier work has completed; the pipe holds until then.
-        const ps_t t = std::max(start, p.complete());
+        const ps_t t = std::max(start, p.settle());
         p.sync_to(t);  // another pipe observes the flag: simulation time must be there
         bit = 1;       // one bit: a second set before the wait is lost, as in hardware
         m_flag_changed.notify(sc_core::SC_ZERO_TIME);
@@ -337,7 +338,7 @@ exec_result ai_core::cross_flag_exec(pipe& p, const cross_flag_op& f, ps_t start
     if (m_partners.empty())
         raise(p.name(), f, p.id(), "cross-core flags need a split chip (no partner cores)");
     if (f.set) {
-        const ps_t t = std::max(start, p.complete());
+        const ps_t t = std::max(start, p.settle());
         p.sync_to(t);
         for (ai_core* c : m_partners) {
             if (c->m_cross_flags[f.id] >= cross_flag_max)
@@ -425,11 +426,28 @@ exec_result ai_core::execute(pipe& p, const instruction& ins, ps_t start) {
                           [&](const barrier_op&) -> exec_result {
                               // PipeBarrier<pipe>: the pipe's earlier work completes before
                               // anything later.
-                              const ps_t t = std::max(start, p.complete());
+                              const ps_t t = std::max(start, p.settle());
                               return {false, t, t};
                           },
                       },
                       ins);
+}
+
+bool ai_core::settled(pipe& p, ps_t& complete) {
+    complete = 0;
+    dma_engine* e = engine(p.id());
+    if (!e) return true;
+    if (!e->settled()) return false;
+    try {
+        complete = e->settle();  // no wait: every burst is booked
+    } catch (const model_fault& f) {
+        on_fault(p, f.what());
+    }
+    return true;
+}
+
+const sc_core::sc_event& ai_core::progress(pipe& p) {
+    return engine(p.id())->progress();  // asked only while not settled: there is an engine
 }
 
 void ai_core::on_fault(pipe& p, const std::string& what) {

@@ -38,8 +38,9 @@ struct block_result {
 class ai_core : public model_base, public pipe_executor {
   public:
     /// `protocol_check`: put a protocol_checker between every engine and every local buffer.
+    /// `dispatcher` books the GM bursts of the core's DMA engines.
     ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_params& p,
-            bool protocol_check = false);
+            burst_dispatcher& dispatcher, bool protocol_check = false);
 
     unsigned id() const { return m_id; }
     core_kind core_type() const { return m_p.kind; }
@@ -122,6 +123,8 @@ class ai_core : public model_base, public pipe_executor {
     // pipe_executor
     exec_result execute(pipe& p, const instruction& ins, ps_t start) override;
     void on_fault(pipe& p, const std::string& what) override;
+    bool settled(pipe& p, ps_t& complete) override;
+    const sc_core::sc_event& progress(pipe& p) override;
 
   private:
     void scalar_thread();

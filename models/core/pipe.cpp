@@ -50,6 +50,13 @@ void pipe::drop_queue() {
     if (!m_running) m_went_idle.notify(sc_core::SC_ZERO_TIME);
 }
 
+ps_t pipe::settle() {
+    ps_t c = 0;
+    while (!m_exec.settled(*this, c)) sc_core::wait(m_exec.progress(*this));
+    m_complete = std::max(m_complete, c);
+    return m_complete;
+}
+
 void pipe::sync_to(ps_t t) {
     const ps_t now = now_ps();
     if (t > now) sc_core::wait(ps_to_time(t - now));
@@ -58,23 +65,30 @@ void pipe::sync_to(ps_t t) {
 void pipe::run() {
     for (;;) {
         if (m_queue.empty()) {
-            m_running = false;
             while (m_queue.empty()) {
                 const ps_t now = now_ps();
                 if (m_issue_free > now) {
                     // Ahead of simulation time: instructions pushed meanwhile cannot start
                     // before issue_free anyway, so they are taken as a batch then.
                     sc_core::wait(ps_to_time(m_issue_free - now));
+                    continue;
+                }
+                m_run_waits = true;
+                ps_t c = 0;
+                if (!m_exec.settled(*this, c)) {
+                    // Idle only once every completion is known; a push ends the wait.
+                    sc_core::wait(m_pushed | m_exec.progress(*this));
                 } else {
-                    m_run_waits = true;
+                    m_complete = std::max(m_complete, c);
+                    m_running = false;
                     if (m_complete > now) {
                         sc_core::wait(ps_to_time(m_complete - now), m_pushed);
                     } else {
                         m_went_idle.notify(sc_core::SC_ZERO_TIME);
                         sc_core::wait(m_pushed);
                     }
-                    m_run_waits = false;
                 }
+                m_run_waits = false;
             }
             m_running = true;
         }

@@ -31,6 +31,15 @@ class pipe_executor {
     virtual exec_result execute(pipe& p, const instruction& ins, ps_t start) = 0;
     /// @brief Called when an instruction raised a modelled fault.
     virtual void on_fault(pipe& p, const std::string& what) = 0;
+    /// @brief Whether the completion of everything `p` issued is known (its DMA engine's GM
+    /// bursts are booked later, by the chip's dispatcher); if so, the latest is in `complete`.
+    virtual bool settled(pipe& p, ps_t& complete) {
+        (void)p;
+        complete = 0;
+        return true;
+    }
+    /// @brief Notified when more of `p`'s completions may be known (asked while not settled).
+    virtual const sc_core::sc_event& progress(pipe& p) = 0;
 };
 
 /// @brief One in-order hardware instruction queue (MTE1, MTE2, MTE3, M, V, FIX) with its own
@@ -63,8 +72,10 @@ class pipe : public model_base {
     /// @brief Waits (on the pipe's thread) until simulation time reaches t.
     void sync_to(ps_t t);
 
-    /// @brief Latest completion of anything this pipe issued.
+    /// @brief Latest completion of anything this pipe issued (a lower bound until settle()).
     ps_t complete() const { return m_complete; }
+    /// @brief Waits until the completion of everything issued is known; returns the latest.
+    ps_t settle();
 
     /// @brief What the running instruction waits for, for deadlock reports ("" = not waiting).
     void set_waiting(std::string what) { m_waiting = std::move(what); }

@@ -18,9 +18,13 @@ namespace npusim::models {
 /// posted writes, and the look-ahead that bounds how far ahead of simulated time it books.
 ///
 /// A burst's start is found without waiting: after the caller's earliest time, after the burst
-/// `max_outstanding` back has completed, and at a free slot of the port. Only when that start
-/// lies more than the look-ahead beyond simulated time does the calling thread wait (until the
-/// start), so an engine waits about once per look-ahead of simulated time, not per burst.
+/// `max_outstanding` back has completed, and at a free slot of the port. An *immediate* burst
+/// (start()) is booked by its caller at once: only when its start lies more than the look-ahead
+/// beyond simulated time does the calling thread wait (until the start), so an engine waits
+/// about once per look-ahead of simulated time, not per burst. A *deferred* burst
+/// (start_deferred()) is booked later by the chip's burst dispatcher, in order of start: its
+/// completion (or, for a posted write, its drain) is reported with resolve() or drain(), and
+/// the caller waits only when it needs a completion that is not known yet.
 class burst_mover {
   public:
     struct limits {
@@ -35,19 +39,56 @@ class burst_mover {
     ps_t port(ps_t arrival, ps_t occ) { return m_port.reserve(arrival, occ); }
     /// @brief The end of the port's last booking.
     ps_t port_booked_until() const { return m_port.booked_until(); }
-    /// @brief Takes the next slot and books the port for `occ` at the earliest time after
-    /// both; while that start is more than look-ahead + `lag` ahead, first waits in SystemC
-    /// until `lag` before it. `lag`: how far before this start the issuer's next work may
-    /// begin (the part of a DMA instruction's start-up its remaining bursts do not cover), so
-    /// a wait never delays that work; the look-ahead then applies from that moment.
+    /// @brief Books the port for `occ` at the earliest time after `earliest` and the next slot's
+    /// completion; while that start is more than look-ahead + `lag` ahead, first waits in
+    /// SystemC until `lag` before it. `lag`: how far before this start the issuer's next work
+    /// may begin (the part of a DMA instruction's start-up its remaining bursts do not cover),
+    /// so a wait never delays that work; the look-ahead then applies from that moment. Take
+    /// the slot with take_slot() next.
     ps_t start(ps_t earliest, ps_t occ, ps_t lag = 0);
+    /// @brief As start() for a burst the dispatcher books: no look-ahead wait, and not before
+    /// the previous deferred burst (an engine sends its requests in order).
+    ps_t start_deferred(ps_t earliest, ps_t occ);
+    /// @brief Takes the next outstanding-burst slot; its completion is not known yet.
+    size_t take_slot();
     /// @brief The burst that took the last slot is complete (its slot frees) at `end`.
-    void complete(ps_t end);
-    /// @brief A posted write of `bytes` whose bytes left the port at `leave` drains at `drain`;
-    /// returns when the write buffer accepted it (the issuer is done then).
-    ps_t post(uint64_t bytes, ps_t leave, ps_t drain);
-    /// @brief When every posted write has drained.
+    void complete(ps_t end) { resolve(take_slot(), end); }
+    /// @brief The burst holding `slot` is complete at `end`.
+    void resolve(size_t slot, ps_t end);
+    /// @brief A posted write of `bytes` that starts at `start` and leaves the port at `leave`
+    /// holds `slot` until the write buffer accepts it; returns its id for drain().
+    uint64_t post(uint64_t bytes, ps_t start, ps_t leave, size_t slot);
+    /// @brief Posted write `id` reached GM at `at`.
+    void drain(uint64_t id, ps_t at);
+    /// @brief Something this mover moved completes at `t` (counted in settle()'s answer).
+    void note_complete(ps_t t) { m_latest = std::max(m_latest, t); }
+    /// @brief When every posted write has drained (final once settled()).
     ps_t drained() const { return m_drained; }
+
+    /// @brief A deferred burst was registered / booked.
+    void registered() { ++m_unbooked; }
+    void booked() { --m_unbooked; }
+    /// @brief Every deferred burst is booked, so every completion is known or computable.
+    bool settled() const { return m_unbooked == 0; }
+    /// @brief Waits until settled(); returns the latest completion of anything this mover
+    /// moved.
+    ps_t settle();
+    /// @brief The dispatcher books the bursts that start in a window of `w` at the window's
+    /// start (set once, when deferred bursts are used).
+    void set_window(ps_t w) { m_window = w ? w : 1; }
+    /// @brief Notified once the last deferred burst registered so far is booked, for a waiter
+    /// (call before each wait).
+    const sc_core::sc_event& progress() {
+        m_waiting = true;
+        m_wake_at = m_last_deferred / m_window * m_window;
+        return m_progress;
+    }
+    /// @brief Wakes a waiter after the bookings it waits for.
+    void bursts_booked() {
+        if (!m_waiting || now_ps() < m_wake_at) return;
+        m_waiting = false;
+        m_progress.notify(sc_core::SC_ZERO_TIME);
+    }
 
     /// @brief One access of `len` bytes through `target` that may start at `start`; returns
     /// when it is complete. Prepares the payload fully (no attribute of the previous access
@@ -58,7 +99,7 @@ class burst_mover {
                    uint8_t* data, uint64_t len, ps_t start, Describe&& describe,
                    const char* space) {
         const ps_t end = send(target, cmd, addr, data, len, start);
-        if (m_trans.is_response_error()) fail(cmd, addr, len, space, describe());
+        if (payload().trans.is_response_error()) fail(cmd, addr, len, space, describe());
         return end;
     }
 
@@ -67,21 +108,56 @@ class burst_mover {
     const traffic& traffic_caused() const { return m_traffic; }
 
   private:
+    static constexpr ps_t unknown = ~ps_t{0};
+    /// The completion of `slot`, waiting for bookings (or computing write-buffer acceptances)
+    /// until it is known.
+    ps_t slot_time(size_t slot);
+    /// Computes when the write buffer accepts every posted write up to `id`.
+    void accept_through(uint64_t id);
+    /// Waits until the deferred burst that starts at `start` is booked, or longer: as long as
+    /// every burst registered after the wait still starts after the windows booked by then.
+    void wait_booked(ps_t start);
     ps_t send(tlm::tlm_fw_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
               uint8_t* data, uint64_t len, ps_t start);
     [[noreturn]] void fail(tlm::tlm_command cmd, uint64_t addr, uint64_t len, const char* space,
                            const std::string& instruction) const;
 
+    struct posted {
+        uint64_t bytes;
+        ps_t start, leave, drain;
+        size_t slot;
+    };
     std::string m_owner;
     limits m_limits;
     calendar m_port;
-    std::vector<ps_t> m_slots;  // completion of the last max_outstanding bursts, a ring
+    std::vector<ps_t> m_slots;          // completion of the last max_outstanding bursts, a ring
+    std::vector<uint64_t> m_slot_post;  // the posted write holding a slot, + 1 (0: none)
+    std::vector<ps_t> m_slot_start;     // the start of the burst holding a slot
     size_t m_next = 0;
-    std::deque<std::pair<ps_t, uint64_t>> m_posted;  // (drain time, bytes), in post order
-    uint64_t m_posted_bytes = 0;
-    ps_t m_drained = 0;
+    ps_t m_last_start = 0, m_last_deferred = 0;
+    ps_t m_window = 1, m_wake_at = 0;
+    // Posted writes in post order: [m_post_base, m_accepted) are in the write buffer, the rest
+    // wait for their acceptance to be computed.
+    std::deque<posted> m_posts;
+    uint64_t m_post_base = 0, m_accepted = 0, m_buffered_bytes = 0;
+    ps_t m_drained = 0, m_latest = 0;
+    uint64_t m_unbooked = 0;
+    bool m_waiting = false;
+    sc_core::sc_event m_progress;
     traffic m_traffic;
-    tlm::tlm_generic_payload m_trans;  // carries a traffic_tag on m_traffic
+    /// One payload for every mover's accesses, prepared afresh for each (transport is
+    /// blocking, so no two are in flight): the dispatcher books the chip's bursts one after
+    /// another from different engines, and one payload stays in the host's cache where one
+    /// per engine would not.
+    struct shared_payload {
+        shared_payload() { trans.set_extension(tag); }  // the payload owns and frees it
+        tlm::tlm_generic_payload trans;
+        traffic_tag* tag = new traffic_tag(nullptr);
+    };
+    static shared_payload& payload() {
+        static shared_payload p;
+        return p;
+    }
 };
 
 }  // namespace npusim::models

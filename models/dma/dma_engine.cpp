@@ -79,10 +79,22 @@ struct dma_engine::transfer {
     divisor pe_div;           // by pe
     divisor c0;               // by the NZ side's fractal row in elements (a conversion's)
     uint64_t rows_p = 0;      // the NZ side's padded rows (a conversion's)
+    bool deferred = false;    // its bursts have a GM side: the dispatcher books them
     /// Element index of (row, q) on the NZ side.
     uint64_t nz(uint64_t row, uint64_t q) const {
         return nz_index_split(row, c0.div(q), c0.mod(q), rows_p, c0.d);
     }
+};
+
+/// A GM transfer kept until the dispatcher has booked all its bursts (with its own copy of the
+/// request: the pipe's is gone by then).
+struct dma_engine::held {
+    explicit held(const dma_request& r) : req(r) {}
+    dma_request req;
+    std::optional<transfer> t;
+    uint64_t pending = 0;     // bursts not booked yet
+    bool registered = false;  // every burst is registered (execute returned)
+    bool failed = false;      // a burst faulted: the rest move no data
 };
 
 dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core)
@@ -95,6 +107,8 @@ dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const co
       m_mover(name(), {core.dma.max_outstanding, core.dma.write_buffer, core.lookahead_ps}) {
     m_local_port.fill(-1);
 }
+
+dma_engine::~dma_engine() = default;
 
 void dma_engine::connect_local(local_buffer& buffer) {
     connect_local(buffer, buffer.target_socket);
@@ -229,13 +243,14 @@ std::pair<ps_t, ps_t> dma_engine::reserve_port(transfer& t, uint64_t len, bool s
     // burst, so only the bursts within one start-up of the end bring that moment forward.
     const uint64_t rest = t.total > t.requested ? t.total - t.requested : 0;
     ps_t lag = 0;
-    if (slotted && rest < t.tail_bytes) {
+    if (slotted && !t.deferred && rest < t.tail_bytes) {
         const ps_t tail =
             occ + static_cast<ps_t>(double(rest) * m_period / path.bytes_per_cycle);  // floor
         lag = startup > tail ? startup - tail : 0;
     }
-    const ps_t start = slotted ? m_mover.start(earliest, occ, lag)
-                               : m_mover.port(std::max(earliest, now_ps()), occ);
+    const ps_t start = !slotted     ? m_mover.port(std::max(earliest, now_ps()), occ)
+                       : t.deferred ? m_mover.start_deferred(earliest, occ)
+                                    : m_mover.start(earliest, occ, lag);
     t.issue_end = std::max(t.issue_end, start + occ);
     ++m_bursts;
     return {start, start + occ};
@@ -294,8 +309,69 @@ dma_engine::timing dma_engine::finish(const transfer& t, ps_t begin) const {
 }
 
 void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len) {
-    const dma_request& r = t.r;
     const auto [start, release] = reserve_port(t, len, true);
+    const size_t slot = m_mover.take_slot();
+    if (!t.deferred) {
+        const ps_t done = move(t, row, offset, len, start, release);
+        m_mover.resolve(slot, done);
+        t.done = std::max(t.done, done);
+        return;
+    }
+    // A write to GM is posted: the issuer is done with it when the write buffer takes it.
+    const uint64_t post = t.primary == mem_space::gm && !t.primary_is_src
+                              ? m_mover.post(len, start, release, slot) + 1
+                              : 0;
+    held* h = m_held.back().get();
+    if (m_fault) h->failed = true;  // issued after a burst that faulted
+    m_pending.push_back({h, row, offset, len, start, release, slot, post});
+    ++h->pending;
+    m_mover.registered();
+    m_dispatcher->post(start, m_client);
+}
+
+ps_t dma_engine::commit_next() {
+    const pending_burst b = m_pending.front();
+    m_pending.pop_front();
+    ps_t done = b.release;
+    if (!b.h->failed) {
+        try {
+            done = move(*b.h->t, b.row, b.offset, b.len, b.start, b.release);
+        } catch (const model_fault& f) {
+            // The kernel stops at this burst: nothing the pipe issued after it moves data.
+            for (auto& h : m_held) h->failed = true;
+            if (!m_fault) m_fault = f;
+        }
+    }
+    if (b.post)
+        m_mover.drain(b.post - 1, done);
+    else
+        m_mover.resolve(b.slot, done);
+    m_mover.booked();
+    if (--b.h->pending == 0) release_held();
+    return m_pending.empty() ? 0 : m_pending.front().start;
+}
+
+void dma_engine::release_held() {
+    while (!m_held.empty() && m_held.front()->registered && m_held.front()->pending == 0)
+        m_held.pop_front();
+}
+
+void dma_engine::rethrow_fault() {
+    if (!m_fault) return;
+    const model_fault f = *m_fault;
+    m_fault.reset();
+    throw f;
+}
+
+ps_t dma_engine::settle() {
+    const ps_t t = m_mover.settle();
+    rethrow_fault();
+    return t;
+}
+
+ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, ps_t start,
+                      ps_t release) {
+    const dma_request& r = t.r;
     ps_t done = release;
     uint8_t* buf = m_staging.data();
     const uint64_t paddr = t.primary_base + row * t.primary_pitch + offset;
@@ -390,11 +466,7 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
     }
     m_inflight.add(start, static_cast<int64_t>(len));
     m_inflight.add(done, -static_cast<int64_t>(len));
-    // A write to GM is posted: the issuer is done when the write buffer takes it.
-    const ps_t finished =
-        t.primary == mem_space::gm && !t.primary_is_src ? m_mover.post(len, release, done) : done;
-    m_mover.complete(finished);
-    t.done = std::max(t.done, finished);
+    return done;
 }
 
 void dma_engine::piece_outside(const transfer& t, uint64_t addr, uint64_t bytes,
@@ -590,6 +662,7 @@ dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_par
 }
 
 dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
+    rethrow_fault();
     const path_params& path = m_core.path(r.src_space, r.dst_space);
     check(r);
     timing out{};
@@ -604,7 +677,26 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
         const bool primary_is_src = r.conv == layout_conv::nd2nz ||
                                     (r.conv == layout_conv::none && (r.src_space == mem_space::gm ||
                                                                      r.dst_space != mem_space::gm));
-        transfer t = begin_transfer(r, path, begin);
+        // A transfer with a GM side lives on until the dispatcher has booked its bursts.
+        const bool deferred = r.src_space == mem_space::gm || r.dst_space == mem_space::gm;
+        std::optional<transfer> local;
+        held* h = nullptr;
+        if (deferred) {
+            m_held.push_back(std::make_unique<held>(r));
+            h = m_held.back().get();
+        }
+        struct registered {  // however execute() leaves
+            dma_engine& e;
+            held* h;
+            ~registered() {
+                if (!h) return;
+                h->registered = true;
+                e.release_held();
+            }
+        } guard{*this, h};
+        transfer& t = h ? h->t.emplace(begin_transfer(h->req, path, begin))
+                        : local.emplace(begin_transfer(r, path, begin));
+        t.deferred = deferred;
         t.primary_is_src = primary_is_src;
         t.primary = primary_is_src ? r.src_space : r.dst_space;
         t.secondary = primary_is_src ? r.dst_space : r.src_space;
@@ -636,6 +728,7 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
         if (r.conv == layout_conv::nd2nz) pad_nz(t);
         out = finish(t, begin);
     }
+    m_mover.note_complete(out.complete);
     m_bytes += r.bytes();
     m_path_bytes[size_t(r.src_space)][size_t(r.dst_space)] += r.bytes();
     ++m_transfers;

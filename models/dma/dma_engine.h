@@ -6,10 +6,15 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "models/common/model_base.h"
+#include "models/common/model_fault.h"
 #include "models/common/timing.h"
+#include "models/dma/burst_dispatcher.h"
 #include "models/dma/burst_mover.h"
 #include "models/dma/dma_request.h"
 #include "models/memory/local_buffer.h"
@@ -26,26 +31,45 @@ pipe_id engine_for_path(mem_space src, mem_space dst);
 /// A transfer is split into bursts of the path's burst size from the start of each row of its
 /// primary side (the GM side, or the ND side of a layout conversion). Each burst takes a slot
 /// of the engine's burst mover (outstanding limit, look-ahead), reserves the engine port, then
-/// every stage it crosses books its own calendar through b_transport. Writes to GM are posted.
-/// NZ scatter/gather in a local buffer moves through DMI and books the banks directly.
-class dma_engine : public model_base {
+/// every stage it crosses books its own calendar through b_transport. A burst with a GM side
+/// does that (and moves its data) when the chip's burst dispatcher books it, in order of port
+/// start with every other engine's; a local burst at once. Writes to GM are posted. NZ
+/// scatter/gather in a local buffer moves through DMI and books the banks directly.
+class dma_engine : public model_base, public burst_client {
   public:
     tlm_utils::simple_initiator_socket<dma_engine> global_socket;  ///< to the interconnect
     /// To the core's local buffers, bound point to point by connect_local().
     tlm_utils::multi_passthrough_initiator_socket<dma_engine> local_socket;
 
     dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core);
+    ~dma_engine() override;
+    /// @brief Has `d` book this engine's GM bursts (call once, before simulation; the order of
+    /// the calls breaks ties between bursts that start together).
+    void join(burst_dispatcher& d) {
+        m_client = (m_dispatcher = &d)->add_client(*this);
+        m_mover.set_window(d.window());
+    }
 
     /// @brief When an instruction frees the pipe for the next one, and when it is complete
-    /// (absolute ps). A posted write is complete when the write buffer accepted it.
+    /// (absolute ps; for a GM transfer, a lower bound until settle()). A posted write is
+    /// complete when the write buffer accepted it.
     struct timing {
         ps_t issue_end, complete;
     };
     /// @brief Books one instruction that the pipe starts at `start` (>= now); call from the
-    /// owning pipe's thread. Waits only when its bursts run past the look-ahead.
-    /// @throws model_fault on a missing path, misaligned operand or rejected access.
+    /// owning pipe's thread. Waits only when its bursts run past the look-ahead or need the
+    /// completion of a burst the dispatcher has not booked yet.
+    /// @throws model_fault on a missing path, misaligned operand or rejected access (a GM
+    /// burst's rejection surfaces at the engine's next call after its booking).
     timing execute(const dma_request& r, ps_t start);
-    /// @brief When every posted write of this engine has reached GM.
+    /// @brief Whether the dispatcher has booked every burst of this engine.
+    bool settled() const { return m_mover.settled(); }
+    /// @brief Waits until settled(); returns the latest completion of everything this engine
+    /// moved. @throws model_fault of a burst the dispatcher booked since the last call.
+    ps_t settle();
+    /// @brief Notified when bursts of this engine were booked (call before each wait).
+    const sc_core::sc_event& progress() { return m_mover.progress(); }
+    /// @brief When every posted write of this engine has reached GM (final once settled).
     ps_t drained() const { return m_mover.drained(); }
 
     /// @brief Binds a local buffer of the core to this engine.
@@ -68,10 +92,29 @@ class dma_engine : public model_base {
     const traffic& traffic_caused() const { return m_mover.traffic_caused(); }
     void visit_stats(const stats_fn& fn) const override;
 
+    // burst_client
+    ps_t commit_next() override;
+    void bursts_committed() override { m_mover.bursts_booked(); }
+
   private:
     struct transfer;  // per-instruction state, see the .cpp
+    struct held;      // a transfer whose GM bursts the dispatcher books later
+    /// A GM burst registered with the dispatcher.
+    struct pending_burst {
+        held* h;
+        uint32_t row;
+        uint64_t offset, len;
+        ps_t start, release;
+        size_t slot;
+        uint64_t post;  // posted write id + 1 (0: a read)
+    };
     void check(const dma_request& r) const;
     void burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len);
+    /// Moves one burst's data through every stage from `start`; returns its completion.
+    ps_t move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, ps_t start, ps_t release);
+    /// Throws the fault of a booked burst, if any.
+    void rethrow_fault();
+    void release_held();
     void pad_nz(transfer& t);
     /// An NZ piece of `bytes` at `addr` of `t`'s local side lies past its `size`.
     [[noreturn]] void piece_outside(const transfer& t, uint64_t addr, uint64_t bytes,
@@ -110,6 +153,11 @@ class dma_engine : public model_base {
     core_params m_core;
     ps_t m_period;
     burst_mover m_mover;
+    burst_dispatcher* m_dispatcher = nullptr;
+    unsigned m_client = 0;
+    std::deque<std::unique_ptr<held>> m_held;
+    std::deque<pending_burst> m_pending;  // in registration order, which is booking order
+    std::optional<model_fault> m_fault;
     std::vector<uint8_t> m_staging, m_cast_buf, m_src_block, m_dst_block;
     std::array<std::array<uint64_t, size_t(mem_space::count)>, size_t(mem_space::count)>
         m_path_bytes{};

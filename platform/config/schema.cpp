@@ -247,8 +247,9 @@ std::vector<key_spec> build() {
         "buffer takes a write",
         core_field([](double x, C& c) { c.dma.write_buffer = u64(x); }));
     add("sim.lookahead", vk::time, "30ns", 10e3, 30e3,
-        "simulation setting: how far ahead of simulated time engines and pipes book; times stay "
-        "within the tolerance in docs/timing-model.md over the whole range",
+        "simulation setting: how far ahead of simulated time pipes book their own work (GM "
+        "bursts are booked in order of start whatever it is); times stay within the tolerance in "
+        "docs/timing-model.md over the whole range",
         core_field([](double x, C& c) { c.lookahead_ps = u64(x); }));
     add("dma.queue_depth", vk::integer, "32", 1, 4096, "instruction queue depth per pipe",
         core_field([](double x, C& c) { c.dma.queue_depth = u32(x); }));

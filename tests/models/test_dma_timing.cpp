@@ -5,7 +5,10 @@
 #include <systemc>
 
 #include <cmath>
+#include <deque>
 
+#include "models/dma/burst_dispatcher.h"
+#include "platform/dma_stream_workload.h"
 #include "tests/test_util.h"
 
 using namespace npusim;
@@ -219,6 +222,99 @@ BOOST_AUTO_TEST_CASE(host_link_copy_time_and_data) {
 // gaps the stream leaves on every shared stage (one core's stream saturates none of them on the
 // 910), so it finishes within one burst service time (the slowest stage's occupancy of one
 // burst, a GM channel's) of the same copy on an idle chip.
+// The dispatcher books the bursts of all its clients in order of start (ties: the lower
+// client), whatever order they were registered in, each at the start of its window, so never
+// after the burst's start. A burst registered after its window was booked is booked at once
+// and counted as late.
+BOOST_AUTO_TEST_CASE(dispatcher_books_in_order_of_start) {
+    struct booking {
+        unsigned client;
+        ps_t start, at;
+        bool operator==(const booking& o) const {
+            return client == o.client && start == o.start && at == o.at;
+        }
+    };
+    std::vector<booking> booked;
+    struct client : models::burst_client {
+        unsigned id = 0;
+        std::deque<ps_t> starts;
+        std::vector<booking>* out = nullptr;
+        ps_t commit_next() override {
+            out->push_back({id, starts.front(), models::now_ps()});
+            starts.pop_front();
+            return starts.empty() ? 0 : starts.front();
+        }
+        void bursts_committed() override {}
+    };
+    const ps_t ns = 1000;
+    models::burst_dispatcher d("dispatcher", 10 * ns);
+    client a, b;
+    a.id = d.add_client(a);
+    b.id = d.add_client(b);
+    a.out = b.out = &booked;
+    auto post = [&](client& c, ps_t start) {
+        c.starts.push_back(start);
+        d.post(start, c.id);
+    };
+    uint64_t late_before = 0;
+    sc_core::sc_spawn([&] {
+        post(b, 25 * ns);  // b registers first, but a's first burst starts earlier
+        post(b, 31 * ns);
+        post(a, 12 * ns);
+        post(a, 25 * ns);
+        sc_core::wait(sc_core::sc_time(15, sc_core::SC_NS));  // [10, 20) is booked
+        post(b, 40 * ns);
+        post(a, 40 * ns);
+        sc_core::wait(sc_core::sc_time(30, sc_core::SC_NS));  // at 45: [40, 50) is booked
+        late_before = d.late();
+        post(a, 46 * ns);  // too late for its window: booked at once
+    });
+    sc_core::sc_start();
+    const std::vector<booking> expected = {{a.id, 12 * ns, 10 * ns}, {a.id, 25 * ns, 20 * ns},
+                                           {b.id, 25 * ns, 20 * ns}, {b.id, 31 * ns, 30 * ns},
+                                           {a.id, 40 * ns, 40 * ns}, {b.id, 40 * ns, 40 * ns},
+                                           {a.id, 46 * ns, 45 * ns}};
+    BOOST_REQUIRE_EQUAL(booked.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i)
+        BOOST_CHECK_MESSAGE(booked[i] == expected[i],
+                            "booking " << i << ": client " << booked[i].client << " start "
+                                       << booked[i].start << " at " << booked[i].at);
+    BOOST_CHECK_EQUAL(late_before, 0u);
+    BOOST_CHECK_EQUAL(d.late(), 1u);
+}
+
+// The chip's window is the shortest GM start-up or round trip (computed here from the preset),
+// and with it no burst of 32 cores streaming is registered too late for its window.
+BOOST_AUTO_TEST_CASE(dispatcher_window_keeps_every_burst_in_order) {
+    auto cfg = platform::load_platform("ascend910");
+    cfg.set_timing_only();
+    const double period = 1e12 / cfg.cube_clock_hz;
+    ps_t startup = ~ps_t{0};
+    for (mem_space s : {mem_space::gm, mem_space::l1, mem_space::l0a, mem_space::l0b,
+                        mem_space::l0c, mem_space::ub})
+        for (mem_space t : {mem_space::gm, mem_space::l1, mem_space::l0a, mem_space::l0b,
+                            mem_space::l0c, mem_space::ub}) {
+            const auto& p = cfg.aicore.path(s, t);
+            if (p.present() && (s == mem_space::gm || t == mem_space::gm))
+                startup = std::min(startup, static_cast<ps_t>(p.latency_cycles * period));
+        }
+    const ps_t round_trip =
+        cfg.noc.latency_ps +
+        std::min(cfg.l2.hit_latency_ps, cfg.l2.miss_latency_ps + cfg.gm.latency_ps);
+    platform::simulation sim(cfg);
+    ps_t window = 0;
+    uint64_t late = 1;
+    BOOST_REQUIRE_MESSAGE(sim.run([&](platform::chip& c, auto& ops) {
+        BOOST_CHECK_EQUAL(platform::run_dma_stream(c, {}, ops), "");
+        window = c.dispatcher().window();
+        late = c.dispatcher().late();
+    }),
+                          sim.error());
+    BOOST_TEST_MESSAGE("start-up " << startup << " ps, round trip " << round_trip << " ps");
+    BOOST_CHECK_EQUAL(window, std::min(startup, round_trip));
+    BOOST_CHECK_EQUAL(late, 0u);
+}
+
 BOOST_AUTO_TEST_CASE(late_copy_is_not_queued_behind_a_stream) {
     auto cfg = platform::load_platform("ascend910");
     platform::simulation sim(cfg);

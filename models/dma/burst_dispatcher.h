@@ -1,0 +1,74 @@
+#pragma once
+#include <systemc>
+
+#include <cstdint>
+#include <queue>
+#include <vector>
+
+#include "models/common/timing.h"
+
+namespace npusim::models {
+
+/// @brief What the dispatcher calls back: an engine whose GM bursts it books.
+class burst_client {
+  public:
+    virtual ~burst_client() = default;
+    /// @brief Books the earliest of this client's registered bursts (its stages, its data)
+    /// now, at or before its start; returns the start of the next one (if any is left).
+    virtual ps_t commit_next() = 0;
+    /// @brief Some of this client's bursts were booked (called once per window).
+    virtual void bursts_committed() = 0;
+};
+
+/// @brief Books the chip's GM bursts in the order of their start on their engine's port, so the
+/// order at the shared resources (NoC, L2, GM) is a property of the hardware, not of how far
+/// ahead the engines' threads ran.
+///
+/// Engines register a burst when they know its port start, each engine in order of start; the
+/// dispatcher books every burst that starts in the window [T, T + window) at time T, sorted by
+/// (start, client). That is the order of starts as long as no burst is registered after its
+/// window was booked: a burst is registered at least `window` before its start, because the window
+/// is at most the shortest start-up of a GM path (an instruction's first burst) and at most the
+/// shortest round trip through the memory system (a burst that waited for an earlier one's
+/// completion). docs/timing-model.md, Arbitration.
+class burst_dispatcher : public sc_core::sc_module {
+  public:
+    burst_dispatcher(const sc_core::sc_module_name& nm, ps_t window);
+
+    /// @brief Adds a client; returns its index (the tie-break between equal starts).
+    unsigned add_client(burst_client& c);
+    /// @brief Registers the next burst of client `client`, which starts on its port at `start`
+    /// (not before the client's previous one).
+    void post(ps_t start, unsigned client);
+    /// @brief Bursts that start before this time have been booked.
+    ps_t horizon() const { return m_horizon; }
+    ps_t window() const { return m_window; }
+    /// @brief Bursts registered after their window was booked (booked at once, out of order);
+    /// zero unless a path's start-up is shorter than the window.
+    uint64_t late() const { return m_late; }
+
+  private:
+    struct head {  // a client's earliest registered burst
+        ps_t start;
+        unsigned client;
+        bool operator>(const head& o) const {
+            return start != o.start ? start > o.start : client > o.client;
+        }
+    };
+    void run();
+    ps_t window_of(ps_t t) const { return t / m_window * m_window; }
+
+    ps_t m_window;
+    std::vector<burst_client*> m_clients;
+    std::vector<uint64_t> m_registered;  // per client, bursts not booked yet
+    std::vector<uint8_t> m_touched;
+    std::vector<unsigned> m_touched_list;
+    // One entry per client with bursts to book: a heap of a few dozen, not of every burst.
+    std::priority_queue<head, std::vector<head>, std::greater<head>> m_heads;
+    uint64_t m_late = 0;
+    ps_t m_horizon = 0;
+    ps_t m_scheduled = ~ps_t{0};  // when m_wake is due (none: max)
+    sc_core::sc_event m_wake;
+};
+
+}  // namespace npusim::models

@@ -56,6 +56,8 @@ class burst_dispatcher : public sc_core::sc_module {
         }
     };
     void run();
+    /// Books the windows that are due; schedules m_wake for the next one.
+    void book_due();
     ps_t window_of(ps_t t) const { return t / m_window * m_window; }
 
     ps_t m_window;

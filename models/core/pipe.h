@@ -33,11 +33,7 @@ class pipe_executor {
     virtual void on_fault(pipe& p, const std::string& what) = 0;
     /// @brief Whether the completion of everything `p` issued is known (its DMA engine's GM
     /// bursts are booked later, by the chip's dispatcher); if so, the latest is in `complete`.
-    virtual bool settled(pipe& p, ps_t& complete) {
-        (void)p;
-        complete = 0;
-        return true;
-    }
+    virtual bool settled(pipe& p, ps_t& complete) = 0;
     /// @brief Notified when more of `p`'s completions may be known (asked while not settled).
     virtual const sc_core::sc_event& progress(pipe& p) = 0;
 };

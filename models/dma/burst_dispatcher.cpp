@@ -31,22 +31,16 @@ void burst_dispatcher::post(ps_t start, unsigned client) {
 
 void burst_dispatcher::run() {
     for (;;) {
-        sc_core::wait(m_wake);
-        book_due();
-    }
-}
-
-void burst_dispatcher::book_due() {
-    m_scheduled = ~ps_t{0};  // m_wake fired
-    const ps_t now = now_ps();
-    for (;;) {
-        if (m_heads.empty()) return;
-        const ps_t t = window_of(m_heads.top().start);
-        if (t > now) {
-            m_wake.notify(ps_to_time(t - now));
-            m_scheduled = t;
-            return;
+        if (m_heads.empty() || window_of(m_heads.top().start) > now_ps()) {
+            if (!m_heads.empty()) {
+                m_scheduled = window_of(m_heads.top().start);
+                m_wake.notify(ps_to_time(m_scheduled - now_ps()));
+            }
+            sc_core::wait(m_wake);
+            m_scheduled = ~ps_t{0};
+            continue;
         }
+        const ps_t t = window_of(m_heads.top().start);
         // Every burst of the window is registered by now (see the class comment): book them
         // in order of start. A burst starts at or after now, as it was registered before.
         const ps_t until = t + m_window;

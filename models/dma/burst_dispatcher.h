@@ -40,11 +40,9 @@ class burst_dispatcher : public sc_core::sc_module {
     /// @brief Registers the next burst of client `client`, which starts on its port at `start`
     /// (not before the client's previous one).
     void post(ps_t start, unsigned client);
-    /// @brief Bursts that start before this time have been booked.
-    ps_t horizon() const { return m_horizon; }
     ps_t window() const { return m_window; }
     /// @brief Bursts registered after their window was booked (booked at once, out of order);
-    /// zero unless a path's start-up is shorter than the window.
+    /// zero while every burst is registered a window ahead (the class comment).
     uint64_t late() const { return m_late; }
 
   private:
@@ -56,8 +54,6 @@ class burst_dispatcher : public sc_core::sc_module {
         }
     };
     void run();
-    /// Books the windows that are due; schedules m_wake for the next one.
-    void book_due();
     ps_t window_of(ps_t t) const { return t / m_window * m_window; }
 
     ps_t m_window;

@@ -120,8 +120,7 @@ void burst_mover::accept_through(uint64_t id) {
     }
 }
 
-ps_t burst_mover::settle() {
-    while (m_unbooked > 0) sc_core::wait(progress());
+ps_t burst_mover::latest() {
     if (m_accepted < m_post_base + m_posts.size()) accept_through(m_post_base + m_posts.size() - 1);
     return m_latest;
 }

@@ -62,17 +62,12 @@ class burst_mover {
     void drain(uint64_t id, ps_t at);
     /// @brief Something this mover moved completes at `t` (counted in settle()'s answer).
     void note_complete(ps_t t) { m_latest = std::max(m_latest, t); }
-    /// @brief When every posted write has drained (final once settled()).
+    /// @brief When every posted write has drained (final once every deferred burst is booked).
     ps_t drained() const { return m_drained; }
 
-    /// @brief A deferred burst was registered / booked.
-    void registered() { ++m_unbooked; }
-    void booked() { --m_unbooked; }
-    /// @brief Every deferred burst is booked, so every completion is known or computable.
-    bool settled() const { return m_unbooked == 0; }
-    /// @brief Waits until settled(); returns the latest completion of anything this mover
-    /// moved.
-    ps_t settle();
+    /// @brief The latest completion of anything this mover moved; call once every deferred
+    /// burst is booked (the write buffer's acceptances are computed then, without waiting).
+    ps_t latest();
     /// @brief The dispatcher books the bursts that start in a window of `w` at the window's
     /// start (set once, when deferred bursts are used).
     void set_window(ps_t w) { m_window = w ? w : 1; }
@@ -141,7 +136,6 @@ class burst_mover {
     std::deque<posted> m_posts;
     uint64_t m_post_base = 0, m_accepted = 0, m_buffered_bytes = 0;
     ps_t m_drained = 0, m_latest = 0;
-    uint64_t m_unbooked = 0;
     bool m_waiting = false;
     sc_core::sc_event m_progress;
     traffic m_traffic;

@@ -325,7 +325,6 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
     if (m_fault) h->failed = true;  // issued after a burst that faulted
     m_pending.push_back({h, row, offset, len, start, release, slot, post});
     ++h->pending;
-    m_mover.registered();
     m_dispatcher->post(start, m_client);
 }
 
@@ -346,7 +345,6 @@ ps_t dma_engine::commit_next() {
         m_mover.drain(b.post - 1, done);
     else
         m_mover.resolve(b.slot, done);
-    m_mover.booked();
     if (--b.h->pending == 0) release_held();
     return m_pending.empty() ? 0 : m_pending.front().start;
 }
@@ -364,7 +362,8 @@ void dma_engine::rethrow_fault() {
 }
 
 ps_t dma_engine::settle() {
-    const ps_t t = m_mover.settle();
+    while (!m_pending.empty()) sc_core::wait(m_mover.progress());
+    const ps_t t = m_mover.latest();
     rethrow_fault();
     return t;
 }

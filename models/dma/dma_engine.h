@@ -63,7 +63,7 @@ class dma_engine : public model_base, public burst_client {
     /// burst's rejection surfaces at the engine's next call after its booking).
     timing execute(const dma_request& r, ps_t start);
     /// @brief Whether the dispatcher has booked every burst of this engine.
-    bool settled() const { return m_mover.settled(); }
+    bool settled() const { return m_pending.empty(); }
     /// @brief Waits until settled(); returns the latest completion of everything this engine
     /// moved. @throws model_fault of a burst the dispatcher booked since the last call.
     ps_t settle();

@@ -281,7 +281,9 @@ class calendar {
             }
             if (k.iv.size() < 2 * k_chunk) {
                 k.max_gap = std::max(k.max_gap, start - k.end);
-                k.iv.push_back({start, end});
+                interval& v = k.iv.emplace_back();  // fields stored one by one: a braced
+                v.start = start;                    // temporary costs a store-forwarding stall
+                v.end = end;
                 k.end = end;
                 return;
             }

@@ -2,9 +2,9 @@
 #include <systemc>
 
 #include <cstdint>
-#include <deque>
 #include <string>
 
+#include "models/common/fifo.h"
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
 #include "models/core/instruction.h"
@@ -96,8 +96,8 @@ class pipe : public model_base {
     unsigned m_depth;
     ps_t m_lookahead;
     pipe_executor& m_exec;
-    std::deque<entry> m_queue;
-    mutable std::deque<ps_t> m_starts;  // starts of popped instructions, in order
+    fifo<entry> m_queue;
+    mutable fifo<ps_t> m_starts;  // starts of popped instructions, in order
     bool m_running = false, m_pusher_waits = false, m_run_waits = false;
     sc_core::sc_event m_pushed, m_popped, m_went_idle;
     std::string m_waiting;

@@ -1,5 +1,7 @@
 #include "models/dma/burst_dispatcher.h"
 
+#include <cassert>
+
 namespace npusim::models {
 
 burst_dispatcher::burst_dispatcher(const sc_core::sc_module_name& nm, ps_t window)
@@ -20,7 +22,7 @@ unsigned burst_dispatcher::add_client(burst_client& c) {
 void burst_dispatcher::post(ps_t start, unsigned client) {
     if (start < m_horizon) ++m_late;
     if (m_registered[client]++ > 0) return;  // behind the client's earlier bursts
-    m_heads.push({start, client});
+    push({start, client});
     const ps_t t = window_of(start);
     if (t < m_scheduled) {
         const ps_t now = now_ps();
@@ -31,24 +33,27 @@ void burst_dispatcher::post(ps_t start, unsigned client) {
 
 void burst_dispatcher::run() {
     for (;;) {
-        if (m_heads.empty() || window_of(m_heads.top().start) > now_ps()) {
+        if (m_heads.empty() || window_of(m_heads[0].start) > now_ps()) {
             if (!m_heads.empty()) {
-                m_scheduled = window_of(m_heads.top().start);
+                m_scheduled = window_of(m_heads[0].start);
                 m_wake.notify(ps_to_time(m_scheduled - now_ps()));
             }
             sc_core::wait(m_wake);
             m_scheduled = ~ps_t{0};
             continue;
         }
-        const ps_t t = window_of(m_heads.top().start);
+        const ps_t t = window_of(m_heads[0].start);
         // Every burst of the window is registered by now (see the class comment): book them
         // in order of start. A burst starts at or after now, as it was registered before.
         const ps_t until = t + m_window;
-        while (!m_heads.empty() && m_heads.top().start < until) {
-            const unsigned c = m_heads.top().client;
-            m_heads.pop();
+        while (!m_heads.empty() && m_heads[0].start < until) {
+            const unsigned c = m_heads[0].client;
             const ps_t next = m_clients[c]->commit_next();
-            if (--m_registered[c] > 0) m_heads.push({next, c});
+            assert(m_heads[0].client == c);  // a booking registers no burst
+            if (--m_registered[c] > 0)
+                replace_top({next, c});
+            else
+                pop();
             if (!m_touched[c]) {
                 m_touched[c] = 1;
                 m_touched_list.push_back(c);
@@ -61,6 +66,36 @@ void burst_dispatcher::run() {
         }
         m_touched_list.clear();
     }
+}
+
+void burst_dispatcher::push(head h) {
+    size_t i = m_heads.size();
+    m_heads.emplace_back();
+    while (i > 0 && h < m_heads[(i - 1) / 2]) {
+        m_heads[i] = m_heads[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    m_heads[i] = h;
+}
+
+void burst_dispatcher::replace_top(head h) {
+    const size_t n = m_heads.size();
+    size_t i = 0;
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && m_heads[child + 1] < m_heads[child]) ++child;
+        if (!(m_heads[child] < h)) break;
+        m_heads[i] = m_heads[child];
+        i = child;
+    }
+    m_heads[i] = h;
+}
+
+void burst_dispatcher::pop() {
+    const head last = m_heads.back();
+    m_heads.pop_back();
+    if (!m_heads.empty()) replace_top(last);
 }
 
 }  // namespace npusim::models

@@ -2,7 +2,6 @@
 #include <systemc>
 
 #include <cstdint>
-#include <queue>
 #include <vector>
 
 #include "models/common/timing.h"
@@ -49,11 +48,16 @@ class burst_dispatcher : public sc_core::sc_module {
     struct head {  // a client's earliest registered burst
         ps_t start;
         unsigned client;
-        bool operator>(const head& o) const {
-            return start != o.start ? start > o.start : client > o.client;
+        bool operator<(const head& o) const {
+            return start != o.start ? start < o.start : client < o.client;
         }
     };
     void run();
+    /// The heap of heads, earliest first. Booking a client's burst replaces its head by its
+    /// next burst's: one sift down instead of a pop and a push.
+    void push(head h);
+    void replace_top(head h);
+    void pop();
     ps_t window_of(ps_t t) const { return t / m_window * m_window; }
 
     ps_t m_window;
@@ -62,7 +66,7 @@ class burst_dispatcher : public sc_core::sc_module {
     std::vector<uint8_t> m_touched;
     std::vector<unsigned> m_touched_list;
     // One entry per client with bursts to book: a heap of a few dozen, not of every burst.
-    std::priority_queue<head, std::vector<head>, std::greater<head>> m_heads;
+    std::vector<head> m_heads;
     uint64_t m_late = 0;
     ps_t m_horizon = 0;
     ps_t m_scheduled = ~ps_t{0};  // when m_wake is due (none: max)

@@ -3,10 +3,10 @@
 #include <tlm>
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <vector>
 
+#include "models/common/fifo.h"
 #include "models/common/timing.h"
 #include "models/common/traffic.h"
 #include "models/params.h"
@@ -133,7 +133,7 @@ class burst_mover {
     ps_t m_window = 1, m_wake_at = 0;
     // Posted writes in post order: [m_post_base, m_accepted) are in the write buffer, the rest
     // wait for their acceptance to be computed.
-    std::deque<posted> m_posts;
+    fifo<posted> m_posts;
     uint64_t m_post_base = 0, m_accepted = 0, m_buffered_bytes = 0;
     ps_t m_drained = 0, m_latest = 0;
     bool m_waiting = false;

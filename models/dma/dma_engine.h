@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "models/common/fifo.h"
 #include "models/common/model_base.h"
 #include "models/common/model_fault.h"
 #include "models/common/timing.h"
@@ -156,7 +157,7 @@ class dma_engine : public model_base, public burst_client {
     burst_dispatcher* m_dispatcher = nullptr;
     unsigned m_client = 0;
     std::deque<std::unique_ptr<held>> m_held;
-    std::deque<pending_burst> m_pending;  // in registration order, which is booking order
+    fifo<pending_burst> m_pending;  // in registration order, which is booking order
     std::optional<model_fault> m_fault;
     std::vector<uint8_t> m_staging, m_cast_buf, m_src_block, m_dst_block;
     std::array<std::array<uint64_t, size_t(mem_space::count)>, size_t(mem_space::count)>

@@ -17,6 +17,7 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
       gm_socket("gm_socket"),
       m_p(p),
       m_capacity(capacity),
+      m_line(p.line_bytes),
       m_rate(p.bandwidth) {
     m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
     m_set_shift = (m_sets & (m_sets - 1)) == 0 ? __builtin_ctzll(m_sets) : -1;
@@ -65,7 +66,7 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
     const bool timing_only = trans.get_command() == tlm::TLM_IGNORE_COMMAND;
     bool all_hit = !timing_only;
     uint64_t hits = 0, misses = 0;
-    const uint64_t first = addr / m_p.line_bytes, last = (addr + len - 1) / m_p.line_bytes;
+    const uint64_t first = m_line.div(addr), last = m_line.div(addr + len - 1);
     m_undo.clear();
     m_line_hit.clear();
     if (!timing_only) {
@@ -89,8 +90,8 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
         }
         trans.set_response_status(tlm::TLM_OK_RESPONSE);
         delay = ps_to_time(start + occ + m_p.hit_latency_ps - now);
-    } else if (!is_write && !timing_only && hits == 0 && addr % m_p.line_bytes == 0 &&
-               (len % m_p.line_bytes == 0 || addr + len == m_capacity)) {
+    } else if (!is_write && !timing_only && hits == 0 && m_line.mod(addr) == 0 &&
+               (m_line.mod(len) == 0 || addr + len == m_capacity)) {
         // A read of whole lines that all missed is its own line fill: GM serves it directly.
         sc_core::sc_time gm_delay = ps_to_time(arrival - now);
         gm_socket->b_transport(trans, gm_delay);

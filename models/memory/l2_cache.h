@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "models/common/divisor.h"
 #include "models/common/host_buffer.h"
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
@@ -68,6 +69,7 @@ class l2_cache : public model_base {
     uint64_t m_capacity;
     uint64_t m_sets;
     int m_set_shift;  // log2(m_sets) when it is a power of two, else -1
+    divisor m_line;   // line_bytes: every access divides by it
     std::vector<undo_entry> m_undo;
     calendar m_port;
     byte_rate m_rate;

@@ -100,6 +100,9 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
         }
         m_engines.push_back(std::move(engine));
     }
+    // Every instruction looks its pipe up: an index, not a walk over the pipes' objects.
+    for (auto& q : m_pipes) m_pipe_of[size_t(q->id())] = q.get();
+    for (auto& e : m_engines) m_engine_of[size_t(e->pipe())] = e.get();
     SC_HAS_PROCESS(ai_core);
     SC_THREAD(scalar_thread);
     m_scalar = sc_core::sc_get_last_created_process_handle();
@@ -110,15 +113,11 @@ void ai_core::kill_stuck_block() {
 }
 
 pipe* ai_core::get_pipe(pipe_id id) {
-    for (auto& p : m_pipes)
-        if (p->id() == id) return p.get();
-    return nullptr;
+    return size_t(id) < m_pipe_of.size() ? m_pipe_of[size_t(id)] : nullptr;
 }
 
 dma_engine* ai_core::engine(pipe_id id) {
-    for (auto& e : m_engines)
-        if (e->pipe() == id) return e.get();
-    return nullptr;
+    return size_t(id) < m_engine_of.size() ? m_engine_of[size_t(id)] : nullptr;
 }
 
 // --- scalar unit ---
@@ -172,10 +171,9 @@ void ai_core::issue(pipe_id pid, instruction ins) {
         raise(name(), ins, pid,
               std::string("this ") + to_string(m_p.kind) + " core has no " + to_string(pid) +
                   " pipe");
-    if (p->full())
-        m_scalar_waiting = std::string("a free slot in the ") + to_string(pid) + " queue";
+    if (p->full()) m_scalar_slot_wait = pid;  // named only in a deadlock report
     p->push(std::move(ins));
-    m_scalar_waiting.clear();
+    m_scalar_slot_wait.reset();
     if (m_aborted) throw kernel_aborted{};
 }
 
@@ -280,6 +278,9 @@ std::string ai_core::blocked_report() const {
         if (!p->waiting().empty())
             s += std::string(name()) + " pipe " + to_string(p->id()) + " waits for " +
                  p->waiting() + "\n";
+    if (m_scalar_slot_wait)
+        s += std::string(name()) + " scalar unit waits for a free slot in the " +
+             to_string(*m_scalar_slot_wait) + " queue\n";
     if (!m_scalar_waiting.empty())
         s += std::string(name()) + " scalar unit waits for " + m_scalar_waiting + "\n";
     return s;
@@ -321,10 +322,12 @@ exec_result ai_core::flag_op_exec(pipe& p, const flag_op& f, ps_t start) {
     }
     p.sync_to(start);
     if (!bit) {
-        p.set_waiting(std::string("flag ") + to_string(f.src) + "->" + to_string(f.dst) + " id " +
-                      std::to_string(f.id));
+        p.set_waiting([src = f.src, dst = f.dst, id = f.id] {
+            return std::string("flag ") + to_string(src) + "->" + to_string(dst) + " id " +
+                   std::to_string(id);
+        });
         while (!bit && !m_aborted) sc_core::wait(m_flag_changed);
-        p.set_waiting("");
+        p.set_waiting(nullptr);
     }
     bit = 0;
     return {false, now_ps(), now_ps()};
@@ -352,9 +355,9 @@ exec_result ai_core::cross_flag_exec(pipe& p, const cross_flag_op& f, ps_t start
     }
     p.sync_to(start);
     if (m_cross_flags[f.id] == 0) {
-        p.set_waiting("cross-core flag id " + std::to_string(f.id));
+        p.set_waiting([id = f.id] { return "cross-core flag id " + std::to_string(id); });
         while (m_cross_flags[f.id] == 0 && !m_aborted) sc_core::wait(m_cross_changed);
-        p.set_waiting("");
+        p.set_waiting(nullptr);
     }
     if (m_cross_flags[f.id] > 0) --m_cross_flags[f.id];
     return {false, now_ps(), now_ps()};

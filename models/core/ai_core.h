@@ -6,6 +6,7 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "models/common/model_base.h"
@@ -144,6 +145,8 @@ class ai_core : public model_base, public pipe_executor {
     std::array<std::unique_ptr<local_buffer>, size_t(mem_space::count)> m_buffers;
     std::vector<std::unique_ptr<dma_engine>> m_engines;
     std::vector<std::unique_ptr<pipe>> m_pipes;
+    std::array<pipe*, size_t(pipe_id::FIX) + 1> m_pipe_of{};  // by pipe id
+    std::array<dma_engine*, size_t(pipe_id::FIX) + 1> m_engine_of{};
     std::vector<std::unique_ptr<protocol_checker>> m_checkers;
     cube_unit m_cube;
     vector_unit m_vector;
@@ -161,6 +164,7 @@ class ai_core : public model_base, public pipe_executor {
     sc_core::sc_process_handle m_scalar;
     bool m_block_active = false, m_aborted = false;
     std::string m_fault, m_scalar_waiting;
+    std::optional<pipe_id> m_scalar_slot_wait;  // the full queue the scalar unit waits on
 };
 
 /// @brief Whether a kind of core has a buffer (a split chip's cube core has no UB, its vector

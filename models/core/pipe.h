@@ -2,6 +2,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "models/common/fifo.h"
@@ -73,9 +74,10 @@ class pipe : public model_base {
     /// @brief Waits until the completion of everything issued is known; returns the latest.
     ps_t settle();
 
-    /// @brief What the running instruction waits for, for deadlock reports ("" = not waiting).
-    void set_waiting(std::string what) { m_waiting = std::move(what); }
-    const std::string& waiting() const { return m_waiting; }
+    /// @brief What the running instruction waits for, for deadlock reports (empty: nothing).
+    /// Given as a function, formatted only for a report: a pipe waits on every flag.
+    void set_waiting(std::function<std::string()> what) { m_waiting = std::move(what); }
+    std::string waiting() const { return m_waiting ? m_waiting() : std::string(); }
 
     pipe_id id() const { return m_id; }
     ps_t busy_ps() const { return m_busy_ps; }
@@ -100,7 +102,7 @@ class pipe : public model_base {
     mutable fifo<ps_t> m_starts;  // starts of popped instructions, in order
     bool m_running = false, m_pusher_waits = false, m_run_waits = false;
     sc_core::sc_event m_pushed, m_popped, m_went_idle;
-    std::string m_waiting;
+    std::function<std::string()> m_waiting;
     ps_t m_issue_free = 0, m_complete = 0;
     ps_t m_busy_ps = 0;
     uint64_t m_instructions = 0;

@@ -21,8 +21,10 @@ local_buffer::local_buffer(const sc_core::sc_module_name& nm, mem_space space,
       m_banks(std::max<uint32_t>(1, p.banks)) {
     if ((m_bank_bytes & (m_bank_bytes - 1)) == 0)
         while ((uint64_t{1} << m_bank_shift) < m_bank_bytes) ++m_bank_shift;
-    if (p.bank_bytes_per_cycle == std::floor(p.bank_bytes_per_cycle))
+    if (p.bank_bytes_per_cycle == std::floor(p.bank_bytes_per_cycle)) {
         m_bank_bpc_int = static_cast<uint64_t>(p.bank_bytes_per_cycle);
+        if (m_bank_bpc_int) m_bank_bpc = divisor(m_bank_bpc_int);
+    }
     target_socket.register_b_transport(this, &local_buffer::b_transport);
     target_socket.register_transport_dbg(this, &local_buffer::transport_dbg);
     target_socket.register_get_direct_mem_ptr(this, &local_buffer::get_direct_mem_ptr);
@@ -85,8 +87,14 @@ std::pair<uint64_t, uint64_t> local_buffer::banks_of(uint64_t addr, uint64_t len
 }
 
 ps_t local_buffer::bank_time(uint64_t len, uint64_t touched) const {
+    // ceil(len / (bpc * touched)) as ceil(ceil(len / bpc) / touched): a shift for the usual
+    // power-of-two bpc, and most accesses touch one bank.
+    const auto whole = [&] {
+        const uint64_t per_bank = m_bank_bpc.div(len + m_bank_bpc_int - 1);
+        return touched == 1 ? per_bank : (per_bank + touched - 1) / touched;
+    };
     const uint64_t cycles =
-        m_bank_bpc_int ? (len + m_bank_bpc_int * touched - 1) / (m_bank_bpc_int * touched)
+        m_bank_bpc_int ? whole()
                        : static_cast<uint64_t>(
                              std::ceil(static_cast<double>(len) /
                                        (m_p.bank_bytes_per_cycle * static_cast<double>(touched))));

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/common/divisor.h"
 #include "models/common/host_buffer.h"
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
@@ -67,6 +68,7 @@ class local_buffer : public model_base {
     uint64_t m_bank_bytes;
     unsigned m_bank_shift = 0;    // log2(bank bytes) when a power of two (shift 0: divide)
     uint64_t m_bank_bpc_int = 0;  // bank bytes per cycle when whole (0: use floating point)
+    divisor m_bank_bpc;           // the same, to divide by
     host_buffer m_data;           ///< zero until touched: a timing-only run never faults it in
     std::vector<calendar> m_banks;
     uint64_t m_read_bytes = 0, m_write_bytes = 0, m_conflicts = 0;

@@ -45,12 +45,12 @@ bool alu_int(dtype t) {
 /// The dtype rule of each opcode: "" when (src, dst) is supported, else what to use instead.
 std::string type_rule(vec_opcode o, dtype s, dtype d) {
     const bool same = s == d;
-    const std::string types = has_dst_type(o) ? std::string(to_string(s)) + "->" + to_string(d)
-                                              : std::string(to_string(s));
+    // Runs for every vector instruction: the message is built only for an unsupported pair.
     auto want = [&](bool ok, const char* which) {
-        return ok ? std::string()
-                  : std::string(to_string(o)) + " is not supported for " + types + " (" + which +
-                        ")";
+        if (ok) return std::string();
+        const std::string types = has_dst_type(o) ? std::string(to_string(s)) + "->" + to_string(d)
+                                                  : std::string(to_string(s));
+        return std::string(to_string(o)) + " is not supported for " + types + " (" + which + ")";
     };
     switch (o) {
         case vec_opcode::div:

@@ -281,9 +281,7 @@ class calendar {
             }
             if (k.iv.size() < 2 * k_chunk) {
                 k.max_gap = std::max(k.max_gap, start - k.end);
-                interval& v = k.iv.emplace_back();  // fields stored one by one: a braced
-                v.start = start;                    // temporary costs a store-forwarding stall
-                v.end = end;
+                k.iv.push_back({start, end});
                 k.end = end;
                 return;
             }

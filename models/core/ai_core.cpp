@@ -171,25 +171,28 @@ void ai_core::issue(pipe_id pid, instruction ins) {
         raise(name(), ins, pid,
               std::string("this ") + to_string(m_p.kind) + " core has no " + to_string(pid) +
                   " pipe");
-    if (p->full()) m_scalar_slot_wait = pid;  // named only in a deadlock report
+    if (p->full())
+        m_scalar_waiting = [pid] {
+            return std::string("a free slot in the ") + to_string(pid) + " queue";
+        };
     p->push(std::move(ins));
-    m_scalar_slot_wait.reset();
+    m_scalar_waiting = nullptr;
     if (m_aborted) throw kernel_aborted{};
 }
 
 void ai_core::barrier_all() {
-    m_scalar_waiting = "all pipes to drain (barrier)";
+    m_scalar_waiting = [] { return std::string("all pipes to drain (barrier)"); };
     wait_idle();
-    m_scalar_waiting.clear();
+    m_scalar_waiting = nullptr;
     if (m_aborted) throw kernel_aborted{};
 }
 
 void ai_core::read_global(uint64_t addr, void* data, unsigned bytes) {
     // Their writes must have completed (not only issued) before GM is read.
-    m_scalar_waiting = "MTE3/FIX to drain before a scalar GM read";
+    m_scalar_waiting = [] { return std::string("MTE3/FIX to drain before a scalar GM read"); };
     for (pipe_id id : {pipe_id::MTE3, pipe_id::FIX})
         if (pipe* p = get_pipe(id)) p->wait_idle();
-    m_scalar_waiting.clear();
+    m_scalar_waiting = nullptr;
     if (m_aborted) throw kernel_aborted{};
     dma_engine* e = engine(pipe_id::MTE2);
     std::memset(data, 0, bytes);
@@ -217,9 +220,9 @@ void ai_core::write_local(mem_space space, const std::vector<scalar_store>& stor
             throw model_fault(name(), st.offset, "scalar store", what);
         }
     // The pipes that read or write the buffer finish first (the kernel's S flags).
-    m_scalar_waiting = "the pipes to drain before scalar stores";
+    m_scalar_waiting = [] { return std::string("the pipes to drain before scalar stores"); };
     wait_idle();
-    m_scalar_waiting.clear();
+    m_scalar_waiting = nullptr;
     if (m_aborted) throw kernel_aborted{};
     if (m_p.functional)
         for (const scalar_store& st : stores) std::memcpy(b->data() + st.offset, &st.bits, bytes);
@@ -278,11 +281,8 @@ std::string ai_core::blocked_report() const {
         if (!p->waiting().empty())
             s += std::string(name()) + " pipe " + to_string(p->id()) + " waits for " +
                  p->waiting() + "\n";
-    if (m_scalar_slot_wait)
-        s += std::string(name()) + " scalar unit waits for a free slot in the " +
-             to_string(*m_scalar_slot_wait) + " queue\n";
-    if (!m_scalar_waiting.empty())
-        s += std::string(name()) + " scalar unit waits for " + m_scalar_waiting + "\n";
+    if (m_scalar_waiting)
+        s += std::string(name()) + " scalar unit waits for " + m_scalar_waiting() + "\n";
     return s;
 }
 

@@ -6,7 +6,6 @@
 #include <array>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "models/common/model_base.h"
@@ -163,8 +162,9 @@ class ai_core : public model_base, public pipe_executor {
     sc_core::sc_event m_block_start;
     sc_core::sc_process_handle m_scalar;
     bool m_block_active = false, m_aborted = false;
-    std::string m_fault, m_scalar_waiting;
-    std::optional<pipe_id> m_scalar_slot_wait;  // the full queue the scalar unit waits on
+    std::string m_fault;
+    // What the scalar unit waits for, formatted only for a deadlock report (as a pipe's).
+    std::function<std::string()> m_scalar_waiting;
 };
 
 /// @brief Whether a kind of core has a buffer (a split chip's cube core has no UB, its vector

@@ -8,11 +8,7 @@
 namespace npusim::models {
 
 burst_mover::burst_mover(std::string owner, const limits& l)
-    : m_owner(std::move(owner)),
-      m_limits(l),
-      m_slots(l.max_outstanding ? l.max_outstanding : 1, 0),
-      m_slot_post(m_slots.size(), 0),
-      m_slot_start(m_slots.size(), 0) {}
+    : m_slots(l.max_outstanding ? l.max_outstanding : 1), m_owner(std::move(owner)), m_limits(l) {}
 
 ps_t burst_mover::start(ps_t earliest, ps_t occ, ps_t lag) {
     const ps_t ahead = m_limits.lookahead + lag;
@@ -39,24 +35,25 @@ ps_t burst_mover::start_deferred(ps_t earliest, ps_t occ) {
 
 size_t burst_mover::take_slot() {
     const size_t s = m_next;
-    m_slots[s] = unknown;
-    m_slot_start[s] = m_last_start;
+    m_slots[s].end = unknown;
+    m_slots[s].start = m_last_start;
     if (++m_next == m_slots.size()) m_next = 0;
     return s;
 }
 
 void burst_mover::resolve(size_t slot, ps_t end) {
-    m_slots[slot] = end;
+    m_slots[slot].end = end;
     m_latest = std::max(m_latest, end);
 }
 
 ps_t burst_mover::slot_time(size_t slot) {
     for (;;) {
-        if (m_slots[slot] != unknown) return m_slots[slot];
-        if (m_slot_post[slot])
-            accept_through(m_slot_post[slot] - 1);
+        const slot_state& s = m_slots[slot];
+        if (s.end != unknown) return s.end;
+        if (s.post)
+            accept_through(s.post - 1);
         else
-            wait_booked(m_slot_start[slot]);  // a read the dispatcher has not booked yet
+            wait_booked(s.start);  // a read the dispatcher has not booked yet
     }
 }
 
@@ -80,7 +77,7 @@ void burst_mover::wait_booked(ps_t start) {
 uint64_t burst_mover::post(uint64_t bytes, ps_t start, ps_t leave, size_t slot) {
     const uint64_t id = m_post_base + m_posts.size();
     m_posts.push_back({bytes, start, leave, unknown, slot});
-    m_slot_post[slot] = id + 1;
+    m_slots[slot].post = id + 1;
     return id;
 }
 
@@ -113,8 +110,8 @@ void burst_mover::accept_through(uint64_t id) {
             leave_buffer();
         }
         m_buffered_bytes += p.bytes;
-        m_slots[p.slot] = accept;
-        m_slot_post[p.slot] = 0;
+        m_slots[p.slot].end = accept;
+        m_slots[p.slot].post = 0;
         m_latest = std::max(m_latest, accept);
         ++m_accepted;
     }

@@ -122,20 +122,25 @@ class burst_mover {
         ps_t start, leave, drain;
         size_t slot;
     };
-    std::string m_owner;
-    limits m_limits;
-    calendar m_port;
-    std::vector<ps_t> m_slots;          // completion of the last max_outstanding bursts, a ring
-    std::vector<uint64_t> m_slot_post;  // the posted write holding a slot, + 1 (0: none)
-    std::vector<ps_t> m_slot_start;     // the start of the burst holding a slot
-    size_t m_next = 0;
-    ps_t m_last_start = 0, m_last_deferred = 0;
-    ps_t m_window = 1, m_wake_at = 0;
+    struct slot_state {     // of the last max_outstanding bursts, a ring
+        ps_t end = 0;       // its completion (unknown: not booked, or a write not accepted yet)
+        ps_t start = 0;     // the start of the burst holding it
+        uint64_t post = 0;  // the posted write holding it, + 1 (0: none)
+    };
+    // What a booking by the dispatcher updates first (resolve(), drain()), in two host cache
+    // lines: see dma_engine's member order.
+    std::vector<slot_state> m_slots;
+    ps_t m_drained = 0, m_latest = 0;
     // Posted writes in post order: [m_post_base, m_accepted) are in the write buffer, the rest
     // wait for their acceptance to be computed.
     fifo<posted> m_posts;
     uint64_t m_post_base = 0, m_accepted = 0, m_buffered_bytes = 0;
-    ps_t m_drained = 0, m_latest = 0;
+    std::string m_owner;
+    limits m_limits;
+    calendar m_port;
+    size_t m_next = 0;
+    ps_t m_last_start = 0, m_last_deferred = 0;
+    ps_t m_window = 1, m_wake_at = 0;
     bool m_waiting = false;
     sc_core::sc_event m_progress;
     traffic m_traffic;

@@ -59,27 +59,38 @@ void with_element_size(uint64_t e, F&& f) {
 
 }  // namespace
 
-/// Per-instruction state: geometry of both sides and the running completion time.
+/// Per-instruction state: geometry of both sides and the running completion time. What
+/// booking a burst reads comes first, so a GM burst the dispatcher books (an engine's bursts
+/// interleave with every other engine's there) reads it from one or two host cache lines.
 struct dma_engine::transfer {
+    transfer(const dma_request& req, const path_params& p) : r(req), path(p) {}
+    uint64_t primary_base = 0, primary_pitch = 0, secondary_base = 0, secondary_pitch = 0;
+    divisor pe_div;           // by pe
+    uint32_t pe = 1, se = 1;  // element bytes on the primary and secondary side
+    layout_conv conv = layout_conv::none;
+    bool cast = false;  // elements change type between the sides
+    bool primary_is_src = true;
+    bool deferred = false;  // its bursts have a GM side: the dispatcher books them
+    mem_space primary = mem_space::gm, secondary = mem_space::gm;
+    // The sides' targets and, for an NZ side in a local buffer, the buffer and its memory.
+    tlm::tlm_fw_transport_if<>* primary_target = nullptr;
+    tlm::tlm_fw_transport_if<>* secondary_target = nullptr;
+    local_buffer* secondary_buffer = nullptr;
+    uint8_t* secondary_mem = nullptr;
+    uint64_t secondary_size = 0;
+    divisor c0;           // by the NZ side's fractal row in elements (a conversion's)
+    uint64_t rows_p = 0;  // the NZ side's padded rows (a conversion's)
     const dma_request& r;
     const path_params& path;
-    bool primary_is_src;
-    mem_space primary, secondary;
-    uint64_t primary_base, primary_pitch, secondary_base, secondary_pitch;
-    uint32_t pe, se;         // element bytes on the primary and secondary side
-    ps_t arrival;            // when the first request may go out (after the start-up latency)
-    ps_t done;               // latest completion seen (a posted write: its acceptance)
-    ps_t issue_end;          // when the last burst left the engine port
+    ps_t arrival = 0;        // when the first request may go out (after the start-up latency)
+    ps_t done = 0;           // latest completion seen (a posted write: its acceptance)
+    ps_t issue_end = 0;      // when the last burst left the engine port
     uint64_t requested = 0;  // bytes whose requests went out so far
     uint64_t total = 0;      // bytes the port moves for the instruction (0: unknown)
     ps_t begin = 0;          // when the pipe started the instruction
     uint64_t occ_len = ~uint64_t{0};  // the burst size whose port occupancy `occ` holds
     ps_t occ = 0;
     uint64_t tail_bytes = 0;  // see reserve_port: the lag of a burst near the end
-    divisor pe_div;           // by pe
-    divisor c0;               // by the NZ side's fractal row in elements (a conversion's)
-    uint64_t rows_p = 0;      // the NZ side's padded rows (a conversion's)
-    bool deferred = false;    // its bursts have a GM side: the dispatcher books them
     /// Element index of (row, q) on the NZ side.
     uint64_t nz(uint64_t row, uint64_t q) const {
         return nz_index_split(row, c0.div(q), c0.mod(q), rows_p, c0.d);
@@ -87,18 +98,19 @@ struct dma_engine::transfer {
 };
 
 /// A GM transfer kept until the dispatcher has booked all its bursts (with its own copy of the
-/// request: the pipe's is gone by then).
+/// request: the pipe's is gone by then). The counters a booking updates come first.
 struct dma_engine::held {
     explicit held(const dma_request& r) : req(r) {}
-    dma_request req;
-    std::optional<transfer> t;
     uint64_t pending = 0;     // bursts not booked yet
     bool registered = false;  // every burst is registered (execute returned)
     bool failed = false;      // a burst faulted: the rest move no data
+    std::optional<transfer> t;
+    dma_request req;
 };
 
 dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const core_params& core)
     : model_base(nm),
+      m_functional(core.functional),
       global_socket("global_socket"),
       local_socket("local_socket"),
       m_pipe(pipe),
@@ -187,11 +199,23 @@ void dma_engine::check(const dma_request& r) const {
     check_side(r.dst_space, r.dst, r.dst_pitch(), r.conv == layout_conv::nd2nz || fractal_load);
 }
 
+tlm::tlm_fw_transport_if<>& dma_engine::target_of(mem_space space) {
+    // The binding is fixed once simulation runs: look the target up once, not through the
+    // socket (an interface check and a vector) on every burst.
+    tlm::tlm_fw_transport_if<>*& target = m_target[size_t(space)];
+    if (!target)
+        target = space == mem_space::gm ? global_socket.operator->()
+                                        : local_socket[m_local_port[size_t(space)]];
+    return *target;
+}
+
 ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
                         uint64_t len, ps_t start) {
-    tlm::tlm_fw_transport_if<>& target = space == mem_space::gm
-                                             ? *global_socket.operator->()
-                                             : *local_socket[m_local_port[size_t(space)]];
+    return access(t, target_of(space), space, write, addr, data, len, start);
+}
+
+ps_t dma_engine::access(transfer& t, tlm::tlm_fw_transport_if<>& target, mem_space space,
+                        bool write, uint64_t addr, uint8_t* data, uint64_t len, ps_t start) {
     return m_mover.transport(
         target, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, data, len, start,
         [&] { return t.r.describe(); }, to_string(space));
@@ -289,9 +313,12 @@ dma_engine::transfer dma_engine::begin_transfer(const dma_request& r, const path
     const bool converts = r.conv == layout_conv::nd2nz || r.conv == layout_conv::nz2nd;
     const ps_t startup =
         ps_t(path.latency_cycles + (converts ? path.format_latency_cycles : 0)) * m_period;
-    transfer t{r, path, true,         r.src_space,  r.dst_space,     0, 0,
-               0, 0,    r.src_elem(), r.src_elem(), begin + startup, 0, 0};
-    t.done = t.issue_end = t.arrival;
+    transfer t(r, path);
+    t.primary = r.src_space;
+    t.secondary = r.dst_space;
+    t.pe = t.se = r.src_elem();
+    t.conv = r.conv;
+    t.arrival = t.done = t.issue_end = begin + startup;
     t.begin = begin;
     return t;
 }
@@ -379,7 +406,7 @@ ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, 
     // burst, or one piece per NZ fractal row it crosses.
     auto for_each_piece = [&](auto&& fn) {
         const uint64_t e0 = t.pe_div.div(offset), n_el = t.pe_div.div(len);
-        if (r.conv == layout_conv::none) {
+        if (t.conv == layout_conv::none) {
             fn(t.secondary_base + row * t.secondary_pitch + e0 * t.se, uint64_t{0}, n_el);
             return;
         }
@@ -389,14 +416,16 @@ ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, 
             q += n;
         }
     };
-    const bool cast = t.pe != t.se || r.cast();
-    if (r.conv != layout_conv::none && t.secondary != mem_space::gm) {
+    const bool cast = t.cast;
+    if (t.secondary_mem) {
         // NZ scatter/gather in a local buffer: one 32-byte-ish piece per fractal row. The
         // pieces move through DMI; one timing-only access books the buffer's bank time.
-        const auto [mem, size] = local_memory(t.secondary);
+        uint8_t* const mem = t.secondary_mem;
+        const uint64_t size = t.secondary_size;
         uint64_t first = ~uint64_t{0};
         if (t.primary_is_src)
-            done = std::max(done, access(t, t.primary, false, paddr, buf, len, start));
+            done = std::max(done,
+                            access(t, *t.primary_target, t.primary, false, paddr, buf, len, start));
         auto bound = [&](uint64_t a, uint64_t bytes) {
             if (a + bytes > size) piece_outside(t, a, bytes, size);
             first = std::min(first, a);
@@ -425,7 +454,7 @@ ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, 
             else
                 convert(mem + a, r.src_type, buf + el * t.pe, r.dst_type, n);
         };
-        if (m_core.functional) {
+        if (m_functional) {
             for_each_piece(piece);
         } else {  // no data: the first and the last piece (the highest address) suffice
             const uint64_t c0 = t.c0.d, e0 = t.pe_div.div(offset);
@@ -437,31 +466,33 @@ ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, 
         }
         // The secondary side is written when the primary side is the source.
         const uint64_t sec_len = std::min(t.pe_div.div(len) * t.se, size - first);
-        done = std::max(
-            done, m_local_buf[size_t(t.secondary)]->book(t.primary_is_src, first, sec_len, start));
+        done = std::max(done, t.secondary_buffer->book(t.primary_is_src, first, sec_len, start));
         if (!t.primary_is_src)
-            done = std::max(done, access(t, t.primary, true, paddr, buf, len, start));
+            done = std::max(done,
+                            access(t, *t.primary_target, t.primary, true, paddr, buf, len, start));
     } else if (t.primary_is_src) {
-        done = std::max(done, access(t, t.primary, false, paddr, buf, len, start));
+        done =
+            std::max(done, access(t, *t.primary_target, t.primary, false, paddr, buf, len, start));
         for_each_piece([&](uint64_t a, uint64_t el, uint64_t n) {
             uint8_t* piece = buf + el * t.pe;
             if (cast) {
                 m_cast_buf.resize(n * t.se);
-                if (m_core.functional) convert(piece, r.src_type, m_cast_buf.data(), r.dst_type, n);
+                if (m_functional) convert(piece, r.src_type, m_cast_buf.data(), r.dst_type, n);
                 piece = m_cast_buf.data();
             }
-            done = std::max(done, access(t, t.secondary, true, a, piece, n * t.se, start));
+            done = std::max(
+                done, access(t, *t.secondary_target, t.secondary, true, a, piece, n * t.se, start));
         });
     } else {
         for_each_piece([&](uint64_t a, uint64_t el, uint64_t n) {
             uint8_t* piece = buf + el * t.pe;
             if (cast) m_cast_buf.resize(n * t.se);
-            done = std::max(done, access(t, t.secondary, false, a, cast ? m_cast_buf.data() : piece,
-                                         n * t.se, start));
-            if (cast && m_core.functional)
-                convert(m_cast_buf.data(), r.src_type, piece, r.dst_type, n);
+            done = std::max(done, access(t, *t.secondary_target, t.secondary, false, a,
+                                         cast ? m_cast_buf.data() : piece, n * t.se, start));
+            if (cast && m_functional) convert(m_cast_buf.data(), r.src_type, piece, r.dst_type, n);
         });
-        done = std::max(done, access(t, t.primary, true, paddr, buf, len, start));
+        done =
+            std::max(done, access(t, *t.primary_target, t.primary, true, paddr, buf, len, start));
     }
     m_inflight.add(start, static_cast<int64_t>(len));
     m_inflight.add(done, -static_cast<int64_t>(len));
@@ -706,9 +737,16 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
         t.pe = primary_is_src ? r.src_elem() : r.dst_elem();
         t.se = primary_is_src ? r.dst_elem() : r.src_elem();
         t.pe_div = divisor(t.pe);
+        t.cast = t.pe != t.se || r.cast();
+        t.primary_target = &target_of(t.primary);
+        t.secondary_target = &target_of(t.secondary);
         if (r.conv != layout_conv::none) {
             t.c0 = divisor(r.c0());
             t.rows_p = r.padded_rows();
+            if (t.secondary != mem_space::gm) {
+                std::tie(t.secondary_mem, t.secondary_size) = local_memory(t.secondary);
+                t.secondary_buffer = m_local_buf[size_t(t.secondary)];
+            }
         }
         if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
         const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();

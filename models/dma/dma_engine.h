@@ -37,6 +37,26 @@ pipe_id engine_for_path(mem_space src, mem_space dst);
 /// start with every other engine's; a local burst at once. Writes to GM are posted. NZ
 /// scatter/gather in a local buffer moves through DMI and books the banks directly.
 class dma_engine : public model_base, public burst_client {
+    struct transfer;  // per-instruction state, see the .cpp
+    struct held;      // a transfer whose GM bursts the dispatcher books later
+    /// A GM burst registered with the dispatcher (a host cache line each).
+    struct alignas(64) pending_burst {
+        held* h;
+        uint32_t row;
+        uint64_t offset, len;
+        ps_t start, release;
+        size_t slot;
+        uint64_t post;  // posted write id + 1 (0: a read)
+    };
+    // What the dispatcher's booking of a burst reads of the engine, declared first: next to the
+    // burst_client part it calls through, in a few host cache lines. The dispatcher books the
+    // chip's bursts in order of start, so consecutive bookings come from different engines and
+    // each finds its engine's state cold.
+    fifo<pending_burst> m_pending;  // in registration order, which is booking order
+    bool m_functional;
+    traced_signal m_inflight;
+    std::vector<uint8_t> m_staging;
+
   public:
     tlm_utils::simple_initiator_socket<dma_engine> global_socket;  ///< to the interconnect
     /// To the core's local buffers, bound point to point by connect_local().
@@ -98,17 +118,6 @@ class dma_engine : public model_base, public burst_client {
     void bursts_committed() override { m_mover.bursts_booked(); }
 
   private:
-    struct transfer;  // per-instruction state, see the .cpp
-    struct held;      // a transfer whose GM bursts the dispatcher books later
-    /// A GM burst registered with the dispatcher.
-    struct pending_burst {
-        held* h;
-        uint32_t row;
-        uint64_t offset, len;
-        ps_t start, release;
-        size_t slot;
-        uint64_t post;  // posted write id + 1 (0: a read)
-    };
     void check(const dma_request& r) const;
     void burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len);
     /// Moves one burst's data through every stage from `start`; returns its completion.
@@ -142,6 +151,10 @@ class dma_engine : public model_base, public burst_client {
     /// One timed access; returns its completion time.
     ps_t access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
                 uint64_t len, ps_t start);
+    ps_t access(transfer& t, tlm::tlm_fw_transport_if<>& target, mem_space space, bool write,
+                uint64_t addr, uint8_t* data, uint64_t len, ps_t start);
+    /// The target the engine reaches `space` through.
+    tlm::tlm_fw_transport_if<>& target_of(mem_space space);
     /// DMI pointer and size of a local buffer (cached; asked once per NZ burst).
     std::pair<uint8_t*, uint64_t> local_memory(mem_space space) {
         const auto& slot = m_dmi[size_t(space)];
@@ -157,17 +170,16 @@ class dma_engine : public model_base, public burst_client {
     burst_dispatcher* m_dispatcher = nullptr;
     unsigned m_client = 0;
     std::deque<std::unique_ptr<held>> m_held;
-    fifo<pending_burst> m_pending;  // in registration order, which is booking order
     std::optional<model_fault> m_fault;
-    std::vector<uint8_t> m_staging, m_cast_buf, m_src_block, m_dst_block;
+    std::vector<uint8_t> m_cast_buf, m_src_block, m_dst_block;
     std::array<std::array<uint64_t, size_t(mem_space::count)>, size_t(mem_space::count)>
         m_path_bytes{};
     uint64_t m_bytes = 0, m_bursts = 0, m_transfers = 0;
     std::array<std::pair<uint8_t*, uint64_t>, size_t(mem_space::count)> m_dmi{};
+    std::array<tlm::tlm_fw_transport_if<>*, size_t(mem_space::count)> m_target{};  // per space
     std::array<int, size_t(mem_space::count)> m_local_port;  // local_socket index per space
     std::array<local_buffer*, size_t(mem_space::count)> m_local_buf{};  // for DMI bank booking
     unsigned m_local_count = 0;
-    traced_signal m_inflight;
 };
 
 }  // namespace npusim::models

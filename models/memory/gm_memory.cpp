@@ -1,9 +1,6 @@
 #include "models/memory/gm_memory.h"
 
-#include <sys/mman.h>
-
 #include <cstring>
-#include <new>
 #include <string>
 
 #include "models/common/traffic.h"
@@ -16,7 +13,9 @@ gm_memory::gm_memory(const sc_core::sc_module_name& nm, const gm_params& p)
       target_socket("target_socket"),
       m_p(p),
       m_channels(p.channels),
-      m_channel_rate(p.bandwidth / p.channels) {
+      m_channel_rate(p.bandwidth / p.channels),
+      // Pages faulted in ahead only where bursts write data (timing-only stores kept ranges).
+      m_pool(page_bytes, p.functional ? 8 : 0) {
     while ((1ull << m_channel_bits) < m_p.channels) ++m_channel_bits;
     auto shift_of = [](uint64_t n) {  // log2 of a power of two, else 0 (divide)
         unsigned k = 0;
@@ -31,30 +30,12 @@ gm_memory::gm_memory(const sc_core::sc_module_name& nm, const gm_params& p)
 }
 
 void gm_memory::page_unmap::operator()(uint8_t* p) const {
-    munmap(p, page_bytes);
+    page_pool::unmap(p, page_bytes);
 }
 
 uint8_t* gm_memory::page(uint64_t index) {
     auto& slot = m_pages[index];
-    if (!slot) {
-        // A fresh mapping, not new[](): the OS hands out zeroed frames as they are touched,
-        // where clearing the page here would fault in and write all of it up front.
-        // Aligned to its size and marked for huge pages, a page is one fault instead of 512
-        // where the OS allows it (transparent huge pages in madvise mode).
-        void* p = mmap(nullptr, 2 * page_bytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) throw std::bad_alloc();
-        const uintptr_t raw = reinterpret_cast<uintptr_t>(p);
-        const uintptr_t at = (raw + page_bytes - 1) / page_bytes * page_bytes;
-        if (at > raw) munmap(p, at - raw);
-        if (raw + 2 * page_bytes > at + page_bytes)
-            munmap(reinterpret_cast<void*>(at + page_bytes),
-                   raw + 2 * page_bytes - at - page_bytes);
-#ifdef MADV_HUGEPAGE
-        madvise(reinterpret_cast<void*>(at), page_bytes, MADV_HUGEPAGE);
-#endif
-        slot.reset(reinterpret_cast<uint8_t*>(at));
-    }
+    if (!slot) slot.reset(m_pool.take());
     return slot.get();
 }
 

@@ -11,6 +11,7 @@
 
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
+#include "models/memory/page_pool.h"
 #include "models/params.h"
 
 namespace npusim::models {
@@ -21,8 +22,8 @@ namespace npusim::models {
 ///
 /// Storage is allocated in 2 MiB pages on first write (or DMI request), so a 64 GiB preset
 /// costs host memory only for what a workload touches. Unwritten bytes read as zero. Pages are
-/// anonymous mappings: the OS supplies zeroed 4 KiB frames lazily as they are touched, instead
-/// of the model clearing each page by hand.
+/// anonymous mappings the OS zeroes; in functional mode a page_pool faults the next ones in on
+/// another host thread, ahead of the writes that need them.
 ///
 /// Timing-only (`functional` false): bursts move no bytes, except into and out of kept ranges
 /// (keep()): data that decides addresses or control flow, such as gather indices, which the
@@ -78,6 +79,7 @@ class gm_memory : public model_base {
     byte_rate m_channel_rate;
     unsigned m_channel_bits = 0;                     // ceil(log2(channels))
     unsigned m_unit_shift = 0, m_granule_shift = 0;  // log2 of the sizes, 0: not a power of two
+    page_pool m_pool;
     struct page_unmap {
         void operator()(uint8_t* p) const;
     };

@@ -71,8 +71,11 @@ struct dma_engine::transfer {
     bool cast = false;  // elements change type between the sides
     bool primary_is_src = true;
     bool deferred = false;  // its bursts have a GM side: the dispatcher books them
+    bool nz_local = false;  // an NZ side in a local buffer, moved through DMI
+    // A functional plain copy: the local side's own memory is the burst's buffer (no staging).
+    bool in_place = false;
     mem_space primary = mem_space::gm, secondary = mem_space::gm;
-    // The sides' targets and, for an NZ side in a local buffer, the buffer and its memory.
+    // The sides' targets and, for a local side reached through DMI, the buffer and its memory.
     tlm::tlm_fw_transport_if<>* primary_target = nullptr;
     tlm::tlm_fw_transport_if<>* secondary_target = nullptr;
     local_buffer* secondary_buffer = nullptr;
@@ -221,13 +224,15 @@ ps_t dma_engine::access(transfer& t, tlm::tlm_fw_transport_if<>& target, mem_spa
         [&] { return t.r.describe(); }, to_string(space));
 }
 
-std::pair<uint8_t*, uint64_t> dma_engine::map_local(mem_space space) {
+std::pair<uint8_t*, uint64_t> dma_engine::map_local(mem_space space, bool required) {
     tlm::tlm_generic_payload probe;
     tlm::tlm_dmi dmi;
     probe.set_address(0);
     probe.set_command(tlm::TLM_READ_COMMAND);
-    if (!local_socket[m_local_port[size_t(space)]]->get_direct_mem_ptr(probe, dmi))
+    if (!local_socket[m_local_port[size_t(space)]]->get_direct_mem_ptr(probe, dmi)) {
+        if (!required) return {nullptr, 0};
         throw model_fault(name(), 0, "", std::string("no direct access to ") + to_string(space));
+    }
     return m_dmi[size_t(space)] = {dmi.get_dmi_ptr(),
                                    dmi.get_end_address() - dmi.get_start_address() + 1};
 }
@@ -401,6 +406,14 @@ ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, 
     ps_t done = release;
     uint8_t* buf = m_staging.data();
     const uint64_t paddr = t.primary_base + row * t.primary_pitch + offset;
+    if (t.in_place) {
+        // Both accesses carry the local side's own bytes: GM reads into them or writes from
+        // them, and the buffer sees its own memory as the data (it copies nothing). Past the
+        // buffer's end the staging buffer stays, and the buffer's answer is the fault.
+        const uint64_t saddr = t.secondary_base + row * t.secondary_pitch + offset;
+        if (saddr <= t.secondary_size && len <= t.secondary_size - saddr)
+            buf = t.secondary_mem + saddr;
+    }
 
     // Pieces of the burst on the secondary side, in elements of the primary side: the whole
     // burst, or one piece per NZ fractal row it crosses.
@@ -417,7 +430,7 @@ ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, 
         }
     };
     const bool cast = t.cast;
-    if (t.secondary_mem) {
+    if (t.nz_local) {
         // NZ scatter/gather in a local buffer: one 32-byte-ish piece per fractal row. The
         // pieces move through DMI; one timing-only access books the buffer's bank time.
         uint8_t* const mem = t.secondary_mem;
@@ -744,9 +757,13 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
             t.c0 = divisor(r.c0());
             t.rows_p = r.padded_rows();
             if (t.secondary != mem_space::gm) {
+                t.nz_local = true;
                 std::tie(t.secondary_mem, t.secondary_size) = local_memory(t.secondary);
                 t.secondary_buffer = m_local_buf[size_t(t.secondary)];
             }
+        } else if (m_functional && !t.cast && deferred && t.secondary != mem_space::gm) {
+            std::tie(t.secondary_mem, t.secondary_size) = local_memory(t.secondary, false);
+            t.in_place = t.secondary_mem != nullptr;
         }
         if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
         const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();

@@ -155,12 +155,13 @@ class dma_engine : public model_base, public burst_client {
                 uint64_t addr, uint8_t* data, uint64_t len, ps_t start);
     /// The target the engine reaches `space` through.
     tlm::tlm_fw_transport_if<>& target_of(mem_space space);
-    /// DMI pointer and size of a local buffer (cached; asked once per NZ burst).
-    std::pair<uint8_t*, uint64_t> local_memory(mem_space space) {
+    /// DMI pointer and size of a local buffer (cached). Without DMI: a fault, or {nullptr, 0}
+    /// when not `required`.
+    std::pair<uint8_t*, uint64_t> local_memory(mem_space space, bool required = true) {
         const auto& slot = m_dmi[size_t(space)];
-        return slot.first ? slot : map_local(space);
+        return slot.first ? slot : map_local(space, required);
     }
-    std::pair<uint8_t*, uint64_t> map_local(mem_space space);
+    std::pair<uint8_t*, uint64_t> map_local(mem_space space, bool required);
     void on_trace_attached() override;
 
     pipe_id m_pipe;

@@ -15,7 +15,7 @@ gm_memory::gm_memory(const sc_core::sc_module_name& nm, const gm_params& p)
       m_channels(p.channels),
       m_channel_rate(p.bandwidth / p.channels),
       // Pages faulted in ahead only where bursts write data (timing-only stores kept ranges).
-      m_pool(page_bytes, p.functional ? 8 : 0) {
+      m_pool(page_bytes, p.functional ? 32 : 0) {
     while ((1ull << m_channel_bits) < m_p.channels) ++m_channel_bits;
     auto shift_of = [](uint64_t n) {  // log2 of a power of two, else 0 (divide)
         unsigned k = 0;

@@ -43,11 +43,14 @@ void local_buffer::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
     const ps_t end = book(write, addr, len, now + time_to_ps(delay), !timing_only);
     delay = ps_to_time(end - now);
 
-    if (timing_only) {
+    // An engine that moves a burst between GM and this buffer through the buffer's own memory
+    // (DMI) hands its bytes over in place: nothing to copy.
+    uint8_t* const mine = m_data.data() + addr;
+    if (timing_only || !m_functional || trans.get_data_ptr() == mine) {
     } else if (write) {
-        if (m_functional) std::memcpy(m_data.data() + addr, trans.get_data_ptr(), len);
+        std::memcpy(mine, trans.get_data_ptr(), len);
     } else {
-        if (m_functional) std::memcpy(trans.get_data_ptr(), m_data.data() + addr, len);
+        std::memcpy(trans.get_data_ptr(), mine, len);
     }
     trans.set_dmi_allowed(true);
     trans.set_response_status(tlm::TLM_OK_RESPONSE);

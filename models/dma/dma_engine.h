@@ -35,7 +35,9 @@ pipe_id engine_for_path(mem_space src, mem_space dst);
 /// every stage it crosses books its own calendar through b_transport. A burst with a GM side
 /// does that (and moves its data) when the chip's burst dispatcher books it, in order of port
 /// start with every other engine's; a local burst at once. Writes to GM are posted. NZ
-/// scatter/gather in a local buffer moves through DMI and books the banks directly.
+/// scatter/gather in a local buffer moves through DMI and books the banks directly; a
+/// functional plain copy with a GM side hands GM the local buffer's own memory (DMI) as its
+/// data, so the bytes move once, and the buffer's b_transport books and counts them.
 class dma_engine : public model_base, public burst_client {
     struct transfer;  // per-instruction state, see the .cpp
     struct held;      // a transfer whose GM bursts the dispatcher books later

@@ -71,11 +71,10 @@ struct dma_engine::transfer {
     bool cast = false;  // elements change type between the sides
     bool primary_is_src = true;
     bool deferred = false;  // its bursts have a GM side: the dispatcher books them
-    bool nz_local = false;  // an NZ side in a local buffer, moved through DMI
-    // A functional plain copy: the local side's own memory is the burst's buffer (no staging).
-    bool in_place = false;
     mem_space primary = mem_space::gm, secondary = mem_space::gm;
-    // The sides' targets and, for a local side reached through DMI, the buffer and its memory.
+    // The sides' targets; for an NZ side in a local buffer, the buffer and its memory (DMI);
+    // for a functional plain copy with a GM side, the local side's memory, which then carries
+    // the bursts' bytes (no staging copy).
     tlm::tlm_fw_transport_if<>* primary_target = nullptr;
     tlm::tlm_fw_transport_if<>* secondary_target = nullptr;
     local_buffer* secondary_buffer = nullptr;
@@ -406,7 +405,8 @@ ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, 
     ps_t done = release;
     uint8_t* buf = m_staging.data();
     const uint64_t paddr = t.primary_base + row * t.primary_pitch + offset;
-    if (t.in_place) {
+    const bool nz_local = t.conv != layout_conv::none && t.secondary != mem_space::gm;
+    if (!nz_local && t.secondary_mem) {
         // Both accesses carry the local side's own bytes: GM reads into them or writes from
         // them, and the buffer sees its own memory as the data (it copies nothing). Past the
         // buffer's end the staging buffer stays, and the buffer's answer is the fault.
@@ -430,7 +430,7 @@ ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, 
         }
     };
     const bool cast = t.cast;
-    if (t.nz_local) {
+    if (nz_local) {
         // NZ scatter/gather in a local buffer: one 32-byte-ish piece per fractal row. The
         // pieces move through DMI; one timing-only access books the buffer's bank time.
         uint8_t* const mem = t.secondary_mem;
@@ -757,13 +757,11 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
             t.c0 = divisor(r.c0());
             t.rows_p = r.padded_rows();
             if (t.secondary != mem_space::gm) {
-                t.nz_local = true;
                 std::tie(t.secondary_mem, t.secondary_size) = local_memory(t.secondary);
                 t.secondary_buffer = m_local_buf[size_t(t.secondary)];
             }
         } else if (m_functional && !t.cast && deferred && t.secondary != mem_space::gm) {
             std::tie(t.secondary_mem, t.secondary_size) = local_memory(t.secondary, false);
-            t.in_place = t.secondary_mem != nullptr;
         }
         if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
         const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();

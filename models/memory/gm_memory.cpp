@@ -24,9 +24,7 @@ gm_memory::gm_memory(const sc_core::sc_module_name& nm, const gm_params& p)
     };
     m_unit_shift = shift_of(m_p.interleave_bytes);
     m_granule_shift = shift_of(m_p.access_granule);
-    target_socket.register_b_transport(this, &gm_memory::b_transport);
-    target_socket.register_transport_dbg(this, &gm_memory::transport_dbg);
-    target_socket.register_get_direct_mem_ptr(this, &gm_memory::get_direct_mem_ptr);
+    target_socket.bind(*this);
 }
 
 void gm_memory::page_unmap::operator()(uint8_t* p) const {
@@ -75,10 +73,12 @@ unsigned gm_memory::channel_of(uint64_t addr) const {
     // spreads over every channel, where plain modulo interleaving would keep hitting a few.
     const uint64_t unit = m_unit_shift ? addr >> m_unit_shift : addr / m_p.interleave_bytes;
     const unsigned bits = m_channel_bits;
-    uint64_t folded = 0;
-    if (bits > 0)
-        for (uint64_t u = unit >> bits; u != 0; u >>= bits) folded ^= u & ((1ull << bits) - 1);
-    const uint64_t hashed = unit ^ folded;
+    if (bits > 0 && unit >> bits != m_fold_of) {
+        m_fold_of = unit >> bits;
+        m_fold = 0;
+        for (uint64_t u = m_fold_of; u != 0; u >>= bits) m_fold ^= u & ((1ull << bits) - 1);
+    }
+    const uint64_t hashed = bits > 0 ? unit ^ m_fold : unit;
     return static_cast<unsigned>((uint64_t{1} << bits) == m_p.channels ? hashed & (m_p.channels - 1)
                                                                        : hashed % m_p.channels);
 }

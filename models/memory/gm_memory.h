@@ -1,5 +1,4 @@
 #pragma once
-#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 
@@ -9,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "models/common/lt_target.h"
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
 #include "models/memory/page_pool.h"
@@ -28,9 +28,9 @@ namespace npusim::models {
 /// Timing-only (`functional` false): bursts move no bytes, except into and out of kept ranges
 /// (keep()): data that decides addresses or control flow, such as gather indices, which the
 /// scalar unit reads through the debug transport. Timing then matches functional mode.
-class gm_memory : public model_base {
+class gm_memory : public model_base, public lt_target {
   public:
-    tlm_utils::simple_target_socket<gm_memory> target_socket;
+    tlm::tlm_target_socket<> target_socket;  ///< bound to this model (lt_target)
 
     gm_memory(const sc_core::sc_module_name& nm, const gm_params& p);
 
@@ -62,9 +62,9 @@ class gm_memory : public model_base {
     static constexpr uint64_t page_bytes = 2 * 1024 * 1024;
 
   private:
-    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-    unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
-    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override;
+    unsigned int transport_dbg(tlm::tlm_generic_payload& trans) override;
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) override;
     void on_trace_attached() override;
 
     uint8_t* page(uint64_t index);  // allocates
@@ -77,7 +77,10 @@ class gm_memory : public model_base {
     gm_params m_p;
     std::vector<calendar> m_channels;
     byte_rate m_channel_rate;
-    unsigned m_channel_bits = 0;                     // ceil(log2(channels))
+    unsigned m_channel_bits = 0;  // ceil(log2(channels))
+    // channel_of()'s fold of the unit index's higher bits, for the last higher bits seen:
+    // consecutive bursts share them.
+    mutable uint64_t m_fold_of = ~uint64_t{0}, m_fold = 0;
     unsigned m_unit_shift = 0, m_granule_shift = 0;  // log2 of the sizes, 0: not a power of two
     page_pool m_pool;
     struct page_unmap {

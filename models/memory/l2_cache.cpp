@@ -4,12 +4,35 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "models/common/payload.h"
 #include "models/common/traffic.h"
 #include "models/memory/tlm_checks.h"
 
 namespace npusim::models {
+
+namespace {
+
+/// The way holding `tag` among a set's `ways` tags, or `ways`. Every access scans a set, and a
+/// miss scans all of it: four tags per compare where the host has SSE2.
+uint32_t find_way(const uint32_t* tags, uint32_t ways, uint32_t tag) {
+    uint32_t i = 0;
+#if defined(__SSE2__)
+    const __m128i want = _mm_set1_epi32(static_cast<int>(tag));
+    for (; i + 4 <= ways; i += 4) {
+        const __m128i four = _mm_loadu_si128(reinterpret_cast<const __m128i*>(tags + i));
+        const int found = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(four, want)));
+        if (found) return i + static_cast<uint32_t>(__builtin_ctz(static_cast<unsigned>(found)));
+    }
+#endif
+    while (i < ways && tags[i] != tag) ++i;
+    return i;
+}
+
+}  // namespace
 
 l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64_t capacity)
     : model_base(nm),
@@ -32,9 +55,7 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
     m_fill.set_extension(m_fill_account);
     m_fill_part = new line_fill;
     m_fill.set_extension(m_fill_part);
-    target_socket.register_b_transport(this, &l2_cache::b_transport);
-    target_socket.register_transport_dbg(this, &l2_cache::transport_dbg);
-    target_socket.register_get_direct_mem_ptr(this, &l2_cache::get_direct_mem_ptr);
+    target_socket.bind(*this);
     gm_socket.register_invalidate_direct_mem_ptr(this, &l2_cache::invalidate_dmi);
 }
 
@@ -46,8 +67,7 @@ bool l2_cache::touch(uint64_t line) {
     uint32_t* tags = reinterpret_cast<uint32_t*>(m_sets_state->data()) + set * m_p.ways;
     const auto tag = static_cast<uint32_t>((pow2 ? line >> m_set_shift : line / m_sets) + 1);
     const uint32_t ways = m_p.ways;
-    uint32_t i = 0;
-    while (i < ways && tags[i] != tag) ++i;
+    uint32_t i = find_way(tags, ways, tag);
     const bool hit = i < ways;
     if (!hit) i = ways - 1;
     m_undo.push_back({tags, i, tags[i]});

@@ -1,6 +1,5 @@
 #pragma once
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 
@@ -10,6 +9,7 @@
 
 #include "models/common/divisor.h"
 #include "models/common/host_buffer.h"
+#include "models/common/lt_target.h"
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
 #include "models/common/traffic.h"
@@ -25,9 +25,9 @@ namespace npusim::models {
 /// before it looks a line up, so a hit and a miss get the same response status and a rejected
 /// access allocates nothing; a write GM rejects after the lookup is rolled back. An IGNORE
 /// access (timing only) passes through to GM without a lookup.
-class l2_cache : public model_base {
+class l2_cache : public model_base, public lt_target {
   public:
-    tlm_utils::simple_target_socket<l2_cache> target_socket;
+    tlm::tlm_target_socket<> target_socket;  ///< bound to this model (lt_target)
     tlm_utils::simple_initiator_socket<l2_cache> gm_socket;
 
     /// `capacity`: bytes of GM behind the cache (the addresses it accepts).
@@ -40,9 +40,9 @@ class l2_cache : public model_base {
     void visit_stats(const stats_fn& fn) const override;
 
   private:
-    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-    unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
-    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override;
+    unsigned int transport_dbg(tlm::tlm_generic_payload& trans) override;
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) override;
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
     /// A lookup moved way `way` of the set at `tags` to the front (a miss first replaced its
     /// tag, `old_tag`): what undoes the lookups of a rejected access.

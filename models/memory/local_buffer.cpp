@@ -25,12 +25,10 @@ local_buffer::local_buffer(const sc_core::sc_module_name& nm, mem_space space,
         m_bank_bpc_int = static_cast<uint64_t>(p.bank_bytes_per_cycle);
         if (m_bank_bpc_int) m_bank_bpc = divisor(m_bank_bpc_int);
     }
-    target_socket.register_b_transport(this, &local_buffer::b_transport);
-    target_socket.register_transport_dbg(this, &local_buffer::transport_dbg);
-    target_socket.register_get_direct_mem_ptr(this, &local_buffer::get_direct_mem_ptr);
+    target_socket.bind(*this);
 }
 
-void local_buffer::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+void local_buffer::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
     // IGNORE: the DMA engines' scatter/gather (NZ layouts) moves the data through DMI and books
     // the bank time with one such access per burst.
     if (!check_access(trans, m_p.size, true)) return;
@@ -113,7 +111,7 @@ ps_t local_buffer::book_banks(uint64_t addr, uint64_t len, ps_t arrival, ps_t& o
     return start;
 }
 
-unsigned int local_buffer::transport_dbg(int, tlm::tlm_generic_payload& trans) {
+unsigned int local_buffer::transport_dbg(tlm::tlm_generic_payload& trans) {
     const uint64_t addr = trans.get_address();
     if (addr >= m_p.size) return 0;
     const uint64_t len = std::min<uint64_t>(trans.get_data_length(), m_p.size - addr);
@@ -126,7 +124,7 @@ unsigned int local_buffer::transport_dbg(int, tlm::tlm_generic_payload& trans) {
     return static_cast<unsigned int>(len);
 }
 
-bool local_buffer::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+bool local_buffer::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
     if (trans.get_address() >= m_p.size) {  // past the end: nothing to point at
         dmi.set_start_address(m_p.size);
         dmi.set_end_address(~sc_dt::uint64{0});

@@ -1,5 +1,4 @@
 #pragma once
-#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <systemc>
 #include <tlm>
 
@@ -10,6 +9,7 @@
 
 #include "models/common/divisor.h"
 #include "models/common/host_buffer.h"
+#include "models/common/lt_target.h"
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
 #include "models/params.h"
@@ -19,10 +19,11 @@ namespace npusim::models {
 /// @brief An on-core buffer (L1, L0A, L0B, L0C, UB, BT, FB): a byte array with capacity and
 /// banks. Each bank is a serial resource; a burst occupies every bank it touches, so two engines
 /// touching the same bank at once serialise (a bank conflict) while disjoint banks proceed.
-class local_buffer : public model_base {
+class local_buffer : public model_base, public lt_target {
   public:
     /// Every engine of the core binds here directly (no bus in between).
-    tlm_utils::multi_passthrough_target_socket<local_buffer> target_socket;
+    tlm::tlm_target_socket<32, tlm::tlm_base_protocol_types, 0, sc_core::SC_ZERO_OR_MORE_BOUND>
+        target_socket;  ///< any number of initiators; bound to this model (lt_target)
 
     local_buffer(const sc_core::sc_module_name& nm, mem_space space, const buffer_params& p,
                  ps_t clock_period_ps, bool functional = true);
@@ -57,9 +58,9 @@ class local_buffer : public model_base {
     /// Books the banks [addr, addr + len) touches for their time for len (occ) in one piece;
     /// returns the granted start.
     ps_t book_banks(uint64_t addr, uint64_t len, ps_t arrival, ps_t& occ);
-    void b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-    unsigned int transport_dbg(int, tlm::tlm_generic_payload& trans);
-    bool get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override;
+    unsigned int transport_dbg(tlm::tlm_generic_payload& trans) override;
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) override;
 
     mem_space m_space;
     buffer_params m_p;

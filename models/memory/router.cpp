@@ -9,9 +9,7 @@ router::router(const sc_core::sc_module_name& nm, double bandwidth, ps_t latency
       m_bandwidth(bandwidth),
       m_latency_ps(latency_ps),
       m_rate(bandwidth > 0 ? byte_rate(bandwidth) : byte_rate()) {
-    target_socket.register_b_transport(this, &router::b_transport);
-    target_socket.register_transport_dbg(this, &router::transport_dbg);
-    target_socket.register_get_direct_mem_ptr(this, &router::get_direct_mem_ptr);
+    target_socket.bind(*this);
     initiator_socket.register_invalidate_direct_mem_ptr(this, &router::invalidate_dmi);
 }
 
@@ -35,7 +33,7 @@ const router::region* router::decode(uint64_t addr, unsigned& port) const {
     return nullptr;
 }
 
-void router::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+void router::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
     const uint64_t addr = trans.get_address();
     unsigned port = 0;
     const region* r = decode(addr, port);
@@ -69,7 +67,7 @@ void router::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time&
     delay = ps_to_time(std::max(now + time_to_ps(d), link_end) + m_latency_ps - now);
 }
 
-unsigned int router::transport_dbg(int, tlm::tlm_generic_payload& trans) {
+unsigned int router::transport_dbg(tlm::tlm_generic_payload& trans) {
     const uint64_t addr = trans.get_address();
     unsigned port = 0;
     const region* r = decode(addr, port);
@@ -80,7 +78,7 @@ unsigned int router::transport_dbg(int, tlm::tlm_generic_payload& trans) {
     return n;
 }
 
-bool router::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+bool router::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
     const uint64_t addr = trans.get_address();
     unsigned port = 0;
     const region* r = decode(addr, port);

@@ -1,6 +1,5 @@
 #pragma once
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
-#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <systemc>
 #include <tlm>
 
@@ -8,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "models/common/lt_target.h"
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
 
@@ -18,9 +18,10 @@ namespace npusim::models {
 /// Initiators bind to `target_socket`, targets to `initiator_socket` in the order of
 /// `map()` calls. Addresses are translated to target-relative offsets. An optional bandwidth
 /// makes the router a shared serial resource (the NoC); 0 = free (a core's local bus).
-class router : public model_base {
+class router : public model_base, public lt_target {
   public:
-    tlm_utils::multi_passthrough_target_socket<router> target_socket;
+    tlm::tlm_target_socket<32, tlm::tlm_base_protocol_types, 0, sc_core::SC_ZERO_OR_MORE_BOUND>
+        target_socket;  ///< any number of initiators; bound to this model (lt_target)
     tlm_utils::multi_passthrough_initiator_socket<router> initiator_socket;
 
     router(const sc_core::sc_module_name& nm, double bandwidth = 0, ps_t latency_ps = 0);
@@ -37,9 +38,9 @@ class router : public model_base {
         std::string name;
     };
     const region* decode(uint64_t addr, unsigned& port) const;
-    void b_transport(int id, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-    unsigned int transport_dbg(int id, tlm::tlm_generic_payload& trans);
-    bool get_direct_mem_ptr(int id, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override;
+    unsigned int transport_dbg(tlm::tlm_generic_payload& trans) override;
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) override;
     void invalidate_dmi(int id, sc_dt::uint64 start, sc_dt::uint64 end);
 
     std::vector<region> m_map;

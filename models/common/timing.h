@@ -127,7 +127,6 @@ class calendar {
                     m_tail_start = k.iv.back().start;
                     k.iv.pop_back();  // the chunk's largest gap stays a bound
                     if (k.iv.empty()) {
-                        m_spare.push_back(std::move(k.iv));
                         m_chunks.pop_back();
                     } else {
                         k.end = k.iv.back().end;
@@ -139,7 +138,7 @@ class calendar {
             return;
         }
         const size_t c = first_chunk_ending_after(start);
-        const std::vector<interval>& iv = m_chunks[c].iv;
+        const interval_list& iv = m_chunks[c].iv;
         // The first interval after the new one (there is one: chunk c ends after start).
         insert(c,
                upper_index(iv.data(), iv.size(), start, [](const interval& v) { return v.start; }),
@@ -175,12 +174,47 @@ class calendar {
     struct interval {
         ps_t start, end;
     };
-    struct chunk {
-        std::vector<interval> iv;  // sorted, disjoint, touching intervals merged
-        ps_t max_gap;              // largest gap between two of them (or more: a bound)
-        ps_t end;                  // iv.back().end, kept here so a search reads no iv
-    };
     static constexpr size_t k_chunk = 16;
+    /// A chunk's intervals, in place: chunks come and go all the time (a resource booked with
+    /// gaps starts one, and drops them all once they have ended), so they own no heap memory.
+    class interval_list {
+      public:
+        interval_list() {}  // the entries stay uninitialised: only [0, n) is ever read
+        interval* begin() { return m_v; }
+        interval* end() { return m_v + m_n; }
+        const interval* data() const { return m_v; }
+        size_t size() const { return m_n; }
+        bool empty() const { return m_n == 0; }
+        interval& back() { return m_v[m_n - 1]; }
+        const interval& back() const { return m_v[m_n - 1]; }
+        interval& operator[](size_t i) { return m_v[i]; }
+        const interval& operator[](size_t i) const { return m_v[i]; }
+        void push_back(interval v) { m_v[m_n++] = v; }
+        void pop_back() { --m_n; }
+        void truncate(size_t n) { m_n = static_cast<uint32_t>(n); }
+        void insert(interval* p, interval v) {
+            std::copy_backward(p, end(), end() + 1);
+            *p = v;
+            ++m_n;
+        }
+        void erase(interval* p) {
+            std::copy(p + 1, end(), p);
+            --m_n;
+        }
+        void assign(const interval* first, const interval* last) {
+            m_n = static_cast<uint32_t>(std::copy(first, last, m_v) - m_v);
+        }
+
+      private:
+        interval m_v[2 * k_chunk + 1];  // a chunk splits once it holds more than 2 * k_chunk
+        uint32_t m_n = 0;
+    };
+    struct chunk {
+        explicit chunk(ps_t e) : max_gap(0), end(e) {}
+        interval_list iv;  // sorted, disjoint, touching intervals merged
+        ps_t max_gap;      // largest gap between two of them (or more: a bound)
+        ps_t end;          // iv.back().end, kept here so a search reads no iv
+    };
     static ps_t end_of(const interval& v) { return v.end; }
     static constexpr size_t no_chunk = ~size_t{0};
 
@@ -221,7 +255,7 @@ class calendar {
     }
     /// Books [start, end) before interval i of chunk c (it must fit in the gap there).
     void insert(size_t c, size_t i, ps_t start, ps_t end) {
-        std::vector<interval>& iv = m_chunks[c].iv;
+        interval_list& iv = m_chunks[c].iv;
         const auto p = iv.begin() + ptrdiff_t(i);
         const bool prev_in_before = p == iv.begin() && c > 0;  // the last of chunk c - 1
         interval* prev = p != iv.begin()  ? &*std::prev(p)
@@ -247,7 +281,6 @@ class calendar {
         }
         if (prev_in_before) m_chunks[c - 1].end = prev->end;
         if (iv.empty()) {
-            m_spare.push_back(std::move(iv));
             m_chunks.erase(m_chunks.begin() + ptrdiff_t(c));
             return;
         }
@@ -263,7 +296,7 @@ class calendar {
     /// The first interval that ends after t: interval j of chunk k (t must be in_chunks).
     void locate(ps_t t, size_t& k, size_t& j) const {
         k = first_chunk_ending_after(t);
-        const std::vector<interval>& iv = m_chunks[k].iv;
+        const interval_list& iv = m_chunks[k].iv;
         j = upper_index(iv.data(), iv.size(), t, end_of);
     }
     /// The first chunk whose last interval ends after t (t must be before the last chunk's end).
@@ -287,7 +320,7 @@ class calendar {
             }
         }
         prune();
-        m_chunks.push_back({fresh(), 0, end});
+        m_chunks.emplace_back(end);
         m_chunks.back().iv.push_back({start, end});
     }
     void update_gap(size_t c) {
@@ -297,11 +330,11 @@ class calendar {
             k.max_gap = std::max(k.max_gap, k.iv[i].start - k.iv[i - 1].end);
     }
     void split(size_t c) {
-        chunk tail{fresh(), 0, m_chunks[c].end};
+        chunk tail(m_chunks[c].end);
         tail.iv.assign(m_chunks[c].iv.begin() + ptrdiff_t(k_chunk), m_chunks[c].iv.end());
-        m_chunks[c].iv.resize(k_chunk);
+        m_chunks[c].iv.truncate(k_chunk);
         m_chunks[c].end = m_chunks[c].iv.back().end;
-        m_chunks.insert(m_chunks.begin() + ptrdiff_t(c) + 1, std::move(tail));
+        m_chunks.insert(m_chunks.begin() + ptrdiff_t(c) + 1, tail);
         update_gap(c);
         update_gap(c + 1);
         prune();
@@ -313,28 +346,12 @@ class calendar {
         while (dead < m_chunks.size() && m_chunks[dead].end <= now) ++dead;
         drop_chunks(dead);
     }
-    /// Drops the first n chunks, keeping their storage for reuse.
+    /// Drops the first n chunks.
     void drop_chunks(size_t n) {
-        for (size_t i = 0; i < n; ++i) m_spare.push_back(std::move(m_chunks[i].iv));
         m_chunks.erase(m_chunks.begin(), m_chunks.begin() + ptrdiff_t(n));
     }
 
-    /// An empty interval list with room for a full chunk: a recycled one when there is one
-    /// (a busy calendar makes and drops chunks all the time; growing each anew costs mallocs).
-    std::vector<interval> fresh() {
-        if (m_spare.empty()) {
-            std::vector<interval> v;
-            v.reserve(2 * k_chunk + 1);
-            return v;
-        }
-        std::vector<interval> v = std::move(m_spare.back());
-        m_spare.pop_back();
-        v.clear();
-        return v;
-    }
-
-    std::vector<chunk> m_chunks;                 // in time order, all before the last interval
-    std::vector<std::vector<interval>> m_spare;  // emptied chunks' storage, for reuse
+    std::vector<chunk> m_chunks;  // in time order, all before the last interval
     ps_t m_tail_start = 0;  // the last interval, [m_tail_start, m_last_end); empty when both 0
     ps_t m_last_end = 0;    // arrivals at or after it are free at once
     ps_t m_busy_ps = 0;

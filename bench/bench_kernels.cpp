@@ -25,7 +25,7 @@
 using namespace npusim;
 
 struct launch_figures {
-    double wall = 0, sim_us = 0, instructions = 0, cube_flops = 0, cube_seconds = 0;
+    double wall = 0, sim_us = 0, instructions = 0, bursts = 0, cube_flops = 0, cube_seconds = 0;
 };
 
 // Times one kernel launch on a fresh ascend910; prints the failure and returns false on one.
@@ -52,6 +52,12 @@ static bool timed_launch(bool functional, const char* name, unsigned block_dim,
         out.cube_flops += core->cube().host_flops();
         out.cube_seconds += core->cube().host_seconds();
     }
+    const auto stats = sim.stats();
+    for (auto& core : stats["cores"])
+        for (auto& [engine, e] : core["engines"].items()) {
+            (void)engine;
+            out.bursts += e["bursts"].template get<double>();
+        }
     return true;
 }
 
@@ -73,10 +79,10 @@ static int run_case(bool functional, uint32_t size) {
     const double flops = 2.0 * size * double(size) * size;
     std::printf(
         "%-11s matmul %ux%ux%u: sim %8.2f us (%5.1f%% of fp16 peak)  wall %6.3f s  %7.0f "
-        "instructions  %6.3f M instructions/s",
+        "instructions  %6.3f M instructions/s  %.0f DMA bursts  %5.2f M bursts/s",
         functional ? "functional" : "timing-only", size, size, size, f.sim_us,
         100 * flops / (f.sim_us * 1e-6) / cfg.peak_fp16_flops(), f.wall, f.instructions,
-        f.instructions / f.wall / 1e6);
+        f.instructions / f.wall / 1e6, f.bursts, f.bursts / f.wall / 1e6);
     if (functional)
         std::printf("  cube host arithmetic %.1f GFLOP/s (%.2f s)",
                     f.cube_flops / f.cube_seconds / 1e9, f.cube_seconds);

@@ -466,6 +466,55 @@ BOOST_AUTO_TEST_CASE(l2_keeps_no_line_of_a_write_gm_rejects) {
     BOOST_CHECK_GT(to_gm.calls(), 0u);
 }
 
+// A memory target bound straight to its socket serves nb_transport_fw by early completion: a
+// BEGIN_REQ returns TLM_COMPLETED with the response in the payload and the access's time in the
+// delay, the time b_transport gives the same access on an identical target, and the checker
+// between them sees no broken rule.
+BOOST_AUTO_TEST_CASE(memory_targets_complete_nb_requests_early) {
+    models::gm_params gp;
+    gp.capacity = 1 << 20;
+    gp.channels = 2;
+    gp.bandwidth = 1e11;
+    gp.latency_ps = 1000;
+    models::gm_memory gm("gm", gp), twin("twin", gp);
+    at_initiator ini("ini");
+    probe p("p");
+    protocol_checker chk("chk");
+    ini.socket.bind(chk.target_socket);
+    chk.initiator_socket.bind(gm.target_socket);
+    p.socket.bind(twin.target_socket);
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);
+
+    uint8_t out[256], in[256] = {};
+    for (unsigned i = 0; i < sizeof out; ++i) out[i] = static_cast<uint8_t>(7 * i + 1);
+    auto nb = [&](tlm::tlm_command cmd, uint8_t* data, sc_core::sc_time& d) {
+        tlm::tlm_generic_payload t;
+        models::prepare_payload(t, cmd, 4096, data, sizeof out);
+        tlm::tlm_phase ph = tlm::BEGIN_REQ;
+        BOOST_CHECK_EQUAL(ini.socket->nb_transport_fw(t, ph, d), tlm::TLM_COMPLETED);
+        BOOST_CHECK_EQUAL(t.get_response_status(), tlm::TLM_OK_RESPONSE);
+    };
+    auto blocking = [&](tlm::tlm_command cmd, uint8_t* data, sc_core::sc_time& d) {
+        tlm::tlm_generic_payload t;
+        models::prepare_payload(t, cmd, 4096, data, sizeof out);
+        p.socket->b_transport(t, d);
+        BOOST_CHECK_EQUAL(t.get_response_status(), tlm::TLM_OK_RESPONSE);
+    };
+    sc_core::sc_time d_nb = sc_core::SC_ZERO_TIME, d_b = sc_core::SC_ZERO_TIME;
+    nb(tlm::TLM_WRITE_COMMAND, out, d_nb);
+    blocking(tlm::TLM_WRITE_COMMAND, out, d_b);
+    // 256 B over one channel's 50 GB/s, then the latency.
+    BOOST_CHECK_EQUAL(d_nb.value(), 5120u + 1000u);
+    BOOST_CHECK(d_nb == d_b);
+    d_nb = d_b = sc_core::SC_ZERO_TIME;
+    nb(tlm::TLM_READ_COMMAND, in, d_nb);
+    BOOST_CHECK_EQUAL(std::memcmp(in, out, sizeof out), 0);
+    blocking(tlm::TLM_READ_COMMAND, in, d_b);
+    BOOST_CHECK(d_nb == d_b);
+    BOOST_CHECK_MESSAGE(chk.violation_count() == 0, describe(chk));
+    BOOST_CHECK_EQUAL(chk.calls(), 2u);
+}
+
 // The router hands back DMI ranges in the initiator's view, clipped to the region, for a grant
 // and for a denial; invalidations likewise.
 BOOST_AUTO_TEST_CASE(router_dmi_ranges_contain_the_address) {

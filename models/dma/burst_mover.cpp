@@ -122,8 +122,8 @@ ps_t burst_mover::latest() {
     return m_latest;
 }
 
-ps_t burst_mover::send(tlm::tlm_fw_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
-                       uint8_t* data, uint64_t len, ps_t start) {
+ps_t burst_mover::send(tlm::tlm_blocking_transport_if<>& target, tlm::tlm_command cmd,
+                       uint64_t addr, uint8_t* data, uint64_t len, ps_t start) {
     shared_payload& p = payload();
     prepare_payload(p.trans, cmd, addr, data, static_cast<unsigned>(len));
     p.tag->account = &m_traffic;

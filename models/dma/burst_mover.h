@@ -90,7 +90,7 @@ class burst_mover {
     /// survives). @throws model_fault naming `describe()` (the instruction; built only on an
     /// error, as formatting it per burst would cost more than the burst) on an error response.
     template <class Describe>
-    ps_t transport(tlm::tlm_fw_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
+    ps_t transport(tlm::tlm_blocking_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
                    uint8_t* data, uint64_t len, ps_t start, Describe&& describe,
                    const char* space) {
         const ps_t end = send(target, cmd, addr, data, len, start);
@@ -112,7 +112,7 @@ class burst_mover {
     /// Waits until the deferred burst that starts at `start` is booked, or longer: as long as
     /// every burst registered after the wait still starts after the windows booked by then.
     void wait_booked(ps_t start);
-    ps_t send(tlm::tlm_fw_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
+    ps_t send(tlm::tlm_blocking_transport_if<>& target, tlm::tlm_command cmd, uint64_t addr,
               uint8_t* data, uint64_t len, ps_t start);
     [[noreturn]] void fail(tlm::tlm_command cmd, uint64_t addr, uint64_t len, const char* space,
                            const std::string& instruction) const;

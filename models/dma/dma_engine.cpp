@@ -75,8 +75,8 @@ struct dma_engine::transfer {
     // The sides' targets; for an NZ side in a local buffer, the buffer and its memory (DMI);
     // for a functional plain copy with a GM side, the local side's memory, which then carries
     // the bursts' bytes (no staging copy).
-    tlm::tlm_fw_transport_if<>* primary_target = nullptr;
-    tlm::tlm_fw_transport_if<>* secondary_target = nullptr;
+    tlm::tlm_blocking_transport_if<>* primary_target = nullptr;
+    tlm::tlm_blocking_transport_if<>* secondary_target = nullptr;
     local_buffer* secondary_buffer = nullptr;
     uint8_t* secondary_mem = nullptr;
     uint64_t secondary_size = 0;
@@ -201,10 +201,12 @@ void dma_engine::check(const dma_request& r) const {
     check_side(r.dst_space, r.dst, r.dst_pitch(), r.conv == layout_conv::nd2nz || fractal_load);
 }
 
-tlm::tlm_fw_transport_if<>& dma_engine::target_of(mem_space space) {
+tlm::tlm_blocking_transport_if<>& dma_engine::target_of(mem_space space) {
     // The binding is fixed once simulation runs: look the target up once, not through the
-    // socket (an interface check and a vector) on every burst.
-    tlm::tlm_fw_transport_if<>*& target = m_target[size_t(space)];
+    // socket (an interface check and a vector) on every burst, and keep it as the blocking
+    // interface, a virtual base of the forward one: a call then adjusts no pointer through the
+    // target's vtable first.
+    tlm::tlm_blocking_transport_if<>*& target = m_target[size_t(space)];
     if (!target)
         target = space == mem_space::gm ? global_socket.operator->()
                                         : local_socket[m_local_port[size_t(space)]];
@@ -216,7 +218,7 @@ ps_t dma_engine::access(transfer& t, mem_space space, bool write, uint64_t addr,
     return access(t, target_of(space), space, write, addr, data, len, start);
 }
 
-ps_t dma_engine::access(transfer& t, tlm::tlm_fw_transport_if<>& target, mem_space space,
+ps_t dma_engine::access(transfer& t, tlm::tlm_blocking_transport_if<>& target, mem_space space,
                         bool write, uint64_t addr, uint8_t* data, uint64_t len, ps_t start) {
     return m_mover.transport(
         target, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, data, len, start,

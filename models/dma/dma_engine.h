@@ -153,10 +153,10 @@ class dma_engine : public model_base, public burst_client {
     /// One timed access; returns its completion time.
     ps_t access(transfer& t, mem_space space, bool write, uint64_t addr, uint8_t* data,
                 uint64_t len, ps_t start);
-    ps_t access(transfer& t, tlm::tlm_fw_transport_if<>& target, mem_space space, bool write,
+    ps_t access(transfer& t, tlm::tlm_blocking_transport_if<>& target, mem_space space, bool write,
                 uint64_t addr, uint8_t* data, uint64_t len, ps_t start);
     /// The target the engine reaches `space` through.
-    tlm::tlm_fw_transport_if<>& target_of(mem_space space);
+    tlm::tlm_blocking_transport_if<>& target_of(mem_space space);
     /// DMI pointer and size of a local buffer (cached). Without DMI: a fault, or {nullptr, 0}
     /// when not `required`.
     std::pair<uint8_t*, uint64_t> local_memory(mem_space space, bool required = true) {
@@ -179,7 +179,8 @@ class dma_engine : public model_base, public burst_client {
         m_path_bytes{};
     uint64_t m_bytes = 0, m_bursts = 0, m_transfers = 0;
     std::array<std::pair<uint8_t*, uint64_t>, size_t(mem_space::count)> m_dmi{};
-    std::array<tlm::tlm_fw_transport_if<>*, size_t(mem_space::count)> m_target{};  // per space
+    std::array<tlm::tlm_blocking_transport_if<>*, size_t(mem_space::count)>
+        m_target{};                                          // per space
     std::array<int, size_t(mem_space::count)> m_local_port;  // local_socket index per space
     std::array<local_buffer*, size_t(mem_space::count)> m_local_buf{};  // for DMI bank booking
     unsigned m_local_count = 0;

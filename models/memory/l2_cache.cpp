@@ -114,7 +114,7 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
                (m_line.mod(len) == 0 || addr + len == m_capacity)) {
         // A read of whole lines that all missed is its own line fill: GM serves it directly.
         sc_core::sc_time gm_delay = ps_to_time(arrival - now);
-        gm_socket->b_transport(trans, gm_delay);
+        gm().b_transport(trans, gm_delay);
         if (trans.is_response_error()) {
             rollback();
             return;
@@ -154,7 +154,7 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
     } else {
         // Writes go through to GM (and timing-only accesses pass through).
         sc_core::sc_time gm_delay = ps_to_time(arrival - now);
-        gm_socket->b_transport(trans, gm_delay);
+        gm().b_transport(trans, gm_delay);
         if (trans.is_response_error()) {  // GM said no: keep no line this access allocated
             rollback();
             return;
@@ -187,7 +187,7 @@ ps_t l2_cache::fill(uint64_t from, uint64_t to, ps_t arrival, traffic* account, 
     m_fill_part->asked_to = asked_to;
     const ps_t now = now_ps();
     sc_core::sc_time d = ps_to_time(arrival - now);
-    gm_socket->b_transport(m_fill, d);
+    gm().b_transport(m_fill, d);
     const uint64_t asked =
         std::max(from, std::min(to, asked_to)) - std::max(from, std::min(to, asked_from));
     m_fill_bytes += (to - from) - asked;

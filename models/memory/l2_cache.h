@@ -41,6 +41,11 @@ class l2_cache : public model_base, public lt_target {
 
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override;
+    /// GM as the blocking interface, looked up once: see router::out().
+    tlm::tlm_blocking_transport_if<>& gm() {
+        if (!m_gm) m_gm = gm_socket.operator->();
+        return *m_gm;
+    }
     unsigned int transport_dbg(tlm::tlm_generic_payload& trans) override;
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) override;
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
@@ -65,6 +70,7 @@ class l2_cache : public model_base, public lt_target {
     /// Per set, its ways' tags (line / sets + 1; 0: never used), most recently used first: zero
     /// until touched, so memory follows the sets used, not the configured size.
     std::unique_ptr<host_buffer> m_sets_state;
+    tlm::tlm_blocking_transport_if<>* m_gm = nullptr;
     l2_params m_p;
     uint64_t m_capacity;
     uint64_t m_sets;

@@ -33,6 +33,15 @@ const router::region* router::decode(uint64_t addr, unsigned& port) const {
     return nullptr;
 }
 
+tlm::tlm_blocking_transport_if<>& router::out(unsigned port) {
+    // Looked up once (bindings are fixed once simulation runs), as the blocking interface: a
+    // burst's call then adjusts no pointer through the target's vtable first.
+    if (port >= m_out.size()) m_out.resize(initiator_socket.size(), nullptr);
+    tlm::tlm_blocking_transport_if<>*& target = m_out[port];
+    if (!target) target = initiator_socket[port];
+    return *target;
+}
+
 void router::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
     const uint64_t addr = trans.get_address();
     unsigned port = 0;
@@ -45,7 +54,7 @@ void router::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
         ++m_transactions;
         m_bytes += trans.get_data_length();
         trans.set_address(addr - r->base);
-        initiator_socket[port]->b_transport(trans, delay);
+        out(port).b_transport(trans, delay);
         trans.set_address(addr);
         return;
     }
@@ -62,7 +71,7 @@ void router::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
 
     trans.set_address(addr - r->base);
     sc_core::sc_time d = ps_to_time(start - now);
-    initiator_socket[port]->b_transport(trans, d);
+    out(port).b_transport(trans, d);
     trans.set_address(addr);
     delay = ps_to_time(std::max(now + time_to_ps(d), link_end) + m_latency_ps - now);
 }

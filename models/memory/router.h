@@ -39,11 +39,13 @@ class router : public model_base, public lt_target {
     };
     const region* decode(uint64_t addr, unsigned& port) const;
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override;
+    tlm::tlm_blocking_transport_if<>& out(unsigned port);
     unsigned int transport_dbg(tlm::tlm_generic_payload& trans) override;
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) override;
     void invalidate_dmi(int id, sc_dt::uint64 start, sc_dt::uint64 end);
 
     std::vector<region> m_map;
+    std::vector<tlm::tlm_blocking_transport_if<>*> m_out;  // per port, once looked up
     mutable unsigned m_last = 0;
     double m_bandwidth;
     ps_t m_latency_ps;

@@ -28,7 +28,8 @@ void sdma_engine::run(uint64_t dst, const uint64_t* src, uint8_t value, uint64_t
     const std::string what = src ? "memcpy D2D" : "memset";
     // One staging burst per slot: a burst's data stays put until its write has been made.
     std::vector<uint8_t> staging(std::min<uint64_t>(m_p.burst_bytes, len), value);
-    tlm::tlm_fw_transport_if<>& noc = *socket.operator->();
+    tlm::tlm_blocking_transport_if<>& noc =
+        *socket.operator->();  // once: see dma_engine::target_of()
     ps_t done = now_ps();
     for (uint64_t off = 0; off < len;) {
         const uint64_t n = std::min<uint64_t>(m_p.burst_bytes, len - off);

@@ -25,7 +25,8 @@ void host_link::to_host(void* dst, uint64_t gm_addr, uint64_t len) {
 
 void host_link::copy(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len) {
     const std::string what = write ? "memcpy H2D" : "memcpy D2H";
-    tlm::tlm_fw_transport_if<>& noc = *socket.operator->();
+    tlm::tlm_blocking_transport_if<>& noc =
+        *socket.operator->();  // once: see dma_engine::target_of()
     ps_t done = now_ps();
     for (uint64_t off = 0; off < len;) {
         const uint64_t n = std::min<uint64_t>(m_p.burst_bytes, len - off);

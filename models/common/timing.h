@@ -180,6 +180,13 @@ class calendar {
     class interval_list {
       public:
         interval_list() {}  // the entries stay uninitialised: only [0, n) is ever read
+        interval_list(const interval_list& o) : m_n(o.m_n) { std::copy(o.begin(), o.end(), m_v); }
+        interval_list& operator=(const interval_list& o) {
+            if (this != &o) m_n = static_cast<uint32_t>(std::copy(o.begin(), o.end(), m_v) - m_v);
+            return *this;
+        }
+        const interval* begin() const { return m_v; }
+        const interval* end() const { return m_v + m_n; }
         interval* begin() { return m_v; }
         interval* end() { return m_v + m_n; }
         const interval* data() const { return m_v; }

@@ -58,13 +58,8 @@ static int run_case(unsigned active_cores, uint64_t bytes_per_core, bool functio
         return 1;
     }
     const auto s = sim.stats();
-    double bursts = 0, bytes = 0;
-    for (auto& core : s["cores"])
-        for (auto& [name, e] : core["engines"].items()) {
-            (void)name;
-            bursts += e["bursts"].get<double>();
-            bytes += e["bytes"].get<double>();
-        }
+    const double bursts = bench::engines_total(s, "bursts");
+    const double bytes = bench::engines_total(s, "bytes");
     const double noc = s["memory"]["noc"]["transactions"].get<double>();
     const double l2_miss = s["memory"]["l2"]["misses"].get<double>();
     std::printf(

@@ -52,12 +52,7 @@ static bool timed_launch(bool functional, const char* name, unsigned block_dim,
         out.cube_flops += core->cube().host_flops();
         out.cube_seconds += core->cube().host_seconds();
     }
-    const auto stats = sim.stats();
-    for (auto& core : stats["cores"])
-        for (auto& [engine, e] : core["engines"].items()) {
-            (void)engine;
-            out.bursts += e["bursts"].template get<double>();
-        }
+    out.bursts = bench::engines_total(sim.stats(), "bursts");
     return true;
 }
 

@@ -70,6 +70,16 @@ inline int run_self(const std::vector<std::string>& args, std::string* out = nul
     return run_program(self_path(), args, out);
 }
 
+/// @brief The sum of one figure (`bursts`, `bytes`) over every DMA engine of every core in a
+/// run's stats JSON.
+template <class Json>
+double engines_total(const Json& stats, const char* key) {
+    double total = 0;
+    for (const auto& core : stats["cores"])
+        for (const auto& e : core["engines"]) total += e[key].template get<double>();
+    return total;
+}
+
 /// @brief Runs this executable with `args` `runs` times; prints each run's last output line and
 /// collects the number in front of `unit` on it. Returns the rates sorted; `rc` becomes
 /// non-zero if a run failed.

@@ -72,14 +72,17 @@ struct dma_engine::transfer {
     bool primary_is_src = true;
     bool deferred = false;  // its bursts have a GM side: the dispatcher books them
     mem_space primary = mem_space::gm, secondary = mem_space::gm;
-    // The sides' targets; for an NZ side in a local buffer, the buffer and its memory (DMI);
-    // for a functional plain copy with a GM side, the local side's memory, which then carries
-    // the bursts' bytes (no staging copy).
+    // The sides' targets; for a local secondary side, also the buffer and its memory (DMI):
+    // its bursts move through DMI and book the banks directly (the TLM target only answers
+    // an access outside the buffer, with its error).
     tlm::tlm_blocking_transport_if<>* primary_target = nullptr;
     tlm::tlm_blocking_transport_if<>* secondary_target = nullptr;
     local_buffer* secondary_buffer = nullptr;
     uint8_t* secondary_mem = nullptr;
     uint64_t secondary_size = 0;
+    // A functional plain copy with a GM side: the local memory itself carries the bursts'
+    // bytes (GM reads into it or writes from it; no staging copy).
+    bool in_place = false;
     divisor c0;           // by the NZ side's fractal row in elements (a conversion's)
     uint64_t rows_p = 0;  // the NZ side's padded rows (a conversion's)
     const dma_request& r;
@@ -408,10 +411,10 @@ ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, 
     uint8_t* buf = m_staging.data();
     const uint64_t paddr = t.primary_base + row * t.primary_pitch + offset;
     const bool nz_local = t.conv != layout_conv::none && t.secondary != mem_space::gm;
-    if (!nz_local && t.secondary_mem) {
+    if (t.in_place) {
         // Both accesses carry the local side's own bytes: GM reads into them or writes from
-        // them, and the buffer sees its own memory as the data (it copies nothing). Past the
-        // buffer's end the staging buffer stays, and the buffer's answer is the fault.
+        // them, and the local side copies nothing. Past the buffer's end the staging buffer
+        // stays, and the buffer's answer is the fault.
         const uint64_t saddr = t.secondary_base + row * t.secondary_pitch + offset;
         if (saddr <= t.secondary_size && len <= t.secondary_size - saddr)
             buf = t.secondary_mem + saddr;
@@ -495,15 +498,14 @@ ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, 
                 if (m_functional) convert(piece, r.src_type, m_cast_buf.data(), r.dst_type, n);
                 piece = m_cast_buf.data();
             }
-            done = std::max(
-                done, access(t, *t.secondary_target, t.secondary, true, a, piece, n * t.se, start));
+            done = std::max(done, local_side(t, true, a, piece, n * t.se, start));
         });
     } else {
         for_each_piece([&](uint64_t a, uint64_t el, uint64_t n) {
             uint8_t* piece = buf + el * t.pe;
             if (cast) m_cast_buf.resize(n * t.se);
-            done = std::max(done, access(t, *t.secondary_target, t.secondary, false, a,
-                                         cast ? m_cast_buf.data() : piece, n * t.se, start));
+            done = std::max(
+                done, local_side(t, false, a, cast ? m_cast_buf.data() : piece, n * t.se, start));
             if (cast && m_functional) convert(m_cast_buf.data(), r.src_type, piece, r.dst_type, n);
         });
         done =
@@ -512,6 +514,20 @@ ps_t dma_engine::move(transfer& t, uint32_t row, uint64_t offset, uint64_t len, 
     m_inflight.add(start, static_cast<int64_t>(len));
     m_inflight.add(done, -static_cast<int64_t>(len));
     return done;
+}
+
+ps_t dma_engine::local_side(transfer& t, bool write, uint64_t addr, uint8_t* data, uint64_t len,
+                            ps_t start) {
+    if (!t.secondary_buffer || addr > t.secondary_size || len > t.secondary_size - addr)
+        return access(t, *t.secondary_target, t.secondary, write, addr, data, len, start);
+    uint8_t* const mine = t.secondary_mem + addr;
+    if (m_functional && data != mine) {
+        if (write)
+            std::memcpy(mine, data, len);
+        else
+            std::memcpy(data, mine, len);
+    }
+    return t.secondary_buffer->book(write, addr, len, start);
 }
 
 void dma_engine::piece_outside(const transfer& t, uint64_t addr, uint64_t bytes,
@@ -762,8 +778,11 @@ dma_engine::timing dma_engine::execute(const dma_request& r, ps_t begin) {
                 std::tie(t.secondary_mem, t.secondary_size) = local_memory(t.secondary);
                 t.secondary_buffer = m_local_buf[size_t(t.secondary)];
             }
-        } else if (m_functional && !t.cast && deferred && t.secondary != mem_space::gm) {
+        } else if (t.secondary != mem_space::gm) {
+            // The local side of a plain copy moves through DMI and books the banks directly.
             std::tie(t.secondary_mem, t.secondary_size) = local_memory(t.secondary, false);
+            if (t.secondary_mem) t.secondary_buffer = m_local_buf[size_t(t.secondary)];
+            t.in_place = m_functional && !t.cast && deferred && t.secondary_mem;
         }
         if (m_staging.size() < path.burst_bytes) m_staging.resize(path.burst_bytes);
         const uint64_t prow = primary_is_src ? r.row_bytes : r.dst_row_bytes();

@@ -34,10 +34,11 @@ pipe_id engine_for_path(mem_space src, mem_space dst);
 /// of the engine's burst mover (outstanding limit, look-ahead), reserves the engine port, then
 /// every stage it crosses books its own calendar through b_transport. A burst with a GM side
 /// does that (and moves its data) when the chip's burst dispatcher books it, in order of port
-/// start with every other engine's; a local burst at once. Writes to GM are posted. NZ
-/// scatter/gather in a local buffer moves through DMI and books the banks directly; a
-/// functional plain copy with a GM side hands GM the local buffer's own memory (DMI) as its
-/// data, so the bytes move once, and the buffer's b_transport books and counts them.
+/// start with every other engine's; a local burst at once. Writes to GM are posted. The
+/// local buffer at a transfer's far end (the end that is not GM, or the NZ end of a layout
+/// conversion) is reached through DMI: its bursts book the banks and count the bytes directly
+/// (the buffer's TLM target only answers an access outside it, with the error); a functional
+/// plain copy with a GM side hands GM that memory itself as its data, so the bytes move once.
 class dma_engine : public model_base, public burst_client {
     struct transfer;  // per-instruction state, see the .cpp
     struct held;      // a transfer whose GM bursts the dispatcher books later
@@ -155,6 +156,10 @@ class dma_engine : public model_base, public burst_client {
                 uint64_t len, ps_t start);
     ps_t access(transfer& t, tlm::tlm_blocking_transport_if<>& target, mem_space space, bool write,
                 uint64_t addr, uint8_t* data, uint64_t len, ps_t start);
+    /// One access of `t`'s local secondary side: through DMI, booking the buffer's banks,
+    /// or through its target where DMI does not cover it (that answers with the error).
+    ps_t local_side(transfer& t, bool write, uint64_t addr, uint8_t* data, uint64_t len,
+                    ps_t start);
     /// The target the engine reaches `space` through.
     tlm::tlm_blocking_transport_if<>& target_of(mem_space space);
     /// DMI pointer and size of a local buffer (cached). Without DMI: a fault, or {nullptr, 0}

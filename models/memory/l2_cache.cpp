@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -17,15 +18,21 @@ namespace npusim::models {
 namespace {
 
 /// The way holding `tag` among a set's `ways` tags, or `ways`. Every access scans a set, and a
-/// miss scans all of it: four tags per compare where the host has SSE2.
-uint32_t find_way(const uint32_t* tags, uint32_t ways, uint32_t tag) {
+/// miss scans all of it: 16 bytes of tags per compare where the host has SSE2.
+template <class Tag>
+uint32_t find_way(const Tag* tags, uint32_t ways, Tag tag) {
     uint32_t i = 0;
 #if defined(__SSE2__)
-    const __m128i want = _mm_set1_epi32(static_cast<int>(tag));
-    for (; i + 4 <= ways; i += 4) {
-        const __m128i four = _mm_loadu_si128(reinterpret_cast<const __m128i*>(tags + i));
-        const int found = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(four, want)));
-        if (found) return i + static_cast<uint32_t>(__builtin_ctz(static_cast<unsigned>(found)));
+    constexpr uint32_t per = 16 / sizeof(Tag);
+    const __m128i want = sizeof(Tag) == 2 ? _mm_set1_epi16(static_cast<short>(tag))
+                                          : _mm_set1_epi32(static_cast<int>(tag));
+    for (; i + per <= ways; i += per) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(tags + i));
+        const __m128i eq = sizeof(Tag) == 2 ? _mm_cmpeq_epi16(v, want) : _mm_cmpeq_epi32(v, want);
+        const int found = _mm_movemask_epi8(eq);  // sizeof(Tag) bits per matching tag
+        if (found)
+            return i +
+                   static_cast<uint32_t>(__builtin_ctz(static_cast<unsigned>(found))) / sizeof(Tag);
     }
 #endif
     while (i < ways && tags[i] != tag) ++i;
@@ -44,13 +51,17 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
       m_rate(p.bandwidth) {
     m_sets = std::max<uint64_t>(1, p.size / (uint64_t(p.line_bytes) * p.ways));
     m_set_shift = (m_sets & (m_sets - 1)) == 0 ? __builtin_ctzll(m_sets) : -1;
-    // A set's tags are line / sets + 1 in 32 bits: a 16-way set is one host cache line. (The
-    // platform loader rejects such a config first, naming the key.)
+    // A set's tags are line / sets + 1 in at most 32 bits. (The platform loader rejects such
+    // a config first, naming the key.)
     if (capacity / p.line_bytes / m_sets >= UINT32_MAX)
         throw std::invalid_argument(std::string(name()) +
                                     ": GM has more lines per set than 32-bit tags name; make "
                                     "l2.size larger or l2.ways smaller");
-    m_sets_state = std::make_unique<host_buffer>(m_sets * p.ways * sizeof(uint32_t));
+    // 16-bit tags where they suffice (presets: GM up to 32 GiB behind a 32 MiB L2): a 16-way
+    // set then takes half a host cache line, and the sets of a streamed run share them.
+    m_narrow = capacity / p.line_bytes / m_sets < 0xffff;
+    m_sets_state = std::make_unique<host_buffer>(m_sets * p.ways *
+                                                 (m_narrow ? sizeof(uint16_t) : sizeof(uint32_t)));
     m_fill_account = new traffic_tag(nullptr);
     m_fill.set_extension(m_fill_account);
     m_fill_part = new line_fill;
@@ -59,19 +70,20 @@ l2_cache::l2_cache(const sc_core::sc_module_name& nm, const l2_params& p, uint64
     gm_socket.register_invalidate_direct_mem_ptr(this, &l2_cache::invalidate_dmi);
 }
 
-bool l2_cache::touch(uint64_t line) {
+template <class Tag>
+bool l2_cache::touch_as(uint64_t line) {
     // A set keeps its tags in order of use, so a hit on a recent line is found at once and a
     // miss takes the last way (never-used ways stay last) without a scan for the oldest.
     const bool pow2 = m_set_shift >= 0;
     const uint64_t set = pow2 ? (line & (m_sets - 1)) : line % m_sets;
-    uint32_t* tags = reinterpret_cast<uint32_t*>(m_sets_state->data()) + set * m_p.ways;
-    const auto tag = static_cast<uint32_t>((pow2 ? line >> m_set_shift : line / m_sets) + 1);
+    Tag* tags = reinterpret_cast<Tag*>(m_sets_state->data()) + set * m_p.ways;
+    const auto tag = static_cast<Tag>((pow2 ? line >> m_set_shift : line / m_sets) + 1);
     const uint32_t ways = m_p.ways;
     uint32_t i = find_way(tags, ways, tag);
     const bool hit = i < ways;
     if (!hit) i = ways - 1;
     m_undo.push_back({tags, i, tags[i]});
-    std::memmove(tags + 1, tags, i * sizeof(uint32_t));
+    std::memmove(tags + 1, tags, i * sizeof(Tag));
     tags[0] = tag;
     return hit;
 }
@@ -195,9 +207,15 @@ ps_t l2_cache::fill(uint64_t from, uint64_t to, ps_t arrival, traffic* account, 
 }
 
 void l2_cache::rollback() {
+    auto undo = [&](auto* tags, const undo_entry& u) {
+        std::memmove(tags, tags + 1, u.way * sizeof(*tags));
+        tags[u.way] = static_cast<std::remove_pointer_t<decltype(tags)>>(u.old_tag);
+    };
     for (auto it = m_undo.rbegin(); it != m_undo.rend(); ++it) {
-        std::memmove(it->tags, it->tags + 1, it->way * sizeof(uint32_t));
-        it->tags[it->way] = it->old_tag;
+        if (m_narrow)
+            undo(static_cast<uint16_t*>(it->tags), *it);
+        else
+            undo(static_cast<uint32_t*>(it->tags), *it);
     }
 }
 

@@ -52,13 +52,17 @@ class l2_cache : public model_base, public lt_target {
     /// A lookup moved way `way` of the set at `tags` to the front (a miss first replaced its
     /// tag, `old_tag`): what undoes the lookups of a rejected access.
     struct undo_entry {
-        uint32_t* tags;
+        void* tags;  // uint16_t or uint32_t (m_narrow)
         uint32_t way;
         uint32_t old_tag;
     };
     /// Looks a line up, allocating it on a miss (LRU victim); records what it changed in
     /// m_undo. Returns true on a hit.
-    bool touch(uint64_t line);
+    bool touch(uint64_t line) {
+        return m_narrow ? touch_as<uint16_t>(line) : touch_as<uint32_t>(line);
+    }
+    template <class Tag>
+    bool touch_as(uint64_t line);
     void on_trace_attached() override;
     /// Reads the whole lines [from, to) from GM for an access that asked for
     /// [asked_from, asked_to); returns when done.
@@ -67,15 +71,17 @@ class l2_cache : public model_base, public lt_target {
     /// Undoes the lookups of a rejected access (m_undo).
     void rollback();
 
-    /// Per set, its ways' tags (line / sets + 1; 0: never used), most recently used first: zero
+    /// Per set, its ways' tags (line / sets + 1; 0: never used; 16 bits when m_narrow, else
+    /// 32), most recently used first: zero
     /// until touched, so memory follows the sets used, not the configured size.
     std::unique_ptr<host_buffer> m_sets_state;
     tlm::tlm_blocking_transport_if<>* m_gm = nullptr;
     l2_params m_p;
     uint64_t m_capacity;
     uint64_t m_sets;
-    int m_set_shift;  // log2(m_sets) when it is a power of two, else -1
-    divisor m_line;   // line_bytes: every access divides by it
+    int m_set_shift;        // log2(m_sets) when it is a power of two, else -1
+    bool m_narrow = false;  // every tag fits in 16 bits
+    divisor m_line;         // line_bytes: every access divides by it
     std::vector<undo_entry> m_undo;
     calendar m_port;
     byte_rate m_rate;

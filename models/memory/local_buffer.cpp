@@ -54,17 +54,6 @@ void local_buffer::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-ps_t local_buffer::book(bool write, uint64_t addr, uint64_t len, ps_t arrival, bool count,
-                        ps_t* granted) {
-    if (granted) *granted = arrival;
-    if (len == 0) return arrival;
-    ps_t occ = 0;
-    const ps_t start = book_banks(addr, len, arrival, occ);
-    if (granted) *granted = start;
-    if (count) (write ? m_write_bytes : m_read_bytes) += len;
-    return start + occ;
-}
-
 ps_t local_buffer::book_unit(uint64_t addr, uint64_t len, uint64_t read_bytes, uint64_t write_bytes,
                              ps_t arrival, ps_t span) {
     m_read_bytes += read_bytes;

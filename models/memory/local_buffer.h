@@ -38,7 +38,15 @@ class local_buffer : public model_base, public lt_target {
     /// for engines that move the data through DMI. `count` false: time only (bytes counted
     /// elsewhere). `granted`, if given, receives when the access got its banks (>= arrival).
     ps_t book(bool write, uint64_t addr, uint64_t len, ps_t arrival, bool count = true,
-              ps_t* granted = nullptr);
+              ps_t* granted = nullptr) {
+        if (granted) *granted = arrival;
+        if (len == 0) return arrival;
+        ps_t occ = 0;
+        const ps_t start = book_banks(addr, len, arrival, occ);
+        if (granted) *granted = start;
+        if (count) (write ? m_write_bytes : m_read_bytes) += len;
+        return start + occ;
+    }
     /// @brief An access of the core's own units (cube, vector), which stream their operands
     /// while they run: books the banks of [addr, addr + len) from `arrival` for the bank time of
     /// len but at most `span` (the buffer feeds its unit at the unit's rate; the bank figure is

@@ -33,15 +33,6 @@ const router::region* router::decode(uint64_t addr, unsigned& port) const {
     return nullptr;
 }
 
-tlm::tlm_blocking_transport_if<>& router::out(unsigned port) {
-    // Looked up once (bindings are fixed once simulation runs), as the blocking interface: a
-    // burst's call then adjusts no pointer through the target's vtable first.
-    if (port >= m_out.size()) m_out.resize(initiator_socket.size(), nullptr);
-    tlm::tlm_blocking_transport_if<>*& target = m_out[port];
-    if (!target) target = initiator_socket[port];
-    return *target;
-}
-
 void router::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
     const uint64_t addr = trans.get_address();
     unsigned port = 0;

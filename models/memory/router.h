@@ -39,7 +39,14 @@ class router : public model_base, public lt_target {
     };
     const region* decode(uint64_t addr, unsigned& port) const;
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override;
-    tlm::tlm_blocking_transport_if<>& out(unsigned port);
+    /// Looked up once (bindings are fixed once simulation runs), as the blocking interface: a
+    /// burst's call then adjusts no pointer through the target's vtable first.
+    tlm::tlm_blocking_transport_if<>& out(unsigned port) {
+        if (port >= m_out.size()) m_out.resize(initiator_socket.size(), nullptr);
+        tlm::tlm_blocking_transport_if<>*& target = m_out[port];
+        if (!target) target = initiator_socket[port];
+        return *target;
+    }
     unsigned int transport_dbg(tlm::tlm_generic_payload& trans) override;
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) override;
     void invalidate_dmi(int id, sc_dt::uint64 start, sc_dt::uint64 end);

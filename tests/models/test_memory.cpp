@@ -120,9 +120,9 @@ BOOST_AUTO_TEST_CASE(local_buffer_checks_range_and_banks) {
     BOOST_CHECK_EQUAL(ub.bank_conflicts(), 1u);
 }
 
-// Tiny L2: 256 KiB, 512 B lines, 8 ways -> 64 sets; lines 32 KiB apart share a set.
-BOOST_AUTO_TEST_CASE(l2_hits_and_misses_follow_the_access_pattern) {
-    auto cfg = test::tiny();
+// Tiny L2: 256 KiB, 512 B lines, 8 ways -> 64 sets; lines 32 KiB apart share a set. The L2
+// keeps 16-bit tags behind tiny's 1 GiB of GM and 32-bit ones behind 64 GiB: the same pattern.
+static void check_l2_pattern(const platform::platform_config& cfg) {
     platform::simulation sim(cfg);
     uint64_t cold_miss = 0, warm_hit = 0, ways_hit = 0, thrash_miss = 0;
     ps_t t_miss = 0, t_hit = 0;
@@ -156,6 +156,31 @@ BOOST_AUTO_TEST_CASE(l2_hits_and_misses_follow_the_access_pattern) {
     BOOST_CHECK_EQUAL(ways_hit, 16u);
     BOOST_CHECK_EQUAL(thrash_miss, 27u);
     BOOST_CHECK_LT(t_hit, t_miss);
+}
+
+BOOST_AUTO_TEST_CASE(l2_hits_and_misses_follow_the_access_pattern) {
+    check_l2_pattern(test::tiny());
+}
+
+BOOST_AUTO_TEST_CASE(l2_with_wide_tags_follows_the_same_pattern) {
+    check_l2_pattern(test::tiny({"gm.capacity=64GiB"}));
+}
+
+BOOST_AUTO_TEST_CASE(l2_with_wide_tags_tells_lines_apart) {
+    // Lines 65536 set strides (2 GiB) apart share a set and the low 16 bits of their tags:
+    // they are told apart.
+    platform::simulation sim(test::tiny({"gm.capacity=64GiB"}));
+    uint64_t hits = 0, misses = 0;
+    BOOST_REQUIRE(sim.run([&](platform::chip& c, auto&) {
+        for (int round = 0; round < 2; ++round)
+            for (uint64_t k = 0; k < 3; ++k)
+                test::timed_copy(
+                    c.core(0), test::copy(mem_space::gm, k * (2ull << 30), mem_space::ub, 0, 512));
+        hits = c.l2()->hits();
+        misses = c.l2()->misses();
+    }));
+    BOOST_CHECK_EQUAL(misses, 3u);
+    BOOST_CHECK_EQUAL(hits, 3u);
 }
 
 // Reads and writes counted apart (the report's L2 line): 16 KiB (32 lines of 512 B) written to

@@ -28,8 +28,7 @@ ps_t burst_mover::start(ps_t earliest, ps_t occ, ps_t lag) {
 
 ps_t burst_mover::start_deferred(ps_t earliest, ps_t occ) {
     const ps_t slot = slot_time(m_next);
-    const ps_t s = m_port.earliest(std::max({earliest, slot, m_last_deferred, now_ps()}), occ);
-    m_port.book(s, occ);
+    const ps_t s = m_port.reserve(std::max({earliest, slot, m_last_deferred, now_ps()}), occ);
     return m_last_start = m_last_deferred = s;
 }
 

@@ -73,12 +73,18 @@ unsigned gm_memory::channel_of(uint64_t addr) const {
     // spreads over every channel, where plain modulo interleaving would keep hitting a few.
     const uint64_t unit = m_unit_shift ? addr >> m_unit_shift : addr / m_p.interleave_bytes;
     const unsigned bits = m_channel_bits;
-    if (bits > 0 && unit >> bits != m_fold_of) {
-        m_fold_of = unit >> bits;
-        m_fold = 0;
-        for (uint64_t u = m_fold_of; u != 0; u >>= bits) m_fold ^= u & ((1ull << bits) - 1);
+    uint64_t fold = 0;
+    if (bits > 0) {
+        const uint64_t high = unit >> bits;
+        fold_entry& e = m_folds[(high * 0x9e3779b97f4a7c15ull) >> (64 - k_fold_bits)];
+        if (e.high != high) {
+            e.high = high;
+            e.fold = 0;
+            for (uint64_t u = high; u != 0; u >>= bits) e.fold ^= u & ((1ull << bits) - 1);
+        }
+        fold = e.fold;
     }
-    const uint64_t hashed = bits > 0 ? unit ^ m_fold : unit;
+    const uint64_t hashed = unit ^ fold;
     return static_cast<unsigned>((uint64_t{1} << bits) == m_p.channels ? hashed & (m_p.channels - 1)
                                                                        : hashed % m_p.channels);
 }

@@ -2,6 +2,7 @@
 #include <systemc>
 #include <tlm>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -78,9 +79,13 @@ class gm_memory : public model_base, public lt_target {
     std::vector<calendar> m_channels;
     byte_rate m_channel_rate;
     unsigned m_channel_bits = 0;  // ceil(log2(channels))
-    // channel_of()'s fold of the unit index's higher bits, for the last higher bits seen:
-    // consecutive bursts share them.
-    mutable uint64_t m_fold_of = ~uint64_t{0}, m_fold = 0;
+    // channel_of()'s folds of the unit index's higher bits, cached by those bits (hashed):
+    // a stream's consecutive bursts share them, and the engines' streams interleave.
+    struct fold_entry {
+        uint64_t high = ~uint64_t{0}, fold = 0;
+    };
+    static constexpr unsigned k_fold_bits = 6;
+    mutable std::array<fold_entry, 1u << k_fold_bits> m_folds{};
     unsigned m_unit_shift = 0, m_granule_shift = 0;  // log2 of the sizes, 0: not a power of two
     page_pool m_pool;
     struct page_unmap {

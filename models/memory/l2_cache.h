@@ -72,8 +72,8 @@ class l2_cache : public model_base, public lt_target {
     void rollback();
 
     /// Per set, its ways' tags (line / sets + 1; 0: never used; 16 bits when m_narrow, else
-    /// 32), most recently used first: zero
-    /// until touched, so memory follows the sets used, not the configured size.
+    /// 32), most recently used first: zero until touched, so memory follows the sets used, not
+    /// the configured size.
     std::unique_ptr<host_buffer> m_sets_state;
     tlm::tlm_blocking_transport_if<>* m_gm = nullptr;
     l2_params m_p;

@@ -1,6 +1,9 @@
 #include "models/dma/burst_dispatcher.h"
 
 #include <cassert>
+#include <string>
+
+#include "models/common/model_fault.h"
 
 namespace npusim::models {
 
@@ -16,15 +19,23 @@ unsigned burst_dispatcher::add_client(burst_client& c) {
     m_clients.push_back(&c);
     m_registered.push_back(0);
     m_touched.push_back(0);
+    m_heads.assign(m_clients.size() + 1, ~key{0});
+    while ((size_t{1} << m_shift) < m_clients.size()) ++m_shift;
+    m_limit = ps_t{1} << (64 - m_shift);
     return static_cast<unsigned>(m_clients.size() - 1);
 }
 
 void burst_dispatcher::post(ps_t start, unsigned client) {
     if (start < m_horizon) ++m_late;
+    if (start >= m_limit)
+        throw model_fault(name(), 0, "",
+                          "a burst starts after " + std::to_string(m_limit / 1000000000000) +
+                              " s of simulated time, more than the dispatcher's keys hold");
     if (m_registered[client]++ > 0) return;  // behind the client's earlier bursts
-    push({start, client});
-    const ps_t t = window_of(start);
-    if (t < m_scheduled) {
+    push(key_of(start, client));
+    // m_scheduled is a window's start (or the maximum): comparing the start suffices.
+    if (start < m_scheduled) {
+        const ps_t t = window_of(start);
         const ps_t now = now_ps();
         m_wake.notify(ps_to_time(t > now ? t - now : 0));
         m_scheduled = t;
@@ -33,25 +44,25 @@ void burst_dispatcher::post(ps_t start, unsigned client) {
 
 void burst_dispatcher::run() {
     for (;;) {
-        if (m_heads.empty() || window_of(m_heads[0].start) > now_ps()) {
-            if (!m_heads.empty()) {
-                m_scheduled = window_of(m_heads[0].start);
+        if (m_size == 0 || window_of(start_of(m_heads[0])) > now_ps()) {
+            if (m_size > 0) {
+                m_scheduled = window_of(start_of(m_heads[0]));
                 m_wake.notify(ps_to_time(m_scheduled - now_ps()));
             }
             sc_core::wait(m_wake);
             m_scheduled = ~ps_t{0};
             continue;
         }
-        const ps_t t = window_of(m_heads[0].start);
+        const ps_t t = window_of(start_of(m_heads[0]));
         // Every burst of the window is registered by now (see the class comment): book them
         // in order of start. A burst starts at or after now, as it was registered before.
         const ps_t until = t + m_window;
-        while (!m_heads.empty() && m_heads[0].start < until) {
-            const unsigned c = m_heads[0].client;
+        while (m_size > 0 && start_of(m_heads[0]) < until) {
+            const unsigned c = client_of(m_heads[0]);
             const ps_t next = m_clients[c]->commit_next();
-            assert(m_heads[0].client == c);  // a booking registers no burst
+            assert(client_of(m_heads[0]) == c);  // a booking registers no burst
             if (--m_registered[c] > 0)
-                replace_top({next, c});
+                replace_top(key_of(next, c));
             else
                 pop();
             if (!m_touched[c]) {
@@ -68,34 +79,35 @@ void burst_dispatcher::run() {
     }
 }
 
-void burst_dispatcher::push(head h) {
-    size_t i = m_heads.size();
-    m_heads.emplace_back();
-    while (i > 0 && h < m_heads[(i - 1) / 2]) {
-        m_heads[i] = m_heads[(i - 1) / 2];
+void burst_dispatcher::push(key k) {
+    size_t i = m_size++;
+    key* const h = m_heads.data();
+    h[m_size] = ~key{0};
+    while (i > 0 && k < h[(i - 1) / 2]) {
+        h[i] = h[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    m_heads[i] = h;
+    h[i] = k;
 }
 
-void burst_dispatcher::replace_top(head h) {
-    const size_t n = m_heads.size();
+void burst_dispatcher::replace_top(key k) {
+    // h[m_size] is the largest key: a last child without a sibling compares against it.
+    key* const h = m_heads.data();
+    const size_t n = m_size;
     size_t i = 0;
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= n) break;
-        if (child + 1 < n && m_heads[child + 1] < m_heads[child]) ++child;
-        if (!(m_heads[child] < h)) break;
-        m_heads[i] = m_heads[child];
+    for (size_t child = 1; child < n; child = 2 * i + 1) {
+        child += h[child + 1] < h[child];
+        if (h[child] >= k) break;
+        h[i] = h[child];
         i = child;
     }
-    m_heads[i] = h;
+    h[i] = k;
 }
 
 void burst_dispatcher::pop() {
-    const head last = m_heads.back();
-    m_heads.pop_back();
-    if (!m_heads.empty()) replace_top(last);
+    const key last = m_heads[--m_size];
+    m_heads[m_size] = ~key{0};
+    if (m_size > 0) replace_top(last);
 }
 
 }  // namespace npusim::models

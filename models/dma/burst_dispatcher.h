@@ -45,18 +45,17 @@ class burst_dispatcher : public sc_core::sc_module {
     uint64_t late() const { return m_late; }
 
   private:
-    struct head {  // a client's earliest registered burst
-        ps_t start;
-        unsigned client;
-        bool operator<(const head& o) const {
-            return start != o.start ? start < o.start : client < o.client;
-        }
-    };
+    /// A client's earliest registered burst as one number, start * 2^m_shift + client: the
+    /// heap compares keys, not pairs.
+    using key = uint64_t;
+    key key_of(ps_t start, unsigned client) const { return start << m_shift | client; }
+    ps_t start_of(key k) const { return k >> m_shift; }
+    unsigned client_of(key k) const { return unsigned(k & ((key{1} << m_shift) - 1)); }
     void run();
     /// The heap of heads, earliest first. Booking a client's burst replaces its head by its
     /// next burst's: one sift down instead of a pop and a push.
-    void push(head h);
-    void replace_top(head h);
+    void push(key k);
+    void replace_top(key k);
     void pop();
     ps_t window_of(ps_t t) const { return t / m_window * m_window; }
 
@@ -66,7 +65,10 @@ class burst_dispatcher : public sc_core::sc_module {
     std::vector<uint8_t> m_touched;
     std::vector<unsigned> m_touched_list;
     // One entry per client with bursts to book: a heap of a few dozen, not of every burst.
-    std::vector<head> m_heads;
+    std::vector<key> m_heads;  // m_size keys, then the largest key
+    size_t m_size = 0;
+    unsigned m_shift = 1;  // bits of a client index
+    ps_t m_limit = 0;      // the first start a key cannot hold
     uint64_t m_late = 0;
     ps_t m_horizon = 0;
     ps_t m_scheduled = ~ps_t{0};  // when m_wake is due (none: max)

@@ -34,7 +34,8 @@ class burst_dispatcher : public sc_core::sc_module {
   public:
     burst_dispatcher(const sc_core::sc_module_name& nm, ps_t window);
 
-    /// @brief Adds a client; returns its index (the tie-break between equal starts).
+    /// @brief Adds a client before simulation; returns its index (the tie-break between equal
+    /// starts).
     unsigned add_client(burst_client& c);
     /// @brief Registers the next burst of client `client`, which starts on its port at `start`
     /// (not before the client's previous one).

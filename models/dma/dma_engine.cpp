@@ -365,8 +365,8 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
 }
 
 ps_t dma_engine::commit_next() {
-    const pending_burst b = m_pending.front();
-    m_pending.pop_front();
+    // Read in place, popped at the end: a booking registers no burst, so the ring stays put.
+    const pending_burst& b = m_pending.front();
     ps_t done = b.release;
     if (!b.h->failed) {
         try {
@@ -381,7 +381,9 @@ ps_t dma_engine::commit_next() {
         m_mover.drain(b.post - 1, done);
     else
         m_mover.resolve(b.slot, done);
-    if (--b.h->pending == 0) release_held();
+    held* const h = b.h;
+    m_pending.pop_front();
+    if (--h->pending == 0) release_held();
     return m_pending.empty() ? 0 : m_pending.front().start;
 }
 

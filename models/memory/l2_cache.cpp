@@ -102,11 +102,13 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
     m_undo.clear();
     m_line_hit.clear();
     if (!timing_only) {
+        // Which lines hit matters only to a read of several lines, some of them hits (below).
+        const bool several = last > first;
         for (uint64_t line = first; line <= last; ++line) {
             const bool hit = touch(line);
             hit ? ++hits : ++misses;
             all_hit &= hit;
-            m_line_hit.push_back(hit);
+            if (several) m_line_hit.push_back(hit);
         }
     }
     const ps_t now = now_ps();
@@ -138,6 +140,7 @@ void l2_cache::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& de
         // streams through L2 as they return. The data then comes as for a hit.
         ps_t gm_done = arrival;
         traffic* account = account_of(trans);
+        if (first == last) m_line_hit.push_back(0);  // one line, and it missed
         for (uint64_t i = 0; i < m_line_hit.size();) {
             if (m_line_hit[i]) {
                 ++i;

@@ -35,17 +35,28 @@ const router::region* router::decode(uint64_t addr, unsigned& port) const {
 
 void router::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
     const uint64_t addr = trans.get_address();
-    unsigned port = 0;
-    const region* r = decode(addr, port);
-    if (!r || trans.get_data_length() > r->size - (addr - r->base)) {
+    const uint64_t len = trans.get_data_length();
+    // Bursts come in runs to one target: the last route first, without the map.
+    if (addr - m_hot.base >= m_hot.size) {
+        unsigned port = 0;
+        const region* r = decode(addr, port);
+        if (!r) {
+            trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+            return;
+        }
+        m_hot = {r->base, r->size, &out(port)};
+    }
+    const uint64_t base = m_hot.base;
+    if (len > m_hot.size - (addr - base)) {
         trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
         return;
     }
+    tlm::tlm_blocking_transport_if<>& target = *m_hot.out;
+    m_bytes += len;
+    ++m_transactions;
     if (m_bandwidth == 0 && m_latency_ps == 0) {  // a core's local bus: no time of its own
-        ++m_transactions;
-        m_bytes += trans.get_data_length();
-        trans.set_address(addr - r->base);
-        out(port).b_transport(trans, delay);
+        trans.set_address(addr - base);
+        target.b_transport(trans, delay);
         trans.set_address(addr);
         return;
     }
@@ -53,16 +64,13 @@ void router::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
     ps_t start = now + time_to_ps(delay);
     ps_t link_end = start;
     if (m_bandwidth > 0) {
-        const ps_t occ = m_rate.occupancy(trans.get_data_length());
+        const ps_t occ = m_rate.occupancy(len);
         start = m_link.reserve(start, occ);
         link_end = start + occ;
     }
-    m_bytes += trans.get_data_length();
-    ++m_transactions;
-
-    trans.set_address(addr - r->base);
+    trans.set_address(addr - base);
     sc_core::sc_time d = ps_to_time(start - now);
-    out(port).b_transport(trans, d);
+    target.b_transport(trans, d);
     trans.set_address(addr);
     delay = ps_to_time(std::max(now + time_to_ps(d), link_end) + m_latency_ps - now);
 }

@@ -53,6 +53,11 @@ class router : public model_base, public lt_target {
 
     std::vector<region> m_map;
     std::vector<tlm::tlm_blocking_transport_if<>*> m_out;  // per port, once looked up
+    /// The region b_transport sent to last and its target (addr - base >= size: none yet).
+    struct route {
+        uint64_t base = 0, size = 0;
+        tlm::tlm_blocking_transport_if<>* out = nullptr;
+    } m_hot;
     mutable unsigned m_last = 0;
     double m_bandwidth;
     ps_t m_latency_ps;

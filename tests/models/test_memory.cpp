@@ -3,10 +3,13 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <map>
+#include <random>
 #include <string>
 #include <systemc>
 #include <tlm>
+#include <vector>
 
 #include "models/common/model_fault.h"
 #include "models/memory/gm_memory.h"
@@ -181,6 +184,49 @@ BOOST_AUTO_TEST_CASE(l2_with_wide_tags_tells_lines_apart) {
     }));
     BOOST_CHECK_EQUAL(misses, 3u);
     BOOST_CHECK_EQUAL(hits, 3u);
+}
+
+// Random reads of more lines than a set holds, against a plain LRU list per set: the hits and
+// misses match access by access. 16 ways of 16-bit tags (as in the presets), 8 ways, and 16
+// ways of 32-bit tags.
+static void check_l2_lru(const std::vector<std::string>& overrides, unsigned ways) {
+    platform::simulation sim(test::tiny(overrides));
+    const uint64_t line = 512, sets = 256 * 1024 / (line * ways);
+    std::mt19937 rng(11);
+    std::vector<std::vector<uint64_t>> ref(sets);  // most recently used first
+    uint64_t wrong = 0, ref_hits = 0;
+    BOOST_REQUIRE(sim.run([&](platform::chip& c, auto&) {
+        auto* l2 = c.l2();
+        for (int k = 0; k < 600; ++k) {
+            // 2 sets, ways + 5 lines each: hits at every depth of a set, and evictions.
+            const uint64_t set = rng() % 2, way = rng() % (ways + 5);
+            const uint64_t n = way * sets + set;
+            std::vector<uint64_t>& lru = ref[set];
+            const auto it = std::find(lru.begin(), lru.end(), n);
+            const bool hit = it != lru.end();
+            if (hit) lru.erase(it);
+            lru.insert(lru.begin(), n);
+            if (lru.size() > ways) lru.pop_back();
+            ref_hits += hit;
+            const uint64_t h0 = l2->hits();
+            test::timed_copy(c.core(0), test::copy(mem_space::gm, n * line, mem_space::ub, 0, 512));
+            wrong += (l2->hits() - h0 == 1) != hit;
+        }
+    }));
+    BOOST_CHECK_EQUAL(wrong, 0u);
+    BOOST_CHECK_GT(ref_hits, 100u);  // the stream exercises hits, not only misses
+}
+
+BOOST_AUTO_TEST_CASE(l2_replaces_the_least_recently_used_line_16_ways) {
+    check_l2_lru({"l2.ways=16", "gm.capacity=256MiB"}, 16);  // 16-bit tags
+}
+
+BOOST_AUTO_TEST_CASE(l2_replaces_the_least_recently_used_line_8_ways) {
+    check_l2_lru({}, 8);
+}
+
+BOOST_AUTO_TEST_CASE(l2_replaces_the_least_recently_used_line_wide_tags) {
+    check_l2_lru({"l2.ways=16", "gm.capacity=64GiB"}, 16);
 }
 
 // Reads and writes counted apart (the report's L2 line): 16 KiB (32 lines of 512 B) written to

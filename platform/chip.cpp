@@ -81,10 +81,9 @@ chip::chip(const sc_core::sc_module_name& nm, const platform_config& cfg, const 
                                                            cfg.kernel_dispatch_ps);
     if (m_l2 && cfg.l2.cold_kernels)
         m_scheduler->on_launch_start([l2 = m_l2.get()] { l2->flush(); });
-    m_host =
-        std::make_unique<models::host_link>("host_link", cfg.host_link, cfg.aicore.lookahead_ps);
+    m_host = std::make_unique<models::host_link>("host_link", cfg.host_link, *m_dispatcher);
     hop(m_host->socket, m_noc->target_socket, "check_host_link_noc", *m_host, *m_noc);
-    m_sdma = std::make_unique<models::sdma_engine>("sdma", cfg.sdma, cfg.aicore.lookahead_ps);
+    m_sdma = std::make_unique<models::sdma_engine>("sdma", cfg.sdma, *m_dispatcher);
     hop(m_sdma->socket, m_noc->target_socket, "check_sdma_noc", *m_sdma, *m_noc);
     m_host_api = std::make_unique<host_interface>(*this);
 }

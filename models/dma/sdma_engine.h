@@ -4,22 +4,24 @@
 #include <tlm>
 
 #include <cstdint>
+#include <vector>
 
 #include "models/common/model_base.h"
 #include "models/common/timing.h"
-#include "models/dma/burst_mover.h"
+#include "models/dma/copy_client.h"
 #include "models/params.h"
 
 namespace npusim::models {
 
 /// @brief System DMA: a chip-level initiator that copies GM to GM and fills GM for the host
 /// runtime (device-to-device memcpy, memset). Calls block the calling thread; several threads
-/// may copy at once and share the engine's bandwidth in order of arrival.
-class sdma_engine : public model_base {
+/// may copy at once and share the engine's bandwidth. The chip's burst dispatcher books the
+/// bursts (copy_client): a copy's burst reads, then writes once its data is back, in one booking.
+class sdma_engine : public model_base, public copy_client {
   public:
     tlm_utils::simple_initiator_socket<sdma_engine> socket;
 
-    sdma_engine(const sc_core::sc_module_name& nm, const sdma_params& p, ps_t lookahead);
+    sdma_engine(const sc_core::sc_module_name& nm, const sdma_params& p, burst_dispatcher& d);
 
     /// @brief Copies `len` bytes from GM `src` to GM `dst`; call from a SystemC thread.
     /// @throws model_fault if GM rejects an access.
@@ -31,10 +33,11 @@ class sdma_engine : public model_base {
 
   private:
     void run(uint64_t dst, const uint64_t* src, uint8_t value, uint64_t len);
+    ps_t book(const burst& b) override;
 
     sdma_params m_p;
-    burst_mover m_mover;
     byte_rate m_rate;
+    std::vector<uint8_t> m_staging;  // one burst's data between its read and its write
     uint64_t m_copied = 0, m_filled = 0;
 };
 

@@ -432,6 +432,40 @@ BOOST_AUTO_TEST_CASE(posted_write_costs_its_closed_form) {
 // The system DMA pipelines its reads and writes, and its 4 KiB bursts spread over the GM
 // channels: a 64 MiB device-to-device copy runs at >= 90% of min(SDMA, GM bandwidth / 2) (a
 // copy reads and writes GM).
+// The dispatcher books the SDMA's and the host link's bursts; a rejected one stops its copy
+// with a model fault that names the engine and the runtime call, in the calling thread, and
+// the engine copies again afterwards (the fault belongs to the copy).
+BOOST_AUTO_TEST_CASE(sdma_and_host_link_report_a_rejected_burst) {
+    const auto cfg = test::tiny();
+    platform::simulation sim(cfg);
+    std::string sdma_fault, host_fault;
+    std::vector<uint8_t> buf(8192, 7), back(4096);
+    BOOST_REQUIRE_MESSAGE(sim.run([&](platform::chip& c, auto&) {
+        const uint64_t last = cfg.gm.capacity - 4096;  // the second burst runs past GM
+        try {
+            c.sdma().copy(0, last, 8192);
+        } catch (const models::model_fault& f) {
+            sdma_fault = f.what();
+        }
+        try {
+            c.host().to_device(last, buf.data(), 8192);
+        } catch (const models::model_fault& f) {
+            host_fault = f.what();
+        }
+        c.host().to_device(0, buf.data(), 4096);
+        c.sdma().copy(4096, 0, 4096);
+        c.host().to_host(back.data(), 4096, 4096);
+    }),
+                          sim.error());
+    const auto names = [](const std::string& what, const char* unit, const char* call) {
+        return what.find(unit) != std::string::npos && what.find(call) != std::string::npos &&
+               what.find("rejected") != std::string::npos;
+    };
+    BOOST_CHECK_MESSAGE(names(sdma_fault, "sdma", "memcpy D2D"), sdma_fault);
+    BOOST_CHECK_MESSAGE(names(host_fault, "host_link", "memcpy H2D"), host_fault);
+    BOOST_CHECK(back == std::vector<uint8_t>(4096, 7));
+}
+
 BOOST_AUTO_TEST_CASE(sdma_copy_reaches_its_bandwidth) {
     auto cfg = platform::load_platform("ascend910");
     cfg.set_timing_only();

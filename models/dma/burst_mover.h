@@ -19,12 +19,13 @@ namespace npusim::models {
 ///
 /// A burst's start is found without waiting: after the caller's earliest time, after the burst
 /// `max_outstanding` back has completed, and at a free slot of the port. An *immediate* burst
-/// (start()) is booked by its caller at once: only when its start lies more than the look-ahead
-/// beyond simulated time does the calling thread wait (until the start), so an engine waits
-/// about once per look-ahead of simulated time, not per burst. A *deferred* burst
-/// (start_deferred()) is booked later by the chip's burst dispatcher, in order of start: its
-/// completion (or, for a posted write, its drain) is reported with resolve() or drain(), and
-/// the caller waits only when it needs a completion that is not known yet.
+/// (start(); a core engine's local moves) is booked by its caller at once: only when its start lies
+/// more than the look-ahead beyond simulated time does the calling thread wait (until the start),
+/// so an engine waits about once per look-ahead of simulated time, not per burst. A *deferred*
+/// burst (start_deferred(); every burst with a GM side, the host link's and the system DMA's too)
+/// is booked later by the chip's burst dispatcher, in order of start: its completion (or, for a
+/// posted write, its drain) is reported with resolve() or drain(), and the caller waits only when
+/// it needs a completion that is not known yet.
 class burst_mover {
   public:
     struct limits {

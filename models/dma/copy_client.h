@@ -58,6 +58,12 @@ class copy_client : public burst_client {
     /// Books every stage of `b` and moves its data; returns its completion.
     /// @throws model_fault when a target rejects an access.
     virtual ps_t book(const burst& b) = 0;
+    /// The target behind `socket`, looked up once (bindings are fixed once simulation runs).
+    template <class Socket>
+    tlm::tlm_blocking_transport_if<>& target(Socket& socket) {
+        if (!m_target) m_target = socket.operator->();
+        return *m_target;
+    }
 
     burst_mover m_mover;
 
@@ -65,6 +71,7 @@ class copy_client : public burst_client {
     fifo<burst> m_pending;
     burst_dispatcher& m_dispatcher;
     unsigned m_client;
+    tlm::tlm_blocking_transport_if<>* m_target = nullptr;
 };
 
 }  // namespace npusim::models

@@ -37,7 +37,7 @@ void sdma_engine::run(uint64_t dst, const uint64_t* src, uint8_t value, uint64_t
 
 ps_t sdma_engine::book(const burst& b) {
     // Reads and writes of different bursts overlap up to the outstanding limit.
-    tlm::tlm_blocking_transport_if<>& noc = *socket.operator->();
+    tlm::tlm_blocking_transport_if<>& noc = target(socket);
     const auto what = [&] { return std::string(b.c->what); };
     ps_t ready = b.start + b.occ;
     if (b.c->reads)

@@ -35,8 +35,8 @@ void host_link::run(bool write, uint64_t gm_addr, uint8_t* host, uint64_t len) {
 ps_t host_link::book(const burst& b) {
     // Done when both the link and everything behind it are done.
     const ps_t chip = m_mover.transport(
-        *socket.operator->(), b.c->reads ? tlm::TLM_READ_COMMAND : tlm::TLM_WRITE_COMMAND, b.addr,
-        b.data, b.len, b.start, [&] { return std::string(b.c->what); }, "GM");
+        target(socket), b.c->reads ? tlm::TLM_READ_COMMAND : tlm::TLM_WRITE_COMMAND, b.addr, b.data,
+        b.len, b.start, [&] { return std::string(b.c->what); }, "GM");
     const ps_t end = std::max(chip, b.start + b.occ);
     m_inflight.add(b.start, static_cast<int64_t>(b.len));
     m_inflight.add(end, -static_cast<int64_t>(b.len));

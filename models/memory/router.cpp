@@ -18,15 +18,9 @@ void router::map(uint64_t base, uint64_t size, const std::string& target_name) {
 }
 
 const router::region* router::decode(uint64_t addr, unsigned& port) const {
-    // Bursts come in runs to one target: try the last hit first.
-    if (m_last < m_map.size() && addr >= m_map[m_last].base &&
-        addr - m_map[m_last].base < m_map[m_last].size) {
-        port = m_last;
-        return &m_map[m_last];
-    }
     for (unsigned i = 0; i < m_map.size(); ++i) {
         if (addr >= m_map[i].base && addr - m_map[i].base < m_map[i].size) {
-            port = m_last = i;
+            port = i;
             return &m_map[i];
         }
     }

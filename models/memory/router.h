@@ -58,7 +58,6 @@ class router : public model_base, public lt_target {
         uint64_t base = 0, size = 0;
         tlm::tlm_blocking_transport_if<>* out = nullptr;
     } m_hot;
-    mutable unsigned m_last = 0;
     double m_bandwidth;
     ps_t m_latency_ps;
     byte_rate m_rate;

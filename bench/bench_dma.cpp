@@ -73,7 +73,7 @@ static int run_case(unsigned active_cores, uint64_t bytes_per_core, bool functio
 
 int sc_main(int argc, char* argv[]) {
     // One case in this process: --case single|all timing-only|functional [key=value ...]
-    // (settings such as sim.lookahead=10ns, to see what they cost).
+    // (platform settings such as dma.max_outstanding=32, to see what they cost).
     if (argc >= 4 && std::string(argv[1]) == "--case") {
         const bool all = std::string(argv[2]) == "all";
         return run_case(all ? 32 : 1, all ? 8ull << 20 : 64ull << 20,

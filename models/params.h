@@ -173,10 +173,6 @@ struct vector_costs {
     }
 };
 
-/// @brief Default pipe look-ahead (30 ns): long enough that a pipe or engine waits rarely (shorter
-/// is slower), short enough that results stay within 0.1% of the shortest (docs/timing-model.md).
-inline constexpr uint64_t k_lookahead_ps = 30'000;
-
 /// @brief Everything one core needs to be built.
 struct core_params {
     core_kind kind = core_kind::aicore;
@@ -191,9 +187,6 @@ struct core_params {
     vector_costs vector;
     uint32_t event_ids = 8;  ///< set_flag/wait_flag ids per pipe pair
     bool functional = true;  ///< false: timing only, no arithmetic and no data copies
-    /// How far ahead of simulated time an engine or pipe may book, and a pipe's local time may
-    /// run (loosely-timed decoupling; a simulation setting, not hardware).
-    uint64_t lookahead_ps = k_lookahead_ps;
     const buffer_params& buffer(mem_space s) const { return buffers[static_cast<size_t>(s)]; }
     const path_params& path(mem_space src, mem_space dst) const {
         return paths[static_cast<size_t>(src)][static_cast<size_t>(dst)];

@@ -77,13 +77,14 @@ size_t upper_index(const T* a, size_t n, ps_t t, Key key) {
 /// @brief A shared resource that serves requests in order of their arrival *time*: a calendar
 /// of booked intervals where a request takes the earliest free slot at or after its arrival.
 ///
-/// Initiators book ahead of simulated time (up to the look-ahead), so requests are not made in
-/// time order: a burst booked for the future must not block one that arrives earlier, which a
-/// single "next free" time would do. Nobody waits in SystemC; the start of the granted interval
+/// Bookings are not made in time order (the dispatcher books a window of GM bursts at once, and
+/// a burst reaches each stage a path latency after its start, latencies differing by path): a
+/// burst booked for the future must not block one that arrives earlier, which a single "next
+/// free" time would do. Nobody waits in SystemC; the start of the granted interval
 /// is returned and the caller adds it to the annotated delay. Intervals that ended before the
 /// current simulation time are dropped (no request can arrive in the past).
 ///
-/// A busy resource booked a look-ahead ahead by many initiators holds thousands of intervals
+/// A busy resource booked ahead by many initiators holds thousands of intervals
 /// with small gaps between them. They are kept in chunks of up to 2 * k_chunk, each knowing its
 /// largest inner gap, so a booking moves one chunk's entries and a search skips every chunk
 /// whose gaps are all too small for it (a sorted list would walk and move them all).

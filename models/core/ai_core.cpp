@@ -75,8 +75,7 @@ ai_core::ai_core(const sc_core::sc_module_name& nm, unsigned id, const core_para
     }
     for (pipe_id pid : pipes_of(p.kind)) {
         const std::string nm_p = lower(to_string(pid));
-        m_pipes.push_back(
-            std::make_unique<pipe>(nm_p.c_str(), pid, p.dma.queue_depth, p.lookahead_ps, *this));
+        m_pipes.push_back(std::make_unique<pipe>(nm_p.c_str(), pid, p.dma.queue_depth, *this));
         // An engine exists for a pipe that owns at least one path present on this core.
         auto engine = std::make_unique<dma_engine>((nm_p + "_dma").c_str(), pid, m_p);
         bool any = false;
@@ -417,8 +416,8 @@ exec_result ai_core::execute(pipe& p, const instruction& ins, ps_t start) {
                           [&](const dma_request& r) -> exec_result {
                               dma_engine* e = engine(p.id());
                               if (!e) raise(p.name(), ins, p.id(), "this pipe has no DMA engine");
-                              // The engine books its bursts from the pipe's local time and
-                              // waits only when they run past the look-ahead.
+                              // The engine books its local bursts at their start and hands
+                              // its GM bursts to the burst dispatcher.
                               const dma_engine::timing t = e->execute(r, std::max(start, now_ps()));
                               return {true, t.issue_end, t.complete};
                           },

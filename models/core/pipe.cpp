@@ -4,13 +4,8 @@
 
 namespace npusim::models {
 
-pipe::pipe(const sc_core::sc_module_name& nm, pipe_id id, unsigned depth, ps_t lookahead_ps,
-           pipe_executor& exec)
-    : model_base(nm),
-      m_id(id),
-      m_depth(depth ? depth : 1),
-      m_lookahead(lookahead_ps),
-      m_exec(exec) {
+pipe::pipe(const sc_core::sc_module_name& nm, pipe_id id, unsigned depth, pipe_executor& exec)
+    : model_base(nm), m_id(id), m_depth(depth ? depth : 1), m_exec(exec) {
     SC_HAS_PROCESS(pipe);
     SC_THREAD(run);
 }
@@ -117,8 +112,9 @@ void pipe::run() {
         m_issue_free = std::max(start, r.issue_end);
         m_complete = std::max(m_complete, r.complete);
         ++m_instructions;
-        // Loosely timed: one wait per look-ahead of local time, not one per instruction.
-        if (m_issue_free > now_ps() + m_lookahead) sync_to(m_issue_free);
+        // The next instruction books the core's banks (and its engine's port) at its own start,
+        // so bookings of the core's pipes happen in order of time whatever their threads do.
+        if (m_issue_free > now_ps()) sync_to(m_issue_free);
     }
 }
 

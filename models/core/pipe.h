@@ -44,17 +44,17 @@ class pipe_executor {
 ///
 /// Issue and latency are separate: an instruction starts at max(the pipe's issue_free, the time
 /// it was pushed), holds the pipe until its issue end, and completes later; so back-to-back
-/// independent instructions overlap their latencies. The pipe keeps its own local time
-/// (issue_free) and does not wait in SystemC per instruction: it waits only when its local time
-/// runs more than the look-ahead past simulation time, and before anything another process can
-/// observe (the executor calls sync_to for flags; idleness is reported at completion).
+/// independent instructions overlap their latencies. The pipe starts each instruction at
+/// simulated time equal to its start (it waits until its issue_free), so what the instruction
+/// books (the core's buffer banks, its engine's port) is booked in order of time among the
+/// core's pipes, independent of how their threads interleave; the executor calls sync_to
+/// before anything another process can observe (flags; idleness is reported at completion).
 ///
 /// The queue is bounded: an instruction holds its slot until it starts, so push() stalls the
 /// issuing scalar unit while `depth` instructions are queued or popped but not yet started.
 class pipe : public model_base {
   public:
-    pipe(const sc_core::sc_module_name& nm, pipe_id id, unsigned depth, ps_t lookahead_ps,
-         pipe_executor& exec);
+    pipe(const sc_core::sc_module_name& nm, pipe_id id, unsigned depth, pipe_executor& exec);
 
     /// @brief Enqueues an instruction; waits while the queue is full (call from a thread).
     void push(instruction ins);
@@ -96,7 +96,6 @@ class pipe : public model_base {
 
     pipe_id m_id;
     unsigned m_depth;
-    ps_t m_lookahead;
     pipe_executor& m_exec;
     fifo<entry> m_queue;
     mutable fifo<ps_t> m_starts;  // starts of popped instructions, in order

@@ -11,12 +11,11 @@ burst_mover::burst_mover(std::string owner, const limits& l)
     : m_slots(l.max_outstanding ? l.max_outstanding : 1), m_owner(std::move(owner)), m_limits(l) {}
 
 ps_t burst_mover::start(ps_t earliest, ps_t occ, ps_t lag) {
-    const ps_t ahead = m_limits.lookahead + lag;
     for (;;) {
         const ps_t slot = slot_time(m_next);
         const ps_t now = now_ps();
         const ps_t s = m_port.earliest(std::max({earliest, slot, now}), occ);
-        if (s <= now + ahead) {
+        if (s <= now + lag) {
             m_port.book(s, occ);
             return m_last_start = s;
         }

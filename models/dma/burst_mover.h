@@ -14,14 +14,14 @@
 namespace npusim::models {
 
 /// @brief The pacing every DMA-like initiator shares (core DMA engines, the system DMA, the
-/// host link): its own port, a bounded number of outstanding bursts, a bounded write buffer for
-/// posted writes, and the look-ahead that bounds how far ahead of simulated time it books.
+/// host link): its own port, a bounded number of outstanding bursts and a bounded write buffer
+/// for posted writes.
 ///
 /// A burst's start is found without waiting: after the caller's earliest time, after the burst
 /// `max_outstanding` back has completed, and at a free slot of the port. An *immediate* burst
-/// (start(); a core engine's local moves) is booked by its caller at once: only when its start lies
-/// more than the look-ahead beyond simulated time does the calling thread wait (until the start),
-/// so an engine waits about once per look-ahead of simulated time, not per burst. A *deferred*
+/// (start(); a core engine's local moves) is booked by its caller when simulated time reaches its
+/// start (less the issuer's `lag`, below): the calling thread waits until then, so the core's
+/// bank bookings are made in order of time whatever order the threads run in. A *deferred*
 /// burst (start_deferred(); every burst with a GM side, the host link's and the system DMA's too)
 /// is booked later by the chip's burst dispatcher, in order of start: its completion (or, for a
 /// posted write, its drain) is reported with resolve() or drain(), and the caller waits only when
@@ -29,9 +29,8 @@ namespace npusim::models {
 class burst_mover {
   public:
     struct limits {
-        uint32_t max_outstanding = 64;    ///< bursts in flight (hardware request slots)
-        uint64_t write_buffer = 0;        ///< bytes of posted writes in flight (0: not posted)
-        ps_t lookahead = k_lookahead_ps;  ///< how far ahead of simulated time bursts are booked
+        uint32_t max_outstanding = 64;  ///< bursts in flight (hardware request slots)
+        uint64_t write_buffer = 0;      ///< bytes of posted writes in flight (0: not posted)
     };
 
     burst_mover(std::string owner, const limits& l);
@@ -41,13 +40,12 @@ class burst_mover {
     /// @brief The end of the port's last booking.
     ps_t port_booked_until() const { return m_port.booked_until(); }
     /// @brief Books the port for `occ` at the earliest time after `earliest` and the next slot's
-    /// completion; while that start is more than look-ahead + `lag` ahead, first waits in
-    /// SystemC until `lag` before it. `lag`: how far before this start the issuer's next work
-    /// may begin (the part of a DMA instruction's start-up its remaining bursts do not cover),
-    /// so a wait never delays that work; the look-ahead then applies from that moment. Take
-    /// the slot with take_slot() next.
+    /// completion; while that start is more than `lag` ahead, first waits in SystemC until
+    /// `lag` before it. `lag`: how far before this start the issuer's next work may begin (the
+    /// part of a DMA instruction's start-up its remaining bursts do not cover), so a wait never
+    /// delays that work. Take the slot with take_slot() next.
     ps_t start(ps_t earliest, ps_t occ, ps_t lag = 0);
-    /// @brief As start() for a burst the dispatcher books: no look-ahead wait, and not before
+    /// @brief As start() for a burst the dispatcher books: no wait, and not before
     /// the previous deferred burst (an engine sends its requests in order).
     ps_t start_deferred(ps_t earliest, ps_t occ);
     /// @brief Takes the next outstanding-burst slot; its completion is not known yet.

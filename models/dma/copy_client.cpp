@@ -3,9 +3,7 @@
 namespace npusim::models {
 
 copy_client::copy_client(const std::string& owner, uint32_t max_outstanding, burst_dispatcher& d)
-    : m_mover(owner, {max_outstanding, 0, k_lookahead_ps}),
-      m_dispatcher(d),
-      m_client(d.add_client(*this)) {
+    : m_mover(owner, {max_outstanding, 0}), m_dispatcher(d), m_client(d.add_client(*this)) {
     m_mover.set_window(d.window());
 }
 

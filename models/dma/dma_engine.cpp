@@ -121,7 +121,7 @@ dma_engine::dma_engine(const sc_core::sc_module_name& nm, pipe_id pipe, const co
       m_pipe(pipe),
       m_core(core),
       m_period(period_ps(core.clock_hz)),
-      m_mover(name(), {core.dma.max_outstanding, core.dma.write_buffer, core.lookahead_ps}) {
+      m_mover(name(), {core.dma.max_outstanding, core.dma.write_buffer}) {
     m_local_port.fill(-1);
 }
 

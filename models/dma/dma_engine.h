@@ -31,7 +31,7 @@ pipe_id engine_for_path(mem_space src, mem_space dst);
 ///
 /// A transfer is split into bursts of the path's burst size from the start of each row of its
 /// primary side (the GM side, or the ND side of a layout conversion). Each burst takes a slot
-/// of the engine's burst mover (outstanding limit, look-ahead), reserves the engine port, then
+/// of the engine's burst mover (outstanding limit), reserves the engine port, then
 /// every stage it crosses books its own calendar through b_transport. A burst with a GM side
 /// does that (and moves its data) when the chip's burst dispatcher books it, in order of port
 /// start with every other engine's; a local burst at once. Writes to GM are posted. The
@@ -81,8 +81,9 @@ class dma_engine : public model_base, public burst_client {
         ps_t issue_end, complete;
     };
     /// @brief Books one instruction that the pipe starts at `start` (>= now); call from the
-    /// owning pipe's thread. Waits only when its bursts run past the look-ahead or need the
-    /// completion of a burst the dispatcher has not booked yet.
+    /// owning pipe's thread. Waits until each local burst's start (less the start-up its later
+    /// bursts cover) and when it needs the completion of a burst the dispatcher has not booked
+    /// yet.
     /// @throws model_fault on a missing path, misaligned operand or rejected access (a GM
     /// burst's rejection surfaces at the engine's next call after its booking).
     timing execute(const dma_request& r, ps_t start);
@@ -140,7 +141,7 @@ class dma_engine : public model_base, public burst_client {
     transfer begin_transfer(const dma_request& r, const path_params& path, ps_t begin) const;
     /// Issues the next `len` bytes of `t`'s requests and reserves the engine port for them;
     /// returns the burst's start and when it leaves the port. `slotted`: the burst also takes
-    /// an outstanding slot and waits while its start is beyond the look-ahead (the local
+    /// an outstanding slot and waits until its start, less the instruction's lag (the local
     /// fractal moves book the port only).
     std::pair<ps_t, ps_t> reserve_port(transfer& t, uint64_t len, bool slotted = false);
     /// When the request after `t`'s first `t.requested` bytes may go out: after the start-up,

@@ -246,11 +246,6 @@ std::vector<key_spec> build() {
         "bytes of posted GM writes an engine may have in flight; the issuer is done when the "
         "buffer takes a write",
         core_field([](double x, C& c) { c.dma.write_buffer = u64(x); }));
-    add("sim.lookahead", vk::time, "30ns", 10e3, 30e3,
-        "simulation setting: how far ahead of simulated time pipes book their own work (GM "
-        "bursts are booked in order of start whatever it is); times stay within the tolerance in "
-        "docs/timing-model.md over the whole range",
-        core_field([](double x, C& c) { c.lookahead_ps = u64(x); }));
     add("dma.queue_depth", vk::integer, "32", 1, 4096, "instruction queue depth per pipe",
         core_field([](double x, C& c) { c.dma.queue_depth = u32(x); }));
     add("noc.bandwidth", vk::bandwidth, "4TB/s", 1e6, max_bandwidth,
@@ -411,10 +406,18 @@ const std::vector<std::string>& path_sections() {
 const removed_key* find_removed_key(const std::string& path) {
     static const removed_key removed[] = {
         {"dma.window_bursts",
-         "was removed: it was a simulation knob that changed results; how far engines book "
-         "ahead is now a time, sim.lookahead, and the hardware's bursts in flight are "
-         "dma.max_outstanding",
-         "delete it; set sim.lookahead (simulation speed) or dma.max_outstanding (hardware)"},
+         "was removed: it was a simulation knob that changed results; the hardware's bursts in "
+         "flight are dma.max_outstanding",
+         "delete it; set dma.max_outstanding (hardware) if you meant bursts in flight"},
+        {"sim.lookahead",
+         "was removed: it was a simulation setting that moved results (core-local bank "
+         "conflicts); every pipe and engine now books its work at its start time and the burst "
+         "dispatcher books GM traffic in order of start, so no setting changes a result",
+         "delete it"},
+        {"sim",
+         "was removed: its one key, sim.lookahead, was a simulation setting that moved results; "
+         "every pipe and engine now books its work at its start time",
+         "delete the sim section"},
         {"cube.overhead_cycles",
          "was removed: an mmad now costs max(cube.issue_cycles, fractals) of issue plus "
          "cube.latency",

@@ -10,24 +10,15 @@ pipe::pipe(const sc_core::sc_module_name& nm, pipe_id id, unsigned depth, pipe_e
     SC_THREAD(run);
 }
 
-size_t pipe::pending_starts() const {
-    const ps_t now = now_ps();
-    while (!m_starts.empty() && m_starts.front() <= now) m_starts.pop_front();
-    return m_starts.size();
-}
-
 bool pipe::full() const {
-    return m_queue.size() + pending_starts() >= m_depth;
+    return m_queue.size() >= m_depth;
 }
 
 void pipe::push(instruction ins) {
     while (full()) {
-        // A slot frees when a queued instruction is popped or a popped one starts.
+        // A slot frees when a queued instruction is popped, which is when it starts.
         m_pusher_waits = true;
-        if (!m_starts.empty())
-            sc_core::wait(ps_to_time(m_starts.front() - now_ps()), m_popped);
-        else
-            sc_core::wait(m_popped);
+        sc_core::wait(m_popped);
     }
     m_pusher_waits = false;
     m_queue.push_back({std::move(ins), now_ps()});
@@ -40,7 +31,6 @@ void pipe::wait_idle() {
 
 void pipe::drop_queue() {
     m_queue.clear();
-    m_starts.clear();
     m_popped.notify(sc_core::SC_ZERO_TIME);
     if (!m_running) m_went_idle.notify(sc_core::SC_ZERO_TIME);
 }
@@ -62,12 +52,6 @@ void pipe::run() {
         if (m_queue.empty()) {
             while (m_queue.empty()) {
                 const ps_t now = now_ps();
-                if (m_issue_free > now) {
-                    // Ahead of simulation time: instructions pushed meanwhile cannot start
-                    // before issue_free anyway, so they are taken as a batch then.
-                    sc_core::wait(ps_to_time(m_issue_free - now));
-                    continue;
-                }
                 m_run_waits = true;
                 ps_t c = 0;
                 if (!m_exec.settled(*this, c)) {
@@ -89,10 +73,10 @@ void pipe::run() {
         }
         entry e = std::move(m_queue.front());
         m_queue.pop_front();
-        // Not before the pipe is free, nor before the instruction existed; both are at or
-        // after simulation time here (the pipe never sleeps past its issue_free with work).
+        // Not before the pipe is free, nor before the instruction existed: simulation time is
+        // past both here (the pipe waits until its issue_free after each instruction), so an
+        // instruction is popped, and frees its queue slot, when it starts.
         const ps_t start = std::max(m_issue_free, e.pushed);
-        if (start > now_ps()) m_starts.push_back(start);  // holds its queue slot until then
         if (m_pusher_waits) m_popped.notify(sc_core::SC_ZERO_TIME);
         m_busy.hold(start);  // an instruction that waits reports its span when it returns
         exec_result r{false, start, start};

@@ -91,14 +91,11 @@ class pipe : public model_base {
     };
     void run();
     void on_trace_attached() override;
-    /// Slots held by popped instructions that have not started by simulation time.
-    size_t pending_starts() const;
 
     pipe_id m_id;
     unsigned m_depth;
     pipe_executor& m_exec;
     fifo<entry> m_queue;
-    mutable fifo<ps_t> m_starts;  // starts of popped instructions, in order
     bool m_running = false, m_pusher_waits = false, m_run_waits = false;
     sc_core::sc_event m_pushed, m_popped, m_went_idle;
     std::function<std::string()> m_waiting;

@@ -1,7 +1,9 @@
 #pragma once
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <new>
 
 namespace npusim::models {
@@ -34,6 +36,21 @@ class host_buffer {
     uint8_t* m_data = nullptr;
     uint64_t m_bytes = 0;
     uint8_t m_empty = 0;
+};
+
+/// @brief Scratch bytes that only grow, backed like host_buffer (a timing-only run that never
+/// touches them faults none in). What they held is lost when they grow.
+class scratch_buffer {
+  public:
+    /// @brief At least `bytes` bytes.
+    uint8_t* at_least(uint64_t bytes) {
+        if (!m_buf || m_buf->size() < bytes)
+            m_buf = std::make_unique<host_buffer>(std::max(bytes, m_buf ? 2 * m_buf->size() : 0));
+        return m_buf->data();
+    }
+
+  private:
+    std::unique_ptr<host_buffer> m_buf;
 };
 
 }  // namespace npusim::models

@@ -44,16 +44,17 @@ void burst_dispatcher::post(ps_t start, unsigned client) {
 
 void burst_dispatcher::run() {
     for (;;) {
-        if (m_size == 0 || window_of(start_of(m_heads[0])) > now_ps()) {
+        const ps_t now = now_ps();
+        const ps_t t = m_size > 0 ? window_of(start_of(m_heads[0])) : 0;
+        if (m_size == 0 || (t > now && !quiet_until(t))) {
             if (m_size > 0) {
-                m_scheduled = window_of(start_of(m_heads[0]));
-                m_wake.notify(ps_to_time(m_scheduled - now_ps()));
+                m_scheduled = t;
+                m_wake.notify(ps_to_time(t - now));
             }
             sc_core::wait(m_wake);
             m_scheduled = ~ps_t{0};
             continue;
         }
-        const ps_t t = window_of(start_of(m_heads[0]));
         // Every burst of the window is registered by now (see the class comment): book them
         // in order of start. A burst starts at or after now, as it was registered before.
         const ps_t until = t + m_window;
@@ -71,12 +72,27 @@ void burst_dispatcher::run() {
             }
         }
         m_horizon = std::max(m_horizon, until);
+        if (t > now) {
+            // Booked before its time: a thread these bookings wake runs at the window's start,
+            // as it would have without booking ahead.
+            bool wakes = false;
+            for (unsigned c : m_touched_list) wakes = wakes || m_clients[c]->wakes_at(t);
+            if (wakes) sc_core::wait(ps_to_time(t - now));
+        }
         for (unsigned c : m_touched_list) {
             m_touched[c] = 0;
-            m_clients[c]->bursts_committed();
+            m_clients[c]->bursts_committed(t);
         }
         m_touched_list.clear();
     }
+}
+
+bool burst_dispatcher::quiet_until(ps_t t) const {
+    // No process runs before t, nor at t: every burst of the window that starts at t was
+    // registered a window before its start, so by now, and booking it now books it in the
+    // same order, among the same bookings, as waking at t would.
+    return !sc_core::sc_pending_activity_at_current_time() &&
+           sc_core::sc_time_to_pending_activity() > ps_to_time(t - now_ps());
 }
 
 void burst_dispatcher::push(key k) {

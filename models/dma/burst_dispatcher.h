@@ -15,8 +15,11 @@ class burst_client {
     /// @brief Books the earliest of this client's registered bursts (its stages, its data)
     /// now, at or before its start; returns the start of the next one (if any is left).
     virtual ps_t commit_next() = 0;
-    /// @brief Some of this client's bursts were booked (called once per window).
-    virtual void bursts_committed() = 0;
+    /// @brief Some of this client's bursts were booked, those of the window that starts at
+    /// `window` the last (called once per window).
+    virtual void bursts_committed(ps_t window) = 0;
+    /// @brief Whether bursts_committed(window) would wake a thread of this client.
+    virtual bool wakes_at(ps_t window) const = 0;
 };
 
 /// @brief Books the chip's GM bursts in the order of their start on their engine's port, so the
@@ -25,11 +28,13 @@ class burst_client {
 ///
 /// Engines register a burst when they know its port start, each engine in order of start; the
 /// dispatcher books every burst that starts in the window [T, T + window) at time T, sorted by
-/// (start, client). That is the order of starts as long as no burst is registered after its
-/// window was booked: a burst is registered at least `window` before its start, because the window
-/// is at most the shortest start-up of a GM path (an instruction's first burst) and at most the
-/// shortest round trip through the memory system (a burst that waited for an earlier one's
-/// completion). docs/timing-model.md, Arbitration.
+/// (start, client), or at once when no other process is due before or at T (nothing can then
+/// register a burst of the window; a waiter its bookings release still wakes at T). That is the
+/// order of starts as long as no burst is registered after its window was booked: a burst is
+/// registered at least `window` before its start, because the window is at most the shortest
+/// start-up of a GM path (an instruction's first burst) and at most the shortest round trip through
+/// the memory system (a burst that waited for an earlier one's completion). docs/timing-model.md,
+/// Arbitration.
 class burst_dispatcher : public sc_core::sc_module {
   public:
     burst_dispatcher(const sc_core::sc_module_name& nm, ps_t window);
@@ -53,6 +58,9 @@ class burst_dispatcher : public sc_core::sc_module {
     ps_t start_of(key k) const { return k >> m_shift; }
     unsigned client_of(key k) const { return unsigned(k & ((key{1} << m_shift) - 1)); }
     void run();
+    /// Whether nothing but this thread is due before or at `t` (so the window starting at `t`
+    /// may be booked now, without a SystemC wait).
+    bool quiet_until(ps_t t) const;
     /// The heap of heads, earliest first. Booking a client's burst replaces its head by its
     /// next burst's: one sift down instead of a pop and a push.
     void push(key k);

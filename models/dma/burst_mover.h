@@ -77,12 +77,13 @@ class burst_mover {
         m_wake_at = m_last_deferred / m_window * m_window;
         return m_progress;
     }
-    /// @brief Wakes a waiter after the bookings it waits for.
-    void bursts_booked() {
-        if (!m_waiting || now_ps() < m_wake_at) return;
+    /// @brief Wakes a waiter once the window it waits for (starting at `window`) is booked.
+    void bursts_booked(ps_t window) {
+        if (!wakes_at(window)) return;
         m_waiting = false;
         m_progress.notify(sc_core::SC_ZERO_TIME);
     }
+    bool wakes_at(ps_t window) const { return m_waiting && window >= m_wake_at; }
 
     /// @brief One access of `len` bytes through `target` that may start at `start`; returns
     /// when it is complete. Prepares the payload fully (no attribute of the previous access

@@ -25,7 +25,8 @@ namespace npusim::models {
 class copy_client : public burst_client {
   public:
     ps_t commit_next() final;
-    void bursts_committed() final { m_mover.bursts_booked(); }
+    void bursts_committed(ps_t window) final { m_mover.bursts_booked(window); }
+    bool wakes_at(ps_t window) const final { return m_mover.wakes_at(window); }
 
   protected:
     copy_client(const std::string& owner, uint32_t max_outstanding, burst_dispatcher& d);

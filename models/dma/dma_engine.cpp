@@ -610,11 +610,10 @@ dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_par
     const uint64_t blocks = (s_cols + c0 - 1) / c0;
     const uint64_t run = s_rows * c0 * e;  // one column block's rows of the sub-block
     // Every source byte is read; the destination's padding must be zero (functional only).
-    // The scratch only grows (resizing down and up again would clear it every time).
     const uint64_t out = rows_p * cols_p * e;
-    if (m_src_block.size() < blocks * run) m_src_block.resize(blocks * run);
-    if (m_dst_block.size() < out) m_dst_block.resize(out);
-    if (m_core.functional) std::memset(m_dst_block.data(), 0, out);  // padding reads as zero
+    uint8_t* const src_block = m_src_block.at_least(blocks * run);
+    uint8_t* const dst_block = m_dst_block.at_least(out);
+    if (m_core.functional) std::memset(dst_block, 0, out);  // padding reads as zero
     transfer t = begin_transfer(r, path, begin);
     // Each column block's rows are one contiguous run: the port is booked burst by burst, the
     // run moves in one access that starts with its first burst.
@@ -624,29 +623,29 @@ dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_par
         const auto [run_start, release] = reserve_run(t, run);
         t.done = std::max(t.done, release);
         if (b == 0) first_start = run_start;
-        t.done = std::max(
-            t.done, access(t, r.src_space, false, src, &m_src_block[b * run], run, run_start));
+        t.done = std::max(t.done,
+                          access(t, r.src_space, false, src, src_block + b * run, run, run_start));
     }
     if (m_core.functional && r.transpose) {  // operand (i, j) is stored (j, i)
         for (uint64_t i = 0; i < rows; ++i)
             for (uint64_t j = 0; j < cols; ++j)
                 std::memcpy(
-                    &m_dst_block[(left ? zz_index(i, j, cols_p, k0) : zn_index(i, j, cols_p, k0)) *
-                                 e],
-                    &m_src_block[((i / c0) * s_rows * c0 + j * c0 + i % c0) * e], e);
+                    dst_block +
+                        ((left ? zz_index(i, j, cols_p, k0) : zn_index(i, j, cols_p, k0)) * e),
+                    src_block + (((i / c0) * s_rows * c0 + j * c0 + i % c0) * e), e);
     } else if (m_core.functional) {
         if (left) {  // ZZ: each fractal row is one NZ fractal row (c0 == k0)
             for (uint64_t i = 0; i < rows; ++i)
                 for (uint64_t b = 0; b < blocks; ++b)
-                    std::memcpy(&m_dst_block[zz_index(i, b * c0, cols_p, k0) * e],
-                                &m_src_block[(b * rows + i) * c0 * e],
+                    std::memcpy(dst_block + (zz_index(i, b * c0, cols_p, k0) * e),
+                                src_block + ((b * rows + i) * c0 * e),
                                 std::min(c0, cols - b * c0) * e);
         } else {  // ZN: transpose each fractal; a column of a fractal is contiguous
             with_element_size(e, [&](auto es) {
                 for (uint64_t c = 0; c < cols; ++c) {
-                    const uint8_t* src = &m_src_block[((c / c0) * rows * c0 + c % c0) * es];
+                    const uint8_t* src = src_block + (((c / c0) * rows * c0 + c % c0) * es);
                     for (uint64_t i0 = 0; i0 < rows; i0 += k0) {  // k0 rows: one fractal column
-                        uint8_t* dst = &m_dst_block[zn_index(i0, c, cols_p, k0) * es];
+                        uint8_t* dst = dst_block + (zn_index(i0, c, cols_p, k0) * es);
                         for (uint64_t i = 0, n = std::min(k0, rows - i0); i < n; ++i)
                             std::memcpy(dst + i * es, src + (i0 + i) * c0 * es, es);
                     }
@@ -654,8 +653,7 @@ dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_par
             });
         }
     }
-    t.done =
-        std::max(t.done, access(t, r.dst_space, true, r.dst, m_dst_block.data(), out, first_start));
+    t.done = std::max(t.done, access(t, r.dst_space, true, r.dst, dst_block, out, first_start));
     return finish(t, begin);
 }
 
@@ -688,9 +686,9 @@ dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_par
     if (span_hi > size)
         throw model_fault(name(), span_hi, r.describe(),
                           "img2col patch reaches past the end of L1");
-    if (m_dst_block.size() < out) m_dst_block.resize(out);
+    uint8_t* const dst_block = m_dst_block.at_least(out);
     if (m_core.functional) {
-        std::memset(m_dst_block.data(), 0, out);
+        std::memset(dst_block, 0, out);
         // The output pixel (oh, ow) steps along with i instead of being divided out of it.
         with_element_size(e, [&](auto es) {
             for (uint64_t j = 0; j < ks; ++j) {
@@ -707,7 +705,7 @@ dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_par
                     if (h < 0 || h >= int64_t(g.height) || w < 0 || w >= int64_t(g.width)) continue;
                     const uint64_t at =
                         left ? zz_index(i, j, cols_p, k0) : zn_index(j, i, cols_p, k0);
-                    std::memcpy(&m_dst_block[at * es],
+                    std::memcpy(dst_block + (at * es),
                                 plane + (uint64_t(h) * g.width + uint64_t(w)) * es, es);
                 }
             }
@@ -719,8 +717,7 @@ dma_engine::timing dma_engine::img2col_load(const dma_request& r, const path_par
     // The patch's span of L1 is read through DMI: its banks are booked directly.
     t.done = std::max(t.done, m_local_buf[size_t(mem_space::l1)]->book(
                                   false, span_lo, span_hi - span_lo, first_start));
-    t.done =
-        std::max(t.done, access(t, r.dst_space, true, r.dst, m_dst_block.data(), out, first_start));
+    t.done = std::max(t.done, access(t, r.dst_space, true, r.dst, dst_block, out, first_start));
     return finish(t, begin);
 }
 

@@ -217,9 +217,9 @@ BOOST_AUTO_TEST_CASE(host_link_copy_time_and_data) {
 // 910), so it finishes within one burst service time (the slowest stage's occupancy of one
 // burst, a GM channel's) of the same copy on an idle chip.
 // The dispatcher books the bursts of all its clients in order of start (ties: the lower
-// client), whatever order they were registered in, each at the start of its window, so never
-// after the burst's start. A burst registered after its window was booked is booked at once
-// and counted as late.
+// client), whatever order they were registered in, each at the start of its window or before
+// it when no other thread is due until then, so never after the burst's start. A burst
+// registered after its window was booked is booked at once and counted as late.
 BOOST_AUTO_TEST_CASE(dispatcher_books_in_order_of_start) {
     struct booking {
         unsigned client;
@@ -238,7 +238,8 @@ BOOST_AUTO_TEST_CASE(dispatcher_books_in_order_of_start) {
             starts.pop_front();
             return starts.empty() ? 0 : starts.front();
         }
-        void bursts_committed() override {}
+        void bursts_committed(ps_t) override {}
+        bool wakes_at(ps_t) const override { return false; }
     };
     const ps_t ns = 1000;
     models::burst_dispatcher d("dispatcher", 10 * ns);
@@ -264,9 +265,10 @@ BOOST_AUTO_TEST_CASE(dispatcher_books_in_order_of_start) {
         post(a, 46 * ns);  // too late for its window: booked at once
     });
     sc_core::sc_start();
+    // [30, 40) and [40, 50) are booked at 20: nothing else runs before 45.
     const std::vector<booking> expected = {{a.id, 12 * ns, 10 * ns}, {a.id, 25 * ns, 20 * ns},
-                                           {b.id, 25 * ns, 20 * ns}, {b.id, 31 * ns, 30 * ns},
-                                           {a.id, 40 * ns, 40 * ns}, {b.id, 40 * ns, 40 * ns},
+                                           {b.id, 25 * ns, 20 * ns}, {b.id, 31 * ns, 20 * ns},
+                                           {a.id, 40 * ns, 20 * ns}, {b.id, 40 * ns, 20 * ns},
                                            {a.id, 46 * ns, 45 * ns}};
     BOOST_REQUIRE_EQUAL(booked.size(), expected.size());
     for (size_t i = 0; i < expected.size(); ++i)
@@ -275,6 +277,41 @@ BOOST_AUTO_TEST_CASE(dispatcher_books_in_order_of_start) {
                                        << booked[i].start << " at " << booked[i].at);
     BOOST_CHECK_EQUAL(late_before, 0u);
     BOOST_CHECK_EQUAL(d.late(), 1u);
+}
+
+// A window booked before its start wakes its waiting client at that start, as a window booked at
+// its start would: the bookings need no SystemC wait, the waiter's wake-up does.
+BOOST_AUTO_TEST_CASE(dispatcher_booking_ahead_wakes_a_waiter_at_the_window_start) {
+    struct client : models::burst_client {
+        std::deque<ps_t> starts;
+        std::vector<std::pair<ps_t, ps_t>> booked, committed;  // (start or window, at)
+        ps_t waits_for = 0;
+        ps_t commit_next() override {
+            booked.push_back({starts.front(), models::now_ps()});
+            starts.pop_front();
+            return starts.empty() ? 0 : starts.front();
+        }
+        void bursts_committed(ps_t window) override {
+            committed.push_back({window, models::now_ps()});
+        }
+        bool wakes_at(ps_t window) const override { return window == waits_for; }
+    } a;
+    const ps_t ns = 1000;
+    models::burst_dispatcher d("dispatcher", 10 * ns);
+    const unsigned id = d.add_client(a);
+    a.waits_for = 30 * ns;
+    sc_core::sc_spawn([&] {
+        for (ps_t t : {12 * ns, 35 * ns}) {
+            a.starts.push_back(t);
+            d.post(t, id);
+        }
+        sc_core::wait(sc_core::sc_time(100, sc_core::SC_NS));  // nothing else is due before
+    });
+    sc_core::sc_start();
+    const std::vector<std::pair<ps_t, ps_t>> booked = {{12 * ns, 10 * ns}, {35 * ns, 10 * ns}};
+    const std::vector<std::pair<ps_t, ps_t>> committed = {{10 * ns, 10 * ns}, {30 * ns, 30 * ns}};
+    BOOST_CHECK(a.booked == booked);
+    BOOST_CHECK(a.committed == committed);
 }
 
 // Many clients (the dispatcher's heap several levels deep, with a last parent of one child):
@@ -289,7 +326,8 @@ BOOST_AUTO_TEST_CASE(dispatcher_orders_many_clients_like_a_sort) {
             starts.pop_front();
             return starts.empty() ? 0 : starts.front();
         }
-        void bursts_committed() override {}
+        void bursts_committed(ps_t) override {}
+        bool wakes_at(ps_t) const override { return false; }
     };
     const ps_t ns = 1000;
     models::burst_dispatcher d("dispatcher", 10 * ns);
@@ -323,7 +361,8 @@ BOOST_AUTO_TEST_CASE(dispatcher_orders_many_clients_like_a_sort) {
 BOOST_AUTO_TEST_CASE(dispatcher_refuses_a_start_it_cannot_order) {
     struct client : models::burst_client {
         ps_t commit_next() override { return 0; }
-        void bursts_committed() override {}
+        void bursts_committed(ps_t) override {}
+        bool wakes_at(ps_t) const override { return false; }
     } a, b, c;
     models::burst_dispatcher d("dispatcher", 1000);
     d.add_client(a);

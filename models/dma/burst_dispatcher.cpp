@@ -1,5 +1,6 @@
 #include "models/dma/burst_dispatcher.h"
 
+#include <algorithm>
 #include <cassert>
 #include <string>
 
@@ -46,7 +47,7 @@ void burst_dispatcher::run() {
     for (;;) {
         const ps_t now = now_ps();
         const ps_t t = m_size > 0 ? window_of(start_of(m_heads[0])) : 0;
-        if (m_size == 0 || (t > now && !quiet_until(t))) {
+        if (m_size == 0 || (t > now && !quiet_until(now, t))) {
             if (m_size > 0) {
                 m_scheduled = t;
                 m_wake.notify(ps_to_time(t - now));
@@ -75,9 +76,9 @@ void burst_dispatcher::run() {
         if (t > now) {
             // Booked before its time: a thread these bookings wake runs at the window's start,
             // as it would have without booking ahead.
-            bool wakes = false;
-            for (unsigned c : m_touched_list) wakes = wakes || m_clients[c]->wakes_at(t);
-            if (wakes) sc_core::wait(ps_to_time(t - now));
+            if (std::any_of(m_touched_list.begin(), m_touched_list.end(),
+                            [&](unsigned c) { return m_clients[c]->wakes_at(t); }))
+                sc_core::wait(ps_to_time(t - now));
         }
         for (unsigned c : m_touched_list) {
             m_touched[c] = 0;
@@ -87,12 +88,12 @@ void burst_dispatcher::run() {
     }
 }
 
-bool burst_dispatcher::quiet_until(ps_t t) const {
+bool burst_dispatcher::quiet_until(ps_t now, ps_t t) const {
     // No process runs before t, nor at t: every burst of the window that starts at t was
     // registered a window before its start, so by now, and booking it now books it in the
     // same order, among the same bookings, as waking at t would.
     return !sc_core::sc_pending_activity_at_current_time() &&
-           sc_core::sc_time_to_pending_activity() > ps_to_time(t - now_ps());
+           sc_core::sc_time_to_pending_activity() > ps_to_time(t - now);
 }
 
 void burst_dispatcher::push(key k) {

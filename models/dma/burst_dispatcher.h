@@ -58,9 +58,9 @@ class burst_dispatcher : public sc_core::sc_module {
     ps_t start_of(key k) const { return k >> m_shift; }
     unsigned client_of(key k) const { return unsigned(k & ((key{1} << m_shift) - 1)); }
     void run();
-    /// Whether nothing but this thread is due before or at `t` (so the window starting at `t`
-    /// may be booked now, without a SystemC wait).
-    bool quiet_until(ps_t t) const;
+    /// Whether nothing but this thread is due from `now` up to and including `t` (so the window
+    /// starting at `t` may be booked now, without a SystemC wait).
+    bool quiet_until(ps_t now, ps_t t) const;
     /// The heap of heads, earliest first. Booking a client's burst replaces its head by its
     /// next burst's: one sift down instead of a pop and a push.
     void push(key k);

@@ -631,21 +631,21 @@ dma_engine::timing dma_engine::fractal_load(const dma_request& r, const path_par
             for (uint64_t j = 0; j < cols; ++j)
                 std::memcpy(
                     dst_block +
-                        ((left ? zz_index(i, j, cols_p, k0) : zn_index(i, j, cols_p, k0)) * e),
-                    src_block + (((i / c0) * s_rows * c0 + j * c0 + i % c0) * e), e);
+                        (left ? zz_index(i, j, cols_p, k0) : zn_index(i, j, cols_p, k0)) * e,
+                    src_block + ((i / c0) * s_rows * c0 + j * c0 + i % c0) * e, e);
     } else if (m_core.functional) {
         if (left) {  // ZZ: each fractal row is one NZ fractal row (c0 == k0)
             for (uint64_t i = 0; i < rows; ++i)
                 for (uint64_t b = 0; b < blocks; ++b)
-                    std::memcpy(dst_block + (zz_index(i, b * c0, cols_p, k0) * e),
-                                src_block + ((b * rows + i) * c0 * e),
+                    std::memcpy(dst_block + zz_index(i, b * c0, cols_p, k0) * e,
+                                src_block + (b * rows + i) * c0 * e,
                                 std::min(c0, cols - b * c0) * e);
         } else {  // ZN: transpose each fractal; a column of a fractal is contiguous
             with_element_size(e, [&](auto es) {
                 for (uint64_t c = 0; c < cols; ++c) {
-                    const uint8_t* src = src_block + (((c / c0) * rows * c0 + c % c0) * es);
+                    const uint8_t* src = src_block + ((c / c0) * rows * c0 + c % c0) * es;
                     for (uint64_t i0 = 0; i0 < rows; i0 += k0) {  // k0 rows: one fractal column
-                        uint8_t* dst = dst_block + (zn_index(i0, c, cols_p, k0) * es);
+                        uint8_t* dst = dst_block + zn_index(i0, c, cols_p, k0) * es;
                         for (uint64_t i = 0, n = std::min(k0, rows - i0); i < n; ++i)
                             std::memcpy(dst + i * es, src + (i0 + i) * c0 * es, es);
                     }

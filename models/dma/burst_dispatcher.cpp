@@ -61,6 +61,7 @@ void burst_dispatcher::run() {
         const ps_t until = t + m_window;
         while (m_size > 0 && start_of(m_heads[0]) < until) {
             const unsigned c = client_of(m_heads[0]);
+            prefetch_ahead();
             const ps_t next = m_clients[c]->commit_next();
             assert(client_of(m_heads[0]) == c);  // a booking registers no burst
             if (--m_registered[c] > 0)
@@ -94,6 +95,19 @@ bool burst_dispatcher::quiet_until(ps_t now, ps_t t) const {
     // same order, among the same bookings, as waking at t would.
     return !sc_core::sc_pending_activity_at_current_time() &&
            sc_core::sc_time_to_pending_activity() > ps_to_time(t - now);
+}
+
+void burst_dispatcher::prefetch_ahead() const {
+    // Consecutive bookings come from different engines, whose state is cold in the host's
+    // caches by then (with 32 cores streaming, the state of all engines does not fit). The next
+    // booking is most likely the top's smaller child: its client fetches its burst's state
+    // while the top books. Its own object line was asked for one booking earlier, as one of
+    // the grandchildren, which are asked for now. A few engines' state stays cached: then
+    // this would only cost.
+    if (m_size < 8) return;
+    const key* const h = m_heads.data();
+    m_clients[client_of(std::min(h[1], h[2]))]->prefetch();
+    for (size_t i = 3; i < 7; ++i) __builtin_prefetch(m_clients[client_of(h[i])]);
 }
 
 void burst_dispatcher::push(key k) {

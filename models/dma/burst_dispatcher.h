@@ -20,6 +20,9 @@ class burst_client {
     virtual void bursts_committed(ps_t window) = 0;
     /// @brief Whether bursts_committed(window) would wake a thread of this client.
     virtual bool wakes_at(ps_t window) const = 0;
+    /// @brief Asks the host to bring what the next commit_next() reads into its cache (only a
+    /// hint: no effect on any result).
+    virtual void prefetch() const {}
 };
 
 /// @brief Books the chip's GM bursts in the order of their start on their engine's port, so the
@@ -66,6 +69,8 @@ class burst_dispatcher : public sc_core::sc_module {
     void push(key k);
     void replace_top(key k);
     void pop();
+    /// Prefetches for the booking likely to come after the one at the heap's top: see run().
+    void prefetch_ahead() const;
     ps_t window_of(ps_t t) const { return t / m_window * m_window; }
 
     ps_t m_window;

@@ -98,6 +98,9 @@ class burst_mover {
         return end;
     }
 
+    /// @brief Asks the host to cache what a booking's resolve() or drain() updates (a hint).
+    void prefetch() const { __builtin_prefetch(this); }
+
     ps_t busy_ps() const { return m_port.busy_ps(); }
     /// @brief The L2 and GM traffic this mover's accesses caused.
     const traffic& traffic_caused() const { return m_traffic; }

@@ -56,7 +56,8 @@ class dma_engine : public model_base, public burst_client {
     // burst_client part it calls through, in a few host cache lines. The dispatcher books the
     // chip's bursts in order of start, so consecutive bookings come from different engines and
     // each finds its engine's state cold.
-    fifo<pending_burst> m_pending;  // in registration order, which is booking order
+    fifo<pending_burst> m_pending;       // in registration order, which is booking order
+    const held* m_front_held = nullptr;  // the transfer of m_pending's front, for prefetch()
     bool m_functional;
     traced_signal m_inflight;
     std::vector<uint8_t> m_staging;
@@ -122,6 +123,7 @@ class dma_engine : public model_base, public burst_client {
     ps_t commit_next() override;
     void bursts_committed(ps_t window) override { m_mover.bursts_booked(window); }
     bool wakes_at(ps_t window) const override { return m_mover.wakes_at(window); }
+    void prefetch() const override;
 
   private:
     void check(const dma_request& r) const;

@@ -28,11 +28,11 @@ struct launch_figures {
     double wall = 0, sim_us = 0, instructions = 0, bursts = 0, cube_flops = 0, cube_seconds = 0;
 };
 
-// Times one kernel launch on a fresh ascend910; prints the failure and returns false on one.
+// Times one kernel launch on a fresh chip of `cfg`; prints the failure and returns false on one.
 template <class Body>
-static bool timed_launch(bool functional, const char* name, unsigned block_dim,
-                         models::kernel_kind kind, Body&& body, launch_figures& out) {
-    auto cfg = platform::load_platform("ascend910");
+static bool timed_launch(platform::platform_config cfg, bool functional, const char* name,
+                         unsigned block_dim, models::kernel_kind kind, Body&& body,
+                         launch_figures& out) {
     if (!functional) cfg.set_timing_only();
     platform::simulation sim(cfg);
     std::string fault;
@@ -64,7 +64,7 @@ static int run_case(bool functional, uint32_t size) {
         kernel::tile_matmul(kernel::matmul_chip_of(cfg), kernel::matmul_problem{1, m, k, n});
     launch_figures f;
     if (!timed_launch(
-            functional, "matmul", t.block_dim, models::kernel_kind::cube,
+            cfg, functional, "matmul", t.block_dim, models::kernel_kind::cube,
             [&](kernel::kernel_context& ctx) {
                 kernel::matmul_kernel(ctx, {a, uint64_t(m) * k}, {b, uint64_t(k) * n},
                                       {out, uint64_t(m) * n}, t);
@@ -90,7 +90,8 @@ static int run_case(bool functional, uint32_t size) {
 static int run_vector_chain(bool functional, uint32_t ops) {
     launch_figures f;
     if (!timed_launch(
-            functional, "vector_chain", 32, models::kernel_kind::vector,
+            platform::load_platform("ascend910"), functional, "vector_chain", 32,
+            models::kernel_kind::vector,
             [&](kernel::kernel_context& ctx) {
                 constexpr uint64_t n = 8192;
                 const auto a = ctx.alloc<kernel::half>(kernel::position::VECCALC, n);

@@ -360,7 +360,6 @@ void dma_engine::burst(transfer& t, uint32_t row, uint64_t offset, uint64_t len)
     held* h = m_held.back().get();
     if (m_fault) h->failed = true;  // issued after a burst that faulted
     m_pending.push_back({h, row, offset, len, start, release, slot, post});
-    if (m_pending.size() == 1) m_front_held = h;
     ++h->pending;
     m_dispatcher->post(start, m_client);
 }
@@ -385,17 +384,12 @@ ps_t dma_engine::commit_next() {
     held* const h = b.h;
     m_pending.pop_front();
     if (--h->pending == 0) release_held();
-    if (m_pending.empty()) return 0;
-    m_front_held = m_pending.front().h;
-    return m_pending.front().start;
+    return m_pending.empty() ? 0 : m_pending.front().start;
 }
 
 void dma_engine::prefetch() const {
     if (m_pending.empty()) return;
     __builtin_prefetch(&m_pending.front());
-    // The held transfer: its counters, then what move() reads of the transfer's geometry.
-    const char* h = reinterpret_cast<const char*>(m_front_held);
-    for (size_t at = 0; at < 256; at += 64) __builtin_prefetch(h + at);
     m_mover.prefetch();
 }
 

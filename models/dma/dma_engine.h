@@ -56,8 +56,7 @@ class dma_engine : public model_base, public burst_client {
     // burst_client part it calls through, in a few host cache lines. The dispatcher books the
     // chip's bursts in order of start, so consecutive bookings come from different engines and
     // each finds its engine's state cold.
-    fifo<pending_burst> m_pending;       // in registration order, which is booking order
-    const held* m_front_held = nullptr;  // the transfer of m_pending's front, for prefetch()
+    fifo<pending_burst> m_pending;  // in registration order, which is booking order
     bool m_functional;
     traced_signal m_inflight;
     std::vector<uint8_t> m_staging;
